@@ -1,0 +1,62 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let package = Package(
+    name: "sleeper",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "sleeper", targets: ["sleeper"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
+    ],
+    targets: [
+        // Pure domain: inventory model and validation, catalogs, scoring, rendering. No I/O.
+        .target(
+            name: "SleeperCore",
+            dependencies: [
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
+        // PostgreSQL: connection settings, the embedded cluster, migrations, bulk import, queries.
+        .target(
+            name: "SleeperStore",
+            dependencies: [
+                "SleeperCore",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            plugins: ["EmbedResources"]
+        ),
+        // Command-line commands: thin shells over the core and the store.
+        .target(
+            name: "SleeperCLI",
+            dependencies: [
+                "SleeperCore",
+                "SleeperStore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .executableTarget(name: "sleeper", dependencies: ["SleeperCLI"]),
+
+        // Migrations/ and Controls/ live at the top level for reviewers; this plugin compiles them
+        // into the store so that a copied `sleeper` binary carries its own schema and catalogs.
+        .executableTarget(name: "EmbedResourcesTool"),
+        .plugin(name: "EmbedResources", capability: .buildTool(), dependencies: ["EmbedResourcesTool"]),
+
+        .testTarget(name: "SleeperCoreTests", dependencies: ["SleeperCore"]),
+        .testTarget(
+            name: "SleeperStoreTests",
+            dependencies: ["SleeperCore", "SleeperStore", "SleeperCLI"]
+        ),
+    ]
+)

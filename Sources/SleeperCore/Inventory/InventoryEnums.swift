@@ -1,0 +1,60 @@
+/// Enumerations of the inventory format. Their raw values are the words used in files,
+/// in the database `CHECK` constraints and in JSON output; the three must agree.
+
+public enum DatasetProvenance: String, CaseIterable, Sendable, Codable {
+    case unknown
+    case publicScraped = "public_scraped"
+    case curatedScreened = "curated_screened"
+}
+
+public enum InputTrust: String, CaseIterable, Sendable, Codable {
+    case untrusted, `internal`, fixed
+}
+
+public enum Delivery: String, CaseIterable, Sendable, Codable {
+    case runtimeEnv = "runtime_env"
+    case toolHeld = "tool_held"
+    case brokered, federated
+}
+
+public enum GrantAction: String, CaseIterable, Sendable, Codable {
+    case read, write, exec, admin
+}
+
+public enum DerivationRelation: String, CaseIterable, Sendable, Codable {
+    case finetune, adapter, merge, quantized, distill
+}
+
+/// How a model's weights are stored. Which of these count as unsafe is scoring data, not code.
+public enum Serialization: String, CaseIterable, Sendable, Codable {
+    case safetensors, gguf, onnx, pickle, pytorch, joblib
+    case kerasH5 = "keras_h5"
+    case savedModel = "saved_model"
+    case other, unknown
+}
+
+public enum CredentialKind: String, CaseIterable, Sendable, Codable {
+    case apiKey = "api_key"
+    case accessKey = "access_key"
+    case serviceAccount = "service_account"
+    case oauthClient = "oauth_client"
+    case oauthToken = "oauth_token"
+    case personalAccessToken = "personal_access_token"
+    case sshKey = "ssh_key"
+    case certificate
+    case workloadIdentity = "workload_identity"
+    case databasePassword = "database_password"
+    case other
+}
+
+public enum ResourceTier: Int, CaseIterable, Sendable, Codable {
+    case crownJewel = 0, high = 1, moderate = 2, low = 3
+}
+
+/// The five kinds of inventory entity, named as they are in files and on the command line.
+public enum EntityKind: String, CaseIterable, Sendable, Codable {
+    case models, datasets, agents, credentials, resources
+
+    /// The singular used in `KIND:KEY` subject references (`model:gpt-x`).
+    public var singular: String { String(rawValue.dropLast()) }
+}

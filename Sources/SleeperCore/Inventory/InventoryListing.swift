@@ -1,0 +1,48 @@
+import Foundation
+
+/// Inventory entities as listings whose column names are the inventory format's field names,
+/// so that `sleeper inventory KIND --format json` output can be imported again.
+public enum InventoryListing {
+    public typealias Cell = Listing.Cell
+
+    public static func listing(_ kind: EntityKind, of inv: Inventory) -> Listing {
+        switch kind {
+        case .resources:
+            return Listing(columns: ["key", "name", "tier", "owner"], rows: inv.resources.map {
+                [.text($0.key), .text($0.name), .integer($0.tier.rawValue), text($0.owner)]
+            })
+        case .datasets:
+            return Listing(columns: ["key", "name", "provenance", "owner"], rows: inv.datasets.map {
+                [.text($0.key), .text($0.name), .text($0.provenance.rawValue), text($0.owner)]
+            })
+        case .models:
+            return Listing(columns: ["key", "name", "supplier", "third_party", "digest", "signed", "serialization",
+                                     "lineage_verified", "training_data_declared", "owner", "derived_from", "trained_on"],
+                           rows: inv.models.map { m in
+                [.text(m.key), .text(m.name), text(m.supplier), .bool(m.thirdParty), text(m.digest), .bool(m.signed),
+                 .text(m.serialization.rawValue), .bool(m.lineageVerified), .bool(m.trainingDataDeclared), text(m.owner),
+                 .records(m.derivedFrom.map { [.init("model", $0.model), .init("relation", $0.relation.rawValue)] }),
+                 .list(m.trainedOn)]
+            })
+        case .agents:
+            return Listing(columns: ["key", "name", "owner", "input_trust", "uses_models", "delegates_to", "holds"],
+                           rows: inv.agents.map { a in
+                [.text(a.key), .text(a.name), text(a.owner), .text(a.inputTrust.rawValue), .list(a.usesModels),
+                 .list(a.delegatesTo),
+                 .records(a.holds.map { [.init("credential", $0.credential), .init("delivery", $0.delivery.rawValue)] })]
+            })
+        case .credentials:
+            return Listing(columns: ["key", "kind", "provider", "owner", "fingerprint", "scopes", "created_at",
+                                     "last_rotated_at", "expires_at", "last_used_at", "ttl_seconds", "exposed", "grants"],
+                           rows: inv.credentials.map { c in
+                [.text(c.key), .text(c.kind.rawValue), text(c.provider), text(c.owner), text(c.fingerprint), .list(c.scopes),
+                 date(c.createdAt), date(c.lastRotatedAt), date(c.expiresAt), date(c.lastUsedAt),
+                 c.ttlSeconds.map(Cell.integer) ?? .null, .bool(c.exposed),
+                 .records(c.grants.map { [.init("resource", $0.resource), .init("action", $0.action.rawValue)] })]
+            })
+        }
+    }
+
+    static func text(_ s: String?) -> Cell { s.map(Cell.text) ?? .null }
+    static func date(_ d: Date?) -> Cell { d.map { .text(Timestamps.format($0)) } ?? .null }
+}

@@ -1,0 +1,241 @@
+import Foundation
+
+/// A reference from one entity to another, kept with its location so that a dangling one
+/// can be reported where it was written.
+public struct InventoryReference: Sendable, Hashable {
+    public var kind: EntityKind
+    public var key: String
+    public var file: String
+    public var path: String
+}
+
+/// One file's entities, with where each key was defined and every reference it makes.
+public struct ParsedInventory: Sendable {
+    public var file: String
+    public var inventory: Inventory
+    public var definitions: [EntityKind: [String: String]]   // key → path of its definition
+    public var references: [InventoryReference]
+}
+
+/// Reads the native inventory format (YAML or JSON, same shape) into typed records,
+/// collecting every problem in the file rather than stopping at the first.
+public enum InventoryReader {
+    public static let keyPattern = try! NSRegularExpression(pattern: #"^[A-Za-z0-9][A-Za-z0-9._:/@+\-]{0,199}$"#)
+
+    public static func read(_ data: Data, file: String) -> Result<ParsedInventory, InventoryProblems> {
+        let tree: Any
+        do { tree = try DocumentLoader.load(data, file: file) } catch { return .failure(InventoryProblems([error])) }
+        return read(tree: tree, file: file)
+    }
+
+    public static func read(tree: Any, file: String) -> Result<ParsedInventory, InventoryProblems> {
+        let collector = ProblemCollector(file: file)
+        var reader = Walker(collector: collector)
+        let root = DocumentCursor(value: tree, path: "")
+        guard let top = tree as? [String: Any] else {
+            return .failure(InventoryProblems([InventoryProblem(file: file, path: "", message: "must be a mapping with models, datasets, agents, credentials, resources")]))
+        }
+        for field in top.keys.sorted() where EntityKind(rawValue: field) == nil && !["version", "kind", "metadata"].contains(field) {
+            collector.report(field, "is not a section of the inventory format (expected: models, datasets, agents, credentials, resources)")
+        }
+        reader.scanForSecrets(root)
+        var inventory = Inventory()
+        inventory.resources = collector.list(root["resources"]).compactMap { reader.resource($0) }
+        inventory.datasets = collector.list(root["datasets"]).compactMap { reader.dataset($0) }
+        inventory.models = collector.list(root["models"]).compactMap { reader.model($0) }
+        inventory.credentials = collector.list(root["credentials"]).compactMap { reader.credential($0) }
+        inventory.agents = collector.list(root["agents"]).compactMap { reader.agent($0) }
+        if !collector.problems.isEmpty { return .failure(InventoryProblems(collector.problems)) }
+        return .success(ParsedInventory(file: file, inventory: inventory, definitions: reader.definitions, references: reader.references))
+    }
+
+    private struct Walker {
+        let collector: ProblemCollector
+        var definitions: [EntityKind: [String: String]] = [:]
+        var references: [InventoryReference] = []
+
+        init(collector: ProblemCollector) { self.collector = collector }
+
+        /// Every string anywhere in the file, known field or not, is checked: a secret pasted
+        /// into a free-form field is as dangerous as one in a known field.
+        func scanForSecrets(_ c: DocumentCursor) {
+            switch c.value {
+            case let dict as [String: Any]:
+                for key in dict.keys.sorted() {
+                    if SecretScanner.forbiddenFieldNames.contains(key.lowercased()) {
+                        collector.report(c[key].path, "fields named '\(key)' may hold secret material and are refused; record metadata (fingerprint, scopes, times) only")
+                        continue
+                    }
+                    scanForSecrets(c[key])
+                }
+            case is [Any]:
+                c.elements?.forEach(scanForSecrets)
+            case let s as String:
+                if let kind = SecretScanner.secretKind(of: s, field: c.fieldName) {
+                    collector.report(c.path, "looks like secret material (\(kind)); the value is not shown and nothing was written")
+                }
+            default: break
+            }
+        }
+
+        mutating func key(_ c: DocumentCursor, kind: EntityKind) -> String? {
+            guard let key = collector.string(c["key"], required: true) else { return nil }
+            guard validKey(key, at: c["key"].path) else { return nil }
+            if let earlier = definitions[kind]?[key] {
+                collector.report(c["key"].path, "duplicate key '\(key)' (already defined at \(earlier))")
+                return nil
+            }
+            definitions[kind, default: [:]][key] = c["key"].path
+            return key
+        }
+
+        func validKey(_ key: String, at path: String) -> Bool {
+            let range = NSRange(key.startIndex..., in: key)
+            if InventoryReader.keyPattern.firstMatch(in: key, range: range) == nil {
+                collector.report(path, "'\(key)' is not a valid key (letters, digits and . _ : / @ + -, at most 200 characters)")
+                return false
+            }
+            return true
+        }
+
+        mutating func reference(_ c: DocumentCursor, to kind: EntityKind) -> String? {
+            guard let key = collector.string(c, required: true), validKey(key, at: c.path) else { return nil }
+            references.append(InventoryReference(kind: kind, key: key, file: collector.file, path: c.path))
+            return key
+        }
+
+        /// Reports a second mention of the same target in one edge list.
+        func unique<T: Hashable>(_ items: [(T, String)], what: String) -> [T] {
+            var seen: Set<T> = []
+            var out: [T] = []
+            for (item, path) in items {
+                if seen.insert(item).inserted { out.append(item) } else { collector.report(path, "\(what) is listed twice") }
+            }
+            return out
+        }
+
+        mutating func resource(_ c: DocumentCursor) -> Inventory.Resource? {
+            guard collector.object(c) else { return nil }
+            let key = key(c, kind: .resources)
+            let tierValue = collector.integer(c["tier"], range: 0...3)
+            if c["tier"].isMissing { collector.report(c["tier"].path, "is required (0 crown jewels … 3 low value)") }
+            let name = collector.string(c["name"])
+            let owner = collector.string(c["owner"])
+            guard let key, let tierValue, let tier = ResourceTier(rawValue: tierValue) else { return nil }
+            return Inventory.Resource(key: key, name: name, owner: owner, tier: tier)
+        }
+
+        mutating func dataset(_ c: DocumentCursor) -> Inventory.Dataset? {
+            guard collector.object(c) else { return nil }
+            let key = key(c, kind: .datasets)
+            let name = collector.string(c["name"])
+            let owner = collector.string(c["owner"])
+            let provenance = collector.enumeration(c["provenance"], DatasetProvenance.self)
+            guard let key else { return nil }
+            return Inventory.Dataset(key: key, name: name, owner: owner, provenance: provenance ?? .unknown)
+        }
+
+        mutating func model(_ c: DocumentCursor) -> Inventory.Model? {
+            guard collector.object(c) else { return nil }
+            let key = key(c, kind: .models)
+            var parents: [(Inventory.Derivation, String)] = []
+            for p in collector.list(c["derived_from"]) where collector.object(p) {
+                let parent = reference(p["model"], to: .models)
+                let relation = collector.enumeration(p["relation"], DerivationRelation.self)
+                if p["relation"].isMissing { collector.report(p["relation"].path, "is required") }
+                if let parent, parent == key { collector.report(p["model"].path, "a model cannot derive from itself") }
+                if let parent, let relation { parents.append((Inventory.Derivation(model: parent, relation: relation), p["model"].path)) }
+            }
+            let datasets = collector.list(c["trained_on"]).compactMap { d in reference(d, to: .datasets).map { ($0, d.path) } }
+            let trainedOn = unique(datasets, what: "dataset")
+            let model = Inventory.Model(
+                key: key ?? "",
+                name: collector.string(c["name"]),
+                supplier: collector.string(c["supplier"]),
+                owner: collector.string(c["owner"]),
+                thirdParty: collector.bool(c["third_party"]) ?? false,
+                digest: collector.string(c["digest"]),
+                signed: collector.bool(c["signed"]) ?? false,
+                serialization: collector.enumeration(c["serialization"], Serialization.self) ?? .unknown,
+                lineageVerified: collector.bool(c["lineage_verified"]) ?? false,
+                // Listing the datasets is declaring them, unless the file says otherwise.
+                trainingDataDeclared: collector.bool(c["training_data_declared"]) ?? !trainedOn.isEmpty,
+                derivedFrom: uniqueBy(parents, \.model, what: "parent model"),
+                trainedOn: trainedOn)
+            return key == nil ? nil : model
+        }
+
+        func uniqueBy<T>(_ items: [(T, String)], _ id: KeyPath<T, String>, what: String) -> [T] {
+            var seen: Set<String> = []
+            var out: [T] = []
+            for (item, path) in items {
+                if seen.insert(item[keyPath: id]).inserted { out.append(item) } else { collector.report(path, "\(what) '\(item[keyPath: id])' is listed twice") }
+            }
+            return out
+        }
+
+        mutating func credential(_ c: DocumentCursor) -> Inventory.Credential? {
+            guard collector.object(c) else { return nil }
+            let key = key(c, kind: .credentials)
+            var grants: [(Inventory.Grant, String)] = []
+            for g in collector.list(c["grants"]) where collector.object(g) {
+                let resource = reference(g["resource"], to: .resources)
+                let action = collector.enumeration(g["action"], GrantAction.self)
+                if g["action"].isMissing { collector.report(g["action"].path, "is required") }
+                if let resource, let action { grants.append((Inventory.Grant(resource: resource, action: action), g.path)) }
+            }
+            let scopes = collector.list(c["scopes"]).compactMap { collector.string($0) }
+            let created = collector.date(c["created_at"])
+            let expires = collector.date(c["expires_at"])
+            if let created, let expires, expires < created {
+                collector.report(c["expires_at"].path, "is before created_at")
+            }
+            let ttl = collector.integer(c["ttl_seconds"], range: 1...Int(Int32.max))
+            let credential = Inventory.Credential(
+                key: key ?? "",
+                kind: collector.enumeration(c["kind"], CredentialKind.self) ?? .other,
+                provider: collector.string(c["provider"]),
+                owner: collector.string(c["owner"]),
+                fingerprint: collector.string(c["fingerprint"]),
+                scopes: scopes,
+                createdAt: created,
+                lastRotatedAt: collector.date(c["last_rotated_at"]),
+                expiresAt: expires,
+                lastUsedAt: collector.date(c["last_used_at"]),
+                ttlSeconds: ttl,
+                exposed: collector.bool(c["exposed"]) ?? false,
+                grants: unique(grants.map { ($0.0, $0.1) }, what: "grant"))
+            if let fp = credential.fingerprint, fp.count > 128 {
+                collector.report(c["fingerprint"].path, "is longer than 128 characters; record a key id or a hash prefix, not the secret")
+            }
+            return key == nil ? nil : credential
+        }
+
+        mutating func agent(_ c: DocumentCursor) -> Inventory.Agent? {
+            guard collector.object(c) else { return nil }
+            let key = key(c, kind: .agents)
+            let models = collector.list(c["uses_models"]).compactMap { m in reference(m, to: .models).map { ($0, m.path) } }
+            let delegates = collector.list(c["delegates_to"]).compactMap { d -> (String, String)? in
+                guard let target = reference(d, to: .agents) else { return nil }
+                if target == key { collector.report(d.path, "an agent cannot delegate to itself") }
+                return (target, d.path)
+            }
+            var holds: [(Inventory.Holding, String)] = []
+            for h in collector.list(c["holds"]) where collector.object(h) {
+                let credential = reference(h["credential"], to: .credentials)
+                let delivery = collector.enumeration(h["delivery"], Delivery.self)
+                if h["delivery"].isMissing { collector.report(h["delivery"].path, "is required") }
+                if let credential, let delivery { holds.append((Inventory.Holding(credential: credential, delivery: delivery), h["credential"].path)) }
+            }
+            let agent = Inventory.Agent(
+                key: key ?? "",
+                name: collector.string(c["name"]),
+                owner: collector.string(c["owner"]),
+                inputTrust: collector.enumeration(c["input_trust"], InputTrust.self) ?? .untrusted,
+                usesModels: unique(models, what: "model"),
+                delegatesTo: unique(delegates, what: "delegate"),
+                holds: uniqueBy(holds, \.credential, what: "credential"))
+            return key == nil ? nil : agent
+        }
+    }
+}

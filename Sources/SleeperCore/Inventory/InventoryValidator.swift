@@ -1,0 +1,76 @@
+/// Checks that belong to the whole import, across its files and against what is already stored:
+/// keys defined twice, references to nothing, and lineage cycles.
+public enum InventoryValidator {
+    public struct Batch: Sendable {
+        public var inventory: Inventory
+        /// References not defined by any file of the import; the store checks them against the database.
+        public var unresolved: [InventoryReference]
+        /// Where each key was defined, for the lineage-cycle message.
+        public var definitions: [EntityKind: [String: String]]
+    }
+
+    public static func merge(_ files: [ParsedInventory]) -> Result<Batch, InventoryProblems> {
+        var problems: [InventoryProblem] = []
+        var definitions: [EntityKind: [String: String]] = [:]
+        var inventory = Inventory()
+        for file in files {
+            for (kind, keys) in file.definitions {
+                for (key, path) in keys {
+                    if let earlier = definitions[kind]?[key] {
+                        problems.append(InventoryProblem(file: file.file, path: path, message: "duplicate key '\(key)' (already defined in \(earlier))"))
+                    } else {
+                        definitions[kind, default: [:]][key] = "\(file.file) at \(path)"
+                    }
+                }
+            }
+            inventory.append(contentsOf: file.inventory)
+        }
+        let unresolved = files.flatMap(\.references).filter { definitions[$0.kind]?[$0.key] == nil }
+        if !problems.isEmpty { return .failure(InventoryProblems(problems)) }
+        return .success(Batch(inventory: inventory, unresolved: unresolved, definitions: definitions))
+    }
+
+    /// Final checks once the store has said which unresolved references exist in the database.
+    /// `storedLineage` holds (child, parent) edges of stored models that this import does not redefine.
+    public static func finish(_ batch: Batch, existing: Set<EntityReference>, storedLineage: [(child: String, parent: String)]) -> [InventoryProblem] {
+        var problems: [InventoryProblem] = []
+        for ref in batch.unresolved where !existing.contains(EntityReference(kind: ref.kind, key: ref.key)) {
+            problems.append(InventoryProblem(file: ref.file, path: ref.path, message: "unknown \(ref.kind.singular) '\(ref.key)' (not in this import nor in the database)"))
+        }
+        if let cycle = lineageCycle(batch.inventory, storedLineage: storedLineage) {
+            let first = cycle[0]
+            let location = batch.definitions[.models]?[first] ?? "the database"
+            problems.append(InventoryProblem(
+                file: location.components(separatedBy: " at ").first ?? location,
+                path: location.components(separatedBy: " at ").dropFirst().first ?? "",
+                message: "lineage cycle: \((cycle + [first]).joined(separator: " → ")) (derived_from must not loop)"))
+        }
+        return problems
+    }
+
+    static func lineageCycle(_ inventory: Inventory, storedLineage: [(child: String, parent: String)]) -> [String]? {
+        var edges: [String: [String]] = [:]     // parent → children
+        var nodes: Set<String> = []
+        for m in inventory.models {
+            nodes.insert(m.key)
+            for p in m.derivedFrom { edges[p.model, default: []].append(m.key); nodes.insert(p.model) }
+        }
+        for e in storedLineage { edges[e.parent, default: []].append(e.child); nodes.insert(e.parent); nodes.insert(e.child) }
+        if case .cycle(let cycle) = TopologicalOrder.sort(nodes: nodes.sorted(), edges: edges) {
+            // Start at the smallest key so the message is the same on every run; print in attack-flow order.
+            let start = cycle.firstIndex(of: cycle.min()!)!
+            return Array(cycle[start...] + cycle[..<start])
+        }
+        return nil
+    }
+
+}
+
+public struct EntityReference: Sendable, Hashable {
+    public var kind: EntityKind
+    public var key: String
+    public init(kind: EntityKind, key: String) {
+        self.kind = kind
+        self.key = key
+    }
+}

@@ -1,0 +1,75 @@
+import Foundation
+
+/// Recognises values that look like secret material so that they are refused before anything
+/// is stored or logged. A hit reports which kind of secret it resembles, never the value.
+public enum SecretScanner {
+    /// Field names whose presence alone means a secret was pasted into the file.
+    public static let forbiddenFieldNames: Set<String> = [
+        "secret", "secret_key", "client_secret", "password", "passwd", "private_key",
+        "token", "access_token", "refresh_token", "api_key_value", "secret_value", "value",
+        "aws_secret_access_key", "connection_string",
+    ]
+
+    /// Fields meant to identify a secret without revealing it (key ids, hash prefixes, digests):
+    /// exempt from the entropy rule, still checked against the known secret shapes.
+    public static let identifierFields: Set<String> = ["fingerprint", "digest"]
+
+    private static let patterns: [(kind: String, regex: NSRegularExpression)] = [
+        ("a private key block", #"-----BEGIN [A-Z0-9 ]*PRIVATE KEY( BLOCK)?-----"#),
+        ("a GitHub token", #"\b(gh[pousr]_[A-Za-z0-9]{30,}|github_pat_[A-Za-z0-9_]{40,})"#),
+        ("a GitLab token", #"\bglpat-[A-Za-z0-9_\-]{20,}"#),
+        ("a Slack token", #"\bxox[abposr]-[A-Za-z0-9-]{10,}"#),
+        ("a Stripe secret key", #"\b[sr]k_(live|test)_[A-Za-z0-9]{16,}"#),
+        ("a Google API key", #"\bAIza[0-9A-Za-z_\-]{35}"#),
+        ("an OpenAI-style secret key", #"\bsk-(proj-)?[A-Za-z0-9_\-]{32,}"#),
+        ("a JSON Web Token", #"\beyJ[A-Za-z0-9_\-]{8,}\.eyJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]*"#),
+        ("an AWS secret access key", #"(?<![A-Za-z0-9/+=])[A-Za-z0-9/+]{30,40}=?(?![A-Za-z0-9/+=])"#),
+        ("a connection string with a password", #"[a-z][a-z0-9+.\-]*://[^/\s:@]+:[^/\s@]+@"#),
+    ].map { ($0.0, try! NSRegularExpression(pattern: $0.1)) }
+
+    /// Returns what kind of secret `value` looks like, or nil. `field` is the last path component.
+    public static func secretKind(of value: String, field: String) -> String? {
+        guard value.count >= 16 else { return nil }
+        let range = NSRange(value.startIndex..., in: value)
+        for (kind, regex) in patterns {
+            guard let match = regex.firstMatch(in: value, range: range) else { continue }
+            if kind == "an AWS secret access key" {
+                // Bare 40-character base64 is only suspicious when it mixes case and digits
+                // like a real key, not when it is a hex digest or a slug.
+                let token = String(value[Range(match.range, in: value)!])
+                guard token.count == 40, looksRandom(token) else { continue }
+            }
+            return kind
+        }
+        if !identifierFields.contains(field), value.count >= 24, looksRandom(value), entropy(value) >= 4.2,
+           !value.contains(" ") {
+            return "a high-entropy string"
+        }
+        return nil
+    }
+
+    /// Mixed upper, lower and digits, as random tokens are and words, slugs and hex digests are not.
+    static func looksRandom(_ s: String) -> Bool {
+        var upper = 0, lower = 0, digit = 0
+        for u in s.unicodeScalars {
+            switch u {
+            case "A"..."Z": upper += 1
+            case "a"..."z": lower += 1
+            case "0"..."9": digit += 1
+            default: break
+            }
+        }
+        return upper >= 3 && lower >= 3 && digit >= 2
+    }
+
+    /// Shannon entropy in bits per character.
+    static func entropy(_ s: String) -> Double {
+        var counts: [Character: Int] = [:]
+        for c in s { counts[c, default: 0] += 1 }
+        let n = Double(s.count)
+        return counts.values.reduce(0) { acc, c in
+            let p = Double(c) / n
+            return acc - p * log2(p)
+        }
+    }
+}

@@ -1,0 +1,26 @@
+/// What an import changed (or, with `--dry-run`, would change), table by table.
+public struct ImportSummary: Sendable, Equatable {
+    public struct Entities: Sendable, Equatable {
+        public var table: String
+        public var inFile: Int
+        public var inserted: Int
+        public var updated: Int
+        public var unchanged: Int { inFile - inserted - updated }
+    }
+
+    public struct Edges: Sendable, Equatable {
+        public var table: String
+        public var inFile: Int
+        public var added: Int
+        public var changed: Int
+        public var removed: Int
+    }
+
+    public var entities: [Entities] = []
+    public var edges: [Edges] = []
+    public var dryRun = false
+
+    public var changedAnything: Bool {
+        entities.contains { $0.inserted + $0.updated > 0 } || edges.contains { $0.added + $0.changed + $0.removed > 0 }
+    }
+}

@@ -1,0 +1,71 @@
+/// The statements of an import, generated from `EntityTable` and `EdgeTable`. Staging tables have
+/// no indexes and vanish at commit; the writes into the real tables are one statement per table.
+enum InventoryImportSQL {
+    static func createStage(_ e: EntityTable) -> String {
+        let columns = (["key text"] + e.columns.map { "\($0.name) \($0.stageType)" }).joined(separator: ", ")
+        return "CREATE TEMP TABLE stage_\(e.table) (\(columns)) ON COMMIT DROP"
+    }
+
+    static func createStage(_ e: EdgeTable) -> String {
+        "CREATE TEMP TABLE stage_\(e.table) (owner_key text, target_key text, attribute text) ON COMMIT DROP"
+    }
+
+    /// Inserts new keys, updates changed rows only, and counts both (`xmax = 0` marks an insert).
+    static func upsert(_ e: EntityTable) -> String {
+        let names = e.columns.map(\.name)
+        return """
+            WITH written AS (
+                INSERT INTO \(e.table) AS t (key, \(names.joined(separator: ", ")))
+                SELECT key, \(e.columns.map(\.expression).joined(separator: ", ")) FROM stage_\(e.table)
+                ON CONFLICT (key) DO UPDATE
+                    SET (\(names.joined(separator: ", ")), updated_at) = (\(names.map { "excluded.\($0)" }.joined(separator: ", ")), now())
+                    WHERE (\(names.map { "t.\($0)" }.joined(separator: ", "))) IS DISTINCT FROM (\(names.map { "excluded.\($0)" }.joined(separator: ", ")))
+                RETURNING (xmax = 0) AS inserted
+            )
+            SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted) FROM written
+            """
+    }
+
+    /// Removes the edges of imported owners that their new lists no longer contain.
+    static func removeStale(_ e: EdgeTable) -> String {
+        let attributeMatch = e.attributeInKey ? " AND s.attribute = x.\(e.attribute!)" : ""
+        return """
+            WITH removed AS (
+                DELETE FROM \(e.table) x USING \(e.owner.table) o
+                WHERE x.\(e.owner.column) = o.id
+                  AND o.key IN (SELECT key FROM stage_\(e.owner.table))
+                  AND NOT EXISTS (
+                      SELECT 1 FROM stage_\(e.table) s JOIN \(e.target.table) t ON t.key = s.target_key
+                      WHERE s.owner_key = o.key AND t.id = x.\(e.target.column)\(attributeMatch))
+                RETURNING 1
+            )
+            SELECT count(*) FROM removed
+            """
+    }
+
+    /// Adds the listed edges, updating an attribute that changed; counts additions and changes.
+    static func insert(_ e: EdgeTable) -> String {
+        let keyColumns = [e.owner.column, e.target.column] + (e.attributeInKey ? [e.attribute!] : [])
+        var columns = [e.owner.column, e.target.column]
+        var values = ["o.id", "t.id"]
+        if let a = e.attribute { columns.append(a); values.append("s.attribute") }
+        let conflict: String
+        if let a = e.attribute, !e.attributeInKey {
+            conflict = "DO UPDATE SET \(a) = excluded.\(a) WHERE x.\(a) IS DISTINCT FROM excluded.\(a)"
+        } else {
+            conflict = "DO NOTHING"
+        }
+        return """
+            WITH added AS (
+                INSERT INTO \(e.table) AS x (\(columns.joined(separator: ", ")))
+                SELECT \(values.joined(separator: ", "))
+                FROM stage_\(e.table) s
+                JOIN \(e.owner.table) o ON o.key = s.owner_key
+                JOIN \(e.target.table) t ON t.key = s.target_key
+                ON CONFLICT (\(keyColumns.joined(separator: ", "))) \(conflict)
+                RETURNING (xmax = 0) AS inserted
+            )
+            SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted) FROM added
+            """
+    }
+}

@@ -1,0 +1,163 @@
+import Foundation
+import Logging
+import PostgresNIO
+import SleeperCore
+
+/// Writes a validated inventory in one transaction: COPY into staging tables, then one
+/// set-based upsert per table. Any problem rolls everything back.
+public struct InventoryImporter: Sendable {
+    public let db: Database
+    public init(_ db: Database) { self.db = db }
+
+    /// Validates `files` (already read), checks references against the database, and writes.
+    /// Throws `InventoryProblems` listing every problem found, having written nothing.
+    public func importFiles(_ files: [ParsedInventory], dryRun: Bool = false) async throws -> ImportSummary {
+        let batch: InventoryValidator.Batch
+        switch InventoryValidator.merge(files) {
+        case .success(let b): batch = b
+        case .failure(let problems): throw problems
+        }
+        return try await db.client.withConnection { connection in
+            _ = try await connection.simpleQuery("BEGIN").get()
+            do {
+                let summary = try await write(batch, on: connection, dryRun: dryRun)
+                _ = try await connection.simpleQuery(dryRun ? "ROLLBACK" : "COMMIT").get()
+                return summary
+            } catch {
+                _ = try? await connection.simpleQuery("ROLLBACK").get()
+                throw error
+            }
+        }
+    }
+
+    private func write(_ batch: InventoryValidator.Batch, on connection: PostgresConnection, dryRun: Bool) async throws -> ImportSummary {
+        let logger = db.logger
+        let existing = try await storedKeys(for: batch.unresolved, on: connection)
+        let lineage = try await storedLineage(excluding: batch.inventory.models.map(\.key), on: connection)
+        let problems = InventoryValidator.finish(batch, existing: existing, storedLineage: lineage)
+        if !problems.isEmpty { throw InventoryProblems(problems) }
+
+        for table in EntityTable.all {
+            try await connection.query(PostgresQuery(unsafeSQL: InventoryImportSQL.createStage(table)), logger: logger)
+        }
+        for edge in EdgeTable.all {
+            try await connection.query(PostgresQuery(unsafeSQL: InventoryImportSQL.createStage(edge)), logger: logger)
+        }
+        try await stage(batch.inventory, on: connection)
+
+        var summary = ImportSummary(dryRun: dryRun)
+        let counts = entityCounts(batch.inventory)
+        for table in EntityTable.all {
+            let (inserted, updated) = try await pair(InventoryImportSQL.upsert(table), on: connection)
+            summary.entities.append(.init(table: table.table, inFile: counts[table.table] ?? 0, inserted: inserted, updated: updated))
+        }
+        let edgeCounts = self.edgeCounts(batch.inventory)
+        for edge in EdgeTable.all {
+            let removed = try await single(InventoryImportSQL.removeStale(edge), on: connection)
+            let (added, changed) = try await pair(InventoryImportSQL.insert(edge), on: connection)
+            summary.edges.append(.init(table: edge.table, inFile: edgeCounts[edge.table] ?? 0, added: added, changed: changed, removed: removed))
+        }
+        return summary
+    }
+
+    private func pair(_ sql: String, on connection: PostgresConnection) async throws -> (Int, Int) {
+        for try await (a, b) in try await connection.query(PostgresQuery(unsafeSQL: sql), logger: db.logger).decode((Int, Int).self) {
+            return (a, b)
+        }
+        return (0, 0)
+    }
+
+    private func single(_ sql: String, on connection: PostgresConnection) async throws -> Int {
+        for try await a in try await connection.query(PostgresQuery(unsafeSQL: sql), logger: db.logger).decode(Int.self) {
+            return a
+        }
+        return 0
+    }
+
+    /// Which of the references the files did not define already exist in the database.
+    private func storedKeys(for references: [InventoryReference], on connection: PostgresConnection) async throws -> Set<EntityReference> {
+        var found: Set<EntityReference> = []
+        for (kind, refs) in Dictionary(grouping: references, by: \.kind) {
+            let keys = Array(Set(refs.map(\.key)))
+            let sql = PostgresQuery(unsafeSQL: "SELECT key FROM \(kind.rawValue) WHERE key = ANY($1)", binds: try binds(keys))
+            for try await key in try await connection.query(sql, logger: db.logger).decode(String.self) {
+                found.insert(EntityReference(kind: kind, key: key))
+            }
+        }
+        return found
+    }
+
+    /// Lineage edges already stored for models this import does not redefine, so that a cycle
+    /// closed partly by stored edges is caught too.
+    private func storedLineage(excluding keys: [String], on connection: PostgresConnection) async throws -> [(child: String, parent: String)] {
+        let sql = PostgresQuery(unsafeSQL: """
+            SELECT c.key, p.key FROM derived_from d
+            JOIN models c ON c.id = d.model_id JOIN models p ON p.id = d.parent_id
+            WHERE c.key <> ALL($1)
+            """, binds: try binds(keys))
+        var edges: [(child: String, parent: String)] = []
+        for try await (child, parent) in try await connection.query(sql, logger: db.logger).decode((String, String).self) {
+            edges.append((child, parent))
+        }
+        return edges
+    }
+
+    private func binds(_ keys: [String]) throws -> PostgresBindings {
+        var b = PostgresBindings()
+        b.append(keys)
+        return b
+    }
+
+    private func entityCounts(_ inv: Inventory) -> [String: Int] {
+        ["resources": inv.resources.count, "datasets": inv.datasets.count, "models": inv.models.count,
+         "credentials": inv.credentials.count, "agents": inv.agents.count]
+    }
+
+    private func edgeCounts(_ inv: Inventory) -> [String: Int] {
+        ["trained_on": inv.models.reduce(0) { $0 + $1.trainedOn.count },
+         "derived_from": inv.models.reduce(0) { $0 + $1.derivedFrom.count },
+         "uses_model": inv.agents.reduce(0) { $0 + $1.usesModels.count },
+         "delegates_to": inv.agents.reduce(0) { $0 + $1.delegatesTo.count },
+         "holds": inv.agents.reduce(0) { $0 + $1.holds.count },
+         "grants": inv.credentials.reduce(0) { $0 + $1.grants.count }]
+    }
+
+    private func stage(_ inv: Inventory, on c: PostgresConnection) async throws {
+        let logger = db.logger
+        func columns(_ e: EntityTable) -> [String] { ["key"] + e.columns.map(\.name) }
+        let edgeColumns = ["owner_key", "target_key", "attribute"]
+
+        try await c.copyRows(inv.resources, into: "stage_resources", columns: columns(.resources), logger: logger) { w, r in
+            w.text(r.key); w.text(r.name); w.text(r.owner); w.integer(r.tier.rawValue)
+        }
+        try await c.copyRows(inv.datasets, into: "stage_datasets", columns: columns(.datasets), logger: logger) { w, d in
+            w.text(d.key); w.text(d.name); w.text(d.owner); w.text(d.provenance.rawValue)
+        }
+        try await c.copyRows(inv.models, into: "stage_models", columns: columns(.models), logger: logger) { w, m in
+            w.text(m.key); w.text(m.name); w.text(m.supplier); w.text(m.owner); w.bool(m.thirdParty)
+            w.text(m.digest); w.bool(m.signed); w.text(m.serialization.rawValue)
+            w.bool(m.lineageVerified); w.bool(m.trainingDataDeclared)
+        }
+        try await c.copyRows(inv.credentials, into: "stage_credentials", columns: columns(.credentials), logger: logger) { w, k in
+            w.text(k.key); w.text(k.kind.rawValue); w.text(k.provider); w.text(k.owner); w.text(k.fingerprint)
+            w.textArray(k.scopes); w.epoch(k.createdAt); w.epoch(k.lastRotatedAt); w.epoch(k.expiresAt)
+            w.epoch(k.lastUsedAt); w.integer(k.ttlSeconds); w.bool(k.exposed)
+        }
+        try await c.copyRows(inv.agents, into: "stage_agents", columns: columns(.agents), logger: logger) { w, a in
+            w.text(a.key); w.text(a.name); w.text(a.owner); w.text(a.inputTrust.rawValue)
+        }
+
+        typealias Edge = (owner: String, target: String, attribute: String?)
+        func copyEdges(_ edges: [Edge], _ table: EdgeTable) async throws {
+            try await c.copyRows(edges, into: "stage_\(table.table)", columns: edgeColumns, logger: logger) { w, e in
+                w.text(e.owner); w.text(e.target); w.text(e.attribute)
+            }
+        }
+        try await copyEdges(inv.models.flatMap { m in m.trainedOn.map { (m.key, $0, nil) } }, .trainedOn)
+        try await copyEdges(inv.models.flatMap { m in m.derivedFrom.map { (m.key, $0.model, $0.relation.rawValue) } }, .derivedFrom)
+        try await copyEdges(inv.agents.flatMap { a in a.usesModels.map { (a.key, $0, nil) } }, .usesModel)
+        try await copyEdges(inv.agents.flatMap { a in a.delegatesTo.map { (a.key, $0, nil) } }, .delegatesTo)
+        try await copyEdges(inv.agents.flatMap { a in a.holds.map { (a.key, $0.credential, $0.delivery.rawValue) } }, .holds)
+        try await copyEdges(inv.credentials.flatMap { k in k.grants.map { (k.key, $0.resource, $0.action.rawValue) } }, .grants)
+    }
+}

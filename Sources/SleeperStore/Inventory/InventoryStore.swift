@@ -1,0 +1,105 @@
+import Foundation
+import PostgresNIO
+import SleeperCore
+
+/// Reads the stored inventory back into the domain model, one query per kind with edges aggregated.
+public struct InventoryStore: Sendable {
+    public let db: Database
+    public init(_ db: Database) { self.db = db }
+
+    public func load(_ kinds: Set<EntityKind> = Set(EntityKind.allCases)) async throws -> Inventory {
+        var inv = Inventory()
+        if kinds.contains(.resources) { inv.resources = try await resources() }
+        if kinds.contains(.datasets) { inv.datasets = try await datasets() }
+        if kinds.contains(.models) { inv.models = try await models() }
+        if kinds.contains(.agents) { inv.agents = try await agents() }
+        if kinds.contains(.credentials) { inv.credentials = try await credentials() }
+        return inv
+    }
+
+    func resources() async throws -> [Inventory.Resource] {
+        var out: [Inventory.Resource] = []
+        for try await (key, name, owner, tier) in try await db.client.query(
+            "SELECT key, name, owner, tier::int FROM resources ORDER BY key", logger: db.logger
+        ).decode((String, String, String?, Int).self) {
+            out.append(.init(key: key, name: name, owner: owner, tier: ResourceTier(rawValue: tier)!))
+        }
+        return out
+    }
+
+    func datasets() async throws -> [Inventory.Dataset] {
+        var out: [Inventory.Dataset] = []
+        for try await (key, name, owner, provenance) in try await db.client.query(
+            "SELECT key, name, owner, provenance FROM datasets ORDER BY key", logger: db.logger
+        ).decode((String, String, String?, String).self) {
+            out.append(.init(key: key, name: name, owner: owner, provenance: DatasetProvenance(rawValue: provenance)!))
+        }
+        return out
+    }
+
+    func models() async throws -> [Inventory.Model] {
+        let sql: PostgresQuery = """
+            SELECT m.key, m.name, m.supplier, m.owner, m.third_party, m.digest, m.signed, m.serialization,
+                   m.lineage_verified, m.training_data_declared,
+                   coalesce((SELECT array_agg(p.key ORDER BY p.key) FROM derived_from d JOIN models p ON p.id = d.parent_id WHERE d.model_id = m.id), '{}'),
+                   coalesce((SELECT array_agg(d.relation ORDER BY p.key) FROM derived_from d JOIN models p ON p.id = d.parent_id WHERE d.model_id = m.id), '{}'),
+                   coalesce((SELECT array_agg(s.key ORDER BY s.key) FROM trained_on t JOIN datasets s ON s.id = t.dataset_id WHERE t.model_id = m.id), '{}')
+            FROM models m ORDER BY m.key
+            """
+        var out: [Inventory.Model] = []
+        for try await row in try await db.client.query(sql, logger: db.logger) {
+            let (key, name, supplier, owner, thirdParty, digest, signed, serialization, verified, declared, parents, relations, datasets) =
+                try row.decode((String, String, String?, String?, Bool, String?, Bool, String, Bool, Bool, [String], [String], [String]).self)
+            out.append(.init(key: key, name: name, supplier: supplier, owner: owner, thirdParty: thirdParty, digest: digest,
+                             signed: signed, serialization: Serialization(rawValue: serialization)!, lineageVerified: verified,
+                             trainingDataDeclared: declared,
+                             derivedFrom: zip(parents, relations).map { .init(model: $0, relation: DerivationRelation(rawValue: $1)!) },
+                             trainedOn: datasets))
+        }
+        return out
+    }
+
+    func agents() async throws -> [Inventory.Agent] {
+        let sql: PostgresQuery = """
+            SELECT a.key, a.name, a.owner, a.input_trust,
+                   coalesce((SELECT array_agg(m.key ORDER BY m.key) FROM uses_model u JOIN models m ON m.id = u.model_id WHERE u.agent_id = a.id), '{}'),
+                   coalesce((SELECT array_agg(d.key ORDER BY d.key) FROM delegates_to x JOIN agents d ON d.id = x.delegate_id WHERE x.agent_id = a.id), '{}'),
+                   coalesce((SELECT array_agg(c.key ORDER BY c.key) FROM holds h JOIN credentials c ON c.id = h.credential_id WHERE h.agent_id = a.id), '{}'),
+                   coalesce((SELECT array_agg(h.delivery ORDER BY c.key) FROM holds h JOIN credentials c ON c.id = h.credential_id WHERE h.agent_id = a.id), '{}')
+            FROM agents a ORDER BY a.key
+            """
+        var out: [Inventory.Agent] = []
+        for try await row in try await db.client.query(sql, logger: db.logger) {
+            let (key, name, owner, trust, models, delegates, credentials, deliveries) =
+                try row.decode((String, String, String?, String, [String], [String], [String], [String]).self)
+            out.append(.init(key: key, name: name, owner: owner, inputTrust: InputTrust(rawValue: trust)!, usesModels: models,
+                             delegatesTo: delegates,
+                             holds: zip(credentials, deliveries).map { .init(credential: $0, delivery: Delivery(rawValue: $1)!) }))
+        }
+        return out
+    }
+
+    func credentials() async throws -> [Inventory.Credential] {
+        let sql: PostgresQuery = """
+            SELECT c.key, c.kind, c.provider, c.owner, c.fingerprint, c.scopes, c.created_at, c.last_rotated_at,
+                   c.expires_at, c.last_used_at, c.ttl_seconds, c.exposed,
+                   coalesce(g.resources, '{}'), coalesce(g.actions, '{}')
+            FROM credentials c
+            LEFT JOIN LATERAL (
+                SELECT array_agg(r.key ORDER BY r.key, x.action) AS resources, array_agg(x.action ORDER BY r.key, x.action) AS actions
+                FROM grants x JOIN resources r ON r.id = x.resource_id WHERE x.credential_id = c.id
+            ) g ON true
+            ORDER BY c.key
+            """
+        var out: [Inventory.Credential] = []
+        for try await row in try await db.client.query(sql, logger: db.logger) {
+            let (key, kind, provider, owner, fingerprint, scopes, created, rotated, expires, used, ttl, exposed, resources, actions) =
+                try row.decode((String, String, String?, String?, String?, [String], Date?, Date?, Date?, Date?, Int32?, Bool, [String], [String]).self)
+            out.append(.init(key: key, kind: CredentialKind(rawValue: kind)!, provider: provider, owner: owner, fingerprint: fingerprint,
+                             scopes: scopes, createdAt: created, lastRotatedAt: rotated, expiresAt: expires, lastUsedAt: used,
+                             ttlSeconds: ttl.map(Int.init), exposed: exposed,
+                             grants: zip(resources, actions).map { .init(resource: $0, action: GrantAction(rawValue: $1)!) }))
+        }
+        return out
+    }
+}

@@ -1,0 +1,47 @@
+import Foundation
+import PostgresNIO
+
+/// Errors from the store, worded for the person at the terminal.
+public enum StoreError: Error, CustomStringConvertible {
+    case unreachable(String, reason: String)
+    case timedOut(seconds: Double)
+    case migration(String)
+    case embedded(String)
+    case notMigrated(pending: [String])
+    case invalidInput(String)
+
+    public var description: String {
+        switch self {
+        case .unreachable(let target, let reason):
+            return "cannot reach PostgreSQL at \(target): \(reason)"
+        case .timedOut(let seconds):
+            return "no answer within \(Int(seconds)) seconds"
+        case .migration(let message), .embedded(let message), .invalidInput(let message):
+            return message
+        case .notMigrated(let pending):
+            return "the database schema is not up to date (pending: \(pending.joined(separator: ", "))); run `sleeper migrate`"
+        }
+    }
+
+    /// postgres-nio hides details from `description` so they are not logged by accident; the
+    /// server's message and the socket error are safe to show and are what a user needs.
+    public static func describe(_ error: any Error) -> String {
+        if let store = error as? StoreError { return store.description }
+        if let psql = error as? PSQLError {
+            if let message = psql.serverInfo?[.message] {
+                let detail = psql.serverInfo?[.detail].map { " (\($0))" } ?? ""
+                return message + detail
+            }
+            if let underlying = psql.underlying { return describe(underlying) }
+            switch psql.code {
+            case .connectionError: return "connection failed"
+            case .serverClosedConnection: return "the server closed the connection"
+            default: return "\(psql.code)"
+            }
+        }
+        let text = String(describing: error)
+        if text.contains("connection refused") || text.contains("Connection refused") { return "connection refused" }
+        if text.contains("No such file or directory") { return "no server socket there (is the server running?)" }
+        return text
+    }
+}
