@@ -1,10 +1,50 @@
 import ArgumentParser
+import Foundation
+import SleeperCore
+import SleeperStore
 
 public struct Sleeper: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "sleeper",
-        abstract: "Govern backdoor risk in AI systems: inventory, evidence, exposure of the credentials AI agents hold.",
-        subcommands: []
+        abstract: "Govern backdoor risk in AI systems: the inventory of models, agents and the credentials they hold.",
+        subcommands: [
+            ImportCommand.self, InventoryCommand.self, MigrateCommand.self, DbCommand.self,
+        ]
     )
     public init() {}
+
+    /// Runs the command line; Sleeper's own errors print as one clear message and exit 1.
+    public static func main(arguments: [String]? = nil) async {
+        do {
+            var command = try parseAsRoot(arguments)
+            if var asyncCommand = command as? any AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch let problems as InventoryProblems {
+            Output.error("sleeper: \(problems)")
+            Foundation.exit(1)
+        } catch let error as StoreError {
+            Output.error("sleeper: \(error)")
+            Foundation.exit(1)
+        } catch let error as ConnectionSettingsError {
+            Output.error("sleeper: \(error)")
+            Foundation.exit(1)
+        } catch let error as CommandFailure {
+            Output.error("sleeper: \(error.message)")
+            Foundation.exit(1)
+        } catch {
+            if String(describing: type(of: error)).hasPrefix("PSQLError") {
+                Output.error("sleeper: database error: \(StoreError.describe(error))")
+                Foundation.exit(1)
+            }
+            exit(withError: error)
+        }
+    }
+}
+
+/// A failure the command has already put into words.
+struct CommandFailure: Error {
+    var message: String
 }

@@ -127,28 +127,19 @@ public struct EmbeddedCluster: Sendable {
 
     private func run(_ executable: String, _ arguments: [String], asPostgres: Bool, step: String) throws {
         let (path, args) = asPostgres ? ("/usr/sbin/runuser", ["-u", "postgres", "--", executable] + arguments) : (executable, arguments)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: path)
-        process.arguments = args
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = output
-        try process.run()
-        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
+        // Output goes to a file, not a pipe: the server that pg_ctl starts inherits the descriptors
+        // and would keep a pipe open for as long as it runs.
+        let outputFile = home.appending(path: "\(step.replacingOccurrences(of: " ", with: "-")).out")
+        let status = try ChildProcess.run(path, args, outputFile: outputFile.path)
+        let text = (try? String(contentsOf: outputFile, encoding: .utf8)) ?? ""
+        guard status == 0 else {
             let log = (try? String(contentsOf: logFile, encoding: .utf8)).map { "\n--- \(logFile.path) (end) ---\n" + $0.suffix(1500) } ?? ""
             throw StoreError.embedded("\(step) failed for the embedded cluster in \(dataDirectory.path):\n\(text)\(log)")
         }
     }
 
     private func run0(_ executable: String, _ arguments: [String]) -> Int32 {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        guard (try? process.run()) != nil else { return -1 }
-        process.waitUntilExit()
-        return process.terminationStatus
+        (try? ChildProcess.run(executable, arguments, outputFile: "/dev/null")) ?? -1
     }
 }
 

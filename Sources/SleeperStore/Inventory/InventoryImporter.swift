@@ -18,13 +18,13 @@ public struct InventoryImporter: Sendable {
         case .failure(let problems): throw problems
         }
         return try await db.client.withConnection { connection in
-            _ = try await connection.simpleQuery("BEGIN").get()
+            try await connection.query("BEGIN", logger: db.logger)
             do {
                 let summary = try await write(batch, on: connection, dryRun: dryRun)
-                _ = try await connection.simpleQuery(dryRun ? "ROLLBACK" : "COMMIT").get()
+                try await connection.query(dryRun ? "ROLLBACK" : "COMMIT", logger: db.logger)
                 return summary
             } catch {
-                _ = try? await connection.simpleQuery("ROLLBACK").get()
+                _ = try? await connection.query("ROLLBACK", logger: db.logger)
                 throw error
             }
         }

@@ -70,15 +70,17 @@ public struct MigrationRunner: Sendable {
         var ran: [String] = []
         for migration in migrations where !done.contains(migration.version) {
             do {
-                // Simple-query protocol: a migration file holds many statements.
-                _ = try await connection.simpleQuery("BEGIN;\n\(migration.sql)\n;").get()
+                try await connection.query("BEGIN", logger: logger)
+                for statement in SQLScript.statements(migration.sql) {
+                    try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
+                }
                 try await connection.query("""
                     INSERT INTO schema_migrations (version, filename, sha256)
                     VALUES (\(migration.version), \(migration.filename), \(migration.sha256))
                     """, logger: logger)
-                _ = try await connection.simpleQuery("COMMIT").get()
+                try await connection.query("COMMIT", logger: logger)
             } catch {
-                _ = try? await connection.simpleQuery("ROLLBACK").get()
+                _ = try? await connection.query("ROLLBACK", logger: logger)
                 throw StoreError.migration("Migrations/\(migration.filename) failed and was rolled back: \(StoreError.describe(error))")
             }
             ran.append(migration.filename)

@@ -1,0 +1,53 @@
+import ArgumentParser
+import Foundation
+import SleeperStore
+
+struct DbCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "db",
+        abstract: "Show or stop the database sleeper uses (the embedded cluster when none is configured).",
+        subcommands: [Status.self, Stop.self]
+    )
+
+    struct Status: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Where the database is, whether it answers, and its schema state.")
+        @OptionGroup var connection: ConnectionOptions
+
+        func run() async throws {
+            let environment = ProcessInfo.processInfo.environment
+            let settings: ConnectionSettings
+            if let configured = try ConnectionSettings.resolve(flag: connection.databaseURL, environment: environment) {
+                settings = configured
+            } else {
+                let cluster = EmbeddedCluster(home: EmbeddedCluster.defaultHome(environment: environment))
+                let s = cluster.status()
+                Output.print("""
+                    database:  embedded cluster
+                    home:      \(cluster.home.path)
+                    data:      \(cluster.dataDirectory.path)\(s.initialized ? "" : " (not created yet; any sleeper command creates it)")
+                    server:    \(s.running ? "running, pid \(s.pid ?? 0), PostgreSQL \(s.version ?? "?")" : "stopped")
+                    socket:    \(cluster.settings.redactedDescription)
+
+                    """)
+                guard s.running else { return }
+                settings = cluster.settings
+            }
+            if settings.source != .embedded { Output.print("database:  \(settings.redactedDescription)\n") }
+            try await Database.open(settings, logger: ConnectionOptions.logger) { db in
+                let version = try await db.client.query("SELECT current_setting('server_version')", logger: db.logger)
+                    .decode(String.self).first { _ in true } ?? "?"
+                let status = try await MigrationRunner().status(db)
+                Output.print("reachable: yes, PostgreSQL \(version)\nschema:    \(status.applied.count) applied, \(status.pending.count) pending\n")
+            }
+        }
+    }
+
+    struct Stop: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Stop the embedded cluster (a configured server is left alone).")
+
+        func run() async throws {
+            let cluster = EmbeddedCluster(home: EmbeddedCluster.defaultHome(environment: ProcessInfo.processInfo.environment))
+            Output.print(try cluster.stop() ? "stopped the embedded cluster in \(cluster.dataDirectory.path)\n" : "the embedded cluster is not running\n")
+        }
+    }
+}

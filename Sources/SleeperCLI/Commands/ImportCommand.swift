@@ -1,0 +1,72 @@
+import ArgumentParser
+import Foundation
+import SleeperCore
+import SleeperStore
+
+struct ImportCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "import",
+        abstract: "Import inventory files (YAML or JSON): all are validated first, then written in one transaction.",
+        discussion: """
+            Entities are upserted by key: importing the same file twice changes nothing. An entity's edge lists \
+            (derived_from, trained_on, uses_models, delegates_to, holds, grants) replace what was stored for it. \
+            Any problem in any file writes nothing; every problem is listed with its file and path.
+            """
+    )
+
+    @OptionGroup var connection: ConnectionOptions
+
+    @Flag(help: "Validate and show what would change, writing nothing.")
+    var dryRun = false
+
+    @Argument(help: "Inventory files (.yaml, .yml or .json).")
+    var files: [String]
+
+    func run() async throws {
+        let clock = ContinuousClock()
+        let started = clock.now
+        let parsed = try InventoryFiles.read(files)
+        let summary = try await connection.withDatabase { db in
+            try await InventoryImporter(db).importFiles(parsed, dryRun: dryRun)
+        }
+        Output.print(ImportReport.render(summary, elapsed: clock.now - started))
+    }
+}
+
+/// Reads and parses files, gathering the problems of all of them before giving up.
+enum InventoryFiles {
+    static func read(_ paths: [String]) throws -> [ParsedInventory] {
+        var parsed: [ParsedInventory] = []
+        var problems: [InventoryProblem] = []
+        for path in paths {
+            guard let data = FileManager.default.contents(atPath: path) else {
+                problems.append(InventoryProblem(file: path, path: "", message: "cannot be read (missing or not permitted)"))
+                continue
+            }
+            switch InventoryReader.read(data, file: path) {
+            case .success(let p): parsed.append(p)
+            case .failure(let p): problems += p.problems
+            }
+        }
+        if !problems.isEmpty { throw InventoryProblems(problems) }
+        return parsed
+    }
+}
+
+enum ImportReport {
+    static func render(_ s: ImportSummary, elapsed: Duration) -> String {
+        var rows: [[Listing.Cell]] = s.entities.map {
+            [.text($0.table), .integer($0.inFile), .integer($0.inserted), .integer($0.updated), .integer($0.unchanged), .null]
+        }
+        rows += s.edges.map {
+            [.text($0.table), .integer($0.inFile), .integer($0.added), .integer($0.changed),
+             .integer($0.inFile - $0.added - $0.changed), .integer($0.removed)]
+        }
+        let table = ListingRenderer.table(Listing(columns: ["table", "in files", "new", "changed", "unchanged", "removed"], rows: rows))
+        let ms = Int(elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000)
+        let verdict = s.dryRun
+            ? "dry run: nothing was written\(s.changedAnything ? "" : "; the import would change nothing")"
+            : (s.changedAnything ? "imported in \(ms) ms" : "nothing changed (\(ms) ms)")
+        return table + verdict + "\n"
+    }
+}

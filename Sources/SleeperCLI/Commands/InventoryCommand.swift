@@ -1,0 +1,25 @@
+import ArgumentParser
+import Foundation
+import SleeperCore
+import SleeperStore
+
+struct InventoryCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "inventory",
+        abstract: "List what is stored: models, datasets, agents, credentials or resources.",
+        discussion: "JSON output is an array of objects with the inventory format's field names, so it can be imported again."
+    )
+
+    @OptionGroup var connection: ConnectionOptions
+    @OptionGroup var output: FormatOption
+
+    @Argument(help: "models, datasets, agents, credentials or resources")
+    var kind: EntityKind
+
+    func run() async throws {
+        let inventory = try await connection.withDatabase { db in try await InventoryStore(db).load([kind]) }
+        Output.print(ListingRenderer.render(InventoryListing.listing(kind, of: inventory), as: output.format))
+    }
+}
+
+extension EntityKind: ExpressibleByArgument {}

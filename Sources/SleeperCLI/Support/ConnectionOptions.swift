@@ -1,0 +1,50 @@
+import ArgumentParser
+import Foundation
+import Logging
+import PostgresNIO
+import SleeperCore
+import SleeperStore
+
+/// `--database-url`, shared by every command that reads or writes the store.
+struct ConnectionOptions: ParsableArguments {
+    @Option(name: .customLong("database-url"),
+            help: "postgres:// URL of the database. Default: $DATABASE_URL, then the PG* variables, then the embedded cluster.")
+    var databaseURL: String?
+
+    /// Opens the configured database; with nothing configured, starts the embedded cluster and
+    /// brings its schema up to date. A configured database must have been migrated already.
+    func withDatabase<T: Sendable>(migrating: Bool = true, _ body: (Database) async throws -> T) async throws -> T {
+        let environment = ProcessInfo.processInfo.environment
+        let logger = Self.logger
+        if let settings = try ConnectionSettings.resolve(flag: databaseURL, environment: environment) {
+            return try await Database.open(settings, logger: logger) { db in
+                if migrating { try await MigrationRunner().requireCurrent(db) }
+                return try await body(db)
+            }
+        }
+        let cluster = EmbeddedCluster(home: EmbeddedCluster.defaultHome(environment: environment))
+        let settings = try cluster.ensureRunning()
+        try await EmbeddedDatabase.create(settings, logger: logger)
+        return try await Database.open(settings, logger: logger) { db in
+            if migrating { try await MigrationRunner().migrate(db) }
+            return try await body(db)
+        }
+    }
+}
+
+extension ConnectionOptions {
+    /// Quiet unless asked: `SLEEPER_LOG_LEVEL=debug` shows the driver's messages.
+    static var logger: Logger {
+        var logger = Logger(label: "sleeper")
+        logger.logLevel = ProcessInfo.processInfo.environment["SLEEPER_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .error
+        return logger
+    }
+}
+
+/// Output format for listings.
+struct FormatOption: ParsableArguments {
+    @Option(name: .long, help: "Output format: table, json, csv or markdown.")
+    var format: OutputFormat = .table
+}
+
+extension OutputFormat: ExpressibleByArgument {}
