@@ -37,7 +37,7 @@ public enum SecretScanner {
                 // Bare 40-character base64 is only suspicious when it mixes case and digits
                 // like a real key, not when it is a hex digest or a slug.
                 let token = String(value[Range(match.range, in: value)!])
-                guard token.count == 40, looksRandom(token) else { continue }
+                guard token.count == 40, looksLikeBase64Key(token) else { continue }
             }
             return kind
         }
@@ -60,6 +60,20 @@ public enum SecretScanner {
             }
         }
         return upper >= 3 && lower >= 3 && digit >= 2
+    }
+
+    /// Base64 of random bytes: both cases and some digits or `/`/`+`, unlike words and hex digests.
+    static func looksLikeBase64Key(_ s: String) -> Bool {
+        var upper = 0, lower = 0, other = 0
+        for u in s.unicodeScalars {
+            switch u {
+            case "A"..."Z": upper += 1
+            case "a"..."z": lower += 1
+            case "0"..."9", "/", "+": other += 1
+            default: break
+            }
+        }
+        return upper >= 4 && lower >= 4 && other >= 2 && entropy(s) >= 4.0
     }
 
     /// Shannon entropy in bits per character.

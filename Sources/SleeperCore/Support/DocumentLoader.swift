@@ -17,7 +17,9 @@ public enum DocumentLoader {
             throw InventoryProblem(file: file, path: "", message: "is not UTF-8 text")
         }
         do {
-            return try Yams.load(yaml: text) ?? [String: Any]()
+            // Timestamps stay text: Yams's resolver would roll 2025-13-45 over into a real date,
+            // and the inventory's own date parser is strict.
+            return try Yams.load(yaml: text, Resolver.default.removing(.timestamp)) ?? [String: Any]()
         } catch {
             throw InventoryProblem(file: file, path: "", message: "is not valid YAML: \(describe(error))")
         }

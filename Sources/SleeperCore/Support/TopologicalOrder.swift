@@ -27,17 +27,21 @@ public enum TopologicalOrder {
         return .cycle(findCycle(among: Set(indegree.filter { $0.value > 0 }.keys), edges: edges))
     }
 
-    /// Walks forward inside the unresolved part until a node repeats; the repeat closes a cycle.
+    /// Every node Kahn's algorithm left behind has a predecessor that was left behind too, so walking
+    /// backwards from any of them must repeat a node; the repeat closes a cycle.
     private static func findCycle<Node: Hashable>(among remaining: Set<Node>, edges: [Node: [Node]]) -> [Node] {
+        var predecessors: [Node: Node] = [:]
+        for (from, targets) in edges where remaining.contains(from) {
+            for t in targets where remaining.contains(t) && predecessors[t] == nil { predecessors[t] = from }
+        }
         guard var current = remaining.first else { return [] }
         var position: [Node: Int] = [:]
         var path: [Node] = []
         while position[current] == nil {
             position[current] = path.count
             path.append(current)
-            guard let next = (edges[current] ?? []).first(where: remaining.contains) else { return path }
-            current = next
+            current = predecessors[current]!
         }
-        return Array(path[position[current]!...])
+        return Array(path[position[current]!...].reversed())
     }
 }

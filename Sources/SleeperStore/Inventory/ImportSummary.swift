@@ -14,6 +14,9 @@ public struct ImportSummary: Sendable, Equatable {
         public var added: Int
         public var changed: Int
         public var removed: Int
+        public init(table: String, inFile: Int, added: Int, changed: Int, removed: Int) {
+            (self.table, self.inFile, self.added, self.changed, self.removed) = (table, inFile, added, changed, removed)
+        }
     }
 
     public var entities: [Entities] = []

@@ -1,0 +1,77 @@
+import Foundation
+import SleeperStore
+import Testing
+
+/// The real `sleeper` executable, run as a user would run it.
+@Suite("Command line")
+struct CommandLineTests {
+    @Test("an unreachable database fails within seconds with a clear message")
+    func unreachableIsQuick() throws {
+        let run = try Fixtures.sleeper(["inventory", "models", "--database-url", "postgres://nobody@127.0.0.1:1/none?sslmode=disable"])
+        #expect(run.status == 1)
+        #expect(run.stderr.contains("cannot reach PostgreSQL at postgres://nobody@127.0.0.1:1/none"))
+        #expect(run.stderr.contains("connection refused"))
+        #expect(run.seconds < 10)
+    }
+
+    @Test("a missing unix socket from PGHOST is reported, not waited on")
+    func missingSocket() throws {
+        let run = try Fixtures.sleeper(["migrate", "--status"], environment: ["PGHOST": "/nonexistent-dir", "PGUSER": "x"])
+        #expect(run.status == 1)
+        #expect(run.stderr.contains("/nonexistent-dir/.s.PGSQL.5432"))
+        #expect(run.seconds < 10)
+    }
+
+    @Test("import reports every problem with file and path, exits 1, and writes nothing")
+    func importErrors() async throws {
+        try await TestDatabase.withFresh { db in
+            let url = TestDatabase.url(for: db.settings)
+            let bad = FileManager.default.temporaryDirectory.appending(path: "bad-\(UUID().uuidString).yaml")
+            try Data("""
+                resources: [{key: r1, tier: 9}]
+                agents: [{key: a1, holds: [{credential: ghost, delivery: runtime_env}]}]
+                """.utf8).write(to: bad)
+            let run = try Fixtures.sleeper(["import", bad.path, "--database-url", url])
+            #expect(run.status == 1)
+            #expect(run.stderr.contains("\(bad.path): resources[0].tier: must be between 0 and 3, got 9"))
+            #expect(run.stderr.contains("nothing was written"))
+            #expect(try await db.count("SELECT count(*) FROM agents") == 0)
+        }
+    }
+
+    @Test("a configured database that was not migrated is refused with the fix")
+    func unmigratedRefused() async throws {
+        try await TestDatabase.withFresh(migrated: false) { db in
+            let run = try Fixtures.sleeper(["inventory", "agents", "--database-url", TestDatabase.url(for: db.settings)])
+            #expect(run.status == 1)
+            #expect(run.stderr.contains("run `sleeper migrate`"))
+            let migrate = try Fixtures.sleeper(["migrate", "--database-url", TestDatabase.url(for: db.settings)])
+            #expect(migrate.status == 0)
+            #expect(migrate.stdout.contains("applied 0001_inventory.sql"))
+        }
+    }
+
+    @Test("with nothing configured, the embedded cluster is created, migrated, used and stopped")
+    func embeddedCluster() throws {
+        guard let base = ProcessInfo.processInfo.environment["SLEEPER_TEST_HOME"] else {
+            Issue.record("SLEEPER_TEST_HOME is not set: run the tests with scripts/test")
+            return
+        }
+        let home = ["SLEEPER_HOME": base + "/embedded-\(UUID().uuidString.prefix(8))"]
+        let example = Fixtures.packageRoot.appending(path: "Examples/inventory.yaml").path
+        let imported = try Fixtures.sleeper(["import", example], environment: home)
+        #expect(imported.status == 0, "\(imported.stderr)")
+        #expect(imported.stdout.contains("imported in"))
+        let listed = try Fixtures.sleeper(["inventory", "models", "--format", "csv"], environment: home)
+        #expect(listed.stdout.split(separator: "\r\n").count == 13)   // header + 12 models
+        let status = try Fixtures.sleeper(["db", "status"], environment: home)
+        #expect(status.stdout.contains("server:    running"))
+        #expect(status.stdout.contains("0 pending"))
+        let stopped = try Fixtures.sleeper(["db", "stop"], environment: home)
+        #expect(stopped.stdout.contains("stopped the embedded cluster"))
+        // Started again on demand, with the data still there.
+        let again = try Fixtures.sleeper(["inventory", "credentials", "--format", "json"], environment: home)
+        #expect(again.stdout.contains("\"key\": \"payments-api-key\""))
+        _ = try Fixtures.sleeper(["db", "stop"], environment: home)
+    }
+}

@@ -1,0 +1,70 @@
+import Foundation
+import SleeperCore
+import Testing
+
+/// Files the tests read: the shipped example and small inline documents.
+enum Fixtures {
+    static let packageRoot = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    static var exampleInventory: Data {
+        get throws { try Data(contentsOf: packageRoot.appending(path: "Examples/inventory.yaml")) }
+    }
+
+    static func parse(_ yaml: String, file: String = "test.yaml") throws -> ParsedInventory {
+        try InventoryReader.read(Data(yaml.utf8), file: file).get()
+    }
+
+    static func problems(_ yaml: String, file: String = "test.yaml") -> [InventoryProblem] {
+        switch InventoryReader.read(Data(yaml.utf8), file: file) {
+        case .success: return []
+        case .failure(let p): return p.problems
+        }
+    }
+
+    /// The built `sleeper` executable, next to the test bundle in the build folder.
+    static var sleeperBinary: URL {
+        let testBinary = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+        var dir = testBinary.deletingLastPathComponent()
+        while dir.path != "/" {
+            let candidate = dir.appending(path: "sleeper")
+            if FileManager.default.isExecutableFile(atPath: candidate.path), !candidate.hasDirectoryPath { return candidate }
+            dir = dir.deletingLastPathComponent()
+        }
+        return packageRoot.appending(path: ".build/debug/sleeper")
+    }
+
+    struct Run {
+        var status: Int32
+        var stdout: String
+        var stderr: String
+        var seconds: Double
+    }
+
+    /// Runs the real CLI as a separate process with the given environment (and nothing inherited
+    /// that could point it at another database).
+    static func sleeper(_ arguments: [String], environment: [String: String] = [:]) throws -> Run {
+        let process = Process()
+        process.executableURL = sleeperBinary
+        process.arguments = arguments
+        var env = ["PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin", "HOME": NSTemporaryDirectory()]
+        env.merge(environment) { $1 }
+        process.environment = env
+        // Files rather than pipes: a server started by the command must not hold our reader open.
+        let scratch = FileManager.default.temporaryDirectory.appending(path: "sleeper-run-\(UUID().uuidString)")
+        let outURL = scratch.appendingPathExtension("out"), errURL = scratch.appendingPathExtension("err")
+        FileManager.default.createFile(atPath: outURL.path, contents: nil)
+        FileManager.default.createFile(atPath: errURL.path, contents: nil)
+        defer { try? FileManager.default.removeItem(at: outURL); try? FileManager.default.removeItem(at: errURL) }
+        process.standardOutput = try FileHandle(forWritingTo: outURL)
+        process.standardError = try FileHandle(forWritingTo: errURL)
+        let start = Date()
+        try process.run()
+        while process.isRunning {
+            if Date().timeIntervalSince(start) > 120 { process.terminate(); break }
+            Thread.sleep(forTimeInterval: 0.02)
+        }
+        return Run(status: process.terminationStatus, stdout: (try? String(contentsOf: outURL, encoding: .utf8)) ?? "",
+                   stderr: (try? String(contentsOf: errURL, encoding: .utf8)) ?? "", seconds: Date().timeIntervalSince(start))
+    }
+}
