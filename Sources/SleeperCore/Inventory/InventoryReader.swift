@@ -6,52 +6,76 @@ public struct InventoryReference: Sendable, Hashable {
     public var kind: EntityKind
     public var key: String
     public var file: String
-    public var path: String
+    public var location: DocumentPath
+    public var path: String { location.description }
 }
 
 /// One file's entities, with where each key was defined and every reference it makes.
 public struct ParsedInventory: Sendable {
     public var file: String
     public var inventory: Inventory
-    public var definitions: [EntityKind: [String: String]]   // key → path of its definition
+    public var definitions: [EntityKind: [String: DocumentPath]]   // key → where it is defined
     public var references: [InventoryReference]
 }
 
 /// Reads the native inventory format (YAML or JSON, same shape) into typed records,
 /// collecting every problem in the file rather than stopping at the first.
 public enum InventoryReader {
-    public static let keyPattern = try! NSRegularExpression(pattern: #"^[A-Za-z0-9][A-Za-z0-9._:/@+\-]{0,199}$"#)
+    /// Keys: a letter or digit, then letters, digits and `. _ : / @ + -`, at most 200 characters.
+    /// Checked byte by byte: a large import has hundreds of thousands of keys and references.
+    public static func isValidKey(_ key: String) -> Bool {
+        let utf8 = key.utf8
+        guard !utf8.isEmpty, utf8.count <= 200 else { return false }
+        for (i, b) in utf8.enumerated() {
+            let alphanumeric = (b >= 48 && b <= 57) || (b >= 65 && b <= 90) || (b >= 97 && b <= 122)
+            if alphanumeric { continue }
+            if i == 0 { return false }
+            switch b {
+            case UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: ":"), UInt8(ascii: "/"), UInt8(ascii: "@"), UInt8(ascii: "+"), UInt8(ascii: "-"): continue
+            default: return false
+            }
+        }
+        return true
+    }
 
     public static func read(_ data: Data, file: String) -> Result<ParsedInventory, InventoryProblems> {
-        let tree: Any
+        let tree: DocumentValue
         do { tree = try DocumentLoader.load(data, file: file) } catch { return .failure(InventoryProblems([error])) }
         return read(tree: tree, file: file)
     }
 
-    public static func read(tree: Any, file: String) -> Result<ParsedInventory, InventoryProblems> {
+    public static func read(tree: DocumentValue, file: String) -> Result<ParsedInventory, InventoryProblems> {
         let collector = ProblemCollector(file: file)
         var reader = Walker(collector: collector)
         let root = DocumentCursor(value: tree, path: "")
-        guard let top = tree as? [String: Any] else {
+        guard case .object(let top) = tree else {
             return .failure(InventoryProblems([InventoryProblem(file: file, path: "", message: "must be a mapping with models, datasets, agents, credentials, resources")]))
         }
         for field in top.keys.sorted() where EntityKind(rawValue: field) == nil && !["version", "kind", "metadata"].contains(field) {
             collector.report(field, "is not a section of the inventory format (expected: models, datasets, agents, credentials, resources)")
         }
-        reader.scanForSecrets(root)
+        // The secret scan reads the whole tree independently of the typed read: run it beside it.
+        let secretProblems = ProblemCollector(file: file)
+        let done = DispatchSemaphore(value: 0)
+        Thread {
+            Walker(collector: secretProblems).scanForSecrets(root)
+            done.signal()
+        }.start()
         var inventory = Inventory()
         inventory.resources = collector.list(root["resources"]).compactMap { reader.resource($0) }
         inventory.datasets = collector.list(root["datasets"]).compactMap { reader.dataset($0) }
         inventory.models = collector.list(root["models"]).compactMap { reader.model($0) }
         inventory.credentials = collector.list(root["credentials"]).compactMap { reader.credential($0) }
         inventory.agents = collector.list(root["agents"]).compactMap { reader.agent($0) }
-        if !collector.problems.isEmpty { return .failure(InventoryProblems(collector.problems)) }
+        done.wait()
+        let problems = secretProblems.problems + collector.problems
+        if !problems.isEmpty { return .failure(InventoryProblems(problems)) }
         return .success(ParsedInventory(file: file, inventory: inventory, definitions: reader.definitions, references: reader.references))
     }
 
     private struct Walker {
         let collector: ProblemCollector
-        var definitions: [EntityKind: [String: String]] = [:]
+        var definitions: [EntityKind: [String: DocumentPath]] = [:]
         var references: [InventoryReference] = []
 
         init(collector: ProblemCollector) { self.collector = collector }
@@ -60,7 +84,7 @@ public enum InventoryReader {
         /// into a free-form field is as dangerous as one in a known field.
         func scanForSecrets(_ c: DocumentCursor) {
             switch c.value {
-            case let dict as [String: Any]:
+            case .object(let dict)?:
                 for key in dict.keys.sorted() {
                     if SecretScanner.forbiddenFieldNames.contains(key.lowercased()) {
                         collector.report(c[key].path, "fields named '\(key)' may hold secret material and are refused; record metadata (fingerprint, scopes, times) only")
@@ -68,9 +92,9 @@ public enum InventoryReader {
                     }
                     scanForSecrets(c[key])
                 }
-            case is [Any]:
+            case .array?:
                 c.elements?.forEach(scanForSecrets)
-            case let s as String:
+            case .string(let s)?:
                 if let kind = SecretScanner.secretKind(of: s, field: c.fieldName) {
                     collector.report(c.path, "looks like secret material (\(kind)); the value is not shown and nothing was written")
                 }
@@ -80,36 +104,35 @@ public enum InventoryReader {
 
         mutating func key(_ c: DocumentCursor, kind: EntityKind) -> String? {
             guard let key = collector.string(c["key"], required: true) else { return nil }
-            guard validKey(key, at: c["key"].path) else { return nil }
+            guard validKey(key, at: c["key"]) else { return nil }
             if let earlier = definitions[kind]?[key] {
                 collector.report(c["key"].path, "duplicate key '\(key)' (already defined at \(earlier))")
                 return nil
             }
-            definitions[kind, default: [:]][key] = c["key"].path
+            definitions[kind, default: [:]][key] = c["key"].location
             return key
         }
 
-        func validKey(_ key: String, at path: String) -> Bool {
-            let range = NSRange(key.startIndex..., in: key)
-            if InventoryReader.keyPattern.firstMatch(in: key, range: range) == nil {
-                collector.report(path, "'\(key)' is not a valid key (letters, digits and . _ : / @ + -, at most 200 characters)")
+        func validKey(_ key: String, at c: DocumentCursor) -> Bool {
+            if !InventoryReader.isValidKey(key) {
+                collector.report(c.path, "'\(key)' is not a valid key (letters, digits and . _ : / @ + -, at most 200 characters)")
                 return false
             }
             return true
         }
 
         mutating func reference(_ c: DocumentCursor, to kind: EntityKind) -> String? {
-            guard let key = collector.string(c, required: true), validKey(key, at: c.path) else { return nil }
-            references.append(InventoryReference(kind: kind, key: key, file: collector.file, path: c.path))
+            guard let key = collector.string(c, required: true), validKey(key, at: c) else { return nil }
+            references.append(InventoryReference(kind: kind, key: key, file: collector.file, location: c.location))
             return key
         }
 
         /// Reports a second mention of the same target in one edge list.
-        func unique<T: Hashable>(_ items: [(T, String)], what: String) -> [T] {
+        func unique<T: Hashable>(_ items: [(T, DocumentPath)], what: String) -> [T] {
             var seen: Set<T> = []
             var out: [T] = []
             for (item, path) in items {
-                if seen.insert(item).inserted { out.append(item) } else { collector.report(path, "\(what) is listed twice") }
+                if seen.insert(item).inserted { out.append(item) } else { collector.report(path.description, "\(what) is listed twice") }
             }
             return out
         }
@@ -138,15 +161,15 @@ public enum InventoryReader {
         mutating func model(_ c: DocumentCursor) -> Inventory.Model? {
             guard collector.object(c) else { return nil }
             let key = key(c, kind: .models)
-            var parents: [(Inventory.Derivation, String)] = []
+            var parents: [(Inventory.Derivation, DocumentPath)] = []
             for p in collector.list(c["derived_from"]) where collector.object(p) {
                 let parent = reference(p["model"], to: .models)
                 let relation = collector.enumeration(p["relation"], DerivationRelation.self)
                 if p["relation"].isMissing { collector.report(p["relation"].path, "is required") }
                 if let parent, parent == key { collector.report(p["model"].path, "a model cannot derive from itself") }
-                if let parent, let relation { parents.append((Inventory.Derivation(model: parent, relation: relation), p["model"].path)) }
+                if let parent, let relation { parents.append((Inventory.Derivation(model: parent, relation: relation), p["model"].location)) }
             }
-            let datasets = collector.list(c["trained_on"]).compactMap { d in reference(d, to: .datasets).map { ($0, d.path) } }
+            let datasets = collector.list(c["trained_on"]).compactMap { d in reference(d, to: .datasets).map { ($0, d.location) } }
             let trainedOn = unique(datasets, what: "dataset")
             let model = Inventory.Model(
                 key: key ?? "",
@@ -165,11 +188,11 @@ public enum InventoryReader {
             return key == nil ? nil : model
         }
 
-        func uniqueBy<T>(_ items: [(T, String)], _ id: KeyPath<T, String>, what: String) -> [T] {
+        func uniqueBy<T>(_ items: [(T, DocumentPath)], _ id: KeyPath<T, String>, what: String) -> [T] {
             var seen: Set<String> = []
             var out: [T] = []
             for (item, path) in items {
-                if seen.insert(item[keyPath: id]).inserted { out.append(item) } else { collector.report(path, "\(what) '\(item[keyPath: id])' is listed twice") }
+                if seen.insert(item[keyPath: id]).inserted { out.append(item) } else { collector.report(path.description, "\(what) '\(item[keyPath: id])' is listed twice") }
             }
             return out
         }
@@ -177,12 +200,12 @@ public enum InventoryReader {
         mutating func credential(_ c: DocumentCursor) -> Inventory.Credential? {
             guard collector.object(c) else { return nil }
             let key = key(c, kind: .credentials)
-            var grants: [(Inventory.Grant, String)] = []
+            var grants: [(Inventory.Grant, DocumentPath)] = []
             for g in collector.list(c["grants"]) where collector.object(g) {
                 let resource = reference(g["resource"], to: .resources)
                 let action = collector.enumeration(g["action"], GrantAction.self)
                 if g["action"].isMissing { collector.report(g["action"].path, "is required") }
-                if let resource, let action { grants.append((Inventory.Grant(resource: resource, action: action), g.path)) }
+                if let resource, let action { grants.append((Inventory.Grant(resource: resource, action: action), g.location)) }
             }
             let scopes = collector.list(c["scopes"]).compactMap { collector.string($0) }
             let created = collector.date(c["created_at"])
@@ -214,18 +237,18 @@ public enum InventoryReader {
         mutating func agent(_ c: DocumentCursor) -> Inventory.Agent? {
             guard collector.object(c) else { return nil }
             let key = key(c, kind: .agents)
-            let models = collector.list(c["uses_models"]).compactMap { m in reference(m, to: .models).map { ($0, m.path) } }
-            let delegates = collector.list(c["delegates_to"]).compactMap { d -> (String, String)? in
+            let models = collector.list(c["uses_models"]).compactMap { m in reference(m, to: .models).map { ($0, m.location) } }
+            let delegates = collector.list(c["delegates_to"]).compactMap { d -> (String, DocumentPath)? in
                 guard let target = reference(d, to: .agents) else { return nil }
                 if target == key { collector.report(d.path, "an agent cannot delegate to itself") }
-                return (target, d.path)
+                return (target, d.location)
             }
-            var holds: [(Inventory.Holding, String)] = []
+            var holds: [(Inventory.Holding, DocumentPath)] = []
             for h in collector.list(c["holds"]) where collector.object(h) {
                 let credential = reference(h["credential"], to: .credentials)
                 let delivery = collector.enumeration(h["delivery"], Delivery.self)
                 if h["delivery"].isMissing { collector.report(h["delivery"].path, "is required") }
-                if let credential, let delivery { holds.append((Inventory.Holding(credential: credential, delivery: delivery), h["credential"].path)) }
+                if let credential, let delivery { holds.append((Inventory.Holding(credential: credential, delivery: delivery), h["credential"].location)) }
             }
             let agent = Inventory.Agent(
                 key: key ?? "",

@@ -6,20 +6,20 @@ public enum InventoryValidator {
         /// References not defined by any file of the import; the store checks them against the database.
         public var unresolved: [InventoryReference]
         /// Where each key was defined, for the lineage-cycle message.
-        public var definitions: [EntityKind: [String: String]]
+        public var definitions: [EntityKind: [String: DefinitionSite]]
     }
 
     public static func merge(_ files: [ParsedInventory]) -> Result<Batch, InventoryProblems> {
         var problems: [InventoryProblem] = []
-        var definitions: [EntityKind: [String: String]] = [:]
+        var definitions: [EntityKind: [String: DefinitionSite]] = [:]
         var inventory = Inventory()
         for file in files {
             for (kind, keys) in file.definitions {
                 for (key, path) in keys {
                     if let earlier = definitions[kind]?[key] {
-                        problems.append(InventoryProblem(file: file.file, path: path, message: "duplicate key '\(key)' (already defined in \(earlier))"))
+                        problems.append(InventoryProblem(file: file.file, path: path.description, message: "duplicate key '\(key)' (already defined in \(earlier))"))
                     } else {
-                        definitions[kind, default: [:]][key] = "\(file.file) at \(path)"
+                        definitions[kind, default: [:]][key] = DefinitionSite(file: file.file, path: path)
                     }
                 }
             }
@@ -39,10 +39,10 @@ public enum InventoryValidator {
         }
         if let cycle = lineageCycle(batch.inventory, storedLineage: storedLineage) {
             let first = cycle[0]
-            let location = batch.definitions[.models]?[first] ?? "the database"
+            // Report it where the import defines a model on the cycle.
+            let site = cycle.lazy.compactMap { batch.definitions[.models]?[$0] }.first
             problems.append(InventoryProblem(
-                file: location.components(separatedBy: " at ").first ?? location,
-                path: location.components(separatedBy: " at ").dropFirst().first ?? "",
+                file: site?.file ?? "the database", path: site?.path.description ?? "",
                 message: "lineage cycle: \((cycle + [first]).joined(separator: " → ")) (derived_from must not loop)"))
         }
         return problems
@@ -64,6 +64,13 @@ public enum InventoryValidator {
         return nil
     }
 
+}
+
+/// Where a key was defined: a file and the path inside it.
+public struct DefinitionSite: Sendable, CustomStringConvertible {
+    public var file: String
+    public var path: DocumentPath
+    public var description: String { "\(file) at \(path)" }
 }
 
 public struct EntityReference: Sendable, Hashable {

@@ -29,7 +29,7 @@ public enum SecretScanner {
 
     /// Returns what kind of secret `value` looks like, or nil. `field` is the last path component.
     public static func secretKind(of value: String, field: String) -> String? {
-        guard value.count >= 16 else { return nil }
+        guard value.utf8.count >= 16, mayHoldSecret(value) else { return nil }
         let range = NSRange(value.startIndex..., in: value)
         for (kind, regex) in patterns {
             guard let match = regex.firstMatch(in: value, range: range) else { continue }
@@ -46,6 +46,25 @@ public enum SecretScanner {
             return "a high-entropy string"
         }
         return nil
+    }
+
+    /// A cheap first look, so that the regular expressions run only on strings that could match:
+    /// a hundred thousand credentials carry about a million short, plain strings.
+    static func mayHoldSecret(_ s: String) -> Bool {
+        var upper = 0, lower = 0, digit = 0, marks = 0
+        for u in s.utf8 {
+            switch u {
+            case UInt8(ascii: "A")...UInt8(ascii: "Z"): upper += 1
+            case UInt8(ascii: "a")...UInt8(ascii: "z"): lower += 1
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): digit += 1
+            case UInt8(ascii: "_"), UInt8(ascii: "-"), UInt8(ascii: "/"), UInt8(ascii: "+"), UInt8(ascii: "."),
+                 UInt8(ascii: ":"), UInt8(ascii: "@"), UInt8(ascii: "="): marks += 1
+            default: break
+            }
+        }
+        // Every pattern needs letters of both cases or digits mixed with letters, or a key block / URL.
+        if s.contains("-----BEGIN") || s.contains("://") { return true }
+        return (upper >= 2 && (lower >= 2 || digit >= 2)) || (lower >= 4 && digit >= 4 && marks >= 1) || (lower >= 8 && digit >= 8)
     }
 
     /// Mixed upper, lower and digits, as random tokens are and words, slugs and hex digests are not.

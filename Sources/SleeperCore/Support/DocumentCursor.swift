@@ -2,34 +2,96 @@ import Foundation
 
 /// A position in a loaded document: the value there and the path that names it in error messages.
 /// Reading through a cursor records every problem instead of stopping at the first.
-public struct DocumentCursor {
-    public let value: Any?
-    public let path: String
+public struct DocumentCursor: Sendable {
+    /// nil when the field is absent or null.
+    public let value: DocumentValue?
+    /// Where the enclosing value sits; this value's own step is `field` or `index`.
+    private let parent: DocumentPath.Step?
+    private let field: String?
+    private let index: Int
 
-    public init(value: Any?, path: String) {
-        self.value = value
-        self.path = path
+    public init(value: DocumentValue?, path: String) {
+        self.init(value: value, parent: nil, field: path.isEmpty ? nil : path, index: -1)
     }
 
+    private init(value: DocumentValue?, parent: DocumentPath.Step?, field: String?, index: Int) {
+        self.value = value == .null ? nil : value
+        self.parent = parent
+        self.field = field
+        self.index = index
+    }
+
+    /// Where this value is; spelled out only when a problem is reported, since a large import
+    /// visits millions of fields and reports none.
+    public var location: DocumentPath {
+        DocumentPath(step: field == nil && index < 0 ? parent : DocumentPath.Step(parent: parent, field: field, index: index))
+    }
+
+    public var path: String { location.description }
+
     public subscript(field: String) -> DocumentCursor {
-        let child = (value as? [String: Any])?[field]
-        return DocumentCursor(value: child is NSNull ? nil : child, path: path.isEmpty ? field : "\(path).\(field)")
+        var child: DocumentValue?
+        if case .object(let fields)? = value { child = fields[field] }
+        return DocumentCursor(value: child, parent: location.step, field: field, index: -1)
     }
 
     public var isMissing: Bool { value == nil }
+
+    /// The name of the field this value sits in (for list elements, the list's field).
     public var fieldName: String {
-        let last = path.split(separator: ".").last.map(String.init) ?? path
-        return last.split(separator: "[").first.map(String.init) ?? last
+        if let field { return field }
+        var step = parent
+        while let s = step {
+            if let f = s.field { return f }
+            step = s.parent
+        }
+        return ""
     }
 
     public var elements: [DocumentCursor]? {
-        guard let array = value as? [Any] else { return nil }
-        return array.enumerated().map { DocumentCursor(value: $1 is NSNull ? nil : $1, path: "\(path)[\($0)]") }
+        guard case .array(let items)? = value else { return nil }
+        let here = location.step
+        return items.enumerated().map { DocumentCursor(value: $1, parent: here, field: nil, index: $0) }
+    }
+
+    public var fields: [String: DocumentValue]? {
+        if case .object(let fields)? = value { return fields }
+        return nil
     }
 }
 
-/// Collects problems for one file while its fields are read.
-public final class ProblemCollector {
+/// A path inside a document such as `agents[3].holds[0].credential`, kept as a chain of steps
+/// and turned into text on demand.
+public struct DocumentPath: Sendable, CustomStringConvertible, Hashable {
+    final class Step: Sendable {
+        let parent: Step?
+        let field: String?
+        let index: Int
+        init(parent: Step?, field: String?, index: Int) {
+            self.parent = parent
+            self.field = field
+            self.index = index
+        }
+    }
+
+    let step: Step?
+
+    public var description: String {
+        var parts: [String] = []
+        var node = step
+        while let n = node {
+            if let field = n.field { parts.append(n.parent == nil ? field : "." + field) } else { parts.append("[\(n.index)]") }
+            node = n.parent
+        }
+        return parts.reversed().joined()
+    }
+
+    public static func == (a: DocumentPath, b: DocumentPath) -> Bool { a.description == b.description }
+    public func hash(into hasher: inout Hasher) { hasher.combine(description) }
+}
+
+/// Collects problems for one file while its fields are read. Used by one thread at a time.
+public final class ProblemCollector: @unchecked Sendable {
     public let file: String
     public private(set) var problems: [InventoryProblem] = []
 
@@ -46,13 +108,13 @@ public final class ProblemCollector {
         case nil:
             if required { report(c.path, "is required") }
             return nil
-        case let s as String:
-            if required && s.trimmingCharacters(in: .whitespaces).isEmpty {
+        case .string(let s)?:
+            if required && s.allSatisfy({ $0 == " " || $0 == "\t" }) {
                 report(c.path, "must not be empty")
                 return nil
             }
             return s
-        case let n as Int: return String(n)
+        case .int(let n)?: return String(n)
         default:
             report(c.path, "must be a string")
             return nil
@@ -62,8 +124,8 @@ public final class ProblemCollector {
     public func bool(_ c: DocumentCursor) -> Bool? {
         switch c.value {
         case nil: return nil
-        case let b as Bool where !(c.value is Int && !(c.value is Bool)): return b
-        case let s as String where ["true", "false"].contains(s.lowercased()): return s.lowercased() == "true"
+        case .bool(let b)?: return b
+        case .string(let s)? where ["true", "false"].contains(s.lowercased()): return s.lowercased() == "true"
         default:
             report(c.path, "must be true or false")
             return nil
@@ -74,10 +136,9 @@ public final class ProblemCollector {
         let number: Int?
         switch c.value {
         case nil: return nil
-        case let b as Bool where type(of: c.value!) == Bool.self: _ = b; number = nil
-        case let n as Int: number = n
-        case let d as Double where d.rounded() == d && abs(d) < 1e15: number = Int(d)
-        case let s as String: number = Int(s)
+        case .int(let n)?: number = n
+        case .double(let d)? where d.rounded() == d && abs(d) < 1e15: number = Int(d)
+        case .string(let s)?: number = Int(s)
         default: number = nil
         }
         guard let number else {
@@ -103,8 +164,7 @@ public final class ProblemCollector {
     public func date(_ c: DocumentCursor) -> Date? {
         switch c.value {
         case nil: return nil
-        case let d as Date: return d
-        case let s as String:
+        case .string(let s)?:
             if let d = Timestamps.parse(s) { return d }
             report(c.path, "'\(s)' is not a date (use YYYY-MM-DD or an ISO 8601 date-time)")
             return nil
@@ -124,7 +184,7 @@ public final class ProblemCollector {
     }
 
     public func object(_ c: DocumentCursor) -> Bool {
-        guard c.value is [String: Any] else {
+        guard c.fields != nil else {
             report(c.path, "must be a mapping of fields")
             return false
         }

@@ -4,13 +4,13 @@ import Yams
 /// Turns the bytes of a YAML or JSON file into a plain tree of dictionaries, arrays and scalars,
 /// the shape both formats share. JSON takes the fast path; YAML goes through libyaml.
 public enum DocumentLoader {
-    public static func load(_ data: Data, file: String) throws(InventoryProblem) -> Any {
+    public static func load(_ data: Data, file: String) throws(InventoryProblem) -> DocumentValue {
         let isJSON = file.lowercased().hasSuffix(".json") || data.first(where: { !isWhitespace($0) }) == UInt8(ascii: "{")
         if isJSON {
             do {
-                return try JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed])
+                return try JSONTreeParser.parse(data)
             } catch {
-                throw InventoryProblem(file: file, path: "", message: "is not valid JSON: \(describe(error))")
+                throw InventoryProblem(file: file, path: "", message: "is not valid JSON: \(error)")
             }
         }
         guard let text = String(data: data, encoding: .utf8) else {
@@ -19,7 +19,8 @@ public enum DocumentLoader {
         do {
             // Timestamps stay text: Yams's resolver would roll 2025-13-45 over into a real date,
             // and the inventory's own date parser is strict.
-            return try Yams.load(yaml: text, Resolver.default.removing(.timestamp)) ?? [String: Any]()
+            guard let node = try Yams.compose(yaml: text, Resolver.default.removing(.timestamp)) else { return .object([:]) }
+            return DocumentValue(yaml: node)
         } catch {
             throw InventoryProblem(file: file, path: "", message: "is not valid YAML: \(describe(error))")
         }

@@ -4,17 +4,38 @@ import Foundation
 public enum Timestamps {
     public static func parse(_ text: String) -> Date? {
         let s = text.trimmingCharacters(in: .whitespaces)
-        if s.count == 10 {
-            // Round-trip so that lenient parsing cannot turn 2025-13-45 into a date in 2026.
-            guard let d = try? Date(s + "T00:00:00Z", strategy: .iso8601), formatDay(d) == s else { return nil }
-            return d
-        }
-        if s.count >= 10, parse(String(s.prefix(10))) == nil { return nil }
+        if s.utf8.count == 10 { return day(s) }
+        // A date-time must start with a real day: lenient parsing would turn 2025-13-45 into 2026.
+        if s.utf8.count >= 10, day(String(s.prefix(10))) == nil { return nil }
         if let d = try? Date(s, strategy: .iso8601) { return d }
         if let d = try? Date(s, strategy: Date.ISO8601FormatStyle(includingFractionalSeconds: true)) { return d }
         // YAML-style "2025-01-10 12:00:00Z" and offsets like "+02:00".
         if s.contains(" ") { return parse(s.replacingOccurrences(of: " ", with: "T")) }
         return nil
+    }
+
+    /// `YYYY-MM-DD` as midnight UTC, checked field by field. Computed directly (days from the civil
+    /// date) because formatter-based parsing costs microseconds and imports carry millions of dates.
+    public static func day(_ s: String) -> Date? {
+        let b = Array(s.utf8)
+        guard b.count == 10, b[4] == UInt8(ascii: "-"), b[7] == UInt8(ascii: "-") else { return nil }
+        func digits(_ r: Range<Int>) -> Int? {
+            var v = 0
+            for i in r { guard b[i] >= 48 && b[i] <= 57 else { return nil }; v = v * 10 + Int(b[i] - 48) }
+            return v
+        }
+        guard let y = digits(0..<4), let m = digits(5..<7), let d = digits(8..<10), (1...12).contains(m), d >= 1 else { return nil }
+        let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0
+        let lengths = [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]
+        guard d <= lengths[m - 1] else { return nil }
+        // Howard Hinnant's days_from_civil.
+        let yy = m <= 2 ? y - 1 : y
+        let era = (yy >= 0 ? yy : yy - 399) / 400
+        let yoe = yy - era * 400
+        let doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1
+        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
+        let days = era * 146097 + doe - 719468
+        return Date(timeIntervalSince1970: TimeInterval(days) * 86400)
     }
 
     public static func format(_ date: Date) -> String {

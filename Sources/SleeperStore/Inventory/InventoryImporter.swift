@@ -53,11 +53,19 @@ public struct InventoryImporter: Sendable {
         }
         let edgeCounts = self.edgeCounts(batch.inventory)
         for edge in EdgeTable.all {
+            let staged = edgeCounts[edge.table] ?? 0
+            let bulk = staged >= InventoryImportSQL.bulkEdgeThreshold
+            if bulk { try await run(InventoryImportSQL.dropForeignKeys(edge), on: connection) }
             let removed = try await single(InventoryImportSQL.removeStale(edge), on: connection)
             let (added, changed) = try await pair(InventoryImportSQL.insert(edge), on: connection)
+            if bulk { try await run(InventoryImportSQL.addForeignKeys(edge), on: connection) }
             summary.edges.append(.init(table: edge.table, inFile: edgeCounts[edge.table] ?? 0, added: added, changed: changed, removed: removed))
         }
         return summary
+    }
+
+    private func run(_ statements: [String], on connection: PostgresConnection) async throws {
+        for sql in statements { try await connection.query(PostgresQuery(unsafeSQL: sql), logger: db.logger) }
     }
 
     private func pair(_ sql: String, on connection: PostgresConnection) async throws -> (Int, Int) {
