@@ -44,10 +44,7 @@ enum InventoryFiles {
                 problems.append(InventoryProblem(file: path, path: "", message: "cannot be read (missing or not permitted)"))
                 continue
             }
-            switch InventoryReader.read(data, file: path) {
-            case .success(let p): parsed.append(p)
-            case .failure(let p): problems += p.problems
-            }
+            parsed.append(InventoryReader.readAll(data, file: path))
         }
         if !problems.isEmpty { throw InventoryProblems(problems) }
         return parsed

@@ -18,7 +18,9 @@ struct InventoryCommand: AsyncParsableCommand {
 
     func run() async throws {
         let inventory = try await connection.withDatabase { db in try await InventoryStore(db).load([kind]) }
-        Output.print(ListingRenderer.render(InventoryListing.listing(kind, of: inventory), as: output.format))
+        var listing = InventoryListing.listing(kind, of: inventory)
+        if output.format == .table || output.format == .markdown { listing = listing.selecting(InventoryListing.tableColumns(kind)) }
+        Output.print(ListingRenderer.render(listing, as: output.format))
     }
 }
 

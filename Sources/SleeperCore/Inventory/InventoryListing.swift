@@ -43,6 +43,23 @@ public enum InventoryListing {
         }
     }
 
+    /// The columns a terminal table shows; JSON and CSV carry every field.
+    public static func tableColumns(_ kind: EntityKind) -> [String] {
+        switch kind {
+        case .resources: return ["key", "name", "tier", "owner"]
+        case .datasets: return ["key", "name", "provenance", "owner"]
+        case .models: return ["key", "supplier", "third_party", "signed", "serialization", "lineage_verified",
+                              "training_data_declared", "derived_from", "trained_on"]
+        case .agents: return ["key", "owner", "input_trust", "uses_models", "delegates_to", "holds"]
+        case .credentials: return ["key", "kind", "owner", "last_rotated_at", "expires_at", "last_used_at", "ttl_seconds",
+                                   "exposed", "grants"]
+        }
+    }
+
     static func text(_ s: String?) -> Cell { s.map(Cell.text) ?? .null }
-    static func date(_ d: Date?) -> Cell { d.map { .text(Timestamps.format($0)) } ?? .null }
+    /// Midnight UTC prints as a day, as it was most likely written.
+    static func date(_ d: Date?) -> Cell {
+        guard let d else { return .null }
+        return .text(d.timeIntervalSince1970.truncatingRemainder(dividingBy: 86400) == 0 ? Timestamps.formatDay(d) : Timestamps.format(d))
+    }
 }

@@ -16,6 +16,9 @@ public struct ParsedInventory: Sendable {
     public var inventory: Inventory
     public var definitions: [EntityKind: [String: DocumentPath]]   // key → where it is defined
     public var references: [InventoryReference]
+    /// Problems found in this file alone. The import still checks references and lineage so that
+    /// one run reports everything, then refuses the whole import if any were found.
+    public var problems: [InventoryProblem] = []
 }
 
 /// Reads the native inventory format (YAML or JSON, same shape) into typed records,
@@ -38,18 +41,28 @@ public enum InventoryReader {
         return true
     }
 
+    /// The file's entities, or every problem in it.
     public static func read(_ data: Data, file: String) -> Result<ParsedInventory, InventoryProblems> {
+        let parsed = readAll(data, file: file)
+        return parsed.problems.isEmpty ? .success(parsed) : .failure(InventoryProblems(parsed.problems))
+    }
+
+    /// The file's valid entities together with its problems, for an import that reports all at once.
+    public static func readAll(_ data: Data, file: String) -> ParsedInventory {
         let tree: DocumentValue
-        do { tree = try DocumentLoader.load(data, file: file) } catch { return .failure(InventoryProblems([error])) }
+        do { tree = try DocumentLoader.load(data, file: file) } catch {
+            return ParsedInventory(file: file, inventory: Inventory(), definitions: [:], references: [], problems: [error])
+        }
         return read(tree: tree, file: file)
     }
 
-    public static func read(tree: DocumentValue, file: String) -> Result<ParsedInventory, InventoryProblems> {
+    static func read(tree: DocumentValue, file: String) -> ParsedInventory {
         let collector = ProblemCollector(file: file)
         var reader = Walker(collector: collector)
         let root = DocumentCursor(value: tree, path: "")
         guard case .object(let top) = tree else {
-            return .failure(InventoryProblems([InventoryProblem(file: file, path: "", message: "must be a mapping with models, datasets, agents, credentials, resources")]))
+            let problem = InventoryProblem(file: file, path: "", message: "must be a mapping with models, datasets, agents, credentials, resources")
+            return ParsedInventory(file: file, inventory: Inventory(), definitions: [:], references: [], problems: [problem])
         }
         for field in top.keys.sorted() where EntityKind(rawValue: field) == nil && !["version", "kind", "metadata"].contains(field) {
             collector.report(field, "is not a section of the inventory format (expected: models, datasets, agents, credentials, resources)")
@@ -68,9 +81,8 @@ public enum InventoryReader {
         inventory.credentials = collector.list(root["credentials"]).compactMap { reader.credential($0) }
         inventory.agents = collector.list(root["agents"]).compactMap { reader.agent($0) }
         done.wait()
-        let problems = secretProblems.problems + collector.problems
-        if !problems.isEmpty { return .failure(InventoryProblems(problems)) }
-        return .success(ParsedInventory(file: file, inventory: inventory, definitions: reader.definitions, references: reader.references))
+        return ParsedInventory(file: file, inventory: inventory, definitions: reader.definitions, references: reader.references,
+                               problems: secretProblems.problems + collector.problems)
     }
 
     private struct Walker {

@@ -7,10 +7,12 @@ public enum InventoryValidator {
         public var unresolved: [InventoryReference]
         /// Where each key was defined, for the lineage-cycle message.
         public var definitions: [EntityKind: [String: DefinitionSite]]
+        /// Problems found so far (in single files, and keys defined twice across files).
+        public var problems: [InventoryProblem]
     }
 
-    public static func merge(_ files: [ParsedInventory]) -> Result<Batch, InventoryProblems> {
-        var problems: [InventoryProblem] = []
+    public static func merge(_ files: [ParsedInventory]) -> Batch {
+        var problems: [InventoryProblem] = files.flatMap(\.problems)
         var definitions: [EntityKind: [String: DefinitionSite]] = [:]
         var inventory = Inventory()
         for file in files {
@@ -26,14 +28,13 @@ public enum InventoryValidator {
             inventory.append(contentsOf: file.inventory)
         }
         let unresolved = files.flatMap(\.references).filter { definitions[$0.kind]?[$0.key] == nil }
-        if !problems.isEmpty { return .failure(InventoryProblems(problems)) }
-        return .success(Batch(inventory: inventory, unresolved: unresolved, definitions: definitions))
+        return Batch(inventory: inventory, unresolved: unresolved, definitions: definitions, problems: problems)
     }
 
     /// Final checks once the store has said which unresolved references exist in the database.
     /// `storedLineage` holds (child, parent) edges of stored models that this import does not redefine.
     public static func finish(_ batch: Batch, existing: Set<EntityReference>, storedLineage: [(child: String, parent: String)]) -> [InventoryProblem] {
-        var problems: [InventoryProblem] = []
+        var problems = batch.problems
         for ref in batch.unresolved where !existing.contains(EntityReference(kind: ref.kind, key: ref.key)) {
             problems.append(InventoryProblem(file: ref.file, path: ref.path, message: "unknown \(ref.kind.singular) '\(ref.key)' (not in this import nor in the database)"))
         }

@@ -13,7 +13,9 @@ public enum ListingRenderer {
 
     public static func table(_ listing: Listing) -> String {
         let header = listing.columns.map { $0.uppercased() }
-        let cells = listing.rows.map { $0.map { truncate($0.plain, 60) } }
+        // Long values are cut in every column but the last, which may run on.
+        let last = listing.columns.count - 1
+        let cells = listing.rows.map { $0.enumerated().map { i, c in i == last ? c.plain : truncate(c.plain, 60) } }
         var widths = header.map(\.count)
         for row in cells { for (i, c) in row.enumerated() { widths[i] = max(widths[i], c.count) } }
         func line(_ row: [String]) -> String {

@@ -33,6 +33,12 @@ public struct Listing: Sendable {
         self.columns = columns
         self.rows = rows
     }
+
+    /// The same listing with only the named columns, in that order (for narrow tables).
+    public func selecting(_ names: [String]) -> Listing {
+        let indexes = names.compactMap { columns.firstIndex(of: $0) }
+        return Listing(columns: indexes.map { columns[$0] }, rows: rows.map { row in indexes.map { row[$0] } })
+    }
 }
 
 extension Listing.Cell {

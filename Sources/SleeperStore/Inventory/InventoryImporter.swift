@@ -12,11 +12,7 @@ public struct InventoryImporter: Sendable {
     /// Validates `files` (already read), checks references against the database, and writes.
     /// Throws `InventoryProblems` listing every problem found, having written nothing.
     public func importFiles(_ files: [ParsedInventory], dryRun: Bool = false) async throws -> ImportSummary {
-        let batch: InventoryValidator.Batch
-        switch InventoryValidator.merge(files) {
-        case .success(let b): batch = b
-        case .failure(let problems): throw problems
-        }
+        let batch = InventoryValidator.merge(files)
         return try await db.client.withConnection { connection in
             try await connection.query("BEGIN", logger: db.logger)
             do {
