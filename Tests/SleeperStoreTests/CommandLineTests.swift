@@ -48,6 +48,7 @@ struct CommandLineTests {
             let migrate = try Fixtures.sleeper(["migrate", "--database-url", TestDatabase.url(for: db.settings)])
             #expect(migrate.status == 0)
             #expect(migrate.stdout.contains("applied 0001_inventory.sql"))
+            #expect(migrate.stdout.contains("loaded catalogs: 5 frameworks"))
         }
     }
 

@@ -26,7 +26,10 @@ struct ConnectionOptions: ParsableArguments {
         let settings = try cluster.ensureRunning()
         try await EmbeddedDatabase.create(settings, logger: logger)
         return try await Database.open(settings, logger: logger) { db in
-            if migrating { try await MigrationRunner().migrate(db) }
+            if migrating {
+                try await MigrationRunner().migrate(db)
+                try await CatalogStore(db).syncBundled()
+            }
             return try await body(db)
         }
     }
