@@ -6,9 +6,10 @@ import SleeperStore
 public struct Sleeper: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "sleeper",
-        abstract: "Govern backdoor risk in AI systems: inventory, control catalogs and the credentials AI agents hold.",
+        abstract: "Govern backdoor risk in AI systems: inventory, control catalogs, evidence and the credentials AI agents hold.",
         subcommands: [
             ImportCommand.self, InventoryCommand.self, FrameworksCommand.self, ControlsCommand.self,
+            EvidenceCommand.self, GapsCommand.self, CoverageCommand.self, VerifyCommand.self,
             CatalogCommand.self, MigrateCommand.self, DbCommand.self,
         ]
     )

@@ -41,7 +41,7 @@ public struct CatalogStore: Sendable {
                                 items: catalog.frameworks.reduce(0) { $0 + $1.items.count },
                                 controls: catalog.controls.count, mappings: catalog.mappings.count)
         if !force, try await currentDigest() == digest { return SyncResult(changed: false, frameworks: result.frameworks, items: result.items, controls: result.controls, mappings: result.mappings) }
-        try await db.client.withTransaction(logger: db.logger) { tx in
+        try await db.transaction { tx in
             try await write(catalog, shippedOnly: true, on: tx)
             try await tx.query("""
                 INSERT INTO catalog_state (sha256) VALUES (\(digest))
@@ -53,7 +53,7 @@ public struct CatalogStore: Sendable {
 
     /// Stores a framework read from a user's file (a complete ATLAS release) beside the shipped ones.
     public func importFramework(_ framework: Framework) async throws {
-        try await db.client.withTransaction(logger: db.logger) { tx in
+        try await db.transaction { tx in
             try await upsert(framework, shipped: false, on: tx)
         }
     }

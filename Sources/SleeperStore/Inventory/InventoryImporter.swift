@@ -13,16 +13,16 @@ public struct InventoryImporter: Sendable {
     /// Throws `InventoryProblems` listing every problem found, having written nothing.
     public func importFiles(_ files: [ParsedInventory], dryRun: Bool = false) async throws -> ImportSummary {
         let batch = InventoryValidator.merge(files)
-        return try await db.client.withConnection { connection in
-            try await connection.query("BEGIN", logger: db.logger)
-            do {
+        // A dry run does all the work, then rolls it back by failing the transaction on purpose.
+        struct DryRunDone: Error { var summary: ImportSummary }
+        do {
+            return try await db.transaction { connection in
                 let summary = try await write(batch, on: connection, dryRun: dryRun)
-                try await connection.query(dryRun ? "ROLLBACK" : "COMMIT", logger: db.logger)
+                if dryRun { throw DryRunDone(summary: summary) }
                 return summary
-            } catch {
-                _ = try? await connection.query("ROLLBACK", logger: db.logger)
-                throw error
             }
+        } catch let done as DryRunDone {
+            return done.summary
         }
     }
 

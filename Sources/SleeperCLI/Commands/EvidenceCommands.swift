@@ -1,0 +1,145 @@
+import ArgumentParser
+import Foundation
+import SleeperCore
+import SleeperStore
+
+struct EvidenceCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "evidence",
+        abstract: "Record control evidence in the append-only ledger, and read it back.",
+        subcommands: [Add.self, Import.self, Withdraw.self, List.self, History.self]
+    )
+
+    struct Add: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Record that a control was checked on a subject, with the result.",
+            discussion: "Artifact files are hashed (SHA-256); their hash, size and name are stored, never their content.")
+        @OptionGroup var connection: ConnectionOptions
+        @Option(help: "KIND:KEY, e.g. model:acme-support-ft or credential:payments-api-key.") var subject: String
+        @Option(help: "A control ID from `sleeper controls`.") var control: String
+        @Option(help: "pass, fail or not-applicable.") var result: EvidenceResult
+        @Option(help: "When the check was made (default: now).") var effective: String?
+        @Option(help: "Until when it counts (default: the control's validity from the effective date).") var expires: String?
+        @Option(parsing: .upToNextOption, help: "Files that prove it (hashed, not stored).") var artifact: [String] = []
+        @Option(help: "Where the full evidence lives.") var uri: String?
+        @Option(help: "Who checked.") var by: String?
+        @Option(help: "A short note.") var note: String?
+        @Option(help: "The id of an earlier record this one corrects.") var supersedes: Int?
+
+        func run() async throws {
+            guard let subject = Subject(subject) else {
+                throw CommandFailure(message: "--subject: '\(subject)' is not KIND:KEY with KIND one of model, dataset, agent, credential")
+            }
+            var draft = EvidenceDraft(subject: subject, control: control, result: result,
+                                      effective: try parseDate(effective, "--effective"), expires: try parseDate(expires, "--expires"),
+                                      artifactPaths: artifact, uri: uri, recordedBy: by, note: note, supersedes: supersedes,
+                                      file: "command line", path: "")
+            draft.artifacts = try ArtifactFiles.hash([draft], relativeTo: nil)[0].artifacts
+            let records = try await connection.withDatabase { db in try await EvidenceLedger(db).record([draft]) }
+            Output.print(EvidenceListing.recorded(records))
+        }
+    }
+
+    struct Import: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Record a YAML or JSON list of evidence, all or nothing.",
+            discussion: "Each entry has the fields of `evidence add`: subject, control, result, effective, expires, artifacts (paths relative to the file), uri, by, note, supersedes.")
+        @OptionGroup var connection: ConnectionOptions
+        @Argument(help: "Evidence file.") var file: String
+
+        func run() async throws {
+            guard let data = FileManager.default.contents(atPath: file) else {
+                throw CommandFailure(message: "\(file): cannot be read (missing or not permitted)")
+            }
+            let (drafts, problems) = EvidenceReader.read(data, file: file)
+            var hashed: [EvidenceDraft] = []
+            var artifactProblems: [InventoryProblem] = []
+            do { hashed = try ArtifactFiles.hash(drafts, relativeTo: URL(fileURLWithPath: file).deletingLastPathComponent()) }
+            catch let p as InventoryProblems { artifactProblems = p.problems }
+            if !(problems + artifactProblems).isEmpty { throw InventoryProblems(problems + artifactProblems) }
+            let records = try await connection.withDatabase { db in try await EvidenceLedger(db).record(hashed) }
+            Output.print(EvidenceListing.recorded(records))
+        }
+    }
+
+    struct Withdraw: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Withdraw a record: appends a record that supersedes it without a result.")
+        @OptionGroup var connection: ConnectionOptions
+        @Argument(help: "The id of the record to withdraw.") var id: Int
+        @Option(help: "Who withdraws it.") var by: String?
+        @Option(help: "Why.") var note: String?
+
+        func run() async throws {
+            let records = try await connection.withDatabase { db in
+                let ledger = EvidenceLedger(db)
+                guard let target = try await ledger.all().first(where: { $0.id == id }) else {
+                    throw CommandFailure(message: "no evidence record \(id)")
+                }
+                return try await ledger.record([EvidenceDraft(subject: target.subject, control: target.control, result: .withdrawn,
+                                                              recordedBy: by, note: note, supersedes: id)])
+            }
+            Output.print(EvidenceListing.recorded(records))
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List evidence records in force (or all, with --include-superseded).")
+        @OptionGroup var connection: ConnectionOptions
+        @OptionGroup var output: FormatOption
+        @Option(help: "Only this subject (KIND:KEY).") var subject: String?
+        @Option(help: "Only this control.") var control: String?
+        @Flag(help: "Also list records that were superseded or withdrawn, and the withdrawals.") var includeSuperseded = false
+
+        func run() async throws {
+            let subject = try self.subject.map { text in
+                guard let s = Subject(text) else { throw CommandFailure(message: "--subject: '\(text)' is not KIND:KEY") }
+                return s
+            }
+            let records = try await connection.withDatabase { db in try await EvidenceLedger(db).all(subject: subject, control: control) }
+            Output.print(ListingRenderer.render(EvidenceListing.records(records, includeSuperseded: includeSuperseded), as: output.format))
+        }
+    }
+
+    struct History: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Every record about one subject, superseded ones included, oldest first.")
+        @OptionGroup var connection: ConnectionOptions
+        @OptionGroup var output: FormatOption
+        @Argument(help: "KIND:KEY") var subject: String
+
+        func run() async throws {
+            guard let subject = Subject(subject) else { throw CommandFailure(message: "'\(subject)' is not KIND:KEY") }
+            let records = try await connection.withDatabase { db in try await EvidenceLedger(db).all(subject: subject) }
+            Output.print(ListingRenderer.render(EvidenceListing.records(records, includeSuperseded: true), as: output.format))
+        }
+    }
+}
+
+extension EvidenceResult: ExpressibleByArgument {}
+
+func parseDate(_ text: String?, _ option: String) throws -> Date? {
+    guard let text else { return nil }
+    guard let date = Timestamps.parse(text) else { throw CommandFailure(message: "\(option): '\(text)' is not a date (YYYY-MM-DD or ISO 8601)") }
+    return date
+}
+
+/// Hashes the artifact files drafts name; an unreadable file is a located problem.
+enum ArtifactFiles {
+    static func hash(_ drafts: [EvidenceDraft], relativeTo base: URL?) throws -> [EvidenceDraft] {
+        var problems: [InventoryProblem] = []
+        let out = drafts.map { draft -> EvidenceDraft in
+            var draft = draft
+            draft.artifacts = draft.artifactPaths.enumerated().compactMap { index, path in
+                let url = path.hasPrefix("/") || base == nil ? URL(fileURLWithPath: path) : base!.appending(path: path)
+                guard let data = FileManager.default.contents(atPath: url.path) else {
+                    let field = draft.path.isEmpty ? "artifact" : "\(draft.path).artifacts[\(index)]"
+                    problems.append(InventoryProblem(file: draft.file, path: field, message: "cannot read artifact '\(path)'"))
+                    return nil
+                }
+                return Artifact.of(name: url.lastPathComponent, data: data)
+            }
+            return draft
+        }
+        if !problems.isEmpty { throw InventoryProblems(problems) }
+        return out
+    }
+}

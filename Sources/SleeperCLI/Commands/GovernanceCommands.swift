@@ -1,0 +1,67 @@
+import ArgumentParser
+import Foundation
+import SleeperCore
+import SleeperStore
+
+struct VerifyCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "verify",
+        abstract: "Recompute the evidence ledger's hash chain; name the first record that does not match and exit 1.")
+    @OptionGroup var connection: ConnectionOptions
+
+    func run() async throws {
+        let records = try await connection.withDatabase { db in try await EvidenceLedger(db).all() }
+        if let broken = EvidenceChain.verify(records) {
+            throw CommandFailure(message: "the evidence ledger does not verify: \(broken)")
+        }
+        Output.print("the evidence ledger verifies: \(records.count) records, head \(records.last?.hash ?? EvidenceRecord.genesisHash)\n")
+    }
+}
+
+struct GapsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "gaps",
+        abstract: "Controls that apply to a subject and lack valid evidence: missing, failed, expired, or bound to an old digest.")
+    @OptionGroup var connection: ConnectionOptions
+    @OptionGroup var output: FormatOption
+    @Option(help: "Group by this framework's items (atlas, owasp-agentic, nist-ai-rmf, owasp-nhi, owasp-llm).") var framework: String?
+    @Option(help: "Only this subject (KIND:KEY).") var subject: String?
+    @Option(help: "Only subjects with this owner.") var owner: String?
+    @Option(name: .customLong("as-of"), help: "Answer as the ledger stood on this date (default: now).") var asOf: String?
+
+    func run() async throws {
+        let subject = try self.subject.map { text in
+            guard let s = Subject(text) else { throw CommandFailure(message: "--subject: '\(text)' is not KIND:KEY") }
+            return s
+        }
+        let date = try parseDate(asOf, "--as-of") ?? Date()
+        let gaps = try await connection.withDatabase { db in
+            if let framework, try await CatalogQueries(db).items(framework: framework) == nil {
+                throw CommandFailure(message: "unknown framework '\(framework)'")
+            }
+            return try await EvidenceQueries(db).gaps(asOf: date, framework: framework, subject: subject, owner: owner)
+        }
+        Output.print(ListingRenderer.render(EvidenceListing.gaps(gaps, byFramework: framework != nil), as: output.format))
+    }
+}
+
+struct CoverageCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "coverage",
+        abstract: "For each item of a framework: how many applicable subjects have valid evidence of a mapped control.")
+    @OptionGroup var connection: ConnectionOptions
+    @OptionGroup var output: FormatOption
+    @Option(help: "The framework (atlas, owasp-agentic, nist-ai-rmf, owasp-nhi, owasp-llm).") var framework: String
+    @Option(name: .customLong("as-of"), help: "Answer as the ledger stood on this date (default: now).") var asOf: String?
+
+    func run() async throws {
+        let date = try parseDate(asOf, "--as-of") ?? Date()
+        let rows = try await connection.withDatabase { db in
+            guard try await CatalogQueries(db).items(framework: framework) != nil else {
+                throw CommandFailure(message: "unknown framework '\(framework)'")
+            }
+            return try await EvidenceQueries(db).coverage(framework: framework, asOf: date)
+        }
+        Output.print(EvidenceListing.coverage(rows, framework: framework, asOf: date, format: output.format))
+    }
+}

@@ -1,0 +1,75 @@
+import Foundation
+import SleeperCore
+import SleeperStore
+
+/// How ledger records, gaps and coverage are printed.
+enum EvidenceListing {
+    static func recorded(_ records: [EvidenceRecord]) -> String {
+        records.map { r in
+            let what = r.result == .withdrawn ? "withdrew record \(r.supersedes!)" : "\(r.result.rawValue) for \(r.control) on \(r.subject)"
+            let binding = r.subjectDigest.map { ", bound to digest \($0.prefix(19))…" } ?? ""
+            let until = r.result == .withdrawn ? "" : ", valid until \(day(r.expiresAt))"
+            return "recorded evidence \(r.id): \(what)\(until)\(binding)\(r.supersedes != nil && r.result != .withdrawn ? ", superseding record \(r.supersedes!)" : "")\n"
+        }.joined()
+    }
+
+    static func day(_ seconds: Int) -> String { Timestamps.formatDay(Date(timeIntervalSince1970: TimeInterval(seconds))) }
+
+    static func records(_ records: [EvidenceRecord], includeSuperseded: Bool) -> Listing {
+        let supersededBy = Dictionary(records.compactMap { r in r.supersedes.map { ($0, r.id) } }, uniquingKeysWith: min)
+        let shown = includeSuperseded ? records : records.filter { supersededBy[$0.id] == nil && $0.result != .withdrawn }
+        return Listing(columns: ["id", "subject", "control", "result", "effective", "expires", "recorded", "by", "artifacts",
+                                 "supersedes", "superseded_by", "note"],
+                       rows: shown.map { r in
+            [.integer(r.id), .text(r.subject.description), .text(r.control), .text(r.result.rawValue), .text(day(r.effectiveAt)),
+             .text(day(r.expiresAt)), .text(Timestamps.format(Date(timeIntervalSince1970: TimeInterval(r.recordedAt)))),
+             r.recordedBy.map(Listing.Cell.text) ?? .null, .list(r.artifacts.map { "\($0.name) sha256:\($0.sha256.prefix(12))…" }),
+             r.supersedes.map(Listing.Cell.integer) ?? .null, supersededBy[r.id].map(Listing.Cell.integer) ?? .null,
+             r.note.map(Listing.Cell.text) ?? .null]
+        })
+    }
+
+    static func gaps(_ gaps: [EvidenceQueries.Gap], byFramework: Bool) -> Listing {
+        func expiry(_ g: EvidenceQueries.Gap) -> Listing.Cell { g.expiresAt.map { .text(Timestamps.formatDay($0)) } ?? .null }
+        if byFramework {
+            var rows: [[Listing.Cell]] = []
+            var order: [String] = []
+            var byItem: [String: [EvidenceQueries.Gap]] = [:]
+            for g in gaps { for item in g.items { if byItem[item] == nil { order.append(item) }; byItem[item, default: []].append(g) } }
+            for item in order {
+                for g in byItem[item]! {
+                    rows.append([.text(String(item.split(separator: ":", maxSplits: 1)[1])), .text(g.subject.description), .text(g.control),
+                                 .text(g.status), g.evidenceID.map(Listing.Cell.integer) ?? .null, expiry(g), g.owner.map(Listing.Cell.text) ?? .null])
+                }
+            }
+            return Listing(columns: ["item", "subject", "control", "status", "evidence", "expires", "owner"], rows: rows)
+        }
+        return Listing(columns: ["subject", "control", "status", "evidence", "expires", "owner", "items"], rows: gaps.map { g in
+            [.text(g.subject.description), .text(g.control), .text(g.status), g.evidenceID.map(Listing.Cell.integer) ?? .null,
+             expiry(g), g.owner.map(Listing.Cell.text) ?? .null, .list(g.items)]
+        })
+    }
+
+    static func coverage(_ rows: [EvidenceQueries.Coverage], framework: String, asOf: Date, format: OutputFormat) -> String {
+        // Aliases restate other items; counting them in the overall figure would count subjects twice.
+        let counted = rows.filter { !$0.isAlias && $0.applicable > 0 }
+        let applicable = counted.reduce(0) { $0 + $1.applicable }, covered = counted.reduce(0) { $0 + $1.covered }
+        let overall = applicable == 0 ? nil : 100 * Double(covered) / Double(applicable)
+        func pct(_ p: Double?) -> Listing.Cell { p.map { .text(String(format: "%.1f%%", $0)) } ?? .null }
+        let listing = Listing(columns: ["item", "name", "covered", "applicable", "percent"], rows: rows.map {
+            [.text($0.item), .text($0.isAlias ? $0.name : $0.name), .integer($0.covered), .integer($0.applicable), pct($0.percent)]
+        })
+        switch format {
+        case .json:
+            let items = rows.map {
+                "{\"item\": \(JSONText.string($0.item)), \"name\": \(JSONText.string($0.name)), \"alias\": \($0.isAlias), \"covered\": \($0.covered), \"applicable\": \($0.applicable), \"percent\": \($0.percent.map { JSONText.number(($0 * 10).rounded() / 10) } ?? "null")}"
+            }
+            return "{\"framework\": \(JSONText.string(framework)), \"as_of\": \(JSONText.string(Timestamps.format(asOf))),\n \"overall\": {\"covered\": \(covered), \"applicable\": \(applicable), \"percent\": \(overall.map { JSONText.number(($0 * 10).rounded() / 10) } ?? "null")},\n \"items\": [\n  " + items.joined(separator: ",\n  ") + "\n]}\n"
+        case .csv:
+            return ListingRenderer.csv(listing)
+        case .table, .markdown:
+            let line = "overall: \(covered) of \(applicable) subject-item pairs covered" + (overall.map { String(format: " (%.1f%%)", $0) } ?? "") + ", as of \(Timestamps.format(asOf))\n"
+            return ListingRenderer.render(listing, as: format) + line
+        }
+    }
+}

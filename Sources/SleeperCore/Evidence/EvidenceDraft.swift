@@ -1,0 +1,114 @@
+import Foundation
+
+/// Evidence as a user states it, before the ledger assigns its id, times and hash.
+public struct EvidenceDraft: Sendable, Equatable {
+    public var subject: Subject
+    public var control: String
+    public var result: EvidenceResult
+    public var effective: Date?
+    public var expires: Date?
+    public var artifactPaths: [String]
+    public var artifacts: [Artifact]
+    public var uri: String?
+    public var recordedBy: String?
+    public var note: String?
+    public var supersedes: Int?
+    /// Where the draft came from, for error messages: `file` and `path` (`[2]`), or the command line.
+    public var file: String
+    public var path: String
+
+    public init(subject: Subject, control: String, result: EvidenceResult, effective: Date? = nil, expires: Date? = nil,
+                artifactPaths: [String] = [], artifacts: [Artifact] = [], uri: String? = nil, recordedBy: String? = nil,
+                note: String? = nil, supersedes: Int? = nil, file: String = "command line", path: String = "") {
+        self.subject = subject
+        self.control = control
+        self.result = result
+        self.effective = effective
+        self.expires = expires
+        self.artifactPaths = artifactPaths
+        self.artifacts = artifacts
+        self.uri = uri
+        self.recordedBy = recordedBy
+        self.note = note
+        self.supersedes = supersedes
+        self.file = file
+        self.path = path
+    }
+
+    func problem(_ field: String, _ message: String) -> InventoryProblem {
+        InventoryProblem(file: file, path: path.isEmpty ? field : "\(path).\(field)", message: message)
+    }
+}
+
+/// Reads an evidence file: a YAML or JSON list of records with the fields of `evidence add`.
+public enum EvidenceReader {
+    public static func read(_ data: Data, file: String) -> ([EvidenceDraft], [InventoryProblem]) {
+        let root: DocumentValue
+        do { root = try DocumentLoader.load(data, file: file) } catch { return ([], [error]) }
+        let c = ProblemCollector(file: file)
+        var cursor = DocumentCursor(value: root, path: "")
+        if cursor.fields != nil { cursor = cursor["evidence"] }   // also accept {evidence: [...]}
+        var drafts: [EvidenceDraft] = []
+        for entry in c.list(cursor) where c.object(entry) {
+            scanForSecrets(entry, c)
+            let subjectText = c.string(entry["subject"], required: true)
+            let subject = subjectText.flatMap(Subject.init)
+            if let subjectText, subject == nil {
+                c.report(entry["subject"].path, "'\(subjectText)' is not KIND:KEY with KIND one of model, dataset, agent, credential")
+            }
+            let control = c.string(entry["control"], required: true)
+            let result = c.enumeration(entry["result"], EvidenceResult.self)
+            if entry["result"].isMissing { c.report(entry["result"].path, "is required (pass, fail or not-applicable)") }
+            let draft = EvidenceDraft(
+                subject: subject ?? Subject(kind: .model, key: "?"), control: control ?? "", result: result ?? .pass,
+                effective: c.date(entry["effective"]), expires: c.date(entry["expires"]),
+                artifactPaths: c.list(entry["artifacts"]).compactMap { c.string($0) },
+                uri: c.string(entry["uri"]), recordedBy: c.string(entry["by"]), note: c.string(entry["note"]),
+                supersedes: c.integer(entry["supersedes"], range: 1...Int.max), file: file,
+                path: entry.path)
+            if subject != nil, control != nil, result != nil { drafts.append(draft) }
+        }
+        return (drafts, c.problems)
+    }
+
+    static func scanForSecrets(_ entry: DocumentCursor, _ c: ProblemCollector) {
+        for field in ["note", "uri", "by"] {
+            if case .string(let s)? = entry[field].value, let kind = SecretScanner.secretKind(of: s, field: field) {
+                c.report(entry[field].path, "looks like secret material (\(kind)); the value is not shown and nothing was written")
+            }
+        }
+    }
+}
+
+/// Checks a draft against the catalog before anything touches the ledger.
+public enum EvidenceValidator {
+    /// `now` stands in for a missing effective date.
+    public static func check(_ draft: EvidenceDraft, controls: [String: Control], now: Date) -> [InventoryProblem] {
+        var problems: [InventoryProblem] = []
+        guard let control = controls[draft.control] else {
+            return [draft.problem("control", "unknown control '\(draft.control)' (see `sleeper controls`)")]
+        }
+        if !control.appliesTo.contains(draft.subject.kind) {
+            problems.append(draft.problem("control", "\(control.id) does not apply to a \(draft.subject.kind.rawValue) (it applies to \(control.appliesTo.map(\.rawValue).joined(separator: ", ")))"))
+        }
+        let effective = draft.effective ?? now
+        if let expires = draft.expires, expires <= effective {
+            problems.append(draft.problem("expires", "\(Timestamps.formatDay(expires)) is not after the effective date \(Timestamps.formatDay(effective))"))
+        }
+        if effective > now.addingTimeInterval(86400) {
+            problems.append(draft.problem("effective", "\(Timestamps.formatDay(effective)) is in the future; evidence records a check that was made"))
+        }
+        if draft.result == .withdrawn && draft.supersedes == nil {
+            problems.append(draft.problem("supersedes", "a withdrawal must name the record it withdraws"))
+        }
+        for text in [draft.note, draft.uri, draft.recordedBy].compactMap({ $0 }) where SecretScanner.secretKind(of: text, field: "note") != nil {
+            problems.append(draft.problem("note", "looks like secret material; the value is not shown and nothing was written"))
+        }
+        return problems
+    }
+
+    /// The expiry a draft gets when it names none: the control's validity from the effective date.
+    public static func defaultExpiry(effective: Date, control: Control) -> Date {
+        effective.addingTimeInterval(TimeInterval(control.validityDays) * 86400)
+    }
+}

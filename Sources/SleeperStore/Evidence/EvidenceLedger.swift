@@ -1,0 +1,158 @@
+import Foundation
+import Logging
+import PostgresNIO
+import SleeperCore
+
+/// Appends to the evidence ledger and reads it back. Appends are serialised by a table lock so
+/// that ids run without gaps and each record can name its predecessor's hash.
+public struct EvidenceLedger: Sendable {
+    public let db: Database
+    public init(_ db: Database) { self.db = db }
+
+    /// Validates every draft against the catalog and the inventory, then appends them all in one
+    /// transaction, or none. Throws `InventoryProblems` naming each bad draft.
+    public func record(_ drafts: [EvidenceDraft]) async throws -> [EvidenceRecord] {
+        let controls = Dictionary(uniqueKeysWithValues: try await CatalogQueries(db).controls().map { ($0.id, $0) })
+        return try await db.transaction { tx in
+            try await tx.query("LOCK TABLE evidence IN SHARE ROW EXCLUSIVE MODE", logger: db.logger)
+            let now = try await tx.query("SELECT extract(epoch FROM date_trunc('second', now()))::int8", logger: db.logger)
+                .decode(Int.self).first { _ in true } ?? 0
+            var problems = drafts.flatMap { EvidenceValidator.check($0, controls: controls, now: Date(timeIntervalSince1970: TimeInterval(now))) }
+            let known = try await existingSubjects(Set(drafts.map(\.subject)), on: tx)
+            for draft in drafts where !known.keys.contains(draft.subject) {
+                problems.append(InventoryProblem(file: draft.file, path: draft.path.isEmpty ? "subject" : "\(draft.path).subject",
+                                                 message: "unknown subject '\(draft.subject)' (not in the inventory)"))
+            }
+            let superseded = try await supersedable(drafts.compactMap(\.supersedes), on: tx)
+            var targeted: Set<Int> = []
+            for draft in drafts {
+                guard let target = draft.supersedes else { continue }
+                let field = draft.path.isEmpty ? "supersedes" : "\(draft.path).supersedes"
+                if let found = superseded[target] {
+                    if found.subject != draft.subject || found.control != draft.control {
+                        problems.append(InventoryProblem(file: draft.file, path: field, message: "record \(target) is about \(found.subject) and \(found.control), not \(draft.subject) and \(draft.control)"))
+                    } else if let by = found.supersededBy {
+                        problems.append(InventoryProblem(file: draft.file, path: field, message: "record \(target) is already superseded by record \(by)"))
+                    } else if !targeted.insert(target).inserted {
+                        problems.append(InventoryProblem(file: draft.file, path: field, message: "record \(target) is superseded twice in this import"))
+                    }
+                } else {
+                    problems.append(InventoryProblem(file: draft.file, path: field, message: "no evidence record \(target)"))
+                }
+            }
+            if !problems.isEmpty { throw InventoryProblems(problems) }
+
+            var (lastID, lastHash) = (0, "")
+            let lastRecorded: Int
+            (lastID, lastHash, lastRecorded) = try await head(on: tx)
+            // Recorded times never run backwards along the chain, even if the server clock does.
+            let recordedAt = max(now, lastRecorded)
+            var records: [EvidenceRecord] = []
+            for draft in drafts {
+                let control = controls[draft.control]!
+                let effective = draft.effective ?? Date(timeIntervalSince1970: TimeInterval(recordedAt))
+                let expires = draft.expires ?? EvidenceValidator.defaultExpiry(effective: effective, control: control)
+                lastID += 1
+                var record = EvidenceRecord(
+                    id: lastID, subject: draft.subject, control: draft.control, result: draft.result,
+                    effectiveAt: Int(effective.timeIntervalSince1970.rounded(.down)), expiresAt: Int(expires.timeIntervalSince1970.rounded(.down)),
+                    recordedAt: recordedAt, subjectDigest: known[draft.subject] ?? nil, artifacts: draft.artifacts, uri: draft.uri,
+                    recordedBy: draft.recordedBy, note: draft.note, supersedes: draft.supersedes, prevHash: lastHash)
+                record.hash = record.computedHash
+                lastHash = record.hash
+                records.append(record)
+            }
+            try await insert(records, on: tx)
+            return records
+        }
+    }
+
+    /// The subjects that exist, with the model digest for model subjects.
+    private func existingSubjects(_ subjects: Set<Subject>, on tx: PostgresConnection) async throws -> [Subject: String?] {
+        var found: [Subject: String?] = [:]
+        for (kind, group) in Dictionary(grouping: subjects, by: \.kind) {
+            let table = EntityKind(rawValue: kind.rawValue + "s")!.rawValue
+            let digest = kind == .model ? "digest" : "NULL::text"
+            let sql = PostgresQuery(unsafeSQL: "SELECT key, \(digest) FROM \(table) WHERE key = ANY($1)", binds: try {
+                var b = PostgresBindings(); b.append(group.map(\.key)); return b
+            }())
+            for try await (key, d) in try await tx.query(sql, logger: db.logger).decode((String, String?).self) {
+                found[Subject(kind: kind, key: key)] = .some(d)
+            }
+        }
+        return found
+    }
+
+    private struct Target { var subject: Subject; var control: String; var supersededBy: Int? }
+
+    private func supersedable(_ ids: [Int], on tx: PostgresConnection) async throws -> [Int: Target] {
+        guard !ids.isEmpty else { return [:] }
+        var out: [Int: Target] = [:]
+        for try await (id, kind, key, control, by) in try await tx.query("""
+            SELECT e.id, e.subject_kind, e.subject_key, e.control_id, (SELECT min(s.id) FROM evidence s WHERE s.supersedes = e.id)
+            FROM evidence e WHERE e.id = ANY(\(ids))
+            """, logger: db.logger).decode((Int, String, String, String, Int?).self) {
+            out[id] = Target(subject: Subject(kind: SubjectKind(rawValue: kind)!, key: key), control: control, supersededBy: by)
+        }
+        return out
+    }
+
+    private func head(on tx: PostgresConnection) async throws -> (Int, String, Int) {
+        for try await row in try await tx.query(
+            "SELECT id, hash, extract(epoch FROM recorded_at)::int8 FROM evidence ORDER BY id DESC LIMIT 1", logger: db.logger
+        ).decode((Int, String, Int).self) { return row }
+        return (0, EvidenceRecord.genesisHash, 0)
+    }
+
+    private func insert(_ r: [EvidenceRecord], on tx: PostgresConnection) async throws {
+        let artifacts = r.map { record in
+            "[" + record.artifacts.map { "{\"name\":\(JSONText.string($0.name)),\"sha256\":\"\($0.sha256)\",\"size\":\($0.size)}" }.joined(separator: ",") + "]"
+        }
+        try await tx.query("""
+            INSERT INTO evidence (id, subject_kind, subject_key, control_id, result, effective_at, expires_at, recorded_at,
+                                  subject_digest, artifacts, uri, recorded_by, note, supersedes, prev_hash, hash)
+            SELECT id, kind, key, control, result, to_timestamp(effective), to_timestamp(expires), to_timestamp(recorded),
+                   nullif(digest, E'\\x01'), artifacts::jsonb, nullif(uri, E'\\x01'), nullif(by, E'\\x01'), nullif(note, E'\\x01'),
+                   nullif(supersedes, 0), prev, hash
+            FROM unnest(\(r.map(\.id)), \(r.map(\.subject.kind.rawValue)), \(r.map(\.subject.key)), \(r.map(\.control)),
+                        \(r.map(\.result.rawValue)), \(r.map(\.effectiveAt)), \(r.map(\.expiresAt)), \(r.map(\.recordedAt)),
+                        \(r.map { $0.subjectDigest ?? "\u{1}" }), \(artifacts), \(r.map { $0.uri ?? "\u{1}" }),
+                        \(r.map { $0.recordedBy ?? "\u{1}" }), \(r.map { $0.note ?? "\u{1}" }), \(r.map { $0.supersedes ?? 0 }),
+                        \(r.map(\.prevHash)), \(r.map(\.hash)))
+                 AS s (id, kind, key, control, result, effective, expires, recorded, digest, artifacts, uri, by, note, supersedes, prev, hash)
+            """, logger: db.logger)
+    }
+
+    /// The whole ledger in chain order, as stored, for `sleeper verify` and listings.
+    public func all(subject: Subject? = nil, control: String? = nil) async throws -> [EvidenceRecord] {
+        var records: [EvidenceRecord] = []
+        let rows = try await db.client.query("""
+            SELECT id, subject_kind, subject_key, control_id, result, extract(epoch FROM effective_at)::int8,
+                   extract(epoch FROM expires_at)::int8, extract(epoch FROM recorded_at)::int8, subject_digest, artifacts::text,
+                   uri, recorded_by, note, supersedes, prev_hash, hash
+            FROM evidence
+            WHERE (\(subject?.kind.rawValue)::text IS NULL OR (subject_kind = \(subject?.kind.rawValue) AND subject_key = \(subject?.key)))
+              AND (\(control)::text IS NULL OR control_id = \(control))
+            ORDER BY id
+            """, logger: db.logger)
+        for try await row in rows {
+            let (id, kind, key, control, result, effective, expires, recorded, digest, artifactsJSON, uri, by, note, supersedes, prev, hash) =
+                try row.decode((Int, String, String, String, String, Int, Int, Int, String?, String, String?, String?, String?, Int?, String, String).self)
+            records.append(EvidenceRecord(
+                id: id, subject: Subject(kind: SubjectKind(rawValue: kind)!, key: key), control: control,
+                result: EvidenceResult(rawValue: result)!, effectiveAt: effective, expiresAt: expires, recordedAt: recorded,
+                subjectDigest: digest, artifacts: Self.decodeArtifacts(artifactsJSON), uri: uri, recordedBy: by, note: note,
+                supersedes: supersedes, prevHash: prev, hash: hash))
+        }
+        return records
+    }
+
+    static func decodeArtifacts(_ json: String) -> [Artifact] {
+        guard case .array(let items)? = try? JSONTreeParser.parse(Data(json.utf8)) else { return [] }
+        return items.compactMap { item in
+            guard case .object(let f) = item, case .string(let name)? = f["name"], case .string(let sha)? = f["sha256"],
+                  case .int(let size)? = f["size"] else { return nil }
+            return Artifact(name: name, sha256: sha, size: size)
+        }
+    }
+}

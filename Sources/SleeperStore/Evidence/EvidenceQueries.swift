@@ -1,0 +1,92 @@
+import Foundation
+import PostgresNIO
+import SleeperCore
+
+/// Gaps and coverage, answered from the ledger as it stood at a given time.
+public struct EvidenceQueries: Sendable {
+    public let db: Database
+    public init(_ db: Database) { self.db = db }
+
+    public struct Gap: Sendable, Equatable {
+        public var subject: Subject
+        public var owner: String?
+        public var control: String
+        public var controlName: String
+        /// missing, failed, expired or stale-digest
+        public var status: String
+        public var evidenceID: Int?
+        public var expiresAt: Date?
+        /// Framework items the control would satisfy, as `framework:item`.
+        public var items: [String]
+    }
+
+    public func gaps(asOf: Date, framework: String? = nil, subject: Subject? = nil, owner: String? = nil) async throws -> [Gap] {
+        let sql = PostgresQuery(unsafeSQL: """
+            WITH \(EvidenceStatusSQL.statusCTE)
+            SELECT st.kind, st.key, st.owner, st.control_id, st.control_name, st.status, st.evidence_id, st.expires_at,
+                   coalesce((SELECT array_agg(m.framework_id || ':' || m.item_id ORDER BY m.framework_id, i.position)
+                             FROM control_mappings m JOIN framework_items i ON i.framework_id = m.framework_id AND i.id = m.item_id
+                             WHERE m.control_id = st.control_id AND ($2::text IS NULL OR m.framework_id = $2)), '{}')
+            FROM status st
+            WHERE st.status <> 'valid'
+              AND ($2::text IS NULL OR EXISTS (SELECT 1 FROM control_mappings m WHERE m.control_id = st.control_id AND m.framework_id = $2))
+              AND ($3::text IS NULL OR (st.kind = $3 AND st.key = $4))
+              AND ($5::text IS NULL OR st.owner = $5)
+            ORDER BY st.kind, st.key, st.position
+            """, binds: try binds(asOf, framework, subject?.kind.rawValue, subject?.key, owner))
+        var out: [Gap] = []
+        for try await (kind, key, owner, control, name, status, evidence, expires, items) in try await db.client.query(sql, logger: db.logger)
+            .decode((String, String, String?, String, String, String, Int?, Date?, [String]).self) {
+            out.append(Gap(subject: Subject(kind: SubjectKind(rawValue: kind)!, key: key), owner: owner, control: control, controlName: name,
+                           status: status, evidenceID: evidence, expiresAt: expires, items: items))
+        }
+        return out
+    }
+
+    public struct Coverage: Sendable, Equatable {
+        public var item: String
+        public var name: String
+        public var isAlias: Bool
+        public var applicable: Int
+        public var covered: Int
+        public var percent: Double? { applicable == 0 ? nil : 100 * Double(covered) / Double(applicable) }
+    }
+
+    /// For each item of a framework: the subjects some mapped control applies to, and how many of
+    /// them have valid evidence of at least one mapped control. An alias counts through its targets.
+    public func coverage(framework: String, asOf: Date) async throws -> [Coverage] {
+        let sql = PostgresQuery(unsafeSQL: """
+            WITH \(EvidenceStatusSQL.statusCTE),
+            item_controls AS (
+                SELECT i.id AS item_id, m.control_id
+                FROM framework_items i
+                JOIN control_mappings m ON m.framework_id = i.framework_id
+                     AND (m.item_id = i.id OR m.item_id = ANY (i.alias_of))
+                WHERE i.framework_id = $2 AND m.relationship <> 'no-relationship'
+            ),
+            per_subject AS (
+                SELECT ic.item_id, st.kind, st.key, bool_or(st.status = 'valid') AS covered
+                FROM item_controls ic JOIN status st ON st.control_id = ic.control_id
+                GROUP BY ic.item_id, st.kind, st.key
+            )
+            SELECT i.id, i.name, i.alias_of <> '{}', count(p.key), count(p.key) FILTER (WHERE p.covered)
+            FROM framework_items i LEFT JOIN per_subject p ON p.item_id = i.id
+            WHERE i.framework_id = $2
+            GROUP BY i.id, i.name, i.alias_of, i.position
+            ORDER BY i.position
+            """, binds: try binds(asOf, framework))
+        var out: [Coverage] = []
+        for try await (id, name, alias, applicable, covered) in try await db.client.query(sql, logger: db.logger)
+            .decode((String, String, Bool, Int, Int).self) {
+            out.append(Coverage(item: id, name: name, isAlias: alias, applicable: applicable, covered: covered))
+        }
+        return out
+    }
+
+    private func binds(_ asOf: Date, _ rest: String?...) throws -> PostgresBindings {
+        var b = PostgresBindings()
+        b.append(asOf)
+        for value in rest { b.append(value) }
+        return b
+    }
+}

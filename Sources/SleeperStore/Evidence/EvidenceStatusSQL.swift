@@ -1,0 +1,52 @@
+/// The one query that decides, for every subject and every control that applies to it, whether
+/// valid evidence stood at a given time. Gaps, coverage and (later) scoring all read from it, so
+/// they cannot disagree. $1 is the as-of time.
+///
+/// A record counts at time T when it had been recorded by T, was effective by T, had not been
+/// superseded by a record recorded by T, and is not itself a withdrawal. Of those, the latest
+/// effective one per subject and control decides:
+///   missing       no record counts
+///   failed        the deciding record is a fail
+///   expired-in-grace  T is past its expiry but within the control's grace period (it still
+///                 counts partly in scores; it is a gap all the same)
+///   expired       T is past expiry and grace
+///   stale-digest  a model's evidence names a digest other than the one the model had at T
+///   valid         otherwise (pass or not-applicable)
+enum EvidenceStatusSQL {
+    static let statusCTE = """
+        subjects AS (
+            SELECT 'model'::text AS kind, key, owner FROM models
+            UNION ALL SELECT 'dataset', key, owner FROM datasets
+            UNION ALL SELECT 'agent', key, owner FROM agents
+            UNION ALL SELECT 'credential', key, owner FROM credentials
+        ),
+        digest_at AS (
+            SELECT DISTINCT ON (model_key) model_key, digest
+            FROM model_digests WHERE observed_at <= $1
+            ORDER BY model_key, observed_at DESC
+        ),
+        deciding AS (
+            SELECT DISTINCT ON (e.subject_kind, e.subject_key, e.control_id) e.*
+            FROM evidence e
+            WHERE e.recorded_at <= $1 AND e.effective_at <= $1 AND e.result <> 'withdrawn'
+              AND NOT EXISTS (SELECT 1 FROM evidence s WHERE s.supersedes = e.id AND s.recorded_at <= $1)
+            ORDER BY e.subject_kind, e.subject_key, e.control_id, e.effective_at DESC, e.id DESC
+        ),
+        status AS (
+            SELECT s.kind, s.key, s.owner, c.id AS control_id, c.name AS control_name, c.position,
+                   e.id AS evidence_id, e.result, e.expires_at, e.effective_at,
+                   CASE
+                       WHEN e.id IS NULL THEN 'missing'
+                       WHEN e.result = 'fail' THEN 'failed'
+                       WHEN e.expires_at <= $1 AND $1 < e.expires_at + c.grace_days * interval '1 day' THEN 'expired-in-grace'
+                       WHEN e.expires_at <= $1 THEN 'expired'
+                       WHEN s.kind = 'model' AND e.subject_digest IS DISTINCT FROM d.digest THEN 'stale-digest'
+                       ELSE 'valid'
+                   END AS status
+            FROM subjects s
+            JOIN controls c ON s.kind = ANY (c.applies_to)
+            LEFT JOIN deciding e ON e.subject_kind = s.kind AND e.subject_key = s.key AND e.control_id = c.id
+            LEFT JOIN digest_at d ON s.kind = 'model' AND d.model_key = s.key
+        )
+        """
+}
