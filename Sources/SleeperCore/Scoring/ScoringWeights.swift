@@ -1,0 +1,107 @@
+import Foundation
+
+/// Every number of the scoring model, read from `Controls/scoring.yaml`. Nothing of it is a
+/// constant in code.
+public struct ScoringWeights: Sendable, Equatable {
+    public var version: String
+    public var modelFactors: [String: Double]
+    public var unsafeSerializations: Set<String>
+    public var supplierAllowList: Set<String>
+    public var modelControlEffects: [String: Double]
+    public var modelFloor: Double
+    public var failedScanControl: String
+    public var failedScanMinimum: Double
+    public var relationTransfer: [String: Double]
+    public var datasetWeight: Double
+    public var datasetRisk: [String: Double]
+    public var inputReach: [String: Double]
+    public var upstreamWeight: Double
+    public var delegationRounds: Int
+    public var agentControlEffects: [String: Double]
+    public var delivery: [String: Double]
+    public var tierCriticality: [Int: Double]
+    public var actionWeight: [String: Double]
+    public var hygiene: Hygiene
+    public var bands: (critical: Double, high: Double, medium: Double)
+    public var exposureThreshold: Double
+    public var impactTiers: Set<Int>
+
+    public struct Hygiene: Sendable, Equatable {
+        public var notRotatedDays: Double, notRotated: Double
+        public var noExpiry: Double
+        public var unusedDays: Double, unused: Double
+        public var noOwner: Double, shared: Double, exposed: Double
+        public var shortLivedMaxTTL: Int, shortLived: Double
+        public var federated: Double
+        public var clamp: ClosedRange<Double>
+    }
+
+    public static func == (a: ScoringWeights, b: ScoringWeights) -> Bool { a.version == b.version && a.modelFactors == b.modelFactors }
+
+    /// Reads and checks the file; every missing or malformed number is reported with its path.
+    public static func read(_ data: Data, file: String = "Controls/scoring.yaml") -> Result<ScoringWeights, InventoryProblems> {
+        let root: DocumentValue
+        do { root = try DocumentLoader.load(data, file: file) } catch { return .failure(InventoryProblems([error])) }
+        let c = ProblemCollector(file: file)
+        let r = DocumentCursor(value: root, path: "")
+        func number(_ cursor: DocumentCursor) -> Double {
+            switch cursor.value {
+            case .double(let d)?: return d
+            case .int(let i)?: return Double(i)
+            default: c.report(cursor.path, "must be a number"); return 0
+            }
+        }
+        func table(_ cursor: DocumentCursor, keys: [String]? = nil) -> [String: Double] {
+            guard let fields = cursor.fields else { c.report(cursor.path, "must be a mapping"); return [:] }
+            var out: [String: Double] = [:]
+            for key in fields.keys { out[key] = number(cursor[key]) }
+            for key in keys ?? [] where out[key] == nil { c.report("\(cursor.path).\(key)", "is required") }
+            return out
+        }
+        func strings(_ cursor: DocumentCursor) -> Set<String> { Set(c.list(cursor).compactMap { c.string($0) }) }
+        let h = r["credential"]["hygiene"]
+        let clamp = c.list(h["clamp"]).map(number)
+        let bands = r["bands"]
+        let weights = ScoringWeights(
+            version: c.string(r["version"], required: true) ?? "",
+            modelFactors: table(r["model"]["factors"], keys: ["third_party_not_allowed", "lineage_unverified", "training_data_undeclared",
+                                                              "unsigned_or_no_digest", "unsafe_serialization"]),
+            unsafeSerializations: strings(r["model"]["unsafe_serializations"]),
+            supplierAllowList: strings(r["model"]["supplier_allow_list"]),
+            modelControlEffects: table(r["model"]["control_effects"]),
+            modelFloor: number(r["model"]["floor"]),
+            failedScanControl: c.string(r["model"]["failed_scan_control"], required: true) ?? "",
+            failedScanMinimum: number(r["model"]["failed_scan_minimum"]),
+            relationTransfer: table(r["lineage"]["relation_transfer"], keys: DerivationRelation.allCases.map(\.rawValue)),
+            datasetWeight: number(r["lineage"]["dataset_weight"]),
+            datasetRisk: table(r["lineage"]["dataset_risk"], keys: DatasetProvenance.allCases.map(\.rawValue)),
+            inputReach: table(r["agent"]["input_reach"], keys: InputTrust.allCases.map(\.rawValue)),
+            upstreamWeight: number(r["agent"]["upstream_weight"]),
+            delegationRounds: Int(number(r["agent"]["delegation_rounds"])),
+            agentControlEffects: table(r["agent"]["control_effects"]),
+            delivery: table(r["credential"]["delivery"], keys: Delivery.allCases.map(\.rawValue)),
+            tierCriticality: Dictionary(uniqueKeysWithValues: table(r["credential"]["tier_criticality"], keys: ["0", "1", "2", "3"]).compactMap { k, v in Int(k).map { ($0, v) } }),
+            actionWeight: table(r["credential"]["action_weight"], keys: GrantAction.allCases.map(\.rawValue)),
+            hygiene: Hygiene(
+                notRotatedDays: number(h["not_rotated"]["days"]), notRotated: number(h["not_rotated"]["add"]),
+                noExpiry: number(h["no_expiry"]["add"]),
+                unusedDays: number(h["unused"]["days"]), unused: number(h["unused"]["add"]),
+                noOwner: number(h["no_owner"]["add"]), shared: number(h["shared"]["add"]), exposed: number(h["exposed"]["add"]),
+                shortLivedMaxTTL: Int(number(h["short_lived"]["max_ttl_seconds"])), shortLived: number(h["short_lived"]["add"]),
+                federated: number(h["federated"]["add"]),
+                clamp: clamp.count == 2 && clamp[0] <= clamp[1] ? clamp[0]...clamp[1] : 0...10),
+            bands: (number(bands["critical"]), number(bands["high"]), number(bands["medium"])),
+            exposureThreshold: number(r["exposure_threshold"]),
+            impactTiers: Set(c.list(r["impact_tiers"]).compactMap { c.integer($0) }))
+        if clamp.count != 2 { c.report(h["clamp"].path, "must be [low, high]") }
+        return c.problems.isEmpty ? .success(weights) : .failure(InventoryProblems(c.problems))
+    }
+
+    public func band(_ score: Int) -> String {
+        let s = Double(score)
+        if s >= bands.critical { return "critical" }
+        if s >= bands.high { return "high" }
+        if s >= bands.medium { return "medium" }
+        return "low"
+    }
+}
