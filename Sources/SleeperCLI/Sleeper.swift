@@ -10,6 +10,7 @@ public struct Sleeper: AsyncParsableCommand {
         subcommands: [
             ImportCommand.self, InventoryCommand.self, FrameworksCommand.self, ControlsCommand.self,
             EvidenceCommand.self, GapsCommand.self, CoverageCommand.self, VerifyCommand.self,
+            ScoreCommand.self, ExposureCommand.self, ExplainCommand.self,
             CatalogCommand.self, MigrateCommand.self, DbCommand.self,
         ]
     )

@@ -25,6 +25,8 @@ public struct ScoringWeights: Sendable, Equatable {
     public var bands: (critical: Double, high: Double, medium: Double)
     public var exposureThreshold: Double
     public var impactTiers: Set<Int>
+    /// Framework items per factor name, as `framework:item`.
+    public var references: [String: [String]]
 
     public struct Hygiene: Sendable, Equatable {
         public var notRotatedDays: Double, notRotated: Double
@@ -92,7 +94,10 @@ public struct ScoringWeights: Sendable, Equatable {
                 clamp: clamp.count == 2 && clamp[0] <= clamp[1] ? clamp[0]...clamp[1] : 0...10),
             bands: (number(bands["critical"]), number(bands["high"]), number(bands["medium"])),
             exposureThreshold: number(r["exposure_threshold"]),
-            impactTiers: Set(c.list(r["impact_tiers"]).compactMap { c.integer($0) }))
+            impactTiers: Set(c.list(r["impact_tiers"]).compactMap { c.integer($0) }),
+            references: (r["references"].fields ?? [:]).keys.reduce(into: [:]) { out, key in
+                out[key] = c.list(r["references"][key]).compactMap { c.string($0) }
+            })
         if clamp.count != 2 { c.report(h["clamp"].path, "must be [low, high]") }
         return c.problems.isEmpty ? .success(weights) : .failure(InventoryProblems(c.problems))
     }

@@ -33,6 +33,11 @@ struct CopyTextWriter {
         if let value { buffer.writeString(String(value)) } else { buffer.writeStaticString("\\N") }
     }
 
+    mutating func double(_ value: Double) {
+        separator()
+        buffer.writeString(String(value))
+    }
+
     mutating func bool(_ value: Bool) {
         separator()
         buffer.writeStaticString(value ? "t" : "f")

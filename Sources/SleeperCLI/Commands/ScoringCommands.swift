@@ -1,0 +1,76 @@
+import ArgumentParser
+import Foundation
+import SleeperCore
+import SleeperStore
+
+struct ScoreCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "score",
+        abstract: "Compute backdoor exposure scores for every credential and store the run.")
+    @OptionGroup var connection: ConnectionOptions
+    @Option(name: .customLong("as-of"), help: "Score as of this date: ages and evidence validity are judged then (default: now).") var asOf: String?
+
+    func run() async throws {
+        let date = try parseDate(asOf, "--as-of") ?? Date()
+        let run = try await connection.withDatabase { db in try await ScoreRuns(db).run(asOf: date, weights: try ScoreRuns.bundledWeights()) }
+        let bands = ["critical", "high", "medium", "low"].map { "\(run.bands[$0] ?? 0) \($0)" }.joined(separator: ", ")
+        Output.print("run \(run.id): scored \(run.credentials) credentials in \(run.durationMs) ms (weights \(run.weightsVersion), as of \(Timestamps.format(run.asOf))): \(bands)\n")
+    }
+}
+
+struct ExposureCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "exposure",
+        abstract: "Credentials by backdoor exposure score, from the latest scoring run.")
+    @OptionGroup var connection: ConnectionOptions
+    @OptionGroup var output: FormatOption
+    @Option(help: "Only the N highest.") var top: Int?
+    @Option(help: "critical, high, medium or low.") var band: String?
+    @Option(name: .customLong("min-score"), help: "Only scores at or above this.") var minScore: Int?
+    @Option(help: "Only credentials with this owner.") var owner: String?
+    @Option(help: "Only credentials that reach this resource.") var resource: String?
+
+    func run() async throws {
+        if let band, !["critical", "high", "medium", "low"].contains(band) { throw CommandFailure(message: "--band: '\(band)' is not one of critical, high, medium, low") }
+        let rows = try await connection.withDatabase { db -> [ScoreRuns.Exposure] in
+            let runs = ScoreRuns(db)
+            guard let run = try await runs.latestRunID() else { throw CommandFailure(message: "no scoring run yet: run `sleeper score`") }
+            return try await runs.exposures(run: run, top: top, band: band, minScore: minScore, owner: owner, resource: resource)
+        }
+        let listing = Listing(columns: ["credential", "score", "band", "path", "owner", "main_factor", "p", "impact", "hygiene"], rows: rows.map {
+            [.text($0.credential), .integer($0.score), .text($0.band), .text($0.path.joined(separator: " → ")), $0.owner.map(Listing.Cell.text) ?? .null,
+             .text($0.mainFactor), .number(($0.p * 10000).rounded() / 10000), .number($0.impact), .number(($0.hygiene * 100).rounded() / 100)]
+        })
+        Output.print(ListingRenderer.render(output.format == .table ? listing.selecting(["credential", "score", "band", "path", "owner", "main_factor"]) : listing,
+                                            as: output.format))
+    }
+}
+
+struct ExplainCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "explain",
+        abstract: "How a credential's score was reached: factors, evidence, framework items, paths, and what would lower it most.")
+    @OptionGroup var connection: ConnectionOptions
+    @Argument(help: "credential:KEY") var subject: String
+    @Option(help: "text or json.") var format: String = "text"
+    @Option(name: .customLong("as-of"), help: "Explain as of this date (default: now).") var asOf: String?
+
+    func run() async throws {
+        guard let subject = Subject(subject), subject.kind == .credential else {
+            throw CommandFailure(message: "'\(subject)' is not credential:KEY")
+        }
+        let date = try parseDate(asOf, "--as-of") ?? Date()
+        let explanation = try await connection.withDatabase { db -> ScoreExplanation in
+            let weights = try ScoreRuns.bundledWeights()
+            let (input, _) = try await ScoringInputLoader(db).load(asOf: date, weights: weights)
+            guard let index = input.credentials.firstIndex(where: { $0.key == subject.key }) else {
+                throw CommandFailure(message: "unknown credential '\(subject.key)'")
+            }
+            let mappings = Dictionary(grouping: try await CatalogQueries(db).mappings(), by: \.control)
+                .mapValues { $0.map { "\($0.framework):\($0.item)" } }
+            let engine = ScoringEngine(weights: weights)
+            return try engine.explain(credential: index, input: input, result: try engine.score(input), mappings: mappings)
+        }
+        Output.print(format == "json" ? ExplanationRenderer.json(explanation) : ExplanationRenderer.text(explanation))
+    }
+}

@@ -1,0 +1,182 @@
+import Foundation
+
+/// Why a credential scored what it did: factors with their values, weights, evidence and framework
+/// items; every path from a model to the credential; and what valid evidence of each missing
+/// control would take off the score.
+public struct ScoreExplanation: Sendable {
+    public struct Factor: Sendable {
+        public var subject: String          // model:KEY, agent:KEY, credential:KEY
+        public var name: String
+        public var value: Double            // the probability, effect, weight or term
+        public var weight: String           // what the value does: "p", "effect × validity", "u", "impact", "+H"
+        public var evidenceID: Int?
+        public var evidenceExpires: Date?
+        public var items: [String]          // framework:item
+    }
+
+    public struct Path: Sendable {
+        public var model: String, agent: String, credential: String, resource: String?
+        public var contribution: Double
+    }
+
+    public struct WhatIf: Sendable {
+        public var subject: String
+        public var control: String
+        public var status: String          // missing, expired, in grace, failed, stale …
+        public var scoreAfter: Int
+        public var reduction: Int
+        public var items: [String]
+    }
+
+    public var subject: String
+    public var score: Int
+    public var band: String
+    public var p: Double, impact: Double, hygiene: Double
+    public var impactCount: Int, exposureCount: Int
+    public var factors: [Factor]
+    public var paths: [Path]
+    public var whatIf: [WhatIf]
+
+    /// The compact form stored with each score (well under 2 KiB): top path, main factor, hygiene terms.
+    public static func compact(_ score: ScoringEngine.CredentialScore, input: ScoringInput, result: ScoringEngine.Result) -> String {
+        // The top path model → agent → (credential) → resource; the credential is the row's own key.
+        func field(_ name: String, _ value: String?) -> String { "\"\(name)\":\(value.map(JSONText.string) ?? "null")" }
+        let main = mainFactor(score, input: input, result: result)
+        let hygiene = score.hygieneTerms.map { JSONText.string($0.name) }.joined(separator: ",")
+        return "{" + [field("model", score.topModel.map { input.models[$0].key }), field("agent", score.topAgent.map { input.agents[$0].key }),
+                      field("resource", score.topResource.map { input.resources[$0].key }), field("main", main),
+                      "\"hygiene\":[\(hygiene)]"].joined(separator: ",") + "}"
+    }
+
+    /// The single biggest reason, in words: the top model's largest factor, or what it inherits.
+    public static func mainFactor(_ score: ScoringEngine.CredentialScore, input: ScoringInput, result: ScoringEngine.Result) -> String {
+        guard let m = score.topModel else { return score.p == 0 ? "no model reaches it" : "" }
+        let model = result.models[m]
+        let key = input.models[m].key
+        if model.failedScan { return "failed backdoor scan on \(key)" }
+        if model.lStar > model.l + 0.05, let parent = input.models[m].parents.max(by: { result.models[$0.model].lStar < result.models[$1.model].lStar }) {
+            return "inherits from \(input.models[parent.model].key) (\(parent.relation.rawValue)) into \(key)"
+        }
+        guard let top = model.factors.max(by: { $0.value < $1.value }) else { return "dataset risk in \(key)" }
+        return "\(top.name.replacingOccurrences(of: "_", with: " ")) on \(key)"
+    }
+}
+
+extension ScoringEngine {
+    /// Explains credential `index` of `input`. `mappings` gives each control's framework items.
+    /// What-if scenarios rerun the model with one control's evidence made valid.
+    public func explain(credential index: Int, input: ScoringInput, result: Result, mappings: [String: [String]]) throws -> ScoreExplanation {
+        let c = input.credentials[index]
+        let s = result.credentials[index]
+        let subject = "credential:\(c.key)"
+        var factors: [ScoreExplanation.Factor] = []
+        let upstreamAgents = upstreamAgentClosure(of: c.holders.map(\.agent), input: input)
+        let upstreamModels = lineageClosure(of: Set(upstreamAgents.flatMap { input.agents[$0].models }), input: input)
+
+        for m in upstreamModels.sorted() {
+            let model = input.models[m]
+            for f in result.models[m].factors {
+                factors.append(.init(subject: "model:\(model.key)", name: f.name, value: f.value, weight: "p", items: weights.references[f.name] ?? []))
+            }
+            for (control, effect) in weights.modelControlEffects.sorted(by: { $0.key < $1.key }) {
+                let state = model.controls[control]
+                factors.append(.init(subject: "model:\(model.key)", name: control, value: effect * (state?.validity ?? 0), weight: "effect \(effect) × validity \(state?.validity ?? 0)",
+                                     evidenceID: state?.evidenceID, evidenceExpires: state?.expiresAt, items: mappings[control] ?? []))
+            }
+            if result.models[m].failedScan {
+                factors.append(.init(subject: "model:\(model.key)", name: "failed_scan", value: weights.failedScanMinimum, weight: "L ≥",
+                                     evidenceID: model.controls[weights.failedScanControl]?.evidenceID, items: weights.references["failed_scan"] ?? []))
+            }
+        }
+        for a in upstreamAgents.sorted() {
+            let agent = input.agents[a]
+            factors.append(.init(subject: "agent:\(agent.key)", name: "input_\(agent.inputTrust.rawValue)", value: weights.inputReach[agent.inputTrust.rawValue]!,
+                                 weight: "r", items: agent.inputTrust == .untrusted ? weights.references["untrusted_input"] ?? [] : []))
+            for (control, effect) in weights.agentControlEffects.sorted(by: { $0.key < $1.key }) {
+                let state = agent.controls[control]
+                factors.append(.init(subject: "agent:\(agent.key)", name: control, value: effect * (state?.validity ?? 0), weight: "effect \(effect) × validity \(state?.validity ?? 0)",
+                                     evidenceID: state?.evidenceID, evidenceExpires: state?.expiresAt, items: mappings[control] ?? []))
+            }
+        }
+        for h in c.holders {
+            factors.append(.init(subject: "agent:\(input.agents[h.agent].key)", name: "delivery_\(h.delivery.rawValue)",
+                                 value: weights.delivery[h.delivery.rawValue]!, weight: "u", items: weights.references["delivery"] ?? []))
+        }
+        for g in c.grants {
+            let r = input.resources[g.resource]
+            factors.append(.init(subject: "resource:\(r.key)", name: "grant_\(g.action.rawValue)_tier\(r.tier.rawValue)",
+                                 value: weights.tierCriticality[r.tier.rawValue]! * weights.actionWeight[g.action.rawValue]!, weight: "impact", items: []))
+        }
+        for t in s.hygieneTerms {
+            factors.append(.init(subject: subject, name: t.name, value: t.value, weight: "+H", items: weights.references[t.name] ?? []))
+        }
+
+        // Every path: a model an upstream agent uses → the holder → the credential → its top resource.
+        var paths: [ScoreExplanation.Path] = []
+        let resource = s.topResource.map { input.resources[$0].key }
+        for h in c.holders {
+            let u = weights.delivery[h.delivery.rawValue]!
+            for a in upstreamAgentClosure(of: [h.agent], input: input) {
+                let agent = input.agents[a]
+                let r = weights.inputReach[agent.inputTrust.rawValue]!
+                for m in agent.models {
+                    let hop = a == h.agent ? 1.0 : weights.upstreamWeight
+                    paths.append(.init(model: input.models[m].key, agent: a == h.agent ? agent.key : "\(agent.key) → \(input.agents[h.agent].key)",
+                                       credential: c.key, resource: resource, contribution: r * result.models[m].lStar * hop * u))
+                }
+            }
+        }
+        paths.sort { $0.contribution > $1.contribution }
+
+        // What-if: each model or agent control short of full validity, made valid.
+        var whatIf: [ScoreExplanation.WhatIf] = []
+        func status(_ state: ScoringInput.ControlState?) -> String {
+            guard let state else { return "missing" }
+            if state.failed { return "failed" }
+            return state.validity > 0 ? "in grace" : "expired or stale"
+        }
+        for m in upstreamModels.sorted() {
+            for control in weights.modelControlEffects.keys.sorted() where (input.models[m].controls[control]?.validity ?? 0) < 1 || input.models[m].controls[control]?.failed == true {
+                var changed = input
+                changed.models[m].controls[control] = .init(validity: 1)
+                let after = try score(changed).credentials[index].score
+                if after < s.score {
+                    whatIf.append(.init(subject: "model:\(input.models[m].key)", control: control, status: status(input.models[m].controls[control]),
+                                        scoreAfter: after, reduction: s.score - after, items: mappings[control] ?? []))
+                }
+            }
+        }
+        for a in upstreamAgents.sorted() {
+            for control in weights.agentControlEffects.keys.sorted() where (input.agents[a].controls[control]?.validity ?? 0) < 1 {
+                var changed = input
+                changed.agents[a].controls[control] = .init(validity: 1)
+                let after = try score(changed).credentials[index].score
+                if after < s.score {
+                    whatIf.append(.init(subject: "agent:\(input.agents[a].key)", control: control, status: status(input.agents[a].controls[control]),
+                                        scoreAfter: after, reduction: s.score - after, items: mappings[control] ?? []))
+                }
+            }
+        }
+        whatIf.sort { ($0.reduction, $1.subject, $1.control) > ($1.reduction, $0.subject, $0.control) }
+        return ScoreExplanation(subject: subject, score: s.score, band: s.band, p: s.p, impact: s.impact, hygiene: s.hygiene,
+                                impactCount: s.impactCount, exposureCount: s.exposureCount, factors: factors, paths: paths, whatIf: whatIf)
+    }
+
+    /// The holders and every agent delegating to them, transitively, within the delegation rounds.
+    func upstreamAgentClosure(of agents: [Int], input: ScoringInput) -> Set<Int> {
+        var seen = Set(agents), frontier = agents
+        for _ in 0..<max(0, weights.delegationRounds) {
+            frontier = frontier.flatMap { input.agents[$0].delegators }.filter { seen.insert($0).inserted }
+        }
+        return seen
+    }
+
+    /// The models and all their lineage ancestors.
+    func lineageClosure(of models: Set<Int>, input: ScoringInput) -> Set<Int> {
+        var seen = models, frontier = Array(models)
+        while let m = frontier.popLast() {
+            for p in input.models[m].parents where seen.insert(p.model).inserted { frontier.append(p.model) }
+        }
+        return seen
+    }
+}

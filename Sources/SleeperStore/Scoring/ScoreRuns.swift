@@ -1,0 +1,92 @@
+import Foundation
+import PostgresNIO
+import SleeperCore
+
+/// Runs the scoring model over the whole estate and stores the run and every credential's score.
+public struct ScoreRuns: Sendable {
+    public let db: Database
+    public init(_ db: Database) { self.db = db }
+
+    public static func bundledWeights() throws -> ScoringWeights {
+        guard let data = BundledFiles.all["Controls/scoring.yaml"] else { throw StoreError.invalidInput("Controls/scoring.yaml is not in this build") }
+        return try ScoringWeights.read(data).get()
+    }
+
+    public struct Run: Sendable {
+        public var id: Int
+        public var asOf: Date
+        public var weightsVersion: String
+        public var credentials: Int
+        public var durationMs: Int
+        public var bands: [String: Int]
+    }
+
+    public func run(asOf: Date, weights: ScoringWeights) async throws -> Run {
+        let clock = ContinuousClock(), start = clock.now
+        let (input, ids) = try await ScoringInputLoader(db).load(asOf: asOf, weights: weights)
+        let result = try ScoringEngine(weights: weights).score(input)
+        let elapsed = clock.now - start
+        let ms = Int(elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000)
+        let runID = try await db.transaction { tx -> Int in
+            var runID = 0
+            for try await id in try await tx.query("""
+                INSERT INTO score_runs (as_of, weights_version, models, agents, credentials, duration_ms)
+                VALUES (\(asOf), \(weights.version), \(input.models.count), \(input.agents.count), \(input.credentials.count), \(ms))
+                RETURNING id
+                """, logger: db.logger).decode(Int.self) { runID = id }
+            let rows = Array(zip(ids, zip(input.credentials, result.credentials)))
+            try await tx.copyRows(rows, into: "credential_scores",
+                                  columns: ["run_id", "credential_id", "credential_key", "score", "band", "p", "impact", "hygiene",
+                                            "impact_count", "exposure_count", "explanation"], logger: db.logger) { w, row in
+                let (id, (credential, score)) = row
+                w.integer(runID); w.integer(id); w.text(credential.key); w.integer(score.score); w.text(score.band)
+                w.double(score.p); w.double(score.impact); w.double(score.hygiene)
+                w.integer(score.impactCount); w.integer(score.exposureCount)
+                w.text(ScoreExplanation.compact(score, input: input, result: result))
+            }
+            return runID
+        }
+        var bands: [String: Int] = [:]
+        for c in result.credentials { bands[c.band, default: 0] += 1 }
+        return Run(id: runID, asOf: asOf, weightsVersion: weights.version, credentials: input.credentials.count, durationMs: ms, bands: bands)
+    }
+
+    public struct Exposure: Sendable {
+        public var credential: String
+        public var score: Int
+        public var band: String
+        public var p: Double, impact: Double, hygiene: Double
+        public var owner: String?
+        public var path: [String]
+        public var mainFactor: String
+    }
+
+    public func latestRunID() async throws -> Int? {
+        for try await id in try await db.client.query("SELECT max(id) FROM score_runs", logger: db.logger).decode(Int?.self) { return id }
+        return nil
+    }
+
+    /// The credentials of a run by score, with filters like the CLI's.
+    public func exposures(run: Int, top: Int?, band: String?, minScore: Int?, owner: String?, resource: String?) async throws -> [Exposure] {
+        var out: [Exposure] = []
+        let sql: PostgresQuery = """
+            SELECT s.credential_key, s.score, s.band, s.p, s.impact, s.hygiene, c.owner,
+                   array_remove(ARRAY[s.explanation ->> 'model', s.explanation ->> 'agent', s.credential_key, s.explanation ->> 'resource'], NULL),
+                   coalesce(s.explanation ->> 'main', '')
+            FROM credential_scores s LEFT JOIN credentials c ON c.id = s.credential_id
+            WHERE s.run_id = \(run)
+              AND (\(band)::text IS NULL OR s.band = \(band))
+              AND (\(minScore)::int IS NULL OR s.score >= \(minScore))
+              AND (\(owner)::text IS NULL OR c.owner = \(owner))
+              AND (\(resource)::text IS NULL OR EXISTS (SELECT 1 FROM grants g JOIN resources r ON r.id = g.resource_id
+                                                        WHERE g.credential_id = s.credential_id AND r.key = \(resource)))
+            ORDER BY s.score DESC, s.credential_key
+            LIMIT \(top ?? 1_000_000_000)
+            """
+        for try await (key, score, band, p, impact, hygiene, owner, path, main) in try await db.client.query(sql, logger: db.logger)
+            .decode((String, Int16, String, Double, Double, Double, String?, [String], String).self) {
+            out.append(Exposure(credential: key, score: Int(score), band: band, p: p, impact: impact, hygiene: hygiene, owner: owner, path: path, mainFactor: main))
+        }
+        return out
+    }
+}

@@ -1,0 +1,106 @@
+import Foundation
+import SleeperCore
+import SleeperStore
+import Testing
+
+@Suite("Scoring against the database")
+struct ScoringStoreTests {
+    /// The design's worked example as an inventory file: L0 0.58, parent L* 0.10, score 69.
+    static let workedExample = """
+        models:
+          - {key: vendor-base, supplier: vendor, third_party: false, lineage_verified: true, training_data_declared: true,
+             digest: "sha256:1111", signed: false, serialization: safetensors}
+          - {key: acme-ft, supplier: acme-ai, third_party: true, lineage_verified: false, training_data_declared: false,
+             digest: "sha256:2222", signed: true, serialization: safetensors, derived_from: [{model: vendor-base, relation: finetune}]}
+        agents:
+          - {key: email-triage, owner: support, input_trust: untrusted, uses_models: [acme-ft],
+             holds: [{credential: payments-key, delivery: runtime_env}]}
+        credentials:
+          - {key: payments-key, kind: api_key, owner: payments, created_at: 2025-01-01, last_rotated_at: "2026-05-09",
+             last_used_at: 2026-11-24, grants: [{resource: payments-api, action: write}]}
+          - {key: docs-token, kind: api_key, owner: docs, created_at: 2026-10-01, last_used_at: 2026-11-24, expires_at: 2027-10-01,
+             grants: [{resource: docs, action: write}]}
+        resources: [{key: payments-api, tier: 0}, {key: docs, tier: 3}]
+        """
+    static let asOf = Timestamps.parse("2026-11-25")!
+
+    static func withExample<T: Sendable>(_ body: (Database) async throws -> T) async throws -> T {
+        try await TestDatabase.withFresh { db in
+            _ = try await CatalogStore(db).syncBundled()
+            _ = try await InventoryImporter(db).importFiles([try Fixtures.parse(workedExample)])
+            return try await body(db)
+        }
+    }
+
+    @Test("a run stores every credential's score with its compact explanation")
+    func run() async throws {
+        try await Self.withExample { db in
+            let run = try await ScoreRuns(db).run(asOf: Self.asOf, weights: try ScoreRuns.bundledWeights())
+            #expect(run.credentials == 2)
+            #expect(run.bands == ["critical": 1, "low": 1])
+            let rows = try await ScoreRuns(db).exposures(run: run.id, top: nil, band: nil, minScore: nil, owner: nil, resource: nil)
+            #expect(rows.map(\.credential) == ["payments-key", "docs-token"])
+            #expect(rows[0].score == 69)
+            #expect(rows[0].path == ["acme-ft", "email-triage", "payments-key", "payments-api"])
+            #expect(rows[0].mainFactor == "third party not allowed on acme-ft")
+            #expect(rows[1].score == 0)
+            #expect(try await db.count("SELECT max(length(explanation::text)) FROM credential_scores") < 2048)
+            let filtered = try await ScoreRuns(db).exposures(run: run.id, top: 5, band: "critical", minScore: 60, owner: "payments", resource: "payments-api")
+            #expect(filtered.map(\.credential) == ["payments-key"])
+            #expect(try await ScoreRuns(db).exposures(run: run.id, top: nil, band: "high", minScore: nil, owner: nil, resource: nil).isEmpty)
+        }
+    }
+
+    @Test("evidence from the ledger lowers the score; a failed scan raises it; grace counts in part")
+    func evidenceDrivesScores() async throws {
+        try await Self.withExample { db in
+            let weights = try ScoreRuns.bundledWeights()
+            func score(_ asOf: Date = Date()) async throws -> Int {
+                let run = try await ScoreRuns(db).run(asOf: asOf, weights: weights)
+                return try await ScoreRuns(db).exposures(run: run.id, top: 1, band: nil, minScore: nil, owner: nil, resource: nil)[0].score
+            }
+            // Rotation age grows with time; ages are judged at the as-of date.
+            let base = try await score()
+            let ledger = EvidenceLedger(db)
+            _ = try await ledger.record([EvidenceDraft(subject: Subject("agent:email-triage")!, control: "SLP-HITL", result: .pass)])
+            let withReview = try await score()
+            #expect(withReview < base)
+            // A = 0.6094 · 0.4 → score = 100 · 0.24376 · 0.9 · 1.25 = 27.4 → 27
+            #expect(withReview == 27)
+            _ = try await ledger.record([EvidenceDraft(subject: Subject("model:acme-ft")!, control: "SLP-BACKDOOR-SCAN", result: .fail)])
+            let withFailedScan = try await score()
+            // L = 0.9; L* = 1 − 0.1 · 0.93 = 0.907; A = 0.3628; score = 100 · 0.3628 · 0.9 · 1.25 = 40.8 → 41
+            #expect(withFailedScan == 41)
+            // HITL evidence (180 days) expires; 15 days into its 30-day grace it counts half.
+            let inGrace = Date().addingTimeInterval((180 + 15) * 86400)
+            let graceScore = try await score(inGrace)
+            // The failed scan still stands (a failure holds until a new pass). A = 0.907 · (1 − 0.6 · 0.5) = 0.6349;
+            // the key is now also unused for over 90 days: H = 1.35. Score = 100 · 0.6349 · 0.9 · 1.35 = 77.1 → 77
+            #expect(graceScore == 77)
+        }
+    }
+
+    @Test("sleeper score, exposure and explain on the command line; explain's JSON has the documented fields")
+    func commandLine() async throws {
+        try await Self.withExample { db in
+            let url = TestDatabase.url(for: db.settings)
+            let scored = try Fixtures.sleeper(["score", "--as-of", "2026-11-25", "--database-url", url])
+            #expect(scored.status == 0, "\(scored.stderr)")
+            #expect(scored.stdout.contains("scored 2 credentials"))
+            #expect(scored.stdout.contains("1 critical, 0 high, 0 medium, 1 low"))
+            let exposure = try Fixtures.sleeper(["exposure", "--top", "1", "--database-url", url])
+            #expect(exposure.stdout.contains("payments-key  69     critical  acme-ft → email-triage → payments-key → payments-api"))
+            let json = try Fixtures.sleeper(["explain", "credential:payments-key", "--format", "json", "--as-of", "2026-11-25", "--database-url", url])
+            let object = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])
+            for field in ["subject", "score", "band", "p", "impact", "hygiene", "factors", "paths", "what_if"] {
+                #expect(object[field] != nil, "missing \(field)")
+            }
+            #expect(object["score"] as? Int == 69)
+            let whatIf = try #require(object["what_if"] as? [[String: Any]])
+            #expect(whatIf.first?["control"] as? String == "SLP-HITL")
+            #expect(whatIf.first?["score_after"] as? Int == 27)
+            let text = try Fixtures.sleeper(["explain", "credential:payments-key", "--as-of", "2026-11-25", "--database-url", url])
+            #expect(text.stdout.contains("owasp-agentic:ASI04 (A2)"))
+        }
+    }
+}
