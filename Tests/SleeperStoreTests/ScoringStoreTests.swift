@@ -103,4 +103,29 @@ struct ScoringStoreTests {
             #expect(text.stdout.contains("owasp-agentic:ASI04 (A2)"))
         }
     }
+
+    @Test("exposure diff names what got worse and why; explain model and agent show the blast radius")
+    func diffAndBlastRadius() async throws {
+        try await Self.withExample { db in
+            let url = TestDatabase.url(for: db.settings)
+            _ = try Fixtures.sleeper(["score", "--as-of", "2026-11-25", "--database-url", url])
+            // A failed backdoor scan on the fine-tune and a leaked key, then score again.
+            _ = try await EvidenceLedger(db).record([EvidenceDraft(subject: Subject("model:acme-ft")!, control: "SLP-BACKDOOR-SCAN", result: .fail)])
+            _ = try await InventoryImporter(db).importFiles([try Fixtures.parse(Self.workedExample.replacingOccurrences(
+                of: "last_used_at: 2026-11-24, grants: [{resource: payments-api", with: "last_used_at: 2026-11-24, exposed: true, grants: [{resource: payments-api"))])
+            _ = try Fixtures.sleeper(["score", "--as-of", "2026-11-26", "--database-url", url])
+            let diff = try Fixtures.sleeper(["exposure", "diff", "--since", "1", "--format", "csv", "--database-url", url])
+            #expect(diff.status == 0, "\(diff.stderr)")
+            let line = try #require(diff.stdout.split(separator: "\r\n").first { $0.hasPrefix("payments-key,") })
+            // L 0.9 → L* 0.907, H 1.45 clamped to 1.4: 100 · 0.907 · 0.9 · 1.4 = 114 → 100
+            #expect(line.hasPrefix("payments-key,69,100,+31,"))
+            #expect(line.contains("new failed backdoor scan on acme-ft"))
+            #expect(line.contains("reported exposed"))
+            let model = try Fixtures.sleeper(["explain", "model:vendor-base", "--as-of", "2026-11-26", "--database-url", url])
+            #expect(model.stdout.contains("models derived from it: acme-ft"))
+            #expect(model.stdout.contains("payments-key  100 (critical) via email-triage"))
+            let agent = try Fixtures.sleeper(["explain", "agent:email-triage", "--as-of", "2026-11-26", "--database-url", url])
+            #expect(agent.stdout.contains("blast radius: 1 credential(s)"))
+        }
+    }
 }

@@ -21,6 +21,40 @@ struct ScoreCommand: AsyncParsableCommand {
 struct ExposureCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "exposure",
+        abstract: "Credentials by backdoor exposure score, from the latest scoring run; `exposure diff` compares runs.",
+        subcommands: [ExposureList.self, Diff.self],
+        defaultSubcommand: ExposureList.self)
+
+    struct Diff: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "What got worse and what got better since an earlier run, and why.")
+        @OptionGroup var connection: ConnectionOptions
+        @OptionGroup var output: FormatOption
+        @Option(help: "A run id, or a date (the latest run started by then).") var since: String
+
+        func run() async throws {
+            let rows = try await connection.withDatabase { db -> [ScoreDiff.Row] in
+                let runs = ScoreRuns(db)
+                guard let latest = try await runs.latestRunID() else { throw CommandFailure(message: "no scoring run yet: run `sleeper score`") }
+                let old: Int
+                if let id = Int(since) { old = id } else {
+                    guard let date = Timestamps.parse(since) else { throw CommandFailure(message: "--since: '\(since)' is neither a run id nor a date") }
+                    guard let id = try await runs.runID(atOrBefore: date) else { throw CommandFailure(message: "no scoring run started by \(since)") }
+                    old = id
+                }
+                return try await runs.diff(from: old, to: latest)
+            }
+            let listing = Listing(columns: ["credential", "before", "after", "change", "why"], rows: rows.map {
+                [.text($0.credential), $0.before.map(Listing.Cell.integer) ?? .null, $0.after.map(Listing.Cell.integer) ?? .null,
+                 .text($0.change > 0 ? "+\($0.change)" : "\($0.change)"), .text($0.reasons.joined(separator: "; "))]
+            })
+            Output.print(ListingRenderer.render(listing, as: output.format))
+        }
+    }
+}
+
+struct ExposureList: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "list",
         abstract: "Credentials by backdoor exposure score, from the latest scoring run.")
     @OptionGroup var connection: ConnectionOptions
     @OptionGroup var output: FormatOption
@@ -49,17 +83,33 @@ struct ExposureCommand: AsyncParsableCommand {
 struct ExplainCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "explain",
-        abstract: "How a credential's score was reached: factors, evidence, framework items, paths, and what would lower it most.")
+        abstract: "How a credential's score was reached (factors, evidence, framework items, paths, what would lower it most), or a model's or agent's likelihood and blast radius.")
     @OptionGroup var connection: ConnectionOptions
-    @Argument(help: "credential:KEY") var subject: String
+    @Argument(help: "credential:KEY, model:KEY or agent:KEY") var subject: String
     @Option(help: "text or json.") var format: String = "text"
     @Option(name: .customLong("as-of"), help: "Explain as of this date (default: now).") var asOf: String?
 
     func run() async throws {
-        guard let subject = Subject(subject), subject.kind == .credential else {
-            throw CommandFailure(message: "'\(subject)' is not credential:KEY")
+        guard let subject = Subject(subject), subject.kind != .dataset else {
+            throw CommandFailure(message: "'\(subject)' is not credential:KEY, model:KEY or agent:KEY")
         }
         let date = try parseDate(asOf, "--as-of") ?? Date()
+        if subject.kind != .credential {
+            let radius = try await connection.withDatabase { db -> BlastRadius in
+                let engine = ScoringEngine(weights: try ScoreRuns.bundledWeights())
+                let (input, _) = try await ScoringInputLoader(db).load(asOf: date, weights: engine.weights)
+                let result = try engine.score(input)
+                if subject.kind == .model, let i = input.models.firstIndex(where: { $0.key == subject.key }) {
+                    return engine.blastRadius(model: i, input: input, result: result)
+                }
+                if subject.kind == .agent, let i = input.agents.firstIndex(where: { $0.key == subject.key }) {
+                    return engine.blastRadius(agent: i, input: input, result: result)
+                }
+                throw CommandFailure(message: "unknown \(subject.kind.rawValue) '\(subject.key)'")
+            }
+            Output.print(radius.text())
+            return
+        }
         let explanation = try await connection.withDatabase { db -> ScoreExplanation in
             let weights = try ScoreRuns.bundledWeights()
             let (input, _) = try await ScoringInputLoader(db).load(asOf: date, weights: weights)

@@ -38,14 +38,67 @@ public struct ScoringEngine: Sendable {
         public var agentB: [Double]
         public var agentA: [Double]
         public var credentials: [CredentialScore]
+        /// B after each delegation round (round 0 is the agent's own models), kept so that an
+        /// incremental run can reuse the rounds of agents a change does not reach.
+        public var agentRounds: [[Double]]
     }
 
     public func score(_ input: ScoringInput) throws -> Result {
         let models = try scoreModels(input)
-        let (b, a) = scoreAgents(input, lStar: models.map(\.lStar))
+        let rounds = agentRounds(input, lStar: models.map(\.lStar))
+        let a = gatedAgents(input, b: rounds.last!)
         let upstreamModels = upstreamModelSets(input)
         let credentials = input.credentials.map { scoreCredential($0, input: input, models: models, agentA: a, upstreamModels: upstreamModels) }
-        return Result(models: models, agentB: b, agentA: a, credentials: credentials)
+        return Result(models: models, agentB: rounds.last!, agentA: a, credentials: credentials, agentRounds: rounds)
+    }
+
+    /// What changed since `previous` was computed on an input with the same entities (same indexes)
+    /// and the same as-of time: models, agents and credentials whose own data, edges or evidence changed.
+    public struct Change: Sendable {
+        public var models: Set<Int> = []
+        public var agents: Set<Int> = []
+        public var credentials: Set<Int> = []
+        public init(models: Set<Int> = [], agents: Set<Int> = [], credentials: Set<Int> = []) {
+            self.models = models
+            self.agents = agents
+            self.credentials = credentials
+        }
+    }
+
+    public struct Affected: Sendable, Equatable {
+        public var models: Set<Int>, agents: Set<Int>, credentials: Set<Int>
+    }
+
+    /// Everything downstream of a change: descendant models, the agents using them and those they
+    /// delegate to (within the rounds), and the credentials those agents hold.
+    public func affected(by change: Change, input: ScoringInput) -> Affected {
+        var children: [Int: [Int]] = [:]
+        for (i, m) in input.models.enumerated() { for p in m.parents { children[p.model, default: []].append(i) } }
+        var models = change.models, frontier = Array(change.models)
+        while let m = frontier.popLast() { for c in children[m] ?? [] where models.insert(c).inserted { frontier.append(c) } }
+        let users = input.agents.indices.filter { !models.isDisjoint(with: input.agents[$0].models) }
+        let agents = Set(downstreamAgents(of: Array(change.agents.union(users)), input: input))
+        var credentials = change.credentials
+        for (i, c) in input.credentials.enumerated() where c.holders.contains(where: { agents.contains($0.agent) }) { credentials.insert(i) }
+        return Affected(models: models, agents: agents, credentials: credentials)
+    }
+
+    /// Recomputes only what lies downstream of `change`; the result equals a full run's exactly,
+    /// because every recomputed value goes through the same arithmetic in the same order.
+    public func rescore(_ input: ScoringInput, previous: Result, change: Change) throws -> (Result, Affected) {
+        let affected = affected(by: change, input: input)
+        var result = previous
+        let fresh = try scoreModels(input, only: affected.models, previous: previous.models)
+        result.models = fresh
+        result.agentRounds = agentRounds(input, lStar: fresh.map(\.lStar), only: affected.agents, previous: previous.agentRounds)
+        result.agentB = result.agentRounds.last!
+        let gated = gatedAgents(input, b: result.agentB, only: affected.agents)
+        for i in affected.agents { result.agentA[i] = gated[i] }
+        let upstreamModels = upstreamModelSets(input)
+        for i in affected.credentials {
+            result.credentials[i] = scoreCredential(input.credentials[i], input: input, models: fresh, agentA: result.agentA, upstreamModels: upstreamModels)
+        }
+        return (result, affected)
     }
 
     // MARK: Models and lineage
@@ -66,7 +119,7 @@ public struct ScoringEngine: Sendable {
         return out
     }
 
-    public func scoreModels(_ input: ScoringInput) throws -> [ModelScore] {
+    public func scoreModels(_ input: ScoringInput, only: Set<Int>? = nil, previous: [ModelScore]? = nil) throws -> [ModelScore] {
         var edges: [Int: [Int]] = [:]
         for (i, m) in input.models.enumerated() { for p in m.parents { edges[p.model, default: []].append(i) } }
         let order: [Int]
@@ -74,14 +127,15 @@ public struct ScoringEngine: Sendable {
         case .ordered(let o): order = o
         case .cycle(let c): throw LineageCycle(models: c.map { input.models[$0].key })
         }
-        var scores = [ModelScore](repeating: ModelScore(l0: 0, l: 0, lStar: 0, factors: [], failedScan: false), count: input.models.count)
-        for i in order {
+        var scores = previous ?? [ModelScore](repeating: ModelScore(l0: 0, l: 0, lStar: 0, factors: [], failedScan: false), count: input.models.count)
+        for i in order where only?.contains(i) ?? true {
             let m = input.models[i]
             let factors = modelFactors(m)
             let l0 = 1 - factors.reduce(1.0) { $0 * (1 - $1.value) }
             var reduction = 1.0
-            for (control, effect) in weights.modelControlEffects {
-                reduction *= 1 - effect * (m.controls[control]?.validity ?? 0)
+            // Sorted so that the floating-point product is the same on every run.
+            for control in weights.modelControlEffects.keys.sorted() {
+                reduction *= 1 - weights.modelControlEffects[control]! * (m.controls[control]?.validity ?? 0)
             }
             var l = max(l0 * reduction, weights.modelFloor * l0)
             let failed = m.controls[weights.failedScanControl]?.failed ?? false
@@ -98,22 +152,44 @@ public struct ScoringEngine: Sendable {
 
     /// B by a fixed number of rounds over delegation, so that cycles settle without looping.
     public func scoreAgents(_ input: ScoringInput, lStar: [Double]) -> (b: [Double], a: [Double]) {
-        let own: [Double] = input.agents.map { agent in
+        let b = agentRounds(input, lStar: lStar).last!
+        return (b, gatedAgents(input, b: b))
+    }
+
+    /// B after each round. With `only`, agents outside it keep their values from `previous`.
+    func agentRounds(_ input: ScoringInput, lStar: [Double], only: Set<Int>? = nil, previous: [[Double]]? = nil) -> [[Double]] {
+        let indices = only.map { Array($0).sorted() } ?? Array(input.agents.indices)
+        var own = [Double](repeating: 1, count: input.agents.count)
+        for i in indices {
+            let agent = input.agents[i]
             let r = weights.inputReach[agent.inputTrust.rawValue]!
-            return agent.models.reduce(1.0) { $0 * (1 - r * lStar[$1]) }
+            own[i] = agent.models.reduce(1.0) { $0 * (1 - r * lStar[$1]) }
         }
-        var b = own.map { 1 - $0 }
-        for _ in 0..<max(0, weights.delegationRounds) {
-            var next = b
-            for (i, agent) in input.agents.enumerated() where !agent.delegators.isEmpty {
-                next[i] = 1 - agent.delegators.reduce(own[i]) { $0 * (1 - weights.upstreamWeight * b[$1]) }
+        var b = previous?[0] ?? [Double](repeating: 0, count: input.agents.count)
+        for i in indices { b[i] = 1 - own[i] }
+        var rounds = [b]
+        for round in 0..<max(0, weights.delegationRounds) {
+            var next = previous?[round + 1] ?? b
+            for i in indices {
+                let agent = input.agents[i]
+                next[i] = agent.delegators.isEmpty ? b[i] : 1 - agent.delegators.reduce(own[i]) { $0 * (1 - weights.upstreamWeight * b[$1]) }
             }
             b = next
+            rounds.append(b)
         }
-        let a = input.agents.enumerated().map { i, agent in
-            weights.agentControlEffects.reduce(b[i]) { acc, entry in acc * (1 - entry.value * (agent.controls[entry.key]?.validity ?? 0)) }
+        return rounds
+    }
+
+    /// A = B · Π (1 − e · v) over the agent controls.
+    func gatedAgents(_ input: ScoringInput, b: [Double], only: Set<Int>? = nil) -> [Double] {
+        var a = b
+        for i in only.map({ Array($0) }) ?? Array(input.agents.indices) {
+            let agent = input.agents[i]
+            a[i] = weights.agentControlEffects.keys.sorted().reduce(b[i]) { acc, control in
+                acc * (1 - weights.agentControlEffects[control]! * (agent.controls[control]?.validity ?? 0))
+            }
         }
-        return (b, a)
+        return a
     }
 
     /// The models each agent is exposed to: its own and those of agents delegating to it, the same

@@ -89,4 +89,36 @@ public struct ScoreRuns: Sendable {
         }
         return out
     }
+
+    /// The latest run started at or before `date`.
+    public func runID(atOrBefore date: Date) async throws -> Int? {
+        for try await id in try await db.client.query("SELECT max(id) FROM score_runs WHERE started_at <= \(date)", logger: db.logger).decode(Int?.self) { return id }
+        return nil
+    }
+
+    /// Every credential whose score differs between two runs, worst change first.
+    public func diff(from old: Int, to new: Int) async throws -> [ScoreDiff.Row] {
+        func side(_ score: Int16?, _ p: Double?, _ h: Double?, _ model: String?, _ agent: String?, _ main: String?, _ terms: [String]?) -> ScoreDiff.Side? {
+            guard let score, let p, let h else { return nil }
+            return ScoreDiff.Side(score: Int(score), p: p, hygiene: h, model: model, agent: agent, main: main ?? "", hygieneTerms: terms ?? [])
+        }
+        var rows: [ScoreDiff.Row] = []
+        let sql: PostgresQuery = """
+            SELECT coalesce(n.credential_key, o.credential_key),
+                   o.score, o.p, o.hygiene, o.explanation ->> 'model', o.explanation ->> 'agent', o.explanation ->> 'main',
+                   ARRAY(SELECT jsonb_array_elements_text(o.explanation -> 'hygiene')),
+                   n.score, n.p, n.hygiene, n.explanation ->> 'model', n.explanation ->> 'agent', n.explanation ->> 'main',
+                   ARRAY(SELECT jsonb_array_elements_text(n.explanation -> 'hygiene'))
+            FROM (SELECT * FROM credential_scores WHERE run_id = \(old)) o
+            FULL JOIN (SELECT * FROM credential_scores WHERE run_id = \(new)) n ON n.credential_id = o.credential_id
+            WHERE o.score IS DISTINCT FROM n.score
+            """
+        for try await row in try await db.client.query(sql, logger: db.logger) {
+            let (key, os, op, oh, om, oa, omain, oterms, ns, np, nh, nm, na, nmain, nterms) =
+                try row.decode((String, Int16?, Double?, Double?, String?, String?, String?, [String]?, Int16?, Double?, Double?, String?, String?, String?, [String]?).self)
+            let before = side(os, op, oh, om, oa, omain, oterms), after = side(ns, np, nh, nm, na, nmain, nterms)
+            rows.append(ScoreDiff.Row(credential: key, before: before?.score, after: after?.score, reasons: ScoreDiff.reasons(before: before, after: after)))
+        }
+        return rows.sorted { ($1.change, $0.credential) < ($0.change, $1.credential) }
+    }
 }
