@@ -12,6 +12,8 @@ CREATE TABLE score_runs (
     duration_ms      integer NOT NULL
 );
 
+-- One partition per run: a run's million rows are COPYed into a table without indexes, indexed in
+-- bulk, then attached (row-by-row index maintenance took longer than the scoring itself).
 CREATE TABLE credential_scores (
     run_id          bigint NOT NULL REFERENCES score_runs (id) ON DELETE CASCADE,
     credential_id   bigint NOT NULL,                -- not a foreign key: history outlives the inventory
@@ -23,7 +25,7 @@ CREATE TABLE credential_scores (
     hygiene         double precision NOT NULL,
     impact_count    integer NOT NULL,
     exposure_count  integer NOT NULL,
-    explanation     jsonb NOT NULL,                 -- compact: top path, main factor, hygiene terms
-    PRIMARY KEY (run_id, credential_id)
-);
+    explanation     json NOT NULL                   -- compact: top path, main factor, hygiene terms
+) PARTITION BY LIST (run_id);
+CREATE UNIQUE INDEX credential_scores_key ON credential_scores (run_id, credential_id);
 CREATE INDEX credential_scores_by_score ON credential_scores (run_id, score DESC, credential_key);

@@ -64,7 +64,7 @@ public struct ScoreExplanation: Sendable {
 
 extension ScoringEngine {
     /// Explains credential `index` of `input`. `mappings` gives each control's framework items.
-    /// What-if scenarios rerun the model with one control's evidence made valid.
+    /// What-if scenarios rescore, downstream of the one subject only, with that control's evidence made valid.
     public func explain(credential index: Int, input: ScoringInput, result: Result, mappings: [String: [String]]) throws -> ScoreExplanation {
         let c = input.credentials[index]
         let s = result.credentials[index]
@@ -139,7 +139,7 @@ extension ScoringEngine {
             for control in weights.modelControlEffects.keys.sorted() where (input.models[m].controls[control]?.validity ?? 0) < 1 || input.models[m].controls[control]?.failed == true {
                 var changed = input
                 changed.models[m].controls[control] = .init(validity: 1)
-                let after = try score(changed).credentials[index].score
+                let after = try rescore(changed, previous: result, change: .init(models: [m])).0.credentials[index].score
                 if after < s.score {
                     whatIf.append(.init(subject: "model:\(input.models[m].key)", control: control, status: status(input.models[m].controls[control]),
                                         scoreAfter: after, reduction: s.score - after, items: mappings[control] ?? []))
@@ -150,7 +150,7 @@ extension ScoringEngine {
             for control in weights.agentControlEffects.keys.sorted() where (input.agents[a].controls[control]?.validity ?? 0) < 1 {
                 var changed = input
                 changed.agents[a].controls[control] = .init(validity: 1)
-                let after = try score(changed).credentials[index].score
+                let after = try rescore(changed, previous: result, change: .init(agents: [a])).0.credentials[index].score
                 if after < s.score {
                     whatIf.append(.init(subject: "agent:\(input.agents[a].key)", control: control, status: status(input.agents[a].controls[control]),
                                         scoreAfter: after, reduction: s.score - after, items: mappings[control] ?? []))

@@ -94,7 +94,14 @@ public struct ScoringEngine: Sendable {
         result.agentB = result.agentRounds.last!
         let gated = gatedAgents(input, b: result.agentB, only: affected.agents)
         for i in affected.agents { result.agentA[i] = gated[i] }
-        let upstreamModels = upstreamModelSets(input)
+        // Upstream model sets only for the holders of affected credentials: a full pass over every
+        // agent would cost more than the recomputation itself.
+        var upstreamModels = [Set<Int>](repeating: [], count: input.agents.count)
+        for i in affected.credentials {
+            for h in input.credentials[i].holders where upstreamModels[h.agent].isEmpty {
+                upstreamModels[h.agent] = Set(upstreamAgentClosure(of: [h.agent], input: input).flatMap { input.agents[$0].models })
+            }
+        }
         for i in affected.credentials {
             result.credentials[i] = scoreCredential(input.credentials[i], input: input, models: fresh, agentA: result.agentA, upstreamModels: upstreamModels)
         }

@@ -34,8 +34,10 @@ public struct ScoreRuns: Sendable {
                 VALUES (\(asOf), \(weights.version), \(input.models.count), \(input.agents.count), \(input.credentials.count), \(ms))
                 RETURNING id
                 """, logger: db.logger).decode(Int.self) { runID = id }
+            let partition = "credential_scores_r\(runID)"
+            try await tx.query(PostgresQuery(unsafeSQL: "CREATE TABLE \(partition) (LIKE credential_scores INCLUDING DEFAULTS INCLUDING CONSTRAINTS)"), logger: db.logger)
             let rows = Array(zip(ids, zip(input.credentials, result.credentials)))
-            try await tx.copyRows(rows, into: "credential_scores",
+            try await tx.copyRows(rows, into: partition,
                                   columns: ["run_id", "credential_id", "credential_key", "score", "band", "p", "impact", "hygiene",
                                             "impact_count", "exposure_count", "explanation"], logger: db.logger) { w, row in
                 let (id, (credential, score)) = row
@@ -43,6 +45,15 @@ public struct ScoreRuns: Sendable {
                 w.double(score.p); w.double(score.impact); w.double(score.hygiene)
                 w.integer(score.impactCount); w.integer(score.exposureCount)
                 w.text(ScoreExplanation.compact(score, input: input, result: result))
+            }
+            // Indexes built in bulk, and a CHECK that lets ATTACH skip scanning the rows again.
+            for sql in [
+                "ALTER TABLE \(partition) ADD CONSTRAINT \(partition)_run CHECK (run_id = \(runID))",
+                "CREATE UNIQUE INDEX ON \(partition) (run_id, credential_id)",
+                "CREATE INDEX ON \(partition) (run_id, score DESC, credential_key)",
+                "ALTER TABLE credential_scores ATTACH PARTITION \(partition) FOR VALUES IN (\(runID))",
+            ] {
+                try await tx.query(PostgresQuery(unsafeSQL: sql), logger: db.logger)
             }
             return runID
         }
@@ -106,9 +117,9 @@ public struct ScoreRuns: Sendable {
         let sql: PostgresQuery = """
             SELECT coalesce(n.credential_key, o.credential_key),
                    o.score, o.p, o.hygiene, o.explanation ->> 'model', o.explanation ->> 'agent', o.explanation ->> 'main',
-                   ARRAY(SELECT jsonb_array_elements_text(o.explanation -> 'hygiene')),
+                   ARRAY(SELECT json_array_elements_text(o.explanation -> 'hygiene')),
                    n.score, n.p, n.hygiene, n.explanation ->> 'model', n.explanation ->> 'agent', n.explanation ->> 'main',
-                   ARRAY(SELECT jsonb_array_elements_text(n.explanation -> 'hygiene'))
+                   ARRAY(SELECT json_array_elements_text(n.explanation -> 'hygiene'))
             FROM (SELECT * FROM credential_scores WHERE run_id = \(old)) o
             FULL JOIN (SELECT * FROM credential_scores WHERE run_id = \(new)) n ON n.credential_id = o.credential_id
             WHERE o.score IS DISTINCT FROM n.score
