@@ -126,4 +126,29 @@ struct IncrementalScoringTests {
         #expect(affected.agents == [0, 1])
         #expect(affected.credentials == [0])
     }
+
+    @Test("every what-if score in an explanation equals a full run with that control made valid")
+    func whatIfIsExact() throws {
+        var rng = SplitMix(state: 7)
+        var checked = 0
+        for _ in 0..<10 {
+            let input = Self.estate(&rng)
+            let full = try Self.engine.score(input)
+            for index in (0..<input.credentials.count).filter({ full.credentials[$0].score > 0 }).prefix(5) {
+                let explanation = try Self.engine.explain(credential: index, input: input, result: full, mappings: [:])
+                for w in explanation.whatIf {
+                    var changed = input
+                    let key = String(w.subject.split(separator: ":")[1])
+                    if w.subject.hasPrefix("model:") {
+                        changed.models[changed.models.firstIndex { $0.key == key }!].controls[w.control] = .init(validity: 1)
+                    } else {
+                        changed.agents[changed.agents.firstIndex { $0.key == key }!].controls[w.control] = .init(validity: 1)
+                    }
+                    #expect(try Self.engine.score(changed).credentials[index].score == w.scoreAfter, "\(w.subject) \(w.control)")
+                    checked += 1
+                }
+            }
+        }
+        #expect(checked > 20)
+    }
 }

@@ -63,6 +63,9 @@ public struct ScoreExplanation: Sendable {
 }
 
 extension ScoringEngine {
+    /// How many what-if scenarios `explain` rescores exactly.
+    public static let whatIfCandidates = 24
+
     /// Explains credential `index` of `input`. `mappings` gives each control's framework items.
     /// What-if scenarios rescore, downstream of the one subject only, with that control's evidence made valid.
     public func explain(credential index: Int, input: ScoringInput, result: Result, mappings: [String: [String]]) throws -> ScoreExplanation {
@@ -135,31 +138,61 @@ extension ScoringEngine {
             if state.failed { return "failed" }
             return state.validity > 0 ? "in grace" : "expired or stale"
         }
-        for m in upstreamModels.sorted() {
-            for control in weights.modelControlEffects.keys.sorted() where (input.models[m].controls[control]?.validity ?? 0) < 1 || input.models[m].controls[control]?.failed == true {
-                var changed = input
-                changed.models[m].controls[control] = .init(validity: 1)
-                let after = try rescore(changed, previous: result, change: .init(models: [m])).0.credentials[index].score
-                if after < s.score {
-                    whatIf.append(.init(subject: "model:\(input.models[m].key)", control: control, status: status(input.models[m].controls[control]),
-                                        scoreAfter: after, reduction: s.score - after, items: mappings[control] ?? []))
-                }
+        // Candidates ranked by a cheap estimate (the subject's likelihood times the control's effect);
+        // only the most promising are rescored exactly, which bounds explain on deep lineage.
+        struct Candidate { var model: Int?; var agent: Int?; var control: String; var estimate: Double }
+        var candidates: [Candidate] = []
+        for m in upstreamModels {
+            for (control, effect) in weights.modelControlEffects
+            where (input.models[m].controls[control]?.validity ?? 0) < 1 || input.models[m].controls[control]?.failed == true {
+                candidates.append(Candidate(model: m, agent: nil, control: control, estimate: result.models[m].lStar * effect))
             }
         }
-        for a in upstreamAgents.sorted() {
-            for control in weights.agentControlEffects.keys.sorted() where (input.agents[a].controls[control]?.validity ?? 0) < 1 {
-                var changed = input
-                changed.agents[a].controls[control] = .init(validity: 1)
-                let after = try rescore(changed, previous: result, change: .init(agents: [a])).0.credentials[index].score
-                if after < s.score {
-                    whatIf.append(.init(subject: "agent:\(input.agents[a].key)", control: control, status: status(input.agents[a].controls[control]),
-                                        scoreAfter: after, reduction: s.score - after, items: mappings[control] ?? []))
-                }
+        for a in upstreamAgents {
+            for (control, effect) in weights.agentControlEffects where (input.agents[a].controls[control]?.validity ?? 0) < 1 {
+                candidates.append(Candidate(model: nil, agent: a, control: control, estimate: result.agentA[a] * effect))
+            }
+        }
+        candidates.sort { ($0.estimate, $1.control) > ($1.estimate, $0.control) }
+        for candidate in candidates.prefix(Self.whatIfCandidates) {
+            var changed = input
+            let after: Int
+            let subjectName: String, state: ScoringInput.ControlState?
+            if let m = candidate.model {
+                state = input.models[m].controls[candidate.control]
+                changed.models[m].controls[candidate.control] = .init(validity: 1)
+                after = try scoreOne(credential: index, input: changed, previous: result, models: upstreamModels, agents: upstreamAgents)
+                subjectName = "model:\(input.models[m].key)"
+            } else {
+                let a = candidate.agent!
+                state = input.agents[a].controls[candidate.control]
+                changed.agents[a].controls[candidate.control] = .init(validity: 1)
+                after = try scoreOne(credential: index, input: changed, previous: result, models: upstreamModels, agents: upstreamAgents)
+                subjectName = "agent:\(input.agents[a].key)"
+            }
+            if after < s.score {
+                whatIf.append(.init(subject: subjectName, control: candidate.control, status: status(state),
+                                    scoreAfter: after, reduction: s.score - after, items: mappings[candidate.control] ?? []))
             }
         }
         whatIf.sort { ($0.reduction, $1.subject, $1.control) > ($1.reduction, $0.subject, $0.control) }
         return ScoreExplanation(subject: subject, score: s.score, band: s.band, p: s.p, impact: s.impact, hygiene: s.hygiene,
                                 impactCount: s.impactCount, exposureCount: s.exposureCount, factors: factors, paths: paths, whatIf: whatIf)
+    }
+
+    /// One credential's score after a change confined to its upstream: `models` is the lineage
+    /// closure of every model its upstream agents use, `agents` those agents. Only they are
+    /// recomputed. Exact: an agent h hops upstream of a holder contributes its round-(rounds − h)
+    /// value, which depends only on agents inside the closure.
+    func scoreOne(credential index: Int, input: ScoringInput, previous: Result, models: Set<Int>, agents: Set<Int>) throws -> Int {
+        let fresh = try scoreModels(input, only: models, previous: previous.models)
+        let rounds = agentRounds(input, lStar: fresh.map(\.lStar), only: agents, previous: previous.agentRounds)
+        let a = gatedAgents(input, b: rounds.last!, only: agents)
+        var upstream = [Set<Int>](repeating: [], count: input.agents.count)
+        for h in input.credentials[index].holders {
+            upstream[h.agent] = Set(upstreamAgentClosure(of: [h.agent], input: input).flatMap { input.agents[$0].models })
+        }
+        return scoreCredential(input.credentials[index], input: input, models: fresh, agentA: a, upstreamModels: upstream).score
     }
 
     /// The holders and every agent delegating to them, transitively, within the delegation rounds.
