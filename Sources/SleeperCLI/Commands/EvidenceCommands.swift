@@ -27,9 +27,7 @@ struct EvidenceCommand: AsyncParsableCommand {
         @Option(help: "The id of an earlier record this one corrects.") var supersedes: Int?
 
         func run() async throws {
-            guard let subject = Subject(subject) else {
-                throw CommandFailure(message: "--subject: '\(subject)' is not KIND:KEY with KIND one of model, dataset, agent, credential")
-            }
+            let subject = try parseSubject(subject, "--subject")
             var draft = EvidenceDraft(subject: subject, control: control, result: result,
                                       effective: try parseDate(effective, "--effective"), expires: try parseDate(expires, "--expires"),
                                       artifactPaths: artifact, uri: uri, recordedBy: by, note: note, supersedes: supersedes,
@@ -91,10 +89,7 @@ struct EvidenceCommand: AsyncParsableCommand {
         @Flag(help: "Also list records that were superseded or withdrawn, and the withdrawals.") var includeSuperseded = false
 
         func run() async throws {
-            let subject = try self.subject.map { text in
-                guard let s = Subject(text) else { throw CommandFailure(message: "--subject: '\(text)' is not KIND:KEY") }
-                return s
-            }
+            let subject = try self.subject.map { try parseSubject($0, "--subject") }
             let records = try await connection.withDatabase { db in try await EvidenceLedger(db).all(subject: subject, control: control) }
             Output.print(ListingRenderer.render(EvidenceListing.records(records, includeSuperseded: includeSuperseded), as: output.format))
         }
@@ -107,7 +102,7 @@ struct EvidenceCommand: AsyncParsableCommand {
         @Argument(help: "KIND:KEY") var subject: String
 
         func run() async throws {
-            guard let subject = Subject(subject) else { throw CommandFailure(message: "'\(subject)' is not KIND:KEY") }
+            let subject = try parseSubject(subject, "subject")
             let records = try await connection.withDatabase { db in try await EvidenceLedger(db).all(subject: subject) }
             Output.print(ListingRenderer.render(EvidenceListing.records(records, includeSuperseded: true), as: output.format))
         }
@@ -115,6 +110,13 @@ struct EvidenceCommand: AsyncParsableCommand {
 }
 
 extension EvidenceResult: ExpressibleByArgument {}
+
+func parseSubject(_ text: String, _ option: String) throws -> Subject {
+    guard let subject = Subject(text) else {
+        throw CommandFailure(message: "\(option): '\(text)' is not KIND:KEY with KIND one of model, dataset, agent, credential")
+    }
+    return subject
+}
 
 func parseDate(_ text: String?, _ option: String) throws -> Date? {
     guard let text else { return nil }

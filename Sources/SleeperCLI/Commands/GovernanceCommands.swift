@@ -30,10 +30,7 @@ struct GapsCommand: AsyncParsableCommand {
     @Option(name: .customLong("as-of"), help: "Answer as the ledger stood on this date (default: now).") var asOf: String?
 
     func run() async throws {
-        let subject = try self.subject.map { text in
-            guard let s = Subject(text) else { throw CommandFailure(message: "--subject: '\(text)' is not KIND:KEY") }
-            return s
-        }
+        let subject = try self.subject.map { try parseSubject($0, "--subject") }
         let date = try parseDate(asOf, "--as-of") ?? Date()
         let gaps = try await connection.withDatabase { db in
             if let framework, try await CatalogQueries(db).items(framework: framework) == nil {

@@ -48,51 +48,42 @@ public enum SecretScanner {
         return nil
     }
 
+    /// How many characters of each class a string has; one pass serves every heuristic below.
+    struct Classes {
+        var upper = 0, lower = 0, digit = 0, marks = 0, base64Marks = 0
+        init(_ s: String) {
+            for u in s.utf8 {
+                switch u {
+                case UInt8(ascii: "A")...UInt8(ascii: "Z"): upper += 1
+                case UInt8(ascii: "a")...UInt8(ascii: "z"): lower += 1
+                case UInt8(ascii: "0")...UInt8(ascii: "9"): digit += 1
+                case UInt8(ascii: "/"), UInt8(ascii: "+"): marks += 1; base64Marks += 1
+                case UInt8(ascii: "_"), UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: ":"), UInt8(ascii: "@"), UInt8(ascii: "="): marks += 1
+                default: break
+                }
+            }
+        }
+    }
+
     /// A cheap first look, so that the regular expressions run only on strings that could match:
     /// a hundred thousand credentials carry about a million short, plain strings.
     static func mayHoldSecret(_ s: String) -> Bool {
-        var upper = 0, lower = 0, digit = 0, marks = 0
-        for u in s.utf8 {
-            switch u {
-            case UInt8(ascii: "A")...UInt8(ascii: "Z"): upper += 1
-            case UInt8(ascii: "a")...UInt8(ascii: "z"): lower += 1
-            case UInt8(ascii: "0")...UInt8(ascii: "9"): digit += 1
-            case UInt8(ascii: "_"), UInt8(ascii: "-"), UInt8(ascii: "/"), UInt8(ascii: "+"), UInt8(ascii: "."),
-                 UInt8(ascii: ":"), UInt8(ascii: "@"), UInt8(ascii: "="): marks += 1
-            default: break
-            }
-        }
         // Every pattern needs letters of both cases or digits mixed with letters, or a key block / URL.
         if s.contains("-----BEGIN") || s.contains("://") { return true }
-        return (upper >= 2 && (lower >= 2 || digit >= 2)) || (lower >= 4 && digit >= 4 && marks >= 1) || (lower >= 8 && digit >= 8)
+        let c = Classes(s)
+        return (c.upper >= 2 && (c.lower >= 2 || c.digit >= 2)) || (c.lower >= 4 && c.digit >= 4 && c.marks >= 1) || (c.lower >= 8 && c.digit >= 8)
     }
 
     /// Mixed upper, lower and digits, as random tokens are and words, slugs and hex digests are not.
     static func looksRandom(_ s: String) -> Bool {
-        var upper = 0, lower = 0, digit = 0
-        for u in s.unicodeScalars {
-            switch u {
-            case "A"..."Z": upper += 1
-            case "a"..."z": lower += 1
-            case "0"..."9": digit += 1
-            default: break
-            }
-        }
-        return upper >= 3 && lower >= 3 && digit >= 2
+        let c = Classes(s)
+        return c.upper >= 3 && c.lower >= 3 && c.digit >= 2
     }
 
     /// Base64 of random bytes: both cases and some digits or `/`/`+`, unlike words and hex digests.
     static func looksLikeBase64Key(_ s: String) -> Bool {
-        var upper = 0, lower = 0, other = 0
-        for u in s.unicodeScalars {
-            switch u {
-            case "A"..."Z": upper += 1
-            case "a"..."z": lower += 1
-            case "0"..."9", "/", "+": other += 1
-            default: break
-            }
-        }
-        return upper >= 4 && lower >= 4 && other >= 2 && entropy(s) >= 4.0
+        let c = Classes(s)
+        return c.upper >= 4 && c.lower >= 4 && c.digit + c.base64Marks >= 2 && entropy(s) >= 4.0
     }
 
     /// Shannon entropy in bits per character.
