@@ -2,11 +2,17 @@ import Foundation
 
 /// Writing to standard output and standard error without buffering surprises between the two.
 enum Output {
+    /// A reader that stops early (`sleeper exposure | head`) closes the pipe; that ends the
+    /// command quietly instead of crashing on the failed write.
     static func print(_ text: String) {
-        FileHandle.standardOutput.write(Data(text.utf8))
+        do {
+            try FileHandle.standardOutput.write(contentsOf: Data(text.utf8))
+        } catch {
+            exit(0)
+        }
     }
 
     static func error(_ text: String) {
-        FileHandle.standardError.write(Data((text.hasSuffix("\n") ? text : text + "\n").utf8))
+        try? FileHandle.standardError.write(contentsOf: Data((text.hasSuffix("\n") ? text : text + "\n").utf8))
     }
 }
