@@ -92,9 +92,7 @@ struct CatalogCommand: AsyncParsableCommand {
         @Argument(help: "ATLAS.yaml as published by MITRE.") var file: String
 
         func run() async throws {
-            guard let data = FileManager.default.contents(atPath: file) else {
-                throw CommandFailure(message: "\(file): cannot be read (missing or not permitted)")
-            }
+            let data = try readInputFile(file)
             let framework = try AtlasReader.read(data, file: file).get()
             try await connection.withDatabase { db in try await CatalogStore(db).importFramework(framework) }
             let count = { (kind: String) in framework.items.filter { $0.kind == kind }.count }

@@ -46,9 +46,7 @@ struct EvidenceCommand: AsyncParsableCommand {
         @Argument(help: "Evidence file.") var file: String
 
         func run() async throws {
-            guard let data = FileManager.default.contents(atPath: file) else {
-                throw CommandFailure(message: "\(file): cannot be read (missing or not permitted)")
-            }
+            let data = try readInputFile(file)
             let (drafts, problems) = EvidenceReader.read(data, file: file)
             var hashed: [EvidenceDraft] = []
             var artifactProblems: [InventoryProblem] = []

@@ -16,3 +16,11 @@ enum Output {
         try? FileHandle.standardError.write(contentsOf: Data((text.hasSuffix("\n") ? text : text + "\n").utf8))
     }
 }
+
+/// The bytes of a file named on the command line, or a failure that names it.
+func readInputFile(_ path: String) throws -> Data {
+    guard let data = FileManager.default.contents(atPath: path) else {
+        throw CommandFailure(message: "\(path): cannot be read (missing or not permitted)")
+    }
+    return data
+}
