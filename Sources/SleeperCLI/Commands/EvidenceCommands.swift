@@ -68,7 +68,7 @@ struct EvidenceCommand: AsyncParsableCommand {
         func run() async throws {
             let records = try await connection.withDatabase { db in
                 let ledger = EvidenceLedger(db)
-                guard let target = try await ledger.all().first(where: { $0.id == id }) else {
+                guard let target = try await ledger.all(id: id).first else {
                     throw CommandFailure(message: "no evidence record \(id)")
                 }
                 return try await ledger.record([EvidenceDraft(subject: target.subject, control: target.control, result: .withdrawn,

@@ -37,12 +37,15 @@ public struct CatalogStore: Sendable {
         let digest = SHA256.hash(data: files.reduce(into: Data()) { $0 += Data($1.name.utf8) + $1.data })
             .map { String(format: "%02x", $0) }.joined()
         let catalog = try CatalogReader.read(files: files).get()
-        let result = SyncResult(changed: true, frameworks: catalog.frameworks.count,
+        var result = SyncResult(changed: true, frameworks: catalog.frameworks.count,
                                 items: catalog.frameworks.reduce(0) { $0 + $1.items.count },
                                 controls: catalog.controls.count, mappings: catalog.mappings.count)
-        if !force, try await currentDigest() == digest { return SyncResult(changed: false, frameworks: result.frameworks, items: result.items, controls: result.controls, mappings: result.mappings) }
+        if !force, try await currentDigest() == digest {
+            result.changed = false
+            return result
+        }
         try await db.transaction { tx in
-            try await write(catalog, shippedOnly: true, on: tx)
+            try await write(catalog, on: tx)
             try await tx.query("""
                 INSERT INTO catalog_state (sha256) VALUES (\(digest))
                 ON CONFLICT (id) DO UPDATE SET sha256 = excluded.sha256, synced_at = now()
@@ -65,7 +68,7 @@ public struct CatalogStore: Sendable {
         return nil
     }
 
-    private func write(_ catalog: Catalog, shippedOnly: Bool, on tx: PostgresConnection) async throws {
+    private func write(_ catalog: Catalog, on tx: PostgresConnection) async throws {
         let logger = db.logger
         for framework in catalog.frameworks { try await upsert(framework, shipped: true, on: tx) }
         // Shipped frameworks that are no longer shipped go; imported ones stay.

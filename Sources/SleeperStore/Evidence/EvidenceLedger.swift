@@ -42,9 +42,8 @@ public struct EvidenceLedger: Sendable {
             }
             if !problems.isEmpty { throw InventoryProblems(problems) }
 
-            var (lastID, lastHash) = (0, "")
-            let lastRecorded: Int
-            (lastID, lastHash, lastRecorded) = try await head(on: tx)
+            let (headID, headHash, lastRecorded) = try await head(on: tx)
+            var (lastID, lastHash) = (headID, headHash)
             // Recorded times never run backwards along the chain, even if the server clock does.
             let recordedAt = max(now, lastRecorded)
             var records: [EvidenceRecord] = []
@@ -124,7 +123,7 @@ public struct EvidenceLedger: Sendable {
     }
 
     /// The whole ledger in chain order, as stored, for `sleeper verify` and listings.
-    public func all(subject: Subject? = nil, control: String? = nil) async throws -> [EvidenceRecord] {
+    public func all(subject: Subject? = nil, control: String? = nil, id: Int? = nil) async throws -> [EvidenceRecord] {
         var records: [EvidenceRecord] = []
         let rows = try await db.client.query("""
             SELECT id, subject_kind, subject_key, control_id, result, extract(epoch FROM effective_at)::int8,
@@ -133,6 +132,7 @@ public struct EvidenceLedger: Sendable {
             FROM evidence
             WHERE (\(subject?.kind.rawValue)::text IS NULL OR (subject_kind = \(subject?.kind.rawValue) AND subject_key = \(subject?.key)))
               AND (\(control)::text IS NULL OR control_id = \(control))
+              AND (\(id)::int8 IS NULL OR id = \(id))
             ORDER BY id
             """, logger: db.logger)
         for try await row in rows {
