@@ -44,6 +44,7 @@ let package = Package(
                 "SleeperStore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
         .executableTarget(name: "sleeper", dependencies: ["SleeperCLI"]),

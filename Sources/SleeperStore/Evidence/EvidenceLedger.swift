@@ -122,8 +122,9 @@ public struct EvidenceLedger: Sendable {
             """, logger: db.logger)
     }
 
-    /// The whole ledger in chain order, as stored, for `sleeper verify` and listings.
-    public func all(subject: Subject? = nil, control: String? = nil, id: Int? = nil) async throws -> [EvidenceRecord] {
+    /// The whole ledger in chain order, as stored, for `sleeper verify` and listings; or the
+    /// records that match the filters.
+    public func all(subject: Subject? = nil, control: String? = nil, id: Int? = nil, ids: [Int]? = nil) async throws -> [EvidenceRecord] {
         var records: [EvidenceRecord] = []
         let rows = try await db.client.query("""
             SELECT id, subject_kind, subject_key, control_id, result, extract(epoch FROM effective_at)::int8,
@@ -133,6 +134,7 @@ public struct EvidenceLedger: Sendable {
             WHERE (\(subject?.kind.rawValue)::text IS NULL OR (subject_kind = \(subject?.kind.rawValue) AND subject_key = \(subject?.key)))
               AND (\(control)::text IS NULL OR control_id = \(control))
               AND (\(id)::int8 IS NULL OR id = \(id))
+              AND (\(ids)::int8[] IS NULL OR id = ANY (\(ids)))
             ORDER BY id
             """, logger: db.logger)
         for try await row in rows {
@@ -145,6 +147,15 @@ public struct EvidenceLedger: Sendable {
                 supersedes: supersedes, prevHash: prev, hash: hash))
         }
         return records
+    }
+
+    /// The hash of the last record recorded by `date`: it pins the ledger an export was made from.
+    public func head(asOf date: Date) async throws -> String {
+        for try await hash in try await db.client.query(
+            "SELECT hash FROM evidence WHERE recorded_at <= \(date) ORDER BY id DESC LIMIT 1", logger: db.logger).decode(String.self) {
+            return hash
+        }
+        return EvidenceRecord.genesisHash
     }
 
     static func decodeArtifacts(_ json: String) -> [Artifact] {

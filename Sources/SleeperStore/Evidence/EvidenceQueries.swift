@@ -7,20 +7,15 @@ public struct EvidenceQueries: Sendable {
     public let db: Database
     public init(_ db: Database) { self.db = db }
 
-    public struct Gap: Sendable, Equatable {
-        public var subject: Subject
-        public var owner: String?
-        public var control: String
-        public var controlName: String
-        /// missing, failed, expired or stale-digest
-        public var status: String
-        public var evidenceID: Int?
-        public var expiresAt: Date?
-        /// Framework items the control would satisfy, as `framework:item`.
-        public var items: [String]
-    }
+    public typealias Gap = ControlStatus
 
     public func gaps(asOf: Date, framework: String? = nil, subject: Subject? = nil, owner: String? = nil) async throws -> [Gap] {
+        try await statuses(asOf: asOf, framework: framework, subject: subject, owner: owner, includeValid: false)
+    }
+
+    /// Every subject × applicable control with its status; `includeValid: false` gives the gaps.
+    public func statuses(asOf: Date, framework: String? = nil, subject: Subject? = nil, owner: String? = nil,
+                         includeValid: Bool = true) async throws -> [ControlStatus] {
         let sql = PostgresQuery(unsafeSQL: """
             WITH \(EvidenceStatusSQL.statusCTE)
             SELECT st.kind, st.key, st.owner, st.control_id, st.control_name, st.status, st.evidence_id, st.expires_at,
@@ -28,16 +23,16 @@ public struct EvidenceQueries: Sendable {
                              FROM control_mappings m JOIN framework_items i ON i.framework_id = m.framework_id AND i.id = m.item_id
                              WHERE m.control_id = st.control_id AND ($2::text IS NULL OR m.framework_id = $2)), '{}')
             FROM status st
-            WHERE st.status <> 'valid'
+            WHERE (st.status <> 'valid' OR $6)
               AND ($2::text IS NULL OR EXISTS (SELECT 1 FROM control_mappings m WHERE m.control_id = st.control_id AND m.framework_id = $2))
               AND ($3::text IS NULL OR (st.kind = $3 AND st.key = $4))
               AND ($5::text IS NULL OR st.owner = $5)
             ORDER BY st.kind, st.key, st.position
-            """, binds: try binds(asOf, framework, subject?.kind.rawValue, subject?.key, owner))
-        var out: [Gap] = []
+            """, binds: try binds(asOf, framework, subject?.kind.rawValue, subject?.key, owner, flag: includeValid))
+        var out: [ControlStatus] = []
         for try await (kind, key, owner, control, name, status, evidence, expires, items) in try await db.client.query(sql, logger: db.logger)
             .decode((String, String, String?, String, String, String, Int?, Date?, [String]).self) {
-            out.append(Gap(subject: Subject(kind: SubjectKind(rawValue: kind)!, key: key), owner: owner, control: control, controlName: name,
+            out.append(ControlStatus(subject: Subject(kind: SubjectKind(rawValue: kind)!, key: key), owner: owner, control: control, controlName: name,
                            status: status, evidenceID: evidence, expiresAt: expires, items: items))
         }
         return out
@@ -83,10 +78,11 @@ public struct EvidenceQueries: Sendable {
         return out
     }
 
-    private func binds(_ asOf: Date, _ rest: String?...) throws -> PostgresBindings {
+    private func binds(_ asOf: Date, _ rest: String?..., flag: Bool? = nil) throws -> PostgresBindings {
         var b = PostgresBindings()
         b.append(asOf)
         for value in rest { b.append(value) }
+        if let flag { b.append(flag) }
         return b
     }
 }

@@ -62,15 +62,7 @@ public struct ScoreRuns: Sendable {
         return Run(id: runID, asOf: asOf, weightsVersion: weights.version, credentials: input.credentials.count, durationMs: ms, bands: bands)
     }
 
-    public struct Exposure: Sendable {
-        public var credential: String
-        public var score: Int
-        public var band: String
-        public var p: Double, impact: Double, hygiene: Double
-        public var owner: String?
-        public var path: [String]
-        public var mainFactor: String
-    }
+    public typealias Exposure = SleeperCore.Exposure
 
     public func latestRunID() async throws -> Int? {
         for try await id in try await db.client.query("SELECT max(id) FROM score_runs", logger: db.logger).decode(Int?.self) { return id }

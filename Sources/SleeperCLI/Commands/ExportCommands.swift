@@ -1,0 +1,107 @@
+import ArgumentParser
+import Crypto
+import Foundation
+import SleeperCore
+import SleeperStore
+
+enum ExportFormat: String, CaseIterable, ExpressibleByArgument {
+    case oscalAR = "oscal-ar", oscalPOAM = "oscal-poam", oscalMapping = "oscal-mapping", csv, json
+
+    var fileName: String {
+        switch self {
+        case .oscalAR: return "assessment-results.json"
+        case .oscalPOAM: return "poam.json"
+        case .oscalMapping: return "mapping.json"
+        case .csv: return "controls.csv"
+        case .json: return "controls.json"
+        }
+    }
+
+    func render(_ snapshot: ComplianceSnapshot, framework: String?) -> String {
+        switch self {
+        case .oscalAR: return AssessmentResultsExport.render(snapshot, framework: framework)
+        case .oscalPOAM: return PlanOfActionExport.render(snapshot, framework: framework)
+        case .oscalMapping: return MappingExport.render(snapshot.catalog, asOf: snapshot.asOf, framework: framework)
+        case .csv: return ComplianceTable.csv(snapshot, framework: framework)
+        case .json: return ComplianceTable.json(snapshot, framework: framework)
+        }
+    }
+}
+
+struct ExportCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "export",
+        abstract: "Export compliance evidence: OSCAL assessment results, POA&M or mapping, CSV or JSON; optionally as a signed bundle.",
+        discussion: "The same state and --as-of give the same bytes: UUIDs are derived from content (v5).")
+    @OptionGroup var connection: ConnectionOptions
+    @Argument(help: "oscal-ar, oscal-poam, oscal-mapping, csv or json.") var format: ExportFormat
+    @Option(help: "Only this framework (atlas, owasp-agentic, nist-ai-rmf, owasp-nhi, owasp-llm).") var framework: String?
+    @Option(name: .customLong("as-of"), help: "Export the state as of this date (default: now).") var asOf: String?
+    @Option(help: "Write to this file instead of standard output.") var out: String?
+    @Option(help: "Write a signed bundle into this directory: the export, the evidence manifest, manifest.json and manifest.sig.") var bundle: String?
+    @Option(help: "The Ed25519 signing key for --bundle (default: the one `sleeper keys create` made).") var key: String?
+
+    func run() async throws {
+        let date = try parseDate(asOf, "--as-of") ?? Date()
+        let snapshot = try await connection.withDatabase { db in
+            if let framework, try await CatalogQueries(db).items(framework: framework) == nil {
+                throw CommandFailure(message: "unknown framework '\(framework)'")
+            }
+            return try await ComplianceSnapshotLoader(db).load(asOf: date)
+        }
+        let text = format.render(snapshot, framework: framework)
+        if let bundle {
+            let signingKey = try SigningKeys.loadPrivate(key)
+            let files = try EvidenceBundle.seal(files: [format.fileName: Data(text.utf8),
+                                                        EvidenceBundle.evidenceManifestName: Data(EvidenceBundle.evidenceManifest(snapshot).utf8)],
+                                                key: signingKey, asOf: date)
+            try BundleDirectory.write(files, to: bundle)
+            Output.print("wrote \(files.count) files to \(bundle), signed by \(EvidenceBundle.fingerprint(signingKey.publicKey))\n")
+        } else if let out {
+            do { try Data(text.utf8).write(to: URL(fileURLWithPath: out)) } catch {
+                throw CommandFailure(message: "\(out): cannot be written (\(error.localizedDescription))")
+            }
+            Output.print("wrote \(format.rawValue) to \(out)\n")
+        } else {
+            Output.print(text)
+        }
+    }
+}
+
+struct VerifyBundleCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "verify-bundle",
+        abstract: "Check a signed bundle: the signature over its manifest and every file's SHA-256; name what changed and exit 1.")
+    @Argument(help: "The bundle directory.") var directory: String
+    @Option(help: "The signer's public key file; without it the bundle's own key is used, which proves integrity but not who signed.") var key: String?
+
+    func run() async throws {
+        let trusted = try key.map { try SigningKeys.loadPublic($0) }
+        let files = try BundleDirectory.read(directory)
+        let result = EvidenceBundle.verify(files: files, trusted: trusted)
+        guard result.problems.isEmpty else {
+            throw CommandFailure(message: "\(directory) does not verify:\n  " + result.problems.joined(separator: "\n  "))
+        }
+        Output.print("\(directory) verifies: \(result.files) files, signed by \(result.signingKey)"
+                     + (trusted == nil ? " (the bundle's own key; pass --key to check the signer)\n" : " (trusted key)\n"))
+    }
+}
+
+struct KeysCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "keys",
+        abstract: "Manage the Ed25519 key that signs evidence bundles.",
+        subcommands: [Create.self])
+
+    struct Create: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Create a signing key (private file readable by you only) and its public key.")
+        @Option(help: "Private key path (default: $SLEEPER_HOME/keys/signing.ed25519); the public key goes next to it with .pub.") var out: String?
+        @Flag(help: "Replace an existing key.") var force = false
+
+        func run() async throws {
+            let path = out ?? SigningKeys.defaultPath
+            let key = try SigningKeys.create(at: path, force: force)
+            Output.print("created \(path) and \(path).pub (\(EvidenceBundle.fingerprint(key.publicKey)))\n")
+        }
+    }
+}

@@ -1,0 +1,30 @@
+import Foundation
+
+/// Whether valid evidence of one control stood for one subject at a given time. Gaps are the
+/// statuses other than `valid`; exports and reports read the full set.
+public struct ControlStatus: Sendable, Equatable {
+    public var subject: Subject
+    public var owner: String?
+    public var control: String
+    public var controlName: String
+    /// missing, failed, expired-in-grace, expired, stale-digest or valid
+    public var status: String
+    public var evidenceID: Int?
+    public var expiresAt: Date?
+    /// Framework items the control would satisfy, as `framework:item`.
+    public var items: [String]
+
+    public var isValid: Bool { status == "valid" }
+
+    public init(subject: Subject, owner: String?, control: String, controlName: String, status: String,
+                evidenceID: Int?, expiresAt: Date?, items: [String]) {
+        self.subject = subject
+        self.owner = owner
+        self.control = control
+        self.controlName = controlName
+        self.status = status
+        self.evidenceID = evidenceID
+        self.expiresAt = expiresAt
+        self.items = items
+    }
+}

@@ -1,0 +1,57 @@
+import Foundation
+
+/// The plain exports: one row per subject × applicable control, as RFC 4180 CSV for spreadsheets
+/// and as JSON (with the exposures) for other tools. Column and field names are stable.
+public enum ComplianceTable {
+    public static let columns = ["subject_kind", "subject_key", "owner", "control", "control_name", "status",
+                                 "evidence_id", "result", "recorded_at", "expires_at", "artifact_sha256", "framework_items"]
+
+    static func rows(_ snapshot: ComplianceSnapshot, framework: String?) -> [[String?]] {
+        snapshot.statuses.compactMap { s in
+            let items = s.items.filter { framework == nil || $0.hasPrefix(framework! + ":") }
+            if framework != nil && items.isEmpty { return nil }
+            let record = s.evidenceID.flatMap { snapshot.evidence[$0] }
+            return [s.subject.kind.rawValue, s.subject.key, s.owner, s.control, s.controlName, s.status,
+                    s.evidenceID.map(String.init), record?.result.rawValue, record.map { OSCAL.date($0.recordedAt) },
+                    s.expiresAt.map(Timestamps.format), record.map { $0.artifacts.map(\.sha256).joined(separator: " ") },
+                    items.joined(separator: " ")]
+        }
+    }
+
+    public static func csv(_ snapshot: ComplianceSnapshot, framework: String? = nil) -> String {
+        var out = columns.joined(separator: ",") + "\r\n"
+        for row in rows(snapshot, framework: framework) {
+            out += row.map { field($0 ?? "") }.joined(separator: ",") + "\r\n"
+        }
+        return out
+    }
+
+    /// RFC 4180: quote a field holding a comma, quote, CR or LF, doubling inner quotes.
+    public static func field(_ s: String) -> String {
+        guard s.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return s }
+        return "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+    }
+
+    public static func json(_ snapshot: ComplianceSnapshot, framework: String? = nil) -> String {
+        let rows = rows(snapshot, framework: framework).map { row in
+            JSONValue.object(zip(columns, row).map { name, value in
+                if name == "framework_items" { return (name, .array((value ?? "").split(separator: " ").map { .string(String($0)) })) }
+                if name == "evidence_id", let v = value, let i = Int(v) { return (name, .int(i)) }
+                return (name, value.map(JSONValue.string) ?? .null)
+            })
+        }
+        let exposures = snapshot.exposures.map { e in
+            JSONValue.obj([("credential", .string(e.credential)), ("score", .int(e.score)), ("band", .string(e.band)),
+                           ("owner", e.owner.map(JSONValue.string) ?? .null), ("path", .array(e.path.map(JSONValue.string))),
+                           ("main_factor", .string(e.mainFactor))])
+        }
+        return JSONValue.obj([
+            ("as_of", .string(Timestamps.format(snapshot.asOf))),
+            ("framework", framework.map(JSONValue.string) ?? .null),
+            ("ledger_head", .string(snapshot.ledgerHead)),
+            ("score_run", snapshot.runID.map(JSONValue.int) ?? .null),
+            ("controls", .array(rows)),
+            ("exposures", .array(exposures)),
+        ]).pretty()
+    }
+}

@@ -1,0 +1,29 @@
+import Foundation
+import SleeperCore
+
+/// Reads what exports and reports need at one as-of time: the catalog, every control status,
+/// the records deciding them, and the critical and high exposures of the latest run by then.
+public struct ComplianceSnapshotLoader: Sendable {
+    public let db: Database
+    public init(_ db: Database) { self.db = db }
+
+    public func load(asOf: Date) async throws -> ComplianceSnapshot {
+        async let catalog = CatalogQueries(db).catalog()
+        async let statuses = EvidenceQueries(db).statuses(asOf: asOf)
+        async let head = EvidenceLedger(db).head(asOf: asOf)
+        let runs = ScoreRuns(db)
+        let runID = try await runs.runID(atOrBefore: asOf)
+        var exposures: [Exposure] = []
+        if let runID {
+            for band in ["critical", "high"] {
+                exposures += try await runs.exposures(run: runID, top: nil, band: band, minScore: nil, owner: nil, resource: nil)
+            }
+        }
+        let rows = try await statuses
+        let ids = Array(Set(rows.compactMap(\.evidenceID))).sorted()
+        let records = ids.isEmpty ? [] : try await EvidenceLedger(db).all(ids: ids)
+        return ComplianceSnapshot(asOf: asOf, catalog: try await catalog, statuses: rows,
+                                  evidence: Dictionary(uniqueKeysWithValues: records.map { ($0.id, $0) }),
+                                  runID: runID, exposures: exposures, ledgerHead: try await head)
+    }
+}

@@ -1,0 +1,66 @@
+import Foundation
+import SleeperCore
+import Testing
+
+@Suite("Exports (pure)")
+struct ExportTests {
+    @Test("name-based UUIDs follow RFC 9562 (v5) and are stable")
+    func uuidV5() {
+        let dns = UUID(uuidString: "6ba7b810-9dad-11d1-80b4-00c04fd430c8")!
+        #expect(NameUUID.make(namespace: dns, name: "www.example.com").uuidString.lowercased() == "2ed6657d-e927-568b-95e1-2665a8aea6a2")
+        #expect(NameUUID.make("finding", "atlas", "AML.T0018") == NameUUID.make("finding", "atlas", "AML.T0018"))
+        #expect(NameUUID.make("finding", "atlas", "AML.T0018") != NameUUID.make("finding", "atlas", "AML.T0019"))
+        #expect(NameUUID.make("a", "bc") != NameUUID.make("ab", "c"))
+    }
+
+    @Test("CSV fields are quoted as RFC 4180 says")
+    func csvQuoting() {
+        #expect(ComplianceTable.field("plain") == "plain")
+        #expect(ComplianceTable.field("a,b") == "\"a,b\"")
+        #expect(ComplianceTable.field("say \"hi\"") == "\"say \"\"hi\"\"\"")
+        #expect(ComplianceTable.field("two\nlines") == "\"two\nlines\"")
+    }
+
+    static let catalog = Catalog(
+        frameworks: [Framework(id: "fw", name: "Framework", edition: "1", source: "https://example.org/fw", licence: "CC0", items: [
+            FrameworkItem(id: "I1", name: "one", description: "", kind: "item", parent: nil, aliasOf: [], mitigates: [], backdoorRelevant: true),
+            FrameworkItem(id: "I2", name: "two", description: "", kind: "item", parent: nil, aliasOf: [], mitigates: [], backdoorRelevant: true),
+            FrameworkItem(id: "A", name: "alias", description: "", kind: "alias", parent: nil, aliasOf: ["I1", "I2"], mitigates: [], backdoorRelevant: false),
+            FrameworkItem(id: "I3", name: "unmapped", description: "", kind: "item", parent: nil, aliasOf: [], mitigates: [], backdoorRelevant: false),
+        ])],
+        controls: [Control(id: "C1", name: "scan", description: "", appliesTo: [.model], evidence: "scan", validityDays: 90, graceDays: 7),
+                   Control(id: "C2", name: "review", description: "", appliesTo: [.model], evidence: "attestation", validityDays: 90, graceDays: 7)],
+        mappings: [ControlMapping(control: "C1", framework: "fw", item: "I1", relationship: .subsetOf),
+                   ControlMapping(control: "C2", framework: "fw", item: "I1", relationship: .intersectsWith),
+                   ControlMapping(control: "C2", framework: "fw", item: "I2", relationship: .equivalentTo)],
+        crosswalkStatement: "test crosswalk")
+
+    static func status(_ key: String, _ control: String, _ status: String, _ evidence: Int? = nil) -> ControlStatus {
+        ControlStatus(subject: Subject(kind: .model, key: key), owner: nil, control: control, controlName: control, status: status,
+                      evidenceID: evidence, expiresAt: nil, items: [])
+    }
+
+    @Test("an item is satisfied when every applicable subject has valid evidence of one mapped control")
+    func satisfiedRule() {
+        // m1: C1 valid. m2: C1 failed, C2 valid. m3: both missing.
+        let snapshot = ComplianceSnapshot(
+            asOf: Date(timeIntervalSince1970: 0), catalog: Self.catalog,
+            statuses: [Self.status("m1", "C1", "valid", 1), Self.status("m1", "C2", "missing"),
+                       Self.status("m2", "C1", "failed", 2), Self.status("m2", "C2", "valid", 3),
+                       Self.status("m3", "C1", "missing"), Self.status("m3", "C2", "missing")],
+            evidence: [:], runID: nil, exposures: [], ledgerHead: "0")
+        let a = snapshot.assessments(framework: Self.catalog.frameworks[0])
+        #expect(a.map(\.item.id) == ["I1", "I2", "A"])
+        #expect(a.map(\.applicable) == [3, 3, 3])
+        #expect(a.map(\.covered) == [2, 1, 2])
+        #expect(a.allSatisfy { !$0.satisfied })
+        #expect(a[0].evidenceIDs == [1, 2, 3])
+        #expect(a[0].openGaps.map(\.subject.key) == ["m3", "m3"])
+
+        var fixed = snapshot
+        fixed.statuses[4].status = "valid"
+        let b = fixed.assessments(framework: Self.catalog.frameworks[0])
+        #expect(b.map(\.satisfied) == [true, false, true])
+        #expect(fixed.digest != snapshot.digest)
+    }
+}

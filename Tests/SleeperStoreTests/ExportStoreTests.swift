@@ -1,0 +1,182 @@
+import Foundation
+import SleeperCore
+import SleeperStore
+import Testing
+
+/// Exports made by the real CLI from the example estate, checked with NIST's schemas.
+@Suite("Exports against the database")
+struct ExportStoreTests {
+    static let examples = Fixtures.packageRoot.appending(path: "Examples")
+
+    /// The example estate with its evidence and one scoring run.
+    static func withEstate<T: Sendable>(_ body: (Database, String) async throws -> T) async throws -> T {
+        try await TestDatabase.withFresh { db in
+            let url = TestDatabase.url(for: db.settings)
+            for args in [["import", examples.appending(path: "inventory.yaml").path],
+                         ["evidence", "import", examples.appending(path: "evidence.yaml").path],
+                         ["score"]] {
+                let run = try Fixtures.sleeper(args + ["--database-url", url])
+                try #require(run.status == 0, "\(args): \(run.stderr)")
+            }
+            return try await body(db, url)
+        }
+    }
+
+    static func scratch() throws -> URL {
+        let dir = FileManager.default.temporaryDirectory.appending(path: "sleeper-export-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        return dir
+    }
+
+    /// scripts/validate-oscal: jsonschema with the `regex` module for the schemas' \p{L} patterns.
+    static func validate(_ files: [URL]) throws -> (ok: Bool, output: String) {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        p.arguments = ["python3", Fixtures.packageRoot.appending(path: "scripts/validate-oscal").path] + files.map(\.path)
+        let out = Pipe()
+        p.standardOutput = out
+        p.standardError = out
+        try p.run()
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return (p.terminationStatus == 0, String(decoding: data, as: UTF8.self))
+    }
+
+    @Test("OSCAL assessment results, POA&M and mapping validate against the official 1.2.1 schemas")
+    func oscalValidates() async throws {
+        try await Self.withEstate { _, url in
+            let dir = try Self.scratch()
+            var files: [URL] = []
+            for (format, framework) in [("oscal-ar", nil), ("oscal-poam", nil), ("oscal-mapping", nil), ("oscal-ar", "owasp-agentic"), ("oscal-poam", "owasp-nhi")] as [(String, String?)] {
+                let file = dir.appending(path: "\(format)-\(framework ?? "all").json")
+                let run = try Fixtures.sleeper(["export", format, "--out", file.path, "--database-url", url] + (framework.map { ["--framework", $0] } ?? []))
+                #expect(run.status == 0, "\(run.stderr)")
+                files.append(file)
+            }
+            let result = try Self.validate(files)
+            #expect(result.ok, "\(result.output)")
+            #expect(result.output.components(separatedBy: "valid ").count - 1 == files.count)
+
+            // The validator does catch a broken document, so the pass above means something.
+            var broken = try String(contentsOf: files[0], encoding: .utf8)
+            broken = broken.replacingOccurrences(of: "\"state\": \"not-satisfied\"", with: "\"state\": \"unsure\"")
+            let bad = dir.appending(path: "broken.json")
+            try broken.write(to: bad, atomically: true, encoding: .utf8)
+            let rejected = try Self.validate([bad])
+            #expect(!rejected.ok)
+            #expect(rejected.output.contains("state"))
+        }
+    }
+
+    @Test("two exports of the same state and as-of are identical; a new record changes them")
+    func stable() async throws {
+        try await Self.withEstate { db, url in
+            let asOf = Timestamps.format(Date().addingTimeInterval(3600))
+            func export(_ format: String) throws -> String {
+                let run = try Fixtures.sleeper(["export", format, "--as-of", asOf, "--database-url", url])
+                #expect(run.status == 0, "\(run.stderr)")
+                return run.stdout
+            }
+            for format in ["oscal-ar", "oscal-poam", "oscal-mapping", "csv", "json"] {
+                #expect(try export(format) == export(format), "\(format) differs between two exports")
+            }
+            let before = try export("oscal-ar")
+            let add = try Fixtures.sleeper(["evidence", "add", "--subject", "agent:email-triage", "--control", "SLP-HITL",
+                                            "--result", "pass", "--effective", "2026-11-20", "--database-url", url])
+            try #require(add.status == 0, "\(add.stderr)")
+            let after = try export("oscal-ar")
+            #expect(before != after)
+            let uuid = try #require(before.firstMatch(of: /"uuid": "([0-9a-f-]+)"/)?.1)
+            #expect(!after.contains(String(uuid)), "the document UUID must change with its content")
+        }
+    }
+
+    @Test("findings agree with `coverage`, observations cite artifact hashes, risks are the critical and high exposures")
+    func findingsMatchCoverage() async throws {
+        try await Self.withEstate { db, _ in
+            let asOf = Date().addingTimeInterval(60)
+            let snapshot = try await ComplianceSnapshotLoader(db).load(asOf: asOf)
+            for framework in snapshot.catalog.frameworks {
+                let coverage = Dictionary(uniqueKeysWithValues: try await EvidenceQueries(db).coverage(framework: framework.id, asOf: asOf).map { ($0.item, $0) })
+                for a in snapshot.assessments(framework: framework) {
+                    let c = try #require(coverage[a.item.id])
+                    #expect((a.applicable, a.covered) == (c.applicable, c.covered), "\(framework.id) \(a.item.id)")
+                }
+            }
+            let doc = try JSONSerialization.jsonObject(with: Data(AssessmentResultsExport.render(snapshot).utf8)) as! [String: Any]
+            let results = (doc["assessment-results"] as! [String: Any])["results"] as! [[String: Any]]
+            #expect(results.count == snapshot.catalog.frameworks.count + 1)
+            let observations = results.flatMap { $0["observations"] as? [[String: Any]] ?? [] }
+            #expect(!observations.isEmpty)
+            let text = String(decoding: try JSONSerialization.data(withJSONObject: observations), as: UTF8.self)
+            let artifact = try Data(contentsOf: Self.examples.appending(path: "artifacts/q4-backdoor-scan.txt"))
+            #expect(text.contains(EvidenceBundle.sha256(artifact)))
+            let risks = results.last!["risks"] as? [[String: Any]] ?? []
+            let expected = try await db.count("SELECT count(*) FROM credential_scores WHERE band IN ('critical', 'high')")
+            #expect(risks.count == expected)
+            #expect(expected > 0)
+        }
+    }
+
+    @Test("CSV has one row per subject × control; JSON carries the same rows and the exposures")
+    func csvAndJSON() async throws {
+        try await Self.withEstate { db, url in
+            let csv = try Fixtures.sleeper(["export", "csv", "--database-url", url])
+            #expect(csv.status == 0)
+            let lines = csv.stdout.components(separatedBy: "\r\n").filter { !$0.isEmpty }
+            #expect(lines[0] == ComplianceTable.columns.joined(separator: ","))
+            let statuses = try await EvidenceQueries(db).statuses(asOf: Date())
+            #expect(lines.count - 1 == statuses.count)
+            #expect(lines.contains { $0.hasPrefix("model,acme-support-ft-q4,") && $0.contains(",SLP-BACKDOOR-SCAN,") && $0.contains(",valid,") })
+            let json = try Fixtures.sleeper(["export", "json", "--framework", "owasp-nhi", "--database-url", url])
+            let object = try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as! [String: Any]
+            let rows = object["controls"] as! [[String: Any]]
+            #expect(!rows.isEmpty)
+            #expect(rows.allSatisfy { ($0["framework_items"] as! [String]).allSatisfy { $0.hasPrefix("owasp-nhi:") } })
+            #expect((object["exposures"] as! [[String: Any]]).count == (try await db.count("SELECT count(*) FROM credential_scores WHERE band IN ('critical', 'high')")))
+        }
+    }
+
+    @Test("a signed bundle verifies, names a changed file, and refuses another signer's key")
+    func signedBundle() async throws {
+        try await Self.withEstate { _, url in
+            let dir = try Self.scratch()
+            let key = dir.appending(path: "keys/signing.ed25519").path
+            #expect(try Fixtures.sleeper(["keys", "create", "--out", key]).status == 0)
+            #expect(try Fixtures.sleeper(["keys", "create", "--out", key]).status == 1, "an existing key is not replaced silently")
+            let attributes = try FileManager.default.attributesOfItem(atPath: key)
+            #expect((attributes[.posixPermissions] as? Int) == 0o600)
+
+            let bundle = dir.appending(path: "bundle").path
+            let made = try Fixtures.sleeper(["export", "oscal-ar", "--bundle", bundle, "--key", key, "--database-url", url])
+            #expect(made.status == 0, "\(made.stderr)")
+            let names = try FileManager.default.contentsOfDirectory(atPath: bundle).sorted()
+            #expect(names == ["assessment-results.json", "evidence-manifest.json", "manifest.json", "manifest.sig"])
+            let ok = try Fixtures.sleeper(["verify-bundle", bundle, "--key", key + ".pub"])
+            #expect(ok.status == 0, "\(ok.stderr)")
+            #expect(ok.stdout.contains("verifies: 2 files"))
+
+            let other = dir.appending(path: "other.ed25519").path
+            _ = try Fixtures.sleeper(["keys", "create", "--out", other])
+            let wrongKey = try Fixtures.sleeper(["verify-bundle", bundle, "--key", other + ".pub"])
+            #expect(wrongKey.status == 1)
+            #expect(wrongKey.stderr.contains("not the trusted key"))
+
+            let target = URL(fileURLWithPath: bundle).appending(path: "evidence-manifest.json")
+            var text = try String(contentsOf: target, encoding: .utf8)
+            text = text.replacingOccurrences(of: "\"pass\"", with: "\"fail\"")
+            try text.write(to: target, atomically: true, encoding: .utf8)
+            let tampered = try Fixtures.sleeper(["verify-bundle", bundle, "--key", key + ".pub"])
+            #expect(tampered.status == 1)
+            #expect(tampered.stderr.contains("evidence-manifest.json: changed"))
+            #expect(!tampered.stderr.contains("assessment-results.json: changed"))
+
+            // Re-signing the manifest by hand is caught by the signature.
+            let manifest = URL(fileURLWithPath: bundle).appending(path: "manifest.json")
+            let listed = try String(contentsOf: manifest, encoding: .utf8)
+            try listed.replacingOccurrences(of: "\"size\"", with: "\"size\" ").write(to: manifest, atomically: true, encoding: .utf8)
+            let resigned = try Fixtures.sleeper(["verify-bundle", bundle])
+            #expect(resigned.stderr.contains("signature does not match"))
+        }
+    }
+}
