@@ -11,7 +11,7 @@ public struct Sleeper: AsyncParsableCommand {
             ImportCommand.self, InventoryCommand.self, FrameworksCommand.self, ControlsCommand.self,
             EvidenceCommand.self, GapsCommand.self, CoverageCommand.self, VerifyCommand.self,
             ScoreCommand.self, ExposureCommand.self, ExplainCommand.self,
-            ExportCommand.self, VerifyBundleCommand.self, KeysCommand.self,
+            ReportCommand.self, ExportCommand.self, VerifyBundleCommand.self, KeysCommand.self,
             CatalogCommand.self, MigrateCommand.self, DbCommand.self,
         ]
     )

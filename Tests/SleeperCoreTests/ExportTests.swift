@@ -64,3 +64,43 @@ struct ExportTests {
         #expect(fixed.digest != snapshot.digest)
     }
 }
+
+@Suite("Report rendering (pure)")
+struct ReportRenderingTests {
+    static func report(owner: String?) -> ReviewReport {
+        let snapshot = ComplianceSnapshot(
+            asOf: Timestamps.parse("2026-11-25")!, catalog: ExportTests.catalog,
+            statuses: [ControlStatus(subject: Subject(kind: .model, key: "m|<1>"), owner: owner, control: "C1", controlName: "scan", status: "valid",
+                                     evidenceID: 1, expiresAt: Timestamps.parse("2026-12-05"), items: ["fw:I1"])],
+            evidence: [:], runID: 1,
+            exposures: [], ledgerHead: String(repeating: "a", count: 64))
+        let top = [Exposure(credential: "key|1", score: 70, band: "critical", p: 0.7, impact: 1, hygiene: 1, owner: nil,
+                            path: ["m|<1>", "agent", "key|1", "res"], mainFactor: "failed backdoor scan on m")]
+        return ReviewReport(snapshot: snapshot, weightsVersion: "w1",
+                            runs: [.init(id: 1, startedAt: Timestamps.parse("2026-11-20")!, critical: 0, high: 1, medium: 0, low: 0),
+                                   .init(id: 2, startedAt: Timestamps.parse("2026-11-25")!, critical: 1, high: 0, medium: 0, low: 0)],
+                            histogram: [0, 0, 0, 0, 0, 0, 0, 1, 0, 0], top: top, explanations: [:], sinceRun: 1,
+                            changes: [ScoreDiff.Row(credential: "key|1", before: 40, after: 70, reasons: ["new failed backdoor scan on m"])],
+                            bandThresholds: (60, 35, 15))
+    }
+
+    @Test("Markdown escapes cell pipes and keeps one row per line")
+    func markdown() {
+        let md = ReportMarkdown.render(Self.report(owner: nil))
+        #expect(md.contains("| 70 | critical | key\\|1 | m\\|<1> → agent → key\\|1 → res |"))
+        #expect(md.contains("| key\\|1 | 40 | 70 | +30 | new failed backdoor scan on m |"))
+        #expect(md.contains("| 2026-12-05 | model:m\\|<1> | C1 | #1 | (none) |"))
+        #expect(md.contains("| model | m\\|<1> |"))
+        #expect(!ReportMarkdown.render(Self.report(owner: "team")).contains("| model | m\\|<1> |"))
+    }
+
+    @Test("HTML escapes text and colours the distribution by band")
+    func html() {
+        let html = ReportHTML.render(Self.report(owner: nil))
+        #expect(html.contains("m|&lt;1&gt;"))
+        #expect(!html.contains("m|<1>"))
+        #expect(html.contains("<title>70–79: 1</title>"))
+        #expect(html.contains("fill=\"#b3261e\"><title>70–79"), "a bar at 70 is in the critical band (60+)")
+        #expect(html.contains("critical 1"))
+    }
+}

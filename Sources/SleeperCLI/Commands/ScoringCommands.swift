@@ -36,11 +36,7 @@ struct ExposureCommand: AsyncParsableCommand {
                 let runs = ScoreRuns(db)
                 guard let latest = try await runs.latestRunID() else { throw CommandFailure(message: "no scoring run yet: run `sleeper score`") }
                 let old: Int
-                if let id = Int(since) { old = id } else {
-                    guard let date = Timestamps.parse(since) else { throw CommandFailure(message: "--since: '\(since)' is neither a run id nor a date") }
-                    guard let id = try await runs.runID(atOrBefore: date) else { throw CommandFailure(message: "no scoring run started by \(since)") }
-                    old = id
-                }
+                do { old = try await runs.resolve(since) } catch let error as StoreError { throw CommandFailure(message: "--since: \(error)") }
                 return try await runs.diff(from: old, to: latest)
             }
             let listing = Listing(columns: ["credential", "before", "after", "change", "why"], rows: rows.map {

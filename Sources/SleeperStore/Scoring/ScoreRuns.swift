@@ -93,6 +93,19 @@ public struct ScoreRuns: Sendable {
         return out
     }
 
+    /// A run named on the command line: its id, or a date meaning the latest run started by then.
+    public func resolve(_ reference: String) async throws -> Int {
+        if let id = Int(reference) {
+            var exists = false
+            for try await _ in try await db.client.query("SELECT 1 FROM score_runs WHERE id = \(id)", logger: db.logger) { exists = true }
+            guard exists else { throw StoreError.invalidInput("no scoring run \(id)") }
+            return id
+        }
+        guard let date = Timestamps.parse(reference) else { throw StoreError.invalidInput("'\(reference)' is neither a run id nor a date") }
+        guard let id = try await runID(atOrBefore: date) else { throw StoreError.invalidInput("no scoring run started by \(reference)") }
+        return id
+    }
+
     /// The latest run started at or before `date`.
     public func runID(atOrBefore date: Date) async throws -> Int? {
         for try await id in try await db.client.query("SELECT max(id) FROM score_runs WHERE started_at <= \(date)", logger: db.logger).decode(Int?.self) { return id }

@@ -1,0 +1,39 @@
+import ArgumentParser
+import Foundation
+import SleeperCore
+import SleeperStore
+
+struct ReportCommand: AsyncParsableCommand {
+    enum Format: String, ExpressibleByArgument { case markdown, html }
+
+    static let configuration = CommandConfiguration(
+        commandName: "report",
+        abstract: "The risk-review report: headline numbers, top exposures with what-if, changes, gaps, expiring evidence, unowned subjects.")
+    @OptionGroup var connection: ConnectionOptions
+    @Option(help: "markdown or html (one self-contained file with inline charts).") var format: Format = .markdown
+    @Option(help: "Compare with this run id, or the latest run started by this date (default: the run before the latest).") var since: String?
+    @Option(name: .customLong("as-of"), help: "Report as of this date (default: now).") var asOf: String?
+    @Option(help: "Write to this file instead of standard output.") var out: String?
+    @Option(name: .customLong("what-if"), help: "How many top exposures get an exact what-if list (0 to skip; each costs a rescore).") var whatIf = 5
+
+    func run() async throws {
+        let date = try parseDate(asOf, "--as-of") ?? Date()
+        let report = try await connection.withDatabase { db in
+            let runs = ScoreRuns(db)
+            var sinceRun: Int?
+            if let since {
+                do { sinceRun = try await runs.resolve(since) } catch let error as StoreError { throw CommandFailure(message: "--since: \(error)") }
+            }
+            return try await ReviewReportLoader(db).load(asOf: date, since: sinceRun, whatIf: max(0, whatIf))
+        }
+        let text = format == .html ? ReportHTML.render(report) : ReportMarkdown.render(report)
+        if let out {
+            do { try Data(text.utf8).write(to: URL(fileURLWithPath: out)) } catch {
+                throw CommandFailure(message: "\(out): cannot be written (\(error.localizedDescription))")
+            }
+            Output.print("wrote the \(format.rawValue) report to \(out)\n")
+        } else {
+            Output.print(text)
+        }
+    }
+}

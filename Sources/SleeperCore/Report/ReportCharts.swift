@@ -1,0 +1,103 @@
+import Foundation
+
+/// Inline SVG charts for the HTML report: drawn from the report's numbers with fixed sizes and
+/// no script, so they print and archive as they look on screen.
+enum ReportCharts {
+    static let colors = ["critical": "#b3261e", "high": "#e8710a", "medium": "#f2c94c", "low": "#6b9e78"]
+
+    static func svg(_ chart: ReportSection.Chart, _ report: ReviewReport) -> String? {
+        switch chart {
+        case .distribution: return distribution(report)
+        case .coverage: return coverage(report)
+        case .trend: return trend(report)
+        }
+    }
+
+    /// Credentials per score decile, each bar in the colour of its band.
+    static func distribution(_ report: ReviewReport) -> String? {
+        guard report.histogram.reduce(0, +) > 0 else { return nil }
+        let w = 640.0, h = 230.0, left = 52.0, bottom = 36.0, top = 24.0
+        let maxCount = Double(report.histogram.max() ?? 1)
+        let barW = (w - left - 10) / Double(report.histogram.count)
+        var out = "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 \(Int(w)) \(Int(h))\" width=\"\(Int(w))\" height=\"\(Int(h))\" role=\"img\" aria-label=\"Score distribution\">"
+        out += "<text x=\"\(left)\" y=\"14\" font-weight=\"600\">Score distribution (credentials per 10 points)</text>"
+        for (i, tick) in niceTicks(maxCount).enumerated() {
+            let y = h - bottom - (tick / maxCount) * (h - bottom - top)
+            out += "<line x1=\"\(left)\" x2=\"\(w - 10)\" y1=\"\(f(y))\" y2=\"\(f(y))\" stroke=\"#e3e6ea\"/>"
+            out += "<text x=\"\(left - 6)\" y=\"\(f(y + 4))\" text-anchor=\"end\">\(Int(tick))</text>"
+            _ = i
+        }
+        for (i, count) in report.histogram.enumerated() {
+            let bh = maxCount == 0 ? 0 : Double(count) / maxCount * (h - bottom - top)
+            let x = left + Double(i) * barW + 3
+            let color = colors[report.band(forScore: i * 10)] ?? "#888"
+            out += "<rect x=\"\(f(x))\" y=\"\(f(h - bottom - bh))\" width=\"\(f(barW - 6))\" height=\"\(f(bh))\" fill=\"\(color)\"><title>\(i * 10)–\(i == 9 ? 100 : i * 10 + 9): \(count)</title></rect>"
+            if count > 0 { out += "<text x=\"\(f(x + (barW - 6) / 2))\" y=\"\(f(h - bottom - bh - 4))\" text-anchor=\"middle\">\(count)</text>" }
+            out += "<text x=\"\(f(x + (barW - 6) / 2))\" y=\"\(f(h - bottom + 16))\" text-anchor=\"middle\">\(i * 10)</text>"
+        }
+        out += "<line x1=\"\(left)\" x2=\"\(w - 10)\" y1=\"\(f(h - bottom))\" y2=\"\(f(h - bottom))\" stroke=\"#1d2330\"/>"
+        return out + "</svg>"
+    }
+
+    /// Share of applicable subjects covered, one bar per framework.
+    static func coverage(_ report: ReviewReport) -> String? {
+        let rows = report.coverage().filter { $0.subjectsApplicable > 0 }
+        guard !rows.isEmpty else { return nil }
+        let labelW = 300.0, barMax = 300.0, rowH = 26.0, top = 26.0
+        let h = top + rowH * Double(rows.count) + 8
+        var out = "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 660 \(Int(h))\" width=\"660\" height=\"\(Int(h))\" role=\"img\" aria-label=\"Coverage per framework\">"
+        out += "<text x=\"0\" y=\"14\" font-weight=\"600\">Coverage per framework (subject × item pairs with valid evidence)</text>"
+        for (i, c) in rows.enumerated() {
+            let y = top + Double(i) * rowH
+            let bw = barMax * c.percent / 100
+            out += "<text x=\"\(f(labelW - 8))\" y=\"\(f(y + 15))\" text-anchor=\"end\">\(ReportHTML.esc(shorten(c.framework.name, 40)))</text>"
+            out += "<rect x=\"\(f(labelW))\" y=\"\(f(y + 3))\" width=\"\(f(barMax))\" height=\"16\" fill=\"#eef0f3\"/>"
+            out += "<rect x=\"\(f(labelW))\" y=\"\(f(y + 3))\" width=\"\(f(bw))\" height=\"16\" fill=\"#2f6fb2\"/>"
+            out += "<text x=\"\(f(labelW + barMax + 8))\" y=\"\(f(y + 15))\">\(String(format: "%.0f%%", c.percent)) (\(c.subjectsCovered)/\(c.subjectsApplicable))</text>"
+        }
+        return out + "</svg>"
+    }
+
+    /// Critical and high counts across the stored runs, oldest first.
+    static func trend(_ report: ReviewReport) -> String? {
+        let runs = report.runs
+        guard runs.count >= 2 else { return nil }
+        let w = 640.0, h = 220.0, left = 52.0, right = 110.0, top = 26.0, bottom = 40.0
+        let maxV = Double(max(1, runs.map { max($0.critical, $0.high) }.max() ?? 1))
+        let step = (w - left - right) / Double(runs.count - 1)
+        func x(_ i: Int) -> Double { left + Double(i) * step }
+        func y(_ v: Int) -> Double { h - bottom - Double(v) / maxV * (h - top - bottom) }
+        var out = "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 \(Int(w)) \(Int(h))\" width=\"\(Int(w))\" height=\"\(Int(h))\" role=\"img\" aria-label=\"Critical and high across runs\">"
+        out += "<text x=\"\(left)\" y=\"14\" font-weight=\"600\">Critical and high credentials per scoring run</text>"
+        for tick in niceTicks(maxV) {
+            let yy = h - bottom - tick / maxV * (h - top - bottom)
+            out += "<line x1=\"\(left)\" x2=\"\(w - right)\" y1=\"\(f(yy))\" y2=\"\(f(yy))\" stroke=\"#e3e6ea\"/><text x=\"\(left - 6)\" y=\"\(f(yy + 4))\" text-anchor=\"end\">\(Int(tick))</text>"
+        }
+        for (name, value) in [("critical", \ReviewReport.RunSummary.critical), ("high", \ReviewReport.RunSummary.high)] {
+            let color = colors[name]!
+            let points = runs.enumerated().map { "\(f(x($0.offset))),\(f(y($0.element[keyPath: value])))" }.joined(separator: " ")
+            out += "<polyline points=\"\(points)\" fill=\"none\" stroke=\"\(color)\" stroke-width=\"2.5\"/>"
+            for (i, r) in runs.enumerated() {
+                out += "<circle cx=\"\(f(x(i)))\" cy=\"\(f(y(r[keyPath: value])))\" r=\"3.5\" fill=\"\(color)\"><title>run \(r.id): \(r[keyPath: value]) \(name)</title></circle>"
+            }
+            let last = runs.count - 1
+            out += "<text x=\"\(f(x(last) + 8))\" y=\"\(f(y(runs[last][keyPath: value]) + 4))\" fill=\"\(color)\">\(name) \(runs[last][keyPath: value])</text>"
+        }
+        let labelEvery = max(1, runs.count / 8)
+        for (i, r) in runs.enumerated() where i % labelEvery == 0 || i == runs.count - 1 {
+            out += "<text x=\"\(f(x(i)))\" y=\"\(f(h - bottom + 16))\" text-anchor=\"middle\">run \(r.id)</text>"
+            out += "<text x=\"\(f(x(i)))\" y=\"\(f(h - bottom + 30))\" text-anchor=\"middle\" fill=\"#5d6675\">\(ReviewReport.day(r.startedAt))</text>"
+        }
+        return out + "</svg>"
+    }
+
+    static func niceTicks(_ maxV: Double) -> [Double] {
+        guard maxV > 0 else { return [0] }
+        let raw = maxV / 4, mag = pow(10, floor(log10(raw)))
+        let step = [1.0, 2, 5, 10].map { $0 * mag }.first { $0 >= raw } ?? raw
+        return stride(from: 0, through: maxV, by: step).map { $0 }
+    }
+
+    static func shorten(_ s: String, _ n: Int) -> String { s.count <= n ? s : String(s.prefix(n - 1)) + "…" }
+    static func f(_ d: Double) -> String { String(format: "%.1f", d) }
+}
