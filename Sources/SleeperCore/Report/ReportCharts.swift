@@ -16,7 +16,7 @@ enum ReportCharts {
     /// Credentials per score decile, each bar in the colour of its band.
     static func distribution(_ report: ReviewReport) -> String? {
         guard report.histogram.reduce(0, +) > 0 else { return nil }
-        let w = 640.0, h = 230.0, left = 52.0, bottom = 36.0, top = 24.0
+        let w = 640.0, h = 250.0, left = 52.0, bottom = 36.0, top = 44.0
         let maxCount = Double(report.histogram.max() ?? 1)
         let barW = (w - left - 10) / Double(report.histogram.count)
         var out = "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 \(Int(w)) \(Int(h))\" width=\"\(Int(w))\" height=\"\(Int(h))\" role=\"img\" aria-label=\"Score distribution\">"
@@ -43,9 +43,9 @@ enum ReportCharts {
     static func coverage(_ report: ReviewReport) -> String? {
         let rows = report.coverage().filter { $0.subjectsApplicable > 0 }
         guard !rows.isEmpty else { return nil }
-        let labelW = 300.0, barMax = 300.0, rowH = 26.0, top = 26.0
+        let labelW = 280.0, barMax = 260.0, rowH = 26.0, top = 26.0
         let h = top + rowH * Double(rows.count) + 8
-        var out = "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 660 \(Int(h))\" width=\"660\" height=\"\(Int(h))\" role=\"img\" aria-label=\"Coverage per framework\">"
+        var out = "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 700 \(Int(h))\" width=\"700\" height=\"\(Int(h))\" role=\"img\" aria-label=\"Coverage per framework\">"
         out += "<text x=\"0\" y=\"14\" font-weight=\"600\">Coverage per framework (subject × item pairs with valid evidence)</text>"
         for (i, c) in rows.enumerated() {
             let y = top + Double(i) * rowH
@@ -62,7 +62,7 @@ enum ReportCharts {
     static func trend(_ report: ReviewReport) -> String? {
         let runs = report.runs
         guard runs.count >= 2 else { return nil }
-        let w = 640.0, h = 220.0, left = 52.0, right = 110.0, top = 26.0, bottom = 40.0
+        let w = 640.0, h = 240.0, left = 52.0, right = 110.0, top = 40.0, bottom = 40.0
         let maxV = Double(max(1, runs.map { max($0.critical, $0.high) }.max() ?? 1))
         let step = (w - left - right) / Double(runs.count - 1)
         func x(_ i: Int) -> Double { left + Double(i) * step }

@@ -27,7 +27,8 @@ public enum ReportHTML {
     }
 
     static func render(_ t: ReportSection.Table, caption: String?) -> String {
-        var out = "<table>"
+        // Narrow tables (the band counts) read better at their natural width than stretched.
+        var out = t.columns.count <= 3 ? "<table class=\"compact\">" : "<table>"
         if let caption { out += "<caption>\(esc(caption))</caption>" }
         out += "<thead><tr>" + t.columns.enumerated().map { i, c in "<th\(t.numeric.contains(i) ? " class=\"n\"" : "")>\(esc(c))</th>" }.joined() + "</tr></thead><tbody>"
         for row in t.rows {
@@ -62,8 +63,8 @@ public enum ReportHTML {
         h1 { font-size: 26px; margin: 0 0 4px; }
         .sub { color: var(--muted); margin: 0 0 12px; font-size: 13px; }
         h2 { font-size: 19px; margin: 28px 0 8px; padding-bottom: 4px; border-bottom: 1px solid var(--rule); }
-        section { break-inside: avoid-page; }
         table { border-collapse: collapse; width: 100%; margin: 10px 0 14px; font-size: 13px; }
+        table.compact { width: auto; min-width: 360px; }
         caption { text-align: left; font-weight: 600; padding: 4px 0; }
         th, td { text-align: left; padding: 5px 8px; border-bottom: 1px solid var(--rule); vertical-align: top; }
         th { background: #eef0f3; font-weight: 600; }
