@@ -14,6 +14,10 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
     ],
     targets: [
         // Pure domain: inventory model and validation, catalogs, scoring, rendering. No I/O.
@@ -36,12 +40,26 @@ let package = Package(
             ],
             plugins: ["EmbedResources"]
         ),
+        // The HTTP API: routes, tokens and roles, metrics; a thin shell over the core and the store.
+        .target(
+            name: "SleeperServer",
+            dependencies: [
+                "SleeperCore",
+                "SleeperStore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         // Command-line commands: thin shells over the core and the store.
         .target(
             name: "SleeperCLI",
             dependencies: [
                 "SleeperCore",
                 "SleeperStore",
+                "SleeperServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -57,7 +75,7 @@ let package = Package(
         .testTarget(name: "SleeperCoreTests", dependencies: ["SleeperCore"]),
         .testTarget(
             name: "SleeperStoreTests",
-            dependencies: ["SleeperCore", "SleeperStore", "SleeperCLI"]
+            dependencies: ["SleeperCore", "SleeperStore", "SleeperCLI", "SleeperServer"]
         ),
     ]
 )

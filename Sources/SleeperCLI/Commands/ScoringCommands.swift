@@ -39,11 +39,7 @@ struct ExposureCommand: AsyncParsableCommand {
                 do { old = try await runs.resolve(since) } catch let error as StoreError { throw CommandFailure(message: "--since: \(error)") }
                 return try await runs.diff(from: old, to: latest)
             }
-            let listing = Listing(columns: ["credential", "before", "after", "change", "why"], rows: rows.map {
-                [.text($0.credential), $0.before.map(Listing.Cell.integer) ?? .null, $0.after.map(Listing.Cell.integer) ?? .null,
-                 .text($0.change > 0 ? "+\($0.change)" : "\($0.change)"), .text($0.reasons.joined(separator: "; "))]
-            })
-            Output.print(ListingRenderer.render(listing, as: output.format))
+            Output.print(ListingRenderer.render(ExposureListing.diff(rows), as: output.format))
         }
     }
 }
@@ -67,11 +63,8 @@ struct ExposureList: AsyncParsableCommand {
             guard let run = try await runs.latestRunID() else { throw CommandFailure(message: "no scoring run yet: run `sleeper score`") }
             return try await runs.exposures(run: run, top: top, band: band, minScore: minScore, owner: owner, resource: resource)
         }
-        let listing = Listing(columns: ["credential", "score", "band", "path", "owner", "main_factor", "p", "impact", "hygiene"], rows: rows.map {
-            [.text($0.credential), .integer($0.score), .text($0.band), .text($0.path.joined(separator: " → ")), $0.owner.map(Listing.Cell.text) ?? .null,
-             .text($0.mainFactor), .number(($0.p * 10000).rounded() / 10000), .number($0.impact), .number(($0.hygiene * 100).rounded() / 100)]
-        })
-        Output.print(ListingRenderer.render(output.format == .table ? listing.selecting(["credential", "score", "band", "path", "owner", "main_factor"]) : listing,
+        let listing = ExposureListing.exposures(rows)
+        Output.print(ListingRenderer.render(output.format == .table ? listing.selecting(ExposureListing.tableColumns) : listing,
                                             as: output.format))
     }
 }

@@ -11,7 +11,7 @@ public struct EvidenceLedger: Sendable {
 
     /// Validates every draft against the catalog and the inventory, then appends them all in one
     /// transaction, or none. Throws `InventoryProblems` naming each bad draft.
-    public func record(_ drafts: [EvidenceDraft]) async throws -> [EvidenceRecord] {
+    public func record(_ drafts: [EvidenceDraft], actor: String = AuditLog.commandLineActor) async throws -> [EvidenceRecord] {
         let controls = Dictionary(uniqueKeysWithValues: try await CatalogQueries(db).controls().map { ($0.id, $0) })
         return try await db.transaction { tx in
             try await tx.query("LOCK TABLE evidence IN SHARE ROW EXCLUSIVE MODE", logger: db.logger)
@@ -62,6 +62,9 @@ public struct EvidenceLedger: Sendable {
                 records.append(record)
             }
             try await insert(records, on: tx)
+            try await AuditLog.record(actor: actor, action: "evidence.record", target: records.map { "#\($0.id)" }.joined(separator: ","),
+                                      detail: ["records": String(records.count), "first": String(records.first?.id ?? 0), "last": String(records.last?.id ?? 0)],
+                                      on: tx, logger: db.logger)
             return records
         }
     }

@@ -38,14 +38,7 @@ public struct EvidenceQueries: Sendable {
         return out
     }
 
-    public struct Coverage: Sendable, Equatable {
-        public var item: String
-        public var name: String
-        public var isAlias: Bool
-        public var applicable: Int
-        public var covered: Int
-        public var percent: Double? { applicable == 0 ? nil : 100 * Double(covered) / Double(applicable) }
-    }
+    public typealias Coverage = ItemCoverage
 
     /// For each item of a framework: the subjects some mapped control applies to, and how many of
     /// them have valid evidence of at least one mapped control. An alias counts through its targets.

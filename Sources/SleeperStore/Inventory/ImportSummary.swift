@@ -26,4 +26,11 @@ public struct ImportSummary: Sendable, Equatable {
     public var changedAnything: Bool {
         entities.contains { $0.inserted + $0.updated > 0 } || edges.contains { $0.added + $0.changed + $0.removed > 0 }
     }
+
+    /// Counts for the audit log: rows inserted and updated, edges added, changed and removed.
+    var auditDetail: [String: String] {
+        ["inserted": String(entities.map(\.inserted).reduce(0, +)), "updated": String(entities.map(\.updated).reduce(0, +)),
+         "edges_added": String(edges.map(\.added).reduce(0, +)), "edges_changed": String(edges.map(\.changed).reduce(0, +)),
+         "edges_removed": String(edges.map(\.removed).reduce(0, +))]
+    }
 }

@@ -11,13 +11,15 @@ public struct InventoryImporter: Sendable {
 
     /// Validates `files` (already read), checks references against the database, and writes.
     /// Throws `InventoryProblems` listing every problem found, having written nothing.
-    public func importFiles(_ files: [ParsedInventory], dryRun: Bool = false) async throws -> ImportSummary {
+    public func importFiles(_ files: [ParsedInventory], dryRun: Bool = false, actor: String = AuditLog.commandLineActor) async throws -> ImportSummary {
         let batch = InventoryValidator.merge(files)
         // A dry run does all the work, then rolls it back by failing the transaction on purpose.
         struct DryRunDone: Error { var summary: ImportSummary }
         do {
             return try await db.transaction { connection in
                 let summary = try await write(batch, on: connection, dryRun: dryRun)
+                try await AuditLog.record(actor: actor, action: "inventory.import", target: files.map(\.file).joined(separator: ", "),
+                                          detail: summary.auditDetail, on: connection, logger: db.logger)
                 if dryRun { throw DryRunDone(summary: summary) }
                 return summary
             }

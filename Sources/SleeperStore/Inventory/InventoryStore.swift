@@ -7,44 +7,57 @@ public struct InventoryStore: Sendable {
     public let db: Database
     public init(_ db: Database) { self.db = db }
 
-    public func load(_ kinds: Set<EntityKind> = Set(EntityKind.allCases)) async throws -> Inventory {
+    /// A slice of one kind, in key order: one entity (`key`), or `limit` entities after `offset`.
+    public struct Page: Sendable {
+        public var key: String?
+        public var limit: Int
+        public var offset: Int
+        public init(key: String? = nil, limit: Int = Int(Int32.max), offset: Int = 0) {
+            self.key = key
+            self.limit = limit
+            self.offset = offset
+        }
+        public static let all = Page()
+    }
+
+    public func load(_ kinds: Set<EntityKind> = Set(EntityKind.allCases), page: Page = .all) async throws -> Inventory {
         var inv = Inventory()
-        if kinds.contains(.resources) { inv.resources = try await resources() }
-        if kinds.contains(.datasets) { inv.datasets = try await datasets() }
-        if kinds.contains(.models) { inv.models = try await models() }
-        if kinds.contains(.agents) { inv.agents = try await agents() }
-        if kinds.contains(.credentials) { inv.credentials = try await credentials() }
+        if kinds.contains(.resources) { inv.resources = try await resources(page) }
+        if kinds.contains(.datasets) { inv.datasets = try await datasets(page) }
+        if kinds.contains(.models) { inv.models = try await models(page) }
+        if kinds.contains(.agents) { inv.agents = try await agents(page) }
+        if kinds.contains(.credentials) { inv.credentials = try await credentials(page) }
         return inv
     }
 
-    func resources() async throws -> [Inventory.Resource] {
+    func resources(_ page: Page) async throws -> [Inventory.Resource] {
         var out: [Inventory.Resource] = []
         for try await (key, name, owner, tier) in try await db.client.query(
-            "SELECT key, name, owner, tier::int FROM resources ORDER BY key", logger: db.logger
+            "SELECT key, name, owner, tier::int FROM resources WHERE (\(page.key)::text IS NULL OR key = \(page.key)) ORDER BY key LIMIT \(page.limit) OFFSET \(page.offset)", logger: db.logger
         ).decode((String, String, String?, Int).self) {
             out.append(.init(key: key, name: name, owner: owner, tier: ResourceTier(rawValue: tier)!))
         }
         return out
     }
 
-    func datasets() async throws -> [Inventory.Dataset] {
+    func datasets(_ page: Page) async throws -> [Inventory.Dataset] {
         var out: [Inventory.Dataset] = []
         for try await (key, name, owner, provenance) in try await db.client.query(
-            "SELECT key, name, owner, provenance FROM datasets ORDER BY key", logger: db.logger
+            "SELECT key, name, owner, provenance FROM datasets WHERE (\(page.key)::text IS NULL OR key = \(page.key)) ORDER BY key LIMIT \(page.limit) OFFSET \(page.offset)", logger: db.logger
         ).decode((String, String, String?, String).self) {
             out.append(.init(key: key, name: name, owner: owner, provenance: DatasetProvenance(rawValue: provenance)!))
         }
         return out
     }
 
-    func models() async throws -> [Inventory.Model] {
+    func models(_ page: Page) async throws -> [Inventory.Model] {
         let sql: PostgresQuery = """
             SELECT m.key, m.name, m.supplier, m.owner, m.third_party, m.digest, m.signed, m.serialization,
                    m.lineage_verified, m.training_data_declared,
                    coalesce((SELECT array_agg(p.key ORDER BY p.key) FROM derived_from d JOIN models p ON p.id = d.parent_id WHERE d.model_id = m.id), '{}'),
                    coalesce((SELECT array_agg(d.relation ORDER BY p.key) FROM derived_from d JOIN models p ON p.id = d.parent_id WHERE d.model_id = m.id), '{}'),
                    coalesce((SELECT array_agg(s.key ORDER BY s.key) FROM trained_on t JOIN datasets s ON s.id = t.dataset_id WHERE t.model_id = m.id), '{}')
-            FROM models m ORDER BY m.key
+            FROM models m WHERE (\(page.key)::text IS NULL OR m.key = \(page.key)) ORDER BY m.key LIMIT \(page.limit) OFFSET \(page.offset)
             """
         var out: [Inventory.Model] = []
         for try await row in try await db.client.query(sql, logger: db.logger) {
@@ -59,14 +72,14 @@ public struct InventoryStore: Sendable {
         return out
     }
 
-    func agents() async throws -> [Inventory.Agent] {
+    func agents(_ page: Page) async throws -> [Inventory.Agent] {
         let sql: PostgresQuery = """
             SELECT a.key, a.name, a.owner, a.input_trust,
                    coalesce((SELECT array_agg(m.key ORDER BY m.key) FROM uses_model u JOIN models m ON m.id = u.model_id WHERE u.agent_id = a.id), '{}'),
                    coalesce((SELECT array_agg(d.key ORDER BY d.key) FROM delegates_to x JOIN agents d ON d.id = x.delegate_id WHERE x.agent_id = a.id), '{}'),
                    coalesce((SELECT array_agg(c.key ORDER BY c.key) FROM holds h JOIN credentials c ON c.id = h.credential_id WHERE h.agent_id = a.id), '{}'),
                    coalesce((SELECT array_agg(h.delivery ORDER BY c.key) FROM holds h JOIN credentials c ON c.id = h.credential_id WHERE h.agent_id = a.id), '{}')
-            FROM agents a ORDER BY a.key
+            FROM agents a WHERE (\(page.key)::text IS NULL OR a.key = \(page.key)) ORDER BY a.key LIMIT \(page.limit) OFFSET \(page.offset)
             """
         var out: [Inventory.Agent] = []
         for try await row in try await db.client.query(sql, logger: db.logger) {
@@ -79,7 +92,7 @@ public struct InventoryStore: Sendable {
         return out
     }
 
-    func credentials() async throws -> [Inventory.Credential] {
+    func credentials(_ page: Page) async throws -> [Inventory.Credential] {
         let sql: PostgresQuery = """
             SELECT c.key, c.kind, c.provider, c.owner, c.fingerprint, c.scopes, c.created_at, c.last_rotated_at,
                    c.expires_at, c.last_used_at, c.ttl_seconds, c.exposed,
@@ -89,7 +102,8 @@ public struct InventoryStore: Sendable {
                 SELECT array_agg(r.key ORDER BY r.key, x.action) AS resources, array_agg(x.action ORDER BY r.key, x.action) AS actions
                 FROM grants x JOIN resources r ON r.id = x.resource_id WHERE x.credential_id = c.id
             ) g ON true
-            ORDER BY c.key
+            WHERE (\(page.key)::text IS NULL OR c.key = \(page.key))
+            ORDER BY c.key LIMIT \(page.limit) OFFSET \(page.offset)
             """
         var out: [Inventory.Credential] = []
         for try await row in try await db.client.query(sql, logger: db.logger) {

@@ -21,7 +21,7 @@ public struct ScoreRuns: Sendable {
         public var bands: [String: Int]
     }
 
-    public func run(asOf: Date, weights: ScoringWeights) async throws -> Run {
+    public func run(asOf: Date, weights: ScoringWeights, actor: String = AuditLog.commandLineActor) async throws -> Run {
         let clock = ContinuousClock(), start = clock.now
         let (input, ids) = try await ScoringInputLoader(db).load(asOf: asOf, weights: weights)
         let result = try ScoringEngine(weights: weights).score(input)
@@ -55,6 +55,9 @@ public struct ScoreRuns: Sendable {
             ] {
                 try await tx.query(PostgresQuery(unsafeSQL: sql), logger: db.logger)
             }
+            try await AuditLog.record(actor: actor, action: "score.run", target: "run \(runID)",
+                                      detail: ["as_of": Timestamps.format(asOf), "credentials": String(input.credentials.count), "weights": weights.version],
+                                      on: tx, logger: db.logger)
             return runID
         }
         var bands: [String: Int] = [:]

@@ -1,10 +1,8 @@
 import Foundation
-import SleeperCore
-import SleeperStore
 
-/// How ledger records, gaps and coverage are printed.
-enum EvidenceListing {
-    static func recorded(_ records: [EvidenceRecord]) -> String {
+/// How ledger records, gaps and coverage are printed, by the CLI and the API alike.
+public enum EvidenceListing {
+    public static func recorded(_ records: [EvidenceRecord]) -> String {
         records.map { r in
             let what = r.result == .withdrawn ? "withdrew record \(r.supersedes!)" : "\(r.result.rawValue) for \(r.control) on \(r.subject)"
             let binding = r.subjectDigest.map { ", bound to digest \($0.prefix(19))…" } ?? ""
@@ -15,7 +13,7 @@ enum EvidenceListing {
 
     static func day(_ seconds: Int) -> String { Timestamps.formatDay(Date(timeIntervalSince1970: TimeInterval(seconds))) }
 
-    static func records(_ records: [EvidenceRecord], includeSuperseded: Bool) -> Listing {
+    public static func records(_ records: [EvidenceRecord], includeSuperseded: Bool) -> Listing {
         let supersededBy = Dictionary(records.compactMap { r in r.supersedes.map { ($0, r.id) } }, uniquingKeysWith: min)
         let shown = includeSuperseded ? records : records.filter { supersededBy[$0.id] == nil && $0.result != .withdrawn }
         return Listing(columns: ["id", "subject", "control", "result", "effective", "expires", "recorded", "by", "artifacts",
@@ -29,12 +27,12 @@ enum EvidenceListing {
         })
     }
 
-    static func gaps(_ gaps: [EvidenceQueries.Gap], byFramework: Bool) -> Listing {
-        func expiry(_ g: EvidenceQueries.Gap) -> Listing.Cell { g.expiresAt.map { .text(Timestamps.formatDay($0)) } ?? .null }
+    public static func gaps(_ gaps: [ControlStatus], byFramework: Bool) -> Listing {
+        func expiry(_ g: ControlStatus) -> Listing.Cell { g.expiresAt.map { .text(Timestamps.formatDay($0)) } ?? .null }
         if byFramework {
             var rows: [[Listing.Cell]] = []
             var order: [String] = []
-            var byItem: [String: [EvidenceQueries.Gap]] = [:]
+            var byItem: [String: [ControlStatus]] = [:]
             for g in gaps { for item in g.items { if byItem[item] == nil { order.append(item) }; byItem[item, default: []].append(g) } }
             for item in order {
                 for g in byItem[item]! {
@@ -50,7 +48,7 @@ enum EvidenceListing {
         })
     }
 
-    static func coverage(_ rows: [EvidenceQueries.Coverage], framework: String, asOf: Date, format: OutputFormat) -> String {
+    public static func coverage(_ rows: [ItemCoverage], framework: String, asOf: Date, format: OutputFormat) -> String {
         // Aliases restate other items; counting them in the overall figure would count subjects twice.
         let counted = rows.filter { !$0.isAlias && $0.applicable > 0 }
         let applicable = counted.reduce(0) { $0 + $1.applicable }, covered = counted.reduce(0) { $0 + $1.covered }
@@ -71,5 +69,24 @@ enum EvidenceListing {
             let line = "overall: \(covered) of \(applicable) subject-item pairs covered" + (overall.map { String(format: " (%.1f%%)", $0) } ?? "") + ", as of \(Timestamps.format(asOf))\n"
             return ListingRenderer.render(listing, as: format) + line
         }
+    }
+}
+
+/// The exposure list and its diff, by the CLI and the API alike.
+public enum ExposureListing {
+    public static func exposures(_ rows: [Exposure]) -> Listing {
+        Listing(columns: ["credential", "score", "band", "path", "owner", "main_factor", "p", "impact", "hygiene"], rows: rows.map {
+            [.text($0.credential), .integer($0.score), .text($0.band), .text($0.path.joined(separator: " → ")), $0.owner.map(Listing.Cell.text) ?? .null,
+             .text($0.mainFactor), .number(($0.p * 10000).rounded() / 10000), .number($0.impact), .number(($0.hygiene * 100).rounded() / 100)]
+        })
+    }
+
+    public static let tableColumns = ["credential", "score", "band", "path", "owner", "main_factor"]
+
+    public static func diff(_ rows: [ScoreDiff.Row]) -> Listing {
+        Listing(columns: ["credential", "before", "after", "change", "why"], rows: rows.map {
+            [.text($0.credential), $0.before.map(Listing.Cell.integer) ?? .null, $0.after.map(Listing.Cell.integer) ?? .null,
+             .text($0.change > 0 ? "+\($0.change)" : "\($0.change)"), .text($0.reasons.joined(separator: "; "))]
+        })
     }
 }

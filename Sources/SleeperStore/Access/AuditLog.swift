@@ -1,0 +1,41 @@
+import Foundation
+import PostgresNIO
+import SleeperCore
+
+/// The append-only record of changes: written in the same transaction as the change it records,
+/// so a change and its audit entry land together or not at all.
+public struct AuditLog: Sendable {
+    public let db: Database
+    public init(_ db: Database) { self.db = db }
+
+    public struct Entry: Sendable {
+        public var id: Int
+        public var at: Date
+        public var actor: String
+        public var action: String
+        public var target: String?
+        public var detail: String
+    }
+
+    /// Who acts when no token does: the command line, as its operating-system user.
+    public static var commandLineActor: String {
+        "cli:" + (ProcessInfo.processInfo.environment["USER"] ?? ProcessInfo.processInfo.environment["LOGNAME"] ?? "unknown")
+    }
+
+    static func record(actor: String, action: String, target: String?, detail: [String: String],
+                       on tx: PostgresConnection, logger: Logger) async throws {
+        let json = "{" + detail.keys.sorted().map { "\(JSONText.string($0)):\(JSONText.string(detail[$0]!))" }.joined(separator: ",") + "}"
+        try await tx.query("INSERT INTO audit_log (actor, action, target, detail) VALUES (\(actor), \(action), \(target), \(json)::jsonb)", logger: logger)
+    }
+
+    public func entries(since: Date?, limit: Int = 1000, offset: Int = 0) async throws -> [Entry] {
+        var out: [Entry] = []
+        for try await (id, at, actor, action, target, detail) in try await db.client.query("""
+            SELECT id, at, actor, action, target, detail::text FROM audit_log
+            WHERE (\(since)::timestamptz IS NULL OR at >= \(since)) ORDER BY id LIMIT \(limit) OFFSET \(offset)
+            """, logger: db.logger).decode((Int, Date, String, String, String?, String).self) {
+            out.append(Entry(id: id, at: at, actor: actor, action: action, target: target, detail: detail))
+        }
+        return out
+    }
+}
