@@ -128,7 +128,8 @@ enum ArtifactFiles {
         var problems: [InventoryProblem] = []
         let out = drafts.map { draft -> EvidenceDraft in
             var draft = draft
-            draft.artifacts = draft.artifactPaths.enumerated().compactMap { index, path in
+            // Artifacts stated by hash stay; files named by path are read and hashed.
+            draft.artifacts += draft.artifactPaths.enumerated().compactMap { index, path in
                 let url = path.hasPrefix("/") || base == nil ? URL(fileURLWithPath: path) : base!.appending(path: path)
                 guard let data = FileManager.default.contents(atPath: url.path) else {
                     let field = draft.path.isEmpty ? "artifact" : "\(draft.path).artifacts[\(index)]"

@@ -83,33 +83,7 @@ struct ExplainCommand: AsyncParsableCommand {
             throw CommandFailure(message: "'\(subject)' is not credential:KEY, model:KEY or agent:KEY")
         }
         let date = try parseDate(asOf, "--as-of") ?? Date()
-        if subject.kind != .credential {
-            let radius = try await connection.withDatabase { db -> BlastRadius in
-                let engine = ScoringEngine(weights: try ScoreRuns.bundledWeights())
-                let (input, _) = try await ScoringInputLoader(db).load(asOf: date, weights: engine.weights)
-                let result = try engine.score(input)
-                if subject.kind == .model, let i = input.models.firstIndex(where: { $0.key == subject.key }) {
-                    return engine.blastRadius(model: i, input: input, result: result)
-                }
-                if subject.kind == .agent, let i = input.agents.firstIndex(where: { $0.key == subject.key }) {
-                    return engine.blastRadius(agent: i, input: input, result: result)
-                }
-                throw CommandFailure(message: "unknown \(subject.kind.rawValue) '\(subject.key)'")
-            }
-            Output.print(radius.text())
-            return
-        }
-        let explanation = try await connection.withDatabase { db -> ScoreExplanation in
-            let weights = try ScoreRuns.bundledWeights()
-            let (input, _) = try await ScoringInputLoader(db).load(asOf: date, weights: weights)
-            guard let index = input.credentials.firstIndex(where: { $0.key == subject.key }) else {
-                throw CommandFailure(message: "unknown credential '\(subject.key)'")
-            }
-            let mappings = Dictionary(grouping: try await CatalogQueries(db).mappings(), by: \.control)
-                .mapValues { $0.map { "\($0.framework):\($0.item)" } }
-            let engine = ScoringEngine(weights: weights)
-            return try engine.explain(credential: index, input: input, result: try engine.score(input), mappings: mappings)
-        }
-        Output.print(format == "json" ? ExplanationRenderer.json(explanation) : ExplanationRenderer.text(explanation))
+        let answer = try await connection.withDatabase { db in try await Explainer(db).explain(subject, asOf: date) }
+        Output.print(format == "json" ? answer.json() : answer.text())
     }
 }

@@ -46,10 +46,13 @@ public enum EvidenceReader {
         let root: DocumentValue
         do { root = try DocumentLoader.load(data, file: file) } catch { return ([], [error]) }
         let c = ProblemCollector(file: file)
-        var cursor = DocumentCursor(value: root, path: "")
-        if cursor.fields != nil { cursor = cursor["evidence"] }   // also accept {evidence: [...]}
+        let cursor = DocumentCursor(value: root, path: "")
+        // A list of records, {evidence: [...]}, or (as the API takes it) one record.
+        let entries: [DocumentCursor]
+        if let fields = cursor.fields, fields["subject"] != nil { entries = [cursor] }
+        else { entries = c.list(cursor.fields != nil ? cursor["evidence"] : cursor) }
         var drafts: [EvidenceDraft] = []
-        for entry in c.list(cursor) where c.object(entry) {
+        for entry in entries where c.object(entry) {
             scanForSecrets(entry, c)
             let subjectText = c.string(entry["subject"], required: true)
             let subject = subjectText.flatMap(Subject.init)
@@ -62,13 +65,28 @@ public enum EvidenceReader {
             let draft = EvidenceDraft(
                 subject: subject ?? Subject(kind: .model, key: "?"), control: control ?? "", result: result ?? .pass,
                 effective: c.date(entry["effective"]), expires: c.date(entry["expires"]),
-                artifactPaths: c.list(entry["artifacts"]).compactMap { c.string($0) },
+                artifactPaths: c.list(entry["artifacts"]).compactMap { $0.fields == nil ? c.string($0) : nil },
+                artifacts: c.list(entry["artifacts"]).compactMap { $0.fields == nil ? nil : artifact($0, c) },
                 uri: c.string(entry["uri"]), recordedBy: c.string(entry["by"]), note: c.string(entry["note"]),
                 supersedes: c.integer(entry["supersedes"], range: 1...Int.max), file: file,
                 path: entry.path)
             if subject != nil, control != nil, result != nil { drafts.append(draft) }
         }
         return (drafts, c.problems)
+    }
+
+    /// An artifact stated by its hash (`{name, sha256, size}`): how API clients, which cannot hand
+    /// the server their files, name what they checked.
+    static func artifact(_ entry: DocumentCursor, _ c: ProblemCollector) -> Artifact? {
+        let name = c.string(entry["name"], required: true)
+        let sha = c.string(entry["sha256"], required: true)
+        let size = c.integer(entry["size"], range: 0...Int.max)
+        if let sha, sha.count != 64 || !sha.allSatisfy({ $0.isHexDigit && !$0.isUppercase }) {
+            c.report(entry["sha256"].path, "must be 64 lowercase hex digits (a SHA-256)")
+            return nil
+        }
+        guard let name, let sha else { return nil }
+        return Artifact(name: name, sha256: sha, size: size ?? 0)
     }
 
     static func scanForSecrets(_ entry: DocumentCursor, _ c: ProblemCollector) {

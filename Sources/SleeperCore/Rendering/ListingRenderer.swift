@@ -54,12 +54,13 @@ public enum ListingRenderer {
 
     /// An array of objects keyed by column name, fields in column order.
     public static func json(_ listing: Listing) -> String {
-        var out = "[\n"
-        for (r, row) in listing.rows.enumerated() {
-            let fields = zip(listing.columns, row).map { "\(JSONText.string($0)): \(jsonValue($1))" }
-            out += "  {" + fields.joined(separator: ", ") + "}" + (r == listing.rows.count - 1 ? "\n" : ",\n")
-        }
-        return out + "]\n"
+        let objects = jsonObjects(listing)
+        return objects.isEmpty ? "[\n]\n" : "[\n  " + objects.joined(separator: ",\n  ") + "\n]\n"
+    }
+
+    /// Each row as one JSON object on one line, for embedding in larger documents (API pages).
+    public static func jsonObjects(_ listing: Listing) -> [String] {
+        listing.rows.map { row in "{" + zip(listing.columns, row).map { "\(JSONText.string($0)): \(jsonValue($1))" }.joined(separator: ", ") + "}" }
     }
 
     static func jsonValue(_ c: Listing.Cell) -> String {

@@ -27,6 +27,20 @@ public struct BlastRadius: Sendable {
         for c in credentials { out += "    \(c.credential)  \(c.score) (\(c.band)) via \(c.via)\n" }
         return out
     }
+
+    /// Stable fields: subject, likelihoods, factors, downstream_models, downstream_agents, credentials.
+    public func json() -> String {
+        JSONValue.obj([
+            ("subject", .string(subject)),
+            ("likelihoods", .object(likelihoods.map { ($0.name, .number($0.value)) })),
+            ("factors", .array(factors.map { .obj([("name", .string($0.name)), ("value", .number($0.value))]) })),
+            ("downstream_models", .array(downstreamModels.map(JSONValue.string))),
+            ("downstream_agents", .array(downstreamAgents.map(JSONValue.string))),
+            ("credentials", .array(credentials.map {
+                .obj([("credential", .string($0.credential)), ("score", .int($0.score)), ("band", .string($0.band)), ("via", .string($0.via))])
+            })),
+        ]).pretty()
+    }
 }
 
 extension ScoringEngine {

@@ -73,7 +73,7 @@ public struct ScoreRuns: Sendable {
     }
 
     /// The credentials of a run by score, with filters like the CLI's.
-    public func exposures(run: Int, top: Int?, band: String?, minScore: Int?, owner: String?, resource: String?) async throws -> [Exposure] {
+    public func exposures(run: Int, top: Int?, band: String?, minScore: Int?, owner: String?, resource: String?, offset: Int = 0) async throws -> [Exposure] {
         var out: [Exposure] = []
         let sql: PostgresQuery = """
             SELECT s.credential_key, s.score, s.band, s.p, s.impact, s.hygiene, c.owner,
@@ -87,7 +87,7 @@ public struct ScoreRuns: Sendable {
               AND (\(resource)::text IS NULL OR EXISTS (SELECT 1 FROM grants g JOIN resources r ON r.id = g.resource_id
                                                         WHERE g.credential_id = s.credential_id AND r.key = \(resource)))
             ORDER BY s.score DESC, s.credential_key
-            LIMIT \(top ?? 1_000_000_000)
+            LIMIT \(top ?? 1_000_000_000) OFFSET \(offset)
             """
         for try await (key, score, band, p, impact, hygiene, owner, path, main) in try await db.client.query(sql, logger: db.logger)
             .decode((String, Int16, String, Double, Double, Double, String?, [String], String).self) {

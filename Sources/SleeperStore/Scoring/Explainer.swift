@@ -1,0 +1,42 @@
+import Foundation
+import SleeperCore
+
+/// `explain` for the CLI and the API: a credential's explanation with exact what-if scores, or a
+/// model's or agent's likelihoods and blast radius.
+public struct Explainer: Sendable {
+    public let db: Database
+    public init(_ db: Database) { self.db = db }
+
+    public enum Answer: Sendable {
+        case credential(ScoreExplanation)
+        case radius(BlastRadius)
+
+        public func text() -> String {
+            switch self { case .credential(let e): ExplanationRenderer.text(e); case .radius(let r): r.text() }
+        }
+        public func json() -> String {
+            switch self { case .credential(let e): ExplanationRenderer.json(e); case .radius(let r): r.json() }
+        }
+    }
+
+    /// Throws `StoreError.invalidInput` for a dataset or an unknown key, with the reason.
+    public func explain(_ subject: Subject, asOf: Date) async throws -> Answer {
+        guard subject.kind != .dataset else { throw StoreError.invalidInput("'\(subject)' is not credential:KEY, model:KEY or agent:KEY") }
+        let weights = try ScoreRuns.bundledWeights()
+        let engine = ScoringEngine(weights: weights)
+        let (input, _) = try await ScoringInputLoader(db).load(asOf: asOf, weights: weights)
+        let result = try engine.score(input)
+        switch subject.kind {
+        case .model:
+            guard let i = input.models.firstIndex(where: { $0.key == subject.key }) else { throw StoreError.invalidInput("unknown model '\(subject.key)'") }
+            return .radius(engine.blastRadius(model: i, input: input, result: result))
+        case .agent:
+            guard let i = input.agents.firstIndex(where: { $0.key == subject.key }) else { throw StoreError.invalidInput("unknown agent '\(subject.key)'") }
+            return .radius(engine.blastRadius(agent: i, input: input, result: result))
+        default:
+            guard let i = input.credentials.firstIndex(where: { $0.key == subject.key }) else { throw StoreError.invalidInput("unknown credential '\(subject.key)'") }
+            let mappings = Dictionary(grouping: try await CatalogQueries(db).mappings(), by: \.control).mapValues { $0.map { "\($0.framework):\($0.item)" } }
+            return .credential(try engine.explain(credential: i, input: input, result: result, mappings: mappings))
+        }
+    }
+}
