@@ -51,7 +51,9 @@ let package = Package(
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Logging", package: "swift-log"),
-            ]
+            ],
+            exclude: ["openapi.yaml"],
+            plugins: ["EmbedResources"]
         ),
         // Command-line commands: thin shells over the core and the store.
         .target(

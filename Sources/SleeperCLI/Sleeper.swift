@@ -12,6 +12,7 @@ public struct Sleeper: AsyncParsableCommand {
             EvidenceCommand.self, GapsCommand.self, CoverageCommand.self, VerifyCommand.self,
             ScoreCommand.self, ExposureCommand.self, ExplainCommand.self,
             ReportCommand.self, ExportCommand.self, VerifyBundleCommand.self, KeysCommand.self,
+            ServeCommand.self, TokenCommand.self, AuditCommand.self,
             CatalogCommand.self, MigrateCommand.self, DbCommand.self,
         ]
     )

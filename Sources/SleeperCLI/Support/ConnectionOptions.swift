@@ -13,11 +13,12 @@ struct ConnectionOptions: ParsableArguments {
 
     /// Opens the configured database; with nothing configured, starts the embedded cluster and
     /// brings its schema up to date. A configured database must have been migrated already.
-    func withDatabase<T: Sendable>(migrating: Bool = true, _ body: (Database) async throws -> T) async throws -> T {
+    func withDatabase<T: Sendable>(migrating: Bool = true, maximumConnections: Int = 4, applicationName: String = "sleeper",
+                                   _ body: (Database) async throws -> T) async throws -> T {
         let environment = ProcessInfo.processInfo.environment
         let logger = Self.logger
         if let settings = try ConnectionSettings.resolve(flag: databaseURL, environment: environment) {
-            return try await Database.open(settings, logger: logger) { db in
+            return try await Database.open(settings, logger: logger, maximumConnections: maximumConnections, applicationName: applicationName) { db in
                 if migrating { try await MigrationRunner().requireCurrent(db) }
                 return try await body(db)
             }
@@ -25,7 +26,7 @@ struct ConnectionOptions: ParsableArguments {
         let cluster = EmbeddedCluster(home: EmbeddedCluster.defaultHome(environment: environment))
         let settings = try cluster.ensureRunning()
         try await EmbeddedDatabase.create(settings, logger: logger)
-        return try await Database.open(settings, logger: logger) { db in
+        return try await Database.open(settings, logger: logger, maximumConnections: maximumConnections, applicationName: applicationName) { db in
             if migrating {
                 try await MigrationRunner().migrate(db)
                 try await CatalogStore(db).syncBundled()

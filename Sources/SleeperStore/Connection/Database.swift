@@ -10,22 +10,28 @@ public struct Database: Sendable {
     public let client: PostgresClient
     public let settings: ConnectionSettings
     public let logger: Logger
+    public var maximumConnections: Int = 4
+    public var applicationName: String = "sleeper"
 
     public static func open<T: Sendable>(
         _ settings: ConnectionSettings,
         logger: Logger = Logger(label: "sleeper.store"),
         maximumConnections: Int = 4,
+        applicationName: String = "sleeper",
         _ body: (Database) async throws -> T
     ) async throws -> T {
         try await preflight(settings, logger: logger)
         var config = try clientConfiguration(settings)
         config.options.connectTimeout = .seconds(5)
         config.options.maximumConnections = maximumConnections
+        // Names the pool's sessions in pg_stat_activity, which is how the server reports pool usage.
+        config.options.additionalStartupParameters = [("application_name", applicationName)]
         let client = PostgresClient(configuration: config, backgroundLogger: logger)
         return try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { await client.run() }
             defer { group.cancelAll() }
-            return try await body(Database(client: client, settings: settings, logger: logger))
+            return try await body(Database(client: client, settings: settings, logger: logger,
+                                           maximumConnections: maximumConnections, applicationName: applicationName))
         }
     }
 

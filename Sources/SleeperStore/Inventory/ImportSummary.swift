@@ -1,3 +1,5 @@
+import SleeperCore
+
 /// What an import changed (or, with `--dry-run`, would change), table by table.
 public struct ImportSummary: Sendable, Equatable {
     public struct Entities: Sendable, Equatable {
@@ -32,5 +34,18 @@ public struct ImportSummary: Sendable, Equatable {
         ["inserted": String(entities.map(\.inserted).reduce(0, +)), "updated": String(entities.map(\.updated).reduce(0, +)),
          "edges_added": String(edges.map(\.added).reduce(0, +)), "edges_changed": String(edges.map(\.changed).reduce(0, +)),
          "edges_removed": String(edges.map(\.removed).reduce(0, +))]
+    }
+
+    /// Stable fields: dry_run, changed, entities [{table, in_file, inserted, updated, unchanged}],
+    /// edges [{table, in_file, added, changed, removed}].
+    public var json: String {
+        JSONValue.obj([
+            ("dry_run", .bool(dryRun)),
+            ("changed", .bool(changedAnything)),
+            ("entities", .array(entities.map { .obj([("table", .string($0.table)), ("in_file", .int($0.inFile)), ("inserted", .int($0.inserted)),
+                                                     ("updated", .int($0.updated)), ("unchanged", .int($0.unchanged))]) })),
+            ("edges", .array(edges.map { .obj([("table", .string($0.table)), ("in_file", .int($0.inFile)), ("added", .int($0.added)),
+                                               ("changed", .int($0.changed)), ("removed", .int($0.removed))]) })),
+        ]).pretty()
     }
 }

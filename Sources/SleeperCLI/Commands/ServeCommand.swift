@@ -1,0 +1,97 @@
+import ArgumentParser
+import Foundation
+import Logging
+import SleeperCore
+import SleeperServer
+import SleeperStore
+
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Serve the JSON API (see /openapi.yaml) over the same store; SIGTERM or SIGINT drain requests and exit 0.")
+    @OptionGroup var connection: ConnectionOptions
+    @Option(help: "Address to listen on.") var host = "127.0.0.1"
+    @Option(help: "Port to listen on (0: any free port, printed at start).") var port = 8080
+    @Option(name: .customLong("max-body-mb"), help: "Largest request body accepted, in MiB.") var maxBodyMB = 64
+    @Option(name: .customLong("max-page"), help: "Largest page a list returns.") var maxPage = 1000
+    @Option(help: "Database connections in the pool.") var pool = 8
+
+    func run() async throws {
+        guard (0...65535).contains(port) else { throw CommandFailure(message: "--port: \(port) is not a port number") }
+        guard maxBodyMB >= 1, maxPage >= 1, pool >= 1 else { throw CommandFailure(message: "--max-body-mb, --max-page and --pool must be at least 1") }
+        var logger = Logger(label: "sleeper.serve")
+        logger.logLevel = ProcessInfo.processInfo.environment["SLEEPER_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info
+        let options = SleeperService.Options(host: host, port: port, limits: .init(maxBodyBytes: maxBodyMB << 20, maxPageSize: maxPage))
+        let host = self.host
+        try await connection.withDatabase(maximumConnections: pool, applicationName: "sleeper-serve-\(getpid())") { db in
+            try await SleeperService.run(options, db: db, logger: logger) { bound in
+                Output.print("sleeper: serving on http://\(host):\(bound) (OpenAPI at /openapi.yaml)\n")
+            }
+        }
+        Output.print("sleeper: stopped\n")
+    }
+}
+
+struct TokenCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "token",
+        abstract: "API tokens: create (shown once; only its hash is stored), list, revoke.",
+        subcommands: [Create.self, List.self, Revoke.self])
+
+    struct Create: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Create a token and print it once.")
+        @OptionGroup var connection: ConnectionOptions
+        @Option(help: "A name for the token (who or what holds it).") var name: String
+        @Option(help: "viewer (reads), editor (also imports, records evidence, scores) or admin (also tokens and audit).") var role: String
+
+        func run() async throws {
+            guard let role = AccessRole(rawValue: role) else { throw CommandFailure(message: "--role: '\(role)' is not viewer, editor or admin") }
+            let token = try await connection.withDatabase { db in try await TokenStore(db).create(name: name, role: role, by: AuditLog.commandLineActor) }
+            Output.print("\(token)\n")
+            Output.error("created token '\(name)' (\(role.rawValue)); it is shown once and only its hash is stored")
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List tokens: names, roles, dates; never the tokens.")
+        @OptionGroup var connection: ConnectionOptions
+        @OptionGroup var output: FormatOption
+
+        func run() async throws {
+            let tokens = try await connection.withDatabase { db in try await TokenStore(db).list() }
+            Output.print(ListingRenderer.render(Listing(columns: ["name", "role", "created_at", "created_by", "revoked_at"], rows: tokens.map {
+                [.text($0.name), .text($0.role.rawValue), .text(Timestamps.format($0.createdAt)), .text($0.createdBy),
+                 $0.revokedAt.map { .text(Timestamps.format($0)) } ?? .null]
+            }), as: output.format))
+        }
+    }
+
+    struct Revoke: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Revoke a token by name; it stops working at once.")
+        @OptionGroup var connection: ConnectionOptions
+        @Argument(help: "The token's name.") var name: String
+
+        func run() async throws {
+            try await connection.withDatabase { db in try await TokenStore(db).revoke(name: name, by: AuditLog.commandLineActor) }
+            Output.print("revoked token '\(name)'\n")
+        }
+    }
+}
+
+struct AuditCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "audit",
+        abstract: "The audit log: every change to the store, by whom (token name or cli:USER), when, and what.")
+    @OptionGroup var connection: ConnectionOptions
+    @OptionGroup var output: FormatOption
+    @Option(help: "Only entries at or after this date.") var since: String?
+    @Option(help: "At most this many entries.") var limit = 1000
+
+    func run() async throws {
+        let date = try parseDate(since, "--since")
+        let entries = try await connection.withDatabase { db in try await AuditLog(db).entries(since: date, limit: limit) }
+        Output.print(ListingRenderer.render(Listing(columns: ["id", "at", "actor", "action", "target", "detail"], rows: entries.map {
+            [.integer($0.id), .text(Timestamps.format($0.at)), .text($0.actor), .text($0.action), $0.target.map(Listing.Cell.text) ?? .null, .text($0.detail)]
+        }), as: output.format))
+    }
+}

@@ -1,0 +1,16 @@
+import Foundation
+import Hummingbird
+import Prometheus
+import SleeperCore
+import SleeperStore
+
+/// The handlers of every route, over one shared database pool. Each turns a request into a call
+/// on the store and the core, and renders with the same renderers the CLI uses.
+public struct Handlers: Sendable {
+    let db: Database
+    let limits: ServerLimits
+    let metricsRegistry: PrometheusCollectorRegistry
+    let contractText: String
+
+    var pageMax: Int { limits.maxPageSize }
+}

@@ -1,0 +1,18 @@
+import Hummingbird
+
+/// The per-request context: Hummingbird's core storage and nothing else; who is calling is
+/// resolved by the route wrapper and handed to the handler.
+public struct APIContext: RequestContext {
+    public var coreContext: CoreRequestContextStorage
+    public init(source: Source) { coreContext = .init(source: source) }
+}
+
+/// The holder of a valid token.
+public struct Caller: Sendable {
+    public var name: String
+    public var role: AccessRole
+    /// How the audit log names changes made with this token.
+    public var actor: String { "token:\(name)" }
+}
+
+import SleeperCore

@@ -1,0 +1,97 @@
+import Foundation
+import Hummingbird
+import SleeperCore
+
+/// Every error the API returns has one JSON shape:
+/// `{"error": {"status": 400, "code": "invalid_input", "message": "...", "details": [{"location": "...", "message": "..."}]}}`.
+/// No stack trace or internal message reaches a client.
+public struct APIError: Error, HTTPResponseError {
+    public var status: HTTPResponse.Status
+    public var code: String
+    public var message: String
+    public var details: [(location: String, message: String)] = []
+
+    public var headers: HTTPFields {
+        var h: HTTPFields = [.contentType: "application/json"]
+        if status == .unauthorized { h[.wwwAuthenticate] = "Bearer realm=\"sleeper\"" }
+        return h
+    }
+
+    public func response(from request: Request, context: some RequestContext) throws -> Response {
+        Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: body)))
+    }
+
+    public var body: String {
+        JSONValue.obj([("error", .obj([
+            ("status", .int(Int(status.code))),
+            ("code", .string(code)),
+            ("message", .string(message)),
+            ("details", .array(details.map { .obj([("location", .string($0.location)), ("message", .string($0.message))]) })),
+        ]))]).pretty()
+    }
+
+    static func invalid(_ message: String, _ details: [(String, String)] = []) -> APIError {
+        APIError(status: .badRequest, code: "invalid_input", message: message, details: details.map { (location: $0.0, message: $0.1) })
+    }
+    static func notFound(_ message: String) -> APIError { APIError(status: .notFound, code: "not_found", message: message) }
+    static let unauthorized = APIError(status: .unauthorized, code: "unauthorized",
+                                       message: "send `Authorization: Bearer TOKEN` with a token from `sleeper token create`")
+    static func forbidden(_ caller: Caller, needs role: AccessRole) -> APIError {
+        APIError(status: .forbidden, code: "forbidden", message: "token '\(caller.name)' has role \(caller.role.rawValue); this needs \(role.rawValue)")
+    }
+
+    /// The problems of an import or evidence record, each located in the request body.
+    static func problems(_ p: InventoryProblems) -> APIError {
+        invalid("the request was refused and nothing was written: \(p.problems.count) problem(s)",
+                p.problems.map { ($0.path.isEmpty ? "body" : "body: \($0.path)", $0.message) })
+    }
+}
+
+/// Turns whatever a handler throws into an `APIError`, logging the ones that are our fault.
+struct ErrorMiddleware: RouterMiddleware {
+    typealias Context = APIContext
+
+    func handle(_ request: Request, context: APIContext, next: (Request, APIContext) async throws -> Response) async throws -> Response {
+        do {
+            return try await next(request, context)
+        } catch let error as APIError {
+            throw error
+        } catch let error as InventoryProblems {
+            throw APIError.problems(error)
+        } catch let error as StoreErrorReadable {
+            throw error.apiError
+        } catch let error as HTTPError {
+            throw APIError(status: error.status, code: Self.code(error.status), message: error.body ?? error.status.reasonPhrase)
+        } catch let error as any HTTPResponseError {
+            throw APIError(status: error.status, code: Self.code(error.status), message: error.status == .contentTooLarge
+                           ? "the request body is larger than the server accepts (see `sleeper serve --max-body-mb`)" : error.status.reasonPhrase)
+        } catch {
+            context.logger.error("request failed: \(String(reflecting: error))", metadata: ["path": "\(request.uri.path)"])
+            throw APIError(status: .internalServerError, code: "internal", message: "internal error; the server log has the details")
+        }
+    }
+
+    static func code(_ status: HTTPResponse.Status) -> String {
+        switch status.code {
+        case 404: return "not_found"
+        case 405: return "method_not_allowed"
+        case 413: return "body_too_large"
+        case 400: return "invalid_input"
+        default: return status.reasonPhrase.lowercased().replacingOccurrences(of: " ", with: "_")
+        }
+    }
+}
+
+/// Store errors that carry a message meant for the caller.
+protocol StoreErrorReadable: Error { var apiError: APIError { get } }
+
+import SleeperStore
+extension StoreError: StoreErrorReadable {
+    var apiError: APIError {
+        switch self {
+        case .invalidInput(let message): return .invalid(message)
+        case .unreachable, .timedOut: return APIError(status: .serviceUnavailable, code: "database_unavailable", message: "the database is not reachable")
+        default: return APIError(status: .internalServerError, code: "internal", message: "internal error; the server log has the details")
+        }
+    }
+}

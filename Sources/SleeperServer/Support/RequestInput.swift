@@ -1,0 +1,82 @@
+import Foundation
+import Hummingbird
+import SleeperCore
+
+/// Query parameters, checked: a bad value is a 400 naming the parameter.
+struct QueryInput {
+    let params: Parameters
+    init(_ request: Request) { params = request.uri.queryParameters }
+
+    func string(_ name: String) -> String? { params.get(name).flatMap { $0.isEmpty ? nil : $0 } }
+
+    func int(_ name: String, in range: ClosedRange<Int>) throws -> Int? {
+        guard let text = string(name) else { return nil }
+        guard let v = Int(text), range.contains(v) else {
+            throw APIError.invalid("query parameter \(name): '\(text)' is not an integer in \(range.lowerBound)…\(range.upperBound)", [("query: \(name)", "expected an integer in \(range.lowerBound)…\(range.upperBound)")])
+        }
+        return v
+    }
+
+    func date(_ name: String) throws -> Date? {
+        guard let text = string(name) else { return nil }
+        guard let d = Timestamps.parse(text) else {
+            throw APIError.invalid("query parameter \(name): '\(text)' is not a date (YYYY-MM-DD or ISO 8601)", [("query: \(name)", "not a date")])
+        }
+        return d
+    }
+
+    func subject(_ name: String) throws -> Subject? {
+        guard let text = string(name) else { return nil }
+        guard let s = Subject(text) else { throw APIError.invalid("query parameter \(name): '\(text)' is not KIND:KEY", [("query: \(name)", "not KIND:KEY")]) }
+        return s
+    }
+
+    func oneOf(_ name: String, _ allowed: [String]) throws -> String? {
+        guard let text = string(name) else { return nil }
+        guard allowed.contains(text) else {
+            throw APIError.invalid("query parameter \(name): '\(text)' is not one of \(allowed.joined(separator: ", "))", [("query: \(name)", "one of \(allowed.joined(separator: ", "))")])
+        }
+        return text
+    }
+
+    /// `limit` (1…max, default 100) and `offset` (default 0).
+    func page(max: Int) throws -> (limit: Int, offset: Int) {
+        (try int("limit", in: 1...max) ?? min(100, max), try int("offset", in: 0...Int(Int32.max)) ?? 0)
+    }
+}
+
+extension Response {
+    static func json(_ text: String, status: HTTPResponse.Status = .ok) -> Response {
+        Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: text)))
+    }
+
+    static func text(_ text: String, contentType: String) -> Response {
+        Response(status: .ok, headers: [.contentType: contentType], body: .init(byteBuffer: ByteBuffer(string: text)))
+    }
+
+    /// A page of a list: `{"items": [...], "limit": L, "offset": O, "next_offset": N or null}`.
+    static func page(_ objects: [String], limit: Int, offset: Int, hasMore: Bool) -> Response {
+        let items = objects.isEmpty ? "[]" : "[\n  " + objects.joined(separator: ",\n  ") + "\n]"
+        return json("{\"items\": \(items),\n \"limit\": \(limit), \"offset\": \(offset), \"next_offset\": \(hasMore ? String(offset + limit) : "null")}\n")
+    }
+
+    /// A page cut from a complete list held in memory.
+    static func page(of objects: [String], limit: Int, offset: Int) -> Response {
+        let slice = offset >= objects.count ? [] : Array(objects[offset..<min(objects.count, offset + limit)])
+        return page(slice, limit: limit, offset: offset, hasMore: offset + limit < objects.count)
+    }
+}
+
+extension Request {
+    /// The body, up to `limit` bytes; beyond that a 413.
+    func data(limit: Int) async throws -> Data {
+        do {
+            let buffer = try await body.collect(upTo: limit)
+            return Data(buffer.readableBytesView)
+        } catch is NIOTooManyBytesError {
+            throw APIError(status: .contentTooLarge, code: "body_too_large", message: "the request body is larger than \(limit) bytes (see `sleeper serve --max-body-mb`)")
+        }
+    }
+}
+
+import NIOCore
