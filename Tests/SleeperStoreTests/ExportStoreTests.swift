@@ -182,3 +182,26 @@ struct ExportStoreTests {
         }
     }
 }
+
+@Suite("Scoped scoring")
+struct ScopedScoringTests {
+    @Test("explaining from a credential's upstream alone gives what the whole estate gives, for every credential")
+    func scopedExplainEqualsFull() async throws {
+        try await ExportStoreTests.withEstate { db, _ in
+            let asOf = Date().addingTimeInterval(3600)
+            let weights = try ScoreRuns.bundledWeights()
+            let engine = ScoringEngine(weights: weights)
+            let (input, _) = try await ScoringInputLoader(db).load(asOf: asOf, weights: weights)
+            let result = try engine.score(input)
+            let mappings = Dictionary(grouping: try await CatalogQueries(db).mappings(), by: \.control).mapValues { $0.map { "\($0.framework):\($0.item)" } }
+            #expect(input.credentials.count > 5)
+            for (i, c) in input.credentials.enumerated() {
+                let full = ExplanationRenderer.json(try engine.explain(credential: i, input: input, result: result, mappings: mappings))
+                let scoped = try await Explainer(db).explain(Subject(kind: .credential, key: c.key), asOf: asOf).json()
+                #expect(full == scoped, "credential \(c.key)")
+            }
+            let scope = try await ScoringInputLoader(db).upstreamScope(credentialKeys: ["payments-api-key"])
+            #expect(scope.agents.count < input.agents.count, "the scope is a part of the estate, not all of it")
+        }
+    }
+}

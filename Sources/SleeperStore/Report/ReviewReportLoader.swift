@@ -52,7 +52,8 @@ public struct ReviewReportLoader: Sendable {
     func explain(_ keys: [String], run: Int, weights: ScoringWeights) async throws -> [String: ScoreExplanation] {
         var runAsOf = Date()
         for try await d in try await db.client.query("SELECT as_of FROM score_runs WHERE id = \(run)", logger: db.logger).decode(Date.self) { runAsOf = d }
-        let (input, _) = try await ScoringInputLoader(db).load(asOf: runAsOf, weights: weights)
+        let loader = ScoringInputLoader(db)
+        let (input, _) = try await loader.load(asOf: runAsOf, weights: weights, scope: try await loader.upstreamScope(credentialKeys: keys))
         let engine = ScoringEngine(weights: weights)
         let result = try engine.score(input)
         let mappings = Dictionary(grouping: try await CatalogQueries(db).mappings(), by: \.control).mapValues { $0.map { "\($0.framework):\($0.item)" } }

@@ -24,19 +24,24 @@ public struct Explainer: Sendable {
         guard subject.kind != .dataset else { throw StoreError.invalidInput("'\(subject)' is not credential:KEY, model:KEY or agent:KEY") }
         let weights = try ScoreRuns.bundledWeights()
         let engine = ScoringEngine(weights: weights)
-        let (input, _) = try await ScoringInputLoader(db).load(asOf: asOf, weights: weights)
+        let loader = ScoringInputLoader(db)
+        if subject.kind == .credential {
+            // Only what lies upstream of the credential: its score there equals its score in the whole estate.
+            let scope = try await loader.upstreamScope(credentialKeys: [subject.key])
+            guard !scope.credentials.isEmpty else { throw StoreError.invalidInput("unknown credential '\(subject.key)'") }
+            let (input, _) = try await loader.load(asOf: asOf, weights: weights, scope: scope)
+            let mappings = Dictionary(grouping: try await CatalogQueries(db).mappings(), by: \.control).mapValues { $0.map { "\($0.framework):\($0.item)" } }
+            return .credential(try engine.explain(credential: 0, input: input, result: try engine.score(input), mappings: mappings))
+        }
+        let (input, _) = try await loader.load(asOf: asOf, weights: weights)
         let result = try engine.score(input)
         switch subject.kind {
         case .model:
             guard let i = input.models.firstIndex(where: { $0.key == subject.key }) else { throw StoreError.invalidInput("unknown model '\(subject.key)'") }
             return .radius(engine.blastRadius(model: i, input: input, result: result))
-        case .agent:
+        default:
             guard let i = input.agents.firstIndex(where: { $0.key == subject.key }) else { throw StoreError.invalidInput("unknown agent '\(subject.key)'") }
             return .radius(engine.blastRadius(agent: i, input: input, result: result))
-        default:
-            guard let i = input.credentials.firstIndex(where: { $0.key == subject.key }) else { throw StoreError.invalidInput("unknown credential '\(subject.key)'") }
-            let mappings = Dictionary(grouping: try await CatalogQueries(db).mappings(), by: \.control).mapValues { $0.map { "\($0.framework):\($0.item)" } }
-            return .credential(try engine.explain(credential: i, input: input, result: result, mappings: mappings))
         }
     }
 }
