@@ -33,8 +33,11 @@ struct EvidenceCommand: AsyncParsableCommand {
                                       artifactPaths: artifact, uri: uri, recordedBy: by, note: note, supersedes: supersedes,
                                       file: "command line", path: "")
             draft.artifacts = try ArtifactFiles.hash([draft], relativeTo: nil)[0].artifacts
-            let records = try await connection.withDatabase { db in try await EvidenceLedger(db).record([draft]) }
-            Output.print(EvidenceListing.recorded(records))
+            let (records, rescore) = try await connection.withDatabase { db in
+                let records = try await EvidenceLedger(db).record([draft])
+                return (records, try await IncrementalRescore(db).afterEvidence(records))
+            }
+            Output.print(EvidenceListing.recorded(records) + rescore.summary + "\n")
         }
     }
 
@@ -53,8 +56,11 @@ struct EvidenceCommand: AsyncParsableCommand {
             do { hashed = try ArtifactFiles.hash(drafts, relativeTo: URL(fileURLWithPath: file).deletingLastPathComponent()) }
             catch let p as InventoryProblems { artifactProblems = p.problems }
             if !(problems + artifactProblems).isEmpty { throw InventoryProblems(problems + artifactProblems) }
-            let records = try await connection.withDatabase { db in try await EvidenceLedger(db).record(hashed) }
-            Output.print(EvidenceListing.recorded(records))
+            let (records, rescore) = try await connection.withDatabase { db in
+                let records = try await EvidenceLedger(db).record(hashed)
+                return (records, try await IncrementalRescore(db).afterEvidence(records))
+            }
+            Output.print(EvidenceListing.recorded(records) + rescore.summary + "\n")
         }
     }
 
@@ -66,15 +72,16 @@ struct EvidenceCommand: AsyncParsableCommand {
         @Option(help: "Why.") var note: String?
 
         func run() async throws {
-            let records = try await connection.withDatabase { db in
+            let (records, rescore) = try await connection.withDatabase { db in
                 let ledger = EvidenceLedger(db)
                 guard let target = try await ledger.all(id: id).first else {
                     throw CommandFailure(message: "no evidence record \(id)")
                 }
-                return try await ledger.record([EvidenceDraft(subject: target.subject, control: target.control, result: .withdrawn,
-                                                              recordedBy: by, note: note, supersedes: id)])
+                let records = try await ledger.record([EvidenceDraft(subject: target.subject, control: target.control, result: .withdrawn,
+                                                                     recordedBy: by, note: note, supersedes: id)])
+                return (records, try await IncrementalRescore(db).afterEvidence(records))
             }
-            Output.print(EvidenceListing.recorded(records))
+            Output.print(EvidenceListing.recorded(records) + rescore.summary + "\n")
         }
     }
 

@@ -27,10 +27,13 @@ struct ImportCommand: AsyncParsableCommand {
         let started = clock.now
         let parsed = try InventoryFiles.read(files)
         let readTime = clock.now - started
-        let summary = try await connection.withDatabase { db in
-            try await InventoryImporter(db).importFiles(parsed, dryRun: dryRun)
+        let (summary, elapsed, rescore) = try await connection.withDatabase { db in
+            let (summary, rescore) = try await IncrementalRescore(db).around(import: parsed) {
+                try await InventoryImporter(db).importFiles(parsed, dryRun: dryRun)
+            }
+            return (summary, clock.now - started, rescore)
         }
-        Output.print(ImportReport.render(summary, elapsed: clock.now - started, reading: readTime))
+        Output.print(ImportReport.render(summary, elapsed: elapsed, reading: readTime) + (rescore.map { $0.summary + "\n" } ?? ""))
     }
 }
 

@@ -30,13 +30,14 @@ extension Handlers {
         if !problems.isEmpty { throw APIError.problems(InventoryProblems(problems)) }
         drafts = drafts.map { var d = $0; d.recordedBy = d.recordedBy ?? caller!.name; return d }
         let records = try await EvidenceLedger(db).record(drafts, actor: caller!.actor)
+        let rescore = try await IncrementalRescore(db).afterEvidence(records, actor: caller!.actor)
         let objects = records.map { r in
             JSONValue.obj([("id", .int(r.id)), ("subject", .string(r.subject.description)), ("control", .string(r.control)),
                            ("result", .string(r.result.rawValue)), ("effective", .string(Timestamps.format(Date(timeIntervalSince1970: TimeInterval(r.effectiveAt))))),
                            ("expires", .string(Timestamps.format(Date(timeIntervalSince1970: TimeInterval(r.expiresAt))))),
                            ("subject_digest", r.subjectDigest.map(JSONValue.string)), ("hash", .string(r.hash))])
         }
-        return .json(JSONValue.obj([("recorded", .array(objects))]).pretty(), status: .created)
+        return .json(JSONValue.obj([("recorded", .array(objects)), ("rescore", rescoreJSON(rescore))]).pretty(), status: .created)
     }
 
     func verifyLedger(_ request: Request, _ context: APIContext, _ caller: Caller?) async throws -> Response {

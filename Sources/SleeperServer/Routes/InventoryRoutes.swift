@@ -38,7 +38,19 @@ extension Handlers {
         guard !data.isEmpty else { throw APIError.invalid("the body is empty: send an inventory document (YAML or JSON)") }
         let dryRun = try QueryInput(request).oneOf("dry_run", ["true", "false"]) == "true"
         let parsed = InventoryReader.readAll(data, file: "body")
-        let summary = try await InventoryImporter(db).importFiles([parsed], dryRun: dryRun, actor: caller!.actor)
-        return .json(summary.json, status: dryRun ? .ok : .created)
+        let (summary, rescore) = try await IncrementalRescore(db).around(import: [parsed], actor: caller!.actor) {
+            try await InventoryImporter(db).importFiles([parsed], dryRun: dryRun, actor: caller!.actor)
+        }
+        var body = summary.jsonValue
+        if let rescore, case .object(var members) = body { members.append(("rescore", rescoreJSON(rescore))); body = .object(members) }
+        return .json(body.pretty(), status: dryRun ? .ok : .created)
+    }
+}
+
+extension Handlers {
+    /// What an incremental rescore did: `{run, base_run, affected, duration_ms, full_run, summary}`.
+    func rescoreJSON(_ o: IncrementalRescore.Outcome) -> JSONValue {
+        .obj([("run", o.run.map(JSONValue.int) ?? .null), ("base_run", o.base.map(JSONValue.int) ?? .null), ("affected", .int(o.affected)),
+              ("duration_ms", .int(o.durationMs)), ("full_run", .bool(o.wasFullRun)), ("summary", .string(o.summary))])
     }
 }

@@ -38,7 +38,9 @@ public struct ImportSummary: Sendable, Equatable {
 
     /// Stable fields: dry_run, changed, entities [{table, in_file, inserted, updated, unchanged}],
     /// edges [{table, in_file, added, changed, removed}].
-    public var json: String {
+    public var json: String { jsonValue.pretty() }
+
+    public var jsonValue: JSONValue {
         JSONValue.obj([
             ("dry_run", .bool(dryRun)),
             ("changed", .bool(changedAnything)),
@@ -46,6 +48,6 @@ public struct ImportSummary: Sendable, Equatable {
                                                      ("updated", .int($0.updated)), ("unchanged", .int($0.unchanged))]) })),
             ("edges", .array(edges.map { .obj([("table", .string($0.table)), ("in_file", .int($0.inFile)), ("added", .int($0.added)),
                                                ("changed", .int($0.changed)), ("removed", .int($0.removed))]) })),
-        ]).pretty()
+        ])
     }
 }

@@ -17,9 +17,10 @@ public struct ReviewReportLoader: Sendable {
         var topRows: [Exposure] = [], explanations: [String: ScoreExplanation] = [:], changes: [ScoreDiff.Row] = []
         var sinceRun = since
         if let latest = runs.last {
-            for try await (bucket, count) in try await db.client.query("""
-                SELECT least(score / 10, 9)::int, count(*)::int FROM credential_scores WHERE run_id = \(latest.id) GROUP BY 1
-                """, logger: db.logger).decode((Int, Int).self) { histogram[bucket] = count }
+            let rows = try await ScoreRuns(db).rows(of: latest.id)
+            for try await (bucket, count) in try await db.client.query(PostgresQuery(unsafeSQL: """
+                SELECT least(score / 10, 9)::int, count(*)::int FROM \(rows) s GROUP BY 1
+                """), logger: db.logger).decode((Int, Int).self) { histogram[bucket] = count }
             topRows = try await ScoreRuns(db).exposures(run: latest.id, top: top, band: nil, minScore: nil, owner: nil, resource: nil)
             if whatIf > 0, !topRows.isEmpty {
                 explanations = try await explain(topRows.prefix(whatIf).map(\.credential), run: latest.id, weights: weights)
@@ -31,16 +32,14 @@ public struct ReviewReportLoader: Sendable {
                             explanations: explanations, sinceRun: sinceRun, changes: changes, bandThresholds: weights.bands)
     }
 
-    /// Runs started by `date`, oldest first, with how many credentials fell in each band.
+    /// Runs started by `date`, oldest first, with how many credentials fell in each band (as stored with each run).
     func summaries(upTo date: Date, limit: Int) async throws -> [ReviewReport.RunSummary] {
         var out: [ReviewReport.RunSummary] = []
         let rows = try await db.client.query("""
-            SELECT r.id, r.started_at,
-                   count(*) FILTER (WHERE s.band = 'critical')::int, count(*) FILTER (WHERE s.band = 'high')::int,
-                   count(*) FILTER (WHERE s.band = 'medium')::int, count(*) FILTER (WHERE s.band = 'low')::int
-            FROM (SELECT id, started_at FROM score_runs WHERE started_at <= \(date) ORDER BY id DESC LIMIT \(limit)) r
-            LEFT JOIN credential_scores s ON s.run_id = r.id
-            GROUP BY r.id, r.started_at ORDER BY r.id
+            SELECT id, started_at, coalesce((bands ->> 'critical')::int, 0), coalesce((bands ->> 'high')::int, 0),
+                   coalesce((bands ->> 'medium')::int, 0), coalesce((bands ->> 'low')::int, 0)
+            FROM (SELECT * FROM score_runs WHERE started_at <= \(date) ORDER BY id DESC LIMIT \(limit)) r
+            ORDER BY id
             """, logger: db.logger)
         for try await (id, started, c, h, m, l) in rows.decode((Int, Date, Int, Int, Int, Int).self) {
             out.append(.init(id: id, startedAt: started, critical: c, high: h, medium: m, low: l))

@@ -21,30 +21,52 @@ public struct ScoreRuns: Sendable {
         public var bands: [String: Int]
     }
 
-    public func run(asOf: Date, weights: ScoringWeights, actor: String = AuditLog.commandLineActor) async throws -> Run {
+    public func run(asOf: Date, weights: ScoringWeights, actor: String = AuditLog.commandLineActor, trigger: String = "full") async throws -> Run {
         let clock = ContinuousClock(), start = clock.now
         let (input, ids) = try await ScoringInputLoader(db).load(asOf: asOf, weights: weights)
         let result = try ScoringEngine(weights: weights).score(input)
-        let elapsed = clock.now - start
-        let ms = Int(elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000)
-        let runID = try await db.transaction { tx -> Int in
+        var bands: [String: Int] = [:]
+        for c in result.credentials { bands[c.band, default: 0] += 1 }
+        let runID = try await write(Array(ids.indices), ids: ids, input: input, result: result, asOf: asOf, weights: weights,
+                                    base: nil, carried: nil, bands: bands, trigger: trigger, started: start, actor: actor)
+        return Run(id: runID, asOf: asOf, weightsVersion: weights.version, credentials: input.credentials.count,
+                   durationMs: Self.ms(clock.now - start), bands: bands)
+    }
+
+    static func ms(_ d: Duration) -> Int { Int(d.components.seconds * 1000 + d.components.attoseconds / 1_000_000_000_000_000) }
+
+    /// Stores a run: its rows (`indexes` into the input) COPYed into a new partition, indexed in
+    /// bulk and attached, with the audit entry, in one transaction. An incremental run also
+    /// carries forward the rows of the incremental run it follows (`carried`) that it does not redo.
+    func write(_ indexes: [Int], ids: [Int], input: ScoringInput, result: ScoringEngine.Result, asOf: Date, weights: ScoringWeights,
+               base: Int?, carried: Int?, bands: [String: Int], trigger: String, started: ContinuousClock.Instant, actor: String) async throws -> Int {
+        let bandsJSON = "{" + bands.keys.sorted().map { "\"\($0)\": \(bands[$0]!)" }.joined(separator: ", ") + "}"
+        return try await db.transaction { tx -> Int in
             var runID = 0
             for try await id in try await tx.query("""
-                INSERT INTO score_runs (as_of, weights_version, models, agents, credentials, duration_ms)
-                VALUES (\(asOf), \(weights.version), \(input.models.count), \(input.agents.count), \(input.credentials.count), \(ms))
+                INSERT INTO score_runs (as_of, weights_version, models, agents, credentials, duration_ms, base_run_id, trigger, rescored, bands)
+                VALUES (\(asOf), \(weights.version), \(input.models.count), \(input.agents.count), \(bands.values.reduce(0, +)), 0,
+                        \(base), \(trigger), \(base == nil ? nil : indexes.count), \(bandsJSON)::jsonb)
                 RETURNING id
                 """, logger: db.logger).decode(Int.self) { runID = id }
             let partition = "credential_scores_r\(runID)"
             try await tx.query(PostgresQuery(unsafeSQL: "CREATE TABLE \(partition) (LIKE credential_scores INCLUDING DEFAULTS INCLUDING CONSTRAINTS)"), logger: db.logger)
-            let rows = Array(zip(ids, zip(input.credentials, result.credentials)))
-            try await tx.copyRows(rows, into: partition,
+            try await tx.copyRows(indexes, into: partition,
                                   columns: ["run_id", "credential_id", "credential_key", "score", "band", "p", "impact", "hygiene",
-                                            "impact_count", "exposure_count", "explanation"], logger: db.logger) { w, row in
-                let (id, (credential, score)) = row
-                w.integer(runID); w.integer(id); w.text(credential.key); w.integer(score.score); w.text(score.band)
+                                            "impact_count", "exposure_count", "explanation"], logger: db.logger) { w, i in
+                let credential = input.credentials[i], score = result.credentials[i]
+                w.integer(runID); w.integer(ids[i]); w.text(credential.key); w.integer(score.score); w.text(score.band)
                 w.double(score.p); w.double(score.impact); w.double(score.hygiene)
                 w.integer(score.impactCount); w.integer(score.exposureCount)
                 w.text(ScoreExplanation.compact(score, input: input, result: result))
+            }
+            if let carried {
+                try await tx.query(PostgresQuery(unsafeSQL: """
+                    INSERT INTO \(partition) SELECT \(runID), c.credential_id, c.credential_key, c.score, c.band, c.p, c.impact, c.hygiene,
+                           c.impact_count, c.exposure_count, c.explanation
+                    FROM credential_scores c WHERE c.run_id = \(carried)
+                      AND NOT EXISTS (SELECT 1 FROM \(partition) n WHERE n.credential_id = c.credential_id)
+                    """), logger: db.logger)
             }
             // Indexes built in bulk, and a CHECK that lets ATTACH skip scanning the rows again.
             for sql in [
@@ -55,14 +77,31 @@ public struct ScoreRuns: Sendable {
             ] {
                 try await tx.query(PostgresQuery(unsafeSQL: sql), logger: db.logger)
             }
+            let ms = Self.ms(ContinuousClock.now - started)
+            try await tx.query("UPDATE score_runs SET duration_ms = \(ms) WHERE id = \(runID)", logger: db.logger)
             try await AuditLog.record(actor: actor, action: "score.run", target: "run \(runID)",
-                                      detail: ["as_of": Timestamps.format(asOf), "credentials": String(input.credentials.count), "weights": weights.version],
+                                      detail: ["as_of": Timestamps.format(asOf), "credentials": String(indexes.count), "weights": weights.version, "trigger": trigger],
                                       on: tx, logger: db.logger)
             return runID
         }
-        var bands: [String: Int] = [:]
-        for c in result.credentials { bands[c.band, default: 0] += 1 }
-        return Run(id: runID, asOf: asOf, weightsVersion: weights.version, credentials: input.credentials.count, durationMs: ms, bands: bands)
+    }
+
+    /// SQL for the rows of a run: a full run's own rows, or an incremental run's rows over those
+    /// of its base run that it does not replace.
+    public func rows(of run: Int) async throws -> String {
+        var base: Int? = nil
+        for try await b in try await db.client.query("SELECT base_run_id FROM score_runs WHERE id = \(run)", logger: db.logger).decode(Int?.self) { base = b }
+        return Self.rowsSQL(run: run, base: base)
+    }
+
+    static func rowsSQL(run: Int, base: Int?) -> String {
+        guard let base else { return "(SELECT * FROM credential_scores WHERE run_id = \(run))" }
+        return """
+            (SELECT * FROM credential_scores WHERE run_id = \(run)
+             UNION ALL
+             SELECT * FROM credential_scores b WHERE b.run_id = \(base)
+               AND NOT EXISTS (SELECT 1 FROM credential_scores d WHERE d.run_id = \(run) AND d.credential_id = b.credential_id))
+            """
     }
 
     public typealias Exposure = SleeperCore.Exposure
@@ -75,20 +114,20 @@ public struct ScoreRuns: Sendable {
     /// The credentials of a run by score, with filters like the CLI's.
     public func exposures(run: Int, top: Int?, band: String?, minScore: Int?, owner: String?, resource: String?, offset: Int = 0) async throws -> [Exposure] {
         var out: [Exposure] = []
-        let sql: PostgresQuery = """
+        let source = try await rows(of: run)
+        let sql = PostgresQuery(unsafeSQL: """
             SELECT s.credential_key, s.score, s.band, s.p, s.impact, s.hygiene, c.owner,
                    array_remove(ARRAY[s.explanation ->> 'model', s.explanation ->> 'agent', s.credential_key, s.explanation ->> 'resource'], NULL),
                    coalesce(s.explanation ->> 'main', '')
-            FROM credential_scores s LEFT JOIN credentials c ON c.id = s.credential_id
-            WHERE s.run_id = \(run)
-              AND (\(band)::text IS NULL OR s.band = \(band))
-              AND (\(minScore)::int IS NULL OR s.score >= \(minScore))
-              AND (\(owner)::text IS NULL OR c.owner = \(owner))
-              AND (\(resource)::text IS NULL OR EXISTS (SELECT 1 FROM grants g JOIN resources r ON r.id = g.resource_id
-                                                        WHERE g.credential_id = s.credential_id AND r.key = \(resource)))
+            FROM \(source) s LEFT JOIN credentials c ON c.id = s.credential_id
+            WHERE ($1::text IS NULL OR s.band = $1)
+              AND ($2::int IS NULL OR s.score >= $2)
+              AND ($3::text IS NULL OR c.owner = $3)
+              AND ($4::text IS NULL OR EXISTS (SELECT 1 FROM grants g JOIN resources r ON r.id = g.resource_id
+                                               WHERE g.credential_id = s.credential_id AND r.key = $4))
             ORDER BY s.score DESC, s.credential_key
-            LIMIT \(top ?? 1_000_000_000) OFFSET \(offset)
-            """
+            LIMIT $5 OFFSET $6
+            """, binds: try Self.binds(band, minScore, owner, resource, top ?? 1_000_000_000, offset))
         for try await (key, score, band, p, impact, hygiene, owner, path, main) in try await db.client.query(sql, logger: db.logger)
             .decode((String, Int16, String, Double, Double, Double, String?, [String], String).self) {
             out.append(Exposure(credential: key, score: Int(score), band: band, p: p, impact: impact, hygiene: hygiene, owner: owner, path: path, mainFactor: main))
@@ -121,23 +160,30 @@ public struct ScoreRuns: Sendable {
             guard let score, let p, let h else { return nil }
             return ScoreDiff.Side(score: Int(score), p: p, hygiene: h, model: model, agent: agent, main: main ?? "", hygieneTerms: terms ?? [])
         }
-        var rows: [ScoreDiff.Row] = []
-        let sql: PostgresQuery = """
+        var out: [ScoreDiff.Row] = []
+        let (oldRows, newRows) = (try await rows(of: old), try await rows(of: new))
+        let sql = PostgresQuery(unsafeSQL: """
             SELECT coalesce(n.credential_key, o.credential_key),
                    o.score, o.p, o.hygiene, o.explanation ->> 'model', o.explanation ->> 'agent', o.explanation ->> 'main',
                    ARRAY(SELECT json_array_elements_text(o.explanation -> 'hygiene')),
                    n.score, n.p, n.hygiene, n.explanation ->> 'model', n.explanation ->> 'agent', n.explanation ->> 'main',
                    ARRAY(SELECT json_array_elements_text(n.explanation -> 'hygiene'))
-            FROM (SELECT * FROM credential_scores WHERE run_id = \(old)) o
-            FULL JOIN (SELECT * FROM credential_scores WHERE run_id = \(new)) n ON n.credential_id = o.credential_id
+            FROM \(oldRows) o
+            FULL JOIN \(newRows) n ON n.credential_id = o.credential_id
             WHERE o.score IS DISTINCT FROM n.score
-            """
+            """)
         for try await row in try await db.client.query(sql, logger: db.logger) {
             let (key, os, op, oh, om, oa, omain, oterms, ns, np, nh, nm, na, nmain, nterms) =
                 try row.decode((String, Int16?, Double?, Double?, String?, String?, String?, [String]?, Int16?, Double?, Double?, String?, String?, String?, [String]?).self)
             let before = side(os, op, oh, om, oa, omain, oterms), after = side(ns, np, nh, nm, na, nmain, nterms)
-            rows.append(ScoreDiff.Row(credential: key, before: before?.score, after: after?.score, reasons: ScoreDiff.reasons(before: before, after: after)))
+            out.append(ScoreDiff.Row(credential: key, before: before?.score, after: after?.score, reasons: ScoreDiff.reasons(before: before, after: after)))
         }
-        return rows.sorted { ($1.change, $0.credential) < ($0.change, $1.credential) }
+        return out.sorted { ($1.change, $0.credential) < ($0.change, $1.credential) }
+    }
+
+    static func binds(_ band: String?, _ minScore: Int?, _ owner: String?, _ resource: String?, _ limit: Int, _ offset: Int) throws -> PostgresBindings {
+        var b = PostgresBindings()
+        b.append(band); b.append(minScore); b.append(owner); b.append(resource); b.append(limit); b.append(offset)
+        return b
     }
 }
