@@ -95,6 +95,12 @@ struct IncrementalStoreTests {
                         let (a, b) = (try await Self.scores(db, run: run), try await Self.scores(db, run: full.id))
                         #expect(a.count == b.count)
                         for (key, value) in b where a[key] != value { Issue.record("step \(step): \(key) incremental \(a[key] ?? "missing") full \(value)") }
+                        // The exposure list reads an incremental run through its base's index; same answer.
+                        for (top, offset, band) in [(3, 0, nil), (4, 2, nil), (nil, 0, nil), (2, 0, "low")] as [(Int?, Int, String?)] {
+                            let x = try await ScoreRuns(db).exposures(run: run, top: top, band: band, minScore: nil, owner: nil, resource: nil, offset: offset)
+                            let y = try await ScoreRuns(db).exposures(run: full.id, top: top, band: band, minScore: nil, owner: nil, resource: nil, offset: offset)
+                            #expect(x == y, "step \(step): exposures top \(String(describing: top)) offset \(offset)")
+                        }
                     }
                 }
             }

@@ -114,20 +114,41 @@ public struct ScoreRuns: Sendable {
     /// The credentials of a run by score, with filters like the CLI's.
     public func exposures(run: Int, top: Int?, band: String?, minScore: Int?, owner: String?, resource: String?, offset: Int = 0) async throws -> [Exposure] {
         var out: [Exposure] = []
-        let source = try await rows(of: run)
+        let limit = top ?? 1_000_000_000
+        let filters = """
+            ($1::text IS NULL OR s.band = $1)
+              AND ($2::int IS NULL OR s.score >= $2)
+              AND ($3::text IS NULL OR EXISTS (SELECT 1 FROM credentials o WHERE o.id = s.credential_id AND o.owner = $3))
+              AND ($4::text IS NULL OR EXISTS (SELECT 1 FROM grants g JOIN resources r ON r.id = g.resource_id
+                                               WHERE g.credential_id = s.credential_id AND r.key = $4))
+            """
+        var base: Int? = nil
+        for try await b in try await db.client.query("SELECT base_run_id FROM score_runs WHERE id = \(run)", logger: db.logger).decode(Int?.self) { base = b }
+        let window = min(limit + offset, 1_000_000_000)
+        let source: String
+        if let base {
+            // The top of an incremental run: the top of its own rows, and the top of the base run's
+            // rows it does not replace, each read down its score index (an anti join that stops
+            // after `window` rows, not a sort of a million).
+            source = """
+                ((SELECT * FROM credential_scores s WHERE s.run_id = \(run) AND \(filters)
+                  ORDER BY s.score DESC, s.credential_key LIMIT \(window))
+                 UNION ALL
+                 (SELECT * FROM credential_scores s WHERE s.run_id = \(base) AND \(filters)
+                    AND NOT EXISTS (SELECT 1 FROM credential_scores d WHERE d.run_id = \(run) AND d.credential_id = s.credential_id)
+                  ORDER BY s.score DESC, s.credential_key LIMIT \(window)))
+                """
+        } else {
+            source = "(SELECT * FROM credential_scores s WHERE s.run_id = \(run) AND \(filters))"
+        }
         let sql = PostgresQuery(unsafeSQL: """
             SELECT s.credential_key, s.score, s.band, s.p, s.impact, s.hygiene, c.owner,
                    array_remove(ARRAY[s.explanation ->> 'model', s.explanation ->> 'agent', s.credential_key, s.explanation ->> 'resource'], NULL),
                    coalesce(s.explanation ->> 'main', '')
             FROM \(source) s LEFT JOIN credentials c ON c.id = s.credential_id
-            WHERE ($1::text IS NULL OR s.band = $1)
-              AND ($2::int IS NULL OR s.score >= $2)
-              AND ($3::text IS NULL OR c.owner = $3)
-              AND ($4::text IS NULL OR EXISTS (SELECT 1 FROM grants g JOIN resources r ON r.id = g.resource_id
-                                               WHERE g.credential_id = s.credential_id AND r.key = $4))
             ORDER BY s.score DESC, s.credential_key
             LIMIT $5 OFFSET $6
-            """, binds: try Self.binds(band, minScore, owner, resource, top ?? 1_000_000_000, offset))
+            """, binds: try Self.binds(band, minScore, owner, resource, limit, offset))
         for try await (key, score, band, p, impact, hygiene, owner, path, main) in try await db.client.query(sql, logger: db.logger)
             .decode((String, Int16, String, Double, Double, Double, String?, [String], String).self) {
             out.append(Exposure(credential: key, score: Int(score), band: band, p: p, impact: impact, hygiene: hygiene, owner: owner, path: path, mainFactor: main))
