@@ -24,7 +24,9 @@ public struct ScoreRuns: Sendable {
     public func run(asOf: Date, weights: ScoringWeights, actor: String = AuditLog.commandLineActor, trigger: String = "full") async throws -> Run {
         let clock = ContinuousClock(), start = clock.now
         let (input, ids) = try await ScoringInputLoader(db).load(asOf: asOf, weights: weights)
+        let loaded = clock.now
         let result = try ScoringEngine(weights: weights).score(input)
+        PhaseTiming.report("load \(loaded - start), compute \(clock.now - loaded)")
         var bands: [String: Int] = [:]
         for c in result.credentials { bands[c.band, default: 0] += 1 }
         let runID = try await write(Array(ids.indices), ids: ids, input: input, result: result, asOf: asOf, weights: weights,
@@ -60,6 +62,7 @@ public struct ScoreRuns: Sendable {
                 w.integer(score.impactCount); w.integer(score.exposureCount)
                 w.text(ScoreExplanation.compact(score, input: input, result: result))
             }
+            PhaseTiming.report("copy \(ContinuousClock.now - started)")
             if let carried {
                 try await tx.query(PostgresQuery(unsafeSQL: """
                     INSERT INTO \(partition) SELECT \(runID), c.credential_id, c.credential_key, c.score, c.band, c.p, c.impact, c.hygiene,
@@ -78,6 +81,7 @@ public struct ScoreRuns: Sendable {
                 try await tx.query(PostgresQuery(unsafeSQL: sql), logger: db.logger)
             }
             let ms = Self.ms(ContinuousClock.now - started)
+            PhaseTiming.report("indexed and attached \(ContinuousClock.now - started)")
             try await tx.query("UPDATE score_runs SET duration_ms = \(ms) WHERE id = \(runID)", logger: db.logger)
             try await AuditLog.record(actor: actor, action: "score.run", target: "run \(runID)",
                                       detail: ["as_of": Timestamps.format(asOf), "credentials": String(indexes.count), "weights": weights.version, "trigger": trigger],
