@@ -19,7 +19,8 @@ public struct AuditLog: Sendable {
 
     /// Who acts when no token does: the command line, as its operating-system user.
     public static var commandLineActor: String {
-        "cli:" + (ProcessInfo.processInfo.environment["USER"] ?? ProcessInfo.processInfo.environment["LOGNAME"] ?? "unknown")
+        let env = ProcessInfo.processInfo.environment
+        return "cli:" + (env["USER"] ?? env["LOGNAME"] ?? ProcessInfo.processInfo.userName)
     }
 
     static func record(actor: String, action: String, target: String?, detail: [String: String],
