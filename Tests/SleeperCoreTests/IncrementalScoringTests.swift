@@ -152,3 +152,19 @@ struct IncrementalScoringTests {
         #expect(checked > 20)
     }
 }
+
+@Suite("Compact explanations")
+struct CompactExplanationTests {
+    @Test("the run-wide encoder writes exactly what ScoreExplanation.compact writes, for every credential")
+    func sameText() throws {
+        for seed in 1...20 {
+            var rng = IncrementalScoringTests.SplitMix(state: UInt64(seed))
+            let input = IncrementalScoringTests.estate(&rng)
+            let result = try IncrementalScoringTests.engine.score(input)
+            let fast = CompactExplanations(input: input, result: result)
+            for i in input.credentials.indices {
+                #expect(fast.text(i) == ScoreExplanation.compact(result.credentials[i], input: input, result: result), "seed \(seed) credential \(i)")
+            }
+        }
+    }
+}

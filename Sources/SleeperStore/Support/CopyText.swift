@@ -17,6 +17,11 @@ struct CopyTextWriter {
     mutating func text(_ value: String?) {
         separator()
         guard let value else { buffer.writeStaticString("\\N"); return }
+        // Most values need no escaping and go in whole: byte-at-a-time writes cost seconds per million rows.
+        if !value.utf8.contains(where: { $0 == UInt8(ascii: "\\") || $0 == UInt8(ascii: "\t") || $0 == UInt8(ascii: "\n") || $0 == UInt8(ascii: "\r") }) {
+            buffer.writeString(value)
+            return
+        }
         for byte in value.utf8 {
             switch byte {
             case UInt8(ascii: "\\"): buffer.writeStaticString("\\\\")
@@ -79,13 +84,19 @@ extension PostgresConnection {
     func copyRows<T>(_ items: [T], into table: String, columns: [String], logger: Logger,
                      row: (inout CopyTextWriter, T) -> Void) async throws {
         guard !items.isEmpty else { return }
+        let clock = ContinuousClock()
+        var encoding = Duration.zero
+        let start = clock.now
         try await copyFrom(table: table, columns: columns, logger: logger) { writer in
             var out = CopyTextWriter(writer)
             for item in items {
+                let t = clock.now
                 row(&out, item)
+                encoding += clock.now - t
                 try await out.endRow()
             }
             try await out.flush()
         }
+        PhaseTiming.report("COPY into \(table): \(items.count) rows in \(clock.now - start), \(encoding) of it encoding")
     }
 }
