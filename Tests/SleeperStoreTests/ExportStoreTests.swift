@@ -205,3 +205,42 @@ struct ScopedScoringTests {
         }
     }
 }
+
+@Suite("Scoring input loader")
+struct ScoringInputLoaderTests {
+    @Test("packed credentials and edges read back exactly: keys with : / @ + . _ -, free-text owners, missing owners, timestamps to the microsecond")
+    func packedRowsRoundTrip() async throws {
+        try await TestDatabase.withFresh { db in
+            _ = try await CatalogStore(db).syncBundled()
+            _ = try await InventoryImporter(db).importFiles([try Fixtures.parse("""
+                resources: [{key: "r1/a", tier: 0}, {key: "r:2@x", tier: 2}]
+                models: [{key: m1, supplier: acme}]
+                agents: [{key: "agent:one/two", uses_models: [m1], holds: [{credential: "k:1/2@x+y-z.w_v", delivery: brokered}, {credential: plain, delivery: federated}]}]
+                credentials:
+                  - {key: "k:1/2@x+y-z.w_v", kind: oauth_token, owner: "équipe:7, ops – 42", created_at: "2026-01-02T03:04:05.123456Z",
+                     last_rotated_at: 2026-02-03, expires_at: "2027-03-04T05:06:07Z", last_used_at: 2026-11-20, ttl_seconds: 900,
+                     exposed: true, grants: [{resource: "r1/a", action: admin}, {resource: "r:2@x", action: read}]}
+                  - {key: plain, kind: api_key}
+                """)])
+            let (input, ids) = try await ScoringInputLoader(db).load(asOf: Date(), weights: try ScoreRuns.bundledWeights())
+            let stored = try await InventoryStore(db).load([.credentials])
+            #expect(ids.count == 2)
+            for c in stored.credentials {
+                let i = try #require(input.credentials.firstIndex { $0.key == c.key }, "\(c.key)")
+                let l = input.credentials[i]
+                #expect(l.owner == c.owner)
+                #expect(l.kind == c.kind)
+                #expect(l.ttlSeconds == c.ttlSeconds)
+                #expect(l.exposed == c.exposed)
+                for (a, b) in [(l.createdAt, c.createdAt), (l.lastRotatedAt, c.lastRotatedAt), (l.expiresAt, c.expiresAt), (l.lastUsedAt, c.lastUsedAt)] {
+                    #expect(a.map { ($0.timeIntervalSince1970 * 1_000_000).rounded() } == b.map { ($0.timeIntervalSince1970 * 1_000_000).rounded() }, "\(c.key)")
+                }
+                #expect(l.grants.map { "\(input.resources[$0.resource].key) \($0.action.rawValue)" }.sorted() == c.grants.map { "\($0.resource) \($0.action.rawValue)" }.sorted())
+            }
+            let odd = input.credentials.first { $0.key == "k:1/2@x+y-z.w_v" }!
+            #expect(odd.holders.map { "\(input.agents[$0.agent].key) \($0.delivery.rawValue)" } == ["agent:one/two brokered"])
+            #expect(odd.owner == "équipe:7, ops – 42")
+            #expect(input.credentials.first { $0.key == "plain" }!.owner == nil)
+        }
+    }
+}
