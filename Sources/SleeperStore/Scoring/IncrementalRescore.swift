@@ -84,7 +84,14 @@ public struct IncrementalRescore: Sendable {
             return Outcome(run: nil, base: nil, affected: affected.count, totalCredentials: total, durationMs: 0)
         }
         let runs = ScoreRuns(db)
-        if Self.fullRunIsCheaper(affected: affected.count, total: total) {
+        // An incremental run carries its predecessor's rows forward; once those and the new ones
+        // are a large share of the estate, a full run costs less and starts the chain afresh.
+        var carried = 0
+        if latest.base != nil {
+            for try await n in try await db.client.query("SELECT count(*)::int FROM credential_scores WHERE run_id = \(latest.id)", logger: db.logger)
+                .decode(Int.self) { carried = n }
+        }
+        if Self.fullRunIsCheaper(affected: affected.count + carried, total: total) {
             let run = try await runs.run(asOf: asOf, weights: weights, actor: actor, trigger: trigger)
             return Outcome(run: run.id, base: nil, affected: affected.count, totalCredentials: total, durationMs: ScoreRuns.ms(clock.now - start))
         }
