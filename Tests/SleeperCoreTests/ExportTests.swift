@@ -55,7 +55,8 @@ struct ExportTests {
         #expect(a.map(\.covered) == [2, 1, 2])
         #expect(a.allSatisfy { !$0.satisfied })
         #expect(a[0].evidenceIDs == [1, 2, 3])
-        #expect(a[0].openGaps.map(\.subject.key) == ["m3", "m3"])
+        #expect(a[0].openGapSamples.map(\.subject.key) == ["m3", "m3"])
+        #expect(a[0].openGapCounts.map(\.control) == ["C1", "C2"] && a[0].openGapTotal == 2)
 
         var fixed = snapshot
         fixed.statuses[4].status = "valid"

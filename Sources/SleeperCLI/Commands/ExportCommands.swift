@@ -49,6 +49,29 @@ struct ExportCommand: AsyncParsableCommand {
             }
             return try await ComplianceSnapshotLoader(db).load(asOf: date)
         }
+        if format == .csv && bundle == nil {
+            // The CSV goes out as it is made: at a million credentials it is about a gigabyte.
+            let handle: FileHandle
+            if let out {
+                guard FileManager.default.createFile(atPath: out, contents: nil), let h = FileHandle(forWritingAtPath: out) else {
+                    throw CommandFailure(message: "\(out): cannot be written")
+                }
+                handle = h
+            } else {
+                handle = FileHandle.standardOutput
+            }
+            var failed: Error?
+            ComplianceTable.csv(snapshot, framework: framework) { piece in
+                guard failed == nil else { return }
+                do { try handle.write(contentsOf: Data(piece.utf8)) } catch { failed = error }
+            }
+            if let failed {
+                if out == nil { Foundation.exit(0) }   // a closed pipe, as with `| head`
+                throw CommandFailure(message: "\(out!): cannot be written (\(failed.localizedDescription))")
+            }
+            if let out { try? handle.close(); Output.print("wrote csv to \(out)\n") }
+            return
+        }
         let text = format.render(snapshot, framework: framework)
         if let bundle {
             let signingKey = try SigningKeys.loadPrivate(key)

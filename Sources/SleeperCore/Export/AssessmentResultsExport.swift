@@ -37,7 +37,9 @@ public enum AssessmentResultsExport {
         let records = snapshot.evidence(for: framework)
         let observations = records.map { observation($0, framework: framework, snapshot) }
         let subjects = Set(records.map(\.subject)).sorted { $0.description < $1.description }
-        let owners = Dictionary(snapshot.statuses.map { ($0.subject, $0.owner) }, uniquingKeysWith: { a, _ in a })
+        let wanted = Set(subjects)
+        var owners: [Subject: String?] = [:]
+        for st in snapshot.statuses where st.evidenceID != nil && wanted.contains(st.subject) { owners[st.subject] = st.owner }
         let inventory = subjects.map { s in
             JSONValue.obj([("uuid", .string(OSCAL.subjectUUID(s))),
                            ("description", .string("\(s.kind.rawValue) \(s.key)")),
@@ -87,9 +89,9 @@ public enum AssessmentResultsExport {
 
     static func finding(_ a: ComplianceSnapshot.ItemAssessment, _ snapshot: ComplianceSnapshot) -> JSONValue {
         let alias = a.item.isAlias ? " (a name guidance uses for \(a.item.aliasOf.joined(separator: ", ")); not an OWASP number)" : ""
-        let gapSummary = a.openGaps.prefix(5).map { "\($0.control) \($0.status) on \($0.subject)" }.joined(separator: "; ")
+        let gapSummary = a.openGapSamples.map { "\($0.control) \($0.status) on \($0.subject)" }.joined(separator: "; ")
         let description = "\(a.covered) of \(a.applicable) applicable subjects have valid evidence of \(a.controls.joined(separator: ", "))."
-            + (a.openGaps.isEmpty ? "" : " Open: \(gapSummary)\(a.openGaps.count > 5 ? " and \(a.openGaps.count - 5) more" : "").")
+            + (a.openGapTotal == 0 ? "" : " Open: \(gapSummary)\(a.openGapTotal > a.openGapSamples.count ? " and \(a.openGapTotal - a.openGapSamples.count) more" : "").")
         return .obj([
             ("uuid", .string(NameUUID.make("finding", a.framework.id, a.item.id, snapshot.digest))),
             ("title", .string("\(a.item.id) \(a.item.name)\(alias)")),

@@ -37,30 +37,62 @@ public struct ComplianceSnapshot: Sendable {
         public var covered: Int
         /// The evidence records deciding the statuses of the mapped controls (passes and failures).
         public var evidenceIDs: [Int]
-        /// Statuses of mapped controls that are not valid, for subjects not otherwise covered.
-        public var openGaps: [ControlStatus]
+        /// The first few statuses that leave a subject uncovered, in subject order.
+        public var openGapSamples: [ControlStatus]
+        /// How many such statuses there are, per control, most first.
+        public var openGapCounts: [(control: String, count: Int)]
+        public var openGapTotal: Int { openGapCounts.map(\.count).reduce(0, +) }
         public var satisfied: Bool { applicable > 0 && covered == applicable }
     }
 
-    /// The items of `framework` that some control maps to, in catalog order.
+    /// The items of `framework` that some control maps to, in catalog order. One pass over the
+    /// statuses (which arrive grouped by subject), with each subject's applicable and valid
+    /// controls as bit sets: a million credentials take seconds, not the minutes that grouping
+    /// statuses per item took.
     public func assessments(framework: Framework) -> [ItemAssessment] {
-        let byControl = Dictionary(grouping: statuses, by: \.control)
+        let controlIDs = catalog.controls.map(\.id)
+        // Sleeper ships 14 controls; a catalog past 64 would share bits and needs wider sets.
+        let bit = Dictionary(uniqueKeysWithValues: controlIDs.enumerated().map { ($1, UInt64(1) << UInt64($0 % 64)) })
         let mapped = catalog.mappings.filter { $0.framework == framework.id && $0.relationship != .noRelationship }
-        return framework.items.compactMap { item in
+        struct Tally {
+            var item: FrameworkItem, controls: [String], mask: UInt64
+            var applicable = 0, covered = 0, evidence = Set<Int>(), samples: [ControlStatus] = [], counts: [String: Int] = [:]
+        }
+        var tallies: [Tally] = framework.items.compactMap { item in
             let targets = Set(item.isAlias ? item.aliasOf : [item.id])
-            let controls = catalog.controls.map(\.id).filter { c in mapped.contains { $0.control == c && targets.contains($0.item) } }
+            let controls = controlIDs.filter { c in mapped.contains { $0.control == c && targets.contains($0.item) } }
             guard !controls.isEmpty else { return nil }
-            var perSubject: [Subject: [ControlStatus]] = [:]
-            for c in controls { for s in byControl[c] ?? [] { perSubject[s.subject, default: []].append(s) } }
-            var covered = 0, evidence = Set<Int>(), gaps: [ControlStatus] = []
-            for (_, rows) in perSubject {
-                let valid = rows.filter(\.isValid)
-                if valid.isEmpty { gaps += rows } else { covered += 1 }
-                evidence.formUnion(rows.compactMap(\.evidenceID))
+            return Tally(item: item, controls: controls, mask: controls.reduce(0) { $0 | bit[$1]! })
+        }
+        var start = 0
+        let rows = statuses
+        while start < rows.count {
+            var end = start + 1
+            while end < rows.count && rows[end].subject == rows[start].subject { end += 1 }
+            var present: UInt64 = 0, valid: UInt64 = 0
+            for r in rows[start..<end] {
+                let b = bit[r.control] ?? 0
+                present |= b
+                if r.isValid { valid |= b }
             }
-            gaps.sort { ($0.subject.description, $0.control) < ($1.subject.description, $1.control) }
-            return ItemAssessment(framework: framework, item: item, controls: controls, applicable: perSubject.count,
-                                  covered: covered, evidenceIDs: evidence.sorted(), openGaps: gaps)
+            for t in tallies.indices where tallies[t].mask & present != 0 {
+                tallies[t].applicable += 1
+                let mask = tallies[t].mask
+                if mask & valid != 0 { tallies[t].covered += 1 }
+                for r in rows[start..<end] where (bit[r.control] ?? 0) & mask != 0 {
+                    if let e = r.evidenceID { tallies[t].evidence.insert(e) }
+                    if mask & valid == 0 {
+                        tallies[t].counts[r.control, default: 0] += 1
+                        if tallies[t].samples.count < 5 { tallies[t].samples.append(r) }
+                    }
+                }
+            }
+            start = end
+        }
+        return tallies.map { t in
+            ItemAssessment(framework: framework, item: t.item, controls: t.controls, applicable: t.applicable, covered: t.covered,
+                           evidenceIDs: t.evidence.sorted(), openGapSamples: t.samples,
+                           openGapCounts: t.counts.map { ($0.key, $0.value) }.sorted { ($1.1, $0.0) < ($0.1, $1.0) })
         }
     }
 

@@ -7,23 +7,37 @@ public enum ComplianceTable {
                                  "evidence_id", "result", "recorded_at", "expires_at", "artifact_sha256", "framework_items"]
 
     static func rows(_ snapshot: ComplianceSnapshot, framework: String?) -> [[String?]] {
-        snapshot.statuses.compactMap { s in
-            let items = s.items.filter { framework == nil || $0.hasPrefix(framework! + ":") }
-            if framework != nil && items.isEmpty { return nil }
-            let record = s.evidenceID.flatMap { snapshot.evidence[$0] }
-            return [s.subject.kind.rawValue, s.subject.key, s.owner, s.control, s.controlName, s.status,
-                    s.evidenceID.map(String.init), record?.result.rawValue, record.map { OSCAL.date($0.recordedAt) },
-                    s.expiresAt.map(Timestamps.format), record.map { $0.artifacts.map(\.sha256).joined(separator: " ") },
-                    items.joined(separator: " ")]
-        }
+        snapshot.statuses.compactMap { row($0, snapshot, framework: framework) }
+    }
+
+    static func row(_ s: ControlStatus, _ snapshot: ComplianceSnapshot, framework: String?) -> [String?]? {
+        let items = framework == nil ? s.items : s.items.filter { $0.hasPrefix(framework! + ":") }
+        if framework != nil && items.isEmpty { return nil }
+        let record = s.evidenceID.flatMap { snapshot.evidence[$0] }
+        return [s.subject.kind.rawValue, s.subject.key, s.owner, s.control, s.controlName, s.status,
+                s.evidenceID.map(String.init), record?.result.rawValue, record.map { OSCAL.date($0.recordedAt) },
+                s.expiresAt.map(Timestamps.format), record.map { $0.artifacts.map(\.sha256).joined(separator: " ") },
+                items.joined(separator: " ")]
     }
 
     public static func csv(_ snapshot: ComplianceSnapshot, framework: String? = nil) -> String {
-        var out = columns.joined(separator: ",") + "\r\n"
-        for row in rows(snapshot, framework: framework) {
-            out += row.map { field($0 ?? "") }.joined(separator: ",") + "\r\n"
-        }
+        var out = ""
+        csv(snapshot, framework: framework) { out += $0 }
         return out
+    }
+
+    /// The CSV in pieces of about `rowsPerPiece` rows, so a million-credential export can go to
+    /// its file as it is made instead of being held whole.
+    public static func csv(_ snapshot: ComplianceSnapshot, framework: String? = nil, rowsPerPiece: Int = 20_000, _ emit: (String) -> Void) {
+        var out = columns.joined(separator: ",") + "\r\n"
+        var pending = 0
+        for s in snapshot.statuses {
+            guard let row = row(s, snapshot, framework: framework) else { continue }
+            out += row.map { field($0 ?? "") }.joined(separator: ",") + "\r\n"
+            pending += 1
+            if pending == rowsPerPiece { emit(out); out = ""; pending = 0 }
+        }
+        emit(out)
     }
 
     /// RFC 4180: quote a field holding a comma, quote, CR or LF, doubling inner quotes.

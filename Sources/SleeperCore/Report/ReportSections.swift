@@ -101,7 +101,7 @@ extension ReviewReport {
             s.tables.append(("\(c.framework.name) \(c.framework.edition)", .init(columns: ["item", "name", "covered", "missing most"], rows: c.gaps.map { a in
                 let alias = a.item.isAlias ? " (alias of \(a.item.aliasOf.joined(separator: ", ")); not an OWASP number)" : ""
                 return [a.item.id, a.item.name + alias, "\(a.covered) / \(a.applicable)",
-                        Self.gapCounts(a.openGaps).prefix(3).map { "\($0.control) ×\($0.count)" }.joined(separator: ", ")]
+                        a.openGapCounts.prefix(3).map { "\($0.control) ×\($0.count)" }.joined(separator: ", ")]
             }, numeric: [2])))
         }
         return s

@@ -79,11 +79,6 @@ public struct ReviewReport: Sendable {
         return out.sorted { ($0.kind.rawValue, $0.key) < ($1.kind.rawValue, $1.key) }
     }
 
-    /// Open gaps per control within a set of statuses, most frequent first.
-    static func gapCounts(_ gaps: [ControlStatus]) -> [(control: String, count: Int)] {
-        Dictionary(grouping: gaps, by: \.control).map { ($0.key, $0.value.count) }.sorted { ($1.1, $0.0) < ($0.1, $1.0) }
-    }
-
     func band(forScore s: Int) -> String {
         let d = Double(s)
         if d >= bandThresholds.critical { return "critical" }

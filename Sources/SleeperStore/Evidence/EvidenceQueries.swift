@@ -18,10 +18,7 @@ public struct EvidenceQueries: Sendable {
                          includeValid: Bool = true) async throws -> [ControlStatus] {
         let sql = PostgresQuery(unsafeSQL: """
             WITH \(EvidenceStatusSQL.statusCTE)
-            SELECT st.kind, st.key, st.owner, st.control_id, st.control_name, st.status, st.evidence_id, st.expires_at,
-                   coalesce((SELECT array_agg(m.framework_id || ':' || m.item_id ORDER BY m.framework_id, i.position)
-                             FROM control_mappings m JOIN framework_items i ON i.framework_id = m.framework_id AND i.id = m.item_id
-                             WHERE m.control_id = st.control_id AND ($2::text IS NULL OR m.framework_id = $2)), '{}')
+            SELECT st.kind, st.key, st.owner, st.control_id, st.status, st.evidence_id, st.expires_at
             FROM status st
             WHERE (st.status <> 'valid' OR $6)
               AND ($2::text IS NULL OR EXISTS (SELECT 1 FROM control_mappings m WHERE m.control_id = st.control_id AND m.framework_id = $2))
@@ -29,11 +26,31 @@ public struct EvidenceQueries: Sendable {
               AND ($5::text IS NULL OR st.owner = $5)
             ORDER BY st.kind, st.key, st.position
             """, binds: try binds(asOf, framework, subject?.kind.rawValue, subject?.key, owner, flag: includeValid))
+        // Names and framework items are per control: read once, shared by every row (at 1M
+        // credentials a per-row array of items cost gigabytes).
+        let controls = try await controlItems(framework: framework)
         var out: [ControlStatus] = []
-        for try await (kind, key, owner, control, name, status, evidence, expires, items) in try await db.client.query(sql, logger: db.logger)
-            .decode((String, String, String?, String, String, String, Int?, Date?, [String]).self) {
-            out.append(ControlStatus(subject: Subject(kind: SubjectKind(rawValue: kind)!, key: key), owner: owner, control: control, controlName: name,
-                           status: status, evidenceID: evidence, expiresAt: expires, items: items))
+        let kinds = Dictionary(uniqueKeysWithValues: SubjectKind.allCases.map { ($0.rawValue, $0) })
+        for try await (kind, key, owner, control, status, evidence, expires) in try await db.client.query(sql, logger: db.logger)
+            .decode((String, String, String?, String, String, Int?, Date?).self) {
+            let c = controls[control]
+            out.append(ControlStatus(subject: Subject(kind: kinds[kind]!, key: key), owner: owner, control: control, controlName: c?.name ?? control,
+                                     status: status, evidenceID: evidence, expiresAt: expires, items: c?.items ?? []))
+        }
+        return out
+    }
+
+    /// Each control's name and the framework items it maps to (as `framework:item`, in catalog order).
+    func controlItems(framework: String?) async throws -> [String: (name: String, items: [String])] {
+        var out: [String: (name: String, items: [String])] = [:]
+        for try await (id, name, items) in try await db.client.query("""
+            SELECT c.id, c.name,
+                   coalesce((SELECT array_agg(m.framework_id || ':' || m.item_id ORDER BY m.framework_id, i.position)
+                             FROM control_mappings m JOIN framework_items i ON i.framework_id = m.framework_id AND i.id = m.item_id
+                             WHERE m.control_id = c.id AND (\(framework)::text IS NULL OR m.framework_id = \(framework))), '{}')
+            FROM controls c
+            """, logger: db.logger).decode((String, String, [String]).self) {
+            out[id] = (name, items)
         }
         return out
     }
