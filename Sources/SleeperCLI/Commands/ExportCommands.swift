@@ -49,27 +49,12 @@ struct ExportCommand: AsyncParsableCommand {
             }
             return try await ComplianceSnapshotLoader(db).load(asOf: date)
         }
-        if format == .csv && bundle == nil {
-            // The CSV goes out as it is made: at a million credentials it is about a gigabyte.
-            let handle: FileHandle
-            if let out {
-                guard FileManager.default.createFile(atPath: out, contents: nil), let h = FileHandle(forWritingAtPath: out) else {
-                    throw CommandFailure(message: "\(out): cannot be written")
-                }
-                handle = h
-            } else {
-                handle = FileHandle.standardOutput
+        // CSV and the POA&M go out as they are made: at a million credentials each is gigabytes.
+        if bundle == nil, format == .csv || format == .oscalPOAM {
+            try stream(to: out) { emit in
+                if format == .csv { ComplianceTable.csv(snapshot, framework: framework, emit) }
+                else { PlanOfActionExport.render(snapshot, framework: framework, emit) }
             }
-            var failed: Error?
-            ComplianceTable.csv(snapshot, framework: framework) { piece in
-                guard failed == nil else { return }
-                do { try handle.write(contentsOf: Data(piece.utf8)) } catch { failed = error }
-            }
-            if let failed {
-                if out == nil { Foundation.exit(0) }   // a closed pipe, as with `| head`
-                throw CommandFailure(message: "\(out!): cannot be written (\(failed.localizedDescription))")
-            }
-            if let out { try? handle.close(); Output.print("wrote csv to \(out)\n") }
             return
         }
         let text = format.render(snapshot, framework: framework)
@@ -87,6 +72,34 @@ struct ExportCommand: AsyncParsableCommand {
             Output.print("wrote \(format.rawValue) to \(out)\n")
         } else {
             Output.print(text)
+        }
+    }
+}
+
+extension ExportCommand {
+    /// Writes pieces to the file, or to standard output, as `produce` makes them.
+    func stream(to out: String?, _ produce: ((String) -> Void) -> Void) throws {
+        let handle: FileHandle
+        if let out {
+            guard FileManager.default.createFile(atPath: out, contents: nil), let h = FileHandle(forWritingAtPath: out) else {
+                throw CommandFailure(message: "\(out): cannot be written")
+            }
+            handle = h
+        } else {
+            handle = FileHandle.standardOutput
+        }
+        var failed: Error?
+        produce { piece in
+            guard failed == nil else { return }
+            do { try handle.write(contentsOf: Data(piece.utf8)) } catch { failed = error }
+        }
+        if let failed {
+            if out == nil { Foundation.exit(0) }   // a closed pipe, as with `| head`
+            throw CommandFailure(message: "\(out!): cannot be written (\(failed.localizedDescription))")
+        }
+        if let out {
+            try? handle.close()
+            Output.print("wrote \(format.rawValue) to \(out)\n")
         }
     }
 }

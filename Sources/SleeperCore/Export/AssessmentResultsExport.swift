@@ -6,12 +6,14 @@ import Foundation
 public enum AssessmentResultsExport {
     public static func render(_ snapshot: ComplianceSnapshot, framework: String? = nil) -> String {
         let planUUID = NameUUID.make("assessment-plan", snapshot.catalog.crosswalkStatement)
-        var results = snapshot.frameworks(only: framework).compactMap { result(for: $0, snapshot) }
-        results.append(exposureResult(snapshot))
+        // Hashing every status is the dearest step at a million credentials: once per document.
+        let digest = snapshot.digest
+        var results = snapshot.frameworks(only: framework).compactMap { result(for: $0, snapshot, digest: digest) }
+        results.append(exposureResult(snapshot, digest: digest))
         let scope = framework ?? "all"
         let doc = JSONValue.obj([
             ("assessment-results", .obj([
-                ("uuid", .string(NameUUID.make("assessment-results", scope, snapshot.digest))),
+                ("uuid", .string(NameUUID.make("assessment-results", scope, digest))),
                 ("metadata", OSCAL.metadata(title: "Sleeper assessment results: backdoor exposure controls (\(scope))", snapshot: snapshot)),
                 ("import-ap", .obj([("href", .string("#\(planUUID)")),
                                     ("remarks", .string("Sleeper assesses continuously; its plan is the control catalog and crosswalk described in back-matter."))])),
@@ -31,7 +33,7 @@ public enum AssessmentResultsExport {
         ])
     }
 
-    static func result(for framework: Framework, _ snapshot: ComplianceSnapshot) -> JSONValue? {
+    static func result(for framework: Framework, _ snapshot: ComplianceSnapshot, digest: String) -> JSONValue? {
         let assessed = snapshot.assessments(framework: framework)
         guard !assessed.isEmpty else { return nil }
         let records = snapshot.evidence(for: framework)
@@ -47,7 +49,7 @@ public enum AssessmentResultsExport {
         }
         let satisfied = assessed.filter(\.satisfied).count
         return .obj([
-            ("uuid", .string(NameUUID.make("result", framework.id, snapshot.digest))),
+            ("uuid", .string(NameUUID.make("result", framework.id, digest))),
             ("title", .string("\(framework.name) \(framework.edition)")),
             ("description", .string("\(satisfied) of \(assessed.count) mapped items satisfied: every subject a mapped Sleeper control applies to has valid evidence of one of them.")),
             ("start", .string(Timestamps.format(snapshot.asOf))),
@@ -58,7 +60,7 @@ public enum AssessmentResultsExport {
                 ("include-controls", .array(assessed.map { .obj([("control-id", .string(OSCAL.token($0.item.id)))]) })),
             ])]))])),
             ("observations", JSONValue.nonEmpty(observations)),
-            ("findings", .array(assessed.map { finding($0, snapshot) })),
+            ("findings", .array(assessed.map { finding($0, snapshot, digest: digest) })),
         ])
     }
 
@@ -87,13 +89,13 @@ public enum AssessmentResultsExport {
         ])
     }
 
-    static func finding(_ a: ComplianceSnapshot.ItemAssessment, _ snapshot: ComplianceSnapshot) -> JSONValue {
+    static func finding(_ a: ComplianceSnapshot.ItemAssessment, _ snapshot: ComplianceSnapshot, digest: String) -> JSONValue {
         let alias = a.item.isAlias ? " (a name guidance uses for \(a.item.aliasOf.joined(separator: ", ")); not an OWASP number)" : ""
         let gapSummary = a.openGapSamples.map { "\($0.control) \($0.status) on \($0.subject)" }.joined(separator: "; ")
         let description = "\(a.covered) of \(a.applicable) applicable subjects have valid evidence of \(a.controls.joined(separator: ", "))."
             + (a.openGapTotal == 0 ? "" : " Open: \(gapSummary)\(a.openGapTotal > a.openGapSamples.count ? " and \(a.openGapTotal - a.openGapSamples.count) more" : "").")
         return .obj([
-            ("uuid", .string(NameUUID.make("finding", a.framework.id, a.item.id, snapshot.digest))),
+            ("uuid", .string(NameUUID.make("finding", a.framework.id, a.item.id, digest))),
             ("title", .string("\(a.item.id) \(a.item.name)\(alias)")),
             ("description", .string(description)),
             ("props", OSCAL.props([("item-id", a.item.id), ("applicable-subjects", String(a.applicable)), ("covered-subjects", String(a.covered))])),
@@ -109,9 +111,9 @@ public enum AssessmentResultsExport {
         ])
     }
 
-    static func exposureResult(_ snapshot: ComplianceSnapshot) -> JSONValue {
+    static func exposureResult(_ snapshot: ComplianceSnapshot, digest: String) -> JSONValue {
         .obj([
-            ("uuid", .string(NameUUID.make("result", "exposure", snapshot.digest))),
+            ("uuid", .string(NameUUID.make("result", "exposure", digest))),
             ("title", .string("Backdoor exposure of non-human identities")),
             ("description", .string(snapshot.runID.map { "Critical and high exposures of scoring run \($0): credentials an upstream backdoored model could misuse." }
                                     ?? "No scoring run existed at this date; run `sleeper score`.")),

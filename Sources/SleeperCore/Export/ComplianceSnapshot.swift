@@ -111,12 +111,26 @@ extension ComplianceSnapshot {
     /// Controls without valid evidence along an exposure's top path (its model, agent and the
     /// credential itself): the evidence that would close the exposure's main causes.
     public func openControls(along exposure: Exposure) -> [ControlStatus] {
-        var subjects: [Subject] = []
-        let kinds: [SubjectKind] = exposure.path.count >= 3 ? [.model, .agent, .credential] : [.credential]
-        for (kind, key) in zip(kinds, exposure.path) { subjects.append(Subject(kind: kind, key: key)) }
-        if !subjects.contains(Subject(kind: .credential, key: exposure.credential)) { subjects.append(Subject(kind: .credential, key: exposure.credential)) }
-        let wanted = Set(subjects)
-        return statuses.filter { wanted.contains($0.subject) && !$0.isValid }
+        openControls(along: [exposure])[0]
+    }
+
+    /// The same for many exposures with one pass over the statuses (one pass each made a POA&M
+    /// of 15,000 exposures at 100k credentials take minutes).
+    public func openControls(along exposures: [Exposure]) -> [[ControlStatus]] {
+        func subjects(_ e: Exposure) -> [Subject] {
+            let kinds: [SubjectKind] = e.path.count >= 3 ? [.model, .agent, .credential] : [.credential]
+            var out = zip(kinds, e.path).map { Subject(kind: $0, key: $1) }
+            if !out.contains(Subject(kind: .credential, key: e.credential)) { out.append(Subject(kind: .credential, key: e.credential)) }
+            return out
+        }
+        let paths = exposures.map(subjects)
+        let wanted = Set(paths.joined())
+        var open: [Subject: [ControlStatus]] = [:]
+        for st in statuses where !st.isValid && wanted.contains(st.subject) { open[st.subject, default: []].append(st) }
+        // In status order (subject by kind and key, then control), as one pass over all would give.
+        return paths.map { path in
+            Array(Set(path)).sorted { ($0.kind.rawValue, $0.key) < ($1.kind.rawValue, $1.key) }.flatMap { open[$0] ?? [] }
+        }
     }
 }
 

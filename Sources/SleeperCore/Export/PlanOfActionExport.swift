@@ -5,26 +5,42 @@ import Foundation
 /// would close it.
 public enum PlanOfActionExport {
     public static func render(_ snapshot: ComplianceSnapshot, framework: String? = nil) -> String {
+        var out = ""
+        render(snapshot, framework: framework) { out += $0 }
+        return out
+    }
+
+    /// The document in pieces, item by item: at a million credentials it has millions of items,
+    /// which are written out as they are made rather than held as one tree. The bytes are those
+    /// of the whole document pretty-printed.
+    public static func render(_ snapshot: ComplianceSnapshot, framework: String? = nil, _ emit: (String) -> Void) {
         let inScope: Set<String>? = framework.map { f in Set(snapshot.catalog.mappings.filter { $0.framework == f }.map(\.control)) }
-        let gaps = snapshot.statuses.filter { !$0.isValid && (inScope?.contains($0.control) ?? true) }
-        var items = gaps.map { gapItem($0, framework: framework) }
-        items += snapshot.exposures.map { exposureItem($0, snapshot) }
         let scope = framework ?? "all"
-        let placeholder = JSONValue.obj([
-            ("uuid", .string(NameUUID.make("poam-item", "none", snapshot.digest))),
-            ("title", .string("No open items")),
-            ("description", .string("Every applicable control has valid evidence and no exposure is critical or high at this date.")),
-        ])
-        let doc = JSONValue.obj([
-            ("plan-of-action-and-milestones", .obj([
-                ("uuid", .string(NameUUID.make("poam", scope, snapshot.digest))),
-                ("metadata", OSCAL.metadata(title: "Sleeper plan of action and milestones: backdoor exposure (\(scope))", snapshot: snapshot)),
-                ("system-id", .obj([("identifier-type", .string("https://ietf.org/rfc/rfc4122")), ("id", .string(NameUUID.make("estate")))])),
-                ("risks", JSONValue.nonEmpty(snapshot.exposures.map { AssessmentResultsExport.risk($0, snapshot) })),
-                ("poam-items", .array(items.isEmpty ? [placeholder] : items)),
-            ])),
-        ])
-        return doc.pretty()
+        let digest = snapshot.digest
+        let head = JSONValue.obj([
+            ("uuid", .string(NameUUID.make("poam", scope, digest))),
+            ("metadata", OSCAL.metadata(title: "Sleeper plan of action and milestones: backdoor exposure (\(scope))", snapshot: snapshot)),
+            ("system-id", .obj([("identifier-type", .string("https://ietf.org/rfc/rfc4122")), ("id", .string(NameUUID.make("estate")))])),
+            ("risks", JSONValue.nonEmpty(snapshot.exposures.map { AssessmentResultsExport.risk($0, snapshot) })),
+        ]).pretty(indent: 1)
+        // The members of `head`, then "poam-items" as the last member of the same object.
+        emit("{\n  \"plan-of-action-and-milestones\": " + head.dropLast(4) + ",\n    \"poam-items\": [\n")
+        var first = true
+        func item(_ value: JSONValue) {
+            emit((first ? "" : ",\n") + "      " + value.pretty(indent: 3))
+            first = false
+        }
+        for g in snapshot.statuses where !g.isValid && (inScope?.contains(g.control) ?? true) { item(gapItem(g, framework: framework)) }
+        let open = snapshot.openControls(along: snapshot.exposures)
+        for (i, e) in snapshot.exposures.enumerated() { item(exposureItem(e, open: open[i], snapshot)) }
+        if first {
+            item(.obj([
+                ("uuid", .string(NameUUID.make("poam-item", "none", digest))),
+                ("title", .string("No open items")),
+                ("description", .string("Every applicable control has valid evidence and no exposure is critical or high at this date.")),
+            ]))
+        }
+        emit("\n    ]\n  }\n}\n")
     }
 
     static func gapItem(_ g: ControlStatus, framework: String?) -> JSONValue {
@@ -39,8 +55,7 @@ public enum PlanOfActionExport {
         ])
     }
 
-    static func exposureItem(_ e: Exposure, _ snapshot: ComplianceSnapshot) -> JSONValue {
-        let open = snapshot.openControls(along: e)
+    static func exposureItem(_ e: Exposure, open: [ControlStatus], _ snapshot: ComplianceSnapshot) -> JSONValue {
         let closing = open.isEmpty ? "No control on its top path lacks evidence; reduce the credential's reach or lifetime."
             : "Valid evidence of " + open.map { "\($0.control) on \($0.subject)" }.joined(separator: ", ") + " would lower it."
         return .obj([

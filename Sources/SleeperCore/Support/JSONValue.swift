@@ -26,6 +26,13 @@ public indirect enum JSONValue: Sendable, Equatable {
         return out + "\n"
     }
 
+    /// This value as it appears nested `indent` levels deep in a pretty document (no newline).
+    public func pretty(indent: Int) -> String {
+        var out = ""
+        write(into: &out, indent: indent)
+        return out
+    }
+
     private func write(into out: inout String, indent: Int) {
         let pad = String(repeating: "  ", count: indent + 1), end = String(repeating: "  ", count: indent)
         switch self {
