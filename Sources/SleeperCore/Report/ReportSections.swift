@@ -108,26 +108,29 @@ extension ReviewReport {
     }
 
     func expiringSection() -> ReportSection {
-        var s = ReportSection(id: "expiring", title: "Evidence expiring in the next 30 days")
         let rows = expiring()
-        s.intro = rows.isEmpty ? "No valid evidence expires in the next 30 days." : "\(rows.count) records lapse within 30 days; renew them before the next review."
-        if !rows.isEmpty {
-            s.tables.append((nil, .init(columns: ["expires", "subject", "control", "evidence", "owner"], rows: rows.prefix(50).map {
-                [Self.day($0.expiresAt!), $0.subject.description, $0.control, $0.evidenceID.map { "#\($0)" } ?? "", $0.owner ?? "(none)"]
-            })))
-            if rows.count > 50 { s.notes.append("… and \(rows.count - 50) more (`sleeper export csv` lists all).") }
+        return capped(ReportSection(id: "expiring", title: "Evidence expiring in the next 30 days",
+                                    intro: rows.isEmpty ? "No valid evidence expires in the next 30 days."
+                                        : "\(rows.count) records lapse within 30 days; renew them before the next review."),
+                      columns: ["expires", "subject", "control", "evidence", "owner"], rows: rows, more: " (`sleeper export csv` lists all)") {
+            [Self.day($0.expiresAt!), $0.subject.description, $0.control, $0.evidenceID.map { "#\($0)" } ?? "", $0.owner ?? "(none)"]
         }
-        return s
     }
 
     func unownedSection() -> ReportSection {
-        var s = ReportSection(id: "unowned", title: "Subjects without an owner")
         let rows = unowned()
-        s.intro = rows.isEmpty ? "Every subject has an owner." : "\(rows.count) subjects have no owner: nobody is asked for their evidence or their rotation."
-        if !rows.isEmpty {
-            s.tables.append((nil, .init(columns: ["kind", "key"], rows: rows.prefix(50).map { [$0.kind.rawValue, $0.key] })))
-            if rows.count > 50 { s.notes.append("… and \(rows.count - 50) more.") }
-        }
+        return capped(ReportSection(id: "unowned", title: "Subjects without an owner",
+                                    intro: rows.isEmpty ? "Every subject has an owner."
+                                        : "\(rows.count) subjects have no owner: nobody is asked for their evidence or their rotation."),
+                      columns: ["kind", "key"], rows: rows, more: "") { [$0.kind.rawValue, $0.key] }
+    }
+
+    /// A section listing at most 50 rows, with a note of how many more there are.
+    private func capped<T>(_ section: ReportSection, columns: [String], rows: [T], more: String, _ cells: (T) -> [String]) -> ReportSection {
+        var s = section
+        guard !rows.isEmpty else { return s }
+        s.tables.append((nil, .init(columns: columns, rows: rows.prefix(50).map(cells))))
+        if rows.count > 50 { s.notes.append("… and \(rows.count - 50) more\(more).") }
         return s
     }
 
