@@ -89,6 +89,19 @@ struct ServerTests {
         let routed = Set(APIRoute.all.map { "\($0.method.rawValue) \($0.path) \($0.role?.rawValue ?? "none")" })
         #expect(documented == routed, "only documented: \(documented.subtracting(routed).sorted()); only routed: \(routed.subtracting(documented).sorted())")
         #expect(SleeperService.contract == text)
+
+        // And the document is valid OpenAPI 3.1 (openapi-spec-validator, installed by scripts/test).
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        p.arguments = ["python3", Fixtures.packageRoot.appending(path: "scripts/validate-openapi").path, file.path]
+        let out = Pipe()
+        p.standardOutput = out
+        p.standardError = out
+        try p.run()
+        let report = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        p.waitUntilExit()
+        #expect(p.terminationStatus == 0, "\(report)")
+        #expect(report.contains("valid OpenAPI 3.1"))
     }
 
     @Test("imports are validated whole: bad JSON, wrong shapes, secrets and oversize bodies are refused with locations and write nothing")
