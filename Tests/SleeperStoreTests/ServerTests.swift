@@ -132,6 +132,11 @@ struct ServerTests {
             #expect(big.status == 413)
             #expect(big.body.contains("\"code\": \"body_too_large\""))
 
+            let wrongMethod = try await server.call("PUT", "/v1/evidence", token: tokens.editor, body: Data("{}".utf8))
+            #expect(wrongMethod.status == 405)
+            #expect(wrongMethod.headers["allow"] == "GET, POST")
+            #expect(try await server.call("GET", "/v1/nowhere", token: tokens.viewer).status == 404)
+
             let page = try await server.call("GET", "/v1/inventory/models?limit=5000", token: tokens.viewer)
             #expect(page.status == 400, "page size is capped")
             #expect(try await db.count("SELECT count(*) FROM models") == before)

@@ -26,6 +26,21 @@ public struct APIRoute: Sendable {
         }.joined(separator: "/")
     }
 
+    /// Whether a concrete path fits this route's template (`{param}` matches one segment).
+    func matches(_ path: String) -> Bool {
+        let want = self.path.split(separator: "/", omittingEmptySubsequences: false)
+        let have = path.split(separator: "/", omittingEmptySubsequences: false)
+        guard want.count == have.count else { return false }
+        return zip(want, have).allSatisfy { w, h in (w.hasPrefix("{") && w.hasSuffix("}") && !h.isEmpty) || w == h }
+    }
+
+    /// The methods served at a concrete path, in the table's order.
+    static func methods(for path: String) -> [String] {
+        var out: [String] = []
+        for route in all where route.matches(path) && !out.contains(route.method.rawValue) { out.append(route.method.rawValue) }
+        return out
+    }
+
     public static let all: [APIRoute] = [
         APIRoute(.get, "/healthz", nil) { h in h.health },
         APIRoute(.get, "/readyz", nil) { h in h.ready },

@@ -10,10 +10,13 @@ public struct APIError: Error, HTTPResponseError {
     public var code: String
     public var message: String
     public var details: [(location: String, message: String)] = []
+    /// For 405: the methods the path does serve.
+    var allow: String?
 
     public var headers: HTTPFields {
         var h: HTTPFields = [.contentType: "application/json"]
         if status == .unauthorized { h[.wwwAuthenticate] = "Bearer realm=\"sleeper\"" }
+        if let allow { h[.allow] = allow }
         return h
     }
 
@@ -61,6 +64,13 @@ struct ErrorMiddleware: RouterMiddleware {
         } catch let error as StoreErrorReadable {
             throw error.apiError
         } catch let error as HTTPError {
+            // A path the API has, asked with a method it does not serve: 405 and the methods it does.
+            if error.status == .notFound, case let allowed = APIRoute.methods(for: request.uri.path), !allowed.isEmpty {
+                var e = APIError(status: .methodNotAllowed, code: "method_not_allowed",
+                                 message: "\(request.method.rawValue) is not served here; use \(allowed.joined(separator: ", "))")
+                e.allow = allowed.joined(separator: ", ")
+                throw e
+            }
             throw APIError(status: error.status, code: Self.code(error.status), message: error.body ?? error.status.reasonPhrase)
         } catch let error as any HTTPResponseError {
             throw APIError(status: error.status, code: Self.code(error.status), message: error.status == .contentTooLarge
