@@ -185,7 +185,7 @@ struct ExportStoreTests {
 
 @Suite("Scoped scoring")
 struct ScopedScoringTests {
-    @Test("explaining from a credential's upstream alone gives what the whole estate gives, for every credential")
+    @Test("explaining from a credential's upstream, or a model's or agent's downstream, gives what the whole estate gives, for every one")
     func scopedExplainEqualsFull() async throws {
         try await ExportStoreTests.withEstate { db, _ in
             let asOf = Date().addingTimeInterval(3600)
@@ -199,6 +199,15 @@ struct ScopedScoringTests {
                 let full = ExplanationRenderer.json(try engine.explain(credential: i, input: input, result: result, mappings: mappings))
                 let scoped = try await Explainer(db).explain(Subject(kind: .credential, key: c.key), asOf: asOf).json()
                 #expect(full == scoped, "credential \(c.key)")
+            }
+            // Blast radii from what lies downstream of each model and agent, and its upstream.
+            for (i, m) in input.models.enumerated() {
+                let full = engine.blastRadius(model: i, input: input, result: result).json()
+                #expect(try await Explainer(db).explain(Subject(kind: .model, key: m.key), asOf: asOf).json() == full, "model \(m.key)")
+            }
+            for (i, a) in input.agents.enumerated() {
+                let full = engine.blastRadius(agent: i, input: input, result: result).json()
+                #expect(try await Explainer(db).explain(Subject(kind: .agent, key: a.key), asOf: asOf).json() == full, "agent \(a.key)")
             }
             let scope = try await ScoringInputLoader(db).upstreamScope(credentialKeys: ["payments-api-key"])
             #expect(scope.agents.count < input.agents.count, "the scope is a part of the estate, not all of it")

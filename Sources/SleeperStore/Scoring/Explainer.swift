@@ -33,7 +33,8 @@ public struct Explainer: Sendable {
             let mappings = Dictionary(grouping: try await CatalogQueries(db).mappings(), by: \.control).mapValues { $0.map { "\($0.framework):\($0.item)" } }
             return .credential(try engine.explain(credential: 0, input: input, result: try engine.score(input), mappings: mappings))
         }
-        let (input, _) = try await loader.load(asOf: asOf, weights: weights)
+        // A model's or agent's blast radius: what lies downstream of it, and the upstream of that.
+        let (input, _) = try await loader.load(asOf: asOf, weights: weights, scope: try await loader.downstreamScope(of: subject))
         let result = try engine.score(input)
         switch subject.kind {
         case .model:

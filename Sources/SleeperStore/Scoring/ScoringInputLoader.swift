@@ -26,7 +26,7 @@ public struct ScoringInputLoader: Sendable {
     /// Four small queries rather than one: with the recursive closures referenced more than once
     /// PostgreSQL took 160 ms for what these do in 40 (5,000 credentials at 1M). Ids are joined
     /// with `unnest`, not `= ANY($1)`, which made the planner scan all of holds in parallel.
-    public func upstreamScope(credentialIDs: [Int]) async throws -> Scope {
+    public func upstreamScope(credentialIDs: [Int], agents extraAgents: [Int] = [], models extraModels: [Int] = []) async throws -> Scope {
         async let resources = idList("""
             SELECT DISTINCT g.resource_id FROM unnest($1::int8[]) c(id) JOIN grants g ON g.credential_id = c.id
             """, credentialIDs)
@@ -34,27 +34,60 @@ public struct ScoringInputLoader: Sendable {
             WITH RECURSIVE up_agents(id) AS (
                 SELECT h.agent_id FROM unnest($1::int8[]) c(id) JOIN holds h ON h.credential_id = c.id
                 UNION
+                SELECT unnest($2::int8[])
+                UNION
                 SELECT d.agent_id FROM delegates_to d JOIN up_agents u ON d.delegate_id = u.id
             )
             SELECT id FROM up_agents ORDER BY id
-            """, credentialIDs)
+            """, credentialIDs, extraAgents)
         let models = try await idList("""
             WITH RECURSIVE up_models(id) AS (
                 SELECT u.model_id FROM unnest($1::int8[]) a(id) JOIN uses_model u ON u.agent_id = a.id
                 UNION
+                SELECT unnest($2::int8[])
+                UNION
                 SELECT p.parent_id FROM derived_from p JOIN up_models m ON p.model_id = m.id
             )
             SELECT id FROM up_models ORDER BY id
-            """, agents)
+            """, agents, extraModels)
         let datasets = try await idList("""
             SELECT DISTINCT t.dataset_id FROM unnest($1::int8[]) m(id) JOIN trained_on t ON t.model_id = m.id
             """, models)
         return Scope(credentials: credentialIDs.sorted(), agents: agents, models: models, datasets: datasets, resources: try await resources)
     }
 
-    private func idList(_ sql: String, _ ids: [Int]) async throws -> [Int] {
+    /// What a model's or an agent's blast radius needs: every model derived from it, every agent
+    /// it reaches, the credentials they hold, and the upstream of all of those.
+    public func downstreamScope(of subject: Subject) async throws -> Scope {
+        let model = subject.kind == .model ? [subject.key] : [], agent = subject.kind == .agent ? [subject.key] : []
+        var binds = PostgresBindings()
+        binds.append(model)
+        binds.append(agent)
+        var models: [Int] = [], agents: [Int] = [], credentials: [Int] = []
+        for try await (kind, id) in try await db.client.query(PostgresQuery(unsafeSQL: """
+            WITH RECURSIVE
+            down_models(id) AS (
+                SELECT id FROM models WHERE key = ANY($1)
+                UNION SELECT d.model_id FROM derived_from d JOIN down_models m ON d.parent_id = m.id
+            ),
+            down_agents(id) AS (
+                SELECT u.agent_id FROM uses_model u JOIN down_models m ON u.model_id = m.id
+                UNION SELECT id FROM agents WHERE key = ANY($2)
+                UNION SELECT x.delegate_id FROM delegates_to x JOIN down_agents a ON x.agent_id = a.id
+            )
+            SELECT 'm', id FROM down_models
+            UNION ALL SELECT 'a', id FROM down_agents
+            UNION ALL SELECT DISTINCT 'c', h.credential_id FROM holds h JOIN down_agents a ON h.agent_id = a.id
+            """, binds: binds), logger: db.logger).decode((String, Int).self) {
+            switch kind { case "m": models.append(id); case "a": agents.append(id); default: credentials.append(id) }
+        }
+        return try await upstreamScope(credentialIDs: credentials, agents: agents, models: models)
+    }
+
+    private func idList(_ sql: String, _ ids: [Int], _ more: [Int]? = nil) async throws -> [Int] {
         var binds = PostgresBindings()
         binds.append(ids)
+        if let more { binds.append(more) }
         var out: [Int] = []
         for try await id in try await db.client.query(PostgresQuery(unsafeSQL: sql, binds: binds), logger: db.logger).decode(Int.self) { out.append(id) }
         return out
