@@ -4,7 +4,22 @@ import Foundation
 /// (B, then A), credentials (P, I, H, score). Pure: the same input and weights give the same numbers.
 public struct ScoringEngine: Sendable {
     public let weights: ScoringWeights
-    public init(weights: ScoringWeights) { self.weights = weights }
+    /// The credential layer's weights as arrays by enum position: a million credentials made
+    /// several million string-keyed dictionary lookups.
+    let deliveryWeight: [Double], actionWeight: [Double], tierWeight: [Double], impactTier: [Bool]
+
+    public init(weights: ScoringWeights) {
+        self.weights = weights
+        var delivery = [Double](repeating: 0, count: 4), action = [Double](repeating: 0, count: 4)
+        var tier = [Double](repeating: 0, count: 4), impact = [Bool](repeating: false, count: 4)
+        for d in Delivery.allCases { delivery[d.position] = weights.delivery[d.rawValue] ?? 0 }
+        for a in GrantAction.allCases { action[a.position] = weights.actionWeight[a.rawValue] ?? 0 }
+        for t in ResourceTier.allCases {
+            tier[t.rawValue] = weights.tierCriticality[t.rawValue] ?? 0
+            impact[t.rawValue] = weights.impactTiers.contains(t.rawValue)
+        }
+        (deliveryWeight, actionWeight, tierWeight, impactTier) = (delivery, action, tier, impact)
+    }
 
     public struct ModelScore: Sendable, Equatable {
         public var l0: Double, l: Double, lStar: Double
@@ -218,29 +233,36 @@ public struct ScoringEngine: Sendable {
         var survive = 1.0
         var topAgent: Int?, topContribution = -1.0
         for h in c.holders {
-            let contribution = agentA[h.agent] * weights.delivery[h.delivery.rawValue]!
+            let contribution = agentA[h.agent] * deliveryWeight[h.delivery.position]
             survive *= 1 - contribution
             if contribution > topContribution { topContribution = contribution; topAgent = h.agent }
         }
         let p = 1 - survive
         var impact = 0.0, topResource: Int?
-        var reached: Set<Int> = []
+        var reached: [Int] = []
         for g in c.grants {
             let tier = input.resources[g.resource].tier.rawValue
-            let value = weights.tierCriticality[tier]! * weights.actionWeight[g.action.rawValue]!
+            let value = tierWeight[tier] * actionWeight[g.action.position]
             if value > impact { impact = value; topResource = g.resource }
-            if weights.impactTiers.contains(tier) { reached.insert(g.resource) }
+            if impactTier[tier] && !reached.contains(g.resource) { reached.append(g.resource) }
         }
         let terms = hygieneTerms(c, asOf: input.asOf)
         let h = min(max(1 + terms.reduce(0) { $0 + $1.value }, weights.hygiene.clamp.lowerBound), weights.hygiene.clamp.upperBound)
         let score = Int((100 * min(1, p * impact * h)).rounded(.toNearestOrAwayFromZero))
-        var exposure: Set<Int> = []
-        for holder in c.holders { exposure.formUnion(upstreamModels[holder.agent].filter { models[$0].lStar > weights.exposureThreshold }) }
+        let threshold = weights.exposureThreshold
+        var exposureCount = 0
+        if c.holders.count == 1 {
+            for m in upstreamModels[c.holders[0].agent] where models[m].lStar > threshold { exposureCount += 1 }
+        } else {
+            var exposure: Set<Int> = []
+            for holder in c.holders { for m in upstreamModels[holder.agent] where models[m].lStar > threshold { exposure.insert(m) } }
+            exposureCount = exposure.count
+        }
         let topModel = topAgent.flatMap { a in
             upstreamModels[a].max { lhs, rhs in (models[lhs].lStar, rhs) < (models[rhs].lStar, lhs) }
         }
         return CredentialScore(p: p, impact: impact, hygiene: h, score: score, band: weights.band(score), impactCount: reached.count,
-                               exposureCount: exposure.count, hygieneTerms: terms, topModel: topModel, topAgent: topAgent, topResource: topResource)
+                               exposureCount: exposureCount, hygieneTerms: terms, topModel: topModel, topAgent: topAgent, topResource: topResource)
     }
 
     /// The hygiene terms that hold for a credential, each with what it adds.
@@ -264,4 +286,13 @@ public struct ScoringEngine: Sendable {
         }
         return terms
     }
+}
+
+extension Delivery {
+    /// A fixed position for weight tables kept as arrays.
+    var position: Int { switch self { case .runtimeEnv: 0; case .toolHeld: 1; case .brokered: 2; case .federated: 3 } }
+}
+
+extension GrantAction {
+    var position: Int { switch self { case .read: 0; case .write: 1; case .exec: 2; case .admin: 3 } }
 }
