@@ -54,11 +54,12 @@ public struct ScoreRuns: Sendable {
             let partition = "credential_scores_r\(runID)"
             try await tx.query(PostgresQuery(unsafeSQL: "CREATE TABLE \(partition) (LIKE credential_scores INCLUDING DEFAULTS INCLUDING CONSTRAINTS)"), logger: db.logger)
             let explanations = CompactExplanations(input: input, result: result)
-            try await tx.copyRows(indexes, into: partition,
+            let run = runID
+            try await tx.copyRowsInParallel(indexes, into: partition,
                                   columns: ["run_id", "credential_id", "credential_key", "score", "band", "p", "impact", "hygiene",
                                             "impact_count", "exposure_count", "explanation"], logger: db.logger) { w, i in
                 let credential = input.credentials[i], score = result.credentials[i]
-                w.integer(runID); w.integer(ids[i]); w.text(credential.key); w.integer(score.score); w.text(score.band)
+                w.integer(run); w.integer(ids[i]); w.text(credential.key); w.integer(score.score); w.text(score.band)
                 w.double(score.p); w.double(score.impact); w.double(score.hygiene)
                 w.integer(score.impactCount); w.integer(score.exposureCount)
                 w.text(explanations.text(i))

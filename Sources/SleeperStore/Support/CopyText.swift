@@ -5,11 +5,12 @@ import PostgresNIO
 /// Rows for `COPY … FROM STDIN` in PostgreSQL's text format, sent in chunks so that a large
 /// import streams instead of building one huge buffer.
 struct CopyTextWriter {
-    private var buffer = ByteBuffer()
-    private let writer: PostgresCopyFromWriter
+    private(set) var buffer = ByteBuffer()
+    /// nil: rows only accumulate in `buffer`, for encoding on several cores (see `copyRowsInParallel`).
+    private let writer: PostgresCopyFromWriter?
     private var fieldsInRow = 0
 
-    init(_ writer: PostgresCopyFromWriter) {
+    init(_ writer: PostgresCopyFromWriter?) {
         self.writer = writer
         buffer.reserveCapacity(1 << 20)
     }
@@ -62,13 +63,17 @@ struct CopyTextWriter {
     }
 
     mutating func endRow() async throws {
+        endRowInBuffer()
+        if writer != nil, buffer.readableBytes >= 1 << 20 { try await flush() }
+    }
+
+    mutating func endRowInBuffer() {
         buffer.writeInteger(UInt8(ascii: "\n"))
         fieldsInRow = 0
-        if buffer.readableBytes >= 1 << 20 { try await flush() }
     }
 
     mutating func flush() async throws {
-        guard buffer.readableBytes > 0 else { return }
+        guard let writer, buffer.readableBytes > 0 else { return }
         try await writer.write(buffer)
         buffer.clear()
     }
@@ -98,5 +103,41 @@ extension PostgresConnection {
             try await out.flush()
         }
         PhaseTiming.report("COPY into \(table): \(items.count) rows in \(clock.now - start), \(encoding) of it encoding")
+    }
+}
+
+extension PostgresConnection {
+    /// COPY rows encoded on every core: chunks are encoded concurrently, at most `width` at a
+    /// time, and sent as they are done (row order in the table does not matter). Encoding a
+    /// million score rows on one core took about 2 s.
+    func copyRowsInParallel<T: Sendable>(_ items: [T], into table: String, columns: [String], logger: Logger,
+                                         width: Int = ProcessInfo.processInfo.activeProcessorCount,
+                                         row: @escaping @Sendable (inout CopyTextWriter, T) -> Void) async throws {
+        guard !items.isEmpty else { return }
+        let chunk = 20_000
+        let starts = Array(stride(from: 0, to: items.count, by: chunk))
+        try await copyFrom(table: table, columns: columns, logger: logger) { writer in
+            try await withThrowingTaskGroup(of: ByteBuffer.self) { group in
+                var next = 0
+                func add() {
+                    guard next < starts.count else { return }
+                    let start = starts[next]
+                    next += 1
+                    group.addTask {
+                        var out = CopyTextWriter(nil)
+                        for item in items[start..<min(items.count, start + chunk)] {
+                            row(&out, item)
+                            out.endRowInBuffer()
+                        }
+                        return out.buffer
+                    }
+                }
+                for _ in 0..<max(1, width) { add() }
+                while let buffer = try await group.next() {
+                    try await writer.write(buffer)
+                    add()
+                }
+            }
+        }
     }
 }
