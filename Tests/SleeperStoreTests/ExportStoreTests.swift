@@ -32,16 +32,7 @@ struct ExportStoreTests {
 
     /// scripts/validate-oscal: jsonschema with the `regex` module for the schemas' \p{L} patterns.
     static func validate(_ files: [URL]) throws -> (ok: Bool, output: String) {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = ["python3", Fixtures.packageRoot.appending(path: "scripts/validate-oscal").path] + files.map(\.path)
-        let out = Pipe()
-        p.standardOutput = out
-        p.standardError = out
-        try p.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return (p.terminationStatus == 0, String(decoding: data, as: UTF8.self))
+        try Fixtures.python("validate-oscal", files.map(\.path))
     }
 
     @Test("OSCAL assessment results, POA&M and mapping validate against the official 1.2.1 schemas")

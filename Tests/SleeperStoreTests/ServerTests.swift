@@ -91,16 +91,8 @@ struct ServerTests {
         #expect(SleeperService.contract == text)
 
         // And the document is valid OpenAPI 3.1 (openapi-spec-validator, installed by scripts/test).
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = ["python3", Fixtures.packageRoot.appending(path: "scripts/validate-openapi").path, file.path]
-        let out = Pipe()
-        p.standardOutput = out
-        p.standardError = out
-        try p.run()
-        let report = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        p.waitUntilExit()
-        #expect(p.terminationStatus == 0, "\(report)")
+        let (ok, report) = try Fixtures.python("validate-openapi", [file.path])
+        #expect(ok, "\(report)")
         #expect(report.contains("valid OpenAPI 3.1"))
     }
 

@@ -43,7 +43,11 @@ public struct ReviewReport: Sendable {
         self.sinceRun = sinceRun
         self.changes = changes
         self.bandThresholds = bandThresholds
+        frameworkCoverage = Self.coverage(of: snapshot)
     }
+
+    /// Assessing every framework reads every status: done once, here, for the sections and charts.
+    public let frameworkCoverage: [FrameworkCoverage]
 
     public var latest: RunSummary? { runs.last }
 
@@ -56,7 +60,9 @@ public struct ReviewReport: Sendable {
     }
 
     /// Per framework: items satisfied, and applicable subject–item pairs covered.
-    public func coverage() -> [FrameworkCoverage] {
+    public func coverage() -> [FrameworkCoverage] { frameworkCoverage }
+
+    static func coverage(of snapshot: ComplianceSnapshot) -> [FrameworkCoverage] {
         snapshot.catalog.frameworks.map { f in
             let a = snapshot.assessments(framework: f)
             return FrameworkCoverage(framework: f, itemsSatisfied: a.filter(\.satisfied).count, itemsAssessed: a.count,

@@ -23,7 +23,7 @@ public struct ReviewReportLoader: Sendable {
                 """), logger: db.logger).decode((Int, Int).self) { histogram[bucket] = count }
             topRows = try await ScoreRuns(db).exposures(run: latest.id, top: top, band: nil, minScore: nil, owner: nil, resource: nil)
             if whatIf > 0, !topRows.isEmpty {
-                explanations = try await explain(topRows.prefix(whatIf).map(\.credential), run: latest.id, weights: weights)
+                explanations = try await explain(topRows.prefix(whatIf).map(\.credential), run: latest.id)
             }
             if sinceRun == nil, runs.count >= 2 { sinceRun = runs[runs.count - 2].id }
             if let old = sinceRun, old != latest.id { changes = try await ScoreRuns(db).diff(from: old, to: latest.id) }
@@ -48,20 +48,9 @@ public struct ReviewReportLoader: Sendable {
     }
 
     /// Exact what-if lists, computed as of the run's own date so they agree with its scores.
-    func explain(_ keys: [String], run: Int, weights: ScoringWeights) async throws -> [String: ScoreExplanation] {
+    func explain(_ keys: [String], run: Int) async throws -> [String: ScoreExplanation] {
         var runAsOf = Date()
         for try await d in try await db.client.query("SELECT as_of FROM score_runs WHERE id = \(run)", logger: db.logger).decode(Date.self) { runAsOf = d }
-        let loader = ScoringInputLoader(db)
-        let (input, _) = try await loader.load(asOf: runAsOf, weights: weights, scope: try await loader.upstreamScope(credentialKeys: keys))
-        let engine = ScoringEngine(weights: weights)
-        let result = try engine.score(input)
-        let mappings = Dictionary(grouping: try await CatalogQueries(db).mappings(), by: \.control).mapValues { $0.map { "\($0.framework):\($0.item)" } }
-        let index = Dictionary(input.credentials.enumerated().map { ($0.element.key, $0.offset) }, uniquingKeysWith: { a, _ in a })
-        var out: [String: ScoreExplanation] = [:]
-        for key in keys {
-            guard let i = index[key] else { continue }
-            out[key] = try engine.explain(credential: i, input: input, result: result, mappings: mappings)
-        }
-        return out
+        return try await Explainer(db).explain(credentials: keys, asOf: runAsOf)
     }
 }

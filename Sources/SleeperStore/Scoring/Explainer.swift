@@ -19,6 +19,24 @@ public struct Explainer: Sendable {
         }
     }
 
+    /// Explanations of several credentials (unknown keys are left out), from one load of what lies
+    /// upstream of them: their scores there equal their scores in the whole estate.
+    public func explain(credentials keys: [String], asOf: Date) async throws -> [String: ScoreExplanation] {
+        let weights = try ScoreRuns.bundledWeights()
+        let engine = ScoringEngine(weights: weights)
+        let loader = ScoringInputLoader(db)
+        let scope = try await loader.upstreamScope(credentialKeys: keys)
+        guard !scope.credentials.isEmpty else { return [:] }
+        let (input, _) = try await loader.load(asOf: asOf, weights: weights, scope: scope)
+        let result = try engine.score(input)
+        let mappings = Dictionary(grouping: try await CatalogQueries(db).mappings(), by: \.control).mapValues { $0.map { "\($0.framework):\($0.item)" } }
+        var out: [String: ScoreExplanation] = [:]
+        for (i, c) in input.credentials.enumerated() where keys.contains(c.key) {
+            out[c.key] = try engine.explain(credential: i, input: input, result: result, mappings: mappings)
+        }
+        return out
+    }
+
     /// Throws `StoreError.invalidInput` for a dataset or an unknown key, with the reason.
     public func explain(_ subject: Subject, asOf: Date) async throws -> Answer {
         guard subject.kind != .dataset else { throw StoreError.invalidInput("'\(subject)' is not credential:KEY, model:KEY or agent:KEY") }
@@ -26,12 +44,10 @@ public struct Explainer: Sendable {
         let engine = ScoringEngine(weights: weights)
         let loader = ScoringInputLoader(db)
         if subject.kind == .credential {
-            // Only what lies upstream of the credential: its score there equals its score in the whole estate.
-            let scope = try await loader.upstreamScope(credentialKeys: [subject.key])
-            guard !scope.credentials.isEmpty else { throw StoreError.invalidInput("unknown credential '\(subject.key)'") }
-            let (input, _) = try await loader.load(asOf: asOf, weights: weights, scope: scope)
-            let mappings = Dictionary(grouping: try await CatalogQueries(db).mappings(), by: \.control).mapValues { $0.map { "\($0.framework):\($0.item)" } }
-            return .credential(try engine.explain(credential: 0, input: input, result: try engine.score(input), mappings: mappings))
+            guard let explanation = try await explain(credentials: [subject.key], asOf: asOf)[subject.key] else {
+                throw StoreError.invalidInput("unknown credential '\(subject.key)'")
+            }
+            return .credential(explanation)
         }
         // A model's or agent's blast radius: what lies downstream of it, and the upstream of that.
         let (input, _) = try await loader.load(asOf: asOf, weights: weights, scope: try await loader.downstreamScope(of: subject))

@@ -94,9 +94,14 @@ public struct ScoreRuns: Sendable {
 
     /// SQL for the rows of a run: a full run's own rows, or an incremental run's rows over those
     /// of its base run that it does not replace.
+    /// The full run an incremental run builds on; nil for a full run.
+    func base(of run: Int) async throws -> Int? {
+        for try await b in try await db.client.query("SELECT base_run_id FROM score_runs WHERE id = \(run)", logger: db.logger).decode(Int?.self) { return b }
+        return nil
+    }
+
     public func rows(of run: Int) async throws -> String {
-        var base: Int? = nil
-        for try await b in try await db.client.query("SELECT base_run_id FROM score_runs WHERE id = \(run)", logger: db.logger).decode(Int?.self) { base = b }
+        let base = try await base(of: run)
         return Self.rowsSQL(run: run, base: base)
     }
 
@@ -128,8 +133,7 @@ public struct ScoreRuns: Sendable {
               AND ($4::text IS NULL OR EXISTS (SELECT 1 FROM grants g JOIN resources r ON r.id = g.resource_id
                                                WHERE g.credential_id = s.credential_id AND r.key = $4))
             """
-        var base: Int? = nil
-        for try await b in try await db.client.query("SELECT base_run_id FROM score_runs WHERE id = \(run)", logger: db.logger).decode(Int?.self) { base = b }
+        let base = try await base(of: run)
         let window = min(limit + offset, 1_000_000_000)
         let source: String
         if let base {

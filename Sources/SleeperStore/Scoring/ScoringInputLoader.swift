@@ -19,7 +19,7 @@ public struct ScoringInputLoader: Sendable {
 
     /// The upstream scope of the credentials with these keys (unknown keys are left out).
     public func upstreamScope(credentialKeys: [String]) async throws -> Scope {
-        let ids = try await ids("SELECT id FROM credentials WHERE key = ANY($1)", credentialKeys)
+        let ids = try await idList("SELECT id FROM credentials WHERE key = ANY($1)", credentialKeys)
         return try await upstreamScope(credentialIDs: ids)
     }
 
@@ -84,18 +84,10 @@ public struct ScoringInputLoader: Sendable {
         return try await upstreamScope(credentialIDs: credentials, agents: agents, models: models)
     }
 
-    private func idList(_ sql: String, _ ids: [Int], _ more: [Int]? = nil) async throws -> [Int] {
+    private func idList<T: PostgresArrayEncodable & PostgresNonThrowingEncodable>(_ sql: String, _ ids: [T], _ more: [Int]? = nil) async throws -> [Int] {
         var binds = PostgresBindings()
         binds.append(ids)
         if let more { binds.append(more) }
-        var out: [Int] = []
-        for try await id in try await db.client.query(PostgresQuery(unsafeSQL: sql, binds: binds), logger: db.logger).decode(Int.self) { out.append(id) }
-        return out
-    }
-
-    private func ids(_ sql: String, _ keys: [String]) async throws -> [Int] {
-        var binds = PostgresBindings()
-        binds.append(keys)
         var out: [Int] = []
         for try await id in try await db.client.query(PostgresQuery(unsafeSQL: sql, binds: binds), logger: db.logger).decode(Int.self) { out.append(id) }
         return out

@@ -34,6 +34,20 @@ enum Fixtures {
         return packageRoot.appending(path: ".build/debug/sleeper")
     }
 
+    /// Runs one of `scripts/` with python3 (the OSCAL and OpenAPI validators); status and output.
+    static func python(_ script: String, _ arguments: [String]) throws -> (ok: Bool, output: String) {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        p.arguments = ["python3", packageRoot.appending(path: "scripts/\(script)").path] + arguments
+        let out = Pipe()
+        p.standardOutput = out
+        p.standardError = out
+        try p.run()
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return (p.terminationStatus == 0, String(decoding: data, as: UTF8.self))
+    }
+
     struct Run {
         var status: Int32
         var stdout: String
