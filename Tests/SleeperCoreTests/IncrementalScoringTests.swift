@@ -153,18 +153,39 @@ struct IncrementalScoringTests {
     }
 }
 
-@Suite("Compact explanations")
-struct CompactExplanationTests {
-    @Test("the run-wide encoder writes exactly what ScoreExplanation.compact writes, for every credential")
-    func sameText() throws {
+@Suite("Stored model scores and hygiene bits")
+struct StoredModelScoreTests {
+    @Test("models carrying a stored L* give every credential exactly its full-run score, with their lineage left out")
+    func carriedModels() throws {
+        for seed in 1...20 {
+            var rng = IncrementalScoringTests.SplitMix(state: UInt64(seed))
+            var input = IncrementalScoringTests.estate(&rng)
+            let full = try IncrementalScoringTests.engine.score(input)
+            // Keep one model and its descendants live; every other model carries its L* and loses its lineage.
+            let live = IncrementalScoringTests.engine.affected(by: .init(models: [Int.random(in: 0..<input.models.count, using: &rng)]), input: input).models
+            for m in input.models.indices where !live.contains(m) {
+                input.models[m].carriedLStar = full.models[m].lStar
+                input.models[m].parents = []
+                input.models[m].datasets = []
+            }
+            let partial = try IncrementalScoringTests.engine.score(input)
+            #expect(partial.credentials == full.credentials, "seed \(seed)")
+            for m in live { #expect(partial.models[m] == full.models[m], "seed \(seed) model \(m)") }
+        }
+    }
+
+    @Test("hygiene terms survive the trip through their stored bits, in order")
+    func hygieneBits() throws {
+        var seen = Set<String>()
         for seed in 1...20 {
             var rng = IncrementalScoringTests.SplitMix(state: UInt64(seed))
             let input = IncrementalScoringTests.estate(&rng)
-            let result = try IncrementalScoringTests.engine.score(input)
-            let fast = CompactExplanations(input: input, result: result)
-            for i in input.credentials.indices {
-                #expect(fast.text(i) == ScoreExplanation.compact(result.credentials[i], input: input, result: result), "seed \(seed) credential \(i)")
+            for c in try IncrementalScoringTests.engine.score(input).credentials {
+                let names = c.hygieneTerms.map(\.name)
+                #expect(ScoringEngine.hygieneNames(mask: ScoringEngine.hygieneMask(c.hygieneTerms)) == names)
+                seen.formUnion(names)
             }
         }
+        #expect(seen.count >= 5, "the random estates exercise most terms")
     }
 }

@@ -224,7 +224,7 @@ struct ScoringInputLoaderTests {
                 """)])
             let (input, ids) = try await ScoringInputLoader(db).load(asOf: Date(), weights: try ScoreRuns.bundledWeights())
             let stored = try await InventoryStore(db).load([.credentials])
-            #expect(ids.count == 2)
+            #expect(ids.credentials.count == 2)
             for c in stored.credentials {
                 let i = try #require(input.credentials.firstIndex { $0.key == c.key }, "\(c.key)")
                 let l = input.credentials[i]

@@ -21,10 +21,23 @@ struct IncrementalStoreTests {
     static func scores(_ db: Database, run: Int) async throws -> [String: String] {
         let rows = try await ScoreRuns(db).rows(of: run)
         var out: [String: String] = [:]
-        for try await (key, score, p, impact, hygiene, explanation) in try await db.client.query(PostgresQuery(unsafeSQL:
-            "SELECT credential_key, score::int, p, impact, hygiene, explanation::text FROM \(rows) s"), logger: db.logger)
-            .decode((String, Int, Double, Double, Double, String).self) {
-            out[key] = "\(score) \(p) \(impact) \(hygiene) \(explanation)"
+        for try await (key, row) in try await db.client.query(PostgresQuery(unsafeSQL: """
+            SELECT credential_key, concat_ws(' ', score, band, p, impact, hygiene, impact_count, exposure_count,
+                                             top_model_id, top_agent, top_resource, hygiene_terms)
+            FROM \(rows) s
+            """), logger: db.logger).decode((String, String).self) {
+            out[key] = row
+        }
+        return out
+    }
+
+    /// Each model's stored L* and main factor in a run (an incremental run's over its base run's).
+    static func models(_ db: Database, run: Int) async throws -> [String: String] {
+        let rows = try await ScoreRuns(db).models(of: run)
+        var out: [String: String] = [:]
+        for try await (key, row) in try await db.client.query(PostgresQuery(unsafeSQL: "SELECT model_key, concat_ws(' ', l_star, main) FROM \(rows) m"),
+                                                              logger: db.logger).decode((String, String).self) {
+            out[key] = row
         }
         return out
     }
@@ -89,12 +102,17 @@ struct IncrementalStoreTests {
                     incrementalRuns += 1
                     smallest = min(smallest, o.affected)
                     #expect(o.base != nil, "small changes in a small estate stay incremental")
+                    #expect(o.fromStoredModels, "step \(step): the rescore starts from the stored model scores, not the whole upstream")
                     if step % 3 == 2 {
                         comparisons += 1
                         let full = try await ScoreRuns(db).run(asOf: asOf, weights: weights)
                         let (a, b) = (try await Self.scores(db, run: run), try await Self.scores(db, run: full.id))
                         #expect(a.count == b.count)
                         for (key, value) in b where a[key] != value { Issue.record("step \(step): \(key) incremental \(a[key] ?? "missing") full \(value)") }
+                        // The model scores the next rescore starts from stay those of a full run.
+                        let (ma, mb) = (try await Self.models(db, run: run), try await Self.models(db, run: full.id))
+                        #expect(ma.count == mb.count)
+                        for (key, value) in mb where ma[key] != value { Issue.record("step \(step): model \(key) incremental \(ma[key] ?? "missing") full \(value)") }
                         // The exposure list reads an incremental run through its base's index; same answer.
                         for (top, offset, band) in [(3, 0, nil), (4, 2, nil), (nil, 0, nil), (2, 0, "low")] as [(Int?, Int, String?)] {
                             let x = try await ScoreRuns(db).exposures(run: run, top: top, band: band, minScore: nil, owner: nil, resource: nil, offset: offset)

@@ -44,7 +44,9 @@ struct ScoringStoreTests {
             #expect(rows[0].path == ["acme-ft", "email-triage", "payments-key", "payments-api"])
             #expect(rows[0].mainFactor == "third party not allowed on acme-ft")
             #expect(rows[1].score == 0)
-            #expect(try await db.count("SELECT max(length(explanation::text)) FROM credential_scores") < 2048)
+            // The compact explanation: plain columns, and each model's main factor once per run.
+            #expect(try await db.count("SELECT count(*) FROM credential_scores WHERE explanation IS NOT NULL") == 0)
+            #expect(try await db.count("SELECT count(*) FROM score_run_models WHERE run_id = \(run.id)") == (try await db.count("SELECT count(*) FROM models")))
             let filtered = try await ScoreRuns(db).exposures(run: run.id, top: 5, band: "critical", minScore: 60, owner: "payments", resource: "payments-api")
             #expect(filtered.map(\.credential) == ["payments-key"])
             #expect(try await ScoreRuns(db).exposures(run: run.id, top: nil, band: "high", minScore: nil, owner: nil, resource: nil).isEmpty)

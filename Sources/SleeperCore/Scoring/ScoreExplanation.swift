@@ -37,21 +37,10 @@ public struct ScoreExplanation: Sendable {
     public var paths: [Path]
     public var whatIf: [WhatIf]
 
-    /// The compact form stored with each score (well under 2 KiB): top path, main factor, hygiene terms.
-    /// For a whole run use `CompactExplanations`, which gives the same text several times faster.
-    public static func compact(_ score: ScoringEngine.CredentialScore, input: ScoringInput, result: ScoringEngine.Result) -> String {
-        // The top path model → agent → (credential) → resource; the credential is the row's own key.
-        func field(_ name: String, _ value: String?) -> String { "\"\(name)\":\(value.map(JSONText.string) ?? "null")" }
-        let main = mainFactor(score, input: input, result: result)
-        let hygiene = score.hygieneTerms.map { JSONText.string($0.name) }.joined(separator: ",")
-        return "{" + [field("model", score.topModel.map { input.models[$0].key }), field("agent", score.topAgent.map { input.agents[$0].key }),
-                      field("resource", score.topResource.map { input.resources[$0].key }), field("main", main),
-                      "\"hygiene\":[\(hygiene)]"].joined(separator: ",") + "}"
-    }
-
-    /// The single biggest reason, in words: the top model's largest factor, or what it inherits.
-    public static func mainFactor(_ score: ScoringEngine.CredentialScore, input: ScoringInput, result: ScoringEngine.Result) -> String {
-        guard let m = score.topModel else { return score.p == 0 ? "no model reaches it" : "" }
+    /// The single biggest reason a model puts credentials at risk, in words: a failed scan, what
+    /// it inherits, or its largest factor. A credential's main factor is its top model's; runs
+    /// store it once per model.
+    public static func mainFactor(model m: Int, input: ScoringInput, result: ScoringEngine.Result) -> String {
         let model = result.models[m]
         let key = input.models[m].key
         if model.failedScan { return "failed backdoor scan on \(key)" }
@@ -212,47 +201,5 @@ extension ScoringEngine {
             for p in input.models[m].parents where seen.insert(p.model).inserted { frontier.append(p.model) }
         }
         return seen
-    }
-}
-
-/// `ScoreExplanation.compact` for every credential of a run. The pieces that repeat across
-/// credentials (each model's, agent's and resource's JSON key, each model's main factor) are
-/// built once: building them per row took most of the five seconds a 1M-credential run spent
-/// encoding its rows.
-public struct CompactExplanations: Sendable {
-    let models: [String], agents: [String], resources: [String], mains: [String]
-    let input: ScoringInput, result: ScoringEngine.Result
-
-    public init(input: ScoringInput, result: ScoringEngine.Result) {
-        self.input = input
-        self.result = result
-        models = input.models.map { JSONText.string($0.key) }
-        agents = input.agents.map { JSONText.string($0.key) }
-        resources = input.resources.map { JSONText.string($0.key) }
-        // The main factor depends only on the top model (and on P = 0 when there is none).
-        mains = input.models.indices.map { m in
-            var probe = ScoringEngine.CredentialScore.probe
-            probe.topModel = m
-            return JSONText.string(ScoreExplanation.mainFactor(probe, input: input, result: result))
-        }
-    }
-
-    public func text(_ index: Int) -> String {
-        let s = result.credentials[index]
-        let main = s.topModel.map { mains[$0] } ?? JSONText.string(s.p == 0 ? "no model reaches it" : "")
-        var out = "{\"model\":" + (s.topModel.map { models[$0] } ?? "null")
-        out += ",\"agent\":" + (s.topAgent.map { agents[$0] } ?? "null")
-        out += ",\"resource\":" + (s.topResource.map { resources[$0] } ?? "null")
-        out += ",\"main\":" + main + ",\"hygiene\":["
-        for (i, t) in s.hygieneTerms.enumerated() { out += (i == 0 ? "" : ",") + JSONText.string(t.name) }
-        return out + "]}"
-    }
-}
-
-extension ScoringEngine.CredentialScore {
-    /// A score with only a top model, to ask what the main factor of that model would be.
-    static var probe: Self {
-        .init(p: 1, impact: 0, hygiene: 1, score: 0, band: "low", impactCount: 0, exposureCount: 0, hygieneTerms: [],
-              topModel: nil, topAgent: nil, topResource: nil)
     }
 }

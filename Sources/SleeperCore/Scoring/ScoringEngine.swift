@@ -152,6 +152,10 @@ public struct ScoringEngine: Sendable {
         var scores = previous ?? [ModelScore](repeating: ModelScore(l0: 0, l: 0, lStar: 0, factors: [], failedScan: false), count: input.models.count)
         for i in order where only?.contains(i) ?? true {
             let m = input.models[i]
+            if let carried = m.carriedLStar {
+                scores[i] = ModelScore(l0: 0, l: 0, lStar: carried, factors: [], failedScan: false)
+                continue
+            }
             let factors = modelFactors(m)
             let l0 = 1 - factors.reduce(1.0) { $0 * (1 - $1.value) }
             var reduction = 1.0
@@ -263,6 +267,18 @@ public struct ScoringEngine: Sendable {
         }
         return CredentialScore(p: p, impact: impact, hygiene: h, score: score, band: weights.band(score), impactCount: reached.count,
                                exposureCount: exposureCount, hygieneTerms: terms, topModel: topModel, topAgent: topAgent, topResource: topResource)
+    }
+
+    /// Every hygiene term, in the order `hygieneTerms` lists them; stored runs keep a credential's
+    /// terms as bits by this position.
+    public static let hygieneTermNames = ["not_rotated", "no_expiry", "unused", "no_owner", "shared", "exposed", "short_lived", "federated"]
+
+    public static func hygieneMask(_ terms: [Factor]) -> Int {
+        terms.reduce(0) { mask, t in mask | (hygieneTermNames.firstIndex(of: t.name).map { 1 << $0 } ?? 0) }
+    }
+
+    public static func hygieneNames(mask: Int) -> [String] {
+        hygieneTermNames.indices.filter { mask & (1 << $0) != 0 }.map { hygieneTermNames[$0] }
     }
 
     /// The hygiene terms that hold for a credential, each with what it adds.

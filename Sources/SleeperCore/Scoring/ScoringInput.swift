@@ -30,6 +30,9 @@ public struct ScoringInput: Sendable {
         public var parents: [(model: Int, relation: DerivationRelation)]
         public var datasets: [Int]
         public var controls: [String: ControlState]
+        /// L* carried from a stored run, for a model outside the part of the estate being rescored:
+        /// the model is not recomputed, and its lineage need not be loaded.
+        public var carriedLStar: Double?
         public init(key: String, supplier: String? = nil, thirdParty: Bool = false, lineageVerified: Bool = false,
                     trainingDataDeclared: Bool = false, hasDigest: Bool = false, signed: Bool = false, serialization: String = "unknown",
                     parents: [(model: Int, relation: DerivationRelation)] = [], datasets: [Int] = [], controls: [String: ControlState] = [:]) {

@@ -69,7 +69,10 @@ public struct EmbeddedCluster: Sendable {
                 guard path.utf8.count < 104 else {
                     throw StoreError.embedded("the socket path \(path) is too long for a unix socket; set SLEEPER_HOME to a shorter directory")
                 }
-                let options = "-c listen_addresses='' -c unix_socket_directories='\(socketDirectory.path)' -c port=\(Self.port)"
+                // A gigabyte of shared buffers rather than PostgreSQL's default 128 MB: at a million
+                // credentials the indexes a rescore probes did not stay cached, and every probe
+                // went to the operating system.
+                let options = "-c listen_addresses='' -c unix_socket_directories='\(socketDirectory.path)' -c port=\(Self.port) -c shared_buffers=1GB"
                 try run(binaries.pgCtl, ["-D", dataDirectory.path, "-l", logFile.path, "-w", "-t", "60", "-o", options, "start"],
                         asPostgres: asPostgres, step: "pg_ctl start")
             }

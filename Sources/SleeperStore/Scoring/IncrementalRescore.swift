@@ -34,6 +34,9 @@ public struct IncrementalRescore: Sendable {
         public var affected: Int
         public var totalCredentials: Int
         public var durationMs: Int
+        /// Whether the rescore started from the model scores the latest run stored (reading only
+        /// the changed part and its direct upstream) rather than from the credentials' whole upstream.
+        public var fromStoredModels = false
         public var wasFullRun: Bool { run != nil && base == nil }
 
         public var summary: String {
@@ -43,9 +46,18 @@ public struct IncrementalRescore: Sendable {
         }
     }
 
-    /// Credentials whose score can depend on the subjects: everything downstream through
-    /// datasets, lineage, use, delegation and holding, and the resources' grant holders.
-    public func affected(by subjects: [Subject], resources: [String] = []) async throws -> Set<Int> {
+    /// What lies downstream of a change: the credentials whose score can depend on it, and the
+    /// models whose L* can.
+    public struct Reach: Sendable {
+        public var credentials: Set<Int> = [], models: Set<Int> = []
+        public func union(_ other: Reach) -> Reach {
+            Reach(credentials: credentials.union(other.credentials), models: models.union(other.models))
+        }
+    }
+
+    /// Everything downstream of the subjects through datasets, lineage, use, delegation and
+    /// holding, and the resources' grant holders.
+    public func reach(of subjects: [Subject], resources: [String] = []) async throws -> Reach {
         func keys(_ kind: SubjectKind) -> [String] { subjects.filter { $0.kind == kind }.map(\.key) }
         var binds = PostgresBindings()
         binds.append(keys(.model)); binds.append(keys(.dataset)); binds.append(keys(.agent)); binds.append(keys(.credential)); binds.append(resources)
@@ -61,18 +73,28 @@ public struct IncrementalRescore: Sendable {
                 UNION SELECT id FROM agents WHERE key = ANY($3)
                 UNION SELECT x.delegate_id FROM delegates_to x JOIN down_agents a ON x.agent_id = a.id
             )
-            SELECT credential_id FROM holds WHERE agent_id IN (SELECT id FROM down_agents)
-            UNION SELECT id FROM credentials WHERE key = ANY($4)
-            UNION SELECT g.credential_id FROM grants g JOIN resources r ON r.id = g.resource_id WHERE r.key = ANY($5)
+            SELECT 'm', id FROM down_models
+            UNION ALL
+            (SELECT 'c', credential_id FROM holds WHERE agent_id IN (SELECT id FROM down_agents)
+             UNION SELECT 'c', id FROM credentials WHERE key = ANY($4)
+             UNION SELECT 'c', g.credential_id FROM grants g JOIN resources r ON r.id = g.resource_id WHERE r.key = ANY($5))
             """, binds: binds)
-        var out = Set<Int>()
-        for try await id in try await db.client.query(sql, logger: db.logger).decode(Int.self) { out.insert(id) }
+        var out = Reach()
+        for try await (kind, id) in try await db.client.query(sql, logger: db.logger).decode((String, Int).self) {
+            if kind == "m" { out.models.insert(id) } else { out.credentials.insert(id) }
+        }
         return out
     }
 
-    /// Rescores `credentials` (database ids) as of `asOf` into a new incremental run.
-    public func rescore(credentials affected: Set<Int>, asOf: Date, weights: ScoringWeights, trigger: String,
+    /// Rescores what `reach` names as of `asOf` into a new incremental run. Models outside it keep
+    /// the L* the latest run stored for them, so only the changed part and its direct upstream are
+    /// read; without stored model scores (runs before migration 0007) the credentials' whole
+    /// upstream is read instead. Either way the scores equal a full run's when the latest run
+    /// has the same as-of time (tested on random changes); otherwise what lies upstream of the
+    /// change stands as that run computed it.
+    public func rescore(_ reach: Reach, asOf: Date, weights: ScoringWeights, trigger: String,
                         actor: String = AuditLog.commandLineActor) async throws -> Outcome {
+        let affected = reach.credentials
         let clock = ContinuousClock(), start = clock.now
         var latest: (id: Int, base: Int?, bands: String?, credentials: Int)? = nil
         for try await row in try await db.client.query(
@@ -97,31 +119,39 @@ public struct IncrementalRescore: Sendable {
         }
         let loader = ScoringInputLoader(db)
         let t0 = clock.now
-        let scope = try await loader.upstreamScope(credentialIDs: Array(affected))
+        let stored = ScoreRuns.modelsSQL(run: latest.id, base: latest.base)
+        var scope = try await loader.boundedScope(credentialIDs: Array(affected), recompute: Array(reach.models),
+                                                  delegationRounds: weights.delegationRounds, storedModels: stored)
+        if scope == nil { scope = try await loader.upstreamScope(credentialIDs: Array(affected)) }
         let t1 = clock.now
         let (input, ids) = try await loader.load(asOf: asOf, weights: weights, scope: scope)
         let t2 = clock.now
         let result = try ScoringEngine(weights: weights).score(input)
         let t3 = clock.now
-        PhaseTiming.report("scope \(t1 - t0) (\(scope.agents.count) agents, \(scope.models.count) models), load \(t2 - t1), score \(t3 - t2)")
+        PhaseTiming.report("scope \(t1 - t0) (\(scope!.agents.count) agents, \(scope!.models.count) models, \(scope!.carried.count) carried), load \(t2 - t1), score \(t3 - t2)")
 
         // Band counts: the latest run's, less the affected credentials' old bands, plus their new ones.
         var bands = Self.decodeBands(latest.bands)
         var binds = PostgresBindings()
         binds.append(Array(affected))
-        let previous = try await runs.rows(of: latest.id)
+        // Each credential's row looked up by id, its own run's before the base run's: a new partition
+        // has no statistics yet, and a join let the planner sort a million rows instead.
         for try await (band, n) in try await db.client.query(PostgresQuery(unsafeSQL: """
-            SELECT band, count(*)::int FROM \(previous) s WHERE s.credential_id = ANY($1) GROUP BY band
+            SELECT s.band, count(*)::int FROM unnest($1::int8[]) a(id)
+            CROSS JOIN LATERAL (SELECT band FROM credential_scores c WHERE c.run_id IN (\(latest.id), \(latest.base ?? latest.id))
+                                AND c.credential_id = a.id ORDER BY c.run_id DESC LIMIT 1) s
+            GROUP BY s.band
             """, binds: binds), logger: db.logger).decode((String, Int).self) { bands[band, default: 0] -= n }
         for c in result.credentials { bands[c.band, default: 0] += 1 }
 
         let base = latest.base ?? latest.id
         let t4 = clock.now
         defer { PhaseTiming.report("bands \(t4 - t3), write \(clock.now - t4)") }
-        let run = try await runs.write(Array(ids.indices), ids: ids, input: input, result: result, asOf: asOf, weights: weights,
+        let run = try await runs.write(ids: ids, input: input, result: result, asOf: asOf, weights: weights,
                                        base: base, carried: latest.base == nil ? nil : latest.id, bands: bands,
                                        trigger: trigger, started: start, actor: actor)
-        return Outcome(run: run, base: base, affected: affected.count, totalCredentials: total, durationMs: ScoreRuns.ms(clock.now - start))
+        return Outcome(run: run, base: base, affected: affected.count, totalCredentials: total, durationMs: ScoreRuns.ms(clock.now - start),
+                       fromStoredModels: scope!.bounded)
     }
 
     static func decodeBands(_ json: String?) -> [String: Int] {
@@ -137,7 +167,7 @@ extension IncrementalRescore {
     public func afterEvidence(_ records: [EvidenceRecord], asOf: Date = Date(), actor: String = AuditLog.commandLineActor) async throws -> Outcome {
         let ids = records.map(\.id)
         let trigger = ids.count == 1 ? "evidence #\(ids[0])" : "evidence #\(ids.min()!)–#\(ids.max()!)"
-        return try await rescore(credentials: try await affected(by: records.map(\.subject)), asOf: asOf,
+        return try await rescore(try await reach(of: records.map(\.subject)), asOf: asOf,
                                  weights: try ScoreRuns.bundledWeights(), trigger: trigger, actor: actor)
     }
 
@@ -159,16 +189,16 @@ extension IncrementalRescore {
             // Too large to trace: every credential counts as reached, which makes a full run.
             let summary = try await write()
             guard summary.changedAnything, !summary.dryRun else { return (summary, nil) }
-            let all = try await allCredentials()
-            let outcome = try await rescore(credentials: all, asOf: asOf, weights: try ScoreRuns.bundledWeights(),
+            let all = Reach(credentials: try await allCredentials())
+            let outcome = try await rescore(all, asOf: asOf, weights: try ScoreRuns.bundledWeights(),
                                             trigger: "import \(files.map(\.file).joined(separator: ", "))", actor: actor)
             return (summary, outcome)
         }
-        let before = try await affected(by: subjects, resources: resources)
+        let before = try await reach(of: subjects, resources: resources)
         let summary = try await write()
         guard summary.changedAnything, !summary.dryRun else { return (summary, nil) }
-        let after = try await affected(by: subjects, resources: resources)
-        let outcome = try await rescore(credentials: before.union(after), asOf: asOf, weights: try ScoreRuns.bundledWeights(),
+        let after = try await reach(of: subjects, resources: resources)
+        let outcome = try await rescore(before.union(after), asOf: asOf, weights: try ScoreRuns.bundledWeights(),
                                         trigger: "import \(files.map(\.file).joined(separator: ", "))", actor: actor)
         return (summary, outcome)
     }

@@ -29,55 +29,85 @@ public struct ScoreRuns: Sendable {
         PhaseTiming.report("load \(loaded - start), compute \(clock.now - loaded)")
         var bands: [String: Int] = [:]
         for c in result.credentials { bands[c.band, default: 0] += 1 }
-        let runID = try await write(Array(ids.indices), ids: ids, input: input, result: result, asOf: asOf, weights: weights,
+        let runID = try await write(ids: ids, input: input, result: result, asOf: asOf, weights: weights,
                                     base: nil, carried: nil, bands: bands, trigger: trigger, started: start, actor: actor)
+        // Freeing a million credentials' arrays takes a fifth of a second; let another thread do it.
+        let done = (input, result)
+        Task.detached(priority: .background) { withExtendedLifetime(done) {} }
         return Run(id: runID, asOf: asOf, weightsVersion: weights.version, credentials: input.credentials.count,
                    durationMs: Self.ms(clock.now - start), bands: bands)
     }
 
     static func ms(_ d: Duration) -> Int { Int(d.components.seconds * 1000 + d.components.attoseconds / 1_000_000_000_000_000) }
 
-    /// Stores a run: its rows (`indexes` into the input) COPYed into a new partition, indexed in
-    /// bulk and attached, with the audit entry, in one transaction. An incremental run also
-    /// carries forward the rows of the incremental run it follows (`carried`) that it does not redo.
-    func write(_ indexes: [Int], ids: [Int], input: ScoringInput, result: ScoringEngine.Result, asOf: Date, weights: ScoringWeights,
+    /// Stores a run: every credential of the input COPYed into a new partition, indexed in bulk
+    /// and attached, with the models it computed and the audit entry, in one transaction. An
+    /// incremental run also carries forward the rows of the incremental run it follows
+    /// (`carried`) that it does not redo.
+    func write(ids: ScoringInputLoader.DatabaseIDs, input: ScoringInput, result: ScoringEngine.Result, asOf: Date, weights: ScoringWeights,
                base: Int?, carried: Int?, bands: [String: Int], trigger: String, started: ContinuousClock.Instant, actor: String) async throws -> Int {
         let bandsJSON = "{" + bands.keys.sorted().map { "\"\($0)\": \(bands[$0]!)" }.joined(separator: ", ") + "}"
+        // By database id (the input's order): rescoring looks rows of the base run up by id, and
+        // rows laid out in id order make those lookups cheap.
+        let order = Array(ids.credentials.indices)
+        let computedModels = input.models.indices.filter { input.models[$0].carriedLStar == nil }
         return try await db.transaction { tx -> Int in
             var runID = 0
             for try await id in try await tx.query("""
                 INSERT INTO score_runs (as_of, weights_version, models, agents, credentials, duration_ms, base_run_id, trigger, rescored, bands)
                 VALUES (\(asOf), \(weights.version), \(input.models.count), \(input.agents.count), \(bands.values.reduce(0, +)), 0,
-                        \(base), \(trigger), \(base == nil ? nil : indexes.count), \(bandsJSON)::jsonb)
+                        \(base), \(trigger), \(base == nil ? nil : order.count), \(bandsJSON)::jsonb)
                 RETURNING id
                 """, logger: db.logger).decode(Int.self) { runID = id }
             let partition = "credential_scores_r\(runID)"
-            try await tx.query(PostgresQuery(unsafeSQL: "CREATE TABLE \(partition) (LIKE credential_scores INCLUDING DEFAULTS INCLUDING CONSTRAINTS)"), logger: db.logger)
-            let explanations = CompactExplanations(input: input, result: result)
+            // The CHECK lets ATTACH skip scanning the rows; declared here, COPY checks it row by row
+            // instead of a second pass over the table.
+            try await tx.query(PostgresQuery(unsafeSQL: """
+                CREATE TABLE \(partition) (LIKE credential_scores INCLUDING DEFAULTS INCLUDING CONSTRAINTS,
+                                           CONSTRAINT \(partition)_run CHECK (run_id = \(runID)))
+                """), logger: db.logger)
             let run = runID
-            try await tx.copyRowsInParallel(indexes, into: partition,
+            try await tx.copyRowsInParallel(count: order.count, into: partition,
                                   columns: ["run_id", "credential_id", "credential_key", "score", "band", "p", "impact", "hygiene",
-                                            "impact_count", "exposure_count", "explanation"], logger: db.logger) { w, i in
-                let credential = input.credentials[i], score = result.credentials[i]
-                w.integer(run); w.integer(ids[i]); w.text(credential.key); w.integer(score.score); w.text(score.band)
-                w.double(score.p); w.double(score.impact); w.double(score.hygiene)
-                w.integer(score.impactCount); w.integer(score.exposureCount)
-                w.text(explanations.text(i))
+                                            "impact_count", "exposure_count", "top_model_id", "top_agent", "top_resource", "hygiene_terms"],
+                                  logger: db.logger) { w, range in
+                let (credentials, scores, agents, resources) = (input.credentials, result.credentials, input.agents, input.resources)
+                let (credentialIDs, modelIDs) = (ids.credentials, ids.models)
+                for i in order[range] {
+                    let s = scores[i]
+                    w.integer(run); w.integer(credentialIDs[i]); w.text(credentials[i].key); w.integer(s.score); w.text(s.band)
+                    w.double(s.p); w.double(s.impact); w.double(s.hygiene)
+                    w.integer(s.impactCount); w.integer(s.exposureCount)
+                    w.integer(s.topModel.map { modelIDs[$0] })
+                    w.text(s.topAgent.map { agents[$0].key })
+                    w.text(s.topResource.map { resources[$0].key })
+                    w.integer(ScoringEngine.hygieneMask(s.hygieneTerms))
+                    w.endRowInBuffer()
+                }
             }
             PhaseTiming.report("copy \(ContinuousClock.now - started)")
+            try await tx.copyRows(computedModels, into: "score_run_models", columns: ["run_id", "model_id", "model_key", "l_star", "main"], logger: db.logger) { w, m in
+                w.integer(run); w.integer(ids.models[m]); w.text(input.models[m].key); w.double(result.models[m].lStar)
+                w.text(ScoreExplanation.mainFactor(model: m, input: input, result: result))
+            }
             if let carried {
                 try await tx.query(PostgresQuery(unsafeSQL: """
                     INSERT INTO \(partition) SELECT \(runID), c.credential_id, c.credential_key, c.score, c.band, c.p, c.impact, c.hygiene,
-                           c.impact_count, c.exposure_count, c.explanation
+                           c.impact_count, c.exposure_count, c.explanation, c.top_model_id, c.top_agent, c.top_resource, c.hygiene_terms
                     FROM credential_scores c WHERE c.run_id = \(carried)
                       AND NOT EXISTS (SELECT 1 FROM \(partition) n WHERE n.credential_id = c.credential_id)
                     """), logger: db.logger)
+                try await tx.query(PostgresQuery(unsafeSQL: """
+                    INSERT INTO score_run_models SELECT \(runID), c.model_id, c.model_key, c.l_star, c.main
+                    FROM score_run_models c WHERE c.run_id = \(carried)
+                      AND NOT EXISTS (SELECT 1 FROM score_run_models n WHERE n.run_id = \(runID) AND n.model_id = c.model_id)
+                    """), logger: db.logger)
             }
-            // Indexes built in bulk, and a CHECK that lets ATTACH skip scanning the rows again.
+            // Indexes built in bulk, after the rows are in, with room to sort a million keys in memory.
             for sql in [
-                "ALTER TABLE \(partition) ADD CONSTRAINT \(partition)_run CHECK (run_id = \(runID))",
+                "SET LOCAL maintenance_work_mem = '256MB'",
                 "CREATE UNIQUE INDEX ON \(partition) (run_id, credential_id)",
-                "CREATE INDEX ON \(partition) (run_id, score DESC, credential_key)",
+                "CREATE INDEX ON \(partition) (run_id, score DESC, credential_id)",
                 "ALTER TABLE credential_scores ATTACH PARTITION \(partition) FOR VALUES IN (\(runID))",
             ] {
                 try await tx.query(PostgresQuery(unsafeSQL: sql), logger: db.logger)
@@ -86,33 +116,59 @@ public struct ScoreRuns: Sendable {
             PhaseTiming.report("indexed and attached \(ContinuousClock.now - started)")
             try await tx.query("UPDATE score_runs SET duration_ms = \(ms) WHERE id = \(runID)", logger: db.logger)
             try await AuditLog.record(actor: actor, action: "score.run", target: "run \(runID)",
-                                      detail: ["as_of": Timestamps.format(asOf), "credentials": String(indexes.count), "weights": weights.version, "trigger": trigger],
+                                      detail: ["as_of": Timestamps.format(asOf), "credentials": String(order.count), "weights": weights.version, "trigger": trigger],
                                       on: tx, logger: db.logger)
             return runID
         }
     }
 
-    /// SQL for the rows of a run: a full run's own rows, or an incremental run's rows over those
-    /// of its base run that it does not replace.
     /// The full run an incremental run builds on; nil for a full run.
     func base(of run: Int) async throws -> Int? {
         for try await b in try await db.client.query("SELECT base_run_id FROM score_runs WHERE id = \(run)", logger: db.logger).decode(Int?.self) { return b }
         return nil
     }
 
+    /// SQL for the rows of a run: a full run's own rows, or an incremental run's rows over those
+    /// of its base run that it does not replace.
     public func rows(of run: Int) async throws -> String {
         let base = try await base(of: run)
         return Self.rowsSQL(run: run, base: base)
     }
 
-    static func rowsSQL(run: Int, base: Int?) -> String {
-        guard let base else { return "(SELECT * FROM credential_scores WHERE run_id = \(run))" }
+    /// SQL for the models of a run, each with its L* and main factor, overlaid the same way.
+    public func models(of run: Int) async throws -> String {
+        let base = try await base(of: run)
+        return Self.modelsSQL(run: run, base: base)
+    }
+
+    static func rowsSQL(run: Int, base: Int?) -> String { overlay("credential_scores", "credential_id", run: run, base: base) }
+
+    static func modelsSQL(run: Int, base: Int?) -> String { overlay("score_run_models", "model_id", run: run, base: base) }
+
+    private static func overlay(_ table: String, _ id: String, run: Int, base: Int?) -> String {
+        guard let base else { return "(SELECT * FROM \(table) WHERE run_id = \(run))" }
         return """
-            (SELECT * FROM credential_scores WHERE run_id = \(run)
+            (SELECT * FROM \(table) WHERE run_id = \(run)
              UNION ALL
-             SELECT * FROM credential_scores b WHERE b.run_id = \(base)
-               AND NOT EXISTS (SELECT 1 FROM credential_scores d WHERE d.run_id = \(run) AND d.credential_id = b.credential_id))
+             SELECT * FROM \(table) b WHERE b.run_id = \(base)
+               AND NOT EXISTS (SELECT 1 FROM \(table) d WHERE d.run_id = \(run) AND d.\(id) = b.\(id)))
             """
+    }
+
+    /// A score row `s`'s compact explanation as SQL: top model, agent and resource, main factor
+    /// and hygiene terms (text[]), with `m` the row's top model among the run's models. Rows of
+    /// runs stored before migration 0007 carry them as JSON instead.
+    static func explanationSQL(_ s: String, model m: String) -> (model: String, agent: String, resource: String, main: String, hygiene: String) {
+        let names = "'{" + ScoringEngine.hygieneTermNames.joined(separator: ",") + "}'::text[]"
+        return (model: "coalesce(\(m).model_key, \(s).explanation ->> 'model')",
+                agent: "coalesce(\(s).top_agent, \(s).explanation ->> 'agent')",
+                resource: "coalesce(\(s).top_resource, \(s).explanation ->> 'resource')",
+                main: "coalesce(\(m).main, \(s).explanation ->> 'main', CASE WHEN \(s).p = 0 THEN 'no model reaches it' ELSE '' END)",
+                hygiene: """
+                    CASE WHEN \(s).explanation IS NOT NULL THEN ARRAY(SELECT json_array_elements_text(\(s).explanation -> 'hygiene'))
+                         ELSE ARRAY(SELECT h.n FROM unnest(\(names)) WITH ORDINALITY h(n, i)
+                                    WHERE \(s).hygiene_terms & (1 << (h.i::int - 1)) <> 0 ORDER BY h.i) END
+                    """)
     }
 
     public typealias Exposure = SleeperCore.Exposure
@@ -142,22 +198,25 @@ public struct ScoreRuns: Sendable {
             // after `window` rows, not a sort of a million).
             source = """
                 ((SELECT * FROM credential_scores s WHERE s.run_id = \(run) AND \(filters)
-                  ORDER BY s.score DESC, s.credential_key LIMIT \(window))
+                  ORDER BY s.score DESC, s.credential_id LIMIT \(window))
                  UNION ALL
                  (SELECT * FROM credential_scores s WHERE s.run_id = \(base) AND \(filters)
                     AND NOT EXISTS (SELECT 1 FROM credential_scores d WHERE d.run_id = \(run) AND d.credential_id = s.credential_id)
-                  ORDER BY s.score DESC, s.credential_key LIMIT \(window)))
+                  ORDER BY s.score DESC, s.credential_id LIMIT \(window)))
                 """
         } else {
             source = "(SELECT * FROM credential_scores s WHERE s.run_id = \(run) AND \(filters))"
         }
+        let x = Self.explanationSQL("s", model: "m")
+        // The page first, then its owners and models: a join over a million rows would have to
+        // finish before the first row could be returned.
         let sql = PostgresQuery(unsafeSQL: """
             SELECT s.credential_key, s.score, s.band, s.p, s.impact, s.hygiene, c.owner,
-                   array_remove(ARRAY[s.explanation ->> 'model', s.explanation ->> 'agent', s.credential_key, s.explanation ->> 'resource'], NULL),
-                   coalesce(s.explanation ->> 'main', '')
-            FROM \(source) s LEFT JOIN credentials c ON c.id = s.credential_id
-            ORDER BY s.score DESC, s.credential_key
-            LIMIT $5 OFFSET $6
+                   array_remove(ARRAY[\(x.model), \(x.agent), s.credential_key, \(x.resource)], NULL), \(x.main)
+            FROM (SELECT * FROM \(source) s ORDER BY s.score DESC, s.credential_id LIMIT $5 OFFSET $6) s
+            LEFT JOIN credentials c ON c.id = s.credential_id
+            LEFT JOIN \(Self.modelsSQL(run: run, base: base)) m ON m.model_id = s.top_model_id
+            ORDER BY s.score DESC, s.credential_id
             """, binds: try Self.binds(band, minScore, owner, resource, limit, offset))
         for try await (key, score, band, p, impact, hygiene, owner, path, main) in try await db.client.query(sql, logger: db.logger)
             .decode((String, Int16, String, Double, Double, Double, String?, [String], String).self) {
@@ -193,14 +252,16 @@ public struct ScoreRuns: Sendable {
         }
         var out: [ScoreDiff.Row] = []
         let (oldRows, newRows) = (try await rows(of: old), try await rows(of: new))
+        let (oldBase, newBase) = (try await base(of: old), try await base(of: new))
+        let (xo, xn) = (Self.explanationSQL("o", model: "om"), Self.explanationSQL("n", model: "nm"))
         let sql = PostgresQuery(unsafeSQL: """
             SELECT coalesce(n.credential_key, o.credential_key),
-                   o.score, o.p, o.hygiene, o.explanation ->> 'model', o.explanation ->> 'agent', o.explanation ->> 'main',
-                   ARRAY(SELECT json_array_elements_text(o.explanation -> 'hygiene')),
-                   n.score, n.p, n.hygiene, n.explanation ->> 'model', n.explanation ->> 'agent', n.explanation ->> 'main',
-                   ARRAY(SELECT json_array_elements_text(n.explanation -> 'hygiene'))
+                   o.score, o.p, o.hygiene, \(xo.model), \(xo.agent), \(xo.main), \(xo.hygiene),
+                   n.score, n.p, n.hygiene, \(xn.model), \(xn.agent), \(xn.main), \(xn.hygiene)
             FROM \(oldRows) o
             FULL JOIN \(newRows) n ON n.credential_id = o.credential_id
+            LEFT JOIN \(Self.modelsSQL(run: old, base: oldBase)) om ON om.model_id = o.top_model_id
+            LEFT JOIN \(Self.modelsSQL(run: new, base: newBase)) nm ON nm.model_id = n.top_model_id
             WHERE o.score IS DISTINCT FROM n.score
             """)
         for try await row in try await db.client.query(sql, logger: db.logger) {

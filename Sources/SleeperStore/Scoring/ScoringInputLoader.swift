@@ -15,6 +15,12 @@ public struct ScoringInputLoader: Sendable {
     /// because every input to a score lies upstream of it.
     public struct Scope: Sendable {
         public var credentials: [Int], agents: [Int], models: [Int], datasets: [Int], resources: [Int]
+        /// Models (database id → key and L*) whose scores come from a stored run: neither their
+        /// lineage nor their own data is read.
+        public var carried: [Int: (key: String, lStar: Double)] = [:]
+        /// Agents at the edge of a bounded scope may lack some delegators, which the scores of its
+        /// credentials do not need (see `boundedScope`).
+        public var bounded = false
     }
 
     /// The upstream scope of the credentials with these keys (unknown keys are left out).
@@ -56,6 +62,50 @@ public struct ScoringInputLoader: Sendable {
         return Scope(credentials: credentialIDs.sorted(), agents: agents, models: models, datasets: datasets, resources: try await resources)
     }
 
+    /// The part of the estate that rescoring `credentials` needs when model scores are stored:
+    /// the models in `recompute` with their parents, datasets and evidence; the agents holding the
+    /// credentials and those delegating to them within the delegation rounds (a credential's score
+    /// reaches no further up the delegation graph); and every other model those agents use, or
+    /// that a recomputed model derives from, with its L* from `storedModels` (SQL for a run's
+    /// models). Nil when a model it needs is not among the stored ones.
+    public func boundedScope(credentialIDs: [Int], recompute: [Int], delegationRounds: Int, storedModels: String) async throws -> Scope? {
+        var binds = PostgresBindings()
+        binds.append(credentialIDs)
+        binds.append(delegationRounds)
+        var agents: [Int] = []
+        for try await id in try await db.client.query(PostgresQuery(unsafeSQL: """
+            WITH RECURSIVE up(id, hop) AS (
+                SELECT h.agent_id, 0 FROM unnest($1::int8[]) c(id) JOIN holds h ON h.credential_id = c.id
+                UNION
+                SELECT d.agent_id, u.hop + 1 FROM up u JOIN delegates_to d ON d.delegate_id = u.id WHERE u.hop < $2
+            )
+            SELECT DISTINCT id FROM up ORDER BY id
+            """, binds: binds), logger: db.logger).decode(Int.self) { agents.append(id) }
+        async let resources = idList("""
+            SELECT DISTINCT g.resource_id FROM unnest($1::int8[]) c(id) JOIN grants g ON g.credential_id = c.id
+            """, credentialIDs)
+        async let datasets = idList("""
+            SELECT DISTINCT t.dataset_id FROM unnest($1::int8[]) m(id) JOIN trained_on t ON t.model_id = m.id
+            """, recompute)
+        let models = try await idList("""
+            SELECT u.model_id FROM unnest($1::int8[]) a(id) JOIN uses_model u ON u.agent_id = a.id
+            UNION SELECT unnest($2::int8[])
+            UNION SELECT p.parent_id FROM unnest($2::int8[]) m(id) JOIN derived_from p ON p.model_id = m.id
+            ORDER BY 1
+            """, agents, recompute)
+        let recomputed = Set(recompute)
+        let needed = models.filter { !recomputed.contains($0) }
+        var carried: [Int: (key: String, lStar: Double)] = [:]
+        var b = PostgresBindings()
+        b.append(needed)
+        for try await (id, key, lStar) in try await db.client.query(PostgresQuery(unsafeSQL: """
+            SELECT s.model_id, s.model_key, s.l_star FROM unnest($1::int8[]) n(id) JOIN \(storedModels) s ON s.model_id = n.id
+            """, binds: b), logger: db.logger).decode((Int, String, Double).self) { carried[id] = (key, lStar) }
+        guard carried.count == needed.count else { return nil }
+        return Scope(credentials: credentialIDs.sorted(), agents: agents, models: models, datasets: try await datasets,
+                     resources: try await resources, carried: carried, bounded: true)
+    }
+
     /// What a model's or an agent's blast radius needs: every model derived from it, every agent
     /// it reaches, the credentials they hold, and the upstream of all of those.
     public func downstreamScope(of subject: Subject) async throws -> Scope {
@@ -93,17 +143,22 @@ public struct ScoringInputLoader: Sendable {
         return out
     }
 
-    /// The input, plus each credential's database id (same order) for storing results; the whole
-    /// estate, or only `scope`. The queries run concurrently on separate connections: the server
-    /// reads while we decode.
-    public func load(asOf: Date, weights: ScoringWeights, scope: Scope? = nil) async throws -> (ScoringInput, credentialIDs: [Int]) {
+    /// The database ids of the input's credentials and models, in the input's order, for storing results.
+    public struct DatabaseIDs: Sendable {
+        public var credentials: [Int], models: [Int]
+    }
+
+    /// The input, plus the database ids of its credentials and models; the whole estate, or only
+    /// `scope`. The queries run concurrently on separate connections: the server reads while we decode.
+    public func load(asOf: Date, weights: ScoringWeights, scope: Scope? = nil) async throws -> (ScoringInput, ids: DatabaseIDs) {
         async let datasetRows = datasets(scope?.datasets)
-        async let modelRows = models(scope?.models)
+        let ownModels = scope.map { s in s.carried.isEmpty ? s.models : s.models.filter { s.carried[$0] == nil } }
+        async let modelRows = models(ownModels)
         async let agentRows = agents(scope?.agents)
         async let resourceRows = resources(scope?.resources)
         async let credentialRows = credentials(scope?.credentials)
-        async let lineage = edges("derived_from", "model_id", "parent_id", kind: ("relation", DerivationRelation.allCases.map(\.rawValue)), scope?.models)
-        async let training = edges("trained_on", "model_id", "dataset_id", scope?.models)
+        async let lineage = edges("derived_from", "model_id", "parent_id", kind: ("relation", DerivationRelation.allCases.map(\.rawValue)), ownModels)
+        async let training = edges("trained_on", "model_id", "dataset_id", ownModels)
         async let uses = edges("uses_model", "agent_id", "model_id", scope?.agents)
         async let delegation = edges("delegates_to", "delegate_id", "agent_id", scope?.agents)
         async let holds = edges("holds", "credential_id", "agent_id", kind: ("delivery", Delivery.allCases.map(\.rawValue)), scope?.credentials)
@@ -112,7 +167,19 @@ public struct ScoringInputLoader: Sendable {
         let clock = ContinuousClock(), begun = clock.now
         var input = ScoringInput(asOf: asOf)
         let (datasetIDs, datasetList) = try await datasetRows
-        let (modelIDs, modelList) = try await modelRows
+        var (modelIDs, modelList) = try await modelRows
+        // Carried models join the loaded ones with only what their descendants read, all in id
+        // order as in a full run: products over an agent's models then run in the same order.
+        if let carried = scope?.carried, !carried.isEmpty {
+            for (id, stored) in carried {
+                modelIDs.append(id)
+                var model = ScoringInput.Model(key: stored.key)
+                model.carriedLStar = stored.lStar
+                modelList.append(model)
+            }
+            let order = modelIDs.indices.sorted { modelIDs[$0] < modelIDs[$1] }
+            (modelIDs, modelList) = (order.map { modelIDs[$0] }, order.map { modelList[$0] })
+        }
         let (agentIDs, agentList) = try await agentRows
         let (resourceIDs, resourceList) = try await resourceRows
         let (credentialIDs, credentialList) = try await credentialRows
@@ -132,11 +199,29 @@ public struct ScoringInputLoader: Sendable {
         }
         for e in try await training { input.models[modelIndex[e.from]!].datasets.append(datasetIndex[e.to]!) }
         for e in try await uses { input.agents[agentIndex[e.from]!].models.append(modelIndex[e.to]!) }
-        for e in try await delegation { input.agents[agentIndex[e.from]!].delegators.append(agentIndex[e.to]!) }
-        for e in try await holds {
+        let bounded = scope?.bounded ?? false
+        for e in try await delegation {
+            guard let delegator = agentIndex[e.to] else {
+                if bounded { continue }   // beyond the delegation rounds the scope covers
+                throw StoreError.invalidInput("delegation from agent id \(e.to), outside the loaded scope")
+            }
+            input.agents[agentIndex[e.from]!].delegators.append(delegator)
+        }
+
+        // Each credential's arrays sized before they are filled: growing a million small arrays
+        // element by element reallocated most of them.
+        let (holdEdges, grantEdges) = (try await holds, try await grants)
+        var holdCount = [Int32](repeating: 0, count: input.credentials.count), grantCount = holdCount
+        for e in holdEdges { holdCount[credentialIndex[e.from]!] += 1 }
+        for e in grantEdges { grantCount[credentialIndex[e.from]!] += 1 }
+        for i in input.credentials.indices {
+            input.credentials[i].holders.reserveCapacity(Int(holdCount[i]))
+            input.credentials[i].grants.reserveCapacity(Int(grantCount[i]))
+        }
+        for e in holdEdges {
             input.credentials[credentialIndex[e.from]!].holders.append((agentIndex[e.to]!, deliveries[e.kind]))
         }
-        for e in try await grants {
+        for e in grantEdges {
             input.credentials[credentialIndex[e.from]!].grants.append((resourceIndex[e.to]!, actions[e.kind]))
         }
         PhaseTiming.report("edges attached \(clock.now - begun)")
@@ -157,7 +242,7 @@ public struct ScoringInputLoader: Sendable {
         let t = clock.now
         try await loadControlStates(into: &input, asOf: asOf, weights: weights, scoped: scope != nil)
         PhaseTiming.report("control states \(clock.now - t)")
-        return (input, credentialIDs)
+        return (input, DatabaseIDs(credentials: credentialIDs, models: modelIDs))
     }
 
     /// Database id → position. Identity ids are nearly dense, so a flat array serves where it
@@ -205,47 +290,27 @@ public struct ScoringInputLoader: Sendable {
 
     struct Edge { var from: Int, to: Int, kind: Int }
 
-    /// The rows of an edge table as (from, to, kind code). PostgreSQL packs a few thousand edges
-    /// per row as text (`from to kind,` …) which is parsed byte by byte here: decoding 2M single
-    /// rows, or 2M-element arrays, through the driver took about 4 s at 1M credentials; this
-    /// takes well under one. `kind` names the enum column and its values; its code is the position.
+    /// The rows of an edge table as (from, to, kind code), each column sent as one binary array
+    /// (see `BinaryArray`): decoding 2M single rows through the driver took about 4 s at 1M
+    /// credentials, text packed by the server about 1.3 s. `kind` names the enum column and its
+    /// values; its code is the position.
     private func edges(_ table: String, _ fromColumn: String, _ toColumn: String, kind: (column: String, values: [String])? = nil,
                        _ ids: [Int]?) async throws -> [Edge] {
         let code = kind.map { k in
             "CASE t.\(k.column) " + k.values.enumerated().map { "WHEN '\($1)' THEN \($0)" }.joined(separator: " ") + " END"
         } ?? "0"
-        let sql = """
-            SELECT string_agg(concat_ws(' ', t.\(fromColumn), t.\(toColumn), \(code)), ',')
-            \(Self.from(table, fromColumn, ids)) GROUP BY t.\(fromColumn) >> 12
-            """
+        let sql = "SELECT array_agg(t.\(fromColumn)), array_agg(t.\(toColumn)), array_agg(\(code)) \(Self.from(table, fromColumn, ids))"
         var out: [Edge] = []
         let clock = ContinuousClock(), start = clock.now
         for try await row in try await db.client.query(Self.query(sql, ids), logger: db.logger) {
-            guard let bytes = row.first?.bytes else { continue }
-            Self.parseEdges(bytes, into: &out)
+            let cells = Array(row)
+            guard let from = BinaryArray(cells[0].bytes), let to = BinaryArray(cells[1].bytes), let kinds = BinaryArray(cells[2].bytes) else { continue }
+            let (f, t, k) = (try from.nonNullIntegers(), try to.nonNullIntegers(), try kinds.nonNullIntegers())
+            out.reserveCapacity(f.count)
+            for i in f.indices { out.append(Edge(from: f[i], to: t[i], kind: k[i])) }
         }
         PhaseTiming.report("\(table): \(out.count) edges in \(clock.now - start)")
         return out
-    }
-
-    /// `from to kind,from to kind,…` with non-negative decimal integers.
-    static func parseEdges(_ buffer: ByteBuffer, into out: inout [Edge]) {
-        buffer.withUnsafeReadableBytes { raw in
-            var fields = (0, 0, 0), field = 0, value = 0
-            for byte in raw {
-                switch byte {
-                case UInt8(ascii: "0")...UInt8(ascii: "9"): value = value &* 10 &+ Int(byte &- 48)
-                case UInt8(ascii: " "):
-                    if field == 0 { fields.0 = value } else { fields.1 = value }
-                    field += 1; value = 0
-                default:
-                    fields.2 = value
-                    out.append(Edge(from: fields.0, to: fields.1, kind: fields.2))
-                    field = 0; value = 0
-                }
-            }
-            if field == 2 { out.append(Edge(from: fields.0, to: fields.1, kind: value)) }
-        }
     }
 
     private func datasets(_ only: [Int]?) async throws -> ([Int], [ScoringInput.Dataset]) {
@@ -288,73 +353,52 @@ public struct ScoringInputLoader: Sendable {
         return (ids, out)
     }
 
-    /// Credentials packed as text like the edges (a million ten-column rows took about 3 s to
-    /// decode one by one). Per credential: `id kind ttl exposed created rotated expires used`
-    /// (timestamps as microseconds since 2000, as PostgreSQL stores them; empty for NULL), then
-    /// key and owner each as `length:bytes` (owner `-:` when NULL), then a newline.
+    /// Credentials as one binary array per column, like the edges (a million ten-column rows took
+    /// about 3 s to decode one by one). The numbers and the texts come in two queries, which
+    /// the server answers on both cores; each carries the ids, because two concurrent scans of
+    /// one table need not return its rows in the same order.
     private func credentials(_ only: [Int]?) async throws -> ([Int], [ScoringInput.Credential]) {
-        // date_part (double) rather than extract (numeric): a third of the server's time here.
-        func micros(_ column: String) -> String { "((date_part('epoch', t.\(column)) - 946684800) * 1000000)::int8" }
         let kinds = CredentialKind.allCases
         let kindCode = "CASE t.kind " + kinds.enumerated().map { "WHEN '\($1.rawValue)' THEN \($0)" }.joined(separator: " ") + " END"
-        let sql = """
-            SELECT string_agg(concat(t.id, ' ', \(kindCode), ' ', t.ttl_seconds, ' ', t.exposed::int, ' ', \(micros("created_at")), ' ',
-                                     \(micros("last_rotated_at")), ' ', \(micros("expires_at")), ' ', \(micros("last_used_at")), ' ',
-                                     octet_length(t.key), ':', t.key, coalesce(octet_length(t.owner)::text, '-'), ':', t.owner), E'\\n')
-            \(Self.from("credentials", "id", only)) GROUP BY t.id >> 12
-            """
-        var rows: [(Int, ScoringInput.Credential)] = []
-        for try await row in try await db.client.query(Self.query(sql, only), logger: db.logger) {
-            guard let bytes = row.first?.bytes else { continue }
-            try Self.parseCredentials(bytes, kinds: kinds, into: &rows)
-        }
-        rows.sort { $0.0 < $1.0 }
-        return (rows.map(\.0), rows.map(\.1))
-    }
-
-    static func parseCredentials(_ buffer: ByteBuffer, kinds: [CredentialKind], into out: inout [(Int, ScoringInput.Credential)]) throws {
-        try buffer.withUnsafeReadableBytes { raw in
-            var i = 0
-            let n = raw.count
-            func number() -> Int? {
-                var v = 0, negative = false, any = false
-                if i < n, raw[i] == UInt8(ascii: "-") { negative = true; i += 1 }
-                while i < n, raw[i] >= 48, raw[i] <= 57 { v = v &* 10 &+ Int(raw[i] &- 48); i += 1; any = true }
-                return any ? (negative ? -v : v) : nil
+        let from = Self.from("credentials", "id", only)
+        async let texts: ([Int], [String?], [String?]) = {
+            var out: ([Int], [String?], [String?]) = ([], [], [])
+            for try await row in try await db.client.query(Self.query("SELECT array_agg(t.id), array_agg(t.key), array_agg(t.owner) \(from)", only), logger: db.logger) {
+                let cells = Array(row)
+                guard let ids = BinaryArray(cells[0].bytes), let keys = BinaryArray(cells[1].bytes), let owners = BinaryArray(cells[2].bytes) else { continue }
+                out = (try ids.nonNullIntegers(), try keys.strings(), try owners.strings())
             }
-            func expect(_ c: UInt8) throws {
-                guard i < n, raw[i] == c else { throw StoreError.invalidInput("unexpected packed credential data at byte \(i)") }
-                i += 1
-            }
-            func string() throws -> String? {
-                if i < n, raw[i] == UInt8(ascii: "-") { i += 1; try expect(UInt8(ascii: ":")); return nil }
-                guard let length = number() else { throw StoreError.invalidInput("unexpected packed credential data at byte \(i)") }
-                try expect(UInt8(ascii: ":"))
-                let s = String(decoding: UnsafeRawBufferPointer(rebasing: raw[i..<(i + length)]), as: UTF8.self)
-                i += length
-                return s
-            }
-            func date(_ micros: Int?) -> Date? {
-                micros.map { Date(timeInterval: Double($0) / 1_000_000, since: Date(timeIntervalSince1970: 946_684_800)) }
-            }
-            let space = UInt8(ascii: " ")
-            while i < n {
-                guard let id = number() else { break }
-                try expect(space); let kind = number() ?? 0
-                try expect(space); let ttl = number()
-                try expect(space); let exposed = number() == 1
-                try expect(space); let created = number()
-                try expect(space); let rotated = number()
-                try expect(space); let expires = number()
-                try expect(space); let used = number()
-                try expect(space)
-                let key = try string() ?? ""
-                let owner = try string()
-                out.append((id, ScoringInput.Credential(key: key, kind: kinds[kind], owner: owner, createdAt: date(created), lastRotatedAt: date(rotated),
-                                                        expiresAt: date(expires), lastUsedAt: date(used), ttlSeconds: ttl, exposed: exposed)))
-                if i < n { try expect(UInt8(ascii: "\n")) }
+            return out
+        }()
+        var ids: [Int] = [], credentials: [ScoringInput.Credential] = []
+        for try await row in try await db.client.query(Self.query("""
+            SELECT array_agg(t.id), array_agg(\(kindCode)), array_agg(t.ttl_seconds), array_agg(t.exposed),
+                   array_agg(t.created_at), array_agg(t.last_rotated_at), array_agg(t.expires_at), array_agg(t.last_used_at)
+            \(from)
+            """, only), logger: db.logger) {
+            let cells = Array(row).map { BinaryArray($0.bytes) }
+            guard let columns = cells as? [BinaryArray] else { continue }
+            ids = try columns[0].nonNullIntegers()
+            let kind = try columns[1].nonNullIntegers(), ttl = try columns[2].integers(), exposed = try columns[3].bools()
+            let created = try columns[4].dates(), rotated = try columns[5].dates(), expires = try columns[6].dates(), used = try columns[7].dates()
+            credentials.reserveCapacity(ids.count)
+            for i in ids.indices {
+                credentials.append(ScoringInput.Credential(key: "", kind: kinds[kind[i]], owner: nil, createdAt: created[i], lastRotatedAt: rotated[i],
+                                                           expiresAt: expires[i], lastUsedAt: used[i], ttlSeconds: ttl[i], exposed: exposed[i]))
             }
         }
+        PhaseTiming.report("credential numbers")
+        let (textIDs, keys, owners) = try await texts
+        PhaseTiming.report("credential texts")
+        let position = Self.index(ids)
+        for (j, id) in textIDs.enumerated() {
+            guard let i = position[id] else { continue }
+            credentials[i].key = keys[j] ?? ""
+            credentials[i].owner = owners[j]
+        }
+        // By id, as the rest of the input expects.
+        let order = ids.indices.sorted { ids[$0] < ids[$1] }
+        return (order.map { ids[$0] }, order.map { credentials[$0] })
     }
 
     /// Validity of each model and agent control that affects scores, from the same status query
@@ -364,7 +408,7 @@ public struct ScoringInputLoader: Sendable {
         var binds = PostgresBindings()
         binds.append(asOf)
         binds.append(controls)
-        binds.append(scoped ? input.models.map(\.key) : nil)
+        binds.append(scoped ? input.models.filter { $0.carriedLStar == nil }.map(\.key) : nil)
         binds.append(scoped ? input.agents.map(\.key) : nil)
         let sql = PostgresQuery(unsafeSQL: """
             WITH \(EvidenceStatusSQL.statusCTE)

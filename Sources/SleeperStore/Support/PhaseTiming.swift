@@ -5,8 +5,13 @@ import Foundation
 enum PhaseTiming {
     static let enabled = ProcessInfo.processInfo.environment["SLEEPER_TIMING"] != nil
 
+    /// When timing was first asked for: each line says how long after it it was written.
+    private static let started = ContinuousClock.now
+
     static func report(_ phases: @autoclosure () -> String) {
         guard enabled else { return }
-        FileHandle.standardError.write(Data("timing: \(phases())\n".utf8))
+        let d = ContinuousClock.now - started
+        let elapsed = String(format: "%.3f", Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18)
+        FileHandle.standardError.write(Data("timing [\(elapsed) s]: \(phases())\n".utf8))
     }
 }
