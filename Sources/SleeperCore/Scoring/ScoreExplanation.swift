@@ -182,7 +182,8 @@ extension ScoringEngine {
         for h in input.credentials[index].holders {
             upstream[h.agent] = Set(upstreamAgentClosure(of: [h.agent], input: input).flatMap { input.agents[$0].models })
         }
-        return scoreCredential(input.credentials[index], input: input, models: fresh, agentA: a, upstreamModels: upstream).score
+        let layer = CredentialLayer(input: input, models: fresh, agentA: a, upstreamModels: upstream)
+        return scoreCredential(input.credentials[index], input: input, layer: layer).score
     }
 
     /// The holders and every agent delegating to them, transitively, within the delegation rounds.

@@ -62,8 +62,8 @@ public struct ScoringEngine: Sendable {
         let models = try scoreModels(input)
         let rounds = agentRounds(input, lStar: models.map(\.lStar))
         let a = gatedAgents(input, b: rounds.last!)
-        let upstreamModels = upstreamModelSets(input)
-        let credentials = input.credentials.map { scoreCredential($0, input: input, models: models, agentA: a, upstreamModels: upstreamModels) }
+        let layer = CredentialLayer(input: input, models: models, agentA: a, upstreamModels: upstreamModelSets(input))
+        let credentials = layer.scoreAll(input.credentials.indices, engine: self, input: input)
         return Result(models: models, agentB: rounds.last!, agentA: a, credentials: credentials, agentRounds: rounds)
     }
 
@@ -117,9 +117,8 @@ public struct ScoringEngine: Sendable {
                 upstreamModels[h.agent] = Set(upstreamAgentClosure(of: [h.agent], input: input).flatMap { input.agents[$0].models })
             }
         }
-        for i in affected.credentials {
-            result.credentials[i] = scoreCredential(input.credentials[i], input: input, models: fresh, agentA: result.agentA, upstreamModels: upstreamModels)
-        }
+        let layer = CredentialLayer(input: input, models: fresh, agentA: result.agentA, upstreamModels: upstreamModels)
+        for i in affected.credentials { result.credentials[i] = scoreCredential(input.credentials[i], input: input, layer: layer) }
         return (result, affected)
     }
 
@@ -232,12 +231,11 @@ public struct ScoringEngine: Sendable {
 
     // MARK: Credentials
 
-    func scoreCredential(_ c: ScoringInput.Credential, input: ScoringInput, models: [ModelScore], agentA: [Double],
-                         upstreamModels: [Set<Int>]) -> CredentialScore {
+    func scoreCredential(_ c: ScoringInput.Credential, input: ScoringInput, layer: CredentialLayer) -> CredentialScore {
         var survive = 1.0
         var topAgent: Int?, topContribution = -1.0
         for h in c.holders {
-            let contribution = agentA[h.agent] * deliveryWeight[h.delivery.position]
+            let contribution = layer.agentA[h.agent] * deliveryWeight[h.delivery.position]
             survive *= 1 - contribution
             if contribution > topContribution { topContribution = contribution; topAgent = h.agent }
         }
@@ -245,7 +243,7 @@ public struct ScoringEngine: Sendable {
         var impact = 0.0, topResource: Int?
         var reached: [Int] = []
         for g in c.grants {
-            let tier = input.resources[g.resource].tier.rawValue
+            let tier = layer.tier[g.resource]
             let value = tierWeight[tier] * actionWeight[g.action.position]
             if value > impact { impact = value; topResource = g.resource }
             if impactTier[tier] && !reached.contains(g.resource) { reached.append(g.resource) }
@@ -256,17 +254,66 @@ public struct ScoringEngine: Sendable {
         let threshold = weights.exposureThreshold
         var exposureCount = 0
         if c.holders.count == 1 {
-            for m in upstreamModels[c.holders[0].agent] where models[m].lStar > threshold { exposureCount += 1 }
+            for k in layer.upstream(of: c.holders[0].agent) where layer.lStar[Int(layer.upstream[k])] > threshold { exposureCount += 1 }
         } else {
-            var exposure: Set<Int> = []
-            for holder in c.holders { for m in upstreamModels[holder.agent] where models[m].lStar > threshold { exposure.insert(m) } }
+            var exposure: Set<Int32> = []
+            for holder in c.holders {
+                for k in layer.upstream(of: holder.agent) where layer.lStar[Int(layer.upstream[k])] > threshold { exposure.insert(layer.upstream[k]) }
+            }
             exposureCount = exposure.count
         }
-        let topModel = topAgent.flatMap { a in
-            upstreamModels[a].max { lhs, rhs in (models[lhs].lStar, rhs) < (models[rhs].lStar, lhs) }
+        var topModel: Int?
+        if let a = topAgent {
+            for k in layer.upstream(of: a) {
+                let m = Int(layer.upstream[k])
+                if let best = topModel, (layer.lStar[m], best) < (layer.lStar[best], m) { continue }
+                topModel = m
+            }
         }
         return CredentialScore(p: p, impact: impact, hygiene: h, score: score, band: weights.band(score), impactCount: reached.count,
                                exposureCount: exposureCount, hygieneTerms: terms, topModel: topModel, topAgent: topAgent, topResource: topResource)
+    }
+
+    /// What the credential layer reads, as flat arrays of numbers: credentials then score on every
+    /// core without touching shared reference counts. Reading sets and structs held by many
+    /// credentials from two cores at once had made a parallel credential layer slower than one core.
+    struct CredentialLayer: Sendable {
+        let lStar: [Double], agentA: [Double], tier: [Int]
+        /// Each agent's upstream models (its own and those of agents delegating to it, within the
+        /// rounds): `upstream[upstreamStart[a]..<upstreamStart[a + 1]]`.
+        let upstreamStart: [Int], upstream: [Int32]
+
+        init(input: ScoringInput, models: [ModelScore], agentA: [Double], upstreamModels: [Set<Int>]) {
+            lStar = models.map(\.lStar)
+            self.agentA = agentA
+            tier = input.resources.map(\.tier.rawValue)
+            var start = [0], flat: [Int32] = []
+            for set in upstreamModels {
+                flat += set.map { Int32($0) }
+                start.append(flat.count)
+            }
+            (upstreamStart, upstream) = (start, flat)
+        }
+
+        func upstream(of agent: Int) -> Range<Int> { upstreamStart[agent]..<upstreamStart[agent + 1] }
+
+        /// Every credential in `indices`, in chunks on every core.
+        func scoreAll(_ indices: Range<Int>, engine: ScoringEngine, input: ScoringInput) -> [CredentialScore] {
+            let count = indices.count, chunk = 20_000
+            guard count > chunk else { return indices.map { engine.scoreCredential(input.credentials[$0], input: input, layer: self) } }
+            let chunks = (count + chunk - 1) / chunk
+            var out = [CredentialScore?](repeating: nil, count: count)
+            out.withUnsafeMutableBufferPointer { buffer in
+                nonisolated(unsafe) let target = buffer
+                DispatchQueue.concurrentPerform(iterations: chunks) { n in
+                    let credentials = input.credentials, layer = self
+                    for i in (n * chunk)..<min(count, (n + 1) * chunk) {
+                        target[i] = engine.scoreCredential(credentials[indices.lowerBound + i], input: input, layer: layer)
+                    }
+                }
+            }
+            return out.map { $0! }
+        }
     }
 
     /// Every hygiene term, in the order `hygieneTerms` lists them; stored runs keep a credential's

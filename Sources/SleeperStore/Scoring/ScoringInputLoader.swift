@@ -151,18 +151,20 @@ public struct ScoringInputLoader: Sendable {
     /// The input, plus the database ids of its credentials and models; the whole estate, or only
     /// `scope`. The queries run concurrently on separate connections: the server reads while we decode.
     public func load(asOf: Date, weights: ScoringWeights, scope: Scope? = nil) async throws -> (ScoringInput, ids: DatabaseIDs) {
+        let limits = try await edgeIDLimits()
+        // The largest first: the pool serves queries in the order they ask.
+        async let credentialRows = credentials(scope?.credentials)
+        async let grants = edges("grants", "credential_id", "resource_id", kind: ("action", GrantAction.allCases.map(\.rawValue)), scope?.credentials, split: true, idLimits: limits)
+        async let holds = edges("holds", "credential_id", "agent_id", kind: ("delivery", Delivery.allCases.map(\.rawValue)), scope?.credentials, split: true, idLimits: limits)
         async let datasetRows = datasets(scope?.datasets)
         let ownModels = scope.map { s in s.carried.isEmpty ? s.models : s.models.filter { s.carried[$0] == nil } }
         async let modelRows = models(ownModels)
         async let agentRows = agents(scope?.agents)
         async let resourceRows = resources(scope?.resources)
-        async let credentialRows = credentials(scope?.credentials)
-        async let lineage = edges("derived_from", "model_id", "parent_id", kind: ("relation", DerivationRelation.allCases.map(\.rawValue)), ownModels)
-        async let training = edges("trained_on", "model_id", "dataset_id", ownModels)
-        async let uses = edges("uses_model", "agent_id", "model_id", scope?.agents)
-        async let delegation = edges("delegates_to", "delegate_id", "agent_id", scope?.agents)
-        async let holds = edges("holds", "credential_id", "agent_id", kind: ("delivery", Delivery.allCases.map(\.rawValue)), scope?.credentials)
-        async let grants = edges("grants", "credential_id", "resource_id", kind: ("action", GrantAction.allCases.map(\.rawValue)), scope?.credentials)
+        async let lineage = edges("derived_from", "model_id", "parent_id", kind: ("relation", DerivationRelation.allCases.map(\.rawValue)), ownModels, idLimits: limits)
+        async let training = edges("trained_on", "model_id", "dataset_id", ownModels, idLimits: limits)
+        async let uses = edges("uses_model", "agent_id", "model_id", scope?.agents, idLimits: limits)
+        async let delegation = edges("delegates_to", "delegate_id", "agent_id", scope?.agents, idLimits: limits)
 
         let clock = ContinuousClock(), begun = clock.now
         var input = ScoringInput(asOf: asOf)
@@ -208,21 +210,24 @@ public struct ScoringInputLoader: Sendable {
             input.agents[agentIndex[e.from]!].delegators.append(delegator)
         }
 
-        // Each credential's arrays sized before they are filled: growing a million small arrays
-        // element by element reallocated most of them.
+        // Holders and grants grouped on two cores, each credential's list built in one allocation.
         let (holdEdges, grantEdges) = (try await holds, try await grants)
-        var holdCount = [Int32](repeating: 0, count: input.credentials.count), grantCount = holdCount
-        for e in holdEdges { holdCount[credentialIndex[e.from]!] += 1 }
-        for e in grantEdges { grantCount[credentialIndex[e.from]!] += 1 }
-        for i in input.credentials.indices {
-            input.credentials[i].holders.reserveCapacity(Int(holdCount[i]))
-            input.credentials[i].grants.reserveCapacity(Int(grantCount[i]))
-        }
-        for e in holdEdges {
-            input.credentials[credentialIndex[e.from]!].holders.append((agentIndex[e.to]!, deliveries[e.kind]))
-        }
-        for e in grantEdges {
-            input.credentials[credentialIndex[e.from]!].grants.append((resourceIndex[e.to]!, actions[e.kind]))
+        let count = input.credentials.count
+        // Sorted as they are built: edges arrive in no particular order, and products must run in
+        // the same order every time.
+        async let holderLists = Self.grouped(holdEdges, count: count, by: credentialIndex, { [agentIndex] e in
+            (agent: agentIndex[e.to]!, delivery: deliveries[e.kind])
+        }, sortedBy: { $0.agent < $1.agent })
+        async let grantLists = Self.grouped(grantEdges, count: count, by: credentialIndex, { [resourceIndex] e in
+            (resource: resourceIndex[e.to]!, action: actions[e.kind])
+        }, sortedBy: { ($0.resource, $0.action.rawValue) < ($1.resource, $1.action.rawValue) })
+        do {
+            // In a scope of their own, so that the lists have one owner when they are sorted below.
+            let (h, g) = await (holderLists, grantLists)
+            for i in input.credentials.indices {
+                input.credentials[i].holders = h[i]
+                input.credentials[i].grants = g[i]
+            }
         }
         PhaseTiming.report("edges attached \(clock.now - begun)")
         // Edges arrive in no particular order; sort so that products run in the same order every time.
@@ -234,10 +239,6 @@ public struct ScoringInputLoader: Sendable {
             input.agents[i].models.sort()
             input.agents[i].delegators.sort()
         }
-        for i in input.credentials.indices {
-            input.credentials[i].holders.sort { $0.agent < $1.agent }
-            input.credentials[i].grants.sort { ($0.resource, $0.action.rawValue) < ($1.resource, $1.action.rawValue) }
-        }
         PhaseTiming.report("edges sorted \(clock.now - begun)")
         let t = clock.now
         try await loadControlStates(into: &input, asOf: asOf, weights: weights, scoped: scope != nil)
@@ -247,7 +248,7 @@ public struct ScoringInputLoader: Sendable {
 
     /// Database id → position. Identity ids are nearly dense, so a flat array serves where it
     /// can: a million dictionary lookups per edge table cost about a second.
-    struct IDIndex {
+    struct IDIndex: Sendable {
         let base: Int
         let dense: [Int32]
         let sparse: [Int: Int]
@@ -276,6 +277,32 @@ public struct ScoringInputLoader: Sendable {
 
     static func index(_ ids: [Int]) -> IDIndex { IDIndex(ids) }
 
+    /// The edges' elements grouped by the position of their `from` end: a counting pass, then each
+    /// list made in one allocation (appending to a million small arrays reallocated most of them).
+    static func grouped<T: Sendable>(_ edges: [Edge], count: Int, by index: IDIndex, _ element: @Sendable (Edge) -> T,
+                                     sortedBy areInIncreasingOrder: @Sendable (T, T) -> Bool) async -> [[T]] {
+        var position = [Int32](repeating: 0, count: edges.count), start = [Int](repeating: 0, count: count + 1)
+        for (k, e) in edges.enumerated() {
+            let p = index[e.from]!
+            position[k] = Int32(p)
+            start[p + 1] += 1
+        }
+        for i in 0..<count { start[i + 1] += start[i] }
+        var next = start, order = [Int32](repeating: 0, count: edges.count)
+        for k in edges.indices {
+            let p = Int(position[k])
+            order[next[p]] = Int32(k)
+            next[p] += 1
+        }
+        return (0..<count).map { i in
+            Array(unsafeUninitializedCapacity: start[i + 1] - start[i]) { buffer, initialized in
+                for (j, k) in (start[i]..<start[i + 1]).enumerated() { (buffer.baseAddress! + j).initialize(to: element(edges[Int(order[k])])) }
+                initialized = start[i + 1] - start[i]
+                buffer[0..<initialized].sort(by: areInIncreasingOrder)
+            }
+        }
+    }
+
     /// `FROM table t`, or only the rows whose `column` is one of `ids`, joined with `unnest`
     /// (`= ANY($1)` made the planner scan whole tables for a few thousand ids).
     static func from(_ table: String, _ column: String, _ ids: [Int]?) -> String {
@@ -294,21 +321,62 @@ public struct ScoringInputLoader: Sendable {
     /// (see `BinaryArray`): decoding 2M single rows through the driver took about 4 s at 1M
     /// credentials, text packed by the server about 1.3 s. `kind` names the enum column and its
     /// values; its code is the position.
+    static func packable(from: Int, to: Int) -> Bool { from < 1 << 31 && to < 1 << 27 }
+
+    /// The largest ids each edge table can hold, from its two ends' entity tables.
+    private func edgeIDLimits() async throws -> [String: (from: Int, to: Int)] {
+        var m = (0, 0, 0, 0, 0)
+        for try await row in try await db.client.query("""
+            SELECT coalesce((SELECT max(id) FROM credentials), 0), coalesce((SELECT max(id) FROM agents), 0),
+                   coalesce((SELECT max(id) FROM resources), 0), coalesce((SELECT max(id) FROM models), 0),
+                   coalesce((SELECT max(id) FROM datasets), 0)
+            """, logger: db.logger).decode((Int, Int, Int, Int, Int).self) { m = row }
+        let (credentials, agents, resources, models, datasets) = m
+        return ["holds": (credentials, agents), "grants": (credentials, resources), "uses_model": (agents, models),
+                "delegates_to": (agents, agents), "derived_from": (models, models), "trained_on": (models, datasets)]
+    }
+
     private func edges(_ table: String, _ fromColumn: String, _ toColumn: String, kind: (column: String, values: [String])? = nil,
-                       _ ids: [Int]?) async throws -> [Edge] {
+                       _ ids: [Int]?, split: Bool = false, idLimits: [String: (from: Int, to: Int)]) async throws -> [Edge] {
         let code = kind.map { k in
             "CASE t.\(k.column) " + k.values.enumerated().map { "WHEN '\($1)' THEN \($0)" }.joined(separator: " ") + " END"
         } ?? "0"
-        let sql = "SELECT array_agg(t.\(fromColumn)), array_agg(t.\(toColumn)), array_agg(\(code)) \(Self.from(table, fromColumn, ids))"
-        var out: [Edge] = []
         let clock = ContinuousClock(), start = clock.now
-        for try await row in try await db.client.query(Self.query(sql, ids), logger: db.logger) {
-            let cells = Array(row)
-            guard let from = BinaryArray(cells[0].bytes), let to = BinaryArray(cells[1].bytes), let kinds = BinaryArray(cells[2].bytes) else { continue }
-            let (f, t, k) = (try from.nonNullIntegers(), try to.nonNullIntegers(), try kinds.nonNullIntegers())
-            out.reserveCapacity(f.count)
-            for i in f.indices { out.append(Edge(from: f[i], to: t[i], kind: k[i])) }
+        let parts = ids == nil && split ? try await halves(table, fromColumn) : [""]
+        // One int8 per edge when the ids fit (`from` in 31 bits, `to` in 27, the code in 4): a
+        // third of the elements to aggregate, send and read.
+        let packed = Self.packable(from: idLimits[table]?.from ?? .max, to: idLimits[table]?.to ?? .max)
+        let columns = packed ? "array_agg((t.\(fromColumn) << 32) | (t.\(toColumn) << 4) | \(code))"
+            : "array_agg(t.\(fromColumn)), array_agg(t.\(toColumn)), array_agg(\(code))"
+        let chunks = try await withThrowingTaskGroup(of: [Edge].self) { group in
+            for part in parts {
+                group.addTask {
+                    let sql = "SELECT \(columns) \(Self.from(table, fromColumn, ids)) \(part)"
+                    var out: [Edge] = []
+                    for try await row in try await db.client.query(Self.query(sql, ids), logger: db.logger) {
+                        let cells = Array(row)
+                        if packed {
+                            guard let values = BinaryArray(cells[0].bytes) else { continue }
+                            try values.forEach { bytes in
+                                guard let bytes else { return }
+                                let v = BinaryArray.integer(bytes)
+                                out.append(Edge(from: v >> 32, to: (v >> 4) & 0xFFF_FFFF, kind: v & 0xF))
+                            }
+                            continue
+                        }
+                        guard let from = BinaryArray(cells[0].bytes), let to = BinaryArray(cells[1].bytes), let kinds = BinaryArray(cells[2].bytes) else { continue }
+                        let (f, t, k) = (try from.nonNullIntegers(), try to.nonNullIntegers(), try kinds.nonNullIntegers())
+                        out.reserveCapacity(f.count)
+                        for i in f.indices { out.append(Edge(from: f[i], to: t[i], kind: k[i])) }
+                    }
+                    return out
+                }
+            }
+            var all: [[Edge]] = []
+            for try await chunk in group { all.append(chunk) }
+            return all
         }
+        let out = chunks.count == 1 ? chunks[0] : chunks.flatMap { $0 }
         PhaseTiming.report("\(table): \(out.count) edges in \(clock.now - start)")
         return out
     }
@@ -353,6 +421,17 @@ public struct ScoringInputLoader: Sendable {
         return (ids, out)
     }
 
+    /// Two `WHERE` clauses splitting a whole table by id, so that its largest queries run on two
+    /// connections and the server works on both cores.
+    private func halves(_ table: String, _ column: String) async throws -> [String] {
+        var bounds: (Int?, Int?) = (nil, nil)
+        for try await row in try await db.client.query(PostgresQuery(unsafeSQL: "SELECT min(\(column)), max(\(column)) FROM \(table)"), logger: db.logger)
+            .decode((Int?, Int?).self) { bounds = row }
+        guard let low = bounds.0, let high = bounds.1, high > low else { return [""] }
+        let middle = low + (high - low) / 2
+        return ["WHERE t.\(column) <= \(middle)", "WHERE t.\(column) > \(middle)"]
+    }
+
     /// Credentials as one binary array per column, like the edges (a million ten-column rows took
     /// about 3 s to decode one by one). The numbers and the texts come in two queries, which
     /// the server answers on both cores; each carries the ids, because two concurrent scans of
@@ -370,22 +449,39 @@ public struct ScoringInputLoader: Sendable {
             }
             return out
         }()
-        var ids: [Int] = [], credentials: [ScoringInput.Credential] = []
-        for try await row in try await db.client.query(Self.query("""
-            SELECT array_agg(t.id), array_agg(\(kindCode)), array_agg(t.ttl_seconds), array_agg(t.exposed),
-                   array_agg(t.created_at), array_agg(t.last_rotated_at), array_agg(t.expires_at), array_agg(t.last_used_at)
-            \(from)
-            """, only), logger: db.logger) {
-            let cells = Array(row).map { BinaryArray($0.bytes) }
-            guard let columns = cells as? [BinaryArray] else { continue }
-            ids = try columns[0].nonNullIntegers()
-            let kind = try columns[1].nonNullIntegers(), ttl = try columns[2].integers(), exposed = try columns[3].bools()
-            let created = try columns[4].dates(), rotated = try columns[5].dates(), expires = try columns[6].dates(), used = try columns[7].dates()
-            credentials.reserveCapacity(ids.count)
-            for i in ids.indices {
-                credentials.append(ScoringInput.Credential(key: "", kind: kinds[kind[i]], owner: nil, createdAt: created[i], lastRotatedAt: rotated[i],
-                                                           expiresAt: expires[i], lastUsedAt: used[i], ttlSeconds: ttl[i], exposed: exposed[i]))
+        // The widest query, in halves on two connections when it covers the whole table.
+        let parts = only == nil ? try await halves("credentials", "id") : [""]
+        let numbers = try await withThrowingTaskGroup(of: ([Int], [ScoringInput.Credential]).self) { group in
+            for part in parts {
+                group.addTask {
+                    var ids: [Int] = [], credentials: [ScoringInput.Credential] = []
+                    for try await row in try await db.client.query(Self.query("""
+                        SELECT array_agg(t.id), array_agg(\(kindCode)), array_agg(t.ttl_seconds), array_agg(t.exposed),
+                               array_agg(t.created_at), array_agg(t.last_rotated_at), array_agg(t.expires_at), array_agg(t.last_used_at)
+                        \(from) \(part)
+                        """, only), logger: db.logger) {
+                        let cells = Array(row).map { BinaryArray($0.bytes) }
+                        guard let columns = cells as? [BinaryArray] else { continue }
+                        ids = try columns[0].nonNullIntegers()
+                        let kind = try columns[1].nonNullIntegers(), ttl = try columns[2].integers(), exposed = try columns[3].bools()
+                        let created = try columns[4].dates(), rotated = try columns[5].dates(), expires = try columns[6].dates(), used = try columns[7].dates()
+                        credentials.reserveCapacity(ids.count)
+                        for i in ids.indices {
+                            credentials.append(ScoringInput.Credential(key: "", kind: kinds[kind[i]], owner: nil, createdAt: created[i], lastRotatedAt: rotated[i],
+                                                                       expiresAt: expires[i], lastUsedAt: used[i], ttlSeconds: ttl[i], exposed: exposed[i]))
+                        }
+                    }
+                    return (ids, credentials)
+                }
             }
+            var all: [([Int], [ScoringInput.Credential])] = []
+            for try await part in group { all.append(part) }
+            return all
+        }
+        var ids: [Int] = [], credentials: [ScoringInput.Credential] = []
+        for (partIDs, partCredentials) in numbers {
+            ids += partIDs
+            credentials += partCredentials
         }
         PhaseTiming.report("credential numbers")
         let (textIDs, keys, owners) = try await texts
