@@ -140,7 +140,7 @@ struct IncrementalStoreTests {
             #expect(before != after)
             #expect(try await db.count("SELECT count(*) FROM score_runs WHERE base_run_id = 1 AND trigger LIKE 'evidence #%'") == 1)
             // The incremental run holds only the rescored rows, and the list still has every credential.
-            #expect(try await db.count("SELECT count(*) FROM credential_scores WHERE run_id = 2") < (try await db.count("SELECT count(*) FROM credentials")))
+            #expect(try await db.count("SELECT count(*) FROM incremental_scores WHERE run_id = 2") < (try await db.count("SELECT count(*) FROM credentials")))
             #expect(after.split(separator: "\r\n").count == before.split(separator: "\r\n").count)
         }
     }

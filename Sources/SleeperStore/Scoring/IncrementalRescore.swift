@@ -110,7 +110,7 @@ public struct IncrementalRescore: Sendable {
         // are a large share of the estate, a full run costs less and starts the chain afresh.
         var carried = 0
         if latest.base != nil {
-            for try await n in try await db.client.query("SELECT count(*)::int FROM credential_scores WHERE run_id = \(latest.id)", logger: db.logger)
+            for try await n in try await db.client.query("SELECT count(*)::int FROM incremental_scores WHERE run_id = \(latest.id)", logger: db.logger)
                 .decode(Int.self) { carried = n }
         }
         if Self.fullRunIsCheaper(affected: affected.count + carried, total: total) {
@@ -138,8 +138,10 @@ public struct IncrementalRescore: Sendable {
         // has no statistics yet, and a join let the planner sort a million rows instead.
         for try await (band, n) in try await db.client.query(PostgresQuery(unsafeSQL: """
             SELECT s.band, count(*)::int FROM unnest($1::int8[]) a(id)
-            CROSS JOIN LATERAL (SELECT band FROM credential_scores c WHERE c.run_id IN (\(latest.id), \(latest.base ?? latest.id))
-                                AND c.credential_id = a.id ORDER BY c.run_id DESC LIMIT 1) s
+            CROSS JOIN LATERAL (SELECT band FROM incremental_scores c WHERE c.run_id = \(latest.id) AND c.credential_id = a.id
+                                UNION ALL
+                                SELECT band FROM credential_scores c WHERE c.run_id = \(latest.base ?? latest.id) AND c.credential_id = a.id
+                                LIMIT 1) s
             GROUP BY s.band
             """, binds: binds), logger: db.logger).decode((String, Int).self) { bands[band, default: 0] -= n }
         for c in result.credentials { bands[c.band, default: 0] += 1 }

@@ -40,10 +40,10 @@ public struct ScoreRuns: Sendable {
 
     static func ms(_ d: Duration) -> Int { Int(d.components.seconds * 1000 + d.components.attoseconds / 1_000_000_000_000_000) }
 
-    /// Stores a run: every credential of the input COPYed into a new partition, indexed in bulk
-    /// and attached, with the models it computed and the audit entry, in one transaction. An
-    /// incremental run also carries forward the rows of the incremental run it follows
-    /// (`carried`) that it does not redo.
+    /// Stores a run with the models it computed and the audit entry, in one transaction: a full
+    /// run's rows COPYed into a new partition, indexed in bulk and attached; an incremental run's
+    /// into `incremental_scores`, with the rows of the incremental run it follows (`carried`) that
+    /// it does not redo.
     func write(ids: ScoringInputLoader.DatabaseIDs, input: ScoringInput, result: ScoringEngine.Result, asOf: Date, weights: ScoringWeights,
                base: Int?, carried: Int?, bands: [String: Int], trigger: String, started: ContinuousClock.Instant, actor: String) async throws -> Int {
         let bandsJSON = "{" + bands.keys.sorted().map { "\"\($0)\": \(bands[$0]!)" }.joined(separator: ", ") + "}"
@@ -52,6 +52,12 @@ public struct ScoreRuns: Sendable {
         let order = Array(ids.credentials.indices)
         let computedModels = input.models.indices.filter { input.models[$0].carriedLStar == nil }
         return try await db.transaction { tx -> Int in
+            if base != nil {
+                // An incremental run is derived from what is already committed (the evidence or
+                // import that caused it); should a crash lose it, the next run recomputes it. Not
+                // waiting for its WAL to reach the disk saves a flush on every evidence record.
+                try await tx.query("SET LOCAL synchronous_commit = off", logger: db.logger)
+            }
             var runID = 0
             for try await id in try await tx.query("""
                 INSERT INTO score_runs (as_of, weights_version, models, agents, credentials, duration_ms, base_run_id, trigger, rescored, bands)
@@ -59,15 +65,19 @@ public struct ScoreRuns: Sendable {
                         \(base), \(trigger), \(base == nil ? nil : order.count), \(bandsJSON)::jsonb)
                 RETURNING id
                 """, logger: db.logger).decode(Int.self) { runID = id }
-            let partition = "credential_scores_r\(runID)"
-            // The CHECK lets ATTACH skip scanning the rows; declared here, COPY checks it row by row
-            // instead of a second pass over the table.
-            try await tx.query(PostgresQuery(unsafeSQL: """
-                CREATE TABLE \(partition) (LIKE credential_scores INCLUDING DEFAULTS INCLUDING CONSTRAINTS,
-                                           CONSTRAINT \(partition)_run CHECK (run_id = \(runID)))
-                """), logger: db.logger)
             let run = runID
-            try await tx.copyRowsInParallel(count: order.count, into: partition,
+            // A full run's rows go into a partition of their own, indexed in bulk; an incremental
+            // run's few thousand into `incremental_scores`, whose indexes take them as they come.
+            let table = base == nil ? "credential_scores_r\(runID)" : "incremental_scores"
+            if base == nil {
+                // The CHECK lets ATTACH skip scanning the rows; declared here, COPY checks it row by
+                // row instead of a second pass over the table.
+                try await tx.query(PostgresQuery(unsafeSQL: """
+                    CREATE TABLE \(table) (LIKE credential_scores INCLUDING DEFAULTS INCLUDING CONSTRAINTS,
+                                           CONSTRAINT \(table)_run CHECK (run_id = \(runID)))
+                    """), logger: db.logger)
+            }
+            try await tx.copyRowsInParallel(count: order.count, into: table,
                                   columns: ["run_id", "credential_id", "credential_key", "score", "band", "p", "impact", "hygiene",
                                             "impact_count", "exposure_count", "top_model_id", "top_agent", "top_resource", "hygiene_terms"],
                                   logger: db.logger) { w, range in
@@ -91,29 +101,34 @@ public struct ScoreRuns: Sendable {
                 w.text(ScoreExplanation.mainFactor(model: m, input: input, result: result))
             }
             if let carried {
+                // The rescored credentials are named, not looked up among the new rows: the planner
+                // cannot know how many rows a new run has, and took it for one.
+                var binds = PostgresBindings()
+                binds.append(ids.credentials)
                 try await tx.query(PostgresQuery(unsafeSQL: """
-                    INSERT INTO \(partition) SELECT \(runID), c.credential_id, c.credential_key, c.score, c.band, c.p, c.impact, c.hygiene,
+                    INSERT INTO incremental_scores SELECT \(runID), c.credential_id, c.credential_key, c.score, c.band, c.p, c.impact, c.hygiene,
                            c.impact_count, c.exposure_count, c.explanation, c.top_model_id, c.top_agent, c.top_resource, c.hygiene_terms
-                    FROM credential_scores c WHERE c.run_id = \(carried)
-                      AND NOT EXISTS (SELECT 1 FROM \(partition) n WHERE n.credential_id = c.credential_id)
-                    """), logger: db.logger)
+                    FROM incremental_scores c WHERE c.run_id = \(carried) AND c.credential_id <> ALL($1::int8[])
+                    """, binds: binds), logger: db.logger)
                 try await tx.query(PostgresQuery(unsafeSQL: """
                     INSERT INTO score_run_models SELECT \(runID), c.model_id, c.model_key, c.l_star, c.main
                     FROM score_run_models c WHERE c.run_id = \(carried)
                       AND NOT EXISTS (SELECT 1 FROM score_run_models n WHERE n.run_id = \(runID) AND n.model_id = c.model_id)
                     """), logger: db.logger)
             }
-            // Indexes built in bulk, after the rows are in, with room to sort a million keys in memory.
-            for sql in [
-                "SET LOCAL maintenance_work_mem = '256MB'",
-                "CREATE UNIQUE INDEX ON \(partition) (run_id, credential_id)",
-                "CREATE INDEX ON \(partition) (run_id, score DESC, credential_id)",
-                "ALTER TABLE credential_scores ATTACH PARTITION \(partition) FOR VALUES IN (\(runID))",
-            ] {
-                try await tx.query(PostgresQuery(unsafeSQL: sql), logger: db.logger)
+            if base == nil {
+                // Indexes built in bulk, after the rows are in, with room to sort a million keys in memory.
+                for sql in [
+                    "SET LOCAL maintenance_work_mem = '256MB'",
+                    "CREATE UNIQUE INDEX ON \(table) (run_id, credential_id)",
+                    "CREATE INDEX ON \(table) (run_id, score DESC, credential_id)",
+                    "ALTER TABLE credential_scores ATTACH PARTITION \(table) FOR VALUES IN (\(runID))",
+                ] {
+                    try await tx.query(PostgresQuery(unsafeSQL: sql), logger: db.logger)
+                }
+                PhaseTiming.report("indexed and attached \(ContinuousClock.now - started)")
             }
             let ms = Self.ms(ContinuousClock.now - started)
-            PhaseTiming.report("indexed and attached \(ContinuousClock.now - started)")
             try await tx.query("UPDATE score_runs SET duration_ms = \(ms) WHERE id = \(runID)", logger: db.logger)
             try await AuditLog.record(actor: actor, action: "score.run", target: "run \(runID)",
                                       detail: ["as_of": Timestamps.format(asOf), "credentials": String(order.count), "weights": weights.version, "trigger": trigger],
@@ -141,17 +156,20 @@ public struct ScoreRuns: Sendable {
         return Self.modelsSQL(run: run, base: base)
     }
 
-    static func rowsSQL(run: Int, base: Int?) -> String { overlay("credential_scores", "credential_id", run: run, base: base) }
+    /// A full run's rows are in `credential_scores`, an incremental run's own in `incremental_scores`.
+    static func rowsSQL(run: Int, base: Int?) -> String {
+        overlay(own: base == nil ? "credential_scores" : "incremental_scores", base: "credential_scores", "credential_id", run: run, baseRun: base)
+    }
 
-    static func modelsSQL(run: Int, base: Int?) -> String { overlay("score_run_models", "model_id", run: run, base: base) }
+    static func modelsSQL(run: Int, base: Int?) -> String { overlay(own: "score_run_models", base: "score_run_models", "model_id", run: run, baseRun: base) }
 
-    private static func overlay(_ table: String, _ id: String, run: Int, base: Int?) -> String {
-        guard let base else { return "(SELECT * FROM \(table) WHERE run_id = \(run))" }
+    private static func overlay(own: String, base: String, _ id: String, run: Int, baseRun: Int?) -> String {
+        guard let baseRun else { return "(SELECT * FROM \(own) WHERE run_id = \(run))" }
         return """
-            (SELECT * FROM \(table) WHERE run_id = \(run)
+            (SELECT * FROM \(own) WHERE run_id = \(run)
              UNION ALL
-             SELECT * FROM \(table) b WHERE b.run_id = \(base)
-               AND NOT EXISTS (SELECT 1 FROM \(table) d WHERE d.run_id = \(run) AND d.\(id) = b.\(id)))
+             SELECT * FROM \(base) b WHERE b.run_id = \(baseRun)
+               AND NOT EXISTS (SELECT 1 FROM \(own) d WHERE d.run_id = \(run) AND d.\(id) = b.\(id)))
             """
     }
 
@@ -197,11 +215,11 @@ public struct ScoreRuns: Sendable {
             // rows it does not replace, each read down its score index (an anti join that stops
             // after `window` rows, not a sort of a million).
             source = """
-                ((SELECT * FROM credential_scores s WHERE s.run_id = \(run) AND \(filters)
+                ((SELECT * FROM incremental_scores s WHERE s.run_id = \(run) AND \(filters)
                   ORDER BY s.score DESC, s.credential_id LIMIT \(window))
                  UNION ALL
                  (SELECT * FROM credential_scores s WHERE s.run_id = \(base) AND \(filters)
-                    AND NOT EXISTS (SELECT 1 FROM credential_scores d WHERE d.run_id = \(run) AND d.credential_id = s.credential_id)
+                    AND NOT EXISTS (SELECT 1 FROM incremental_scores d WHERE d.run_id = \(run) AND d.credential_id = s.credential_id)
                   ORDER BY s.score DESC, s.credential_id LIMIT \(window)))
                 """
         } else {

@@ -21,6 +21,10 @@ public struct ScoringInputLoader: Sendable {
         /// Agents at the edge of a bounded scope may lack some delegators, which the scores of its
         /// credentials do not need (see `boundedScope`).
         public var bounded = false
+        /// Edges finding the scope already read: the credentials' holds and grants, the agents' models.
+        var holds: [Edge]?, grants: [Edge]?, uses: [Edge]?
+        /// The credentials' ids and rows, when finding the scope already read them.
+        var credentialRows: ([Int], [ScoringInput.Credential])?
     }
 
     /// The upstream scope of the credentials with these keys (unknown keys are left out).
@@ -69,30 +73,30 @@ public struct ScoringInputLoader: Sendable {
     /// that a recomputed model derives from, with its L* from `storedModels` (SQL for a run's
     /// models). Nil when a model it needs is not among the stored ones.
     public func boundedScope(credentialIDs: [Int], recompute: [Int], delegationRounds: Int, storedModels: String) async throws -> Scope? {
+        // The credentials' rows, holds and grants are read once, here, while the rest of the scope
+        // is worked out, and handed on to `load`.
+        async let credentialRows = credentials(credentialIDs)
+        let limits = try await edgeIDLimits()
+        async let grantEdges = edges("grants", "credential_id", "resource_id", kind: ("action", GrantAction.allCases.map(\.rawValue)), credentialIDs, idLimits: limits)
+        async let datasets = idList("""
+            SELECT DISTINCT t.dataset_id FROM unnest($1::int8[]) m(id) JOIN trained_on t ON t.model_id = m.id
+            """, recompute)
+        let holdEdges = try await edges("holds", "credential_id", "agent_id", kind: ("delivery", Delivery.allCases.map(\.rawValue)), credentialIDs, idLimits: limits)
         var binds = PostgresBindings()
-        binds.append(credentialIDs)
+        binds.append(Array(Set(holdEdges.map(\.to))))
         binds.append(delegationRounds)
         var agents: [Int] = []
         for try await id in try await db.client.query(PostgresQuery(unsafeSQL: """
             WITH RECURSIVE up(id, hop) AS (
-                SELECT h.agent_id, 0 FROM unnest($1::int8[]) c(id) JOIN holds h ON h.credential_id = c.id
+                SELECT unnest($1::int8[]), 0
                 UNION
                 SELECT d.agent_id, u.hop + 1 FROM up u JOIN delegates_to d ON d.delegate_id = u.id WHERE u.hop < $2
             )
             SELECT DISTINCT id FROM up ORDER BY id
             """, binds: binds), logger: db.logger).decode(Int.self) { agents.append(id) }
-        async let resources = idList("""
-            SELECT DISTINCT g.resource_id FROM unnest($1::int8[]) c(id) JOIN grants g ON g.credential_id = c.id
-            """, credentialIDs)
-        async let datasets = idList("""
-            SELECT DISTINCT t.dataset_id FROM unnest($1::int8[]) m(id) JOIN trained_on t ON t.model_id = m.id
-            """, recompute)
-        let models = try await idList("""
-            SELECT u.model_id FROM unnest($1::int8[]) a(id) JOIN uses_model u ON u.agent_id = a.id
-            UNION SELECT unnest($2::int8[])
-            UNION SELECT p.parent_id FROM unnest($2::int8[]) m(id) JOIN derived_from p ON p.model_id = m.id
-            ORDER BY 1
-            """, agents, recompute)
+        async let parents = idList("SELECT p.parent_id FROM unnest($1::int8[]) m(id) JOIN derived_from p ON p.model_id = m.id", recompute)
+        let useEdges = try await edges("uses_model", "agent_id", "model_id", agents, idLimits: limits)
+        let models = Array(Set(useEdges.map(\.to)).union(recompute).union(try await parents)).sorted()
         let recomputed = Set(recompute)
         let needed = models.filter { !recomputed.contains($0) }
         var carried: [Int: (key: String, lStar: Double)] = [:]
@@ -102,8 +106,10 @@ public struct ScoringInputLoader: Sendable {
             SELECT s.model_id, s.model_key, s.l_star FROM unnest($1::int8[]) n(id) JOIN \(storedModels) s ON s.model_id = n.id
             """, binds: b), logger: db.logger).decode((Int, String, Double).self) { carried[id] = (key, lStar) }
         guard carried.count == needed.count else { return nil }
+        let grants = try await grantEdges
         return Scope(credentials: credentialIDs.sorted(), agents: agents, models: models, datasets: try await datasets,
-                     resources: try await resources, carried: carried, bounded: true)
+                     resources: Array(Set(grants.map(\.to))).sorted(), carried: carried, bounded: true,
+                     holds: holdEdges, grants: grants, uses: useEdges, credentialRows: try await credentialRows)
     }
 
     /// What a model's or an agent's blast radius needs: every model derived from it, every agent
@@ -153,9 +159,13 @@ public struct ScoringInputLoader: Sendable {
     public func load(asOf: Date, weights: ScoringWeights, scope: Scope? = nil) async throws -> (ScoringInput, ids: DatabaseIDs) {
         let limits = try await edgeIDLimits()
         // The largest first: the pool serves queries in the order they ask.
-        async let credentialRows = credentials(scope?.credentials)
-        async let grants = edges("grants", "credential_id", "resource_id", kind: ("action", GrantAction.allCases.map(\.rawValue)), scope?.credentials, split: true, idLimits: limits)
-        async let holds = edges("holds", "credential_id", "agent_id", kind: ("delivery", Delivery.allCases.map(\.rawValue)), scope?.credentials, split: true, idLimits: limits)
+        async let credentialRows = prefetchedCredentials(scope)
+        async let grants = prefetched(scope?.grants) {
+            try await edges("grants", "credential_id", "resource_id", kind: ("action", GrantAction.allCases.map(\.rawValue)), scope?.credentials, split: true, idLimits: limits)
+        }
+        async let holds = prefetched(scope?.holds) {
+            try await edges("holds", "credential_id", "agent_id", kind: ("delivery", Delivery.allCases.map(\.rawValue)), scope?.credentials, split: true, idLimits: limits)
+        }
         async let datasetRows = datasets(scope?.datasets)
         let ownModels = scope.map { s in s.carried.isEmpty ? s.models : s.models.filter { s.carried[$0] == nil } }
         async let modelRows = models(ownModels)
@@ -163,7 +173,8 @@ public struct ScoringInputLoader: Sendable {
         async let resourceRows = resources(scope?.resources)
         async let lineage = edges("derived_from", "model_id", "parent_id", kind: ("relation", DerivationRelation.allCases.map(\.rawValue)), ownModels, idLimits: limits)
         async let training = edges("trained_on", "model_id", "dataset_id", ownModels, idLimits: limits)
-        async let uses = edges("uses_model", "agent_id", "model_id", scope?.agents, idLimits: limits)
+        async let uses = prefetched(scope?.uses) { try await edges("uses_model", "agent_id", "model_id", scope?.agents, idLimits: limits) }
+        async let controlRows = controlStates(asOf: asOf, weights: weights, models: ownModels, agents: scope?.agents)
         async let delegation = edges("delegates_to", "delegate_id", "agent_id", scope?.agents, idLimits: limits)
 
         let clock = ContinuousClock(), begun = clock.now
@@ -183,8 +194,10 @@ public struct ScoringInputLoader: Sendable {
             (modelIDs, modelList) = (order.map { modelIDs[$0] }, order.map { modelList[$0] })
         }
         let (agentIDs, agentList) = try await agentRows
+        PhaseTiming.report("agents \(clock.now - begun)")
         let (resourceIDs, resourceList) = try await resourceRows
         let (credentialIDs, credentialList) = try await credentialRows
+        PhaseTiming.report("credentials \(clock.now - begun)")
         input.datasets = datasetList
         input.models = modelList
         input.agents = agentList
@@ -241,7 +254,14 @@ public struct ScoringInputLoader: Sendable {
         }
         PhaseTiming.report("edges sorted \(clock.now - begun)")
         let t = clock.now
-        try await loadControlStates(into: &input, asOf: asOf, weights: weights, scoped: scope != nil)
+        let modelPositions = Dictionary(uniqueKeysWithValues: input.models.enumerated().map { ($1.key, $0) })
+        let agentPositions = Dictionary(uniqueKeysWithValues: input.agents.enumerated().map { ($1.key, $0) })
+        let controlStateRows = try await controlRows
+        PhaseTiming.report("control rows \(clock.now - begun)")
+        for row in controlStateRows {
+            if row.kind == "model", let i = modelPositions[row.key], input.models[i].carriedLStar == nil { input.models[i].controls[row.control] = row.state }
+            if row.kind == "agent", let i = agentPositions[row.key] { input.agents[i].controls[row.control] = row.state }
+        }
         PhaseTiming.report("control states \(clock.now - t)")
         return (input, DatabaseIDs(credentials: credentialIDs, models: modelIDs))
     }
@@ -321,6 +341,16 @@ public struct ScoringInputLoader: Sendable {
     /// (see `BinaryArray`): decoding 2M single rows through the driver took about 4 s at 1M
     /// credentials, text packed by the server about 1.3 s. `kind` names the enum column and its
     /// values; its code is the position.
+    private func prefetchedCredentials(_ scope: Scope?) async throws -> ([Int], [ScoringInput.Credential]) {
+        if let rows = scope?.credentialRows { return rows }
+        return try await credentials(scope?.credentials)
+    }
+
+    private func prefetched(_ edges: [Edge]?, else read: () async throws -> [Edge]) async throws -> [Edge] {
+        if let edges { return edges }
+        return try await read()
+    }
+
     static func packable(from: Int, to: Int) -> Bool { from < 1 << 31 && to < 1 << 27 }
 
     /// The largest ids each edge table can hold, from its two ends' entity tables.
@@ -440,8 +470,12 @@ public struct ScoringInputLoader: Sendable {
         let kinds = CredentialKind.allCases
         let kindCode = "CASE t.kind " + kinds.enumerated().map { "WHEN '\($1.rawValue)' THEN \($0)" }.joined(separator: " ") + " END"
         let from = Self.from("credentials", "id", only)
+        // For the whole table the texts come in a query of their own, on another connection; for a
+        // few thousand credentials one query (one index probe each) costs less.
+        let together = only != nil
         async let texts: ([Int], [String?], [String?]) = {
             var out: ([Int], [String?], [String?]) = ([], [], [])
+            guard !together else { return out }
             for try await row in try await db.client.query(Self.query("SELECT array_agg(t.id), array_agg(t.key), array_agg(t.owner) \(from)", only), logger: db.logger) {
                 let cells = Array(row)
                 guard let ids = BinaryArray(cells[0].bytes), let keys = BinaryArray(cells[1].bytes), let owners = BinaryArray(cells[2].bytes) else { continue }
@@ -458,6 +492,7 @@ public struct ScoringInputLoader: Sendable {
                     for try await row in try await db.client.query(Self.query("""
                         SELECT array_agg(t.id), array_agg(\(kindCode)), array_agg(t.ttl_seconds), array_agg(t.exposed),
                                array_agg(t.created_at), array_agg(t.last_rotated_at), array_agg(t.expires_at), array_agg(t.last_used_at)
+                               \(together ? ", array_agg(t.key), array_agg(t.owner)" : "")
                         \(from) \(part)
                         """, only), logger: db.logger) {
                         let cells = Array(row).map { BinaryArray($0.bytes) }
@@ -465,9 +500,11 @@ public struct ScoringInputLoader: Sendable {
                         ids = try columns[0].nonNullIntegers()
                         let kind = try columns[1].nonNullIntegers(), ttl = try columns[2].integers(), exposed = try columns[3].bools()
                         let created = try columns[4].dates(), rotated = try columns[5].dates(), expires = try columns[6].dates(), used = try columns[7].dates()
+                        let (keys, owners) = together ? (try columns[8].strings(), try columns[9].strings()) : ([], [])
                         credentials.reserveCapacity(ids.count)
                         for i in ids.indices {
-                            credentials.append(ScoringInput.Credential(key: "", kind: kinds[kind[i]], owner: nil, createdAt: created[i], lastRotatedAt: rotated[i],
+                            credentials.append(ScoringInput.Credential(key: together ? keys[i] ?? "" : "", kind: kinds[kind[i]], owner: together ? owners[i] : nil,
+                                                                       createdAt: created[i], lastRotatedAt: rotated[i],
                                                                        expiresAt: expires[i], lastUsedAt: used[i], ttlSeconds: ttl[i], exposed: exposed[i]))
                         }
                     }
@@ -499,13 +536,15 @@ public struct ScoringInputLoader: Sendable {
 
     /// Validity of each model and agent control that affects scores, from the same status query
     /// as gaps and coverage: 1 valid, fading to 0 over the grace period, 0 failed or stale.
-    private func loadControlStates(into input: inout ScoringInput, asOf: Date, weights: ScoringWeights, scoped: Bool) async throws {
+    private func controlStates(asOf: Date, weights: ScoringWeights, models: [Int]?, agents: [Int]?) async throws
+        -> [(kind: String, key: String, control: String, state: ScoringInput.ControlState)] {
         let controls = Array(weights.modelControlEffects.keys) + Array(weights.agentControlEffects.keys) + [weights.failedScanControl]
+        let scoped = models != nil || agents != nil
         var binds = PostgresBindings()
         binds.append(asOf)
         binds.append(controls)
-        binds.append(scoped ? input.models.filter { $0.carriedLStar == nil }.map(\.key) : nil)
-        binds.append(scoped ? input.agents.map(\.key) : nil)
+        binds.append(scoped ? models ?? [] : nil)
+        binds.append(scoped ? agents ?? [] : nil)
         let sql = PostgresQuery(unsafeSQL: """
             WITH \(EvidenceStatusSQL.statusCTE)
             SELECT st.kind, st.key, st.control_id, st.status, st.evidence_id, st.expires_at,
@@ -516,15 +555,15 @@ public struct ScoringInputLoader: Sendable {
                    END::float8
             FROM status st JOIN controls c ON c.id = st.control_id
             WHERE st.kind IN ('model', 'agent') AND st.evidence_id IS NOT NULL AND st.control_id = ANY($2)
-              AND ($3::text[] IS NULL OR (st.kind = 'model' AND st.key = ANY($3)) OR (st.kind = 'agent' AND st.key = ANY($4)))
+              AND ($3::int8[] IS NULL
+                   OR (st.kind = 'model' AND st.key IN (SELECT m.key FROM unnest($3::int8[]) i(id) JOIN models m ON m.id = i.id))
+                   OR (st.kind = 'agent' AND st.key IN (SELECT a.key FROM unnest($4::int8[]) i(id) JOIN agents a ON a.id = i.id)))
             """, binds: binds)
-        let models = Dictionary(uniqueKeysWithValues: input.models.enumerated().map { ($1.key, $0) })
-        let agents = Dictionary(uniqueKeysWithValues: input.agents.enumerated().map { ($1.key, $0) })
+        var out: [(kind: String, key: String, control: String, state: ScoringInput.ControlState)] = []
         for try await (kind, key, control, status, evidence, expires, validity) in try await db.client.query(sql, logger: db.logger)
             .decode((String, String, String, String, Int?, Date?, Double).self) {
-            let state = ScoringInput.ControlState(validity: validity, evidenceID: evidence, expiresAt: expires, failed: status == "failed")
-            if kind == "model", let i = models[key] { input.models[i].controls[control] = state }
-            if kind == "agent", let i = agents[key] { input.agents[i].controls[control] = state }
+            out.append((kind, key, control, ScoringInput.ControlState(validity: validity, evidenceID: evidence, expiresAt: expires, failed: status == "failed")))
         }
+        return out
     }
 }
