@@ -128,6 +128,25 @@ struct IncrementalStoreTests {
         }
     }
 
+    @Test("without stored model scores (a run from before they were kept) a rescore reads the whole upstream, with the same result")
+    func withoutStoredModels() async throws {
+        try await ExportStoreTests.withEstate { db, _ in
+            let asOf = Date().addingTimeInterval(3600).addingTimeInterval(-Date().timeIntervalSince1970.truncatingRemainder(dividingBy: 1))
+            let weights = try ScoreRuns.bundledWeights()
+            _ = try await ScoreRuns(db).run(asOf: asOf, weights: weights)
+            try await db.client.query("DELETE FROM score_run_models", logger: db.logger)
+            let records = try await EvidenceLedger(db).record([EvidenceDraft(subject: Subject(kind: .model, key: "llama-3-8b"), control: "SLP-BACKDOOR-SCAN", result: .fail)])
+            let outcome = try await IncrementalRescore(db).afterEvidence(records, asOf: asOf)
+            let run = try #require(outcome.run)
+            #expect(outcome.base != nil)
+            #expect(!outcome.fromStoredModels)
+            let full = try await ScoreRuns(db).run(asOf: asOf, weights: weights)
+            let (a, b) = (try await Self.scores(db, run: run), try await Self.scores(db, run: full.id))
+            #expect(a.count == b.count)
+            for (key, value) in b where a[key] != value { Issue.record("\(key) incremental \(a[key] ?? "missing") full \(value)") }
+        }
+    }
+
     @Test("an evidence record on the command line rescores downstream and the exposure list shows it")
     func commandLine() async throws {
         try await ExportStoreTests.withEstate { db, url in

@@ -13,12 +13,20 @@
 ///   stale-digest  a model's evidence names a digest other than the one the model had at T
 ///   valid         otherwise (pass or not-applicable)
 enum EvidenceStatusSQL {
-    static let statusCTE = """
+    static let allSubjects = """
+        SELECT 'model'::text AS kind, key, owner FROM models
+        UNION ALL SELECT 'dataset', key, owner FROM datasets
+        UNION ALL SELECT 'agent', key, owner FROM agents
+        UNION ALL SELECT 'credential', key, owner FROM credentials
+        """
+
+    static let statusCTE = statusCTE(subjects: allSubjects)
+
+    /// The same rules over fewer subjects (`subjects` yields kind, key, owner): scoring asks only
+    /// about models and agents, and a rescore about a few thousand of them.
+    static func statusCTE(subjects: String) -> String { """
         subjects AS (
-            SELECT 'model'::text AS kind, key, owner FROM models
-            UNION ALL SELECT 'dataset', key, owner FROM datasets
-            UNION ALL SELECT 'agent', key, owner FROM agents
-            UNION ALL SELECT 'credential', key, owner FROM credentials
+            \(subjects)
         ),
         digest_at AS (
             SELECT DISTINCT ON (model_key) model_key, digest
@@ -49,4 +57,5 @@ enum EvidenceStatusSQL {
             LEFT JOIN digest_at d ON s.kind = 'model' AND d.model_key = s.key
         )
         """
+    }
 }

@@ -119,6 +119,8 @@ public struct IncrementalRescore: Sendable {
         }
         let loader = ScoringInputLoader(db)
         let t0 = clock.now
+        // The old bands of the credentials about to be rescored, read beside the rescoring.
+        async let oldBands = previousBands(of: affected, latest: latest.id, base: latest.base)
         let stored = ScoreRuns.modelsSQL(run: latest.id, base: latest.base)
         var scope = try await loader.boundedScope(credentialIDs: Array(affected), recompute: Array(reach.models),
                                                   delegationRounds: weights.delegationRounds, storedModels: stored)
@@ -132,28 +134,35 @@ public struct IncrementalRescore: Sendable {
 
         // Band counts: the latest run's, less the affected credentials' old bands, plus their new ones.
         var bands = Self.decodeBands(latest.bands)
-        var binds = PostgresBindings()
-        binds.append(Array(affected))
-        // Each credential's row looked up by id, its own run's before the base run's: a new partition
-        // has no statistics yet, and a join let the planner sort a million rows instead.
-        for try await (band, n) in try await db.client.query(PostgresQuery(unsafeSQL: """
-            SELECT s.band, count(*)::int FROM unnest($1::int8[]) a(id)
-            CROSS JOIN LATERAL (SELECT band FROM incremental_scores c WHERE c.run_id = \(latest.id) AND c.credential_id = a.id
-                                UNION ALL
-                                SELECT band FROM credential_scores c WHERE c.run_id = \(latest.base ?? latest.id) AND c.credential_id = a.id
-                                LIMIT 1) s
-            GROUP BY s.band
-            """, binds: binds), logger: db.logger).decode((String, Int).self) { bands[band, default: 0] -= n }
+        for (band, n) in try await oldBands { bands[band, default: 0] -= n }
         for c in result.credentials { bands[c.band, default: 0] += 1 }
 
         let base = latest.base ?? latest.id
         let t4 = clock.now
-        defer { PhaseTiming.report("bands \(t4 - t3), write \(clock.now - t4)") }
+        defer { PhaseTiming.report("write \(clock.now - t4)") }
         let run = try await runs.write(ids: ids, input: input, result: result, asOf: asOf, weights: weights,
                                        base: base, carried: latest.base == nil ? nil : latest.id, bands: bands,
                                        trigger: trigger, started: start, actor: actor)
         return Outcome(run: run, base: base, affected: affected.count, totalCredentials: total, durationMs: ScoreRuns.ms(clock.now - start),
                        fromStoredModels: scope!.bounded)
+    }
+
+    /// How many of `credentials` each band held in the latest run. Each row is looked up by id,
+    /// the run's own before its base run's: the planner cannot know a new run's size, and a join
+    /// let it sort a million rows instead.
+    func previousBands(of credentials: Set<Int>, latest: Int, base: Int?) async throws -> [(String, Int)] {
+        var binds = PostgresBindings()
+        binds.append(Array(credentials))
+        var out: [(String, Int)] = []
+        for try await row in try await db.client.query(PostgresQuery(unsafeSQL: """
+            SELECT s.band, count(*)::int FROM unnest($1::int8[]) a(id)
+            CROSS JOIN LATERAL (SELECT band FROM incremental_scores c WHERE c.run_id = \(latest) AND c.credential_id = a.id
+                                UNION ALL
+                                SELECT band FROM credential_scores c WHERE c.run_id = \(base ?? latest) AND c.credential_id = a.id
+                                LIMIT 1) s
+            GROUP BY s.band
+            """, binds: binds), logger: db.logger).decode((String, Int).self) { out.append(row) }
+        return out
     }
 
     static func decodeBands(_ json: String?) -> [String: Int] {

@@ -85,15 +85,14 @@ public struct ScoringInputLoader: Sendable {
         var binds = PostgresBindings()
         binds.append(Array(Set(holdEdges.map(\.to))))
         binds.append(delegationRounds)
-        var agents: [Int] = []
-        for try await id in try await db.client.query(PostgresQuery(unsafeSQL: """
+        let agents = try await arrays(PostgresQuery(unsafeSQL: """
             WITH RECURSIVE up(id, hop) AS (
                 SELECT unnest($1::int8[]), 0
                 UNION
                 SELECT d.agent_id, u.hop + 1 FROM up u JOIN delegates_to d ON d.delegate_id = u.id WHERE u.hop < $2
             )
-            SELECT DISTINCT id FROM up ORDER BY id
-            """, binds: binds), logger: db.logger).decode(Int.self) { agents.append(id) }
+            SELECT array_agg(DISTINCT id) FROM up
+            """, binds: binds)).first?.nonNullIntegers() ?? []
         async let parents = idList("SELECT p.parent_id FROM unnest($1::int8[]) m(id) JOIN derived_from p ON p.model_id = m.id", recompute)
         let useEdges = try await edges("uses_model", "agent_id", "model_id", agents, idLimits: limits)
         let models = Array(Set(useEdges.map(\.to)).union(recompute).union(try await parents)).sorted()
@@ -102,9 +101,14 @@ public struct ScoringInputLoader: Sendable {
         var carried: [Int: (key: String, lStar: Double)] = [:]
         var b = PostgresBindings()
         b.append(needed)
-        for try await (id, key, lStar) in try await db.client.query(PostgresQuery(unsafeSQL: """
-            SELECT s.model_id, s.model_key, s.l_star FROM unnest($1::int8[]) n(id) JOIN \(storedModels) s ON s.model_id = n.id
-            """, binds: b), logger: db.logger).decode((Int, String, Double).self) { carried[id] = (key, lStar) }
+        let stored = try await arrays(PostgresQuery(unsafeSQL: """
+            SELECT array_agg(s.model_id), array_agg(s.model_key), array_agg(s.l_star)
+            FROM unnest($1::int8[]) n(id) JOIN \(storedModels) s ON s.model_id = n.id
+            """, binds: b))
+        if stored.count == 3 {
+            let (id, key, lStar) = (try stored[0].nonNullIntegers(), try stored[1].strings(), try stored[2].doubles())
+            for i in id.indices { carried[id[i]] = (key[i] ?? "", lStar[i]) }
+        }
         guard carried.count == needed.count else { return nil }
         let grants = try await grantEdges
         return Scope(credentials: credentialIDs.sorted(), agents: agents, models: models, datasets: try await datasets,
@@ -140,13 +144,29 @@ public struct ScoringInputLoader: Sendable {
         return try await upstreamScope(credentialIDs: credentials, agents: agents, models: models)
     }
 
+    /// The ids a query returns, sorted; sent as one array (rows decoded one by one cost about
+    /// 5 µs each, which a few thousand ids made noticeable in a rescore).
     private func idList<T: PostgresArrayEncodable & PostgresNonThrowingEncodable>(_ sql: String, _ ids: [T], _ more: [Int]? = nil) async throws -> [Int] {
         var binds = PostgresBindings()
         binds.append(ids)
         if let more { binds.append(more) }
-        var out: [Int] = []
-        for try await id in try await db.client.query(PostgresQuery(unsafeSQL: sql, binds: binds), logger: db.logger).decode(Int.self) { out.append(id) }
-        return out
+        let columns = try await arrays(PostgresQuery(unsafeSQL: "SELECT array_agg(q.id) FROM (\(sql)) q(id)", binds: binds))
+        return try (columns.first?.nonNullIntegers() ?? []).sorted()
+    }
+
+    /// The one row of a query whose columns are all `array_agg`s; empty when they aggregated nothing.
+    private func arrays(_ query: PostgresQuery) async throws -> [BinaryArray] {
+        for try await row in try await db.client.query(query, logger: db.logger) {
+            let cells = Array(row).map { BinaryArray($0.bytes) }
+            if let columns = cells as? [BinaryArray] { return columns }
+        }
+        return []
+    }
+
+    /// Rows made from columns, in id order as the input expects.
+    static func byID<T>(_ ids: [Int], _ rows: [T]) -> ([Int], [T]) {
+        let order = ids.indices.sorted { ids[$0] < ids[$1] }
+        return (order.map { ids[$0] }, order.map { rows[$0] })
     }
 
     /// The database ids of the input's credentials and models, in the input's order, for storing results.
@@ -412,43 +432,39 @@ public struct ScoringInputLoader: Sendable {
     }
 
     private func datasets(_ only: [Int]?) async throws -> ([Int], [ScoringInput.Dataset]) {
-        var ids: [Int] = [], out: [ScoringInput.Dataset] = []
-        for try await (id, provenance, key) in try await db.client.query(Self.query("SELECT t.id, t.provenance, t.key \(Self.from("datasets", "id", only)) ORDER BY t.id", only), logger: db.logger).decode((Int, String, String).self) {
-            ids.append(id)
-            out.append(.init(key: key, provenance: DatasetProvenance(rawValue: provenance)!))
-        }
-        return (ids, out)
+        let c = try await arrays(Self.query("SELECT array_agg(t.id), array_agg(t.provenance), array_agg(t.key) \(Self.from("datasets", "id", only))", only))
+        guard c.count == 3 else { return ([], []) }
+        let (provenance, key) = (try c[1].strings(), try c[2].strings())
+        return Self.byID(try c[0].nonNullIntegers(), provenance.indices.map { .init(key: key[$0] ?? "", provenance: DatasetProvenance(rawValue: provenance[$0] ?? "")!) })
     }
 
     private func models(_ only: [Int]?) async throws -> ([Int], [ScoringInput.Model]) {
-        var ids: [Int] = [], out: [ScoringInput.Model] = []
-        for try await (id, key, supplier, thirdParty, verified, declared, hasDigest, signed, serialization) in try await db.client.query(Self.query("""
-            SELECT t.id, t.key, t.supplier, t.third_party, t.lineage_verified, t.training_data_declared, t.digest IS NOT NULL, t.signed, t.serialization
-            \(Self.from("models", "id", only)) ORDER BY t.id
-            """, only), logger: db.logger).decode((Int, String, String?, Bool, Bool, Bool, Bool, Bool, String).self) {
-            ids.append(id)
-            out.append(.init(key: key, supplier: supplier, thirdParty: thirdParty, lineageVerified: verified,
-                             trainingDataDeclared: declared, hasDigest: hasDigest, signed: signed, serialization: serialization))
-        }
-        return (ids, out)
+        let c = try await arrays(Self.query("""
+            SELECT array_agg(t.id), array_agg(t.key), array_agg(t.supplier), array_agg(t.third_party), array_agg(t.lineage_verified),
+                   array_agg(t.training_data_declared), array_agg(t.digest IS NOT NULL), array_agg(t.signed), array_agg(t.serialization)
+            \(Self.from("models", "id", only))
+            """, only))
+        guard c.count == 9 else { return ([], []) }
+        let (key, supplier, thirdParty, verified) = (try c[1].strings(), try c[2].strings(), try c[3].bools(), try c[4].bools())
+        let (declared, hasDigest, signed, serialization) = (try c[5].bools(), try c[6].bools(), try c[7].bools(), try c[8].strings())
+        return Self.byID(try c[0].nonNullIntegers(), key.indices.map { i in
+            ScoringInput.Model(key: key[i] ?? "", supplier: supplier[i], thirdParty: thirdParty[i], lineageVerified: verified[i],
+                               trainingDataDeclared: declared[i], hasDigest: hasDigest[i], signed: signed[i], serialization: serialization[i] ?? "")
+        })
     }
 
     private func agents(_ only: [Int]?) async throws -> ([Int], [ScoringInput.Agent]) {
-        var ids: [Int] = [], out: [ScoringInput.Agent] = []
-        for try await (id, key, trust) in try await db.client.query(Self.query("SELECT t.id, t.key, t.input_trust \(Self.from("agents", "id", only)) ORDER BY t.id", only), logger: db.logger).decode((Int, String, String).self) {
-            ids.append(id)
-            out.append(.init(key: key, inputTrust: InputTrust(rawValue: trust)!))
-        }
-        return (ids, out)
+        let c = try await arrays(Self.query("SELECT array_agg(t.id), array_agg(t.key), array_agg(t.input_trust) \(Self.from("agents", "id", only))", only))
+        guard c.count == 3 else { return ([], []) }
+        let (key, trust) = (try c[1].strings(), try c[2].strings())
+        return Self.byID(try c[0].nonNullIntegers(), key.indices.map { .init(key: key[$0] ?? "", inputTrust: InputTrust(rawValue: trust[$0] ?? "")!) })
     }
 
     private func resources(_ only: [Int]?) async throws -> ([Int], [ScoringInput.Resource]) {
-        var ids: [Int] = [], out: [ScoringInput.Resource] = []
-        for try await (id, key, tier) in try await db.client.query(Self.query("SELECT t.id, t.key, t.tier::int \(Self.from("resources", "id", only)) ORDER BY t.id", only), logger: db.logger).decode((Int, String, Int).self) {
-            ids.append(id)
-            out.append(.init(key: key, tier: ResourceTier(rawValue: tier)!))
-        }
-        return (ids, out)
+        let c = try await arrays(Self.query("SELECT array_agg(t.id), array_agg(t.key), array_agg(t.tier::int) \(Self.from("resources", "id", only))", only))
+        guard c.count == 3 else { return ([], []) }
+        let (key, tier) = (try c[1].strings(), try c[2].nonNullIntegers())
+        return Self.byID(try c[0].nonNullIntegers(), key.indices.map { .init(key: key[$0] ?? "", tier: ResourceTier(rawValue: tier[$0])!) })
     }
 
     /// Two `WHERE` clauses splitting a whole table by id, so that its largest queries run on two
@@ -543,10 +559,17 @@ public struct ScoringInputLoader: Sendable {
         var binds = PostgresBindings()
         binds.append(asOf)
         binds.append(controls)
-        binds.append(scoped ? models ?? [] : nil)
-        binds.append(scoped ? agents ?? [] : nil)
+        if scoped {
+            binds.append(models ?? [])
+            binds.append(agents ?? [])
+        }
+        // `= ANY` here: joined with `unnest`, the planner hashed all 100,000 agents for 2,600 of them.
+        let subjects = scoped ? """
+            SELECT 'model'::text AS kind, m.key, m.owner FROM models m WHERE m.id = ANY($3::int8[])
+            UNION ALL SELECT 'agent', a.key, a.owner FROM agents a WHERE a.id = ANY($4::int8[])
+            """ : "SELECT 'model'::text AS kind, key, owner FROM models UNION ALL SELECT 'agent', key, owner FROM agents"
         let sql = PostgresQuery(unsafeSQL: """
-            WITH \(EvidenceStatusSQL.statusCTE)
+            WITH \(EvidenceStatusSQL.statusCTE(subjects: subjects))
             SELECT st.kind, st.key, st.control_id, st.status, st.evidence_id, st.expires_at,
                    CASE st.status
                        WHEN 'valid' THEN 1.0
@@ -554,10 +577,7 @@ public struct ScoringInputLoader: Sendable {
                        ELSE 0.0
                    END::float8
             FROM status st JOIN controls c ON c.id = st.control_id
-            WHERE st.kind IN ('model', 'agent') AND st.evidence_id IS NOT NULL AND st.control_id = ANY($2)
-              AND ($3::int8[] IS NULL
-                   OR (st.kind = 'model' AND st.key IN (SELECT m.key FROM unnest($3::int8[]) i(id) JOIN models m ON m.id = i.id))
-                   OR (st.kind = 'agent' AND st.key IN (SELECT a.key FROM unnest($4::int8[]) i(id) JOIN agents a ON a.id = i.id)))
+            WHERE st.evidence_id IS NOT NULL AND st.control_id = ANY($2)
             """, binds: binds)
         var out: [(kind: String, key: String, control: String, state: ScoringInput.ControlState)] = []
         for try await (kind, key, control, status, evidence, expires, validity) in try await db.client.query(sql, logger: db.logger)

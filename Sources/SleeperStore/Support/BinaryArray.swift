@@ -62,6 +62,16 @@ struct BinaryArray {
         return out
     }
 
+    /// float8 elements that are never NULL.
+    func doubles() throws -> [Double] {
+        var out: [Double] = []
+        try forEach { bytes in
+            guard let bytes, bytes.count == 8 else { throw StoreError.invalidInput("unexpected element in a float array from the database") }
+            out.append(Double(bitPattern: UInt64(bigEndian: bytes.loadUnaligned(as: UInt64.self))))
+        }
+        return out
+    }
+
     func bools() throws -> [Bool] {
         var out: [Bool] = []
         try forEach { out.append(($0?.first ?? 0) != 0) }
