@@ -38,6 +38,21 @@ struct ImportTests {
         return inv
     }
 
+    @Test("a bulk import leaves its tables vacuumed, so index-only scans need not visit them")
+    func bulkImportVacuums() async throws {
+        let file = try ExportStoreTests.scratch().appending(path: "estate.json")
+        let synth = try Fixtures.python("synth", ["--credentials", "12000", "--seed", "3", "--out", file.path])
+        try #require(synth.ok, "\(synth.output)")
+        try await TestDatabase.withFresh { db in
+            let run = try Fixtures.sleeper(["import", file.path, "--database-url", TestDatabase.url(for: db.settings)])
+            try #require(run.status == 0, "\(run.stderr)")
+            #expect(try await db.count("SELECT count(*) FROM grants") >= 20_000, "large enough to count as a bulk import")
+            // The visibility map is set only by VACUUM; ANALYZE alone leaves relallvisible at 0.
+            #expect(try await db.count("SELECT relallvisible FROM pg_class WHERE relname = 'grants'") > 0)
+            #expect(try await db.count("SELECT relallvisible FROM pg_class WHERE relname = 'holds'") > 0)
+        }
+    }
+
     @Test("the example round-trips: what is read back equals what was imported")
     func roundTrip() async throws {
         let parsed = try InventoryReader.read(try Fixtures.exampleInventory, file: "Examples/inventory.yaml").get()
