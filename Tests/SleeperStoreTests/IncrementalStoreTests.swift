@@ -58,12 +58,19 @@ struct IncrementalStoreTests {
         return object
     }
 
+    /// A full run at a whole second two hours ahead, which every later run in a test shares: an
+    /// incremental run equals a full run at the same as-of time.
+    static func fullRun(_ db: Database) async throws -> (asOf: Date, weights: ScoringWeights) {
+        let asOf = Date().addingTimeInterval(7200).addingTimeInterval(-Date().timeIntervalSince1970.truncatingRemainder(dividingBy: 1))
+        let weights = try ScoreRuns.bundledWeights()
+        _ = try await ScoreRuns(db).run(asOf: asOf, weights: weights)
+        return (asOf, weights)
+    }
+
     @Test("random evidence and inventory changes: the incremental run equals a full run at the same date, and touches only what is downstream")
     func incrementalEqualsFull() async throws {
         try await ExportStoreTests.withEstate { db, _ in
-            let asOf = Date().addingTimeInterval(7200).addingTimeInterval(-Date().timeIntervalSince1970.truncatingRemainder(dividingBy: 1))
-            let weights = try ScoreRuns.bundledWeights()
-            _ = try await ScoreRuns(db).run(asOf: asOf, weights: weights)
+            let (asOf, weights) = try await Self.fullRun(db)
             let inventory = try await InventoryStore(db).load()
             let controls = try await CatalogQueries(db).controls()
             var rng = SplitMix(state: 7)
@@ -131,9 +138,7 @@ struct IncrementalStoreTests {
     @Test("without stored model scores (a run from before they were kept) a rescore reads the whole upstream, with the same result")
     func withoutStoredModels() async throws {
         try await ExportStoreTests.withEstate { db, _ in
-            let asOf = Date().addingTimeInterval(3600).addingTimeInterval(-Date().timeIntervalSince1970.truncatingRemainder(dividingBy: 1))
-            let weights = try ScoreRuns.bundledWeights()
-            _ = try await ScoreRuns(db).run(asOf: asOf, weights: weights)
+            let (asOf, weights) = try await Self.fullRun(db)
             try await db.client.query("DELETE FROM score_run_models", logger: db.logger)
             let records = try await EvidenceLedger(db).record([EvidenceDraft(subject: Subject(kind: .model, key: "llama-3-8b"), control: "SLP-BACKDOOR-SCAN", result: .fail)])
             let outcome = try await IncrementalRescore(db).afterEvidence(records, asOf: asOf)
