@@ -10,10 +10,12 @@ public struct IncrementalRescore: Sendable {
     public let db: Database
     public init(_ db: Database) { self.db = db }
 
+    /// Every credential's id, as one array (a million rows decoded one by one took seconds).
     func allCredentials() async throws -> Set<Int> {
-        var out = Set<Int>()
-        for try await id in try await db.client.query("SELECT id FROM credentials", logger: db.logger).decode(Int.self) { out.insert(id) }
-        return out
+        for try await row in try await db.client.query("SELECT array_agg(id) FROM credentials", logger: db.logger) {
+            return Set(try BinaryArray(row.first?.bytes)?.nonNullIntegers() ?? [])
+        }
+        return []
     }
 
     /// Past this share of all credentials (and this many) a full run is cheaper than an incremental one.

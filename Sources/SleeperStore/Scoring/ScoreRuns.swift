@@ -47,9 +47,9 @@ public struct ScoreRuns: Sendable {
     func write(ids: ScoringInputLoader.DatabaseIDs, input: ScoringInput, result: ScoringEngine.Result, asOf: Date, weights: ScoringWeights,
                base: Int?, carried: Int?, bands: [String: Int], trigger: String, started: ContinuousClock.Instant, actor: String) async throws -> Int {
         let bandsJSON = "{" + bands.keys.sorted().map { "\"\($0)\": \(bands[$0]!)" }.joined(separator: ", ") + "}"
-        // By database id (the input's order): rescoring looks rows of the base run up by id, and
-        // rows laid out in id order make those lookups cheap.
-        let order = Array(ids.credentials.indices)
+        // Rows go in the input's order, by database id: rescoring looks rows of the base run up by
+        // id, and rows laid out in id order make those lookups cheap.
+        let count = ids.credentials.count
         let computedModels = input.models.indices.filter { input.models[$0].carriedLStar == nil }
         return try await db.transaction { tx -> Int in
             if base != nil {
@@ -62,7 +62,7 @@ public struct ScoreRuns: Sendable {
             for try await id in try await tx.query("""
                 INSERT INTO score_runs (as_of, weights_version, models, agents, credentials, duration_ms, base_run_id, trigger, rescored, bands)
                 VALUES (\(asOf), \(weights.version), \(input.models.count), \(input.agents.count), \(bands.values.reduce(0, +)), 0,
-                        \(base), \(trigger), \(base == nil ? nil : order.count), \(bandsJSON)::jsonb)
+                        \(base), \(trigger), \(base == nil ? nil : count), \(bandsJSON)::jsonb)
                 RETURNING id
                 """, logger: db.logger).decode(Int.self) { runID = id }
             let run = runID
@@ -77,13 +77,13 @@ public struct ScoreRuns: Sendable {
                                            CONSTRAINT \(table)_run CHECK (run_id = \(runID)))
                     """), logger: db.logger)
             }
-            try await tx.copyRowsInParallel(count: order.count, into: table,
+            try await tx.copyRowsInParallel(count: count, into: table,
                                   columns: ["run_id", "credential_id", "credential_key", "score", "band", "p", "impact", "hygiene",
                                             "impact_count", "exposure_count", "top_model_id", "top_agent", "top_resource", "hygiene_terms"],
                                   logger: db.logger) { w, range in
                 let (credentials, scores, agents, resources) = (input.credentials, result.credentials, input.agents, input.resources)
                 let (credentialIDs, modelIDs) = (ids.credentials, ids.models)
-                for i in order[range] {
+                for i in range {
                     let s = scores[i]
                     w.integer(run); w.integer(credentialIDs[i]); w.text(credentials[i].key); w.integer(s.score); w.text(s.band)
                     w.double(s.p); w.double(s.impact); w.double(s.hygiene)
@@ -131,7 +131,7 @@ public struct ScoreRuns: Sendable {
             let ms = Self.ms(ContinuousClock.now - started)
             try await tx.query("UPDATE score_runs SET duration_ms = \(ms) WHERE id = \(runID)", logger: db.logger)
             try await AuditLog.record(actor: actor, action: "score.run", target: "run \(runID)",
-                                      detail: ["as_of": Timestamps.format(asOf), "credentials": String(order.count), "weights": weights.version, "trigger": trigger],
+                                      detail: ["as_of": Timestamps.format(asOf), "credentials": String(count), "weights": weights.version, "trigger": trigger],
                                       on: tx, logger: db.logger)
             return runID
         }

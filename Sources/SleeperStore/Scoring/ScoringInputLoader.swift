@@ -43,7 +43,7 @@ public struct ScoringInputLoader: Sendable {
     public func load(asOf: Date, weights: ScoringWeights, scope: Scope? = nil) async throws -> (ScoringInput, ids: DatabaseIDs) {
         let limits = try await edgeIDLimits()
         // The largest first: the pool serves queries in the order they ask.
-        async let credentialRows = prefetchedCredentials(scope)
+        async let credentialRows = prefetched(scope?.credentialRows) { try await credentials(scope?.credentials) }
         async let grants = prefetched(scope?.grants) {
             try await edges("grants", "credential_id", "resource_id", kind: ("action", GrantAction.allCases.map(\.rawValue)), scope?.credentials, split: true, idLimits: limits)
         }
@@ -74,14 +74,11 @@ public struct ScoringInputLoader: Sendable {
                 model.carriedLStar = stored.lStar
                 modelList.append(model)
             }
-            let order = modelIDs.indices.sorted { modelIDs[$0] < modelIDs[$1] }
-            (modelIDs, modelList) = (order.map { modelIDs[$0] }, order.map { modelList[$0] })
+            (modelIDs, modelList) = Self.byID(modelIDs, modelList)
         }
         let (agentIDs, agentList) = try await agentRows
-        PhaseTiming.report("agents \(clock.now - begun)")
         let (resourceIDs, resourceList) = try await resourceRows
         let (credentialIDs, credentialList) = try await credentialRows
-        PhaseTiming.report("credentials \(clock.now - begun)")
         input.datasets = datasetList
         input.models = modelList
         input.agents = agentList
@@ -91,7 +88,6 @@ public struct ScoringInputLoader: Sendable {
         let datasetIndex = Self.index(datasetIDs), modelIndex = Self.index(modelIDs), agentIndex = Self.index(agentIDs)
         let resourceIndex = Self.index(resourceIDs), credentialIndex = Self.index(credentialIDs)
 
-        PhaseTiming.report("indexes \(clock.now - begun)")
         let relations = DerivationRelation.allCases, deliveries = Delivery.allCases, actions = GrantAction.allCases
         for e in try await lineage {
             input.models[modelIndex[e.from]!].parents.append((modelIndex[e.to]!, relations[e.kind]))
@@ -118,13 +114,10 @@ public struct ScoringInputLoader: Sendable {
         async let grantLists = Self.grouped(grantEdges, count: count, by: credentialIndex, { [resourceIndex] e in
             (resource: resourceIndex[e.to]!, action: actions[e.kind])
         }, sortedBy: { ($0.resource, $0.action.rawValue) < ($1.resource, $1.action.rawValue) })
-        do {
-            // In a scope of their own, so that the lists have one owner when they are sorted below.
-            let (h, g) = await (holderLists, grantLists)
-            for i in input.credentials.indices {
-                input.credentials[i].holders = h[i]
-                input.credentials[i].grants = g[i]
-            }
+        let (h, g) = await (holderLists, grantLists)
+        for i in input.credentials.indices {
+            input.credentials[i].holders = h[i]
+            input.credentials[i].grants = g[i]
         }
         PhaseTiming.report("edges attached \(clock.now - begun)")
         // Edges arrive in no particular order; sort so that products run in the same order every time.
@@ -137,16 +130,13 @@ public struct ScoringInputLoader: Sendable {
             input.agents[i].delegators.sort()
         }
         PhaseTiming.report("edges sorted \(clock.now - begun)")
-        let t = clock.now
         let modelPositions = Dictionary(uniqueKeysWithValues: input.models.enumerated().map { ($1.key, $0) })
         let agentPositions = Dictionary(uniqueKeysWithValues: input.agents.enumerated().map { ($1.key, $0) })
-        let controlStateRows = try await controlRows
-        PhaseTiming.report("control rows \(clock.now - begun)")
-        for row in controlStateRows {
+        for row in try await controlRows {
             if row.kind == "model", let i = modelPositions[row.key], input.models[i].carriedLStar == nil { input.models[i].controls[row.control] = row.state }
             if row.kind == "agent", let i = agentPositions[row.key] { input.agents[i].controls[row.control] = row.state }
         }
-        PhaseTiming.report("control states \(clock.now - t)")
+        PhaseTiming.report("control states \(clock.now - begun)")
         return (input, DatabaseIDs(credentials: credentialIDs, models: modelIDs))
     }
 

@@ -7,13 +7,9 @@ import SleeperCore
 extension ScoringInputLoader {
     struct Edge { var from: Int, to: Int, kind: Int }
 
-    func prefetchedCredentials(_ scope: Scope?) async throws -> ([Int], [ScoringInput.Credential]) {
-        if let rows = scope?.credentialRows { return rows }
-        return try await credentials(scope?.credentials)
-    }
-
-    func prefetched(_ edges: [Edge]?, else read: () async throws -> [Edge]) async throws -> [Edge] {
-        if let edges { return edges }
+    /// What finding the scope already read, or else a fresh read.
+    func prefetched<T>(_ value: T?, else read: () async throws -> T) async throws -> T {
+        if let value { return value }
         return try await read()
     }
 
@@ -52,22 +48,17 @@ extension ScoringInputLoader {
             for part in parts {
                 group.addTask {
                     let sql = "SELECT \(columns) \(Self.from(table, fromColumn, ids)) \(part)"
+                    let columns = try await arrays(Self.query(sql, ids))
                     var out: [Edge] = []
-                    for try await row in try await db.client.query(Self.query(sql, ids), logger: db.logger) {
-                        let cells = Array(row)
-                        if packed {
-                            guard let values = BinaryArray(cells[0].bytes) else { continue }
-                            try values.forEach { bytes in
-                                guard let bytes else { return }
-                                let v = BinaryArray.integer(bytes)
-                                out.append(Edge(from: v >> 32, to: (v >> 4) & 0xFFF_FFFF, kind: v & 0xF))
-                            }
-                            continue
+                    if packed, let values = columns.first {
+                        try values.forEach { bytes in
+                            guard let bytes else { return }
+                            let v = BinaryArray.integer(bytes)
+                            out.append(Edge(from: v >> 32, to: (v >> 4) & 0xFFF_FFFF, kind: v & 0xF))
                         }
-                        guard let from = BinaryArray(cells[0].bytes), let to = BinaryArray(cells[1].bytes), let kinds = BinaryArray(cells[2].bytes) else { continue }
-                        let (f, t, k) = (try from.nonNullIntegers(), try to.nonNullIntegers(), try kinds.nonNullIntegers())
-                        out.reserveCapacity(f.count)
-                        for i in f.indices { out.append(Edge(from: f[i], to: t[i], kind: k[i])) }
+                    } else if columns.count == 3 {
+                        let (f, t, k) = (try columns[0].nonNullIntegers(), try columns[1].nonNullIntegers(), try columns[2].nonNullIntegers())
+                        out = f.indices.map { Edge(from: f[$0], to: t[$0], kind: k[$0]) }
                     }
                     return out
                 }
@@ -139,40 +130,27 @@ extension ScoringInputLoader {
         // For the whole table the texts come in a query of their own, on another connection; for a
         // few thousand credentials one query (one index probe each) costs less.
         let together = only != nil
-        async let texts: ([Int], [String?], [String?]) = {
-            var out: ([Int], [String?], [String?]) = ([], [], [])
-            guard !together else { return out }
-            for try await row in try await db.client.query(Self.query("SELECT array_agg(t.id), array_agg(t.key), array_agg(t.owner) \(from)", only), logger: db.logger) {
-                let cells = Array(row)
-                guard let ids = BinaryArray(cells[0].bytes), let keys = BinaryArray(cells[1].bytes), let owners = BinaryArray(cells[2].bytes) else { continue }
-                out = (try ids.nonNullIntegers(), try keys.strings(), try owners.strings())
-            }
-            return out
-        }()
+        async let texts = together ? [] : arrays(Self.query("SELECT array_agg(t.id), array_agg(t.key), array_agg(t.owner) \(from)", only))
         // The widest query, in halves on two connections when it covers the whole table.
         let parts = only == nil ? try await halves("credentials", "id") : [""]
         let numbers = try await withThrowingTaskGroup(of: ([Int], [ScoringInput.Credential]).self) { group in
             for part in parts {
                 group.addTask {
-                    var ids: [Int] = [], credentials: [ScoringInput.Credential] = []
-                    for try await row in try await db.client.query(Self.query("""
+                    let columns = try await arrays(Self.query("""
                         SELECT array_agg(t.id), array_agg(\(kindCode)), array_agg(t.ttl_seconds), array_agg(t.exposed),
                                array_agg(t.created_at), array_agg(t.last_rotated_at), array_agg(t.expires_at), array_agg(t.last_used_at)
                                \(together ? ", array_agg(t.key), array_agg(t.owner)" : "")
                         \(from) \(part)
-                        """, only), logger: db.logger) {
-                        let cells = Array(row).map { BinaryArray($0.bytes) }
-                        guard let columns = cells as? [BinaryArray] else { continue }
-                        ids = try columns[0].nonNullIntegers()
-                        let kind = try columns[1].nonNullIntegers(), ttl = try columns[2].integers(), exposed = try columns[3].bools()
-                        let created = try columns[4].dates(), rotated = try columns[5].dates(), expires = try columns[6].dates(), used = try columns[7].dates()
-                        let (keys, owners) = together ? (try columns[8].strings(), try columns[9].strings()) : ([], [])
-                        credentials.reserveCapacity(ids.count)
-                        for i in ids.indices {
-                            credentials.append(ScoringInput.Credential(key: together ? keys[i] ?? "" : "", kind: kinds[kind[i]], owner: together ? owners[i] : nil,
-                                                                       createdAt: created[i], lastRotatedAt: rotated[i],
-                                                                       expiresAt: expires[i], lastUsedAt: used[i], ttlSeconds: ttl[i], exposed: exposed[i]))
-                        }
+                        """, only))
+                    guard !columns.isEmpty else { return ([], []) }
+                    let ids = try columns[0].nonNullIntegers()
+                    let kind = try columns[1].nonNullIntegers(), ttl = try columns[2].integers(), exposed = try columns[3].bools()
+                    let created = try columns[4].dates(), rotated = try columns[5].dates(), expires = try columns[6].dates(), used = try columns[7].dates()
+                    let (keys, owners) = together ? (try columns[8].strings(), try columns[9].strings()) : ([], [])
+                    let credentials = ids.indices.map { i in
+                        ScoringInput.Credential(key: together ? keys[i] ?? "" : "", kind: kinds[kind[i]], owner: together ? owners[i] : nil,
+                                                createdAt: created[i], lastRotatedAt: rotated[i],
+                                                expiresAt: expires[i], lastUsedAt: used[i], ttlSeconds: ttl[i], exposed: exposed[i])
                     }
                     return (ids, credentials)
                 }
@@ -186,18 +164,17 @@ extension ScoringInputLoader {
             ids += partIDs
             credentials += partCredentials
         }
-        PhaseTiming.report("credential numbers")
-        let (textIDs, keys, owners) = try await texts
-        PhaseTiming.report("credential texts")
-        let position = Self.index(ids)
-        for (j, id) in textIDs.enumerated() {
-            guard let i = position[id] else { continue }
-            credentials[i].key = keys[j] ?? ""
-            credentials[i].owner = owners[j]
+        let textColumns = try await texts
+        if textColumns.count == 3 {
+            let (textIDs, keys, owners) = (try textColumns[0].nonNullIntegers(), try textColumns[1].strings(), try textColumns[2].strings())
+            let position = Self.index(ids)
+            for (j, id) in textIDs.enumerated() {
+                guard let i = position[id] else { continue }
+                credentials[i].key = keys[j] ?? ""
+                credentials[i].owner = owners[j]
+            }
         }
-        // By id, as the rest of the input expects.
-        let order = ids.indices.sorted { ids[$0] < ids[$1] }
-        return (order.map { ids[$0] }, order.map { credentials[$0] })
+        return Self.byID(ids, credentials)
     }
 
     /// Validity of each model and agent control that affects scores, from the same status query
