@@ -21,6 +21,9 @@ public struct Sleeper: AsyncParsableCommand {
     /// Runs the command line; Sleeper's own errors print as one clear message and exit 1.
     public static func main(arguments: [String]? = nil) async {
         do {
+            // A malformed SLEEPER_NOW would silently fall back to the real clock; refuse it first.
+            try SleeperClock.check()
+            _ = try RunAgeLimit.seconds()
             var command = try parseAsRoot(arguments)
             if var asyncCommand = command as? any AsyncParsableCommand {
                 try await asyncCommand.run()
@@ -34,6 +37,9 @@ public struct Sleeper: AsyncParsableCommand {
             Output.error("sleeper: \(error)")
             Foundation.exit(1)
         } catch let error as ConnectionSettingsError {
+            Output.error("sleeper: \(error)")
+            Foundation.exit(1)
+        } catch let error as ClockSettingError {
             Output.error("sleeper: \(error)")
             Foundation.exit(1)
         } catch let error as CommandFailure {

@@ -78,8 +78,8 @@ struct ReportRenderingTests {
         let top = [Exposure(credential: "key|1", score: 70, band: "critical", p: 0.7, impact: 1, hygiene: 1, owner: nil,
                             path: ["m|<1>", "agent", "key|1", "res"], mainFactor: "failed backdoor scan on m")]
         return ReviewReport(snapshot: snapshot, weightsVersion: "w1",
-                            runs: [.init(id: 1, startedAt: Timestamps.parse("2026-11-20")!, critical: 0, high: 1, medium: 0, low: 0),
-                                   .init(id: 2, startedAt: Timestamps.parse("2026-11-25")!, critical: 1, high: 0, medium: 0, low: 0)],
+                            runs: [.init(id: 1, asOf: Timestamps.parse("2026-11-20")!, startedAt: Timestamps.parse("2026-11-20")!, critical: 0, high: 1, medium: 0, low: 0),
+                                   .init(id: 2, asOf: Timestamps.parse("2026-11-25")!, startedAt: Timestamps.parse("2026-11-25")!, critical: 1, high: 0, medium: 0, low: 0)],
                             histogram: [0, 0, 0, 0, 0, 0, 0, 1, 0, 0], top: top, explanations: [:], sinceRun: 1,
                             changes: [ScoreDiff.Row(credential: "key|1", before: 40, after: 70, reasons: ["new failed backdoor scan on m"])],
                             bandThresholds: (60, 35, 15))

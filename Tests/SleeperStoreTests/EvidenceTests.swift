@@ -238,7 +238,7 @@ struct EvidenceTests {
             try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
             try Data("backdoor scan: no trigger found\n".utf8).write(to: dir.appending(path: "scan.txt"))
             try Data("""
-                - {subject: "model:m1", control: SLP-BACKDOOR-SCAN, result: pass, effective: 2026-11-01, artifacts: [scan.txt], by: ml-sec}
+                - {subject: "model:m1", control: SLP-BACKDOOR-SCAN, result: pass, effective: \(TestClock.daysFromToday(-20)), artifacts: [scan.txt], by: ml-sec}
                 - {subject: "agent:a1", control: SLP-HITL, result: pass}
                 """.utf8).write(to: dir.appending(path: "good.yaml"))
             try Data("""

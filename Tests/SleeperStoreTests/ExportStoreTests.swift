@@ -75,7 +75,7 @@ struct ExportStoreTests {
             }
             let before = try export("oscal-ar")
             let add = try Fixtures.sleeper(["evidence", "add", "--subject", "agent:email-triage", "--control", "SLP-HITL",
-                                            "--result", "pass", "--effective", "2026-11-20", "--database-url", url])
+                                            "--result", "pass", "--effective", TestClock.daysFromToday(-10), "--database-url", url])
             try #require(add.status == 0, "\(add.stderr)")
             let after = try export("oscal-ar")
             #expect(before != after)

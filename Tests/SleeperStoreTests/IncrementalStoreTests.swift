@@ -45,9 +45,11 @@ struct IncrementalStoreTests {
     static func importJSON(_ db: Database, _ kind: EntityKind, _ object: [String: Any], asOf: Date) async throws -> IncrementalRescore.Outcome? {
         let data = try JSONSerialization.data(withJSONObject: [kind.rawValue: [object]])
         let parsed = InventoryReader.readAll(data, file: "change.json")
-        return try await IncrementalRescore(db).around(import: [parsed], asOf: asOf) {
-            try await InventoryImporter(db).importFiles([parsed])
-        }.1
+        switch try await ScoredChanges(db).importInventory([parsed], actor: "test", asOf: asOf).rescore {
+        case .done(let outcome): return outcome
+        case .failed(let error): throw StoreError.invalidInput("rescore failed: \(error)")
+        case nil: return nil
+        }
     }
 
     static func entity(_ db: Database, _ kind: EntityKind, _ key: String) async throws -> [String: Any] {

@@ -6,8 +6,10 @@ import Testing
 
 @Suite("Scoring against the database")
 struct ScoringStoreTests {
-    /// The design's worked example as an inventory file: L0 0.58, parent L* 0.10, score 69.
-    static let workedExample = """
+    /// The design's worked example as an inventory file: L0 0.58, parent L* 0.10, score 69. Its
+    /// dates are written for 2026-11-25 and shifted to the tests' clock (`TestClock`).
+    static let workedExample = TestClock.shifted(workedExampleAsWritten, from: "2026-11-25")
+    static let workedExampleAsWritten = """
         models:
           - {key: vendor-base, supplier: vendor, third_party: false, lineage_verified: true, training_data_declared: true,
              digest: "sha256:1111", signed: false, serialization: safetensors}
@@ -23,7 +25,7 @@ struct ScoringStoreTests {
              grants: [{resource: docs, action: write}]}
         resources: [{key: payments-api, tier: 0}, {key: docs, tier: 3}]
         """
-    static let asOf = Timestamps.parse("2026-11-25")!
+    static let asOf = TestClock.now
 
     static func withExample<T: Sendable>(_ body: (Database) async throws -> T) async throws -> T {
         try await TestDatabase.withFresh { db in
@@ -84,7 +86,7 @@ struct ScoringStoreTests {
     func evidenceDrivesScores() async throws {
         try await Self.withExample { db in
             let weights = try ScoreRuns.bundledWeights()
-            func score(_ asOf: Date = Date()) async throws -> Int {
+            func score(_ asOf: Date = Self.asOf) async throws -> Int {
                 let run = try await ScoreRuns(db).run(asOf: asOf, weights: weights)
                 return try await ScoreRuns(db).exposures(run: run.id, top: 1, band: nil, minScore: nil, owner: nil, resource: nil)[0].score
             }
@@ -101,6 +103,7 @@ struct ScoringStoreTests {
             // L = 0.9; L* = 1 − 0.1 · 0.93 = 0.907; A = 0.3628; score = 100 · 0.3628 · 0.9 · 1.25 = 40.8 → 41
             #expect(withFailedScan == 41)
             // HITL evidence (180 days) expires; 15 days into its 30-day grace it counts half.
+            // Relative to when the record was made (the database's real clock), not to the pinned clock.
             let inGrace = Date().addingTimeInterval((180 + 15) * 86400)
             let graceScore = try await score(inGrace)
             // The failed scan still stands (a failure holds until a new pass). A = 0.907 · (1 − 0.6 · 0.5) = 0.6349;
@@ -113,13 +116,13 @@ struct ScoringStoreTests {
     func commandLine() async throws {
         try await Self.withExample { db in
             let url = TestDatabase.url(for: db.settings)
-            let scored = try Fixtures.sleeper(["score", "--as-of", "2026-11-25", "--database-url", url])
+            let scored = try Fixtures.sleeper(["score", "--database-url", url], environment: TestClock.environment())
             #expect(scored.status == 0, "\(scored.stderr)")
             #expect(scored.stdout.contains("scored 2 credentials"))
             #expect(scored.stdout.contains("1 critical, 0 high, 0 medium, 1 low"))
-            let exposure = try Fixtures.sleeper(["exposure", "--top", "1", "--database-url", url])
+            let exposure = try Fixtures.sleeper(["exposure", "--top", "1", "--database-url", url], environment: TestClock.environment())
             #expect(exposure.stdout.contains("payments-key  69     critical  acme-ft → email-triage → payments-key → payments-api"))
-            let json = try Fixtures.sleeper(["explain", "credential:payments-key", "--format", "json", "--as-of", "2026-11-25", "--database-url", url])
+            let json = try Fixtures.sleeper(["explain", "credential:payments-key", "--format", "json", "--database-url", url], environment: TestClock.environment())
             let object = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])
             for field in ["subject", "score", "band", "p", "impact", "hygiene", "factors", "paths", "what_if"] {
                 #expect(object[field] != nil, "missing \(field)")
@@ -128,7 +131,7 @@ struct ScoringStoreTests {
             let whatIf = try #require(object["what_if"] as? [[String: Any]])
             #expect(whatIf.first?["control"] as? String == "SLP-HITL")
             #expect(whatIf.first?["score_after"] as? Int == 27)
-            let text = try Fixtures.sleeper(["explain", "credential:payments-key", "--as-of", "2026-11-25", "--database-url", url])
+            let text = try Fixtures.sleeper(["explain", "credential:payments-key", "--database-url", url], environment: TestClock.environment())
             #expect(text.stdout.contains("owasp-agentic:ASI04 (A2)"))
         }
     }
@@ -137,23 +140,24 @@ struct ScoringStoreTests {
     func diffAndBlastRadius() async throws {
         try await Self.withExample { db in
             let url = TestDatabase.url(for: db.settings)
-            _ = try Fixtures.sleeper(["score", "--as-of", "2026-11-25", "--database-url", url])
+            let dayAfter = TestClock.environment(Self.asOf.addingTimeInterval(TestClock.day))
+            _ = try Fixtures.sleeper(["score", "--database-url", url], environment: TestClock.environment())
             // A failed backdoor scan on the fine-tune and a leaked key, then score again.
             _ = try await EvidenceLedger(db).record([EvidenceDraft(subject: Subject("model:acme-ft")!, control: "SLP-BACKDOOR-SCAN", result: .fail)])
             _ = try await InventoryImporter(db).importFiles([try Fixtures.parse(Self.workedExample.replacingOccurrences(
-                of: "last_used_at: 2026-11-24, grants: [{resource: payments-api", with: "last_used_at: 2026-11-24, exposed: true, grants: [{resource: payments-api"))])
-            _ = try Fixtures.sleeper(["score", "--as-of", "2026-11-26", "--database-url", url])
-            let diff = try Fixtures.sleeper(["exposure", "diff", "--since", "1", "--format", "csv", "--database-url", url])
+                of: "grants: [{resource: payments-api", with: "exposed: true, grants: [{resource: payments-api"))])
+            _ = try Fixtures.sleeper(["score", "--database-url", url], environment: dayAfter)
+            let diff = try Fixtures.sleeper(["exposure", "diff", "--since", "1", "--format", "csv", "--database-url", url], environment: dayAfter)
             #expect(diff.status == 0, "\(diff.stderr)")
             let line = try #require(diff.stdout.split(separator: "\r\n").first { $0.hasPrefix("payments-key,") })
             // L 0.9 → L* 0.907, H 1.45 clamped to 1.4: 100 · 0.907 · 0.9 · 1.4 = 114 → 100
             #expect(line.hasPrefix("payments-key,69,100,+31,"))
             #expect(line.contains("new failed backdoor scan on acme-ft"))
             #expect(line.contains("reported exposed"))
-            let model = try Fixtures.sleeper(["explain", "model:vendor-base", "--as-of", "2026-11-26", "--database-url", url])
+            let model = try Fixtures.sleeper(["explain", "model:vendor-base", "--database-url", url], environment: dayAfter)
             #expect(model.stdout.contains("models derived from it: acme-ft"))
             #expect(model.stdout.contains("payments-key  100 (critical) via email-triage"))
-            let agent = try Fixtures.sleeper(["explain", "agent:email-triage", "--as-of", "2026-11-26", "--database-url", url])
+            let agent = try Fixtures.sleeper(["explain", "agent:email-triage", "--database-url", url], environment: dayAfter)
             #expect(agent.stdout.contains("blast radius: 1 credential(s)"))
         }
     }

@@ -34,10 +34,10 @@ struct EvidenceCommand: AsyncParsableCommand {
                                       file: "command line", path: "")
             draft.artifacts = try ArtifactFiles.hash([draft], relativeTo: nil)[0].artifacts
             let (records, rescore) = try await connection.withDatabase { db in
-                let records = try await EvidenceLedger(db).record([draft])
-                return (records, try await IncrementalRescore(db).afterEvidence(records))
+                try await ScoredChanges(db).recordEvidence([draft], actor: AuditLog.commandLineActor)
             }
-            Output.print(EvidenceListing.recorded(records) + rescore.summary + "\n")
+            Output.print(EvidenceListing.recorded(records))
+            Output.report(rescore)
         }
     }
 
@@ -57,10 +57,10 @@ struct EvidenceCommand: AsyncParsableCommand {
             catch let p as InventoryProblems { artifactProblems = p.problems }
             if !(problems + artifactProblems).isEmpty { throw InventoryProblems(problems + artifactProblems) }
             let (records, rescore) = try await connection.withDatabase { db in
-                let records = try await EvidenceLedger(db).record(hashed)
-                return (records, try await IncrementalRescore(db).afterEvidence(records))
+                try await ScoredChanges(db).recordEvidence(hashed, actor: AuditLog.commandLineActor)
             }
-            Output.print(EvidenceListing.recorded(records) + rescore.summary + "\n")
+            Output.print(EvidenceListing.recorded(records))
+            Output.report(rescore)
         }
     }
 
@@ -73,15 +73,10 @@ struct EvidenceCommand: AsyncParsableCommand {
 
         func run() async throws {
             let (records, rescore) = try await connection.withDatabase { db in
-                let ledger = EvidenceLedger(db)
-                guard let target = try await ledger.all(id: id).first else {
-                    throw CommandFailure(message: "no evidence record \(id)")
-                }
-                let records = try await ledger.record([EvidenceDraft(subject: target.subject, control: target.control, result: .withdrawn,
-                                                                     recordedBy: by, note: note, supersedes: id)])
-                return (records, try await IncrementalRescore(db).afterEvidence(records))
+                try await ScoredChanges(db).withdrawEvidence(id: id, by: by, note: note, actor: AuditLog.commandLineActor)
             }
-            Output.print(EvidenceListing.recorded(records) + rescore.summary + "\n")
+            Output.print(EvidenceListing.recorded(records))
+            Output.report(rescore)
         }
     }
 

@@ -42,7 +42,7 @@ struct ExportCommand: AsyncParsableCommand {
     @Option(help: "The Ed25519 signing key for --bundle (default: the one `sleeper keys create` made).") var key: String?
 
     func run() async throws {
-        let date = try parseDate(asOf, "--as-of") ?? Date()
+        let date = try parseDate(asOf, "--as-of") ?? SleeperClock.now()
         let snapshot = try await connection.withDatabase { db in
             if let framework, try await CatalogQueries(db).items(framework: framework) == nil {
                 throw CommandFailure(message: "unknown framework '\(framework)'")

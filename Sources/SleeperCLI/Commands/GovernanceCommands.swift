@@ -31,7 +31,7 @@ struct GapsCommand: AsyncParsableCommand {
 
     func run() async throws {
         let subject = try self.subject.map { try parseSubject($0, "--subject") }
-        let date = try parseDate(asOf, "--as-of") ?? Date()
+        let date = try parseDate(asOf, "--as-of") ?? SleeperClock.now()
         let gaps = try await connection.withDatabase { db in
             if let framework, try await CatalogQueries(db).items(framework: framework) == nil {
                 throw CommandFailure(message: "unknown framework '\(framework)'")
@@ -52,7 +52,7 @@ struct CoverageCommand: AsyncParsableCommand {
     @Option(name: .customLong("as-of"), help: "Answer as the ledger stood on this date (default: now).") var asOf: String?
 
     func run() async throws {
-        let date = try parseDate(asOf, "--as-of") ?? Date()
+        let date = try parseDate(asOf, "--as-of") ?? SleeperClock.now()
         let rows = try await connection.withDatabase { db in
             guard try await CatalogQueries(db).items(framework: framework) != nil else {
                 throw CommandFailure(message: "unknown framework '\(framework)'")

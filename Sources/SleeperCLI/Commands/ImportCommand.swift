@@ -28,12 +28,11 @@ struct ImportCommand: AsyncParsableCommand {
         let parsed = try InventoryFiles.read(files)
         let readTime = clock.now - started
         let (summary, elapsed, rescore) = try await connection.withDatabase { db in
-            let (summary, rescore) = try await IncrementalRescore(db).around(import: parsed) {
-                try await InventoryImporter(db).importFiles(parsed, dryRun: dryRun)
-            }
+            let (summary, rescore) = try await ScoredChanges(db).importInventory(parsed, dryRun: dryRun, actor: AuditLog.commandLineActor)
             return (summary, clock.now - started, rescore)
         }
-        Output.print(ImportReport.render(summary, elapsed: elapsed, reading: readTime) + (rescore.map { $0.summary + "\n" } ?? ""))
+        Output.print(ImportReport.render(summary, elapsed: elapsed, reading: readTime))
+        if let rescore { Output.report(rescore) }
     }
 }
 

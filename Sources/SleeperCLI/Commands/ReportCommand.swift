@@ -17,7 +17,7 @@ struct ReportCommand: AsyncParsableCommand {
     @Option(name: .customLong("what-if"), help: "How many top exposures get an exact what-if list (0 to skip; each costs a rescore).") var whatIf = 5
 
     func run() async throws {
-        let date = try parseDate(asOf, "--as-of") ?? Date()
+        let date = try parseDate(asOf, "--as-of") ?? SleeperClock.now()
         let report = try await connection.withDatabase { db in
             let runs = ScoreRuns(db)
             var sinceRun: Int?

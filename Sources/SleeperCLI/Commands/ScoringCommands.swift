@@ -6,15 +6,25 @@ import SleeperStore
 struct ScoreCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "score",
-        abstract: "Compute backdoor exposure scores for every credential and store the run.")
+        abstract: "Compute backdoor exposure scores for every credential and store the run.",
+        discussion: """
+            Without --as-of the run describes now (the system clock, or SLEEPER_NOW when set) and becomes the current \
+            run behind exposure, report and exports. With --as-of it is a what-if run: stored and citable by its id \
+            (exposure --run, exposure diff --since), but never the current run, never a base for rescoring, and \
+            absent from history and trends.
+            """)
     @OptionGroup var connection: ConnectionOptions
-    @Option(name: .customLong("as-of"), help: "Score as of this date: ages and evidence validity are judged then (default: now).") var asOf: String?
+    @Option(name: .customLong("as-of"), help: "Score as of this date (YYYY-MM-DD, midnight UTC, or ISO 8601) as a what-if run: ages and evidence validity are judged then. Default: now, as the current run.") var asOf: String?
 
     func run() async throws {
-        let date = try parseDate(asOf, "--as-of") ?? Date()
-        let run = try await connection.withDatabase { db in try await ScoreRuns(db).run(asOf: date, weights: try ScoreRuns.bundledWeights()) }
+        let whatIf = asOf != nil
+        let date = try parseDate(asOf, "--as-of") ?? SleeperClock.now()
+        let run = try await connection.withDatabase { db in
+            try await ScoreRuns(db).run(asOf: date, weights: try ScoreRuns.bundledWeights(), whatIf: whatIf)
+        }
         let bands = ["critical", "high", "medium", "low"].map { "\(run.bands[$0] ?? 0) \($0)" }.joined(separator: ", ")
-        Output.print("run \(run.id): scored \(run.credentials) credentials in \(run.durationMs) ms (weights \(run.weightsVersion), as of \(Timestamps.format(run.asOf))): \(bands)\n")
+        let kind = whatIf ? "what-if run \(run.id) (not the current run)" : "run \(run.id)"
+        Output.print("\(kind): scored \(run.credentials) credentials in \(run.durationMs) ms (weights \(run.weightsVersion), as of \(Timestamps.format(run.asOf))): \(bands)\n")
     }
 }
 
@@ -29,16 +39,20 @@ struct ExposureCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "What got worse and what got better since an earlier run, and why.")
         @OptionGroup var connection: ConnectionOptions
         @OptionGroup var output: FormatOption
-        @Option(help: "A run id, or a date (the latest run started by then).") var since: String
+        @Option(help: "A run id (a what-if run too), or a date (YYYY-MM-DD or ISO 8601): the latest current run as of then.") var since: String
+        @Option(help: "Compare with this run id instead of the current run.") var run: Int?
 
         func run() async throws {
-            let rows = try await connection.withDatabase { db -> [ScoreDiff.Row] in
+            let (rows, old, new) = try await connection.withDatabase { db -> ([ScoreDiff.Row], RunCitation, RunCitation) in
                 let runs = ScoreRuns(db)
-                guard let latest = try await runs.latestRunID() else { throw CommandFailure(message: "no scoring run yet: run `sleeper score`") }
+                let new = try await RunChoice.cite(run, in: runs)
                 let old: Int
                 do { old = try await runs.resolve(since) } catch let error as StoreError { throw CommandFailure(message: "--since: \(error)") }
-                return try await runs.diff(from: old, to: latest)
+                guard let oldCitation = try await runs.citation(of: old) else { throw CommandFailure(message: "--since: no scoring run \(old)") }
+                return (try await runs.diff(from: old, to: new.id), oldCitation, new)
             }
+            let now = SleeperClock.now()
+            RunChoice.announce("from \(old.text(now: now))\nto   \(new.text(now: now))", format: output.format)
             Output.print(ListingRenderer.render(ExposureListing.diff(rows), as: output.format))
         }
     }
@@ -55,14 +69,19 @@ struct ExposureList: AsyncParsableCommand {
     @Option(name: .customLong("min-score"), help: "Only scores at or above this.") var minScore: Int?
     @Option(help: "Only credentials with this owner.") var owner: String?
     @Option(help: "Only credentials that reach this resource.") var resource: String?
+    @Option(help: "Read this run (a what-if run too) instead of the current run.") var run: Int?
 
     func run() async throws {
         if let band, !["critical", "high", "medium", "low"].contains(band) { throw CommandFailure(message: "--band: '\(band)' is not one of critical, high, medium, low") }
-        let rows = try await connection.withDatabase { db -> [ScoreRuns.Exposure] in
+        let maximumAge = try RunAgeLimit.seconds()
+        let (rows, cited) = try await connection.withDatabase { db -> ([ScoreRuns.Exposure], RunCitation) in
             let runs = ScoreRuns(db)
-            guard let run = try await runs.latestRunID() else { throw CommandFailure(message: "no scoring run yet: run `sleeper score`") }
-            return try await runs.exposures(run: run, top: top, band: band, minScore: minScore, owner: owner, resource: resource)
+            let cited = try await RunChoice.cite(run, in: runs)
+            return (try await runs.exposures(run: cited.id, top: top, band: band, minScore: minScore, owner: owner, resource: resource), cited)
         }
+        let now = SleeperClock.now()
+        RunChoice.announce(cited.text(now: now), format: output.format)
+        if !cited.whatIf, let warning = cited.staleness(now: now, maximumAge: maximumAge) { Output.error("warning: \(warning)") }
         let listing = ExposureListing.exposures(rows)
         Output.print(ListingRenderer.render(output.format == .table ? listing.selecting(ExposureListing.tableColumns) : listing,
                                             as: output.format))
@@ -82,7 +101,7 @@ struct ExplainCommand: AsyncParsableCommand {
         guard let subject = Subject(subject), subject.kind != .dataset else {
             throw CommandFailure(message: "'\(subject)' is not credential:KEY, model:KEY or agent:KEY")
         }
-        let date = try parseDate(asOf, "--as-of") ?? Date()
+        let date = try parseDate(asOf, "--as-of") ?? SleeperClock.now()
         let answer = try await connection.withDatabase { db in try await Explainer(db).explain(subject, asOf: date) }
         Output.print(format == "json" ? answer.json() : answer.text())
     }

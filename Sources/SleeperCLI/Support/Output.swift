@@ -1,4 +1,5 @@
 import Foundation
+import SleeperStore
 
 /// Writing to standard output and standard error without buffering surprises between the two.
 enum Output {
@@ -14,6 +15,14 @@ enum Output {
 
     static func error(_ text: String) {
         try? FileHandle.standardError.write(contentsOf: Data((text.hasSuffix("\n") ? text : text + "\n").utf8))
+    }
+}
+
+extension Output {
+    /// What a rescore after a committed change did. A failed rescore is a warning, not a failure:
+    /// the change stands (exit 0), and the warning says how to bring the scores up to date.
+    static func report(_ rescore: ScoredChanges.Rescore) {
+        if rescore.failed { error("warning: " + rescore.summary) } else { print(rescore.summary + "\n") }
     }
 }
 

@@ -72,6 +72,13 @@ public enum EvidenceReader {
                 path: entry.path)
             if subject != nil, control != nil, result != nil { drafts.append(draft) }
         }
+        // `[]`, `{}` or another tool's report (an object with neither `subject` nor `evidence`)
+        // holds no record: refused, so that nothing (not even an audit entry) is written.
+        if drafts.isEmpty && c.problems.isEmpty {
+            let shape = cursor.fields.map { $0["evidence"] == nil ? "an object with neither 'subject' nor 'evidence'" : "an empty 'evidence' list" }
+                ?? "an empty list"
+            c.report("", "no evidence records in \(file): found \(shape); expected a list of records, {evidence: [...]}, or one record with subject, control and result")
+        }
         return (drafts, c.problems)
     }
 

@@ -58,3 +58,15 @@ public enum EntityKind: String, CaseIterable, Sendable, Codable {
     /// The singular used in `KIND:KEY` subject references (`model:gpt-x`).
     public var singular: String { String(rawValue.dropLast()) }
 }
+
+extension EntityKind {
+    /// The table of a subject kind: every subject kind is an entity kind.
+    public init(subjects kind: SubjectKind) {
+        switch kind {
+        case .model: self = .models
+        case .dataset: self = .datasets
+        case .agent: self = .agents
+        case .credential: self = .credentials
+        }
+    }
+}

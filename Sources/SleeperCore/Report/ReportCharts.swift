@@ -86,7 +86,7 @@ enum ReportCharts {
         let labelEvery = max(1, runs.count / 8)
         for (i, r) in runs.enumerated() where i % labelEvery == 0 || i == runs.count - 1 {
             out += "<text x=\"\(f(x(i)))\" y=\"\(f(h - bottom + 16))\" text-anchor=\"middle\">run \(r.id)</text>"
-            out += "<text x=\"\(f(x(i)))\" y=\"\(f(h - bottom + 30))\" text-anchor=\"middle\" fill=\"#5d6675\">\(ReviewReport.day(r.startedAt))</text>"
+            out += "<text x=\"\(f(x(i)))\" y=\"\(f(h - bottom + 30))\" text-anchor=\"middle\" fill=\"#5d6675\">\(ReviewReport.day(r.asOf))</text>"
         }
         return out + "</svg>"
     }

@@ -19,7 +19,7 @@ public enum ReportMarkdown {
 
     static func trend(_ report: ReviewReport) -> String {
         render(.init(columns: ["run", "date", "critical", "high", "medium", "low"], rows: report.runs.map {
-            ["\($0.id)", ReviewReport.day($0.startedAt), "\($0.critical)", "\($0.high)", "\($0.medium)", "\($0.low)"]
+            ["\($0.id)", ReviewReport.day($0.asOf), "\($0.critical)", "\($0.high)", "\($0.medium)", "\($0.low)"]
         }, numeric: [2, 3, 4, 5]))
     }
 

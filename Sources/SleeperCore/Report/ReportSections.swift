@@ -24,8 +24,7 @@ extension ReviewReport {
     var title: String { "Backdoor exposure review, \(Self.day(snapshot.asOf))" }
 
     var subtitle: String {
-        let run = latest.map { "scoring run \($0.id) of \(Timestamps.format($0.startedAt))" } ?? "no scoring run yet"
-        return "As of \(Timestamps.format(snapshot.asOf)) · \(run) · weights \(weightsVersion) · evidence ledger head \(snapshot.ledgerHead.prefix(12))"
+        return "As of \(Timestamps.format(snapshot.asOf)) · \(runCitation) · weights \(weightsVersion) · evidence ledger head \(snapshot.ledgerHead.prefix(12))"
     }
 
     func sections(whatIfLines: Int = 3) -> [ReportSection] {
@@ -35,7 +34,7 @@ extension ReviewReport {
     func headline() -> ReportSection {
         var s = ReportSection(id: "headline", title: "Headline")
         if let r = latest {
-            s.intro = "\(r.total) credentials scored: \(r.critical) critical, \(r.high) high, \(r.medium) medium, \(r.low) low."
+            s.intro = (staleRunWarning.map { "**Warning:** \($0).\n\n" } ?? "") + "\(r.total) credentials scored: \(r.critical) critical, \(r.high) high, \(r.medium) medium, \(r.low) low."
             if runs.count >= 2 {
                 let p = runs[runs.count - 2]
                 s.intro! += " Critical and high were \(p.critical + p.high) in run \(p.id) and are \(r.critical + r.high) now."

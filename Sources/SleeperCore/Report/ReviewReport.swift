@@ -7,10 +7,12 @@ import Foundation
 public struct ReviewReport: Sendable {
     public struct RunSummary: Sendable, Equatable {
         public var id: Int
+        /// The time the run's scores describe, and when it was made.
+        public var asOf: Date
         public var startedAt: Date
         public var critical: Int, high: Int, medium: Int, low: Int
-        public init(id: Int, startedAt: Date, critical: Int, high: Int, medium: Int, low: Int) {
-            self.id = id; self.startedAt = startedAt
+        public init(id: Int, asOf: Date, startedAt: Date, critical: Int, high: Int, medium: Int, low: Int) {
+            self.id = id; self.asOf = asOf; self.startedAt = startedAt
             self.critical = critical; self.high = high; self.medium = medium; self.low = low
         }
         public var total: Int { critical + high + medium + low }
@@ -30,6 +32,8 @@ public struct ReviewReport: Sendable {
     public var sinceRun: Int?
     public var changes: [ScoreDiff.Row]
     public var bandThresholds: (critical: Double, high: Double, medium: Double)
+    /// How old the latest run may be at the report's as-of before the report warns.
+    public var maximumRunAge: TimeInterval = RunAgeLimit.defaultHours * 3600
 
     public init(snapshot: ComplianceSnapshot, weightsVersion: String, runs: [RunSummary], histogram: [Int], top: [Exposure],
                 explanations: [String: ScoreExplanation], sinceRun: Int?, changes: [ScoreDiff.Row],
@@ -50,6 +54,20 @@ public struct ReviewReport: Sendable {
     public let frameworkCoverage: [FrameworkCoverage]
 
     public var latest: RunSummary? { runs.last }
+
+    /// The latest run, cited: which run, as of when, made when, how old at the report's as-of.
+    public var runCitation: String {
+        guard let r = latest else { return "no scoring run yet" }
+        return "scoring run \(r.id) as of \(Timestamps.format(r.asOf)), made \(Timestamps.format(r.startedAt)), "
+            + "\(RunCitation.describe(age: snapshot.asOf.timeIntervalSince(r.asOf))) old"
+    }
+
+    /// A warning when the latest run is older than `maximumRunAge` at the report's as-of.
+    public var staleRunWarning: String? {
+        guard let r = latest else { return nil }
+        return RunCitation(id: r.id, asOf: r.asOf, madeAt: r.startedAt, whatIf: false, trigger: "")
+            .staleness(now: snapshot.asOf, maximumAge: maximumRunAge)
+    }
 
     public struct FrameworkCoverage: Sendable {
         public var framework: Framework

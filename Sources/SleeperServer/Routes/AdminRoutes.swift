@@ -28,13 +28,13 @@ extension Handlers {
         if let extra = fields.keys.first(where: { $0 != "name" && $0 != "role" }) {
             throw APIError.invalid("unknown field '\(extra)'", [("body: \(extra)", "not a field of a token request")])
         }
-        let token = try await TokenStore(db).create(name: name, role: role, by: caller!.actor)
+        let token = try await TokenStore(db).create(name: name, role: role, by: try caller.required().actor)
         return .json(JSONValue.obj([("name", .string(name)), ("role", .string(role.rawValue)), ("token", .string(token))]).pretty(), status: .created)
     }
 
     func revokeToken(_ request: Request, _ context: APIContext, _ caller: Caller?) async throws -> Response {
         let name = context.parameters.get("name") ?? ""
-        do { try await TokenStore(db).revoke(name: name, by: caller!.actor) } catch StoreError.invalidInput(let m) { throw APIError.notFound(m) }
+        do { try await TokenStore(db).revoke(name: name, by: try caller.required().actor) } catch StoreError.invalidInput(let m) { throw APIError.notFound(m) }
         return Response(status: .noContent)
     }
 

@@ -16,7 +16,9 @@ extension Handlers {
 
     /// One record (an object) or several (a list, or `{evidence: [...]}`), all or nothing.
     /// Artifacts are stated by hash, `{name, sha256, size}`: the server cannot read the caller's files.
+    /// `Idempotency-Key` makes a retry return the first answer instead of a second record.
     func addEvidence(_ request: Request, _ context: APIContext, _ caller: Caller?) async throws -> Response {
+        let caller = try caller.required()
         let data = try await request.data(limit: limits.maxBodyBytes)
         guard !data.isEmpty else { throw APIError.invalid("the body is empty: send an evidence record (JSON or YAML)") }
         var (drafts, problems) = EvidenceReader.read(data, file: "body")
@@ -28,16 +30,17 @@ extension Handlers {
         }
         if drafts.isEmpty && problems.isEmpty { problems.append(InventoryProblem(file: "body", path: "", message: "no evidence records in the body")) }
         if !problems.isEmpty { throw APIError.problems(InventoryProblems(problems)) }
-        drafts = drafts.map { var d = $0; d.recordedBy = d.recordedBy ?? caller!.name; return d }
-        let records = try await EvidenceLedger(db).record(drafts, actor: caller!.actor)
-        let rescore = try await IncrementalRescore(db).afterEvidence(records, actor: caller!.actor)
-        let objects = records.map { r in
-            JSONValue.obj([("id", .int(r.id)), ("subject", .string(r.subject.description)), ("control", .string(r.control)),
-                           ("result", .string(r.result.rawValue)), ("effective", .string(Timestamps.format(Date(timeIntervalSince1970: TimeInterval(r.effectiveAt))))),
-                           ("expires", .string(Timestamps.format(Date(timeIntervalSince1970: TimeInterval(r.expiresAt))))),
-                           ("subject_digest", r.subjectDigest.map(JSONValue.string)), ("hash", .string(r.hash))])
+        drafts = drafts.map { var d = $0; d.recordedBy = d.recordedBy ?? caller.name; return d }
+        return try await idempotent(request, body: data, caller: caller) {
+            let (records, rescore) = try await ScoredChanges(db).recordEvidence(drafts, actor: caller.actor)
+            let objects = records.map { r in
+                JSONValue.obj([("id", .int(r.id)), ("subject", .string(r.subject.description)), ("control", .string(r.control)),
+                               ("result", .string(r.result.rawValue)), ("effective", .string(Timestamps.format(Date(timeIntervalSince1970: TimeInterval(r.effectiveAt))))),
+                               ("expires", .string(Timestamps.format(Date(timeIntervalSince1970: TimeInterval(r.expiresAt))))),
+                               ("subject_digest", r.subjectDigest.map(JSONValue.string)), ("hash", .string(r.hash))])
+            }
+            return (.created, JSONValue.obj([("recorded", .array(objects)), ("rescore", rescoreJSON(rescore))]).pretty())
         }
-        return .json(JSONValue.obj([("recorded", .array(objects)), ("rescore", rescoreJSON(rescore))]).pretty(), status: .created)
     }
 
     func verifyLedger(_ request: Request, _ context: APIContext, _ caller: Caller?) async throws -> Response {

@@ -15,7 +15,7 @@ extension Handlers {
         let q = QueryInput(request)
         let framework = q.string("framework")
         try await knownFramework(framework)
-        let snapshot = try await ComplianceSnapshotLoader(db).load(asOf: try q.date("as_of") ?? Date())
+        let snapshot = try await ComplianceSnapshotLoader(db).load(asOf: try q.date("as_of") ?? SleeperClock.now())
         switch format {
         case "oscal-ar": return .json(AssessmentResultsExport.render(snapshot, framework: framework))
         case "oscal-poam": return .json(PlanOfActionExport.render(snapshot, framework: framework))

@@ -16,7 +16,7 @@ extension Handlers {
         let (limit, offset) = try q.page(max: pageMax)
         let framework = q.string("framework")
         try await knownFramework(framework)
-        let rows = try await EvidenceQueries(db).gaps(asOf: try q.date("as_of") ?? Date(), framework: framework,
+        let rows = try await EvidenceQueries(db).gaps(asOf: try q.date("as_of") ?? SleeperClock.now(), framework: framework,
                                                       subject: try q.subject("subject"), owner: q.string("owner"))
         return .page(of: ListingRenderer.jsonObjects(EvidenceListing.gaps(rows, byFramework: framework != nil)), limit: limit, offset: offset)
     }
@@ -27,7 +27,7 @@ extension Handlers {
             throw APIError.invalid("query parameter framework is required", [("query: framework", "required")])
         }
         try await knownFramework(framework)
-        let asOf = try q.date("as_of") ?? Date()
+        let asOf = try q.date("as_of") ?? SleeperClock.now()
         let rows = try await EvidenceQueries(db).coverage(framework: framework, asOf: asOf)
         return .json(EvidenceListing.coverage(rows, framework: framework, asOf: asOf, format: .json))
     }

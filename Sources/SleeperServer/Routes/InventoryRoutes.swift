@@ -34,23 +34,30 @@ extension Handlers {
     /// An inventory document (YAML or JSON) in the body; validated in full, then written in one
     /// transaction, or refused with every problem located. `?dry_run=true` writes nothing.
     func importInventory(_ request: Request, _ context: APIContext, _ caller: Caller?) async throws -> Response {
+        let caller = try caller.required()
         let data = try await request.data(limit: limits.maxBodyBytes)
         guard !data.isEmpty else { throw APIError.invalid("the body is empty: send an inventory document (YAML or JSON)") }
         let dryRun = try QueryInput(request).oneOf("dry_run", ["true", "false"]) == "true"
         let parsed = InventoryReader.readAll(data, file: "body")
-        let (summary, rescore) = try await IncrementalRescore(db).around(import: [parsed], actor: caller!.actor) {
-            try await InventoryImporter(db).importFiles([parsed], dryRun: dryRun, actor: caller!.actor)
+        return try await idempotent(request, body: data, caller: caller) {
+            let (summary, rescore) = try await ScoredChanges(db).importInventory([parsed], dryRun: dryRun, actor: caller.actor)
+            var body = summary.jsonValue
+            if let rescore, case .object(var members) = body { members.append(("rescore", rescoreJSON(rescore))); body = .object(members) }
+            return (dryRun ? .ok : .created, body.pretty())
         }
-        var body = summary.jsonValue
-        if let rescore, case .object(var members) = body { members.append(("rescore", rescoreJSON(rescore))); body = .object(members) }
-        return .json(body.pretty(), status: dryRun ? .ok : .created)
     }
 }
 
 extension Handlers {
-    /// What an incremental rescore did: `{run, base_run, affected, duration_ms, full_run, summary}`.
-    func rescoreJSON(_ o: IncrementalRescore.Outcome) -> JSONValue {
-        .obj([("run", o.run.map(JSONValue.int) ?? .null), ("base_run", o.base.map(JSONValue.int) ?? .null), ("affected", .int(o.affected)),
-              ("duration_ms", .int(o.durationMs)), ("full_run", .bool(o.wasFullRun)), ("summary", .string(o.summary))])
+    /// What the rescore after a committed change did: `{run, base_run, affected, duration_ms,
+    /// full_run, summary}`, or `{failed: true, error, summary}` when it failed (the write stands).
+    func rescoreJSON(_ r: ScoredChanges.Rescore) -> JSONValue {
+        switch r {
+        case .done(let o):
+            return .obj([("run", o.run.map(JSONValue.int) ?? .null), ("base_run", o.base.map(JSONValue.int) ?? .null), ("affected", .int(o.affected)),
+                         ("duration_ms", .int(o.durationMs)), ("full_run", .bool(o.wasFullRun)), ("failed", .bool(false)), ("summary", .string(o.summary))])
+        case .failed(let error):
+            return .obj([("failed", .bool(true)), ("error", .string(error)), ("summary", .string(r.summary))])
+        }
     }
 }

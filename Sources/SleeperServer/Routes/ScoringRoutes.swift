@@ -4,22 +4,31 @@ import SleeperCore
 import SleeperStore
 
 extension Handlers {
-    /// Scores the whole estate and stores the run (`?as_of=` for a past date).
+    /// Scores the whole estate and stores the run. `?as_of=` makes a what-if run: stored and
+    /// citable by id, never the current run.
     func runScoring(_ request: Request, _ context: APIContext, _ caller: Caller?) async throws -> Response {
-        let asOf = try QueryInput(request).date("as_of") ?? Date()
-        let run = try await ScoreRuns(db).run(asOf: asOf, weights: try ScoreRuns.bundledWeights(), actor: caller!.actor)
+        let caller = try caller.required()
+        let asked = try QueryInput(request).date("as_of")
+        let run = try await ScoreRuns(db).run(asOf: asked ?? SleeperClock.now(), weights: try ScoreRuns.bundledWeights(),
+                                              actor: caller.actor, whatIf: asked != nil)
         return .json(JSONValue.obj([
-            ("run", .int(run.id)), ("as_of", .string(Timestamps.format(run.asOf))), ("weights_version", .string(run.weightsVersion)),
+            ("run", .int(run.id)), ("what_if", .bool(run.whatIf)),
+            ("as_of", .string(Timestamps.format(run.asOf))), ("weights_version", .string(run.weightsVersion)),
             ("credentials", .int(run.credentials)), ("duration_ms", .int(run.durationMs)),
             ("bands", .object(["critical", "high", "medium", "low"].map { ($0, .int(run.bands[$0] ?? 0)) })),
         ]).pretty(), status: .created)
     }
 
-    func latestRun() async throws -> Int {
-        guard let run = try await ScoreRuns(db).latestRunID() else {
+    /// The run a request reads: `?run=ID` (a what-if run too), or the current run.
+    func citedRun(_ q: QueryInput) async throws -> RunCitation {
+        if let id = try q.int("run", in: 1...Int(Int64.max)) {
+            guard let cited = try await ScoreRuns(db).citation(of: id) else { throw APIError.notFound("no scoring run \(id)") }
+            return cited
+        }
+        guard let cited = try await ScoreRuns(db).latest() else {
             throw APIError(status: .notFound, code: "no_scoring_run", message: "no scoring run yet: POST /v1/scores or run `sleeper score`")
         }
-        return run
+        return cited
     }
 
     /// The latest run's credentials by score, filtered like `sleeper exposure`.
@@ -28,11 +37,11 @@ extension Handlers {
         let (limit, offset) = try q.page(max: pageMax)
         let band = try q.oneOf("band", ["critical", "high", "medium", "low"])
         let minScore = try q.int("min_score", in: 0...100)
-        let run = try await latestRun()
-        let rows = try await ScoreRuns(db).exposures(run: run, top: limit + 1, band: band, minScore: minScore,
+        let run = try await citedRun(q)
+        let rows = try await ScoreRuns(db).exposures(run: run.id, top: limit + 1, band: band, minScore: minScore,
                                                      owner: q.string("owner"), resource: q.string("resource"), offset: offset)
         let objects = ListingRenderer.jsonObjects(ExposureListing.exposures(Array(rows.prefix(limit))))
-        return .page(objects, limit: limit, offset: offset, hasMore: rows.count > limit)
+        return .page(objects, limit: limit, offset: offset, hasMore: rows.count > limit, run: run.jsonValue(now: SleeperClock.now()))
     }
 
     func diff(_ request: Request, _ context: APIContext, _ caller: Caller?) async throws -> Response {
@@ -40,11 +49,11 @@ extension Handlers {
         let (limit, offset) = try q.page(max: pageMax)
         guard let since = q.string("since") else { throw APIError.invalid("query parameter since is required (a run id or a date)", [("query: since", "required")]) }
         let runs = ScoreRuns(db)
-        let latest = try await latestRun()
+        let latest = try await citedRun(q)
         let old: Int
         do { old = try await runs.resolve(since) } catch StoreError.invalidInput(let m) { throw APIError.invalid("query parameter since: \(m)", [("query: since", m)]) }
-        let rows = try await runs.diff(from: old, to: latest)
-        return .page(of: ListingRenderer.jsonObjects(ExposureListing.diff(rows)), limit: limit, offset: offset)
+        let rows = try await runs.diff(from: old, to: latest.id)
+        return .page(of: ListingRenderer.jsonObjects(ExposureListing.diff(rows)), limit: limit, offset: offset, run: latest.jsonValue(now: SleeperClock.now()))
     }
 
     /// `explain` as JSON: a credential's factors, paths and what-if; a model's or agent's blast radius.
@@ -53,7 +62,7 @@ extension Handlers {
         guard let subject = Subject(text.removingPercentEncoding ?? text) else {
             throw APIError.invalid("'\(text)' is not credential:KEY, model:KEY or agent:KEY", [("path: subject", "not KIND:KEY")])
         }
-        let asOf = try QueryInput(request).date("as_of") ?? Date()
+        let asOf = try QueryInput(request).date("as_of") ?? SleeperClock.now()
         do {
             return .json(try await Explainer(db).explain(subject, asOf: asOf).json())
         } catch StoreError.invalidInput(let m) where m.hasPrefix("unknown") {

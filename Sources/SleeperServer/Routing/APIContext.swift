@@ -16,3 +16,12 @@ public struct Caller: Sendable {
 }
 
 import SleeperCore
+
+extension Optional where Wrapped == Caller {
+    /// The caller of a route that needs a role: the route wrapper has already refused requests
+    /// without a valid token, so this only guards against a route declared without a role.
+    func required() throws -> Caller {
+        guard let caller = self else { throw APIError(status: .unauthorized, code: "unauthorized", message: "a token is required") }
+        return caller
+    }
+}

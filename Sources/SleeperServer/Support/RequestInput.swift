@@ -54,16 +54,18 @@ extension Response {
         Response(status: .ok, headers: [.contentType: contentType], body: .init(byteBuffer: ByteBuffer(string: text)))
     }
 
-    /// A page of a list: `{"items": [...], "limit": L, "offset": O, "next_offset": N or null}`.
-    static func page(_ objects: [String], limit: Int, offset: Int, hasMore: Bool) -> Response {
+    /// A page of a list: `{"items": [...], "limit": L, "offset": O, "next_offset": N or null}`, and
+    /// `"run": {...}` when the list comes from a scoring run (which run, as of when, how old).
+    static func page(_ objects: [String], limit: Int, offset: Int, hasMore: Bool, run: JSONValue? = nil) -> Response {
         let items = objects.isEmpty ? "[]" : "[\n  " + objects.joined(separator: ",\n  ") + "\n]"
-        return json("{\"items\": \(items),\n \"limit\": \(limit), \"offset\": \(offset), \"next_offset\": \(hasMore ? String(offset + limit) : "null")}\n")
+        let cited = run.map { ",\n \"run\": \($0.pretty(indent: 0))" } ?? ""
+        return json("{\"items\": \(items),\n \"limit\": \(limit), \"offset\": \(offset), \"next_offset\": \(hasMore ? String(offset + limit) : "null")\(cited)}\n")
     }
 
     /// A page cut from a complete list held in memory.
-    static func page(of objects: [String], limit: Int, offset: Int) -> Response {
+    static func page(of objects: [String], limit: Int, offset: Int, run: JSONValue? = nil) -> Response {
         let slice = offset >= objects.count ? [] : Array(objects[offset..<min(objects.count, offset + limit)])
-        return page(slice, limit: limit, offset: offset, hasMore: offset + limit < objects.count)
+        return page(slice, limit: limit, offset: offset, hasMore: offset + limit < objects.count, run: run)
     }
 }
 

@@ -12,6 +12,8 @@ public struct EvidenceLedger: Sendable {
     /// Validates every draft against the catalog and the inventory, then appends them all in one
     /// transaction, or none. Throws `InventoryProblems` naming each bad draft.
     public func record(_ drafts: [EvidenceDraft], actor: String = AuditLog.commandLineActor) async throws -> [EvidenceRecord] {
+        // Nothing to record writes nothing, not even an audit entry.
+        guard !drafts.isEmpty else { throw StoreError.invalidInput("no evidence records to record") }
         let controls = Dictionary(uniqueKeysWithValues: try await CatalogQueries(db).controls().map { ($0.id, $0) })
         return try await db.transaction { tx in
             try await tx.query("LOCK TABLE evidence IN SHARE ROW EXCLUSIVE MODE", logger: db.logger)
@@ -48,7 +50,7 @@ public struct EvidenceLedger: Sendable {
             let recordedAt = max(now, lastRecorded)
             var records: [EvidenceRecord] = []
             for draft in drafts {
-                let control = controls[draft.control]!
+                guard let control = controls[draft.control] else { throw StoreError.invalidInput("unknown control '\(draft.control)'") }
                 let effective = draft.effective ?? Date(timeIntervalSince1970: TimeInterval(recordedAt))
                 let expires = draft.expires ?? EvidenceValidator.defaultExpiry(effective: effective, control: control)
                 lastID += 1
@@ -73,7 +75,7 @@ public struct EvidenceLedger: Sendable {
     private func existingSubjects(_ subjects: Set<Subject>, on tx: PostgresConnection) async throws -> [Subject: String?] {
         var found: [Subject: String?] = [:]
         for (kind, group) in Dictionary(grouping: subjects, by: \.kind) {
-            let table = EntityKind(rawValue: kind.rawValue + "s")!.rawValue
+            let table = EntityKind(subjects: kind).rawValue
             let digest = kind == .model ? "digest" : "NULL::text"
             let sql = PostgresQuery(unsafeSQL: "SELECT key, \(digest) FROM \(table) WHERE key = ANY($1)", binds: try {
                 var b = PostgresBindings(); b.append(group.map(\.key)); return b

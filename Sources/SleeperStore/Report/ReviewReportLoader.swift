@@ -9,7 +9,8 @@ public struct ReviewReportLoader: Sendable {
     public let db: Database
     public init(_ db: Database) { self.db = db }
 
-    public func load(asOf: Date, since: Int?, top: Int = 10, whatIf: Int = 5, trendRuns: Int = 12) async throws -> ReviewReport {
+    public func load(asOf: Date, since: Int?, top: Int = 10, whatIf: Int = 5, trendRuns: Int = 12,
+                     maximumRunAge: TimeInterval = RunAgeLimit.defaultHours * 3600) async throws -> ReviewReport {
         let weights = try ScoreRuns.bundledWeights()
         let snapshot = try await ComplianceSnapshotLoader(db).load(asOf: asOf)
         let runs = try await summaries(upTo: asOf, limit: trendRuns)
@@ -28,29 +29,31 @@ public struct ReviewReportLoader: Sendable {
             if sinceRun == nil, runs.count >= 2 { sinceRun = runs[runs.count - 2].id }
             if let old = sinceRun, old != latest.id { changes = try await ScoreRuns(db).diff(from: old, to: latest.id) }
         }
-        return ReviewReport(snapshot: snapshot, weightsVersion: weights.version, runs: runs, histogram: histogram, top: topRows,
-                            explanations: explanations, sinceRun: sinceRun, changes: changes, bandThresholds: weights.bands)
+        var report = ReviewReport(snapshot: snapshot, weightsVersion: weights.version, runs: runs, histogram: histogram, top: topRows,
+                                  explanations: explanations, sinceRun: sinceRun, changes: changes, bandThresholds: weights.bands)
+        report.maximumRunAge = maximumRunAge
+        return report
     }
 
-    /// Runs started by `date`, oldest first, with how many credentials fell in each band (as stored with each run).
+    /// Current runs as of `date` or earlier, oldest first, with how many credentials fell in
+    /// each band (as stored with each run). What-if runs are no part of the history.
     func summaries(upTo date: Date, limit: Int) async throws -> [ReviewReport.RunSummary] {
         var out: [ReviewReport.RunSummary] = []
         let rows = try await db.client.query("""
-            SELECT id, started_at, coalesce((bands ->> 'critical')::int, 0), coalesce((bands ->> 'high')::int, 0),
+            SELECT id, as_of, started_at, coalesce((bands ->> 'critical')::int, 0), coalesce((bands ->> 'high')::int, 0),
                    coalesce((bands ->> 'medium')::int, 0), coalesce((bands ->> 'low')::int, 0)
-            FROM (SELECT * FROM score_runs WHERE started_at <= \(date) ORDER BY id DESC LIMIT \(limit)) r
+            FROM (SELECT * FROM score_runs WHERE NOT what_if AND as_of <= \(date) ORDER BY id DESC LIMIT \(limit)) r
             ORDER BY id
             """, logger: db.logger)
-        for try await (id, started, c, h, m, l) in rows.decode((Int, Date, Int, Int, Int, Int).self) {
-            out.append(.init(id: id, startedAt: started, critical: c, high: h, medium: m, low: l))
+        for try await (id, asOf, started, c, h, m, l) in rows.decode((Int, Date, Date, Int, Int, Int, Int).self) {
+            out.append(.init(id: id, asOf: asOf, startedAt: started, critical: c, high: h, medium: m, low: l))
         }
         return out
     }
 
     /// Exact what-if lists, computed as of the run's own date so they agree with its scores.
     func explain(_ keys: [String], run: Int) async throws -> [String: ScoreExplanation] {
-        var runAsOf = Date()
-        for try await d in try await db.client.query("SELECT as_of FROM score_runs WHERE id = \(run)", logger: db.logger).decode(Date.self) { runAsOf = d }
-        return try await Explainer(db).explain(credentials: keys, asOf: runAsOf)
+        guard let cited = try await ScoreRuns(db).citation(of: run) else { throw StoreError.invalidInput("no scoring run \(run)") }
+        return try await Explainer(db).explain(credentials: keys, asOf: cited.asOf)
     }
 }

@@ -96,11 +96,18 @@ public struct IncrementalRescore: Sendable {
     /// change stands as that run computed it.
     public func rescore(_ reach: Reach, asOf: Date, weights: ScoringWeights, trigger: String,
                         actor: String = AuditLog.commandLineActor) async throws -> Outcome {
+        // From reading the latest run to the commit of the new one, no other current run is made.
+        try await RunLock.holding(db) {
+            try await rescoreHoldingLock(reach, asOf: asOf, weights: weights, trigger: trigger, actor: actor)
+        }
+    }
+
+    private func rescoreHoldingLock(_ reach: Reach, asOf: Date, weights: ScoringWeights, trigger: String, actor: String) async throws -> Outcome {
         let affected = reach.credentials
         let clock = ContinuousClock(), start = clock.now
         var latest: (id: Int, base: Int?, bands: String?, credentials: Int)? = nil
         for try await row in try await db.client.query(
-            "SELECT id, base_run_id, bands::text, credentials FROM score_runs ORDER BY id DESC LIMIT 1", logger: db.logger)
+            "SELECT id, base_run_id, bands::text, credentials FROM score_runs WHERE NOT what_if ORDER BY id DESC LIMIT 1", logger: db.logger)
             .decode((Int, Int?, String?, Int).self) { latest = row }
         // The latest run's count stands in for the inventory's: counting a million rows costs 40 ms.
         let total = max(latest?.credentials ?? 0, affected.count)
@@ -116,7 +123,7 @@ public struct IncrementalRescore: Sendable {
                 .decode(Int.self) { carried = n }
         }
         if Self.fullRunIsCheaper(affected: affected.count + carried, total: total) {
-            let run = try await runs.run(asOf: asOf, weights: weights, actor: actor, trigger: trigger)
+            let run = try await runs.runHoldingLock(asOf: asOf, weights: weights, actor: actor, trigger: trigger, whatIf: false)
             return Outcome(run: run.id, base: nil, affected: affected.count, totalCredentials: total, durationMs: ScoreRuns.ms(clock.now - start))
         }
         let loader = ScoringInputLoader(db)
@@ -124,15 +131,16 @@ public struct IncrementalRescore: Sendable {
         // The old bands of the credentials about to be rescored, read beside the rescoring.
         async let oldBands = previousBands(of: affected, latest: latest.id, base: latest.base)
         let stored = ScoreRuns.modelsSQL(run: latest.id, base: latest.base)
-        var scope = try await loader.boundedScope(credentialIDs: Array(affected), recompute: Array(reach.models),
-                                                  delegationRounds: weights.delegationRounds, storedModels: stored)
-        if scope == nil { scope = try await loader.upstreamScope(credentialIDs: Array(affected)) }
+        let bounded = try await loader.boundedScope(credentialIDs: Array(affected), recompute: Array(reach.models),
+                                                    delegationRounds: weights.delegationRounds, storedModels: stored)
+        let scope: ScoringInputLoader.Scope
+        if let bounded { scope = bounded } else { scope = try await loader.upstreamScope(credentialIDs: Array(affected)) }
         let t1 = clock.now
         let (input, ids) = try await loader.load(asOf: asOf, weights: weights, scope: scope)
         let t2 = clock.now
         let result = try ScoringEngine(weights: weights).score(input)
         let t3 = clock.now
-        PhaseTiming.report("scope \(t1 - t0) (\(scope!.agents.count) agents, \(scope!.models.count) models, \(scope!.carried.count) carried), load \(t2 - t1), score \(t3 - t2)")
+        PhaseTiming.report("scope \(t1 - t0) (\(scope.agents.count) agents, \(scope.models.count) models, \(scope.carried.count) carried), load \(t2 - t1), score \(t3 - t2)")
 
         // Band counts: the latest run's, less the affected credentials' old bands, plus their new ones.
         var bands = Self.decodeBands(latest.bands)
@@ -146,7 +154,7 @@ public struct IncrementalRescore: Sendable {
                                        base: base, carried: latest.base == nil ? nil : latest.id, bands: bands,
                                        trigger: trigger, started: start, actor: actor)
         return Outcome(run: run, base: base, affected: affected.count, totalCredentials: total, durationMs: ScoreRuns.ms(clock.now - start),
-                       fromStoredModels: scope!.bounded)
+                       fromStoredModels: scope.bounded)
     }
 
     /// How many of `credentials` each band held in the latest run. Each row is looked up by id,
@@ -177,42 +185,17 @@ public struct IncrementalRescore: Sendable {
 
 extension IncrementalRescore {
     /// After evidence was recorded: rescore what lies downstream of its subjects.
-    public func afterEvidence(_ records: [EvidenceRecord], asOf: Date = Date(), actor: String = AuditLog.commandLineActor) async throws -> Outcome {
+    public func afterEvidence(_ records: [EvidenceRecord], asOf: Date = SleeperClock.now(), actor: String = AuditLog.commandLineActor) async throws -> Outcome {
         let ids = records.map(\.id)
-        let trigger = ids.count == 1 ? "evidence #\(ids[0])" : "evidence #\(ids.min()!)–#\(ids.max()!)"
+        guard let first = ids.min(), let last = ids.max() else {
+            return Outcome(run: nil, base: nil, affected: 0, totalCredentials: 0, durationMs: 0)
+        }
+        let trigger = first == last ? "evidence #\(first)" : "evidence #\(first)–#\(last)"
         return try await rescore(try await reach(of: records.map(\.subject)), asOf: asOf,
                                  weights: try ScoreRuns.bundledWeights(), trigger: trigger, actor: actor)
     }
 
-    /// Imports at most this many entities are rescored incrementally; larger ones advise a full run.
+    /// Imports at most this many entities are traced incrementally; larger ones make a full run.
     public static let largestIncrementalImport = 50_000
 
-    /// Runs an import and rescores what it reached: downstream of every entity in the files,
-    /// before the import (edges it removed) and after it (edges it added).
-    public func around(import files: [ParsedInventory], asOf: Date = Date(), actor: String = AuditLog.commandLineActor,
-                       _ write: () async throws -> ImportSummary) async throws -> (ImportSummary, Outcome?) {
-        var subjects: [Subject] = []
-        var resources: [String] = []
-        for f in files {
-            subjects += f.inventory.models.map { Subject(kind: .model, key: $0.key) } + f.inventory.datasets.map { Subject(kind: .dataset, key: $0.key) }
-                + f.inventory.agents.map { Subject(kind: .agent, key: $0.key) } + f.inventory.credentials.map { Subject(kind: .credential, key: $0.key) }
-            resources += f.inventory.resources.map(\.key)
-        }
-        guard subjects.count + resources.count <= Self.largestIncrementalImport else {
-            // Too large to trace: every credential counts as reached, which makes a full run.
-            let summary = try await write()
-            guard summary.changedAnything, !summary.dryRun else { return (summary, nil) }
-            let all = Reach(credentials: try await allCredentials())
-            let outcome = try await rescore(all, asOf: asOf, weights: try ScoreRuns.bundledWeights(),
-                                            trigger: "import \(files.map(\.file).joined(separator: ", "))", actor: actor)
-            return (summary, outcome)
-        }
-        let before = try await reach(of: subjects, resources: resources)
-        let summary = try await write()
-        guard summary.changedAnything, !summary.dryRun else { return (summary, nil) }
-        let after = try await reach(of: subjects, resources: resources)
-        let outcome = try await rescore(before.union(after), asOf: asOf, weights: try ScoreRuns.bundledWeights(),
-                                        trigger: "import \(files.map(\.file).joined(separator: ", "))", actor: actor)
-        return (summary, outcome)
-    }
 }

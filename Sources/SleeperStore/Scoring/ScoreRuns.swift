@@ -19,9 +19,22 @@ public struct ScoreRuns: Sendable {
         public var credentials: Int
         public var durationMs: Int
         public var bands: [String: Int]
+        /// A run as of another time than now: stored, citable by id, never the current truth.
+        public var whatIf: Bool
     }
 
-    public func run(asOf: Date, weights: ScoringWeights, actor: String = AuditLog.commandLineActor, trigger: String = "full") async throws -> Run {
+    /// A full run. A current run (`whatIf` false) holds the run lock from its first read to its
+    /// commit; a what-if run needs no lock, since nothing builds on it.
+    public func run(asOf: Date, weights: ScoringWeights, actor: String = AuditLog.commandLineActor, trigger: String = "full",
+                    whatIf: Bool = false) async throws -> Run {
+        if whatIf { return try await runHoldingLock(asOf: asOf, weights: weights, actor: actor, trigger: trigger, whatIf: true) }
+        return try await RunLock.holding(db) {
+            try await runHoldingLock(asOf: asOf, weights: weights, actor: actor, trigger: trigger, whatIf: false)
+        }
+    }
+
+    /// A full run, for a caller that holds the run lock (or makes a what-if run).
+    func runHoldingLock(asOf: Date, weights: ScoringWeights, actor: String, trigger: String, whatIf: Bool) async throws -> Run {
         let clock = ContinuousClock(), start = clock.now
         let (input, ids) = try await ScoringInputLoader(db).load(asOf: asOf, weights: weights)
         let loaded = clock.now
@@ -30,12 +43,12 @@ public struct ScoreRuns: Sendable {
         var bands: [String: Int] = [:]
         for c in result.credentials { bands[c.band, default: 0] += 1 }
         let runID = try await write(ids: ids, input: input, result: result, asOf: asOf, weights: weights,
-                                    base: nil, carried: nil, bands: bands, trigger: trigger, started: start, actor: actor)
+                                    base: nil, carried: nil, bands: bands, trigger: trigger, whatIf: whatIf, started: start, actor: actor)
         // Freeing a million credentials' arrays takes a fifth of a second; let another thread do it.
         let done = (input, result)
         Task.detached(priority: .background) { withExtendedLifetime(done) {} }
         return Run(id: runID, asOf: asOf, weightsVersion: weights.version, credentials: input.credentials.count,
-                   durationMs: Self.ms(clock.now - start), bands: bands)
+                   durationMs: Self.ms(clock.now - start), bands: bands, whatIf: whatIf)
     }
 
     static func ms(_ d: Duration) -> Int { Int(d.components.seconds * 1000 + d.components.attoseconds / 1_000_000_000_000_000) }
@@ -45,8 +58,9 @@ public struct ScoreRuns: Sendable {
     /// into `incremental_scores`, with the rows of the incremental run it follows (`carried`) that
     /// it does not redo.
     func write(ids: ScoringInputLoader.DatabaseIDs, input: ScoringInput, result: ScoringEngine.Result, asOf: Date, weights: ScoringWeights,
-               base: Int?, carried: Int?, bands: [String: Int], trigger: String, started: ContinuousClock.Instant, actor: String) async throws -> Int {
-        let bandsJSON = "{" + bands.keys.sorted().map { "\"\($0)\": \(bands[$0]!)" }.joined(separator: ", ") + "}"
+               base: Int?, carried: Int?, bands: [String: Int], trigger: String, whatIf: Bool = false,
+               started: ContinuousClock.Instant, actor: String) async throws -> Int {
+        let bandsJSON = "{" + bands.sorted { $0.key < $1.key }.map { "\"\($0.key)\": \($0.value)" }.joined(separator: ", ") + "}"
         // Rows go in the input's order, by database id: rescoring looks rows of the base run up by
         // id, and rows laid out in id order make those lookups cheap.
         let count = ids.credentials.count
@@ -60,9 +74,9 @@ public struct ScoreRuns: Sendable {
             }
             var runID = 0
             for try await id in try await tx.query("""
-                INSERT INTO score_runs (as_of, weights_version, models, agents, credentials, duration_ms, base_run_id, trigger, rescored, bands)
+                INSERT INTO score_runs (as_of, weights_version, models, agents, credentials, duration_ms, base_run_id, trigger, rescored, bands, what_if)
                 VALUES (\(asOf), \(weights.version), \(input.models.count), \(input.agents.count), \(bands.values.reduce(0, +)), 0,
-                        \(base), \(trigger), \(base == nil ? nil : count), \(bandsJSON)::jsonb)
+                        \(base), \(trigger), \(base == nil ? nil : count), \(bandsJSON)::jsonb, \(whatIf))
                 RETURNING id
                 """, logger: db.logger).decode(Int.self) { runID = id }
             let run = runID
@@ -131,7 +145,8 @@ public struct ScoreRuns: Sendable {
             let ms = Self.ms(ContinuousClock.now - started)
             try await tx.query("UPDATE score_runs SET duration_ms = \(ms) WHERE id = \(runID)", logger: db.logger)
             try await AuditLog.record(actor: actor, action: "score.run", target: "run \(runID)",
-                                      detail: ["as_of": Timestamps.format(asOf), "credentials": String(count), "weights": weights.version, "trigger": trigger],
+                                      detail: ["as_of": Timestamps.format(asOf), "credentials": String(count), "weights": weights.version, "trigger": trigger,
+                                               "what_if": String(whatIf)],
                                       on: tx, logger: db.logger)
             return runID
         }
@@ -191,8 +206,25 @@ public struct ScoreRuns: Sendable {
 
     public typealias Exposure = SleeperCore.Exposure
 
+    /// The latest current run: what-if runs never count.
     public func latestRunID() async throws -> Int? {
-        for try await id in try await db.client.query("SELECT max(id) FROM score_runs", logger: db.logger).decode(Int?.self) { return id }
+        for try await id in try await db.client.query("SELECT max(id) FROM score_runs WHERE NOT what_if", logger: db.logger).decode(Int?.self) { return id }
+        return nil
+    }
+
+    /// The latest current run, cited.
+    public func latest() async throws -> RunCitation? {
+        guard let id = try await latestRunID() else { return nil }
+        return try await citation(of: id)
+    }
+
+    /// Which run, as of when, made when, and whether it is a what-if.
+    public func citation(of run: Int) async throws -> RunCitation? {
+        for try await (id, asOf, madeAt, whatIf, trigger) in try await db.client.query(
+            "SELECT id, as_of, started_at, what_if, trigger FROM score_runs WHERE id = \(run)", logger: db.logger
+        ).decode((Int, Date, Date, Bool, String).self) {
+            return RunCitation(id: id, asOf: asOf, madeAt: madeAt, whatIf: whatIf, trigger: trigger)
+        }
         return nil
     }
 
@@ -243,7 +275,8 @@ public struct ScoreRuns: Sendable {
         return out
     }
 
-    /// A run named on the command line: its id, or a date meaning the latest run started by then.
+    /// A run named on the command line: its id (a what-if run too), or a date meaning the latest
+    /// current run as of then.
     public func resolve(_ reference: String) async throws -> Int {
         if let id = Int(reference) {
             var exists = false
@@ -252,13 +285,14 @@ public struct ScoreRuns: Sendable {
             return id
         }
         guard let date = Timestamps.parse(reference) else { throw StoreError.invalidInput("'\(reference)' is neither a run id nor a date") }
-        guard let id = try await runID(atOrBefore: date) else { throw StoreError.invalidInput("no scoring run started by \(reference)") }
+        guard let id = try await runID(atOrBefore: date) else { throw StoreError.invalidInput("no current scoring run as of \(reference)") }
         return id
     }
 
-    /// The latest run started at or before `date`.
+    /// The latest current run whose as-of is at or before `date` (what-if runs never count).
     public func runID(atOrBefore date: Date) async throws -> Int? {
-        for try await id in try await db.client.query("SELECT max(id) FROM score_runs WHERE started_at <= \(date)", logger: db.logger).decode(Int?.self) { return id }
+        for try await id in try await db.client.query(
+            "SELECT max(id) FROM score_runs WHERE NOT what_if AND as_of <= \(date)", logger: db.logger).decode(Int?.self) { return id }
         return nil
     }
 

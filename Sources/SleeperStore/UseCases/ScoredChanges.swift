@@ -1,0 +1,76 @@
+import Foundation
+import SleeperCore
+
+/// The changes that move scores — recording evidence, withdrawing it, importing inventory — each
+/// written in one transaction and then rescored. The command line and the API both call these;
+/// nothing else composes a write with a rescore.
+///
+/// A rescore that fails never undoes or hides the committed write: the answer carries the write
+/// and the rescore's error, and the next rescore (or `sleeper score`) brings the scores up to date.
+public struct ScoredChanges: Sendable {
+    public let db: Database
+    public init(_ db: Database) { self.db = db }
+
+    /// What happened to the scores after a committed change.
+    public enum Rescore: Sendable {
+        case done(IncrementalRescore.Outcome)
+        case failed(String)
+
+        public var summary: String {
+            switch self {
+            case .done(let outcome): return outcome.summary
+            case .failed(let error): return "the change is committed, but rescoring failed (\(error)); run `sleeper score` to bring the scores up to date"
+            }
+        }
+
+        public var failed: Bool { if case .failed = self { return true } else { return false } }
+    }
+
+    /// Appends evidence (all or nothing) and rescores what lies downstream of its subjects.
+    public func recordEvidence(_ drafts: [EvidenceDraft], actor: String, asOf: Date = SleeperClock.now()) async throws -> (records: [EvidenceRecord], rescore: Rescore) {
+        let records = try await EvidenceLedger(db).record(drafts, actor: actor)
+        return (records, await rescoring { try await IncrementalRescore(db).afterEvidence(records, asOf: asOf, actor: actor) })
+    }
+
+    /// Withdraws a record: a new record that supersedes it without a result.
+    public func withdrawEvidence(id: Int, by: String?, note: String?, actor: String, asOf: Date = SleeperClock.now()) async throws -> (records: [EvidenceRecord], rescore: Rescore) {
+        guard let target = try await EvidenceLedger(db).all(id: id).first else { throw StoreError.invalidInput("no evidence record \(id)") }
+        return try await recordEvidence([EvidenceDraft(subject: target.subject, control: target.control, result: .withdrawn,
+                                                       recordedBy: by, note: note, supersedes: id)], actor: actor, asOf: asOf)
+    }
+
+    /// Imports inventory files in one transaction and rescores what they reached: downstream of
+    /// every entity in the files, before the import (edges it removed) and after it (edges it added).
+    /// A dry run, or an import that changed nothing, is not rescored.
+    public func importInventory(_ files: [ParsedInventory], dryRun: Bool = false, actor: String,
+                                asOf: Date = SleeperClock.now()) async throws -> (summary: ImportSummary, rescore: Rescore?) {
+        let rescorer = IncrementalRescore(db)
+        let importer = InventoryImporter(db)
+        var subjects: [Subject] = [], resources: [String] = []
+        for f in files {
+            subjects += f.inventory.models.map { Subject(kind: .model, key: $0.key) } + f.inventory.datasets.map { Subject(kind: .dataset, key: $0.key) }
+                + f.inventory.agents.map { Subject(kind: .agent, key: $0.key) } + f.inventory.credentials.map { Subject(kind: .credential, key: $0.key) }
+            resources += f.inventory.resources.map(\.key)
+        }
+        let trigger = "import \(files.map(\.file).joined(separator: ", "))"
+        // Too large to trace: every credential counts as reached, which makes a full run.
+        let traced = subjects.count + resources.count <= IncrementalRescore.largestIncrementalImport
+        let before = traced && !dryRun ? try await rescorer.reach(of: subjects, resources: resources) : IncrementalRescore.Reach()
+        let summary = try await importer.importFiles(files, dryRun: dryRun, actor: actor)
+        guard summary.changedAnything, !summary.dryRun else { return (summary, nil) }
+        let rescore = await rescoring {
+            let reach = traced ? before.union(try await rescorer.reach(of: subjects, resources: resources))
+                               : IncrementalRescore.Reach(credentials: try await rescorer.allCredentials())
+            return try await rescorer.rescore(reach, asOf: asOf, weights: try ScoreRuns.bundledWeights(), trigger: trigger, actor: actor)
+        }
+        return (summary, rescore)
+    }
+
+    /// Runs a rescore after a committed write; its failure becomes part of the answer.
+    private func rescoring(_ body: () async throws -> IncrementalRescore.Outcome) async -> Rescore {
+        do { return .done(try await body()) } catch {
+            db.logger.error("rescore after a committed change failed: \(StoreError.describe(error))")
+            return .failed(StoreError.describe(error))
+        }
+    }
+}
