@@ -12,13 +12,14 @@ import Testing
 struct ServerTests {
     struct Tokens { var viewer: String, editor: String, admin: String }
 
-    static func withServer(extra: [String] = [], _ body: (ServerProcess, Tokens, Database) async throws -> Void) async throws {
+    static func withServer(extra: [String] = [], environment: [String: String] = [:],
+                           _ body: (ServerProcess, Tokens, Database) async throws -> Void) async throws {
         try await ExportStoreTests.withEstate { db, url in
             let store = TokenStore(db)
             let tokens = Tokens(viewer: try await store.create(name: "dash", role: .viewer, by: "test"),
                                 editor: try await store.create(name: "pipeline", role: .editor, by: "test"),
                                 admin: try await store.create(name: "root", role: .admin, by: "test"))
-            let server = try ServerProcess(databaseURL: url, extra: extra)
+            let server = try ServerProcess(databaseURL: url, extra: extra, environment: environment)
             do {
                 try await body(server, tokens, db)
             } catch {

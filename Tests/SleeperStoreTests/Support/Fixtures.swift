@@ -55,6 +55,18 @@ enum Fixtures {
         var seconds: Double
     }
 
+    /// Runs several `sleeper` processes at once (all started before any is waited for).
+    static func sleeperInParallel(_ argumentLists: [[String]], environment: [String: String] = [:]) async throws -> [Run] {
+        try await withThrowingTaskGroup(of: (Int, Run).self) { group in
+            for (i, arguments) in argumentLists.enumerated() {
+                group.addTask { try await Task.detached { (i, try sleeper(arguments, environment: environment)) }.value }
+            }
+            var out = [Run?](repeating: nil, count: argumentLists.count)
+            for try await (i, run) in group { out[i] = run }
+            return out.compactMap { $0 }
+        }
+    }
+
     /// Runs the real CLI as a separate process with the given environment (and nothing inherited
     /// that could point it at another database).
     static func sleeper(_ arguments: [String], environment: [String: String] = [:]) throws -> Run {

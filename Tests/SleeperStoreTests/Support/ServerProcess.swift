@@ -10,13 +10,13 @@ final class ServerProcess: @unchecked Sendable {
     let output: URL
     private(set) var port = 0
 
-    init(databaseURL: String, extra: [String] = []) throws {
+    init(databaseURL: String, extra: [String] = [], environment: [String: String] = [:]) throws {
         output = FileManager.default.temporaryDirectory.appending(path: "sleeper-serve-\(UUID().uuidString).log")
         FileManager.default.createFile(atPath: output.path, contents: nil)
         process.executableURL = Fixtures.sleeperBinary
         process.arguments = ["serve", "--port", "0", "--database-url", databaseURL] + extra
         process.environment = ["PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin", "HOME": NSTemporaryDirectory(),
-                               "SLEEPER_LOG_LEVEL": "warning"]
+                               "SLEEPER_LOG_LEVEL": "warning"].merging(environment) { $1 }
         let handle = try FileHandle(forWritingTo: output)
         process.standardOutput = handle
         process.standardError = handle
@@ -47,12 +47,14 @@ final class ServerProcess: @unchecked Sendable {
         var json: Any? { try? JSONSerialization.jsonObject(with: Data(body.utf8)) }
     }
 
-    func call(_ method: String, _ path: String, token: String? = nil, body: Data? = nil, contentType: String = "application/json") async throws -> Reply {
+    func call(_ method: String, _ path: String, token: String? = nil, body: Data? = nil, contentType: String = "application/json",
+              headers extra: [String: String] = [:]) async throws -> Reply {
         var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)\(path)")!)
         request.httpMethod = method
         request.timeoutInterval = 60
         if let token { request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }
         if let body { request.httpBody = body; request.setValue(contentType, forHTTPHeaderField: "Content-Type") }
+        for (name, value) in extra { request.setValue(value, forHTTPHeaderField: name) }
         let (data, response) = try await URLSession.shared.data(for: request)
         let http = response as! HTTPURLResponse
         var headers: [String: String] = [:]
