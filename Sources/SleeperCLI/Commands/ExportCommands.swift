@@ -40,15 +40,19 @@ struct ExportCommand: AsyncParsableCommand {
     @Option(help: "Write to this file instead of standard output.") var out: String?
     @Option(help: "Write a signed bundle into this directory: the export, the evidence manifest, manifest.json and manifest.sig.") var bundle: String?
     @Option(help: "The Ed25519 signing key for --bundle (default: the one `sleeper keys create` made).") var key: String?
+    @Flag(help: "Export even when the ledgers do not verify, marked as such in the document's metadata (never with --bundle or csv).") var allowUnverified = false
 
     func run() async throws {
         let date = try parseDate(asOf, "--as-of") ?? SleeperClock.now()
+        if allowUnverified, bundle != nil { throw CommandFailure(message: "--allow-unverified: an unverified ledger is never signed; drop --bundle") }
+        if allowUnverified, format == .csv { throw CommandFailure(message: "--allow-unverified: CSV has no place for the banner; use json or an OSCAL format") }
         let snapshot = try await connection.withDatabase { db in
             if let framework, try await CatalogQueries(db).items(framework: framework) == nil {
                 throw CommandFailure(message: "unknown framework '\(framework)'")
             }
-            return try await ComplianceSnapshotLoader(db).load(asOf: date)
+            return try await ComplianceSnapshotLoader(db).load(asOf: date, allowUnverified: allowUnverified)
         }
+        if let banner = snapshot.unverifiedBanner { Output.error("warning: \(banner)") }
         // CSV and the POA&M go out as they are made: at a million credentials each is gigabytes.
         if bundle == nil, format == .csv || format == .oscalPOAM {
             try stream(to: out) { emit in

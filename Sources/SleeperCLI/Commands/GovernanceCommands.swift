@@ -6,15 +6,16 @@ import SleeperStore
 struct VerifyCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "verify",
-        abstract: "Recompute the evidence ledger's hash chain; name the first record that does not match and exit 1.")
+        abstract: "Check the evidence ledger and the audit log in full: both hash chains, stored precision, canonical artifacts, append-only triggers; exit 1 naming each problem.")
     @OptionGroup var connection: ConnectionOptions
 
     func run() async throws {
-        let records = try await connection.withDatabase { db in try await EvidenceLedger(db).all() }
-        if let broken = EvidenceChain.verify(records) {
-            throw CommandFailure(message: "the evidence ledger does not verify: \(broken)")
+        let outcome = try await connection.withDatabase { db in try await LedgerVerifier(db).verify(full: true) }
+        guard outcome.verified else {
+            throw CommandFailure(message: "the ledgers do not verify:\n  " + outcome.problems.joined(separator: "\n  "))
         }
-        Output.print("the evidence ledger verifies: \(records.count) records, head \(records.last?.hash ?? EvidenceRecord.genesisHash)\n")
+        Output.print("the evidence ledger verifies: \(outcome.evidenceRecords) records, head \(outcome.evidenceHead)\n"
+                     + "the audit log verifies: \(outcome.auditEntries) entries; the append-only triggers are in place\n")
     }
 }
 

@@ -15,17 +15,21 @@ struct ReportCommand: AsyncParsableCommand {
     @Option(name: .customLong("as-of"), help: "Report as of this date (default: now).") var asOf: String?
     @Option(help: "Write to this file instead of standard output.") var out: String?
     @Option(name: .customLong("what-if"), help: "How many top exposures get an exact what-if list (0 to skip; each costs a rescore).") var whatIf = 5
+    @Flag(help: "Report even when the ledgers do not verify: every section and the header say so.") var allowUnverified = false
 
     func run() async throws {
         let date = try parseDate(asOf, "--as-of") ?? SleeperClock.now()
+        let maximumAge = try RunAgeLimit.seconds()
         let report = try await connection.withDatabase { db in
             let runs = ScoreRuns(db)
             var sinceRun: Int?
             if let since {
                 do { sinceRun = try await runs.resolve(since) } catch let error as StoreError { throw CommandFailure(message: "--since: \(error)") }
             }
-            return try await ReviewReportLoader(db).load(asOf: date, since: sinceRun, whatIf: max(0, whatIf))
+            return try await ReviewReportLoader(db).load(asOf: date, since: sinceRun, whatIf: max(0, whatIf), maximumRunAge: maximumAge,
+                                                         allowUnverified: allowUnverified)
         }
+        if let warning = report.staleRunWarning { Output.error("warning: \(warning)") }
         let text = format == .html ? ReportHTML.render(report) : ReportMarkdown.render(report)
         if let out {
             do { try Data(text.utf8).write(to: URL(fileURLWithPath: out)) } catch {

@@ -112,12 +112,13 @@ public enum EvidenceChain {
         public var description: String { "evidence record \(id): \(reason)" }
     }
 
-    /// `records` in id order. Checks ids run 1, 2, 3 … (a gap means a deleted row), that each
+    /// `records` in id order, following record `after` whose hash was `afterHash` (the genesis for
+    /// a whole chain). Checks ids run on without gaps (a gap means a deleted row), that each
     /// record's hash matches its content, and that each names its predecessor's hash.
-    public static func verify(_ records: [EvidenceRecord]) -> Break? {
-        var previousHash = EvidenceRecord.genesisHash
+    public static func verify(_ records: [EvidenceRecord], after: Int = 0, afterHash: String = EvidenceRecord.genesisHash) -> Break? {
+        var previousHash = afterHash
         for (index, record) in records.enumerated() {
-            let expectedID = index + 1
+            let expectedID = after + index + 1
             if record.id != expectedID {
                 return record.id > expectedID
                     ? Break(id: expectedID, reason: "is missing (deleted); the chain continues at \(record.id)")

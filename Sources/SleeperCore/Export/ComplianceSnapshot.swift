@@ -15,6 +15,12 @@ public struct ComplianceSnapshot: Sendable {
     public var exposures: [Exposure]
     /// The head of the evidence hash chain, which pins the ledger the export was made from.
     public var ledgerHead: String
+    /// Why the ledgers did not verify, when the snapshot was made anyway (`--allow-unverified`);
+    /// empty when they verified. Every document made from such a snapshot carries a banner.
+    public var ledgerProblems: [String] = []
+    public var unverifiedBanner: String? {
+        ledgerProblems.isEmpty ? nil : "UNVERIFIED: the evidence ledger did not verify when this was made (\(ledgerProblems.joined(separator: "; "))); do not rely on it"
+    }
 
     public init(asOf: Date, catalog: Catalog, statuses: [ControlStatus], evidence: [Int: EvidenceRecord],
                 runID: Int?, exposures: [Exposure], ledgerHead: String) {

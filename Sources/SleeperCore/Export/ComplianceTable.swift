@@ -60,6 +60,8 @@ public enum ComplianceTable {
                            ("main_factor", .string(e.mainFactor))])
         }
         return JSONValue.obj([
+            ("warning", snapshot.unverifiedBanner.map(JSONValue.string)),
+            ("ledger_verified", .bool(snapshot.ledgerProblems.isEmpty)),
             ("as_of", .string(Timestamps.format(snapshot.asOf))),
             ("framework", framework.map(JSONValue.string) ?? .null),
             ("ledger_head", .string(snapshot.ledgerHead)),

@@ -24,7 +24,9 @@ enum OSCAL {
             ("version", .string("as of \(Timestamps.format(snapshot.asOf)); ledger head \(snapshot.ledgerHead.prefix(16))")),
             ("oscal-version", .string(version)),
             ("props", props([("as-of", Timestamps.format(snapshot.asOf)), ("ledger-head", snapshot.ledgerHead),
+                             ("ledger-verified", snapshot.ledgerProblems.isEmpty ? "true" : "false"),
                              ("score-run", snapshot.runID.map(String.init))] + extra)),
+            ("remarks", snapshot.unverifiedBanner.map(JSONValue.string)),
         ])
     }
 

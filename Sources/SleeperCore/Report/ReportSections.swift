@@ -24,11 +24,14 @@ extension ReviewReport {
     var title: String { "Backdoor exposure review, \(Self.day(snapshot.asOf))" }
 
     var subtitle: String {
-        return "As of \(Timestamps.format(snapshot.asOf)) · \(runCitation) · weights \(weightsVersion) · evidence ledger head \(snapshot.ledgerHead.prefix(12))"
+        return (snapshot.unverifiedBanner.map { $0 + " · " } ?? "") + "As of \(Timestamps.format(snapshot.asOf)) · \(runCitation) · weights \(weightsVersion) · evidence ledger head \(snapshot.ledgerHead.prefix(12))"
     }
 
+    /// Each section opens with the banner when the ledger did not verify: a page printed alone still says so.
     func sections(whatIfLines: Int = 3) -> [ReportSection] {
-        [headline(), topExposures(whatIfLines: whatIfLines), changesSection(), gapsSection(), expiringSection(), unownedSection()]
+        let all = [headline(), topExposures(whatIfLines: whatIfLines), changesSection(), gapsSection(), expiringSection(), unownedSection()]
+        guard let banner = snapshot.unverifiedBanner else { return all }
+        return all.map { var s = $0; s.intro = "**\(banner).**" + (s.intro.map { "\n\n" + $0 } ?? ""); return s }
     }
 
     func headline() -> ReportSection {

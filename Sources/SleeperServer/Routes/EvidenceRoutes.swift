@@ -43,11 +43,11 @@ extension Handlers {
         }
     }
 
+    /// The full check `sleeper verify` makes: both chains, stored forms and triggers.
     func verifyLedger(_ request: Request, _ context: APIContext, _ caller: Caller?) async throws -> Response {
-        let records = try await EvidenceLedger(db).all()
-        let broken = EvidenceChain.verify(records)
-        return .json(JSONValue.obj([("verified", .bool(broken == nil)), ("records", .int(records.count)),
-                                    ("head", .string(records.last?.hash ?? EvidenceRecord.genesisHash)),
-                                    ("break", broken.map { .obj([("id", .int($0.id)), ("reason", .string($0.reason))]) })]).pretty())
+        let outcome = try await LedgerVerifier(db).verify(full: true)
+        return .json(JSONValue.obj([("verified", .bool(outcome.verified)), ("records", .int(outcome.evidenceRecords)),
+                                    ("head", .string(outcome.evidenceHead)), ("audit_entries", .int(outcome.auditEntries)),
+                                    ("problems", .array(outcome.problems.map(JSONValue.string)))]).pretty())
     }
 }

@@ -100,6 +100,9 @@ extension StoreError: StoreErrorReadable {
     var apiError: APIError {
         switch self {
         case .invalidInput(let message): return .invalid(message)
+        case .unverifiedLedger(let problems):
+            return APIError(status: .conflict, code: "ledger_unverified", message: "the ledgers do not verify, so nothing was exported or reported; run `sleeper verify`",
+                            details: problems.map { (location: "ledger", message: $0) })
         case .unreachable, .timedOut: return APIError(status: .serviceUnavailable, code: "database_unavailable", message: "the database is not reachable")
         default: return APIError(status: .internalServerError, code: "internal", message: "internal error; the server log has the details")
         }

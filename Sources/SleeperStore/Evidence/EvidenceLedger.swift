@@ -129,7 +129,7 @@ public struct EvidenceLedger: Sendable {
 
     /// The whole ledger in chain order, as stored, for `sleeper verify` and listings; or the
     /// records that match the filters.
-    public func all(subject: Subject? = nil, control: String? = nil, id: Int? = nil, ids: [Int]? = nil) async throws -> [EvidenceRecord] {
+    public func all(subject: Subject? = nil, control: String? = nil, id: Int? = nil, ids: [Int]? = nil, after: Int? = nil) async throws -> [EvidenceRecord] {
         var records: [EvidenceRecord] = []
         let rows = try await db.client.query("""
             SELECT id, subject_kind, subject_key, control_id, result, extract(epoch FROM effective_at)::int8,
@@ -140,6 +140,7 @@ public struct EvidenceLedger: Sendable {
               AND (\(control)::text IS NULL OR control_id = \(control))
               AND (\(id)::int8 IS NULL OR id = \(id))
               AND (\(ids)::int8[] IS NULL OR id = ANY (\(ids)))
+              AND (\(after)::int8 IS NULL OR id > \(after))
             ORDER BY id
             """, logger: db.logger)
         for try await row in rows {

@@ -7,7 +7,10 @@ public struct ComplianceSnapshotLoader: Sendable {
     public let db: Database
     public init(_ db: Database) { self.db = db }
 
-    public func load(asOf: Date) async throws -> ComplianceSnapshot {
+    /// Refuses (`StoreError.unverifiedLedger`) when the ledgers do not verify, unless
+    /// `allowUnverified`: then the snapshot carries the problems, and every document made from
+    /// it says so.
+    public func load(asOf: Date, allowUnverified: Bool = false) async throws -> ComplianceSnapshot {
         async let catalog = CatalogQueries(db).catalog()
         async let statuses = EvidenceQueries(db).statuses(asOf: asOf)
         async let head = EvidenceLedger(db).head(asOf: asOf)
@@ -22,8 +25,13 @@ public struct ComplianceSnapshotLoader: Sendable {
         let rows = try await statuses
         let ids = Array(Set(rows.compactMap(\.evidenceID))).sorted()
         let records = ids.isEmpty ? [] : try await EvidenceLedger(db).all(ids: ids)
-        return ComplianceSnapshot(asOf: asOf, catalog: try await catalog, statuses: rows,
-                                  evidence: Dictionary(uniqueKeysWithValues: records.map { ($0.id, $0) }),
-                                  runID: runID, exposures: exposures, ledgerHead: try await head)
+        // Every record the answer rests on is re-hashed, and the chain checked since its last verified head.
+        let check = try await LedgerVerifier(db).verify(full: false, cited: ids)
+        if !check.verified && !allowUnverified { throw StoreError.unverifiedLedger(check.problems) }
+        var snapshot = ComplianceSnapshot(asOf: asOf, catalog: try await catalog, statuses: rows,
+                                          evidence: Dictionary(uniqueKeysWithValues: records.map { ($0.id, $0) }),
+                                          runID: runID, exposures: exposures, ledgerHead: try await head)
+        snapshot.ledgerProblems = check.problems
+        return snapshot
     }
 }

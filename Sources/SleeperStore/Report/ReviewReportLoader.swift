@@ -10,9 +10,9 @@ public struct ReviewReportLoader: Sendable {
     public init(_ db: Database) { self.db = db }
 
     public func load(asOf: Date, since: Int?, top: Int = 10, whatIf: Int = 5, trendRuns: Int = 12,
-                     maximumRunAge: TimeInterval = RunAgeLimit.defaultHours * 3600) async throws -> ReviewReport {
+                     maximumRunAge: TimeInterval = RunAgeLimit.defaultHours * 3600, allowUnverified: Bool = false) async throws -> ReviewReport {
         let weights = try ScoreRuns.bundledWeights()
-        let snapshot = try await ComplianceSnapshotLoader(db).load(asOf: asOf)
+        let snapshot = try await ComplianceSnapshotLoader(db).load(asOf: asOf, allowUnverified: allowUnverified)
         let runs = try await summaries(upTo: asOf, limit: trendRuns)
         var histogram = Array(repeating: 0, count: 10)
         var topRows: [Exposure] = [], explanations: [String: ScoreExplanation] = [:], changes: [ScoreDiff.Row] = []

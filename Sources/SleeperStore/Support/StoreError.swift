@@ -9,6 +9,8 @@ public enum StoreError: Error, CustomStringConvertible {
     case embedded(String)
     case notMigrated(pending: [String])
     case invalidInput(String)
+    /// The ledgers do not verify: nothing is reported, exported or signed over them.
+    case unverifiedLedger([String])
 
     public var description: String {
         switch self {
@@ -18,6 +20,9 @@ public enum StoreError: Error, CustomStringConvertible {
             return "no answer within \(Int(seconds)) seconds"
         case .migration(let message), .embedded(let message), .invalidInput(let message):
             return message
+        case .unverifiedLedger(let problems):
+            return "the ledgers do not verify, so nothing was reported, exported or signed:\n  " + problems.joined(separator: "\n  ")
+                + "\n(run `sleeper verify` for the full check; --allow-unverified reports anyway, marked, and never signs)"
         case .notMigrated(let pending):
             return "the database schema is not up to date (pending: \(pending.joined(separator: ", "))); run `sleeper migrate`"
         }
