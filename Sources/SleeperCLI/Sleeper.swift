@@ -7,6 +7,7 @@ public struct Sleeper: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "sleeper",
         abstract: "Govern backdoor risk in AI systems: inventory, control catalogs, evidence and the credentials AI agents hold.",
+        version: SleeperVersion.current,
         subcommands: [
             ImportCommand.self, InventoryCommand.self, FrameworksCommand.self, ControlsCommand.self,
             EvidenceCommand.self, GapsCommand.self, CoverageCommand.self, VerifyCommand.self,

@@ -205,6 +205,13 @@ struct TrustworthyStateTests {
         }
     }
 
+    @Test("sleeper --version prints the build's version")
+    func version() throws {
+        let run = try Fixtures.sleeper(["--version"])
+        #expect(run.status == 0)
+        #expect(run.stdout == SleeperVersion.current + "\n")
+    }
+
     @Test("evidence import of [], {} or another tool's report is refused and writes nothing, not even an audit entry")
     func emptyEvidenceImports() async throws {
         try await ExportStoreTests.withEstate { db, url in
