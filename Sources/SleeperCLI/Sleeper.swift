@@ -40,6 +40,9 @@ public struct Sleeper: AsyncParsableCommand {
         } catch let error as ConnectionSettingsError {
             Output.error("sleeper: \(error)")
             Foundation.exit(1)
+        } catch let error as UnexpectedRowValue {
+            Output.error("sleeper: \(error)")
+            Foundation.exit(1)
         } catch let error as ClockSettingError {
             Output.error("sleeper: \(error)")
             Foundation.exit(1)

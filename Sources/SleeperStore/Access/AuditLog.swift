@@ -25,7 +25,7 @@ public struct AuditLog: Sendable {
 
     static func record(actor: String, action: String, target: String?, detail: [String: String],
                        on tx: PostgresConnection, logger: Logger) async throws {
-        let json = "{" + detail.keys.sorted().map { "\(JSONText.string($0)):\(JSONText.string(detail[$0]!))" }.joined(separator: ",") + "}"
+        let json = "{" + detail.sorted { $0.key < $1.key }.map { "\(JSONText.string($0.key)):\(JSONText.string($0.value))" }.joined(separator: ",") + "}"
         try await tx.query("INSERT INTO audit_log (actor, action, target, detail) VALUES (\(actor), \(action), \(target), \(json)::jsonb)", logger: logger)
     }
 

@@ -38,7 +38,7 @@ public struct TokenStore: Sendable {
         for try await (name, role, created, by, revoked) in try await db.client.query(
             "SELECT name, role, created_at, created_by, revoked_at FROM api_tokens ORDER BY name", logger: db.logger
         ).decode((String, String, Date, String, Date?).self) {
-            out.append(Token(name: name, role: AccessRole(rawValue: role)!, createdAt: created, createdBy: by, revokedAt: revoked))
+            out.append(Token(name: name, role: try rowValue(AccessRole.self, role), createdAt: created, createdBy: by, revokedAt: revoked))
         }
         return out
     }
@@ -61,7 +61,7 @@ public struct TokenStore: Sendable {
         for try await (name, role, hash) in try await db.client.query(
             "SELECT name, role, token_hash FROM api_tokens WHERE lookup = \(lookup) AND revoked_at IS NULL", logger: db.logger
         ).decode((String, String, String).self) {
-            return APIToken.constantTimeEqual(hash, presented) ? (name, AccessRole(rawValue: role)!) : nil
+            return APIToken.constantTimeEqual(hash, presented) ? (name, try rowValue(AccessRole.self, role)) : nil
         }
         return nil
     }

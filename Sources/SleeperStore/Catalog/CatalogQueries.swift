@@ -60,8 +60,8 @@ public struct CatalogQueries: Sendable {
         var out: [ControlMapping] = []
         for try await (control, framework, item, relationship) in try await db.client.query(
             "SELECT control_id, framework_id, item_id, relationship FROM control_mappings ORDER BY control_id, framework_id, item_id",
-            logger: db.logger).decode((String, String, String, String).self) {
-            out.append(ControlMapping(control: control, framework: framework, item: item, relationship: MappingRelationship(rawValue: relationship)!))
+            logger: db.logger).decode((String, String, String, MappingRelationship).self) {
+            out.append(ControlMapping(control: control, framework: framework, item: item, relationship: relationship))
         }
         return out
     }

@@ -95,8 +95,8 @@ public struct EvidenceLedger: Sendable {
         for try await (id, kind, key, control, by) in try await tx.query("""
             SELECT e.id, e.subject_kind, e.subject_key, e.control_id, (SELECT min(s.id) FROM evidence s WHERE s.supersedes = e.id)
             FROM evidence e WHERE e.id = ANY(\(ids))
-            """, logger: db.logger).decode((Int, String, String, String, Int?).self) {
-            out[id] = Target(subject: Subject(kind: SubjectKind(rawValue: kind)!, key: key), control: control, supersededBy: by)
+            """, logger: db.logger).decode((Int, SubjectKind, String, String, Int?).self) {
+            out[id] = Target(subject: Subject(kind: kind, key: key), control: control, supersededBy: by)
         }
         return out
     }
@@ -145,10 +145,10 @@ public struct EvidenceLedger: Sendable {
             """, logger: db.logger)
         for try await row in rows {
             let (id, kind, key, control, result, effective, expires, recorded, digest, artifactsJSON, uri, by, note, supersedes, prev, hash) =
-                try row.decode((Int, String, String, String, String, Int, Int, Int, String?, String, String?, String?, String?, Int?, String, String).self)
+                try row.decode((Int, SubjectKind, String, String, EvidenceResult, Int, Int, Int, String?, String, String?, String?, String?, Int?, String, String).self)
             records.append(EvidenceRecord(
-                id: id, subject: Subject(kind: SubjectKind(rawValue: kind)!, key: key), control: control,
-                result: EvidenceResult(rawValue: result)!, effectiveAt: effective, expiresAt: expires, recordedAt: recorded,
+                id: id, subject: Subject(kind: kind, key: key), control: control,
+                result: result, effectiveAt: effective, expiresAt: expires, recordedAt: recorded,
                 subjectDigest: digest, artifacts: Self.decodeArtifacts(artifactsJSON), uri: uri, recordedBy: by, note: note,
                 supersedes: supersedes, prevHash: prev, hash: hash))
         }

@@ -30,11 +30,10 @@ public struct EvidenceQueries: Sendable {
         // credentials a per-row array of items cost gigabytes).
         let controls = try await controlItems(framework: framework)
         var out: [ControlStatus] = []
-        let kinds = Dictionary(uniqueKeysWithValues: SubjectKind.allCases.map { ($0.rawValue, $0) })
         for try await (kind, key, owner, control, status, evidence, expires) in try await db.client.query(sql, logger: db.logger)
-            .decode((String, String, String?, String, String, Int?, Date?).self) {
+            .decode((SubjectKind, String, String?, String, String, Int?, Date?).self) {
             let c = controls[control]
-            out.append(ControlStatus(subject: Subject(kind: kinds[kind]!, key: key), owner: owner, control: control, controlName: c?.name ?? control,
+            out.append(ControlStatus(subject: Subject(kind: kind, key: key), owner: owner, control: control, controlName: c?.name ?? control,
                                      status: status, evidenceID: evidence, expiresAt: expires, items: c?.items ?? []))
         }
         return out

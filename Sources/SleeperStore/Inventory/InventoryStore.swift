@@ -35,7 +35,7 @@ public struct InventoryStore: Sendable {
         for try await (key, name, owner, tier) in try await db.client.query(
             "SELECT key, name, owner, tier::int FROM resources WHERE (\(page.key)::text IS NULL OR key = \(page.key)) ORDER BY key LIMIT \(page.limit) OFFSET \(page.offset)", logger: db.logger
         ).decode((String, String, String?, Int).self) {
-            out.append(.init(key: key, name: name, owner: owner, tier: ResourceTier(rawValue: tier)!))
+            out.append(.init(key: key, name: name, owner: owner, tier: try rowValue(ResourceTier.self, tier)))
         }
         return out
     }
@@ -45,7 +45,7 @@ public struct InventoryStore: Sendable {
         for try await (key, name, owner, provenance) in try await db.client.query(
             "SELECT key, name, owner, provenance FROM datasets WHERE (\(page.key)::text IS NULL OR key = \(page.key)) ORDER BY key LIMIT \(page.limit) OFFSET \(page.offset)", logger: db.logger
         ).decode((String, String, String?, String).self) {
-            out.append(.init(key: key, name: name, owner: owner, provenance: DatasetProvenance(rawValue: provenance)!))
+            out.append(.init(key: key, name: name, owner: owner, provenance: try rowValue(DatasetProvenance.self, provenance)))
         }
         return out
     }
@@ -64,9 +64,9 @@ public struct InventoryStore: Sendable {
             let (key, name, supplier, owner, thirdParty, digest, signed, serialization, verified, declared, parents, relations, datasets) =
                 try row.decode((String, String, String?, String?, Bool, String?, Bool, String, Bool, Bool, [String], [String], [String]).self)
             out.append(.init(key: key, name: name, supplier: supplier, owner: owner, thirdParty: thirdParty, digest: digest,
-                             signed: signed, serialization: Serialization(rawValue: serialization)!, lineageVerified: verified,
+                             signed: signed, serialization: try rowValue(Serialization.self, serialization), lineageVerified: verified,
                              trainingDataDeclared: declared,
-                             derivedFrom: zip(parents, relations).map { .init(model: $0, relation: DerivationRelation(rawValue: $1)!) },
+                             derivedFrom: try zip(parents, relations).map { .init(model: $0, relation: try rowValue(DerivationRelation.self, $1)) },
                              trainedOn: datasets))
         }
         return out
@@ -85,9 +85,9 @@ public struct InventoryStore: Sendable {
         for try await row in try await db.client.query(sql, logger: db.logger) {
             let (key, name, owner, trust, models, delegates, credentials, deliveries) =
                 try row.decode((String, String, String?, String, [String], [String], [String], [String]).self)
-            out.append(.init(key: key, name: name, owner: owner, inputTrust: InputTrust(rawValue: trust)!, usesModels: models,
+            out.append(.init(key: key, name: name, owner: owner, inputTrust: try rowValue(InputTrust.self, trust), usesModels: models,
                              delegatesTo: delegates,
-                             holds: zip(credentials, deliveries).map { .init(credential: $0, delivery: Delivery(rawValue: $1)!) }))
+                             holds: try zip(credentials, deliveries).map { .init(credential: $0, delivery: try rowValue(Delivery.self, $1)) }))
         }
         return out
     }
@@ -109,10 +109,10 @@ public struct InventoryStore: Sendable {
         for try await row in try await db.client.query(sql, logger: db.logger) {
             let (key, kind, provider, owner, fingerprint, scopes, created, rotated, expires, used, ttl, exposed, resources, actions) =
                 try row.decode((String, String, String?, String?, String?, [String], Date?, Date?, Date?, Date?, Int32?, Bool, [String], [String]).self)
-            out.append(.init(key: key, kind: CredentialKind(rawValue: kind)!, provider: provider, owner: owner, fingerprint: fingerprint,
+            out.append(.init(key: key, kind: try rowValue(CredentialKind.self, kind), provider: provider, owner: owner, fingerprint: fingerprint,
                              scopes: scopes, createdAt: created, lastRotatedAt: rotated, expiresAt: expires, lastUsedAt: used,
                              ttlSeconds: ttl.map(Int.init), exposed: exposed,
-                             grants: zip(resources, actions).map { .init(resource: $0, action: GrantAction(rawValue: $1)!) }))
+                             grants: try zip(resources, actions).map { .init(resource: $0, action: try rowValue(GrantAction.self, $1)) }))
         }
         return out
     }

@@ -90,31 +90,34 @@ public struct ScoringInputLoader: Sendable {
 
         let relations = DerivationRelation.allCases, deliveries = Delivery.allCases, actions = GrantAction.allCases
         for e in try await lineage {
-            input.models[modelIndex[e.from]!].parents.append((modelIndex[e.to]!, relations[e.kind]))
+            input.models[try modelIndex.position(e.from, "model")].parents.append((try modelIndex.position(e.to, "model"), relations[e.kind]))
         }
-        for e in try await training { input.models[modelIndex[e.from]!].datasets.append(datasetIndex[e.to]!) }
-        for e in try await uses { input.agents[agentIndex[e.from]!].models.append(modelIndex[e.to]!) }
+        for e in try await training { input.models[try modelIndex.position(e.from, "model")].datasets.append(try datasetIndex.position(e.to, "dataset")) }
+        for e in try await uses { input.agents[try agentIndex.position(e.from, "agent")].models.append(try modelIndex.position(e.to, "model")) }
         let bounded = scope?.bounded ?? false
         for e in try await delegation {
             guard let delegator = agentIndex[e.to] else {
                 if bounded { continue }   // beyond the delegation rounds the scope covers
                 throw StoreError.invalidInput("delegation from agent id \(e.to), outside the loaded scope")
             }
-            input.agents[agentIndex[e.from]!].delegators.append(delegator)
+            input.agents[try agentIndex.position(e.from, "agent")].delegators.append(delegator)
         }
 
         // Holders and grants grouped on two cores, each credential's list built in one allocation.
         let (holdEdges, grantEdges) = (try await holds, try await grants)
+        // Every far end is checked once here, so the grouping below can look them up unchecked.
+        for e in holdEdges { _ = try agentIndex.position(e.to, "agent") }
+        for e in grantEdges { _ = try resourceIndex.position(e.to, "resource") }
         let count = input.credentials.count
         // Sorted as they are built: edges arrive in no particular order, and products must run in
         // the same order every time.
         async let holderLists = Self.grouped(holdEdges, count: count, by: credentialIndex, { [agentIndex] e in
-            (agent: agentIndex[e.to]!, delivery: deliveries[e.kind])
+            (agent: agentIndex[e.to] ?? 0, delivery: deliveries[e.kind])
         }, sortedBy: { $0.agent < $1.agent })
         async let grantLists = Self.grouped(grantEdges, count: count, by: credentialIndex, { [resourceIndex] e in
-            (resource: resourceIndex[e.to]!, action: actions[e.kind])
+            (resource: resourceIndex[e.to] ?? 0, action: actions[e.kind])
         }, sortedBy: { ($0.resource, $0.action.rawValue) < ($1.resource, $1.action.rawValue) })
-        let (h, g) = await (holderLists, grantLists)
+        let (h, g) = try await (holderLists, grantLists)
         for i in input.credentials.indices {
             input.credentials[i].holders = h[i]
             input.credentials[i].grants = g[i]
@@ -167,6 +170,13 @@ public struct ScoringInputLoader: Sendable {
             guard k >= 0, k < dense.count, dense[k] >= 0 else { return nil }
             return Int(dense[k])
         }
+
+        /// The position of an id an edge names; an edge to a row outside what was loaded is an
+        /// error, not a crash.
+        func position(_ id: Int, _ kind: String) throws -> Int {
+            guard let p = self[id] else { throw StoreError.invalidInput("an edge names \(kind) id \(id), which is not among the rows loaded") }
+            return p
+        }
     }
 
     static func index(_ ids: [Int]) -> IDIndex { IDIndex(ids) }
@@ -174,10 +184,10 @@ public struct ScoringInputLoader: Sendable {
     /// The edges' elements grouped by the position of their `from` end: a counting pass, then each
     /// list made in one allocation (appending to a million small arrays reallocated most of them).
     static func grouped<T: Sendable>(_ edges: [Edge], count: Int, by index: IDIndex, _ element: @Sendable (Edge) -> T,
-                                     sortedBy areInIncreasingOrder: @Sendable (T, T) -> Bool) async -> [[T]] {
+                                     sortedBy areInIncreasingOrder: @Sendable (T, T) -> Bool) async throws -> [[T]] {
         var position = [Int32](repeating: 0, count: edges.count), start = [Int](repeating: 0, count: count + 1)
         for (k, e) in edges.enumerated() {
-            let p = index[e.from]!
+            let p = try index.position(e.from, "credential")
             position[k] = Int32(p)
             start[p + 1] += 1
         }

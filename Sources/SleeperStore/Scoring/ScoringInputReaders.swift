@@ -76,7 +76,7 @@ extension ScoringInputLoader {
         let c = try await arrays(Self.query("SELECT array_agg(t.id), array_agg(t.provenance), array_agg(t.key) \(Self.from("datasets", "id", only))", only))
         guard c.count == 3 else { return ([], []) }
         let (provenance, key) = (try c[1].strings(), try c[2].strings())
-        return Self.byID(try c[0].nonNullIntegers(), provenance.indices.map { .init(key: key[$0] ?? "", provenance: DatasetProvenance(rawValue: provenance[$0] ?? "")!) })
+        return Self.byID(try c[0].nonNullIntegers(), try provenance.indices.map { .init(key: key[$0] ?? "", provenance: try rowValue(DatasetProvenance.self, provenance[$0] ?? "")) })
     }
 
     func models(_ only: [Int]?) async throws -> ([Int], [ScoringInput.Model]) {
@@ -98,14 +98,14 @@ extension ScoringInputLoader {
         let c = try await arrays(Self.query("SELECT array_agg(t.id), array_agg(t.key), array_agg(t.input_trust) \(Self.from("agents", "id", only))", only))
         guard c.count == 3 else { return ([], []) }
         let (key, trust) = (try c[1].strings(), try c[2].strings())
-        return Self.byID(try c[0].nonNullIntegers(), key.indices.map { .init(key: key[$0] ?? "", inputTrust: InputTrust(rawValue: trust[$0] ?? "")!) })
+        return Self.byID(try c[0].nonNullIntegers(), try key.indices.map { .init(key: key[$0] ?? "", inputTrust: try rowValue(InputTrust.self, trust[$0] ?? "")) })
     }
 
     func resources(_ only: [Int]?) async throws -> ([Int], [ScoringInput.Resource]) {
         let c = try await arrays(Self.query("SELECT array_agg(t.id), array_agg(t.key), array_agg(t.tier::int) \(Self.from("resources", "id", only))", only))
         guard c.count == 3 else { return ([], []) }
         let (key, tier) = (try c[1].strings(), try c[2].nonNullIntegers())
-        return Self.byID(try c[0].nonNullIntegers(), key.indices.map { .init(key: key[$0] ?? "", tier: ResourceTier(rawValue: tier[$0])!) })
+        return Self.byID(try c[0].nonNullIntegers(), try key.indices.map { .init(key: key[$0] ?? "", tier: try rowValue(ResourceTier.self, tier[$0])) })
     }
 
     /// Two `WHERE` clauses splitting a whole table by id, so that its largest queries run on two
