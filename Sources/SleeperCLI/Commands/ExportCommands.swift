@@ -38,13 +38,12 @@ struct ExportCommand: AsyncParsableCommand {
     @Option(help: "Only this framework (atlas, owasp-agentic, nist-ai-rmf, owasp-nhi, owasp-llm).") var framework: String?
     @Option(name: .customLong("as-of"), help: "Export the state as of this date (default: now).") var asOf: String?
     @Option(help: "Write to this file instead of standard output.") var out: String?
-    @Option(help: "Write a signed bundle into this directory: the export, the evidence manifest, manifest.json and manifest.sig.") var bundle: String?
-    @Option(help: "The Ed25519 signing key for --bundle (default: the one `sleeper keys create` made).") var key: String?
+    @OptionGroup var signed: BundleOptions
     @Flag(help: "Export even when the ledgers do not verify, marked as such in the document's metadata (never with --bundle or csv).") var allowUnverified = false
 
     func run() async throws {
         let date = try parseDate(asOf, "--as-of") ?? SleeperClock.now()
-        if allowUnverified, bundle != nil { throw CommandFailure(message: "--allow-unverified: an unverified ledger is never signed; drop --bundle") }
+        if allowUnverified, signed.bundle != nil { throw CommandFailure(message: "--allow-unverified: an unverified ledger is never signed; drop --bundle") }
         if allowUnverified, format == .csv { throw CommandFailure(message: "--allow-unverified: CSV has no place for the banner; use json or an OSCAL format") }
         let snapshot = try await connection.withDatabase { db in
             if let framework, try await CatalogQueries(db).items(framework: framework) == nil {
@@ -54,7 +53,7 @@ struct ExportCommand: AsyncParsableCommand {
         }
         if let banner = snapshot.unverifiedBanner { Output.error("warning: \(banner)") }
         // CSV and the POA&M go out as they are made: at a million credentials each is gigabytes.
-        if bundle == nil, format == .csv || format == .oscalPOAM {
+        if signed.bundle == nil, format == .csv || format == .oscalPOAM {
             try stream(to: out) { emit in
                 if format == .csv { ComplianceTable.csv(snapshot, framework: framework, emit) }
                 else { PlanOfActionExport.render(snapshot, framework: framework, emit) }
@@ -62,13 +61,8 @@ struct ExportCommand: AsyncParsableCommand {
             return
         }
         let text = format.render(snapshot, framework: framework)
-        if let bundle {
-            let signingKey = try SigningKeys.loadPrivate(key)
-            let files = try EvidenceBundle.seal(files: [format.fileName: Data(text.utf8),
-                                                        EvidenceBundle.evidenceManifestName: Data(EvidenceBundle.evidenceManifest(snapshot).utf8)],
-                                                key: signingKey, asOf: date)
-            try BundleDirectory.write(files, to: bundle)
-            Output.print("wrote \(files.count) files to \(bundle), signed by \(EvidenceBundle.fingerprint(signingKey.publicKey))\n")
+        if let message = try signed.write([format.fileName: Data(text.utf8)], snapshot: snapshot) {
+            Output.print(message + "\n")
         } else if let out {
             do { try Data(text.utf8).write(to: URL(fileURLWithPath: out)) } catch {
                 throw CommandFailure(message: "\(out): cannot be written (\(error.localizedDescription))")

@@ -15,11 +15,13 @@ struct ReportCommand: AsyncParsableCommand {
     @Option(name: .customLong("as-of"), help: "Report as of this date (default: now).") var asOf: String?
     @Option(help: "Write to this file instead of standard output.") var out: String?
     @Option(name: .customLong("what-if"), help: "How many top exposures get an exact what-if list (0 to skip; each costs a rescore).") var whatIf = 5
-    @Flag(help: "Report even when the ledgers do not verify: every section and the header say so.") var allowUnverified = false
+    @Flag(help: "Report even when the ledgers do not verify: every section and the header say so (never with --bundle).") var allowUnverified = false
+    @OptionGroup var signed: BundleOptions
 
     func run() async throws {
         let date = try parseDate(asOf, "--as-of") ?? SleeperClock.now()
         let maximumAge = try RunAgeLimit.seconds()
+        if allowUnverified, signed.bundle != nil { throw CommandFailure(message: "--allow-unverified: an unverified ledger is never signed; drop --bundle") }
         let report = try await connection.withDatabase { db in
             let runs = ScoreRuns(db)
             var sinceRun: Int?
@@ -31,7 +33,9 @@ struct ReportCommand: AsyncParsableCommand {
         }
         if let warning = report.staleRunWarning { Output.error("warning: \(warning)") }
         let text = format == .html ? ReportHTML.render(report) : ReportMarkdown.render(report)
-        if let out {
+        if let message = try signed.write(["report.\(format == .html ? "html" : "md")": Data(text.utf8)], snapshot: report.snapshot) {
+            Output.print(message + "\n")
+        } else if let out {
             do { try Data(text.utf8).write(to: URL(fileURLWithPath: out)) } catch {
                 throw CommandFailure(message: "\(out): cannot be written (\(error.localizedDescription))")
             }

@@ -18,6 +18,10 @@ public struct ComplianceSnapshot: Sendable {
     /// Why the ledgers did not verify, when the snapshot was made anyway (`--allow-unverified`);
     /// empty when they verified. Every document made from such a snapshot carries a banner.
     public var ledgerProblems: [String] = []
+    /// The scoring weights version the exposures were computed with; every document names it,
+    /// with the tool's version, the ledger head and the run.
+    public var weightsVersion = ""
+    public var toolVersion: String { SleeperVersion.current }
     public var unverifiedBanner: String? {
         ledgerProblems.isEmpty ? nil : "UNVERIFIED: the evidence ledger did not verify when this was made (\(ledgerProblems.joined(separator: "; "))); do not rely on it"
     }

@@ -66,6 +66,8 @@ public enum ComplianceTable {
             ("framework", framework.map(JSONValue.string) ?? .null),
             ("ledger_head", .string(snapshot.ledgerHead)),
             ("score_run", snapshot.runID.map(JSONValue.int) ?? .null),
+            ("weights_version", .string(snapshot.weightsVersion)),
+            ("sleeper_version", .string(snapshot.toolVersion)),
             ("controls", .array(rows)),
             ("exposures", .array(exposures)),
         ]).pretty()

@@ -28,26 +28,91 @@ public enum EvidenceBundle {
 
     public static func sha256(_ data: Data) -> String { SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined() }
 
-    /// The manifest for `files` (name → bytes), naming the key that signs it.
-    public static func manifest(files: [String: Data], publicKey: Curve25519.Signing.PublicKey, asOf: Date) -> Data {
+    /// What a bundle's documents were made from: one state of the store, so that every file of
+    /// one bundle describes the same thing.
+    public struct Provenance: Sendable, Equatable {
+        public var asOf: Date
+        public var ledgerHead: String
+        public var scoreRun: Int?
+        public var weightsVersion: String
+        public var toolVersion: String
+
+        public init(_ snapshot: ComplianceSnapshot) {
+            (asOf, ledgerHead, scoreRun, weightsVersion, toolVersion) =
+                (snapshot.asOf, snapshot.ledgerHead, snapshot.runID, snapshot.weightsVersion, snapshot.toolVersion)
+        }
+
+        var json: JSONValue {
+            .obj([("as_of", .string(Timestamps.format(asOf))), ("ledger_head", .string(ledgerHead)),
+                  ("score_run", scoreRun.map(JSONValue.int) ?? .null), ("weights_version", .string(weightsVersion)),
+                  ("sleeper_version", .string(toolVersion))])
+        }
+    }
+
+    /// The manifest for `files` (name → bytes), naming the key that signs it and what the files
+    /// were made from.
+    public static func manifest(files: [String: Data], publicKey: Curve25519.Signing.PublicKey, provenance: Provenance) -> Data {
         Data(JSONValue.obj([
             ("format", .string("sleeper-bundle/1")),
-            ("as_of", .string(Timestamps.format(asOf))),
+            ("as_of", .string(Timestamps.format(provenance.asOf))),
+            ("made_from", provenance.json),
             ("signing_key", .string(publicKey.rawRepresentation.base64EncodedString())),
-            ("files", .array(files.keys.sorted().map { name in
-                .obj([("name", .string(name)), ("sha256", .string(sha256(files[name]!))), ("size", .int(files[name]!.count))])
+            ("files", .array(files.sorted { $0.key < $1.key }.map { name, data in
+                .obj([("name", .string(name)), ("sha256", .string(sha256(data))), ("size", .int(data.count))])
             })),
         ]).pretty().utf8)
     }
 
     /// Signs `files` and returns every file of the bundle, the manifest and signature included.
-    public static func seal(files: [String: Data], key: Curve25519.Signing.PrivateKey, asOf: Date) throws -> [String: Data] {
-        let manifest = manifest(files: files, publicKey: key.publicKey, asOf: asOf)
+    public static func seal(files: [String: Data], key: Curve25519.Signing.PrivateKey, provenance: Provenance) throws -> [String: Data] {
+        let manifest = manifest(files: files, publicKey: key.publicKey, provenance: provenance)
         let signature = try key.signature(for: manifest)
         var out = files
         out[manifestName] = manifest
         out[signatureName] = Data((signature.base64EncodedString() + "\n").utf8)
         return out
+    }
+
+    public struct AddError: Error, CustomStringConvertible, Sendable {
+        public var description: String
+    }
+
+    /// Adds `new` files to an `existing` bundle and re-signs the whole set. The existing bundle
+    /// must verify under the same key, describe the same state (as-of, ledger head, run, weights)
+    /// and not already hold a file of that name (but for an identical evidence manifest).
+    public static func adding(_ new: [String: Data], to existing: [String: Data], key: Curve25519.Signing.PrivateKey,
+                              provenance: Provenance) throws -> [String: Data] {
+        let check = verify(files: existing, trusted: key.publicKey)
+        guard check.problems.isEmpty else {
+            throw AddError(description: "the bundle does not verify under this key, so it is not re-signed: " + check.problems.joined(separator: "; "))
+        }
+        guard let data = existing[manifestName], case .object(let m)? = try? JSONTreeParser.parse(data), case .object(let made)? = m["made_from"] else {
+            throw AddError(description: "the bundle's manifest does not say what it was made from (made by an older Sleeper); start a new bundle")
+        }
+        func text(_ key: String) -> String {
+            switch made[key] {
+            case .string(let s)?: return s
+            case .int(let i)?: return String(i)
+            default: return "none"
+            }
+        }
+        let theirs = ["as_of": text("as_of"), "ledger_head": text("ledger_head"), "score_run": text("score_run"),
+                      "weights_version": text("weights_version"), "sleeper_version": text("sleeper_version")]
+        let ours = ["as_of": Timestamps.format(provenance.asOf), "ledger_head": provenance.ledgerHead, "score_run": provenance.scoreRun.map(String.init) ?? "none",
+                    "weights_version": provenance.weightsVersion, "sleeper_version": provenance.toolVersion]
+        let differing = ours.keys.sorted().filter { ours[$0] != theirs[$0] }
+        guard differing.isEmpty else {
+            throw AddError(description: "the bundle describes another state (" + differing.map { "\($0) \(theirs[$0] ?? "none") there, \(ours[$0] ?? "none") here" }.joined(separator: "; ")
+                           + "); add exports made with the same --as-of from the same ledger and run, or start a new bundle")
+        }
+        var files = existing.filter { $0.key != manifestName && $0.key != signatureName }
+        for (name, bytes) in new.sorted(by: { $0.key < $1.key }) {
+            if let old = files[name], old != bytes {
+                throw AddError(description: "the bundle already holds \(name); start a new bundle to replace it")
+            }
+            files[name] = bytes
+        }
+        return try seal(files: files, key: key, provenance: provenance)
     }
 
     public struct Verification: Sendable {
@@ -73,7 +138,7 @@ public enum EvidenceBundle {
         let signature = files[signatureName].flatMap { Data(base64Encoded: String(decoding: $0, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)) }
         if signature == nil {
             problems.append("\(signatureName): missing or unreadable")
-        } else if !key.isValidSignature(signature!, for: manifestData) {
+        } else if let signature, !key.isValidSignature(signature, for: manifestData) {
             problems.append("\(manifestName): the signature does not match (the manifest was changed or signed by another key)")
         }
         var seen = Set([manifestName, signatureName])

@@ -32,6 +32,7 @@ public struct ComplianceSnapshotLoader: Sendable {
                                           evidence: Dictionary(uniqueKeysWithValues: records.map { ($0.id, $0) }),
                                           runID: runID, exposures: exposures, ledgerHead: try await head)
         snapshot.ledgerProblems = check.problems
+        snapshot.weightsVersion = try ScoreRuns.bundledWeights().version
         return snapshot
     }
 }
