@@ -12,7 +12,7 @@ struct BundleSetTests {
         try await ExportStoreTests.withEstate { db, url in
             let dir = try ExportStoreTests.scratch()
             let key = dir.appending(path: "signing.ed25519").path
-            #expect(try Fixtures.sleeper(["keys", "create", "--out", key]).status == 0)
+            #expect(try Fixtures.sleeper(["keys", "create", "--out", key, "--database-url", url]).status == 0)
             let bundle = dir.appending(path: "review").path
             let asOf = Timestamps.format(TestClock.now)
             func run(_ args: [String]) throws -> Fixtures.Run { try Fixtures.sleeper(args + ["--as-of", asOf, "--key", key, "--database-url", url]) }

@@ -135,8 +135,8 @@ struct ExportStoreTests {
         try await Self.withEstate { _, url in
             let dir = try Self.scratch()
             let key = dir.appending(path: "keys/signing.ed25519").path
-            #expect(try Fixtures.sleeper(["keys", "create", "--out", key]).status == 0)
-            #expect(try Fixtures.sleeper(["keys", "create", "--out", key]).status == 1, "an existing key is not replaced silently")
+            #expect(try Fixtures.sleeper(["keys", "create", "--out", key, "--database-url", url]).status == 0)
+            #expect(try Fixtures.sleeper(["keys", "create", "--out", key, "--database-url", url]).status == 1, "an existing key is not replaced silently")
             let attributes = try FileManager.default.attributesOfItem(atPath: key)
             #expect((attributes[.posixPermissions] as? Int) == 0o600)
 
@@ -150,7 +150,7 @@ struct ExportStoreTests {
             #expect(ok.stdout.contains("verifies: 2 files"))
 
             let other = dir.appending(path: "other.ed25519").path
-            _ = try Fixtures.sleeper(["keys", "create", "--out", other])
+            _ = try Fixtures.sleeper(["keys", "create", "--out", other, "--database-url", url])
             let wrongKey = try Fixtures.sleeper(["verify-bundle", bundle, "--key", other + ".pub"])
             #expect(wrongKey.status == 1)
             #expect(wrongKey.stderr.contains("not the trusted key"))

@@ -48,7 +48,7 @@ struct LedgerVerificationTests {
             }
             let dir = try ExportStoreTests.scratch()
             let key = dir.appending(path: "k.ed25519").path
-            _ = try Fixtures.sleeper(["keys", "create", "--out", key])
+            _ = try Fixtures.sleeper(["keys", "create", "--out", key, "--database-url", url])
             let bundle = try Fixtures.sleeper(["export", "oscal-ar", "--bundle", dir.appending(path: "b").path, "--key", key, "--database-url", url])
             #expect(bundle.status == 1)
             #expect(!FileManager.default.fileExists(atPath: dir.appending(path: "b/manifest.sig").path))

@@ -201,7 +201,7 @@ struct ServerTests {
             let created = try #require(try await server.call("POST", "/v1/tokens", token: tokens.admin, body: Data("{\"name\": \"temp\", \"role\": \"viewer\"}".utf8)).json as? [String: Any])
             let temp = try #require(created["token"] as? String)
             #expect(try await server.call("GET", "/v1/frameworks", token: temp).status == 200)
-            #expect(try await server.call("DELETE", "/v1/tokens/temp", token: tokens.admin).status == 204)
+            #expect(try await server.call("DELETE", "/v1/tokens/temp?reason=no%20longer%20needed", token: tokens.admin).status == 204)
             #expect(try await server.call("GET", "/v1/frameworks", token: temp).status == 401)
             #expect(try await db.count("SELECT count(*) FROM api_tokens WHERE token_hash = '\(APIToken.hash(temp))' AND name = 'temp'") == 1)
             #expect(try await db.count("SELECT count(*) FROM api_tokens WHERE token_hash LIKE '%\(temp)%' OR lookup = '\(temp)'") == 0, "only the hash is stored")

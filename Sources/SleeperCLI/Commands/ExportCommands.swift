@@ -49,7 +49,10 @@ struct ExportCommand: AsyncParsableCommand {
             if let framework, try await CatalogQueries(db).items(framework: framework) == nil {
                 throw CommandFailure(message: "unknown framework '\(framework)'")
             }
-            return try await ComplianceSnapshotLoader(db).load(asOf: date, allowUnverified: allowUnverified)
+            let snapshot = try await ComplianceSnapshotLoader(db).load(asOf: date, allowUnverified: allowUnverified)
+            try await AuditLog(db).record(actor: AuditLog.commandLineActor, action: "export.\(format.rawValue)", target: signed.bundle ?? out,
+                                          detail: snapshot.auditDetail(framework: framework))
+            return snapshot
         }
         if let banner = snapshot.unverifiedBanner { Output.error("warning: \(banner)") }
         // CSV and the POA&M go out as they are made: at a million credentials each is gigabytes.
@@ -128,13 +131,18 @@ struct KeysCommand: AsyncParsableCommand {
         subcommands: [Create.self])
 
     struct Create: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Create a signing key (private file readable by you only) and its public key.")
+        static let configuration = CommandConfiguration(abstract: "Create a signing key (private file readable by you only) and its public key; the audit log records its fingerprint.")
+        @OptionGroup var connection: ConnectionOptions
         @Option(help: "Private key path (default: $SLEEPER_HOME/keys/signing.ed25519); the public key goes next to it with .pub.") var out: String?
         @Flag(help: "Replace an existing key.") var force = false
 
         func run() async throws {
             let path = out ?? SigningKeys.defaultPath
             let key = try SigningKeys.create(at: path, force: force)
+            try await connection.withDatabase { db in
+                try await AuditLog(db).record(actor: AuditLog.commandLineActor, action: "key.create", target: EvidenceBundle.fingerprint(key.publicKey),
+                                              detail: ["path": path, "replaced": String(force)])
+            }
             Output.print("created \(path) and \(path).pub (\(EvidenceBundle.fingerprint(key.publicKey)))\n")
         }
     }

@@ -28,8 +28,11 @@ struct ReportCommand: AsyncParsableCommand {
             if let since {
                 do { sinceRun = try await runs.resolve(since) } catch let error as StoreError { throw CommandFailure(message: "--since: \(error)") }
             }
-            return try await ReviewReportLoader(db).load(asOf: date, since: sinceRun, whatIf: max(0, whatIf), maximumRunAge: maximumAge,
-                                                         allowUnverified: allowUnverified)
+            let report = try await ReviewReportLoader(db).load(asOf: date, since: sinceRun, whatIf: max(0, whatIf), maximumRunAge: maximumAge,
+                                                               allowUnverified: allowUnverified)
+            try await AuditLog(db).record(actor: AuditLog.commandLineActor, action: "report.\(format.rawValue)", target: signed.bundle ?? out,
+                                          detail: report.snapshot.auditDetail(framework: nil))
+            return report
         }
         if let warning = report.staleRunWarning { Output.error("warning: \(warning)") }
         let text = format == .html ? ReportHTML.render(report) : ReportMarkdown.render(report)

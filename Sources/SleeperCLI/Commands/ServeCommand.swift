@@ -35,44 +35,62 @@ struct ServeCommand: AsyncParsableCommand {
 struct TokenCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "token",
-        abstract: "API tokens: create (shown once; only its hash is stored), list, revoke.",
-        subcommands: [Create.self, List.self, Revoke.self])
+        abstract: "API tokens: create (shown once; only its hash is stored), list, rotate, revoke. Every token expires.",
+        subcommands: [Create.self, List.self, Rotate.self, Revoke.self])
 
     struct Create: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Create a token and print it once.")
         @OptionGroup var connection: ConnectionOptions
         @Option(help: "A name for the token (who or what holds it).") var name: String
         @Option(help: "viewer (reads), editor (also imports, records evidence, scores) or admin (also tokens and audit).") var role: String
+        @Option(help: "When it stops working (YYYY-MM-DD or ISO 8601; default: in \(TokenStore.defaultLifetimeDays) days; at most \(TokenStore.maximumLifetimeDays)).") var expires: String?
 
         func run() async throws {
             guard let role = AccessRole(rawValue: role) else { throw CommandFailure(message: "--role: '\(role)' is not viewer, editor or admin") }
-            let token = try await connection.withDatabase { db in try await TokenStore(db).create(name: name, role: role, by: AuditLog.commandLineActor) }
+            let until = try parseDate(expires, "--expires")
+            let token = try await connection.withDatabase { db in
+                try await TokenStore(db).create(name: name, role: role, expires: until, by: AuditLog.commandLineActor)
+            }
             Output.print("\(token)\n")
             Output.error("created token '\(name)' (\(role.rawValue)); it is shown once and only its hash is stored")
         }
     }
 
     struct List: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List tokens: names, roles, dates; never the tokens.")
+        static let configuration = CommandConfiguration(abstract: "List tokens: names, roles, expiry, last use, rotation, revocation; never the tokens.")
         @OptionGroup var connection: ConnectionOptions
         @OptionGroup var output: FormatOption
 
         func run() async throws {
             let tokens = try await connection.withDatabase { db in try await TokenStore(db).list() }
-            Output.print(ListingRenderer.render(Listing(columns: ["name", "role", "created_at", "created_by", "revoked_at"], rows: tokens.map {
-                [.text($0.name), .text($0.role.rawValue), .text(Timestamps.format($0.createdAt)), .text($0.createdBy),
-                 $0.revokedAt.map { .text(Timestamps.format($0)) } ?? .null]
-            }), as: output.format))
+            Output.print(ListingRenderer.render(TokenListing.listing(tokens), as: output.format))
+        }
+    }
+
+    struct Rotate: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Give a token a new secret (printed once); the old one stops working at once.")
+        @OptionGroup var connection: ConnectionOptions
+        @Argument(help: "The token's name.") var name: String
+        @Option(help: "The new expiry (default: in \(TokenStore.defaultLifetimeDays) days).") var expires: String?
+
+        func run() async throws {
+            let until = try parseDate(expires, "--expires")
+            let token = try await connection.withDatabase { db in
+                try await TokenStore(db).rotate(name: name, expires: until, by: AuditLog.commandLineActor)
+            }
+            Output.print("\(token)\n")
+            Output.error("rotated token '\(name)'; the old secret no longer works")
         }
     }
 
     struct Revoke: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Revoke a token by name; it stops working at once.")
+        static let configuration = CommandConfiguration(abstract: "Revoke a token by name, saying why; it stops working at once.")
         @OptionGroup var connection: ConnectionOptions
         @Argument(help: "The token's name.") var name: String
+        @Option(help: "Why it is revoked (kept with the token and in the audit log).") var reason: String
 
         func run() async throws {
-            try await connection.withDatabase { db in try await TokenStore(db).revoke(name: name, by: AuditLog.commandLineActor) }
+            try await connection.withDatabase { db in try await TokenStore(db).revoke(name: name, reason: reason, by: AuditLog.commandLineActor) }
             Output.print("revoked token '\(name)'\n")
         }
     }

@@ -22,6 +22,14 @@ public struct ComplianceSnapshot: Sendable {
     /// with the tool's version, the ledger head and the run.
     public var weightsVersion = ""
     public var toolVersion: String { SleeperVersion.current }
+
+    /// What the audit log keeps of a document made from this snapshot.
+    public func auditDetail(framework: String?) -> [String: String] {
+        var d = ["as_of": Timestamps.format(asOf), "ledger_head": ledgerHead, "score_run": runID.map(String.init) ?? "none",
+                 "weights": weightsVersion, "sleeper": toolVersion, "ledger_verified": String(ledgerProblems.isEmpty)]
+        if let framework { d["framework"] = framework }
+        return d
+    }
     public var unverifiedBanner: String? {
         ledgerProblems.isEmpty ? nil : "UNVERIFIED: the evidence ledger did not verify when this was made (\(ledgerProblems.joined(separator: "; "))); do not rely on it"
     }

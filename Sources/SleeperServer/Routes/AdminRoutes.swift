@@ -5,37 +5,56 @@ import SleeperStore
 
 extension Handlers {
     func listTokens(_ request: Request, _ context: APIContext, _ caller: Caller?) async throws -> Response {
-        let objects = try await TokenStore(db).list().map { t in
-            JSONValue.obj([("name", .string(t.name)), ("role", .string(t.role.rawValue)), ("created_at", .string(Timestamps.format(t.createdAt))),
-                           ("created_by", .string(t.createdBy)), ("revoked_at", t.revokedAt.map { .string(Timestamps.format($0)) } ?? .null)])
-                .pretty().replacingOccurrences(of: "\n", with: " ")
-        }
+        let objects = ListingRenderer.jsonObjects(TokenListing.listing(try await TokenStore(db).list()))
         return .page(of: objects, limit: pageMax, offset: 0)
     }
 
-    /// `{"name": "...", "role": "viewer|editor|admin"}`; the token is in the answer, once.
+    /// `{"name": "...", "role": "viewer|editor|admin", "expires": "DATE"?}`; the token is in the answer, once.
     func createToken(_ request: Request, _ context: APIContext, _ caller: Caller?) async throws -> Response {
         let data = try await request.data(limit: 64 << 10)
         let value: DocumentValue
         do { value = try JSONTreeParser.parse(data) } catch {
             throw APIError.invalid("the body is not JSON: \(error)", [("body", "\(error)")])
         }
-        guard case .object(let fields) = value else { throw APIError.invalid("the body must be a JSON object {name, role}", [("body", "expected an object")]) }
+        guard case .object(let fields) = value else { throw APIError.invalid("the body must be a JSON object {name, role, expires}", [("body", "expected an object")]) }
         guard case .string(let name)? = fields["name"] else { throw APIError.invalid("name is required", [("body: name", "required string")]) }
         guard case .string(let roleText)? = fields["role"], let role = AccessRole(rawValue: roleText) else {
             throw APIError.invalid("role must be viewer, editor or admin", [("body: role", "one of viewer, editor, admin")])
         }
-        if let extra = fields.keys.first(where: { $0 != "name" && $0 != "role" }) {
+        var expires: Date?
+        if let field = fields["expires"] {
+            guard case .string(let text) = field, let date = Timestamps.parse(text) else {
+                throw APIError.invalid("expires must be a date (YYYY-MM-DD or ISO 8601)", [("body: expires", "not a date")])
+            }
+            expires = date
+        }
+        if let extra = fields.keys.sorted().first(where: { !["name", "role", "expires"].contains($0) }) {
             throw APIError.invalid("unknown field '\(extra)'", [("body: \(extra)", "not a field of a token request")])
         }
-        let token = try await TokenStore(db).create(name: name, role: role, by: try caller.required().actor)
+        let token = try await TokenStore(db).create(name: name, role: role, expires: expires, by: try caller.required().actor)
         return .json(JSONValue.obj([("name", .string(name)), ("role", .string(role.rawValue)), ("token", .string(token))]).pretty(), status: .created)
     }
 
+    /// `?reason=` is required: a revocation says why.
     func revokeToken(_ request: Request, _ context: APIContext, _ caller: Caller?) async throws -> Response {
         let name = context.parameters.get("name") ?? ""
-        do { try await TokenStore(db).revoke(name: name, by: try caller.required().actor) } catch StoreError.invalidInput(let m) { throw APIError.notFound(m) }
+        guard let reason = QueryInput(request).string("reason") else {
+            throw APIError.invalid("query parameter reason is required: say why the token is revoked", [("query: reason", "required")])
+        }
+        do { try await TokenStore(db).revoke(name: name, reason: reason, by: try caller.required().actor) } catch StoreError.invalidInput(let m) where m.hasPrefix("no active") {
+            throw APIError.notFound(m)
+        }
         return Response(status: .noContent)
+    }
+
+    func rotateToken(_ request: Request, _ context: APIContext, _ caller: Caller?) async throws -> Response {
+        let name = context.parameters.get("name") ?? ""
+        let expires = try QueryInput(request).date("expires")
+        let token: String
+        do { token = try await TokenStore(db).rotate(name: name, expires: expires, by: try caller.required().actor) } catch StoreError.invalidInput(let m) where m.hasPrefix("no active") {
+            throw APIError.notFound(m)
+        }
+        return .json(JSONValue.obj([("name", .string(name)), ("token", .string(token))]).pretty(), status: .created)
     }
 
     func audit(_ request: Request, _ context: APIContext, _ caller: Caller?) async throws -> Response {

@@ -16,6 +16,8 @@ extension Handlers {
         let framework = q.string("framework")
         try await knownFramework(framework)
         let snapshot = try await ComplianceSnapshotLoader(db).load(asOf: try q.date("as_of") ?? SleeperClock.now())
+        try await AuditLog(db).record(actor: try caller.required().actor, action: "export.\(format)", target: nil,
+                                      detail: snapshot.auditDetail(framework: framework))
         switch format {
         case "oscal-ar": return .json(AssessmentResultsExport.render(snapshot, framework: framework))
         case "oscal-poam": return .json(PlanOfActionExport.render(snapshot, framework: framework))

@@ -72,6 +72,7 @@ public struct APIRoute: Sendable {
         APIRoute(.get, "/v1/tokens", .admin) { h in h.listTokens },
         APIRoute(.post, "/v1/tokens", .admin) { h in h.createToken },
         APIRoute(.delete, "/v1/tokens/{name}", .admin) { h in h.revokeToken },
+        APIRoute(.post, "/v1/tokens/{name}/rotate", .admin) { h in h.rotateToken },
         APIRoute(.get, "/v1/audit", .admin) { h in h.audit },
     ]
 }

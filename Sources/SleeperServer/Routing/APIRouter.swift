@@ -26,8 +26,16 @@ enum APIRouter {
             let required = route.role
             router.on(RouterPath(route.routerPath), method: route.method) { request, context -> Response in
                 guard let required else { return try await handler(request, context, nil) }
-                let caller = try await authenticate(request, tokens)
-                guard caller.role.allows(required) else { throw APIError.forbidden(caller, needs: required) }
+                let caller: Caller
+                do { caller = try await authenticate(request, tokens) } catch let error as APIError {
+                    await refused(request, actor: "anonymous", error: error, db: handlers.db)
+                    throw error
+                }
+                guard caller.role.allows(required) else {
+                    let error = APIError.forbidden(caller, needs: required)
+                    await refused(request, actor: caller.actor, error: error, db: handlers.db)
+                    throw error
+                }
                 return try await handler(request, context, caller)
             }
         }
@@ -37,7 +45,20 @@ enum APIRouter {
     static func authenticate(_ request: Request, _ tokens: TokenStore) async throws -> Caller {
         guard let header = request.headers[.authorization], header.hasPrefix("Bearer ") else { throw APIError.unauthorized }
         let token = String(header.dropFirst("Bearer ".count)).trimmingCharacters(in: .whitespaces)
-        guard let (name, role) = try await tokens.resolve(token) else { throw APIError.unauthorized }
-        return Caller(name: name, role: role)
+        switch try await tokens.resolve(token) {
+        case .success(let (name, role)): return Caller(name: name, role: role)
+        case .failure(.unknown): throw APIError.unauthorized
+        case .failure(.revoked): throw APIError(status: .unauthorized, code: "token_revoked", message: "this token was revoked")
+        case .failure(.expired(let at)):
+            throw APIError(status: .unauthorized, code: "token_expired",
+                           message: "this token expired at \(Timestamps.format(at)); ask an admin to rotate it (`sleeper token rotate`)")
+        }
+    }
+
+    /// A refused request (401 or 403) goes into the audit log: who (the token's name, or
+    /// anonymous), what was asked, and why it was refused. Never the token itself.
+    static func refused(_ request: Request, actor: String, error: APIError, db: Database) async {
+        try? await AuditLog(db).record(actor: actor, action: "request.refused", target: "\(request.method.rawValue) \(request.uri.path)",
+                                       detail: ["status": String(error.status.code), "code": error.code])
     }
 }

@@ -29,6 +29,12 @@ public struct AuditLog: Sendable {
         try await tx.query("INSERT INTO audit_log (actor, action, target, detail) VALUES (\(actor), \(action), \(target), \(json)::jsonb)", logger: logger)
     }
 
+    /// An entry on its own, for events that change nothing else: an export, a report, a key
+    /// made, a request refused.
+    public func record(actor: String, action: String, target: String?, detail: [String: String]) async throws {
+        try await db.transaction { tx in try await Self.record(actor: actor, action: action, target: target, detail: detail, on: tx, logger: db.logger) }
+    }
+
     public func entries(since: Date?, limit: Int = 1000, offset: Int = 0) async throws -> [Entry] {
         var out: [Entry] = []
         for try await (id, at, actor, action, target, detail) in try await db.client.query("""
