@@ -98,8 +98,12 @@ struct LedgerVerificationTests {
             try await Self.forge(db, "UPDATE evidence SET artifacts = artifacts - (jsonb_array_length(artifacts) - 1) WHERE id = 1")
             #expect(try problems().isEmpty, "restored")
 
+            #expect(try Fixtures.sleeper(["db", "status", "--database-url", url]).stdout.contains("ledgers:   append-only triggers in place"))
             try await db.client.query("ALTER TABLE evidence DISABLE TRIGGER evidence_append_only", logger: db.logger)
             #expect(try problems().contains("the trigger evidence_append_only on evidence is disabled"))
+            let status = try Fixtures.sleeper(["db", "status", "--database-url", url])
+            #expect(status.status == 1)
+            #expect(status.stderr.contains("the trigger evidence_append_only on evidence is disabled"), "\(status.stderr)")
             try await db.client.query("ALTER TABLE evidence ENABLE TRIGGER evidence_append_only", logger: db.logger)
 
             try await Self.forge(db, table: "audit_log", "UPDATE audit_log SET actor = 'cli:someone-else' WHERE seq = 1")

@@ -120,18 +120,23 @@ struct TrustworthyStateTests {
         }
     }
 
-    @Test("concurrent evidence from processes and HTTP requests loses nothing: the current run equals a full run, trial after trial")
+    @Test("concurrent evidence and imports from processes and HTTP requests lose nothing: the current run equals a full run, trial after trial")
     func concurrentChanges() async throws {
         let now = TestClock.environment()
         try await ServerTests.withServer(environment: now) { server, tokens, db in
             let url = TestDatabase.url(for: db.settings)
             _ = try Fixtures.sleeper(["score", "--database-url", url], environment: now)
+            let dir = try ExportStoreTests.scratch()
             var rng = IncrementalStoreTests.SplitMix(state: 12)
             for trial in 0..<5 {
                 let picks = (0..<6).map { _ in (Self.models[Int(rng.next() % UInt64(Self.models.count))], rng.next() % 2 == 0 ? "fail" : "pass") }
-                let commands = picks.prefix(3).map { model, result in
+                var commands = picks.prefix(3).map { model, result in
                     ["evidence", "add", "--subject", "model:\(model)", "--control", "SLP-BACKDOOR-SCAN", "--result", result, "--database-url", url]
                 }
+                // An import in the same moment: a resource's tier moves the impact of every credential granted it.
+                let change = dir.appending(path: "tier-\(trial).json")
+                try Data(#"{"resources": [{"key": "ticketing", "name": "Support ticketing", "owner": "support-ops", "tier": \#(trial % 2 == 0 ? 0 : 2)}]}"#.utf8).write(to: change)
+                commands.append(["import", change.path, "--database-url", url])
                 async let processes = Fixtures.sleeperInParallel(commands, environment: now)
                 let replies = try await withThrowingTaskGroup(of: Int.self) { group in
                     for (model, result) in picks.suffix(3) {
@@ -140,9 +145,13 @@ struct TrustworthyStateTests {
                             return try await server.call("POST", "/v1/evidence", token: tokens.editor, body: Data(body.utf8)).status
                         }
                     }
+                    group.addTask {
+                        let body = #"{"resources": [{"key": "crm", "name": "CRM (Salesforce org)", "owner": "sales-ops", "tier": \#(trial % 2 == 0 ? 3 : 1)}]}"#
+                        return try await server.call("POST", "/v1/inventory/import", token: tokens.editor, body: Data(body.utf8)).status
+                    }
                     return try await group.reduce(into: [Int]()) { $0.append($1) }
                 }
-                #expect(replies == [201, 201, 201], "trial \(trial)")
+                #expect(replies == [201, 201, 201, 201], "trial \(trial)")
                 for run in try await processes { #expect(run.status == 0, "trial \(trial): \(run.stderr)") }
                 try await Self.expectCurrentEqualsFullRun(db, asOf: TestClock.now, "trial \(trial)")
             }

@@ -38,6 +38,12 @@ struct DbCommand: AsyncParsableCommand {
                     .decode(String.self).first { _ in true } ?? "?"
                 let status = try await MigrationRunner().status(db)
                 Output.print("reachable: yes, PostgreSQL \(version)\nschema:    \(status.applied.count) applied, \(status.pending.count) pending\n")
+                guard status.pending.isEmpty else { return }
+                let problems = try await LedgerVerifier(db).triggerProblems()
+                guard problems.isEmpty else {
+                    throw CommandFailure(message: "the ledgers are not protected:\n  " + problems.joined(separator: "\n  "))
+                }
+                Output.print("ledgers:   append-only triggers in place on evidence and audit_log\n")
             }
         }
     }

@@ -61,7 +61,8 @@ public struct LedgerVerifier: Sendable {
         if !outcome.verified { throw StoreError.unverifiedLedger(outcome.problems) }
     }
 
-    func triggerProblems() async throws -> [String] {
+    /// The append-only and chaining triggers of the evidence ledger and the audit log that are missing or disabled.
+    public func triggerProblems() async throws -> [String] {
         var found: [String: String] = [:]
         for try await (table, name, enabled) in try await db.client.query("""
             SELECT c.relname::text, t.tgname::text, t.tgenabled::text FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid
