@@ -21,7 +21,9 @@ struct BundleSetTests {
             #expect(first.status == 0, "\(first.stderr)")
             // A second document without --add would break the first's signature: refused, nothing touched.
             let manifestBefore = try Data(contentsOf: URL(fileURLWithPath: bundle + "/manifest.json"))
+            let exportsAudited = try await db.count("SELECT count(*) FROM audit_log WHERE action LIKE 'export.%'")
             let refused = try run(["export", "oscal-poam", "--bundle", bundle])
+            #expect(try await db.count("SELECT count(*) FROM audit_log WHERE action LIKE 'export.%'") == exportsAudited, "a refused export is not audited as made")
             #expect(refused.status == 1)
             #expect(refused.stderr.contains("is not empty: add to the bundle there with --add"), "\(refused.stderr)")
             #expect(try Data(contentsOf: URL(fileURLWithPath: bundle + "/manifest.json")) == manifestBefore)

@@ -43,6 +43,7 @@ struct ExportCommand: AsyncParsableCommand {
 
     func run() async throws {
         let date = try parseDate(asOf, "--as-of") ?? SleeperClock.now()
+        try signed.checkTarget()
         if allowUnverified, signed.bundle != nil { throw CommandFailure(message: "--allow-unverified: an unverified ledger is never signed; drop --bundle") }
         if allowUnverified, format == .csv { throw CommandFailure(message: "--allow-unverified: CSV has no place for the banner; use json or an OSCAL format") }
         let snapshot = try await connection.withDatabase { db in

@@ -21,6 +21,7 @@ struct ReportCommand: AsyncParsableCommand {
     func run() async throws {
         let date = try parseDate(asOf, "--as-of") ?? SleeperClock.now()
         let maximumAge = try RunAgeLimit.seconds()
+        try signed.checkTarget()
         if allowUnverified, signed.bundle != nil { throw CommandFailure(message: "--allow-unverified: an unverified ledger is never signed; drop --bundle") }
         let report = try await connection.withDatabase { db in
             let runs = ScoreRuns(db)

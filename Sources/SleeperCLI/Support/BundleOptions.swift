@@ -16,6 +16,16 @@ struct BundleOptions: ParsableArguments {
         if add && bundle == nil { throw ValidationError("--add needs --bundle DIR") }
     }
 
+    /// Refuses a bundle directory that already holds files unless `--add`, before any work (or
+    /// audit entry) is done: writing into a bundle would silently break its signature.
+    func checkTarget() throws {
+        guard let bundle, !add else { return }
+        let present = (try? FileManager.default.contentsOfDirectory(atPath: bundle))?.filter { !$0.hasPrefix(".") } ?? []
+        if !present.isEmpty {
+            throw CommandFailure(message: "\(bundle) is not empty: add to the bundle there with --add (which re-signs the whole set) or choose an empty directory")
+        }
+    }
+
     /// Seals `files` into the bundle directory, or adds them to the bundle there; the message to print.
     func write(_ files: [String: Data], snapshot: ComplianceSnapshot) throws -> String? {
         guard let bundle else { return nil }
@@ -28,10 +38,7 @@ struct BundleOptions: ParsableArguments {
         if present.isEmpty {
             sealed = try EvidenceBundle.seal(files: all, key: signingKey, provenance: provenance)
         } else {
-            // Writing into a bundle would silently break the signature over what is there.
-            guard add else {
-                throw CommandFailure(message: "\(bundle) is not empty: add to the bundle there with --add (which re-signs the whole set) or choose an empty directory")
-            }
+            try checkTarget()
             do {
                 sealed = try EvidenceBundle.adding(all, to: try BundleDirectory.read(bundle), key: signingKey, provenance: provenance)
             } catch let error as EvidenceBundle.AddError {
