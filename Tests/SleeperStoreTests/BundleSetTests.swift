@@ -69,9 +69,10 @@ struct BundleSetTests {
             #expect(object["sleeper_version"] as? String == SleeperVersion.current)
             #expect(object["weights_version"] as? String == weights)
             #expect(object["score_run"] as? Int != nil)
+            #expect((object["score_run_as_of"] as? String).flatMap(Timestamps.parse) != nil)
             #expect((object["ledger_head"] as? String)?.count == 64)
             let oscal = try Fixtures.sleeper(["export", "oscal-ar", "--database-url", url])
-            for name in ["sleeper-version", "weights-version", "ledger-head", "score-run"] {
+            for name in ["sleeper-version", "weights-version", "ledger-head", "score-run", "score-run-as-of"] {
                 #expect(oscal.stdout.contains("\"name\": \"\(name)\""), "\(name)")
             }
             let report = try Fixtures.sleeper(["report", "--what-if", "0", "--database-url", url])

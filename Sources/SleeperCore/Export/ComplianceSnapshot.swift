@@ -21,6 +21,8 @@ public struct ComplianceSnapshot: Sendable {
     /// The scoring weights version the exposures were computed with; every document names it,
     /// with the tool's version, the ledger head and the run.
     public var weightsVersion = ""
+    /// The time the cited run's scores describe.
+    public var runAsOf: Date?
     public var toolVersion: String { SleeperVersion.current }
 
     /// What the audit log keeps of a document made from this snapshot.

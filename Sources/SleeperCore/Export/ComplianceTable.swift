@@ -66,6 +66,7 @@ public enum ComplianceTable {
             ("framework", framework.map(JSONValue.string) ?? .null),
             ("ledger_head", .string(snapshot.ledgerHead)),
             ("score_run", snapshot.runID.map(JSONValue.int) ?? .null),
+            ("score_run_as_of", snapshot.runAsOf.map { .string(Timestamps.format($0)) } ?? .null),
             ("weights_version", .string(snapshot.weightsVersion)),
             ("sleeper_version", .string(snapshot.toolVersion)),
             ("controls", .array(rows)),

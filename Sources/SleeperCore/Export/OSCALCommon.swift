@@ -25,7 +25,8 @@ enum OSCAL {
             ("oscal-version", .string(version)),
             ("props", props([("as-of", Timestamps.format(snapshot.asOf)), ("ledger-head", snapshot.ledgerHead),
                              ("ledger-verified", snapshot.ledgerProblems.isEmpty ? "true" : "false"),
-                             ("score-run", snapshot.runID.map(String.init)), ("weights-version", snapshot.weightsVersion),
+                             ("score-run", snapshot.runID.map(String.init)), ("score-run-as-of", snapshot.runAsOf.map(Timestamps.format)),
+                             ("weights-version", snapshot.weightsVersion),
                              ("sleeper-version", snapshot.toolVersion)] + extra)),
             ("remarks", snapshot.unverifiedBanner.map(JSONValue.string)),
         ])

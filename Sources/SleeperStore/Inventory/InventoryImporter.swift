@@ -30,8 +30,11 @@ public struct InventoryImporter: Sendable {
         // After a bulk load, vacuum what it filled (VACUUM cannot run inside the transaction): until
         // the visibility map is set, index-only scans visit the table too, and a rescore right
         // after a million-credential import took half as long again until autovacuum came round.
+        // The import is committed by now: a VACUUM that fails only costs speed, never the answer.
         if summary.changedRows >= InventoryImportSQL.bulkEdgeThreshold {
-            try await db.client.query(PostgresQuery(unsafeSQL: "VACUUM " + Self.tables.joined(separator: ", ")), logger: db.logger)
+            do { try await db.client.query(PostgresQuery(unsafeSQL: "VACUUM " + Self.tables.joined(separator: ", ")), logger: db.logger) } catch {
+                db.logger.warning("VACUUM after the import failed: \(StoreError.describe(error))")
+            }
         }
         return summary
     }
