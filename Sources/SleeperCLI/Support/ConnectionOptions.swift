@@ -13,7 +13,8 @@ struct ConnectionOptions: ParsableArguments {
 
     /// Opens the configured database; with nothing configured, starts the embedded cluster and
     /// brings its schema up to date. A configured database must have been migrated already.
-    func withDatabase<T: Sendable>(migrating: Bool = true, maximumConnections: Int = 4, applicationName: String = "sleeper",
+    /// Five connections: a run's load issues four queries at once, and the run lock holds a fifth.
+    func withDatabase<T: Sendable>(migrating: Bool = true, maximumConnections: Int = 5, applicationName: String = "sleeper",
                                    _ body: (Database) async throws -> T) async throws -> T {
         let environment = ProcessInfo.processInfo.environment
         let logger = Self.logger
