@@ -238,12 +238,12 @@ struct ImportTests {
             credentials:
               - {key: c1, owner: "\(jwt)"}
               - key: c2
-                note: "-----BEGIN RSA PRIVATE KEY-----\\nMIIEpAIBAAKCAQEA\\n-----END RSA PRIVATE KEY-----"
+                x-note: "-----BEGIN RSA PRIVATE KEY-----\\nMIIEpAIBAAKCAQEA\\n-----END RSA PRIVATE KEY-----"
               - {key: c3, fingerprint: "ghp_aB3dE5fG7hJ9kL1mN3pQ5rS7tU9vW1xY3z5A"}
               - {key: c4, provider: "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"}
               - {key: c5, secret: "x"}
             """)
-        #expect(problems.map(\.path) == ["credentials[0].owner", "credentials[1].note", "credentials[2].fingerprint", "credentials[3].provider", "credentials[4].secret"])
+        #expect(problems.map(\.path) == ["credentials[0].owner", "credentials[1].x-note", "credentials[2].fingerprint", "credentials[3].provider", "credentials[4].secret"])
         #expect(problems.allSatisfy { !$0.description.contains(jwt) && !$0.description.contains("ghp_") && !$0.description.contains("wJalr") })
         #expect(problems[0].message.contains("JSON Web Token"))
         #expect(problems[1].message.contains("private key"))

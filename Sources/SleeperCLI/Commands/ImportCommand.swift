@@ -19,14 +19,21 @@ struct ImportCommand: AsyncParsableCommand {
     @Flag(help: "Validate and show what would change, writing nothing.")
     var dryRun = false
 
+    @Flag(help: "Report fields the format does not know as warnings instead of refusing the import.")
+    var lenient = false
+
     @Argument(help: "Inventory files (.yaml, .yml or .json).")
     var files: [String]
 
     func run() async throws {
         let clock = ContinuousClock()
         let started = clock.now
-        let parsed = try InventoryFiles.read(files)
+        let parsed = try InventoryFiles.read(files, lenient: lenient)
         let readTime = clock.now - started
+        let warnings = parsed.flatMap(\.warnings)
+        if !warnings.isEmpty {
+            Output.error("\(warnings.count) warning(s), not stored:\n" + warnings.prefix(InventoryProblems.listed).map { "  " + $0.description }.joined(separator: "\n"))
+        }
         let (summary, elapsed, rescore) = try await connection.withDatabase { db in
             let (summary, rescore) = try await ScoredChanges(db).importInventory(parsed, dryRun: dryRun, actor: AuditLog.commandLineActor)
             return (summary, clock.now - started, rescore)
@@ -38,7 +45,7 @@ struct ImportCommand: AsyncParsableCommand {
 
 /// Reads and parses files, gathering the problems of all of them before giving up.
 enum InventoryFiles {
-    static func read(_ paths: [String]) throws -> [ParsedInventory] {
+    static func read(_ paths: [String], lenient: Bool = false) throws -> [ParsedInventory] {
         var parsed: [ParsedInventory] = []
         var problems: [InventoryProblem] = []
         for path in paths {
@@ -46,7 +53,7 @@ enum InventoryFiles {
                 problems.append(InventoryProblem(file: path, path: "", message: "cannot be read (missing or not permitted)"))
                 continue
             }
-            parsed.append(InventoryReader.readAll(data, file: path))
+            parsed.append(InventoryReader.readAll(data, file: path, lenient: lenient))
         }
         if !problems.isEmpty { throw InventoryProblems(problems) }
         return parsed

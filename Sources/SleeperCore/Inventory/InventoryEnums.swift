@@ -47,6 +47,30 @@ public enum CredentialKind: String, CaseIterable, Sendable, Codable {
     case other
 }
 
+extension CredentialKind {
+    /// Names other sources give the canonical kinds: a connector that says `pat` or
+    /// `service_account_key` means a kind Sleeper knows.
+    public static let aliases: [String: CredentialKind] = [
+        "apikey": .apiKey, "api_token": .apiKey, "key": .apiKey,
+        "access_key_id": .accessKey, "aws_access_key": .accessKey, "iam_access_key": .accessKey,
+        "service_account_key": .serviceAccount, "sa_key": .serviceAccount, "gcp_service_account": .serviceAccount, "service_principal": .serviceAccount,
+        "oauth": .oauthClient, "oauth_app": .oauthClient, "client_credentials": .oauthClient, "app_registration": .oauthClient,
+        "access_token": .oauthToken, "refresh_token": .oauthToken, "bearer_token": .oauthToken,
+        "pat": .personalAccessToken, "github_pat": .personalAccessToken, "personal_token": .personalAccessToken,
+        "ssh": .sshKey, "deploy_key": .sshKey,
+        "cert": .certificate, "x509": .certificate, "tls_certificate": .certificate, "client_certificate": .certificate,
+        "workload": .workloadIdentity, "oidc": .workloadIdentity, "federated": .workloadIdentity, "managed_identity": .workloadIdentity,
+        "db_password": .databasePassword, "password": .databasePassword, "database_credential": .databasePassword,
+    ]
+
+    /// A kind by its name or an alias, case and `-` or space for `_` forgiven.
+    public init?(lenient text: String) {
+        let name = text.lowercased().replacingOccurrences(of: "-", with: "_").replacingOccurrences(of: " ", with: "_")
+        guard let kind = CredentialKind(rawValue: name) ?? Self.aliases[name] else { return nil }
+        self = kind
+    }
+}
+
 public enum ResourceTier: Int, CaseIterable, Sendable, Codable {
     case crownJewel = 0, high = 1, moderate = 2, low = 3
 }

@@ -19,6 +19,8 @@ public struct ParsedInventory: Sendable {
     /// Problems found in this file alone. The import still checks references and lineage so that
     /// one run reports everything, then refuses the whole import if any were found.
     public var problems: [InventoryProblem] = []
+    /// What a lenient read let through (unknown fields), to be shown but not to stop the import.
+    public var warnings: [InventoryProblem] = []
 }
 
 /// Reads the native inventory format (YAML or JSON, same shape) into typed records,
@@ -42,30 +44,38 @@ public enum InventoryReader {
     }
 
     /// The file's entities, or every problem in it.
-    public static func read(_ data: Data, file: String) -> Result<ParsedInventory, InventoryProblems> {
-        let parsed = readAll(data, file: file)
+    public static func read(_ data: Data, file: String, lenient: Bool = false) -> Result<ParsedInventory, InventoryProblems> {
+        let parsed = readAll(data, file: file, lenient: lenient)
         return parsed.problems.isEmpty ? .success(parsed) : .failure(InventoryProblems(parsed.problems))
     }
 
     /// The file's valid entities together with its problems, for an import that reports all at once.
-    public static func readAll(_ data: Data, file: String) -> ParsedInventory {
+    /// With `lenient`, unknown fields are warnings instead of problems.
+    public static func readAll(_ data: Data, file: String, lenient: Bool = false) -> ParsedInventory {
         let tree: DocumentValue
         do { tree = try DocumentLoader.load(data, file: file) } catch {
             return ParsedInventory(file: file, inventory: Inventory(), definitions: [:], references: [], problems: [error])
         }
-        return read(tree: tree, file: file)
+        return read(tree: tree, file: file, lenient: lenient)
     }
 
-    static func read(tree: DocumentValue, file: String) -> ParsedInventory {
+    static func read(tree: DocumentValue, file: String, lenient: Bool = false) -> ParsedInventory {
         let collector = ProblemCollector(file: file)
-        var reader = Walker(collector: collector)
+        let unknownFields = lenient ? ProblemCollector(file: file) : collector
+        var reader = Walker(collector: collector, unknownFields: unknownFields)
         let root = DocumentCursor(value: tree, path: "")
         guard case .object(let top) = tree else {
             let problem = InventoryProblem(file: file, path: "", message: "must be a mapping with models, datasets, agents, credentials, resources")
             return ParsedInventory(file: file, inventory: Inventory(), definitions: [:], references: [], problems: [problem])
         }
-        for field in top.keys.sorted() where EntityKind(rawValue: field) == nil && !["version", "kind", "metadata"].contains(field) {
-            collector.report(field, "is not a section of the inventory format (expected: models, datasets, agents, credentials, resources)")
+        // An empty file, or one with none of the sections, is not an import that changed nothing.
+        guard top.keys.contains(where: { EntityKind(rawValue: $0) != nil }) else {
+            let problem = InventoryProblem(file: file, path: "", message: "no inventory in \(file): none of the sections models, datasets, agents, credentials, resources")
+            return ParsedInventory(file: file, inventory: Inventory(), definitions: [:], references: [], problems: [problem])
+        }
+        for field in top.keys.sorted() where !FieldNames.sections.contains(field) && !FieldNames.isCustom(field) {
+            let hint = FieldNames.suggestion(for: field, among: FieldNames.sections).map { " (did you mean '\($0)'?)" } ?? ""
+            unknownFields.report(field, "is not a section of the inventory format\(hint); expected: models, datasets, agents, credentials, resources")
         }
         // The secret scan reads the whole tree independently of the typed read: run it beside it.
         let secretProblems = ProblemCollector(file: file)
@@ -82,15 +92,38 @@ public enum InventoryReader {
         inventory.agents = collector.list(root["agents"]).compactMap { reader.agent($0) }
         done.wait()
         return ParsedInventory(file: file, inventory: inventory, definitions: reader.definitions, references: reader.references,
-                               problems: secretProblems.problems + collector.problems)
+                               problems: secretProblems.problems + collector.problems,
+                               warnings: lenient ? unknownFields.problems : [])
     }
 
     private struct Walker {
         let collector: ProblemCollector
+        /// Where unknown fields are reported: `collector`, or a list of warnings when lenient.
+        let unknownFields: ProblemCollector
         var definitions: [EntityKind: [String: DocumentPath]] = [:]
         var references: [InventoryReference] = []
 
-        init(collector: ProblemCollector) { self.collector = collector }
+        init(collector: ProblemCollector, unknownFields: ProblemCollector? = nil) {
+            self.collector = collector
+            self.unknownFields = unknownFields ?? collector
+        }
+
+        /// Reports every field of `c` that the format does not know, with the one it probably
+        /// meant; `labels` must be a mapping.
+        func checkFields(_ c: DocumentCursor, _ known: Set<String>, what: String) {
+            guard let fields = c.fields else { return }
+            for field in fields.keys.sorted() where !known.contains(field) {
+                if field == "labels" {
+                    if c[field].fields == nil { collector.report(c[field].path, "must be a mapping of names to values") }
+                    continue
+                }
+                if FieldNames.isCustom(field) { continue }
+                // Fields that may hold secrets are reported by the secret scan, once.
+                if SecretScanner.forbiddenFieldNames.contains(field.lowercased()) { continue }
+                let hint = FieldNames.suggestion(for: field, among: known).map { " (did you mean '\($0)'?)" } ?? ""
+                unknownFields.report(c[field].path, "is not a field of \(what)\(hint); put custom data under labels: or in a key starting with x-")
+            }
+        }
 
         /// Every string anywhere in the file, known field or not, is checked: a secret pasted
         /// into a free-form field is as dangerous as one in a known field.
@@ -151,6 +184,7 @@ public enum InventoryReader {
 
         mutating func resource(_ c: DocumentCursor) -> Inventory.Resource? {
             guard collector.object(c) else { return nil }
+            checkFields(c, FieldNames.resource, what: "a resource")
             let key = key(c, kind: .resources)
             let tierValue = collector.integer(c["tier"], range: 0...3)
             if c["tier"].isMissing { collector.report(c["tier"].path, "is required (0 crown jewels … 3 low value)") }
@@ -162,6 +196,7 @@ public enum InventoryReader {
 
         mutating func dataset(_ c: DocumentCursor) -> Inventory.Dataset? {
             guard collector.object(c) else { return nil }
+            checkFields(c, FieldNames.dataset, what: "a dataset")
             let key = key(c, kind: .datasets)
             let name = collector.string(c["name"])
             let owner = collector.string(c["owner"])
@@ -172,9 +207,11 @@ public enum InventoryReader {
 
         mutating func model(_ c: DocumentCursor) -> Inventory.Model? {
             guard collector.object(c) else { return nil }
+            checkFields(c, FieldNames.model, what: "a model")
             let key = key(c, kind: .models)
             var parents: [(Inventory.Derivation, DocumentPath)] = []
             for p in collector.list(c["derived_from"]) where collector.object(p) {
+                checkFields(p, FieldNames.derivation, what: "a derived_from entry")
                 let parent = reference(p["model"], to: .models)
                 let relation = collector.enumeration(p["relation"], DerivationRelation.self)
                 if p["relation"].isMissing { collector.report(p["relation"].path, "is required") }
@@ -188,7 +225,8 @@ public enum InventoryReader {
                 name: collector.string(c["name"]),
                 supplier: collector.string(c["supplier"]),
                 owner: collector.string(c["owner"]),
-                thirdParty: collector.bool(c["third_party"]) ?? false,
+                // Not stated is not first-party: an unknown supplier relationship counts as the risk.
+                thirdParty: collector.bool(c["third_party"]) ?? true,
                 digest: collector.string(c["digest"]),
                 signed: collector.bool(c["signed"]) ?? false,
                 serialization: collector.enumeration(c["serialization"], Serialization.self) ?? .unknown,
@@ -211,9 +249,11 @@ public enum InventoryReader {
 
         mutating func credential(_ c: DocumentCursor) -> Inventory.Credential? {
             guard collector.object(c) else { return nil }
+            checkFields(c, FieldNames.credential, what: "a credential")
             let key = key(c, kind: .credentials)
             var grants: [(Inventory.Grant, DocumentPath)] = []
             for g in collector.list(c["grants"]) where collector.object(g) {
+                checkFields(g, FieldNames.grant, what: "a grant")
                 let resource = reference(g["resource"], to: .resources)
                 let action = collector.enumeration(g["action"], GrantAction.self)
                 if g["action"].isMissing { collector.report(g["action"].path, "is required") }
@@ -228,7 +268,7 @@ public enum InventoryReader {
             let ttl = collector.integer(c["ttl_seconds"], range: 1...Int(Int32.max))
             let credential = Inventory.Credential(
                 key: key ?? "",
-                kind: collector.enumeration(c["kind"], CredentialKind.self) ?? .other,
+                kind: credentialKind(c["kind"]) ?? .other,
                 provider: collector.string(c["provider"]),
                 owner: collector.string(c["owner"]),
                 fingerprint: collector.string(c["fingerprint"]),
@@ -246,8 +286,18 @@ public enum InventoryReader {
             return key == nil ? nil : credential
         }
 
+        /// A kind, or a name other sources use for one (`pat`, `service_account_key`).
+        func credentialKind(_ c: DocumentCursor) -> CredentialKind? {
+            guard let raw = collector.string(c) else { return nil }
+            if let kind = CredentialKind(lenient: raw) { return kind }
+            collector.report(c.path, "'\(raw)' is not a credential kind: one of \(CredentialKind.allCases.map(\.rawValue).joined(separator: ", ")) "
+                             + "(names such as pat, service_account_key, access_key_id or oidc are read as their kind)")
+            return nil
+        }
+
         mutating func agent(_ c: DocumentCursor) -> Inventory.Agent? {
             guard collector.object(c) else { return nil }
+            checkFields(c, FieldNames.agent, what: "an agent")
             let key = key(c, kind: .agents)
             let models = collector.list(c["uses_models"]).compactMap { m in reference(m, to: .models).map { ($0, m.location) } }
             let delegates = collector.list(c["delegates_to"]).compactMap { d -> (String, DocumentPath)? in
@@ -257,6 +307,7 @@ public enum InventoryReader {
             }
             var holds: [(Inventory.Holding, DocumentPath)] = []
             for h in collector.list(c["holds"]) where collector.object(h) {
+                checkFields(h, FieldNames.holding, what: "a holds entry")
                 let credential = reference(h["credential"], to: .credentials)
                 let delivery = collector.enumeration(h["delivery"], Delivery.self)
                 if h["delivery"].isMissing { collector.report(h["delivery"].path, "is required") }

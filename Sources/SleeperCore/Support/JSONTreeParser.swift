@@ -11,10 +11,12 @@ public struct JSONTreeParser {
         public var description: String { "line \(line), column \(column): \(reason)" }
     }
 
-    public static func parse(_ data: Data) throws(SyntaxError) -> DocumentValue {
+    /// Strict: invalid UTF-8, a NUL character, a key given twice in one object, or nesting deeper
+    /// than `maximumDepth` is an error, never silently repaired or dropped.
+    public static func parse(_ data: Data, maximumDepth: Int = 512) throws(SyntaxError) -> DocumentValue {
         let bytes = [UInt8](data)
         return try bytes.withUnsafeBufferPointer { (buffer) throws(SyntaxError) -> DocumentValue in
-            var parser = Cursor(bytes: buffer)
+            var parser = Cursor(bytes: buffer, maximumDepth: maximumDepth)
             parser.skipWhitespace()
             let value = try parser.value(depth: 0)
             parser.skipWhitespace()
@@ -25,6 +27,7 @@ public struct JSONTreeParser {
 
     private struct Cursor {
         let bytes: UnsafeBufferPointer<UInt8>
+        let maximumDepth: Int
         var index = 0
 
         func error(_ reason: String) -> SyntaxError {
@@ -45,7 +48,7 @@ public struct JSONTreeParser {
         }
 
         mutating func value(depth: Int) throws(SyntaxError) -> DocumentValue {
-            guard depth < 512 else { throw error("nesting is too deep") }
+            guard depth < maximumDepth else { throw error("nests deeper than \(maximumDepth) levels") }
             guard index < bytes.count else { throw error("unexpected end of the document") }
             switch bytes[index] {
             case UInt8(ascii: "{"): return .object(try object(depth: depth))
@@ -74,7 +77,12 @@ public struct JSONTreeParser {
             while true {
                 skipWhitespace()
                 guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else { throw error("expected a field name in quotes") }
+                let keyStart = index
                 let key = try string()
+                if result[key] != nil {
+                    index = keyStart
+                    throw error("the field '\(key)' appears twice in one object")
+                }
                 skipWhitespace()
                 guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { throw error("expected ':' after a field name") }
                 index += 1
@@ -111,7 +119,9 @@ public struct JSONTreeParser {
             while index < bytes.count {
                 let b = bytes[index]
                 if b == UInt8(ascii: "\"") {
-                    let s = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self)
+                    guard let s = String(validating: UnsafeBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self) else {
+                        throw error("invalid UTF-8 in a string")
+                    }
                     index += 1
                     return s
                 }
@@ -124,8 +134,9 @@ public struct JSONTreeParser {
                 let b = bytes[index]
                 switch b {
                 case UInt8(ascii: "\""):
+                    guard let s = String(validating: out, as: UTF8.self) else { throw error("invalid UTF-8 in a string") }
                     index += 1
-                    return String(decoding: out, as: UTF8.self)
+                    return s
                 case UInt8(ascii: "\\"):
                     index += 1
                     guard index < bytes.count else { throw error("unexpected end of the document in a string") }
@@ -151,6 +162,7 @@ public struct JSONTreeParser {
                             scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
                         }
                         guard let u = Unicode.Scalar(scalar) else { throw error("invalid \\u escape") }
+                        if scalar == 0 { throw error("a NUL character (\\u0000) in a string") }
                         out.append(contentsOf: Array(String(Character(u)).utf8))
                     default: throw error("invalid escape in a string")
                     }

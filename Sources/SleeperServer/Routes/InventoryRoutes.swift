@@ -37,12 +37,20 @@ extension Handlers {
         let caller = try caller.required()
         let data = try await request.data(limit: limits.maxBodyBytes)
         guard !data.isEmpty else { throw APIError.invalid("the body is empty: send an inventory document (YAML or JSON)") }
-        let dryRun = try QueryInput(request).oneOf("dry_run", ["true", "false"]) == "true"
-        let parsed = InventoryReader.readAll(data, file: "body")
+        let query = QueryInput(request)
+        let dryRun = try query.oneOf("dry_run", ["true", "false"]) == "true"
+        let lenient = try query.oneOf("lenient", ["true", "false"]) == "true"
+        let parsed = InventoryReader.readAll(data, file: "body", lenient: lenient)
         return try await idempotent(request, body: data, caller: caller) {
             let (summary, rescore) = try await ScoredChanges(db).importInventory([parsed], dryRun: dryRun, actor: caller.actor)
             var body = summary.jsonValue
-            if let rescore, case .object(var members) = body { members.append(("rescore", rescoreJSON(rescore))); body = .object(members) }
+            if case .object(var members) = body {
+                if let rescore { members.append(("rescore", rescoreJSON(rescore))) }
+                if !parsed.warnings.isEmpty {
+                    members.append(("warnings", .array(parsed.warnings.map { .obj([("location", .string("body: \($0.path)")), ("message", .string($0.message))]) })))
+                }
+                body = .object(members)
+            }
             return (dryRun ? .ok : .created, body.pretty())
         }
     }

@@ -45,8 +45,9 @@ public struct APIError: Error, HTTPResponseError {
 
     /// The problems of an import or evidence record, each located in the request body.
     static func problems(_ p: InventoryProblems) -> APIError {
-        invalid("the request was refused and nothing was written: \(p.problems.count) problem(s)",
-                p.problems.map { ($0.path.isEmpty ? "body" : "body: \($0.path)", $0.message) })
+        let listed = p.problems.prefix(InventoryProblems.listed).map { ($0.path.isEmpty ? "body" : "body: \($0.path)", $0.message) }
+        let counted = InventoryProblems.kinds(of: p.problems.dropFirst(InventoryProblems.listed)).map { ("body", "\($1) more: \($0)") }
+        return invalid("the request was refused and nothing was written: \(p.problems.count) problem(s)", listed + counted)
     }
 }
 

@@ -1,0 +1,47 @@
+/// The fields each part of the inventory format knows. Anything else is a typo until shown
+/// otherwise: a misspelled `uses_models` would leave an agent without models and its credentials
+/// looking unexposed. Custom data goes under `labels:` or in a key that starts with `x-`.
+enum FieldNames {
+    static let resource: Set<String> = ["key", "name", "owner", "tier"]
+    static let dataset: Set<String> = ["key", "name", "owner", "provenance"]
+    static let model: Set<String> = ["key", "name", "supplier", "owner", "third_party", "digest", "signed", "serialization",
+                                     "lineage_verified", "training_data_declared", "derived_from", "trained_on"]
+    static let derivation: Set<String> = ["model", "relation"]
+    static let credential: Set<String> = ["key", "kind", "provider", "owner", "fingerprint", "scopes", "created_at", "last_rotated_at",
+                                          "expires_at", "last_used_at", "ttl_seconds", "exposed", "grants"]
+    static let grant: Set<String> = ["resource", "action"]
+    static let agent: Set<String> = ["key", "name", "owner", "input_trust", "uses_models", "delegates_to", "holds"]
+    static let holding: Set<String> = ["credential", "delivery"]
+    static let sections: Set<String> = ["models", "datasets", "agents", "credentials", "resources", "version", "kind", "metadata"]
+
+    /// Where custom data may go without being mistaken for a typo.
+    static func isCustom(_ field: String) -> Bool { field == "labels" || field.hasPrefix("x-") }
+
+    /// The known field `field` most likely meant, if any is close: the same letters without `_`
+    /// or `-` and case, or at most two edits (a swap of neighbours counting as one).
+    static func suggestion(for field: String, among known: Set<String>) -> String? {
+        func squash(_ s: String) -> String { s.lowercased().filter { $0 != "_" && $0 != "-" } }
+        if let same = known.sorted().first(where: { squash($0) == squash(field) }) { return same }
+        let scored = known.map { ($0, distance(field.lowercased(), $0)) }.filter { $0.1 <= 2 }
+        return scored.min { ($0.1, $0.0) < ($1.1, $1.0) }?.0
+    }
+
+    /// Optimal string alignment distance: insertions, deletions, substitutions and swaps of
+    /// neighbouring characters each cost one.
+    static func distance(_ a: String, _ b: String) -> Int {
+        let x = Array(a), y = Array(b)
+        if x.isEmpty { return y.count }
+        if y.isEmpty { return x.count }
+        var d = [[Int]](repeating: [Int](repeating: 0, count: y.count + 1), count: x.count + 1)
+        for i in 0...x.count { d[i][0] = i }
+        for j in 0...y.count { d[0][j] = j }
+        for i in 1...x.count {
+            for j in 1...y.count {
+                let cost = x[i - 1] == y[j - 1] ? 0 : 1
+                d[i][j] = min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost)
+                if i > 1, j > 1, x[i - 1] == y[j - 2], x[i - 2] == y[j - 1] { d[i][j] = min(d[i][j], d[i - 2][j - 2] + 1) }
+            }
+        }
+        return d[x.count][y.count]
+    }
+}
