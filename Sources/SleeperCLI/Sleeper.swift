@@ -54,9 +54,27 @@ public struct Sleeper: AsyncParsableCommand {
                 Output.error("sleeper: database error: \(StoreError.describe(error))")
                 Foundation.exit(1)
             }
-            exit(withError: error)
+            // The argument parser quotes what it could not parse: never a secret someone passed.
+            let arguments = arguments ?? Array(CommandLine.arguments.dropFirst())
+            let message = redactingSecrets(in: fullMessage(for: error), arguments: arguments)
+            let code = exitCode(for: error)
+            // --help and --version end the parse "with an error" that is their answer, on standard output.
+            if code == .success { Output.print(message.hasSuffix("\n") ? message : message + "\n") } else { Output.error(message) }
+            Foundation.exit(code.rawValue)
         }
     }
+}
+
+/// `message` with every argument that looks like secret material (or any line of one) replaced.
+func redactingSecrets(in message: String, arguments: [String]) -> String {
+    var out = message
+    for argument in arguments where SecretScanner.secretKind(of: argument, field: "argument") != nil || argument.contains("PRIVATE KEY") {
+        out = out.replacingOccurrences(of: argument, with: "[secret material, not shown]")
+        for line in argument.split(separator: "\n") where line.count >= 8 {
+            out = out.replacingOccurrences(of: String(line), with: "[secret material, not shown]")
+        }
+    }
+    return out
 }
 
 /// A failure the command has already put into words.

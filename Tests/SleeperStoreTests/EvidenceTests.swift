@@ -178,19 +178,22 @@ struct EvidenceTests {
                 Self.draft("credential:c1", "SLP-ROTATION", effectiveDaysAgo: 80),                // 90-day validity: expires now+10
                 Self.draft("agent:a1", "SLP-LEAST-PRIVILEGE"),                                    // 180 days
             ])
+            // Questions are asked just after the records were made: the ledger's recorded time is
+            // the server's clock, in whole seconds, and may lie a second past `now` above.
+            let recorded = Date().addingTimeInterval(2)
             let q = EvidenceQueries(db)
-            func gapCount(_ offsetDays: Double) async throws -> Int { try await q.gaps(asOf: now.addingTimeInterval(offsetDays * Self.day)).count }
+            func gapCount(_ offsetDays: Double) async throws -> Int { try await q.gaps(asOf: recorded.addingTimeInterval(offsetDays * Self.day)).count }
             #expect(try await gapCount(-1) == 18)      // nothing recorded yet
             #expect(try await gapCount(0) == 14)       // 18 pairs - 4 valid
             #expect(try await gapCount(30) == 15)      // rotation expired, in its grace period
             #expect(try await gapCount(120) == 17)     // only least privilege still valid
-            let at30 = try await q.gaps(asOf: now.addingTimeInterval(30 * Self.day), subject: Subject("credential:c1"))
+            let at30 = try await q.gaps(asOf: recorded.addingTimeInterval(30 * Self.day), subject: Subject("credential:c1"))
             #expect(at30.first { $0.control == "SLP-ROTATION" }?.status == "expired-in-grace")
-            let at120 = try await q.gaps(asOf: now.addingTimeInterval(120 * Self.day), subject: Subject("model:m1"))
+            let at120 = try await q.gaps(asOf: recorded.addingTimeInterval(120 * Self.day), subject: Subject("model:m1"))
             #expect(at120.first { $0.control == "SLP-SIGNATURE" }?.status == "expired")
 
             func nhi(_ offsetDays: Double) async throws -> [String: String] {
-                let rows = try await q.coverage(framework: "owasp-nhi", asOf: now.addingTimeInterval(offsetDays * Self.day))
+                let rows = try await q.coverage(framework: "owasp-nhi", asOf: recorded.addingTimeInterval(offsetDays * Self.day))
                 return Dictionary(uniqueKeysWithValues: rows.map { ($0.item, "\($0.covered)/\($0.applicable)") })
             }
             #expect(try await nhi(0) == ["NHI1": "0/1", "NHI2": "1/1", "NHI3": "1/2", "NHI4": "0/0", "NHI5": "1/2",
@@ -199,14 +202,14 @@ struct EvidenceTests {
                                           "NHI6": "0/1", "NHI7": "0/1", "NHI8": "0/1", "NHI9": "1/2", "NHI10": "0/1"])
 
             // The A2 alias counts through ASI04, ASI06 and ASI10.
-            let agentic = try await q.coverage(framework: "owasp-agentic", asOf: now)
+            let agentic = try await q.coverage(framework: "owasp-agentic", asOf: recorded)
             let a2 = try #require(agentic.first { $0.item == "A2" })
             #expect(a2.isAlias)
             #expect(a2.applicable == 3)                // m1, d1 (data screening), a1 (segmentation, HITL, incident response)
             #expect(a2.covered == 1)                   // m1 through its signature and scan
 
             // Grouped by framework item: every gap row names an item of that framework.
-            let grouped = try await q.gaps(asOf: now, framework: "nist-ai-rmf")
+            let grouped = try await q.gaps(asOf: recorded, framework: "nist-ai-rmf")
             #expect(grouped.allSatisfy { !$0.items.isEmpty && $0.items.allSatisfy { $0.hasPrefix("nist-ai-rmf:") } })
         }
     }

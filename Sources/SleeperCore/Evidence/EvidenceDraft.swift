@@ -52,8 +52,10 @@ public enum EvidenceReader {
         if let fields = cursor.fields, fields["subject"] != nil { entries = [cursor] }
         else { entries = c.list(cursor.fields != nil ? cursor["evidence"] : cursor) }
         var drafts: [EvidenceDraft] = []
+        // Every field of every record, artifact names included, before anything quotes a value.
+        let secrets = ProblemCollector(file: file)
+        let secretPaths = SecretScanner.scan(cursor, into: secrets)
         for entry in entries where c.object(entry) {
-            scanForSecrets(entry, c)
             let subjectText = c.string(entry["subject"], required: true)
             let subject = subjectText.flatMap(Subject.init)
             if let subjectText, subject == nil {
@@ -79,7 +81,7 @@ public enum EvidenceReader {
                 ?? "an empty list"
             c.report("", "no evidence records in \(file): found \(shape); expected a list of records, {evidence: [...]}, or one record with subject, control and result")
         }
-        return (drafts, c.problems)
+        return (drafts, secrets.problems + c.problems(excluding: secretPaths))
     }
 
     /// An artifact stated by its hash (`{name, sha256, size}`): how API clients, which cannot hand
@@ -96,13 +98,6 @@ public enum EvidenceReader {
         return Artifact(name: name, sha256: sha, size: size ?? 0)
     }
 
-    static func scanForSecrets(_ entry: DocumentCursor, _ c: ProblemCollector) {
-        for field in ["note", "uri", "by"] {
-            if case .string(let s)? = entry[field].value, let kind = SecretScanner.secretKind(of: s, field: field) {
-                c.report(entry[field].path, "looks like secret material (\(kind)); the value is not shown and nothing was written")
-            }
-        }
-    }
 }
 
 /// Checks a draft against the catalog before anything touches the ledger.

@@ -80,8 +80,9 @@ public enum InventoryReader {
         // The secret scan reads the whole tree independently of the typed read: run it beside it.
         let secretProblems = ProblemCollector(file: file)
         let done = DispatchSemaphore(value: 0)
+        nonisolated(unsafe) var secretPaths: Set<String> = []
         Thread {
-            Walker(collector: secretProblems).scanForSecrets(root)
+            secretPaths = SecretScanner.scan(root, into: secretProblems)
             done.signal()
         }.start()
         var inventory = Inventory()
@@ -91,8 +92,10 @@ public enum InventoryReader {
         inventory.credentials = collector.list(root["credentials"]).compactMap { reader.credential($0) }
         inventory.agents = collector.list(root["agents"]).compactMap { reader.agent($0) }
         done.wait()
-        return ParsedInventory(file: file, inventory: inventory, definitions: reader.definitions, references: reader.references,
-                               problems: secretProblems.problems + collector.problems,
+        // A value judged secret is never quoted again: not by a type error, nor by a reference check later.
+        let references = secretPaths.isEmpty ? reader.references : reader.references.filter { !secretPaths.contains($0.path) }
+        return ParsedInventory(file: file, inventory: inventory, definitions: reader.definitions, references: references,
+                               problems: secretProblems.problems + collector.problems(excluding: secretPaths),
                                warnings: lenient ? unknownFields.problems : [])
     }
 
@@ -122,28 +125,6 @@ public enum InventoryReader {
                 if SecretScanner.forbiddenFieldNames.contains(field.lowercased()) { continue }
                 let hint = FieldNames.suggestion(for: field, among: known).map { " (did you mean '\($0)'?)" } ?? ""
                 unknownFields.report(c[field].path, "is not a field of \(what)\(hint); put custom data under labels: or in a key starting with x-")
-            }
-        }
-
-        /// Every string anywhere in the file, known field or not, is checked: a secret pasted
-        /// into a free-form field is as dangerous as one in a known field.
-        func scanForSecrets(_ c: DocumentCursor) {
-            switch c.value {
-            case .object(let dict)?:
-                for key in dict.keys.sorted() {
-                    if SecretScanner.forbiddenFieldNames.contains(key.lowercased()) {
-                        collector.report(c[key].path, "fields named '\(key)' may hold secret material and are refused; record metadata (fingerprint, scopes, times) only")
-                        continue
-                    }
-                    scanForSecrets(c[key])
-                }
-            case .array?:
-                c.elements?.forEach(scanForSecrets)
-            case .string(let s)?:
-                if let kind = SecretScanner.secretKind(of: s, field: c.fieldName) {
-                    collector.report(c.path, "looks like secret material (\(kind)); the value is not shown and nothing was written")
-                }
-            default: break
             }
         }
 

@@ -27,6 +27,37 @@ public enum SecretScanner {
         ("a connection string with a password", #"[a-z][a-z0-9+.\-]*://[^/\s:@]+:[^/\s@]+@"#),
     ].map { ($0.0, try! NSRegularExpression(pattern: $0.1)) }
 
+    /// Every string anywhere under `c`, known field or not, and every field name: a secret pasted
+    /// into a free-form field is as dangerous as one in a known field. Returns the paths reported,
+    /// so that no later message about the same value can repeat it.
+    @discardableResult
+    public static func scan(_ c: DocumentCursor, into collector: ProblemCollector) -> Set<String> {
+        var found: Set<String> = []
+        func walk(_ c: DocumentCursor) {
+            switch c.value {
+            case .object(let dict)?:
+                for key in dict.keys.sorted() {
+                    if forbiddenFieldNames.contains(key.lowercased()) {
+                        collector.report(c[key].path, "fields named '\(key)' may hold secret material and are refused; record metadata (fingerprint, scopes, times) only")
+                        found.insert(c[key].path)
+                        continue
+                    }
+                    walk(c[key])
+                }
+            case .array?:
+                c.elements?.forEach(walk)
+            case .string(let s)?:
+                if let kind = secretKind(of: s, field: c.fieldName) {
+                    collector.report(c.path, "looks like secret material (\(kind)); the value is not shown and nothing was written")
+                    found.insert(c.path)
+                }
+            default: break
+            }
+        }
+        walk(c)
+        return found
+    }
+
     /// Returns what kind of secret `value` looks like, or nil. `field` is the last path component.
     public static func secretKind(of value: String, field: String) -> String? {
         guard value.utf8.count >= 16, mayHoldSecret(value) else { return nil }

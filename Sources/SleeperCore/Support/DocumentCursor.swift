@@ -101,7 +101,18 @@ public final class ProblemCollector: @unchecked Sendable {
         problems.append(InventoryProblem(file: file, path: path, message: message))
     }
 
+    /// The problems, without those at `paths` or under them: once a value is judged secret, no
+    /// other message about it (an enum, date or reference error quoting it) may be shown.
+    public func problems(excluding paths: Set<String>) -> [InventoryProblem] {
+        guard !paths.isEmpty else { return problems }
+        return problems.filter { p in !paths.contains(p.path) && !paths.contains { p.path.hasPrefix($0 + ".") || p.path.hasPrefix($0 + "[") } }
+    }
+
     // MARK: Typed reads. Each returns nil and reports when the value has the wrong shape.
+
+    /// The longest text any field takes (keys are capped lower, at 200): names, notes and URIs
+    /// are sentences, not documents.
+    public static let maximumTextLength = 4096
 
     public func string(_ c: DocumentCursor, required: Bool = false) -> String? {
         switch c.value {
@@ -111,6 +122,14 @@ public final class ProblemCollector: @unchecked Sendable {
         case .string(let s)?:
             if required && s.allSatisfy({ $0 == " " || $0 == "\t" }) {
                 report(c.path, "must not be empty")
+                return nil
+            }
+            if s.utf8.count > Self.maximumTextLength {
+                report(c.path, "is longer than \(Self.maximumTextLength) bytes")
+                return nil
+            }
+            if s.utf8.contains(0) {
+                report(c.path, "contains a NUL character")
                 return nil
             }
             return s
@@ -125,7 +144,9 @@ public final class ProblemCollector: @unchecked Sendable {
         switch c.value {
         case nil: return nil
         case .bool(let b)?: return b
-        case .string(let s)? where ["true", "false"].contains(s.lowercased()): return s.lowercased() == "true"
+        case .string(let s)? where ["true", "false"].contains(s.lowercased()):
+            report(c.path, "must be true or false, not the text '\(s)' (write it without quotes)")
+            return nil
         default:
             report(c.path, "must be true or false")
             return nil
@@ -138,7 +159,9 @@ public final class ProblemCollector: @unchecked Sendable {
         case nil: return nil
         case .int(let n)?: number = n
         case .double(let d)? where d.rounded() == d && abs(d) < 1e15: number = Int(d)
-        case .string(let s)?: number = Int(s)
+        case .string(let s)? where Int(s) != nil:
+            report(c.path, "must be a number, not the text '\(s)' (write it without quotes)")
+            return nil
         default: number = nil
         }
         guard let number else {

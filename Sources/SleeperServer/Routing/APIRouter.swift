@@ -21,11 +21,19 @@ enum APIRouter {
         router.add(middleware: MetricsMiddleware())
         router.add(middleware: ErrorMiddleware())
         let tokens = TokenStore(handlers.db)
+        let contract = APIContract(yaml: handlers.contractText)
         for route in APIRoute.all {
             let handler = route.make(handlers)
             let required = route.role
+            let (method, path) = (route.method.rawValue, route.path)
             router.on(RouterPath(route.routerPath), method: route.method) { request, context -> Response in
-                guard let required else { return try await handler(request, context, nil) }
+                let length = request.headers[.contentLength].flatMap { Int($0) } ?? 0
+                let hasBody = length > 0 || request.headers[.transferEncoding] != nil
+                func checkShape() throws {
+                    if let refusal = contract.refusal(method: method, path: path, query: request.uri.queryParameters.map { String($0.key) },
+                                                      contentType: request.headers[.contentType], hasBody: hasBody) { throw refusal }
+                }
+                guard let required else { try checkShape(); return try await handler(request, context, nil) }
                 let caller: Caller
                 do { caller = try await authenticate(request, tokens) } catch let error as APIError {
                     await refused(request, actor: "anonymous", error: error, db: handlers.db)
@@ -36,6 +44,7 @@ enum APIRouter {
                     await refused(request, actor: caller.actor, error: error, db: handlers.db)
                     throw error
                 }
+                try checkShape()
                 return try await handler(request, context, caller)
             }
         }

@@ -30,6 +30,9 @@ public struct TokenStore: Sendable {
     }
 
     static func checkName(_ name: String) throws {
+        if let kind = SecretScanner.secretKind(of: name, field: "name") {
+            throw StoreError.invalidInput("name: looks like secret material (\(kind)); the value is not shown. Name the holder, not the secret")
+        }
         guard name.range(of: #"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"#, options: .regularExpression) != nil else {
             throw StoreError.invalidInput("name: must be 1–64 letters, digits, '.', '_' or '-', starting with a letter or digit")
         }
