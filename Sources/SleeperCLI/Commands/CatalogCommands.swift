@@ -38,9 +38,7 @@ struct ControlsCommand: AsyncParsableCommand {
             let catalog = try await connection.withDatabase { db in try await CatalogQueries(db).catalog() }
             var listing: Listing
             if let framework {
-                guard let f = catalog.framework(framework) else {
-                    throw CommandFailure(message: "unknown framework '\(framework)'; known: \(catalog.frameworks.map(\.id).joined(separator: ", "))")
-                }
+                guard let f = catalog.framework(matching: framework) else { throw CommandFailure(message: catalog.unknownFramework(framework)) }
                 listing = CatalogListing.items(f, catalog: catalog)
                 if output.format == .table { listing = listing.selecting(["id", "name", "kind", "parent", "controls"]) }
             } else {
@@ -60,7 +58,8 @@ struct ControlsCommand: AsyncParsableCommand {
         func run() async throws {
             let catalog = try await connection.withDatabase { db in try await CatalogQueries(db).catalog() }
             guard let text = CatalogListing.describe(id, in: catalog) else {
-                throw CommandFailure(message: "no control or framework item has the ID '\(id)'")
+                let known = catalog.controls.map(\.id) + catalog.frameworks.flatMap { $0.items.map(\.id) }
+                throw CommandFailure(message: "no control or framework item has the ID '\(id)'\(NearestName.hint(for: id, among: known))")
             }
             Output.print(text)
         }

@@ -90,7 +90,10 @@ struct EvidenceCommand: AsyncParsableCommand {
 
         func run() async throws {
             let subject = try self.subject.map { try parseSubject($0, "--subject") }
-            let records = try await connection.withDatabase { db in try await EvidenceLedger(db).all(subject: subject, control: control) }
+            let records = try await connection.withDatabase { db in
+                if let subject { try await ReferenceLookup(db).requireSubject(subject) }
+                return try await EvidenceLedger(db).all(subject: subject, control: control)
+            }
             Output.print(ListingRenderer.render(EvidenceListing.records(records, includeSuperseded: includeSuperseded), as: output.format))
         }
     }
@@ -103,7 +106,10 @@ struct EvidenceCommand: AsyncParsableCommand {
 
         func run() async throws {
             let subject = try parseSubject(subject, "subject")
-            let records = try await connection.withDatabase { db in try await EvidenceLedger(db).all(subject: subject) }
+            let records = try await connection.withDatabase { db in
+                try await ReferenceLookup(db).requireSubject(subject)
+                return try await EvidenceLedger(db).all(subject: subject)
+            }
             Output.print(ListingRenderer.render(EvidenceListing.records(records, includeSuperseded: true), as: output.format))
         }
     }

@@ -46,14 +46,13 @@ struct ExportCommand: AsyncParsableCommand {
         try signed.checkTarget()
         if allowUnverified, signed.bundle != nil { throw CommandFailure(message: "--allow-unverified: an unverified ledger is never signed; drop --bundle") }
         if allowUnverified, format == .csv { throw CommandFailure(message: "--allow-unverified: CSV has no place for the banner; use json or an OSCAL format") }
-        let snapshot = try await connection.withDatabase { db in
-            if let framework, try await CatalogQueries(db).items(framework: framework) == nil {
-                throw CommandFailure(message: "unknown framework '\(framework)'")
-            }
+        let (snapshot, framework) = try await connection.withDatabase { db in
+            var framework: String?
+            if let asked = self.framework { framework = try await ReferenceLookup(db).framework(asked) }
             let snapshot = try await ComplianceSnapshotLoader(db).load(asOf: date, allowUnverified: allowUnverified)
             try await AuditLog(db).record(actor: AuditLog.commandLineActor, action: "export.\(format.rawValue)", target: signed.bundle ?? out,
                                           detail: snapshot.auditDetail(framework: framework))
-            return snapshot
+            return (snapshot, framework)
         }
         if let banner = snapshot.unverifiedBanner { Output.error("warning: \(banner)") }
         // CSV and the POA&M go out as they are made: at a million credentials each is gigabytes.

@@ -34,9 +34,11 @@ struct GapsCommand: AsyncParsableCommand {
         let subject = try self.subject.map { try parseSubject($0, "--subject") }
         let date = try parseDate(asOf, "--as-of") ?? SleeperClock.now()
         let gaps = try await connection.withDatabase { db in
-            if let framework, try await CatalogQueries(db).items(framework: framework) == nil {
-                throw CommandFailure(message: "unknown framework '\(framework)'")
-            }
+            let lookup = ReferenceLookup(db)
+            var framework: String?
+            if let asked = self.framework { framework = try await lookup.framework(asked) }
+            if let subject { try await lookup.requireSubject(subject) }
+            if let owner { try await lookup.requireOwner(owner) }
             return try await EvidenceQueries(db).gaps(asOf: date, framework: framework, subject: subject, owner: owner)
         }
         Output.print(ListingRenderer.render(EvidenceListing.gaps(gaps, byFramework: framework != nil), as: output.format))
@@ -54,11 +56,9 @@ struct CoverageCommand: AsyncParsableCommand {
 
     func run() async throws {
         let date = try parseDate(asOf, "--as-of") ?? SleeperClock.now()
-        let rows = try await connection.withDatabase { db in
-            guard try await CatalogQueries(db).items(framework: framework) != nil else {
-                throw CommandFailure(message: "unknown framework '\(framework)'")
-            }
-            return try await EvidenceQueries(db).coverage(framework: framework, asOf: date)
+        let (rows, framework) = try await connection.withDatabase { db in
+            let framework = try await ReferenceLookup(db).framework(self.framework)
+            return (try await EvidenceQueries(db).coverage(framework: framework, asOf: date), framework)
         }
         Output.print(EvidenceListing.coverage(rows, framework: framework, asOf: date, format: output.format))
     }

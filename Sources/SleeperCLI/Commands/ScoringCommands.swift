@@ -77,6 +77,8 @@ struct ExposureList: AsyncParsableCommand {
         let (rows, cited) = try await connection.withDatabase { db -> ([ScoreRuns.Exposure], RunCitation) in
             let runs = ScoreRuns(db)
             let cited = try await RunChoice.cite(run, in: runs)
+            if let owner { try await ReferenceLookup(db).requireOwner(owner) }
+            if let resource { try await ReferenceLookup(db).requireResource(resource) }
             return (try await runs.exposures(run: cited.id, top: top, band: band, minScore: minScore, owner: owner, resource: resource), cited)
         }
         let now = SleeperClock.now()

@@ -15,6 +15,16 @@ public struct Catalog: Sendable, Equatable {
     }
 
     public func framework(_ id: String) -> Framework? { frameworks.first { $0.id == id } }
+
+    /// A framework by id, or by an id that differs only in case when exactly one does.
+    public func framework(matching id: String) -> Framework? {
+        framework(id) ?? NearestName.caseInsensitive(id, among: frameworks.map(\.id)).flatMap { framework($0) }
+    }
+
+    /// "unknown framework 'x'; the frameworks are …".
+    public func unknownFramework(_ id: String) -> String {
+        "unknown framework '\(id)'; the frameworks are \(frameworks.map(\.id).joined(separator: ", "))"
+    }
 }
 
 public struct Framework: Sendable, Equatable {

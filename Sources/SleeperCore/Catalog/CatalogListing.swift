@@ -26,6 +26,25 @@ public enum CatalogListing {
         })
     }
 
+    /// One control as a listing row, or the framework items with that ID (an alias such as A2
+    /// included), each with its framework: what `controls show` describes, for the API.
+    public static func lookup(_ id: String, in catalog: Catalog) -> Listing? {
+        let controls = CatalogListing.controls(catalog)
+        if let row = controls.rows.first(where: { if case .text(let c) = $0.first { return c.caseInsensitiveCompare(id) == .orderedSame } else { return false } }) {
+            return Listing(columns: controls.columns, rows: [row])
+        }
+        var rows: [[Listing.Cell]] = []
+        var columns: [String] = []
+        for framework in catalog.frameworks {
+            let items = CatalogListing.items(framework, catalog: catalog)
+            columns = ["framework"] + items.columns
+            for row in items.rows {
+                if case .text(let item) = row.first, item.caseInsensitiveCompare(id) == .orderedSame { rows.append([.text(framework.id)] + row) }
+            }
+        }
+        return rows.isEmpty ? nil : Listing(columns: columns, rows: rows)
+    }
+
     /// Everything one control or framework item maps to, both ways. nil when the ID is unknown.
     public static func describe(_ id: String, in catalog: Catalog) -> String? {
         if let control = catalog.controls.first(where: { $0.id.caseInsensitiveCompare(id) == .orderedSame }) {

@@ -17,7 +17,7 @@ extension Handlers {
         let catalog = try await CatalogQueries(db).catalog()
         let listing: Listing
         if let id = q.string("framework") {
-            guard let framework = catalog.framework(id) else { throw APIError.invalid("query parameter framework: unknown framework '\(id)'", [("query: framework", "unknown framework")]) }
+            guard let framework = catalog.framework(matching: id) else { throw APIError.notFound(catalog.unknownFramework(id)) }
             listing = CatalogListing.items(framework, catalog: catalog)
         } else {
             listing = CatalogListing.controls(catalog)
@@ -25,14 +25,17 @@ extension Handlers {
         return .page(of: ListingRenderer.jsonObjects(listing), limit: limit, offset: offset)
     }
 
-    /// One control with its mappings.
+    /// One control with its mappings, or a framework item (ASI04, the alias A2, GOVERN 6.1) with
+    /// the controls reaching it: the IDs `sleeper controls show` answers, case aside.
     func control(_ request: Request, _ context: APIContext, _ caller: Caller?) async throws -> Response {
-        let id = context.parameters.get("id") ?? ""
+        let raw = context.parameters.get("id") ?? ""
+        let id = raw.removingPercentEncoding ?? raw
         let catalog = try await CatalogQueries(db).catalog()
-        guard let row = CatalogListing.controls(catalog).rows.first(where: { $0.first == .text(id) }) else {
-            throw APIError.notFound("no control '\(id)' (see GET /v1/controls)")
+        guard let listing = CatalogListing.lookup(id, in: catalog) else {
+            let known = catalog.controls.map(\.id) + catalog.frameworks.flatMap { $0.items.map(\.id) }
+            throw APIError.notFound("no control or framework item has the ID '\(id)'\(NearestName.hint(for: id, among: known))")
         }
-        let listing = Listing(columns: CatalogListing.controls(catalog).columns, rows: [row])
-        return .json(ListingRenderer.jsonObjects(listing)[0] + "\n")
+        let objects = ListingRenderer.jsonObjects(listing)
+        return .json(objects.count == 1 ? objects[0] + "\n" : "{\"items\": [\n  " + objects.joined(separator: ",\n  ") + "\n]}\n")
     }
 }

@@ -9,7 +9,9 @@ extension Handlers {
     func listEvidence(_ request: Request, _ context: APIContext, _ caller: Caller?) async throws -> Response {
         let q = QueryInput(request)
         let (limit, offset) = try q.page(max: pageMax)
-        let records = try await EvidenceLedger(db).all(subject: try q.subject("subject"), control: q.string("control"))
+        let subject = try q.subject("subject")
+        if let subject { try await ReferenceLookup(db).requireSubject(subject) }
+        let records = try await EvidenceLedger(db).all(subject: subject, control: q.string("control"))
         let objects = ListingRenderer.jsonObjects(EvidenceListing.records(records, includeSuperseded: q.string("include_superseded") == "true"))
         return .page(of: objects, limit: limit, offset: offset)
     }

@@ -13,8 +13,7 @@ extension Handlers {
             throw APIError.notFound("no export format '\(format)' (\(Self.exportFormats.joined(separator: ", ")))")
         }
         let q = QueryInput(request)
-        let framework = q.string("framework")
-        try await knownFramework(framework)
+        let framework = try await knownFramework(q.string("framework"))
         let snapshot = try await ComplianceSnapshotLoader(db).load(asOf: try q.date("as_of") ?? SleeperClock.now())
         try await AuditLog(db).record(actor: try caller.required().actor, action: "export.\(format)", target: nil,
                                       detail: snapshot.auditDetail(framework: framework))

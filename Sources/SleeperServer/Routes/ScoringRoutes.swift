@@ -38,6 +38,8 @@ extension Handlers {
         let band = try q.oneOf("band", ["critical", "high", "medium", "low"])
         let minScore = try q.int("min_score", in: 0...100)
         let run = try await citedRun(q)
+        if let owner = q.string("owner") { try await ReferenceLookup(db).requireOwner(owner) }
+        if let resource = q.string("resource") { try await ReferenceLookup(db).requireResource(resource) }
         let rows = try await ScoreRuns(db).exposures(run: run.id, top: limit + 1, band: band, minScore: minScore,
                                                      owner: q.string("owner"), resource: q.string("resource"), offset: offset)
         let objects = ListingRenderer.jsonObjects(ExposureListing.exposures(Array(rows.prefix(limit))))

@@ -11,6 +11,9 @@ public enum StoreError: Error, CustomStringConvertible {
     case invalidInput(String)
     /// The ledgers do not verify: nothing is reported, exported or signed over them.
     case unverifiedLedger([String])
+    /// A filter or reference that names nothing: an error, so that an empty answer is never
+    /// mistaken for "no gaps" or "no exposure".
+    case notFound(String)
 
     public var description: String {
         switch self {
@@ -18,7 +21,7 @@ public enum StoreError: Error, CustomStringConvertible {
             return "cannot reach PostgreSQL at \(target): \(reason)"
         case .timedOut(let seconds):
             return "no answer within \(Int(seconds)) seconds"
-        case .migration(let message), .embedded(let message), .invalidInput(let message):
+        case .migration(let message), .embedded(let message), .invalidInput(let message), .notFound(let message):
             return message
         case .unverifiedLedger(let problems):
             return "the ledgers do not verify, so nothing was reported, exported or signed:\n  " + problems.joined(separator: "\n  ")
