@@ -13,12 +13,18 @@ struct ExportTests {
         #expect(NameUUID.make("a", "bc") != NameUUID.make("ab", "c"))
     }
 
-    @Test("CSV fields are quoted as RFC 4180 says")
+    @Test("CSV fields are quoted as RFC 4180 says; text a spreadsheet would run as a formula is neutralised, numbers are not")
     func csvQuoting() {
-        #expect(ComplianceTable.field("plain") == "plain")
-        #expect(ComplianceTable.field("a,b") == "\"a,b\"")
-        #expect(ComplianceTable.field("say \"hi\"") == "\"say \"\"hi\"\"\"")
-        #expect(ComplianceTable.field("two\nlines") == "\"two\nlines\"")
+        #expect(CSVText.text("plain") == "plain")
+        #expect(CSVText.text("a,b") == "\"a,b\"")
+        #expect(CSVText.text("say \"hi\"") == "\"say \"\"hi\"\"\"")
+        #expect(CSVText.text("two\nlines") == "\"two\nlines\"")
+        for formula in ["=SUM(A1:A9)", "+1", "-2+3", "@cmd", "\tx", "\rx"] {
+            #expect(CSVText.text(formula).hasPrefix("'") || CSVText.text(formula).hasPrefix("\"'"), "\(formula.debugDescription)")
+        }
+        #expect(CSVText.text("=1,2") == "\"'=1,2\"")
+        #expect(CSVText.cell(.integer(-5)) == "-5")
+        #expect(CSVText.cell(.list(["nist-ai-rmf:GOVERN 3.2", "owasp-llm:LLM01:2025"])) == "nist-ai-rmf:GOVERN 3.2;owasp-llm:LLM01:2025")
     }
 
     static let catalog = Catalog(

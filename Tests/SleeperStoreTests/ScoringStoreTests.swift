@@ -151,7 +151,7 @@ struct ScoringStoreTests {
             #expect(diff.status == 0, "\(diff.stderr)")
             let line = try #require(diff.stdout.split(separator: "\r\n").first { $0.hasPrefix("payments-key,") })
             // L 0.9 → L* 0.907, H 1.45 clamped to 1.4: 100 · 0.907 · 0.9 · 1.4 = 114 → 100
-            #expect(line.hasPrefix("payments-key,69,100,+31,"))
+            #expect(line.hasPrefix("payments-key,69,100,31,"))
             #expect(line.contains("new failed backdoor scan on acme-ft"))
             #expect(line.contains("reported exposed"))
             let model = try Fixtures.sleeper(["explain", "model:vendor-base", "--database-url", url], environment: dayAfter)

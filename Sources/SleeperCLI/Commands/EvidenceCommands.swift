@@ -124,6 +124,15 @@ func parseSubject(_ text: String, _ option: String) throws -> Subject {
     return subject
 }
 
+/// An "as of" time: a day alone is the end of that day, UTC.
+func parseMoment(_ text: String?, _ option: String) throws -> Date? {
+    guard let text else { return nil }
+    guard let date = Timestamps.moment(text) else {
+        throw CommandFailure(message: "\(option): '\(text)' is not a date (YYYY-MM-DD, meaning the end of that day UTC, or an ISO 8601 date-time)")
+    }
+    return date
+}
+
 func parseDate(_ text: String?, _ option: String) throws -> Date? {
     guard let text else { return nil }
     guard let date = Timestamps.parse(text) else { throw CommandFailure(message: "\(option): '\(text)' is not a date (YYYY-MM-DD or ISO 8601)") }

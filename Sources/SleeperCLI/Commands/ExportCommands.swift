@@ -36,13 +36,13 @@ struct ExportCommand: AsyncParsableCommand {
     @OptionGroup var connection: ConnectionOptions
     @Argument(help: "oscal-ar, oscal-poam, oscal-mapping, csv or json.") var format: ExportFormat
     @Option(help: "Only this framework (atlas, owasp-agentic, nist-ai-rmf, owasp-nhi, owasp-llm).") var framework: String?
-    @Option(name: .customLong("as-of"), help: "Export the state as of this date (default: now).") var asOf: String?
+    @Option(name: .customLong("as-of"), help: "Export the state as of this time: YYYY-MM-DD (the end of that day, UTC) or an ISO 8601 date-time, e.g. 2026-09-30 or 2026-09-30T12:00:00Z. Default: now.") var asOf: String?
     @Option(help: "Write to this file instead of standard output.") var out: String?
     @OptionGroup var signed: BundleOptions
     @Flag(help: "Export even when the ledgers do not verify, marked as such in the document's metadata (never with --bundle or csv).") var allowUnverified = false
 
     func run() async throws {
-        let date = try parseDate(asOf, "--as-of") ?? SleeperClock.now()
+        let date = try parseMoment(asOf, "--as-of") ?? SleeperClock.now()
         try signed.checkTarget()
         if allowUnverified, signed.bundle != nil { throw CommandFailure(message: "--allow-unverified: an unverified ledger is never signed; drop --bundle") }
         if allowUnverified, format == .csv { throw CommandFailure(message: "--allow-unverified: CSV has no place for the banner; use json or an OSCAL format") }

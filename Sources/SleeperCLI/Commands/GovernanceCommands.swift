@@ -28,11 +28,11 @@ struct GapsCommand: AsyncParsableCommand {
     @Option(help: "Group by this framework's items (atlas, owasp-agentic, nist-ai-rmf, owasp-nhi, owasp-llm).") var framework: String?
     @Option(help: "Only this subject (KIND:KEY).") var subject: String?
     @Option(help: "Only subjects with this owner.") var owner: String?
-    @Option(name: .customLong("as-of"), help: "Answer as the ledger stood on this date (default: now).") var asOf: String?
+    @Option(name: .customLong("as-of"), help: "Answer as the ledger stood at this time: YYYY-MM-DD (the end of that day, UTC) or an ISO 8601 date-time, e.g. 2026-09-30. Default: now.") var asOf: String?
 
     func run() async throws {
         let subject = try self.subject.map { try parseSubject($0, "--subject") }
-        let date = try parseDate(asOf, "--as-of") ?? SleeperClock.now()
+        let date = try parseMoment(asOf, "--as-of") ?? SleeperClock.now()
         let gaps = try await connection.withDatabase { db in
             let lookup = ReferenceLookup(db)
             var framework: String?
@@ -52,10 +52,10 @@ struct CoverageCommand: AsyncParsableCommand {
     @OptionGroup var connection: ConnectionOptions
     @OptionGroup var output: FormatOption
     @Option(help: "The framework (atlas, owasp-agentic, nist-ai-rmf, owasp-nhi, owasp-llm).") var framework: String
-    @Option(name: .customLong("as-of"), help: "Answer as the ledger stood on this date (default: now).") var asOf: String?
+    @Option(name: .customLong("as-of"), help: "Answer as the ledger stood at this time: YYYY-MM-DD (the end of that day, UTC) or an ISO 8601 date-time, e.g. 2026-09-30. Default: now.") var asOf: String?
 
     func run() async throws {
-        let date = try parseDate(asOf, "--as-of") ?? SleeperClock.now()
+        let date = try parseMoment(asOf, "--as-of") ?? SleeperClock.now()
         let (rows, framework) = try await connection.withDatabase { db in
             let framework = try await ReferenceLookup(db).framework(self.framework)
             return (try await EvidenceQueries(db).coverage(framework: framework, asOf: date), framework)

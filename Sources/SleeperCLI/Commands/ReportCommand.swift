@@ -12,14 +12,14 @@ struct ReportCommand: AsyncParsableCommand {
     @OptionGroup var connection: ConnectionOptions
     @Option(help: "markdown or html (one self-contained file with inline charts).") var format: Format = .markdown
     @Option(help: "Compare with this run id, or the latest run started by this date (default: the run before the latest).") var since: String?
-    @Option(name: .customLong("as-of"), help: "Report as of this date (default: now).") var asOf: String?
+    @Option(name: .customLong("as-of"), help: "Report as of this time: YYYY-MM-DD (the end of that day, UTC) or an ISO 8601 date-time. Default: now.") var asOf: String?
     @Option(help: "Write to this file instead of standard output.") var out: String?
     @Option(name: .customLong("what-if"), help: "How many top exposures get an exact what-if list (0 to skip; each costs a rescore).") var whatIf = 5
     @Flag(help: "Report even when the ledgers do not verify: every section and the header say so (never with --bundle).") var allowUnverified = false
     @OptionGroup var signed: BundleOptions
 
     func run() async throws {
-        let date = try parseDate(asOf, "--as-of") ?? SleeperClock.now()
+        let date = try parseMoment(asOf, "--as-of") ?? SleeperClock.now()
         let maximumAge = try RunAgeLimit.seconds()
         try signed.checkTarget()
         if allowUnverified, signed.bundle != nil { throw CommandFailure(message: "--allow-unverified: an unverified ledger is never signed; drop --bundle") }

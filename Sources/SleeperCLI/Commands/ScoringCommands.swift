@@ -14,11 +14,11 @@ struct ScoreCommand: AsyncParsableCommand {
             absent from history and trends.
             """)
     @OptionGroup var connection: ConnectionOptions
-    @Option(name: .customLong("as-of"), help: "Score as of this date (YYYY-MM-DD, midnight UTC, or ISO 8601) as a what-if run: ages and evidence validity are judged then. Default: now, as the current run.") var asOf: String?
+    @Option(name: .customLong("as-of"), help: "Score as of this time (YYYY-MM-DD, the end of that day UTC, or an ISO 8601 date-time) as a what-if run: ages and evidence validity are judged then. Default: now, as the current run.") var asOf: String?
 
     func run() async throws {
         let whatIf = asOf != nil
-        let date = try parseDate(asOf, "--as-of") ?? SleeperClock.now()
+        let date = try parseMoment(asOf, "--as-of") ?? SleeperClock.now()
         let run = try await connection.withDatabase { db in
             try await ScoreRuns(db).run(asOf: date, weights: try ScoreRuns.bundledWeights(), whatIf: whatIf)
         }
@@ -97,13 +97,13 @@ struct ExplainCommand: AsyncParsableCommand {
     @OptionGroup var connection: ConnectionOptions
     @Argument(help: "credential:KEY, model:KEY or agent:KEY") var subject: String
     @Option(help: "text or json.") var format: String = "text"
-    @Option(name: .customLong("as-of"), help: "Explain as of this date (default: now).") var asOf: String?
+    @Option(name: .customLong("as-of"), help: "Explain as of this time: YYYY-MM-DD (the end of that day, UTC) or an ISO 8601 date-time. Default: now.") var asOf: String?
 
     func run() async throws {
         guard let subject = Subject(subject), subject.kind != .dataset else {
             throw CommandFailure(message: "'\(subject)' is not credential:KEY, model:KEY or agent:KEY")
         }
-        let date = try parseDate(asOf, "--as-of") ?? SleeperClock.now()
+        let date = try parseMoment(asOf, "--as-of") ?? SleeperClock.now()
         let answer = try await connection.withDatabase { db in try await Explainer(db).explain(subject, asOf: date) }
         Output.print(format == "json" ? answer.json() : answer.text())
     }

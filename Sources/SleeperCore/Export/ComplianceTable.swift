@@ -6,18 +6,20 @@ public enum ComplianceTable {
     public static let columns = ["subject_kind", "subject_key", "owner", "control", "control_name", "status",
                                  "evidence_id", "result", "recorded_at", "expires_at", "artifact_sha256", "framework_items"]
 
-    static func rows(_ snapshot: ComplianceSnapshot, framework: String?) -> [[String?]] {
+    static func rows(_ snapshot: ComplianceSnapshot, framework: String?) -> [[Listing.Cell]] {
         snapshot.statuses.compactMap { row($0, snapshot, framework: framework) }
     }
 
-    static func row(_ s: ControlStatus, _ snapshot: ComplianceSnapshot, framework: String?) -> [String?]? {
-        let items = framework == nil ? s.items : s.items.filter { $0.hasPrefix(framework! + ":") }
+    /// Lists stay lists: JSON arrays, and `;`-joined in CSV (`CSVText.listSeparator`).
+    static func row(_ s: ControlStatus, _ snapshot: ComplianceSnapshot, framework: String?) -> [Listing.Cell]? {
+        let items = framework.map { f in s.items.filter { $0.hasPrefix(f + ":") } } ?? s.items
         if framework != nil && items.isEmpty { return nil }
         let record = s.evidenceID.flatMap { snapshot.evidence[$0] }
-        return [s.subject.kind.rawValue, s.subject.key, s.owner, s.control, s.controlName, s.status,
-                s.evidenceID.map(String.init), record?.result.rawValue, record.map { OSCAL.date($0.recordedAt) },
-                s.expiresAt.map(Timestamps.format), record.map { $0.artifacts.map(\.sha256).joined(separator: " ") },
-                items.joined(separator: " ")]
+        func text(_ v: String?) -> Listing.Cell { v.map(Listing.Cell.text) ?? .null }
+        return [.text(s.subject.kind.rawValue), .text(s.subject.key), text(s.owner), .text(s.control), .text(s.controlName), .text(s.status),
+                s.evidenceID.map(Listing.Cell.integer) ?? .null, text(record?.result.rawValue), text(record.map { OSCAL.date($0.recordedAt) }),
+                text(s.expiresAt.map(Timestamps.format)), record.map { .list($0.artifacts.map(\.sha256)) } ?? .list([]),
+                .list(items)]
     }
 
     public static func csv(_ snapshot: ComplianceSnapshot, framework: String? = nil) -> String {
@@ -33,25 +35,23 @@ public enum ComplianceTable {
         var pending = 0
         for s in snapshot.statuses {
             guard let row = row(s, snapshot, framework: framework) else { continue }
-            out += row.map { field($0 ?? "") }.joined(separator: ",") + "\r\n"
+            out += CSVText.row(row)
             pending += 1
             if pending == rowsPerPiece { emit(out); out = ""; pending = 0 }
         }
         emit(out)
     }
 
-    /// RFC 4180: quote a field holding a comma, quote, CR or LF, doubling inner quotes.
-    public static func field(_ s: String) -> String {
-        guard s.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return s }
-        return "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\""
-    }
 
     public static func json(_ snapshot: ComplianceSnapshot, framework: String? = nil) -> String {
         let rows = rows(snapshot, framework: framework).map { row in
-            JSONValue.object(zip(columns, row).map { name, value in
-                if name == "framework_items" { return (name, .array((value ?? "").split(separator: " ").map { .string(String($0)) })) }
-                if name == "evidence_id", let v = value, let i = Int(v) { return (name, .int(i)) }
-                return (name, value.map(JSONValue.string) ?? .null)
+            JSONValue.object(zip(columns, row).map { name, cell in
+                switch cell {
+                case .list(let items): return (name, .array(items.map(JSONValue.string)))
+                case .integer(let i): return (name, .int(i))
+                case .null: return (name, .null)
+                default: return (name, .string(cell.plain))
+                }
             })
         }
         let exposures = snapshot.exposures.map { e in

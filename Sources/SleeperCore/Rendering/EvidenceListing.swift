@@ -76,7 +76,7 @@ public enum EvidenceListing {
 public enum ExposureListing {
     public static func exposures(_ rows: [Exposure]) -> Listing {
         Listing(columns: ["credential", "score", "band", "path", "owner", "main_factor", "p", "impact", "hygiene"], rows: rows.map {
-            [.text($0.credential), .integer($0.score), .text($0.band), .text($0.path.joined(separator: " → ")), $0.owner.map(Listing.Cell.text) ?? .null,
+            [.text($0.credential), .integer($0.score), .text($0.band), .path($0.path), $0.owner.map(Listing.Cell.text) ?? .null,
              .text($0.mainFactor), .number(($0.p * 10000).rounded() / 10000), .number($0.impact), .number(($0.hygiene * 100).rounded() / 100)]
         })
     }
@@ -86,7 +86,7 @@ public enum ExposureListing {
     public static func diff(_ rows: [ScoreDiff.Row]) -> Listing {
         Listing(columns: ["credential", "before", "after", "change", "why"], rows: rows.map {
             [.text($0.credential), $0.before.map(Listing.Cell.integer) ?? .null, $0.after.map(Listing.Cell.integer) ?? .null,
-             .text($0.change > 0 ? "+\($0.change)" : "\($0.change)"), .text($0.reasons.joined(separator: "; "))]
+             .integer($0.change), .text($0.reasons.joined(separator: "; "))]
         })
     }
 }

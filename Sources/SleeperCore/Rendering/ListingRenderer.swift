@@ -38,17 +38,8 @@ public enum ListingRenderer {
 
     /// RFC 4180: CRLF line ends, fields quoted when they hold a comma, quote or line break.
     public static func csv(_ listing: Listing) -> String {
-        func field(_ s: String) -> String {
-            s.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" })
-                ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s
-        }
-        func csvCell(_ c: Listing.Cell) -> String {
-            if case .list(let l) = c { return l.joined(separator: ";") }
-            if case .bool(let b) = c { return b ? "true" : "false" }
-            return c.plain
-        }
-        var out = listing.columns.map(field).joined(separator: ",") + "\r\n"
-        for row in listing.rows { out += row.map { field(csvCell($0)) }.joined(separator: ",") + "\r\n" }
+        var out = listing.columns.map(CSVText.quoted).joined(separator: ",") + "\r\n"
+        for row in listing.rows { out += CSVText.row(row) }
         return out
     }
 
@@ -69,7 +60,7 @@ public enum ListingRenderer {
         case .number(let d): return JSONText.number(d)
         case .integer(let i): return String(i)
         case .bool(let b): return b ? "true" : "false"
-        case .list(let l): return "[" + l.map(JSONText.string).joined(separator: ", ") + "]"
+        case .list(let l), .path(let l): return "[" + l.map(JSONText.string).joined(separator: ", ") + "]"
         case .records(let rs):
             return "[" + rs.map { r in "{" + r.map { "\(JSONText.string($0.name)): \(JSONText.string($0.value))" }.joined(separator: ", ") + "}" }
                 .joined(separator: ", ") + "]"

@@ -12,6 +12,9 @@ public struct Listing: Sendable {
         case integer(Int)
         case bool(Bool)
         case list([String])
+        /// A chain (model → agent → credential → resource): an array in JSON, `;`-joined in CSV
+        /// like any list, arrows in tables.
+        case path([String])
         /// Nested objects, such as an agent's `holds`: JSON gets objects, tables get `first (rest)`.
         case records([[Field]])
         case null
@@ -49,6 +52,7 @@ extension Listing.Cell {
         case .integer(let i): return String(i)
         case .bool(let b): return b ? "yes" : "no"
         case .list(let l): return l.joined(separator: ", ")
+        case .path(let p): return p.joined(separator: " → ")
         case .records(let rs):
             return rs.map { r in
                 guard let first = r.first else { return "" }

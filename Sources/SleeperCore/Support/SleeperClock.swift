@@ -6,8 +6,8 @@ import Foundation
 /// What it never decides: when evidence was *recorded*. That time comes from the database
 /// server's clock inside the append, so nobody can backdate a ledger record by setting a variable.
 public enum SleeperClock {
-    /// The variable that pins the clock: a date (`YYYY-MM-DD`, midnight UTC, as dates are read
-    /// everywhere else) or an ISO 8601 date-time.
+    /// The variable that pins the clock: a date (`YYYY-MM-DD`, the end of that day UTC, as
+    /// `--as-of` reads one) or an ISO 8601 date-time.
     public static let variable = "SLEEPER_NOW"
 
     /// The pinned time, if `SLEEPER_NOW` is set and valid; read once per process.
@@ -15,7 +15,7 @@ public enum SleeperClock {
 
     static func pinnedTime(_ environment: [String: String]) -> Result<Date?, ClockSettingError> {
         guard let text = environment[variable], !text.isEmpty else { return .success(nil) }
-        guard let date = Timestamps.parse(text) else {
+        guard let date = Timestamps.moment(text) else {
             return .failure(ClockSettingError(message: "\(variable)='\(text)' is not a date (YYYY-MM-DD or ISO 8601 date-time)"))
         }
         return .success(date)

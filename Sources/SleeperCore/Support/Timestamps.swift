@@ -38,6 +38,15 @@ public enum Timestamps {
         return Date(timeIntervalSince1970: TimeInterval(days) * 86400)
     }
 
+    /// A point in time to answer "as of": a day alone means the end of that day, UTC (its last
+    /// second; Sleeper records times to the second), so that "as of today" includes today and a
+    /// quarter-end query includes the quarter's last day. A date-time means itself.
+    public static func moment(_ text: String) -> Date? {
+        let s = text.trimmingCharacters(in: .whitespaces)
+        if s.utf8.count == 10 { return day(s).map { $0.addingTimeInterval(86400 - 1) } }
+        return parse(s)
+    }
+
     public static func format(_ date: Date) -> String {
         date.formatted(.iso8601)
     }

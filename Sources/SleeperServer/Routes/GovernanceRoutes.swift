@@ -18,7 +18,7 @@ extension Handlers {
         let subject = try q.subject("subject"), owner = q.string("owner")
         if let subject { try await ReferenceLookup(db).requireSubject(subject) }
         if let owner { try await ReferenceLookup(db).requireOwner(owner) }
-        let rows = try await EvidenceQueries(db).gaps(asOf: try q.date("as_of") ?? SleeperClock.now(), framework: framework,
+        let rows = try await EvidenceQueries(db).gaps(asOf: try q.moment("as_of") ?? SleeperClock.now(), framework: framework,
                                                       subject: subject, owner: owner)
         return .page(of: ListingRenderer.jsonObjects(EvidenceListing.gaps(rows, byFramework: framework != nil)), limit: limit, offset: offset)
     }
@@ -28,7 +28,7 @@ extension Handlers {
         guard let asked = q.string("framework"), let framework = try await knownFramework(asked) else {
             throw APIError.invalid("query parameter framework is required", [("query: framework", "required")])
         }
-        let asOf = try q.date("as_of") ?? SleeperClock.now()
+        let asOf = try q.moment("as_of") ?? SleeperClock.now()
         let rows = try await EvidenceQueries(db).coverage(framework: framework, asOf: asOf)
         return .json(EvidenceListing.coverage(rows, framework: framework, asOf: asOf, format: .json))
     }

@@ -8,7 +8,7 @@ extension Handlers {
     /// citable by id, never the current run.
     func runScoring(_ request: Request, _ context: APIContext, _ caller: Caller?) async throws -> Response {
         let caller = try caller.required()
-        let asked = try QueryInput(request).date("as_of")
+        let asked = try QueryInput(request).moment("as_of")
         let run = try await ScoreRuns(db).run(asOf: asked ?? SleeperClock.now(), weights: try ScoreRuns.bundledWeights(),
                                               actor: caller.actor, whatIf: asked != nil)
         return .json(JSONValue.obj([
@@ -64,7 +64,7 @@ extension Handlers {
         guard let subject = Subject(text.removingPercentEncoding ?? text) else {
             throw APIError.invalid("'\(text)' is not credential:KEY, model:KEY or agent:KEY", [("path: subject", "not KIND:KEY")])
         }
-        let asOf = try QueryInput(request).date("as_of") ?? SleeperClock.now()
+        let asOf = try QueryInput(request).moment("as_of") ?? SleeperClock.now()
         do {
             return .json(try await Explainer(db).explain(subject, asOf: asOf).json())
         } catch StoreError.invalidInput(let m) where m.hasPrefix("unknown") {

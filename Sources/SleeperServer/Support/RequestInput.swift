@@ -25,6 +25,15 @@ struct QueryInput {
         return d
     }
 
+    /// An "as of" time: a day alone is the end of that day, UTC.
+    func moment(_ name: String) throws -> Date? {
+        guard let text = string(name) else { return nil }
+        guard let d = Timestamps.moment(text) else {
+            throw APIError.invalid("query parameter \(name): '\(text)' is not a date (YYYY-MM-DD, the end of that day UTC, or ISO 8601)", [("query: \(name)", "not a date")])
+        }
+        return d
+    }
+
     func subject(_ name: String) throws -> Subject? {
         guard let text = string(name) else { return nil }
         guard let s = Subject(text) else { throw APIError.invalid("query parameter \(name): '\(text)' is not KIND:KEY", [("query: \(name)", "not KIND:KEY")]) }

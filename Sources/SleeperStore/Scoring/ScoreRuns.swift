@@ -284,7 +284,7 @@ public struct ScoreRuns: Sendable {
             guard exists else { throw StoreError.invalidInput("no scoring run \(id)") }
             return id
         }
-        guard let date = Timestamps.parse(reference) else { throw StoreError.invalidInput("'\(reference)' is neither a run id nor a date") }
+        guard let date = Timestamps.moment(reference) else { throw StoreError.invalidInput("'\(reference)' is neither a run id nor a date") }
         guard let id = try await runID(atOrBefore: date) else { throw StoreError.invalidInput("no current scoring run as of \(reference)") }
         return id
     }
