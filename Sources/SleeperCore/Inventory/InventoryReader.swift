@@ -201,6 +201,9 @@ public enum InventoryReader {
             }
             let datasets = collector.list(c["trained_on"]).compactMap { d in reference(d, to: .datasets).map { ($0, d.location) } }
             let trainedOn = unique(datasets, what: "dataset")
+            if let digest = collector.string(c["digest"]), let problem = SecretScanner.digestProblem(digest) {
+                collector.report(c["digest"].path, problem)
+            }
             let model = Inventory.Model(
                 key: key ?? "",
                 name: collector.string(c["name"]),
@@ -261,8 +264,8 @@ public enum InventoryReader {
                 ttlSeconds: ttl,
                 exposed: collector.bool(c["exposed"]) ?? false,
                 grants: unique(grants.map { ($0.0, $0.1) }, what: "grant"))
-            if let fp = credential.fingerprint, fp.count > 128 {
-                collector.report(c["fingerprint"].path, "is longer than 128 characters; record a key id or a hash prefix, not the secret")
+            if let fp = credential.fingerprint, let problem = SecretScanner.fingerprintProblem(fp) {
+                collector.report(c["fingerprint"].path, problem)
             }
             return key == nil ? nil : credential
         }

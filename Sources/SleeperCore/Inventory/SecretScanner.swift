@@ -24,7 +24,21 @@ public enum SecretScanner {
         ("an OpenAI-style secret key", #"\bsk-(proj-)?[A-Za-z0-9_\-]{32,}"#),
         ("a JSON Web Token", #"\beyJ[A-Za-z0-9_\-]{8,}\.eyJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]*"#),
         ("an AWS secret access key", #"(?<![A-Za-z0-9/+=])[A-Za-z0-9/+]{30,40}=?(?![A-Za-z0-9/+=])"#),
-        ("a connection string with a password", #"[a-z][a-z0-9+.\-]*://[^/\s:@]+:[^/\s@]+@"#),
+        ("a Hugging Face token", #"\b(hf_[A-Za-z0-9]{30,}|api_org_[A-Za-z0-9]{30,})"#),
+        ("a PuTTY private key", #"PuTTY-User-Key-File-[0-9]"#),
+        ("an age secret key", #"AGE-SECRET-KEY-1[0-9A-Z]{50,}"#),
+        ("a Twilio API key", #"\bSK[0-9a-fA-F]{32}\b"#),
+        ("a Mailgun key", #"\bkey-[0-9a-zA-Z]{32}\b"#),
+        ("a Mailchimp key", #"\b[0-9a-f]{32}-us[0-9]{1,2}\b"#),
+        ("a Shopify token", #"\bshp(at|ca|pa|ss)_[a-fA-F0-9]{32}"#),
+        ("a Databricks token", #"\bdapi[0-9a-f]{32}"#),
+        ("a DigitalOcean token", #"\bdo[opr]_v1_[a-f0-9]{64}"#),
+        ("a SendGrid key", #"\bSG\.[A-Za-z0-9_\-]{16,}\.[A-Za-z0-9_\-]{16,}"#),
+        ("an npm token", #"\bnpm_[A-Za-z0-9]{36}"#),
+        ("an Anthropic-style key", #"\bsk-ant-[A-Za-z0-9_\-]{20,}"#),
+        // NAME=value, as environment files, JDBC URLs (`?password=`) and ADO.NET strings write them.
+        ("an assignment of a secret", #"(?i)(aws_secret_access_key|aws_session_token|client_secret|secret_key|secret|password|passwd|pwd|api_?key|access_token|auth_token)\s*=\s*[^\s;&"']{6,}"#),
+        ("a connection string with a password", #"[a-z][a-z0-9+.\-]*://[^/\s:@]+:[^\s@]+@"#),
     ].map { ($0.0, try! NSRegularExpression(pattern: $0.1)) }
 
     /// Every string anywhere under `c`, known field or not, and every field name: a secret pasted
@@ -60,7 +74,7 @@ public enum SecretScanner {
 
     /// Returns what kind of secret `value` looks like, or nil. `field` is the last path component.
     public static func secretKind(of value: String, field: String) -> String? {
-        guard value.utf8.count >= 16, mayHoldSecret(value) else { return nil }
+        guard value.utf8.count >= 12, mayHoldSecret(value) else { return nil }
         let range = NSRange(value.startIndex..., in: value)
         for (kind, regex) in patterns {
             guard let match = regex.firstMatch(in: value, range: range) else { continue }
@@ -72,11 +86,49 @@ public enum SecretScanner {
             }
             return kind
         }
-        if !identifierFields.contains(field), value.count >= 24, looksRandom(value), entropy(value) >= 4.2,
-           !value.contains(" ") {
-            return "a high-entropy string"
+        // Random tokens have a long unbroken random part; identifiers (`Qwen/Qwen2.5-Coder-32B-Instruct`,
+        // role ARNs, `role/SleeperReadOnlyRole`) are words and numbers between separators.
+        if !identifierFields.contains(field), value.count >= 24, !value.contains(" ") {
+            let run = longestTokenRun(value)
+            if run.count >= 20, looksRandom(run), entropy(run) >= 4.0 { return "a high-entropy string" }
         }
         return nil
+    }
+
+    /// The longest run of characters a token is made of (letters, digits, `+`, `/`, `=`).
+    static func longestTokenRun(_ s: String) -> String {
+        var best = Substring(), start = s.startIndex
+        var i = s.startIndex
+        while i < s.endIndex {
+            let c = s[i]
+            let inToken = c.isASCII && (c.isLetter || c.isNumber || c == "+" || c == "/" || c == "=")
+            if !inToken { start = s.index(after: i) } else if s.distance(from: start, to: s.index(after: i)) > best.count { best = s[start...i] }
+            i = s.index(after: i)
+        }
+        return String(best)
+    }
+
+    /// A model digest is `ALG:HEX`; anything else is refused (without being shown), so that a
+    /// secret pasted there cannot pass as a digest.
+    public static func digestProblem(_ value: String) -> String? {
+        value.range(of: #"^(sha256|sha384|sha512|sha1|md5|blake2b|blake3|sha3-256|sha3-512):[0-9a-fA-F]{4,128}$"#, options: .regularExpression) != nil
+            ? nil : "must be ALG:HEX (sha256:…, sha512:…, blake3:…); the value is not shown"
+    }
+
+    /// A fingerprint identifies a secret without being one: a hex hash or hash prefix (colons
+    /// allowed), `SHA256:…` as ssh-keygen prints it, `ALG:HEX`, an ARN, an AWS access key id, or a
+    /// short id (at most 64 characters, no long random run). Anything else is refused unshown.
+    public static func fingerprintProblem(_ value: String) -> String? {
+        let shapes = [
+            #"^([0-9a-fA-F]{2}:){3,63}[0-9a-fA-F]{2}$"#, #"^[0-9a-fA-F]{6,128}$"#, #"^SHA256:[A-Za-z0-9+/]{6,43}=?$"#,
+            #"^[a-z0-9-]{2,12}:[0-9a-fA-F]{4,128}$"#, #"^arn:[a-z0-9-]+:[a-z0-9-]*:[a-z0-9-]*:[0-9]*:[A-Za-z0-9+=,.@_/:-]{1,200}$"#,
+            #"^(AKIA|ASIA|AIDA|AROA|ANPA)[A-Z0-9]{12,16}$"#,
+        ]
+        if shapes.contains(where: { value.range(of: $0, options: .regularExpression) != nil }) { return nil }
+        if value.count <= 64, value.range(of: #"^[A-Za-z0-9][A-Za-z0-9._:/@-]*$"#, options: .regularExpression) != nil, longestTokenRun(value).count < 20 {
+            return nil
+        }
+        return "must be a key id or a hash prefix (hex, SHA256:… as ssh-keygen prints it, ALG:HEX, an ARN, an AWS access key id, or a short id); the value is not shown"
     }
 
     /// How many characters of each class a string has; one pass serves every heuristic below.
@@ -100,7 +152,7 @@ public enum SecretScanner {
     /// a hundred thousand credentials carry about a million short, plain strings.
     static func mayHoldSecret(_ s: String) -> Bool {
         // Every pattern needs letters of both cases or digits mixed with letters, or a key block / URL.
-        if s.contains("-----BEGIN") || s.contains("://") { return true }
+        if s.contains("-----BEGIN") || s.contains("://") || s.contains("=") || s.contains("PuTTY") { return true }
         let c = Classes(s)
         return (c.upper >= 2 && (c.lower >= 2 || c.digit >= 2)) || (c.lower >= 4 && c.digit >= 4 && c.marks >= 1) || (c.lower >= 8 && c.digit >= 8)
     }

@@ -1,0 +1,85 @@
+import Foundation
+import SleeperCore
+import Testing
+
+/// A corpus of secret shapes (made-up values in each provider's documented format) and of real AI
+/// identifiers. Every secret must be caught wherever it is pasted; no identifier may be refused.
+/// The README reports these counts.
+@Suite("Secret corpus")
+struct SecretCorpusTests {
+    static let secrets: [String] = [
+        "-----BEGIN RSA PRIVATE KEY-----\nMIIEpAIBAAKCAQEA7Yx\n-----END RSA PRIVATE KEY-----",
+        "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA\n-----END OPENSSH PRIVATE KEY-----",
+        "-----BEGIN PGP PRIVATE KEY BLOCK-----",
+        "PuTTY-User-Key-File-3: ssh-ed25519",
+        "AGE-SECRET-KEY-1QQPQZS7Z8S8L0ZFGDWWR9T7M5RXJKCEXAMPLE9E2KTWMYZ5S3FZSQ8RZRL",
+        "ghp_aB3dE5fG7hJ9kL1mN3pQ5rS7tU9vW1xY3z5A", "gho_16C7e42F292c6912E7710c838347Ae178B4a",
+        "github_pat_11ABCDEFG0123456789_abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUV",
+        "glpat-xXxXxXxXxXxXxXxXxXxX", "xoxb-123456789012-1234567890123-AbCdEfGhIjKlMnOpQrStUvWx",
+        "sk_live_4eC39HqLyjWDarjtT1zdp7dc", "rk_test_51H8aBcDeFgHiJkLmNoPqRsT",
+        "AIzaSyD-1234567890abcdefghijklmnopqrstu", "sk-proj-AbCdEfGhIjKlMnOpQrStUvWxYz0123456789abcd",
+        "sk-ant-api03-AbCdEfGhIjKlMnOpQrStUvWxYz0123456789", "hf_AbCdEfGhIjKlMnOpQrStUvWxYz01234567",
+        "api_org_AbCdEfGhIjKlMnOpQrStUvWxYz01234567",
+        "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJhZ2VudC0xIiwicm9sZSI6ImFkbWluIn0.c2lnbmF0dXJlLXZhbHVlLWhlcmU",
+        "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+        "AWS_ACCESS_KEY_ID=AKIAIOSFODNN7EXAMPLE AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+        "aws_session_token=FwoGZXIvYXdzEBYaDHhEXAMPLE",
+        "jdbc:postgresql://db.internal:5432/app?user=svc&password=S3cretValue",
+        "Server=tcp:db.example.net;Database=app;User Id=svc;Password=Hunter2Hunter2;",
+        "postgres://svc:pa55w0rd@db.internal/app", "https://user:p4ss/w0rd@git.example.com/repo.git",
+        "mongodb+srv://admin:Sup3rS3cret@cluster0.example.mongodb.net",
+        "SKa1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d6", "key-3ax6xnjp29jd6fds4gc373sgvjxteol0",
+        "0123456789abcdef0123456789abcdef-us21", "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",
+        "dapia1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d6", "dop_v1_a1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d6a1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d6",
+        "SG.AbCdEfGhIjKlMnOpQrStUv.WxYz0123456789AbCdEfGhIjKlMnOpQrStUvWxYz01",
+        "npm_AbCdEfGhIjKlMnOpQrStUvWxYz0123456789",
+        "client_secret=Q8x~abcDEF123ghiJKL456", "API_KEY=Zx9Qw8Er7Ty6Ui5Op4As", "PASSWORD=correcthorsebattery",
+        "pwd=Tr0ub4dor&3x", "kR7vQ2mX9pL4zW8nB3cJ6hT1yF5gD0sA",
+        "DefaultEndpointsProtocol=https;AccountName=mlprod;AccountKey=Zm9vYmFyYmF6cXV4cXV1eHF1dXpGb29CYXI=;",
+    ]
+
+    static let identifiers: [String] = [
+        "mistralai/Mixtral-8x7B-Instruct-v0.1", "Qwen/Qwen2.5-Coder-32B-Instruct-GPTQ-Int4", "meta-llama/Meta-Llama-3.1-70B-Instruct",
+        "TheBloke/Mistral-7B-Instruct-v0.2-GGUF", "microsoft/Phi-3-mini-4k-instruct", "google/gemma-2-9b-it",
+        "sentence-transformers/all-MiniLM-L6-v2", "BAAI/bge-large-en-v1.5", "deepseek-ai/DeepSeek-Coder-V2-Lite-Instruct",
+        "NousResearch/Hermes-2-Pro-Llama-3-8B", "tiiuae/falcon-40b-instruct", "stabilityai/stable-diffusion-xl-base-1.0",
+        "HuggingFaceH4/ultrachat_200k", "allenai/c4", "openai/gsm8k", "bigcode/the-stack-v2-dedup",
+        "arn:aws:iam::123456789012:role/SleeperReadOnlyRole", "arn:aws:sagemaker:eu-west-1:123456789012:endpoint/ProdLLMEndpoint-2026",
+        "projects/ml-prod-4821/locations/us-central1/endpoints/8841234567890123456",
+        "sha256:1f9c2a7e4b0d3c8a5e6f7a8b9c0d1e2f3a4b5c6d7e8f9a0b1c2d3e4f5a6b7c8d", "a3f5c2d1e4b6a7980f1e2d3c4b5a69788f7e6d5c",
+        "ds_2024Q3_SupportTickets_v7", "run-2026-11-30T12:00:00Z", "Payments API (refunds, payouts)",
+        "models:/ProdRouter/Production", "s3://ml-artifacts-prod/checkpoints/epoch-12/model.safetensors",
+        "gs://vertex-models-4821/ProdClassifier_v3/", "us-docker.pkg.dev/ml-prod/serving/router:2026.11.3",
+        "workload-identity-pool/ProdGitHubActions", "SLP-BACKDOOR-SCAN",
+    ]
+
+    @Test("every secret shape is caught (the README gives the count)")
+    func secretsCaught() {
+        let missed = Self.secrets.filter { SecretScanner.secretKind(of: $0, field: "note") == nil }
+        #expect(missed.isEmpty, "missed: \(missed)")
+        #expect(Self.secrets.count >= 40)
+    }
+
+    @Test("no real AI identifier is taken for a secret")
+    func identifiersPass() {
+        let flagged = Self.identifiers.filter { SecretScanner.secretKind(of: $0, field: "name") != nil }
+        #expect(flagged.isEmpty, "flagged: \(flagged)")
+        #expect(Self.identifiers.count >= 30)
+    }
+
+    @Test("fingerprints and digests take their documented shapes and nothing else")
+    func identifierFields() {
+        for ok in ["key_1Nv0xT", "sha256:3f1a9c", "role:support_reader", "app-id:381942", "SHA256:qX4f0a", "client:3MVG9a",
+                   "arn:aws:iam::123456789012:role/ops-copilot", "AKIAEXAMPLELEGACY01", "aa:bb:cc:dd:ee:ff:00:11", "3f1a9c2b7e"] {
+            #expect(SecretScanner.fingerprintProblem(ok) == nil, "\(ok)")
+        }
+        let random64 = "q3J8vL2xN7pR4tW9zB1cF6hK0mS5uY8eA3dG7jL2nQ6rV1xZ4bC9fH0kM5pT8wE2"
+        for bad in [random64, "ghp_aB3dE5fG7hJ9kL1mN3pQ5rS7tU9vW1xY3z5A", "password123 with spaces"] {
+            #expect(SecretScanner.fingerprintProblem(bad) != nil, "\(bad)")
+        }
+        #expect(SecretScanner.digestProblem("sha256:1f9c2a7e4b0d") == nil)
+        for bad in ["1f9c2a7e4b0d", "sha256:not-hex", random64, "hf_AbCdEfGhIjKlMnOpQrStUvWxYz01234567"] {
+            #expect(SecretScanner.digestProblem(bad) != nil, "\(bad)")
+        }
+    }
+}
