@@ -76,3 +76,24 @@ struct CommandLineTests {
         _ = try Fixtures.sleeper(["db", "stop"], environment: home)
     }
 }
+
+@Suite("Help")
+struct HelpTests {
+    @Test("every command's --help ends with examples and states the date format where it takes dates; exposure's help lists its default subcommand's options")
+    func help() throws {
+        let commands = ["import", "inventory", "frameworks", "controls list", "controls show", "evidence add", "evidence import", "evidence list",
+                        "verify", "gaps", "coverage", "score", "exposure", "exposure list", "exposure diff", "explain", "report", "export",
+                        "verify-bundle", "keys create", "serve", "token create", "token rotate", "token revoke", "audit", "migrate", "db status"]
+        for command in commands {
+            let run = try Fixtures.sleeper(command.split(separator: " ").map(String.init) + ["--help"])
+            #expect(run.status == 0, "\(command)")
+            #expect(run.stdout.contains("Examples:\n  sleeper "), "\(command) --help has no examples")
+            let words = run.stdout.split(whereSeparator: \.isWhitespace).joined(separator: " ")
+            if run.stdout.contains("--as-of") { #expect(words.contains("the end of that day"), "\(command) --help does not say what a date means") }
+        }
+        let exposure = try Fixtures.sleeper(["help", "exposure"])
+        for option in ["--top", "--band", "--min-score", "--owner", "--resource", "--run", "--format"] {
+            #expect(exposure.stdout.contains(option), "sleeper help exposure lacks \(option)")
+        }
+    }
+}

@@ -6,8 +6,7 @@ import SleeperStore
 struct FrameworksCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "frameworks",
-        abstract: "List the frameworks Sleeper maps to, with edition, item counts and licence."
-    )
+        abstract: "List the frameworks Sleeper maps to, with edition, item counts and licence.", discussion: HelpText.discussion("frameworks"))
     @OptionGroup var connection: ConnectionOptions
     @OptionGroup var output: FormatOption
 
@@ -28,7 +27,7 @@ struct ControlsCommand: AsyncParsableCommand {
     )
 
     struct List: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List Sleeper's controls, or the items of one framework.")
+        static let configuration = CommandConfiguration(abstract: "List Sleeper's controls, or the items of one framework.", discussion: HelpText.discussion("controls list"))
         @OptionGroup var connection: ConnectionOptions
         @OptionGroup var output: FormatOption
         @Option(help: "A framework ID from `sleeper frameworks` (atlas, owasp-agentic, nist-ai-rmf, owasp-nhi, owasp-llm, …).")
@@ -50,7 +49,7 @@ struct ControlsCommand: AsyncParsableCommand {
     }
 
     struct Show: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Show one control or framework item and everything it maps to, both ways.")
+        static let configuration = CommandConfiguration(abstract: "Show one control or framework item and everything it maps to, both ways.", discussion: HelpText.discussion("controls show"))
         @OptionGroup var connection: ConnectionOptions
         @Argument(help: "A control ID (SLP-…) or a framework item ID (ASI04, A2, AML.T0018, GOVERN 6.1, NHI7, LLM04:2025, …).")
         var id: String
@@ -74,7 +73,7 @@ struct CatalogCommand: AsyncParsableCommand {
     )
 
     struct Sync: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Load the catalogs shipped in Controls/ (sleeper migrate does this too).")
+        static let configuration = CommandConfiguration(abstract: "Load the catalogs shipped in Controls/ (sleeper migrate does this too).", discussion: HelpText.discussion("catalog sync"))
         @OptionGroup var connection: ConnectionOptions
 
         func run() async throws {
@@ -86,7 +85,7 @@ struct CatalogCommand: AsyncParsableCommand {
     struct ImportAtlas: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "import-atlas",
-            abstract: "Load a complete official ATLAS data file (5.x, or format-version 6) as its own framework edition.")
+            abstract: "Load a complete official ATLAS data file (5.x, or format-version 6) as its own framework edition.", discussion: HelpText.discussion("catalog import-atlas"))
         @OptionGroup var connection: ConnectionOptions
         @Argument(help: "ATLAS.yaml as published by MITRE.") var file: String
 

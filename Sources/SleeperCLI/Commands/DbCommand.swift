@@ -10,7 +10,7 @@ struct DbCommand: AsyncParsableCommand {
     )
 
     struct Status: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Where the database is, whether it answers, and its schema state.")
+        static let configuration = CommandConfiguration(abstract: "Where the database is, whether it answers, and its schema state.", discussion: HelpText.discussion("db status"))
         @OptionGroup var connection: ConnectionOptions
 
         func run() async throws {
@@ -49,7 +49,7 @@ struct DbCommand: AsyncParsableCommand {
     }
 
     struct Stop: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Stop the embedded cluster (a configured server is left alone).")
+        static let configuration = CommandConfiguration(abstract: "Stop the embedded cluster (a configured server is left alone).", discussion: HelpText.discussion("db stop"))
 
         func run() async throws {
             let cluster = EmbeddedCluster(home: EmbeddedCluster.defaultHome(environment: ProcessInfo.processInfo.environment))

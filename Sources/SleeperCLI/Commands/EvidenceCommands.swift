@@ -13,7 +13,7 @@ struct EvidenceCommand: AsyncParsableCommand {
     struct Add: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Record that a control was checked on a subject, with the result.",
-            discussion: "Artifact files are hashed (SHA-256); their hash, size and name are stored, never their content.")
+            discussion: HelpText.discussion("Artifact files are hashed (SHA-256); their hash, size and name are stored, never their content.", "evidence add"))
         @OptionGroup var connection: ConnectionOptions
         @Option(help: "KIND:KEY, e.g. model:acme-support-ft or credential:payments-api-key.") var subject: String
         @Option(help: "A control ID from `sleeper controls`.") var control: String
@@ -44,7 +44,7 @@ struct EvidenceCommand: AsyncParsableCommand {
     struct Import: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Record a YAML or JSON list of evidence, all or nothing.",
-            discussion: "Each entry has the fields of `evidence add`: subject, control, result, effective, expires, artifacts (paths relative to the file), uri, by, note, supersedes.")
+            discussion: HelpText.discussion("Each entry has the fields of `evidence add`: subject, control, result, effective, expires, artifacts (paths relative to the file), uri, by, note, supersedes.", "evidence import"))
         @OptionGroup var connection: ConnectionOptions
         @Argument(help: "Evidence file.") var file: String
 
@@ -65,7 +65,7 @@ struct EvidenceCommand: AsyncParsableCommand {
     }
 
     struct Withdraw: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Withdraw a record: appends a record that supersedes it without a result.")
+        static let configuration = CommandConfiguration(abstract: "Withdraw a record: appends a record that supersedes it without a result.", discussion: HelpText.discussion("evidence withdraw"))
         @OptionGroup var connection: ConnectionOptions
         @Argument(help: "The id of the record to withdraw.") var id: Int
         @Option(help: "Who withdraws it.") var by: String?
@@ -81,7 +81,7 @@ struct EvidenceCommand: AsyncParsableCommand {
     }
 
     struct List: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List evidence records in force (or all, with --include-superseded).")
+        static let configuration = CommandConfiguration(abstract: "List evidence records in force (or all, with --include-superseded).", discussion: HelpText.discussion("evidence list"))
         @OptionGroup var connection: ConnectionOptions
         @OptionGroup var output: FormatOption
         @Option(help: "Only this subject (KIND:KEY).") var subject: String?
@@ -99,7 +99,7 @@ struct EvidenceCommand: AsyncParsableCommand {
     }
 
     struct History: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Every record about one subject, superseded ones included, oldest first.")
+        static let configuration = CommandConfiguration(abstract: "Every record about one subject, superseded ones included, oldest first.", discussion: HelpText.discussion("evidence history"))
         @OptionGroup var connection: ConnectionOptions
         @OptionGroup var output: FormatOption
         @Argument(help: "KIND:KEY") var subject: String

@@ -32,7 +32,7 @@ struct ExportCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "export",
         abstract: "Export compliance evidence: OSCAL assessment results, POA&M or mapping, CSV or JSON; optionally as a signed bundle.",
-        discussion: "The same state and --as-of give the same bytes: UUIDs are derived from content (v5).")
+        discussion: HelpText.discussion("The same state and --as-of give the same bytes: UUIDs are derived from content (v5).", "export"))
     @OptionGroup var connection: ConnectionOptions
     @Argument(help: "oscal-ar, oscal-poam, oscal-mapping, csv or json.") var format: ExportFormat
     @Option(help: "Only this framework (atlas, owasp-agentic, nist-ai-rmf, owasp-nhi, owasp-llm).") var framework: String?
@@ -108,7 +108,7 @@ extension ExportCommand {
 struct VerifyBundleCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "verify-bundle",
-        abstract: "Check a signed bundle: the signature over its manifest and every file's SHA-256; name what changed and exit 1.")
+        abstract: "Check a signed bundle: the signature over its manifest and every file's SHA-256; name what changed and exit 1.", discussion: HelpText.discussion("verify-bundle"))
     @Argument(help: "The bundle directory.") var directory: String
     @Option(help: "The signer's public key file; without it the bundle's own key is used, which proves integrity but not who signed.") var key: String?
 
@@ -131,7 +131,7 @@ struct KeysCommand: AsyncParsableCommand {
         subcommands: [Create.self])
 
     struct Create: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Create a signing key (private file readable by you only) and its public key; the audit log records its fingerprint.")
+        static let configuration = CommandConfiguration(abstract: "Create a signing key (private file readable by you only) and its public key; the audit log records its fingerprint.", discussion: HelpText.discussion("keys create"))
         @OptionGroup var connection: ConnectionOptions
         @Option(help: "Private key path (default: $SLEEPER_HOME/keys/signing.ed25519); the public key goes next to it with .pub.") var out: String?
         @Flag(help: "Replace an existing key.") var force = false

@@ -6,7 +6,7 @@ import SleeperStore
 struct VerifyCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "verify",
-        abstract: "Check the evidence ledger and the audit log in full: both hash chains, stored precision, canonical artifacts, append-only triggers; exit 1 naming each problem.")
+        abstract: "Check the evidence ledger and the audit log in full: both hash chains, stored precision, canonical artifacts, append-only triggers; exit 1 naming each problem.", discussion: HelpText.discussion("verify"))
     @OptionGroup var connection: ConnectionOptions
 
     func run() async throws {
@@ -22,7 +22,7 @@ struct VerifyCommand: AsyncParsableCommand {
 struct GapsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "gaps",
-        abstract: "Controls that apply to a subject and lack valid evidence: missing, failed, expired, or bound to an old digest.")
+        abstract: "Controls that apply to a subject and lack valid evidence: missing, failed, expired, or bound to an old digest.", discussion: HelpText.discussion("gaps"))
     @OptionGroup var connection: ConnectionOptions
     @OptionGroup var output: FormatOption
     @Option(help: "Group by this framework's items (atlas, owasp-agentic, nist-ai-rmf, owasp-nhi, owasp-llm).") var framework: String?
@@ -48,7 +48,7 @@ struct GapsCommand: AsyncParsableCommand {
 struct CoverageCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "coverage",
-        abstract: "For each item of a framework: how many applicable subjects have valid evidence of a mapped control.")
+        abstract: "For each item of a framework: how many applicable subjects have valid evidence of a mapped control.", discussion: HelpText.discussion("coverage"))
     @OptionGroup var connection: ConnectionOptions
     @OptionGroup var output: FormatOption
     @Option(help: "The framework (atlas, owasp-agentic, nist-ai-rmf, owasp-nhi, owasp-llm).") var framework: String

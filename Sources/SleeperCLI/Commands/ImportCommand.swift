@@ -7,11 +7,11 @@ struct ImportCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "import",
         abstract: "Import inventory files (YAML or JSON): all are validated first, then written in one transaction.",
-        discussion: """
+        discussion: HelpText.discussion("""
             Entities are upserted by key: importing the same file twice changes nothing. An entity's edge lists \
             (derived_from, trained_on, uses_models, delegates_to, holds, grants) replace what was stored for it. \
             Any problem in any file writes nothing; every problem is listed with its file and path.
-            """
+            """, "import")
     )
 
     @OptionGroup var connection: ConnectionOptions

@@ -7,7 +7,7 @@ struct InventoryCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "inventory",
         abstract: "List what is stored: models, datasets, agents, credentials or resources.",
-        discussion: "JSON output is an array of objects with the inventory format's field names, so it can be imported again."
+        discussion: HelpText.discussion("JSON output is an array of objects with the inventory format's field names, so it can be imported again.", "inventory")
     )
 
     @OptionGroup var connection: ConnectionOptions

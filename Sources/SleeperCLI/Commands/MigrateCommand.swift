@@ -6,8 +6,7 @@ import SleeperStore
 struct MigrateCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "migrate",
-        abstract: "Apply the schema migrations shipped with sleeper (Migrations/*.sql), or list them with --status."
-    )
+        abstract: "Apply the schema migrations shipped with sleeper (Migrations/*.sql), or list them with --status.", discussion: HelpText.discussion("migrate"))
 
     @OptionGroup var connection: ConnectionOptions
 

@@ -8,7 +8,7 @@ struct ReportCommand: AsyncParsableCommand {
 
     static let configuration = CommandConfiguration(
         commandName: "report",
-        abstract: "The risk-review report: headline numbers, top exposures with what-if, changes, gaps, expiring evidence, unowned subjects.")
+        abstract: "The risk-review report: headline numbers, top exposures with what-if, changes, gaps, expiring evidence, unowned subjects.", discussion: HelpText.discussion("report"))
     @OptionGroup var connection: ConnectionOptions
     @Option(help: "markdown or html (one self-contained file with inline charts).") var format: Format = .markdown
     @Option(help: "Compare with this run id, or the latest run started by this date (default: the run before the latest).") var since: String?

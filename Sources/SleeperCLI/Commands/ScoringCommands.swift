@@ -7,12 +7,12 @@ struct ScoreCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "score",
         abstract: "Compute backdoor exposure scores for every credential and store the run.",
-        discussion: """
+        discussion: HelpText.discussion("""
             Without --as-of the run describes now (the system clock, or SLEEPER_NOW when set) and becomes the current \
             run behind exposure, report and exports. With --as-of it is a what-if run: stored and citable by its id \
             (exposure --run, exposure diff --since), but never the current run, never a base for rescoring, and \
             absent from history and trends.
-            """)
+            """, "score"))
     @OptionGroup var connection: ConnectionOptions
     @Option(name: .customLong("as-of"), help: "Score as of this time (YYYY-MM-DD, the end of that day UTC, or an ISO 8601 date-time) as a what-if run: ages and evidence validity are judged then. Default: now, as the current run.") var asOf: String?
 
@@ -31,12 +31,24 @@ struct ScoreCommand: AsyncParsableCommand {
 struct ExposureCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "exposure",
-        abstract: "Credentials by backdoor exposure score, from the latest scoring run; `exposure diff` compares runs.",
+        abstract: "Credentials by backdoor exposure score, from the current scoring run; `exposure diff` compares runs.",
+        discussion: HelpText.discussion("""
+            `sleeper exposure` runs `exposure list`, whose options are:
+              --top N            only the N highest (highest score first; ties in inventory order)
+              --band BAND        critical, high, medium or low
+              --min-score N      only scores at or above N (0-100)
+              --owner NAME       only credentials with this owner (must exist)
+              --resource KEY     only credentials that reach this resource (must exist)
+              --run ID           read this run (a what-if run too) instead of the current run
+              --format FORMAT    table (default), json, csv or markdown
+            The first line names the run: which one, as of when, made when and how old it is. \
+            SLEEPER_MAX_RUN_AGE (hours, default 24) sets when that age becomes a warning.
+            """, "exposure"),
         subcommands: [ExposureList.self, Diff.self],
         defaultSubcommand: ExposureList.self)
 
     struct Diff: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "What got worse and what got better since an earlier run, and why.")
+        static let configuration = CommandConfiguration(abstract: "What got worse and what got better since an earlier run, and why.", discussion: HelpText.discussion("exposure diff"))
         @OptionGroup var connection: ConnectionOptions
         @OptionGroup var output: FormatOption
         @Option(help: "A run id (a what-if run too), or a date (YYYY-MM-DD or ISO 8601): the latest current run as of then.") var since: String
@@ -61,7 +73,7 @@ struct ExposureCommand: AsyncParsableCommand {
 struct ExposureList: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "list",
-        abstract: "Credentials by backdoor exposure score, from the latest scoring run.")
+        abstract: "Credentials by backdoor exposure score, from the latest scoring run.", discussion: HelpText.discussion("exposure list"))
     @OptionGroup var connection: ConnectionOptions
     @OptionGroup var output: FormatOption
     @Option(help: "Only the N highest.") var top: Int?
@@ -93,7 +105,7 @@ struct ExposureList: AsyncParsableCommand {
 struct ExplainCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "explain",
-        abstract: "How a credential's score was reached (factors, evidence, framework items, paths, what would lower it most), or a model's or agent's likelihood and blast radius.")
+        abstract: "How a credential's score was reached (factors, evidence, framework items, paths, what would lower it most), or a model's or agent's likelihood and blast radius.", discussion: HelpText.discussion("explain"))
     @OptionGroup var connection: ConnectionOptions
     @Argument(help: "credential:KEY, model:KEY or agent:KEY") var subject: String
     @Option(help: "text or json.") var format: String = "text"

@@ -8,7 +8,7 @@ import SleeperStore
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "serve",
-        abstract: "Serve the JSON API (see /openapi.yaml) over the same store; SIGTERM or SIGINT drain requests and exit 0.")
+        abstract: "Serve the JSON API (see /openapi.yaml) over the same store; SIGTERM or SIGINT drain requests and exit 0.", discussion: HelpText.discussion("serve"))
     @OptionGroup var connection: ConnectionOptions
     @Option(help: "Address to listen on.") var host = "127.0.0.1"
     @Option(help: "Port to listen on (0: any free port, printed at start).") var port = 8080
@@ -39,7 +39,7 @@ struct TokenCommand: AsyncParsableCommand {
         subcommands: [Create.self, List.self, Rotate.self, Revoke.self])
 
     struct Create: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Create a token and print it once.")
+        static let configuration = CommandConfiguration(abstract: "Create a token and print it once.", discussion: HelpText.discussion("token create"))
         @OptionGroup var connection: ConnectionOptions
         @Option(help: "A name for the token (who or what holds it).") var name: String
         @Option(help: "viewer (reads), editor (also imports, records evidence, scores) or admin (also tokens and audit).") var role: String
@@ -57,7 +57,7 @@ struct TokenCommand: AsyncParsableCommand {
     }
 
     struct List: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List tokens: names, roles, expiry, last use, rotation, revocation; never the tokens.")
+        static let configuration = CommandConfiguration(abstract: "List tokens: names, roles, expiry, last use, rotation, revocation; never the tokens.", discussion: HelpText.discussion("token list"))
         @OptionGroup var connection: ConnectionOptions
         @OptionGroup var output: FormatOption
 
@@ -68,7 +68,7 @@ struct TokenCommand: AsyncParsableCommand {
     }
 
     struct Rotate: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Give a token a new secret (printed once); the old one stops working at once.")
+        static let configuration = CommandConfiguration(abstract: "Give a token a new secret (printed once); the old one stops working at once.", discussion: HelpText.discussion("token rotate"))
         @OptionGroup var connection: ConnectionOptions
         @Argument(help: "The token's name.") var name: String
         @Option(help: "The new expiry (default: in \(TokenStore.defaultLifetimeDays) days).") var expires: String?
@@ -84,7 +84,7 @@ struct TokenCommand: AsyncParsableCommand {
     }
 
     struct Revoke: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Revoke a token by name, saying why; it stops working at once.")
+        static let configuration = CommandConfiguration(abstract: "Revoke a token by name, saying why; it stops working at once.", discussion: HelpText.discussion("token revoke"))
         @OptionGroup var connection: ConnectionOptions
         @Argument(help: "The token's name.") var name: String
         @Option(help: "Why it is revoked (kept with the token and in the audit log).") var reason: String
@@ -99,7 +99,7 @@ struct TokenCommand: AsyncParsableCommand {
 struct AuditCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "audit",
-        abstract: "The audit log: every change to the store, by whom (token name or cli:USER), when, and what.")
+        abstract: "The audit log: every change to the store, by whom (token name or cli:USER), when, and what.", discussion: HelpText.discussion("audit"))
     @OptionGroup var connection: ConnectionOptions
     @OptionGroup var output: FormatOption
     @Option(help: "Only entries at or after this date.") var since: String?

@@ -1,0 +1,55 @@
+/// The examples every command's `--help` ends with, in one place so they stay consistent. Dates
+/// are `YYYY-MM-DD` (for `--as-of`, the end of that day, UTC) or ISO 8601 date-times.
+enum HelpText {
+    static let examples: [String: [String]] = [
+        "import": ["sleeper import Examples/inventory.yaml", "sleeper import --dry-run estate/*.yaml", "sleeper import --lenient export-with-extra-fields.json"],
+        "inventory": ["sleeper inventory agents", "sleeper inventory credentials --format json > credentials.json"],
+        "frameworks": ["sleeper frameworks"],
+        "controls list": ["sleeper controls", "sleeper controls --framework owasp-agentic"],
+        "controls show": ["sleeper controls show SLP-BACKDOOR-SCAN", "sleeper controls show A2", "sleeper controls show \"GOVERN 6.1\""],
+        "catalog sync": ["sleeper catalog sync"],
+        "catalog import-atlas": ["sleeper catalog import-atlas ATLAS.yaml"],
+        "evidence add": ["sleeper evidence add --subject model:acme-support-ft --control SLP-BACKDOOR-SCAN --result pass --artifact scan.json --by ml-security",
+                         "sleeper evidence add --subject agent:email-triage --control SLP-HITL --result pass --effective 2026-11-02 --expires 2027-05-01"],
+        "evidence import": ["sleeper evidence import Examples/evidence.yaml"],
+        "evidence withdraw": ["sleeper evidence withdraw 12 --by ml-security --note \"scan ran on the wrong file\""],
+        "evidence list": ["sleeper evidence list --subject model:acme-support-ft", "sleeper evidence list --include-superseded --format csv"],
+        "evidence history": ["sleeper evidence history credential:payments-api-key"],
+        "verify": ["sleeper verify"],
+        "gaps": ["sleeper gaps --subject model:acme-support-ft", "sleeper gaps --framework nist-ai-rmf --as-of 2026-09-30 --format csv"],
+        "coverage": ["sleeper coverage --framework owasp-nhi", "sleeper coverage --framework nist-ai-rmf --as-of 2026-09-30"],
+        "score": ["sleeper score", "sleeper score --as-of 2027-03-31    # a what-if run: scores as they would stand then"],
+        "exposure": ["sleeper exposure --top 20", "sleeper exposure --band critical --owner payments-platform --format csv",
+                     "sleeper exposure diff --since 2026-11-01"],
+        "exposure list": ["sleeper exposure list --top 20", "sleeper exposure list --resource payments-api --min-score 35 --format json"],
+        "exposure diff": ["sleeper exposure diff --since 1", "sleeper exposure diff --since 2026-11-01 --format csv"],
+        "explain": ["sleeper explain credential:payments-api-key", "sleeper explain model:llama-3-8b", "sleeper explain credential:ci-deploy-key --format json --as-of 2026-12-31"],
+        "report": ["sleeper report --out review.md", "sleeper report --format html --since 2026-11-01 --out review.html",
+                   "sleeper report --as-of 2026-11-30T21:00:00Z --bundle review/ --add"],
+        "export": ["sleeper export oscal-ar --out assessment-results.json", "sleeper export csv --framework owasp-nhi --as-of 2026-09-30 --out q3.csv",
+                   "sleeper export oscal-ar --as-of 2026-11-30T21:00:00Z --bundle review/ && sleeper export oscal-poam --as-of 2026-11-30T21:00:00Z --bundle review/ --add"],
+        "verify-bundle": ["sleeper verify-bundle review/ --key signing.ed25519.pub"],
+        "keys create": ["sleeper keys create", "sleeper keys create --out /secure/sleeper-signing.ed25519"],
+        "serve": ["sleeper serve --port 8080", "SLEEPER_NOW=2026-11-30T12:00:00Z sleeper serve    # answers pinned to one time"],
+        "token create": ["sleeper token create --name ci-pipeline --role editor", "sleeper token create --name dashboard --role viewer --expires 2027-01-31"],
+        "token list": ["sleeper token list"],
+        "token rotate": ["sleeper token rotate ci-pipeline"],
+        "token revoke": ["sleeper token revoke ci-pipeline --reason \"pipeline retired\""],
+        "audit": ["sleeper audit --since 2026-11-01", "sleeper audit --format json"],
+        "migrate": ["sleeper migrate", "sleeper migrate --status"],
+        "db status": ["sleeper db status"],
+        "db stop": ["sleeper db stop"],
+    ]
+
+    /// "Examples:" and the command's examples, as the end of its `--help`.
+    static func examples(_ command: String) -> String {
+        guard let lines = examples[command], !lines.isEmpty else { return "" }
+        return "Examples:\n" + lines.map { "  " + $0 }.joined(separator: "\n")
+    }
+
+    /// The examples alone, as a command's discussion.
+    static func discussion(_ command: String) -> String { examples(command) }
+
+    /// A discussion ending with the examples.
+    static func discussion(_ text: String, _ command: String) -> String { text + "\n\n" + examples(command) }
+}
