@@ -45,8 +45,10 @@ public enum ScoreDiff {
         guard let before else { return ["new credential or newly connected"] }
         guard let after else { return ["no longer in the inventory"] }
         var reasons: [String] = []
-        if after.main.hasPrefix("failed backdoor scan") && !before.main.hasPrefix("failed backdoor scan") { reasons.append("new \(after.main)") }
-        if before.main.hasPrefix("failed backdoor scan") && !after.main.hasPrefix("failed backdoor scan") { reasons.append("\(before.main) no longer stands") }
+        // A failed scan is named wherever it sits upstream: on the top model or inherited into it.
+        let (failedAfter, failedBefore) = (after.main.contains("failed backdoor scan"), before.main.contains("failed backdoor scan"))
+        if failedAfter && (!failedBefore || after.main != before.main) { reasons.append("new \(after.main)") }
+        if failedBefore && !failedAfter { reasons.append("\(before.main) no longer stands") }
         if (after.model, after.agent) != (before.model, before.agent), after.p != before.p {
             reasons.append("top path now \(after.model ?? "none") → \(after.agent ?? "none") (was \(before.model ?? "none") → \(before.agent ?? "none"))")
         } else if after.p > before.p + 1e-9 && reasons.isEmpty {

@@ -40,15 +40,44 @@ public struct ScoreExplanation: Sendable {
     /// The single biggest reason a model puts credentials at risk, in words: a failed scan, what
     /// it inherits, or its largest factor. A credential's main factor is its top model's; runs
     /// store it once per model.
-    public static func mainFactor(model m: Int, input: ScoringInput, result: ScoringEngine.Result) -> String {
-        let model = result.models[m]
-        let key = input.models[m].key
-        if model.failedScan { return "failed backdoor scan on \(key)" }
-        if model.lStar > model.l + 0.05, let parent = input.models[m].parents.max(by: { result.models[$0.model].lStar < result.models[$1.model].lStar }) {
-            return "inherits from \(input.models[parent.model].key) (\(parent.relation.rawValue)) into \(key)"
+    /// The main factor of a model's L*: the term with the largest share of it. L* is one minus a
+    /// product of survivals — the model's own (1 − L), each parent's (1 − t·L*), each dataset's
+    /// (1 − w·risk) — so each term's share is its −ln(survival). The own term names a failed
+    /// backdoor scan when there is one (with its evidence id), else the largest own risk factor;
+    /// a parent's names it, and carries a failed scan upstream forward by name; a dataset's names
+    /// the dataset. Ties go to the model's own term.
+    public static func mainFactor(model m: Int, input: ScoringInput, result: ScoringEngine.Result, weights: ScoringWeights) -> String {
+        let model = input.models[m], score = result.models[m]
+        if model.carriedLStar != nil { return model.carriedMain ?? "" }
+        func share(_ survival: Double) -> Double { -log(max(1e-12, survival)) }
+        enum Term { case own, parent(Int, DerivationRelation), dataset(Int) }
+        var best: (Term, Double) = (.own, share(1 - score.l))
+        for p in model.parents {
+            let s = share(1 - (weights.relationTransfer[p.relation.rawValue] ?? 1) * result.models[p.model].lStar)
+            if s > best.1 + 1e-12 { best = (.parent(p.model, p.relation), s) }
         }
-        guard let top = model.factors.max(by: { $0.value < $1.value }) else { return "dataset risk in \(key)" }
-        return "\(top.name.replacingOccurrences(of: "_", with: " ")) on \(key)"
+        for d in model.datasets {
+            let provenance = input.datasets[d].provenance.rawValue
+            let s = share(1 - weights.datasetWeight * (weights.datasetRisk[provenance] ?? 1))
+            if s > best.1 + 1e-12 { best = (.dataset(d), s) }
+        }
+        switch best.0 {
+        case .own:
+            if score.failedScan {
+                let evidence = model.controls[weights.failedScanControl]?.evidenceID.map { " (evidence #\($0))" } ?? ""
+                return "failed backdoor scan on \(model.key)\(evidence)"
+            }
+            guard let top = score.factors.max(by: { $0.value < $1.value }) else { return "no own risk factor on \(model.key)" }
+            return "\(top.name.replacingOccurrences(of: "_", with: " ")) on \(model.key)"
+        case .parent(let p, let relation):
+            let upstream = mainFactor(model: p, input: input, result: result, weights: weights)
+            if let range = upstream.range(of: #"failed backdoor scan on [^,]+"#, options: .regularExpression) {
+                return "\(upstream[range]), inherited (\(relation.rawValue)) into \(model.key)"
+            }
+            return "inherits from \(input.models[p].key) (\(relation.rawValue)) into \(model.key)"
+        case .dataset(let d):
+            return "dataset risk from \(input.datasets[d].key) (\(input.datasets[d].provenance.rawValue)) into \(model.key)"
+        }
     }
 }
 

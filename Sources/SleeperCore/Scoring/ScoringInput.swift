@@ -33,6 +33,8 @@ public struct ScoringInput: Sendable {
         /// L* carried from a stored run, for a model outside the part of the estate being rescored:
         /// the model is not recomputed, and its lineage need not be loaded.
         public var carriedLStar: Double?
+        /// The main factor stored with `carriedLStar`, which a derived model's own main factor may name.
+        public var carriedMain: String?
         public init(key: String, supplier: String? = nil, thirdParty: Bool = false, lineageVerified: Bool = false,
                     trainingDataDeclared: Bool = false, hasDigest: Bool = false, signed: Bool = false, serialization: String = "unknown",
                     parents: [(model: Int, relation: DerivationRelation)] = [], datasets: [Int] = [], controls: [String: ControlState] = [:]) {

@@ -112,7 +112,7 @@ public struct ScoreRuns: Sendable {
             PhaseTiming.report("copy \(ContinuousClock.now - started)")
             try await tx.copyRows(computedModels, into: "score_run_models", columns: ["run_id", "model_id", "model_key", "l_star", "main"], logger: db.logger) { w, m in
                 w.integer(run); w.integer(ids.models[m]); w.text(input.models[m].key); w.double(result.models[m].lStar)
-                w.text(ScoreExplanation.mainFactor(model: m, input: input, result: result))
+                w.text(ScoreExplanation.mainFactor(model: m, input: input, result: result, weights: weights))
             }
             if let carried {
                 // The rescored credentials are named, not looked up among the new rows: the planner

@@ -72,6 +72,7 @@ public struct ScoringInputLoader: Sendable {
                 modelIDs.append(id)
                 var model = ScoringInput.Model(key: stored.key)
                 model.carriedLStar = stored.lStar
+                model.carriedMain = stored.main
                 modelList.append(model)
             }
             (modelIDs, modelList) = Self.byID(modelIDs, modelList)

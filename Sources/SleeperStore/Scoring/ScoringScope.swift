@@ -14,7 +14,7 @@ extension ScoringInputLoader {
         public var credentials: [Int], agents: [Int], models: [Int], datasets: [Int], resources: [Int]
         /// Models (database id → key and L*) whose scores come from a stored run: neither their
         /// lineage nor their own data is read.
-        public var carried: [Int: (key: String, lStar: Double)] = [:]
+        public var carried: [Int: (key: String, lStar: Double, main: String)] = [:]
         /// Agents at the edge of a bounded scope may lack some delegators, which the scores of its
         /// credentials do not need (see `boundedScope`).
         public var bounded = false
@@ -95,16 +95,16 @@ extension ScoringInputLoader {
         let models = Array(Set(useEdges.map(\.to)).union(recompute).union(try await parents)).sorted()
         let recomputed = Set(recompute)
         let needed = models.filter { !recomputed.contains($0) }
-        var carried: [Int: (key: String, lStar: Double)] = [:]
+        var carried: [Int: (key: String, lStar: Double, main: String)] = [:]
         var b = PostgresBindings()
         b.append(needed)
         let stored = try await arrays(PostgresQuery(unsafeSQL: """
-            SELECT array_agg(s.model_id), array_agg(s.model_key), array_agg(s.l_star)
+            SELECT array_agg(s.model_id), array_agg(s.model_key), array_agg(s.l_star), array_agg(coalesce(s.main, ''))
             FROM unnest($1::int8[]) n(id) JOIN \(storedModels) s ON s.model_id = n.id
             """, binds: b))
-        if stored.count == 3 {
-            let (id, key, lStar) = (try stored[0].nonNullIntegers(), try stored[1].strings(), try stored[2].doubles())
-            for i in id.indices { carried[id[i]] = (key[i] ?? "", lStar[i]) }
+        if stored.count == 4 {
+            let (id, key, lStar, main) = (try stored[0].nonNullIntegers(), try stored[1].strings(), try stored[2].doubles(), try stored[3].strings())
+            for i in id.indices { carried[id[i]] = (key[i] ?? "", lStar[i], main[i] ?? "") }
         }
         guard carried.count == needed.count else { return nil }
         let grants = try await grantEdges

@@ -1,0 +1,58 @@
+import Foundation
+import SleeperCore
+import Testing
+
+/// The main factor of a model is the term with the largest share of its L*: its own factors (a
+/// failed scan first), a parent, or a dataset.
+@Suite("Main factor")
+struct MainFactorTests {
+    static let weights = ScoringEngineTests.weights
+    static func main(_ input: ScoringInput, _ model: Int) throws -> String {
+        let result = try ScoringEngine(weights: weights).score(input)
+        return ScoreExplanation.mainFactor(model: model, input: input, result: result, weights: weights)
+    }
+
+    static func estate(child: ScoringInput.Model, parent: ScoringInput.Model, datasets: [ScoringInput.Dataset] = []) -> ScoringInput {
+        var input = ScoringEngineTests.workedExample()
+        input.models = [parent, child]
+        input.datasets = datasets
+        return input
+    }
+
+    @Test("an unsigned vendor fine-tune's own risk outweighs what it inherits, even when L* exceeds L by more than 0.05")
+    func ownRiskDominates() throws {
+        let parent = ScoringInput.Model(key: "base", supplier: "meta", thirdParty: true, lineageVerified: true, trainingDataDeclared: true,
+                                        hasDigest: true, signed: true, serialization: "safetensors")
+        let child = ScoringInput.Model(key: "vendor-ft", supplier: "acme", thirdParty: true, lineageVerified: false, trainingDataDeclared: false,
+                                       hasDigest: false, signed: false, serialization: "pickle", parents: [(0, .finetune)])
+        let input = Self.estate(child: child, parent: parent)
+        let result = try ScoringEngine(weights: Self.weights).score(input)
+        #expect(result.models[1].lStar > result.models[1].l + 0.05, "the old rule would have blamed the parent")
+        #expect(try Self.main(input, 1) == "third party not allowed on vendor-ft")
+    }
+
+    @Test("a failed scan is named with its evidence, on the model and inherited into what derives from it")
+    func failedScanNamed() throws {
+        var parent = ScoringInput.Model(key: "base", lineageVerified: true, trainingDataDeclared: true, hasDigest: true, signed: true,
+                                        serialization: "safetensors")
+        parent.controls["SLP-BACKDOOR-SCAN"] = ScoringInput.ControlState(validity: 0, evidenceID: 42, failed: true)
+        let child = ScoringInput.Model(key: "quantized", lineageVerified: true, trainingDataDeclared: true, hasDigest: true, signed: true,
+                                       serialization: "gguf", parents: [(0, .quantized)])
+        let input = Self.estate(child: child, parent: parent)
+        #expect(try Self.main(input, 0) == "failed backdoor scan on base (evidence #42)")
+        #expect(try Self.main(input, 1) == "failed backdoor scan on base (evidence #42), inherited (quantized) into quantized")
+        let diff = ScoreDiff.reasons(before: .init(score: 40, p: 0.4, hygiene: 1, model: "quantized", agent: "a", main: "inherits from base (quantized) into quantized", hygieneTerms: []),
+                                     after: .init(score: 90, p: 0.9, hygiene: 1, model: "quantized", agent: "a", main: try Self.main(input, 1), hygieneTerms: []))
+        #expect(diff.first == "new failed backdoor scan on base (evidence #42), inherited (quantized) into quantized")
+    }
+
+    @Test("a dataset whose risk outweighs the rest is named")
+    func datasetNamed() throws {
+        let parent = ScoringInput.Model(key: "base", lineageVerified: true, trainingDataDeclared: true, hasDigest: true, signed: true, serialization: "safetensors")
+        var child = ScoringInput.Model(key: "tuned", lineageVerified: true, trainingDataDeclared: true, hasDigest: true, signed: true, serialization: "safetensors",
+                                       parents: [(0, .distill)])
+        child.datasets = [0]
+        let input = Self.estate(child: child, parent: parent, datasets: [.init(key: "scraped", provenance: .publicScraped)])
+        #expect(try Self.main(input, 1) == "dataset risk from scraped (public_scraped) into tuned")
+    }
+}
