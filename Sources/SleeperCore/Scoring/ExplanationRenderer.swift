@@ -8,9 +8,10 @@ public enum ExplanationRenderer {
     public static func text(_ e: ScoreExplanation) -> String {
         var out = "\(e.subject)  score \(e.score) (\(e.band)) = 100 · P \(n(e.p)) · impact \(n(e.impact)) · hygiene \(n(e.hygiene))\n"
         out += "  reaches \(e.impactCount) tier 0–1 resource(s); exposed to \(e.exposureCount) model(s) with L* above the threshold\n\n"
-        out += "paths (model → agent → credential → resource), largest first:\n"
+        out += "paths (model → agents → credential → resource): the top path, which exposure shows, then the rest largest first;\n"
+        out += "a contribution is the path's term before the noisy-OR that makes P (P \(n(e.p)) ≥ the largest):\n"
         for p in e.paths.prefix(12) {
-            out += "  \(p.model) → \(p.agent) → \(p.credential)\(p.resource.map { " → \($0)" } ?? "")   \(n(p.contribution))\n"
+            out += "  \(p.model) → \(p.agent) → \(p.credential)\(p.resource.map { " → \($0)" } ?? "")   \(n(p.contribution))\(p.isTop ? "   (top path)" : "")\n"
         }
         if e.paths.count > 12 { out += "  … \(e.paths.count - 12) more\n" }
         out += "\nfactors:\n"
@@ -42,7 +43,7 @@ public enum ExplanationRenderer {
             + "\"items\": \(list(f.items)), \"aliases\": \(list(f.items.filter { alias($0) != $0 }.map { _ in "owasp-agentic:A2" }))}"
         }
         let paths = e.paths.map { p in
-            "{\"model\": \(s(p.model)), \"agent\": \(s(p.agent)), \"credential\": \(s(p.credential)), \"resource\": \(s(p.resource)), \"contribution\": \(JSONText.number(p.contribution))}"
+            "{\"model\": \(s(p.model)), \"agent\": \(s(p.agent)), \"credential\": \(s(p.credential)), \"resource\": \(s(p.resource)), \"contribution\": \(JSONText.number(p.contribution)), \"top\": \(p.isTop)}"
         }
         let whatIf = e.whatIf.map { w in
             "{\"subject\": \(s(w.subject)), \"control\": \(s(w.control)), \"status\": \(s(w.status)), \"score_after\": \(w.scoreAfter), \"reduction\": \(w.reduction), \"items\": \(list(w.items))}"

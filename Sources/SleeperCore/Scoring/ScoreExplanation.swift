@@ -15,8 +15,11 @@ public struct ScoreExplanation: Sendable {
     }
 
     public struct Path: Sendable {
+        /// `agent` is the chain of agents from the one that uses the model to the holder, joined with " → ".
         public var model: String, agent: String, credential: String, resource: String?
         public var contribution: Double
+        /// The path `exposure`, reports, exports and the API show for this credential.
+        public var isTop = false
     }
 
     public struct WhatIf: Sendable {
@@ -133,22 +136,41 @@ extension ScoringEngine {
             factors.append(.init(subject: subject, name: t.name, value: t.value, weight: "+H", items: weights.references[t.name] ?? []))
         }
 
-        // Every path: a model an upstream agent uses → the holder → the credential → its top resource.
+        // Every path: a model an upstream agent uses → the delegation chain to the holder → the
+        // credential → its top resource. A path's contribution is its term before the noisy-OR
+        // that makes P: delivery u × the holder's gate (A/B: human review, segmentation) ×
+        // upstream weight per delegation hop × the using agent's input reach r × the model's L*.
+        // So P is at least the largest contribution and at most 1 − Π(1 − contribution).
         var paths: [ScoreExplanation.Path] = []
         let resource = s.topResource.map { input.resources[$0].key }
         for h in c.holders {
-            let u = weights.delivery[h.delivery.rawValue]!
-            for a in upstreamAgentClosure(of: [h.agent], input: input) {
+            let u = weights.delivery[h.delivery.rawValue] ?? 1
+            let b = result.agentB[h.agent]
+            let gate = b > 0 ? result.agentA[h.agent] / b : 0
+            for a in upstreamAgentClosure(of: [h.agent], input: input).sorted() {
+                let chain = delegationChain(to: h.agent, input: input) { $0 == a }
+                guard chain.first == a else { continue }
                 let agent = input.agents[a]
-                let r = weights.inputReach[agent.inputTrust.rawValue]!
+                let r = weights.inputReach[agent.inputTrust.rawValue] ?? 1
+                let hop = pow(weights.upstreamWeight, Double(chain.count - 1))
+                let names = chain.map { input.agents[$0].key }.joined(separator: " → ")
                 for m in agent.models {
-                    let hop = a == h.agent ? 1.0 : weights.upstreamWeight
-                    paths.append(.init(model: input.models[m].key, agent: a == h.agent ? agent.key : "\(agent.key) → \(input.agents[h.agent].key)",
-                                       credential: c.key, resource: resource, contribution: r * result.models[m].lStar * hop * u))
+                    paths.append(.init(model: input.models[m].key, agent: names, credential: c.key, resource: resource,
+                                       contribution: u * gate * hop * r * result.models[m].lStar))
                 }
             }
         }
-        paths.sort { $0.contribution > $1.contribution }
+        paths.sort { ($0.contribution, $1.model, $1.agent) > ($1.contribution, $0.model, $0.agent) }
+        // The top path first, as exposure shows it: the holder contributing most, the upstream
+        // model with the highest L*, and the real chain between them.
+        if let m = s.topModel, !s.topChain.isEmpty {
+            let top = (model: input.models[m].key, agent: s.topChain.map { input.agents[$0].key }.joined(separator: " → "))
+            if let i = paths.firstIndex(where: { $0.model == top.model && $0.agent == top.agent }) {
+                var path = paths.remove(at: i)
+                path.isTop = true
+                paths.insert(path, at: 0)
+            }
+        }
 
         // What-if: each model or agent control short of full validity, made valid.
         var whatIf: [ScoreExplanation.WhatIf] = []

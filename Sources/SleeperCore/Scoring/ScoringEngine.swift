@@ -46,6 +46,9 @@ public struct ScoringEngine: Sendable {
         public var hygieneTerms: [Factor]
         /// model → agent → credential → resource with the largest contribution (indexes), if any.
         public var topModel: Int?, topAgent: Int?, topResource: Int?
+        /// The agents from the one that uses `topModel` to the holder `topAgent`, along the
+        /// delegation edges that carry the trigger: the real chain, never a shortcut.
+        public var topChain: [Int] = []
     }
 
     public struct Result: Sendable {
@@ -270,8 +273,35 @@ public struct ScoringEngine: Sendable {
                 topModel = m
             }
         }
+        let chain = topAgent.map { a in topModel.map { m in delegationChain(to: a, input: input) { input.agents[$0].models.contains(m) } } ?? [a] } ?? []
         return CredentialScore(p: p, impact: impact, hygiene: h, score: score, band: weights.band(score), impactCount: reached.count,
-                               exposureCount: exposureCount, hygieneTerms: terms, topModel: topModel, topAgent: topAgent, topResource: topResource)
+                               exposureCount: exposureCount, hygieneTerms: terms, topModel: topModel, topAgent: topAgent, topResource: topResource,
+                               topChain: chain)
+    }
+
+    /// The delegation chain to `holder` from the nearest agent (within the delegation rounds) for
+    /// which `starts` holds, as [that agent, …, holder]; breadth first, delegators in index order,
+    /// so the same estate always gives the same chain. `[holder]` when the holder itself starts it.
+    public func delegationChain(to holder: Int, input: ScoringInput, starts: (Int) -> Bool) -> [Int] {
+        if starts(holder) { return [holder] }
+        var towardHolder: [Int: Int] = [holder: holder]
+        var frontier = [holder]
+        for _ in 0..<max(0, weights.delegationRounds) {
+            var next: [Int] = []
+            for a in frontier {
+                for d in input.agents[a].delegators.sorted() where towardHolder[d] == nil {
+                    towardHolder[d] = a
+                    if starts(d) {
+                        var chain = [d], x = a
+                        while x != holder, let step = towardHolder[x] { chain.append(x); x = step }
+                        return chain + [holder]
+                    }
+                    next.append(d)
+                }
+            }
+            frontier = next
+        }
+        return [holder]
     }
 
     /// What the credential layer reads, as flat arrays of numbers: credentials then score on every

@@ -103,7 +103,8 @@ public struct ScoreRuns: Sendable {
                     w.double(s.p); w.double(s.impact); w.double(s.hygiene)
                     w.integer(s.impactCount); w.integer(s.exposureCount)
                     w.integer(s.topModel.map { modelIDs[$0] })
-                    w.text(s.topAgent.map { agents[$0].key })
+                    // The chain of agents, by key; keys hold no spaces, so " → " separates them.
+                    w.text(s.topChain.isEmpty ? nil : s.topChain.map { agents[$0].key }.joined(separator: " → "))
                     w.text(s.topResource.map { resources[$0].key })
                     w.integer(ScoringEngine.hygieneMask(s.hygieneTerms))
                     w.endRowInBuffer()
@@ -262,7 +263,7 @@ public struct ScoreRuns: Sendable {
         // finish before the first row could be returned.
         let sql = PostgresQuery(unsafeSQL: """
             SELECT s.credential_key, s.score, s.band, s.p, s.impact, s.hygiene, c.owner,
-                   array_remove(ARRAY[\(x.model), \(x.agent), s.credential_key, \(x.resource)], NULL), \(x.main)
+                   array_remove(ARRAY[\(x.model)] || string_to_array(\(x.agent), ' → ') || ARRAY[s.credential_key, \(x.resource)], NULL), \(x.main)
             FROM (SELECT * FROM \(source) s ORDER BY s.score DESC, s.credential_id LIMIT $5 OFFSET $6) s
             LEFT JOIN credentials c ON c.id = s.credential_id
             LEFT JOIN \(Self.modelsSQL(run: run, base: base)) m ON m.model_id = s.top_model_id

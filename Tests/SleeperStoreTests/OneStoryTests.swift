@@ -1,0 +1,54 @@
+import Foundation
+import SleeperCore
+import SleeperStore
+import Testing
+
+/// One story per score: the top path exposure shows is a real chain of edges and is the path
+/// explain puts first; path contributions reconcile with P by a stated rule.
+@Suite("One story per score")
+struct OneStoryTests {
+    @Test("every path is a real chain (the first agent uses the model, each hop a delegation edge); exposure's path is explain's top path; P ≥ the largest contribution and ≤ 1 − Π(1 − contribution)")
+    func pathsReconcile() async throws {
+        try await ExportStoreTests.withEstate { _, url in
+            let env = TestClock.environment()
+            _ = try Fixtures.sleeper(["score", "--database-url", url], environment: env)
+            let agents = try #require(try JSONSerialization.jsonObject(with: Data(Fixtures.sleeper(["inventory", "agents", "--format", "json", "--database-url", url]).stdout.utf8)) as? [[String: Any]])
+            var uses: [String: Set<String>] = [:], delegatesTo: [String: Set<String>] = [:]
+            for a in agents {
+                let key = a["key"] as? String ?? ""
+                uses[key] = Set(a["uses_models"] as? [String] ?? [])
+                delegatesTo[key] = Set(a["delegates_to"] as? [String] ?? [])
+            }
+            let exposures = try #require(try JSONSerialization.jsonObject(with: Data(Fixtures.sleeper(["exposure", "--format", "json", "--database-url", url], environment: env).stdout.utf8)) as? [[String: Any]])
+            var checked = 0
+            for row in exposures {
+                let credential = try #require(row["credential"] as? String)
+                let shown = row["path"] as? [String] ?? []
+                let explained = try Fixtures.sleeper(["explain", "credential:\(credential)", "--format", "json", "--database-url", url], environment: env)
+                let object = try #require(try JSONSerialization.jsonObject(with: Data(explained.stdout.utf8)) as? [String: Any])
+                let p = try #require(object["p"] as? Double)
+                let paths = object["paths"] as? [[String: Any]] ?? []
+                for path in paths {
+                    let model = path["model"] as? String ?? ""
+                    let chain = (path["agent"] as? String ?? "").components(separatedBy: " → ")
+                    #expect(uses[chain[0]]?.contains(model) == true, "\(credential): \(chain[0]) does not use \(model)")
+                    for (from, to) in zip(chain, chain.dropFirst()) {
+                        #expect(delegatesTo[from]?.contains(to) == true, "\(credential): \(from) does not delegate to \(to)")
+                    }
+                }
+                guard p > 0, let top = paths.first else { continue }
+                #expect(top["top"] as? Bool == true, "\(credential): the first path is the top path")
+                let topPath = [top["model"] as? String ?? ""] + (top["agent"] as? String ?? "").components(separatedBy: " → ")
+                    + [credential] + [top["resource"] as? String].compactMap { $0 }
+                #expect(shown == topPath, "\(credential): exposure shows \(shown), explain's top path is \(topPath)")
+                let contributions = paths.compactMap { $0["contribution"] as? Double }
+                let largest = contributions.max() ?? 0
+                let combined = 1 - contributions.reduce(1) { $0 * (1 - $1) }
+                #expect(p >= largest - 1e-9, "\(credential): P \(p) below its largest path \(largest)")
+                #expect(p <= combined + 1e-9, "\(credential): P \(p) above the combination of its paths \(combined)")
+                checked += 1
+            }
+            #expect(checked >= 5)
+        }
+    }
+}
