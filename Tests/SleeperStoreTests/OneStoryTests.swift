@@ -51,4 +51,23 @@ struct OneStoryTests {
             #expect(checked >= 5)
         }
     }
+
+    @Test("explain model shows each evidence effect (L0 → L), each lineage and dataset term (L → L*), and names a failed scan with its evidence id")
+    func explainModelSteps() async throws {
+        try await ExportStoreTests.withEstate { db, url in
+            let add = try Fixtures.sleeper(["evidence", "add", "--subject", "model:code-review-ft", "--control", "SLP-BACKDOOR-SCAN", "--result", "fail",
+                                            "--database-url", url])
+            #expect(add.status == 0)
+            let id = try await db.count("SELECT max(id) FROM evidence")
+            let json = try Fixtures.sleeper(["explain", "model:code-review-ft", "--format", "json", "--database-url", url])
+            let object = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])
+            let steps = try #require(object["steps"] as? [String])
+            #expect(steps.contains("L0 → L: failed backdoor scan (evidence #\(id)) holds L at 0.9 or more"), "\(steps)")
+            #expect(steps.contains { $0.hasPrefix("L → L*: parent hub-coder-7b (finetune") })
+            #expect(steps.contains { $0.hasPrefix("L → L*: dataset code-corpus (curated_screened") })
+            #expect(steps.last == "main factor: failed backdoor scan on code-review-ft (evidence #\(id))")
+            let diff = try Fixtures.sleeper(["exposure", "diff", "--since", "1", "--format", "csv", "--database-url", url])
+            #expect(diff.stdout.contains("new failed backdoor scan on code-review-ft (evidence #\(id))"), "\(diff.stdout)")
+        }
+    }
 }

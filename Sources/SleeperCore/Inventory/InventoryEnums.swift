@@ -65,6 +65,7 @@ extension CredentialKind {
 
     /// A kind by its name or an alias, case and `-` or space for `_` forgiven.
     public init?(lenient text: String) {
+        if let exact = CredentialKind(rawValue: text) { self = exact; return }
         let name = text.lowercased().replacingOccurrences(of: "-", with: "_").replacingOccurrences(of: " ", with: "_")
         guard let kind = CredentialKind(rawValue: name) ?? Self.aliases[name] else { return nil }
         self = kind

@@ -37,7 +37,7 @@ public enum SecretScanner {
         ("an npm token", #"\bnpm_[A-Za-z0-9]{36}"#),
         ("an Anthropic-style key", #"\bsk-ant-[A-Za-z0-9_\-]{20,}"#),
         // NAME=value, as environment files, JDBC URLs (`?password=`) and ADO.NET strings write them.
-        ("an assignment of a secret", #"(?i)(aws_secret_access_key|aws_session_token|client_secret|secret_key|secret|password|passwd|pwd|api_?key|access_token|auth_token)\s*=\s*[^\s;&"']{6,}"#),
+        ("an assignment of a secret", #"(?i:(aws_secret_access_key|aws_session_token|client_secret|secret_key|secret|password|passwd|pwd|api_?key|access_token|auth_token)\s*=\s*[^\s;&"']{6,})"#),
         ("a connection string with a password", #"[a-z][a-z0-9+.\-]*://[^/\s:@]+:[^\s@]+@"#),
     ].map { ($0.0, try! NSRegularExpression(pattern: $0.1)) }
 
@@ -88,46 +88,60 @@ public enum SecretScanner {
         }
         // Random tokens have a long unbroken random part; identifiers (`Qwen/Qwen2.5-Coder-32B-Instruct`,
         // role ARNs, `role/SleeperReadOnlyRole`) are words and numbers between separators.
-        if !identifierFields.contains(field), value.count >= 24, !value.contains(" ") {
+        // The whole string must look random before its longest run is looked at (cheap first).
+        if !identifierFields.contains(field), value.utf8.count >= 24, looksRandom(value), !value.utf8.contains(UInt8(ascii: " ")) {
             let run = longestTokenRun(value)
-            if run.count >= 20, looksRandom(run), entropy(run) >= 4.0 { return "a high-entropy string" }
+            if run.utf8.count >= 20, looksRandom(run), entropy(run) >= 4.0 { return "a high-entropy string" }
         }
         return nil
     }
 
-    /// The longest run of characters a token is made of (letters, digits, `+`, `/`, `=`).
+    /// The longest run of bytes a token is made of (ASCII letters, digits, `+`, `/`, `=`).
     static func longestTokenRun(_ s: String) -> String {
-        var best = Substring(), start = s.startIndex
-        var i = s.startIndex
-        while i < s.endIndex {
-            let c = s[i]
-            let inToken = c.isASCII && (c.isLetter || c.isNumber || c == "+" || c == "/" || c == "=")
-            if !inToken { start = s.index(after: i) } else if s.distance(from: start, to: s.index(after: i)) > best.count { best = s[start...i] }
-            i = s.index(after: i)
+        let bytes = Array(s.utf8)
+        var best = 0..<0, start = 0
+        for (i, u) in bytes.enumerated() {
+            let inToken = (u >= 48 && u <= 57) || (u >= 65 && u <= 90) || (u >= 97 && u <= 122) || u == 43 || u == 47 || u == 61
+            if !inToken { start = i + 1 } else if i + 1 - start > best.count { best = start..<(i + 1) }
         }
-        return String(best)
+        return String(decoding: bytes[best], as: UTF8.self)
     }
+
+    private static func compiled(_ patterns: [String]) -> [NSRegularExpression] {
+        patterns.map { try! NSRegularExpression(pattern: $0) }
+    }
+
+    private static func matches(_ regex: NSRegularExpression, _ s: String) -> Bool {
+        regex.firstMatch(in: s, range: NSRange(s.startIndex..., in: s)) != nil
+    }
+
+    private static let digestShape = compiled([#"^(sha256|sha384|sha512|sha1|md5|blake2b|blake3|sha3-256|sha3-512):[0-9a-fA-F]{4,128}$"#])[0]
+    private static let fingerprintShapes = compiled([
+        #"^([0-9a-fA-F]{2}:){3,63}[0-9a-fA-F]{2}$"#, #"^SHA256:[A-Za-z0-9+/]{6,43}=?$"#,
+        #"^[a-z0-9-]{2,12}:[0-9a-fA-F]{4,128}$"#, #"^arn:[a-z0-9-]+:[a-z0-9-]*:[a-z0-9-]*:[0-9]*:[A-Za-z0-9+=,.@_/:-]{1,200}$"#,
+        #"^(AKIA|ASIA|AIDA|AROA|ANPA)[A-Z0-9]{12,16}$"#,
+    ])
 
     /// A model digest is `ALG:HEX`; anything else is refused (without being shown), so that a
     /// secret pasted there cannot pass as a digest.
     public static func digestProblem(_ value: String) -> String? {
-        value.range(of: #"^(sha256|sha384|sha512|sha1|md5|blake2b|blake3|sha3-256|sha3-512):[0-9a-fA-F]{4,128}$"#, options: .regularExpression) != nil
-            ? nil : "must be ALG:HEX (sha256:…, sha512:…, blake3:…); the value is not shown"
+        matches(digestShape, value) ? nil : "must be ALG:HEX (sha256:…, sha512:…, blake3:…); the value is not shown"
     }
 
     /// A fingerprint identifies a secret without being one: a hex hash or hash prefix (colons
     /// allowed), `SHA256:…` as ssh-keygen prints it, `ALG:HEX`, an ARN, an AWS access key id, or a
     /// short id (at most 64 characters, no long random run). Anything else is refused unshown.
     public static func fingerprintProblem(_ value: String) -> String? {
-        let shapes = [
-            #"^([0-9a-fA-F]{2}:){3,63}[0-9a-fA-F]{2}$"#, #"^[0-9a-fA-F]{6,128}$"#, #"^SHA256:[A-Za-z0-9+/]{6,43}=?$"#,
-            #"^[a-z0-9-]{2,12}:[0-9a-fA-F]{4,128}$"#, #"^arn:[a-z0-9-]+:[a-z0-9-]*:[a-z0-9-]*:[0-9]*:[A-Za-z0-9+=,.@_/:-]{1,200}$"#,
-            #"^(AKIA|ASIA|AIDA|AROA|ANPA)[A-Z0-9]{12,16}$"#,
-        ]
-        if shapes.contains(where: { value.range(of: $0, options: .regularExpression) != nil }) { return nil }
-        if value.count <= 64, value.range(of: #"^[A-Za-z0-9][A-Za-z0-9._:/@-]*$"#, options: .regularExpression) != nil, longestTokenRun(value).count < 20 {
+        let bytes = value.utf8
+        func isHex(_ u: UInt8) -> Bool { (u >= 48 && u <= 57) || (u >= 65 && u <= 70) || (u >= 97 && u <= 102) }
+        // The common shapes by bytes: a hex hash or prefix, and a short id without a long random run.
+        if (6...128).contains(bytes.count), bytes.allSatisfy(isHex) { return nil }
+        if bytes.count <= 64, let first = bytes.first, (first >= 48 && first <= 57) || (first >= 65 && first <= 90) || (first >= 97 && first <= 122),
+           bytes.allSatisfy({ u in (u >= 48 && u <= 57) || (u >= 65 && u <= 90) || (u >= 97 && u <= 122) || [46, 95, 58, 47, 64, 45].contains(u) }),
+           longestTokenRun(value).utf8.count < 20 {
             return nil
         }
+        if fingerprintShapes.contains(where: { matches($0, value) }) { return nil }
         return "must be a key id or a hash prefix (hex, SHA256:… as ssh-keygen prints it, ALG:HEX, an ARN, an AWS access key id, or a short id); the value is not shown"
     }
 
@@ -151,8 +165,23 @@ public enum SecretScanner {
     /// A cheap first look, so that the regular expressions run only on strings that could match:
     /// a hundred thousand credentials carry about a million short, plain strings.
     static func mayHoldSecret(_ s: String) -> Bool {
-        // Every pattern needs letters of both cases or digits mixed with letters, or a key block / URL.
-        if s.contains("-----BEGIN") || s.contains("://") || s.contains("=") || s.contains("PuTTY") { return true }
+        // Every pattern needs letters of both cases or digits mixed with letters, or a key block,
+        // a URL, an assignment or a PuTTY header. Bytes first: substring searches on every string
+        // of a million-credential import cost seconds.
+        var equals = false, colon = false, dashes = false, capitalP = false
+        for u in s.utf8 {
+            switch u {
+            case UInt8(ascii: "="): equals = true
+            case UInt8(ascii: ":"): colon = true
+            case UInt8(ascii: "-"): dashes = true
+            case UInt8(ascii: "P"): capitalP = true
+            default: break
+            }
+        }
+        if equals || (colon && s.contains("://")) || (dashes && s.contains("-----BEGIN")) || (capitalP && s.contains("PuTTY")) { return true }
+        // No token pattern matches fewer than 15 characters (a Slack token is the shortest): the
+        // keys and names that make up most of an inventory stop here.
+        guard s.utf8.count >= 15 else { return false }
         let c = Classes(s)
         return (c.upper >= 2 && (c.lower >= 2 || c.digit >= 2)) || (c.lower >= 4 && c.digit >= 4 && c.marks >= 1) || (c.lower >= 8 && c.digit >= 8)
     }

@@ -17,10 +17,14 @@ public struct BlastRadius: Sendable {
     public var downstreamModels: [String]
     public var downstreamAgents: [String]
     public var credentials: [Exposed]
+    /// For a model: how L0 became L (each control's evidence, a failed scan) and L became L*
+    /// (each parent and dataset), and the main factor, each as one line.
+    public var steps: [String] = []
 
     public func text() -> String {
         var out = "\(subject)  " + likelihoods.map { "\($0.name) \(String(format: "%.4f", $0.value))" }.joined(separator: " · ") + "\n"
         for f in factors { out += "  factor \(f.name) = \(String(format: "%.2f", f.value))\n" }
+        for step in steps { out += "  \(step)\n" }
         if !downstreamModels.isEmpty { out += "  models derived from it: \(downstreamModels.joined(separator: ", "))\n" }
         out += "  agents it reaches: \(downstreamAgents.isEmpty ? "none" : downstreamAgents.joined(separator: ", "))\n"
         out += "  blast radius: \(credentials.count) credential(s)\n"
@@ -36,6 +40,7 @@ public struct BlastRadius: Sendable {
             ("factors", .array(factors.map { .obj([("name", .string($0.name)), ("value", .number($0.value))]) })),
             ("downstream_models", .array(downstreamModels.map(JSONValue.string))),
             ("downstream_agents", .array(downstreamAgents.map(JSONValue.string))),
+            ("steps", .array(steps.map(JSONValue.string))),
             ("credentials", .array(credentials.map {
                 .obj([("credential", .string($0.credential)), ("score", .int($0.score)), ("band", .string($0.band)), ("via", .string($0.via))])
             })),
@@ -51,11 +56,44 @@ extension ScoringEngine {
         while let m = frontier.popLast() { for c in children[m] ?? [] where models.insert(c).inserted { frontier.append(c) } }
         let agents = input.agents.indices.filter { !Set(input.agents[$0].models).isDisjoint(with: models) }
         let score = result.models[index]
-        return BlastRadius(subject: "model:\(input.models[index].key)",
-                           likelihoods: [("L0", score.l0), ("L", score.l), ("L*", score.lStar)], factors: score.factors,
-                           downstreamModels: models.subtracting([index]).map { input.models[$0].key }.sorted(),
-                           downstreamAgents: downstreamAgents(of: agents, input: input).map { input.agents[$0].key }.sorted(),
-                           credentials: exposed(from: downstreamAgents(of: agents, input: input), input: input, result: result))
+        var radius = BlastRadius(subject: "model:\(input.models[index].key)",
+                                 likelihoods: [("L0", score.l0), ("L", score.l), ("L*", score.lStar)], factors: score.factors,
+                                 downstreamModels: models.subtracting([index]).map { input.models[$0].key }.sorted(),
+                                 downstreamAgents: downstreamAgents(of: agents, input: input).map { input.agents[$0].key }.sorted(),
+                                 credentials: exposed(from: downstreamAgents(of: agents, input: input), input: input, result: result))
+        radius.steps = likelihoodSteps(model: index, input: input, result: result)
+        return radius
+    }
+
+    /// L0 → L: each model control's effect at its validity, the floor, a failed scan. L → L*:
+    /// each parent's and dataset's survival factor. Then the main factor.
+    func likelihoodSteps(model index: Int, input: ScoringInput, result: Result) -> [String] {
+        let m = input.models[index], score = result.models[index]
+        func f(_ x: Double) -> String { String(format: "%.4f", x) }
+        func evidence(_ state: ScoringInput.ControlState?) -> String { state?.evidenceID.map { ", evidence #\($0)" } ?? "" }
+        var out: [String] = []
+        for control in weights.modelControlEffects.keys.sorted() {
+            let effect = weights.modelControlEffects[control] ?? 0, state = m.controls[control]
+            let validity = state?.validity ?? 0
+            out.append("L0 → L: \(control) × \(f(1 - effect * validity)) (effect \(effect) × validity \(f(validity))\(state?.failed == true ? ", failed" : "")\(evidence(state)))")
+        }
+        out.append("L0 → L: at least \(weights.modelFloor) × L0 (the floor no evidence goes below)")
+        if score.failedScan {
+            let id = m.controls[weights.failedScanControl]?.evidenceID.map { " (evidence #\($0))" } ?? ""
+            out.append("L0 → L: failed backdoor scan\(id) holds L at \(weights.failedScanMinimum) or more")
+        }
+        out.append("L = \(f(score.l))")
+        for p in m.parents {
+            let t = weights.relationTransfer[p.relation.rawValue] ?? 1
+            out.append("L → L*: parent \(input.models[p.model].key) (\(p.relation.rawValue), transfer \(t) × L* \(f(result.models[p.model].lStar))): survival × \(f(1 - t * result.models[p.model].lStar))")
+        }
+        for d in m.datasets {
+            let risk = weights.datasetRisk[input.datasets[d].provenance.rawValue] ?? 1
+            out.append("L → L*: dataset \(input.datasets[d].key) (\(input.datasets[d].provenance.rawValue), weight \(weights.datasetWeight) × risk \(risk)): survival × \(f(1 - weights.datasetWeight * risk))")
+        }
+        out.append("L* = 1 − (1 − L) × the survivals above = \(f(score.lStar))")
+        out.append("main factor: \(ScoreExplanation.mainFactor(model: index, input: input, result: result, weights: weights))")
+        return out
     }
 
     public func blastRadius(agent index: Int, input: ScoringInput, result: Result) -> BlastRadius {

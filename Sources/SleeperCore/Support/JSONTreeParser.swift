@@ -119,8 +119,12 @@ public struct JSONTreeParser {
             while index < bytes.count {
                 let b = bytes[index]
                 if b == UInt8(ascii: "\"") {
-                    guard let s = String(validating: UnsafeBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self) else {
-                        throw error("invalid UTF-8 in a string")
+                    let slice = UnsafeBufferPointer(rebasing: bytes[start..<index])
+                    // ASCII (nearly every string) needs no validation.
+                    let s: String
+                    if slice.allSatisfy({ $0 < 0x80 }) { s = String(decoding: slice, as: UTF8.self) } else {
+                        guard let valid = String(validating: slice, as: UTF8.self) else { throw error("invalid UTF-8 in a string") }
+                        s = valid
                     }
                     index += 1
                     return s

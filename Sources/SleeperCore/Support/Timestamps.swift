@@ -3,7 +3,9 @@ import Foundation
 /// Dates in files and on the command line: `YYYY-MM-DD` (midnight UTC) or ISO 8601 date-times.
 public enum Timestamps {
     public static func parse(_ text: String) -> Date? {
-        let s = text.trimmingCharacters(in: .whitespaces)
+        // Trimming goes through NSString on Linux; most dates have nothing to trim.
+        let padded = text.first.map { $0 == " " || $0 == "\t" } == true || text.last.map { $0 == " " || $0 == "\t" } == true
+        let s = padded ? text.trimmingCharacters(in: .whitespaces) : text
         if s.utf8.count == 10 { return day(s) }
         // A date-time must start with a real day: lenient parsing would turn 2025-13-45 into 2026.
         if s.utf8.count >= 10, day(String(s.prefix(10))) == nil { return nil }
