@@ -21,6 +21,12 @@ public enum ExplanationRenderer {
             let items = f.items.isEmpty ? "" : "  " + f.items.map(alias).joined(separator: ", ")
             out += "  \(f.subject.padding(toLength: width, withPad: " ", startingAt: 0))  \(f.name) = \(n(f.value)) (\(f.weight))\(evidence)\(items)\n"
         }
+        if !e.hygieneRules.isEmpty {
+            out += "\nhygiene H = 1 + the applied terms, clamped to the range in scoring.yaml = \(n(e.hygiene)):\n"
+            for r in e.hygieneRules {
+                out += "  \(r.applied ? (r.value >= 0 ? "+" : "−") : "·") \(r.name) \(r.applied ? String(format: "%.2f", abs(r.value)) : "")  \(r.why)\n"
+            }
+        }
         out += "\nwhat would lower it most (valid evidence of):\n"
         if e.whatIf.isEmpty { out += "  nothing upstream: no missing model or agent control would change the score\n" }
         for w in e.whatIf {
@@ -48,9 +54,13 @@ public enum ExplanationRenderer {
         let whatIf = e.whatIf.map { w in
             "{\"subject\": \(s(w.subject)), \"control\": \(s(w.control)), \"status\": \(s(w.status)), \"score_after\": \(w.scoreAfter), \"reduction\": \(w.reduction), \"items\": \(list(w.items))}"
         }
+        let hygiene = e.hygieneRules.map { r in
+            "{\"name\": \(s(r.name)), \"applied\": \(r.applied), \"value\": \(JSONText.number(r.value)), \"why\": \(s(r.why))}"
+        }
         return "{\"subject\": \(s(e.subject)), \"score\": \(e.score), \"band\": \(s(e.band)), \"p\": \(JSONText.number(e.p)), "
             + "\"impact\": \(JSONText.number(e.impact)), \"hygiene\": \(JSONText.number(e.hygiene)), \"impact_count\": \(e.impactCount), "
             + "\"exposure_count\": \(e.exposureCount),\n \"factors\": [\n  " + factors.joined(separator: ",\n  ") + "],\n"
-            + " \"paths\": [\n  " + paths.joined(separator: ",\n  ") + "],\n \"what_if\": [\n  " + whatIf.joined(separator: ",\n  ") + "]}\n"
+            + " \"paths\": [\n  " + paths.joined(separator: ",\n  ") + "],\n \"hygiene_terms\": [\n  " + hygiene.joined(separator: ",\n  ") + "],\n"
+            + " \"what_if\": [\n  " + whatIf.joined(separator: ",\n  ") + "]}\n"
     }
 }

@@ -39,6 +39,8 @@ public struct ScoreExplanation: Sendable {
     public var factors: [Factor]
     public var paths: [Path]
     public var whatIf: [WhatIf]
+    /// Every hygiene term, applied or skipped, and why.
+    public var hygieneRules: [HygieneRule] = []
 
     /// The single biggest reason a model puts credentials at risk, in words: a failed scan, what
     /// it inherits, or its largest factor. A credential's main factor is its top model's; runs
@@ -217,8 +219,10 @@ extension ScoringEngine {
             }
         }
         whatIf.sort { ($0.reduction, $1.subject, $1.control) > ($1.reduction, $0.subject, $0.control) }
-        return ScoreExplanation(subject: subject, score: s.score, band: s.band, p: s.p, impact: s.impact, hygiene: s.hygiene,
-                                impactCount: s.impactCount, exposureCount: s.exposureCount, factors: factors, paths: paths, whatIf: whatIf)
+        var explanation = ScoreExplanation(subject: subject, score: s.score, band: s.band, p: s.p, impact: s.impact, hygiene: s.hygiene,
+                                           impactCount: s.impactCount, exposureCount: s.exposureCount, factors: factors, paths: paths, whatIf: whatIf)
+        explanation.hygieneRules = hygieneRules(c, asOf: input.asOf)
+        return explanation
     }
 
     /// One credential's score after a change confined to its upstream: `models` is the lineage

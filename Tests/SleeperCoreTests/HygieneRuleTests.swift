@@ -1,0 +1,46 @@
+import Foundation
+import SleeperCore
+import Testing
+
+/// The hygiene rules explain shows apply exactly the terms scoring applies, on random credentials.
+@Suite("Hygiene rules")
+struct HygieneRuleTests {
+    struct SplitMix: RandomNumberGenerator {
+        var state: UInt64
+        mutating func next() -> UInt64 {
+            state &+= 0x9E37_79B9_7F4A_7C15
+            var z = state
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            return z ^ (z >> 31)
+        }
+    }
+
+    @Test("applied rules equal the scoring's hygiene terms on 2,000 random credentials; every rule says why")
+    func rulesMatchScoring() {
+        let engine = ScoringEngineTests.engine, asOf = ScoringEngineTests.asOf
+        var rng = SplitMix(state: 7)
+        func maybeDate() -> Date? { Bool.random(using: &rng) ? ScoringEngineTests.daysAgo(Double.random(in: 0...400, using: &rng)) : nil }
+        for i in 0..<2000 {
+            let holders: [(agent: Int, delivery: Delivery)] = (0..<Int.random(in: 0...3, using: &rng)).map { _ in (0, Delivery.allCases.randomElement(using: &rng) ?? .runtimeEnv) }
+            let c = ScoringInput.Credential(key: "c\(i)", kind: CredentialKind.allCases.randomElement(using: &rng) ?? .apiKey,
+                                            owner: Bool.random(using: &rng) ? "team" : nil, createdAt: maybeDate(), lastRotatedAt: maybeDate(),
+                                            expiresAt: Bool.random(using: &rng) ? asOf.addingTimeInterval(86400 * 30) : nil, lastUsedAt: maybeDate(),
+                                            ttlSeconds: Bool.random(using: &rng) ? [600, 3600, 7200].randomElement(using: &rng) : nil,
+                                            exposed: Int.random(in: 0..<10, using: &rng) == 0, holders: holders, grants: [])
+            let rules = engine.hygieneRules(c, asOf: asOf)
+            #expect(rules.filter(\.applied).map(\.name) == engine.hygieneTerms(c, asOf: asOf).map(\.name), "credential \(i)")
+            #expect(rules.count == ScoringEngine.hygieneTermNames.count && rules.allSatisfy { !$0.why.isEmpty })
+        }
+    }
+
+    @Test("a credential with a time-to-live skips rotation and expiry, and says so")
+    func ttlSkips() {
+        let c = ScoringInput.Credential(key: "t", kind: .oauthToken, owner: "o", createdAt: ScoringEngineTests.daysAgo(300), ttlSeconds: 900,
+                                        holders: [(0, .brokered)], grants: [])
+        let rules = ScoringEngineTests.engine.hygieneRules(c, asOf: ScoringEngineTests.asOf)
+        #expect(rules.first { $0.name == "not_rotated" }?.why.hasPrefix("skipped: it has a time-to-live (900 s)") == true)
+        #expect(rules.first { $0.name == "no_expiry" }?.applied == false)
+        #expect(rules.first { $0.name == "short_lived" }?.applied == true)
+    }
+}
