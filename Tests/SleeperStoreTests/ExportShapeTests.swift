@@ -60,3 +60,27 @@ struct ExportShapeTests {
         }
     }
 }
+
+@Suite("Point in time by recorded or effective time")
+struct EvidenceBasisTests {
+    @Test("evidence backfilled with a past effective date counts for that past only on the effective basis; the import is audited as a backfill")
+    func basis() async throws {
+        try await ExportStoreTests.withEstate { db, url in
+            let effective = TestClock.daysFromToday(-200)
+            let add = try Fixtures.sleeper(["evidence", "add", "--subject", "agent:code-reviewer", "--control", "SLP-HITL", "--result", "pass",
+                                            "--effective", effective, "--database-url", url])
+            #expect(add.status == 0, "\(add.stderr)")
+            let then = TestClock.daysFromToday(-100)
+            func gaps(_ basis: String) throws -> String {
+                let run = try Fixtures.sleeper(["gaps", "--subject", "agent:code-reviewer", "--as-of", then, "--basis", basis, "--format", "csv", "--database-url", url])
+                #expect(run.status == 0, "\(run.stderr)")
+                return run.stdout
+            }
+            #expect(try gaps("recorded").contains("SLP-HITL"), "recorded today: not known 100 days ago")
+            #expect(!(try gaps("effective")).contains("SLP-HITL"), "effective 200 days ago: in force 100 days ago, as known now")
+            let coverage = try Fixtures.sleeper(["coverage", "--framework", "owasp-agentic", "--as-of", then, "--basis", "effective", "--database-url", url])
+            #expect(coverage.status == 0)
+            #expect(try await db.count("SELECT count(*) FROM audit_log WHERE action = 'evidence.record' AND detail ->> 'backfilled' = '1'") == 1)
+        }
+    }
+}

@@ -65,7 +65,9 @@ public struct EvidenceLedger: Sendable {
             }
             try await insert(records, on: tx)
             try await AuditLog.record(actor: actor, action: "evidence.record", target: records.map { "#\($0.id)" }.joined(separator: ","),
-                                      detail: ["records": String(records.count), "first": String(records.first?.id ?? 0), "last": String(records.last?.id ?? 0)],
+                                      detail: ["records": String(records.count), "first": String(records.first?.id ?? 0), "last": String(records.last?.id ?? 0),
+                                               // Records effective more than a day before they were recorded fill in history.
+                                               "backfilled": String(records.filter { $0.effectiveAt < $0.recordedAt - 86400 }.count)],
                                       on: tx, logger: db.logger)
             return records
         }

@@ -9,15 +9,16 @@ public struct EvidenceQueries: Sendable {
 
     public typealias Gap = ControlStatus
 
-    public func gaps(asOf: Date, framework: String? = nil, subject: Subject? = nil, owner: String? = nil) async throws -> [Gap] {
-        try await statuses(asOf: asOf, framework: framework, subject: subject, owner: owner, includeValid: false)
+    public func gaps(asOf: Date, framework: String? = nil, subject: Subject? = nil, owner: String? = nil,
+                     basis: EvidenceBasis = .recorded) async throws -> [Gap] {
+        try await statuses(asOf: asOf, framework: framework, subject: subject, owner: owner, includeValid: false, basis: basis)
     }
 
     /// Every subject × applicable control with its status; `includeValid: false` gives the gaps.
     public func statuses(asOf: Date, framework: String? = nil, subject: Subject? = nil, owner: String? = nil,
-                         includeValid: Bool = true) async throws -> [ControlStatus] {
+                         includeValid: Bool = true, basis: EvidenceBasis = .recorded) async throws -> [ControlStatus] {
         let sql = PostgresQuery(unsafeSQL: """
-            WITH \(EvidenceStatusSQL.statusCTE)
+            WITH \(EvidenceStatusSQL.statusCTE(basis: basis))
             SELECT st.kind, st.key, st.owner, st.control_id, st.status, st.evidence_id, st.expires_at
             FROM status st
             WHERE (st.status <> 'valid' OR $6)
@@ -58,9 +59,9 @@ public struct EvidenceQueries: Sendable {
 
     /// For each item of a framework: the subjects some mapped control applies to, and how many of
     /// them have valid evidence of at least one mapped control. An alias counts through its targets.
-    public func coverage(framework: String, asOf: Date) async throws -> [Coverage] {
+    public func coverage(framework: String, asOf: Date, basis: EvidenceBasis = .recorded) async throws -> [Coverage] {
         let sql = PostgresQuery(unsafeSQL: """
-            WITH \(EvidenceStatusSQL.statusCTE),
+            WITH \(EvidenceStatusSQL.statusCTE(basis: basis)),
             item_controls AS (
                 SELECT i.id AS item_id, m.control_id
                 FROM framework_items i

@@ -1,3 +1,5 @@
+import SleeperCore
+
 /// The one query that decides, for every subject and every control that applies to it, whether
 /// valid evidence stood at a given time. Gaps, coverage and (later) scoring all read from it, so
 /// they cannot disagree. $1 is the as-of time.
@@ -22,22 +24,31 @@ enum EvidenceStatusSQL {
 
     static let statusCTE = statusCTE(subjects: allSubjects)
 
+    static func statusCTE(basis: EvidenceBasis) -> String { statusCTE(subjects: allSubjects, basis: basis) }
+
     /// The same rules over fewer subjects (`subjects` yields kind, key, owner): scoring asks only
-    /// about models and agents, and a rescore about a few thousand of them.
-    static func statusCTE(subjects: String) -> String { """
+    /// about models and agents, and a rescore about a few thousand of them. With the `effective`
+    /// basis a record counts whenever it was recorded, corrections recorded since apply, and a
+    /// model with no digest observed by T is judged by the first digest Sleeper saw.
+    static func statusCTE(subjects: String, basis: EvidenceBasis = .recorded) -> String {
+        let recordedBy = basis == .recorded ? "e.recorded_at <= $1 AND " : ""
+        let supersededBy = basis == .recorded ? " AND s.recorded_at <= $1" : ""
+        let digestWindow = basis == .recorded ? "WHERE observed_at <= $1" : ""
+        let digestOrder = basis == .recorded ? "observed_at DESC" : "(observed_at <= $1) DESC, CASE WHEN observed_at <= $1 THEN observed_at END DESC, observed_at"
+        return """
         subjects AS (
             \(subjects)
         ),
         digest_at AS (
             SELECT DISTINCT ON (model_key) model_key, digest
-            FROM model_digests WHERE observed_at <= $1
-            ORDER BY model_key, observed_at DESC
+            FROM model_digests \(digestWindow)
+            ORDER BY model_key, \(digestOrder)
         ),
         deciding AS (
             SELECT DISTINCT ON (e.subject_kind, e.subject_key, e.control_id) e.*
             FROM evidence e
-            WHERE e.recorded_at <= $1 AND e.effective_at <= $1 AND e.result <> 'withdrawn'
-              AND NOT EXISTS (SELECT 1 FROM evidence s WHERE s.supersedes = e.id AND s.recorded_at <= $1)
+            WHERE \(recordedBy)e.effective_at <= $1 AND e.result <> 'withdrawn'
+              AND NOT EXISTS (SELECT 1 FROM evidence s WHERE s.supersedes = e.id\(supersededBy))
             ORDER BY e.subject_kind, e.subject_key, e.control_id, e.effective_at DESC, e.id DESC
         ),
         status AS (

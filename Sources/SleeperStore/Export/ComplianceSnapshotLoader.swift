@@ -10,9 +10,9 @@ public struct ComplianceSnapshotLoader: Sendable {
     /// Refuses (`StoreError.unverifiedLedger`) when the ledgers do not verify, unless
     /// `allowUnverified`: then the snapshot carries the problems, and every document made from
     /// it says so.
-    public func load(asOf: Date, allowUnverified: Bool = false) async throws -> ComplianceSnapshot {
+    public func load(asOf: Date, allowUnverified: Bool = false, basis: EvidenceBasis = .recorded) async throws -> ComplianceSnapshot {
         async let catalog = CatalogQueries(db).catalog()
-        async let statuses = EvidenceQueries(db).statuses(asOf: asOf)
+        async let statuses = EvidenceQueries(db).statuses(asOf: asOf, basis: basis)
         async let head = EvidenceLedger(db).head(asOf: asOf)
         let runs = ScoreRuns(db)
         let runID = try await runs.runID(atOrBefore: asOf)
