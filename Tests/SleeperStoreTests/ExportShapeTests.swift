@@ -81,6 +81,16 @@ struct EvidenceBasisTests {
             let coverage = try Fixtures.sleeper(["coverage", "--framework", "owasp-agentic", "--as-of", then, "--basis", "effective", "--database-url", url])
             #expect(coverage.status == 0)
             #expect(try await db.count("SELECT count(*) FROM audit_log WHERE action = 'evidence.record' AND detail ->> 'backfilled' = '1'") == 1)
+            // Exports and the report take the same basis, and say which.
+            let json = try Fixtures.sleeper(["export", "json", "--as-of", then, "--basis", "effective", "--database-url", url])
+            let object = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])
+            #expect(object["evidence_basis"] as? String == "effective")
+            let row = (object["controls"] as? [[String: Any]])?.first { $0["subject_key"] as? String == "code-reviewer" && $0["control"] as? String == "SLP-HITL" }
+            #expect(row?["status"] as? String == "valid", "\(String(describing: row))")
+            let recorded = try Fixtures.sleeper(["export", "json", "--as-of", then, "--database-url", url])
+            #expect(recorded.stdout.contains("\"evidence_basis\": \"recorded\""))
+            let report = try Fixtures.sleeper(["report", "--what-if", "0", "--as-of", then, "--basis", "effective", "--database-url", url])
+            #expect(report.stdout.contains("(effective basis)"), "\(report.stdout.prefix(300))")
         }
     }
 }

@@ -39,6 +39,7 @@ struct ExportCommand: AsyncParsableCommand {
     @Option(name: .customLong("as-of"), help: "Export the state as of this time: YYYY-MM-DD (the end of that day, UTC) or an ISO 8601 date-time, e.g. 2026-09-30 or 2026-09-30T12:00:00Z. Default: now.") var asOf: String?
     @Option(help: "Write to this file instead of standard output.") var out: String?
     @OptionGroup var signed: BundleOptions
+    @Option(help: "recorded (what was known at --as-of; default) or effective (what is known now about then, backfilled evidence included); the document says which.") var basis: EvidenceBasis = .recorded
     @Flag(help: "Export even when the ledgers do not verify, marked as such in the document's metadata (never with --bundle or csv).") var allowUnverified = false
 
     func run() async throws {
@@ -49,7 +50,7 @@ struct ExportCommand: AsyncParsableCommand {
         let (snapshot, framework) = try await connection.withDatabase { db in
             var framework: String?
             if let asked = self.framework { framework = try await ReferenceLookup(db).framework(asked) }
-            let snapshot = try await ComplianceSnapshotLoader(db).load(asOf: date, allowUnverified: allowUnverified)
+            let snapshot = try await ComplianceSnapshotLoader(db).load(asOf: date, allowUnverified: allowUnverified, basis: basis)
             try await AuditLog(db).record(actor: AuditLog.commandLineActor, action: "export.\(format.rawValue)", target: signed.bundle ?? out,
                                           detail: snapshot.auditDetail(framework: framework))
             return (snapshot, framework)

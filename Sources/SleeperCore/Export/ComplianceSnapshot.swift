@@ -23,12 +23,14 @@ public struct ComplianceSnapshot: Sendable {
     public var weightsVersion = ""
     /// The time the cited run's scores describe.
     public var runAsOf: Date?
+    /// Which evidence counted for `asOf`: as recorded by then, or as known now (see `EvidenceBasis`).
+    public var basis: EvidenceBasis = .recorded
     public var toolVersion: String { SleeperVersion.current }
 
     /// What the audit log keeps of a document made from this snapshot.
     public func auditDetail(framework: String?) -> [String: String] {
         var d = ["as_of": Timestamps.format(asOf), "ledger_head": ledgerHead, "score_run": runID.map(String.init) ?? "none",
-                 "weights": weightsVersion, "sleeper": toolVersion, "ledger_verified": String(ledgerProblems.isEmpty)]
+                 "weights": weightsVersion, "sleeper": toolVersion, "ledger_verified": String(ledgerProblems.isEmpty), "basis": basis.rawValue]
         if let framework { d["framework"] = framework }
         return d
     }

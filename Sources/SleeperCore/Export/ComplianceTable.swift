@@ -68,6 +68,7 @@ public enum ComplianceTable {
             ("score_run", snapshot.runID.map(JSONValue.int) ?? .null),
             ("score_run_as_of", snapshot.runAsOf.map { .string(Timestamps.format($0)) } ?? .null),
             ("weights_version", .string(snapshot.weightsVersion)),
+            ("evidence_basis", .string(snapshot.basis.rawValue)),
             ("sleeper_version", .string(snapshot.toolVersion)),
             ("controls", .array(rows)),
             ("exposures", .array(exposures)),

@@ -36,16 +36,17 @@ public enum EvidenceBundle {
         public var scoreRun: Int?
         public var weightsVersion: String
         public var toolVersion: String
+        public var basis: EvidenceBasis
 
         public init(_ snapshot: ComplianceSnapshot) {
-            (asOf, ledgerHead, scoreRun, weightsVersion, toolVersion) =
-                (snapshot.asOf, snapshot.ledgerHead, snapshot.runID, snapshot.weightsVersion, snapshot.toolVersion)
+            (asOf, ledgerHead, scoreRun, weightsVersion, toolVersion, basis) =
+                (snapshot.asOf, snapshot.ledgerHead, snapshot.runID, snapshot.weightsVersion, snapshot.toolVersion, snapshot.basis)
         }
 
         var json: JSONValue {
             .obj([("as_of", .string(Timestamps.format(asOf))), ("ledger_head", .string(ledgerHead)),
                   ("score_run", scoreRun.map(JSONValue.int) ?? .null), ("weights_version", .string(weightsVersion)),
-                  ("sleeper_version", .string(toolVersion))])
+                  ("sleeper_version", .string(toolVersion)), ("evidence_basis", .string(basis.rawValue))])
         }
     }
 
@@ -97,9 +98,9 @@ public enum EvidenceBundle {
             }
         }
         let theirs = ["as_of": text("as_of"), "ledger_head": text("ledger_head"), "score_run": text("score_run"),
-                      "weights_version": text("weights_version"), "sleeper_version": text("sleeper_version")]
+                      "weights_version": text("weights_version"), "sleeper_version": text("sleeper_version"), "evidence_basis": text("evidence_basis")]
         let ours = ["as_of": Timestamps.format(provenance.asOf), "ledger_head": provenance.ledgerHead, "score_run": provenance.scoreRun.map(String.init) ?? "none",
-                    "weights_version": provenance.weightsVersion, "sleeper_version": provenance.toolVersion]
+                    "weights_version": provenance.weightsVersion, "sleeper_version": provenance.toolVersion, "evidence_basis": provenance.basis.rawValue]
         let differing = ours.keys.sorted().filter { ours[$0] != theirs[$0] }
         guard differing.isEmpty else {
             throw AddError(description: "the bundle describes another state (" + differing.map { "\($0) \(theirs[$0] ?? "none") there, \(ours[$0] ?? "none") here" }.joined(separator: "; ")

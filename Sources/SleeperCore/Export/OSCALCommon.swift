@@ -26,7 +26,7 @@ enum OSCAL {
             ("props", props([("as-of", Timestamps.format(snapshot.asOf)), ("ledger-head", snapshot.ledgerHead),
                              ("ledger-verified", snapshot.ledgerProblems.isEmpty ? "true" : "false"),
                              ("score-run", snapshot.runID.map(String.init)), ("score-run-as-of", snapshot.runAsOf.map(Timestamps.format)),
-                             ("weights-version", snapshot.weightsVersion),
+                             ("weights-version", snapshot.weightsVersion), ("evidence-basis", snapshot.basis.rawValue),
                              ("sleeper-version", snapshot.toolVersion)] + extra)),
             ("remarks", snapshot.unverifiedBanner.map(JSONValue.string)),
         ])

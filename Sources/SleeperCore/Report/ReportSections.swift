@@ -24,7 +24,7 @@ extension ReviewReport {
     var title: String { "Backdoor exposure review, \(Self.day(snapshot.asOf))" }
 
     var subtitle: String {
-        return (snapshot.unverifiedBanner.map { $0 + " · " } ?? "") + "As of \(Timestamps.format(snapshot.asOf)) · \(runCitation) · weights \(weightsVersion) · Sleeper \(snapshot.toolVersion) · evidence ledger head \(snapshot.ledgerHead.prefix(12))"
+        return (snapshot.unverifiedBanner.map { $0 + " · " } ?? "") + "As of \(Timestamps.format(snapshot.asOf)) · \(runCitation) · weights \(weightsVersion) · Sleeper \(snapshot.toolVersion) ·\(snapshot.basis == .effective ? " evidence as known now about then (effective basis) ·" : "") evidence ledger head \(snapshot.ledgerHead.prefix(12))"
     }
 
     /// Each section opens with the banner when the ledger did not verify: a page printed alone still says so.

@@ -14,7 +14,8 @@ extension Handlers {
         }
         let q = QueryInput(request)
         let framework = try await knownFramework(q.string("framework"))
-        let snapshot = try await ComplianceSnapshotLoader(db).load(asOf: try q.moment("as_of") ?? SleeperClock.now())
+        let basis = try q.oneOf("basis", EvidenceBasis.allCases.map(\.rawValue)).flatMap(EvidenceBasis.init) ?? .recorded
+        let snapshot = try await ComplianceSnapshotLoader(db).load(asOf: try q.moment("as_of") ?? SleeperClock.now(), basis: basis)
         try await AuditLog(db).record(actor: try caller.required().actor, action: "export.\(format)", target: nil,
                                       detail: snapshot.auditDetail(framework: framework))
         switch format {

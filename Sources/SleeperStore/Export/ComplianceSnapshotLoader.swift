@@ -33,6 +33,7 @@ public struct ComplianceSnapshotLoader: Sendable {
                                           runID: runID, exposures: exposures, ledgerHead: try await head)
         snapshot.ledgerProblems = check.problems
         snapshot.weightsVersion = try ScoreRuns.bundledWeights().version
+        snapshot.basis = basis
         if let runID { snapshot.runAsOf = try await runs.citation(of: runID)?.asOf }
         return snapshot
     }

@@ -10,9 +10,10 @@ public struct ReviewReportLoader: Sendable {
     public init(_ db: Database) { self.db = db }
 
     public func load(asOf: Date, since: Int?, top: Int = 10, whatIf: Int = 5, trendRuns: Int = 12,
-                     maximumRunAge: TimeInterval = RunAgeLimit.defaultHours * 3600, allowUnverified: Bool = false) async throws -> ReviewReport {
+                     maximumRunAge: TimeInterval = RunAgeLimit.defaultHours * 3600, allowUnverified: Bool = false,
+                     basis: EvidenceBasis = .recorded) async throws -> ReviewReport {
         let weights = try ScoreRuns.bundledWeights()
-        let snapshot = try await ComplianceSnapshotLoader(db).load(asOf: asOf, allowUnverified: allowUnverified)
+        let snapshot = try await ComplianceSnapshotLoader(db).load(asOf: asOf, allowUnverified: allowUnverified, basis: basis)
         let runs = try await summaries(upTo: asOf, limit: trendRuns)
         var histogram = Array(repeating: 0, count: 10)
         var topRows: [Exposure] = [], explanations: [String: ScoreExplanation] = [:], changes: [ScoreDiff.Row] = []
