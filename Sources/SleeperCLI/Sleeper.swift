@@ -31,23 +31,8 @@ public struct Sleeper: AsyncParsableCommand {
             } else {
                 try command.run()
             }
-        } catch let problems as InventoryProblems {
-            Output.error("sleeper: \(problems)")
-            Foundation.exit(1)
-        } catch let error as StoreError {
-            Output.error("sleeper: \(error)")
-            Foundation.exit(1)
-        } catch let error as ConnectionSettingsError {
-            Output.error("sleeper: \(error)")
-            Foundation.exit(1)
-        } catch let error as UnexpectedRowValue {
-            Output.error("sleeper: \(error)")
-            Foundation.exit(1)
-        } catch let error as ClockSettingError {
-            Output.error("sleeper: \(error)")
-            Foundation.exit(1)
-        } catch let error as CommandFailure {
-            Output.error("sleeper: \(error.message)")
+        } catch let error where sleeperMessage(error) != nil {
+            Output.error("sleeper: \(sleeperMessage(error) ?? "")")
             Foundation.exit(1)
         } catch {
             if String(describing: type(of: error)).hasPrefix("PSQLError") {
@@ -62,6 +47,15 @@ public struct Sleeper: AsyncParsableCommand {
             if code == .success { Output.print(message.hasSuffix("\n") ? message : message + "\n") } else { Output.error(message) }
             Foundation.exit(code.rawValue)
         }
+    }
+}
+
+/// The message of an error Sleeper has already put into words, or nil for any other error.
+func sleeperMessage(_ error: any Error) -> String? {
+    switch error {
+    case let failure as CommandFailure: return failure.message
+    case is InventoryProblems, is StoreError, is ConnectionSettingsError, is UnexpectedRowValue, is ClockSettingError: return "\(error)"
+    default: return nil
     }
 }
 

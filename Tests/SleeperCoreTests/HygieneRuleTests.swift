@@ -5,21 +5,10 @@ import Testing
 /// The hygiene rules explain shows apply exactly the terms scoring applies, on random credentials.
 @Suite("Hygiene rules")
 struct HygieneRuleTests {
-    struct SplitMix: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
-
     @Test("applied rules equal the scoring's hygiene terms on 2,000 random credentials; every rule says why")
     func rulesMatchScoring() {
         let engine = ScoringEngineTests.engine, asOf = ScoringEngineTests.asOf
-        var rng = SplitMix(state: 7)
+        var rng = IncrementalScoringTests.SplitMix(state: 7)
         func maybeDate() -> Date? { Bool.random(using: &rng) ? ScoringEngineTests.daysAgo(Double.random(in: 0...400, using: &rng)) : nil }
         for i in 0..<2000 {
             let holders: [(agent: Int, delivery: Delivery)] = (0..<Int.random(in: 0...3, using: &rng)).map { _ in (0, Delivery.allCases.randomElement(using: &rng) ?? .runtimeEnv) }

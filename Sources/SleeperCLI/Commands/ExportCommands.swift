@@ -39,18 +39,17 @@ struct ExportCommand: AsyncParsableCommand {
     @Option(name: .customLong("as-of"), help: "Export the state as of this time: YYYY-MM-DD (the end of that day, UTC) or an ISO 8601 date-time, e.g. 2026-09-30 or 2026-09-30T12:00:00Z. Default: now.") var asOf: String?
     @Option(help: "Write to this file instead of standard output.") var out: String?
     @OptionGroup var signed: BundleOptions
-    @Option(help: "recorded (what was known at --as-of; default) or effective (what is known now about then, backfilled evidence included); the document says which.") var basis: EvidenceBasis = .recorded
+    @OptionGroup var evidence: BasisOption
     @Flag(help: "Export even when the ledgers do not verify, marked as such in the document's metadata (never with --bundle or csv).") var allowUnverified = false
 
     func run() async throws {
         let date = try parseMoment(asOf, "--as-of") ?? SleeperClock.now()
-        try signed.checkTarget()
-        if allowUnverified, signed.bundle != nil { throw CommandFailure(message: "--allow-unverified: an unverified ledger is never signed; drop --bundle") }
+        try signed.checkTarget(allowUnverified: allowUnverified)
         if allowUnverified, format == .csv { throw CommandFailure(message: "--allow-unverified: CSV has no place for the banner; use json or an OSCAL format") }
         let (snapshot, framework) = try await connection.withDatabase { db in
             var framework: String?
             if let asked = self.framework { framework = try await ReferenceLookup(db).framework(asked) }
-            let snapshot = try await ComplianceSnapshotLoader(db).load(asOf: date, allowUnverified: allowUnverified, basis: basis)
+            let snapshot = try await ComplianceSnapshotLoader(db).load(asOf: date, allowUnverified: allowUnverified, basis: evidence.basis)
             try await AuditLog(db).record(actor: AuditLog.commandLineActor, action: "export.\(format.rawValue)", target: signed.bundle ?? out,
                                           detail: snapshot.auditDetail(framework: framework))
             return (snapshot, framework)

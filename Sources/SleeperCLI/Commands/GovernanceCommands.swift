@@ -29,7 +29,7 @@ struct GapsCommand: AsyncParsableCommand {
     @Option(help: "Only this subject (KIND:KEY).") var subject: String?
     @Option(help: "Only subjects with this owner.") var owner: String?
     @Option(name: .customLong("as-of"), help: "Answer as the ledger stood at this time: YYYY-MM-DD (the end of that day, UTC) or an ISO 8601 date-time, e.g. 2026-09-30. Default: now.") var asOf: String?
-    @Option(help: "recorded (what was known then; default) or effective (what is known now about then, backfilled evidence included).") var basis: EvidenceBasis = .recorded
+    @OptionGroup var evidence: BasisOption
 
     func run() async throws {
         let subject = try self.subject.map { try parseSubject($0, "--subject") }
@@ -40,7 +40,7 @@ struct GapsCommand: AsyncParsableCommand {
             if let asked = self.framework { framework = try await lookup.framework(asked) }
             if let subject { try await lookup.requireSubject(subject) }
             if let owner { try await lookup.requireOwner(owner) }
-            return try await EvidenceQueries(db).gaps(asOf: date, framework: framework, subject: subject, owner: owner, basis: basis)
+            return try await EvidenceQueries(db).gaps(asOf: date, framework: framework, subject: subject, owner: owner, basis: evidence.basis)
         }
         Output.print(ListingRenderer.render(EvidenceListing.gaps(gaps, byFramework: framework != nil), as: output.format))
     }
@@ -54,16 +54,14 @@ struct CoverageCommand: AsyncParsableCommand {
     @OptionGroup var output: FormatOption
     @Option(help: "The framework (atlas, owasp-agentic, nist-ai-rmf, owasp-nhi, owasp-llm).") var framework: String
     @Option(name: .customLong("as-of"), help: "Answer as the ledger stood at this time: YYYY-MM-DD (the end of that day, UTC) or an ISO 8601 date-time, e.g. 2026-09-30. Default: now.") var asOf: String?
-    @Option(help: "recorded (what was known then; default) or effective (what is known now about then, backfilled evidence included).") var basis: EvidenceBasis = .recorded
+    @OptionGroup var evidence: BasisOption
 
     func run() async throws {
         let date = try parseMoment(asOf, "--as-of") ?? SleeperClock.now()
         let (rows, framework) = try await connection.withDatabase { db in
             let framework = try await ReferenceLookup(db).framework(self.framework)
-            return (try await EvidenceQueries(db).coverage(framework: framework, asOf: date, basis: basis), framework)
+            return (try await EvidenceQueries(db).coverage(framework: framework, asOf: date, basis: evidence.basis), framework)
         }
         Output.print(EvidenceListing.coverage(rows, framework: framework, asOf: date, format: output.format))
     }
 }
-
-extension EvidenceBasis: ExpressibleByArgument {}

@@ -17,13 +17,12 @@ struct ReportCommand: AsyncParsableCommand {
     @Option(name: .customLong("what-if"), help: "How many top exposures get an exact what-if list (0 to skip; each costs a rescore).") var whatIf = 5
     @Flag(help: "Report even when the ledgers do not verify: every section and the header say so (never with --bundle).") var allowUnverified = false
     @OptionGroup var signed: BundleOptions
-    @Option(help: "recorded (what was known at --as-of; default) or effective (what is known now about then); the report says which.") var basis: EvidenceBasis = .recorded
+    @OptionGroup var evidence: BasisOption
 
     func run() async throws {
         let date = try parseMoment(asOf, "--as-of") ?? SleeperClock.now()
         let maximumAge = try RunAgeLimit.seconds()
-        try signed.checkTarget()
-        if allowUnverified, signed.bundle != nil { throw CommandFailure(message: "--allow-unverified: an unverified ledger is never signed; drop --bundle") }
+        try signed.checkTarget(allowUnverified: allowUnverified)
         let report = try await connection.withDatabase { db in
             let runs = ScoreRuns(db)
             var sinceRun: Int?
@@ -31,7 +30,7 @@ struct ReportCommand: AsyncParsableCommand {
                 do { sinceRun = try await runs.resolve(since) } catch let error as StoreError { throw CommandFailure(message: "--since: \(error)") }
             }
             let report = try await ReviewReportLoader(db).load(asOf: date, since: sinceRun, whatIf: max(0, whatIf), maximumRunAge: maximumAge,
-                                                               allowUnverified: allowUnverified, basis: basis)
+                                                               allowUnverified: allowUnverified, basis: evidence.basis)
             try await AuditLog(db).record(actor: AuditLog.commandLineActor, action: "report.\(format.rawValue)", target: signed.bundle ?? out,
                                           detail: report.snapshot.auditDetail(framework: nil))
             return report

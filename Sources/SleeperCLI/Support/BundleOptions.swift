@@ -18,7 +18,8 @@ struct BundleOptions: ParsableArguments {
 
     /// Refuses a bundle directory that already holds files unless `--add`, before any work (or
     /// audit entry) is done: writing into a bundle would silently break its signature.
-    func checkTarget() throws {
+    func checkTarget(allowUnverified: Bool = false) throws {
+        if allowUnverified, bundle != nil { throw CommandFailure(message: "--allow-unverified: an unverified ledger is never signed; drop --bundle") }
         guard let bundle, !add else { return }
         let present = (try? FileManager.default.contentsOfDirectory(atPath: bundle))?.filter { !$0.hasPrefix(".") } ?? []
         if !present.isEmpty {

@@ -23,7 +23,7 @@ public struct Catalog: Sendable, Equatable {
 
     /// "unknown framework 'x'; the frameworks are …".
     public func unknownFramework(_ id: String) -> String {
-        "unknown framework '\(id)'; the frameworks are \(frameworks.map(\.id).joined(separator: ", "))"
+        NearestName.unknownFramework(id, known: frameworks.map(\.id))
     }
 }
 

@@ -22,26 +22,7 @@ enum FieldNames {
     static func suggestion(for field: String, among known: Set<String>) -> String? {
         func squash(_ s: String) -> String { s.lowercased().filter { $0 != "_" && $0 != "-" } }
         if let same = known.sorted().first(where: { squash($0) == squash(field) }) { return same }
-        let scored = known.map { ($0, distance(field.lowercased(), $0)) }.filter { $0.1 <= 2 }
+        let scored = known.map { ($0, NearestName.distance(field.lowercased(), $0)) }.filter { $0.1 <= 2 }
         return scored.min { ($0.1, $0.0) < ($1.1, $1.0) }?.0
-    }
-
-    /// Optimal string alignment distance: insertions, deletions, substitutions and swaps of
-    /// neighbouring characters each cost one.
-    static func distance(_ a: String, _ b: String) -> Int {
-        let x = Array(a), y = Array(b)
-        if x.isEmpty { return y.count }
-        if y.isEmpty { return x.count }
-        var d = [[Int]](repeating: [Int](repeating: 0, count: y.count + 1), count: x.count + 1)
-        for i in 0...x.count { d[i][0] = i }
-        for j in 0...y.count { d[0][j] = j }
-        for i in 1...x.count {
-            for j in 1...y.count {
-                let cost = x[i - 1] == y[j - 1] ? 0 : 1
-                d[i][j] = min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost)
-                if i > 1, j > 1, x[i - 1] == y[j - 2], x[i - 2] == y[j - 1] { d[i][j] = min(d[i][j], d[i - 2][j - 2] + 1) }
-            }
-        }
-        return d[x.count][y.count]
     }
 }

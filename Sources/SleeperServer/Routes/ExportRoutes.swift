@@ -14,7 +14,7 @@ extension Handlers {
         }
         let q = QueryInput(request)
         let framework = try await knownFramework(q.string("framework"))
-        let basis = try q.oneOf("basis", EvidenceBasis.allCases.map(\.rawValue)).flatMap(EvidenceBasis.init) ?? .recorded
+        let basis = try q.basis()
         let snapshot = try await ComplianceSnapshotLoader(db).load(asOf: try q.moment("as_of") ?? SleeperClock.now(), basis: basis)
         try await AuditLog(db).record(actor: try caller.required().actor, action: "export.\(format)", target: nil,
                                       detail: snapshot.auditDetail(framework: framework))

@@ -18,7 +18,7 @@ extension Handlers {
         let subject = try q.subject("subject"), owner = q.string("owner")
         if let subject { try await ReferenceLookup(db).requireSubject(subject) }
         if let owner { try await ReferenceLookup(db).requireOwner(owner) }
-        let basis = try q.oneOf("basis", EvidenceBasis.allCases.map(\.rawValue)).flatMap(EvidenceBasis.init) ?? .recorded
+        let basis = try q.basis()
         let rows = try await EvidenceQueries(db).gaps(asOf: try q.moment("as_of") ?? SleeperClock.now(), framework: framework,
                                                       subject: subject, owner: owner, basis: basis)
         return .page(of: ListingRenderer.jsonObjects(EvidenceListing.gaps(rows, byFramework: framework != nil)), limit: limit, offset: offset)
@@ -30,7 +30,7 @@ extension Handlers {
             throw APIError.invalid("query parameter framework is required", [("query: framework", "required")])
         }
         let asOf = try q.moment("as_of") ?? SleeperClock.now()
-        let basis = try q.oneOf("basis", EvidenceBasis.allCases.map(\.rawValue)).flatMap(EvidenceBasis.init) ?? .recorded
+        let basis = try q.basis()
         let rows = try await EvidenceQueries(db).coverage(framework: framework, asOf: asOf, basis: basis)
         return .json(EvidenceListing.coverage(rows, framework: framework, asOf: asOf, format: .json))
     }

@@ -34,6 +34,11 @@ struct QueryInput {
         return d
     }
 
+    /// `basis=recorded|effective`, recorded by default.
+    func basis() throws -> EvidenceBasis {
+        try oneOf("basis", EvidenceBasis.allCases.map(\.rawValue)).flatMap(EvidenceBasis.init) ?? .recorded
+    }
+
     func subject(_ name: String) throws -> Subject? {
         guard let text = string(name) else { return nil }
         guard let s = Subject(text) else { throw APIError.invalid("query parameter \(name): '\(text)' is not KIND:KEY", [("query: \(name)", "not KIND:KEY")]) }

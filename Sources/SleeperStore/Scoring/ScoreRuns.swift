@@ -215,15 +215,17 @@ public struct ScoreRuns: Sendable {
 
     /// The latest current run, cited.
     public func latest() async throws -> RunCitation? {
-        guard let id = try await latestRunID() else { return nil }
-        return try await citation(of: id)
+        try await cite("SELECT id, as_of, started_at, what_if, trigger FROM score_runs WHERE NOT what_if ORDER BY id DESC LIMIT 1")
     }
 
     /// Which run, as of when, made when, and whether it is a what-if.
     public func citation(of run: Int) async throws -> RunCitation? {
-        for try await (id, asOf, madeAt, whatIf, trigger) in try await db.client.query(
-            "SELECT id, as_of, started_at, what_if, trigger FROM score_runs WHERE id = \(run)", logger: db.logger
-        ).decode((Int, Date, Date, Bool, String).self) {
+        try await cite("SELECT id, as_of, started_at, what_if, trigger FROM score_runs WHERE id = \(run)")
+    }
+
+    private func cite(_ sql: String) async throws -> RunCitation? {
+        for try await (id, asOf, madeAt, whatIf, trigger) in try await db.client.query(PostgresQuery(unsafeSQL: sql), logger: db.logger)
+            .decode((Int, Date, Date, Bool, String).self) {
             return RunCitation(id: id, asOf: asOf, madeAt: madeAt, whatIf: whatIf, trigger: trigger)
         }
         return nil

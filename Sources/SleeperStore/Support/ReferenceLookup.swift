@@ -42,7 +42,7 @@ public struct ReferenceLookup: Sendable {
         let ids = try await CatalogQueries(db).frameworks().map(\.id)
         if ids.contains(id) { return id }
         if let match = NearestName.caseInsensitive(id, among: ids) { return match }
-        throw StoreError.notFound("unknown framework '\(id)'; the frameworks are \(ids.joined(separator: ", "))")
+        throw StoreError.notFound(NearestName.unknownFramework(id, known: ids))
     }
 
     private func exists(_ sql: String, _ value: String) async throws -> Bool {
