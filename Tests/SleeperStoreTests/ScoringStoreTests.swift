@@ -121,10 +121,10 @@ struct ScoringStoreTests {
             #expect(scored.stdout.contains("scored 2 credentials"))
             #expect(scored.stdout.contains("1 critical, 0 high, 0 medium, 1 low"))
             let exposure = try Fixtures.sleeper(["exposure", "--top", "1", "--database-url", url], environment: TestClock.environment())
-            #expect(exposure.stdout.contains("payments-key  69     critical  acme-ft → email-triage → payments-key → payments-api"))
+            #expect(exposure.stdout.contains("payments-key  69     0.6856  critical  acme-ft → email-triage → payments-key → payments-api"))
             let json = try Fixtures.sleeper(["explain", "credential:payments-key", "--format", "json", "--database-url", url], environment: TestClock.environment())
             let object = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])
-            for field in ["subject", "score", "band", "p", "impact", "hygiene", "factors", "paths", "what_if"] {
+            for field in ["subject", "score", "raw", "band", "p", "impact", "hygiene", "factors", "paths", "what_if"] {
                 #expect(object[field] != nil, "missing \(field)")
             }
             #expect(object["score"] as? Int == 69)

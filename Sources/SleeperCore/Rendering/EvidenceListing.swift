@@ -75,13 +75,13 @@ public enum EvidenceListing {
 /// The exposure list and its diff, by the CLI and the API alike.
 public enum ExposureListing {
     public static func exposures(_ rows: [Exposure]) -> Listing {
-        Listing(columns: ["credential", "score", "band", "path", "owner", "main_factor", "p", "impact", "hygiene"], rows: rows.map {
-            [.text($0.credential), .integer($0.score), .text($0.band), .path($0.path), $0.owner.map(Listing.Cell.text) ?? .null,
+        Listing(columns: ["credential", "score", "raw", "band", "path", "owner", "main_factor", "p", "impact", "hygiene"], rows: rows.map {
+            [.text($0.credential), .integer($0.score), .number(($0.raw * 10000).rounded() / 10000), .text($0.band), .path($0.path), $0.owner.map(Listing.Cell.text) ?? .null,
              .text($0.mainFactor), .number(($0.p * 10000).rounded() / 10000), .number($0.impact), .number(($0.hygiene * 100).rounded() / 100)]
         })
     }
 
-    public static let tableColumns = ["credential", "score", "band", "path", "owner", "main_factor"]
+    public static let tableColumns = ["credential", "score", "raw", "band", "path", "owner", "main_factor"]
 
     public static func diff(_ rows: [ScoreDiff.Row]) -> Listing {
         Listing(columns: ["credential", "before", "after", "change", "why"], rows: rows.map {

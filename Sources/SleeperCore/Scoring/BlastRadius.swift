@@ -8,6 +8,8 @@ public struct BlastRadius: Sendable {
         public var score: Int
         public var band: String
         public var via: String              // the holder the risk reaches the credential through
+        /// P·I·H before the cap: orders credentials that all score 100.
+        public var raw: Double = 0
     }
 
     public var subject: String
@@ -120,8 +122,9 @@ extension ScoringEngine {
         var out: [BlastRadius.Exposed] = []
         for (i, c) in input.credentials.enumerated() {
             guard let holder = c.holders.first(where: { set.contains($0.agent) }) else { continue }
-            out.append(.init(credential: c.key, score: result.credentials[i].score, band: result.credentials[i].band, via: input.agents[holder.agent].key))
+            out.append(.init(credential: c.key, score: result.credentials[i].score, band: result.credentials[i].band, via: input.agents[holder.agent].key,
+                             raw: result.credentials[i].raw))
         }
-        return out.sorted { ($0.score, $1.credential) > ($1.score, $0.credential) }
+        return out.sorted { ($0.score, $0.raw, $1.credential) > ($1.score, $1.raw, $0.credential) }
     }
 }

@@ -1,12 +1,12 @@
 import Foundation
 
-/// `sleeper explain` output. JSON field names are stable: subject, score, band, p, impact, hygiene,
+/// `sleeper explain` output. JSON field names are stable: subject, score, raw, band, p, impact, hygiene,
 /// impact_count, exposure_count, factors, paths, what_if.
 public enum ExplanationRenderer {
     static func n(_ d: Double) -> String { String(format: "%.4f", d) }
 
     public static func text(_ e: ScoreExplanation) -> String {
-        var out = "\(e.subject)  score \(e.score) (\(e.band)) = 100 · P \(n(e.p)) · impact \(n(e.impact)) · hygiene \(n(e.hygiene))\n"
+        var out = "\(e.subject)  score \(e.score) (\(e.band)) = round(100 · min(1, raw)); raw = P \(n(e.p)) · impact \(n(e.impact)) · hygiene \(n(e.hygiene)) = \(n(e.raw))\n"
         out += "  reaches \(e.impactCount) tier 0–1 resource(s); exposed to \(e.exposureCount) model(s) with L* above the threshold\n\n"
         out += "paths (model → agents → credential → resource): the top path, which exposure shows, then the rest largest first;\n"
         out += "a contribution is the path's term before the noisy-OR that makes P (P \(n(e.p)) ≥ the largest):\n"
@@ -28,9 +28,9 @@ public enum ExplanationRenderer {
             }
         }
         out += "\nwhat would lower it most (valid evidence of):\n"
-        if e.whatIf.isEmpty { out += "  nothing upstream: no missing model or agent control would change the score\n" }
+        if e.whatIf.isEmpty { out += "  nothing upstream: no missing model or agent control would lower it\n" }
         for w in e.whatIf {
-            out += "  −\(w.reduction) → \(w.scoreAfter)  \(w.control) on \(w.subject) (now \(w.status))  \(w.items.filter { $0.hasPrefix("owasp-agentic") || $0.hasPrefix("atlas") }.prefix(4).map(alias).joined(separator: ", "))\n"
+            out += "  −\(w.reduction) → \(w.scoreAfter) (raw → \(n(w.rawAfter)))  \(w.control) on \(w.subject) (now \(w.status))  \(w.items.filter { $0.hasPrefix("owasp-agentic") || $0.hasPrefix("atlas") }.prefix(4).map(alias).joined(separator: ", "))\n"
         }
         return out
     }
@@ -52,12 +52,12 @@ public enum ExplanationRenderer {
             "{\"model\": \(s(p.model)), \"agent\": \(s(p.agent)), \"credential\": \(s(p.credential)), \"resource\": \(s(p.resource)), \"contribution\": \(JSONText.number(p.contribution)), \"top\": \(p.isTop)}"
         }
         let whatIf = e.whatIf.map { w in
-            "{\"subject\": \(s(w.subject)), \"control\": \(s(w.control)), \"status\": \(s(w.status)), \"score_after\": \(w.scoreAfter), \"reduction\": \(w.reduction), \"items\": \(list(w.items))}"
+            "{\"subject\": \(s(w.subject)), \"control\": \(s(w.control)), \"status\": \(s(w.status)), \"score_after\": \(w.scoreAfter), \"reduction\": \(w.reduction), \"raw_after\": \(JSONText.number(w.rawAfter)), \"items\": \(list(w.items))}"
         }
         let hygiene = e.hygieneRules.map { r in
             "{\"name\": \(s(r.name)), \"applied\": \(r.applied), \"value\": \(JSONText.number(r.value)), \"why\": \(s(r.why))}"
         }
-        return "{\"subject\": \(s(e.subject)), \"score\": \(e.score), \"band\": \(s(e.band)), \"p\": \(JSONText.number(e.p)), "
+        return "{\"subject\": \(s(e.subject)), \"score\": \(e.score), \"raw\": \(JSONText.number(e.raw)), \"band\": \(s(e.band)), \"p\": \(JSONText.number(e.p)), "
             + "\"impact\": \(JSONText.number(e.impact)), \"hygiene\": \(JSONText.number(e.hygiene)), \"impact_count\": \(e.impactCount), "
             + "\"exposure_count\": \(e.exposureCount),\n \"factors\": [\n  " + factors.joined(separator: ",\n  ") + "],\n"
             + " \"paths\": [\n  " + paths.joined(separator: ",\n  ") + "],\n \"hygiene_terms\": [\n  " + hygiene.joined(separator: ",\n  ") + "],\n"

@@ -8,6 +8,8 @@ public struct Exposure: Sendable, Equatable {
     /// model → agent → credential → resource, the path that contributes most.
     public var path: [String]
     public var mainFactor: String
+    /// P·I·H before the cap (the score is `round(100 · min(1, raw))`); the list is ordered by it.
+    public var raw: Double { p * impact * hygiene }
 
     public init(credential: String, score: Int, band: String, p: Double, impact: Double, hygiene: Double,
                 owner: String?, path: [String], mainFactor: String) {

@@ -28,6 +28,10 @@ public struct ScoreExplanation: Sendable {
         public var status: String          // missing, expired, in grace, failed, stale …
         public var scoreAfter: Int
         public var reduction: Int
+        /// P·I·H before and after: under the cap a control can lower the risk while the score
+        /// stays at 100, and the list still shows it.
+        public var rawAfter: Double = 0
+        public var rawReduction: Double = 0
         public var items: [String]
     }
 
@@ -39,6 +43,8 @@ public struct ScoreExplanation: Sendable {
     public var factors: [Factor]
     public var paths: [Path]
     public var whatIf: [WhatIf]
+    /// P·I·H before the cap.
+    public var raw: Double { p * impact * hygiene }
     /// Every hygiene term, applied or skipped, and why.
     public var hygieneRules: [HygieneRule] = []
 
@@ -199,7 +205,7 @@ extension ScoringEngine {
         candidates.sort { ($0.estimate, $1.control) > ($1.estimate, $0.control) }
         for candidate in candidates.prefix(Self.whatIfCandidates) {
             var changed = input
-            let after: Int
+            let after: ScoringEngine.CredentialScore
             let subjectName: String, state: ScoringInput.ControlState?
             if let m = candidate.model {
                 state = input.models[m].controls[candidate.control]
@@ -213,12 +219,15 @@ extension ScoringEngine {
                 after = try scoreOne(credential: index, input: changed, previous: result, models: upstreamModels, agents: upstreamAgents)
                 subjectName = "agent:\(input.agents[a].key)"
             }
-            if after < s.score {
+            if after.raw < s.raw {
                 whatIf.append(.init(subject: subjectName, control: candidate.control, status: status(state),
-                                    scoreAfter: after, reduction: s.score - after, items: mappings[candidate.control] ?? []))
+                                    scoreAfter: after.score, reduction: s.score - after.score,
+                                    rawAfter: after.raw, rawReduction: s.raw - after.raw, items: mappings[candidate.control] ?? []))
             }
         }
-        whatIf.sort { ($0.reduction, $1.subject, $1.control) > ($1.reduction, $0.subject, $0.control) }
+        // By what the score loses, then by what the uncapped product loses (which orders the
+        // controls of a credential above the cap, where every score stays 100).
+        whatIf.sort { ($0.reduction, $0.rawReduction, $1.subject, $1.control) > ($1.reduction, $1.rawReduction, $0.subject, $0.control) }
         var explanation = ScoreExplanation(subject: subject, score: s.score, band: s.band, p: s.p, impact: s.impact, hygiene: s.hygiene,
                                            impactCount: s.impactCount, exposureCount: s.exposureCount, factors: factors, paths: paths, whatIf: whatIf)
         explanation.hygieneRules = hygieneRules(c, asOf: input.asOf)
@@ -229,7 +238,7 @@ extension ScoringEngine {
     /// closure of every model its upstream agents use, `agents` those agents. Only they are
     /// recomputed. Exact: an agent h hops upstream of a holder contributes its round-(rounds − h)
     /// value, which depends only on agents inside the closure.
-    func scoreOne(credential index: Int, input: ScoringInput, previous: Result, models: Set<Int>, agents: Set<Int>) throws -> Int {
+    func scoreOne(credential index: Int, input: ScoringInput, previous: Result, models: Set<Int>, agents: Set<Int>) throws -> CredentialScore {
         let fresh = try scoreModels(input, only: models, previous: previous.models)
         let rounds = agentRounds(input, lStar: fresh.map(\.lStar), only: agents, previous: previous.agentRounds)
         let a = gatedAgents(input, b: rounds.last!, only: agents)
@@ -238,7 +247,7 @@ extension ScoringEngine {
             upstream[h.agent] = Set(upstreamAgentClosure(of: [h.agent], input: input).flatMap { input.agents[$0].models })
         }
         let layer = CredentialLayer(input: input, models: fresh, agentA: a, upstreamModels: upstream)
-        return scoreCredential(input.credentials[index], input: input, layer: layer).score
+        return scoreCredential(input.credentials[index], input: input, layer: layer)
     }
 
     /// The holders and every agent delegating to them, transitively, within the delegation rounds.

@@ -44,6 +44,9 @@ public struct ScoringEngine: Sendable {
         public var impactCount: Int
         public var exposureCount: Int
         public var hygieneTerms: [Factor]
+        /// P·I·H before the cap: what orders credentials that all score 100, and what a what-if
+        /// under the cap still lowers.
+        public var raw: Double { p * impact * hygiene }
         /// model → agent → credential → resource with the largest contribution (indexes), if any.
         public var topModel: Int?, topAgent: Int?, topResource: Int?
         /// The agents from the one that uses `topModel` to the holder `topAgent`, along the

@@ -87,7 +87,7 @@ public struct ScoreRuns: Sendable {
                 // The CHECK lets ATTACH skip scanning the rows; declared here, COPY checks it row by
                 // row instead of a second pass over the table.
                 try await tx.query(PostgresQuery(unsafeSQL: """
-                    CREATE TABLE \(table) (LIKE credential_scores INCLUDING DEFAULTS INCLUDING CONSTRAINTS,
+                    CREATE TABLE \(table) (LIKE credential_scores INCLUDING DEFAULTS INCLUDING CONSTRAINTS INCLUDING GENERATED,
                                            CONSTRAINT \(table)_run CHECK (run_id = \(runID)))
                     """), logger: db.logger)
             }
@@ -136,7 +136,7 @@ public struct ScoreRuns: Sendable {
                 for sql in [
                     "SET LOCAL maintenance_work_mem = '256MB'",
                     "CREATE UNIQUE INDEX ON \(table) (run_id, credential_id)",
-                    "CREATE INDEX ON \(table) (run_id, score DESC, credential_id)",
+                    "CREATE INDEX ON \(table) (run_id, raw DESC, credential_id)",
                     "ALTER TABLE credential_scores ATTACH PARTITION \(table) FOR VALUES IN (\(runID))",
                 ] {
                     try await tx.query(PostgresQuery(unsafeSQL: sql), logger: db.logger)
@@ -231,7 +231,8 @@ public struct ScoreRuns: Sendable {
         return nil
     }
 
-    /// The credentials of a run by score, with filters like the CLI's.
+    /// The credentials of a run by score and, above the cap, by the uncapped product (`raw`, which
+    /// orders by score too), with filters like the CLI's.
     public func exposures(run: Int, top: Int?, band: String?, minScore: Int?, owner: String?, resource: String?, offset: Int = 0) async throws -> [Exposure] {
         var out: [Exposure] = []
         let limit = top ?? 1_000_000_000
@@ -251,11 +252,11 @@ public struct ScoreRuns: Sendable {
             // after `window` rows, not a sort of a million).
             source = """
                 ((SELECT * FROM incremental_scores s WHERE s.run_id = \(run) AND \(filters)
-                  ORDER BY s.score DESC, s.credential_id LIMIT \(window))
+                  ORDER BY s.raw DESC, s.credential_id LIMIT \(window))
                  UNION ALL
                  (SELECT * FROM credential_scores s WHERE s.run_id = \(base) AND \(filters)
                     AND NOT EXISTS (SELECT 1 FROM incremental_scores d WHERE d.run_id = \(run) AND d.credential_id = s.credential_id)
-                  ORDER BY s.score DESC, s.credential_id LIMIT \(window)))
+                  ORDER BY s.raw DESC, s.credential_id LIMIT \(window)))
                 """
         } else {
             source = "(SELECT * FROM credential_scores s WHERE s.run_id = \(run) AND \(filters))"
@@ -266,10 +267,10 @@ public struct ScoreRuns: Sendable {
         let sql = PostgresQuery(unsafeSQL: """
             SELECT s.credential_key, s.score, s.band, s.p, s.impact, s.hygiene, c.owner,
                    array_remove(ARRAY[\(x.model)] || string_to_array(\(x.agent), ' → ') || ARRAY[s.credential_key, \(x.resource)], NULL), \(x.main)
-            FROM (SELECT * FROM \(source) s ORDER BY s.score DESC, s.credential_id LIMIT $5 OFFSET $6) s
+            FROM (SELECT * FROM \(source) s ORDER BY s.raw DESC, s.credential_id LIMIT $5 OFFSET $6) s
             LEFT JOIN credentials c ON c.id = s.credential_id
             LEFT JOIN \(Self.modelsSQL(run: run, base: base)) m ON m.model_id = s.top_model_id
-            ORDER BY s.score DESC, s.credential_id
+            ORDER BY s.raw DESC, s.credential_id
             """, binds: try Self.binds(band, minScore, owner, resource, limit, offset))
         for try await (key, score, band, p, impact, hygiene, owner, path, main) in try await db.client.query(sql, logger: db.logger)
             .decode((String, Int16, String, Double, Double, Double, String?, [String], String).self) {
