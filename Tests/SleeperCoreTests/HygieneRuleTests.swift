@@ -32,4 +32,22 @@ struct HygieneRuleTests {
         #expect(rules.first { $0.name == "no_expiry" }?.applied == false)
         #expect(rules.first { $0.name == "short_lived" }?.applied == true)
     }
+
+    @Test("ages are whole days: rotated 90 days and 12 hours ago is not more than 90 days; 91 days is")
+    func wholeDays() {
+        let engine = ScoringEngineTests.engine, asOf = ScoringEngineTests.asOf
+        func notRotated(_ days: Double) -> Bool {
+            let c = ScoringInput.Credential(key: "r", kind: .apiKey, owner: "o", createdAt: ScoringEngineTests.daysAgo(400),
+                                            lastRotatedAt: ScoringEngineTests.daysAgo(days), expiresAt: asOf.addingTimeInterval(86400),
+                                            lastUsedAt: ScoringEngineTests.daysAgo(days), holders: [(0, .brokered)], grants: [])
+            let applied = engine.hygieneTerms(c, asOf: asOf).map(\.name)
+            #expect(engine.hygieneRules(c, asOf: asOf).filter(\.applied).map(\.name) == applied)
+            #expect(applied.contains("unused") == applied.contains("not_rotated"), "the unused term counts days the same way")
+            return applied.contains("not_rotated")
+        }
+        #expect(!notRotated(90.5))
+        #expect(!notRotated(90.999))
+        #expect(notRotated(91))
+        #expect(notRotated(91.5))
+    }
 }

@@ -13,7 +13,7 @@ public struct HygieneRule: Sendable, Equatable {
 extension ScoringEngine {
     public func hygieneRules(_ c: ScoringInput.Credential, asOf: Date) -> [HygieneRule] {
         let h = weights.hygiene
-        func days(since date: Date?) -> Double? { date.map { asOf.timeIntervalSince($0) / 86400 } }
+        func days(since date: Date?) -> Double? { date.map { Self.wholeDays(from: $0, to: asOf) } }
         func d(_ x: Double) -> String { String(Int(x.rounded(.down))) }
         var out: [HygieneRule] = []
         func rule(_ name: String, _ applied: Bool, _ value: Double, _ why: String) { out.append(HygieneRule(name: name, applied: applied, value: value, why: why)) }

@@ -362,9 +362,13 @@ public struct ScoringEngine: Sendable {
     }
 
     /// The hygiene terms that hold for a credential, each with what it adds.
+    /// Ages are whole days before the as-of time, as the README states: a key rotated 90 days and
+    /// 12 hours ago is 90 days old, which is not more than 90.
+    static func wholeDays(from date: Date, to asOf: Date) -> Double { (asOf.timeIntervalSince(date) / 86400).rounded(.down) }
+
     public func hygieneTerms(_ c: ScoringInput.Credential, asOf: Date) -> [Factor] {
         let h = weights.hygiene
-        func days(since date: Date?) -> Double? { date.map { asOf.timeIntervalSince($0) / 86400 } }
+        func days(since date: Date?) -> Double? { date.map { Self.wholeDays(from: $0, to: asOf) } }
         var terms: [Factor] = []
         let shortLived = (c.ttlSeconds ?? Int.max) <= h.shortLivedMaxTTL
         // Rotation is a property of static secrets; a credential with a time-to-live is re-issued.
