@@ -33,8 +33,12 @@ public struct Sleeper: AsyncParsableCommand {
             }
         } catch let error where sleeperMessage(error) != nil {
             Output.error("sleeper: \(sleeperMessage(error) ?? "")")
-            Foundation.exit(1)
+            Foundation.exit(exitStatus(error))
         } catch {
+            if StoreError.isConnectionLoss(error) {
+                Output.error("sleeper: the connection to PostgreSQL was lost (\(StoreError.describe(error))); nothing was written. Run the command again once the database is back")
+                Foundation.exit(75)
+            }
             if String(describing: type(of: error)).hasPrefix("PSQLError") {
                 Output.error("sleeper: database error: \(StoreError.describe(error))")
                 Foundation.exit(1)
@@ -47,6 +51,17 @@ public struct Sleeper: AsyncParsableCommand {
             if code == .success { Output.print(message.hasSuffix("\n") ? message : message + "\n") } else { Output.error(message) }
             Foundation.exit(code.rawValue)
         }
+    }
+}
+
+/// 75 (EX_TEMPFAIL, from sysexits.h): the database went away and nothing was written, so the
+/// same command can be run again; 76: it went away while committing and whether the change
+/// stands is unknown until it is back; 1: any other error.
+func exitStatus(_ error: any Error) -> Int32 {
+    switch error as? StoreError {
+    case .connectionLost?, .lostBeforeCommit?, .unreachable?, .timedOut?: return 75
+    case .commitUnknown?: return 76
+    default: return 1
     }
 }
 

@@ -25,7 +25,9 @@ struct DbCommand: AsyncParsableCommand {
                     database:  embedded cluster
                     home:      \(cluster.home.path)
                     data:      \(cluster.dataDirectory.path)\(s.initialized ? "" : " (not created yet; any sleeper command creates it)")
-                    server:    \(s.running ? "running, pid \(s.pid ?? 0), PostgreSQL \(s.version ?? "?")" : "stopped")
+                    server:    \(s.running ? "running, pid \(s.pid ?? 0), PostgreSQL \(s.version ?? "?")"
+                                 : s.pidWithoutServer ? "not answering: process \(s.pid ?? 0) exists but the socket refuses connections (starting, stopping, or crashed); any sleeper command restarts it once the process is gone"
+                                 : "stopped (any sleeper command starts it)")
                     socket:    \(cluster.settings.redactedDescription)
 
                     """)

@@ -23,7 +23,7 @@ struct ServeCommand: AsyncParsableCommand {
         logger.logLevel = ProcessInfo.processInfo.environment["SLEEPER_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info
         let options = SleeperService.Options(host: host, port: port, limits: .init(maxBodyBytes: maxBodyMB << 20, maxPageSize: maxPage))
         let host = self.host
-        try await connection.withDatabase(maximumConnections: pool, applicationName: "sleeper-serve-\(getpid())") { db in
+        try await connection.withDatabase(maximumConnections: pool, applicationName: "sleeper-serve-\(getpid())", endOnLoss: false) { db in
             try await SleeperService.run(options, db: db, logger: logger) { bound in
                 Output.print("sleeper: serving on http://\(host):\(bound) (OpenAPI at /openapi.yaml)\n")
             }

@@ -14,12 +14,15 @@ struct ConnectionOptions: ParsableArguments {
     /// Opens the configured database; with nothing configured, starts the embedded cluster and
     /// brings its schema up to date. A configured database must have been migrated already.
     /// Five connections: a run's load issues four queries at once, and the run lock holds a fifth.
-    func withDatabase<T: Sendable>(migrating: Bool = true, maximumConnections: Int = 5, applicationName: String = "sleeper",
+    /// A command ends within seconds of its server going away (`endOnLoss`); the long-running
+    /// service turns it off and answers 503 meanwhile.
+    func withDatabase<T: Sendable>(migrating: Bool = true, maximumConnections: Int = 5, applicationName: String = "sleeper", endOnLoss: Bool = true,
                                    _ body: (Database) async throws -> T) async throws -> T {
         let environment = ProcessInfo.processInfo.environment
         let logger = Self.logger
         if let settings = try ConnectionSettings.resolve(flag: databaseURL, environment: environment) {
-            return try await Database.open(settings, logger: logger, maximumConnections: maximumConnections, applicationName: applicationName) { db in
+            return try await Database.open(settings, logger: logger, maximumConnections: maximumConnections, applicationName: applicationName,
+                                       endOnLoss: endOnLoss, stuckAfterLoss: Self.stuckAfterLoss) { db in
                 if migrating { try await MigrationRunner().requireCurrent(db) }
                 return try await body(db)
             }
@@ -27,7 +30,8 @@ struct ConnectionOptions: ParsableArguments {
         let cluster = EmbeddedCluster(home: EmbeddedCluster.defaultHome(environment: environment))
         let settings = try cluster.ensureRunning()
         try await EmbeddedDatabase.create(settings, logger: logger)
-        return try await Database.open(settings, logger: logger, maximumConnections: maximumConnections, applicationName: applicationName) { db in
+        return try await Database.open(settings, logger: logger, maximumConnections: maximumConnections, applicationName: applicationName,
+                                       endOnLoss: endOnLoss, stuckAfterLoss: Self.stuckAfterLoss) { db in
             if migrating {
                 try await MigrationRunner().migrate(db)
                 try await CatalogStore(db).syncBundled()
@@ -38,6 +42,14 @@ struct ConnectionOptions: ParsableArguments {
 }
 
 extension ConnectionOptions {
+    /// The database went away and the command did not end within seconds of it: say so and exit
+    /// 76, since whether a change it was making was committed cannot be told from here.
+    static let stuckAfterLoss: @Sendable () -> Void = {
+        Output.error("sleeper: the connection to PostgreSQL was lost and the operation did not end; whether a change was committed is unknown. "
+                     + "Once the database is back, `sleeper audit` lists the change if it was committed")
+        Foundation.exit(76)
+    }
+
     /// Quiet unless asked: `SLEEPER_LOG_LEVEL=debug` shows the driver's messages.
     static var logger: Logger {
         var logger = Logger(label: "sleeper")

@@ -105,7 +105,11 @@ extension StoreError: StoreErrorReadable {
         case .unverifiedLedger(let problems):
             return APIError(status: .conflict, code: "ledger_unverified", message: "the ledgers do not verify, so nothing was exported or reported; run `sleeper verify`",
                             details: problems.map { (location: "ledger", message: $0) })
-        case .unreachable, .timedOut: return APIError(status: .serviceUnavailable, code: "database_unavailable", message: "the database is not reachable")
+        case .unreachable, .timedOut, .connectionLost, .lostBeforeCommit:
+            return APIError(status: .serviceUnavailable, code: "database_unavailable", message: "the database is not reachable; nothing was written, retry later")
+        case .commitUnknown(let xid):
+            return APIError(status: .serviceUnavailable, code: "commit_unknown",
+                            message: "the database went away while committing transaction \(xid); whether the change stands is unknown until it is back (see the audit log)")
         default: return APIError(status: .internalServerError, code: "internal", message: "internal error; the server log has the details")
         }
     }

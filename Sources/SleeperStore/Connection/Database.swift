@@ -18,6 +18,8 @@ public struct Database: Sendable {
         logger: Logger = Logger(label: "sleeper.store"),
         maximumConnections: Int = 4,
         applicationName: String = "sleeper",
+        endOnLoss: Bool = false,
+        stuckAfterLoss: (@Sendable () -> Void)? = nil,
         _ body: (Database) async throws -> T
     ) async throws -> T {
         try await preflight(settings, logger: logger)
@@ -27,21 +29,73 @@ public struct Database: Sendable {
         // Names the pool's sessions in pg_stat_activity, which is how the server reports pool usage.
         config.options.additionalStartupParameters = [("application_name", applicationName)]
         let client = PostgresClient(configuration: config, backgroundLogger: logger)
+        let database = Database(client: client, settings: settings, logger: logger, maximumConnections: maximumConnections, applicationName: applicationName)
         return try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { await client.run() }
             defer { group.cancelAll() }
-            return try await body(Database(client: client, settings: settings, logger: logger,
-                                           maximumConnections: maximumConnections, applicationName: applicationName))
+            guard endOnLoss else { return try await body(database) }
+            // The body runs in a child task beside the watchdog; the group awaits it before it
+            // returns, so it does not really escape.
+            return try await withoutActuallyEscaping(body) { escapable in
+                nonisolated(unsafe) let run = escapable
+                return try await database.endingOnLoss(stuck: stuckAfterLoss) { try await run(database) }
+            }
+        }
+    }
+
+    /// Runs `body`, but ends it when the server stops accepting connections for `grace` seconds.
+    /// Without this a command whose server died waited on the pool, which retries for over a
+    /// minute before it gives up; a one-shot command should say so within seconds instead. The
+    /// body's own verdict on a lost connection (nothing written, or commit unknown) wins.
+    func endingOnLoss<T: Sendable>(grace: Double = 3, stuck: (@Sendable () -> Void)? = nil,
+                                   _ body: @escaping @Sendable () async throws -> T) async throws -> T {
+        let (settings, logger) = (self.settings, self.logger)
+        return try await withThrowingTaskGroup(of: LossWatchOutcome<T>.self) { group in
+            group.addTask { .done(try await body()) }
+            group.addTask {
+                var down: ContinuousClock.Instant?
+                while true {
+                    try await Task.sleep(for: .milliseconds(500))
+                    if (try? await Database.preflight(settings, logger: logger, timeout: 1)) != nil {
+                        down = nil
+                    } else if let since = down {
+                        if ContinuousClock.now - since >= .seconds(grace) { return .lost }
+                    } else {
+                        down = .now
+                    }
+                }
+            }
+            defer { group.cancelAll() }
+            do {
+                guard let first = try await group.next() else { throw StoreError.connectionLost }
+                if case .done(let value) = first { return value }
+            } catch let error as StoreError {
+                throw error
+            } catch {
+                if !StoreError.isConnectionLoss(error) { throw error }
+            }
+            // The server is gone: stop the body and keep its own account of what happened. A body
+            // stuck in the driver past that (a lost connection the driver never reports) cannot be
+            // waited for; `stuck` ends the process then, saying the outcome is unknown.
+            group.cancelAll()
+            let watchdog = stuck.map { stuck in Task { try await Task.sleep(for: .seconds(5)); stuck() } }
+            defer { watchdog?.cancel() }
+            do {
+                while let next = try await group.next() { if case .done(let value) = next { return value } }
+            } catch let error as StoreError {
+                if case .commitUnknown = error { throw error }
+            } catch {}
+            throw StoreError.lostBeforeCommit(reason: "the server stopped accepting connections")
         }
     }
 
     /// One connection, bounded in time, whose failure becomes a `StoreError.unreachable`.
-    static func preflight(_ settings: ConnectionSettings, logger: Logger) async throws {
+    static func preflight(_ settings: ConnectionSettings, logger: Logger, timeout: Double = 8) async throws {
         var config = try connectionConfiguration(settings)
-        config.options.connectTimeout = .seconds(5)
+        config.options.connectTimeout = .seconds(Int64(min(5, max(1, timeout))))
         let configuration = config
         do {
-            let connection = try await withTimeout(seconds: 8) {
+            let connection = try await withTimeout(seconds: timeout) {
                 try await PostgresConnection.connect(configuration: configuration, id: 0, logger: logger)
             }
             try? await connection.close()
@@ -91,6 +145,8 @@ public struct Database: Sendable {
         return tls
     }
 }
+
+enum LossWatchOutcome<T: Sendable>: Sendable { case done(T), lost }
 
 func withTimeout<T: Sendable>(seconds: Double, _ operation: @escaping @Sendable () async throws -> T) async throws -> T {
     try await withThrowingTaskGroup(of: T.self) { group in

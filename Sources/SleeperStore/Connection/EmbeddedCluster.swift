@@ -35,9 +35,14 @@ public struct EmbeddedCluster: Sendable {
 
     public struct Status: Sendable {
         public var initialized: Bool
+        /// The server accepts connections on its socket: liveness by connecting, not by a pid,
+        /// which outlives a crashed server until it is reaped.
         public var running: Bool
         public var pid: Int?
         public var version: String?
+        /// A process with the recorded pid exists but the socket does not accept connections
+        /// (starting, stopping, or crashed and not yet reaped).
+        public var pidWithoutServer: Bool = false
     }
 
     public func status() -> Status {
@@ -46,8 +51,28 @@ public struct EmbeddedCluster: Sendable {
         guard version != nil else { return Status(initialized: false, running: false) }
         let pid = (try? String(contentsOf: dataDirectory.appending(path: "postmaster.pid"), encoding: .utf8))
             .flatMap { $0.split(separator: "\n").first }.flatMap { Int($0.trimmingCharacters(in: .whitespaces)) }
-        let running = pid.map { kill(pid_t($0), 0) == 0 || errno == EPERM } ?? false
-        return Status(initialized: true, running: running, pid: running ? pid : nil, version: version)
+        let alive = pid.map { kill(pid_t($0), 0) == 0 || errno == EPERM } ?? false
+        let answering = alive && acceptsConnections()
+        return Status(initialized: true, running: answering, pid: alive ? pid : nil, version: version, pidWithoutServer: alive && !answering)
+    }
+
+    /// Whether the server's unix socket accepts a connection right now.
+    public func acceptsConnections() -> Bool {
+        let path = socketDirectory.appending(path: ".s.PGSQL.\(Self.port)").path
+        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        let bytes = Array(path.utf8)
+        guard bytes.count < MemoryLayout.size(ofValue: address.sun_path) else { return false }
+        withUnsafeMutableBytes(of: &address.sun_path) { raw in
+            for (i, b) in bytes.enumerated() { raw[i] = b }
+        }
+        let result = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
+        return result == 0
     }
 
     /// Creates the cluster if needed and starts it if stopped. Serialised by a lock file so that
@@ -61,6 +86,13 @@ public struct EmbeddedCluster: Sendable {
                 try prepareDirectory(dataDirectory, mode: 0o700, forPostgres: asPostgres)
                 try run(binaries.initdb, ["-D", dataDirectory.path, "-U", Self.role, "--auth=trust",
                                           "-E", "UTF8", "--locale=C", "--no-sync"], asPostgres: asPostgres, step: "initdb")
+            }
+            // A server whose process lingers without answering (crashed, not yet reaped; or
+            // shutting down) is waited for, up to ten seconds, before a new one is started.
+            var waited = 0
+            while status().pidWithoutServer && waited < 100 {
+                usleep(100_000)
+                waited += 1
             }
             if !status().running {
                 try prepareDirectory(socketDirectory, mode: 0o700, forPostgres: asPostgres)

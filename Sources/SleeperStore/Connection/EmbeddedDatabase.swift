@@ -13,8 +13,10 @@ public enum EmbeddedDatabase {
             if exists == 0 {
                 do {
                     try await db.client.query(PostgresQuery(unsafeSQL: "CREATE DATABASE \"\(settings.database)\""), logger: logger)
-                } catch let error as PSQLError where error.serverInfo?[.sqlState] == "42P04" {
-                    // Created by a concurrent sleeper command between the check and here.
+                } catch let error as PSQLError where ["42P04", "23505"].contains(error.serverInfo?[.sqlState] ?? "") {
+                    // Created by a concurrent sleeper command between the check and here: PostgreSQL
+                    // says so as duplicate_database (42P04) or, when both CREATEs ran at once, as a
+                    // unique violation (23505) on pg_database's name index. Either way it exists.
                 }
             }
         }

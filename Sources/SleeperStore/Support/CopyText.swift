@@ -7,10 +7,10 @@ import PostgresNIO
 struct CopyTextWriter {
     private(set) var buffer = ByteBuffer()
     /// nil: rows only accumulate in `buffer`, for encoding on several cores (see `copyRowsInParallel`).
-    private let writer: PostgresCopyFromWriter?
+    private let writer: GuardedCopyWriter?
     private var fieldsInRow = 0
 
-    init(_ writer: PostgresCopyFromWriter?) {
+    init(_ writer: GuardedCopyWriter?) {
         self.writer = writer
         buffer.reserveCapacity(1 << 20)
     }
@@ -116,7 +116,7 @@ extension PostgresConnection {
         let clock = ContinuousClock()
         var encoding = Duration.zero
         let start = clock.now
-        try await copyFrom(table: table, columns: columns, logger: logger) { writer in
+        try await guardedCopy(table: table, columns: columns, logger: logger) { writer in
             var out = CopyTextWriter(writer)
             for item in items {
                 let t = clock.now
@@ -141,7 +141,7 @@ extension PostgresConnection {
         guard count > 0 else { return }
         let chunk = 20_000
         let starts = Array(stride(from: 0, to: count, by: chunk))
-        try await copyFrom(table: table, columns: columns, logger: logger) { writer in
+        try await guardedCopy(table: table, columns: columns, logger: logger) { writer in
             try await withThrowingTaskGroup(of: (Int, ByteBuffer).self) { group in
                 var next = 0, written = 0
                 var done: [Int: ByteBuffer] = [:]

@@ -14,6 +14,12 @@ public enum StoreError: Error, CustomStringConvertible {
     /// A filter or reference that names nothing: an error, so that an empty answer is never
     /// mistaken for "no gaps" or "no exposure".
     case notFound(String)
+    /// The connection to PostgreSQL closed in the middle of an operation.
+    case connectionLost
+    /// The connection was lost before the transaction was committed: nothing was written.
+    case lostBeforeCommit(reason: String)
+    /// The connection was lost while committing, and the server could not be asked since.
+    case commitUnknown(transaction: Int64)
 
     public var description: String {
         switch self {
@@ -26,9 +32,29 @@ public enum StoreError: Error, CustomStringConvertible {
         case .unverifiedLedger(let problems):
             return "the ledgers do not verify, so nothing was reported, exported or signed:\n  " + problems.joined(separator: "\n  ")
                 + "\n(run `sleeper verify` for the full check; --allow-unverified reports anyway, marked, and never signs)"
+        case .connectionLost:
+            return "the connection to PostgreSQL was lost"
+        case .lostBeforeCommit(let reason):
+            return "the connection to PostgreSQL was lost\(reason.isEmpty ? "" : " (\(reason))") before the change was committed: nothing was written; run the command again once the database is back"
+        case .commitUnknown(let xid):
+            return "the connection to PostgreSQL was lost while committing transaction \(xid), and the database has not answered since: "
+                + "whether the change was committed is unknown. Once it is back, `sleeper audit` lists the change if it was committed"
         case .notMigrated(let pending):
             return "the database schema is not up to date (pending: \(pending.joined(separator: ", "))); run `sleeper migrate`"
         }
+    }
+
+    /// Whether `error` means the connection went away (rather than the statement failing): the
+    /// driver's closed-connection errors, and the server's own farewell — class 57 (operator
+    /// intervention: shutdown, crash, postmaster exit) and class 08 (connection exception).
+    public static func isConnectionLoss(_ error: any Error) -> Bool {
+        if case .connectionLost? = error as? StoreError { return true }
+        if let psql = error as? PSQLError {
+            if let state = psql.serverInfo?[.sqlState] { return state.hasPrefix("57") || state.hasPrefix("08") }
+            return [.serverClosedConnection, .connectionError, .uncleanShutdown].contains(psql.code)
+        }
+        if let old = error as? PostgresError, case .connectionClosed = old { return true }
+        return false
     }
 
     /// postgres-nio hides details from `description` so they are not logged by accident; the
