@@ -1,0 +1,95 @@
+import Foundation
+import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Reliability under faults, with real processes: the database is killed in the middle of an
+/// import, first runs race, and each time the command must end in bounded time, with an exit code
+/// that tells the truth about what was written.
+@Suite("Reliability under faults", .serialized)
+struct FaultTests {
+    static func home(_ name: String) throws -> [String: String] {
+        let base = try #require(ProcessInfo.processInfo.environment["SLEEPER_TEST_HOME"], "run the tests with scripts/test")
+        let home = base + "/\(name)-\(UUID().uuidString.prefix(8))"
+        try FileManager.default.createDirectory(atPath: home, withIntermediateDirectories: true)
+        chmod(home, 0o755)
+        return ["SLEEPER_HOME": home]
+    }
+
+    static func postmasterPID(_ env: [String: String]) -> pid_t? {
+        let file = (env["SLEEPER_HOME"] ?? "") + "/postgres/postmaster.pid"
+        return (try? String(contentsOfFile: file, encoding: .utf8))?.split(separator: "\n").first.flatMap { pid_t($0.trimmingCharacters(in: .whitespaces)) }
+    }
+
+    @Test("killing PostgreSQL during an import ends the import within 20 s with 0 (committed), 75 (nothing written) or 76 (unknown), and the state agrees")
+    func killDuringImport() async throws {
+        let estate = FileManager.default.temporaryDirectory.appending(path: "fault-estate-\(UUID().uuidString.prefix(6)).json")
+        let synth = try Fixtures.python("synth", ["--credentials", "30000", "--seed", "2", "--out", estate.path])
+        try #require(synth.ok, "\(synth.output)")
+        defer { try? FileManager.default.removeItem(at: estate) }
+        var outcomes: [Int32] = []
+        for delay in [1.0, 2.0, 3.0] {
+            let env = try Self.home("fault-import")
+            #expect(try Fixtures.sleeper(["migrate"], environment: env).status == 0)
+            let process = Process()
+            process.executableURL = Fixtures.sleeperBinary
+            process.arguments = ["import", estate.path]
+            process.environment = ProcessInfo.processInfo.environment.merging(env) { $1 }
+            process.standardOutput = FileHandle.nullDevice
+            let errors = Pipe()
+            process.standardError = errors
+            try process.run()
+            try await Task.sleep(for: .seconds(delay))
+            let pid = try #require(Self.postmasterPID(env))
+            kill(pid, SIGKILL)
+            let killed = ContinuousClock.now
+            while process.isRunning && ContinuousClock.now - killed < .seconds(20) { try await Task.sleep(for: .milliseconds(100)) }
+            let ended = !process.isRunning
+            if !ended { process.terminate() }
+            #expect(ended, "the import still ran 20 s after the database was killed (\(delay) s in)")
+            process.waitUntilExit()
+            let status = process.terminationStatus
+            let stderr = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            #expect([0, 75, 76].contains(status), "exit \(status) after a kill \(delay) s in: \(stderr)")
+            if status == 75 { #expect(stderr.contains("nothing was written"), "\(stderr)") }
+            if status == 76 { #expect(stderr.contains("unknown"), "\(stderr)") }
+            outcomes.append(status)
+            // The next command brings the cluster back; the import is all there or not at all,
+            // and there exactly when the exit said so (76: either, but whole, with its audit row).
+            var listed = try Fixtures.sleeper(["inventory", "credentials", "--format", "csv"], environment: env)
+            for _ in 0..<10 where listed.status != 0 {
+                try await Task.sleep(for: .seconds(1))
+                listed = try Fixtures.sleeper(["inventory", "credentials", "--format", "csv"], environment: env)
+            }
+            #expect(listed.status == 0, "\(listed.stderr)")
+            let rows = listed.stdout.split(separator: "\r\n").count - 1
+            let audit = try Fixtures.sleeper(["audit", "--format", "json"], environment: env)
+            let imported = audit.stdout.contains("inventory.import")
+            #expect(rows == 0 || rows == 30000, "a partial import: \(rows) credentials")
+            #expect((rows == 30000) == imported, "credentials \(rows), audit row \(imported)")
+            if status == 0 { #expect(rows == 30000) }
+            if status == 75 { #expect(rows == 0) }
+            _ = try Fixtures.sleeper(["db", "stop"], environment: env)
+        }
+        print("kill during import: exits \(outcomes)")
+    }
+
+    @Test("three `sleeper migrate` at once on a fresh home all succeed; db status tells a crashed server from a running one")
+    func firstRunRaceAndStatus() async throws {
+        for _ in 0..<3 {
+            let env = try Self.home("fault-first-run")
+            let runs = try await Fixtures.sleeperInParallel([["migrate"], ["migrate"], ["migrate"]], environment: env)
+            for run in runs { #expect(run.status == 0, "\(run.stderr)") }
+            let pid = try #require(Self.postmasterPID(env))
+            kill(pid, SIGKILL)
+            let status = try Fixtures.sleeper(["db", "status"], environment: env)
+            #expect(!status.stdout.contains("server:    running"), "\(status.stdout)")
+            // Any command brings it back.
+            let again = try Fixtures.sleeper(["inventory", "models"], environment: env)
+            #expect(again.status == 0, "\(again.stderr)")
+            #expect(try Fixtures.sleeper(["db", "status"], environment: env).stdout.contains("server:    running"))
+            _ = try Fixtures.sleeper(["db", "stop"], environment: env)
+        }
+    }
+}
