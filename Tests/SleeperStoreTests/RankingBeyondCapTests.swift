@@ -37,14 +37,8 @@ struct RankingBeyondCapTests {
             + "\nagents:\n" + agents.joined(separator: "\n") + "\ncredentials:\n" + credentials.joined(separator: "\n") + "\n"
     }
 
-    static func exposures(_ url: String, _ extra: [String] = []) throws -> [[String: Any]] {
-        let run = try Fixtures.sleeper(["exposure", "--format", "json", "--database-url", url] + extra, environment: TestClock.environment())
-        #expect(run.status == 0, "\(run.stderr)")
-        return try #require(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [[String: Any]])
-    }
-
-    @Test("credentials at 100 are ordered by raw = P·I·H, which every listing shows, in full and incremental runs; --top takes the riskiest")
-    func orderedByRaw() async throws {
+    /// A fresh database with the estate above imported and scored.
+    static func withScoredEstate(_ body: (Database, String) async throws -> Void) async throws {
         try await TestDatabase.withFresh { db in
             _ = try await CatalogStore(db).syncBundled()
             let url = TestDatabase.url(for: db.settings)
@@ -54,6 +48,20 @@ struct RankingBeyondCapTests {
             let env = TestClock.environment()
             #expect(try Fixtures.sleeper(["import", file.path, "--database-url", url], environment: env).status == 0)
             #expect(try Fixtures.sleeper(["score", "--database-url", url], environment: env).status == 0)
+            try await body(db, url)
+        }
+    }
+
+    static func exposures(_ url: String, _ extra: [String] = []) throws -> [[String: Any]] {
+        let run = try Fixtures.sleeper(["exposure", "--format", "json", "--database-url", url] + extra, environment: TestClock.environment())
+        #expect(run.status == 0, "\(run.stderr)")
+        return try #require(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [[String: Any]])
+    }
+
+    @Test("credentials at 100 are ordered by raw = P·I·H, which every listing shows, in full and incremental runs; --top takes the riskiest")
+    func orderedByRaw() async throws {
+        try await Self.withScoredEstate { db, url in
+            let env = TestClock.environment()
 
             let rows = try Self.exposures(url)
             let capped = rows.filter { $0["score"] as? Int == 100 }
@@ -87,15 +95,8 @@ struct RankingBeyondCapTests {
 
     @Test("explain shows raw and a what-if that lowers raw while the score stays at 100")
     func whatIfUnderTheCap() async throws {
-        try await TestDatabase.withFresh { db in
-            _ = try await CatalogStore(db).syncBundled()
-            let url = TestDatabase.url(for: db.settings)
-            let file = FileManager.default.temporaryDirectory.appending(path: "cap-\(UUID().uuidString).yaml")
-            try Self.estate().write(to: file, atomically: true, encoding: .utf8)
-            defer { try? FileManager.default.removeItem(at: file) }
+        try await Self.withScoredEstate { db, url in
             let env = TestClock.environment()
-            #expect(try Fixtures.sleeper(["import", file.path, "--database-url", url], environment: env).status == 0)
-            #expect(try Fixtures.sleeper(["score", "--database-url", url], environment: env).status == 0)
             let json = try Fixtures.sleeper(["explain", "credential:cap-d", "--format", "json", "--database-url", url], environment: env)
             let object = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any], "\(json.stderr)")
             let raw = try #require(object["raw"] as? Double)
