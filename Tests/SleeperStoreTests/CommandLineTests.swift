@@ -8,7 +8,7 @@ struct CommandLineTests {
     @Test("an unreachable database fails within seconds with a clear message")
     func unreachableIsQuick() throws {
         let run = try Fixtures.sleeper(["inventory", "models", "--database-url", "postgres://nobody@127.0.0.1:1/none?sslmode=disable"])
-        #expect(run.status == 1)
+        #expect(run.status == 75)
         #expect(run.stderr.contains("cannot reach PostgreSQL at postgres://nobody@127.0.0.1:1/none"))
         #expect(run.stderr.contains("connection refused"))
         #expect(run.seconds < 10)
@@ -17,7 +17,7 @@ struct CommandLineTests {
     @Test("a missing unix socket from PGHOST is reported, not waited on")
     func missingSocket() throws {
         let run = try Fixtures.sleeper(["migrate", "--status"], environment: ["PGHOST": "/nonexistent-dir", "PGUSER": "x"])
-        #expect(run.status == 1)
+        #expect(run.status == 75)
         #expect(run.stderr.contains("/nonexistent-dir/.s.PGSQL.5432"))
         #expect(run.seconds < 10)
     }
