@@ -1,4 +1,5 @@
 import Foundation
+import SleeperStore
 import Testing
 #if canImport(Glibc)
 import Glibc
@@ -18,8 +19,7 @@ struct FaultTests {
     }
 
     static func postmasterPID(_ env: [String: String]) -> pid_t? {
-        let file = (env["SLEEPER_HOME"] ?? "") + "/postgres/postmaster.pid"
-        return (try? String(contentsOfFile: file, encoding: .utf8))?.split(separator: "\n").first.flatMap { pid_t($0.trimmingCharacters(in: .whitespaces)) }
+        EmbeddedCluster(home: URL(fileURLWithPath: env["SLEEPER_HOME"] ?? "")).status().pid.map { pid_t($0) }
     }
 
     @Test("killing PostgreSQL during an import ends the import within 20 s with 0 (committed), 75 (nothing written) or 76 (unknown), and the state agrees")

@@ -28,10 +28,9 @@ public struct ScoreExplanation: Sendable {
         public var status: String          // missing, expired, in grace, failed, stale …
         public var scoreAfter: Int
         public var reduction: Int
-        /// P·I·H before and after: under the cap a control can lower the risk while the score
-        /// stays at 100, and the list still shows it.
+        /// P·I·H after: under the cap a control can lower the risk while the score stays at
+        /// 100, and the list still shows it.
         public var rawAfter: Double = 0
-        public var rawReduction: Double = 0
         public var items: [String]
     }
 
@@ -222,12 +221,12 @@ extension ScoringEngine {
             if after.raw < s.raw {
                 whatIf.append(.init(subject: subjectName, control: candidate.control, status: status(state),
                                     scoreAfter: after.score, reduction: s.score - after.score,
-                                    rawAfter: after.raw, rawReduction: s.raw - after.raw, items: mappings[candidate.control] ?? []))
+                                    rawAfter: after.raw, items: mappings[candidate.control] ?? []))
             }
         }
-        // By what the score loses, then by what the uncapped product loses (which orders the
-        // controls of a credential above the cap, where every score stays 100).
-        whatIf.sort { ($0.reduction, $0.rawReduction, $1.subject, $1.control) > ($1.reduction, $1.rawReduction, $0.subject, $0.control) }
+        // By what the score loses, then by the uncapped product left (lowest first), which orders
+        // the controls of a credential above the cap, where every score stays 100.
+        whatIf.sort { ($0.reduction, $1.rawAfter, $1.subject, $1.control) > ($1.reduction, $0.rawAfter, $0.subject, $0.control) }
         var explanation = ScoreExplanation(subject: subject, score: s.score, band: s.band, p: s.p, impact: s.impact, hygiene: s.hygiene,
                                            impactCount: s.impactCount, exposureCount: s.exposureCount, factors: factors, paths: paths, whatIf: whatIf)
         explanation.hygieneRules = hygieneRules(c, asOf: input.asOf)

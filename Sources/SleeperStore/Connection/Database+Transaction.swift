@@ -46,13 +46,9 @@ extension Database {
     func commitStatus(_ xid: Int64, seconds: Double = 5) async -> String? {
         let deadline = ContinuousClock.now + .seconds(seconds)
         while ContinuousClock.now < deadline {
-            if let status = try? await withTimeout(seconds: 2, { [settings, logger] in
-                var config = try Database.connectionConfiguration(settings)
-                config.options.connectTimeout = .seconds(1)
-                let connection = try await PostgresConnection.connect(configuration: config, id: 1, logger: logger)
-                defer { Task { try? await connection.close() } }
+            if let status = try? await Database.withOneConnection(settings, logger: logger, timeout: 2, { connection in
                 var status: String?
-                for try await s in try await connection.query("SELECT txid_status(\(xid))", logger: logger).decode(String?.self) { status = s }
+                for try await s in try await connection.query("SELECT txid_status(\(xid))", logger: connection.logger).decode(String?.self) { status = s }
                 return status
             }), status != "in progress" {
                 return status

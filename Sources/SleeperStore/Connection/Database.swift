@@ -91,16 +91,23 @@ public struct Database: Sendable {
 
     /// One connection, bounded in time, whose failure becomes a `StoreError.unreachable`.
     static func preflight(_ settings: ConnectionSettings, logger: Logger, timeout: Double = 8) async throws {
+        do {
+            try await withOneConnection(settings, logger: logger, timeout: timeout) { _ in }
+        } catch {
+            throw StoreError.unreachable(settings.redactedDescription, reason: StoreError.describe(error))
+        }
+    }
+
+    /// `body` on a connection of its own (not the pool's), connecting and running within `timeout`.
+    static func withOneConnection<T: Sendable>(_ settings: ConnectionSettings, logger: Logger, timeout: Double,
+                                               _ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
         var config = try connectionConfiguration(settings)
         config.options.connectTimeout = .seconds(Int64(min(5, max(1, timeout))))
         let configuration = config
-        do {
-            let connection = try await withTimeout(seconds: timeout) {
-                try await PostgresConnection.connect(configuration: configuration, id: 0, logger: logger)
-            }
-            try? await connection.close()
-        } catch {
-            throw StoreError.unreachable(settings.redactedDescription, reason: StoreError.describe(error))
+        return try await withTimeout(seconds: timeout) {
+            let connection = try await PostgresConnection.connect(configuration: configuration, id: 0, logger: logger)
+            defer { Task { try? await connection.close() } }
+            return try await body(connection)
         }
     }
 
