@@ -32,8 +32,15 @@ public struct Sleeper: AsyncParsableCommand {
                 try command.run()
             }
         } catch let error where sleeperMessage(error) != nil {
-            Output.error("sleeper: \(sleeperMessage(error) ?? "")")
-            Foundation.exit(exitStatus(error))
+            let status = exitStatus(error)
+            var message = sleeperMessage(error) ?? ""
+            // 75 promises the command can simply be run again: say so, whichever way the
+            // database went away (unreachable before connecting, or lost before the commit).
+            if status == 75 && !message.contains("nothing was written") {
+                message += "; nothing was written. Run the command again once the database is back"
+            }
+            Output.error("sleeper: \(message)")
+            Foundation.exit(status)
         } catch {
             if StoreError.isConnectionLoss(error) {
                 Output.error("sleeper: the connection to PostgreSQL was lost (\(StoreError.describe(error))); nothing was written. Run the command again once the database is back")
@@ -60,7 +67,7 @@ public struct Sleeper: AsyncParsableCommand {
 func exitStatus(_ error: any Error) -> Int32 {
     switch error as? StoreError {
     case .connectionLost?, .lostBeforeCommit?, .unreachable?, .timedOut?: return 75
-    case .commitUnknown?: return 76
+    case .commitUnknown?, .outcomeUnknown?: return 76
     default: return 1
     }
 }

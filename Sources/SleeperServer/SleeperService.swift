@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import Logging
 import NIOCore
+import ServiceLifecycle
 import SleeperCore
 import SleeperStore
 
@@ -12,10 +13,13 @@ public enum SleeperService {
         public var host: String
         public var port: Int
         public var limits: ServerLimits
-        public init(host: String = "127.0.0.1", port: Int = 8080, limits: ServerLimits = .init()) {
+        /// After SIGTERM or SIGINT, how long responses in flight may take to finish.
+        public var drainLimit: Duration
+        public init(host: String = "127.0.0.1", port: Int = 8080, limits: ServerLimits = .init(), drainLimit: Duration = .seconds(30)) {
             self.host = host
             self.port = port
             self.limits = limits
+            self.drainLimit = drainLimit
         }
     }
 
@@ -25,15 +29,37 @@ public enum SleeperService {
             .flatMap { Data(base64Encoded: $0.base64) }.map { String(decoding: $0, as: UTF8.self) } ?? ""
     }
 
-    /// Runs until a shutdown signal. `onListening` gets the bound port (useful with port 0).
+    /// Runs until a shutdown signal, then stops accepting and waits for the responses in flight,
+    /// at most `drainLimit`; throws `DrainExceeded` when it had to cut any off.
+    /// `onListening` gets the bound port (useful with port 0).
     public static func run(_ options: Options, db: Database, logger: Logger, onListening: @escaping @Sendable (Int) -> Void) async throws {
-        let handlers = Handlers(db: db, limits: options.limits, metricsRegistry: ServerMetrics.bootstrap(), contractText: contract)
-        let router = APIRouter.build(handlers: handlers)
+        let liveness = DatabaseLiveness(db.settings, logger: logger)
+        let drain = Drain(limit: options.drainLimit)
+        let handlers = Handlers(db: db, limits: options.limits, metricsRegistry: ServerMetrics.bootstrap(), contractText: contract, liveness: liveness)
+        let router = APIRouter.build(handlers: handlers, drain: drain)
         let app = Application(
             router: router,
+            server: .http1(configuration: .init(additionalChannelHandlers: [DeliverBeforeClose(drain: drain)])),
             configuration: .init(address: .hostname(options.host, port: options.port), serverName: "sleeper"),
             onServerRunning: { channel in onListening(channel.localAddress?.port ?? options.port) },
             logger: logger)
-        try await app.runService()
+        // The database is probed every second on a connection of its own, so that readiness and
+        // the 503s while it is down answer at once, and recovery is seen within a second.
+        let watch = Task { await liveness.watch(every: .seconds(1)) }
+        defer { watch.cancel() }
+        var configuration = ServiceGroupConfiguration(services: [
+            .init(service: app),
+            .init(service: DrainWatch(drain: drain, logger: logger), successTerminationBehavior: .ignore),
+        ], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        // Past the limit the group cancels the server, which closes the connections still writing.
+        configuration.maximumGracefulShutdownDuration = options.drainLimit
+        try await ServiceGroup(configuration: configuration).run()
+        let after = drain.snapshot
+        if after.cutOff > 0 || after.inFlight > 0 {
+            let exceeded = DrainExceeded(cutOff: max(after.cutOff, after.inFlight), limit: options.drainLimit)
+            logger.error("\(exceeded)")
+            throw exceeded
+        }
+        if let since = after.stoppingSince { logger.notice("stopped: every response delivered, \(ContinuousClock.now - since) after the signal") }
     }
 }

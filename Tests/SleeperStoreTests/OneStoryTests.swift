@@ -67,7 +67,7 @@ struct OneStoryTests {
             #expect(steps.contains { $0.hasPrefix("L → L*: dataset code-corpus (curated_screened") })
             #expect(steps.last == "main factor: failed backdoor scan on code-review-ft (evidence #\(id))")
             let diff = try Fixtures.sleeper(["exposure", "diff", "--since", "1", "--format", "csv", "--database-url", url])
-            #expect(diff.stdout.contains("new failed backdoor scan on code-review-ft (evidence #\(id))"), "\(diff.stdout)")
+            #expect(diff.stdout.contains("new failed backdoor scan on code-review-ft (evidence #\(id))"), "\(diff.stdout) \(diff.stderr) \(add.stdout) \(add.stderr)")
         }
     }
 }

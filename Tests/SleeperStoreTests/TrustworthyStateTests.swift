@@ -158,6 +158,27 @@ struct TrustworthyStateTests {
         }
     }
 
+    @Test("scoring runs started together from processes and HTTP requests all succeed, queued one after another, and the current run equals a full run")
+    func concurrentScoringRuns() async throws {
+        let now = TestClock.environment()
+        try await ServerTests.withServer(environment: now) { server, tokens, db in
+            let url = TestDatabase.url(for: db.settings)
+            let runsBefore = try await db.count("SELECT count(*) FROM score_runs WHERE NOT what_if")
+            for trial in 0..<3 {
+                async let processes = Fixtures.sleeperInParallel(Array(repeating: ["score", "--database-url", url], count: 3), environment: now)
+                let replies = try await withThrowingTaskGroup(of: Int.self) { group in
+                    for _ in 0..<4 { group.addTask { try await server.call("POST", "/v1/scores", token: tokens.editor).status } }
+                    return try await group.reduce(into: [Int]()) { $0.append($1) }
+                }
+                #expect(replies == [201, 201, 201, 201], "trial \(trial): \(replies)")
+                for run in try await processes { #expect(run.status == 0, "trial \(trial): \(run.stderr)") }
+                try await Self.expectCurrentEqualsFullRun(db, asOf: TestClock.now, "trial \(trial)")
+            }
+            // Each of the 21 asked for a run and got one of its own (plus the what-if runs compared against).
+            #expect(try await db.count("SELECT count(*) FROM score_runs WHERE NOT what_if") == runsBefore + 21)
+        }
+    }
+
     @Test("a failed rescore leaves the committed write standing: exit 0 with a warning, 201 with the error")
     func failedRescore() async throws {
         let now = TestClock.environment()

@@ -15,18 +15,26 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("max-body-mb"), help: "Largest request body accepted, in MiB.") var maxBodyMB = 64
     @Option(name: .customLong("max-page"), help: "Largest page a list returns.") var maxPage = 1000
     @Option(help: "Database connections in the pool.") var pool = 8
+    @Option(name: .customLong("drain-seconds"), help: "After SIGTERM or SIGINT, how long responses in flight may take to finish; past it they are cut off, the log says so and the exit status is 1.") var drainSeconds = 30
 
     func run() async throws {
         guard (0...65535).contains(port) else { throw CommandFailure(message: "--port: \(port) is not a port number") }
-        guard maxBodyMB >= 1, maxPage >= 1, pool >= 1 else { throw CommandFailure(message: "--max-body-mb, --max-page and --pool must be at least 1") }
+        guard maxBodyMB >= 1, maxPage >= 1, pool >= 1, drainSeconds >= 1 else {
+            throw CommandFailure(message: "--max-body-mb, --max-page, --pool and --drain-seconds must be at least 1")
+        }
         var logger = Logger(label: "sleeper.serve")
         logger.logLevel = ProcessInfo.processInfo.environment["SLEEPER_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info
-        let options = SleeperService.Options(host: host, port: port, limits: .init(maxBodyBytes: maxBodyMB << 20, maxPageSize: maxPage))
+        let options = SleeperService.Options(host: host, port: port, limits: .init(maxBodyBytes: maxBodyMB << 20, maxPageSize: maxPage),
+                                              drainLimit: .seconds(drainSeconds))
         let host = self.host
-        try await connection.withDatabase(maximumConnections: pool, applicationName: "sleeper-serve-\(getpid())", endOnLoss: false) { db in
-            try await SleeperService.run(options, db: db, logger: logger) { bound in
-                Output.print("sleeper: serving on http://\(host):\(bound) (OpenAPI at /openapi.yaml)\n")
+        do {
+            try await connection.withDatabase(maximumConnections: pool, applicationName: "sleeper-serve-\(getpid())", endOnLoss: false) { db in
+                try await SleeperService.run(options, db: db, logger: logger) { bound in
+                    Output.print("sleeper: serving on http://\(host):\(bound) (OpenAPI at /openapi.yaml)\n")
+                }
             }
+        } catch let exceeded as DrainExceeded {
+            throw CommandFailure(message: exceeded.description)
         }
         Output.print("sleeper: stopped\n")
     }

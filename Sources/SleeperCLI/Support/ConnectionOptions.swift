@@ -45,8 +45,7 @@ extension ConnectionOptions {
     /// The database went away and the command did not end within seconds of it: say so and exit
     /// 76, since whether a change it was making was committed cannot be told from here.
     static let stuckAfterLoss: @Sendable () -> Void = {
-        Output.error("sleeper: the connection to PostgreSQL was lost and the operation did not end; whether a change was committed is unknown. "
-                     + "Once the database is back, `sleeper audit` lists the change if it was committed")
+        Output.error("sleeper: \(StoreError.outcomeUnknown)")
         Foundation.exit(76)
     }
 

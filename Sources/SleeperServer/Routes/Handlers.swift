@@ -11,6 +11,9 @@ public struct Handlers: Sendable {
     let limits: ServerLimits
     let metricsRegistry: PrometheusCollectorRegistry
     let contractText: String
+    /// Whether the database answers, probed every second by the service.
+    let liveness: DatabaseLiveness
+    var gate: DatabaseGate { DatabaseGate(liveness: liveness) }
 
     var pageMax: Int { limits.maxPageSize }
 }

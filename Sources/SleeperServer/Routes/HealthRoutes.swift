@@ -9,17 +9,27 @@ extension Handlers {
         .json("{\"status\": \"ok\"}\n")
     }
 
-    /// The database answers and its schema is current.
+    /// The database answers and its schema is current. Answers within a second whatever the
+    /// database does: from the service's last probe while it is down, else from a bounded look.
     func ready(_ request: Request, _ context: APIContext, _ caller: Caller?) async throws -> Response {
-        do {
-            let status = try await MigrationRunner().status(db)
-            if !status.pending.isEmpty {
-                return .json("{\"status\": \"not_ready\", \"reason\": \"\(status.pending.count) migration(s) pending: run `sleeper migrate`\"}\n", status: .serviceUnavailable)
-            }
-            return .json("{\"status\": \"ready\", \"migrations\": \(status.applied.count)}\n")
-        } catch {
-            return .json("{\"status\": \"not_ready\", \"reason\": \"the database is not reachable\"}\n", status: .serviceUnavailable)
+        if await liveness.isDown {
+            let reason = await liveness.reason ?? "no answer"
+            return Self.notReady("the database does not answer (\(reason))")
         }
+        let db = self.db
+        guard let status = await DatabaseGate.within(seconds: 0.5, { try await MigrationRunner().status(db) }) else {
+            return Self.notReady("the database did not answer within half a second")
+        }
+        if !status.pending.isEmpty {
+            return Self.notReady("\(status.pending.count) migration(s) pending: run `sleeper migrate`")
+        }
+        return .json("{\"status\": \"ready\", \"migrations\": \(status.applied.count)}\n")
+    }
+
+    static func notReady(_ reason: String) -> Response {
+        var response = Response.json(JSONValue.obj([("status", .string("not_ready")), ("reason", .string(reason))]).pretty() + "\n", status: .serviceUnavailable)
+        response.headers[.retryAfter] = String(APIError.retrySeconds)
+        return response
     }
 
     func contract(_ request: Request, _ context: APIContext, _ caller: Caller?) async throws -> Response {

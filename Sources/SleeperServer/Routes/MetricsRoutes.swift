@@ -32,7 +32,10 @@ extension Handlers {
         metricsRegistry.emit(into: &buffer)
         var text = String(decoding: buffer, as: UTF8.self)
         text += "# TYPE sleeper_db_pool_max_connections gauge\nsleeper_db_pool_max_connections \(db.maximumConnections)\n"
-        do {
+        // While the database is down the metrics still answer at once, saying so.
+        let db = self.db
+        let stored: String? = await liveness.isDown ? nil : await DatabaseGate.within(seconds: 1) {
+            var text = ""
             for try await (open, busy) in try await db.client.query("""
                 SELECT count(*)::int, count(*) FILTER (WHERE state = 'active' AND pid <> pg_backend_pid())::int
                 FROM pg_stat_activity WHERE application_name = \(db.applicationName)
@@ -47,10 +50,9 @@ extension Handlers {
                 text += "# TYPE sleeper_last_scoring_run_id gauge\nsleeper_last_scoring_run_id \(id)\n"
                 text += "# TYPE sleeper_last_scoring_run_credentials gauge\nsleeper_last_scoring_run_credentials \(credentials)\n"
             }
-            text += "# TYPE sleeper_db_up gauge\nsleeper_db_up 1\n"
-        } catch {
-            text += "# TYPE sleeper_db_up gauge\nsleeper_db_up 0\n"
+            return text
         }
+        text += (stored ?? "") + "# TYPE sleeper_db_up gauge\nsleeper_db_up \(stored == nil ? 0 : 1)\n"
         return .text(text, contentType: "text/plain; version=0.0.4; charset=utf-8")
     }
 }

@@ -13,11 +13,12 @@ public struct ServerLimits: Sendable {
     }
 }
 
-/// Builds the router from `APIRoute.all`: metrics outermost, then JSON errors, then for each
+/// Builds the router from `APIRoute.all`: the drain's count of responses in flight outermost, then metrics, then JSON errors, then for each
 /// route a check of the bearer token and its role before the handler runs.
 enum APIRouter {
-    static func build(handlers: Handlers) -> Router<APIContext> {
+    static func build(handlers: Handlers, drain: Drain = Drain(limit: .seconds(30))) -> Router<APIContext> {
         let router = Router(context: APIContext.self)
+        router.add(middleware: DrainMiddleware(drain: drain))
         router.add(middleware: MetricsMiddleware())
         router.add(middleware: ErrorMiddleware())
         let tokens = TokenStore(handlers.db)
@@ -29,23 +30,26 @@ enum APIRouter {
             router.on(RouterPath(route.routerPath), method: route.method) { request, context -> Response in
                 let length = request.headers[.contentLength].flatMap { Int($0) } ?? 0
                 let hasBody = length > 0 || request.headers[.transferEncoding] != nil
-                func checkShape() throws {
+                @Sendable func checkShape() throws {
                     if let refusal = contract.refusal(method: method, path: path, query: request.uri.queryParameters.map { String($0.key) },
                                                       contentType: request.headers[.contentType], hasBody: hasBody) { throw refusal }
                 }
                 guard let required else { try checkShape(); return try await handler(request, context, nil) }
-                let caller: Caller
-                do { caller = try await authenticate(request, tokens) } catch let error as APIError {
-                    await refused(request, actor: "anonymous", error: error, db: handlers.db)
-                    throw error
+                // Everything from the token check on needs the database.
+                return try await handlers.gate.run(request) {
+                    let caller: Caller
+                    do { caller = try await authenticate(request, tokens) } catch let error as APIError {
+                        await refused(request, actor: "anonymous", error: error, db: handlers.db)
+                        throw error
+                    }
+                    guard caller.role.allows(required) else {
+                        let error = APIError.forbidden(caller, needs: required)
+                        await refused(request, actor: caller.actor, error: error, db: handlers.db)
+                        throw error
+                    }
+                    try checkShape()
+                    return try await handler(request, context, caller)
                 }
-                guard caller.role.allows(required) else {
-                    let error = APIError.forbidden(caller, needs: required)
-                    await refused(request, actor: caller.actor, error: error, db: handlers.db)
-                    throw error
-                }
-                try checkShape()
-                return try await handler(request, context, caller)
             }
         }
         return router

@@ -12,11 +12,14 @@ public struct APIError: Error, HTTPResponseError {
     public var details: [(location: String, message: String)] = []
     /// For 405: the methods the path does serve.
     var allow: String?
+    /// For 503: when to try again, in seconds.
+    var retryAfter: Int?
 
     public var headers: HTTPFields {
         var h: HTTPFields = [.contentType: "application/json"]
         if status == .unauthorized { h[.wwwAuthenticate] = "Bearer realm=\"sleeper\"" }
         if let allow { h[.allow] = allow }
+        if let retryAfter { h[.retryAfter] = String(retryAfter) }
         return h
     }
 
@@ -36,6 +39,11 @@ public struct APIError: Error, HTTPResponseError {
     static func invalid(_ message: String, _ details: [(String, String)] = []) -> APIError {
         APIError(status: .badRequest, code: "invalid_input", message: message, details: details.map { (location: $0.0, message: $0.1) })
     }
+    /// The database is down: every request that needs it gets this at once, with a hint of when
+    /// to come back (the server checks the database every second).
+    static let retrySeconds = 2
+    static let databaseUnavailable = APIError(status: .serviceUnavailable, code: "database_unavailable",
+                                              message: "the database is not reachable; nothing was written, retry later", retryAfter: retrySeconds)
     static func notFound(_ message: String) -> APIError { APIError(status: .notFound, code: "not_found", message: message) }
     static let unauthorized = APIError(status: .unauthorized, code: "unauthorized",
                                        message: "send `Authorization: Bearer TOKEN` with a token from `sleeper token create`")
@@ -76,6 +84,11 @@ struct ErrorMiddleware: RouterMiddleware {
         } catch let error as any HTTPResponseError {
             throw APIError(status: error.status, code: Self.code(error.status), message: error.status == .contentTooLarge
                            ? "the request body is larger than the server accepts (see `sleeper serve --max-body-mb`)" : error.status.reasonPhrase)
+        } catch where StoreError.isConnectionLoss(error) {
+            // The driver's own word that the connection went (not wrapped by the store).
+            var e = APIError.databaseUnavailable
+            e.message = "the database is not reachable; retry later"
+            throw e
         } catch {
             context.logger.error("request failed: \(String(reflecting: error))", metadata: ["path": "\(request.uri.path)"])
             throw APIError(status: .internalServerError, code: "internal", message: "internal error; the server log has the details")
@@ -106,10 +119,15 @@ extension StoreError: StoreErrorReadable {
             return APIError(status: .conflict, code: "ledger_unverified", message: "the ledgers do not verify, so nothing was exported or reported; run `sleeper verify`",
                             details: problems.map { (location: "ledger", message: $0) })
         case .unreachable, .timedOut, .connectionLost, .lostBeforeCommit:
-            return APIError(status: .serviceUnavailable, code: "database_unavailable", message: "the database is not reachable; nothing was written, retry later")
+            return .databaseUnavailable
         case .commitUnknown(let xid):
             return APIError(status: .serviceUnavailable, code: "commit_unknown",
-                            message: "the database went away while committing transaction \(xid); whether the change stands is unknown until it is back (see the audit log)")
+                            message: "the database went away while committing transaction \(xid); whether the change stands is unknown until it is back (see the audit log)",
+                            retryAfter: APIError.retrySeconds)
+        case .outcomeUnknown:
+            return APIError(status: .serviceUnavailable, code: "outcome_unknown",
+                            message: "the database went away while this request ran and it did not end; whether it changed anything is unknown until the database is back (see the audit log; a retry with the same Idempotency-Key is never applied twice)",
+                            retryAfter: APIError.retrySeconds)
         default: return APIError(status: .internalServerError, code: "internal", message: "internal error; the server log has the details")
         }
     }

@@ -47,23 +47,19 @@ public struct Database: Sendable {
     /// Without this a command whose server died waited on the pool, which retries for over a
     /// minute before it gives up; a one-shot command should say so within seconds instead. The
     /// body's own verdict on a lost connection (nothing written, or commit unknown) wins.
+    ///
+    /// Structured on purpose: `Database.open` hands in a closure that must not outlive the call,
+    /// so the body is always awaited here, and a body stuck in the driver is ended by `stuck`
+    /// (which ends the process) rather than left running. The service, whose handlers may be
+    /// left running, uses `raceAgainstLoss` instead.
     func endingOnLoss<T: Sendable>(grace: Double = 3, stuck: (@Sendable () -> Void)? = nil,
                                    _ body: @escaping @Sendable () async throws -> T) async throws -> T {
-        let (settings, logger) = (self.settings, self.logger)
+        let liveness = DatabaseLiveness(settings, logger: logger)
         return try await withThrowingTaskGroup(of: LossWatchOutcome<T>.self) { group in
             group.addTask { .done(try await body()) }
             group.addTask {
-                var down: ContinuousClock.Instant?
-                while true {
-                    try await Task.sleep(for: .milliseconds(500))
-                    if (try? await Database.preflight(settings, logger: logger, timeout: 1)) != nil {
-                        down = nil
-                    } else if let since = down {
-                        if ContinuousClock.now - since >= .seconds(grace) { return .lost }
-                    } else {
-                        down = .now
-                    }
-                }
+                await liveness.watch(every: .milliseconds(500), returningAfterDown: .seconds(grace))
+                return .lost
             }
             defer { group.cancelAll() }
             do {

@@ -20,6 +20,8 @@ public enum StoreError: Error, CustomStringConvertible {
     case lostBeforeCommit(reason: String)
     /// The connection was lost while committing, and the server could not be asked since.
     case commitUnknown(transaction: Int64)
+    /// The database went away and the operation did not end in time to say what it did.
+    case outcomeUnknown
 
     public var description: String {
         switch self {
@@ -39,6 +41,9 @@ public enum StoreError: Error, CustomStringConvertible {
         case .commitUnknown(let xid):
             return "the connection to PostgreSQL was lost while committing transaction \(xid), and the database has not answered since: "
                 + "whether the change was committed is unknown. Once it is back, `sleeper audit` lists the change if it was committed"
+        case .outcomeUnknown:
+            return "the connection to PostgreSQL was lost and the operation did not end; whether a change was committed is unknown. "
+                + "Once the database is back, `sleeper audit` lists the change if it was committed"
         case .notMigrated(let pending):
             return "the database schema is not up to date (pending: \(pending.joined(separator: ", "))); run `sleeper migrate`"
         }
@@ -49,7 +54,13 @@ public enum StoreError: Error, CustomStringConvertible {
     /// intervention: shutdown, crash, postmaster exit) and class 08 (connection exception).
     public static func isConnectionLoss(_ error: any Error) -> Bool {
         if case .connectionLost? = error as? StoreError { return true }
+        // The pool's own verdict after failing to connect for a while (its module is underscored,
+        // so it is told by name): the server is away, not the statement wrong.
+        if String(describing: type(of: error)) == "ConnectionPoolError" { return true }
         if let psql = error as? PSQLError {
+            // FATAL: the server ends the session whatever the code (after the connection was made,
+            // which is where this is asked; a refused login is caught by the preflight first).
+            if psql.serverInfo?[.severity] == "FATAL" { return true }
             if let state = psql.serverInfo?[.sqlState] { return state.hasPrefix("57") || state.hasPrefix("08") }
             return [.serverClosedConnection, .connectionError, .uncleanShutdown].contains(psql.code)
         }
@@ -64,7 +75,8 @@ public enum StoreError: Error, CustomStringConvertible {
         if let psql = error as? PSQLError {
             if let message = psql.serverInfo?[.message] {
                 let detail = psql.serverInfo?[.detail].map { " (\($0))" } ?? ""
-                return message + detail
+                let state = psql.serverInfo?[.sqlState].map { " [SQLSTATE \($0)]" } ?? ""
+                return message + detail + state
             }
             if let underlying = psql.underlying { return describe(underlying) }
             switch psql.code {

@@ -10,11 +10,12 @@ final class ServerProcess: @unchecked Sendable {
     let output: URL
     private(set) var port = 0
 
-    init(databaseURL: String, extra: [String] = [], environment: [String: String] = [:]) throws {
+    /// With no `databaseURL`, the server uses the embedded cluster of `SLEEPER_HOME` in `environment`.
+    init(databaseURL: String?, extra: [String] = [], environment: [String: String] = [:]) throws {
         output = FileManager.default.temporaryDirectory.appending(path: "sleeper-serve-\(UUID().uuidString).log")
         FileManager.default.createFile(atPath: output.path, contents: nil)
         process.executableURL = Fixtures.sleeperBinary
-        process.arguments = ["serve", "--port", "0", "--database-url", databaseURL] + extra
+        process.arguments = ["serve", "--port", "0"] + (databaseURL.map { ["--database-url", $0] } ?? []) + extra
         process.environment = ["PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin", "HOME": NSTemporaryDirectory(),
                                "SLEEPER_LOG_LEVEL": "warning"].merging(environment) { $1 }
         let handle = try FileHandle(forWritingTo: output)
@@ -39,6 +40,14 @@ final class ServerProcess: @unchecked Sendable {
     struct ServerError: Error { var message: String }
 
     var log: String { (try? String(contentsOf: output, encoding: .utf8)) ?? "" }
+    var pid: Int32 { process.processIdentifier }
+
+    /// Waits for the process to end by itself, at most `seconds`; its exit status, or nil.
+    func waitForExit(seconds: Double) -> Int32? {
+        let deadline = Date().addingTimeInterval(seconds)
+        while process.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
+        return process.isRunning ? nil : process.terminationStatus
+    }
 
     struct Reply {
         var status: Int
