@@ -21,6 +21,7 @@ public struct Sleeper: AsyncParsableCommand {
 
     /// Runs the command line; Sleeper's own errors print as one clear message and exit 1.
     public static func main(arguments: [String]? = nil) async {
+        TrapExit.install()
         do {
             // A malformed SLEEPER_NOW would silently fall back to the real clock; refuse it first.
             try SleeperClock.check()

@@ -75,6 +75,68 @@ struct FaultTests {
         print("kill during import: exits \(outcomes)")
     }
 
+    @Test("killing PostgreSQL under scoring and evidence commands: each ends within 20 s with 0, 75 or 76; the records are those reported done; the current run is whole")
+    func killDuringScoreAndEvidence() async throws {
+        let estate = FileManager.default.temporaryDirectory.appending(path: "fault-score-\(UUID().uuidString.prefix(6)).json")
+        let synth = try Fixtures.python("synth", ["--credentials", "20000", "--seed", "5", "--out", estate.path])
+        try #require(synth.ok, "\(synth.output)")
+        defer { try? FileManager.default.removeItem(at: estate) }
+        var outcomes: [String] = []
+        for delay in [0.3, 0.8] {
+            let env = try Self.home("fault-score")
+            let imported = try Fixtures.sleeper(["import", estate.path], environment: env)
+            try #require(imported.status == 0, "\(imported.stderr)")
+            let models = try Fixtures.sleeper(["inventory", "models", "--format", "csv"], environment: env).stdout
+                .split(separator: "\r\n").dropFirst().prefix(4).compactMap { $0.split(separator: ",").first.map(String.init) }
+            try #require(models.count == 4)
+            // One full scoring run and four evidence records (each rescoring), all at once.
+            var commands = [["score"]]
+            for model in models { commands.append(["evidence", "add", "--subject", "model:\(model)", "--control", "SLP-BACKDOOR-SCAN", "--result", "fail"]) }
+            let processes = try commands.map { arguments in
+                let process = Process()
+                process.executableURL = Fixtures.sleeperBinary
+                process.arguments = arguments
+                process.environment = ProcessInfo.processInfo.environment.merging(env) { $1 }
+                process.standardOutput = FileHandle.nullDevice
+                process.standardError = FileHandle.nullDevice
+                try process.run()
+                return process
+            }
+            try await Task.sleep(for: .seconds(delay))
+            let pid = try #require(Self.postmasterPID(env))
+            kill(pid, SIGKILL)
+            let killed = ContinuousClock.now
+            while processes.contains(where: \.isRunning) && ContinuousClock.now - killed < .seconds(20) { try await Task.sleep(for: .milliseconds(100)) }
+            for process in processes where process.isRunning { process.terminate() }
+            #expect(processes.allSatisfy { $0.terminationReason == .exit }, "a command still ran 20 s after the kill (\(delay) s in)")
+            let statuses = processes.map(\.terminationStatus)
+            for (arguments, status) in zip(commands, statuses) {
+                #expect([0, 75, 76].contains(status), "\(arguments.joined(separator: " ")) exited \(status) after a kill \(delay) s in")
+            }
+            outcomes.append(statuses.map(String.init).joined(separator: " "))
+            var listed = try Fixtures.sleeper(["evidence", "list", "--format", "csv"], environment: env)
+            for _ in 0..<10 where listed.status != 0 {
+                try await Task.sleep(for: .seconds(1))
+                listed = try Fixtures.sleeper(["evidence", "list", "--format", "csv"], environment: env)
+            }
+            #expect(listed.status == 0, "\(listed.stderr)")
+            // Every record reported done is there, none reported not written is; 76 may be either.
+            let records = listed.stdout.split(separator: "\r\n").count - 1
+            let done = statuses.dropFirst().filter { $0 == 0 }.count, unknown = statuses.dropFirst().filter { $0 == 76 }.count
+            #expect(records >= done && records <= done + unknown, "\(records) records; exits \(statuses)")
+            #expect(try Fixtures.sleeper(["verify"], environment: env).status == 0)
+            // Whatever run is current is whole: it scored every credential.
+            let exposure = try Fixtures.sleeper(["exposure", "--format", "csv"], environment: env)
+            if exposure.status == 0 {
+                #expect(exposure.stdout.split(separator: "\r\n").count - 1 == 20000, "a partial run is current")
+            } else {
+                #expect(exposure.stderr.contains("no scoring run yet"), "\(exposure.stderr)")
+            }
+            _ = try Fixtures.sleeper(["db", "stop"], environment: env)
+        }
+        print("kill during score and evidence: exits \(outcomes)")
+    }
+
     @Test("three `sleeper migrate` at once on a fresh home all succeed; db status tells a crashed server from a running one")
     func firstRunRaceAndStatus() async throws {
         for _ in 0..<3 {
