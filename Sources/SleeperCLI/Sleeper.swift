@@ -9,7 +9,7 @@ public struct Sleeper: AsyncParsableCommand {
         abstract: "Govern backdoor risk in AI systems: inventory, control catalogs, evidence and the credentials AI agents hold.",
         version: SleeperVersion.current,
         subcommands: [
-            ImportCommand.self, InventoryCommand.self, FrameworksCommand.self, ControlsCommand.self,
+            ImportCommand.self, SourcesCommand.self, InventoryCommand.self, FrameworksCommand.self, ControlsCommand.self,
             EvidenceCommand.self, GapsCommand.self, CoverageCommand.self, VerifyCommand.self,
             ScoreCommand.self, ExposureCommand.self, ExplainCommand.self,
             ReportCommand.self, ExportCommand.self, VerifyBundleCommand.self, KeysCommand.self,

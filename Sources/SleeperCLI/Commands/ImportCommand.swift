@@ -6,7 +6,7 @@ import SleeperStore
 struct ImportCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "import",
-        abstract: "Import inventory files (YAML or JSON): all are validated first, then written in one transaction.",
+        abstract: "Import the estate: inventory files, AI-BOMs, model cards, credential reports, MCP configs; validated first, written in one transaction.",
         discussion: HelpText.discussion("""
             Entities are upserted by key: importing the same file twice changes nothing. An entity's edge lists \
             (derived_from, trained_on, uses_models, delegates_to, holds, grants) replace what was stored for it. \
@@ -22,13 +22,19 @@ struct ImportCommand: AsyncParsableCommand {
     @Flag(help: "Report fields the format does not know as warnings instead of refusing the import.")
     var lenient = false
 
-    @Argument(help: "Inventory files (.yaml, .yml or .json).")
+    @Option(help: "The files' format, instead of telling it from their content: \(SourceFormat.allCases.map(\.rawValue).joined(separator: ", ")).")
+    var from: SourceFormat?
+
+    @Option(help: "The source the files are a snapshot of (default: from the content, e.g. aws:ACCOUNT, or the file name). What the source listed before and no longer lists is removed.")
+    var source: String?
+
+    @Argument(help: "Files: Sleeper inventory (YAML or JSON), CycloneDX JSON, Hugging Face README.md, AWS credential report CSV, MCP client config JSON.")
     var files: [String]
 
     func run() async throws {
         let clock = ContinuousClock()
         let started = clock.now
-        let parsed = try InventoryFiles.read(files, lenient: lenient)
+        let parsed = try InventoryFiles.read(files, lenient: lenient, format: from, source: source)
         let readTime = clock.now - started
         let warnings = parsed.flatMap(\.warnings)
         if !warnings.isEmpty {
@@ -45,7 +51,7 @@ struct ImportCommand: AsyncParsableCommand {
 
 /// Reads and parses files, gathering the problems of all of them before giving up.
 enum InventoryFiles {
-    static func read(_ paths: [String], lenient: Bool = false) throws -> [ParsedInventory] {
+    static func read(_ paths: [String], lenient: Bool = false, format: SourceFormat? = nil, source: String? = nil) throws -> [ParsedInventory] {
         var parsed: [ParsedInventory] = []
         var problems: [InventoryProblem] = []
         for path in paths {
@@ -53,7 +59,7 @@ enum InventoryFiles {
                 problems.append(InventoryProblem(file: path, path: "", message: "cannot be read (missing or not permitted)"))
                 continue
             }
-            parsed.append(InventoryReader.readAll(data, file: path, lenient: lenient))
+            parsed.append(EstateReader.read(data, file: path, format: format, source: source, lenient: lenient))
         }
         if !problems.isEmpty { throw InventoryProblems(problems) }
         return parsed
@@ -69,12 +75,37 @@ enum ImportReport {
             [.text($0.table), .integer($0.inFile), .integer($0.added), .integer($0.changed),
              .integer($0.inFile - $0.added - $0.changed), .integer($0.removed)]
         }
-        let table = ListingRenderer.table(Listing(columns: ["table", "in files", "new", "changed", "unchanged", "removed"], rows: rows))
+        var table = ListingRenderer.table(Listing(columns: ["table", "in files", "new", "changed", "unchanged", "removed"], rows: rows))
+        for source in s.sources {
+            table += "source \(source.name) (\(source.format)): \(source.entities) listed"
+                + (source.removed.isEmpty ? "" : "; removed, no longer listed: " + source.removed.prefix(20).joined(separator: ", ")
+                   + (source.removed.count > 20 ? " and \(source.removed.count - 20) more" : ""))
+                + (source.kept > 0 ? "; \(source.kept) no longer listed but kept (hand-written or listed by another source)" : "") + "\n"
+        }
+        for finding in s.findings.prefix(100) { table += "finding: \(finding)\n" }
         func ms(_ d: Duration) -> Int { Int(d.components.seconds * 1000 + d.components.attoseconds / 1_000_000_000_000_000) }
         let timing = "\(ms(elapsed)) ms: \(ms(reading)) reading and validating, \(ms(elapsed - reading)) in the database"
         let verdict = s.dryRun
             ? "dry run: nothing was written\(s.changedAnything ? "" : "; the import would change nothing") (\(timing))"
             : (s.changedAnything ? "imported in \(timing)" : "nothing changed (\(timing))")
         return table + verdict + "\n"
+    }
+}
+
+extension SourceFormat: ExpressibleByArgument {}
+
+struct SourcesCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sources",
+        abstract: "The sources the estate was imported from: format, last import, entities each speaks for, entities removed.",
+        discussion: HelpText.discussion("sources"))
+    @OptionGroup var connection: ConnectionOptions
+    @OptionGroup var output: FormatOption
+
+    func run() async throws {
+        let sources = try await connection.withDatabase { db in try await SourceSnapshots(db).list() }
+        Output.print(ListingRenderer.render(Listing(columns: ["name", "format", "entities", "removed", "imports", "last_imported_at", "last_file"], rows: sources.map {
+            [.text($0.name), .text($0.format), .integer($0.entities), .integer($0.removed), .integer($0.imports), .text(Timestamps.format($0.lastImportedAt)), .text($0.lastFile)]
+        }), as: output.format))
     }
 }

@@ -2,7 +2,10 @@
 /// are `YYYY-MM-DD` (for `--as-of`, the end of that day, UTC) or ISO 8601 date-times.
 enum HelpText {
     static let examples: [String: [String]] = [
-        "import": ["sleeper import Examples/inventory.yaml", "sleeper import --dry-run estate/*.yaml", "sleeper import --lenient export-with-extra-fields.json"],
+        "import": ["sleeper import Examples/inventory.yaml", "sleeper import --dry-run estate/*.yaml", "sleeper import --lenient export-with-extra-fields.json",
+                   "sleeper import credential-report.csv", "sleeper import ai-bom.cdx.json models/acme-support-ft/README.md",
+                   "sleeper import --source mcp:laptop-42 ~/Library/Application\\ Support/Claude/claude_desktop_config.json"],
+        "sources": ["sleeper sources", "sleeper sources --format json"],
         "inventory": ["sleeper inventory agents", "sleeper inventory credentials --format json > credentials.json"],
         "frameworks": ["sleeper frameworks"],
         "controls list": ["sleeper controls", "sleeper controls --framework owasp-agentic"],

@@ -23,6 +23,9 @@ public enum GrantAction: String, CaseIterable, Sendable, Codable {
 
 public enum DerivationRelation: String, CaseIterable, Sendable, Codable {
     case finetune, adapter, merge, quantized, distill
+    /// A source that says a model descends from another but not how (CycloneDX's pedigree):
+    /// scored as the relation that carries the most (see `relation_transfer`).
+    case unknown
 }
 
 /// How a model's weights are stored. Which of these count as unsafe is scoring data, not code.

@@ -21,6 +21,9 @@ public struct ParsedInventory: Sendable {
     public var problems: [InventoryProblem] = []
     /// What a lenient read let through (unknown fields), to be shown but not to stop the import.
     public var warnings: [InventoryProblem] = []
+    /// Where the file came from when it is not the native format: the source that owns what it
+    /// brings, what of each entity it speaks for, and what it only names.
+    public var source: SourceOrigin?
 }
 
 /// Reads the native inventory format (YAML or JSON, same shape) into typed records,

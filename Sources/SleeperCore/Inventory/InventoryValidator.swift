@@ -27,6 +27,17 @@ public enum InventoryValidator {
             }
             inventory.append(contentsOf: file.inventory)
         }
+        // What a source only names (a base model by its id) resolves references without being a
+        // second definition of a key something else defines.
+        for file in files {
+            guard let stubs = file.source?.stubs else { continue }
+            for (kind, keys) in [(EntityKind.models, stubs.models.map(\.key)), (.datasets, stubs.datasets.map(\.key)), (.agents, stubs.agents.map(\.key)),
+                                 (.credentials, stubs.credentials.map(\.key)), (.resources, stubs.resources.map(\.key))] {
+                for key in keys where definitions[kind]?[key] == nil {
+                    definitions[kind, default: [:]][key] = DefinitionSite(file: file.file, path: .named("(named)"))
+                }
+            }
+        }
         let unresolved = files.flatMap(\.references).filter { definitions[$0.kind]?[$0.key] == nil }
         return Batch(inventory: inventory, unresolved: unresolved, definitions: definitions, problems: problems)
     }

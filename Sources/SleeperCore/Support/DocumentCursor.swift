@@ -86,6 +86,9 @@ public struct DocumentPath: Sendable, CustomStringConvertible, Hashable {
         return parts.reversed().joined()
     }
 
+    /// A location written out already (`components[3]`, `row 12`), for readers that do not walk a tree.
+    public static func named(_ text: String) -> DocumentPath { DocumentPath(step: Step(parent: nil, field: text, index: 0)) }
+
     public static func == (a: DocumentPath, b: DocumentPath) -> Bool { a.description == b.description }
     public func hash(into hasher: inout Hasher) { hasher.combine(description) }
 }

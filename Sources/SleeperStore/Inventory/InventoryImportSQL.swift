@@ -1,25 +1,41 @@
 /// The statements of an import, generated from `EntityTable` and `EdgeTable`. Staging tables have
 /// no indexes and vanish at commit; the writes into the real tables are one statement per table.
 enum InventoryImportSQL {
-    static func createStage(_ e: EntityTable) -> String {
+    /// An import writes one group of files after another (each source, then the hand-written
+    /// files), each through fresh staging tables.
+    static func createStage(_ e: EntityTable) -> [String] {
         let columns = (["key text"] + e.columns.map { "\($0.name) \($0.stageType)" }).joined(separator: ", ")
-        return "CREATE TEMP TABLE stage_\(e.table) (\(columns)) ON COMMIT DROP"
+        return ["DROP TABLE IF EXISTS stage_\(e.table)", "CREATE TEMP TABLE stage_\(e.table) (\(columns)) ON COMMIT DROP"]
     }
 
-    static func createStage(_ e: EdgeTable) -> String {
-        "CREATE TEMP TABLE stage_\(e.table) (owner_key text, target_key text, attribute text) ON COMMIT DROP"
+    static func createStage(_ e: EdgeTable) -> [String] {
+        ["DROP TABLE IF EXISTS stage_\(e.table)", "CREATE TEMP TABLE stage_\(e.table) (owner_key text, target_key text, attribute text) ON COMMIT DROP"]
     }
 
     /// Inserts new keys, updates changed rows only, and counts both (`xmax = 0` marks an insert).
-    static func upsert(_ e: EntityTable) -> String {
+    /// `updating` limits the update to the columns a source provides (nil: every column; empty:
+    /// never update, for entities a source only names). `handWritten` marks rows a hand-written
+    /// file described, which no source's snapshot removes.
+    static func upsert(_ e: EntityTable, updating: [String]? = nil, handWritten: Bool = true) -> String {
         let names = e.columns.map(\.name)
+        let updated = updating.map { chosen in names.filter { chosen.contains($0) } } ?? names
+        let conflict: String
+        if updated.isEmpty {
+            conflict = "DO NOTHING"
+        } else {
+            let set = updated + (handWritten ? ["hand_written"] : [])
+            let values = updated.map { "excluded.\($0)" } + (handWritten ? ["true"] : [])
+            conflict = """
+                DO UPDATE
+                    SET (\(set.joined(separator: ", ")), updated_at) = ROW(\(values.joined(separator: ", ")), now())
+                    WHERE (\(set.map { "t.\($0)" }.joined(separator: ", "))) IS DISTINCT FROM (\(values.joined(separator: ", ")))
+                """
+        }
         return """
             WITH written AS (
-                INSERT INTO \(e.table) AS t (key, \(names.joined(separator: ", ")))
-                SELECT key, \(e.columns.map(\.expression).joined(separator: ", ")) FROM stage_\(e.table)
-                ON CONFLICT (key) DO UPDATE
-                    SET (\(names.joined(separator: ", ")), updated_at) = (\(names.map { "excluded.\($0)" }.joined(separator: ", ")), now())
-                    WHERE (\(names.map { "t.\($0)" }.joined(separator: ", "))) IS DISTINCT FROM (\(names.map { "excluded.\($0)" }.joined(separator: ", ")))
+                INSERT INTO \(e.table) AS t (key, \(names.joined(separator: ", ")), hand_written)
+                SELECT key, \(e.columns.map(\.expression).joined(separator: ", ")), \(handWritten) FROM stage_\(e.table)
+                ON CONFLICT (key) \(conflict)
                 RETURNING (xmax = 0) AS inserted
             )
             SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted) FROM written

@@ -59,8 +59,10 @@ public struct ScoredChanges: Sendable {
         let summary = try await importer.importFiles(files, dryRun: dryRun, actor: actor)
         guard summary.changedAnything, !summary.dryRun else { return (summary, nil) }
         let rescore = await rescoring {
-            let reach = traced ? before.union(try await rescorer.reach(of: subjects, resources: resources))
-                               : IncrementalRescore.Reach(credentials: try await rescorer.allCredentials())
+            // What a source removed is gone from the tables the reach is traced through: a full run
+            // then, so that no removed credential is carried forward.
+            let reach = traced && summary.removedEntities == 0 ? before.union(try await rescorer.reach(of: subjects, resources: resources))
+                                                               : IncrementalRescore.Reach(credentials: try await rescorer.allCredentials())
             return try await rescorer.rescore(reach, asOf: asOf, weights: try ScoreRuns.bundledWeights(), trigger: trigger, actor: actor)
         }
         return (summary, rescore)

@@ -1,0 +1,48 @@
+-- Sources: the systems an estate is read from (a CycloneDX BOM, an AWS credential report, an MCP
+-- config, …). Each import of a source is a snapshot: what the source brought before and no longer
+-- lists is removed, unless something else (a hand-written file, another source) also speaks for it.
+
+ALTER TABLE derived_from DROP CONSTRAINT derived_from_relation_check;
+ALTER TABLE derived_from ADD CONSTRAINT derived_from_relation_check
+    CHECK (relation IN ('finetune', 'adapter', 'merge', 'quantized', 'distill', 'unknown'));
+
+CREATE TABLE sources (
+    id                 bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    name               text NOT NULL UNIQUE CHECK (length(name) BETWEEN 1 AND 200),
+    format             text NOT NULL CHECK (format IN ('cyclonedx', 'hf-model-card', 'aws-credential-report', 'mcp-config')),
+    first_imported_at  timestamptz NOT NULL,
+    last_imported_at   timestamptz NOT NULL,
+    last_file          text NOT NULL,
+    imports            integer NOT NULL DEFAULT 1
+);
+
+-- Which source brought which entity (by kind and key, so that the link outlives a re-created row).
+CREATE TABLE entity_sources (
+    source_id  bigint NOT NULL REFERENCES sources (id) ON DELETE CASCADE,
+    kind       text NOT NULL CHECK (kind IN ('models', 'datasets', 'agents', 'credentials', 'resources')),
+    key        text NOT NULL,
+    seen_at    timestamptz NOT NULL,
+    -- The transaction of the import that last listed it: what an import did not list is what it
+    -- did not touch, whatever the clock says.
+    seen_in    bigint NOT NULL,
+    PRIMARY KEY (source_id, kind, key)
+);
+CREATE INDEX entity_sources_by_key ON entity_sources (kind, key);
+
+-- Entities a source stopped listing and nothing else spoke for: deleted from the inventory, kept here.
+CREATE TABLE removed_entities (
+    id          bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    source_id   bigint NOT NULL REFERENCES sources (id),
+    kind        text NOT NULL,
+    key         text NOT NULL,
+    removed_at  timestamptz NOT NULL,
+    entity      jsonb NOT NULL
+);
+
+-- Whether a hand-written file (the native format) ever described the entity: if so, no source's
+-- snapshot removes it. What existed before sources is hand-written.
+ALTER TABLE models      ADD COLUMN hand_written boolean NOT NULL DEFAULT true;
+ALTER TABLE datasets    ADD COLUMN hand_written boolean NOT NULL DEFAULT true;
+ALTER TABLE agents      ADD COLUMN hand_written boolean NOT NULL DEFAULT true;
+ALTER TABLE credentials ADD COLUMN hand_written boolean NOT NULL DEFAULT true;
+ALTER TABLE resources   ADD COLUMN hand_written boolean NOT NULL DEFAULT true;

@@ -1,0 +1,160 @@
+import Foundation
+
+/// Reads the AWS IAM credential report (CSV, 22 columns in a fixed order). Each active access key
+/// becomes a credential `aws:ACCOUNT:USER:key1|key2` owned by its IAM user, with its last rotation
+/// and last use (`N/A`: never used). The root account's row and users who only sign in to the
+/// console are reported, not imported: they are people, not non-human identities.
+public enum AWSCredentialReportReader {
+    public static let columns = [
+        "user", "arn", "user_creation_time", "password_enabled", "password_last_used", "password_last_changed",
+        "password_next_rotation", "mfa_active", "access_key_1_active", "access_key_1_last_rotated",
+        "access_key_1_last_used_date", "access_key_1_last_used_region", "access_key_1_last_used_service",
+        "access_key_2_active", "access_key_2_last_rotated", "access_key_2_last_used_date",
+        "access_key_2_last_used_region", "access_key_2_last_used_service", "cert_1_active", "cert_1_last_rotated",
+        "cert_2_active", "cert_2_last_rotated",
+    ]
+    public static let edges: Set<String> = []
+    public static let fields: [EntityKind: [String]] = [.credentials: ["kind", "provider", "owner", "created_at", "last_rotated_at", "last_used_at"]]
+
+    public static func read(_ data: Data, file: String, source: String?) -> ParsedInventory {
+        var problems: [InventoryProblem] = []
+        var credentials: [Inventory.Credential] = []
+        var rows: [String: Int] = [:]
+        var accounts: Set<String> = []
+        var root: [String] = [], consoleOnly = 0, inactive = 0
+        var line = 0
+        CSVLines.forEach(data) { fields in
+            line += 1
+            if line == 1 {
+                if fields != columns {
+                    let missing = columns.filter { !fields.contains($0) }
+                    problems.append(InventoryProblem(file: file, path: "line 1", message: missing.isEmpty
+                        ? "the columns are not those of an AWS IAM credential report, in its order (\(columns.joined(separator: ",")))"
+                        : "missing column(s) \(missing.joined(separator: ", ")) of an AWS IAM credential report"))
+                    return false
+                }
+                return true
+            }
+            guard fields.count == columns.count else {
+                problems.append(InventoryProblem(file: file, path: "line \(line)", message: "has \(fields.count) fields, not \(columns.count) (a truncated or edited report?)"))
+                return problems.count < 1000
+            }
+            let user = fields[0]
+            if user == "<root_account>" {
+                let active = [fields[8], fields[13]].filter { $0.lowercased() == "true" }.count
+                root.append(active > 0 ? "the root account has \(active) active access key(s): delete them (they are not imported)" : "the root account has no access keys")
+                return true
+            }
+            let arn = fields[1].split(separator: ":", omittingEmptySubsequences: false)
+            guard arn.count >= 6, arn[0] == "arn", arn[2] == "iam" else {
+                problems.append(InventoryProblem(file: file, path: "line \(line): arn", message: "is not an IAM user ARN"))
+                return problems.count < 1000
+            }
+            let account = String(arn[4])
+            accounts.insert(account)
+            var keys = 0
+            for (slot, base) in [(1, 8), (2, 13)] {
+                let active = fields[base].lowercased()
+                guard active == "true" else {
+                    if active != "false" { problems.append(InventoryProblem(file: file, path: "line \(line): \(columns[base])", message: "'\(fields[base])' is not true or false")) }
+                    else if fields[base + 1] != "N/A" { inactive += 1 }
+                    continue
+                }
+                keys += 1
+                let rotated = date(fields[base + 1], file, line, columns[base + 1], &problems)
+                let key = SourceKeys.key("aws:", account, ":", user, ":key", String(slot))
+                rows[key] = line
+                credentials.append(Inventory.Credential(key: key, kind: .accessKey, provider: "aws", owner: user,
+                                                        createdAt: rotated, lastRotatedAt: rotated,
+                                                        lastUsedAt: date(fields[base + 2], file, line, columns[base + 2], &problems)))
+            }
+            if keys == 0 && fields[3].lowercased() == "true" { consoleOnly += 1 }
+            return problems.count < 1000
+        }
+        if line == 0 { problems.append(InventoryProblem(file: file, path: "", message: "is empty: not an AWS IAM credential report")) }
+        var findings = root
+        if consoleOnly > 0 { findings.append("\(consoleOnly) user(s) sign in to the console only: people, not imported") }
+        if inactive > 0 { findings.append("\(inactive) inactive access key(s) not imported") }
+        let name = source ?? (accounts.count == 1 ? "aws:\(accounts.first ?? "")" : "aws:" + SourceKeys.key(URL(fileURLWithPath: file).deletingPathExtension().lastPathComponent))
+        let origin = SourceOrigin(format: .awsCredentialReport, name: name, fields: fields, edges: edges, findings: findings)
+        return ParsedInventory(file: file, origin: origin, inventory: Inventory(credentials: credentials), problems: problems) { _, key in
+            "line \(rows[key] ?? 0)"
+        }
+    }
+
+    /// A report date: ISO 8601 (`2026-11-02T10:15:00+00:00`), or nil for `N/A`, `no_information`, `not_supported`.
+    static func date(_ text: String, _ file: String, _ line: Int, _ column: String, _ problems: inout [InventoryProblem]) -> Date? {
+        if text == "N/A" || text == "no_information" || text == "not_supported" || text.isEmpty { return nil }
+        if let fast = FixedTimestamp.parse(text) ?? Timestamps.parse(text) { return fast }
+        problems.append(InventoryProblem(file: file, path: "line \(line): \(column)", message: "'\(text)' is not a date (ISO 8601, or N/A)"))
+        return nil
+    }
+}
+
+/// `YYYY-MM-DDTHH:MM:SS` followed by `Z` or `+00:00`, read without a formatter: a million-row
+/// report has two million of them.
+enum FixedTimestamp {
+    static func parse(_ text: String) -> Date? {
+        let b = Array(text.utf8)
+        guard b.count == 20 || b.count == 25, b[4] == 45, b[7] == 45, b[10] == 84, b[13] == 58, b[16] == 58 else { return nil }
+        func n(_ from: Int, _ count: Int) -> Int? {
+            var v = 0
+            for i in from..<(from + count) { guard b[i] >= 48 && b[i] <= 57 else { return nil }; v = v * 10 + Int(b[i] - 48) }
+            return v
+        }
+        guard let y = n(0, 4), let mo = n(5, 2), let d = n(8, 2), let h = n(11, 2), let mi = n(14, 2), let s = n(17, 2),
+              (1...12).contains(mo), (1...31).contains(d), h < 24, mi < 60, s < 61 else { return nil }
+        var offset = 0
+        if b.count == 25 {
+            guard b[19] == 43 || b[19] == 45, b[22] == 58, let oh = n(20, 2), let om = n(23, 2) else { return nil }
+            offset = (oh * 3600 + om * 60) * (b[19] == 45 ? -1 : 1)
+        } else if b[19] != 90 { return nil }
+        // Days from the civil date (Howard Hinnant's algorithm).
+        let yy = mo <= 2 ? y - 1 : y
+        let era = (yy >= 0 ? yy : yy - 399) / 400
+        let yoe = yy - era * 400
+        let doy = (153 * (mo + (mo > 2 ? -3 : 9)) + 2) / 5 + d - 1
+        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
+        let days = era * 146_097 + doe - 719_468
+        return Date(timeIntervalSince1970: TimeInterval(days * 86_400 + h * 3600 + mi * 60 + s - offset))
+    }
+}
+
+/// Splits CSV text into rows of fields (RFC 4180 quoting), calling `row` until it returns false.
+enum CSVLines {
+    static func forEach(_ data: Data, _ row: ([String]) -> Bool) {
+        data.withUnsafeBytes { (raw: UnsafeRawBufferPointer) in
+            let bytes = raw.bindMemory(to: UInt8.self)
+            var fields: [String] = []
+            var field: [UInt8] = []
+            var quoted = false, i = 0
+            let n = bytes.count
+            if n >= 3 && bytes[0] == 0xEF && bytes[1] == 0xBB && bytes[2] == 0xBF { i = 3 }
+            func endField() { fields.append(String(decoding: field, as: UTF8.self)); field.removeAll(keepingCapacity: true) }
+            while i < n {
+                let c = bytes[i]
+                if quoted {
+                    if c == 34 {
+                        if i + 1 < n && bytes[i + 1] == 34 { field.append(34); i += 1 } else { quoted = false }
+                    } else { field.append(c) }
+                } else if c == 34 && field.isEmpty {
+                    quoted = true
+                } else if c == 44 {
+                    endField()
+                } else if c == 10 || c == 13 {
+                    if c == 13 && i + 1 < n && bytes[i + 1] == 10 { i += 1 }
+                    endField()
+                    if !(fields.count == 1 && fields[0].isEmpty) { if !row(fields) { return } }
+                    fields.removeAll(keepingCapacity: true)
+                } else {
+                    field.append(c)
+                }
+                i += 1
+            }
+            if !field.isEmpty || !fields.isEmpty {
+                endField()
+                _ = row(fields)
+            }
+        }
+    }
+}

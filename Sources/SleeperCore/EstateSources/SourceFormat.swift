@@ -1,0 +1,94 @@
+import Foundation
+
+/// The formats `sleeper import` reads. Each one but the native format is a source: a system that
+/// already knows part of the estate, whose snapshot replaces what it brought before.
+public enum SourceFormat: String, CaseIterable, Sendable {
+    /// Sleeper's own inventory format (YAML or JSON), written by hand or by a script.
+    case sleeper
+    /// A CycloneDX 1.5–1.7 BOM (JSON) with `machine-learning-model` and `data` components.
+    case cyclonedx
+    /// A Hugging Face model card: README.md with YAML front matter, or the front matter alone.
+    case huggingFaceCard = "hf-model-card"
+    /// The AWS IAM credential report (CSV, 22 columns).
+    case awsCredentialReport = "aws-credential-report"
+    /// An MCP client configuration: Claude Desktop or Claude Code (`mcpServers`), VS Code (`servers`).
+    case mcpConfig = "mcp-config"
+
+    /// The format of a file, told from its content (its first 64 KB), with the file name as a tie-break.
+    public static func detect(_ data: Data, file: String) -> SourceFormat {
+        let head = String(decoding: data.prefix(65_536), as: UTF8.self)
+        let trimmed = head.drop { $0 == "\u{FEFF}" || $0.isWhitespace }
+        if trimmed.hasPrefix("user,arn,user_creation_time") { return .awsCredentialReport }
+        if trimmed.hasPrefix("{") {
+            if head.contains("\"bomFormat\"") && head.contains("CycloneDX") { return .cyclonedx }
+            let inventory = EntityKind.allCases.contains { head.contains("\"\($0.rawValue)\"") }
+            if !inventory && (head.contains("\"mcpServers\"") || head.contains("\"servers\"")) { return .mcpConfig }
+            return .sleeper
+        }
+        if trimmed.hasPrefix("---") && (file.lowercased().hasSuffix(".md") || HuggingFaceCardReader.looksLikeCard(head)) { return .huggingFaceCard }
+        if !trimmed.hasPrefix("---"), HuggingFaceCardReader.looksLikeCard(head),
+           !EntityKind.allCases.contains(where: { head.contains("\($0.rawValue):") }) { return .huggingFaceCard }
+        return .sleeper
+    }
+}
+
+/// Where a parsed file came from, and what it speaks for.
+public struct SourceOrigin: Sendable {
+    public var format: SourceFormat
+    /// The source's name: what a later snapshot of the same system is matched by.
+    public var name: String
+    /// The entity fields this format provides; on entities that exist already, only these are
+    /// updated, so that what was written by hand beside them stands.
+    public var fields: [EntityKind: [String]]
+    /// The edge lists this format knows (table names); the others are left as they are.
+    public var edges: Set<String>
+    /// Entities the file names but does not describe (a base model by its id): created when
+    /// missing, never changed when present.
+    public var stubs: Inventory
+    /// What the source showed that is not imported: reported to the user (a root account, a
+    /// secret written into a config). Never holds secret values.
+    public var findings: [String]
+
+    public init(format: SourceFormat, name: String, fields: [EntityKind: [String]], edges: Set<String>,
+                stubs: Inventory = Inventory(), findings: [String] = []) {
+        self.format = format
+        self.name = name
+        self.fields = fields
+        self.edges = edges
+        self.stubs = stubs
+        self.findings = findings
+    }
+}
+
+extension ParsedInventory {
+    /// A source's snapshot as a parsed file: definitions and references located by `site`, so
+    /// that the import's checks (duplicates, references, lineage cycles) treat it like any file.
+    public init(file: String, origin: SourceOrigin, inventory: Inventory, problems: [InventoryProblem],
+                site: (EntityKind, String) -> String) {
+        var definitions: [EntityKind: [String: DocumentPath]] = [:]
+        var references: [InventoryReference] = []
+        func define(_ kind: EntityKind, _ key: String) { definitions[kind, default: [:]][key] = .named(site(kind, key)) }
+        func refer(_ kind: EntityKind, _ key: String, from ownerKind: EntityKind, _ owner: String) {
+            references.append(InventoryReference(kind: kind, key: key, file: file, location: .named(site(ownerKind, owner))))
+        }
+        for whole in [inventory] {
+            whole.models.forEach { define(.models, $0.key) }
+            whole.datasets.forEach { define(.datasets, $0.key) }
+            whole.agents.forEach { define(.agents, $0.key) }
+            whole.credentials.forEach { define(.credentials, $0.key) }
+            whole.resources.forEach { define(.resources, $0.key) }
+        }
+        for m in inventory.models {
+            m.derivedFrom.forEach { refer(.models, $0.model, from: .models, m.key) }
+            m.trainedOn.forEach { refer(.datasets, $0, from: .models, m.key) }
+        }
+        for a in inventory.agents {
+            a.usesModels.forEach { refer(.models, $0, from: .agents, a.key) }
+            a.delegatesTo.forEach { refer(.agents, $0, from: .agents, a.key) }
+            a.holds.forEach { refer(.credentials, $0.credential, from: .agents, a.key) }
+        }
+        for c in inventory.credentials { c.grants.forEach { refer(.resources, $0.resource, from: .credentials, c.key) } }
+        self.init(file: file, inventory: inventory, definitions: definitions, references: references, problems: problems)
+        self.source = origin
+    }
+}
