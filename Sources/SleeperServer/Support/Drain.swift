@@ -12,6 +12,8 @@ final class Drain: Sendable {
     struct State {
         var inFlight = 0
         var cutOff = 0
+        /// Connections whose close waits for their bytes to be written.
+        var held = 0
         var stoppingSince: ContinuousClock.Instant?
     }
     let state = NIOLockedValueBox(State())
@@ -26,6 +28,9 @@ final class Drain: Sendable {
 
     /// A connection was closed with bytes of its response still unwritten.
     func cutOff() { state.withLockedValue { $0.cutOff += 1 } }
+
+    func hold() { state.withLockedValue { $0.held += 1 } }
+    func release() { state.withLockedValue { $0.held -= 1 } }
 
     /// Marks the start of the drain; returns how many responses were in flight.
     func stopping() -> Int {
@@ -113,6 +118,7 @@ final class DeliverBeforeClose: ChannelOutboundHandler, RemovableChannelHandler 
             self.unwritten -= 1
             if self.unwritten == 0, let held = self.heldClose {
                 self.heldClose = nil
+                self.drain.release()
                 context.close(mode: .all, promise: held)
             }
         }
@@ -128,12 +134,14 @@ final class DeliverBeforeClose: ChannelOutboundHandler, RemovableChannelHandler 
         let held = context.eventLoop.makePromise(of: Void.self)
         promise.map { held.futureResult.cascade(to: $0) }
         heldClose = held
+        drain.hold()
         context.flush()
         let remaining = drain.remaining().components
         let wait = TimeAmount.nanoseconds(remaining.seconds * 1_000_000_000 + remaining.attoseconds / 1_000_000_000)
         context.eventLoop.assumeIsolated().scheduleTask(in: wait) {
             guard let held = self.heldClose else { return }
             self.heldClose = nil
+            self.drain.release()
             self.drain.cutOff()
             context.close(mode: .all, promise: held)
         }

@@ -24,7 +24,11 @@ enum InventoryImportSQL {
             conflict = "DO NOTHING"
         } else {
             let set = updated + (handWritten ? ["hand_written"] : [])
-            let values = updated.map { "excluded.\($0)" } + (handWritten ? ["true"] : [])
+            // A source keeps what it observes current (dates, kind, digest); what a person wrote
+            // of an entity (its name, owner, supplier) stands over the source's word.
+            let values = updated.map { column in
+                !handWritten && descriptive.contains(column) ? "CASE WHEN t.hand_written THEN t.\(column) ELSE excluded.\(column) END" : "excluded.\(column)"
+            } + (handWritten ? ["true"] : [])
             conflict = """
                 DO UPDATE
                     SET (\(set.joined(separator: ", ")), updated_at) = ROW(\(values.joined(separator: ", ")), now())
@@ -97,6 +101,9 @@ enum InventoryImportSQL {
             "ALTER TABLE \(e.table) ADD CONSTRAINT \(e.table)_\(column)_fkey FOREIGN KEY (\(column)) REFERENCES \(table) (id) ON DELETE CASCADE"
         }
     }
+
+    /// Columns a hand-written file's value of wins over a source's.
+    static let descriptive: Set<String> = ["name", "owner", "supplier", "third_party"]
 
     /// Above this many staged edges, re-creating the foreign keys is cheaper than checking each row.
     static let bulkEdgeThreshold = 20_000

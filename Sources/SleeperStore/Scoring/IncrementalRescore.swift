@@ -94,15 +94,17 @@ public struct IncrementalRescore: Sendable {
     /// upstream is read instead. Either way the scores equal a full run's when the latest run
     /// has the same as-of time (tested on random changes); otherwise what lies upstream of the
     /// change stands as that run computed it.
+    /// `full`: make a full run whatever the reach (after credentials were deleted, which an
+    /// incremental run, reading its base run's rows, cannot leave out).
     public func rescore(_ reach: Reach, asOf: Date, weights: ScoringWeights, trigger: String,
-                        actor: String = AuditLog.commandLineActor) async throws -> Outcome {
+                        actor: String = AuditLog.commandLineActor, full: Bool = false) async throws -> Outcome {
         // From reading the latest run to the commit of the new one, no other current run is made.
         try await RunLock.holding(db) {
-            try await rescoreHoldingLock(reach, asOf: asOf, weights: weights, trigger: trigger, actor: actor)
+            try await rescoreHoldingLock(reach, asOf: asOf, weights: weights, trigger: trigger, actor: actor, full: full)
         }
     }
 
-    private func rescoreHoldingLock(_ reach: Reach, asOf: Date, weights: ScoringWeights, trigger: String, actor: String) async throws -> Outcome {
+    private func rescoreHoldingLock(_ reach: Reach, asOf: Date, weights: ScoringWeights, trigger: String, actor: String, full: Bool) async throws -> Outcome {
         let affected = reach.credentials
         let clock = ContinuousClock(), start = clock.now
         var latest: (id: Int, base: Int?, bands: String?, credentials: Int)? = nil
@@ -111,7 +113,7 @@ public struct IncrementalRescore: Sendable {
             .decode((Int, Int?, String?, Int).self) { latest = row }
         // The latest run's count stands in for the inventory's: counting a million rows costs 40 ms.
         let total = max(latest?.credentials ?? 0, affected.count)
-        guard let latest, !affected.isEmpty else {
+        guard let latest, !affected.isEmpty || full else {
             return Outcome(run: nil, base: nil, affected: affected.count, totalCredentials: total, durationMs: 0)
         }
         let runs = ScoreRuns(db)
@@ -122,7 +124,7 @@ public struct IncrementalRescore: Sendable {
             for try await n in try await db.client.query("SELECT count(*)::int FROM incremental_scores WHERE run_id = \(latest.id)", logger: db.logger)
                 .decode(Int.self) { carried = n }
         }
-        if Self.fullRunIsCheaper(affected: affected.count + carried, total: total) {
+        if full || Self.fullRunIsCheaper(affected: affected.count + carried, total: total) {
             let run = try await runs.runHoldingLock(asOf: asOf, weights: weights, actor: actor, trigger: trigger, whatIf: false)
             return Outcome(run: run.id, base: nil, affected: affected.count, totalCredentials: total, durationMs: ScoreRuns.ms(clock.now - start))
         }

@@ -63,7 +63,8 @@ public struct ScoredChanges: Sendable {
             // then, so that no removed credential is carried forward.
             let reach = traced && summary.removedEntities == 0 ? before.union(try await rescorer.reach(of: subjects, resources: resources))
                                                                : IncrementalRescore.Reach(credentials: try await rescorer.allCredentials())
-            return try await rescorer.rescore(reach, asOf: asOf, weights: try ScoreRuns.bundledWeights(), trigger: trigger, actor: actor)
+            return try await rescorer.rescore(reach, asOf: asOf, weights: try ScoreRuns.bundledWeights(), trigger: trigger, actor: actor,
+                                              full: summary.removedEntities > 0)
         }
         return (summary, rescore)
     }

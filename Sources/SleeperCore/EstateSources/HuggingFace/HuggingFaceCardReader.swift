@@ -43,16 +43,18 @@ public enum HuggingFaceCardReader {
         let id = named ?? (url.lastPathComponent.lowercased() == "readme.md" && !folder.isEmpty && folder != "." ? folder : url.deletingPathExtension().lastPathComponent)
         let key = SourceKeys.key(id)
 
-        var parents: [String] = []
-        if let one = problems.string(root["base_model"]) { parents = [one] }
-        else if !root["base_model"].isMissing { parents = problems.list(root["base_model"]).compactMap { problems.string($0) } }
+        // A string, or a list of them.
+        func names(_ c: DocumentCursor) -> [String] {
+            if let items = c.elements { return items.compactMap { problems.string($0) } }
+            return c.isMissing ? [] : [problems.string(c)].compactMap { $0 }
+        }
+        let parents = names(root["base_model"])
         var relation: DerivationRelation = parents.count > 1 ? .merge : .unknown
         if let stated = problems.string(root["base_model_relation"]) {
             if let known = DerivationRelation(rawValue: stated), known != .distill, known != .unknown { relation = known }
             else { problems.report("base_model_relation", "'\(stated)' is not adapter, merge, quantized or finetune") }
         }
-        var datasets = problems.list(root["datasets"]).compactMap { problems.string($0) }
-        if let one = problems.string(root["datasets"]) { datasets = [one] }
+        let datasets = names(root["datasets"])
 
         var stubs = Inventory()
         stubs.models = parents.map { Inventory.Model(key: SourceKeys.key($0), name: $0, supplier: organisation($0), thirdParty: true) }

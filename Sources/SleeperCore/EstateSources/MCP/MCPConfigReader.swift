@@ -100,7 +100,7 @@ public enum MCPConfigReader {
     /// The kind a variable's name suggests.
     static func kind(_ name: String) -> CredentialKind {
         let n = name.uppercased()
-        if n.contains("PAT") || n.contains("GITHUB_TOKEN") { return .personalAccessToken }
+        if n.contains("PERSONAL_ACCESS_TOKEN") || n.hasSuffix("_PAT") || n.contains("GITHUB_TOKEN") { return .personalAccessToken }
         if n.contains("PASSWORD") { return .databasePassword }
         if n.contains("ACCESS_KEY") { return .accessKey }
         if n.contains("TOKEN") || n.contains("AUTHORIZATION") { return .oauthToken }

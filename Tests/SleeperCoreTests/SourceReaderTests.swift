@@ -1,0 +1,153 @@
+import Foundation
+import SleeperCore
+import Testing
+
+/// The readers of the formats sources speak: official CycloneDX vectors and files of our own.
+@Suite("Source readers")
+struct SourceReaderTests {
+    static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().appending(path: "Fixtures")
+
+    static func read(_ path: String, format: SourceFormat? = nil, source: String? = nil) throws -> ParsedInventory {
+        let url = fixtures.appending(path: path)
+        return EstateReader.read(try Data(contentsOf: url), file: url.path, format: format, source: source)
+    }
+
+    @Test("the official CycloneDX 1.5, 1.6 and 1.7 machine-learning vectors: one model, its dataset, no false secret alarm on the card's text or base64 image",
+          arguments: ["valid-machine-learning-1.5.json", "valid-machine-learning-1.6.json", "valid-machine-learning-1.7.json"])
+    func officialVectors(_ name: String) throws {
+        let parsed = try Self.read("cyclonedx/" + name)
+        #expect(parsed.problems.isEmpty, "\(parsed.problems)")
+        #expect(parsed.source?.format == .cyclonedx)
+        let model = try #require(parsed.inventory.models.first)
+        #expect(parsed.inventory.models.count == 1)
+        #expect(model.key == "CompVis/stable-diffusion@1.4")
+        #expect(model.supplier == (name.contains("1.5") ? nil : "Acme Inc"))
+        #expect(model.thirdParty, "a model whose supplier is not the BOM's counts as third-party")
+        #expect(model.trainedOn == ["CompVis/stable-diffusion@1.4/data/Training-Data"])
+        #expect(parsed.inventory.datasets.map(\.name) == ["Training Data"])
+        #expect(model.trainingDataDeclared)
+    }
+
+    @Test("the official considerations vector: the supplier, no lineage invented")
+    func considerationsVector() throws {
+        let parsed = try Self.read("cyclonedx/valid-machine-learning-considerations-env-1.6.json")
+        #expect(parsed.problems.isEmpty, "\(parsed.problems)")
+        let model = try #require(parsed.inventory.models.first)
+        #expect(model.key == "meta-llama/Llama-2-7b")
+        #expect(model.supplier == "Hugging Face")
+        #expect(model.derivedFrom.isEmpty)
+    }
+
+    @Test("a multi-model AI-BOM: digests, lineage from dependencies and pedigree with the stated or an unknown relation, training from refs")
+    func multiModelBOM() throws {
+        let parsed = try Self.read("sources/acme-ai-bom.cdx.json")
+        #expect(parsed.problems.isEmpty, "\(parsed.problems)")
+        #expect(parsed.source?.name == "cyclonedx:acme-support-platform")
+        let models = Dictionary(uniqueKeysWithValues: parsed.inventory.models.map { ($0.key, $0) })
+        #expect(Set(models.keys) == ["meta-llama/Llama-3-8B", "acme/support-ft@2.1", "acme/support-ft-q4@2.1", "router"])
+        #expect(models["meta-llama/Llama-3-8B"]?.digest == "sha256:9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08")
+        #expect(models["meta-llama/Llama-3-8B"]?.thirdParty == true)
+        #expect(models["acme/support-ft@2.1"]?.thirdParty == false, "the BOM's own supplier is first-party")
+        #expect(models["acme/support-ft@2.1"]?.derivedFrom == [.init(model: "meta-llama/Llama-3-8B", relation: .finetune)])
+        #expect(models["acme/support-ft@2.1"]?.trainedOn == ["support-tickets-2025"])
+        #expect(models["acme/support-ft-q4@2.1"]?.derivedFrom == [.init(model: "acme/support-ft@2.1", relation: .unknown)],
+                "pedigree and dependencies name the same parent once, with no relation stated: unknown, not finetune")
+        #expect(models["router"]?.derivedFrom == [.init(model: "mistralai/Mistral-7B", relation: .unknown)])
+        #expect(parsed.source?.stubs.models.map(\.key) == ["mistralai/Mistral-7B"], "an ancestor described nowhere is only named")
+        #expect(parsed.inventory.datasets.map(\.key) == ["support-tickets-2025"])
+    }
+
+    @Test("a Hugging Face card: the folder names the model; base_model with its relation, a list means a merge; datasets")
+    func modelCards() throws {
+        let card = try Self.read("sources/acme-support-ft/README.md")
+        #expect(card.problems.isEmpty, "\(card.problems)")
+        #expect(card.source?.format == .huggingFaceCard)
+        let model = try #require(card.inventory.models.first)
+        #expect(model.key == "acme-support-ft")
+        #expect(model.derivedFrom == [.init(model: "meta-llama/Meta-Llama-3-8B-Instruct", relation: .adapter)])
+        #expect(model.trainedOn == ["acme/support-tickets", "HuggingFaceH4/ultrachat_200k"])
+        #expect(card.source?.stubs.models.first?.supplier == "meta-llama")
+
+        let merge = try Self.read("sources/merged-card.yaml", format: .huggingFaceCard)
+        #expect(merge.problems.isEmpty, "\(merge.problems)")
+        let merged = try #require(merge.inventory.models.first)
+        #expect(merged.key == "acme/sales-merge")
+        #expect(merged.derivedFrom.map(\.relation) == [.merge, .merge])
+        #expect(merged.supplier == "acme")
+
+        let bad = EstateReader.read(Data("---\nbase_model: x\nbase_model_relation: distill\n---\n".utf8), file: "m/README.md")
+        #expect(bad.problems.map(\.description) == ["m/README.md: base_model_relation: 'distill' is not adapter, merge, quantized or finetune"])
+        let open = EstateReader.read(Data("---\nbase_model: x\n".utf8), file: "m/README.md")
+        #expect(open.problems.first?.message.contains("not closed") == true)
+    }
+
+    static let header = "user,arn,user_creation_time,password_enabled,password_last_used,password_last_changed,password_next_rotation,mfa_active,access_key_1_active,access_key_1_last_rotated,access_key_1_last_used_date,access_key_1_last_used_region,access_key_1_last_used_service,access_key_2_active,access_key_2_last_rotated,access_key_2_last_used_date,access_key_2_last_used_region,access_key_2_last_used_service,cert_1_active,cert_1_last_rotated,cert_2_active,cert_2_last_rotated"
+
+    @Test("the AWS credential report: one credential per active key, N/A as never, the root row and console users reported, a wrong header or a cut row located")
+    func awsReport() throws {
+        let csv = Self.header + """
+
+            <root_account>,arn:aws:iam::123456789012:root,2019-03-01T09:00:00+00:00,not_supported,2026-10-01T08:00:00+00:00,not_supported,not_supported,true,TRUE,2020-01-01T00:00:00+00:00,N/A,N/A,N/A,false,N/A,N/A,N/A,N/A,false,N/A,false,N/A
+            svc-pay,arn:aws:iam::123456789012:user/svc-pay,2024-01-10T10:00:00+00:00,false,N/A,N/A,N/A,false,true,2024-01-10T10:05:00+00:00,2026-11-29T17:42:00+00:00,eu-west-1,s3,true,2026-06-01T12:00:00Z,N/A,N/A,N/A,false,N/A,false,N/A
+            alice,arn:aws:iam::123456789012:user/alice,2022-05-01T10:00:00+00:00,true,2026-11-28T09:00:00+00:00,2026-05-01T10:00:00+00:00,N/A,true,false,N/A,N/A,N/A,N/A,false,N/A,N/A,N/A,N/A,false,N/A,false,N/A
+
+            """
+        let parsed = EstateReader.read(Data(csv.utf8), file: "report.csv")
+        #expect(parsed.problems.isEmpty, "\(parsed.problems)")
+        #expect(parsed.source?.format == .awsCredentialReport)
+        #expect(parsed.source?.name == "aws:123456789012")
+        let keys = parsed.inventory.credentials
+        #expect(keys.map(\.key) == ["aws:123456789012:svc-pay:key1", "aws:123456789012:svc-pay:key2"])
+        #expect(keys.allSatisfy { $0.kind == .accessKey && $0.owner == "svc-pay" && $0.provider == "aws" })
+        #expect(keys[0].lastUsedAt == Timestamps.parse("2026-11-29T17:42:00Z"))
+        #expect(keys[0].lastRotatedAt == Timestamps.parse("2024-01-10T10:05:00Z"))
+        #expect(keys[1].lastUsedAt == nil, "N/A: never used")
+        #expect(parsed.source?.findings.contains("the root account has 1 active access key(s): delete them (they are not imported)") == true)
+        #expect(parsed.source?.findings.contains("1 user(s) sign in to the console only: people, not imported") == true)
+
+        let wrong = EstateReader.read(Data("user,arn,user_creation_time,password_enabled\nx,y,z,w\n".utf8), file: "r.csv", format: .awsCredentialReport)
+        #expect(wrong.problems.first?.description.hasPrefix("r.csv: line 1: missing column(s) password_last_used") == true, "\(wrong.problems)")
+        let cut = EstateReader.read(Data((Self.header + "\nsvc,arn:aws:iam::1:user/svc,2024-01-10T10:00:00+00:00,false\n").utf8), file: "r.csv")
+        #expect(cut.problems.map(\.description) == ["r.csv: line 2: has 4 fields, not 22 (a truncated or edited report?)"])
+        let date = EstateReader.read(Data((Self.header + "\nsvc,arn:aws:iam::1:user/svc,x,false,N/A,N/A,N/A,false,true,yesterday,N/A,N/A,N/A,false,N/A,N/A,N/A,N/A,false,N/A,false,N/A\n").utf8), file: "r.csv")
+        #expect(date.problems.map(\.description) == ["r.csv: line 2: access_key_1_last_rotated: 'yesterday' is not a date (ISO 8601, or N/A)"])
+    }
+
+    @Test("MCP configs: servers are agents the client delegates to; a ${VAR} is a held credential; a literal secret is a finding, never stored or repeated, and an exposed credential")
+    func mcpConfigs() throws {
+        let parsed = try Self.read("sources/claude_desktop_config.json")
+        #expect(parsed.problems.isEmpty, "\(parsed.problems)")
+        #expect(parsed.source?.format == .mcpConfig)
+        #expect(parsed.source?.name == "mcp:claude_desktop_config")
+        let agents = Dictionary(uniqueKeysWithValues: parsed.inventory.agents.map { ($0.key, $0) })
+        let client = try #require(agents["mcp:claude_desktop_config"])
+        #expect(client.delegatesTo == ["mcp:claude_desktop_config/github", "mcp:claude_desktop_config/payments", "mcp:claude_desktop_config/tickets"])
+        #expect(agents["mcp:claude_desktop_config/payments"]?.holds == [.init(credential: "env:PAYMENTS_API_KEY", delivery: .runtimeEnv)])
+        #expect(agents["mcp:claude_desktop_config/tickets"]?.holds.map(\.credential) == ["env:tickets-token"])
+        let literal = try #require(parsed.inventory.credentials.first { $0.key == "mcp:claude_desktop_config/github/GITHUB_PERSONAL_ACCESS_TOKEN" })
+        #expect(literal.exposed && literal.kind == .personalAccessToken)
+        let findings = parsed.source?.findings ?? []
+        #expect(findings.count == 1 && findings[0].contains("mcpServers.github.env.GITHUB_PERSONAL_ACCESS_TOKEN: secret material in an MCP config (OWASP NHI2)"))
+        #expect(!"\(parsed)".contains("ghp_R2d2"), "the secret is nowhere in what was read")
+
+        let vscode = try Self.read("sources/vscode-mcp.json")
+        #expect(vscode.problems.isEmpty, "\(vscode.problems)")
+        #expect(vscode.inventory.credentials.map(\.key) == ["env:db-password"])
+        #expect(vscode.inventory.credentials.first?.kind == .databasePassword)
+    }
+
+    @Test("the format is told from the content; a file forced into the wrong format is refused, naming the format expected")
+    func detection() throws {
+        func format(_ text: String, _ file: String) -> SourceFormat { SourceFormat.detect(Data(text.utf8), file: file) }
+        #expect(format(Self.header + "\n", "x.csv") == .awsCredentialReport)
+        #expect(format(#"{"bomFormat": "CycloneDX", "specVersion": "1.6"}"#, "x.json") == .cyclonedx)
+        #expect(format(#"{"mcpServers": {}}"#, "x.json") == .mcpConfig)
+        #expect(format(#"{"agents": [], "servers": []}"#, "x.json") == .sleeper)
+        #expect(format("---\nbase_model: a/b\n---\n", "README.md") == .huggingFaceCard)
+        #expect(format("models:\n- key: a\n", "x.yaml") == .sleeper)
+        let forced = try Self.read("sources/claude_desktop_config.json", format: .cyclonedx)
+        #expect(forced.problems.first?.message.contains("not a CycloneDX BOM") == true)
+        let bad = try Self.read("sources/acme-ai-bom.cdx.json", source: "bad name!")
+        #expect(bad.problems.contains { $0.message.contains("source name 'bad name!'") })
+    }
+}

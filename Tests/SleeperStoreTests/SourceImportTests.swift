@@ -1,0 +1,115 @@
+import Foundation
+import SleeperCore
+import SleeperStore
+import Testing
+
+/// Sources own what they bring: a snapshot updates only its own fields and edges, a re-import
+/// removes what the source dropped (kept in history), and nothing written by hand is touched.
+@Suite("Importing from sources")
+struct SourceImportTests {
+    static let fixtures = Fixtures.packageRoot.appending(path: "Tests/Fixtures/sources")
+
+    static func report(_ rows: [String]) throws -> URL {
+        let url = try ExportStoreTests.scratch().appending(path: "credential-report.csv")
+        try Data(([Self.header] + rows).joined(separator: "\n").utf8).write(to: url)
+        return url
+    }
+
+    static let header = AWSCredentialReportReader.columns.joined(separator: ",")
+
+    static func row(_ user: String, key1: String = "true", used: String = "2026-11-29T17:42:00+00:00") -> String {
+        "\(user),arn:aws:iam::123456789012:user/\(user),2024-01-10T10:00:00+00:00,false,N/A,N/A,N/A,false,\(key1),2024-01-10T10:05:00+00:00,\(used),eu-west-1,s3,true,2026-06-01T12:00:00+00:00,N/A,N/A,N/A,false,N/A,false,N/A"
+    }
+
+    @Test("a re-imported snapshot removes what its source dropped, keeps what a hand-written file describes, and never overwrites hand-written fields or grants")
+    func snapshots() async throws {
+        let now = TestClock.environment()
+        try await TestDatabase.withFresh { db in
+            _ = try await CatalogStore(db).syncBundled()
+            let url = TestDatabase.url(for: db.settings)
+            func sleeper(_ args: [String]) throws -> Fixtures.Run { try Fixtures.sleeper(args + ["--database-url", url], environment: now) }
+            #expect(try sleeper(["import", Fixtures.packageRoot.appending(path: "Examples/inventory.yaml").path]).status == 0)
+            let first = try sleeper(["import", try Self.report([Self.row("svc-pay"), Self.row("svc-ci")]).path])
+            #expect(first.status == 0, "\(first.stderr)")
+            #expect(first.stdout.contains("source aws:123456789012 (aws-credential-report): 4 listed"), "\(first.stdout)")
+            // A hand-written file describes one of the source's keys and refers to another.
+            let hand = try ExportStoreTests.scratch().appending(path: "hand.yaml")
+            try Data("""
+                resources:
+                  - {key: billing-bucket, name: Billing exports, owner: finance, tier: 1}
+                credentials:
+                  - key: aws:123456789012:svc-pay:key2
+                    kind: access_key
+                    owner: payments-team
+                    scopes: [s3:GetObject]
+                    grants: [{resource: billing-bucket, action: read}]
+                agents:
+                  - key: payments-agent
+                    owner: payments-team
+                    holds: [{credential: "aws:123456789012:svc-ci:key1", delivery: runtime_env}]
+                """.utf8).write(to: hand)
+            #expect(try sleeper(["import", hand.path]).status == 0)
+            #expect(try sleeper(["score"]).status == 0)
+
+            // The next report: svc-ci is gone, svc-pay's key 1 was used again.
+            let second = try sleeper(["import", try Self.report([Self.row("svc-pay", used: "2026-11-30T08:00:00+00:00")]).path])
+            #expect(second.status == 0, "\(second.stderr)")
+            #expect(second.stdout.contains("removed, no longer listed: credential:aws:123456789012:svc-ci:key1, credential:aws:123456789012:svc-ci:key2"), "\(second.stdout)")
+            #expect(try await db.count("SELECT count(*) FROM credentials WHERE key LIKE 'aws:123456789012:svc-ci:%'") == 0)
+            #expect(try await db.count("SELECT count(*) FROM removed_entities WHERE key LIKE 'aws:123456789012:svc-ci:%' AND entity->>'owner' = 'svc-ci'") == 2)
+            #expect(try await db.count("SELECT count(*) FROM holds h JOIN agents a ON a.id = h.agent_id WHERE a.key = 'payments-agent'") == 0,
+                    "the hold of a removed key goes with it")
+            // What the hand-written file said of key 2 stands: its owner, scopes and grant.
+            #expect(try await db.count("SELECT count(*) FROM credentials WHERE key = 'aws:123456789012:svc-pay:key2' AND owner = 'payments-team' AND scopes = '{s3:GetObject}'") == 1)
+            #expect(try await db.count("SELECT count(*) FROM grants g JOIN credentials c ON c.id = g.credential_id WHERE c.key = 'aws:123456789012:svc-pay:key2'") == 1)
+            #expect(try await db.count("SELECT count(*) FROM credentials WHERE key = 'aws:123456789012:svc-pay:key1' AND last_used_at = '2026-11-30T08:00:00Z'") == 1)
+
+            // The report drops svc-pay altogether: key 1 goes, key 2 was described by hand and stays.
+            let third = try sleeper(["import", try Self.report([Self.row("alice", key1: "false")]).path])
+            #expect(third.status == 0, "\(third.stderr)")
+            #expect(third.stdout.contains("1 no longer listed but kept"), "\(third.stdout)")
+            #expect(try await db.count("SELECT count(*) FROM credentials WHERE key = 'aws:123456789012:svc-pay:key2'") == 1)
+            let sources = try sleeper(["sources", "--format", "csv"])
+            #expect(sources.stdout.contains("aws:123456789012,aws-credential-report,1,3,3,"), "\(sources.stdout)")
+            // Scores follow: the current run has no removed credential and equals a full run.
+            let exposure = try sleeper(["exposure", "--format", "csv"])
+            #expect(!exposure.stdout.contains("svc-ci") && !exposure.stdout.contains("svc-pay:key1"), "\(exposure.stdout)")
+            try await TrustworthyStateTests.expectCurrentEqualsFullRun(db, asOf: TestClock.now, "after a source removed credentials")
+            let audit = try sleeper(["audit", "--format", "json"])
+            #expect(audit.stdout.contains("credential:aws:123456789012:svc-pay:key1"))
+        }
+    }
+
+    @Test("an AI-BOM, a model card and MCP configs in one import: lineage with the unknown relation stored, names resolved across files, secrets reported and never stored")
+    func mixedImport() async throws {
+        let now = TestClock.environment()
+        try await TestDatabase.withFresh { db in
+            _ = try await CatalogStore(db).syncBundled()
+            let url = TestDatabase.url(for: db.settings)
+            let files = ["acme-ai-bom.cdx.json", "acme-support-ft/README.md", "claude_desktop_config.json", "vscode-mcp.json"].map { Self.fixtures.appending(path: $0).path }
+            let run = try Fixtures.sleeper(["import"] + files + ["--database-url", url], environment: now)
+            #expect(run.status == 0, "\(run.stderr)")
+            #expect(run.stdout.contains("finding: ") && run.stdout.contains("secret material in an MCP config (OWASP NHI2)"), "\(run.stdout)")
+            #expect(!(run.stdout + run.stderr).contains("ghp_R2d2"))
+            #expect(try await db.count("SELECT count(*) FROM derived_from WHERE relation = 'unknown'") == 2)
+            #expect(try await db.count("SELECT count(*) FROM derived_from d JOIN models m ON m.id = d.model_id WHERE m.key = 'acme-support-ft' AND d.relation = 'adapter'") == 1)
+            #expect(try await db.count("SELECT count(*) FROM credentials WHERE exposed AND key LIKE 'mcp:claude_desktop_config/github/%'") == 1)
+            #expect(try await db.count("SELECT count(*) FROM sources") == 4)
+            let dump = try await db.count("SELECT count(*) FROM credentials WHERE row(credentials.*)::text LIKE '%ghp_%'")
+            #expect(dump == 0)
+            // A hand-written file may refer to what sources brought: the client agent uses a BOM model.
+            let hand = try ExportStoreTests.scratch().appending(path: "wire.json")
+            try Data(#"{"agents": [{"key": "desk-assistant", "owner": "it", "uses_models": ["acme/support-ft-q4@2.1"], "delegates_to": ["mcp:claude_desktop_config"]}]}"#.utf8).write(to: hand)
+            #expect(try Fixtures.sleeper(["import", hand.path, "--database-url", url], environment: now).status == 0)
+            let score = try Fixtures.sleeper(["score", "--database-url", url], environment: now)
+            #expect(score.status == 0, "\(score.stderr)")
+            let explain = try Fixtures.sleeper(["explain", "credential:env:PAYMENTS_API_KEY", "--database-url", url], environment: now)
+            #expect(explain.stdout.contains("unknown"), "the unknown relation is named in the path: \(explain.stdout)")
+            // The wrong format, forced: refused, located, nothing written.
+            let before = try await db.count("SELECT count(*) FROM models")
+            let forced = try Fixtures.sleeper(["import", "--from", "cyclonedx", files[2], "--database-url", url], environment: now)
+            #expect(forced.status == 1 && forced.stderr.contains("bomFormat: is not \"CycloneDX\""), "\(forced.stderr)")
+            #expect(try await db.count("SELECT count(*) FROM models") == before)
+        }
+    }
+}
