@@ -9,7 +9,8 @@ ALTER TABLE derived_from ADD CONSTRAINT derived_from_relation_check
 CREATE TABLE sources (
     id                 bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     name               text NOT NULL UNIQUE CHECK (length(name) BETWEEN 1 AND 200),
-    format             text NOT NULL CHECK (format IN ('cyclonedx', 'hf-model-card', 'aws-credential-report', 'mcp-config')),
+    format             text NOT NULL CHECK (format IN ('cyclonedx', 'spdx', 'hf-model-card', 'aws-credential-report',
+                                                       'gcp-service-account-keys', 'github-tokens', 'kubernetes', 'entra', 'mcp-config')),
     first_imported_at  timestamptz NOT NULL,
     last_imported_at   timestamptz NOT NULL,
     last_file          text NOT NULL,

@@ -136,6 +136,76 @@ struct SourceReaderTests {
         #expect(vscode.inventory.credentials.first?.kind == .databasePassword)
     }
 
+    @Test("SPDX 3.0.1 AI and Dataset profiles: packages, the supplier by reference, a SHA-256, trainedOn, and lineage from ancestorOf and descendantOf once")
+    func spdx() throws {
+        let parsed = try Self.read("sources/acme-ai.spdx3.json")
+        #expect(parsed.problems.isEmpty, "\(parsed.problems)")
+        #expect(parsed.source?.format == .spdx)
+        #expect(parsed.source?.name == "spdx:acme-router-ai-bom")
+        let models = Dictionary(uniqueKeysWithValues: parsed.inventory.models.map { ($0.key, $0) })
+        #expect(models["acme-router@1.2"]?.derivedFrom == [.init(model: "Mistral-7B-Instruct@0.3", relation: .unknown)])
+        #expect(models["acme-router@1.2"]?.trainedOn == ["routing-labels@2026-10"])
+        #expect(models["Mistral-7B-Instruct@0.3"]?.supplier == "Mistral AI")
+        #expect(models["Mistral-7B-Instruct@0.3"]?.digest == "sha256:2c26b46b68ffc68ff99b453c1d30413413422d706483bfa0f98a5e886266e7ae")
+        let notSPDX = EstateReader.read(Data(#"{"@context": "https://schema.org", "@graph": []}"#.utf8), file: "x.json", format: .spdx)
+        #expect(notSPDX.problems.first?.message.contains("not SPDX 3 JSON-LD") == true)
+    }
+
+    @Test("GCP keys: user-managed keys, year 9999 as no expiry, exposed by reason or status; system-managed and disabled keys reported")
+    func gcpKeys() throws {
+        let parsed = try Self.read("sources/gcp-keys.json")
+        #expect(parsed.problems.isEmpty, "\(parsed.problems)")
+        #expect(parsed.source?.format == .gcpServiceAccountKeys)
+        #expect(parsed.source?.name == "gcp:acme-prod")
+        let keys = parsed.inventory.credentials
+        #expect(keys.map(\.key) == ["gcp:acme-prod:payments-agent@acme-prod.iam.gserviceaccount.com:1f2e3d4c5b6a79880011223344556677",
+                                      "gcp:acme-prod:ci-deployer@acme-prod.iam.gserviceaccount.com:aa00bb11cc22dd33ee44ff5566778899"])
+        #expect(keys[0].expiresAt == nil && !keys[0].exposed && keys[0].kind == .serviceAccount)
+        #expect(keys[1].exposed && keys[1].expiresAt == Timestamps.parse("2026-12-28T09:00:00Z"))
+        #expect(parsed.source?.findings == ["1 system-managed key(s) (rotated by Google) not imported", "1 disabled key(s) not imported"])
+    }
+
+    @Test("GitHub fine-grained tokens: owner, permissions as scopes, expiry and last use, null as none")
+    func githubTokens() throws {
+        let parsed = try Self.read("sources/github-tokens.json", source: "github:acme")
+        #expect(parsed.problems.isEmpty, "\(parsed.problems)")
+        #expect(parsed.source?.format == .githubTokens)
+        let tokens = parsed.inventory.credentials
+        #expect(tokens.map(\.key) == ["github:pat:98716", "github:pat:98717"])
+        #expect(tokens[0].owner == "octo-bot" && tokens[0].kind == .personalAccessToken)
+        #expect(tokens[0].scopes == ["organization:members:read", "repository:contents:write", "repository:metadata:read", "repositories:subset"])
+        #expect(tokens[0].lastUsedAt == Timestamps.parse("2026-11-29T08:15:00Z"))
+        #expect(tokens[1].expiresAt == nil && tokens[1].lastUsedAt == nil)
+    }
+
+    @Test("Kubernetes: federated service accounts, legacy token secrets with their last use, invalidated ones reported, secret values never read")
+    func kubernetes() throws {
+        let parsed = try Self.read("sources/kubectl-sa-secrets.json")
+        #expect(parsed.problems.isEmpty, "\(parsed.problems)")
+        #expect(parsed.source?.format == .kubernetes)
+        let keys = Dictionary(uniqueKeysWithValues: parsed.inventory.credentials.map { ($0.key, $0) })
+        #expect(Set(keys.keys) == ["k8s:agents:payments-agent", "k8s:ops:legacy-batch", "k8s:ops:secret/legacy-batch-token"])
+        #expect(keys["k8s:agents:payments-agent"]?.kind == .workloadIdentity)
+        #expect(keys["k8s:agents:payments-agent"]?.owner == "payments-team")
+        #expect(keys["k8s:ops:secret/legacy-batch-token"]?.lastUsedAt == Timestamps.day("2026-11-20"))
+        #expect(keys["k8s:ops:secret/legacy-batch-token"]?.owner == "ops/legacy-batch")
+        #expect(parsed.source?.findings == ["1 legacy token secret(s) already invalidated, not imported"])
+        #expect(!"\(parsed)".contains("bm90LWEt"))
+    }
+
+    @Test("Entra applications: client secrets and certificates with their dates, never the secret's hint")
+    func entra() throws {
+        let parsed = try Self.read("sources/entra-applications.json")
+        #expect(parsed.problems.isEmpty, "\(parsed.problems)")
+        #expect(parsed.source?.format == .entra)
+        #expect(parsed.source?.name == "entra:acme.onmicrosoft.com")
+        let keys = parsed.inventory.credentials
+        #expect(keys.map(\.kind) == [.oauthClient, .certificate])
+        #expect(keys[0].key == "entra:5b8e4a1c-7d2f-4e39-a0b6-2c9d1e8f3a47:e1c2d3f4-a5b6-4c7d-8e9f-0a1b2c3d4e5f")
+        #expect(keys[0].owner == "invoice-agent" && keys[0].expiresAt == Timestamps.parse("2028-01-10T00:00:00Z"))
+        #expect(!"\(parsed)".contains("Q~x"))
+    }
+
     @Test("the format is told from the content; a file forced into the wrong format is refused, naming the format expected")
     func detection() throws {
         func format(_ text: String, _ file: String) -> SourceFormat { SourceFormat.detect(Data(text.utf8), file: file) }
@@ -145,6 +215,10 @@ struct SourceReaderTests {
         #expect(format(#"{"agents": [], "servers": []}"#, "x.json") == .sleeper)
         #expect(format("---\nbase_model: a/b\n---\n", "README.md") == .huggingFaceCard)
         #expect(format("models:\n- key: a\n", "x.yaml") == .sleeper)
+        for (file, expected) in [("acme-ai.spdx3.json", SourceFormat.spdx), ("gcp-keys.json", .gcpServiceAccountKeys), ("github-tokens.json", .githubTokens),
+                                 ("kubectl-sa-secrets.json", .kubernetes), ("entra-applications.json", .entra), ("vscode-mcp.json", .mcpConfig)] {
+            #expect(SourceFormat.detect(try Data(contentsOf: Self.fixtures.appending(path: "sources/" + file)), file: file) == expected, "\(file)")
+        }
         let forced = try Self.read("sources/claude_desktop_config.json", format: .cyclonedx)
         #expect(forced.problems.first?.message.contains("not a CycloneDX BOM") == true)
         let bad = try Self.read("sources/acme-ai-bom.cdx.json", source: "bad name!")

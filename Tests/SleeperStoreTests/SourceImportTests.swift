@@ -112,4 +112,27 @@ struct SourceImportTests {
             #expect(try await db.count("SELECT count(*) FROM models") == before)
         }
     }
+
+    @Test("SPDX, GCP keys, GitHub tokens, Kubernetes and Entra in one import: each its own source, listed by `sleeper sources`, scored")
+    func credentialSources() async throws {
+        let now = TestClock.environment()
+        try await TestDatabase.withFresh { db in
+            _ = try await CatalogStore(db).syncBundled()
+            let url = TestDatabase.url(for: db.settings)
+            let files = ["acme-ai.spdx3.json", "gcp-keys.json", "github-tokens.json", "kubectl-sa-secrets.json", "entra-applications.json"]
+                .map { Self.fixtures.appending(path: $0).path }
+            let run = try Fixtures.sleeper(["import"] + files + ["--database-url", url], environment: now)
+            #expect(run.status == 0, "\(run.stderr)")
+            let sources = try Fixtures.sleeper(["sources", "--format", "csv", "--database-url", url], environment: now)
+            for expected in ["spdx:acme-router-ai-bom,spdx,3,", "gcp:acme-prod,gcp-service-account-keys,2,", "github:github-tokens,github-tokens,2,",
+                             "kubernetes:kubectl-sa-secrets,kubernetes,3,", "entra:acme.onmicrosoft.com,entra,2,"] {
+                #expect(sources.stdout.contains(expected), "\(expected) in \(sources.stdout)")
+            }
+            #expect(try await db.count("SELECT count(*) FROM credentials WHERE exposed AND provider = 'gcp'") == 1)
+            #expect(try await db.count("SELECT count(*) FROM credentials WHERE kind = 'workload_identity' AND provider = 'kubernetes'") == 1)
+            #expect(try Fixtures.sleeper(["score", "--database-url", url], environment: now).status == 0)
+            let exposure = try Fixtures.sleeper(["exposure", "--format", "csv", "--database-url", url], environment: now)
+            #expect(exposure.stdout.split(separator: "\r\n").count - 1 == 9, "\(exposure.stdout)")
+        }
+    }
 }

@@ -12,6 +12,11 @@ public enum EstateReader {
         case .huggingFaceCard: parsed = HuggingFaceCardReader.read(data, file: file, source: source)
         case .awsCredentialReport: parsed = AWSCredentialReportReader.read(data, file: file, source: source)
         case .mcpConfig: parsed = MCPConfigReader.read(data, file: file, source: source)
+        case .spdx: parsed = SPDXReader.read(data, file: file, source: source)
+        case .gcpServiceAccountKeys: parsed = GCPServiceAccountKeysReader.read(data, file: file, source: source)
+        case .githubTokens: parsed = GitHubTokensReader.read(data, file: file, source: source)
+        case .kubernetes: parsed = KubernetesReader.read(data, file: file, source: source)
+        case .entra: parsed = EntraApplicationsReader.read(data, file: file, source: source)
         }
         parsed.problems += secrets(in: parsed)
         if let name = parsed.source?.name, !InventoryReader.isValidKey(name) {

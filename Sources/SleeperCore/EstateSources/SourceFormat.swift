@@ -13,16 +13,32 @@ public enum SourceFormat: String, CaseIterable, Sendable {
     case awsCredentialReport = "aws-credential-report"
     /// An MCP client configuration: Claude Desktop or Claude Code (`mcpServers`), VS Code (`servers`).
     case mcpConfig = "mcp-config"
+    /// An SPDX 3.0.1 JSON-LD document with the AI and Dataset profiles.
+    case spdx
+    /// Google Cloud service account keys, as the IAM REST API lists them.
+    case gcpServiceAccountKeys = "gcp-service-account-keys"
+    /// GitHub fine-grained personal access tokens of an organisation, as its REST API lists them.
+    case githubTokens = "github-tokens"
+    /// Kubernetes service accounts and secrets (`kubectl get serviceaccounts,secrets -A -o json`).
+    case kubernetes
+    /// Microsoft Entra applications or service principals, as Microsoft Graph lists them.
+    case entra
 
     /// The format of a file, told from its content (its first 64 KB), with the file name as a tie-break.
     public static func detect(_ data: Data, file: String) -> SourceFormat {
         let head = String(decoding: data.prefix(65_536), as: UTF8.self)
         let trimmed = head.drop { $0 == "\u{FEFF}" || $0.isWhitespace }
         if trimmed.hasPrefix("user,arn,user_creation_time") { return .awsCredentialReport }
-        if trimmed.hasPrefix("{") {
+        if trimmed.hasPrefix("{") || trimmed.hasPrefix("[") {
             if head.contains("\"bomFormat\"") && head.contains("CycloneDX") { return .cyclonedx }
-            let inventory = EntityKind.allCases.contains { head.contains("\"\($0.rawValue)\"") }
-            if !inventory && (head.contains("\"mcpServers\"") || head.contains("\"servers\"")) { return .mcpConfig }
+            if head.contains("spdx.org/rdf/3.") && head.contains("\"@graph\"") { return .spdx }
+            // An inventory section is a field holding a list (`"agents": [`), not any mention of the word.
+            if head.contains(/"(models|datasets|agents|credentials|resources)"\s*:\s*\[/) { return .sleeper }
+            if head.contains("\"mcpServers\"") || head.contains("\"servers\"") { return .mcpConfig }
+            if head.contains("\"keyType\"") && head.contains("/serviceAccounts/") { return .gcpServiceAccountKeys }
+            if head.contains("\"token_id\"") && head.contains("\"token_name\"") { return .githubTokens }
+            if head.contains("\"passwordCredentials\"") || head.contains("\"keyCredentials\"") { return .entra }
+            if head.contains("\"ServiceAccount\"") || head.contains("kubernetes.io/service-account-token") { return .kubernetes }
             return .sleeper
         }
         if trimmed.hasPrefix("---") && (file.lowercased().hasSuffix(".md") || HuggingFaceCardReader.looksLikeCard(head)) { return .huggingFaceCard }
