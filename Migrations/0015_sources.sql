@@ -17,18 +17,18 @@ CREATE TABLE sources (
     imports            integer NOT NULL DEFAULT 1
 );
 
--- Which source brought which entity (by kind and key, so that the link outlives a re-created row).
+-- Which source lists which entity. An entity is deleted only when no source lists it (and no
+-- hand-written file described it), so a link never outlives its entity.
+-- No foreign keys: a million links checked row by row cost seconds, and neither sources nor
+-- (while linked) entities are ever deleted.
 CREATE TABLE entity_sources (
-    source_id  bigint NOT NULL REFERENCES sources (id) ON DELETE CASCADE,
+    source_id  bigint NOT NULL,
     kind       text NOT NULL CHECK (kind IN ('models', 'datasets', 'agents', 'credentials', 'resources')),
-    key        text NOT NULL,
+    entity_id  bigint NOT NULL,
+    -- When the source first listed it.
     seen_at    timestamptz NOT NULL,
-    -- The transaction of the import that last listed it: what an import did not list is what it
-    -- did not touch, whatever the clock says.
-    seen_in    bigint NOT NULL,
-    PRIMARY KEY (source_id, kind, key)
+    PRIMARY KEY (source_id, kind, entity_id)
 );
-CREATE INDEX entity_sources_by_key ON entity_sources (kind, key);
 
 -- Entities a source stopped listing and nothing else spoke for: deleted from the inventory, kept here.
 CREATE TABLE removed_entities (

@@ -34,16 +34,30 @@ struct ImportCommand: AsyncParsableCommand {
     func run() async throws {
         let clock = ContinuousClock()
         let started = clock.now
-        let parsed = try InventoryFiles.read(files, lenient: lenient, format: from, source: source)
+        let progress = ProgressLine()
+        let parsed: [ParsedInventory]
+        do { parsed = try InventoryFiles.read(files, lenient: lenient, format: from, source: source, progress: progress) } catch {
+            progress.finish()
+            throw error
+        }
         let readTime = clock.now - started
         let warnings = parsed.flatMap(\.warnings)
         if !warnings.isEmpty {
             Output.error("\(warnings.count) warning(s), not stored:\n" + warnings.prefix(InventoryProblems.listed).map { "  " + $0.description }.joined(separator: "\n"))
         }
-        let (summary, elapsed, rescore) = try await connection.withDatabase { db in
-            let (summary, rescore) = try await ScoredChanges(db).importInventory(parsed, dryRun: dryRun, actor: AuditLog.commandLineActor)
-            return (summary, clock.now - started, rescore)
+        let entities = parsed.map { $0.inventory.entityCount }.reduce(0, +)
+        progress.update("validating and writing \(entities) entities in one transaction")
+        let (summary, elapsed, rescore): (ImportSummary, Duration, ScoredChanges.Rescore?)
+        do {
+            (summary, elapsed, rescore) = try await connection.withDatabase { db in
+                let (summary, rescore) = try await ScoredChanges(db).importInventory(parsed, dryRun: dryRun, actor: AuditLog.commandLineActor)
+                return (summary, clock.now - started, rescore)
+            }
+        } catch {
+            progress.finish()
+            throw error
         }
+        progress.finish()
         Output.print(ImportReport.render(summary, elapsed: elapsed, reading: readTime))
         if let rescore { Output.report(rescore) }
     }
@@ -51,10 +65,12 @@ struct ImportCommand: AsyncParsableCommand {
 
 /// Reads and parses files, gathering the problems of all of them before giving up.
 enum InventoryFiles {
-    static func read(_ paths: [String], lenient: Bool = false, format: SourceFormat? = nil, source: String? = nil) throws -> [ParsedInventory] {
+    static func read(_ paths: [String], lenient: Bool = false, format: SourceFormat? = nil, source: String? = nil,
+                     progress: ProgressLine? = nil) throws -> [ParsedInventory] {
         var parsed: [ParsedInventory] = []
         var problems: [InventoryProblem] = []
-        for path in paths {
+        for (i, path) in paths.enumerated() {
+            progress?.update("reading \(URL(fileURLWithPath: path).lastPathComponent) (\(i + 1) of \(paths.count))", fraction: Double(i) / Double(paths.count))
             guard let data = FileManager.default.contents(atPath: path) else {
                 problems.append(InventoryProblem(file: path, path: "", message: "cannot be read (missing or not permitted)"))
                 continue

@@ -30,18 +30,34 @@ public enum EstateReader {
     /// card's prose or a base64 image in a BOM is not mistaken for a key.
     static func secrets(in parsed: ParsedInventory) -> [InventoryProblem] {
         var found: [InventoryProblem] = []
+        // Values repeat (an owner with two keys; keys are built from ids the other fields hold):
+        // each distinct text is judged once. A key is judged by its `:`-separated parts, as it is
+        // made of the source's ids; a part too short to be a token costs nothing.
+        var judged: [String: Bool] = [:]
+        func secret(_ value: String, _ field: String) -> Bool {
+            // Most values cannot be a token at all (an account number, a short name): no lookup.
+            guard SecretScanner.mayHoldSecret(value) else { return false }
+            if let known = judged[value] { return known }
+            let verdict = SecretScanner.secretKind(of: value, field: field) != nil
+            judged[value] = verdict
+            return verdict
+        }
         func check(_ kind: EntityKind, _ key: String, _ values: [(String, String?)]) {
+            let keyIsSecret = key.split(separator: ":").contains { $0.utf8.count >= 12 && secret(String($0), "key") }
+            if keyIsSecret {
+                found.append(InventoryProblem(file: parsed.file, path: "key", message: "a \(kind.singular) key looks like secret material; the value is not shown and nothing was written"))
+            }
             for (field, value) in values {
-                guard let value, SecretScanner.secretKind(of: value, field: field) != nil else { continue }
-                let entity = SecretScanner.secretKind(of: key, field: "key") == nil ? " of \(kind.singular) '\(key)'" : ""
+                guard let value, value.utf8.count >= 12, secret(value, field) else { continue }
+                let entity = keyIsSecret ? "" : " of \(kind.singular) '\(key)'"
                 found.append(InventoryProblem(file: parsed.file, path: field, message: "\(field)\(entity) looks like secret material; the value is not shown and nothing was written"))
             }
         }
         for whole in [parsed.inventory] + (parsed.source.map { [$0.stubs] } ?? []) {
-            whole.models.forEach { check(.models, $0.key, [("key", $0.key), ("name", $0.name), ("supplier", $0.supplier)]) }
-            whole.datasets.forEach { check(.datasets, $0.key, [("key", $0.key), ("name", $0.name)]) }
-            whole.agents.forEach { check(.agents, $0.key, [("key", $0.key), ("name", $0.name)]) }
-            whole.credentials.forEach { check(.credentials, $0.key, [("key", $0.key), ("owner", $0.owner)]) }
+            whole.models.forEach { check(.models, $0.key, [("name", $0.name), ("supplier", $0.supplier)]) }
+            whole.datasets.forEach { check(.datasets, $0.key, [("name", $0.name)]) }
+            whole.agents.forEach { check(.agents, $0.key, [("name", $0.name)]) }
+            whole.credentials.forEach { check(.credentials, $0.key, [("owner", $0.owner)]) }
         }
         return found
     }

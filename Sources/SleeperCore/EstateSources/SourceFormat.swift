@@ -83,7 +83,14 @@ extension ParsedInventory {
                 site: (EntityKind, String) -> String) {
         var definitions: [EntityKind: [String: DocumentPath]] = [:]
         var references: [InventoryReference] = []
-        func define(_ kind: EntityKind, _ key: String) { definitions[kind, default: [:]][key] = .named(site(kind, key)) }
+        // One location per kind (a key defined twice is named with its file): spelling out a
+        // line for each of a million report rows cost a second and is never shown.
+        let located: [EntityKind: DocumentPath] = Dictionary(uniqueKeysWithValues: EntityKind.allCases.map { ($0, .named($0.rawValue)) })
+        for (kind, count) in [(EntityKind.models, inventory.models.count), (.datasets, inventory.datasets.count), (.agents, inventory.agents.count),
+                              (.credentials, inventory.credentials.count), (.resources, inventory.resources.count)] where count > 0 {
+            definitions[kind] = Dictionary(minimumCapacity: count)
+        }
+        func define(_ kind: EntityKind, _ key: String) { definitions[kind]?[key] = located[kind] }
         func refer(_ kind: EntityKind, _ key: String, from ownerKind: EntityKind, _ owner: String) {
             references.append(InventoryReference(kind: kind, key: key, file: file, location: .named(site(ownerKind, owner))))
         }

@@ -14,6 +14,10 @@ public enum InventoryValidator {
     public static func merge(_ files: [ParsedInventory]) -> Batch {
         var problems: [InventoryProblem] = files.flatMap(\.problems)
         var definitions: [EntityKind: [String: DefinitionSite]] = [:]
+        for kind in EntityKind.allCases {
+            let count = files.map { $0.definitions[kind]?.count ?? 0 }.reduce(0, +)
+            if count > 0 { definitions[kind] = Dictionary(minimumCapacity: count) }
+        }
         var inventory = Inventory()
         for file in files {
             for (kind, keys) in file.definitions {

@@ -32,10 +32,12 @@ public struct InventoryImporter: Sendable {
         // the visibility map is set, index-only scans visit the table too, and a rescore right
         // after a million-credential import took half as long again until autovacuum came round.
         // The import is committed by now: a VACUUM that fails only costs speed, never the answer.
+        PhaseTiming.report("import: committed")
         if summary.changedRows >= InventoryImportSQL.bulkEdgeThreshold {
             do { try await db.client.query(PostgresQuery(unsafeSQL: "VACUUM " + Self.tables.joined(separator: ", ")), logger: db.logger) } catch {
                 db.logger.warning("VACUUM after the import failed: \(StoreError.describe(error))")
             }
+            PhaseTiming.report("import: vacuumed")
         }
         return summary
     }
@@ -43,10 +45,12 @@ public struct InventoryImporter: Sendable {
     static let tables = EntityTable.all.map(\.table) + EdgeTable.all.map(\.table)
 
     private func write(_ batch: InventoryValidator.Batch, groups: [ImportGroup], now: Date, on connection: PostgresConnection, dryRun: Bool) async throws -> ImportSummary {
+        try await run([InventoryImportSQL.importLock], on: connection)
         let existing = try await storedKeys(for: batch.unresolved, on: connection)
         let lineage = try await storedLineage(excluding: batch.inventory.models.map(\.key), on: connection)
         let problems = InventoryValidator.finish(batch, existing: existing, storedLineage: lineage)
         if !problems.isEmpty { throw InventoryProblems(problems) }
+        PhaseTiming.report("import: references checked")
         var summary = ImportSummary(dryRun: dryRun)
         for group in groups { summary.add(try await write(group, now: now, on: connection)) }
         // After a bulk load the planner's statistics are stale until autovacuum comes round, and
@@ -71,6 +75,7 @@ public struct InventoryImporter: Sendable {
             try await run(EntityTable.all.map { "TRUNCATE stage_\($0.table)" } + EdgeTable.all.map { "TRUNCATE stage_\($0.table)" }, on: connection)
         }
         try await stage(group.inventory, on: connection)
+        PhaseTiming.report("import: staged \(group.files.joined(separator: ", "))")
 
         var summary = ImportSummary()
         let counts = entityCounts(group.inventory)
@@ -80,6 +85,7 @@ public struct InventoryImporter: Sendable {
                                                      on: connection)
             summary.entities.append(.init(table: table.table, inFile: counts[table.table] ?? 0, inserted: inserted, updated: updated))
         }
+        PhaseTiming.report("import: entities upserted")
         let edgeCounts = self.edgeCounts(group.inventory)
         for edge in EdgeTable.all where origin?.edges.contains(edge.table) ?? true {
             let staged = edgeCounts[edge.table] ?? 0
@@ -90,8 +96,10 @@ public struct InventoryImporter: Sendable {
             if bulk { try await run(InventoryImportSQL.addForeignKeys(edge), on: connection) }
             summary.edges.append(.init(table: edge.table, inFile: staged, added: added, changed: changed, removed: removed))
         }
+        PhaseTiming.report("import: edges written")
         if let origin {
             summary.sources.append(try await SourceSnapshots(db).record(origin, group: group, now: now, on: connection))
+            PhaseTiming.report("import: source snapshot recorded")
             summary.findings += origin.findings
         }
         return summary

@@ -34,33 +34,45 @@ public struct SourceSnapshots: Sendable {
         for (kind, keys) in stubKeys where !keys.isEmpty {
             try await c.query("INSERT INTO stage_stub_keys SELECT \(kind), unnest(\(keys)::text[])", logger: logger)
         }
-        var removed: [String] = [], kept = 0, listed = 0
+        var removed: [String] = [], kept = 0
+        let listed = group.inventory.entityCount + stubs.entityCount
         for table in EntityTable.all {
             let kind = table.table
-            // Link what the snapshot lists (described or named), and count it.
-            for try await n in try await c.query(PostgresQuery(unsafeSQL: """
-                WITH listed AS (
-                    SELECT key FROM stage_\(kind) UNION SELECT key FROM stage_stub_keys WHERE kind = '\(kind)'
-                ), linked AS (
-                    INSERT INTO entity_sources (source_id, kind, key, seen_at, seen_in) SELECT $1, '\(kind)', key, $2, txid_current() FROM listed
-                    ON CONFLICT (source_id, kind, key) DO UPDATE SET seen_at = excluded.seen_at, seen_in = excluded.seen_in
-                    RETURNING 1
-                )
-                SELECT count(*)::int FROM linked
-                """, binds: try Self.binds(id, now)), logger: logger).decode(Int.self) { listed += n }
+            // The ids of what the snapshot lists (described or only named), analysed: the planner
+            // knows nothing of a new temporary table and would join a million links to it row by row.
+            try await c.query(PostgresQuery(unsafeSQL: "DROP TABLE IF EXISTS listed_ids"), logger: logger)
+            try await c.query(PostgresQuery(unsafeSQL: """
+                CREATE TEMP TABLE listed_ids ON COMMIT DROP AS
+                SELECT t.id FROM \(kind) t JOIN stage_\(kind) s ON s.key = t.key
+                UNION ALL
+                SELECT t.id FROM \(kind) t JOIN stage_stub_keys k ON k.kind = '\(kind)' AND k.key = t.key
+                """), logger: logger)
+            try await c.query(PostgresQuery(unsafeSQL: "ANALYZE listed_ids"), logger: logger)
+            PhaseTiming.report("snapshot \(kind): listed")
+            // Link what was not linked yet: a re-import of a million unchanged keys writes nothing here.
+            // (Imports write one at a time, so an anti-join is safe and cheaper than ON CONFLICT.)
+            try await c.query(PostgresQuery(unsafeSQL: """
+                INSERT INTO entity_sources (source_id, kind, entity_id, seen_at) SELECT $1, '\(kind)', id, $2 FROM listed_ids l
+                WHERE NOT EXISTS (SELECT 1 FROM entity_sources e WHERE e.source_id = $1 AND e.kind = '\(kind)' AND e.entity_id = l.id)
+                """, binds: try Self.binds(id, now)), logger: logger)
+            PhaseTiming.report("snapshot \(kind): linked")
             // Unlink what it no longer lists; remove what nothing else speaks for.
-            var dropped: [String] = []
-            for try await key in try await c.query(PostgresQuery(unsafeSQL: """
-                DELETE FROM entity_sources es WHERE es.source_id = $1 AND es.kind = '\(kind)' AND es.seen_in <> txid_current()
-                RETURNING es.key
-                """, binds: try Self.binds(id)), logger: logger).decode(String.self) { dropped.append(key) }
+            var dropped: [Int64] = []
+            for try await entity in try await c.query(PostgresQuery(unsafeSQL: """
+                DELETE FROM entity_sources es WHERE es.source_id = $1 AND es.kind = '\(kind)'
+                  AND NOT EXISTS (SELECT 1 FROM listed_ids l WHERE l.id = es.entity_id)
+                RETURNING es.entity_id
+                """, binds: try Self.binds(id)), logger: logger).decode(Int64.self) { dropped.append(entity) }
+            PhaseTiming.report("snapshot \(kind): \(dropped.count) unlinked")
             guard !dropped.isEmpty else { continue }
             var gone: [String] = []
+            var binds = try Self.binds(id, now)
+            binds.append(dropped)
             for try await key in try await c.query(PostgresQuery(unsafeSQL: """
                 WITH gone AS (
                     DELETE FROM \(kind) t
-                    WHERE t.key IN (SELECT unnest($3::text[])) AND NOT t.hand_written
-                      AND NOT EXISTS (SELECT 1 FROM entity_sources es WHERE es.kind = '\(kind)' AND es.key = t.key)
+                    WHERE t.id IN (SELECT unnest($3::int8[])) AND NOT t.hand_written
+                      AND NOT EXISTS (SELECT 1 FROM entity_sources es WHERE es.kind = '\(kind)' AND es.entity_id = t.id)
                     RETURNING t.*
                 ), kept AS (
                     INSERT INTO removed_entities (source_id, kind, key, removed_at, entity)
@@ -68,7 +80,7 @@ public struct SourceSnapshots: Sendable {
                     RETURNING key
                 )
                 SELECT key FROM kept ORDER BY key
-                """, binds: try Self.binds(id, now, dropped)), logger: logger).decode(String.self) { gone.append(key) }
+                """, binds: binds), logger: logger).decode(String.self) { gone.append(key) }
             removed += gone.map { "\(EntityKind(rawValue: kind)?.singular ?? kind):\($0)" }
             kept += dropped.count - gone.count
         }
@@ -90,11 +102,10 @@ public struct SourceSnapshots: Sendable {
         return out
     }
 
-    static func binds(_ id: Int64, _ now: Date? = nil, _ keys: [String]? = nil) throws -> PostgresBindings {
+    static func binds(_ id: Int64, _ now: Date? = nil) throws -> PostgresBindings {
         var b = PostgresBindings()
         b.append(id)
         if let now { b.append(now) }
-        if let keys { b.append(keys) }
         return b
     }
 }

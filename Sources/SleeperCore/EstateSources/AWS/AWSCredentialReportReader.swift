@@ -19,15 +19,15 @@ public enum AWSCredentialReportReader {
     public static func read(_ data: Data, file: String, source: String?) -> ParsedInventory {
         var problems: [InventoryProblem] = []
         var credentials: [Inventory.Credential] = []
-        var rows: [String: Int] = [:]
         var accounts: Set<String> = []
         var root: [String] = [], consoleOnly = 0, inactive = 0
         var line = 0
         CSVLines.forEach(data) { fields in
             line += 1
             if line == 1 {
-                if fields != columns {
-                    let missing = columns.filter { !fields.contains($0) }
+                let header = fields.all
+                if header != columns {
+                    let missing = columns.filter { !header.contains($0) }
                     problems.append(InventoryProblem(file: file, path: "line 1", message: missing.isEmpty
                         ? "the columns are not those of an AWS IAM credential report, in its order (\(columns.joined(separator: ",")))"
                         : "missing column(s) \(missing.joined(separator: ", ")) of an AWS IAM credential report"))
@@ -41,7 +41,7 @@ public enum AWSCredentialReportReader {
             }
             let user = fields[0]
             if user == "<root_account>" {
-                let active = [fields[8], fields[13]].filter { $0.lowercased() == "true" }.count
+                let active = [8, 13].filter { fields.is($0, "true", ignoringCase: true) }.count
                 root.append(active > 0 ? "the root account has \(active) active access key(s): delete them (they are not imported)" : "the root account has no access keys")
                 return true
             }
@@ -54,21 +54,20 @@ public enum AWSCredentialReportReader {
             accounts.insert(account)
             var keys = 0
             for (slot, base) in [(1, 8), (2, 13)] {
-                let active = fields[base].lowercased()
-                guard active == "true" else {
-                    if active != "false" { problems.append(InventoryProblem(file: file, path: "line \(line): \(columns[base])", message: "'\(fields[base])' is not true or false")) }
-                    else if fields[base + 1] != "N/A" { inactive += 1 }
+                guard fields.is(base, "true", ignoringCase: true) else {
+                    if !fields.is(base, "false", ignoringCase: true) {
+                        problems.append(InventoryProblem(file: file, path: "line \(line): \(columns[base])", message: "'\(fields[base])' is not true or false"))
+                    } else if !fields.is(base + 1, "N/A") { inactive += 1 }
                     continue
                 }
                 keys += 1
                 let rotated = date(fields[base + 1], file, line, columns[base + 1], &problems)
                 let key = SourceKeys.key("aws:", account, ":", user, ":key", String(slot))
-                rows[key] = line
                 credentials.append(Inventory.Credential(key: key, kind: .accessKey, provider: "aws", owner: user,
                                                         createdAt: rotated, lastRotatedAt: rotated,
                                                         lastUsedAt: date(fields[base + 2], file, line, columns[base + 2], &problems)))
             }
-            if keys == 0 && fields[3].lowercased() == "true" { consoleOnly += 1 }
+            if keys == 0 && fields.is(3, "true", ignoringCase: true) { consoleOnly += 1 }
             return problems.count < 1000
         }
         if line == 0 { problems.append(InventoryProblem(file: file, path: "", message: "is empty: not an AWS IAM credential report")) }
@@ -77,9 +76,7 @@ public enum AWSCredentialReportReader {
         if inactive > 0 { findings.append("\(inactive) inactive access key(s) not imported") }
         let name = source ?? (accounts.count == 1 ? "aws:\(accounts.first ?? "")" : "aws:" + SourceKeys.key(URL(fileURLWithPath: file).deletingPathExtension().lastPathComponent))
         let origin = SourceOrigin(format: .awsCredentialReport, name: name, fields: fields, edges: edges, findings: findings)
-        return ParsedInventory(file: file, origin: origin, inventory: Inventory(credentials: credentials), problems: problems) { _, key in
-            "line \(rows[key] ?? 0)"
-        }
+        return ParsedInventory(file: file, origin: origin, inventory: Inventory(credentials: credentials), problems: problems) { _, _ in "" }
     }
 
     /// A report date: ISO 8601 (`2026-11-02T10:15:00+00:00`), or nil for `N/A`, `no_information`, `not_supported`.
@@ -120,40 +117,67 @@ enum FixedTimestamp {
     }
 }
 
+/// One CSV row: its fields' bytes, decoded to text only when asked for (a credential report row
+/// has 22 fields, of which a reader needs a few).
+struct CSVRow {
+    fileprivate var bytes: [UInt8] = []
+    fileprivate var ends: [Int] = []
+    var count: Int { ends.count }
+    subscript(_ i: Int) -> String {
+        let start = i == 0 ? 0 : ends[i - 1]
+        return String(decoding: bytes[start..<ends[i]], as: UTF8.self)
+    }
+    /// Whether field `i` is `text` (ASCII), without decoding it.
+    func `is`(_ i: Int, _ text: StaticString, ignoringCase: Bool = false) -> Bool {
+        let start = i == 0 ? 0 : ends[i - 1]
+        guard ends[i] - start == text.utf8CodeUnitCount else { return false }
+        let want = UnsafeBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount)
+        for (j, b) in want.enumerated() {
+            var have = bytes[start + j]
+            if ignoringCase && have >= 65 && have <= 90 { have += 32 }
+            if have != b { return false }
+        }
+        return true
+    }
+    var all: [String] { (0..<count).map { self[$0] } }
+}
+
 /// Splits CSV text into rows of fields (RFC 4180 quoting), calling `row` until it returns false.
 enum CSVLines {
-    static func forEach(_ data: Data, _ row: ([String]) -> Bool) {
+    static func forEach(_ data: Data, _ row: (CSVRow) -> Bool) {
         data.withUnsafeBytes { (raw: UnsafeRawBufferPointer) in
             let bytes = raw.bindMemory(to: UInt8.self)
-            var fields: [String] = []
-            var field: [UInt8] = []
-            var quoted = false, i = 0
+            var current = CSVRow()
+            var quoted = false, fieldStarted = false, i = 0
             let n = bytes.count
             if n >= 3 && bytes[0] == 0xEF && bytes[1] == 0xBB && bytes[2] == 0xBF { i = 3 }
-            func endField() { fields.append(String(decoding: field, as: UTF8.self)); field.removeAll(keepingCapacity: true) }
+            func endField() { current.ends.append(current.bytes.count); fieldStarted = false }
             while i < n {
                 let c = bytes[i]
                 if quoted {
                     if c == 34 {
-                        if i + 1 < n && bytes[i + 1] == 34 { field.append(34); i += 1 } else { quoted = false }
-                    } else { field.append(c) }
-                } else if c == 34 && field.isEmpty {
+                        if i + 1 < n && bytes[i + 1] == 34 { current.bytes.append(34); i += 1 } else { quoted = false }
+                    } else { current.bytes.append(c) }
+                } else if c == 34 && !fieldStarted {
                     quoted = true
+                    fieldStarted = true
                 } else if c == 44 {
                     endField()
                 } else if c == 10 || c == 13 {
                     if c == 13 && i + 1 < n && bytes[i + 1] == 10 { i += 1 }
                     endField()
-                    if !(fields.count == 1 && fields[0].isEmpty) { if !row(fields) { return } }
-                    fields.removeAll(keepingCapacity: true)
+                    if !(current.count == 1 && current.bytes.isEmpty) { if !row(current) { return } }
+                    current.bytes.removeAll(keepingCapacity: true)
+                    current.ends.removeAll(keepingCapacity: true)
                 } else {
-                    field.append(c)
+                    current.bytes.append(c)
+                    fieldStarted = true
                 }
                 i += 1
             }
-            if !field.isEmpty || !fields.isEmpty {
+            if !current.bytes.isEmpty || !current.ends.isEmpty {
                 endField()
-                _ = row(fields)
+                _ = row(current)
             }
         }
     }
