@@ -17,18 +17,18 @@ CREATE TABLE sources (
     imports            integer NOT NULL DEFAULT 1
 );
 
--- Which source lists which entity. An entity is deleted only when no source lists it (and no
--- hand-written file described it), so a link never outlives its entity.
--- No foreign keys: a million links checked row by row cost seconds, and neither sources nor
--- (while linked) entities are ever deleted.
+-- Which source lists an entity: the first one in the entity's own `source_id` column (written
+-- with the entity itself, so that a million-key report costs no second million rows), any others
+-- here. An entity no source lists any more is deleted, unless a hand-written file described it.
 CREATE TABLE entity_sources (
-    source_id  bigint NOT NULL,
+    source_id  bigint NOT NULL REFERENCES sources (id),
     kind       text NOT NULL CHECK (kind IN ('models', 'datasets', 'agents', 'credentials', 'resources')),
     entity_id  bigint NOT NULL,
     -- When the source first listed it.
     seen_at    timestamptz NOT NULL,
     PRIMARY KEY (source_id, kind, entity_id)
 );
+CREATE INDEX entity_sources_by_entity ON entity_sources (kind, entity_id);
 
 -- Entities a source stopped listing and nothing else spoke for: deleted from the inventory, kept here.
 CREATE TABLE removed_entities (
@@ -41,9 +41,11 @@ CREATE TABLE removed_entities (
 );
 
 -- Whether a hand-written file (the native format) ever described the entity: if so, no source's
--- snapshot removes it. What existed before sources is hand-written.
-ALTER TABLE models      ADD COLUMN hand_written boolean NOT NULL DEFAULT true;
-ALTER TABLE datasets    ADD COLUMN hand_written boolean NOT NULL DEFAULT true;
-ALTER TABLE agents      ADD COLUMN hand_written boolean NOT NULL DEFAULT true;
-ALTER TABLE credentials ADD COLUMN hand_written boolean NOT NULL DEFAULT true;
-ALTER TABLE resources   ADD COLUMN hand_written boolean NOT NULL DEFAULT true;
+-- snapshot removes it. What existed before sources is hand-written. `source_id` is the first
+-- source that lists the entity (no foreign key: a million rows would each be checked, and
+-- sources are never deleted).
+ALTER TABLE models      ADD COLUMN hand_written boolean NOT NULL DEFAULT true, ADD COLUMN source_id bigint;
+ALTER TABLE datasets    ADD COLUMN hand_written boolean NOT NULL DEFAULT true, ADD COLUMN source_id bigint;
+ALTER TABLE agents      ADD COLUMN hand_written boolean NOT NULL DEFAULT true, ADD COLUMN source_id bigint;
+ALTER TABLE credentials ADD COLUMN hand_written boolean NOT NULL DEFAULT true, ADD COLUMN source_id bigint;
+ALTER TABLE resources   ADD COLUMN hand_written boolean NOT NULL DEFAULT true, ADD COLUMN source_id bigint;

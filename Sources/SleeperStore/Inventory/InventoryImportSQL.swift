@@ -21,18 +21,20 @@ enum InventoryImportSQL {
     /// `INSERT … ON CONFLICT`: speculative insertion cost two and a half times as much for a
     /// million new rows. Imports write one at a time (`importLock`), so no other transaction can
     /// insert a key between the two.
-    static func upsert(_ e: EntityTable, updating: [String]? = nil, handWritten: Bool = true) -> String {
+    /// `source`: the source whose snapshot this is; it becomes the entity's first source when it
+    /// has none.
+    static func upsert(_ e: EntityTable, updating: [String]? = nil, handWritten: Bool = true, source: Int64? = nil) -> String {
         let names = e.columns.map(\.name)
         let updated = updating.map { chosen in names.filter { chosen.contains($0) } } ?? names
         let staged = "SELECT key, " + e.columns.map { "\($0.expression) AS \($0.name)" }.joined(separator: ", ") + " FROM stage_\(e.table)"
         var update = "SELECT 1 WHERE false"
         if !updated.isEmpty {
-            let set = updated + (handWritten ? ["hand_written"] : [])
+            let set = updated + (handWritten ? ["hand_written"] : []) + (source != nil ? ["source_id"] : [])
             // A source keeps what it observes current (dates, kind, digest); what a person wrote
             // of an entity (its name, owner, supplier) stands over the source's word.
             let values = updated.map { column in
                 !handWritten && descriptive.contains(column) ? "CASE WHEN t.hand_written THEN t.\(column) ELSE s.\(column) END" : "s.\(column)"
-            } + (handWritten ? ["true"] : [])
+            } + (handWritten ? ["true"] : []) + (source.map { ["COALESCE(t.source_id, \($0))"] } ?? [])
             update = """
                 UPDATE \(e.table) AS t SET (\(set.joined(separator: ", ")), updated_at) = ROW(\(values.joined(separator: ", ")), now())
                     FROM s WHERE t.key = s.key
@@ -44,8 +46,8 @@ enum InventoryImportSQL {
             WITH s AS MATERIALIZED (\(staged)),
             updated AS (\(update)),
             inserted AS (
-                INSERT INTO \(e.table) (key, \(names.joined(separator: ", ")), hand_written)
-                SELECT s.key, \(names.map { "s.\($0)" }.joined(separator: ", ")), \(handWritten) FROM s
+                INSERT INTO \(e.table) (key, \(names.joined(separator: ", ")), hand_written, source_id)
+                SELECT s.key, \(names.map { "s.\($0)" }.joined(separator: ", ")), \(handWritten), \(source.map(String.init) ?? "NULL") FROM s
                 WHERE NOT EXISTS (SELECT 1 FROM \(e.table) x WHERE x.key = s.key)
                 RETURNING 1
             )

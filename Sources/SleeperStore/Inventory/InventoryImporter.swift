@@ -69,10 +69,18 @@ public struct InventoryImporter: Sendable {
         for table in EntityTable.all { try await run(InventoryImportSQL.createStage(table), on: connection) }
         for edge in EdgeTable.all { try await run(InventoryImportSQL.createStage(edge), on: connection) }
         let origin = group.origin
-        if let stubs = origin?.stubs, stubs.entityCount > 0 {
-            try await stage(stubs, on: connection)
-            for table in EntityTable.all { _ = try await pair(InventoryImportSQL.upsert(table, updating: [], handWritten: false), on: connection) }
+        let snapshots = SourceSnapshots(db)
+        var source: Int64?
+        if let origin { source = try await snapshots.open(origin, files: group.files, now: now, on: connection) }
+        if let origin, let source, origin.stubs.entityCount > 0 {
+            try await stage(origin.stubs, on: connection)
+            for table in EntityTable.all {
+                _ = try await pair(InventoryImportSQL.upsert(table, updating: [], handWritten: false, source: source), on: connection)
+            }
+            try await snapshots.stageNamed(origin.stubs, source: source, on: connection)
             try await run(EntityTable.all.map { "TRUNCATE stage_\($0.table)" } + EdgeTable.all.map { "TRUNCATE stage_\($0.table)" }, on: connection)
+        } else if let source {
+            try await snapshots.stageNamed(Inventory(), source: source, on: connection)
         }
         try await stage(group.inventory, on: connection)
         PhaseTiming.report("import: staged \(group.files.joined(separator: ", "))")
@@ -81,8 +89,8 @@ public struct InventoryImporter: Sendable {
         let counts = entityCounts(group.inventory)
         for table in EntityTable.all {
             let kind = EntityKind(rawValue: table.table) ?? .models
-            let (inserted, updated) = try await pair(InventoryImportSQL.upsert(table, updating: origin.map { $0.fields[kind] ?? [] }, handWritten: origin == nil),
-                                                     on: connection)
+            let (inserted, updated) = try await pair(InventoryImportSQL.upsert(table, updating: origin.map { $0.fields[kind] ?? [] }, handWritten: origin == nil,
+                                                                               source: source), on: connection)
             summary.entities.append(.init(table: table.table, inFile: counts[table.table] ?? 0, inserted: inserted, updated: updated))
         }
         PhaseTiming.report("import: entities upserted")
@@ -97,8 +105,8 @@ public struct InventoryImporter: Sendable {
             summary.edges.append(.init(table: edge.table, inFile: staged, added: added, changed: changed, removed: removed))
         }
         PhaseTiming.report("import: edges written")
-        if let origin {
-            summary.sources.append(try await SourceSnapshots(db).record(origin, group: group, now: now, on: connection))
+        if let origin, let source {
+            summary.sources.append(try await snapshots.reconcile(origin, source: source, group: group, now: now, on: connection))
             PhaseTiming.report("import: source snapshot recorded")
             summary.findings += origin.findings
         }
