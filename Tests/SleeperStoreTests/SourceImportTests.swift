@@ -135,4 +135,27 @@ struct SourceImportTests {
             #expect(exposure.stdout.split(separator: "\r\n").count - 1 == 9, "\(exposure.stdout)")
         }
     }
+
+    @Test("a key listed by two sources stays while either lists it: the first to drop it hands it to the other; the last removes it")
+    func twoSources() async throws {
+        let now = TestClock.environment()
+        try await TestDatabase.withFresh { db in
+            let url = TestDatabase.url(for: db.settings)
+            func load(_ source: String, _ rows: [String]) throws -> Fixtures.Run {
+                try Fixtures.sleeper(["import", "--source", source, try Self.report(rows).path, "--database-url", url], environment: now)
+            }
+            #expect(try load("aws:org-audit", [Self.row("svc-pay")]).status == 0)
+            #expect(try load("aws:team-export", [Self.row("svc-pay")]).status == 0)
+            let key = "aws:123456789012:svc-pay:key1"
+            let first = try load("aws:org-audit", [])
+            #expect(first.status == 0, "\(first.stderr)")
+            #expect(first.stdout.contains("2 no longer listed but kept"), "\(first.stdout)")
+            #expect(try await db.count("SELECT count(*) FROM credentials c JOIN sources s ON s.id = c.source_id WHERE c.key = '\(key)' AND s.name = 'aws:team-export'") == 1)
+            #expect(try await db.count("SELECT count(*) FROM entity_sources") == 0, "the other source's link became the first")
+            let last = try load("aws:team-export", [])
+            #expect(last.stdout.contains("removed, no longer listed: credential:\(key)"), "\(last.stdout)")
+            #expect(try await db.count("SELECT count(*) FROM credentials") == 0)
+            #expect(try await db.count("SELECT count(*) FROM removed_entities") == 2)
+        }
+    }
 }

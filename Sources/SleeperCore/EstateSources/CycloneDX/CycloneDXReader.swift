@@ -23,7 +23,7 @@ public enum CycloneDXReader {
         let problems = ProblemCollector(file: file)
         let root = DocumentCursor(value: tree, path: "")
         guard problems.string(root["bomFormat"]) == "CycloneDX" else {
-            problems.report("bomFormat", "is not \"CycloneDX\": not a CycloneDX BOM (use --from to name the format)")
+            problems.report("bomFormat", "is not \"CycloneDX\": this is not a CycloneDX BOM")
             return empty(file, problems)
         }
         let version = problems.string(root["specVersion"]) ?? ""
