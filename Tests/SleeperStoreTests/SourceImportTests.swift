@@ -158,4 +158,20 @@ struct SourceImportTests {
             #expect(try await db.count("SELECT count(*) FROM removed_entities") == 2)
         }
     }
+
+    @Test("over HTTP: a credential report posted as text/csv is a source's snapshot, its format told from the content; a format named wrongly is refused")
+    func overHTTP() async throws {
+        try await ServerTests.withServer(environment: TestClock.environment()) { server, tokens, db in
+            let csv = try Data(contentsOf: try Self.report([Self.row("svc-pay")]))
+            let reply = try await server.call("POST", "/v1/inventory/import?source=aws:prod", token: tokens.editor, body: csv, contentType: "text/csv")
+            #expect(reply.status == 201, "\(reply.body)")
+            let sources = try #require((reply.json as? [String: Any])?["sources"] as? [[String: Any]])
+            #expect(sources.first?["name"] as? String == "aws:prod" && sources.first?["entities"] as? Int == 2)
+            #expect(try await db.count("SELECT count(*) FROM credentials WHERE key LIKE 'aws:123456789012:svc-pay:%'") == 2)
+            let wrong = try await server.call("POST", "/v1/inventory/import?from=cyclonedx", token: tokens.editor, body: csv, contentType: "text/csv")
+            #expect(wrong.status == 400 && wrong.body.contains("invalid_input"), "\(wrong.body)")
+            let unknown = try await server.call("POST", "/v1/inventory/import?from=excel", token: tokens.editor, body: csv, contentType: "text/csv")
+            #expect(unknown.status == 400, "\(unknown.body)")
+        }
+    }
 }

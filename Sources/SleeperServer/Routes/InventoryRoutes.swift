@@ -36,11 +36,13 @@ extension Handlers {
     func importInventory(_ request: Request, _ context: APIContext, _ caller: Caller?) async throws -> Response {
         let caller = try caller.required()
         let data = try await request.data(limit: limits.maxBodyBytes)
-        guard !data.isEmpty else { throw APIError.invalid("the body is empty: send an inventory document (YAML or JSON)") }
+        guard !data.isEmpty else { throw APIError.invalid("the body is empty: send an inventory document (YAML or JSON) or a file of a source") }
         let query = QueryInput(request)
         let dryRun = try query.oneOf("dry_run", ["true", "false"]) == "true"
         let lenient = try query.oneOf("lenient", ["true", "false"]) == "true"
-        let parsed = InventoryReader.readAll(data, file: "body", lenient: lenient)
+        let format = try query.oneOf("from", SourceFormat.allCases.map(\.rawValue)).flatMap(SourceFormat.init(rawValue:))
+        // The same reading as `sleeper import`: the format told from the content unless named.
+        let parsed = EstateReader.read(data, file: "body", format: format, source: query.string("source"), lenient: lenient)
         return try await idempotent(request, body: data, caller: caller) {
             let (summary, rescore) = try await ScoredChanges(db).importInventory([parsed], dryRun: dryRun, actor: caller.actor)
             var body = summary.jsonValue
