@@ -18,6 +18,12 @@ struct FaultTests {
         return ["SLEEPER_HOME": home]
     }
 
+    /// Whether a process is still there and not a zombie.
+    static func alive(_ pid: pid_t) -> Bool {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8) else { return false }
+        return !stat.contains(") Z ")
+    }
+
     static func postmasterPID(_ env: [String: String]) -> pid_t? {
         EmbeddedCluster(home: URL(fileURLWithPath: env["SLEEPER_HOME"] ?? "")).status().pid.map { pid_t($0) }
     }
@@ -145,6 +151,10 @@ struct FaultTests {
             for run in runs { #expect(run.status == 0, "\(run.stderr)") }
             let pid = try #require(Self.postmasterPID(env))
             kill(pid, SIGKILL)
+            // The signal is sent at once; the process (with a gigabyte of shared memory to give
+            // back) is gone a moment later. Until then its socket still answers.
+            let killed = ContinuousClock.now
+            while Self.alive(pid) && ContinuousClock.now - killed < .seconds(5) { try await Task.sleep(for: .milliseconds(20)) }
             let status = try Fixtures.sleeper(["db", "status"], environment: env)
             #expect(!status.stdout.contains("server:    running"), "\(status.stdout)")
             // Any command brings it back.

@@ -8,7 +8,8 @@ public enum Timestamps {
         let s = padded ? text.trimmingCharacters(in: .whitespaces) : text
         if s.utf8.count == 10 { return day(s) }
         // A date-time must start with a real day: lenient parsing would turn 2025-13-45 into 2026.
-        if s.utf8.count >= 10, day(String(s.prefix(10))) == nil { return nil }
+        guard s.utf8.count >= 10, let date = day(String(s.prefix(10))) else { return nil }
+        if let time = secondsOfDay(s) { return date.addingTimeInterval(time) }
         if let d = try? Date(s, strategy: .iso8601) { return d }
         if let d = try? Date(s, strategy: Date.ISO8601FormatStyle(includingFractionalSeconds: true)) { return d }
         // YAML-style "2025-01-10 12:00:00Z" and offsets like "+02:00".
@@ -38,6 +39,29 @@ public enum Timestamps {
         let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
         let days = era * 146097 + doe - 719468
         return Date(timeIntervalSince1970: TimeInterval(days) * 86400)
+    }
+
+    /// The common shapes `YYYY-MM-DDTHH:MM:SSZ` and `…SS+HH:MM` read without a formatter (a million-row
+    /// credential report has two million of them): seconds since the day's midnight UTC, or nil
+    /// for any other shape, left to the formatter.
+    static func secondsOfDay(_ s: String) -> TimeInterval? {
+        let b = Array(s.utf8)
+        guard b.count == 20 || b.count == 25, b[10] == UInt8(ascii: "T"), b[13] == UInt8(ascii: ":"), b[16] == UInt8(ascii: ":") else { return nil }
+        func digits(_ r: Range<Int>) -> Int? {
+            var v = 0
+            for i in r { guard b[i] >= 48 && b[i] <= 57 else { return nil }; v = v * 10 + Int(b[i] - 48) }
+            return v
+        }
+        guard let h = digits(11..<13), let m = digits(14..<16), let sec = digits(17..<19), h < 24, m < 60, sec < 60 else { return nil }
+        var offset = 0
+        if b.count == 25 {
+            guard b[19] == UInt8(ascii: "+") || b[19] == UInt8(ascii: "-"), b[22] == UInt8(ascii: ":"),
+                  let oh = digits(20..<22), let om = digits(23..<25), oh < 24, om < 60 else { return nil }
+            offset = (oh * 3600 + om * 60) * (b[19] == UInt8(ascii: "-") ? -1 : 1)
+        } else if b[19] != UInt8(ascii: "Z") {
+            return nil
+        }
+        return TimeInterval(h * 3600 + m * 60 + sec - offset)
     }
 
     /// A point in time to answer "as of": a day alone means the end of that day, UTC (its last

@@ -82,38 +82,9 @@ public enum AWSCredentialReportReader {
     /// A report date: ISO 8601 (`2026-11-02T10:15:00+00:00`), or nil for `N/A`, `no_information`, `not_supported`.
     static func date(_ text: String, _ file: String, _ line: Int, _ column: String, _ problems: inout [InventoryProblem]) -> Date? {
         if text == "N/A" || text == "no_information" || text == "not_supported" || text.isEmpty { return nil }
-        if let fast = FixedTimestamp.parse(text) ?? Timestamps.parse(text) { return fast }
+        if let date = Timestamps.parse(text) { return date }
         problems.append(InventoryProblem(file: file, path: "line \(line): \(column)", message: "'\(text)' is not a date (ISO 8601, or N/A)"))
         return nil
-    }
-}
-
-/// `YYYY-MM-DDTHH:MM:SS` followed by `Z` or `+00:00`, read without a formatter: a million-row
-/// report has two million of them.
-enum FixedTimestamp {
-    static func parse(_ text: String) -> Date? {
-        let b = Array(text.utf8)
-        guard b.count == 20 || b.count == 25, b[4] == 45, b[7] == 45, b[10] == 84, b[13] == 58, b[16] == 58 else { return nil }
-        func n(_ from: Int, _ count: Int) -> Int? {
-            var v = 0
-            for i in from..<(from + count) { guard b[i] >= 48 && b[i] <= 57 else { return nil }; v = v * 10 + Int(b[i] - 48) }
-            return v
-        }
-        guard let y = n(0, 4), let mo = n(5, 2), let d = n(8, 2), let h = n(11, 2), let mi = n(14, 2), let s = n(17, 2),
-              (1...12).contains(mo), (1...31).contains(d), h < 24, mi < 60, s < 61 else { return nil }
-        var offset = 0
-        if b.count == 25 {
-            guard b[19] == 43 || b[19] == 45, b[22] == 58, let oh = n(20, 2), let om = n(23, 2) else { return nil }
-            offset = (oh * 3600 + om * 60) * (b[19] == 45 ? -1 : 1)
-        } else if b[19] != 90 { return nil }
-        // Days from the civil date (Howard Hinnant's algorithm).
-        let yy = mo <= 2 ? y - 1 : y
-        let era = (yy >= 0 ? yy : yy - 399) / 400
-        let yoe = yy - era * 400
-        let doy = (153 * (mo + (mo > 2 ? -3 : 9)) + 2) / 5 + d - 1
-        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
-        let days = era * 146_097 + doe - 719_468
-        return Date(timeIntervalSince1970: TimeInterval(days * 86_400 + h * 3600 + mi * 60 + s - offset))
     }
 }
 

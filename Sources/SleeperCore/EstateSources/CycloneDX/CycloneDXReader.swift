@@ -16,97 +16,93 @@ public enum CycloneDXReader {
     ]
 
     public static func read(_ data: Data, file: String, source: String?) -> ParsedInventory {
-        let tree: DocumentValue
-        do { tree = try DocumentLoader.load(data, file: file) } catch {
-            return ParsedInventory(file: file, inventory: Inventory(), definitions: [:], references: [], problems: [error])
-        }
-        let problems = ProblemCollector(file: file)
-        let root = DocumentCursor(value: tree, path: "")
-        guard problems.string(root["bomFormat"]) == "CycloneDX" else {
-            problems.report("bomFormat", "is not \"CycloneDX\": this is not a CycloneDX BOM")
-            return empty(file, problems)
-        }
-        let version = problems.string(root["specVersion"]) ?? ""
-        if !["1.5", "1.6", "1.7"].contains(version) {
-            problems.report("specVersion", "'\(version)' is not a version read here (1.5, 1.6, 1.7)")
-        }
-        // Every component, nested ones included, by its bom-ref.
-        var components: [(cursor: DocumentCursor, type: String)] = []
-        func collect(_ list: DocumentCursor) {
-            for c in problems.list(list) {
-                components.append((c, problems.string(c["type"]) ?? ""))
-                if !c["components"].isMissing { collect(c["components"]) }
+        SourceDocument.read(data, file: file) { root, problems in
+            guard problems.string(root["bomFormat"]) == "CycloneDX" else {
+                problems.report("bomFormat", "is not \"CycloneDX\": this is not a CycloneDX BOM")
+                return SourceDocument.refused(file, problems)
             }
-        }
-        collect(root["components"])
-        let bomSupplier = problems.string(root["metadata"]["supplier"]["name"]) ?? problems.string(root["metadata"]["manufacturer"]["name"])
-            ?? problems.string(root["metadata"]["component"]["supplier"]["name"])
-
-        var keyByRef: [String: (kind: EntityKind, key: String)] = [:]
-        for (c, type) in components where type == "machine-learning-model" || type == "data" {
-            let key = componentKey(c, problems)
-            if let ref = problems.string(c["bom-ref"]) { keyByRef[ref] = (type == "data" ? .datasets : .models, key) }
-        }
-
-        var inventory = Inventory()
-        var stubs = Inventory()
-        var sites: [String: String] = [:]
-        var lineage: [String: [Inventory.Derivation]] = [:], training: [String: [String]] = [:]
-        for (c, type) in components where type == "machine-learning-model" || type == "data" {
-            let key = componentKey(c, problems)
-            sites[key] = c.path
-            let name = problems.string(c["name"]) ?? key
-            if type == "data" {
-                inventory.datasets.append(Inventory.Dataset(key: key, name: name))
-                continue
+            let version = problems.string(root["specVersion"]) ?? ""
+            if !["1.5", "1.6", "1.7"].contains(version) {
+                problems.report("specVersion", "'\(version)' is not a version read here (1.5, 1.6, 1.7)")
             }
-            let supplier = problems.string(c["supplier"]["name"]) ?? problems.string(c["publisher"]) ?? problems.string(c["manufacturer"]["name"])
-            let relation = relationProperty(c, problems)
-            for ancestor in problems.list(c["pedigree"]["ancestors"]) {
-                let parent = componentKey(ancestor, problems)
-                if keyByRef.values.contains(where: { $0 == (.models, parent) }) == false, !stubs.models.contains(where: { $0.key == parent }) {
-                    stubs.models.append(Inventory.Model(key: parent, name: problems.string(ancestor["name"]) ?? parent, thirdParty: true))
+            // Every component, nested ones included, by its bom-ref.
+            var components: [(cursor: DocumentCursor, type: String)] = []
+            func collect(_ list: DocumentCursor) {
+                for c in problems.list(list) {
+                    components.append((c, problems.string(c["type"]) ?? ""))
+                    if !c["components"].isMissing { collect(c["components"]) }
                 }
-                lineage[key, default: []].append(.init(model: parent, relation: relation))
             }
-            for (i, d) in problems.list(c["modelCard"]["modelParameters"]["datasets"]).enumerated() {
-                if let ref = problems.string(d["ref"]) {
-                    if let target = keyByRef[ref], target.kind == .datasets { training[key, default: []].append(target.key) }
-                    else { problems.report(d["ref"].path, "names no data component of this BOM ('\(ref)')") }
-                } else {
-                    let datasetKey = SourceKeys.key(key, "/data/", problems.string(d["name"]) ?? String(i))
-                    if !inventory.datasets.contains(where: { $0.key == datasetKey }) {
-                        inventory.datasets.append(Inventory.Dataset(key: datasetKey, name: problems.string(d["name"]) ?? datasetKey))
-                        sites[datasetKey] = d.path
+            collect(root["components"])
+            let bomSupplier = problems.string(root["metadata"]["supplier"]["name"]) ?? problems.string(root["metadata"]["manufacturer"]["name"])
+                ?? problems.string(root["metadata"]["component"]["supplier"]["name"])
+
+            var keyByRef: [String: (kind: EntityKind, key: String)] = [:]
+            for (c, type) in components where type == "machine-learning-model" || type == "data" {
+                let key = componentKey(c, problems)
+                if let ref = problems.string(c["bom-ref"]) { keyByRef[ref] = (type == "data" ? .datasets : .models, key) }
+            }
+
+            var inventory = Inventory()
+            var stubs = Inventory()
+            var sites: [String: String] = [:]
+            var lineage: [String: [Inventory.Derivation]] = [:], training: [String: [String]] = [:]
+            for (c, type) in components where type == "machine-learning-model" || type == "data" {
+                let key = componentKey(c, problems)
+                sites[key] = c.path
+                let name = problems.string(c["name"]) ?? key
+                if type == "data" {
+                    inventory.datasets.append(Inventory.Dataset(key: key, name: name))
+                    continue
+                }
+                let supplier = problems.string(c["supplier"]["name"]) ?? problems.string(c["publisher"]) ?? problems.string(c["manufacturer"]["name"])
+                let relation = relationProperty(c, problems)
+                for ancestor in problems.list(c["pedigree"]["ancestors"]) {
+                    let parent = componentKey(ancestor, problems)
+                    if keyByRef.values.contains(where: { $0 == (.models, parent) }) == false, !stubs.models.contains(where: { $0.key == parent }) {
+                        stubs.models.append(Inventory.Model(key: parent, name: problems.string(ancestor["name"]) ?? parent, thirdParty: true))
                     }
-                    training[key, default: []].append(datasetKey)
+                    lineage[key, default: []].append(.init(model: parent, relation: relation))
+                }
+                for (i, d) in problems.list(c["modelCard"]["modelParameters"]["datasets"]).enumerated() {
+                    if let ref = problems.string(d["ref"]) {
+                        if let target = keyByRef[ref], target.kind == .datasets { training[key, default: []].append(target.key) }
+                        else { problems.report(d["ref"].path, "names no data component of this BOM ('\(ref)')") }
+                    } else {
+                        let datasetKey = SourceKeys.key(key, "/data/", problems.string(d["name"]) ?? String(i))
+                        if !inventory.datasets.contains(where: { $0.key == datasetKey }) {
+                            inventory.datasets.append(Inventory.Dataset(key: datasetKey, name: problems.string(d["name"]) ?? datasetKey))
+                            sites[datasetKey] = d.path
+                        }
+                        training[key, default: []].append(datasetKey)
+                    }
+                }
+                var model = Inventory.Model(key: key, name: name, supplier: supplier,
+                                            thirdParty: supplier == nil || bomSupplier == nil || supplier != bomSupplier,
+                                            digest: sha256(c, problems))
+                model.trainingDataDeclared = !problems.list(c["modelCard"]["modelParameters"]["datasets"]).isEmpty
+                inventory.models.append(model)
+            }
+            for d in problems.list(root["dependencies"]) {
+                guard let ref = problems.string(d["ref"]), let from = keyByRef[ref], from.kind == .models else { continue }
+                let relation = components.first { problems.string($0.cursor["bom-ref"]) == ref }.map { relationProperty($0.cursor, problems) } ?? .unknown
+                for target in problems.list(d["dependsOn"]).compactMap({ problems.string($0) }).compactMap({ keyByRef[$0] }) {
+                    if target.kind == .models, target.key != from.key, lineage[from.key]?.contains(where: { $0.model == target.key }) != true {
+                        lineage[from.key, default: []].append(.init(model: target.key, relation: relation))
+                    } else if target.kind == .datasets, training[from.key]?.contains(target.key) != true {
+                        training[from.key, default: []].append(target.key)
+                    }
                 }
             }
-            var model = Inventory.Model(key: key, name: name, supplier: supplier,
-                                        thirdParty: supplier == nil || bomSupplier == nil || supplier != bomSupplier,
-                                        digest: sha256(c, problems))
-            model.trainingDataDeclared = !problems.list(c["modelCard"]["modelParameters"]["datasets"]).isEmpty
-            inventory.models.append(model)
-        }
-        for d in problems.list(root["dependencies"]) {
-            guard let ref = problems.string(d["ref"]), let from = keyByRef[ref], from.kind == .models else { continue }
-            let relation = components.first { problems.string($0.cursor["bom-ref"]) == ref }.map { relationProperty($0.cursor, problems) } ?? .unknown
-            for target in problems.list(d["dependsOn"]).compactMap({ problems.string($0) }).compactMap({ keyByRef[$0] }) {
-                if target.kind == .models, target.key != from.key, lineage[from.key]?.contains(where: { $0.model == target.key }) != true {
-                    lineage[from.key, default: []].append(.init(model: target.key, relation: relation))
-                } else if target.kind == .datasets, training[from.key]?.contains(target.key) != true {
-                    training[from.key, default: []].append(target.key)
-                }
+            for i in inventory.models.indices {
+                inventory.models[i].derivedFrom = lineage[inventory.models[i].key] ?? []
+                inventory.models[i].trainedOn = training[inventory.models[i].key] ?? []
+                if !inventory.models[i].trainedOn.isEmpty { inventory.models[i].trainingDataDeclared = true }
             }
+            let name = source ?? "cyclonedx:" + SourceKeys.key(problems.string(root["metadata"]["component"]["name"]) ?? URL(fileURLWithPath: file).deletingPathExtension().lastPathComponent)
+            let origin = SourceOrigin(format: .cyclonedx, name: name, fields: fields, edges: edges, stubs: stubs)
+            return ParsedInventory(file: file, origin: origin, inventory: inventory, problems: problems.problems) { _, key in sites[key] ?? "components" }
         }
-        for i in inventory.models.indices {
-            inventory.models[i].derivedFrom = lineage[inventory.models[i].key] ?? []
-            inventory.models[i].trainedOn = training[inventory.models[i].key] ?? []
-            if !inventory.models[i].trainedOn.isEmpty { inventory.models[i].trainingDataDeclared = true }
-        }
-        let name = source ?? "cyclonedx:" + SourceKeys.key(problems.string(root["metadata"]["component"]["name"]) ?? URL(fileURLWithPath: file).deletingPathExtension().lastPathComponent)
-        let origin = SourceOrigin(format: .cyclonedx, name: name, fields: fields, edges: edges, stubs: stubs)
-        return ParsedInventory(file: file, origin: origin, inventory: inventory, problems: problems.problems) { _, key in sites[key] ?? "components" }
     }
 
     /// `group/name@version`, the component's identity across BOMs.
@@ -142,7 +138,4 @@ public enum CycloneDXReader {
         return .unknown
     }
 
-    static func empty(_ file: String, _ problems: ProblemCollector) -> ParsedInventory {
-        ParsedInventory(file: file, inventory: Inventory(), definitions: [:], references: [], problems: problems.problems)
-    }
 }

@@ -10,34 +10,30 @@ public enum EntraApplicationsReader {
     public static let fields: [EntityKind: [String]] = [.credentials: ["kind", "provider", "owner", "created_at", "expires_at"]]
 
     public static func read(_ data: Data, file: String, source: String?) -> ParsedInventory {
-        let tree: DocumentValue
-        do { tree = try DocumentLoader.load(data, file: file) } catch {
-            return ParsedInventory(file: file, inventory: Inventory(), definitions: [:], references: [], problems: [error])
-        }
-        let problems = ProblemCollector(file: file)
-        let root = DocumentCursor(value: tree, path: "")
-        guard let apps = root["value"].elements ?? root.elements else {
-            problems.report("value", "is missing: not a Microsoft Graph list of applications or service principals")
-            return CycloneDXReader.empty(file, problems)
-        }
-        var credentials: [Inventory.Credential] = [], sites: [String: String] = [:]
-        var tenants: Set<String> = []
-        for app in apps {
-            guard let appID = problems.string(app["appId"]) ?? problems.string(app["id"]) else { problems.report(app["appId"].path, "is required"); continue }
-            if let tenant = problems.string(app["appOwnerOrganizationId"]) ?? problems.string(app["publisherDomain"]) { tenants.insert(tenant) }
-            let owner = problems.string(app["displayName"])
-            for (list, kind) in [("passwordCredentials", CredentialKind.oauthClient), ("keyCredentials", .certificate)] {
-                for c in problems.list(app[list]) {
-                    guard let keyID = problems.string(c["keyId"]) else { problems.report(c["keyId"].path, "is required"); continue }
-                    let key = SourceKeys.key("entra:", appID, ":", keyID)
-                    sites[key] = c.path
-                    credentials.append(Inventory.Credential(key: key, kind: kind, provider: "entra", owner: owner,
-                                                            createdAt: problems.date(c["startDateTime"]), expiresAt: problems.date(c["endDateTime"])))
+        SourceDocument.read(data, file: file) { root, problems in
+            guard let apps = root["value"].elements ?? root.elements else {
+                problems.report("value", "is missing: not a Microsoft Graph list of applications or service principals")
+                return SourceDocument.refused(file, problems)
+            }
+            var credentials: [Inventory.Credential] = [], sites: [String: String] = [:]
+            var tenants: Set<String> = []
+            for app in apps {
+                guard let appID = problems.string(app["appId"]) ?? problems.string(app["id"]) else { problems.report(app["appId"].path, "is required"); continue }
+                if let tenant = problems.string(app["appOwnerOrganizationId"]) ?? problems.string(app["publisherDomain"]) { tenants.insert(tenant) }
+                let owner = problems.string(app["displayName"])
+                for (list, kind) in [("passwordCredentials", CredentialKind.oauthClient), ("keyCredentials", .certificate)] {
+                    for c in problems.list(app[list]) {
+                        guard let keyID = problems.string(c["keyId"]) else { problems.report(c["keyId"].path, "is required"); continue }
+                        let key = SourceKeys.key("entra:", appID, ":", keyID)
+                        sites[key] = c.path
+                        credentials.append(Inventory.Credential(key: key, kind: kind, provider: "entra", owner: owner,
+                                                                createdAt: problems.date(c["startDateTime"]), expiresAt: problems.date(c["endDateTime"])))
+                    }
                 }
             }
+            let name = source ?? (tenants.count == 1 ? "entra:" + SourceKeys.key(tenants.first ?? "") : "entra:" + SourceKeys.key(URL(fileURLWithPath: file).deletingPathExtension().lastPathComponent))
+            let origin = SourceOrigin(format: .entra, name: name, fields: fields, edges: edges)
+            return ParsedInventory(file: file, origin: origin, inventory: Inventory(credentials: credentials), problems: problems.problems) { _, key in sites[key] ?? "value" }
         }
-        let name = source ?? (tenants.count == 1 ? "entra:" + SourceKeys.key(tenants.first ?? "") : "entra:" + SourceKeys.key(URL(fileURLWithPath: file).deletingPathExtension().lastPathComponent))
-        let origin = SourceOrigin(format: .entra, name: name, fields: fields, edges: edges)
-        return ParsedInventory(file: file, origin: origin, inventory: Inventory(credentials: credentials), problems: problems.problems) { _, key in sites[key] ?? "value" }
     }
 }

@@ -11,46 +11,42 @@ public enum GCPServiceAccountKeysReader {
     public static let fields: [EntityKind: [String]] = [.credentials: ["kind", "provider", "owner", "created_at", "expires_at", "exposed"]]
 
     public static func read(_ data: Data, file: String, source: String?) -> ParsedInventory {
-        let tree: DocumentValue
-        do { tree = try DocumentLoader.load(data, file: file) } catch {
-            return ParsedInventory(file: file, inventory: Inventory(), definitions: [:], references: [], problems: [error])
-        }
-        let problems = ProblemCollector(file: file)
-        let root = DocumentCursor(value: tree, path: "")
-        let pages = root.elements ?? [root]
-        var credentials: [Inventory.Credential] = [], sites: [String: String] = [:]
-        var projects: Set<String> = [], systemManaged = 0, disabled = 0
-        for page in pages {
-            guard let keys = page["keys"].elements else {
-                problems.report(page.path.isEmpty ? "keys" : page.path + ".keys", "is missing: not a service account keys listing (projects.serviceAccounts.keys.list)")
-                continue
-            }
-            for k in keys {
-                guard let name = problems.string(k["name"]) else { problems.report(k["name"].path, "is required"); continue }
-                let parts = name.split(separator: "/").map(String.init)
-                guard parts.count == 6, parts[0] == "projects", parts[2] == "serviceAccounts", parts[4] == "keys" else {
-                    problems.report(k["name"].path, "is not projects/P/serviceAccounts/SA/keys/ID")
+        SourceDocument.read(data, file: file) { root, problems in
+            let pages = root.elements ?? [root]
+            var credentials: [Inventory.Credential] = [], sites: [String: String] = [:]
+            var projects: Set<String> = [], systemManaged = 0, disabled = 0
+            for page in pages {
+                guard let keys = page["keys"].elements else {
+                    problems.report(page.path.isEmpty ? "keys" : page.path + ".keys", "is missing: not a service account keys listing (projects.serviceAccounts.keys.list)")
                     continue
                 }
-                if problems.string(k["keyType"]) == "SYSTEM_MANAGED" { systemManaged += 1; continue }
-                let reason = problems.string(k["disableReason"]) ?? ""
-                let statuses = problems.list(k["extendedStatus"]).compactMap { problems.string($0["key"]) }
-                let exposed = reason.hasSuffix("_EXPOSED") || reason.hasSuffix("_COMPROMISE_DETECTED") || statuses.contains { $0.hasSuffix("KEY_EXPOSED") }
-                if problems.bool(k["disabled"]) == true && !exposed { disabled += 1; continue }
-                projects.insert(parts[1])
-                let before = problems.date(k["validBeforeTime"])
-                let never = before.map { Calendar(identifier: .gregorian).component(.year, from: $0) >= 9999 } ?? true
-                let key = SourceKeys.key("gcp:", parts[1], ":", parts[3], ":", parts[5])
-                sites[key] = k.path
-                credentials.append(Inventory.Credential(key: key, kind: .serviceAccount, provider: "gcp", owner: parts[3],
-                                                        createdAt: problems.date(k["validAfterTime"]), expiresAt: never ? nil : before, exposed: exposed))
+                for k in keys {
+                    guard let name = problems.string(k["name"]) else { problems.report(k["name"].path, "is required"); continue }
+                    let parts = name.split(separator: "/").map(String.init)
+                    guard parts.count == 6, parts[0] == "projects", parts[2] == "serviceAccounts", parts[4] == "keys" else {
+                        problems.report(k["name"].path, "is not projects/P/serviceAccounts/SA/keys/ID")
+                        continue
+                    }
+                    if problems.string(k["keyType"]) == "SYSTEM_MANAGED" { systemManaged += 1; continue }
+                    let reason = problems.string(k["disableReason"]) ?? ""
+                    let statuses = problems.list(k["extendedStatus"]).compactMap { problems.string($0["key"]) }
+                    let exposed = reason.hasSuffix("_EXPOSED") || reason.hasSuffix("_COMPROMISE_DETECTED") || statuses.contains { $0.hasSuffix("KEY_EXPOSED") }
+                    if problems.bool(k["disabled"]) == true && !exposed { disabled += 1; continue }
+                    projects.insert(parts[1])
+                    let before = problems.date(k["validBeforeTime"])
+                    let never = before.map { Calendar(identifier: .gregorian).component(.year, from: $0) >= 9999 } ?? true
+                    let key = SourceKeys.key("gcp:", parts[1], ":", parts[3], ":", parts[5])
+                    sites[key] = k.path
+                    credentials.append(Inventory.Credential(key: key, kind: .serviceAccount, provider: "gcp", owner: parts[3],
+                                                            createdAt: problems.date(k["validAfterTime"]), expiresAt: never ? nil : before, exposed: exposed))
+                }
             }
+            var findings: [String] = []
+            if systemManaged > 0 { findings.append("\(systemManaged) system-managed key(s) (rotated by Google) not imported") }
+            if disabled > 0 { findings.append("\(disabled) disabled key(s) not imported") }
+            let name = source ?? (projects.count == 1 ? "gcp:\(projects.first ?? "")" : "gcp:" + SourceKeys.key(URL(fileURLWithPath: file).deletingPathExtension().lastPathComponent))
+            let origin = SourceOrigin(format: .gcpServiceAccountKeys, name: name, fields: fields, edges: edges, findings: findings)
+            return ParsedInventory(file: file, origin: origin, inventory: Inventory(credentials: credentials), problems: problems.problems) { _, key in sites[key] ?? "keys" }
         }
-        var findings: [String] = []
-        if systemManaged > 0 { findings.append("\(systemManaged) system-managed key(s) (rotated by Google) not imported") }
-        if disabled > 0 { findings.append("\(disabled) disabled key(s) not imported") }
-        let name = source ?? (projects.count == 1 ? "gcp:\(projects.first ?? "")" : "gcp:" + SourceKeys.key(URL(fileURLWithPath: file).deletingPathExtension().lastPathComponent))
-        let origin = SourceOrigin(format: .gcpServiceAccountKeys, name: name, fields: fields, edges: edges, findings: findings)
-        return ParsedInventory(file: file, origin: origin, inventory: Inventory(credentials: credentials), problems: problems.problems) { _, key in sites[key] ?? "keys" }
     }
 }

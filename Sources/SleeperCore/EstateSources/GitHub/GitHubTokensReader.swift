@@ -9,34 +9,30 @@ public enum GitHubTokensReader {
     public static let fields: [EntityKind: [String]] = [.credentials: ["kind", "provider", "owner", "scopes", "created_at", "expires_at", "last_used_at"]]
 
     public static func read(_ data: Data, file: String, source: String?) -> ParsedInventory {
-        let tree: DocumentValue
-        do { tree = try DocumentLoader.load(data, file: file) } catch {
-            return ParsedInventory(file: file, inventory: Inventory(), definitions: [:], references: [], problems: [error])
-        }
-        let problems = ProblemCollector(file: file)
-        let root = DocumentCursor(value: tree, path: "")
-        guard let grants = root.elements else {
-            problems.report("", "must be a list of token grants (GET /orgs/{org}/personal-access-tokens)")
-            return CycloneDXReader.empty(file, problems)
-        }
-        var credentials: [Inventory.Credential] = [], sites: [String: String] = [:]
-        for g in grants {
-            guard let id = problems.integer(g["token_id"]) ?? problems.integer(g["id"]) else { problems.report(g["token_id"].path, "is required"); continue }
-            let key = "github:pat:\(id)"
-            sites[key] = g.path
-            var scopes: [String] = []
-            for group in ["organization", "repository", "other"] {
-                for (permission, _) in (g["permissions"][group].fields ?? [:]).sorted(by: { $0.key < $1.key }) {
-                    scopes.append("\(group):\(permission):\(problems.string(g["permissions"][group][permission]) ?? "?")")
-                }
+        SourceDocument.read(data, file: file) { root, problems in
+            guard let grants = root.elements else {
+                problems.report("", "must be a list of token grants (GET /orgs/{org}/personal-access-tokens)")
+                return SourceDocument.refused(file, problems)
             }
-            if let selection = problems.string(g["repository_selection"]) { scopes.append("repositories:\(selection)") }
-            credentials.append(Inventory.Credential(key: key, kind: .personalAccessToken, provider: "github", owner: problems.string(g["owner"]["login"]),
-                                                    scopes: scopes, createdAt: problems.date(g["access_granted_at"]),
-                                                    expiresAt: problems.date(g["token_expires_at"]), lastUsedAt: problems.date(g["token_last_used_at"])))
+            var credentials: [Inventory.Credential] = [], sites: [String: String] = [:]
+            for g in grants {
+                guard let id = problems.integer(g["token_id"]) ?? problems.integer(g["id"]) else { problems.report(g["token_id"].path, "is required"); continue }
+                let key = "github:pat:\(id)"
+                sites[key] = g.path
+                var scopes: [String] = []
+                for group in ["organization", "repository", "other"] {
+                    for (permission, _) in (g["permissions"][group].fields ?? [:]).sorted(by: { $0.key < $1.key }) {
+                        scopes.append("\(group):\(permission):\(problems.string(g["permissions"][group][permission]) ?? "?")")
+                    }
+                }
+                if let selection = problems.string(g["repository_selection"]) { scopes.append("repositories:\(selection)") }
+                credentials.append(Inventory.Credential(key: key, kind: .personalAccessToken, provider: "github", owner: problems.string(g["owner"]["login"]),
+                                                        scopes: scopes, createdAt: problems.date(g["access_granted_at"]),
+                                                        expiresAt: problems.date(g["token_expires_at"]), lastUsedAt: problems.date(g["token_last_used_at"])))
+            }
+            let name = source ?? "github:" + SourceKeys.key(URL(fileURLWithPath: file).deletingPathExtension().lastPathComponent)
+            let origin = SourceOrigin(format: .githubTokens, name: name, fields: fields, edges: edges)
+            return ParsedInventory(file: file, origin: origin, inventory: Inventory(credentials: credentials), problems: problems.problems) { _, key in sites[key] ?? "" }
         }
-        let name = source ?? "github:" + SourceKeys.key(URL(fileURLWithPath: file).deletingPathExtension().lastPathComponent)
-        let origin = SourceOrigin(format: .githubTokens, name: name, fields: fields, edges: edges)
-        return ParsedInventory(file: file, origin: origin, inventory: Inventory(credentials: credentials), problems: problems.problems) { _, key in sites[key] ?? "" }
     }
 }

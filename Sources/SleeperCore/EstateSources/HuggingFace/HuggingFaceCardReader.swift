@@ -22,7 +22,7 @@ public enum HuggingFaceCardReader {
             let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
             guard let end = lines.dropFirst().firstIndex(where: { $0.trimmingCharacters(in: .whitespaces) == "---" }) else {
                 problems.report("", "the front matter opened by '---' is not closed by a second '---'")
-                return CycloneDXReader.empty(file, problems)
+                return SourceDocument.refused(file, problems)
             }
             yaml = lines[1..<end].joined(separator: "\n")
         } else {
@@ -35,7 +35,7 @@ public enum HuggingFaceCardReader {
         let root = DocumentCursor(value: tree, path: "")
         guard root.fields != nil else {
             problems.report("", "has no YAML mapping in its front matter: not a model card")
-            return CycloneDXReader.empty(file, problems)
+            return SourceDocument.refused(file, problems)
         }
         let url = URL(fileURLWithPath: file)
         let folder = url.deletingLastPathComponent().lastPathComponent

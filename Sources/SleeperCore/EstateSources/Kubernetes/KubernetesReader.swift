@@ -14,47 +14,43 @@ public enum KubernetesReader {
     static let federation = ["eks.amazonaws.com/role-arn", "iam.gke.io/gcp-service-account", "azure.workload.identity/client-id"]
 
     public static func read(_ data: Data, file: String, source: String?) -> ParsedInventory {
-        let tree: DocumentValue
-        do { tree = try DocumentLoader.load(data, file: file) } catch {
-            return ParsedInventory(file: file, inventory: Inventory(), definitions: [:], references: [], problems: [error])
-        }
-        let problems = ProblemCollector(file: file)
-        let root = DocumentCursor(value: tree, path: "")
-        guard let items = root["items"].elements else {
-            problems.report("items", "is missing: not a kubectl list (kubectl get serviceaccounts,secrets -A -o json)")
-            return CycloneDXReader.empty(file, problems)
-        }
-        var credentials: [Inventory.Credential] = [], sites: [String: String] = [:], invalid = 0
-        for item in items {
-            let kind = problems.string(item["kind"]) ?? ""
-            let meta = item["metadata"]
-            guard let name = problems.string(meta["name"]) else { problems.report(meta["name"].path, "is required"); continue }
-            let namespace = problems.string(meta["namespace"]) ?? "default"
-            let created = problems.date(meta["creationTimestamp"])
-            let annotations = meta["annotations"].fields ?? [:]
-            let labels = meta["labels"]
-            switch kind {
-            case "ServiceAccount":
-                let federated = federation.contains { annotations[$0] != nil }
-                let key = SourceKeys.key("k8s:", namespace, ":", name)
-                sites[key] = item.path
-                credentials.append(Inventory.Credential(key: key, kind: federated ? .workloadIdentity : .serviceAccount, provider: "kubernetes",
-                                                        owner: problems.string(labels["owner"]) ?? namespace, createdAt: created))
-            case "Secret" where problems.string(item["type"]) == "kubernetes.io/service-account-token":
-                if !labels["kubernetes.io/legacy-token-invalid-since"].isMissing { invalid += 1; continue }
-                let account = problems.string(meta["annotations"]["kubernetes.io/service-account.name"])
-                let key = SourceKeys.key("k8s:", namespace, ":secret/", name)
-                sites[key] = item.path
-                credentials.append(Inventory.Credential(key: key, kind: .serviceAccount, provider: "kubernetes",
-                                                        owner: account.map { "\(namespace)/\($0)" } ?? namespace, createdAt: created,
-                                                        lastUsedAt: problems.string(labels["kubernetes.io/legacy-token-last-used"]).flatMap(Timestamps.day)))
-            default:
-                continue
+        SourceDocument.read(data, file: file) { root, problems in
+            guard let items = root["items"].elements else {
+                problems.report("items", "is missing: not a kubectl list (kubectl get serviceaccounts,secrets -A -o json)")
+                return SourceDocument.refused(file, problems)
             }
+            var credentials: [Inventory.Credential] = [], sites: [String: String] = [:], invalid = 0
+            for item in items {
+                let kind = problems.string(item["kind"]) ?? ""
+                let meta = item["metadata"]
+                guard let name = problems.string(meta["name"]) else { problems.report(meta["name"].path, "is required"); continue }
+                let namespace = problems.string(meta["namespace"]) ?? "default"
+                let created = problems.date(meta["creationTimestamp"])
+                let annotations = meta["annotations"].fields ?? [:]
+                let labels = meta["labels"]
+                switch kind {
+                case "ServiceAccount":
+                    let federated = federation.contains { annotations[$0] != nil }
+                    let key = SourceKeys.key("k8s:", namespace, ":", name)
+                    sites[key] = item.path
+                    credentials.append(Inventory.Credential(key: key, kind: federated ? .workloadIdentity : .serviceAccount, provider: "kubernetes",
+                                                            owner: problems.string(labels["owner"]) ?? namespace, createdAt: created))
+                case "Secret" where problems.string(item["type"]) == "kubernetes.io/service-account-token":
+                    if !labels["kubernetes.io/legacy-token-invalid-since"].isMissing { invalid += 1; continue }
+                    let account = problems.string(meta["annotations"]["kubernetes.io/service-account.name"])
+                    let key = SourceKeys.key("k8s:", namespace, ":secret/", name)
+                    sites[key] = item.path
+                    credentials.append(Inventory.Credential(key: key, kind: .serviceAccount, provider: "kubernetes",
+                                                            owner: account.map { "\(namespace)/\($0)" } ?? namespace, createdAt: created,
+                                                            lastUsedAt: problems.string(labels["kubernetes.io/legacy-token-last-used"]).flatMap(Timestamps.day)))
+                default:
+                    continue
+                }
+            }
+            let findings = invalid > 0 ? ["\(invalid) legacy token secret(s) already invalidated, not imported"] : []
+            let name = source ?? "kubernetes:" + SourceKeys.key(URL(fileURLWithPath: file).deletingPathExtension().lastPathComponent)
+            let origin = SourceOrigin(format: .kubernetes, name: name, fields: fields, edges: edges, findings: findings)
+            return ParsedInventory(file: file, origin: origin, inventory: Inventory(credentials: credentials), problems: problems.problems) { _, key in sites[key] ?? "items" }
         }
-        let findings = invalid > 0 ? ["\(invalid) legacy token secret(s) already invalidated, not imported"] : []
-        let name = source ?? "kubernetes:" + SourceKeys.key(URL(fileURLWithPath: file).deletingPathExtension().lastPathComponent)
-        let origin = SourceOrigin(format: .kubernetes, name: name, fields: fields, edges: edges, findings: findings)
-        return ParsedInventory(file: file, origin: origin, inventory: Inventory(credentials: credentials), problems: problems.problems) { _, key in sites[key] ?? "items" }
     }
 }

@@ -19,59 +19,55 @@ public enum MCPConfigReader {
     ]
 
     public static func read(_ data: Data, file: String, source: String?) -> ParsedInventory {
-        let tree: DocumentValue
-        do { tree = try DocumentLoader.load(data, file: file) } catch {
-            return ParsedInventory(file: file, inventory: Inventory(), definitions: [:], references: [], problems: [error])
-        }
-        let problems = ProblemCollector(file: file)
-        let root = DocumentCursor(value: tree, path: "")
-        var blocks: [DocumentCursor] = []
-        for field in ["mcpServers", "servers"] where !root[field].isMissing { blocks.append(root[field]) }
-        for (path, _) in (root["projects"].fields ?? [:]).sorted(by: { $0.key < $1.key }) where !root["projects"][path]["mcpServers"].isMissing {
-            blocks.append(root["projects"][path]["mcpServers"])
-        }
-        guard !blocks.isEmpty else {
-            problems.report("", "has no mcpServers, servers or projects.*.mcpServers: not an MCP client configuration")
-            return CycloneDXReader.empty(file, problems)
-        }
-        let base = URL(fileURLWithPath: file).deletingPathExtension().lastPathComponent
-        let name = source ?? "mcp:" + SourceKeys.key(base)
-        let clientKey = SourceKeys.key(name.hasPrefix("mcp:") ? name : "mcp:" + name)
-        var client = Inventory.Agent(key: clientKey, name: "MCP client (\(URL(fileURLWithPath: file).lastPathComponent))", inputTrust: .untrusted)
-        var agents: [Inventory.Agent] = [], credentials: [String: Inventory.Credential] = [:]
-        var findings: [String] = [], sites: [String: String] = [clientKey: ""]
-        for block in blocks {
-            for (serverName, _) in (block.fields ?? [:]).sorted(by: { $0.key < $1.key }) {
-                let server = block[serverName]
-                guard server.fields != nil else { problems.report(server.path, "must be a mapping (command, args, env; or url, headers)"); continue }
-                let serverKey = SourceKeys.key(clientKey, "/", serverName)
-                guard !agents.contains(where: { $0.key == serverKey }) else { continue }
-                sites[serverKey] = server.path
-                var agent = Inventory.Agent(key: serverKey, name: "MCP server \(serverName)", inputTrust: .untrusted)
-                for part in ["env", "headers"] {
-                    for (field, _) in (server[part].fields ?? [:]).sorted(by: { $0.key < $1.key }) {
-                        guard let value = problems.string(server[part][field]) else { continue }
-                        if let variable = Self.variable(in: value) {
-                            let key = SourceKeys.key("env:", variable)
-                            credentials[key] = credentials[key] ?? Inventory.Credential(key: key, kind: Self.kind(variable), provider: nil)
-                            sites[key] = server[part][field].path
-                            agent.holds.append(.init(credential: key, delivery: .runtimeEnv))
-                        } else if Self.looksSecret(field: field, value: value) {
-                            findings.append("\(file): \(server[part][field].path): secret material in an MCP config (OWASP NHI2); the value is not stored — move it to a secret store and reference it as ${VAR}")
-                            let key = SourceKeys.key(serverKey, "/", field)
-                            credentials[key] = Inventory.Credential(key: key, kind: Self.kind(field), exposed: true)
-                            sites[key] = server[part][field].path
-                            agent.holds.append(.init(credential: key, delivery: .runtimeEnv))
+        SourceDocument.read(data, file: file) { root, problems in
+            var blocks: [DocumentCursor] = []
+            for field in ["mcpServers", "servers"] where !root[field].isMissing { blocks.append(root[field]) }
+            for (path, _) in (root["projects"].fields ?? [:]).sorted(by: { $0.key < $1.key }) where !root["projects"][path]["mcpServers"].isMissing {
+                blocks.append(root["projects"][path]["mcpServers"])
+            }
+            guard !blocks.isEmpty else {
+                problems.report("", "has no mcpServers, servers or projects.*.mcpServers: not an MCP client configuration")
+                return SourceDocument.refused(file, problems)
+            }
+            let base = URL(fileURLWithPath: file).deletingPathExtension().lastPathComponent
+            let name = source ?? "mcp:" + SourceKeys.key(base)
+            let clientKey = SourceKeys.key(name.hasPrefix("mcp:") ? name : "mcp:" + name)
+            var client = Inventory.Agent(key: clientKey, name: "MCP client (\(URL(fileURLWithPath: file).lastPathComponent))", inputTrust: .untrusted)
+            var agents: [Inventory.Agent] = [], credentials: [String: Inventory.Credential] = [:]
+            var findings: [String] = [], sites: [String: String] = [clientKey: ""]
+            for block in blocks {
+                for (serverName, _) in (block.fields ?? [:]).sorted(by: { $0.key < $1.key }) {
+                    let server = block[serverName]
+                    guard server.fields != nil else { problems.report(server.path, "must be a mapping (command, args, env; or url, headers)"); continue }
+                    let serverKey = SourceKeys.key(clientKey, "/", serverName)
+                    guard !agents.contains(where: { $0.key == serverKey }) else { continue }
+                    sites[serverKey] = server.path
+                    var agent = Inventory.Agent(key: serverKey, name: "MCP server \(serverName)", inputTrust: .untrusted)
+                    for part in ["env", "headers"] {
+                        for (field, _) in (server[part].fields ?? [:]).sorted(by: { $0.key < $1.key }) {
+                            guard let value = problems.string(server[part][field]) else { continue }
+                            if let variable = Self.variable(in: value) {
+                                let key = SourceKeys.key("env:", variable)
+                                credentials[key] = credentials[key] ?? Inventory.Credential(key: key, kind: Self.kind(variable), provider: nil)
+                                sites[key] = server[part][field].path
+                                agent.holds.append(.init(credential: key, delivery: .runtimeEnv))
+                            } else if Self.looksSecret(field: field, value: value) {
+                                findings.append("\(file): \(server[part][field].path): secret material in an MCP config (OWASP NHI2); the value is not stored — move it to a secret store and reference it as ${VAR}")
+                                let key = SourceKeys.key(serverKey, "/", field)
+                                credentials[key] = Inventory.Credential(key: key, kind: Self.kind(field), exposed: true)
+                                sites[key] = server[part][field].path
+                                agent.holds.append(.init(credential: key, delivery: .runtimeEnv))
+                            }
                         }
                     }
+                    client.delegatesTo.append(serverKey)
+                    agents.append(agent)
                 }
-                client.delegatesTo.append(serverKey)
-                agents.append(agent)
             }
+            let origin = SourceOrigin(format: .mcpConfig, name: name, fields: fields, edges: edges, findings: findings)
+            let inventory = Inventory(agents: [client] + agents, credentials: credentials.values.sorted { $0.key < $1.key })
+            return ParsedInventory(file: file, origin: origin, inventory: inventory, problems: problems.problems) { _, key in sites[key] ?? "" }
         }
-        let origin = SourceOrigin(format: .mcpConfig, name: name, fields: fields, edges: edges, findings: findings)
-        let inventory = Inventory(agents: [client] + agents, credentials: credentials.values.sorted { $0.key < $1.key })
-        return ParsedInventory(file: file, origin: origin, inventory: inventory, problems: problems.problems) { _, key in sites[key] ?? "" }
     }
 
     /// The variable a value refers to, when the whole value (or a `Bearer` value) is a reference:
