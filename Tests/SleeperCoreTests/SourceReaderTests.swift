@@ -130,6 +130,18 @@ struct SourceReaderTests {
         #expect(findings.count == 1 && findings[0].contains("mcpServers.github.env.GITHUB_PERSONAL_ACCESS_TOKEN: secret material in an MCP config (OWASP NHI2)"))
         #expect(!"\(parsed)".contains("ghp_R2d2"), "the secret is nowhere in what was read")
 
+        // Claude Code's ~/.claude.json keeps servers per project; a header holding a literal bearer token is a finding too.
+        let claudeCode = EstateReader.read(Data(#"""
+            {"numStartups": 3, "projects": {"/work/app": {"mcpServers": {"jira": {"type": "http", "url": "https://mcp.example.com",
+             "headers": {"Authorization": "Bearer 0123456789abcdefXYZ0123456789"}}}}, "/work/other": {"mcpServers": {}}}}
+            """#.utf8), file: ".claude.json", source: "mcp:dev-laptop")
+        #expect(claudeCode.problems.isEmpty, "\(claudeCode.problems)")
+        #expect(claudeCode.source?.format == .mcpConfig)
+        #expect(claudeCode.inventory.agents.map(\.key).sorted() == ["mcp:dev-laptop", "mcp:dev-laptop/jira"])
+        #expect(claudeCode.inventory.credentials.map(\.key) == ["mcp:dev-laptop/jira/Authorization"])
+        #expect(claudeCode.source?.findings.first?.contains("projects./work/app.mcpServers.jira.headers.Authorization") == true)
+        #expect(!"\(claudeCode)".contains("0123456789abcdefXYZ"))
+
         let vscode = try Self.read("sources/vscode-mcp.json")
         #expect(vscode.problems.isEmpty, "\(vscode.problems)")
         #expect(vscode.inventory.credentials.map(\.key) == ["env:db-password"])
