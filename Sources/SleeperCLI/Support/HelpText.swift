@@ -6,6 +6,8 @@ enum HelpText {
                    "sleeper import credential-report.csv", "sleeper import ai-bom.cdx.json models/acme-support-ft/README.md",
                    "sleeper import --source mcp:laptop-42 ~/Library/Application\\ Support/Claude/claude_desktop_config.json"],
         "sources": ["sleeper sources", "sleeper sources --format json"],
+        "verify-model": ["sleeper verify-model models/acme-support-ft --public-key signer.pub.pem",
+                         "sleeper verify-model models/acme-support-ft --public-key signer.pub.pem --subject model:acme-support-ft --by release-pipeline"],
         "inventory": ["sleeper inventory agents", "sleeper inventory credentials --format json > credentials.json"],
         "frameworks": ["sleeper frameworks"],
         "controls list": ["sleeper controls", "sleeper controls --framework owasp-agentic"],

@@ -116,4 +116,12 @@ public struct InventoryStore: Sendable {
         }
         return out
     }
+
+    /// A model's digest: nil when there is no such model, `.some(nil)` when it has none.
+    public func modelDigest(_ key: String) async throws -> String?? {
+        for try await digest in try await db.client.query("SELECT digest FROM models WHERE key = \(key)", logger: db.logger).decode(String?.self) {
+            return .some(digest)
+        }
+        return nil
+    }
 }

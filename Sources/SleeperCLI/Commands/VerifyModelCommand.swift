@@ -1,0 +1,122 @@
+import ArgumentParser
+import Crypto
+import Foundation
+import SleeperCore
+import SleeperStore
+
+/// `sleeper verify-model`: verifies an OpenSSF model signing signature (sigstore/model-transparency)
+/// over a model's files, and with `--subject` records the result as SLP-SIGNATURE evidence bound
+/// to the model's digest.
+struct VerifyModelCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "verify-model",
+        abstract: "Verify a model's signature (OpenSSF model signing, model.sig) over its files; --subject records it as SLP-SIGNATURE evidence.",
+        discussion: HelpText.discussion("verify-model"))
+    @OptionGroup var connection: ConnectionOptions
+    @Argument(help: "The model's directory.") var directory: String
+    @Option(help: "The signature bundle (default: DIRECTORY/model.sig).") var signature: String?
+    @Option(name: .customLong("public-key"), help: "The signer's public key (PEM; ECDSA P-256, P-384 or P-521).") var publicKey: String?
+    @Option(name: .customLong("ignore-paths"), parsing: .upToNextOption, help: "Paths in the directory that are not part of the model (besides those the signature lists).")
+    var ignorePaths: [String] = []
+    @Option(help: "Record the result as evidence about this model (model:KEY); its digest in the inventory must be the signature's.") var subject: String?
+    @Option(help: "Who verified (kept with the evidence).") var by: String?
+
+    func run() async throws {
+        let root = URL(fileURLWithPath: directory).standardizedFileURL
+        let signaturePath = signature ?? root.appending(path: "model.sig").path
+        guard let bundleData = FileManager.default.contents(atPath: signaturePath) else {
+            throw CommandFailure(message: "--signature: \(signaturePath) cannot be read")
+        }
+        let bundle: ModelSigningBundle
+        switch ModelSigningBundle.read(bundleData, file: signaturePath) {
+        case .success(let b): bundle = b
+        case .failure(let problems): throw problems
+        }
+        var pem: String?
+        if let publicKey {
+            guard let data = FileManager.default.contents(atPath: publicKey) else { throw CommandFailure(message: "--public-key: \(publicKey) cannot be read") }
+            pem = String(decoding: data, as: UTF8.self)
+        }
+        let ignored = Set(bundle.ignorePaths + ignorePaths.map { Self.relative($0, to: root) } + [Self.relative(signaturePath, to: root)])
+        let files = try Self.digests(under: root, ignoring: ignored)
+        let check = ModelSignatureCheck.check(bundle, publicKeyPEM: pem, files: files)
+        Output.print(Self.report(check, bundle: bundle, directory: directory))
+
+        if let subjectText = subject {
+            guard let target = Subject(subjectText), target.kind == .model else {
+                throw CommandFailure(message: "--subject: '\(subjectText)' is not model:KEY")
+            }
+            if case .notVerified(let why) = check.signature {
+                throw CommandFailure(message: "signature present, not verified (\(why)); nothing was recorded")
+            }
+            let signatureHash = SHA256.hash(data: bundleData).map { String(format: "%02x", $0) }.joined()
+            let record = try await connection.withDatabase { db -> String in
+                switch try await InventoryStore(db).modelDigest(target.key) {
+                case nil:
+                    throw StoreError.notFound("--subject: no model '\(target.key)' in the inventory")
+                case .some(nil):
+                    throw CommandFailure(message: "model '\(target.key)' has no digest in the inventory; the signature is over sha256:\(check.subjectDigest): import that digest first (nothing was recorded)")
+                case .some(.some(let digest)) where digest.lowercased() != "sha256:" + check.subjectDigest:
+                    throw CommandFailure(message: "the signature is over other bytes than model '\(target.key)': it signs sha256:\(check.subjectDigest), the inventory has \(digest) (nothing was recorded)")
+                default:
+                    break
+                }
+                let draft = EvidenceDraft(subject: target, control: "SLP-SIGNATURE", result: check.verified ? .pass : .fail,
+                                          artifacts: [Artifact(name: URL(fileURLWithPath: signaturePath).lastPathComponent, sha256: signatureHash, size: bundleData.count)],
+                                          recordedBy: by ?? "sleeper verify-model",
+                                          note: "OpenSSF model signing: " + Self.summary(check))
+                let (records, rescore) = try await ScoredChanges(db).recordEvidence([draft], actor: AuditLog.commandLineActor)
+                Output.report(rescore)
+                return records.map { "recorded evidence #\($0.id): SLP-SIGNATURE \($0.result.rawValue) for model:\(target.key)" }.joined(separator: "\n")
+            }
+            Output.print(record + "\n")
+        }
+        if !check.verified { throw ExitCode(1) }
+    }
+
+    static func summary(_ c: ModelSignatureCheck) -> String {
+        switch c.signature {
+        case .valid(let curve) where c.verified: return "verified (ECDSA \(curve)), \(c.files) file(s), subject sha256:\(c.subjectDigest)"
+        case .valid: return "the signature is valid but the files are not those signed"
+        case .invalid(let why): return "not verified: \(why)"
+        case .notVerified(let why): return "signature present, not verified: \(why)"
+        }
+    }
+
+    static func report(_ c: ModelSignatureCheck, bundle: ModelSigningBundle, directory: String) -> String {
+        var lines = ["\(directory): \(summary(c))"]
+        if !c.manifestConsistent { lines.append("  the statement's subject digest is not the digest of the files it lists (a forged statement)") }
+        lines += c.changed.map { "  changed: \($0)" } + c.missing.map { "  missing: \($0)" } + c.extra.map { "  not signed: \($0)" }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    static func relative(_ path: String, to root: URL) -> String {
+        let full = URL(fileURLWithPath: path).standardizedFileURL.path
+        let base = root.path.hasSuffix("/") ? root.path : root.path + "/"
+        return full.hasPrefix(base) ? String(full.dropFirst(base.count)) : path
+    }
+
+    /// Every regular file under `root` (relative path → SHA-256 hex), read in 1 MiB blocks,
+    /// leaving out ignored paths and what lies below them. Symbolic links are not followed.
+    static func digests(under root: URL, ignoring ignored: Set<String>) throws -> [String: String] {
+        guard let walker = FileManager.default.enumerator(at: root, includingPropertiesForKeys: [.isRegularFileKey, .isSymbolicLinkKey]) else {
+            throw CommandFailure(message: "\(root.path) is not a directory that can be read")
+        }
+        var out: [String: String] = [:]
+        for case let url as URL in walker {
+            let name = relative(url.path, to: root)
+            if ignored.contains(where: { name == $0 || name.hasPrefix($0 + "/") }) {
+                walker.skipDescendants()
+                continue
+            }
+            let values = try url.resourceValues(forKeys: [.isRegularFileKey, .isSymbolicLinkKey])
+            guard values.isRegularFile == true, values.isSymbolicLink != true else { continue }
+            guard let handle = FileHandle(forReadingAtPath: url.path) else { throw CommandFailure(message: "\(url.path) cannot be read") }
+            defer { try? handle.close() }
+            var hasher = SHA256()
+            while let block = try handle.read(upToCount: 1 << 20), !block.isEmpty { hasher.update(data: block) }
+            out[name] = hasher.finalize().map { String(format: "%02x", $0) }.joined()
+        }
+        return out
+    }
+}

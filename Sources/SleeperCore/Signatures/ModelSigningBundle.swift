@@ -1,0 +1,174 @@
+import Crypto
+import Foundation
+
+/// An OpenSSF model signing signature (sigstore/model-transparency, `model.sig`): a Sigstore
+/// bundle whose DSSE envelope carries an in-toto statement. The statement's subject is the model
+/// (its name, and a SHA-256 over its files' digests, in order); its predicate lists every file
+/// with its digest and says how the files were serialised.
+public struct ModelSigningBundle: Sendable {
+    public struct Resource: Sendable, Equatable {
+        public var name: String
+        public var algorithm: String
+        public var digest: String
+    }
+
+    public var payloadType: String
+    public var payload: Data
+    public var signatures: [Data]
+    /// The SHA-256 of the signer's public key, when the bundle names it (`publicKey.hint`).
+    public var keyHint: String?
+    public var hasCertificate: Bool
+    public var subjectName: String
+    /// The model's digest as the statement gives it (hex).
+    public var subjectDigest: String
+    public var resources: [Resource]
+    public var method: String
+    public var hashType: String
+    public var ignorePaths: [String]
+
+    /// Reads a bundle, or says what is wrong with it (located in the file).
+    public static func read(_ data: Data, file: String) -> Result<ModelSigningBundle, InventoryProblems> {
+        let tree: DocumentValue
+        do { tree = try DocumentLoader.load(data, file: file) } catch { return .failure(InventoryProblems([error])) }
+        let c = ProblemCollector(file: file)
+        let root = DocumentCursor(value: tree, path: "")
+        let envelope = root["dsseEnvelope"]
+        guard envelope.fields != nil else {
+            c.report("dsseEnvelope", "is missing: not a model signing bundle (model.sig)")
+            return .failure(InventoryProblems(c.problems))
+        }
+        let payloadType = c.string(envelope["payloadType"], required: true) ?? ""
+        let payload = c.string(envelope["payload"], required: true).flatMap { Data(base64Encoded: $0) }
+        if payload == nil { c.report(envelope["payload"].path, "is not base64") }
+        let signatures = c.list(envelope["signatures"]).compactMap { s in c.string(s["sig"]).flatMap { Data(base64Encoded: $0) } }
+        if signatures.isEmpty { c.report(envelope["signatures"].path, "holds no signature") }
+        let material = root["verificationMaterial"]
+        let hint = c.string(material["publicKey"]["hint"])
+        let certificate = !material["certificate"].isMissing || !material["x509CertificateChain"].isMissing
+        guard let payload, c.problems.isEmpty else { return .failure(InventoryProblems(c.problems)) }
+
+        // The statement, inside the payload.
+        let statementFile = file + " (statement)"
+        let statementTree: DocumentValue
+        do { statementTree = try DocumentLoader.load(payload, file: statementFile + ".json") } catch { return .failure(InventoryProblems([error])) }
+        let s = ProblemCollector(file: statementFile)
+        let statement = DocumentCursor(value: statementTree, path: "")
+        if s.string(statement["_type"]) != "https://in-toto.io/Statement/v1" {
+            s.report("_type", "is not an in-toto v1 statement")
+        }
+        let subjects = s.list(statement["subject"])
+        if subjects.count != 1 { s.report("subject", "must name one model, not \(subjects.count)") }
+        let subjectName = subjects.first.flatMap { s.string($0["name"]) } ?? ""
+        let subjectDigest = subjects.first.flatMap { s.string($0["digest"]["sha256"]) }?.lowercased() ?? ""
+        let predicate = statement["predicate"]
+        let resources = s.list(predicate["resources"]).compactMap { r -> Resource? in
+            guard let name = s.string(r["name"], required: true), let digest = s.string(r["digest"], required: true) else { return nil }
+            return Resource(name: name, algorithm: s.string(r["algorithm"]) ?? "sha256", digest: digest.lowercased())
+        }
+        let serialization = predicate["serialization"]
+        let method = s.string(serialization["method"]) ?? ""
+        let hashType = s.string(serialization["hash_type"]) ?? ""
+        if method != "files" { s.report("predicate.serialization.method", "'\(method)' is not read here (only files)") }
+        if hashType != "sha256" { s.report("predicate.serialization.hash_type", "'\(hashType)' is not read here (only sha256)") }
+        let ignorePaths = s.list(serialization["ignore_paths"]).compactMap { s.string($0) }
+        guard s.problems.isEmpty else { return .failure(InventoryProblems(s.problems)) }
+        return .success(ModelSigningBundle(payloadType: payloadType, payload: payload, signatures: signatures, keyHint: hint,
+                                           hasCertificate: certificate, subjectName: subjectName, subjectDigest: subjectDigest,
+                                           resources: resources, method: method, hashType: hashType, ignorePaths: ignorePaths))
+    }
+
+    /// DSSE's pre-authentication encoding: what the signature is over.
+    public static func pae(type: String, body: Data) -> Data {
+        var out = Data("DSSEv1 \(type.utf8.count) \(type) \(body.count) ".utf8)
+        out.append(body)
+        return out
+    }
+
+    /// The digest the statement's subject must have: SHA-256 over the files' digests, in order.
+    public var manifestDigest: String {
+        var hasher = SHA256()
+        for r in resources { hasher.update(data: Self.bytes(hex: r.digest)) }
+        return hasher.finalize().map { String(format: "%02x", $0) }.joined()
+    }
+
+    static func bytes(hex: String) -> Data {
+        var out = Data(capacity: hex.utf8.count / 2)
+        var high: UInt8?
+        for u in hex.utf8 {
+            let v: UInt8
+            switch u {
+            case 48...57: v = u - 48
+            case 97...102: v = u - 87
+            case 65...70: v = u - 55
+            default: continue
+            }
+            if let h = high { out.append(h << 4 | v); high = nil } else { high = v }
+        }
+        return out
+    }
+}
+
+/// What verifying a model's signature found.
+public struct ModelSignatureCheck: Sendable {
+    public enum Signature: Sendable, Equatable {
+        case valid(curve: String)
+        case invalid(String)
+        /// Signed with a certificate or keylessly: present, but nothing here can verify it.
+        case notVerified(String)
+    }
+
+    public var signature: Signature
+    /// Whether the statement's subject digest is the digest of the files it lists.
+    public var manifestConsistent: Bool
+    /// Files whose bytes differ, files listed but absent, files present but not listed.
+    public var changed: [String], missing: [String], extra: [String]
+    public var subjectDigest: String
+    public var files: Int
+
+    public var verified: Bool {
+        if case .valid = signature { return manifestConsistent && changed.isEmpty && missing.isEmpty && extra.isEmpty }
+        return false
+    }
+
+    /// Checks `bundle` against a public key (PEM: ECDSA P-256, P-384 or P-521) and the files as
+    /// they are now (relative path → SHA-256 hex, ignored paths already left out).
+    public static func check(_ bundle: ModelSigningBundle, publicKeyPEM: String?, files: [String: String]) -> ModelSignatureCheck {
+        let signed = ModelSigningBundle.pae(type: bundle.payloadType, body: bundle.payload)
+        let signature: Signature
+        if let pem = publicKeyPEM {
+            signature = verify(bundle.signatures, over: signed, pem: pem, hint: bundle.keyHint)
+        } else {
+            signature = .notVerified(bundle.hasCertificate ? "signed with a certificate; give --public-key to verify with the signer's key"
+                                                          : "signed keylessly (Sigstore); it cannot be verified offline here")
+        }
+        let listed = Dictionary(bundle.resources.map { ($0.name, $0.digest) }, uniquingKeysWith: { a, _ in a })
+        return ModelSignatureCheck(
+            signature: signature,
+            manifestConsistent: bundle.manifestDigest == bundle.subjectDigest,
+            changed: listed.filter { files[$0.key] != nil && files[$0.key] != $0.value }.map(\.key).sorted(),
+            missing: listed.keys.filter { files[$0] == nil }.sorted(),
+            extra: files.keys.filter { listed[$0] == nil }.sorted(),
+            subjectDigest: bundle.subjectDigest, files: files.count)
+    }
+
+    /// The bundle's key hint is not compared: it hashes the key's PEM as the signer wrote it, and
+    /// the same key in another layout verifies just as well.
+    static func verify(_ signatures: [Data], over signed: Data, pem: String, hint: String?) -> Signature {
+        guard let first = signatures.first else { return .invalid("no signature") }
+        // Key files often carry a readable dump before the block (as `certtool` writes them).
+        let pem = pem.range(of: "-----BEGIN").map { String(pem[$0.lowerBound...]) } ?? pem
+        if let key = try? P384.Signing.PublicKey(pemRepresentation: pem) {
+            guard let sig = try? P384.Signing.ECDSASignature(derRepresentation: first) else { return .invalid("the signature is not a DER ECDSA signature") }
+            return key.isValidSignature(sig, for: signed) ? .valid(curve: "P-384") : .invalid("the signature does not verify with this key")
+        }
+        if let key = try? P256.Signing.PublicKey(pemRepresentation: pem) {
+            guard let sig = try? P256.Signing.ECDSASignature(derRepresentation: first) else { return .invalid("the signature is not a DER ECDSA signature") }
+            return key.isValidSignature(sig, for: signed) ? .valid(curve: "P-256") : .invalid("the signature does not verify with this key")
+        }
+        if let key = try? P521.Signing.PublicKey(pemRepresentation: pem) {
+            guard let sig = try? P521.Signing.ECDSASignature(derRepresentation: first) else { return .invalid("the signature is not a DER ECDSA signature") }
+            return key.isValidSignature(sig, for: signed) ? .valid(curve: "P-521") : .invalid("the signature does not verify with this key")
+        }
+        return .invalid("the public key is not an ECDSA P-256, P-384 or P-521 key in PEM")
+    }
+}

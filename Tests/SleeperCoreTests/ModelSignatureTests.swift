@@ -1,0 +1,78 @@
+import Crypto
+import Foundation
+import SleeperCore
+import Testing
+
+/// OpenSSF model signing bundles, checked against the project's own v1.1.0 vectors and tampered copies.
+@Suite("Model signatures")
+struct ModelSignatureTests {
+    static let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().appending(path: "Fixtures/model-signing")
+
+    static func bundle(_ name: String) throws -> (ModelSigningBundle, Data) {
+        let data = try Data(contentsOf: folder.appending(path: "\(name)/model.sig"))
+        guard case .success(let bundle) = ModelSigningBundle.read(data, file: "model.sig") else { throw CancellationError() }
+        return (bundle, data)
+    }
+
+    static func files(_ name: String) throws -> [String: String] {
+        var out: [String: String] = [:]
+        for file in ["signme-1", "signme-2"] {
+            out[file] = SHA256.hash(data: try Data(contentsOf: folder.appending(path: "\(name)/\(file)"))).map { String(format: "%02x", $0) }.joined()
+        }
+        return out
+    }
+
+    static var key: String { (try? String(contentsOf: folder.appending(path: "signing-key-pub.pem"), encoding: .utf8)) ?? "" }
+
+    @Test("the genuine v1.1.0 vectors verify with the signer's key: signature, statement and every file", arguments: ["v1.1.0-elliptic-key", "v1.1.0-certificate"])
+    func genuine(_ name: String) throws {
+        let (bundle, _) = try Self.bundle(name)
+        #expect(bundle.resources.map(\.name) == ["signme-1", "signme-2"])
+        #expect(bundle.ignorePaths.contains("ignore-me"))
+        let check = ModelSignatureCheck.check(bundle, publicKeyPEM: Self.key, files: try Self.files(name))
+        #expect(check.signature == .valid(curve: "P-384"))
+        #expect(check.manifestConsistent && check.verified)
+        #expect(bundle.subjectDigest == bundle.manifestDigest)
+    }
+
+    @Test("tampered: a changed, missing or extra file; another key; a forged statement; no key at all")
+    func tampered() throws {
+        let (bundle, raw) = try Self.bundle("v1.1.0-elliptic-key")
+        var files = try Self.files("v1.1.0-elliptic-key")
+        files["signme-1"] = String(repeating: "0", count: 64)
+        files["extra.bin"] = String(repeating: "1", count: 64)
+        files["signme-2"] = nil
+        let changed = ModelSignatureCheck.check(bundle, publicKeyPEM: Self.key, files: files)
+        #expect(!changed.verified && changed.changed == ["signme-1"] && changed.missing == ["signme-2"] && changed.extra == ["extra.bin"])
+
+        let other = P384.Signing.PrivateKey().publicKey.pemRepresentation
+        let wrongKey = ModelSignatureCheck.check(bundle, publicKeyPEM: other, files: try Self.files("v1.1.0-elliptic-key"))
+        #expect(wrongKey.signature == .invalid("the signature does not verify with this key") && !wrongKey.verified)
+
+        // A statement rewritten to list other bytes: the signature no longer covers it.
+        var text = String(decoding: raw, as: UTF8.self)
+        let forgedPayload = String(decoding: bundle.payload, as: UTF8.self)
+            .replacingOccurrences(of: "bc9a717db6064a32cbe9eae6fc40651dd6d36ef1757183f590eff2b1765d7ebc", with: String(repeating: "a", count: 64))
+        text = text.replacingOccurrences(of: bundle.payload.base64EncodedString(), with: Data(forgedPayload.utf8).base64EncodedString())
+        guard case .success(let forged) = ModelSigningBundle.read(Data(text.utf8), file: "model.sig") else { Issue.record("the forged bundle does not read"); return }
+        let forgedCheck = ModelSignatureCheck.check(forged, publicKeyPEM: Self.key, files: try Self.files("v1.1.0-elliptic-key"))
+        #expect(forgedCheck.signature == .invalid("the signature does not verify with this key"))
+        #expect(!forgedCheck.manifestConsistent)
+
+        let unverified = ModelSignatureCheck.check(bundle, publicKeyPEM: nil, files: try Self.files("v1.1.0-elliptic-key"))
+        guard case .notVerified = unverified.signature else { Issue.record("no key must never read as verified"); return }
+        #expect(!unverified.verified)
+    }
+
+    @Test("bad bundles are refused, located: not a bundle, a truncated file, another serialisation")
+    func badBundles() {
+        guard case .failure(let notBundle) = ModelSigningBundle.read(Data(#"{"mediaType": "x"}"#.utf8), file: "model.sig") else { Issue.record("accepted"); return }
+        #expect(notBundle.problems.first?.description == "model.sig: dsseEnvelope: is missing: not a model signing bundle (model.sig)")
+        guard case .failure(let truncated) = ModelSigningBundle.read(Data(#"{"dsseEnvelope": {"payload": "ab"#.utf8), file: "model.sig") else { Issue.record("accepted"); return }
+        #expect(truncated.problems.first?.message.contains("not valid JSON") == true)
+        let statement = #"{"_type": "https://in-toto.io/Statement/v1", "subject": [{"name": "m", "digest": {"sha256": "00"}}], "predicate": {"resources": [], "serialization": {"method": "shards", "hash_type": "sha256"}}}"#
+        let bundle = #"{"dsseEnvelope": {"payloadType": "application/vnd.in-toto+json", "payload": "\#(Data(statement.utf8).base64EncodedString())", "signatures": [{"sig": "AAAA"}]}}"#
+        guard case .failure(let shards) = ModelSigningBundle.read(Data(bundle.utf8), file: "model.sig") else { Issue.record("accepted"); return }
+        #expect(shards.problems.map(\.description) == ["model.sig (statement): predicate.serialization.method: 'shards' is not read here (only files)"])
+    }
+}

@@ -1,0 +1,53 @@
+import Foundation
+import SleeperCore
+import SleeperStore
+import Testing
+
+/// `sleeper verify-model` end to end: a genuine signature becomes SLP-SIGNATURE evidence bound to
+/// the model's digest; a signature over other bytes is refused; tampered files are a failed check.
+@Suite("Verifying model signatures")
+struct VerifyModelTests {
+    static let folder = Fixtures.packageRoot.appending(path: "Tests/Fixtures/model-signing")
+
+    @Test("verified over the v1.1.0 vector and recorded, bound to the digest; another model's digest refused; tampered files recorded as a failed check")
+    func verifyAndRecord() async throws {
+        let now = TestClock.environment()
+        try await TestDatabase.withFresh { db in
+            _ = try await CatalogStore(db).syncBundled()
+            let url = TestDatabase.url(for: db.settings)
+            let models = try ExportStoreTests.scratch().appending(path: "models.yaml")
+            try Data("""
+                models:
+                  - {key: signed-model, supplier: acme, third_party: false, digest: "sha256:92745110b1ab4368471cbe31664e10174e954b113a3df333db860317b2c6dec4"}
+                  - {key: other-model, supplier: acme, third_party: false, digest: "sha256:\(String(repeating: "f", count: 64))"}
+                """.utf8).write(to: models)
+            #expect(try Fixtures.sleeper(["import", models.path, "--database-url", url], environment: now).status == 0)
+            let key = Self.folder.appending(path: "signing-key-pub.pem").path
+            let genuine = Self.folder.appending(path: "v1.1.0-elliptic-key").path
+
+            let ok = try Fixtures.sleeper(["verify-model", genuine, "--public-key", key, "--subject", "model:signed-model", "--database-url", url], environment: now)
+            #expect(ok.status == 0, "\(ok.stderr)")
+            #expect(ok.stdout.contains("verified (ECDSA P-384), 2 file(s)"), "\(ok.stdout)")
+            #expect(ok.stdout.contains("SLP-SIGNATURE pass for model:signed-model"), "\(ok.stdout)")
+            #expect(try await db.count("""
+                SELECT count(*) FROM evidence WHERE control_id = 'SLP-SIGNATURE' AND result = 'pass'
+                  AND subject_digest = 'sha256:92745110b1ab4368471cbe31664e10174e954b113a3df333db860317b2c6dec4'
+                """) == 1)
+
+            let other = try Fixtures.sleeper(["verify-model", genuine, "--public-key", key, "--subject", "model:other-model", "--database-url", url], environment: now)
+            #expect(other.status == 1 && other.stderr.contains("the signature is over other bytes than model 'other-model'"), "\(other.stderr)")
+            #expect(try await db.count("SELECT count(*) FROM evidence") == 1)
+
+            let unverified = try Fixtures.sleeper(["verify-model", genuine, "--subject", "model:signed-model", "--database-url", url], environment: now)
+            #expect(unverified.status == 1 && unverified.stderr.contains("signature present, not verified"), "\(unverified.stderr)")
+
+            let tampered = try ExportStoreTests.scratch().appending(path: "model")
+            try FileManager.default.copyItem(atPath: genuine, toPath: tampered.path)
+            try Data("weights, changed".utf8).write(to: tampered.appending(path: "signme-2"))
+            let bad = try Fixtures.sleeper(["verify-model", tampered.path, "--public-key", key, "--subject", "model:signed-model", "--database-url", url], environment: now)
+            #expect(bad.status == 1)
+            #expect(bad.stdout.contains("changed: signme-2"), "\(bad.stdout)")
+            #expect(try await db.count("SELECT count(*) FROM evidence WHERE control_id = 'SLP-SIGNATURE' AND result = 'fail'") == 1)
+        }
+    }
+}
