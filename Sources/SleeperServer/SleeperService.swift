@@ -57,7 +57,9 @@ public enum SleeperService {
         // A close the drain limit forced is scheduled on the connection's event loop: give those
         // a moment to be counted. What is still held when the process ends is cut off by its end.
         let settle = ContinuousClock.now
-        while drain.snapshot.held > 0 && ContinuousClock.now - settle < .milliseconds(500) { try? await Task.sleep(for: .milliseconds(20)) }
+        while (drain.snapshot.held > 0 || drain.snapshot.connections > 0) && ContinuousClock.now - settle < .seconds(1) {
+            try? await Task.sleep(for: .milliseconds(20))
+        }
         let after = drain.snapshot
         if after.cutOff > 0 || after.inFlight > 0 || after.held > 0 {
             let exceeded = DrainExceeded(cutOff: max(after.cutOff + after.held, after.inFlight), limit: options.drainLimit)

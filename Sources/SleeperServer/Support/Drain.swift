@@ -14,6 +14,8 @@ final class Drain: Sendable {
         var cutOff = 0
         /// Connections whose close waits for their bytes to be written.
         var held = 0
+        /// Connections open, so that a stopped server can wait for their last word.
+        var connections = 0
         var stoppingSince: ContinuousClock.Instant?
     }
     let state = NIOLockedValueBox(State())
@@ -30,6 +32,8 @@ final class Drain: Sendable {
     func cutOff() { state.withLockedValue { $0.cutOff += 1 } }
 
     func hold() { state.withLockedValue { $0.held += 1 } }
+    func connected() { state.withLockedValue { $0.connections += 1 } }
+    func disconnected() { state.withLockedValue { $0.connections -= 1 } }
     func release() { state.withLockedValue { $0.held -= 1 } }
 
     /// Marks the start of the drain; returns how many responses were in flight.
@@ -103,19 +107,28 @@ public struct DrainExceeded: Error, CustomStringConvertible {
 /// was cut off at a few megabytes. Placed between the HTTP codec and Hummingbird's connection
 /// handler, this sees every response part and every close; past the drain's limit it closes anyway and
 /// counts the response as cut off.
-final class DeliverBeforeClose: ChannelOutboundHandler, RemovableChannelHandler {
+final class DeliverBeforeClose: ChannelDuplexHandler, RemovableChannelHandler {
+    typealias InboundIn = Any
     typealias OutboundIn = Any
     let drain: Drain
     private var unwritten = 0
     private var heldClose: EventLoopPromise<Void>?
+    /// Bytes of a response that never reached the socket while the server was stopping, by
+    /// whatever path the connection closed (the drain limit, the server's cancellation, the peer).
+    private var lostWhileStopping = false
+    private var counted = false
 
     init(drain: Drain) { self.drain = drain }
+
+    func handlerAdded(context: ChannelHandlerContext) { drain.connected() }
+    func handlerRemoved(context: ChannelHandlerContext) { drain.disconnected() }
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
         unwritten += 1
         let written = promise ?? context.eventLoop.makePromise()
-        written.futureResult.assumeIsolated().whenComplete { _ in
+        written.futureResult.assumeIsolated().whenComplete { result in
             self.unwritten -= 1
+            if case .failure = result, self.drain.snapshot.stoppingSince != nil { self.lostWhileStopping = true }
             if self.unwritten == 0, let held = self.heldClose {
                 self.heldClose = nil
                 self.drain.release()
@@ -123,6 +136,17 @@ final class DeliverBeforeClose: ChannelOutboundHandler, RemovableChannelHandler 
             }
         }
         context.write(data, promise: written)
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        if lostWhileStopping { countCut() }
+        context.fireChannelInactive()
+    }
+
+    private func countCut() {
+        guard !counted else { return }
+        counted = true
+        drain.cutOff()
     }
 
     func close(context: ChannelHandlerContext, mode: CloseMode, promise: EventLoopPromise<Void>?) {
@@ -142,7 +166,7 @@ final class DeliverBeforeClose: ChannelOutboundHandler, RemovableChannelHandler 
             guard let held = self.heldClose else { return }
             self.heldClose = nil
             self.drain.release()
-            self.drain.cutOff()
+            self.countCut()
             context.close(mode: .all, promise: held)
         }
     }
