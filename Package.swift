@@ -13,6 +13,7 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
+        .package(url: "https://github.com/apple/swift-certificates.git", from: "1.21.1"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.86.0"),
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
@@ -27,6 +28,7 @@ let package = Package(
             dependencies: [
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "X509", package: "swift-certificates"),
             ]
         ),
         // PostgreSQL: connection settings, the embedded cluster, migrations, bulk import, queries.
@@ -77,7 +79,7 @@ let package = Package(
         .executableTarget(name: "EmbedResourcesTool"),
         .plugin(name: "EmbedResources", capability: .buildTool(), dependencies: ["EmbedResourcesTool"]),
 
-        .testTarget(name: "SleeperCoreTests", dependencies: ["SleeperCore"]),
+        .testTarget(name: "SleeperCoreTests", dependencies: ["SleeperCore", .product(name: "X509", package: "swift-certificates")]),
         .testTarget(
             name: "SleeperStoreTests",
             dependencies: ["SleeperCore", "SleeperStore", "SleeperCLI", "SleeperServer"]

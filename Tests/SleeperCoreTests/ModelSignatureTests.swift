@@ -2,6 +2,7 @@ import Crypto
 import Foundation
 import SleeperCore
 import Testing
+import X509
 
 /// OpenSSF model signing bundles, checked against the project's own v1.1.0 vectors and tampered copies.
 @Suite("Model signatures")
@@ -74,5 +75,36 @@ struct ModelSignatureTests {
         let bundle = #"{"dsseEnvelope": {"payloadType": "application/vnd.in-toto+json", "payload": "\#(Data(statement.utf8).base64EncodedString())", "signatures": [{"sig": "AAAA"}]}}"#
         guard case .failure(let shards) = ModelSigningBundle.read(Data(bundle.utf8), file: "model.sig") else { Issue.record("accepted"); return }
         #expect(shards.problems.map(\.description) == ["model.sig (statement): predicate.serialization.method: 'shards' is not read here (only files)"])
+    }
+
+    static func pem(_ name: String) -> String { (try? String(contentsOf: folder.appending(path: name), encoding: .utf8)) ?? "" }
+
+    @Test("a certificate bundle verifies through its chain to the project's root CA, valid at the time asked; not to another CA, not when expired")
+    func certificateChain() async throws {
+        let (bundle, _) = try Self.bundle("v1.1.0-certificate")
+        let files = try Self.files("v1.1.0-certificate")
+        let now = try #require(Timestamps.parse("2026-11-30T12:00:00Z"))
+        let genuine = await ModelSignatureCheck.check(bundle, trusting: Self.pem("ca-cert.pem"), at: now, files: files)
+        #expect(genuine.verified, "\(genuine.signature)")
+        guard case .valid(let how) = genuine.signature, how.hasPrefix("P-384, certificate ") else { Issue.record("\(genuine.signature)"); return }
+
+        // Another CA: the chain leads nowhere trusted.
+        let key = P384.Signing.PrivateKey()
+        let name = try DistinguishedName { CommonName("another-ca") }
+        let other = try Certificate(version: .v3, serialNumber: .init(), publicKey: .init(key.publicKey),
+                                    notValidBefore: now.addingTimeInterval(-86_400), notValidAfter: now.addingTimeInterval(86_400),
+                                    issuer: name, subject: name, signatureAlgorithm: .ecdsaWithSHA384,
+                                    extensions: try Certificate.Extensions { Critical(BasicConstraints.isCertificateAuthority(maxPathLength: nil)) },
+                                    issuerPrivateKey: .init(key))
+        let untrusted = await ModelSignatureCheck.check(bundle, trusting: try other.serializeAsPEM().pemString, at: now, files: files)
+        #expect(!untrusted.verified)
+        // The project's certificates are valid for ten years from 2025-05-02: not in 2040.
+        let late = try #require(Timestamps.parse("2040-01-01T00:00:00Z"))
+        let expired = await ModelSignatureCheck.check(bundle, trusting: Self.pem("ca-cert.pem"), at: late, files: files)
+        #expect(!expired.verified)
+        // A bundle with no certificate cannot be checked this way.
+        let (keyOnly, _) = try Self.bundle("v1.1.0-elliptic-key")
+        let none = await ModelSignatureCheck.check(keyOnly, trusting: Self.pem("ca-cert.pem"), at: now, files: try Self.files("v1.1.0-elliptic-key"))
+        #expect(none.signature == .invalid("the bundle carries no certificate; verify it with --public-key"))
     }
 }

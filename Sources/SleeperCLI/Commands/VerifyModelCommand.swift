@@ -16,6 +16,9 @@ struct VerifyModelCommand: AsyncParsableCommand {
     @Argument(help: "The model's directory.") var directory: String
     @Option(help: "The signature bundle (default: DIRECTORY/model.sig).") var signature: String?
     @Option(name: .customLong("public-key"), help: "The signer's public key (PEM; ECDSA P-256, P-384 or P-521).") var publicKey: String?
+    @Option(name: .customLong("certificate-chain"), parsing: .upToNextOption,
+            help: "For a bundle signed with a certificate: the certificates to trust (PEM: the root, and intermediates you vouch for).")
+    var certificateChain: [String] = []
     @Option(name: .customLong("ignore-paths"), parsing: .upToNextOption, help: "Paths in the directory that are not part of the model (besides those the signature lists).")
     var ignorePaths: [String] = []
     @Option(help: "Record the result as evidence about this model (model:KEY); its digest in the inventory must be the signature's.") var subject: String?
@@ -39,7 +42,18 @@ struct VerifyModelCommand: AsyncParsableCommand {
         }
         let ignored = Set(bundle.ignorePaths + ignorePaths.map { Self.relative($0, to: root) } + [Self.relative(signaturePath, to: root)])
         let files = try Self.digests(under: root, ignoring: ignored)
-        let check = ModelSignatureCheck.check(bundle, publicKeyPEM: pem, files: files)
+        let check: ModelSignatureCheck
+        if !certificateChain.isEmpty {
+            guard pem == nil else { throw CommandFailure(message: "--public-key and --certificate-chain: give one or the other") }
+            var trusted = ""
+            for path in certificateChain {
+                guard let data = FileManager.default.contents(atPath: path) else { throw CommandFailure(message: "--certificate-chain: \(path) cannot be read") }
+                trusted += String(decoding: data, as: UTF8.self) + "\n"
+            }
+            check = await ModelSignatureCheck.check(bundle, trusting: trusted, at: SleeperClock.now(), files: files)
+        } else {
+            check = ModelSignatureCheck.check(bundle, publicKeyPEM: pem, files: files)
+        }
         Output.print(Self.report(check, bundle: bundle, directory: directory))
 
         if let subjectText = subject {
@@ -76,7 +90,7 @@ struct VerifyModelCommand: AsyncParsableCommand {
 
     static func summary(_ c: ModelSignatureCheck) -> String {
         switch c.signature {
-        case .valid(let curve) where c.verified: return "verified (ECDSA \(curve)), \(c.files) file(s), subject sha256:\(c.subjectDigest)"
+        case .valid(let how) where c.verified: return "verified (ECDSA \(how)), \(c.files) file(s), subject sha256:\(c.subjectDigest)"
         case .valid: return "the signature is valid but the files are not those signed"
         case .invalid(let why): return "not verified: \(why)"
         case .notVerified(let why): return "signature present, not verified: \(why)"

@@ -1,5 +1,7 @@
 import Crypto
 import Foundation
+import SwiftASN1
+import X509
 
 /// An OpenSSF model signing signature (sigstore/model-transparency, `model.sig`): a Sigstore
 /// bundle whose DSSE envelope carries an in-toto statement. The statement's subject is the model
@@ -18,6 +20,8 @@ public struct ModelSigningBundle: Sendable {
     /// The SHA-256 of the signer's public key, when the bundle names it (`publicKey.hint`).
     public var keyHint: String?
     public var hasCertificate: Bool
+    /// The certificates the bundle carries (DER), the signer's first.
+    public var certificates: [Data]
     public var subjectName: String
     /// The model's digest as the statement gives it (hex).
     public var subjectDigest: String
@@ -45,6 +49,8 @@ public struct ModelSigningBundle: Sendable {
         let material = root["verificationMaterial"]
         let hint = c.string(material["publicKey"]["hint"])
         let certificate = !material["certificate"].isMissing || !material["x509CertificateChain"].isMissing
+        let certificates = ([material["certificate"]] + c.list(material["x509CertificateChain"]["certificates"]))
+            .compactMap { c.string($0["rawBytes"]).flatMap { Data(base64Encoded: $0) } }
         guard let payload, c.problems.isEmpty else { return .failure(InventoryProblems(c.problems)) }
 
         // The statement, inside the payload.
@@ -73,7 +79,7 @@ public struct ModelSigningBundle: Sendable {
         let ignorePaths = s.list(serialization["ignore_paths"]).compactMap { s.string($0) }
         guard s.problems.isEmpty else { return .failure(InventoryProblems(s.problems)) }
         return .success(ModelSigningBundle(payloadType: payloadType, payload: payload, signatures: signatures, keyHint: hint,
-                                           hasCertificate: certificate, subjectName: subjectName, subjectDigest: subjectDigest,
+                                           hasCertificate: certificate, certificates: certificates, subjectName: subjectName, subjectDigest: subjectDigest,
                                            resources: resources, method: method, hashType: hashType, ignorePaths: ignorePaths))
     }
 
@@ -138,7 +144,7 @@ public struct ModelSignatureCheck: Sendable {
         if let pem = publicKeyPEM {
             signature = verify(bundle.signatures, over: signed, pem: pem, hint: bundle.keyHint)
         } else {
-            signature = .notVerified(bundle.hasCertificate ? "signed with a certificate; give --public-key to verify with the signer's key"
+            signature = .notVerified(bundle.hasCertificate ? "signed with a certificate; give --certificate-chain (or the signer's --public-key) to verify it"
                                                           : "signed keylessly (Sigstore); it cannot be verified offline here")
         }
         let listed = Dictionary(bundle.resources.map { ($0.name, $0.digest) }, uniquingKeysWith: { a, _ in a })
@@ -149,6 +155,50 @@ public struct ModelSignatureCheck: Sendable {
             missing: listed.keys.filter { files[$0] == nil }.sorted(),
             extra: files.keys.filter { listed[$0] == nil }.sorted(),
             subjectDigest: bundle.subjectDigest, files: files.count)
+    }
+
+    /// Checks a bundle signed with a certificate: the certificates it carries must lead to one of
+    /// `trusted` (PEM certificates: the roots, and any intermediates the user vouches for) and be
+    /// valid at `time`; the signature is then checked with the signer certificate's key.
+    public static func check(_ bundle: ModelSigningBundle, trusting trusted: String, at time: Date, files: [String: String]) async -> ModelSignatureCheck {
+        var result = check(bundle, publicKeyPEM: nil, files: files)
+        result.signature = await verifyChain(bundle, trusting: trusted, at: time)
+        return result
+    }
+
+    static func verifyChain(_ bundle: ModelSigningBundle, trusting trusted: String, at time: Date) async -> Signature {
+        guard let leafDER = bundle.certificates.first else { return .invalid("the bundle carries no certificate; verify it with --public-key") }
+        let anchors: [Certificate]
+        do {
+            anchors = try PEMDocument.parseMultiple(pemString: trusted).map { try Certificate(pemDocument: $0) }
+        } catch {
+            return .invalid("the trusted certificates are not PEM certificates")
+        }
+        guard !anchors.isEmpty else { return .invalid("no trusted certificate given") }
+        guard let leaf = try? Certificate(derEncoded: Array(leafDER)) else { return .invalid("the signer's certificate in the bundle is not DER") }
+        let intermediates = bundle.certificates.dropFirst().compactMap { try? Certificate(derEncoded: Array($0)) }
+        var verifier = Verifier(rootCertificates: CertificateStore(anchors)) { RFC5280Policy(validationTime: time) }
+        switch await verifier.validate(leaf: leaf, intermediates: CertificateStore(intermediates)) {
+        case .couldNotValidate(let failures):
+            return .invalid("the signer's certificate (\(leaf.subject)) does not lead to a trusted certificate valid at \(Timestamps.format(time))"
+                            + (failures.isEmpty ? "" : " (\(failures.count) chain(s) refused)"))
+        case .validCertificate:
+            let signed = ModelSigningBundle.pae(type: bundle.payloadType, body: bundle.payload)
+            guard let sig = bundle.signatures.first else { return .invalid("no signature") }
+            let valid: Bool?
+            let curve: String
+            if let key = P384.Signing.PublicKey(leaf.publicKey), let s = try? P384.Signing.ECDSASignature(derRepresentation: sig) {
+                (valid, curve) = (key.isValidSignature(s, for: signed), "P-384")
+            } else if let key = P256.Signing.PublicKey(leaf.publicKey), let s = try? P256.Signing.ECDSASignature(derRepresentation: sig) {
+                (valid, curve) = (key.isValidSignature(s, for: signed), "P-256")
+            } else if let key = P521.Signing.PublicKey(leaf.publicKey), let s = try? P521.Signing.ECDSASignature(derRepresentation: sig) {
+                (valid, curve) = (key.isValidSignature(s, for: signed), "P-521")
+            } else {
+                (valid, curve) = (nil, "")
+            }
+            guard let valid else { return .invalid("the signer's certificate does not hold an ECDSA key, or the signature is not DER") }
+            return valid ? .valid(curve: "\(curve), certificate \(leaf.subject)") : .invalid("the signature does not verify with the signer's certificate")
+        }
     }
 
     /// The bundle's key hint is not compared: it hashes the key's PEM as the signer wrote it, and
