@@ -5,11 +5,9 @@ import Foundation
 /// become training edges, `ancestorOf` and `descendantOf` lineage. SPDX does not say how a model
 /// was derived, so lineage has the relation `unknown`.
 public enum SPDXReader {
-    public static let edges: Set<String> = ["derived_from", "trained_on"]
-    public static let fields: [EntityKind: [String]] = [
-        .models: ["name", "supplier", "third_party", "digest", "training_data_declared"],
-        .datasets: ["name"],
-    ]
+    /// An AI-BOM says what a CycloneDX one says: the same fields and edge lists.
+    public static let edges = CycloneDXReader.edges
+    public static let fields = CycloneDXReader.fields
 
     public static func read(_ data: Data, file: String, source: String?) -> ParsedInventory {
         SourceDocument.read(data, file: file) { root, problems in
