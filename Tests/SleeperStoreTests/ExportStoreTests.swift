@@ -10,9 +10,7 @@ struct ExportStoreTests {
 
     /// The example estate with its evidence and one scoring run.
     static func withEstate<T: Sendable>(_ body: (Database, String) async throws -> T) async throws -> T {
-        try await TestDatabase.withFresh { db in
-            _ = try await CatalogStore(db).syncBundled()
-            let url = TestDatabase.url(for: db.settings)
+        try await TestDatabase.withCatalogs { db, url in
             for args in [["import", examples.appending(path: "inventory.yaml").path],
                          ["evidence", "import", examples.appending(path: "evidence.yaml").path],
                          ["score"]] {

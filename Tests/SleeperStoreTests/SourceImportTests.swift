@@ -24,9 +24,7 @@ struct SourceImportTests {
     @Test("a re-imported snapshot removes what its source dropped, keeps what a hand-written file describes, and never overwrites hand-written fields or grants")
     func snapshots() async throws {
         let now = TestClock.environment()
-        try await TestDatabase.withFresh { db in
-            _ = try await CatalogStore(db).syncBundled()
-            let url = TestDatabase.url(for: db.settings)
+        try await TestDatabase.withCatalogs { db, url in
             func sleeper(_ args: [String]) throws -> Fixtures.Run { try Fixtures.sleeper(args + ["--database-url", url], environment: now) }
             #expect(try sleeper(["import", Fixtures.packageRoot.appending(path: "Examples/inventory.yaml").path]).status == 0)
             let first = try sleeper(["import", try Self.report([Self.row("svc-pay"), Self.row("svc-ci")]).path])
@@ -83,9 +81,7 @@ struct SourceImportTests {
     @Test("an AI-BOM, a model card and MCP configs in one import: lineage with the unknown relation stored, names resolved across files, secrets reported and never stored")
     func mixedImport() async throws {
         let now = TestClock.environment()
-        try await TestDatabase.withFresh { db in
-            _ = try await CatalogStore(db).syncBundled()
-            let url = TestDatabase.url(for: db.settings)
+        try await TestDatabase.withCatalogs { db, url in
             let files = ["acme-ai-bom.cdx.json", "acme-support-ft/README.md", "claude_desktop_config.json", "vscode-mcp.json"].map { Self.fixtures.appending(path: $0).path }
             let run = try Fixtures.sleeper(["import"] + files + ["--database-url", url], environment: now)
             #expect(run.status == 0, "\(run.stderr)")
@@ -116,9 +112,7 @@ struct SourceImportTests {
     @Test("SPDX, GCP keys, GitHub tokens, Kubernetes and Entra in one import: each its own source, listed by `sleeper sources`, scored")
     func credentialSources() async throws {
         let now = TestClock.environment()
-        try await TestDatabase.withFresh { db in
-            _ = try await CatalogStore(db).syncBundled()
-            let url = TestDatabase.url(for: db.settings)
+        try await TestDatabase.withCatalogs { db, url in
             let files = ["acme-ai.spdx3.json", "gcp-keys.json", "github-tokens.json", "kubectl-sa-secrets.json", "entra-applications.json"]
                 .map { Self.fixtures.appending(path: $0).path }
             let run = try Fixtures.sleeper(["import"] + files + ["--database-url", url], environment: now)

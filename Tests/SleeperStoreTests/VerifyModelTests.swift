@@ -12,9 +12,7 @@ struct VerifyModelTests {
     @Test("verified over the v1.1.0 vector and recorded, bound to the digest; another model's digest refused; tampered files recorded as a failed check")
     func verifyAndRecord() async throws {
         let now = TestClock.environment()
-        try await TestDatabase.withFresh { db in
-            _ = try await CatalogStore(db).syncBundled()
-            let url = TestDatabase.url(for: db.settings)
+        try await TestDatabase.withCatalogs { db, url in
             let models = try ExportStoreTests.scratch().appending(path: "models.yaml")
             try Data("""
                 models:

@@ -63,7 +63,6 @@ struct VerifyModelCommand: AsyncParsableCommand {
             if case .notVerified(let why) = check.signature {
                 throw CommandFailure(message: "signature present, not verified (\(why)); nothing was recorded")
             }
-            let signatureHash = SHA256.hash(data: bundleData).map { String(format: "%02x", $0) }.joined()
             let record = try await connection.withDatabase { db -> String in
                 switch try await InventoryStore(db).modelDigest(target.key) {
                 case nil:
@@ -76,7 +75,7 @@ struct VerifyModelCommand: AsyncParsableCommand {
                     break
                 }
                 let draft = EvidenceDraft(subject: target, control: "SLP-SIGNATURE", result: check.verified ? .pass : .fail,
-                                          artifacts: [Artifact(name: URL(fileURLWithPath: signaturePath).lastPathComponent, sha256: signatureHash, size: bundleData.count)],
+                                          artifacts: [.of(name: URL(fileURLWithPath: signaturePath).lastPathComponent, data: bundleData)],
                                           recordedBy: by ?? "sleeper verify-model",
                                           note: "OpenSSF model signing: " + Self.summary(check))
                 let (records, rescore) = try await ScoredChanges(db).recordEvidence([draft], actor: AuditLog.commandLineActor)
@@ -129,7 +128,7 @@ struct VerifyModelCommand: AsyncParsableCommand {
             defer { try? handle.close() }
             var hasher = SHA256()
             while let block = try handle.read(upToCount: 1 << 20), !block.isEmpty { hasher.update(data: block) }
-            out[name] = hasher.finalize().map { String(format: "%02x", $0) }.joined()
+            out[name] = hasher.finalize().hexEncoded
         }
         return out
     }

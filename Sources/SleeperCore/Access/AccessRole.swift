@@ -14,7 +14,7 @@ public enum AccessRole: String, CaseIterable, Sendable, Comparable {
 /// API tokens: `slp_<12 hex lookup>_<43 characters of base64url secret>` (256 random bits).
 public enum APIToken {
     public static func generate() -> (token: String, lookup: String, hash: String) {
-        let lookup = randomBytes(6).map { String(format: "%02x", $0) }.joined()
+        let lookup = randomBytes(6).hexEncoded
         let secret = Data(randomBytes(32)).base64EncodedString()
             .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
         let token = "slp_\(lookup)_\(secret)"
@@ -29,7 +29,7 @@ public enum APIToken {
     }
 
     public static func hash(_ token: String) -> String {
-        SHA256.hash(data: Data(token.utf8)).map { String(format: "%02x", $0) }.joined()
+        SHA256.hash(data: Data(token.utf8)).hexEncoded
     }
 
     /// Compares two hex digests without stopping at the first difference.

@@ -77,10 +77,11 @@ public struct SourceOrigin: Sendable {
 }
 
 extension ParsedInventory {
-    /// A source's snapshot as a parsed file: definitions and references located by `site`, so
+    /// A source's snapshot as a parsed file: references located by `site` (the owner's place in
+    /// the file, by key; only readers whose entities refer to others give one), so
     /// that the import's checks (duplicates, references, lineage cycles) treat it like any file.
     public init(file: String, origin: SourceOrigin, inventory: Inventory, problems: [InventoryProblem],
-                site: (EntityKind, String) -> String) {
+                site: (String) -> String = { _ in "" }) {
         var definitions: [EntityKind: [String: DocumentPath]] = [:]
         var references: [InventoryReference] = []
         // One location per kind (a key defined twice is named with its file): spelling out a
@@ -92,7 +93,7 @@ extension ParsedInventory {
         }
         func define(_ kind: EntityKind, _ key: String) { definitions[kind]?[key] = located[kind] }
         func refer(_ kind: EntityKind, _ key: String, from ownerKind: EntityKind, _ owner: String) {
-            references.append(InventoryReference(kind: kind, key: key, file: file, location: .named(site(ownerKind, owner))))
+            references.append(InventoryReference(kind: kind, key: key, file: file, location: .named(site(owner))))
         }
         for whole in [inventory] {
             whole.models.forEach { define(.models, $0.key) }

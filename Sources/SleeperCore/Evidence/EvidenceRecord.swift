@@ -41,7 +41,7 @@ public struct Artifact: Sendable, Equatable {
     }
 
     public static func of(name: String, data: Data) -> Artifact {
-        Artifact(name: name, sha256: SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined(), size: data.count)
+        Artifact(name: name, sha256: SHA256.hash(data: data).hexEncoded, size: data.count)
     }
 }
 
@@ -100,7 +100,7 @@ public struct EvidenceRecord: Sendable, Equatable {
     }
 
     public var computedHash: String {
-        SHA256.hash(data: Data(canonicalContent.utf8)).map { String(format: "%02x", $0) }.joined()
+        SHA256.hash(data: Data(canonicalContent.utf8)).hexEncoded
     }
 }
 

@@ -167,6 +167,6 @@ extension ComplianceSnapshot {
         add(Timestamps.format(asOf)); add(ledgerHead); add(String(runID ?? 0))
         for s in statuses { add("\(s.subject)|\(s.owner ?? "")|\(s.control)|\(s.status)|\(s.evidenceID ?? 0)") }
         for e in exposures { add("\(e.credential)|\(e.score)|\(e.path.joined(separator: ">"))") }
-        return h.finalize().map { String(format: "%02x", $0) }.joined()
+        return h.finalize().hexEncoded
     }
 }

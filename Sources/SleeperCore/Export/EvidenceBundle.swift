@@ -26,7 +26,7 @@ public enum EvidenceBundle {
         ]).pretty()
     }
 
-    public static func sha256(_ data: Data) -> String { SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined() }
+    public static func sha256(_ data: Data) -> String { SHA256.hash(data: data).hexEncoded }
 
     /// What a bundle's documents were made from: one state of the store, so that every file of
     /// one bundle describes the same thing.

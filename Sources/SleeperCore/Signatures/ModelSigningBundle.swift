@@ -17,8 +17,6 @@ public struct ModelSigningBundle: Sendable {
     public var payloadType: String
     public var payload: Data
     public var signatures: [Data]
-    /// The SHA-256 of the signer's public key, when the bundle names it (`publicKey.hint`).
-    public var keyHint: String?
     public var hasCertificate: Bool
     /// The certificates the bundle carries (DER), the signer's first.
     public var certificates: [Data]
@@ -47,7 +45,6 @@ public struct ModelSigningBundle: Sendable {
         let signatures = c.list(envelope["signatures"]).compactMap { s in c.string(s["sig"]).flatMap { Data(base64Encoded: $0) } }
         if signatures.isEmpty { c.report(envelope["signatures"].path, "holds no signature") }
         let material = root["verificationMaterial"]
-        let hint = c.string(material["publicKey"]["hint"])
         let certificate = !material["certificate"].isMissing || !material["x509CertificateChain"].isMissing
         let certificates = ([material["certificate"]] + c.list(material["x509CertificateChain"]["certificates"]))
             .compactMap { c.string($0["rawBytes"]).flatMap { Data(base64Encoded: $0) } }
@@ -78,7 +75,7 @@ public struct ModelSigningBundle: Sendable {
         if hashType != "sha256" { s.report("predicate.serialization.hash_type", "'\(hashType)' is not read here (only sha256)") }
         let ignorePaths = s.list(serialization["ignore_paths"]).compactMap { s.string($0) }
         guard s.problems.isEmpty else { return .failure(InventoryProblems(s.problems)) }
-        return .success(ModelSigningBundle(payloadType: payloadType, payload: payload, signatures: signatures, keyHint: hint,
+        return .success(ModelSigningBundle(payloadType: payloadType, payload: payload, signatures: signatures,
                                            hasCertificate: certificate, certificates: certificates, subjectName: subjectName, subjectDigest: subjectDigest,
                                            resources: resources, method: method, hashType: hashType, ignorePaths: ignorePaths))
     }
@@ -94,7 +91,7 @@ public struct ModelSigningBundle: Sendable {
     public var manifestDigest: String {
         var hasher = SHA256()
         for r in resources { hasher.update(data: Self.bytes(hex: r.digest)) }
-        return hasher.finalize().map { String(format: "%02x", $0) }.joined()
+        return hasher.finalize().hexEncoded
     }
 
     static func bytes(hex: String) -> Data {
@@ -142,7 +139,7 @@ public struct ModelSignatureCheck: Sendable {
         let signed = ModelSigningBundle.pae(type: bundle.payloadType, body: bundle.payload)
         let signature: Signature
         if let pem = publicKeyPEM {
-            signature = verify(bundle.signatures, over: signed, pem: pem, hint: bundle.keyHint)
+            signature = verify(bundle.signatures, over: signed, pem: pem)
         } else {
             signature = .notVerified(bundle.hasCertificate ? "signed with a certificate; give --certificate-chain (or the signer's --public-key) to verify it"
                                                           : "signed keylessly (Sigstore); it cannot be verified offline here")
@@ -201,9 +198,9 @@ public struct ModelSignatureCheck: Sendable {
         }
     }
 
-    /// The bundle's key hint is not compared: it hashes the key's PEM as the signer wrote it, and
-    /// the same key in another layout verifies just as well.
-    static func verify(_ signatures: [Data], over signed: Data, pem: String, hint: String?) -> Signature {
+    /// The bundle's `publicKey.hint` is not read: it hashes the key's PEM as the signer wrote it,
+    /// and the same key in another layout verifies just as well.
+    static func verify(_ signatures: [Data], over signed: Data, pem: String) -> Signature {
         guard let first = signatures.first else { return .invalid("no signature") }
         // Key files often carry a readable dump before the block (as `certtool` writes them).
         let pem = pem.range(of: "-----BEGIN").map { String(pem[$0.lowerBound...]) } ?? pem

@@ -22,7 +22,7 @@ extension Handlers {
         var hasher = SHA256()
         hasher.update(data: Data("\(request.method.rawValue) \(request.uri.path)?\(request.uri.query ?? "")\n".utf8))
         hasher.update(data: body)
-        let fingerprint = hasher.finalize().map { String(format: "%02x", $0) }.joined()
+        let fingerprint = hasher.finalize().hexEncoded
         let keys = IdempotencyKeys(db)
         switch try await keys.claim(actor: caller.actor, key: key, requestSHA256: fingerprint) {
         case .replay(let status, let response):

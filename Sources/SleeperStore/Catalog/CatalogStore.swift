@@ -35,7 +35,7 @@ public struct CatalogStore: Sendable {
     @discardableResult
     public func sync(files: [(name: String, data: Data)], force: Bool = false) async throws -> SyncResult {
         let digest = SHA256.hash(data: files.reduce(into: Data()) { $0 += Data($1.name.utf8) + $1.data })
-            .map { String(format: "%02x", $0) }.joined()
+            .hexEncoded
         let catalog = try CatalogReader.read(files: files).get()
         var result = SyncResult(changed: true, frameworks: catalog.frameworks.count,
                                 items: catalog.frameworks.reduce(0) { $0 + $1.items.count },

@@ -10,7 +10,7 @@ public struct Migration: Sendable, Equatable {
     public init(filename: String, sql: String) {
         self.filename = filename
         self.sql = sql
-        self.sha256 = SHA256.hash(data: Data(sql.utf8)).map { String(format: "%02x", $0) }.joined()
+        self.sha256 = SHA256.hash(data: Data(sql.utf8)).hexEncoded
     }
 
     public var version: String { String(filename.prefix { $0 != "_" }) }

@@ -23,6 +23,14 @@ enum TestDatabase {
         return logger
     }
 
+    /// A fresh migrated database with the bundled catalogs, and its URL for the command line.
+    static func withCatalogs<T: Sendable>(_ body: (Database, String) async throws -> T) async throws -> T {
+        try await withFresh { db in
+            _ = try await CatalogStore(db).syncBundled()
+            return try await body(db, url(for: db.settings))
+        }
+    }
+
     /// Creates an empty database, optionally migrated, runs `body`, then drops it.
     static func withFresh<T: Sendable>(migrated: Bool = true, _ body: (Database) async throws -> T) async throws -> T {
         let admin = try adminSettings

@@ -76,7 +76,7 @@ public enum AWSCredentialReportReader {
         if inactive > 0 { findings.append("\(inactive) inactive access key(s) not imported") }
         let name = source ?? (accounts.count == 1 ? "aws:\(accounts.first ?? "")" : "aws:" + SourceKeys.key(URL(fileURLWithPath: file).deletingPathExtension().lastPathComponent))
         let origin = SourceOrigin(format: .awsCredentialReport, name: name, fields: fields, edges: edges, findings: findings)
-        return ParsedInventory(file: file, origin: origin, inventory: Inventory(credentials: credentials), problems: problems) { _, _ in "" }
+        return ParsedInventory(file: file, origin: origin, inventory: Inventory(credentials: credentials), problems: problems)
     }
 
     /// A report date: ISO 8601 (`2026-11-02T10:15:00+00:00`), or nil for `N/A`, `no_information`, `not_supported`.

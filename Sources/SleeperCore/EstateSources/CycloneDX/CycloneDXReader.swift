@@ -101,7 +101,7 @@ public enum CycloneDXReader {
             }
             let name = source ?? "cyclonedx:" + SourceKeys.key(problems.string(root["metadata"]["component"]["name"]) ?? URL(fileURLWithPath: file).deletingPathExtension().lastPathComponent)
             let origin = SourceOrigin(format: .cyclonedx, name: name, fields: fields, edges: edges, stubs: stubs)
-            return ParsedInventory(file: file, origin: origin, inventory: inventory, problems: problems.problems) { _, key in sites[key] ?? "components" }
+            return ParsedInventory(file: file, origin: origin, inventory: inventory, problems: problems.problems) { key in sites[key] ?? "components" }
         }
     }
 

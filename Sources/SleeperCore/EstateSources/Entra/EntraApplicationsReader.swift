@@ -15,7 +15,7 @@ public enum EntraApplicationsReader {
                 problems.report("value", "is missing: not a Microsoft Graph list of applications or service principals")
                 return SourceDocument.refused(file, problems)
             }
-            var credentials: [Inventory.Credential] = [], sites: [String: String] = [:]
+            var credentials: [Inventory.Credential] = []
             var tenants: Set<String> = []
             for app in apps {
                 guard let appID = problems.string(app["appId"]) ?? problems.string(app["id"]) else { problems.report(app["appId"].path, "is required"); continue }
@@ -25,7 +25,6 @@ public enum EntraApplicationsReader {
                     for c in problems.list(app[list]) {
                         guard let keyID = problems.string(c["keyId"]) else { problems.report(c["keyId"].path, "is required"); continue }
                         let key = SourceKeys.key("entra:", appID, ":", keyID)
-                        sites[key] = c.path
                         credentials.append(Inventory.Credential(key: key, kind: kind, provider: "entra", owner: owner,
                                                                 createdAt: problems.date(c["startDateTime"]), expiresAt: problems.date(c["endDateTime"])))
                     }
@@ -33,7 +32,7 @@ public enum EntraApplicationsReader {
             }
             let name = source ?? (tenants.count == 1 ? "entra:" + SourceKeys.key(tenants.first ?? "") : "entra:" + SourceKeys.key(URL(fileURLWithPath: file).deletingPathExtension().lastPathComponent))
             let origin = SourceOrigin(format: .entra, name: name, fields: fields, edges: edges)
-            return ParsedInventory(file: file, origin: origin, inventory: Inventory(credentials: credentials), problems: problems.problems) { _, key in sites[key] ?? "value" }
+            return ParsedInventory(file: file, origin: origin, inventory: Inventory(credentials: credentials), problems: problems.problems)
         }
     }
 }

@@ -13,7 +13,7 @@ public enum GCPServiceAccountKeysReader {
     public static func read(_ data: Data, file: String, source: String?) -> ParsedInventory {
         SourceDocument.read(data, file: file) { root, problems in
             let pages = root.elements ?? [root]
-            var credentials: [Inventory.Credential] = [], sites: [String: String] = [:]
+            var credentials: [Inventory.Credential] = []
             var projects: Set<String> = [], systemManaged = 0, disabled = 0
             for page in pages {
                 guard let keys = page["keys"].elements else {
@@ -36,7 +36,6 @@ public enum GCPServiceAccountKeysReader {
                     let before = problems.date(k["validBeforeTime"])
                     let never = before.map { Calendar(identifier: .gregorian).component(.year, from: $0) >= 9999 } ?? true
                     let key = SourceKeys.key("gcp:", parts[1], ":", parts[3], ":", parts[5])
-                    sites[key] = k.path
                     credentials.append(Inventory.Credential(key: key, kind: .serviceAccount, provider: "gcp", owner: parts[3],
                                                             createdAt: problems.date(k["validAfterTime"]), expiresAt: never ? nil : before, exposed: exposed))
                 }
@@ -46,7 +45,7 @@ public enum GCPServiceAccountKeysReader {
             if disabled > 0 { findings.append("\(disabled) disabled key(s) not imported") }
             let name = source ?? (projects.count == 1 ? "gcp:\(projects.first ?? "")" : "gcp:" + SourceKeys.key(URL(fileURLWithPath: file).deletingPathExtension().lastPathComponent))
             let origin = SourceOrigin(format: .gcpServiceAccountKeys, name: name, fields: fields, edges: edges, findings: findings)
-            return ParsedInventory(file: file, origin: origin, inventory: Inventory(credentials: credentials), problems: problems.problems) { _, key in sites[key] ?? "keys" }
+            return ParsedInventory(file: file, origin: origin, inventory: Inventory(credentials: credentials), problems: problems.problems)
         }
     }
 }

@@ -14,11 +14,10 @@ public enum GitHubTokensReader {
                 problems.report("", "must be a list of token grants (GET /orgs/{org}/personal-access-tokens)")
                 return SourceDocument.refused(file, problems)
             }
-            var credentials: [Inventory.Credential] = [], sites: [String: String] = [:]
+            var credentials: [Inventory.Credential] = []
             for g in grants {
                 guard let id = problems.integer(g["token_id"]) ?? problems.integer(g["id"]) else { problems.report(g["token_id"].path, "is required"); continue }
                 let key = "github:pat:\(id)"
-                sites[key] = g.path
                 var scopes: [String] = []
                 for group in ["organization", "repository", "other"] {
                     for (permission, _) in (g["permissions"][group].fields ?? [:]).sorted(by: { $0.key < $1.key }) {
@@ -32,7 +31,7 @@ public enum GitHubTokensReader {
             }
             let name = source ?? "github:" + SourceKeys.key(URL(fileURLWithPath: file).deletingPathExtension().lastPathComponent)
             let origin = SourceOrigin(format: .githubTokens, name: name, fields: fields, edges: edges)
-            return ParsedInventory(file: file, origin: origin, inventory: Inventory(credentials: credentials), problems: problems.problems) { _, key in sites[key] ?? "" }
+            return ParsedInventory(file: file, origin: origin, inventory: Inventory(credentials: credentials), problems: problems.problems)
         }
     }
 }

@@ -64,7 +64,7 @@ public enum HuggingFaceCardReader {
                                     trainedOn: datasets.map { SourceKeys.key($0) })
         model.trainingDataDeclared = !datasets.isEmpty
         let origin = SourceOrigin(format: .huggingFaceCard, name: source ?? "hf:" + key, fields: fields, edges: edges, stubs: stubs)
-        return ParsedInventory(file: file, origin: origin, inventory: Inventory(models: [model]), problems: problems.problems) { _, _ in "front matter" }
+        return ParsedInventory(file: file, origin: origin, inventory: Inventory(models: [model]), problems: problems.problems) { _ in "front matter" }
     }
 
     /// The organisation of a Hub id (`meta-llama` in `meta-llama/Llama-2-7b`).

@@ -19,7 +19,7 @@ public enum KubernetesReader {
                 problems.report("items", "is missing: not a kubectl list (kubectl get serviceaccounts,secrets -A -o json)")
                 return SourceDocument.refused(file, problems)
             }
-            var credentials: [Inventory.Credential] = [], sites: [String: String] = [:], invalid = 0
+            var credentials: [Inventory.Credential] = [], invalid = 0
             for item in items {
                 let kind = problems.string(item["kind"]) ?? ""
                 let meta = item["metadata"]
@@ -32,14 +32,12 @@ public enum KubernetesReader {
                 case "ServiceAccount":
                     let federated = federation.contains { annotations[$0] != nil }
                     let key = SourceKeys.key("k8s:", namespace, ":", name)
-                    sites[key] = item.path
                     credentials.append(Inventory.Credential(key: key, kind: federated ? .workloadIdentity : .serviceAccount, provider: "kubernetes",
                                                             owner: problems.string(labels["owner"]) ?? namespace, createdAt: created))
                 case "Secret" where problems.string(item["type"]) == "kubernetes.io/service-account-token":
                     if !labels["kubernetes.io/legacy-token-invalid-since"].isMissing { invalid += 1; continue }
                     let account = problems.string(meta["annotations"]["kubernetes.io/service-account.name"])
                     let key = SourceKeys.key("k8s:", namespace, ":secret/", name)
-                    sites[key] = item.path
                     credentials.append(Inventory.Credential(key: key, kind: .serviceAccount, provider: "kubernetes",
                                                             owner: account.map { "\(namespace)/\($0)" } ?? namespace, createdAt: created,
                                                             lastUsedAt: problems.string(labels["kubernetes.io/legacy-token-last-used"]).flatMap(Timestamps.day)))
@@ -50,7 +48,7 @@ public enum KubernetesReader {
             let findings = invalid > 0 ? ["\(invalid) legacy token secret(s) already invalidated, not imported"] : []
             let name = source ?? "kubernetes:" + SourceKeys.key(URL(fileURLWithPath: file).deletingPathExtension().lastPathComponent)
             let origin = SourceOrigin(format: .kubernetes, name: name, fields: fields, edges: edges, findings: findings)
-            return ParsedInventory(file: file, origin: origin, inventory: Inventory(credentials: credentials), problems: problems.problems) { _, key in sites[key] ?? "items" }
+            return ParsedInventory(file: file, origin: origin, inventory: Inventory(credentials: credentials), problems: problems.problems)
         }
     }
 }

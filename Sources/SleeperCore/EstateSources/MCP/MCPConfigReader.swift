@@ -66,7 +66,7 @@ public enum MCPConfigReader {
             }
             let origin = SourceOrigin(format: .mcpConfig, name: name, fields: fields, edges: edges, findings: findings)
             let inventory = Inventory(agents: [client] + agents, credentials: credentials.values.sorted { $0.key < $1.key })
-            return ParsedInventory(file: file, origin: origin, inventory: inventory, problems: problems.problems) { _, key in sites[key] ?? "" }
+            return ParsedInventory(file: file, origin: origin, inventory: inventory, problems: problems.problems) { key in sites[key] ?? "" }
         }
     }
 

@@ -70,7 +70,7 @@ public enum SPDXReader {
             let document = graph.first { type($0) == "SpdxDocument" }.flatMap { problems.string($0["name"]) }
             let name = source ?? "spdx:" + SourceKeys.key(document ?? URL(fileURLWithPath: file).deletingPathExtension().lastPathComponent)
             let origin = SourceOrigin(format: .spdx, name: name, fields: fields, edges: edges)
-            return ParsedInventory(file: file, origin: origin, inventory: inventory, problems: problems.problems) { _, key in sites[key] ?? "@graph" }
+            return ParsedInventory(file: file, origin: origin, inventory: inventory, problems: problems.problems) { key in sites[key] ?? "@graph" }
         }
     }
 }
