@@ -7,7 +7,7 @@ struct EvidenceCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "evidence",
         abstract: "Record control evidence in the append-only ledger, and read it back.",
-        subcommands: [Add.self, Import.self, Withdraw.self, List.self, History.self]
+        subcommands: [Add.self, Import.self, IngestReport.self, Withdraw.self, List.self, History.self]
     )
 
     struct Add: AsyncParsableCommand {

@@ -1,5 +1,4 @@
 import ArgumentParser
-import Crypto
 import Foundation
 import SleeperCore
 import SleeperStore
@@ -40,8 +39,8 @@ struct VerifyModelCommand: AsyncParsableCommand {
             guard let data = FileManager.default.contents(atPath: publicKey) else { throw CommandFailure(message: "--public-key: \(publicKey) cannot be read") }
             pem = String(decoding: data, as: UTF8.self)
         }
-        let ignored = Set(bundle.ignorePaths + ignorePaths.map { Self.relative($0, to: root) } + [Self.relative(signaturePath, to: root)])
-        let files = try Self.digests(under: root, ignoring: ignored)
+        let ignored = Set(bundle.ignorePaths + ignorePaths.map { FileDigests.relative($0, to: root) } + [FileDigests.relative(signaturePath, to: root)])
+        let files = try FileDigests.under(root, ignoring: ignored)
         let check: ModelSignatureCheck
         if !certificateChain.isEmpty {
             guard pem == nil else { throw CommandFailure(message: "--public-key and --certificate-chain: give one or the other") }
@@ -64,21 +63,14 @@ struct VerifyModelCommand: AsyncParsableCommand {
                 throw CommandFailure(message: "signature present, not verified (\(why)); nothing was recorded")
             }
             let record = try await connection.withDatabase { db -> String in
-                switch try await InventoryStore(db).modelDigest(target.key) {
-                case nil:
-                    throw StoreError.notFound("--subject: no model '\(target.key)' in the inventory")
-                case .some(nil):
-                    throw CommandFailure(message: "model '\(target.key)' has no digest in the inventory; the signature is over sha256:\(check.subjectDigest): import that digest first (nothing was recorded)")
-                case .some(.some(let digest)) where digest.lowercased() != "sha256:" + check.subjectDigest:
-                    throw CommandFailure(message: "the signature is over other bytes than model '\(target.key)': it signs sha256:\(check.subjectDigest), the inventory has \(digest) (nothing was recorded)")
-                default:
-                    break
-                }
                 let draft = EvidenceDraft(subject: target, control: "SLP-SIGNATURE", result: check.verified ? .pass : .fail,
                                           artifacts: [.of(name: URL(fileURLWithPath: signaturePath).lastPathComponent, data: bundleData)],
                                           recordedBy: by ?? "sleeper verify-model",
                                           note: "OpenSSF model signing: " + Self.summary(check))
-                let (records, rescore) = try await ScoredChanges(db).recordEvidence([draft], actor: AuditLog.commandLineActor)
+                // Bound by the ledger, in the same transaction: refused unless it is the model's digest.
+                var bound = draft
+                bound.boundDigest = "sha256:" + check.subjectDigest
+                let (records, rescore) = try await ScoredChanges(db).recordEvidence([bound], actor: AuditLog.commandLineActor)
                 Output.report(rescore)
                 return records.map { "recorded evidence #\($0.id): SLP-SIGNATURE \($0.result.rawValue) for model:\(target.key)" }.joined(separator: "\n")
             }
@@ -101,35 +93,5 @@ struct VerifyModelCommand: AsyncParsableCommand {
         if !c.manifestConsistent { lines.append("  the statement's subject digest is not the digest of the files it lists (a forged statement)") }
         lines += c.changed.map { "  changed: \($0)" } + c.missing.map { "  missing: \($0)" } + c.extra.map { "  not signed: \($0)" }
         return lines.joined(separator: "\n") + "\n"
-    }
-
-    static func relative(_ path: String, to root: URL) -> String {
-        let full = URL(fileURLWithPath: path).standardizedFileURL.path
-        let base = root.path.hasSuffix("/") ? root.path : root.path + "/"
-        return full.hasPrefix(base) ? String(full.dropFirst(base.count)) : path
-    }
-
-    /// Every regular file under `root` (relative path → SHA-256 hex), read in 1 MiB blocks,
-    /// leaving out ignored paths and what lies below them. Symbolic links are not followed.
-    static func digests(under root: URL, ignoring ignored: Set<String>) throws -> [String: String] {
-        guard let walker = FileManager.default.enumerator(at: root, includingPropertiesForKeys: [.isRegularFileKey, .isSymbolicLinkKey]) else {
-            throw CommandFailure(message: "\(root.path) is not a directory that can be read")
-        }
-        var out: [String: String] = [:]
-        for case let url as URL in walker {
-            let name = relative(url.path, to: root)
-            if ignored.contains(where: { name == $0 || name.hasPrefix($0 + "/") }) {
-                walker.skipDescendants()
-                continue
-            }
-            let values = try url.resourceValues(forKeys: [.isRegularFileKey, .isSymbolicLinkKey])
-            guard values.isRegularFile == true, values.isSymbolicLink != true else { continue }
-            guard let handle = FileHandle(forReadingAtPath: url.path) else { throw CommandFailure(message: "\(url.path) cannot be read") }
-            defer { try? handle.close() }
-            var hasher = SHA256()
-            while let block = try handle.read(upToCount: 1 << 20), !block.isEmpty { hasher.update(data: block) }
-            out[name] = hasher.finalize().hexEncoded
-        }
-        return out
     }
 }

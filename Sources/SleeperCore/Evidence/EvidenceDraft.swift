@@ -13,6 +13,11 @@ public struct EvidenceDraft: Sendable, Equatable {
     public var recordedBy: String?
     public var note: String?
     public var supersedes: Int?
+    /// The digest of the bytes the check was made on (`sha256:…`), when known. The ledger binds the
+    /// record to the model only if this is the model's digest; otherwise it refuses the record, or,
+    /// with `recordStale`, records it bound to these other bytes (stale from the start).
+    public var boundDigest: String?
+    public var recordStale = false
     /// Where the draft came from, for error messages: `file` and `path` (`[2]`), or the command line.
     public var file: String
     public var path: String

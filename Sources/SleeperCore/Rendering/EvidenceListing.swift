@@ -11,6 +11,14 @@ public enum EvidenceListing {
         }.joined()
     }
 
+    /// What a report said and how its rule judged it, before the record it became.
+    public static func ingested(_ report: TestReport) -> String {
+        var lines = ["\(report.tool): \(report.summary)", "rule: \(report.rule)"]
+        lines += report.findings.map { "  \($0)" }
+        lines.append("result: \(report.result.rawValue) (\(report.control))")
+        return lines.joined(separator: "\n") + "\n"
+    }
+
     static func day(_ seconds: Int) -> String { Timestamps.formatDay(Date(timeIntervalSince1970: TimeInterval(seconds))) }
 
     public static func records(_ records: [EvidenceRecord], includeSuperseded: Bool) -> Listing {

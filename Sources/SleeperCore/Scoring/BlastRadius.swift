@@ -74,15 +74,21 @@ extension ScoringEngine {
         func f(_ x: Double) -> String { String(format: "%.4f", x) }
         func evidence(_ state: ScoringInput.ControlState?) -> String { state?.evidenceID.map { ", evidence #\($0)" } ?? "" }
         var out: [String] = []
+        for (factor, controls) in weights.factorControls.sorted(by: { $0.key < $1.key }) where score.factors.contains(where: { $0.name == factor }) {
+            for (control, effect) in controls.sorted(by: { $0.key < $1.key }) {
+                let state = m.controls[control], validity = state?.validity ?? 0
+                out.append("L0: \(factor) × \(f(1 - effect * validity)) by \(control) (effect \(effect) × validity \(f(validity))\(state?.failed == true ? ", failed" : "")\(evidence(state)))")
+            }
+        }
         for control in weights.modelControlEffects.keys.sorted() {
             let effect = weights.modelControlEffects[control] ?? 0, state = m.controls[control]
             let validity = state?.validity ?? 0
             out.append("L0 → L: \(control) × \(f(1 - effect * validity)) (effect \(effect) × validity \(f(validity))\(state?.failed == true ? ", failed" : "")\(evidence(state)))")
         }
         out.append("L0 → L: at least \(weights.modelFloor) × L0 (the floor no evidence goes below)")
-        if score.failedScan {
-            let id = m.controls[weights.failedScanControl]?.evidenceID.map { " (evidence #\($0))" } ?? ""
-            out.append("L0 → L: failed backdoor scan\(id) holds L at \(weights.failedScanMinimum) or more")
+        for control in score.failedControls {
+            let id = m.controls[control]?.evidenceID.map { " (evidence #\($0))" } ?? ""
+            out.append("L0 → L: \(weights.failedWords[control] ?? "failed \(control)")\(id) holds L at \(weights.failedControls[control] ?? 0) or more")
         }
         out.append("L = \(f(score.l))")
         for p in m.parents {

@@ -46,7 +46,8 @@ public enum ScoreDiff {
         guard let after else { return ["no longer in the inventory"] }
         var reasons: [String] = []
         // A failed scan is named wherever it sits upstream: on the top model or inherited into it.
-        let (failedAfter, failedBefore) = (after.main.contains("failed backdoor scan"), before.main.contains("failed backdoor scan"))
+        let failed = #/(^|, )failed [^,]+ on /#
+        let (failedAfter, failedBefore) = (after.main.contains(failed), before.main.contains(failed))
         if failedAfter && (!failedBefore || after.main != before.main) { reasons.append("new \(after.main)") }
         if failedBefore && !failedAfter { reasons.append("\(before.main) no longer stands") }
         if (after.model, after.agent) != (before.model, before.agent), after.p != before.p {

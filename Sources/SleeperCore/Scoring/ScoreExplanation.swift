@@ -73,15 +73,15 @@ public struct ScoreExplanation: Sendable {
         }
         switch best.0 {
         case .own:
-            if score.failedScan {
-                let evidence = model.controls[weights.failedScanControl]?.evidenceID.map { " (evidence #\($0))" } ?? ""
-                return "failed backdoor scan on \(model.key)\(evidence)"
+            if let control = score.failedControls.first {
+                let evidence = model.controls[control]?.evidenceID.map { " (evidence #\($0))" } ?? ""
+                return "\(weights.failedWords[control] ?? "failed \(control)") on \(model.key)\(evidence)"
             }
             guard let top = score.factors.max(by: { $0.value < $1.value }) else { return "no own risk factor on \(model.key)" }
             return "\(top.name.replacingOccurrences(of: "_", with: " ")) on \(model.key)"
         case .parent(let p, let relation):
             let upstream = mainFactor(model: p, input: input, result: result, weights: weights)
-            if let range = upstream.range(of: #"failed backdoor scan on [^,]+"#, options: .regularExpression) {
+            if let range = upstream.range(of: #"failed [^,]+ on [^,]+"#, options: .regularExpression) {
                 return "\(upstream[range]), inherited (\(relation.rawValue)) into \(model.key)"
             }
             return "inherits from \(input.models[p].key) (\(relation.rawValue)) into \(model.key)"
@@ -115,9 +115,18 @@ extension ScoringEngine {
                 factors.append(.init(subject: "model:\(model.key)", name: control, value: effect * (state?.validity ?? 0), weight: "effect \(effect) × validity \(state?.validity ?? 0)",
                                      evidenceID: state?.evidenceID, evidenceExpires: state?.expiresAt, items: mappings[control] ?? []))
             }
-            if result.models[m].failedScan {
-                factors.append(.init(subject: "model:\(model.key)", name: "failed_scan", value: weights.failedScanMinimum, weight: "L ≥",
-                                     evidenceID: model.controls[weights.failedScanControl]?.evidenceID, items: weights.references["failed_scan"] ?? []))
+            for control in result.models[m].failedControls {
+                let name = (weights.failedWords[control] ?? "failed \(control)").replacingOccurrences(of: " ", with: "_")
+                factors.append(.init(subject: "model:\(model.key)", name: name, value: weights.failedControls[control] ?? 0, weight: "L ≥",
+                                     evidenceID: model.controls[control]?.evidenceID, items: weights.references[name] ?? []))
+            }
+            for (factor, controls) in weights.factorControls.sorted(by: { $0.key < $1.key }) where result.models[m].factors.contains(where: { $0.name == factor }) {
+                for (control, effect) in controls.sorted(by: { $0.key < $1.key }) {
+                    let state = model.controls[control]
+                    factors.append(.init(subject: "model:\(model.key)", name: control, value: effect * (state?.validity ?? 0),
+                                         weight: "lowers \(factor): effect \(effect) × validity \(state?.validity ?? 0)",
+                                         evidenceID: state?.evidenceID, evidenceExpires: state?.expiresAt, items: mappings[control] ?? []))
+                }
             }
         }
         for a in upstreamAgents.sorted() {

@@ -25,7 +25,10 @@ public struct ScoringEngine: Sendable {
         public var l0: Double, l: Double, lStar: Double
         /// The risk factors present, with their probabilities.
         public var factors: [Factor]
-        public var failedScan: Bool
+        /// The failed checks that hold L at a minimum (controls, sorted), and the highest minimum.
+        public var failedControls: [String] = []
+        public var failedMinimum: Double = 0
+        public var failedScan: Bool { !failedControls.isEmpty }
     }
 
     public struct Factor: Sendable, Equatable {
@@ -143,7 +146,13 @@ public struct ScoringEngine: Sendable {
         if !m.trainingDataDeclared { out.append(Factor("training_data_undeclared", f["training_data_undeclared"]!)) }
         if !m.hasDigest || !m.signed { out.append(Factor("unsigned_or_no_digest", f["unsigned_or_no_digest"]!)) }
         if weights.unsafeSerializations.contains(m.serialization) { out.append(Factor("unsafe_serialization", f["unsafe_serialization"]!)) }
-        return out
+        // A factor's own controls lower it: p · Π (1 − e·v), in a fixed order.
+        return out.map { factor in
+            guard let controls = weights.factorControls[factor.name] else { return factor }
+            var p = factor.value
+            for control in controls.keys.sorted() { p *= 1 - (controls[control] ?? 0) * (m.controls[control]?.validity ?? 0) }
+            return Factor(factor.name, p)
+        }
     }
 
     public func scoreModels(_ input: ScoringInput, only: Set<Int>? = nil, previous: [ModelScore]? = nil) throws -> [ModelScore] {
@@ -154,11 +163,11 @@ public struct ScoringEngine: Sendable {
         case .ordered(let o): order = o
         case .cycle(let c): throw LineageCycle(models: c.map { input.models[$0].key })
         }
-        var scores = previous ?? [ModelScore](repeating: ModelScore(l0: 0, l: 0, lStar: 0, factors: [], failedScan: false), count: input.models.count)
+        var scores = previous ?? [ModelScore](repeating: ModelScore(l0: 0, l: 0, lStar: 0, factors: []), count: input.models.count)
         for i in order where only?.contains(i) ?? true {
             let m = input.models[i]
             if let carried = m.carriedLStar {
-                scores[i] = ModelScore(l0: 0, l: 0, lStar: carried, factors: [], failedScan: false)
+                scores[i] = ModelScore(l0: 0, l: 0, lStar: carried, factors: [])
                 continue
             }
             let factors = modelFactors(m)
@@ -169,12 +178,13 @@ public struct ScoringEngine: Sendable {
                 reduction *= 1 - weights.modelControlEffects[control]! * (m.controls[control]?.validity ?? 0)
             }
             var l = max(l0 * reduction, weights.modelFloor * l0)
-            let failed = m.controls[weights.failedScanControl]?.failed ?? false
-            if failed { l = max(l, weights.failedScanMinimum) }
+            let failed = weights.failedControls.keys.sorted().filter { m.controls[$0]?.failed ?? false }
+            let minimum = failed.map { weights.failedControls[$0] ?? 0 }.max() ?? 0
+            l = max(l, minimum)
             var survive = 1 - l
             for p in m.parents { survive *= 1 - weights.relationTransfer[p.relation.rawValue]! * scores[p.model].lStar }
             for d in m.datasets { survive *= 1 - weights.datasetWeight * weights.datasetRisk[input.datasets[d].provenance.rawValue]! }
-            scores[i] = ModelScore(l0: l0, l: l, lStar: 1 - survive, factors: factors, failedScan: failed)
+            scores[i] = ModelScore(l0: l0, l: l, lStar: 1 - survive, factors: factors, failedControls: failed, failedMinimum: minimum)
         }
         return scores
     }

@@ -8,9 +8,13 @@ public struct ScoringWeights: Sendable, Equatable {
     public var unsafeSerializations: Set<String>
     public var supplierAllowList: Set<String>
     public var modelControlEffects: [String: Double]
+    /// Controls whose valid evidence lowers one factor: factor → control → effect.
+    public var factorControls: [String: [String: Double]]
     public var modelFloor: Double
-    public var failedScanControl: String
-    public var failedScanMinimum: Double
+    /// Controls whose failed check holds L at a minimum: control → minimum.
+    public var failedControls: [String: Double]
+    /// How explanations name each failed check ("failed backdoor scan").
+    public var failedWords: [String: String]
     public var relationTransfer: [String: Double]
     public var datasetWeight: Double
     public var datasetRisk: [String: Double]
@@ -39,6 +43,12 @@ public struct ScoringWeights: Sendable, Equatable {
     }
 
     public static func == (a: ScoringWeights, b: ScoringWeights) -> Bool { a.version == b.version && a.modelFactors == b.modelFactors }
+
+    /// Every control whose evidence moves a score, in a fixed order.
+    public var scoringControls: [String] {
+        Set(modelControlEffects.keys).union(agentControlEffects.keys).union(failedControls.keys)
+            .union(factorControls.values.flatMap(\.keys)).sorted()
+    }
 
     /// Reads and checks the file; every missing or malformed number is reported with its path.
     public static func read(_ data: Data, file: String = "Controls/scoring.yaml") -> Result<ScoringWeights, InventoryProblems> {
@@ -71,9 +81,18 @@ public struct ScoringWeights: Sendable, Equatable {
             unsafeSerializations: strings(r["model"]["unsafe_serializations"]),
             supplierAllowList: strings(r["model"]["supplier_allow_list"]),
             modelControlEffects: table(r["model"]["control_effects"]),
+            factorControls: (r["model"]["factor_controls"].fields ?? [:]).keys.reduce(into: [:]) { out, factor in
+                out[factor] = table(r["model"]["factor_controls"][factor])
+            },
             modelFloor: number(r["model"]["floor"]),
-            failedScanControl: c.string(r["model"]["failed_scan_control"], required: true) ?? "",
-            failedScanMinimum: number(r["model"]["failed_scan_minimum"]),
+            failedControls: (r["model"]["failed_controls"].fields ?? [:]).keys.reduce(into: [:]) { out, control in
+                out[control] = number(r["model"]["failed_controls"][control]["minimum"])
+            },
+            failedWords: (r["model"]["failed_controls"].fields ?? [:]).keys.reduce(into: [:]) { out, control in
+                let says = c.string(r["model"]["failed_controls"][control]["says"], required: true) ?? control
+                if !says.hasPrefix("failed ") { c.report(r["model"]["failed_controls"][control]["says"].path, "must start with 'failed '") }
+                out[control] = says
+            },
             relationTransfer: table(r["lineage"]["relation_transfer"], keys: DerivationRelation.allCases.map(\.rawValue)),
             datasetWeight: number(r["lineage"]["dataset_weight"]),
             datasetRisk: table(r["lineage"]["dataset_risk"], keys: DatasetProvenance.allCases.map(\.rawValue)),
@@ -98,6 +117,10 @@ public struct ScoringWeights: Sendable, Equatable {
             references: (r["references"].fields ?? [:]).keys.reduce(into: [:]) { out, key in
                 out[key] = c.list(r["references"][key]).compactMap { c.string($0) }
             })
+        for factor in weights.factorControls.keys where weights.modelFactors[factor] == nil {
+            c.report(r["model"]["factor_controls"][factor].path, "'\(factor)' is not a model factor (\(weights.modelFactors.keys.sorted().joined(separator: ", ")))")
+        }
+        if weights.failedControls.isEmpty { c.report(r["model"]["failed_controls"].path, "is required (control: minimum L)") }
         if clamp.count != 2 { c.report(h["clamp"].path, "must be [low, high]") }
         return c.problems.isEmpty ? .success(weights) : .failure(InventoryProblems(c.problems))
     }

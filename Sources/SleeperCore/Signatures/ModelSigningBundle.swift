@@ -88,11 +88,7 @@ public struct ModelSigningBundle: Sendable {
     }
 
     /// The digest the statement's subject must have: SHA-256 over the files' digests, in order.
-    public var manifestDigest: String {
-        var hasher = SHA256()
-        for r in resources { hasher.update(data: Self.bytes(hex: r.digest)) }
-        return hasher.finalize().hexEncoded
-    }
+    public var manifestDigest: String { ModelDigest.combined(resources.map(\.digest)) }
 
     static func bytes(hex: String) -> Data {
         var out = Data(capacity: hex.utf8.count / 2)

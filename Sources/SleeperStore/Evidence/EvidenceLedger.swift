@@ -25,6 +25,22 @@ public struct EvidenceLedger: Sendable {
                 problems.append(InventoryProblem(file: draft.file, path: draft.path.isEmpty ? "subject" : "\(draft.path).subject",
                                                  message: "unknown subject '\(draft.subject)' (not in the inventory)"))
             }
+            // Evidence about named bytes binds to the model only when they are the model's bytes.
+            var digests: [Int: String?] = [:]
+            for (i, draft) in drafts.enumerated() {
+                let current = known[draft.subject] ?? nil
+                digests[i] = current
+                guard let bound = draft.boundDigest?.lowercased() else { continue }
+                let field = draft.path.isEmpty ? "digest" : "\(draft.path).digest"
+                if draft.subject.kind != .model {
+                    problems.append(InventoryProblem(file: draft.file, path: field, message: "evidence binds to a digest only on a model, not a \(draft.subject.kind.rawValue)"))
+                } else if current?.lowercased() != bound {
+                    if draft.recordStale { digests[i] = bound } else {
+                        let has = current.map { "has \($0)" } ?? "has no digest (import it first)"
+                        problems.append(InventoryProblem(file: draft.file, path: field, message: "the check was made on \(bound), but model '\(draft.subject.key)' \(has) in the inventory: a report about other bytes is not bound to the model (record it as stale evidence to keep it)"))
+                    }
+                }
+            }
             let superseded = try await supersedable(drafts.compactMap(\.supersedes), on: tx)
             var targeted: Set<Int> = []
             for draft in drafts {
@@ -49,7 +65,7 @@ public struct EvidenceLedger: Sendable {
             // Recorded times never run backwards along the chain, even if the server clock does.
             let recordedAt = max(now, lastRecorded)
             var records: [EvidenceRecord] = []
-            for draft in drafts {
+            for (i, draft) in drafts.enumerated() {
                 guard let control = controls[draft.control] else { throw StoreError.invalidInput("unknown control '\(draft.control)'") }
                 let effective = draft.effective ?? Date(timeIntervalSince1970: TimeInterval(recordedAt))
                 let expires = draft.expires ?? EvidenceValidator.defaultExpiry(effective: effective, control: control)
@@ -57,7 +73,7 @@ public struct EvidenceLedger: Sendable {
                 var record = EvidenceRecord(
                     id: lastID, subject: draft.subject, control: draft.control, result: draft.result,
                     effectiveAt: Int(effective.timeIntervalSince1970.rounded(.down)), expiresAt: Int(expires.timeIntervalSince1970.rounded(.down)),
-                    recordedAt: recordedAt, subjectDigest: known[draft.subject] ?? nil, artifacts: draft.artifacts, uri: draft.uri,
+                    recordedAt: recordedAt, subjectDigest: digests[i] ?? nil, artifacts: draft.artifacts, uri: draft.uri,
                     recordedBy: draft.recordedBy, note: draft.note, supersedes: draft.supersedes, prevHash: lastHash)
                 record.hash = record.computedHash
                 lastHash = record.hash

@@ -181,7 +181,7 @@ extension ScoringInputLoader {
     /// as gaps and coverage: 1 valid, fading to 0 over the grace period, 0 failed or stale.
     func controlStates(asOf: Date, weights: ScoringWeights, models: [Int]?, agents: [Int]?) async throws
         -> [(kind: String, key: String, control: String, state: ScoringInput.ControlState)] {
-        let controls = Array(weights.modelControlEffects.keys) + Array(weights.agentControlEffects.keys) + [weights.failedScanControl]
+        let controls = weights.scoringControls
         let scoped = models != nil || agents != nil
         var binds = PostgresBindings()
         binds.append(asOf)
