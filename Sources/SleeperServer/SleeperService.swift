@@ -15,7 +15,11 @@ public enum SleeperService {
         public var limits: ServerLimits
         /// After SIGTERM or SIGINT, how long responses in flight may take to finish.
         public var drainLimit: Duration
-        public init(host: String = "127.0.0.1", port: Int = 8080, limits: ServerLimits = .init(), drainLimit: Duration = .seconds(30)) {
+        /// How testing tools' reports are judged (`POST /v1/evidence/ingest`); nil: the shipped rules.
+        public var reportRules: ReportRules?
+        public init(host: String = "127.0.0.1", port: Int = 8080, limits: ServerLimits = .init(), drainLimit: Duration = .seconds(30),
+                    reportRules: ReportRules? = nil) {
+            self.reportRules = reportRules
             self.host = host
             self.port = port
             self.limits = limits
@@ -35,7 +39,8 @@ public enum SleeperService {
     public static func run(_ options: Options, db: Database, logger: Logger, onListening: @escaping @Sendable (Int) -> Void) async throws {
         let liveness = DatabaseLiveness(db.settings, logger: logger)
         let drain = Drain(limit: options.drainLimit)
-        let handlers = Handlers(db: db, limits: options.limits, metricsRegistry: ServerMetrics.bootstrap(), contractText: contract, liveness: liveness)
+        let handlers = Handlers(db: db, limits: options.limits, metricsRegistry: ServerMetrics.bootstrap(), contractText: contract, liveness: liveness,
+                                reportRules: try options.reportRules ?? ScoredChanges.bundledReportRules())
         let router = APIRouter.build(handlers: handlers, drain: drain)
         let app = Application(
             router: router,

@@ -47,6 +47,7 @@ extension EvidenceCommand {
             if let reportTimezone {
                 guard let zone = ReportTime.zone(reportTimezone) else { throw CommandFailure(message: "--report-timezone: '\(reportTimezone)' is not a time zone (Europe/Paris, UTC, +02:00)") }
                 ruleSet.zoneless = zone
+                ruleSet.zonelessName = reportTimezone
             }
             // What the report was about, established here where the files are.
             var tested = TestedBytes.notNamed

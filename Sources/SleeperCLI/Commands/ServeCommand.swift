@@ -15,6 +15,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("max-body-mb"), help: "Largest request body accepted, in MiB.") var maxBodyMB = 64
     @Option(name: .customLong("max-page"), help: "Largest page a list returns.") var maxPage = 1000
     @Option(help: "Database connections in the pool.") var pool = 8
+    @Option(name: .customLong("report-rules"), help: "How POST /v1/evidence/ingest judges reports (default: the shipped Controls/report-rules.yaml).") var reportRules: String?
     @Option(name: .customLong("drain-seconds"), help: "After SIGTERM or SIGINT, how long responses in flight may take to finish; past it they are cut off, the log says so and the exit status is 1.") var drainSeconds = 30
 
     func run() async throws {
@@ -24,8 +25,9 @@ struct ServeCommand: AsyncParsableCommand {
         }
         var logger = Logger(label: "sleeper.serve")
         logger.logLevel = ProcessInfo.processInfo.environment["SLEEPER_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info
+        let rules = try reportRules.map { file in try ReportRules.read(try readInputFile(file), file: URL(fileURLWithPath: file).lastPathComponent).get() }
         let options = SleeperService.Options(host: host, port: port, limits: .init(maxBodyBytes: maxBodyMB << 20, maxPageSize: maxPage),
-                                              drainLimit: .seconds(drainSeconds))
+                                              drainLimit: .seconds(drainSeconds), reportRules: rules)
         let host = self.host
         do {
             try await connection.withDatabase(maximumConnections: pool, applicationName: "sleeper-serve-\(getpid())", endOnLoss: false) { db in

@@ -5,7 +5,9 @@ import Foundation
 /// severity never turns every scan into a pass.
 public struct ReportRules: Sendable, Equatable {
     public var file: String
+    /// The zone of report times written without one, and its name as given (for the notes).
     public var zoneless: TimeZone
+    public var zonelessName: String
     public var modelscan: Severity<ModelscanSeverity>
     public var fickling: Severity<FicklingSeverity>
     public var picklescan: Picklescan
@@ -85,7 +87,7 @@ public struct ReportRules: Sendable, Equatable {
         let probes = c.list(gk["probes"]).compactMap { c.string($0) }
         if probes.isEmpty { c.report(gk["probes"].path, "must list at least one probe (\"*\" counts them all)") }
         let rules = ReportRules(
-            file: file, zoneless: zone ?? TimeZone(identifier: "UTC") ?? .current,
+            file: file, zoneless: zone ?? TimeZone(secondsFromGMT: 0) ?? .current, zonelessName: zone == nil ? "UTC" : zoneName,
             modelscan: .init(control: control(ms["control"]), failAt: level(ms["fail_at"], ModelscanSeverity.self) ?? .low, refuseErrors: errors(ms["errors"])),
             fickling: .init(control: control(fk["control"]), failAt: level(fk["fail_at"], FicklingSeverity.self) ?? .possiblyUnsafe, refuseErrors: true),
             picklescan: .init(control: control(ps["control"]), failOnSuspicious: pickleLevel == "suspicious", refuseErrors: errors(ps["errors"])),

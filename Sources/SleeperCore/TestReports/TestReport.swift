@@ -46,11 +46,11 @@ public enum ReportTime: Sendable, Equatable {
     }
 
     /// A date-time with or without a zone; without one it is read in `zone`.
-    static func read(_ text: String, zone: TimeZone) -> ReportTime? {
+    static func read(_ text: String, zone: TimeZone, name: String) -> ReportTime? {
         if let zoned = Timestamps.parse(text), hasZone(text) { return .stated(zoned) }
         guard let local = localTime(text) else { return nil }
         let offset = zone.secondsFromGMT(for: local.addingTimeInterval(TimeInterval(-zone.secondsFromGMT(for: local))))
-        return .zoneless(local.addingTimeInterval(TimeInterval(-offset)), zone: zone.identifier)
+        return .zoneless(local.addingTimeInterval(TimeInterval(-offset)), zone: name)
     }
 
     static func hasZone(_ text: String) -> Bool {

@@ -35,14 +35,16 @@ extension Handlers {
         drafts = drafts.map { var d = $0; d.recordedBy = d.recordedBy ?? caller.name; return d }
         return try await idempotent(request, body: data, caller: caller) {
             let (records, rescore) = try await ScoredChanges(db).recordEvidence(drafts, actor: caller.actor)
-            let objects = records.map { r in
-                JSONValue.obj([("id", .int(r.id)), ("subject", .string(r.subject.description)), ("control", .string(r.control)),
-                               ("result", .string(r.result.rawValue)), ("effective", .string(Timestamps.format(Date(timeIntervalSince1970: TimeInterval(r.effectiveAt))))),
-                               ("expires", .string(Timestamps.format(Date(timeIntervalSince1970: TimeInterval(r.expiresAt))))),
-                               ("subject_digest", r.subjectDigest.map(JSONValue.string)), ("hash", .string(r.hash))])
-            }
-            return (.created, JSONValue.obj([("recorded", .array(objects)), ("rescore", rescoreJSON(rescore))]).pretty())
+            return (.created, JSONValue.obj([("recorded", .array(records.map(recordJSON))), ("rescore", rescoreJSON(rescore))]).pretty())
         }
+    }
+
+    /// A record as the write routes answer it.
+    func recordJSON(_ r: EvidenceRecord) -> JSONValue {
+        JSONValue.obj([("id", .int(r.id)), ("subject", .string(r.subject.description)), ("control", .string(r.control)),
+                       ("result", .string(r.result.rawValue)), ("effective", .string(Timestamps.format(Date(timeIntervalSince1970: TimeInterval(r.effectiveAt))))),
+                       ("expires", .string(Timestamps.format(Date(timeIntervalSince1970: TimeInterval(r.expiresAt))))),
+                       ("subject_digest", r.subjectDigest.map(JSONValue.string)), ("hash", .string(r.hash))])
     }
 
     /// The full check `sleeper verify` makes: both chains, stored forms and triggers.

@@ -13,6 +13,7 @@ public struct Handlers: Sendable {
     let contractText: String
     /// Whether the database answers, probed every second by the service.
     let liveness: DatabaseLiveness
+    let reportRules: ReportRules
     var gate: DatabaseGate { DatabaseGate(liveness: liveness) }
 
     var pageMax: Int { limits.maxPageSize }

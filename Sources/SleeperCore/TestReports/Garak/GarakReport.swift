@@ -78,7 +78,7 @@ enum GarakReport {
         }
         var time = ReportTime.none
         if let start {
-            guard let t = ReportTime.read(start, zone: rules.zoneless) else { return ReportParsing.failure(file, "init.start_time", "'\(start)' is not a date-time") }
+            guard let t = ReportTime.read(start, zone: rules.zoneless, name: rules.zonelessName) else { return ReportParsing.failure(file, "init.start_time", "'\(start)' is not a date-time") }
             time = t
         }
         let failing = counted.filter { $0.rate > rule.maxFailureRate }

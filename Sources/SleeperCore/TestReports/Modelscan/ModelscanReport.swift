@@ -46,7 +46,7 @@ enum ModelscanReport {
         }
         var time = ReportTime.none
         if let stamp = ReportParsing.text(summary["timestamp"]) {
-            guard let t = ReportTime.read(stamp, zone: rules.zoneless) else {
+            guard let t = ReportTime.read(stamp, zone: rules.zoneless, name: rules.zonelessName) else {
                 return ReportParsing.failure(file, "summary.timestamp", "'\(stamp)' is not a date-time")
             }
             time = t

@@ -55,7 +55,7 @@ enum PromptfooReport {
         guard !providers.isEmpty else { return ReportParsing.failure(file, "results.results[0].provider", "names no model (no provider id in the results or the config's targets)") }
         var time = ReportTime.none
         if let stamp = ReportParsing.text(results["timestamp"]) ?? ReportParsing.text(r["metadata"]["evaluationCreatedAt"]) {
-            guard let t = ReportTime.read(stamp, zone: rules.zoneless) else { return ReportParsing.failure(file, "results.timestamp", "'\(stamp)' is not a date-time") }
+            guard let t = ReportTime.read(stamp, zone: rules.zoneless, name: rules.zonelessName) else { return ReportParsing.failure(file, "results.timestamp", "'\(stamp)' is not a date-time") }
             time = t
         }
         func rate(_ t: Tally) -> Double { t.counted == 0 ? 0 : Double(t.failed) / Double(t.counted) }
