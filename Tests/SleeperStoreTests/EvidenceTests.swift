@@ -183,10 +183,10 @@ struct EvidenceTests {
             let recorded = Date().addingTimeInterval(2)
             let q = EvidenceQueries(db)
             func gapCount(_ offsetDays: Double) async throws -> Int { try await q.gaps(asOf: recorded.addingTimeInterval(offsetDays * Self.day)).count }
-            #expect(try await gapCount(-1) == 18)      // nothing recorded yet
-            #expect(try await gapCount(0) == 14)       // 18 pairs - 4 valid
-            #expect(try await gapCount(30) == 15)      // rotation expired, in its grace period
-            #expect(try await gapCount(120) == 17)     // only least privilege still valid
+            #expect(try await gapCount(-1) == 20)      // nothing recorded yet
+            #expect(try await gapCount(0) == 16)       // 20 pairs - 4 valid
+            #expect(try await gapCount(30) == 17)      // rotation expired, in its grace period
+            #expect(try await gapCount(120) == 19)     // only least privilege still valid
             let at30 = try await q.gaps(asOf: recorded.addingTimeInterval(30 * Self.day), subject: Subject("credential:c1"))
             #expect(at30.first { $0.control == "SLP-ROTATION" }?.status == "expired-in-grace")
             let at120 = try await q.gaps(asOf: recorded.addingTimeInterval(120 * Self.day), subject: Subject("model:m1"))
