@@ -56,7 +56,7 @@ public struct Sleeper: AsyncParsableCommand {
             let message = redactingSecrets(in: fullMessage(for: error), arguments: arguments)
             let code = exitCode(for: error)
             // --help and --version end the parse "with an error" that is their answer, on standard output.
-            if code == .success { Output.print(message.hasSuffix("\n") ? message : message + "\n") } else { Output.error(message) }
+            if code == .success { Output.print(message.hasSuffix("\n") ? message : message + "\n") } else if !message.isEmpty { Output.error(message) }
             Foundation.exit(code.rawValue)
         }
     }

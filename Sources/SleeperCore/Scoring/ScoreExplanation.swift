@@ -73,7 +73,8 @@ public struct ScoreExplanation: Sendable {
         }
         switch best.0 {
         case .own:
-            if let control = score.failedControls.first {
+            // The failed check that holds L, when one does: the one with the highest minimum.
+            if score.heldByFailure, let control = score.failedControls.max(by: { (weights.failedControls[$0] ?? 0) < (weights.failedControls[$1] ?? 0) }) {
                 let evidence = model.controls[control]?.evidenceID.map { " (evidence #\($0))" } ?? ""
                 return "\(weights.failedWords[control] ?? "failed \(control)") on \(model.key)\(evidence)"
             }

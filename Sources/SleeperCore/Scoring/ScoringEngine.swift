@@ -28,6 +28,8 @@ public struct ScoringEngine: Sendable {
         /// The failed checks that hold L at a minimum (controls, sorted), and the highest minimum.
         public var failedControls: [String] = []
         public var failedMinimum: Double = 0
+        /// Whether a failed check's minimum is what holds L (not the factors, which may already lie above it).
+        public var heldByFailure = false
         public var failedScan: Bool { !failedControls.isEmpty }
     }
 
@@ -180,11 +182,12 @@ public struct ScoringEngine: Sendable {
             var l = max(l0 * reduction, weights.modelFloor * l0)
             let failed = weights.failedControls.keys.sorted().filter { m.controls[$0]?.failed ?? false }
             let minimum = failed.map { weights.failedControls[$0] ?? 0 }.max() ?? 0
+            let held = !failed.isEmpty && minimum >= l - 1e-12
             l = max(l, minimum)
             var survive = 1 - l
             for p in m.parents { survive *= 1 - weights.relationTransfer[p.relation.rawValue]! * scores[p.model].lStar }
             for d in m.datasets { survive *= 1 - weights.datasetWeight * weights.datasetRisk[input.datasets[d].provenance.rawValue]! }
-            scores[i] = ModelScore(l0: l0, l: l, lStar: 1 - survive, factors: factors, failedControls: failed, failedMinimum: minimum)
+            scores[i] = ModelScore(l0: l0, l: l, lStar: 1 - survive, factors: factors, failedControls: failed, failedMinimum: minimum, heldByFailure: held)
         }
         return scores
     }

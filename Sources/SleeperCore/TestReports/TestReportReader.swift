@@ -64,7 +64,8 @@ extension TestReport {
         case .notNamed: lines.append("Tested bytes: not named by the report; bound to the model's digest when recorded")
         }
         if !findings.isEmpty { lines.append("Findings: " + findings.joined(separator: "; ")) }
-        var note = lines.joined(separator: "\n")
+        // One line: notes are shown in tables and CSV cells.
+        var note = lines.joined(separator: " · ")
         if note.count > 4000 { note = String(note.prefix(3999)) + "…" }
         var draft = EvidenceDraft(subject: subject, control: control, result: result, effective: time.date ?? fallback.date, expires: expires,
                                   artifacts: [.of(name: reportName, data: reportData)] + fileArtifacts,

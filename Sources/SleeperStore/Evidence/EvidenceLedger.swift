@@ -37,7 +37,7 @@ public struct EvidenceLedger: Sendable {
                 } else if current?.lowercased() != bound {
                     if draft.recordStale { digests[i] = bound } else {
                         let has = current.map { "has \($0)" } ?? "has no digest (import it first)"
-                        problems.append(InventoryProblem(file: draft.file, path: field, message: "the check was made on \(bound), but model '\(draft.subject.key)' \(has) in the inventory: evidence about other bytes is not bound to the model (record it as stale evidence to keep it); nothing was written"))
+                        problems.append(InventoryProblem(file: draft.file, path: field, message: "the check was made on \(bound), but model '\(draft.subject.key)' \(has) in the inventory: evidence about other bytes is not bound to the model (record it as stale evidence to keep it)"))
                     }
                 }
             }

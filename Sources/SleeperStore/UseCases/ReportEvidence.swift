@@ -49,10 +49,10 @@ extension ScoredChanges {
         case (.notNamed, let digest?):
             tested = .digest(digest, how: "stated by the report")
         case (.digest(let given, _), let digest?) where given.lowercased() != digest:
-            throw InventoryProblems([InventoryProblem(file: file, path: "", message: "is about \(digest), not the tested bytes given (\(given)); nothing was written")])
+            throw InventoryProblems([InventoryProblem(file: file, path: "", message: "is about \(digest), not the tested bytes given (\(given))")])
         case (.notNamed, nil) where !report.files.isEmpty:
             let named = report.files.prefix(3).joined(separator: ", ") + (report.files.count > 3 ? ", …" : "")
-            throw InventoryProblems([InventoryProblem(file: file, path: "", message: "names the files it scanned (\(named)) but not their bytes: give the model's files (--model-path) or their digest (--digest, or ?digest= over the API) so that the evidence binds to what was scanned; nothing was written")])
+            throw InventoryProblems([InventoryProblem(file: file, path: "", message: "names the files it scanned (\(named)) but not their bytes: give the model's files (--model-path) or their digest (--digest, or ?digest= over the API) so that the evidence binds to what was scanned")])
         default:
             break
         }

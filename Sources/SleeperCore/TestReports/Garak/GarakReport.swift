@@ -59,7 +59,7 @@ enum GarakReport {
             }
         }
         if !secretProblems.isEmpty {
-            return .failure(InventoryProblems(secretProblems.map { InventoryProblem(file: $0.file, path: $0.path, message: $0.message + "; nothing was written") }))
+            return .failure(InventoryProblems(secretProblems.map { InventoryProblem(file: $0.file, path: $0.path, message: $0.message) }))
         }
         guard let version, setupSeen else {
             return ReportParsing.failure(file, "", "has no init or start_run setup entry: not a garak report")
@@ -74,7 +74,7 @@ enum GarakReport {
         let counted = evals.filter { rule.counts($0.probe.hasPrefix("probes.") ? String($0.probe.dropFirst(7)) : $0.probe) }
         guard !counted.isEmpty else {
             let seen = Set(evals.map(\.probe)).sorted().prefix(8).joined(separator: ", ")
-            return ReportParsing.failure(file, "", "has no eval of a probe the rule counts (\(rules.cite("garak.probes")): \(rule.probes.joined(separator: ", "))); it evaluated \(seen.isEmpty ? "nothing" : seen). Nothing was written")
+            return ReportParsing.failure(file, "", "has no eval of a probe the rule counts (\(rules.cite("garak.probes")): \(rule.probes.joined(separator: ", "))); it evaluated \(seen.isEmpty ? "nothing" : seen)")
         }
         var time = ReportTime.none
         if let start {

@@ -37,7 +37,7 @@ enum ModelscanReport {
         let errors = r["errors"].elements ?? []
         if rule.refuseErrors, let first = errors.first {
             let what = ReportParsing.quote(first["description"]) ?? ReportParsing.quote(first["category"]) ?? "an error"
-            return ReportParsing.failure(file, "errors", "the scan reported \(errors.count) error(s) (first: \(what)); files it could not scan leave the result unknown, so nothing was written (\(rules.cite("modelscan.errors: ignore")) judges on what was scanned)")
+            return ReportParsing.failure(file, "errors", "the scan reported \(errors.count) error(s) (first: \(what)); files it could not scan leave the result unknown (\(rules.cite("modelscan.errors: ignore")) judges on what was scanned)")
         }
         let scanned = summary["scanned"]
         let files = (scanned["scanned_files"].elements ?? []).compactMap { ReportParsing.text($0) }

@@ -32,7 +32,7 @@ enum PicklescanReport {
         guard scanned > 0 else { return ReportParsing.failure(file, "Scanned files", "is 0: picklescan scanned nothing, so the output proves nothing") }
         let rule = rules.picklescan
         if rule.refuseErrors, let first = errors.first {
-            return ReportParsing.failure(file, "", "picklescan reported \(errors.count) error(s) (first: \(first)); a pickle it could not read leaves the result unknown, so nothing was written (\(rules.cite("picklescan.errors: ignore")) judges on what was read)")
+            return ReportParsing.failure(file, "", "picklescan reported \(errors.count) error(s) (first: \(first)); a pickle it could not read leaves the result unknown (\(rules.cite("picklescan.errors: ignore")) judges on what was read)")
         }
         let suspicious = counts["Suspicious globals"] ?? 0
         let fails = dangerous > 0 || (rule.failOnSuspicious && suspicious > 0)
