@@ -108,3 +108,96 @@ struct ModelSignatureTests {
         #expect(none.signature == .invalid("the bundle carries no certificate; verify it with --public-key"))
     }
 }
+
+/// Keyless (Sigstore) bundles, verified offline against Sigstore's published trusted root.
+@Suite("Keyless model signatures")
+struct KeylessSignatureTests {
+    static let folder = ModelSignatureTests.folder
+    static let identity = "stefanb@us.ibm.com", issuer = "https://sigstore.verify.ibm.com/oauth2"
+
+    static func root() throws -> SigstoreTrustedRoot {
+        try SigstoreTrustedRoot.read(Data(contentsOf: folder.appending(path: "trusted_root.json")), file: "trusted_root.json").get()
+    }
+
+    static func bundle(_ edit: (inout [String: Any]) -> Void = { _ in }) throws -> ModelSigningBundle {
+        var json = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: folder.appending(path: "v1.1.0-sigstore/model.sig"))) as? [String: Any])
+        edit(&json)
+        let data = try JSONSerialization.data(withJSONObject: json)
+        guard case .success(let b) = ModelSigningBundle.read(data, file: "model.sig") else { throw CancellationError() }
+        return b
+    }
+
+    static func files(_ bundle: ModelSigningBundle) -> [String: String] {
+        Dictionary(uniqueKeysWithValues: bundle.resources.map { ($0.name, $0.digest) })
+    }
+
+    @Test("the v1.1.0 Sigstore vector verifies offline: log promise and inclusion proof, chain at the logged time, identity and provider, signature")
+    func genuine() async throws {
+        let b = try Self.bundle()
+        #expect(b.keyless)
+        let files = try ModelSignatureTests.files("v1.1.0-sigstore")
+        let check = await ModelSignatureCheck.check(b, trustedRoot: try Self.root(), identity: Self.identity, issuer: Self.issuer, files: files)
+        #expect(check.verified, "\(check.signature)")
+        guard case .valid(let how) = check.signature else { Issue.record("\(check.signature)"); return }
+        #expect(how.contains("Sigstore keyless: stefanb@us.ibm.com via https://sigstore.verify.ibm.com/oauth2, logged at index 598151086"))
+    }
+
+    @Test("without a trusted root it is present, not verified — never verified")
+    func withoutRoot() throws {
+        let check = ModelSignatureCheck.check(try Self.bundle(), publicKeyPEM: nil, files: [:])
+        #expect(!check.verified)
+        #expect(check.signature == .notVerified("signed keylessly (Sigstore); give --trusted-root, --identity and --identity-provider to verify it offline"))
+    }
+
+    @Test("another identity or provider, an altered log entry, a forged proof or another signature fail")
+    func tampered() async throws {
+        let root = try Self.root()
+        func verdict(_ b: ModelSigningBundle, identity: String = Self.identity, issuer: String = Self.issuer) async -> ModelSignatureCheck.Signature {
+            await ModelSignatureCheck.verifyKeyless(b, trustedRoot: root, identity: identity, issuer: issuer)
+        }
+        let genuine = try Self.bundle()
+        guard case .invalid(let who) = await verdict(genuine, identity: "someone@example.com") else { Issue.record("identity"); return }
+        #expect(who.contains("issued to stefanb@us.ibm.com, not someone@example.com"))
+        guard case .invalid(let provider) = await verdict(genuine, issuer: "https://accounts.google.com") else { Issue.record("issuer"); return }
+        #expect(provider.contains("vouched for by https://sigstore.verify.ibm.com/oauth2"))
+
+        func entry(_ edit: @escaping (inout [String: Any]) -> Void) throws -> ModelSigningBundle {
+            try Self.bundle { json in
+                var material = json["verificationMaterial"] as? [String: Any] ?? [:]
+                var entries = material["tlogEntries"] as? [[String: Any]] ?? []
+                edit(&entries[0])
+                material["tlogEntries"] = entries
+                json["verificationMaterial"] = material
+            }
+        }
+        let movedInTime = try entry { $0["integratedTime"] = "1760062341" }
+        guard case .invalid(let promise) = await verdict(movedInTime) else { Issue.record("time"); return }
+        #expect(promise.contains("signed promise does not verify"))
+        let forgedProof = try entry { e in
+            var proof = e["inclusionProof"] as? [String: Any] ?? [:]
+            var hashes = proof["hashes"] as? [String] ?? []
+            hashes[0] = Data(repeating: 7, count: 32).base64EncodedString()
+            proof["hashes"] = hashes
+            e["inclusionProof"] = proof
+        }
+        guard case .invalid(let path) = await verdict(forgedProof) else { Issue.record("proof"); return }
+        #expect(path.contains("inclusion proof does not lead to the log's root hash"))
+        let otherSignature = try Self.bundle { json in
+            var envelope = json["dsseEnvelope"] as? [String: Any] ?? [:]
+            var sigs = envelope["signatures"] as? [[String: Any]] ?? []
+            sigs[0]["sig"] = "MAYCAQECAQE="
+            envelope["signatures"] = sigs
+            json["dsseEnvelope"] = envelope
+        }
+        guard case .invalid(let sig) = await verdict(otherSignature) else { Issue.record("signature"); return }
+        #expect(sig.contains("records another signature or certificate"))
+    }
+
+    @Test("a changed model file fails after a valid keyless signature, and is named")
+    func changedFile() async throws {
+        var files = try ModelSignatureTests.files("v1.1.0-sigstore")
+        files["signme-1"] = String(repeating: "0", count: 64)
+        let check = await ModelSignatureCheck.check(try Self.bundle(), trustedRoot: try Self.root(), identity: Self.identity, issuer: Self.issuer, files: files)
+        #expect(!check.verified && check.changed == ["signme-1"])
+    }
+}

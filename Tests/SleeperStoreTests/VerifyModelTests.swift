@@ -48,4 +48,36 @@ struct VerifyModelTests {
             #expect(try await db.count("SELECT count(*) FROM evidence WHERE control_id = 'SLP-SIGNATURE' AND result = 'fail'") == 1)
         }
     }
+
+    @Test("a keyless (Sigstore) bundle: verified offline against the trusted root and the named signer, recorded; another signer recorded as a failed check; without a root nothing is recorded")
+    func keyless() async throws {
+        let now = TestClock.environment()
+        try await TestDatabase.withCatalogs { db, url in
+            let models = try ExportStoreTests.scratch().appending(path: "models.yaml")
+            try Data("""
+                models:
+                  - {key: sigstore-model, supplier: acme, third_party: false, digest: "sha256:61d4849d9d90076d6215f4d525f13d6574af8e3f67aef3e6f36fc40a14fdd226"}
+                """.utf8).write(to: models)
+            #expect(try Fixtures.sleeper(["import", models.path, "--database-url", url], environment: now).status == 0)
+            let dir = Self.folder.appending(path: "v1.1.0-sigstore").path
+            let root = Self.folder.appending(path: "trusted_root.json").path
+            let common = ["verify-model", dir, "--ignore-paths", "ignore-me", "--subject", "model:sigstore-model", "--database-url", url]
+
+            let none = try Fixtures.sleeper(common, environment: now)
+            #expect(none.status == 1 && none.stderr.contains("signed keylessly (Sigstore); give --trusted-root"), "\(none.stderr)")
+            let unnamed = try Fixtures.sleeper(common + ["--trusted-root", root], environment: now)
+            #expect(unnamed.status == 1 && unnamed.stderr.contains("--trusted-root needs --identity and --identity-provider"), "\(unnamed.stderr)")
+            #expect(try await db.count("SELECT count(*) FROM evidence") == 0)
+
+            let ok = try Fixtures.sleeper(common + ["--trusted-root", root, "--identity", "stefanb@us.ibm.com",
+                                                    "--identity-provider", "https://sigstore.verify.ibm.com/oauth2"], environment: now)
+            #expect(ok.status == 0, "\(ok.stdout) \(ok.stderr)")
+            #expect(ok.stdout.contains("verified (ECDSA P-256, Sigstore keyless: stefanb@us.ibm.com via https://sigstore.verify.ibm.com/oauth2, logged at index 598151086"), "\(ok.stdout)")
+            let other = try Fixtures.sleeper(common + ["--trusted-root", root, "--identity", "release@acme.example",
+                                                       "--identity-provider", "https://sigstore.verify.ibm.com/oauth2"], environment: now)
+            #expect(other.status == 1 && other.stdout.contains("issued to stefanb@us.ibm.com, not release@acme.example"), "\(other.stdout)")
+            #expect(try await db.count("SELECT count(*) FROM evidence WHERE control_id = 'SLP-SIGNATURE' AND result = 'pass'") == 1)
+            #expect(try await db.count("SELECT count(*) FROM evidence WHERE control_id = 'SLP-SIGNATURE' AND result = 'fail'") == 1)
+        }
+    }
 }

@@ -18,6 +18,10 @@ struct VerifyModelCommand: AsyncParsableCommand {
     @Option(name: .customLong("certificate-chain"), parsing: .upToNextOption,
             help: "For a bundle signed with a certificate: the certificates to trust (PEM: the root, and intermediates you vouch for).")
     var certificateChain: [String] = []
+    @Option(name: .customLong("trusted-root"), help: "For a keyless (Sigstore) bundle: Sigstore's trusted_root.json (Fulcio authorities and log keys), read offline.")
+    var trustedRoot: String?
+    @Option(help: "For a keyless bundle: the signer's identity the certificate must name (an e-mail address or URI).") var identity: String?
+    @Option(name: .customLong("identity-provider"), help: "For a keyless bundle: the OIDC issuer that must have vouched for the identity.") var identityProvider: String?
     @Option(name: .customLong("ignore-paths"), parsing: .upToNextOption, help: "Paths in the directory that are not part of the model (besides those the signature lists).")
     var ignorePaths: [String] = []
     @Option(help: "Record the result as evidence about this model (model:KEY); its digest in the inventory must be the signature's.") var subject: String?
@@ -42,7 +46,14 @@ struct VerifyModelCommand: AsyncParsableCommand {
         let ignored = Set(bundle.ignorePaths + ignorePaths.map { FileDigests.relative($0, to: root) } + [FileDigests.relative(signaturePath, to: root)])
         let files = try FileDigests.under(root, ignoring: ignored)
         let check: ModelSignatureCheck
-        if !certificateChain.isEmpty {
+        if let trustedRoot {
+            guard pem == nil, certificateChain.isEmpty else { throw CommandFailure(message: "--trusted-root verifies a keyless bundle; --public-key and --certificate-chain are for other bundles") }
+            guard let identity, let identityProvider else {
+                throw CommandFailure(message: "--trusted-root needs --identity and --identity-provider: anyone can get a certificate from a public authority, so the signer must be named")
+            }
+            let root = try SigstoreTrustedRoot.read(try readInputFile(trustedRoot), file: trustedRoot).get()
+            check = await ModelSignatureCheck.check(bundle, trustedRoot: root, identity: identity, issuer: identityProvider, files: files)
+        } else if !certificateChain.isEmpty {
             guard pem == nil else { throw CommandFailure(message: "--public-key and --certificate-chain: give one or the other") }
             var trusted = ""
             for path in certificateChain {

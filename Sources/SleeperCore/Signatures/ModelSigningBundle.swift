@@ -20,6 +20,10 @@ public struct ModelSigningBundle: Sendable {
     public var hasCertificate: Bool
     /// The certificates the bundle carries (DER), the signer's first.
     public var certificates: [Data]
+    /// Signed keylessly: a short-lived Fulcio certificate and the transparency log's entries.
+    public var keyless: Bool { hasFulcioCertificate && !logEntries.isEmpty }
+    public var hasFulcioCertificate = false
+    public var logEntries: [SigstoreLogEntry] = []
     public var subjectName: String
     /// The model's digest as the statement gives it (hex).
     public var subjectDigest: String
@@ -75,9 +79,13 @@ public struct ModelSigningBundle: Sendable {
         if hashType != "sha256" { s.report("predicate.serialization.hash_type", "'\(hashType)' is not read here (only sha256)") }
         let ignorePaths = s.list(serialization["ignore_paths"]).compactMap { s.string($0) }
         guard s.problems.isEmpty else { return .failure(InventoryProblems(s.problems)) }
-        return .success(ModelSigningBundle(payloadType: payloadType, payload: payload, signatures: signatures,
-                                           hasCertificate: certificate, certificates: certificates, subjectName: subjectName, subjectDigest: subjectDigest,
-                                           resources: resources, method: method, hashType: hashType, ignorePaths: ignorePaths))
+        var bundle = ModelSigningBundle(payloadType: payloadType, payload: payload, signatures: signatures,
+                                        hasCertificate: certificate, certificates: certificates, subjectName: subjectName, subjectDigest: subjectDigest,
+                                        resources: resources, method: method, hashType: hashType, ignorePaths: ignorePaths)
+        bundle.hasFulcioCertificate = !material["certificate"].isMissing
+        bundle.logEntries = c.list(material["tlogEntries"]).compactMap { SigstoreLogEntry.read($0, c) }
+        guard c.problems.isEmpty else { return .failure(InventoryProblems(c.problems)) }
+        return .success(bundle)
     }
 
     /// DSSE's pre-authentication encoding: what the signature is over.
@@ -137,8 +145,9 @@ public struct ModelSignatureCheck: Sendable {
         if let pem = publicKeyPEM {
             signature = verify(bundle.signatures, over: signed, pem: pem)
         } else {
-            signature = .notVerified(bundle.hasCertificate ? "signed with a certificate; give --certificate-chain (or the signer's --public-key) to verify it"
-                                                          : "signed keylessly (Sigstore); it cannot be verified offline here")
+            signature = .notVerified(bundle.keyless ? "signed keylessly (Sigstore); give --trusted-root, --identity and --identity-provider to verify it offline"
+                                     : bundle.hasCertificate ? "signed with a certificate; give --certificate-chain (or the signer's --public-key) to verify it"
+                                     : "no public key given; give the signer's --public-key to verify it")
         }
         let listed = Dictionary(bundle.resources.map { ($0.name, $0.digest) }, uniquingKeysWith: { a, _ in a })
         return ModelSignatureCheck(
@@ -170,11 +179,30 @@ public struct ModelSignatureCheck: Sendable {
         guard !anchors.isEmpty else { return .invalid("no trusted certificate given") }
         guard let leaf = try? Certificate(derEncoded: Array(leafDER)) else { return .invalid("the signer's certificate in the bundle is not DER") }
         let intermediates = bundle.certificates.dropFirst().compactMap { try? Certificate(derEncoded: Array($0)) }
-        var verifier = Verifier(rootCertificates: CertificateStore(anchors)) { RFC5280Policy(validationTime: time) }
-        switch await verifier.validate(leaf: leaf, intermediates: CertificateStore(intermediates)) {
+        return await verify(bundle, leaf: leaf, roots: anchors, intermediates: intermediates, at: time, signer: "certificate \(leaf.subject)")
+    }
+
+    /// The leaf must lead to one of `roots` through `intermediates`, valid at `time`; then the
+    /// signature is checked with the leaf's key.
+    /// With `identity`, the leaf must name it among its subject alternative names (a keyless
+    /// certificate has no subject, and marks those names critical).
+    static func verify(_ bundle: ModelSigningBundle, leaf: Certificate, roots: [Certificate], intermediates: [Certificate], at time: Date,
+                       signer: String, identity: String? = nil) async -> Signature {
+        let validation: CertificateValidationResult
+        if let identity {
+            var verifier = Verifier(rootCertificates: CertificateStore(roots)) {
+                RFC5280Policy(validationTime: time)
+                SignerIdentityPolicy(identity: identity)
+            }
+            validation = await verifier.validate(leaf: leaf, intermediates: CertificateStore(intermediates))
+        } else {
+            var verifier = Verifier(rootCertificates: CertificateStore(roots)) { RFC5280Policy(validationTime: time) }
+            validation = await verifier.validate(leaf: leaf, intermediates: CertificateStore(intermediates))
+        }
+        switch validation {
         case .couldNotValidate(let failures):
             return .invalid("the signer's certificate (\(leaf.subject)) does not lead to a trusted certificate valid at \(Timestamps.format(time))"
-                            + (failures.isEmpty ? "" : " (\(failures.count) chain(s) refused)"))
+                            + (failures.isEmpty ? "" : " (\(failures.count) chain(s) refused: \(failures.map { $0.policyFailureReason.description }.joined(separator: "; ")))"))
         case .validCertificate:
             let signed = ModelSigningBundle.pae(type: bundle.payloadType, body: bundle.payload)
             guard let sig = bundle.signatures.first else { return .invalid("no signature") }
@@ -190,7 +218,7 @@ public struct ModelSignatureCheck: Sendable {
                 (valid, curve) = (nil, "")
             }
             guard let valid else { return .invalid("the signer's certificate does not hold an ECDSA key, or the signature is not DER") }
-            return valid ? .valid(curve: "\(curve), certificate \(leaf.subject)") : .invalid("the signature does not verify with the signer's certificate")
+            return valid ? .valid(curve: "\(curve), \(signer)") : .invalid("the signature does not verify with the signer's certificate")
         }
     }
 
