@@ -9,17 +9,20 @@ import Testing
 struct VerifyModelTests {
     static let folder = Fixtures.packageRoot.appending(path: "Tests/Fixtures/model-signing")
 
+    /// Models with these SHA-256 digests, imported with `sleeper import`.
+    static func importModels(_ digests: [String: String], url: String) throws {
+        let models = try ExportStoreTests.scratch().appending(path: "models.yaml")
+        let rows = digests.keys.sorted().map { "  - {key: \($0), supplier: acme, third_party: false, digest: \"sha256:\(digests[$0] ?? "")\"}" }
+        try Data((["models:"] + rows).joined(separator: "\n").utf8).write(to: models)
+        #expect(try Fixtures.sleeper(["import", models.path, "--database-url", url], environment: TestClock.environment()).status == 0)
+    }
+
     @Test("verified over the v1.1.0 vector and recorded, bound to the digest; another model's digest refused; tampered files recorded as a failed check")
     func verifyAndRecord() async throws {
         let now = TestClock.environment()
         try await TestDatabase.withCatalogs { db, url in
-            let models = try ExportStoreTests.scratch().appending(path: "models.yaml")
-            try Data("""
-                models:
-                  - {key: signed-model, supplier: acme, third_party: false, digest: "sha256:92745110b1ab4368471cbe31664e10174e954b113a3df333db860317b2c6dec4"}
-                  - {key: other-model, supplier: acme, third_party: false, digest: "sha256:\(String(repeating: "f", count: 64))"}
-                """.utf8).write(to: models)
-            #expect(try Fixtures.sleeper(["import", models.path, "--database-url", url], environment: now).status == 0)
+            try Self.importModels(["signed-model": "92745110b1ab4368471cbe31664e10174e954b113a3df333db860317b2c6dec4",
+                                   "other-model": String(repeating: "f", count: 64)], url: url)
             let key = Self.folder.appending(path: "signing-key-pub.pem").path
             let genuine = Self.folder.appending(path: "v1.1.0-elliptic-key").path
 
@@ -53,12 +56,7 @@ struct VerifyModelTests {
     func keyless() async throws {
         let now = TestClock.environment()
         try await TestDatabase.withCatalogs { db, url in
-            let models = try ExportStoreTests.scratch().appending(path: "models.yaml")
-            try Data("""
-                models:
-                  - {key: sigstore-model, supplier: acme, third_party: false, digest: "sha256:61d4849d9d90076d6215f4d525f13d6574af8e3f67aef3e6f36fc40a14fdd226"}
-                """.utf8).write(to: models)
-            #expect(try Fixtures.sleeper(["import", models.path, "--database-url", url], environment: now).status == 0)
+            try Self.importModels(["sigstore-model": "61d4849d9d90076d6215f4d525f13d6574af8e3f67aef3e6f36fc40a14fdd226"], url: url)
             let dir = Self.folder.appending(path: "v1.1.0-sigstore").path
             let root = Self.folder.appending(path: "trusted_root.json").path
             let common = ["verify-model", dir, "--ignore-paths", "ignore-me", "--subject", "model:sigstore-model", "--database-url", url]

@@ -4,11 +4,11 @@ import Foundation
 /// and the failure that names the file and field.
 enum ReportParsing {
     /// A JSON document, or the problem that says why it is not one.
-    static func json(_ data: Data, file: String, what: String) -> Result<DocumentValue, InventoryProblems> {
+    static func json(_ data: Data, file: String, what: String) throws(InventoryProblems) -> DocumentCursor {
         do {
-            return .success(try JSONTreeParser.parse(data, maximumDepth: DocumentLimits(bytes: data.count).maximumDepth))
+            return DocumentCursor(value: try JSONTreeParser.parse(data, maximumDepth: DocumentLimits(bytes: data.count).maximumDepth), path: "")
         } catch {
-            return .failure(InventoryProblems([InventoryProblem(file: file, path: "", message: "is not a \(what): not valid JSON (\(error))")]))
+            throw InventoryProblems([InventoryProblem(file: file, path: "", message: "is not a \(what): not valid JSON (\(error))")])
         }
     }
 

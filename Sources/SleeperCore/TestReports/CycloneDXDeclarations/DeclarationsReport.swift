@@ -7,12 +7,8 @@ import Foundation
 /// verified here, and the note says so.
 enum DeclarationsReport {
     static func read(_ data: Data, file: String, rules: ReportRules, control wanted: String?) -> Result<TestReport, InventoryProblems> {
-        let root: DocumentValue
-        switch ReportParsing.json(data, file: file, what: "CycloneDX BOM") {
-        case .success(let v): root = v
-        case .failure(let p): return .failure(p)
-        }
-        let r = DocumentCursor(value: root, path: "")
+        let r: DocumentCursor
+        do { r = try ReportParsing.json(data, file: file, what: "CycloneDX BOM") } catch { return .failure(error) }
         guard ReportParsing.text(r["bomFormat"]) == "CycloneDX" else { return ReportParsing.failure(file, "bomFormat", "must be CycloneDX") }
         let spec = ReportParsing.text(r["specVersion"]) ?? ""
         let parts = spec.split(separator: ".").compactMap { Int($0) }

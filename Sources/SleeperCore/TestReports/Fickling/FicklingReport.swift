@@ -13,17 +13,15 @@ enum FicklingReport {
         var worst = FicklingSeverity.likelySafe
         var findings: [String] = []
         for (i, piece) in pieces.enumerated() {
-            let value: DocumentValue
-            switch ReportParsing.json(piece.bytes, file: file, what: "fickling JSON output") {
-            case .success(let v): value = v
-            case .failure(let p): return .failure(InventoryProblems(p.problems.map { InventoryProblem(file: $0.file, path: "object \(i + 1) (line \(piece.line))", message: $0.message) }))
+            let o: DocumentCursor
+            do { o = try ReportParsing.json(piece.bytes, file: file, what: "fickling JSON output") } catch {
+                return .failure(InventoryProblems(error.problems.map { InventoryProblem(file: $0.file, path: "object \(i + 1) (line \(piece.line))", message: $0.message) }))
             }
-            let o = DocumentCursor(value: value, path: "[\(i)]")
             guard let raw = ReportParsing.text(o["severity"]), let severity = FicklingSeverity(rawValue: raw) else {
-                return ReportParsing.failure(file, "[\(i)].severity", "must be one of \(FicklingSeverity.allCases.map(\.rawValue).joined(separator: ", ")) (line \(piece.line))")
+                return ReportParsing.failure(file, "object \(i + 1).severity", "must be one of \(FicklingSeverity.allCases.map(\.rawValue).joined(separator: ", ")) (line \(piece.line))")
             }
             guard o["analysis"].value != nil else {
-                return ReportParsing.failure(file, "[\(i)].analysis", "is missing: not a fickling result (line \(piece.line))")
+                return ReportParsing.failure(file, "object \(i + 1).analysis", "is missing: not a fickling result (line \(piece.line))")
             }
             worst = max(worst, severity)
             if severity > .likelySafe {

@@ -5,12 +5,8 @@ import Foundation
 /// rule's severity; a scan with errors is refused by default (files it could not read are unknown).
 enum ModelscanReport {
     static func read(_ data: Data, file: String, rules: ReportRules) -> Result<TestReport, InventoryProblems> {
-        let root: DocumentValue
-        switch ReportParsing.json(data, file: file, what: "modelscan JSON report") {
-        case .success(let v): root = v
-        case .failure(let p): return .failure(p)
-        }
-        let r = DocumentCursor(value: root, path: "")
+        let r: DocumentCursor
+        do { r = try ReportParsing.json(data, file: file, what: "modelscan JSON report") } catch { return .failure(error) }
         let summary = r["summary"]
         guard summary.fields != nil, let version = ReportParsing.text(summary["modelscan_version"]) else {
             return ReportParsing.failure(file, "summary.modelscan_version", "is missing: not a modelscan JSON report (modelscan -r json)")

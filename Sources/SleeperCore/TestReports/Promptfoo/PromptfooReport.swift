@@ -6,12 +6,8 @@ import Foundation
 /// `failureReason` is 2 ended in an error and is counted neither way.
 enum PromptfooReport {
     static func read(_ data: Data, file: String, rules: ReportRules) -> Result<TestReport, InventoryProblems> {
-        let root: DocumentValue
-        switch ReportParsing.json(data, file: file, what: "promptfoo output file") {
-        case .success(let v): root = v
-        case .failure(let p): return .failure(p)
-        }
-        let r = DocumentCursor(value: root, path: "")
+        let r: DocumentCursor
+        do { r = try ReportParsing.json(data, file: file, what: "promptfoo output file") } catch { return .failure(error) }
         let results = r["results"]
         guard results.fields != nil else { return ReportParsing.failure(file, "results", "is missing: not a promptfoo output file") }
         guard let version = ReportParsing.count(results["version"]) else {
