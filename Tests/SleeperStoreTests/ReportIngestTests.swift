@@ -125,12 +125,12 @@ struct ReportIngestTests {
         }
     }
 
-    @Test("garak and promptfoo red-teams become SLP-REDTEAM; CycloneDX declarations bind through their target's hash; bad reports write nothing")
+    @Test("garak and promptfoo red-teams become SLP-REDTEAM; fickling over the model's files; CycloneDX declarations bind through their target's hash; bad reports write nothing")
     func redTeamsAndDeclarations() async throws {
         let env = TestClock.environment()
         try await TestDatabase.withCatalogs { db, url in
             let dir = try ExportStoreTests.scratch()
-            let (_, digest, inventory) = try Self.estate(dir)
+            let (model, digest, inventory) = try Self.estate(dir)
             #expect(try Fixtures.sleeper(["import", inventory.path, "--database-url", url], environment: env).status == 0)
             let rules = dir.appending(path: "rules.yaml")
             let shipped = String(decoding: try Data(contentsOf: Fixtures.packageRoot.appending(path: "Controls/report-rules.yaml")), as: UTF8.self)
@@ -154,6 +154,17 @@ struct ReportIngestTests {
                                                   "--subject", "model:scanned-model", "--database-url", url], environment: env)
             #expect(promptfoo.status == 0, "\(promptfoo.stderr)")
             #expect(try await db.count("SELECT count(*) FROM evidence WHERE control_id = 'SLP-REDTEAM' AND result = 'pass' AND note LIKE '%Tested bytes: not named by the report%'") == 1)
+
+            let fickling = try Fixtures.sleeper(["evidence", "ingest", "fickling", Self.reports.appending(path: "fickling/stacked-malicious.json").path,
+                                                 "--subject", "model:scanned-model", "--model-path", model.path, "--effective", Timestamps.format(Self.ranAt),
+                                                 "--database-url", url], environment: env)
+            #expect(fickling.status == 3, "\(fickling.stderr)")
+            #expect(fickling.stdout.contains("2 pickle(s) analysed, worst severity OVERTLY_MALICIOUS"), "\(fickling.stdout)")
+            #expect(try await db.count("""
+                SELECT count(*) FROM evidence WHERE control_id = 'SLP-SERIALIZATION-SCAN' AND result = 'fail' AND subject_digest = '\(digest)'
+                  AND effective_at = '\(Timestamps.format(Self.ranAt))' AND note LIKE '%the time given with --effective%'
+                  AND note LIKE '%fickling (version not stated)%'
+                """) == 1)
 
             let bom = dir.appending(path: "attestation.cdx.json")
             let text = String(decoding: try Data(contentsOf: Self.reports.appending(path: "cyclonedx-declarations/model-attestation.cdx.json")), as: UTF8.self)
