@@ -6,7 +6,7 @@ public enum CatalogReader {
     public static let controlsFile = "sleeper-controls.yaml"
     public static let crosswalkFile = "crosswalk.yaml"
     /// Files in Controls/ that are not catalogs.
-    public static let otherFiles: Set<String> = ["scoring.yaml", "report-rules.yaml"]
+    public static let otherFiles: Set<String> = ["scoring.yaml", "report-rules.yaml", "remediation.yaml"]
 
     public static func read(files: [(name: String, data: Data)]) -> Result<Catalog, InventoryProblems> {
         var problems: [InventoryProblem] = []

@@ -90,14 +90,16 @@ extension ScoringEngine {
             let id = m.controls[control]?.evidenceID.map { " (evidence #\($0))" } ?? ""
             out.append("L0 → L: \(weights.failedWords[control] ?? "failed \(control)")\(id) holds L at \(weights.failedControls[control] ?? 0) or more")
         }
+        if let recall = m.recall { out.append("L0 → L: recalled (recall #\(recall)): counted as compromised, L = 1") }
         out.append("L = \(f(score.l))")
         for p in m.parents {
             let t = weights.relationTransfer[p.relation.rawValue] ?? 1
             out.append("L → L*: parent \(input.models[p.model].key) (\(p.relation.rawValue), transfer \(t) × L* \(f(result.models[p.model].lStar))): survival × \(f(1 - t * result.models[p.model].lStar))")
         }
         for d in m.datasets {
-            let risk = weights.datasetRisk[input.datasets[d].provenance.rawValue] ?? 1
-            out.append("L → L*: dataset \(input.datasets[d].key) (\(input.datasets[d].provenance.rawValue), weight \(weights.datasetWeight) × risk \(risk)): survival × \(f(1 - weights.datasetWeight * risk))")
+            let risk = datasetRisk(input.datasets[d])
+            let provenance = input.datasets[d].recall.map { "recalled, recall #\($0)" } ?? input.datasets[d].provenance.rawValue
+            out.append("L → L*: dataset \(input.datasets[d].key) (\(provenance), weight \(weights.datasetWeight) × risk \(risk)): survival × \(f(1 - weights.datasetWeight * risk))")
         }
         out.append("L* = 1 − (1 − L) × the survivals above = \(f(score.lStar))")
         out.append("main factor: \(ScoreExplanation.mainFactor(model: index, input: input, result: result, weights: weights))")

@@ -46,7 +46,8 @@ public enum ScoreDiff {
         guard let after else { return ["no longer in the inventory"] }
         var reasons: [String] = []
         // A failed scan is named wherever it sits upstream: on the top model or inherited into it.
-        let failed = #/(^|, )failed [^,]+ on /#
+        // A failed check or a recall, on the top model or inherited into it.
+        let failed = #/(^|, )(failed [^,]+|recalled \(recall #[0-9]+\)) on /#
         let (failedAfter, failedBefore) = (after.main.contains(failed), before.main.contains(failed))
         if failedAfter && (!failedBefore || after.main != before.main) { reasons.append("new \(after.main)") }
         if failedBefore && !failedAfter { reasons.append("\(before.main) no longer stands") }

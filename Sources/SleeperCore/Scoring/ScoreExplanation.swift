@@ -67,12 +67,12 @@ public struct ScoreExplanation: Sendable {
             if s > best.1 + 1e-12 { best = (.parent(p.model, p.relation), s) }
         }
         for d in model.datasets {
-            let provenance = input.datasets[d].provenance.rawValue
-            let s = share(1 - weights.datasetWeight * (weights.datasetRisk[provenance] ?? 1))
+            let s = share(1 - weights.datasetWeight * ScoringEngine(weights: weights).datasetRisk(input.datasets[d]))
             if s > best.1 + 1e-12 { best = (.dataset(d), s) }
         }
         switch best.0 {
         case .own:
+            if let recall = model.recall { return "recalled (recall #\(recall)) on \(model.key)" }
             // The failed check that holds L, when one does: the one with the highest minimum.
             if score.heldByFailure, let control = score.failedControls.max(by: { (weights.failedControls[$0] ?? 0) < (weights.failedControls[$1] ?? 0) }) {
                 let evidence = model.controls[control]?.evidenceID.map { " (evidence #\($0))" } ?? ""
@@ -82,11 +82,12 @@ public struct ScoreExplanation: Sendable {
             return "\(top.name.replacingOccurrences(of: "_", with: " ")) on \(model.key)"
         case .parent(let p, let relation):
             let upstream = mainFactor(model: p, input: input, result: result, weights: weights)
-            if let range = upstream.range(of: #"failed [^,]+ on [^,]+"#, options: .regularExpression) {
+            if let range = upstream.range(of: #"(failed [^,]+|recalled \(recall #[0-9]+\)) on [^,]+"#, options: .regularExpression) {
                 return "\(upstream[range]), inherited (\(relation.rawValue)) into \(model.key)"
             }
             return "inherits from \(input.models[p].key) (\(relation.rawValue)) into \(model.key)"
         case .dataset(let d):
+            if let recall = input.datasets[d].recall { return "recalled (recall #\(recall)) on \(input.datasets[d].key), inherited (trained on) into \(model.key)" }
             return "dataset risk from \(input.datasets[d].key) (\(input.datasets[d].provenance.rawValue)) into \(model.key)"
         }
     }
@@ -116,6 +117,9 @@ extension ScoringEngine {
                 factors.append(.init(subject: "model:\(model.key)", name: control, value: effect * (state?.validity ?? 0), weight: "effect \(effect) × validity \(state?.validity ?? 0)",
                                      evidenceID: state?.evidenceID, evidenceExpires: state?.expiresAt, items: mappings[control] ?? []))
             }
+            if let recall = model.recall {
+                factors.append(.init(subject: "model:\(model.key)", name: "recalled", value: 1, weight: "L = (recall #\(recall))", items: []))
+            }
             for control in result.models[m].failedControls {
                 let name = (weights.failedWords[control] ?? "failed \(control)").replacingOccurrences(of: " ", with: "_")
                 factors.append(.init(subject: "model:\(model.key)", name: name, value: weights.failedControls[control] ?? 0, weight: "L ≥",
@@ -132,6 +136,9 @@ extension ScoringEngine {
         }
         for a in upstreamAgents.sorted() {
             let agent = input.agents[a]
+            if let recall = agent.recall {
+                factors.append(.init(subject: "agent:\(agent.key)", name: "recalled", value: 1, weight: "B = A = (recall #\(recall))", items: []))
+            }
             factors.append(.init(subject: "agent:\(agent.key)", name: "input_\(agent.inputTrust.rawValue)", value: weights.inputReach[agent.inputTrust.rawValue]!,
                                  weight: "r", items: agent.inputTrust == .untrusted ? weights.references["untrusted_input"] ?? [] : []))
             for (control, effect) in weights.agentControlEffects.sorted(by: { $0.key < $1.key }) {

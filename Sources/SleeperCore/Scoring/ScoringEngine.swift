@@ -184,12 +184,19 @@ public struct ScoringEngine: Sendable {
             let minimum = failed.map { weights.failedControls[$0] ?? 0 }.max() ?? 0
             let held = !failed.isEmpty && minimum >= l - 1e-12
             l = max(l, minimum)
+            // A recalled model is taken as compromised: certainty, whatever its evidence says.
+            if m.recall != nil { l = 1 }
             var survive = 1 - l
             for p in m.parents { survive *= 1 - weights.relationTransfer[p.relation.rawValue]! * scores[p.model].lStar }
-            for d in m.datasets { survive *= 1 - weights.datasetWeight * weights.datasetRisk[input.datasets[d].provenance.rawValue]! }
+            for d in m.datasets { survive *= 1 - weights.datasetWeight * datasetRisk(input.datasets[d]) }
             scores[i] = ModelScore(l0: l0, l: l, lStar: 1 - survive, factors: factors, failedControls: failed, failedMinimum: minimum, heldByFailure: held)
         }
         return scores
+    }
+
+    /// A dataset's risk by its provenance; a recalled dataset's is 1.
+    func datasetRisk(_ d: ScoringInput.Dataset) -> Double {
+        d.recall != nil ? 1 : weights.datasetRisk[d.provenance.rawValue] ?? 1
     }
 
     // MARK: Agents
@@ -207,7 +214,8 @@ public struct ScoringEngine: Sendable {
         for i in indices {
             let agent = input.agents[i]
             let r = weights.inputReach[agent.inputTrust.rawValue]!
-            own[i] = agent.models.reduce(1.0) { $0 * (1 - r * lStar[$1]) }
+            // A recalled agent is taken as compromised: nothing of its own survives.
+            own[i] = agent.recall != nil ? 0 : agent.models.reduce(1.0) { $0 * (1 - r * lStar[$1]) }
         }
         var b = previous?[0] ?? [Double](repeating: 0, count: input.agents.count)
         for i in indices { b[i] = 1 - own[i] }
@@ -229,6 +237,8 @@ public struct ScoringEngine: Sendable {
         var a = b
         for i in only.map({ Array($0) }) ?? Array(input.agents.indices) {
             let agent = input.agents[i]
+            // Its gates were part of what is suspected: a recalled agent is not gated.
+            if agent.recall != nil { a[i] = 1; continue }
             a[i] = weights.agentControlEffects.keys.sorted().reduce(b[i]) { acc, control in
                 acc * (1 - weights.agentControlEffects[control]! * (agent.controls[control]?.validity ?? 0))
             }

@@ -35,6 +35,8 @@ public struct ScoringInput: Sendable {
         public var carriedLStar: Double?
         /// The main factor stored with `carriedLStar`, which a derived model's own main factor may name.
         public var carriedMain: String?
+        /// The standing recall of this model (its id): it counts as certainly compromised.
+        public var recall: Int?
         public init(key: String, supplier: String? = nil, thirdParty: Bool = false, lineageVerified: Bool = false,
                     trainingDataDeclared: Bool = false, hasDigest: Bool = false, signed: Bool = false, serialization: String = "unknown",
                     parents: [(model: Int, relation: DerivationRelation)] = [], datasets: [Int] = [], controls: [String: ControlState] = [:]) {
@@ -55,6 +57,8 @@ public struct ScoringInput: Sendable {
     public struct Dataset: Sendable {
         public var key: String
         public var provenance: DatasetProvenance
+        /// The standing recall of this dataset: its risk counts as 1.
+        public var recall: Int?
         public init(key: String, provenance: DatasetProvenance) {
             self.key = key
             self.provenance = provenance
@@ -68,6 +72,8 @@ public struct ScoringInput: Sendable {
         /// Agents that delegate to this one: their output is this agent's input.
         public var delegators: [Int]
         public var controls: [String: ControlState]
+        /// The standing recall of this agent: B and A count as 1, whatever gates it.
+        public var recall: Int?
         public init(key: String, inputTrust: InputTrust, models: [Int] = [], delegators: [Int] = [], controls: [String: ControlState] = [:]) {
             self.key = key
             self.inputTrust = inputTrust

@@ -60,6 +60,7 @@ public struct ScoringInputLoader: Sendable {
         async let uses = prefetched(scope?.uses) { try await edges("uses_model", "agent_id", "model_id", scope?.agents, idLimits: limits) }
         async let controlRows = controlStates(asOf: asOf, weights: weights, models: ownModels, agents: scope?.agents)
         async let delegation = edges("delegates_to", "delegate_id", "agent_id", scope?.agents, idLimits: limits)
+        async let recallRows = standingRecalls(asOf: asOf)
 
         let clock = ContinuousClock(), begun = clock.now
         var input = ScoringInput(asOf: asOf)
@@ -139,6 +140,17 @@ public struct ScoringInputLoader: Sendable {
         for row in try await controlRows {
             if row.kind == "model", let i = modelPositions[row.key], input.models[i].carriedLStar == nil { input.models[i].controls[row.control] = row.state }
             if row.kind == "agent", let i = agentPositions[row.key] { input.agents[i].controls[row.control] = row.state }
+        }
+        // Recalled subjects count as compromised (a model carried from a stored run was not recalled
+        // since: a recall rescores everything downstream of it).
+        let datasetPositions = Dictionary(uniqueKeysWithValues: input.datasets.enumerated().map { ($1.key, $0) })
+        for row in try await recallRows {
+            switch row.kind {
+            case "model": if let i = modelPositions[row.key], input.models[i].carriedLStar == nil { input.models[i].recall = row.id }
+            case "dataset": if let i = datasetPositions[row.key] { input.datasets[i].recall = row.id }
+            case "agent": if let i = agentPositions[row.key] { input.agents[i].recall = row.id }
+            default: break
+            }
         }
         PhaseTiming.report("control states \(clock.now - begun)")
         return (input, DatabaseIDs(credentials: credentialIDs, models: modelIDs))

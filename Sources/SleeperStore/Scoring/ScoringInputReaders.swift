@@ -177,6 +177,19 @@ extension ScoringInputLoader {
         return Self.byID(ids, credentials)
     }
 
+    /// The recalls standing at `asOf`: made by then and not released by then.
+    func standingRecalls(asOf: Date) async throws -> [(kind: String, key: String, id: Int)] {
+        var out: [(kind: String, key: String, id: Int)] = []
+        let sql: PostgresQuery = """
+            SELECT subject_kind, subject_key, id FROM recalls
+            WHERE recalled_at <= \(asOf) AND (released_at IS NULL OR released_at > \(asOf))
+            """
+        for try await (kind, key, id) in try await db.client.query(sql, logger: db.logger).decode((String, String, Int).self) {
+            out.append((kind, key, id))
+        }
+        return out
+    }
+
     /// Validity of each model and agent control that affects scores, from the same status query
     /// as gaps and coverage: 1 valid, fading to 0 over the grace period, 0 failed or stale.
     func controlStates(asOf: Date, weights: ScoringWeights, models: [Int]?, agents: [Int]?) async throws

@@ -116,15 +116,25 @@ extension ScoringInputLoader {
     /// What a model's or an agent's blast radius needs: every model derived from it, every agent
     /// it reaches, the credentials they hold, and the upstream of all of those.
     public func downstreamScope(of subject: Subject) async throws -> Scope {
-        let model = subject.kind == .model ? [subject.key] : [], agent = subject.kind == .agent ? [subject.key] : []
+        let down = try await downstream(of: subject)
+        return try await upstreamScope(credentialIDs: down.credentials, agents: down.agents, models: down.models)
+    }
+
+    /// What a model, dataset or agent reaches (database ids): the model itself and every model
+    /// derived from it (or trained on the dataset), the agents that use them or the agent itself,
+    /// every agent they delegate to, and the credentials those agents hold.
+    public func downstream(of subject: Subject) async throws -> (models: [Int], agents: [Int], credentials: [Int]) {
+        func keys(_ kind: SubjectKind) -> [String] { subject.kind == kind ? [subject.key] : [] }
         var binds = PostgresBindings()
-        binds.append(model)
-        binds.append(agent)
+        binds.append(keys(.model))
+        binds.append(keys(.agent))
+        binds.append(keys(.dataset))
         var models: [Int] = [], agents: [Int] = [], credentials: [Int] = []
         for try await (kind, id) in try await db.client.query(PostgresQuery(unsafeSQL: """
             WITH RECURSIVE
             down_models(id) AS (
                 SELECT id FROM models WHERE key = ANY($1)
+                UNION SELECT t.model_id FROM trained_on t JOIN datasets d ON d.id = t.dataset_id WHERE d.key = ANY($3)
                 UNION SELECT d.model_id FROM derived_from d JOIN down_models m ON d.parent_id = m.id
             ),
             down_agents(id) AS (
@@ -138,6 +148,6 @@ extension ScoringInputLoader {
             """, binds: binds), logger: db.logger).decode((String, Int).self) {
             switch kind { case "m": models.append(id); case "a": agents.append(id); default: credentials.append(id) }
         }
-        return try await upstreamScope(credentialIDs: credentials, agents: agents, models: models)
+        return (models, agents, credentials)
     }
 }

@@ -26,10 +26,20 @@ public struct ScoredChanges: Sendable {
         public var failed: Bool { if case .failed = self { return true } else { return false } }
     }
 
-    /// Appends evidence (all or nothing) and rescores what lies downstream of its subjects.
+    /// Appends evidence (all or nothing), closes the remediation actions it proves done, and
+    /// rescores what lies downstream of its subjects.
     public func recordEvidence(_ drafts: [EvidenceDraft], actor: String, asOf: Date = SleeperClock.now()) async throws -> (records: [EvidenceRecord], rescore: Rescore) {
         let records = try await EvidenceLedger(db).record(drafts, actor: actor)
+        await closeActions()
         return (records, await rescoring { try await IncrementalRescore(db).afterEvidence(records, asOf: asOf, actor: actor) })
+    }
+
+    /// Closes the actions a committed change proves done. Its failure leaves them open until the
+    /// next change (the write stands); it is logged, never hidden.
+    func closeActions() async {
+        do { try await RemediationActions(db).closeSatisfied() } catch {
+            db.logger.error("closing remediation actions after a committed change failed: \(StoreError.describe(error))")
+        }
     }
 
     /// Withdraws a record: a new record that supersedes it without a result.
@@ -58,6 +68,7 @@ public struct ScoredChanges: Sendable {
         let before = traced && !dryRun ? try await rescorer.reach(of: subjects, resources: resources) : IncrementalRescore.Reach()
         let summary = try await importer.importFiles(files, dryRun: dryRun, actor: actor)
         guard summary.changedAnything, !summary.dryRun else { return (summary, nil) }
+        await closeActions()
         let rescore = await rescoring {
             // What a source removed is gone from the tables the reach is traced through: a full run
             // then, so that no removed credential is carried forward.
@@ -70,7 +81,7 @@ public struct ScoredChanges: Sendable {
     }
 
     /// Runs a rescore after a committed write; its failure becomes part of the answer.
-    private func rescoring(_ body: () async throws -> IncrementalRescore.Outcome) async -> Rescore {
+    func rescoring(_ body: () async throws -> IncrementalRescore.Outcome) async -> Rescore {
         do { return .done(try await body()) } catch {
             db.logger.error("rescore after a committed change failed: \(StoreError.describe(error))")
             return .failed(StoreError.describe(error))
