@@ -12,6 +12,7 @@ public struct Sleeper: AsyncParsableCommand {
             ImportCommand.self, SourcesCommand.self, InventoryCommand.self, FrameworksCommand.self, ControlsCommand.self,
             EvidenceCommand.self, GapsCommand.self, CoverageCommand.self, VerifyCommand.self,
             ScoreCommand.self, ExposureCommand.self, ExplainCommand.self,
+            RecallCommand.self, ReleaseCommand.self, ActionsCommand.self, AcceptCommand.self,
             ReportCommand.self, ExportCommand.self, VerifyBundleCommand.self, VerifyModelCommand.self, KeysCommand.self,
             ServeCommand.self, TokenCommand.self, AuditCommand.self,
             CatalogCommand.self, MigrateCommand.self, DbCommand.self,

@@ -7,12 +7,15 @@ public struct ControlStatus: Sendable, Equatable {
     public var owner: String?
     public var control: String
     public var controlName: String
-    /// missing, failed, expired-in-grace, expired, stale-digest or valid
+    /// missing, failed, expired-in-grace, expired, stale-digest, accepted (a gap whose acceptance stands) or valid
     public var status: String
     public var evidenceID: Int?
     public var expiresAt: Date?
     /// Framework items the control would satisfy, as `framework:item`.
     public var items: [String]
+    /// A gap accepted until a date by an approver: shown with status `accepted` until it lapses.
+    public var acceptedUntil: Date?
+    public var acceptedBy: String?
 
     public var isValid: Bool { status == "valid" }
 

@@ -37,6 +37,9 @@ public enum EvidenceListing {
 
     public static func gaps(_ gaps: [ControlStatus], byFramework: Bool) -> Listing {
         func expiry(_ g: ControlStatus) -> Listing.Cell { g.expiresAt.map { .text(Timestamps.formatDay($0)) } ?? .null }
+        func accepted(_ g: ControlStatus) -> [Listing.Cell] {
+            [g.acceptedUntil.map { .text(Timestamps.formatDay($0)) } ?? .null, g.acceptedBy.map(Listing.Cell.text) ?? .null]
+        }
         if byFramework {
             var rows: [[Listing.Cell]] = []
             var order: [String] = []
@@ -45,14 +48,15 @@ public enum EvidenceListing {
             for item in order {
                 for g in byItem[item]! {
                     rows.append([.text(String(item.split(separator: ":", maxSplits: 1)[1])), .text(g.subject.description), .text(g.control),
-                                 .text(g.status), g.evidenceID.map(Listing.Cell.integer) ?? .null, expiry(g), g.owner.map(Listing.Cell.text) ?? .null])
+                                 .text(g.status), g.evidenceID.map(Listing.Cell.integer) ?? .null, expiry(g), g.owner.map(Listing.Cell.text) ?? .null]
+                                + accepted(g))
                 }
             }
-            return Listing(columns: ["item", "subject", "control", "status", "evidence", "expires", "owner"], rows: rows)
+            return Listing(columns: ["item", "subject", "control", "status", "evidence", "expires", "owner", "accepted_until", "accepted_by"], rows: rows)
         }
-        return Listing(columns: ["subject", "control", "status", "evidence", "expires", "owner", "items"], rows: gaps.map { g in
+        return Listing(columns: ["subject", "control", "status", "evidence", "expires", "owner", "items", "accepted_until", "accepted_by"], rows: gaps.map { g in
             [.text(g.subject.description), .text(g.control), .text(g.status), g.evidenceID.map(Listing.Cell.integer) ?? .null,
-             expiry(g), g.owner.map(Listing.Cell.text) ?? .null, .list(g.items)]
+             expiry(g), g.owner.map(Listing.Cell.text) ?? .null, .list(g.items)] + accepted(g)
         })
     }
 

@@ -70,6 +70,11 @@ public struct APIRoute: Sendable {
         APIRoute(.get, "/v1/explain/{subject}", .viewer) { h in h.explain },
         APIRoute(.get, "/v1/exports/{format}", .viewer) { h in h.export },
 
+        APIRoute(.post, "/v1/recalls", .editor) { h in h.recall },
+        APIRoute(.post, "/v1/recalls/release", .editor) { h in h.release },
+        APIRoute(.get, "/v1/actions", .viewer) { h in h.actions },
+        APIRoute(.post, "/v1/acceptances", .editor) { h in h.accept },
+
         APIRoute(.get, "/v1/tokens", .admin) { h in h.listTokens },
         APIRoute(.post, "/v1/tokens", .admin) { h in h.createToken },
         APIRoute(.delete, "/v1/tokens/{name}", .admin) { h in h.revokeToken },

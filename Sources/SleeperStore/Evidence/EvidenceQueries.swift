@@ -19,8 +19,12 @@ public struct EvidenceQueries: Sendable {
                          includeValid: Bool = true, basis: EvidenceBasis = .recorded) async throws -> [ControlStatus] {
         let sql = PostgresQuery(unsafeSQL: """
             WITH \(EvidenceStatusSQL.statusCTE(basis: basis))
-            SELECT st.kind, st.key, st.owner, st.control_id, st.status, st.evidence_id, st.expires_at
+            SELECT st.kind, st.key, st.owner, st.control_id, st.status, st.evidence_id, st.expires_at, acc.accepted_until, acc.approved_by
             FROM status st
+            LEFT JOIN LATERAL (SELECT r.accepted_until, r.approved_by FROM risk_acceptances r
+                               WHERE r.subject_kind = st.kind AND r.subject_key = st.key AND r.control_id = st.control_id
+                                 AND r.created_at <= $1 AND r.accepted_until > $1
+                               ORDER BY r.accepted_until DESC LIMIT 1) acc ON st.status <> 'valid'
             WHERE (st.status <> 'valid' OR $6)
               AND ($2::text IS NULL OR EXISTS (SELECT 1 FROM control_mappings m WHERE m.control_id = st.control_id AND m.framework_id = $2))
               AND ($3::text IS NULL OR (st.kind = $3 AND st.key = $4))
@@ -31,11 +35,14 @@ public struct EvidenceQueries: Sendable {
         // credentials a per-row array of items cost gigabytes).
         let controls = try await controlItems(framework: framework)
         var out: [ControlStatus] = []
-        for try await (kind, key, owner, control, status, evidence, expires) in try await db.client.query(sql, logger: db.logger)
-            .decode((SubjectKind, String, String?, String, String, Int?, Date?).self) {
+        for try await (kind, key, owner, control, status, evidence, expires, acceptedUntil, acceptedBy) in try await db.client.query(sql, logger: db.logger)
+            .decode((SubjectKind, String, String?, String, String, Int?, Date?, Date?, String?).self) {
             let c = controls[control]
-            out.append(ControlStatus(subject: Subject(kind: kind, key: key), owner: owner, control: control, controlName: c?.name ?? control,
-                                     status: status, evidenceID: evidence, expiresAt: expires, items: c?.items ?? []))
+            var row = ControlStatus(subject: Subject(kind: kind, key: key), owner: owner, control: control, controlName: c?.name ?? control,
+                                    status: acceptedUntil == nil ? status : "accepted", evidenceID: evidence, expiresAt: expires, items: c?.items ?? [])
+            row.acceptedUntil = acceptedUntil
+            row.acceptedBy = acceptedBy
+            out.append(row)
         }
         return out
     }
