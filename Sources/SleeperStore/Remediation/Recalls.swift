@@ -56,17 +56,17 @@ public struct Recalls: Sendable {
 
     /// Records the recall and its plan in one transaction; refused while another recall of the
     /// subject stands. Returns the recall's id.
-    public func record(_ subject: Subject, reason: String, by: String, plan: [PlannedAction], actor: String) async throws -> Int {
+    public func record(_ subject: Subject, reason: String, by: String, plan: [PlannedAction], actor: String) async throws -> (id: Int, at: Date) {
         try await ReferenceLookup(db).requireSubject(subject)
         return try await db.transaction { tx in
             let standing = try await tx.query("""
                 SELECT id FROM recalls WHERE subject_kind = \(subject.kind.rawValue) AND subject_key = \(subject.key) AND released_at IS NULL FOR UPDATE
                 """, logger: db.logger).decode(Int.self).first { _ in true }
             if let standing { throw StoreError.invalidInput("\(subject) is already recalled (recall #\(standing)); release it first to recall it again") }
-            guard let id = try await tx.query("""
+            guard let (id, at) = try await tx.query("""
                 INSERT INTO recalls (subject_kind, subject_key, reason, recalled_by) VALUES (\(subject.kind.rawValue), \(subject.key), \(reason), \(by))
-                RETURNING id
-                """, logger: db.logger).decode(Int.self).first(where: { _ in true }) else { throw StoreError.invalidInput("the recall was not stored") }
+                RETURNING id, recalled_at
+                """, logger: db.logger).decode((Int, Date).self).first(where: { _ in true }) else { throw StoreError.invalidInput("the recall was not stored") }
             // Optional values travel as arrays with a stand-in (\u{1}, -1) that nullif turns back into NULL.
             try await tx.query("""
                 INSERT INTO remediation_actions (recall_id, subject_kind, subject_key, action, owner, band, score, rank, digest_at_recall, due_at)
@@ -78,23 +78,23 @@ public struct Recalls: Sendable {
                 """, logger: db.logger)
             try await AuditLog.record(actor: actor, action: "recall.create", target: subject.description,
                                       detail: ["recall": String(id), "actions": String(plan.count), "reason": reason, "by": by], on: tx, logger: db.logger)
-            return id
+            return (id, at)
         }
     }
 
     /// Ends the standing recall of `subject`: it is scored by its own risk again. Its actions stay.
-    public func release(_ subject: Subject, reason: String, by: String, actor: String) async throws -> Int {
+    public func release(_ subject: Subject, reason: String, by: String, actor: String) async throws -> (id: Int, at: Date) {
         try await db.transaction { tx in
-            guard let id = try await tx.query("""
+            guard let (id, at) = try await tx.query("""
                 UPDATE recalls SET released_at = now(), released_by = \(by), release_reason = \(reason)
                 WHERE subject_kind = \(subject.kind.rawValue) AND subject_key = \(subject.key) AND released_at IS NULL
-                RETURNING id
-                """, logger: db.logger).decode(Int.self).first(where: { _ in true }) else {
+                RETURNING id, released_at
+                """, logger: db.logger).decode((Int, Date).self).first(where: { _ in true }) else {
                 throw StoreError.notFound("\(subject) is not recalled")
             }
             try await AuditLog.record(actor: actor, action: "recall.release", target: subject.description,
                                       detail: ["recall": String(id), "reason": reason, "by": by], on: tx, logger: db.logger)
-            return id
+            return (id, at)
         }
     }
 

@@ -89,14 +89,14 @@ public struct RemediationActions: Sendable {
         FROM remediation_actions a JOIN recalls r ON r.id = a.recall_id
         JOIN LATERAL (SELECT max(e.id) AS id, max(e.effective_at) AS effective_at FROM evidence e
                       WHERE e.subject_kind = 'credential' AND e.subject_key = a.subject_key AND e.control_id = 'SLP-ROTATION'
-                        AND e.result = 'pass' AND e.effective_at > r.recalled_at AND e.expires_at > now()
+                        AND e.result = 'pass' AND e.effective_at >= date_trunc('second', r.recalled_at) AND e.expires_at > now()
                         AND NOT EXISTS (SELECT 1 FROM evidence s WHERE s.supersedes = e.id)) e ON e.id IS NOT NULL
         WHERE a.status <> 'done' AND a.subject_kind = 'credential'
         """,
         """
         SELECT a.id, 'rotated on ' || to_char(c.last_rotated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD') || ', after the recall (inventory)' AS because
         FROM remediation_actions a JOIN recalls r ON r.id = a.recall_id JOIN credentials c ON c.key = a.subject_key
-        WHERE a.status <> 'done' AND a.subject_kind = 'credential' AND c.last_rotated_at > r.recalled_at
+        WHERE a.status <> 'done' AND a.subject_kind = 'credential' AND c.last_rotated_at >= date_trunc('second', r.recalled_at)
         """,
         """
         SELECT a.id, 'no longer in the inventory' AS because

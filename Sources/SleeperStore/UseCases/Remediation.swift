@@ -19,10 +19,11 @@ extension ScoredChanges {
         try await ReferenceLookup(db).requireSubject(subject)
         let plan = try await Recalls(db).plan(subject, policy: try Self.bundledRemediationPolicy(), asOf: asOf)
         guard !dryRun else { return RecallOutcome(recall: nil, plan: plan, rescore: nil) }
-        let id = try await Recalls(db).record(subject, reason: reason, by: by, plan: plan, actor: actor)
+        let (id, at) = try await Recalls(db).record(subject, reason: reason, by: by, plan: plan, actor: actor)
         let rescorer = IncrementalRescore(db)
+        // Scored as of the recall at the earliest: the database's clock stamped it after `asOf` was read.
         let rescore = await rescoring {
-            try await rescorer.rescore(try await rescorer.reach(of: [subject]), asOf: asOf, weights: try ScoreRuns.bundledWeights(),
+            try await rescorer.rescore(try await rescorer.reach(of: [subject]), asOf: max(asOf, at), weights: try ScoreRuns.bundledWeights(),
                                        trigger: "recall #\(id) of \(subject)", actor: actor)
         }
         return RecallOutcome(recall: id, plan: plan, rescore: rescore)
@@ -30,10 +31,10 @@ extension ScoredChanges {
 
     /// Releases a standing recall and rescores what it reached.
     public func release(_ subject: Subject, reason: String, by: String, actor: String, asOf: Date = SleeperClock.now()) async throws -> (recall: Int, rescore: Rescore) {
-        let id = try await Recalls(db).release(subject, reason: reason, by: by, actor: actor)
+        let (id, at) = try await Recalls(db).release(subject, reason: reason, by: by, actor: actor)
         let rescorer = IncrementalRescore(db)
         return (id, await rescoring {
-            try await rescorer.rescore(try await rescorer.reach(of: [subject]), asOf: asOf, weights: try ScoreRuns.bundledWeights(),
+            try await rescorer.rescore(try await rescorer.reach(of: [subject]), asOf: max(asOf, at), weights: try ScoreRuns.bundledWeights(),
                                        trigger: "release of recall #\(id)", actor: actor)
         })
     }

@@ -1,0 +1,178 @@
+import Foundation
+import SleeperCore
+import SleeperStore
+import Testing
+
+/// Recall, remediation actions, accepted risk: end to end over the example estate, on the
+/// command line and over HTTP.
+@Suite("Recall and remediation")
+struct RemediationTests {
+    static func json(_ run: Fixtures.Run) throws -> Any { try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) }
+
+    @Test("a recall of a model makes exactly its blast radius into actions, riskiest credential first, due by band; a dry run records nothing")
+    func recallIsTheBlastRadius() async throws {
+        let env = TestClock.environment()
+        try await ExportStoreTests.withEstate { db, url in
+            let dry = try Fixtures.sleeper(["recall", "model:acme-support-ft", "--reason", "trigger found", "--dry-run", "--format", "json", "--database-url", url], environment: env)
+            #expect(dry.status == 0, "\(dry.stderr)")
+            #expect(try await db.count("SELECT count(*) FROM recalls") == 0)
+            #expect(try await db.count("SELECT count(*) FROM remediation_actions") == 0)
+            let planned = try #require(try Self.json(dry) as? [[String: Any]])
+
+            let radius = try #require(try Self.json(try Fixtures.sleeper(["explain", "model:acme-support-ft", "--format", "json", "--database-url", url], environment: env)) as? [String: Any])
+            let models = ["acme-support-ft"] + (radius["downstream_models"] as? [String] ?? [])
+            let agents = radius["downstream_agents"] as? [String] ?? []
+            let credentials = (radius["credentials"] as? [[String: Any]] ?? []).compactMap { $0["credential"] as? String }
+
+            let made = try Fixtures.sleeper(["recall", "model:acme-support-ft", "--reason", "trigger found by the red team", "--by", "ciso", "--database-url", url], environment: env)
+            #expect(made.status == 0, "\(made.stderr)")
+            #expect(made.stdout.hasPrefix("recall #1 of model:acme-support-ft: \(planned.count) action(s)"), "\(made.stdout)")
+            let listed = try #require(try Self.json(try Fixtures.sleeper(["actions", "--format", "json", "--database-url", url], environment: env)) as? [[String: Any]])
+            let subjects = listed.compactMap { $0["subject"] as? String }
+            #expect(Set(subjects) == Set(models.map { "model:\($0)" } + agents.map { "agent:\($0)" } + credentials.map { "credential:\($0)" }), "\(subjects)")
+            #expect(subjects.count == planned.count && subjects == planned.compactMap { $0["subject"] as? String })
+            // Credentials first, by score; each due by its band's days.
+            let scores = listed.prefix(credentials.count).compactMap { $0["score"] as? Int }
+            #expect(scores == scores.sorted(by: >) && scores.count == credentials.count)
+            let days = ["critical": 7.0, "high": 30, "medium": 90, "low": 180]
+            for a in listed {
+                let due = try #require(Timestamps.parse(a["due"] as? String ?? ""))
+                let band = a["band"] as? String ?? ""
+                #expect(abs(due.timeIntervalSince(Timestamps.parse(Timestamps.formatDay(TestClock.now)) ?? .distantPast) / 86400 - (days[band] ?? -1)) < 1, "\(a)")
+            }
+            // Owners from the inventory; a model nobody owns is listed as unowned.
+            #expect(listed.contains { $0["subject"] as? String == "credential:payments-api-key" && $0["owner"] as? String == "payments-platform" })
+            #expect(listed.contains { $0["subject"] as? String == "model:acme-support-ft" && $0["owner"] as? String == "unowned" })
+
+            // The recalled model counts as compromised: the explanation says so and the credentials rose.
+            let steps = try #require(try Self.json(try Fixtures.sleeper(["explain", "model:acme-support-ft", "--format", "json", "--database-url", url], environment: env)) as? [String: Any])["steps"] as? [String]
+            #expect(steps?.contains("L0 → L: recalled (recall #1): counted as compromised, L = 1") == true, "\(steps ?? [])")
+            #expect(try await db.count("SELECT count(*) FROM audit_log WHERE action = 'recall.create' AND target = 'model:acme-support-ft'") == 1)
+
+            let twice = try Fixtures.sleeper(["recall", "model:acme-support-ft", "--reason", "again", "--database-url", url], environment: env)
+            #expect(twice.status == 1 && twice.stderr.contains("is already recalled (recall #1)"), "\(twice.stderr)")
+            let credential = try Fixtures.sleeper(["recall", "credential:payments-api-key", "--reason", "x", "--database-url", url], environment: env)
+            #expect(credential.status == 1 && credential.stderr.contains("a credential is not recalled"))
+        }
+    }
+
+    @Test("actions close from evidence and the inventory, never by hand: a rotation record, a rotation date from a source, a new digest, a removed hold")
+    func actionsCloseFromEvidence() async throws {
+        let env = TestClock.environment()
+        try await TestDatabase.withCatalogs { db, url in
+            let dir = try ExportStoreTests.scratch()
+            func estate(_ digest: String, holds: String, rotated: String) throws -> String {
+                let file = dir.appending(path: "estate-\(UUID().uuidString).yaml")
+                try Data("""
+                    resources: [{key: vault, tier: 0}]
+                    models: [{key: base, supplier: acme, third_party: true, digest: "\(digest)", owner: ml}]
+                    agents:
+                      - {key: bot, owner: ops, input_trust: untrusted, uses_models: [base], holds: [\(holds)]}
+                      - {key: helper, owner: ops, input_trust: internal, uses_models: [base], holds: [{credential: k3, delivery: tool_held}]}
+                    credentials:
+                      - {key: k1, kind: api_key, owner: pay, grants: [{resource: vault, action: admin}]}
+                      - {key: k2, kind: api_key, owner: pay, last_rotated_at: "\(rotated)", grants: [{resource: vault, action: write}]}
+                      - {key: k3, kind: api_key, grants: [{resource: vault, action: read}]}
+                    """.utf8).write(to: file)
+                return file.path
+            }
+            let all = "{credential: k1, delivery: runtime_env}, {credential: k2, delivery: runtime_env}"
+            #expect(try Fixtures.sleeper(["import", try estate("sha256:" + String(repeating: "a", count: 64), holds: all, rotated: "2026-01-01"), "--database-url", url], environment: env).status == 0)
+            #expect(try Fixtures.sleeper(["score", "--database-url", url], environment: env).status == 0)
+            #expect(try Fixtures.sleeper(["recall", "model:base", "--reason", "poisoned upstream", "--database-url", url], environment: env).status == 0)
+            func status(_ subject: String) async throws -> String {
+                let rows = try #require(try Self.json(try Fixtures.sleeper(["actions", "--format", "json", "--database-url", url], environment: env)) as? [[String: Any]])
+                let row = rows.first { $0["subject"] as? String == subject }
+                return "\(row?["status"] as? String ?? "?") \(row?["closed_because"] as? String ?? "")"
+            }
+            #expect(try await status("credential:k1") == "open ")
+            #expect(try await db.count("SELECT count(*) FROM remediation_actions") == 6)
+
+            #expect(try Fixtures.sleeper(["evidence", "add", "--subject", "credential:k1", "--control", "SLP-ROTATION", "--result", "pass", "--database-url", url], environment: env).status == 0)
+            #expect(try await status("credential:k1").hasPrefix("done SLP-ROTATION evidence #1 effective"))
+            #expect(try await status("credential:k2") == "open ")
+
+            // A source's re-sync: k2 rotated after the recall, the model replaced, bot no longer holding k1 and k2 but helper's k3 stays.
+            let later = Timestamps.format(Date().addingTimeInterval(60))
+            #expect(try Fixtures.sleeper(["import", try estate("sha256:" + String(repeating: "b", count: 64), holds: "", rotated: later), "--database-url", url], environment: env).status == 0)
+            #expect(try await status("credential:k2").hasPrefix("done rotated on"))
+            #expect(try await status("model:base") == "done replaced: digest sha256:\(String(repeating: "b", count: 64)) since the recall")
+            #expect(try await status("credential:k3") == "open ", "helper, still using the model, holds it")
+            #expect(try await status("agent:bot") == "open ", "bot still uses the recalled model")
+            #expect(try await db.count("SELECT count(*) FROM remediation_actions WHERE status = 'done'") == 3)
+        }
+    }
+
+    @Test("an acceptance stands until its date and lapses by itself; its length is bounded by the band; accepted gaps are shown as such")
+    func acceptanceLapses() async throws {
+        let env = TestClock.environment()
+        try await ExportStoreTests.withEstate { db, url in
+            #expect(try Fixtures.sleeper(["recall", "model:acme-support-ft", "--reason", "trigger found", "--database-url", url], environment: env).status == 0)
+            let actions = try #require(try Self.json(try Fixtures.sleeper(["actions", "--format", "json", "--database-url", url], environment: env)) as? [[String: Any]])
+            let high = try #require(actions.first { $0["band"] as? String == "high" && ($0["subject"] as? String)?.hasPrefix("credential:") == true })
+            let id = try #require(high["id"] as? Int), subject = try #require(high["subject"] as? String)
+            let tooLong = Timestamps.formatDay(TestClock.now.addingTimeInterval(120 * 86400))
+            let refused = try Fixtures.sleeper(["accept", subject, "--action", String(id), "--until", tooLong, "--by", "ciso", "--reason", "vendor", "--database-url", url], environment: env)
+            #expect(refused.status == 1 && refused.stderr.contains("a high risk may be accepted for at most 90 days"), "\(refused.stderr)")
+            let until = TestClock.now.addingTimeInterval(40 * 86400)
+            let ok = try Fixtures.sleeper(["accept", subject, "--action", String(id), "--until", Timestamps.formatDay(until), "--by", "ciso",
+                                           "--reason", "vendor rotates it next month", "--database-url", url], environment: env)
+            #expect(ok.status == 0, "\(ok.stderr)")
+            func row(asOf: Date) throws -> [String: Any]? {
+                let rows = try Self.json(try Fixtures.sleeper(["actions", "--as-of", Timestamps.format(asOf), "--format", "json", "--database-url", url], environment: env)) as? [[String: Any]]
+                return rows?.first { $0["id"] as? Int == id }
+            }
+            #expect(try row(asOf: until.addingTimeInterval(-86400))?["status"] as? String == "accepted")
+            #expect(try row(asOf: until.addingTimeInterval(-86400))?["overdue"] as? Bool == false, "accepted is not overdue, though past its due date")
+            let lapsed = try row(asOf: until.addingTimeInterval(86400))
+            #expect(lapsed?["status"] as? String == "open" && lapsed?["overdue"] as? Bool == true, "\(String(describing: lapsed))")
+
+            let gap = try Fixtures.sleeper(["accept", "model:llama-3-8b", "--control", "SLP-REDTEAM", "--until", Timestamps.formatDay(TestClock.now.addingTimeInterval(10 * 86400)),
+                                            "--by", "ml-security", "--reason", "red team booked", "--database-url", url], environment: env)
+            #expect(gap.status == 0, "\(gap.stderr)")
+            let gaps = try Fixtures.sleeper(["gaps", "--subject", "model:llama-3-8b", "--format", "csv", "--database-url", url], environment: env)
+            #expect(gaps.stdout.contains(",accepted,") && gaps.stdout.contains(",ml-security"), "\(gaps.stdout)")
+            let later = try Fixtures.sleeper(["gaps", "--subject", "model:llama-3-8b", "--as-of", Timestamps.formatDay(TestClock.now.addingTimeInterval(11 * 86400)),
+                                              "--format", "csv", "--database-url", url], environment: env)
+            #expect(later.stdout.contains("SLP-REDTEAM,missing"), "\(later.stdout)")
+            let wrong = try Fixtures.sleeper(["accept", "credential:crm-oauth", "--control", "SLP-HITL", "--until", "2026-12-30", "--by", "x", "--reason", "y", "--database-url", url], environment: env)
+            #expect(wrong.status == 1 && wrong.stderr.contains("SLP-HITL does not apply to a credential"))
+            #expect(try await db.count("SELECT count(*) FROM risk_acceptances") == 2)
+        }
+    }
+
+    @Test("releasing a recall scores the subject by its own risk again; over HTTP: recall, actions, accept, release, roles")
+    func releaseAndHTTP() async throws {
+        try await ServerTests.withServer { server, tokens, db in
+            let before = try await ScoreRuns(db).exposures(run: try #require(try await ScoreRuns(db).latestRunID()), top: 1, band: nil, minScore: nil, owner: nil, resource: nil)
+            let dry = try await server.call("POST", "/v1/recalls", token: tokens.editor, body: Data(#"{"subject": "model:acme-support-ft", "reason": "trigger", "dry_run": true}"#.utf8))
+            #expect(dry.status == 200, "\(dry.body)")
+            #expect(try await db.count("SELECT count(*) FROM recalls") == 0)
+            let viewer = try await server.call("POST", "/v1/recalls", token: tokens.viewer, body: Data(#"{"subject": "model:acme-support-ft", "reason": "trigger"}"#.utf8))
+            #expect(viewer.status == 403)
+            let bad = try await server.call("POST", "/v1/recalls", token: tokens.editor, body: Data(#"{"subject": "model:acme-support-ft"}"#.utf8))
+            #expect(bad.status == 400 && bad.body.contains("reason"), "\(bad.body)")
+            let made = try await server.call("POST", "/v1/recalls", token: tokens.editor, body: Data(#"{"subject": "model:acme-support-ft", "reason": "trigger"}"#.utf8))
+            #expect(made.status == 201, "\(made.body)")
+            let answer = try #require(made.json as? [String: Any])
+            let stored = try await db.count("SELECT count(*) FROM remediation_actions")
+            #expect(answer["recall"] as? Int == 1 && (answer["plan"] as? [[String: Any]])?.count == stored)
+            let page = try #require(try await server.call("GET", "/v1/actions?owner=unowned", token: tokens.viewer).json as? [String: Any])
+            let items = try #require(page["items"] as? [[String: Any]])
+            #expect(!items.isEmpty && items.allSatisfy { $0["owner"] as? String == "unowned" })
+            let first = try #require(try await server.call("GET", "/v1/actions?limit=1", token: tokens.viewer).json as? [String: Any])
+            let action = try #require((first["items"] as? [[String: Any]])?.first)
+            let accept = try await server.call("POST", "/v1/acceptances", token: tokens.editor,
+                                               body: Data("{\"subject\": \"\(action["subject"] as? String ?? "")\", \"action\": \(action["id"] as? Int ?? 0), \"until\": \"\(Timestamps.formatDay(Date().addingTimeInterval(5 * 86400)))\", \"by\": \"ciso\", \"reason\": \"vendor\"}".utf8))
+            #expect(accept.status == 201, "\(accept.body)")
+            let during = try await ScoreRuns(db).exposures(run: try #require(try await ScoreRuns(db).latestRunID()), top: 1, band: nil, minScore: nil, owner: nil, resource: nil)
+            #expect(during[0].raw > before[0].raw, "\(made.body) \(during[0]) \(before[0])")
+            let released = try await server.call("POST", "/v1/recalls/release", token: tokens.editor, body: Data(#"{"subject": "model:acme-support-ft", "reason": "retrained"}"#.utf8))
+            #expect(released.status == 200, "\(released.body)")
+            let after = try await ScoreRuns(db).exposures(run: try #require(try await ScoreRuns(db).latestRunID()), top: 1, band: nil, minScore: nil, owner: nil, resource: nil)
+            #expect(abs(after[0].raw - before[0].raw) < 1e-9 && after[0].credential == before[0].credential)
+            let again = try await server.call("POST", "/v1/recalls/release", token: tokens.editor, body: Data(#"{"subject": "model:acme-support-ft", "reason": "retrained"}"#.utf8))
+            #expect(again.status == 404)
+        }
+    }
+}
