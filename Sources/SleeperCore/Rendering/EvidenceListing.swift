@@ -48,15 +48,15 @@ public enum EvidenceListing {
             for item in order {
                 for g in byItem[item]! {
                     rows.append([.text(String(item.split(separator: ":", maxSplits: 1)[1])), .text(g.subject.description), .text(g.control),
-                                 .text(g.status), g.evidenceID.map(Listing.Cell.integer) ?? .null, expiry(g), g.owner.map(Listing.Cell.text) ?? .null]
-                                + accepted(g))
+                                 .text(g.status), g.evidenceID.map(Listing.Cell.integer) ?? .null, expiry(g)] + accepted(g)
+                                + [g.owner.map(Listing.Cell.text) ?? .null])
                 }
             }
-            return Listing(columns: ["item", "subject", "control", "status", "evidence", "expires", "owner", "accepted_until", "accepted_by"], rows: rows)
+            return Listing(columns: ["item", "subject", "control", "status", "evidence", "expires", "accepted_until", "accepted_by", "owner"], rows: rows)
         }
-        return Listing(columns: ["subject", "control", "status", "evidence", "expires", "owner", "items", "accepted_until", "accepted_by"], rows: gaps.map { g in
-            [.text(g.subject.description), .text(g.control), .text(g.status), g.evidenceID.map(Listing.Cell.integer) ?? .null,
-             expiry(g), g.owner.map(Listing.Cell.text) ?? .null, .list(g.items)] + accepted(g)
+        return Listing(columns: ["subject", "control", "status", "evidence", "expires", "accepted_until", "accepted_by", "owner", "items"], rows: gaps.map { g in
+            [.text(g.subject.description), .text(g.control), .text(g.status), g.evidenceID.map(Listing.Cell.integer) ?? .null, expiry(g)]
+                + accepted(g) + [g.owner.map(Listing.Cell.text) ?? .null, .list(g.items)]
         })
     }
 
