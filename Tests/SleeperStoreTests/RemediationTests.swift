@@ -138,6 +138,16 @@ struct RemediationTests {
             let wrong = try Fixtures.sleeper(["accept", "credential:crm-oauth", "--control", "SLP-HITL", "--until", "2026-12-30", "--by", "x", "--reason", "y", "--database-url", url], environment: env)
             #expect(wrong.status == 1 && wrong.stderr.contains("SLP-HITL does not apply to a credential"))
             #expect(try await db.count("SELECT count(*) FROM risk_acceptances") == 2)
+
+            // Tickets: every action not done, one row each, Jira's priority for the band, the owner as the team.
+            let jira = try Fixtures.sleeper(["actions", "export", "--format", "jira-csv", "--database-url", url], environment: env)
+            let lines = jira.stdout.split(separator: "\r\n")
+            let open = try await db.count("SELECT count(*) FROM remediation_actions WHERE status <> 'done'")
+            #expect(lines.first == "Summary,Description,Issue Type,Priority,Due Date,Labels,Team,External ID")
+            #expect(lines.count == open + 1, "\(jira.stdout)")
+            #expect(lines.contains { $0.hasPrefix("Rotate or revoke payments-api-key (recall #1),") && $0.contains(",Task,Highest,") && $0.contains(",payments-platform,sleeper-action-") })
+            let tickets = try #require(try Self.json(try Fixtures.sleeper(["actions", "export", "--format", "json", "--owner", "unowned", "--database-url", url], environment: env)) as? [[String: Any]])
+            #expect(!tickets.isEmpty && tickets.allSatisfy { $0["owner"] as? String == "unowned" && ($0["external_id"] as? String)?.hasPrefix("sleeper-action-") == true })
         }
     }
 

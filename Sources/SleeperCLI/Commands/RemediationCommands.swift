@@ -51,10 +51,44 @@ struct ReleaseCommand: AsyncParsableCommand {
     }
 }
 
-/// `sleeper actions`: the remediation actions, as they stand.
+/// `sleeper actions`: the remediation actions, as they stand; `actions export` as tickets.
 struct ActionsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "actions",
+        abstract: "List remediation actions: what to do, who owns it, when it is due, where it stands.",
+        subcommands: [List.self, Export.self], defaultSubcommand: List.self)
+
+    struct Export: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Export the actions not done as tickets: a Jira CSV import file, or JSON.",
+            discussion: HelpText.discussion("Jira CSV: Summary, Description, Issue Type (Task), Priority (Highest, High, Medium, Low by band), Due Date (YYYY-MM-DD), Labels, Team (the owner), External ID (sleeper-action-ID); map them when importing.", "actions export"))
+        @OptionGroup var connection: ConnectionOptions
+        @Option(help: "jira-csv or json.") var format: String
+        @Option(help: "Only this owner's actions ('unowned' for those nobody owns).") var owner: String?
+        @Flag(help: "Include the actions that are done.") var all = false
+        @Option(help: "Write to this file instead of standard output.") var out: String?
+
+        func run() async throws {
+            guard let kind = ActionTickets.Format(rawValue: format) else { throw CommandFailure(message: "--format: '\(format)' is not jira-csv or json") }
+            let now = SleeperClock.now()
+            let actions = try await connection.withDatabase { db in
+                try await RemediationActions(db).list(asOf: now, filter: .init(owner: owner))
+            }.filter { all || $0.status != .done }
+            let text = ActionTickets.render(actions, as: kind)
+            if let out {
+                guard FileManager.default.createFile(atPath: out, contents: Data(text.utf8)) else { throw CommandFailure(message: "--out: \(out) cannot be written") }
+                Output.error("wrote \(actions.count) action(s) to \(out)")
+            } else {
+                Output.print(text)
+            }
+        }
+    }
+}
+
+extension ActionsCommand {
+  struct List: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "list",
         abstract: "List remediation actions: what to do, who owns it, when it is due, where it stands.",
         discussion: HelpText.discussion("Actions close from evidence (SLP-ROTATION on a credential, a rotation date after the recall from a source, a new digest for a model, a removed hold), never by hand.", "actions"))
     @OptionGroup var connection: ConnectionOptions
@@ -76,6 +110,7 @@ struct ActionsCommand: AsyncParsableCommand {
         }
         Output.print(ListingRenderer.render(ActionListing.actions(actions, asOf: when), as: output.format))
     }
+  }
 }
 
 /// `sleeper accept`: accept a risk until a date.
