@@ -138,11 +138,31 @@ struct RemediationTests {
             let wrong = try Fixtures.sleeper(["accept", "credential:crm-oauth", "--control", "SLP-HITL", "--until", "2026-12-30", "--by", "x", "--reason", "y", "--database-url", url], environment: env)
             #expect(wrong.status == 1 && wrong.stderr.contains("SLP-HITL does not apply to a credential"))
             #expect(try await db.count("SELECT count(*) FROM risk_acceptances") == 2)
+            let open = try await db.count("SELECT count(*) FROM remediation_actions WHERE status <> 'done'")
+
+            // The POA&M: one item per open action with its deadline as a milestone, accepted risks as deviation-approved
+            // with the approver, gaps by control and owner; valid OSCAL.
+            let poamFile = try ExportStoreTests.scratch().appending(path: "poam.json")
+            let exported = try Fixtures.sleeper(["export", "oscal-poam", "--out", poamFile.path, "--database-url", url], environment: env)
+            #expect(exported.status == 0, "\(exported.stderr)")
+            let validation = try ExportStoreTests.validate([poamFile])
+            #expect(validation.ok, "\(validation.output)")
+            let poam = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: poamFile)) as? [String: Any])["plan-of-action-and-milestones"] as? [String: Any]
+            let risks = poam?["risks"] as? [[String: Any]] ?? [], items = poam?["poam-items"] as? [[String: Any]] ?? []
+            let accepted = risks.filter { $0["status"] as? String == "deviation-approved" }
+            #expect(accepted.count == 2, "the accepted action and the accepted gap")
+            let approvers = accepted.compactMap { (($0["risk-log"] as? [String: Any])?["entries"] as? [[String: Any]])?.first?["title"] as? String }.sorted()
+            #expect(approvers == ["Risk accepted by ciso", "Risk accepted by ml-security"], "\(approvers)")
+            #expect(String(data: try Data(contentsOf: poamFile), encoding: .utf8)?.contains("accepted by ciso until") == true)
+            #expect(String(data: try Data(contentsOf: poamFile), encoding: .utf8)?.contains("accepted by ml-security until") == true)
+            #expect(items.filter { ($0["title"] as? String)?.contains("(recall #1)") == true }.count == open, "one item per action not done")
+            let milestones = risks.compactMap { (($0["remediations"] as? [[String: Any]])?.first?["tasks"] as? [[String: Any]])?.first?["type"] as? String }
+            #expect(milestones.count == open && milestones.allSatisfy { $0 == "milestone" })
+            #expect(items.contains { ($0["title"] as? String)?.hasPrefix("Record valid evidence of SLP-PROVENANCE for ") == true })
 
             // Tickets: every action not done, one row each, Jira's priority for the band, the owner as the team.
             let jira = try Fixtures.sleeper(["actions", "export", "--format", "jira-csv", "--database-url", url], environment: env)
             let lines = jira.stdout.split(separator: "\r\n")
-            let open = try await db.count("SELECT count(*) FROM remediation_actions WHERE status <> 'done'")
             #expect(lines.first == "Summary,Description,Issue Type,Priority,Due Date,Labels,Team,External ID")
             #expect(lines.count == open + 1, "\(jira.stdout)")
             #expect(lines.contains { $0.hasPrefix("Rotate or revoke payments-api-key (recall #1),") && $0.contains(",Task,Highest,") && $0.contains(",payments-platform,sleeper-action-") })

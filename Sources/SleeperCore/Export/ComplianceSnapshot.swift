@@ -25,6 +25,9 @@ public struct ComplianceSnapshot: Sendable {
     public var runAsOf: Date?
     /// Which evidence counted for `asOf`: as recorded by then, or as known now (see `EvidenceBasis`).
     public var basis: EvidenceBasis = .recorded
+    /// The remediation actions as they stood at `asOf`, and the acceptances standing then.
+    public var actions: [RemediationAction] = []
+    public var acceptances: [AcceptedRisk] = []
     public var toolVersion: String { SleeperVersion.current }
 
     /// What the audit log keeps of a document made from this snapshot.

@@ -122,3 +122,30 @@ public enum RecallPlan {
         }
     }
 }
+
+/// A decision to live with a risk until a date: a control's gap on a subject, or an action.
+public struct AcceptedRisk: Sendable, Equatable {
+    public var id: Int
+    public var subject: Subject
+    public var control: String?
+    public var action: Int?
+    public var band: Band
+    public var until: Date
+    public var by: String
+    public var reason: String
+    public var created: Date
+    /// What is accepted, in words: the control, or `action #ID`.
+    public var target: String { control ?? "action #\(action ?? 0)" }
+
+    public init(id: Int, subject: Subject, control: String?, action: Int?, band: Band, until: Date, by: String, reason: String, created: Date) {
+        self.id = id
+        self.subject = subject
+        self.control = control
+        self.action = action
+        self.band = band
+        self.until = until
+        self.by = by
+        self.reason = reason
+        self.created = created
+    }
+}

@@ -34,6 +34,8 @@ public struct ComplianceSnapshotLoader: Sendable {
         snapshot.ledgerProblems = check.problems
         snapshot.weightsVersion = try ScoreRuns.bundledWeights().version
         snapshot.basis = basis
+        snapshot.actions = try await RemediationActions(db).list(asOf: asOf)
+        snapshot.acceptances = try await RiskAcceptances(db).standing(asOf: asOf)
         if let runID { snapshot.runAsOf = try await runs.citation(of: runID)?.asOf }
         return snapshot
     }

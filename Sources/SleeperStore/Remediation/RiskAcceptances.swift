@@ -15,16 +15,7 @@ public struct RiskAcceptances: Sendable {
         case action(Int)
     }
 
-    public struct Accepted: Sendable {
-        public var id: Int
-        public var subject: Subject
-        public var target: String
-        public var band: Band
-        public var until: Date
-        public var by: String
-        public var reason: String
-        public var created: Date
-    }
+    public typealias Accepted = AcceptedRisk
 
     /// Records an acceptance after checking it: the subject exists; the control applies to it, or
     /// the action is its own and still open; the date lies ahead and within the policy's longest
@@ -69,7 +60,7 @@ public struct RiskAcceptances: Sendable {
             try await AuditLog.record(actor: actor, action: "risk.accept", target: subject.description,
                                       detail: ["acceptance": String(id), "of": what, "until": Timestamps.format(until), "by": by, "band": band.rawValue],
                                       on: tx, logger: db.logger)
-            return Accepted(id: id, subject: subject, target: what, band: band, until: until, by: by, reason: reason, created: created)
+            return Accepted(id: id, subject: subject, control: control, action: action, band: band, until: until, by: by, reason: reason, created: created)
         }
     }
 
@@ -101,7 +92,7 @@ public struct RiskAcceptances: Sendable {
             FROM risk_acceptances WHERE created_at <= \(asOf) AND accepted_until > \(asOf) ORDER BY accepted_until, id
             """, logger: db.logger).decode((Int, String, String, String?, Int?, String, Date, String, String, Date).self) {
             guard let k = SubjectKind(rawValue: kind) else { continue }
-            out.append(Accepted(id: id, subject: Subject(kind: k, key: key), target: control ?? "action #\(action ?? 0)", band: Band(rawValue: band) ?? .critical,
+            out.append(Accepted(id: id, subject: Subject(kind: k, key: key), control: control, action: action, band: Band(rawValue: band) ?? .critical,
                                 until: until, by: by, reason: reason, created: created))
         }
         return out
