@@ -96,9 +96,20 @@ struct ReportRenderingTests {
         let md = ReportMarkdown.render(Self.report(owner: nil))
         #expect(md.contains("| 70 | critical | key\\|1 | m\\|<1> → agent → key\\|1 → res |"))
         #expect(md.contains("| key\\|1 | 40 | 70 | +30 | new failed backdoor scan on m |"))
-        #expect(md.contains("| 2026-12-05 | model:m\\|<1> | C1 | #1 | (none) |"))
+        #expect(md.contains("| 2026-12-05 | model:m\\|<1> | C1 | valid | #1 | (none) |"))
         #expect(md.contains("| model | m\\|<1> |"))
         #expect(!ReportMarkdown.render(Self.report(owner: "team")).contains("| model | m\\|<1> |"))
+    }
+
+    @Test("the distribution's bins are split at the band edges, so no bar holds two bands; counts get thousands separators")
+    func bandEdgeBins() {
+        #expect(ReviewReport.edges(bands: (60, 35, 15)) == [0, 10, 15, 20, 30, 35, 40, 50, 60, 70, 80, 90, 101])
+        var report = Self.report(owner: nil)
+        report.histogramEdges = ReviewReport.edges(bands: (60, 35, 15))
+        report.histogram = [0, 0, 0, 0, 2, 1234, 0, 0, 0, 1, 0, 0]
+        let html = ReportHTML.render(report)
+        #expect(html.contains("<title>30–34: 2 (medium)</title>") && html.contains("<title>35–39: 1,234 (high)</title>"), "\(html)")
+        #expect(ReviewReport.n(1234567) == "1,234,567" && ReviewReport.n(999) == "999" && ReviewReport.n(1000) == "1,000")
     }
 
     @Test("HTML escapes text and colours the distribution by band")
@@ -106,7 +117,7 @@ struct ReportRenderingTests {
         let html = ReportHTML.render(Self.report(owner: nil))
         #expect(html.contains("m|&lt;1&gt;"))
         #expect(!html.contains("m|<1>"))
-        #expect(html.contains("<title>70–79: 1</title>"))
+        #expect(html.contains("<title>70–79: 1 (critical)</title>"))
         #expect(html.contains("fill=\"#b3261e\"><title>70–79"), "a bar at 70 is in the critical band (60+)")
         #expect(html.contains("critical 1"))
     }

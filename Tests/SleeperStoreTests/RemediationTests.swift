@@ -160,6 +160,19 @@ struct RemediationTests {
             #expect(milestones.count == open && milestones.allSatisfy { $0 == "milestone" })
             #expect(items.contains { ($0["title"] as? String)?.hasPrefix("Record valid evidence of SLP-PROVENANCE for ") == true })
 
+            // The review report is the meeting's agenda: what to do first, the actions, the accepted risks.
+            let report = try Fixtures.sleeper(["report", "--database-url", url], environment: env)
+            #expect(report.status == 0, "\(report.stderr)")
+            let md = report.stdout
+            // The accepted action is not on the agenda; the open ones are, worst band and riskiest first.
+            #expect(md.contains("## What to do\n\n\(open - 1) remediation action(s) are open. Take these first:"), "\(md.prefix(800))")
+            let agenda = md.components(separatedBy: "## Where the estate stands").first ?? ""
+            #expect(agenda.contains("| Rotate or revoke payments-api-key (recall #1) | payments-platform | critical |"), "\(agenda)")
+            #expect(!agenda.contains(subject.replacingOccurrences(of: "credential:", with: "Rotate or revoke ")), "the accepted action waits")
+            #expect(md.contains("## Accepted risks\n\n2 accepted risk(s), soonest to lapse first"), "\(md)")
+            #expect(md.contains("| model:llama-3-8b | SLP-REDTEAM | critical | ml-security |"), "\(md)")
+            #expect(md.contains("## Remediation actions\n\n\(try await db.count("SELECT count(*) FROM remediation_actions")) action(s): \(open) not done (0 overdue)"), "\(md)")
+
             // Tickets: every action not done, one row each, Jira's priority for the band, the owner as the team.
             let jira = try Fixtures.sleeper(["actions", "export", "--format", "jira-csv", "--database-url", url], environment: env)
             let lines = jira.stdout.split(separator: "\r\n")
@@ -201,8 +214,18 @@ struct RemediationTests {
             #expect(released.status == 200, "\(released.body)")
             let after = try await ScoreRuns(db).exposures(run: try #require(try await ScoreRuns(db).latestRunID()), top: 1, band: nil, minScore: nil, owner: nil, resource: nil)
             #expect(abs(after[0].raw - before[0].raw) < 1e-9 && after[0].credential == before[0].credential)
+            #expect(try await db.count("SELECT count(*) FROM remediation_actions WHERE status <> 'done'") == 0, "the plan ends with the recall")
+            #expect(try await db.count("SELECT count(*) FROM remediation_actions WHERE closed_because = 'recall released by pipeline: retrained'") > 0)
             let again = try await server.call("POST", "/v1/recalls/release", token: tokens.editor, body: Data(#"{"subject": "model:acme-support-ft", "reason": "retrained"}"#.utf8))
             #expect(again.status == 404)
+
+            // The report over HTTP, as the meeting reads it.
+            let html = try await server.call("GET", "/v1/report", token: tokens.viewer)
+            #expect(html.status == 200 && html.body.hasPrefix("<!DOCTYPE html>") && html.body.contains("What to do") && html.body.contains("Remediation actions"))
+            let markdown = try await server.call("GET", "/v1/report?format=markdown", token: tokens.viewer)
+            #expect(markdown.status == 200 && markdown.body.hasPrefix("# Backdoor exposure review, "))
+            #expect(try await server.call("GET", "/v1/report?format=pdf", token: tokens.viewer).status == 400)
+            #expect(try await server.call("GET", "/v1/report").status == 401)
         }
     }
 }

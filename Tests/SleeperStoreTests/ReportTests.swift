@@ -19,14 +19,15 @@ struct ReportTests {
             #expect(run.status == 0, "\(run.stderr)")
             let md = run.stdout
             #expect(md.hasPrefix("# Backdoor exposure review, "))
-            for heading in ["## Headline", "## Top exposures", "## Changes since the last review", "## Gaps by framework item",
-                            "## Evidence expiring in the next 30 days", "## Subjects without an owner"] {
+            for heading in ["## What to do", "## Where the estate stands", "## Remediation actions", "## Accepted risks", "## Top exposures",
+                            "## Changes since the last review", "## Gaps by framework item", "## Evidence that lapsed or is about to",
+                            "## Subjects without an owner"] {
                 #expect(md.contains(heading), "missing \(heading)")
             }
             #expect(md.contains("Run 1 → run 2: 0 credentials got worse"))
             let better = try #require(md.split(separator: "\n").first { $0.hasPrefix("| payments-api-key | 96 |") })
             #expect(better.contains("upstream likelihood fell"))
-            #expect(md.contains("| \(expires) | agent:email-triage | SLP-HITL |"))
+            #expect(md.contains("| \(expires) | agent:email-triage | SLP-HITL | valid |"))
             #expect(md.contains("| credential | ci-deploy-key |"), "ci-deploy-key has no owner in the example")
             #expect(md.contains("What would lower payments-api-key"))
             let bands = try await ScoreRuns(db).exposures(run: 2, top: nil, band: "critical", minScore: nil, owner: nil, resource: nil).count

@@ -34,7 +34,7 @@ struct RecallCommand: AsyncParsableCommand {
 struct ReleaseCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "release",
-        abstract: "Release a standing recall: the subject is scored by its own risk again (its actions stay).",
+        abstract: "Release a standing recall: the subject is scored by its own risk again, and its open actions close, citing the release.",
         discussion: HelpText.discussion("release"))
     @OptionGroup var connection: ConnectionOptions
     @Argument(help: "model:KEY, dataset:KEY or agent:KEY.") var subject: String

@@ -13,27 +13,31 @@ enum ReportCharts {
         }
     }
 
-    /// Credentials per score decile, each bar in the colour of its band.
+    /// Credentials per score bin, each bar in the colour of its band: the bins are split at the
+    /// band edges, so no bar holds two bands. Bars are as wide as their bins.
     static func distribution(_ report: ReviewReport) -> String? {
-        guard report.histogram.reduce(0, +) > 0 else { return nil }
+        let counts = report.histogram, edges = report.histogramEdges
+        guard counts.reduce(0, +) > 0, edges.count == counts.count + 1 else { return nil }
         let w = 640.0, h = 250.0, left = 52.0, bottom = 36.0, top = 44.0
-        let maxCount = Double(report.histogram.max() ?? 1)
-        let barW = (w - left - 10) / Double(report.histogram.count)
+        let maxCount = Double(counts.max() ?? 1)
+        let unit = (w - left - 10) / 101
         var out = "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 \(Int(w)) \(Int(h))\" width=\"\(Int(w))\" height=\"\(Int(h))\" role=\"img\" aria-label=\"Score distribution\">"
-        out += "<text x=\"\(left)\" y=\"14\" font-weight=\"600\">Score distribution (credentials per 10 points)</text>"
-        for (i, tick) in niceTicks(maxCount).enumerated() {
+        out += "<text x=\"\(left)\" y=\"14\" font-weight=\"600\">Score distribution (credentials per bin; bins split at the band edges)</text>"
+        for tick in niceTicks(maxCount) {
             let y = h - bottom - (tick / maxCount) * (h - bottom - top)
             out += "<line x1=\"\(left)\" x2=\"\(w - 10)\" y1=\"\(f(y))\" y2=\"\(f(y))\" stroke=\"#e3e6ea\"/>"
-            out += "<text x=\"\(left - 6)\" y=\"\(f(y + 4))\" text-anchor=\"end\">\(Int(tick))</text>"
-            _ = i
+            out += "<text x=\"\(left - 6)\" y=\"\(f(y + 4))\" text-anchor=\"end\">\(ReviewReport.n(Int(tick)))</text>"
         }
-        for (i, count) in report.histogram.enumerated() {
+        for (i, count) in counts.enumerated() {
+            let lo = edges[i], hi = edges[i + 1] - 1
             let bh = maxCount == 0 ? 0 : Double(count) / maxCount * (h - bottom - top)
-            let x = left + Double(i) * barW + 3
-            let color = colors[report.band(forScore: i * 10)] ?? "#888"
-            out += "<rect x=\"\(f(x))\" y=\"\(f(h - bottom - bh))\" width=\"\(f(barW - 6))\" height=\"\(f(bh))\" fill=\"\(color)\"><title>\(i * 10)–\(i == 9 ? 100 : i * 10 + 9): \(count)</title></rect>"
-            if count > 0 { out += "<text x=\"\(f(x + (barW - 6) / 2))\" y=\"\(f(h - bottom - bh - 4))\" text-anchor=\"middle\">\(count)</text>" }
-            out += "<text x=\"\(f(x + (barW - 6) / 2))\" y=\"\(f(h - bottom + 16))\" text-anchor=\"middle\">\(i * 10)</text>"
+            let x = left + Double(lo) * unit + 1, bw = Double(hi - lo + 1) * unit - 2
+            let color = colors[report.band(forScore: lo)] ?? "#888"
+            out += "<rect x=\"\(f(x))\" y=\"\(f(h - bottom - bh))\" width=\"\(f(bw))\" height=\"\(f(bh))\" fill=\"\(color)\"><title>\(lo)–\(min(hi, 100)): \(ReviewReport.n(count)) (\(report.band(forScore: lo)))</title></rect>"
+            if count > 0 && bw > 24 { out += "<text x=\"\(f(x + bw / 2))\" y=\"\(f(h - bottom - bh - 4))\" text-anchor=\"middle\">\(ReviewReport.n(count))</text>" }
+        }
+        for tick in Set(edges.filter { $0 <= 100 } + [100]).sorted() {
+            out += "<text x=\"\(f(left + Double(tick) * unit))\" y=\"\(f(h - bottom + 16))\" text-anchor=\"middle\">\(tick)</text>"
         }
         out += "<line x1=\"\(left)\" x2=\"\(w - 10)\" y1=\"\(f(h - bottom))\" y2=\"\(f(h - bottom))\" stroke=\"#1d2330\"/>"
         return out + "</svg>"
@@ -64,11 +68,12 @@ enum ReportCharts {
         guard runs.count >= 2 else { return nil }
         let w = 640.0, h = 240.0, left = 52.0, right = 110.0, top = 40.0, bottom = 40.0
         let maxV = Double(max(1, runs.map { max($0.critical, $0.high) }.max() ?? 1))
-        let step = (w - left - right) / Double(runs.count - 1)
-        func x(_ i: Int) -> Double { left + Double(i) * step }
+        // Placed by date, not by run number: runs made the same day sit together, a quiet month shows as a gap.
+        let first = runs[0].asOf.timeIntervalSince1970, span = max(1, runs[runs.count - 1].asOf.timeIntervalSince1970 - first)
+        func x(_ i: Int) -> Double { left + (runs[i].asOf.timeIntervalSince1970 - first) / span * (w - left - right) }
         func y(_ v: Int) -> Double { h - bottom - Double(v) / maxV * (h - top - bottom) }
         var out = "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 \(Int(w)) \(Int(h))\" width=\"\(Int(w))\" height=\"\(Int(h))\" role=\"img\" aria-label=\"Critical and high across runs\">"
-        out += "<text x=\"\(left)\" y=\"14\" font-weight=\"600\">Critical and high credentials per scoring run</text>"
+        out += "<text x=\"\(left)\" y=\"14\" font-weight=\"600\">Critical and high credentials over time</text>"
         for tick in niceTicks(maxV) {
             let yy = h - bottom - tick / maxV * (h - top - bottom)
             out += "<line x1=\"\(left)\" x2=\"\(w - right)\" y1=\"\(f(yy))\" y2=\"\(f(yy))\" stroke=\"#e3e6ea\"/><text x=\"\(left - 6)\" y=\"\(f(yy + 4))\" text-anchor=\"end\">\(Int(tick))</text>"
@@ -78,15 +83,16 @@ enum ReportCharts {
             let points = runs.enumerated().map { "\(f(x($0.offset))),\(f(y($0.element[keyPath: value])))" }.joined(separator: " ")
             out += "<polyline points=\"\(points)\" fill=\"none\" stroke=\"\(color)\" stroke-width=\"2.5\"/>"
             for (i, r) in runs.enumerated() {
-                out += "<circle cx=\"\(f(x(i)))\" cy=\"\(f(y(r[keyPath: value])))\" r=\"3.5\" fill=\"\(color)\"><title>run \(r.id): \(r[keyPath: value]) \(name)</title></circle>"
+                out += "<circle cx=\"\(f(x(i)))\" cy=\"\(f(y(r[keyPath: value])))\" r=\"3.5\" fill=\"\(color)\"><title>\(ReviewReport.day(r.asOf)) (run \(r.id)): \(ReviewReport.n(r[keyPath: value])) \(name)</title></circle>"
             }
             let last = runs.count - 1
             out += "<text x=\"\(f(x(last) + 8))\" y=\"\(f(y(runs[last][keyPath: value]) + 4))\" fill=\"\(color)\">\(name) \(runs[last][keyPath: value])</text>"
         }
-        let labelEvery = max(1, runs.count / 8)
-        for (i, r) in runs.enumerated() where i % labelEvery == 0 || i == runs.count - 1 {
-            out += "<text x=\"\(f(x(i)))\" y=\"\(f(h - bottom + 16))\" text-anchor=\"middle\">run \(r.id)</text>"
-            out += "<text x=\"\(f(x(i)))\" y=\"\(f(h - bottom + 30))\" text-anchor=\"middle\" fill=\"#5d6675\">\(ReviewReport.day(r.asOf))</text>"
+        // One label per day, at most eight, never two on top of each other.
+        var lastLabel = -Double.infinity
+        for (i, r) in runs.enumerated() where x(i) - lastLabel >= 70 || i == runs.count - 1 && x(i) - lastLabel >= 40 {
+            out += "<text x=\"\(f(x(i)))\" y=\"\(f(h - bottom + 16))\" text-anchor=\"middle\">\(ReviewReport.day(r.asOf))</text>"
+            lastLabel = x(i)
         }
         return out + "</svg>"
     }

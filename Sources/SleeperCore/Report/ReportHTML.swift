@@ -80,8 +80,9 @@ public enum ReportHTML {
         @media print {
           body { background: #fff; font-size: 11pt; }
           main { max-width: none; padding: 0; }
-          h2 { break-after: avoid; }
-          tr, figure { break-inside: avoid; }
+          h2, caption { break-after: avoid; }
+          tr, figure, li, .intro { break-inside: avoid; }
+          thead { display: table-header-group; }
           table { font-size: 9.5pt; }
         }
         """

@@ -18,8 +18,8 @@ public enum ReportMarkdown {
     }
 
     static func trend(_ report: ReviewReport) -> String {
-        render(.init(columns: ["run", "date", "critical", "high", "medium", "low"], rows: report.runs.map {
-            ["\($0.id)", ReviewReport.day($0.asOf), "\($0.critical)", "\($0.high)", "\($0.medium)", "\($0.low)"]
+        render(.init(columns: ["date", "run", "critical", "high", "medium", "low"], rows: report.runs.map {
+            [ReviewReport.day($0.asOf), "\($0.id)", ReviewReport.n($0.critical), ReviewReport.n($0.high), ReviewReport.n($0.medium), ReviewReport.n($0.low)]
         }, numeric: [2, 3, 4, 5]))
     }
 

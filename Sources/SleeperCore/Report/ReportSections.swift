@@ -29,23 +29,82 @@ extension ReviewReport {
 
     /// Each section opens with the banner when the ledger did not verify: a page printed alone still says so.
     func sections(whatIfLines: Int = 3) -> [ReportSection] {
-        let all = [headline(), topExposures(whatIfLines: whatIfLines), changesSection(), gapsSection(), expiringSection(), unownedSection()]
+        let all = [agenda(), headline(), actionsSection(), acceptedSection(), topExposures(whatIfLines: whatIfLines), changesSection(),
+                   gapsSection(), expiringSection(), unownedSection()]
         guard let banner = snapshot.unverifiedBanner else { return all }
         return all.map { var s = $0; s.intro = "**\(banner).**" + (s.intro.map { "\n\n" + $0 } ?? ""); return s }
     }
 
+    /// What to do: the few open actions that lower risk most, with owner and due date; without a
+    /// recall, the valid evidence that would lower the worst exposures most.
+    func agenda() -> ReportSection {
+        var s = ReportSection(id: "agenda", title: "What to do")
+        let next = nextActions()
+        let overdue = next.filter { $0.overdue(at: snapshot.asOf) }
+        if !next.isEmpty {
+            s.intro = "\(Self.n(next.count)) remediation action(s) are open\(overdue.isEmpty ? "" : ", \(Self.n(overdue.count)) of them overdue"). Take these first:"
+            s.tables.append((nil, .init(columns: ["action", "owner", "band", "due"], rows: next.prefix(5).map { a in
+                [ActionTickets.summary(a), a.owner ?? "unowned", a.band.rawValue, Self.day(a.due) + (a.overdue(at: snapshot.asOf) ? " (overdue)" : "")]
+            })))
+        } else {
+            let suggestions = top.prefix(3).compactMap { e -> [String]? in
+                guard let w = explanations[e.credential]?.whatIf.first else { return nil }
+                return ["valid evidence of \(w.control) on \(w.subject)", e.owner ?? "unowned", "\(e.credential) \(e.score) → \(w.scoreAfter)"]
+            }
+            s.intro = snapshot.actions.isEmpty ? "No recall stands and no remediation action is open."
+                : "Every remediation action is done or accepted."
+            if !suggestions.isEmpty {
+                s.intro! += " What would lower the worst exposures most:"
+                s.tables.append((nil, .init(columns: ["record", "owner of the credential", "score"], rows: suggestions)))
+            }
+        }
+        let lapsing = snapshot.acceptances.filter { $0.until <= snapshot.asOf.addingTimeInterval(14 * 86400) }
+        if !lapsing.isEmpty { s.notes.append("\(Self.n(lapsing.count)) accepted risk(s) lapse within 14 days: decide again or fix.") }
+        let lapsedEvidence = lapsed()
+        if !lapsedEvidence.isEmpty { s.notes.append("\(Self.n(lapsedEvidence.count)) evidence record(s) expired in the last 30 days or are in their grace period: renew them.") }
+        return s
+    }
+
+    func actionsSection() -> ReportSection {
+        var s = ReportSection(id: "actions", title: "Remediation actions")
+        let open = snapshot.actions.filter { $0.status != .done }
+        guard !snapshot.actions.isEmpty else { s.intro = "No recall has made actions."; return s }
+        let done = snapshot.actions.count - open.count
+        let overdue = open.filter { $0.overdue(at: snapshot.asOf) }
+        s.intro = "\(Self.n(snapshot.actions.count)) action(s): \(Self.n(open.count)) not done (\(Self.n(overdue.count)) overdue), \(Self.n(done)) done. Actions close from evidence, not by hand."
+        let columns = ["id", "action", "owner", "band", "due", "status"]
+        func row(_ a: RemediationAction) -> [String] {
+            ["#\(a.id)", ActionTickets.summary(a), a.owner ?? "unowned", a.band.rawValue, Self.day(a.due), a.status.rawValue]
+        }
+        if !overdue.isEmpty { s.tables.append(("Overdue", .init(columns: columns, rows: overdue.prefix(50).map(row), numeric: [0]))) }
+        let rest = open.filter { !$0.overdue(at: snapshot.asOf) }
+        if !rest.isEmpty { s.tables.append(("Open", .init(columns: columns, rows: rest.prefix(50).map(row), numeric: [0]))) }
+        if open.count > 100 { s.notes.append("… \(Self.n(open.count - min(50, overdue.count) - min(50, rest.count))) more (`sleeper actions` lists all).") }
+        return s
+    }
+
+    func acceptedSection() -> ReportSection {
+        var s = ReportSection(id: "accepted", title: "Accepted risks")
+        guard !snapshot.acceptances.isEmpty else { s.intro = "No risk is accepted."; return s }
+        s.intro = "\(Self.n(snapshot.acceptances.count)) accepted risk(s), soonest to lapse first; each lapses by itself on its date."
+        s.tables.append((nil, .init(columns: ["subject", "accepted", "band", "approved by", "until", "lapses in"], rows: snapshot.acceptances.prefix(50).map { a in
+            [a.subject.description, a.target, a.band.rawValue, a.by, Self.day(a.until), "\(Int((a.until.timeIntervalSince(snapshot.asOf) / 86400).rounded(.up))) d"]
+        }, numeric: [5])))
+        return s
+    }
+
     func headline() -> ReportSection {
-        var s = ReportSection(id: "headline", title: "Headline")
+        var s = ReportSection(id: "headline", title: "Where the estate stands")
         if let r = latest {
-            s.intro = (staleRunWarning.map { "**Warning:** \($0).\n\n" } ?? "") + "\(r.total) credentials scored: \(r.critical) critical, \(r.high) high, \(r.medium) medium, \(r.low) low."
+            s.intro = (staleRunWarning.map { "**Warning:** \($0).\n\n" } ?? "") + "\(Self.n(r.total)) credentials scored: \(Self.n(r.critical)) critical, \(Self.n(r.high)) high, \(Self.n(r.medium)) medium, \(Self.n(r.low)) low."
             if runs.count >= 2 {
                 let p = runs[runs.count - 2]
-                s.intro! += " Critical and high were \(p.critical + p.high) in run \(p.id) and are \(r.critical + r.high) now."
+                s.intro! += " Critical and high were \(Self.n(p.critical + p.high)) on \(Self.day(p.asOf)) (run \(p.id)) and are \(Self.n(r.critical + r.high)) now."
             }
             s.chart = .distribution
             s.tables.append((nil, .init(columns: ["band", "credentials", "share"], rows: [
-                ["critical", String(r.critical), pct(r.critical, r.total)], ["high", String(r.high), pct(r.high, r.total)],
-                ["medium", String(r.medium), pct(r.medium, r.total)], ["low", String(r.low), pct(r.low, r.total)],
+                ["critical", Self.n(r.critical), pct(r.critical, r.total)], ["high", Self.n(r.high), pct(r.high, r.total)],
+                ["medium", Self.n(r.medium), pct(r.medium, r.total)], ["low", Self.n(r.low), pct(r.low, r.total)],
             ], numeric: [1, 2])))
         } else {
             s.intro = "No scoring run exists yet: run `sleeper score` before the review."
@@ -54,7 +113,7 @@ extension ReviewReport {
         s.tables.append(("Coverage per framework: subject × item pairs with valid evidence of a mapped control, and items satisfied for every subject",
                          .init(columns: ["framework", "coverage", "pairs covered", "items satisfied"], rows: cov.map { c in
             ["\(c.framework.name) \(c.framework.edition)", String(format: "%.0f%%", c.percent),
-             "\(c.subjectsCovered) / \(c.subjectsApplicable)", "\(c.itemsSatisfied) / \(c.itemsAssessed)"]
+             "\(Self.n(c.subjectsCovered)) / \(Self.n(c.subjectsApplicable))", "\(Self.n(c.itemsSatisfied)) / \(Self.n(c.itemsAssessed))"]
         }, numeric: [1, 2, 3])))
         return s
     }
@@ -110,21 +169,29 @@ extension ReviewReport {
     }
 
     func expiringSection() -> ReportSection {
-        let rows = expiring()
-        return capped(ReportSection(id: "expiring", title: "Evidence expiring in the next 30 days",
-                                    intro: rows.isEmpty ? "No valid evidence expires in the next 30 days."
-                                        : "\(rows.count) records lapse within 30 days; renew them before the next review."),
-                      columns: ["expires", "subject", "control", "evidence", "owner"], rows: rows, more: " (`sleeper export csv` lists all)") {
-            [Self.day($0.expiresAt!), $0.subject.description, $0.control, $0.evidenceID.map { "#\($0)" } ?? "", $0.owner ?? "(none)"]
+        let lapsed = lapsed(), rows = expiring()
+        var s = ReportSection(id: "expiring", title: "Evidence that lapsed or is about to",
+                              intro: lapsed.isEmpty && rows.isEmpty ? "No evidence expired in the last 30 days, none is in its grace period and none expires in the next 30 days."
+                                  : "\(Self.n(lapsed.count)) record(s) expired in the last 30 days or are in their grace period; \(Self.n(rows.count)) lapse within 30 days. Renew them before the next review.")
+        func cells(_ g: ControlStatus) -> [String] {
+            [g.expiresAt.map(Self.day) ?? "", g.subject.description, g.control, g.status, g.evidenceID.map { "#\($0)" } ?? "", g.owner ?? "(none)"]
         }
+        let columns = ["expires", "subject", "control", "status", "evidence", "owner"]
+        if !lapsed.isEmpty { s.tables.append(("Expired or in grace", .init(columns: columns, rows: lapsed.prefix(50).map(cells)))) }
+        if !rows.isEmpty { s.tables.append(("Expiring in the next 30 days", .init(columns: columns, rows: rows.prefix(50).map(cells)))) }
+        if lapsed.count > 50 || rows.count > 50 { s.notes.append("Only the first 50 of each are listed (`sleeper export csv` lists all).") }
+        return s
     }
 
     func unownedSection() -> ReportSection {
         let rows = unowned()
+        let scores = Dictionary(snapshot.exposures.map { ($0.credential, "\($0.score) (\($0.band))") }, uniquingKeysWith: { a, _ in a })
         return capped(ReportSection(id: "unowned", title: "Subjects without an owner",
                                     intro: rows.isEmpty ? "Every subject has an owner."
-                                        : "\(rows.count) subjects have no owner: nobody is asked for their evidence or their rotation."),
-                      columns: ["kind", "key"], rows: rows, more: "") { [$0.kind.rawValue, $0.key] }
+                                        : "\(Self.n(rows.count)) subjects have no owner, riskiest first: nobody is asked for their evidence or their rotation."),
+                      columns: ["kind", "key", "score"], rows: rows, more: "") {
+            [$0.kind.rawValue, $0.key, $0.kind == .credential ? scores[$0.key] ?? "" : ""]
+        }
     }
 
     /// A section listing at most 50 rows, with a note of how many more there are.

@@ -22,8 +22,10 @@ public struct ReviewReport: Sendable {
     public var weightsVersion: String
     /// The latest run at or before the as-of date, and the earlier ones, oldest first.
     public var runs: [RunSummary]
-    /// Credentials per score decile (0–9, 10–19, … 90–100) in the latest run.
+    /// Credentials per score bin in the latest run. Bins are ten points wide and also split at
+    /// the band edges, so that no bin holds two bands: bin i is `histogramEdges[i] ..< histogramEdges[i + 1]`.
     public var histogram: [Int]
+    public var histogramEdges: [Int] = ReviewReport.tenPointEdges
     /// The highest scores of the latest run, whatever their band.
     public var top: [Exposure]
     /// What-if lists for the first few of `top`, by credential key.
@@ -48,6 +50,14 @@ public struct ReviewReport: Sendable {
         self.changes = changes
         self.bandThresholds = bandThresholds
         frameworkCoverage = Self.coverage(of: snapshot)
+    }
+
+    public static let tenPointEdges = Array(stride(from: 0, through: 90, by: 10)) + [101]
+
+    /// Ten-point bins split at the band edges (0, 10, 15, 20, 30, 35, …, 60, …, 90, 101).
+    public static func edges(bands: (critical: Double, high: Double, medium: Double)) -> [Int] {
+        let bandEdges = [bands.medium, bands.high, bands.critical].map { Int($0.rounded(.up)) }.filter { $0 > 0 && $0 <= 100 }
+        return Array(Set(Array(stride(from: 0, through: 90, by: 10)) + bandEdges + [101])).sorted()
     }
 
     /// Assessing every framework reads every status: done once, here, for the sections and charts.
@@ -96,11 +106,47 @@ public struct ReviewReport: Sendable {
             .sorted { ($0.expiresAt!, $0.subject.description) < ($1.expiresAt!, $1.subject.description) }
     }
 
-    /// Subjects with no owner: nobody to ask for evidence or to rotate a credential.
+    /// Subjects with no owner, riskiest first: credentials by their score where it is critical or
+    /// high, then the rest by kind and key. Nobody is asked for their evidence or their rotation.
     public func unowned() -> [Subject] {
         var seen = Set<Subject>(), out: [Subject] = []
         for s in snapshot.statuses where s.owner == nil && !seen.contains(s.subject) { seen.insert(s.subject); out.append(s.subject) }
-        return out.sorted { ($0.kind.rawValue, $0.key) < ($1.kind.rawValue, $1.key) }
+        let score = Dictionary(snapshot.exposures.map { ("credential:" + $0.credential, $0.raw) }, uniquingKeysWith: max)
+        return out.sorted { a, b in
+            let (x, y) = (score[a.description] ?? -1, score[b.description] ?? -1)
+            return x != y ? x > y : (a.kind.rawValue, a.key) < (b.kind.rawValue, b.key)
+        }
+    }
+
+    /// Evidence that stopped counting, or counts less each day: expired (the latest 30 days) and
+    /// in its grace period, most recent first.
+    public func lapsed(within days: Int = 30) -> [ControlStatus] {
+        let since = snapshot.asOf.addingTimeInterval(-TimeInterval(days) * 86400)
+        return snapshot.statuses.filter { s in
+            (s.status == "expired-in-grace" || s.status == "expired") && s.expiresAt.map { $0 > since } == true
+        }.sorted { ($0.expiresAt ?? .distantPast, $1.subject.description) > ($1.expiresAt ?? .distantPast, $0.subject.description) }
+    }
+
+    /// The open actions to take first: not done and not accepted, worst band first, then the
+    /// riskiest credential, then the earliest due.
+    public func nextActions() -> [RemediationAction] {
+        snapshot.actions.filter { $0.status == .open || $0.status == .inProgress }
+            .sorted { a, b in
+                if a.band != b.band { return a.band > b.band }
+                if (a.score ?? -1) != (b.score ?? -1) { return (a.score ?? -1) > (b.score ?? -1) }
+                return (a.due, a.id) < (b.due, b.id)
+            }
+    }
+
+    /// A count with thousands separators, the same in every locale: 12,345.
+    public static func n(_ value: Int) -> String {
+        let digits = String(abs(value))
+        var out = ""
+        for (i, c) in digits.enumerated() {
+            if i > 0 && (digits.count - i) % 3 == 0 { out.append(",") }
+            out.append(c)
+        }
+        return (value < 0 ? "−" : "") + out
     }
 
     func band(forScore s: Int) -> String {

@@ -27,3 +27,24 @@ extension Handlers {
         }
     }
 }
+
+extension Handlers {
+    /// The review report, as `sleeper report` makes it: `format=html` (default) or `markdown`,
+    /// `as_of`, `since` (a run id or a date), `basis`. Refused over a ledger that does not verify.
+    func report(_ request: Request, _ context: APIContext, _ caller: Caller?) async throws -> Response {
+        let q = QueryInput(request)
+        let format = try q.oneOf("format", ["html", "markdown"]) ?? "html"
+        var since: Int?
+        if let text = q.string("since") {
+            do { since = try await ScoreRuns(db).resolve(text) } catch let error as StoreError {
+                throw APIError.invalid("since: \(error)", [("query: since", "not a run or a date")])
+            }
+        }
+        let report = try await ReviewReportLoader(db).load(asOf: try q.moment("as_of") ?? SleeperClock.now(), since: since,
+                                                           maximumRunAge: try RunAgeLimit.seconds(), basis: try q.basis())
+        try await AuditLog(db).record(actor: try caller.required().actor, action: "report.\(format)", target: nil,
+                                      detail: report.snapshot.auditDetail(framework: nil))
+        return format == "html" ? .text(ReportHTML.render(report), contentType: "text/html; charset=utf-8")
+                                : .text(ReportMarkdown.render(report), contentType: "text/markdown; charset=utf-8")
+    }
+}

@@ -69,6 +69,7 @@ public struct APIRoute: Sendable {
         APIRoute(.get, "/v1/exposures/diff", .viewer) { h in h.diff },
         APIRoute(.get, "/v1/explain/{subject}", .viewer) { h in h.explain },
         APIRoute(.get, "/v1/exports/{format}", .viewer) { h in h.export },
+        APIRoute(.get, "/v1/report", .viewer) { h in h.report },
 
         APIRoute(.post, "/v1/recalls", .editor) { h in h.recall },
         APIRoute(.post, "/v1/recalls/release", .editor) { h in h.release },

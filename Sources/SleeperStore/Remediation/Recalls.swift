@@ -82,7 +82,8 @@ public struct Recalls: Sendable {
         }
     }
 
-    /// Ends the standing recall of `subject`: it is scored by its own risk again. Its actions stay.
+    /// Ends the standing recall of `subject`: it is scored by its own risk again, and the actions of
+    /// its plan still open close, citing the release.
     public func release(_ subject: Subject, reason: String, by: String, actor: String) async throws -> (id: Int, at: Date) {
         try await db.transaction { tx in
             guard let (id, at) = try await tx.query("""
@@ -92,6 +93,11 @@ public struct Recalls: Sendable {
                 """, logger: db.logger).decode((Int, Date).self).first(where: { _ in true }) else {
                 throw StoreError.notFound("\(subject) is not recalled")
             }
+            // The plan ends with the recall: what is still open closes, saying why.
+            try await tx.query("""
+                UPDATE remediation_actions SET status = 'done', closed_at = now(), closed_because = 'recall released by ' || \(by) || ': ' || \(reason)
+                WHERE recall_id = \(id) AND status <> 'done'
+                """, logger: db.logger)
             try await AuditLog.record(actor: actor, action: "recall.release", target: subject.description,
                                       detail: ["recall": String(id), "reason": reason, "by": by], on: tx, logger: db.logger)
             return (id, at)

@@ -15,14 +15,16 @@ public struct ReviewReportLoader: Sendable {
         let weights = try ScoreRuns.bundledWeights()
         let snapshot = try await ComplianceSnapshotLoader(db).load(asOf: asOf, allowUnverified: allowUnverified, basis: basis)
         let runs = try await summaries(upTo: asOf, limit: trendRuns)
-        var histogram = Array(repeating: 0, count: 10)
+        let edges = ReviewReport.edges(bands: weights.bands)
+        var histogram = Array(repeating: 0, count: edges.count - 1)
         var topRows: [Exposure] = [], explanations: [String: ScoreExplanation] = [:], changes: [ScoreDiff.Row] = []
         var sinceRun = since
         if let latest = runs.last {
             let rows = try await ScoreRuns(db).rows(of: latest.id)
+            // width_bucket over the bins' lower edges: bin i is edges[i] ..< edges[i + 1].
             for try await (bucket, count) in try await db.client.query(PostgresQuery(unsafeSQL: """
-                SELECT least(score / 10, 9)::int, count(*)::int FROM \(rows) s GROUP BY 1
-                """), logger: db.logger).decode((Int, Int).self) { histogram[bucket] = count }
+                SELECT width_bucket(score, ARRAY[\(edges.dropLast().map(String.init).joined(separator: ","))]::int[])::int, count(*)::int FROM \(rows) s GROUP BY 1
+                """), logger: db.logger).decode((Int, Int).self) where bucket >= 1 && bucket <= histogram.count { histogram[bucket - 1] = count }
             topRows = try await ScoreRuns(db).exposures(run: latest.id, top: top, band: nil, minScore: nil, owner: nil, resource: nil)
             if whatIf > 0, !topRows.isEmpty {
                 explanations = try await explain(topRows.prefix(whatIf).map(\.credential), run: latest.id)
@@ -33,6 +35,7 @@ public struct ReviewReportLoader: Sendable {
         var report = ReviewReport(snapshot: snapshot, weightsVersion: weights.version, runs: runs, histogram: histogram, top: topRows,
                                   explanations: explanations, sinceRun: sinceRun, changes: changes, bandThresholds: weights.bands)
         report.maximumRunAge = maximumRunAge
+        report.histogramEdges = edges
         return report
     }
 
