@@ -17,6 +17,8 @@ public enum SleeperService {
         public var drainLimit: Duration
         /// How testing tools' reports are judged (`POST /v1/evidence/ingest`); nil: the shipped rules.
         public var reportRules: ReportRules?
+        /// Where to send webhooks; nil: none are sent.
+        public var webhooks: WebhookSettings?
         public init(host: String = "127.0.0.1", port: Int = 8080, limits: ServerLimits = .init(), drainLimit: Duration = .seconds(30),
                     reportRules: ReportRules? = nil) {
             self.reportRules = reportRules
@@ -52,10 +54,14 @@ public enum SleeperService {
         // the 503s while it is down answer at once, and recovery is seen within a second.
         let watch = Task { await liveness.watch(every: .seconds(1)) }
         defer { watch.cancel() }
-        var configuration = ServiceGroupConfiguration(services: [
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
             .init(service: app),
             .init(service: DrainWatch(drain: drain, logger: logger), successTerminationBehavior: .ignore),
-        ], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        ]
+        if let webhooks = options.webhooks, !webhooks.urls.isEmpty {
+            services.append(.init(service: WebhookService(db: db, settings: webhooks, logger: logger), successTerminationBehavior: .ignore))
+        }
+        var configuration = ServiceGroupConfiguration(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         // Past the limit the group cancels the server, which closes the connections still writing.
         configuration.maximumGracefulShutdownDuration = options.drainLimit
         try await ServiceGroup(configuration: configuration).run()

@@ -210,6 +210,16 @@ struct TestReportTests {
         #expect(try Self.report("modelscan/clean.json", rules: paris).time.date == Timestamps.parse("2026-11-28T14:15:02Z"))
     }
 
+    @Test("a random directory in the scanned path is not secret material; a key in a target is refused unshown")
+    func pathsAreNotSecrets() throws {
+        let text = String(decoding: try Self.data("modelscan/clean.json"), as: UTF8.self)
+        let random = text.replacingOccurrences(of: "\"models/acme-support-ft\"", with: "\"/tmp/sleeper-export-CBB113EF-4AD4-42F2-95DA-A166EA35C478/scanned-model\"")
+        #expect(try TestReportReader.read(Data(random.utf8), file: "r.json", rules: try Self.rules).get().target == "/tmp/sleeper-export-CBB113EF-4AD4-42F2-95DA-A166EA35C478/scanned-model")
+        let keyed = text.replacingOccurrences(of: "\"models/acme-support-ft\"", with: "\"hf_AbCdEfGhIjKlMnOpQrStUvWxYz0123456789\"")
+        guard case .failure(let p) = TestReportReader.read(Data(keyed.utf8), file: "r.json", rules: try Self.rules) else { Issue.record("read"); return }
+        #expect(p.description.contains("target: looks like secret material") && !p.description.contains("hf_AbCd"))
+    }
+
     @Test("the draft: one record with the report's hash, its time, the rule and the tested bytes in the note")
     func draft() throws {
         let data = try Self.data("modelscan/clean.json")

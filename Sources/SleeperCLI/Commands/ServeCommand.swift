@@ -16,6 +16,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("max-page"), help: "Largest page a list returns.") var maxPage = 1000
     @Option(help: "Database connections in the pool.") var pool = 8
     @Option(name: .customLong("report-rules"), help: "How POST /v1/evidence/ingest judges reports (default: the shipped Controls/report-rules.yaml).") var reportRules: String?
+    @Option(name: .customLong("webhook"), help: "Send signed webhooks (recalls, overdue actions, lapsed acceptances, newly critical credentials) to this URL; repeat for more. The secret comes from SLEEPER_WEBHOOK_SECRET or --webhook-secret-file.")
+    var webhooks: [String] = []
+    @Option(name: .customLong("webhook-secret-file"), help: "A file holding the webhooks' HMAC secret (never give it on the command line).") var webhookSecretFile: String?
     @Option(name: .customLong("drain-seconds"), help: "After SIGTERM or SIGINT, how long responses in flight may take to finish; past it they are cut off, the log says so and the exit status is 1.") var drainSeconds = 30
 
     func run() async throws {
@@ -26,8 +29,23 @@ struct ServeCommand: AsyncParsableCommand {
         var logger = Logger(label: "sleeper.serve")
         logger.logLevel = ProcessInfo.processInfo.environment["SLEEPER_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info
         let rules = try reportRules.map { file in try ReportRules.read(try readInputFile(file), file: URL(fileURLWithPath: file).lastPathComponent).get() }
-        let options = SleeperService.Options(host: host, port: port, limits: .init(maxBodyBytes: maxBodyMB << 20, maxPageSize: maxPage),
+        var options = SleeperService.Options(host: host, port: port, limits: .init(maxBodyBytes: maxBodyMB << 20, maxPageSize: maxPage),
                                               drainLimit: .seconds(drainSeconds), reportRules: rules)
+        if !webhooks.isEmpty {
+            for url in webhooks where !(url.hasPrefix("https://") || url.hasPrefix("http://")) || URL(string: url)?.host == nil {
+                throw CommandFailure(message: "--webhook: '\(url)' is not an http:// or https:// URL")
+            }
+            var secret = ProcessInfo.processInfo.environment["SLEEPER_WEBHOOK_SECRET"].map { Data($0.utf8) }
+            if let webhookSecretFile {
+                secret = try readInputFile(webhookSecretFile)
+                // A trailing newline is the editor's, not the secret's.
+                while secret?.last == 0x0A || secret?.last == 0x0D { secret?.removeLast() }
+            }
+            guard let secret, secret.count >= 16 else {
+                throw CommandFailure(message: "--webhook needs a secret of at least 16 bytes to sign with: set SLEEPER_WEBHOOK_SECRET or give --webhook-secret-file")
+            }
+            options.webhooks = WebhookSettings(urls: webhooks, secret: secret)
+        }
         let host = self.host
         do {
             try await connection.withDatabase(maximumConnections: pool, applicationName: "sleeper-serve-\(getpid())", endOnLoss: false) { db in

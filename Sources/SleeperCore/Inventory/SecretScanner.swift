@@ -73,6 +73,10 @@ public enum SecretScanner {
     }
 
     /// Returns what kind of secret `value` looks like, or nil. `field` is the last path component.
+    /// Only the known secret shapes, not the entropy rule: for paths, file names and model names
+    /// in a report, where a random directory or run id is common and is not a secret.
+    public static func knownSecretKind(of value: String) -> String? { secretKind(of: value, field: "fingerprint") }
+
     public static func secretKind(of value: String, field: String) -> String? {
         guard value.utf8.count >= 12, mayHoldSecret(value) else { return nil }
         let range = NSRange(value.startIndex..., in: value)

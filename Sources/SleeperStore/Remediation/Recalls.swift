@@ -76,6 +76,10 @@ public struct Recalls: Sendable {
                             \(plan.map { $0.digest ?? "\u{1}" }), \(plan.map(\.due)))
                      AS p (kind, key, action, owner, band, score, rank, digest, due)
                 """, logger: db.logger)
+            try await WebhookOutbox.record(kind: "recall", subject: subject.description, dedupe: "recall:\(id)", payload: .obj([
+                ("recall", .int(id)), ("subject", .string(subject.description)), ("reason", .string(reason)), ("by", .string(by)),
+                ("actions", .int(plan.count)), ("summary", .string(ActionListing.summary(plan))),
+            ]), on: tx, logger: db.logger)
             try await AuditLog.record(actor: actor, action: "recall.create", target: subject.description,
                                       detail: ["recall": String(id), "actions": String(plan.count), "reason": reason, "by": by], on: tx, logger: db.logger)
             return (id, at)

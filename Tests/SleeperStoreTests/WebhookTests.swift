@@ -1,0 +1,102 @@
+import Foundation
+import SleeperCore
+import SleeperStore
+import Testing
+
+/// Outgoing webhooks from `sleeper serve`, delivered to a real receiver over HTTP: signed,
+/// retried after a failure, audited.
+@Suite("Webhooks")
+struct WebhookTests {
+    static let secret = "webhook-secret-for-tests-0123456789"
+
+    /// A receiver process on a free port, and the requests it logged.
+    final class Receiver {
+        let process = Process()
+        let log: URL
+        let port: Int
+        init() throws {
+            let dir = try ExportStoreTests.scratch()
+            log = dir.appending(path: "requests.jsonl")
+            let portFile = dir.appending(path: "port")
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            process.arguments = ["python3", Fixtures.packageRoot.appending(path: "scripts/webhook-receiver").path, portFile.path, log.path]
+            try process.run()
+            var port = 0
+            for _ in 0..<100 where port == 0 {
+                Thread.sleep(forTimeInterval: 0.05)
+                port = (try? String(contentsOf: portFile, encoding: .utf8)).flatMap { Int($0) } ?? 0
+            }
+            self.port = port
+        }
+        var requests: [[String: Any]] {
+            ((try? String(contentsOf: log, encoding: .utf8)) ?? "").split(separator: "\n")
+                .compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+        }
+        deinit { process.terminate() }
+    }
+
+    static func waitFor(_ seconds: Double, _ condition: () -> Bool) -> Bool {
+        let end = Date().addingTimeInterval(seconds)
+        while Date() < end { if condition() { return true }; Thread.sleep(forTimeInterval: 0.2) }
+        return condition()
+    }
+
+    @Test("a recall, overdue actions, a lapsed acceptance: each delivered to every URL, signed with HMAC-SHA256, retried after a 500, audited")
+    func delivered() async throws {
+        let receiver = try Receiver()
+        try #require(receiver.port > 0)
+        try await ExportStoreTests.withEstate { db, url in
+            let env = TestClock.environment()
+            #expect(try Fixtures.sleeper(["recall", "model:acme-support-ft", "--reason", "trigger found", "--by", "ciso", "--database-url", url], environment: env).status == 0)
+            let first = try #require(try await RemediationActions(db).list(asOf: TestClock.now).first)
+            #expect(try Fixtures.sleeper(["accept", first.subject.description, "--action", String(first.id), "--until", Timestamps.formatDay(TestClock.now.addingTimeInterval(5 * 86400)),
+                                          "--by", "ciso", "--reason", "vendor", "--database-url", url], environment: env).status == 0)
+            // Sixty days on, every open action is overdue and the acceptance has lapsed.
+            let later = TestClock.environment(TestClock.now.addingTimeInterval(60 * 86400))
+            let hook = "http://127.0.0.1:\(receiver.port)/hook", flaky = "http://127.0.0.1:\(receiver.port)/flaky"
+            let server = try ServerProcess(databaseURL: url, extra: ["--webhook", hook, "--webhook", flaky],
+                                           environment: later.merging(["SLEEPER_WEBHOOK_SECRET": Self.secret]) { $1 })
+            defer { _ = server.stop() }
+            let events = try await db.count("SELECT count(*) FROM remediation_actions WHERE status <> 'done'") + 2   // + the recall, + the lapse
+            let arrived = Self.waitFor(30) {
+                let ok = receiver.requests.filter { $0["status"] as? Int == 200 }
+                return ok.filter { $0["path"] as? String == "/hook" }.count >= events && ok.filter { $0["path"] as? String == "/flaky" }.count >= events
+            }
+            #expect(arrived, "\(receiver.requests.count) requests: \(server.log)")
+            let requests = receiver.requests
+            var kinds: [String: Int] = [:]
+            for r in requests where r["path"] as? String == "/hook" { kinds[(r["headers"] as? [String: String])?["X-Sleeper-Event"] ?? "?", default: 0] += 1 }
+            #expect(kinds["recall"] == 1 && kinds["lapsed-acceptance"] == 1 && (kinds["overdue-action"] ?? 0) == events - 2, "\(kinds)")
+
+            // Every body verifies with the secret; a changed body or another secret does not.
+            for r in requests {
+                let headers = r["headers"] as? [String: String] ?? [:]
+                let body = Data((r["body"] as? String ?? "").utf8)
+                let signature = try #require(headers[WebhookSignature.header])
+                #expect(WebhookSignature.verify(signature, secret: Data(Self.secret.utf8), body: body, now: Date()))
+                #expect(!WebhookSignature.verify(signature, secret: Data("another secret, sixteen+".utf8), body: body, now: Date()))
+                #expect(!WebhookSignature.verify(signature, secret: Data(Self.secret.utf8), body: body + Data(" ".utf8), now: Date()))
+            }
+            let recall = try #require(requests.first { ($0["headers"] as? [String: String])?["X-Sleeper-Event"] == "recall" })
+            let payload = try #require(try JSONSerialization.jsonObject(with: Data((recall["body"] as? String ?? "").utf8)) as? [String: Any])
+            #expect(payload["kind"] as? String == "recall" && payload["subject"] as? String == "model:acme-support-ft")
+            #expect((payload["data"] as? [String: Any])?["by"] as? String == "ciso")
+
+            // The flaky URL's first answer was a 500: that delivery was tried again and made it.
+            #expect(requests.filter { $0["path"] as? String == "/flaky" && $0["status"] as? Int == 500 }.count == 1)
+            #expect(try await db.count("SELECT count(*) FROM webhook_deliveries WHERE url = '\(flaky)' AND attempts = 2 AND delivered_at IS NOT NULL AND last_status = 200") == 1)
+            #expect(try await db.count("SELECT count(*) FROM webhook_deliveries WHERE delivered_at IS NULL") == 0)
+            #expect(try await db.count("SELECT count(*) FROM audit_log WHERE action = 'webhook.delivered'") == 2 * events)
+        }
+    }
+
+    @Test("serve refuses webhooks without a secret of at least 16 bytes, and a URL that is not http(s)")
+    func refusedWithoutSecret() async throws {
+        try await TestDatabase.withCatalogs { _, url in
+            let none = try Fixtures.sleeper(["serve", "--port", "0", "--webhook", "http://127.0.0.1:9/hook", "--database-url", url])
+            #expect(none.status == 1 && none.stderr.contains("--webhook needs a secret of at least 16 bytes"), "\(none.stderr)")
+            let ftp = try Fixtures.sleeper(["serve", "--port", "0", "--webhook", "ftp://example/hook", "--database-url", url], environment: ["SLEEPER_WEBHOOK_SECRET": Self.secret])
+            #expect(ftp.status == 1 && ftp.stderr.contains("is not an http:// or https:// URL"), "\(ftp.stderr)")
+        }
+    }
+}
