@@ -20,6 +20,9 @@ struct WebhookTests {
             let portFile = dir.appending(path: "port")
             process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
             process.arguments = ["python3", Fixtures.packageRoot.appending(path: "scripts/webhook-receiver").path, portFile.path, log.path]
+            // Not the test's own output: a child holding that pipe open keeps whatever reads it waiting.
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = FileHandle.nullDevice
             try process.run()
             var port = 0
             for _ in 0..<100 where port == 0 {
@@ -44,6 +47,7 @@ struct WebhookTests {
     @Test("a recall, overdue actions, a lapsed acceptance: each delivered to every URL, signed with HMAC-SHA256, retried after a 500, audited")
     func delivered() async throws {
         let receiver = try Receiver()
+        defer { receiver.process.terminate() }
         try #require(receiver.port > 0)
         try await ExportStoreTests.withEstate { db, url in
             let env = TestClock.environment()
@@ -51,22 +55,29 @@ struct WebhookTests {
             let first = try #require(try await RemediationActions(db).list(asOf: TestClock.now).first)
             #expect(try Fixtures.sleeper(["accept", first.subject.description, "--action", String(first.id), "--until", Timestamps.formatDay(TestClock.now.addingTimeInterval(5 * 86400)),
                                           "--by", "ciso", "--reason", "vendor", "--database-url", url], environment: env).status == 0)
-            // Sixty days on, every open action is overdue and the acceptance has lapsed.
-            let later = TestClock.environment(TestClock.now.addingTimeInterval(60 * 86400))
+            // Sixty days on, the acceptance has lapsed and every open action due by then is overdue.
+            let sixtyDays = TestClock.now.addingTimeInterval(60 * 86400)
+            let later = TestClock.environment(sixtyDays)
             let hook = "http://127.0.0.1:\(receiver.port)/hook", flaky = "http://127.0.0.1:\(receiver.port)/flaky"
             let server = try ServerProcess(databaseURL: url, extra: ["--webhook", hook, "--webhook", flaky],
                                            environment: later.merging(["SLEEPER_WEBHOOK_SECRET": Self.secret]) { $1 })
             defer { _ = server.stop() }
-            let events = try await db.count("SELECT count(*) FROM remediation_actions WHERE status <> 'done'") + 2   // + the recall, + the lapse
+            let overdue = try await db.count("SELECT count(*) FROM remediation_actions WHERE status <> 'done' AND due_at < '\(Timestamps.format(sixtyDays))'")
+            let all = try await db.count("SELECT count(*) FROM remediation_actions")
+            #expect(overdue > 0 && overdue < all, "some actions are due later than sixty days")
+            let events = overdue + 2   // + the recall, + the lapse
             let arrived = Self.waitFor(30) {
                 let ok = receiver.requests.filter { $0["status"] as? Int == 200 }
                 return ok.filter { $0["path"] as? String == "/hook" }.count >= events && ok.filter { $0["path"] as? String == "/flaky" }.count >= events
             }
             #expect(arrived, "\(receiver.requests.count) requests: \(server.log)")
+            // The runs' newly critical credentials are events too, found by the server's first scan.
+            let critical = try await db.count("SELECT count(*) FROM webhook_events WHERE kind = 'critical-exposure'")
+            #expect(Self.waitFor(20) { receiver.requests.filter { $0["status"] as? Int == 200 }.count == 2 * (events + critical) })
             let requests = receiver.requests
             var kinds: [String: Int] = [:]
             for r in requests where r["path"] as? String == "/hook" { kinds[(r["headers"] as? [String: String])?["X-Sleeper-Event"] ?? "?", default: 0] += 1 }
-            #expect(kinds["recall"] == 1 && kinds["lapsed-acceptance"] == 1 && (kinds["overdue-action"] ?? 0) == events - 2, "\(kinds)")
+            #expect(kinds["recall"] == 1 && kinds["lapsed-acceptance"] == 1 && kinds["overdue-action"] == overdue && kinds["critical-exposure"] == (critical == 0 ? nil : critical), "\(kinds)")
 
             // Every body verifies with the secret; a changed body or another secret does not.
             for r in requests {
@@ -86,7 +97,7 @@ struct WebhookTests {
             #expect(requests.filter { $0["path"] as? String == "/flaky" && $0["status"] as? Int == 500 }.count == 1)
             #expect(try await db.count("SELECT count(*) FROM webhook_deliveries WHERE url = '\(flaky)' AND attempts = 2 AND delivered_at IS NOT NULL AND last_status = 200") == 1)
             #expect(try await db.count("SELECT count(*) FROM webhook_deliveries WHERE delivered_at IS NULL") == 0)
-            #expect(try await db.count("SELECT count(*) FROM audit_log WHERE action = 'webhook.delivered'") == 2 * events)
+            #expect(try await db.count("SELECT count(*) FROM audit_log WHERE action = 'webhook.delivered'") == 2 * (events + critical))
         }
     }
 
