@@ -91,6 +91,12 @@ struct RemediationTests {
             #expect(try Fixtures.sleeper(["evidence", "add", "--subject", "credential:k1", "--control", "SLP-ROTATION", "--result", "pass", "--database-url", url], environment: env).status == 0)
             #expect(try await status("credential:k1").hasPrefix("done SLP-ROTATION evidence #1 effective"))
             #expect(try await status("credential:k2") == "open ")
+            // Someone takes k2 on: in progress, by hand; done still only from what the inventory shows.
+            let k2 = try await db.count("SELECT id FROM remediation_actions WHERE subject_key = 'k2'")
+            #expect(try Fixtures.sleeper(["actions", "start", String(k2), "--by", "pay", "--database-url", url], environment: env).status == 0)
+            #expect(try await status("credential:k2") == "in-progress ")
+            let twice = try Fixtures.sleeper(["actions", "start", String(k2), "--database-url", url], environment: env)
+            #expect(twice.status == 1 && twice.stderr.contains("action \(k2) is in-progress, not open"), "\(twice.stderr)")
 
             // A source's re-sync: k2 rotated after the recall, the model replaced, bot no longer holding k1 and k2 but helper's k3 stays.
             let later = Timestamps.format(Date().addingTimeInterval(60))
@@ -173,6 +179,10 @@ struct RemediationTests {
             #expect(md.contains("| model:llama-3-8b | SLP-REDTEAM | critical | ml-security |"), "\(md)")
             #expect(md.contains("## Remediation actions\n\n\(try await db.count("SELECT count(*) FROM remediation_actions")) action(s): \(open) not done (0 overdue)"), "\(md)")
 
+            // The CSV export says which gaps are accepted.
+            let csv = try Fixtures.sleeper(["export", "csv", "--database-url", url], environment: env)
+            #expect(csv.stdout.split(separator: "\r\n").contains { $0.hasPrefix("model,llama-3-8b,") && $0.contains(",SLP-REDTEAM,") && $0.contains(",accepted,") }, "\(csv.stdout.prefix(300))")
+
             // Tickets: every action not done, one row each, Jira's priority for the band, the owner as the team.
             let jira = try Fixtures.sleeper(["actions", "export", "--format", "jira-csv", "--database-url", url], environment: env)
             let lines = jira.stdout.split(separator: "\r\n")
@@ -208,6 +218,14 @@ struct RemediationTests {
             let accept = try await server.call("POST", "/v1/acceptances", token: tokens.editor,
                                                body: Data("{\"subject\": \"\(action["subject"] as? String ?? "")\", \"action\": \(action["id"] as? Int ?? 0), \"until\": \"\(Timestamps.formatDay(Date().addingTimeInterval(5 * 86400)))\", \"by\": \"ciso\", \"reason\": \"vendor\"}".utf8))
             #expect(accept.status == 201, "\(accept.body)")
+            let openOne = try #require((try await server.call("GET", "/v1/actions?status=open&limit=1", token: tokens.viewer).json as? [String: Any])?["items"] as? [[String: Any]]).first
+            let openID = openOne?["id"] as? Int ?? 0
+            #expect(try await server.call("POST", "/v1/actions/\(openID)/start", token: tokens.viewer).status == 403)
+            let begun = try await server.call("POST", "/v1/actions/\(openID)/start", token: tokens.editor, body: Data(#"{"by": "sales-ops"}"#.utf8))
+            #expect(begun.status == 200 && begun.body.contains("in-progress"), "\(begun.body)")
+            #expect(try await server.call("POST", "/v1/actions/\(openID)/start", token: tokens.editor).status == 400, "only an open action starts")
+            #expect(try await server.call("POST", "/v1/actions/99999/start", token: tokens.editor).status == 404)
+            #expect(try await db.count("SELECT count(*) FROM audit_log WHERE action = 'action.start' AND target = '#\(openID)'") == 1)
             let during = try await ScoreRuns(db).exposures(run: try #require(try await ScoreRuns(db).latestRunID()), top: 1, band: nil, minScore: nil, owner: nil, resource: nil)
             #expect(during[0].raw > before[0].raw, "\(made.body) \(during[0]) \(before[0])")
             let released = try await server.call("POST", "/v1/recalls/release", token: tokens.editor, body: Data(#"{"subject": "model:acme-support-ft", "reason": "retrained"}"#.utf8))

@@ -56,7 +56,23 @@ struct ActionsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "actions",
         abstract: "List remediation actions: what to do, who owns it, when it is due, where it stands.",
-        subcommands: [List.self, Export.self], defaultSubcommand: List.self)
+        subcommands: [List.self, Start.self, Export.self], defaultSubcommand: List.self)
+
+    struct Start: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Mark an open action as in progress (it still closes only from evidence).",
+            discussion: HelpText.discussion("actions start"))
+        @OptionGroup var connection: ConnectionOptions
+        @Argument(help: "The action's id (see `sleeper actions`).") var id: Int
+        @Option(help: "Who is working on it (default: the user running the command).") var by: String?
+
+        func run() async throws {
+            try await connection.withDatabase { db in
+                try await RemediationActions(db).start(id, by: by ?? NSUserName(), actor: AuditLog.commandLineActor)
+            }
+            Output.print("action #\(id) is in progress\n")
+        }
+    }
 
     struct Export: AsyncParsableCommand {
         static let configuration = CommandConfiguration(

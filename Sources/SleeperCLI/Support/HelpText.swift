@@ -22,6 +22,7 @@ enum HelpText {
                    "sleeper recall model:acme-support-ft --reason \"trigger found by the red team\" --by ciso"],
         "release": ["sleeper release model:acme-support-ft --reason \"retrained from a clean base; scan passed\" --by ml-security"],
         "actions": ["sleeper actions", "sleeper actions --overdue", "sleeper actions --owner unowned --format csv"],
+        "actions start": ["sleeper actions start 7 --by payments-platform"],
         "actions export": ["sleeper actions export --format jira-csv --out sleeper-actions.csv", "sleeper actions export --format json --owner payments-platform"],
         "accept": ["sleeper accept credential:legacy-admin-key --action 7 --until 2026-12-20 --by ciso --reason \"vendor rotates it on the 18th\"",
                    "sleeper accept model:llama-3-8b --control SLP-REDTEAM --until 2027-02-28 --by ml-security --reason \"red team booked for February\""],

@@ -71,6 +71,23 @@ extension Handlers {
         return .page(of: ListingRenderer.jsonObjects(ActionListing.actions(actions, asOf: asOf)), limit: limit, offset: offset)
     }
 
+    /// `sleeper actions start` over HTTP: `{by?}` (default: the token's name).
+    func startAction(_ request: Request, _ context: APIContext, _ caller: Caller?) async throws -> Response {
+        let caller = try caller.required()
+        guard let id = context.parameters.get("id").flatMap({ Int($0) }), id > 0 else { throw APIError.invalid("the action id must be a positive number") }
+        let data = try await request.data(limit: limits.maxBodyBytes)
+        var by = caller.name
+        if !data.isEmpty {
+            let root: DocumentValue
+            do { root = try DocumentLoader.load(data, file: "body") } catch { throw APIError.problems(InventoryProblems([error])) }
+            let c = ProblemCollector(file: "body")
+            by = c.string(DocumentCursor(value: root, path: "")["by"]) ?? by
+            if !c.problems.isEmpty { throw APIError.problems(InventoryProblems(c.problems)) }
+        }
+        try await RemediationActions(db).start(id, by: by, actor: caller.actor)
+        return .json(JSONValue.obj([("id", .int(id)), ("status", .string(ActionStatus.inProgress.rawValue)), ("by", .string(by))]).pretty())
+    }
+
     /// `{subject, control | action, until, by, reason}`: `sleeper accept` over HTTP.
     func accept(_ request: Request, _ context: APIContext, _ caller: Caller?) async throws -> Response {
         let caller = try caller.required()

@@ -74,6 +74,7 @@ public struct APIRoute: Sendable {
         APIRoute(.post, "/v1/recalls", .editor) { h in h.recall },
         APIRoute(.post, "/v1/recalls/release", .editor) { h in h.release },
         APIRoute(.get, "/v1/actions", .viewer) { h in h.actions },
+        APIRoute(.post, "/v1/actions/{id}/start", .editor) { h in h.startAction },
         APIRoute(.post, "/v1/acceptances", .editor) { h in h.accept },
 
         APIRoute(.get, "/v1/tokens", .admin) { h in h.listTokens },

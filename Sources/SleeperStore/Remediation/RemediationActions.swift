@@ -57,6 +57,18 @@ public struct RemediationActions: Sendable {
         }
     }
 
+    /// Marks an open action as being worked on, by whom (audited). It still closes only from
+    /// evidence; marking it again, or a done action, is refused.
+    public func start(_ id: Int, by: String, actor: String) async throws {
+        try await db.transaction { tx in
+            let rows = try await tx.query("SELECT status FROM remediation_actions WHERE id = \(id) FOR UPDATE", logger: db.logger).decode(String.self)
+            guard let status = try await rows.first(where: { _ in true }) else { throw StoreError.notFound("no action \(id)") }
+            guard status == "open" else { throw StoreError.invalidInput("action \(id) is \(status), not open") }
+            try await tx.query("UPDATE remediation_actions SET status = 'in-progress' WHERE id = \(id)", logger: db.logger)
+            try await AuditLog.record(actor: actor, action: "action.start", target: "#\(id)", detail: ["by": by], on: tx, logger: db.logger)
+        }
+    }
+
     /// Closes every open action whose fix the ledger or the inventory now shows, and says why.
     /// A credential: SLP-ROTATION evidence (a pass in force) effective after the recall, a rotation
     /// date after it from a source, gone from the inventory, or no agent of the recall holding it.
