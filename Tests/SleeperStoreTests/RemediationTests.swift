@@ -53,6 +53,17 @@ struct RemediationTests {
             #expect(twice.status == 1 && twice.stderr.contains("is already recalled (recall #1)"), "\(twice.stderr)")
             let credential = try Fixtures.sleeper(["recall", "credential:payments-api-key", "--reason", "x", "--database-url", url], environment: env)
             #expect(credential.status == 1 && credential.stderr.contains("a credential is not recalled"))
+
+            // An agent: itself, whatever it delegates to, and what they hold; a dataset: the models trained on it and onward.
+            let agent = try #require(try Self.json(try Fixtures.sleeper(["recall", "agent:refund-bot", "--reason", "prompt injection seen", "--dry-run", "--format", "json",
+                                                                         "--database-url", url], environment: env)) as? [[String: Any]])
+            let agentSubjects = Set(agent.compactMap { $0["subject"] as? String })
+            #expect(agentSubjects.isSuperset(of: ["agent:refund-bot", "credential:payments-api-key", "credential:customer-db-reader"]), "\(agentSubjects)")
+            #expect(!agentSubjects.contains { $0.hasPrefix("model:") }, "an agent's recall replaces no model")
+            let dataset = try #require(try Self.json(try Fixtures.sleeper(["recall", "dataset:vendor-ft-data", "--reason", "poisoned samples found", "--dry-run", "--format", "json",
+                                                                           "--database-url", url], environment: env)) as? [[String: Any]])
+            let trained = try await db.count("SELECT count(*) FROM trained_on t JOIN datasets d ON d.id = t.dataset_id WHERE d.key = 'vendor-ft-data'")
+            #expect(trained > 0 && dataset.filter { ($0["subject"] as? String)?.hasPrefix("model:") == true }.count >= trained, "\(dataset)")
         }
     }
 
