@@ -27,6 +27,8 @@ struct RemediationTests {
             let made = try Fixtures.sleeper(["recall", "model:acme-support-ft", "--reason", "trigger found by the red team", "--by", "ciso", "--database-url", url], environment: env)
             #expect(made.status == 0, "\(made.stderr)")
             #expect(made.stdout.hasPrefix("recall #1 of model:acme-support-ft: \(planned.count) action(s)"), "\(made.stdout)")
+            // The damage it contains: the resources the reached credentials act on, tier 0 first.
+            #expect(made.stdout.contains("resources within reach: customer-db, payments-api, crm"), "\(made.stdout)")
             let listed = try #require(try Self.json(try Fixtures.sleeper(["actions", "--format", "json", "--database-url", url], environment: env)) as? [[String: Any]])
             let subjects = listed.compactMap { $0["subject"] as? String }
             #expect(Set(subjects) == Set(models.map { "model:\($0)" } + agents.map { "agent:\($0)" } + credentials.map { "credential:\($0)" }), "\(subjects)")
@@ -221,6 +223,7 @@ struct RemediationTests {
             let answer = try #require(made.json as? [String: Any])
             let stored = try await db.count("SELECT count(*) FROM remediation_actions")
             #expect(answer["recall"] as? Int == 1 && (answer["plan"] as? [[String: Any]])?.count == stored)
+            #expect((answer["resources"] as? [String])?.first == "customer-db", "\(answer)")
             let page = try #require(try await server.call("GET", "/v1/actions?owner=unowned", token: tokens.viewer).json as? [String: Any])
             let items = try #require(page["items"] as? [[String: Any]])
             #expect(!items.isEmpty && items.allSatisfy { $0["owner"] as? String == "unowned" })

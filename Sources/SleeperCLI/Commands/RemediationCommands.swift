@@ -23,7 +23,8 @@ struct RecallCommand: AsyncParsableCommand {
         }
         if output.format == .table {
             Output.print((outcome.recall.map { "recall #\($0) of \(target): " } ?? "dry run, nothing recorded: recalling \(target) would make ")
-                         + ActionListing.summary(outcome.plan) + "\n")
+                         + ActionListing.summary(outcome.plan) + "\n"
+                         + "resources within reach: \(outcome.resources.isEmpty ? "none" : outcome.resources.joined(separator: ", "))\n")
         }
         Output.print(ListingRenderer.render(ActionListing.plan(outcome.plan), as: output.format))
         if let rescore = outcome.rescore { Output.report(rescore) }

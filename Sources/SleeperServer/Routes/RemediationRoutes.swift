@@ -35,6 +35,7 @@ extension Handlers {
             let outcome = try await ScoredChanges(db).recall(subject, reason: reason, by: by, dryRun: dryRun, actor: caller.actor)
             var members: [(String, JSONValue?)] = [("recall", outcome.recall.map(JSONValue.int)), ("dry_run", .bool(dryRun)),
                                                    ("summary", .string(ActionListing.summary(outcome.plan))),
+                                                   ("resources", .array(outcome.resources.map(JSONValue.string))),
                                                    ("plan", .array(outcome.plan.enumerated().map { i, a in
                                                        JSONValue.obj([("rank", .int(i + 1)), ("subject", .string(a.subject.description)), ("action", .string(a.action.rawValue)),
                                                                       ("owner", a.owner.map(JSONValue.string) ?? .null), ("band", .string(a.band.rawValue)),

@@ -20,6 +20,12 @@ public struct Recalls: Sendable {
     /// The plan a recall of `subject` makes, with every credential scored as if the recall stood
     /// (the subject counted as compromised) as of `asOf`.
     public func plan(_ subject: Subject, policy: RemediationPolicy, asOf: Date) async throws -> [PlannedAction] {
+        try await reachAndPlan(subject, policy: policy, asOf: asOf).plan
+    }
+
+    /// The plan, and the resources the reached credentials are granted on (the damage a recall
+    /// contains), most critical tier first.
+    public func reachAndPlan(_ subject: Subject, policy: RemediationPolicy, asOf: Date) async throws -> (plan: [PlannedAction], resources: [String]) {
         let weights = try ScoreRuns.bundledWeights()
         let loader = ScoringInputLoader(db)
         let down = try await loader.downstream(of: subject)
@@ -40,7 +46,13 @@ public struct Recalls: Sendable {
         }
         let reach = RecallReach(models: try await entities("models", down.models, digest: true), agents: try await entities("agents", down.agents),
                                 credentials: credentials)
-        return RecallPlan.actions(reach, policy: policy, from: asOf)
+        var resources: [Int: ResourceTier] = [:]
+        for (i, c) in input.credentials.enumerated() where reached.contains(ids.credentials[i]) {
+            for g in c.grants { resources[g.resource] = input.resources[g.resource].tier }
+        }
+        let named = resources.keys.sorted { (resources[$0]?.rawValue ?? 9, input.resources[$0].key) < (resources[$1]?.rawValue ?? 9, input.resources[$1].key) }
+            .map { input.resources[$0].key }
+        return (RecallPlan.actions(reach, policy: policy, from: asOf), named)
     }
 
     func entities(_ table: String, _ ids: [Int], digest: Bool = false) async throws -> [RecallReach.Entity] {

@@ -6,6 +6,8 @@ extension ScoredChanges {
     public struct RecallOutcome: Sendable {
         public var recall: Int?
         public var plan: [PlannedAction]
+        /// The resources the reached credentials can act on, most critical tier first.
+        public var resources: [String]
         public var rescore: Rescore?
     }
 
@@ -17,8 +19,8 @@ extension ScoredChanges {
         guard subject.kind != .credential else { throw StoreError.invalidInput("a credential is not recalled: rotate or revoke it (recall the model, dataset or agent that put it at risk)") }
         guard !reason.trimmingCharacters(in: .whitespaces).isEmpty else { throw StoreError.invalidInput("--reason: say why the subject is recalled") }
         try await ReferenceLookup(db).requireSubject(subject)
-        let plan = try await Recalls(db).plan(subject, policy: try Self.bundledRemediationPolicy(), asOf: asOf)
-        guard !dryRun else { return RecallOutcome(recall: nil, plan: plan, rescore: nil) }
+        let (plan, resources) = try await Recalls(db).reachAndPlan(subject, policy: try Self.bundledRemediationPolicy(), asOf: asOf)
+        guard !dryRun else { return RecallOutcome(recall: nil, plan: plan, resources: resources, rescore: nil) }
         let (id, at) = try await Recalls(db).record(subject, reason: reason, by: by, plan: plan, actor: actor)
         let rescorer = IncrementalRescore(db)
         // Scored as of the recall at the earliest: the database's clock stamped it after `asOf` was read.
@@ -26,7 +28,7 @@ extension ScoredChanges {
             try await rescorer.rescore(try await rescorer.reach(of: [subject]), asOf: max(asOf, at), weights: try ScoreRuns.bundledWeights(),
                                        trigger: "recall #\(id) of \(subject)", actor: actor)
         }
-        return RecallOutcome(recall: id, plan: plan, rescore: rescore)
+        return RecallOutcome(recall: id, plan: plan, resources: resources, rescore: rescore)
     }
 
     /// Releases a standing recall and rescores what it reached.
