@@ -35,7 +35,12 @@ struct WebhookTests {
             ((try? String(contentsOf: log, encoding: .utf8)) ?? "").split(separator: "\n")
                 .compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
         }
-        deinit { process.terminate() }
+        /// SIGKILL: the test runner's children may inherit an ignored SIGTERM.
+        func stop() {
+            if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+            process.waitUntilExit()
+        }
+        deinit { stop() }
     }
 
     static func waitFor(_ seconds: Double, _ condition: () -> Bool) -> Bool {
@@ -47,7 +52,7 @@ struct WebhookTests {
     @Test("a recall, overdue actions, a lapsed acceptance: each delivered to every URL, signed with HMAC-SHA256, retried after a 500, audited")
     func delivered() async throws {
         let receiver = try Receiver()
-        defer { receiver.process.terminate() }
+        defer { receiver.stop() }
         try #require(receiver.port > 0)
         try await ExportStoreTests.withEstate { db, url in
             let env = TestClock.environment()
