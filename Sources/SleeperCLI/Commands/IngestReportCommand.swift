@@ -58,10 +58,8 @@ extension EvidenceCommand {
                     throw CommandFailure(message: "--digest: '\(digest)' is not sha256: and 64 hex digits")
                 }
                 tested = .digest(digest.lowercased(), how: "stated with --digest")
-            } else if let location = modelPath ?? reportedPath(data: data, format: format, rules: ruleSet) {
-                let model = try FileDigests.model(at: location)
-                tested = .digest(model.digest, how: "the \(model.files.count) file(s) at \(location), hashed when recorded")
-                fileArtifacts = model.files.keys.sorted().prefix(100).compactMap { name in model.files[name].map { Artifact(name: name, sha256: $0, size: 0) } }
+            } else if let modelPath {
+                (tested, fileArtifacts) = try Self.hashed(modelPath)
             }
             let fallback: (Date, String)
             if let effective {
@@ -72,7 +70,9 @@ extension EvidenceCommand {
                 fallback = (min(modified ?? SleeperClock.now(), SleeperClock.now()), "the report file's modification time")
             }
             let context = ScoredChanges.ReportContext(subject: target, tested: tested, fileArtifacts: fileArtifacts, recordStale: recordStale,
-                                                      fallback: fallback, by: by)
+                                                      fallback: fallback, by: by) { reported in
+                FileManager.default.fileExists(atPath: reported) ? try Self.hashed(reported) : nil
+            }
             let ingested = try await connection.withDatabase { db in
                 try await ScoredChanges(db).ingestReport(data, file: path, format: format, control: control, rules: ruleSet, context: context,
                                                          actor: AuditLog.commandLineActor)
@@ -82,12 +82,11 @@ extension EvidenceCommand {
             if ingested.report.result == .fail { throw ExitCode(3) }
         }
 
-        /// modelscan names the path it scanned; when that path is on this machine, it is what was tested.
-        func reportedPath(data: Data, format: ReportFormat?, rules: ReportRules) -> String? {
-            guard (format ?? ReportFormat.detect(data)) == .modelscan,
-                  case .success(let report) = TestReportReader.read(data, file: "report", format: .modelscan, rules: rules),
-                  let input = report.target, FileManager.default.fileExists(atPath: input) else { return nil }
-            return input
+        /// The model at `location` (a file or a directory): its digest, and its files' hashes as artifacts.
+        static func hashed(_ location: String) throws -> (TestedBytes, [Artifact]) {
+            let model = try FileDigests.model(at: location)
+            return (.digest(model.digest, how: "the \(model.files.count) file(s) at \(location), hashed when recorded"),
+                    model.files.keys.sorted().prefix(100).compactMap { name in model.files[name].map { Artifact(name: name, sha256: $0, size: 0) } })
         }
     }
 }

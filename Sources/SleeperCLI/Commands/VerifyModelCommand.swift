@@ -74,14 +74,13 @@ struct VerifyModelCommand: AsyncParsableCommand {
                 throw CommandFailure(message: "signature present, not verified (\(why)); nothing was recorded")
             }
             let record = try await connection.withDatabase { db -> String in
-                let draft = EvidenceDraft(subject: target, control: "SLP-SIGNATURE", result: check.verified ? .pass : .fail,
+                var draft = EvidenceDraft(subject: target, control: "SLP-SIGNATURE", result: check.verified ? .pass : .fail,
                                           artifacts: [.of(name: URL(fileURLWithPath: signaturePath).lastPathComponent, data: bundleData)],
                                           recordedBy: by ?? "sleeper verify-model",
                                           note: "OpenSSF model signing: " + Self.summary(check))
                 // Bound by the ledger, in the same transaction: refused unless it is the model's digest.
-                var bound = draft
-                bound.boundDigest = "sha256:" + check.subjectDigest
-                let (records, rescore) = try await ScoredChanges(db).recordEvidence([bound], actor: AuditLog.commandLineActor)
+                draft.boundDigest = "sha256:" + check.subjectDigest
+                let (records, rescore) = try await ScoredChanges(db).recordEvidence([draft], actor: AuditLog.commandLineActor)
                 Output.report(rescore)
                 return records.map { "recorded evidence #\($0.id): SLP-SIGNATURE \($0.result.rawValue) for model:\(target.key)" }.joined(separator: "\n")
             }

@@ -97,7 +97,7 @@ extension ScoringEngine {
             out.append("L → L*: parent \(input.models[p.model].key) (\(p.relation.rawValue), transfer \(t) × L* \(f(result.models[p.model].lStar))): survival × \(f(1 - t * result.models[p.model].lStar))")
         }
         for d in m.datasets {
-            let risk = datasetRisk(input.datasets[d])
+            let risk = weights.risk(of: input.datasets[d])
             let provenance = input.datasets[d].recall.map { "recalled, recall #\($0)" } ?? input.datasets[d].provenance.rawValue
             out.append("L → L*: dataset \(input.datasets[d].key) (\(provenance), weight \(weights.datasetWeight) × risk \(risk)): survival × \(f(1 - weights.datasetWeight * risk))")
         }

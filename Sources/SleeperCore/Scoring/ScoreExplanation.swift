@@ -67,7 +67,7 @@ public struct ScoreExplanation: Sendable {
             if s > best.1 + 1e-12 { best = (.parent(p.model, p.relation), s) }
         }
         for d in model.datasets {
-            let s = share(1 - weights.datasetWeight * ScoringEngine(weights: weights).datasetRisk(input.datasets[d]))
+            let s = share(1 - weights.datasetWeight * weights.risk(of: input.datasets[d]))
             if s > best.1 + 1e-12 { best = (.dataset(d), s) }
         }
         switch best.0 {

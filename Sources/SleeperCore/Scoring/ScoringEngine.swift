@@ -188,15 +188,10 @@ public struct ScoringEngine: Sendable {
             if m.recall != nil { l = 1 }
             var survive = 1 - l
             for p in m.parents { survive *= 1 - weights.relationTransfer[p.relation.rawValue]! * scores[p.model].lStar }
-            for d in m.datasets { survive *= 1 - weights.datasetWeight * datasetRisk(input.datasets[d]) }
+            for d in m.datasets { survive *= 1 - weights.datasetWeight * weights.risk(of: input.datasets[d]) }
             scores[i] = ModelScore(l0: l0, l: l, lStar: 1 - survive, factors: factors, failedControls: failed, failedMinimum: minimum, heldByFailure: held)
         }
         return scores
-    }
-
-    /// A dataset's risk by its provenance; a recalled dataset's is 1.
-    func datasetRisk(_ d: ScoringInput.Dataset) -> Double {
-        d.recall != nil ? 1 : weights.datasetRisk[d.provenance.rawValue] ?? 1
     }
 
     // MARK: Agents

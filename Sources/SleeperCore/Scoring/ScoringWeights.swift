@@ -125,6 +125,11 @@ public struct ScoringWeights: Sendable, Equatable {
         return c.problems.isEmpty ? .success(weights) : .failure(InventoryProblems(c.problems))
     }
 
+    /// A dataset's risk by its provenance; a recalled dataset's is 1.
+    public func risk(of d: ScoringInput.Dataset) -> Double {
+        d.recall != nil ? 1 : datasetRisk[d.provenance.rawValue] ?? 1
+    }
+
     public func band(_ score: Int) -> String {
         let s = Double(score)
         if s >= bands.critical { return "critical" }

@@ -19,13 +19,9 @@ public struct Recalls: Sendable {
 
     /// The plan a recall of `subject` makes, with every credential scored as if the recall stood
     /// (the subject counted as compromised) as of `asOf`.
-    public func plan(_ subject: Subject, policy: RemediationPolicy, asOf: Date) async throws -> [PlannedAction] {
-        try await reachAndPlan(subject, policy: policy, asOf: asOf).plan
-    }
-
-    /// The plan, and the resources the reached credentials are granted on (the damage a recall
+    /// With the plan, the resources the reached credentials are granted on (the damage a recall
     /// contains), most critical tier first.
-    public func reachAndPlan(_ subject: Subject, policy: RemediationPolicy, asOf: Date) async throws -> (plan: [PlannedAction], resources: [String]) {
+    public func plan(_ subject: Subject, policy: RemediationPolicy, asOf: Date) async throws -> (plan: [PlannedAction], resources: [String]) {
         let weights = try ScoreRuns.bundledWeights()
         let loader = ScoringInputLoader(db)
         let down = try await loader.downstream(of: subject)

@@ -19,7 +19,7 @@ extension ScoredChanges {
         guard subject.kind != .credential else { throw StoreError.invalidInput("a credential is not recalled: rotate or revoke it (recall the model, dataset or agent that put it at risk)") }
         guard !reason.trimmingCharacters(in: .whitespaces).isEmpty else { throw StoreError.invalidInput("--reason: say why the subject is recalled") }
         try await ReferenceLookup(db).requireSubject(subject)
-        let (plan, resources) = try await Recalls(db).reachAndPlan(subject, policy: try Self.bundledRemediationPolicy(), asOf: asOf)
+        let (plan, resources) = try await Recalls(db).plan(subject, policy: try Self.bundledRemediationPolicy(), asOf: asOf)
         guard !dryRun else { return RecallOutcome(recall: nil, plan: plan, resources: resources, rescore: nil) }
         let (id, at) = try await Recalls(db).record(subject, reason: reason, by: by, plan: plan, actor: actor)
         let rescorer = IncrementalRescore(db)

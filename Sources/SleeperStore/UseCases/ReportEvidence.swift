@@ -19,15 +19,20 @@ extension ScoredChanges {
         public var recordStale: Bool
         public var fallback: (date: Date, why: String)
         public var by: String?
+        /// Where the caller can read files: given the path a report says it scanned, the bytes
+        /// there and their hashes, or nil when that path is not at hand.
+        public var locate: (@Sendable (String) throws -> (TestedBytes, [Artifact])?)?
 
         public init(subject: Subject, tested: TestedBytes, fileArtifacts: [Artifact] = [], recordStale: Bool = false,
-                    fallback: (date: Date, why: String), by: String? = nil) {
+                    fallback: (date: Date, why: String), by: String? = nil,
+                    locate: (@Sendable (String) throws -> (TestedBytes, [Artifact])?)? = nil) {
             self.subject = subject
             self.tested = tested
             self.fileArtifacts = fileArtifacts
             self.recordStale = recordStale
             self.fallback = fallback
             self.by = by
+            self.locate = locate
         }
     }
 
@@ -40,7 +45,11 @@ extension ScoredChanges {
         case .success(let r): report = r
         case .failure(let problems): throw problems
         }
-        var tested = context.tested
+        var tested = context.tested, fileArtifacts = context.fileArtifacts
+        // A scan that names the path it scanned (modelscan) is bound to the bytes there, when the caller has them.
+        if case .notNamed = tested, !report.files.isEmpty, let target = report.target, let found = try context.locate?(target) {
+            (tested, fileArtifacts) = found
+        }
         let stated = report.statedDigests
         if stated.count > 1 {
             throw InventoryProblems([InventoryProblem(file: file, path: "", message: "is about several components with different digests (\(stated.joined(separator: ", "))): Sleeper binds one report to one model")])
@@ -57,7 +66,7 @@ extension ScoredChanges {
             break
         }
         let draft = report.draft(subject: context.subject, reportName: URL(fileURLWithPath: file).lastPathComponent, reportData: data,
-                                 fileArtifacts: context.fileArtifacts, tested: tested, recordStale: context.recordStale,
+                                 fileArtifacts: fileArtifacts, tested: tested, recordStale: context.recordStale,
                                  fallback: context.fallback, by: context.by)
         let (records, rescore) = try await recordEvidence([draft], actor: actor, asOf: asOf)
         return IngestedReport(report: report, records: records, rescore: rescore)

@@ -59,7 +59,7 @@ enum GarakReport {
             }
         }
         if !secretProblems.isEmpty {
-            return .failure(InventoryProblems(secretProblems.map { InventoryProblem(file: $0.file, path: $0.path, message: $0.message) }))
+            return .failure(InventoryProblems(secretProblems))
         }
         guard let version, setupSeen else {
             return ReportParsing.failure(file, "", "has no init or start_run setup entry: not a garak report")
