@@ -59,7 +59,12 @@ public enum InventoryReader {
         do { tree = try DocumentLoader.load(data, file: file) } catch {
             return ParsedInventory(file: file, inventory: Inventory(), definitions: [:], references: [], problems: [error])
         }
-        return read(tree: tree, file: file, lenient: lenient)
+        let parsed = read(tree: tree, file: file, lenient: lenient)
+        // The tree is freed on another thread: taking apart a million-credential tree is a
+        // noticeable part of an import, and nothing needs to wait for it.
+        let owned = consume tree
+        DispatchQueue.global(qos: .utility).async { withExtendedLifetime(owned) {} }
+        return parsed
     }
 
     static func read(tree: DocumentValue, file: String, lenient: Bool = false) -> ParsedInventory {
@@ -88,18 +93,38 @@ public enum InventoryReader {
             secretPaths = SecretScanner.scan(root, into: secretProblems)
             done.signal()
         }.start()
+        // Credentials are most of an estate: they are read on a third thread, by a walker and
+        // collectors of their own, whose problems and references are put back in file order.
+        let credentialProblems = ProblemCollector(file: file)
+        let credentialUnknown = lenient ? ProblemCollector(file: file) : credentialProblems
+        nonisolated(unsafe) var credentialReader = Walker(collector: credentialProblems, unknownFields: credentialUnknown)
+        nonisolated(unsafe) var credentials: [Inventory.Credential] = []
+        let credentialsDone = DispatchSemaphore(value: 0)
+        Thread {
+            credentials = credentialProblems.list(root["credentials"]).compactMap { credentialReader.credential($0) }
+            credentialsDone.signal()
+        }.start()
         var inventory = Inventory()
         inventory.resources = collector.list(root["resources"]).compactMap { reader.resource($0) }
         inventory.datasets = collector.list(root["datasets"]).compactMap { reader.dataset($0) }
         inventory.models = collector.list(root["models"]).compactMap { reader.model($0) }
-        inventory.credentials = collector.list(root["credentials"]).compactMap { reader.credential($0) }
-        inventory.agents = collector.list(root["agents"]).compactMap { reader.agent($0) }
+        let agentProblems = ProblemCollector(file: file)
+        let agentUnknown = lenient ? ProblemCollector(file: file) : agentProblems
+        var agentReader = Walker(collector: agentProblems, unknownFields: agentUnknown)
+        inventory.agents = agentProblems.list(root["agents"]).compactMap { agentReader.agent($0) }
+        credentialsDone.wait()
+        inventory.credentials = credentials
         done.wait()
+        let readers = [reader, credentialReader, agentReader]
+        var definitions: [EntityKind: [String: DocumentPath]] = [:]
+        for r in readers { definitions.merge(r.definitions) { a, _ in a } }
+        let allReferences = readers.flatMap(\.references)
         // A value judged secret is never quoted again: not by a type error, nor by a reference check later.
-        let references = secretPaths.isEmpty ? reader.references : reader.references.filter { !secretPaths.contains($0.path) }
-        return ParsedInventory(file: file, inventory: inventory, definitions: reader.definitions, references: references,
-                               problems: secretProblems.problems + collector.problems(excluding: secretPaths),
-                               warnings: lenient ? unknownFields.problems : [])
+        let references = secretPaths.isEmpty ? allReferences : allReferences.filter { !secretPaths.contains($0.path) }
+        let problems = [collector, credentialProblems, agentProblems].flatMap { $0.problems(excluding: secretPaths) }
+        let warnings = lenient ? [unknownFields, credentialUnknown, agentUnknown].flatMap(\.problems) : []
+        return ParsedInventory(file: file, inventory: inventory, definitions: definitions, references: references,
+                               problems: secretProblems.problems + problems, warnings: warnings)
     }
 
     private struct Walker {

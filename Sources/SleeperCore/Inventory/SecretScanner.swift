@@ -14,32 +14,63 @@ public enum SecretScanner {
     /// exempt from the entropy rule, still checked against the known secret shapes.
     public static let identifierFields: Set<String> = ["fingerprint", "digest"]
 
-    private static let patterns: [(kind: String, regex: NSRegularExpression)] = [
-        ("a private key block", #"-----BEGIN [A-Z0-9 ]*PRIVATE KEY( BLOCK)?-----"#),
-        ("a GitHub token", #"\b(gh[pousr]_[A-Za-z0-9]{30,}|github_pat_[A-Za-z0-9_]{40,})"#),
-        ("a GitLab token", #"\bglpat-[A-Za-z0-9_\-]{20,}"#),
-        ("a Slack token", #"\bxox[abposr]-[A-Za-z0-9-]{10,}"#),
-        ("a Stripe secret key", #"\b[sr]k_(live|test)_[A-Za-z0-9]{16,}"#),
-        ("a Google API key", #"\bAIza[0-9A-Za-z_\-]{35}"#),
-        ("an OpenAI-style secret key", #"\bsk-(proj-)?[A-Za-z0-9_\-]{32,}"#),
-        ("a JSON Web Token", #"\beyJ[A-Za-z0-9_\-]{8,}\.eyJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]*"#),
-        ("an AWS secret access key", #"(?<![A-Za-z0-9/+=])[A-Za-z0-9/+]{30,40}=?(?![A-Za-z0-9/+=])"#),
-        ("a Hugging Face token", #"\b(hf_[A-Za-z0-9]{30,}|api_org_[A-Za-z0-9]{30,})"#),
-        ("a PuTTY private key", #"PuTTY-User-Key-File-[0-9]"#),
-        ("an age secret key", #"AGE-SECRET-KEY-1[0-9A-Z]{50,}"#),
-        ("a Twilio API key", #"\bSK[0-9a-fA-F]{32}\b"#),
-        ("a Mailgun key", #"\bkey-[0-9a-zA-Z]{32}\b"#),
-        ("a Mailchimp key", #"\b[0-9a-f]{32}-us[0-9]{1,2}\b"#),
-        ("a Shopify token", #"\bshp(at|ca|pa|ss)_[a-fA-F0-9]{32}"#),
-        ("a Databricks token", #"\bdapi[0-9a-f]{32}"#),
-        ("a DigitalOcean token", #"\bdo[opr]_v1_[a-f0-9]{64}"#),
-        ("a SendGrid key", #"\bSG\.[A-Za-z0-9_\-]{16,}\.[A-Za-z0-9_\-]{16,}"#),
-        ("an npm token", #"\bnpm_[A-Za-z0-9]{36}"#),
-        ("an Anthropic-style key", #"\bsk-ant-[A-Za-z0-9_\-]{20,}"#),
+    /// Each shape with the literals one of which any match contains (nil: no such literal). The
+    /// expressions run only on strings holding one: the literals are found byte by byte, and a
+    /// million fingerprints ran all twenty-three expressions each before.
+    private static let patterns: [(kind: String, anchors: [[UInt8]]?, regex: NSRegularExpression)] = [
+        ("a private key block", ["-----BEGIN"], #"-----BEGIN [A-Z0-9 ]*PRIVATE KEY( BLOCK)?-----"#),
+        ("a GitHub token", ["ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_"], #"\b(gh[pousr]_[A-Za-z0-9]{30,}|github_pat_[A-Za-z0-9_]{40,})"#),
+        ("a GitLab token", ["glpat-"], #"\bglpat-[A-Za-z0-9_\-]{20,}"#),
+        ("a Slack token", ["xox"], #"\bxox[abposr]-[A-Za-z0-9-]{10,}"#),
+        ("a Stripe secret key", ["k_live_", "k_test_"], #"\b[sr]k_(live|test)_[A-Za-z0-9]{16,}"#),
+        ("a Google API key", ["AIza"], #"\bAIza[0-9A-Za-z_\-]{35}"#),
+        ("an OpenAI-style secret key", ["sk-"], #"\bsk-(proj-)?[A-Za-z0-9_\-]{32,}"#),
+        ("a JSON Web Token", ["eyJ"], #"\beyJ[A-Za-z0-9_\-]{8,}\.eyJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]*"#),
+        // No literal: a run of at least 30 base64 characters is checked for instead (`awsRun`).
+        ("an AWS secret access key", nil, #"(?<![A-Za-z0-9/+=])[A-Za-z0-9/+]{30,40}=?(?![A-Za-z0-9/+=])"#),
+        ("a Hugging Face token", ["hf_", "api_org_"], #"\b(hf_[A-Za-z0-9]{30,}|api_org_[A-Za-z0-9]{30,})"#),
+        ("a PuTTY private key", ["PuTTY-User-Key-File-"], #"PuTTY-User-Key-File-[0-9]"#),
+        ("an age secret key", ["AGE-SECRET-KEY-1"], #"AGE-SECRET-KEY-1[0-9A-Z]{50,}"#),
+        ("a Twilio API key", ["SK"], #"\bSK[0-9a-fA-F]{32}\b"#),
+        ("a Mailgun key", ["key-"], #"\bkey-[0-9a-zA-Z]{32}\b"#),
+        ("a Mailchimp key", ["-us"], #"\b[0-9a-f]{32}-us[0-9]{1,2}\b"#),
+        ("a Shopify token", ["shpat_", "shpca_", "shppa_", "shpss_"], #"\bshp(at|ca|pa|ss)_[a-fA-F0-9]{32}"#),
+        ("a Databricks token", ["dapi"], #"\bdapi[0-9a-f]{32}"#),
+        ("a DigitalOcean token", ["_v1_"], #"\bdo[opr]_v1_[a-f0-9]{64}"#),
+        ("a SendGrid key", ["SG."], #"\bSG\.[A-Za-z0-9_\-]{16,}\.[A-Za-z0-9_\-]{16,}"#),
+        ("an npm token", ["npm_"], #"\bnpm_[A-Za-z0-9]{36}"#),
+        ("an Anthropic-style key", ["sk-ant-"], #"\bsk-ant-[A-Za-z0-9_\-]{20,}"#),
         // NAME=value, as environment files, JDBC URLs (`?password=`) and ADO.NET strings write them.
-        ("an assignment of a secret", #"(?i:(aws_secret_access_key|aws_session_token|client_secret|secret_key|secret|password|passwd|pwd|api_?key|access_token|auth_token)\s*=\s*[^\s;&"']{6,})"#),
-        ("a connection string with a password", #"[a-z][a-z0-9+.\-]*://[^/\s:@]+:[^\s@]+@"#),
-    ].map { ($0.0, try! NSRegularExpression(pattern: $0.1)) }
+        ("an assignment of a secret", ["="], #"(?i:(aws_secret_access_key|aws_session_token|client_secret|secret_key|secret|password|passwd|pwd|api_?key|access_token|auth_token)\s*=\s*[^\s;&"']{6,})"#),
+        ("a connection string with a password", ["://"], #"[a-z][a-z0-9+.\-]*://[^/\s:@]+:[^\s@]+@"#),
+    ].map { ($0.0, $0.1.map { $0.map { Array($0.utf8) } }, try! NSRegularExpression(pattern: $0.2)) }
+
+    /// Whether `bytes` contain `needle`.
+    private static func contains(_ bytes: UnsafeBufferPointer<UInt8>, _ needle: [UInt8]) -> Bool {
+        guard let first = needle.first, bytes.count >= needle.count else { return false }
+        var i = 0
+        let last = bytes.count - needle.count
+        while i <= last {
+            if bytes[i] == first {
+                var j = 1
+                while j < needle.count, bytes[i + j] == needle[j] { j += 1 }
+                if j == needle.count { return true }
+            }
+            i += 1
+        }
+        return false
+    }
+
+    /// Whether `bytes` hold a run of at least 30 base64 characters (what an AWS secret key is).
+    private static func hasLongBase64Run(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        var run = 0
+        for u in bytes {
+            let inRun = (u >= 48 && u <= 57) || (u >= 65 && u <= 90) || (u >= 97 && u <= 122) || u == 43 || u == 47
+            run = inRun ? run + 1 : 0
+            if run >= 30 { return true }
+        }
+        return false
+    }
 
     /// Every string anywhere under `c`, known field or not, and every field name: a secret pasted
     /// into a free-form field is as dangerous as one in a known field. Returns the paths reported,
@@ -80,7 +111,14 @@ public enum SecretScanner {
     public static func secretKind(of value: String, field: String) -> String? {
         guard value.utf8.count >= 12, mayHoldSecret(value) else { return nil }
         let range = NSRange(value.startIndex..., in: value)
-        for (kind, regex) in patterns {
+        var value = value
+        let candidates = value.withUTF8 { bytes in
+            patterns.indices.filter { i in
+                guard let anchors = patterns[i].anchors else { return hasLongBase64Run(bytes) }
+                return anchors.contains { contains(bytes, $0) }
+            }
+        }
+        for (kind, _, regex) in candidates.map({ patterns[$0] }) {
             guard let match = regex.firstMatch(in: value, range: range) else { continue }
             if kind == "an AWS secret access key" {
                 // Bare 40-character base64 is only suspicious when it mixes case and digits

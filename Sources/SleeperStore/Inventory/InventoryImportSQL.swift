@@ -4,7 +4,7 @@ enum InventoryImportSQL {
     /// An import writes one group of files after another (each source, then the hand-written
     /// files), each through fresh staging tables.
     static func createStage(_ e: EntityTable) -> [String] {
-        let columns = (["key text"] + e.columns.map { "\($0.name) \($0.stageType)" }).joined(separator: ", ")
+        let columns = (["key text"] + e.columns.map { "\($0.name) \($0.stageType)" } + ["content_hash bigint"]).joined(separator: ", ")
         return ["DROP TABLE IF EXISTS stage_\(e.table)", "CREATE TEMP TABLE stage_\(e.table) (\(columns)) ON COMMIT DROP"]
     }
 
@@ -26,32 +26,38 @@ enum InventoryImportSQL {
     static func upsert(_ e: EntityTable, updating: [String]? = nil, handWritten: Bool = true, source: Int64? = nil) -> String {
         let names = e.columns.map(\.name)
         let updated = updating.map { chosen in names.filter { chosen.contains($0) } } ?? names
-        let staged = "SELECT key, " + e.columns.map { "\($0.expression) AS \($0.name)" }.joined(separator: ", ") + " FROM stage_\(e.table)"
-        var update = "SELECT 1 WHERE false"
-        if !updated.isEmpty {
-            let set = updated + (handWritten ? ["hand_written"] : []) + (source != nil ? ["source_id"] : [])
-            // A source keeps what it observes current (dates, kind, digest); what a person wrote
-            // of an entity (its name, owner, supplier) stands over the source's word.
-            let values = updated.map { column in
-                !handWritten && descriptive.contains(column) ? "CASE WHEN t.hand_written THEN t.\(column) ELSE s.\(column) END" : "s.\(column)"
-            } + (handWritten ? ["true"] : []) + (source.map { ["COALESCE(t.source_id, \($0))"] } ?? [])
-            update = """
-                UPDATE \(e.table) AS t SET (\(set.joined(separator: ", ")), updated_at) = ROW(\(values.joined(separator: ", ")), now())
-                    FROM s WHERE t.key = s.key
-                      AND (\(set.map { "t.\($0)" }.joined(separator: ", "))) IS DISTINCT FROM (\(values.joined(separator: ", ")))
-                    RETURNING 1
-                """
-        }
+        let staged = "SELECT key, " + e.columns.map { "\($0.expression) AS \($0.name)" }.joined(separator: ", ") + ", content_hash FROM stage_\(e.table)"
+        // The content hash is written with the data but is not data: a row whose hash alone
+        // differs (a first re-import after the hash was cleared) is not counted as changed, and
+        // keeps its `updated_at`. `o` is the row as it was before this statement.
+        // What a source only names is never updated (but its stored hash is cleared).
+        let set = updated.isEmpty ? [] : updated + (handWritten ? ["hand_written"] : []) + (source != nil ? ["source_id"] : [])
+        // A source keeps what it observes current (dates, kind, digest); what a person wrote
+        // of an entity (its name, owner, supplier) stands over the source's word.
+        let values = updated.isEmpty ? [] : updated.map { column in
+            !handWritten && descriptive.contains(column) ? "CASE WHEN o.hand_written THEN o.\(column) ELSE s.\(column) END" : "s.\(column)"
+        } + (handWritten ? ["true"] : []) + (source.map { ["COALESCE(o.source_id, \($0))"] } ?? [])
+        let old = "(\(set.map { "o.\($0)" }.joined(separator: ", ")))"
+        let new = "(\(values.joined(separator: ", ")))"
+        let differs = set.isEmpty ? "false" : "\(old) IS DISTINCT FROM \(new)"
+        let assigned = set.isEmpty ? "" : set.joined(separator: ", ") + ", "
+        let assignedValues = set.isEmpty ? "" : values.joined(separator: ", ") + ", "
+        let update = """
+            UPDATE \(e.table) AS t SET (\(assigned)content_hash, updated_at) = ROW(\(assignedValues)s.content_hash, CASE WHEN \(differs) THEN now() ELSE o.updated_at END)
+                FROM s JOIN \(e.table) o ON o.key = s.key
+                WHERE t.id = o.id AND (\(differs) OR o.content_hash IS DISTINCT FROM s.content_hash)
+                RETURNING \(differs) AS changed
+            """
         return """
             WITH s AS MATERIALIZED (\(staged)),
             updated AS (\(update)),
             inserted AS (
-                INSERT INTO \(e.table) (key, \(names.joined(separator: ", ")), hand_written, source_id)
-                SELECT s.key, \(names.map { "s.\($0)" }.joined(separator: ", ")), \(handWritten), \(source.map(String.init) ?? "NULL") FROM s
+                INSERT INTO \(e.table) (key, \(names.joined(separator: ", ")), hand_written, source_id, content_hash)
+                SELECT s.key, \(names.map { "s.\($0)" }.joined(separator: ", ")), \(handWritten), \(source.map(String.init) ?? "NULL"), s.content_hash FROM s
                 WHERE NOT EXISTS (SELECT 1 FROM \(e.table) x WHERE x.key = s.key)
                 RETURNING 1
             )
-            SELECT (SELECT count(*) FROM inserted)::int8, (SELECT count(*) FROM updated)::int8
+            SELECT (SELECT count(*) FROM inserted)::int8, (SELECT count(*) FROM updated WHERE changed)::int8
             """
     }
 
@@ -61,7 +67,7 @@ enum InventoryImportSQL {
 
     /// Removes the edges of imported owners that their new lists no longer contain.
     static func removeStale(_ e: EdgeTable) -> String {
-        let attributeMatch = e.attributeInKey ? " AND s.attribute = x.\(e.attribute!)" : ""
+        let attributeMatch = e.attributeInKey ? e.attribute.map { " AND s.attribute = x.\($0)" } ?? "" : ""
         return """
             WITH removed AS (
                 DELETE FROM \(e.table) x USING \(e.owner.table) o
@@ -78,7 +84,7 @@ enum InventoryImportSQL {
 
     /// Adds the listed edges, updating an attribute that changed; counts additions and changes.
     static func insert(_ e: EdgeTable) -> String {
-        let keyColumns = [e.owner.column, e.target.column] + (e.attributeInKey ? [e.attribute!] : [])
+        let keyColumns = keyColumns(e)
         var columns = [e.owner.column, e.target.column]
         var values = ["o.id", "t.id"]
         if let a = e.attribute { columns.append(a); values.append("s.attribute") }
@@ -114,6 +120,64 @@ enum InventoryImportSQL {
             "ALTER TABLE \(e.table) ADD CONSTRAINT \(e.table)_\(column)_fkey FOREIGN KEY (\(column)) REFERENCES \(table) (id) ON DELETE CASCADE"
         }
     }
+
+    /// The key columns of an edge table: its identity.
+    static func keyColumns(_ e: EdgeTable) -> [String] {
+        [e.owner.column, e.target.column] + (e.attributeInKey ? e.attribute.map { [$0] } ?? [] : [])
+    }
+
+    /// The staged edges with their ids resolved (owner and target keys joined to their tables).
+    private static func resolved(_ e: EdgeTable) -> String {
+        """
+        SELECT o.id AS \(e.owner.column), t.id AS \(e.target.column)\(e.attribute.map { ", s.attribute AS \($0)" } ?? "")
+        FROM stage_\(e.table) s
+        JOIN \(e.owner.table) o ON o.key = s.owner_key
+        JOIN \(e.target.table) t ON t.key = s.target_key
+        """
+    }
+
+    /// Without indexes: a non-key attribute (an agent's delivery of a credential) that changed.
+    static func updateAttribute(_ e: EdgeTable) -> String {
+        guard let a = e.attribute else { return "SELECT 0::int8" }
+        let match = keyColumns(e).map { "x.\($0) = r.\($0)" }.joined(separator: " AND ")
+        return """
+            WITH changed AS (
+                UPDATE \(e.table) x SET \(a) = r.\(a) FROM (\(resolved(e))) r
+                WHERE \(match) AND x.\(a) IS DISTINCT FROM r.\(a)
+                RETURNING 1
+            )
+            SELECT count(*) FROM changed
+            """
+    }
+
+    /// Without indexes: the staged edges the table does not have yet (one hash anti-join).
+    static func insertNew(_ e: EdgeTable) -> String {
+        let columns = [e.owner.column, e.target.column] + (e.attribute.map { [$0] } ?? [])
+        let match = keyColumns(e).map { "x.\($0) = r.\($0)" }.joined(separator: " AND ")
+        return """
+            WITH added AS (
+                INSERT INTO \(e.table) (\(columns.joined(separator: ", ")))
+                SELECT \(columns.map { "r.\($0)" }.joined(separator: ", ")) FROM (\(resolved(e))) r
+                WHERE NOT EXISTS (SELECT 1 FROM \(e.table) x WHERE \(match))
+                RETURNING 1
+            )
+            SELECT count(*) FROM added
+            """
+    }
+
+    /// The edge table's primary key and its index on the target, as migration 0001 made them.
+    static func dropIndexes(_ e: EdgeTable) -> [String] {
+        ["ALTER TABLE \(e.table) DROP CONSTRAINT \(e.table)_pkey", "DROP INDEX \(e.targetIndex)"]
+    }
+
+    static func createIndexes(_ e: EdgeTable) -> [String] {
+        ["ALTER TABLE \(e.table) ADD PRIMARY KEY (\(keyColumns(e).joined(separator: ", ")))",
+         "CREATE INDEX \(e.targetIndex) ON \(e.table) (\(e.target.column))"]
+    }
+
+    /// A source that removed entities may have removed, by cascade, edges that hand-written
+    /// entities own: no stored content hash can be trusted to describe its rows after that.
+    static let clearContentHashes = EntityTable.all.map { "UPDATE \($0.table) SET content_hash = NULL WHERE content_hash IS NOT NULL" }
 
     /// Columns a hand-written file's value of wins over a source's.
     static let descriptive: Set<String> = ["name", "owner", "supplier", "third_party"]

@@ -55,6 +55,10 @@ struct EdgeTable: Sendable {
     var attribute: String?
     /// True when the attribute is part of the edge's identity (a credential may both read and write a resource).
     var attributeInKey = false
+    /// The index on the target column (migration 0001), which a bulk load drops and builds again.
+    var targetIndex: String { "\(table)_" + (Self.targetIndexSuffix[table] ?? target.table) }
+    private static let targetIndexSuffix = ["trained_on": "dataset", "derived_from": "parent", "uses_model": "model",
+                                            "delegates_to": "delegate", "holds": "credential", "grants": "resource"]
 
     static let trainedOn = EdgeTable(table: "trained_on", owner: ("models", "model_id"), target: ("datasets", "dataset_id"))
     static let derivedFrom = EdgeTable(table: "derived_from", owner: ("models", "model_id"), target: ("models", "parent_id"), attribute: "relation")

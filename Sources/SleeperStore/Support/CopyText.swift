@@ -74,16 +74,41 @@ struct CopyTextWriter {
     }
 
     /// Seconds since the epoch; the insert from staging turns them into timestamptz with `to_timestamp`.
+    /// Whole seconds (nearly every date in an inventory) are written as digits; `String(Double)`
+    /// per date was a tenth of a million-credential import's encoding.
     mutating func epoch(_ value: Date?) {
-        separator()
-        if let value { buffer.writeString(String(value.timeIntervalSince1970)) } else { buffer.writeStaticString("\\N") }
+        guard let value else { separator(); buffer.writeStaticString("\\N"); return }
+        let seconds = value.timeIntervalSince1970
+        if seconds == seconds.rounded(), abs(seconds) < 1e15 { integer(Int(seconds)) } else { double(seconds) }
     }
 
-    /// A `text[]` literal: each element double-quoted with `"` and `\` escaped, then COPY-escaped.
+    /// A `text[]` literal: each element double-quoted with `"` and `\` escaped, then COPY-escaped
+    /// (so a backslash becomes four). Written byte by byte into the buffer, without a `String` per element.
     mutating func textArray(_ values: [String]) {
-        let literal = "{" + values.map { "\"" + $0.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\"" }
-            .joined(separator: ",") + "}"
-        text(literal)
+        separator()
+        buffer.writeInteger(UInt8(ascii: "{"))
+        for (i, value) in values.enumerated() {
+            if i > 0 { buffer.writeInteger(UInt8(ascii: ",")) }
+            buffer.writeInteger(UInt8(ascii: "\""))
+            for byte in value.utf8 {
+                switch byte {
+                case UInt8(ascii: "\\"): buffer.writeStaticString("\\\\\\\\")
+                case UInt8(ascii: "\""): buffer.writeStaticString("\\\\\"")
+                case UInt8(ascii: "\t"): buffer.writeStaticString("\\t")
+                case UInt8(ascii: "\n"): buffer.writeStaticString("\\n")
+                case UInt8(ascii: "\r"): buffer.writeStaticString("\\r")
+                default: buffer.writeInteger(byte)
+                }
+            }
+            buffer.writeInteger(UInt8(ascii: "\""))
+        }
+        buffer.writeInteger(UInt8(ascii: "}"))
+    }
+
+    /// Empties the buffer for the next row (hashing writes one entity at a time into one writer).
+    mutating func reset() {
+        buffer.clear()
+        fieldsInRow = 0
     }
 
     mutating func endRow() async throws {
