@@ -55,6 +55,7 @@ public enum InventoryReader {
     /// The file's valid entities together with its problems, for an import that reports all at once.
     /// With `lenient`, unknown fields are warnings instead of problems.
     public static func readAll(_ data: Data, file: String, lenient: Bool = false) -> ParsedInventory {
+        if let streamed = InventoryStreamReader.read(data, file: file, lenient: lenient) { return streamed }
         let tree: DocumentValue
         do { tree = try DocumentLoader.load(data, file: file) } catch {
             return ParsedInventory(file: file, inventory: Inventory(), definitions: [:], references: [], problems: [error])
@@ -127,7 +128,7 @@ public enum InventoryReader {
                                problems: secretProblems.problems + problems, warnings: warnings)
     }
 
-    private struct Walker {
+    struct Walker {
         let collector: ProblemCollector
         /// Where unknown fields are reported: `collector`, or a list of warnings when lenient.
         let unknownFields: ProblemCollector

@@ -9,6 +9,10 @@ public struct DocumentCursor: Sendable {
     private let parent: DocumentPath.Step?
     private let field: String?
     private let index: Int
+    /// This value's own step, made once for a mapping or a list (whose children all point to
+    /// it) and never for a scalar: made on every field read, steps were a third of an import's
+    /// allocations.
+    private let containerStep: DocumentPath.Step?
 
     public init(value: DocumentValue?, path: String) {
         self.init(value: value, parent: nil, field: path.isEmpty ? nil : path, index: -1)
@@ -19,12 +23,22 @@ public struct DocumentCursor: Sendable {
         self.parent = parent
         self.field = field
         self.index = index
+        switch value {
+        case .object?, .array?: containerStep = Self.step(parent: parent, field: field, index: index)
+        default: containerStep = nil
+        }
+    }
+
+    private static func step(parent: DocumentPath.Step?, field: String?, index: Int) -> DocumentPath.Step? {
+        field == nil && index < 0 ? parent : DocumentPath.Step(parent: parent, field: field, index: index)
     }
 
     /// Where this value is; spelled out only when a problem is reported, since a large import
     /// visits millions of fields and reports none.
     public var location: DocumentPath {
-        DocumentPath(step: field == nil && index < 0 ? parent : DocumentPath.Step(parent: parent, field: field, index: index))
+        if let containerStep { return DocumentPath(step: containerStep) }
+        if field == nil && index < 0 { return DocumentPath(step: parent) }
+        return DocumentPath(parent: parent, field: field, index: index)
     }
 
     public var path: String { location.description }
@@ -32,10 +46,19 @@ public struct DocumentCursor: Sendable {
     public subscript(field: String) -> DocumentCursor {
         var child: DocumentValue?
         if case .object(let fields)? = value { child = fields[field] }
-        return DocumentCursor(value: child, parent: location.step, field: field, index: -1)
+        return DocumentCursor(value: child, parent: containerStep ?? location.step, field: field, index: -1)
     }
 
     public var isMissing: Bool { value == nil }
+
+    /// Elements of the top-level list `section` from index `first`, as `root[section].elements`
+    /// would give them, for a reader that receives a long list a part at a time. `section` is
+    /// `sectionStep(name)`, made once per list.
+    static func elements(_ values: [DocumentValue], of section: DocumentPath.Step, from first: Int) -> [DocumentCursor] {
+        values.enumerated().map { DocumentCursor(value: $1, parent: section, field: nil, index: first + $0) }
+    }
+
+    static func sectionStep(_ name: String) -> DocumentPath.Step { DocumentPath.Step(parent: nil, field: name, index: -1) }
 
     /// The name of the field this value sits in (for list elements, the list's field).
     public var fieldName: String {
@@ -50,7 +73,7 @@ public struct DocumentCursor: Sendable {
 
     public var elements: [DocumentCursor]? {
         guard case .array(let items)? = value else { return nil }
-        let here = location.step
+        let here = containerStep ?? location.step
         return items.enumerated().map { DocumentCursor(value: $1, parent: here, field: nil, index: $0) }
     }
 
@@ -61,7 +84,8 @@ public struct DocumentCursor: Sendable {
 }
 
 /// A path inside a document such as `agents[3].holds[0].credential`, kept as a chain of steps
-/// and turned into text on demand.
+/// and turned into text on demand. The last step is held by value: a path to a scalar (a key, a
+/// reference) allocates nothing, and an import keeps millions of them.
 public struct DocumentPath: Sendable, CustomStringConvertible, Hashable {
     final class Step: Sendable {
         let parent: Step?
@@ -74,11 +98,33 @@ public struct DocumentPath: Sendable, CustomStringConvertible, Hashable {
         }
     }
 
-    let step: Step?
+    /// Where the last step sits, and the last step itself (`field`, or `index` when it is an
+    /// element; neither for the document itself).
+    let parent: Step?
+    let field: String?
+    let index: Int
+
+    init(step: Step?) {
+        parent = step?.parent
+        field = step?.field
+        index = step?.index ?? -1
+        isRoot = step == nil
+    }
+
+    init(parent: Step?, field: String?, index: Int) {
+        (self.parent, self.field, self.index) = (parent, field, index)
+        isRoot = false
+    }
+
+    private let isRoot: Bool
+
+    /// The last step as an object, for a child to point to.
+    var step: Step? { isRoot ? nil : Step(parent: parent, field: field, index: index) }
 
     public var description: String {
-        var parts: [String] = []
-        var node = step
+        guard !isRoot else { return "" }
+        var parts: [String] = [field.map { parent == nil ? $0 : "." + $0 } ?? "[\(index)]"]
+        var node = parent
         while let n = node {
             if let field = n.field { parts.append(n.parent == nil ? field : "." + field) } else { parts.append("[\(n.index)]") }
             node = n.parent
@@ -87,7 +133,7 @@ public struct DocumentPath: Sendable, CustomStringConvertible, Hashable {
     }
 
     /// A location written out already (`components[3]`, `row 12`), for readers that do not walk a tree.
-    public static func named(_ text: String) -> DocumentPath { DocumentPath(step: Step(parent: nil, field: text, index: 0)) }
+    public static func named(_ text: String) -> DocumentPath { DocumentPath(parent: nil, field: text, index: 0) }
 
     public static func == (a: DocumentPath, b: DocumentPath) -> Bool { a.description == b.description }
     public func hash(into hasher: inout Hasher) { hasher.combine(description) }
