@@ -19,7 +19,7 @@ struct ExportShapeTests {
             let row = try #require(csv.stdout.split(separator: "\r\n").first { $0.contains("nist-ai-rmf:") })
             #expect(row.contains(";nist-ai-rmf:") || row.contains("nist-ai-rmf:GOVERN") , "\(row)")
             #expect(!row.contains(" atlas:"), "lists are joined with ';', not spaces")
-            let gaps = try Fixtures.sleeper(["gaps", "--format", "csv", "--database-url", url])
+            let gaps = try Fixtures.sleeper(["gaps", "--list", "--format", "csv", "--database-url", url])
             #expect(gaps.stdout.contains(";"))
             let exposure = try Fixtures.sleeper(["exposure", "--top", "1", "--format", "json", "--database-url", url])
             let first = try #require((try JSONSerialization.jsonObject(with: Data(exposure.stdout.utf8)) as? [[String: Any]])?.first)

@@ -30,19 +30,47 @@ struct GapsCommand: AsyncParsableCommand {
     @Option(help: "Only subjects with this owner.") var owner: String?
     @Option(name: .customLong("as-of"), help: "Answer as the ledger stood at this time: YYYY-MM-DD (the end of that day, UTC) or an ISO 8601 date-time, e.g. 2026-09-30. Default: now.") var asOf: String?
     @OptionGroup var evidence: BasisOption
+    @Flag(help: "List every gap, one row per subject and control, instead of the summary (the default without --subject or --owner).") var list = false
+    @Option(help: "With a listing: at most this many rows.") var limit: Int?
+    @Option(help: "With a listing: skip this many rows first.") var offset: Int = 0
+
+    func validate() throws {
+        if let limit, limit < 1 { throw ValidationError("--limit must be at least 1, got \(limit)") }
+        if offset < 0 { throw ValidationError("--offset must not be negative, got \(offset)") }
+    }
 
     func run() async throws {
         let subject = try self.subject.map { try parseSubject($0, "--subject") }
         let date = try parseMoment(asOf, "--as-of") ?? SleeperClock.now()
-        let gaps = try await connection.withDatabase { db in
+        // An estate-wide listing is millions of rows at a million credentials: without a filter
+        // or --list, the answer is how many gaps of each kind each control has.
+        let listing = list || subject != nil || owner != nil || limit != nil || offset > 0
+        let (gaps, summary, framework) = try await connection.withDatabase { db in
             let lookup = ReferenceLookup(db)
             var framework: String?
             if let asked = self.framework { framework = try await lookup.framework(asked) }
             if let subject { try await lookup.requireSubject(subject) }
             if let owner { try await lookup.requireOwner(owner) }
-            return try await EvidenceQueries(db).gaps(asOf: date, framework: framework, subject: subject, owner: owner, basis: evidence.basis)
+            let queries = EvidenceQueries(db)
+            guard listing else { return ([EvidenceQueries.Gap](), try await queries.gapSummary(asOf: date, basis: evidence.basis), framework) }
+            // Rows by item are paged after grouping; rows by subject in the query.
+            let paged = framework == nil
+            return (try await queries.gaps(asOf: date, framework: framework, subject: subject, owner: owner, basis: evidence.basis,
+                                           limit: paged ? limit : nil, offset: paged ? offset : 0), [GapCount](), framework)
         }
-        Output.print(ListingRenderer.render(EvidenceListing.gaps(gaps, byFramework: framework != nil), as: output.format))
+        guard listing else {
+            var text = ListingRenderer.render(EvidenceListing.gapSummary(summary, framework: framework), as: output.format)
+            if output.format == .table || output.format == .markdown {
+                let counted = summary.filter { c in framework.map { f in c.items.contains { $0.hasPrefix(f + ":") } } ?? true }
+                let total = counted.map(\.subjects).reduce(0, +)
+                text += "\n\(ReviewReport.n(total)) gap(s)\(framework.map { " in controls mapped to \($0)" } ?? "") as of \(Timestamps.format(date)); every row: sleeper gaps --list (a page: --limit N --offset M; one subject: --subject KIND:KEY)\n"
+            }
+            Output.print(text)
+            return
+        }
+        var rows = EvidenceListing.gaps(gaps, byFramework: framework != nil)
+        if framework != nil { rows.rows = Array(rows.rows.dropFirst(offset).prefix(limit ?? Int.max)) }
+        Output.print(ListingRenderer.render(rows, as: output.format))
     }
 }
 

@@ -60,6 +60,26 @@ public enum EvidenceListing {
         })
     }
 
+    /// The summary of gaps: subjects per control and status, or with `framework` per item of it
+    /// (a control counted under each item it would satisfy), items in the order first met.
+    public static func gapSummary(_ counts: [GapCount], framework: String?) -> Listing {
+        guard let framework else {
+            return Listing(columns: ["control", "name", "status", "subjects"], rows: counts.map { c in
+                [.text(c.control), .text(c.name), .text(c.status), .integer(c.subjects)]
+            })
+        }
+        var order: [String] = [], byItem: [String: [GapCount]] = [:]
+        for c in counts {
+            for item in c.items where item.hasPrefix(framework + ":") {
+                if byItem[item] == nil { order.append(item) }
+                byItem[item, default: []].append(c)
+            }
+        }
+        return Listing(columns: ["item", "control", "status", "subjects"], rows: order.flatMap { item in
+            (byItem[item] ?? []).map { c in [.text(String(item.dropFirst(framework.count + 1))), .text(c.control), .text(c.status), .integer(c.subjects)] }
+        })
+    }
+
     public static func coverage(_ rows: [ItemCoverage], framework: String, asOf: Date, format: OutputFormat) -> String {
         // Aliases restate other items; counting them in the overall figure would count subjects twice.
         let counted = rows.filter { !$0.isAlias && $0.applicable > 0 }

@@ -24,6 +24,16 @@ extension Handlers {
         return .page(of: ListingRenderer.jsonObjects(EvidenceListing.gaps(rows, byFramework: framework != nil)), limit: limit, offset: offset)
     }
 
+    /// How many subjects have each kind of gap in each control (or, with `framework`, under each
+    /// of its items), as `sleeper gaps` answers without a filter.
+    func gapSummary(_ request: Request, _ context: APIContext, _ caller: Caller?) async throws -> Response {
+        let q = QueryInput(request)
+        let framework = try await knownFramework(q.string("framework"))
+        let asOf = try q.moment("as_of") ?? SleeperClock.now()
+        let counts = try await EvidenceQueries(db).gapSummary(asOf: asOf, basis: try q.basis())
+        return .json(ListingRenderer.render(EvidenceListing.gapSummary(counts, framework: framework), as: .json))
+    }
+
     func coverage(_ request: Request, _ context: APIContext, _ caller: Caller?) async throws -> Response {
         let q = QueryInput(request)
         guard let asked = q.string("framework"), let framework = try await knownFramework(asked) else {

@@ -62,6 +62,7 @@ public struct APIRoute: Sendable {
         APIRoute(.get, "/v1/controls/{id}", .viewer) { h in h.control },
 
         APIRoute(.get, "/v1/gaps", .viewer) { h in h.gaps },
+        APIRoute(.get, "/v1/gaps/summary", .viewer) { h in h.gapSummary },
         APIRoute(.get, "/v1/coverage", .viewer) { h in h.coverage },
 
         APIRoute(.post, "/v1/scores", .editor) { h in h.runScoring },

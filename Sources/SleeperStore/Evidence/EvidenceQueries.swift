@@ -9,14 +9,16 @@ public struct EvidenceQueries: Sendable {
 
     public typealias Gap = ControlStatus
 
+    /// `limit` and `offset` page the rows in their order (subject, then control) in the query itself.
     public func gaps(asOf: Date, framework: String? = nil, subject: Subject? = nil, owner: String? = nil,
-                     basis: EvidenceBasis = .recorded) async throws -> [Gap] {
-        try await statuses(asOf: asOf, framework: framework, subject: subject, owner: owner, includeValid: false, basis: basis)
+                     basis: EvidenceBasis = .recorded, limit: Int? = nil, offset: Int = 0) async throws -> [Gap] {
+        try await statuses(asOf: asOf, framework: framework, subject: subject, owner: owner, includeValid: false, basis: basis,
+                           limit: limit, offset: offset)
     }
 
     /// Every subject × applicable control with its status; `includeValid: false` gives the gaps.
     public func statuses(asOf: Date, framework: String? = nil, subject: Subject? = nil, owner: String? = nil,
-                         includeValid: Bool = true, basis: EvidenceBasis = .recorded) async throws -> [ControlStatus] {
+                         includeValid: Bool = true, basis: EvidenceBasis = .recorded, limit: Int? = nil, offset: Int = 0) async throws -> [ControlStatus] {
         let sql = PostgresQuery(unsafeSQL: """
             WITH \(EvidenceStatusSQL.statusCTE(basis: basis))
             SELECT st.kind, st.key, st.owner, st.control_id, st.status, st.evidence_id, st.expires_at, acc.accepted_until, acc.approved_by
@@ -30,6 +32,7 @@ public struct EvidenceQueries: Sendable {
               AND ($3::text IS NULL OR (st.kind = $3 AND st.key = $4))
               AND ($5::text IS NULL OR st.owner = $5)
             ORDER BY st.kind, st.key, st.position
+            \(limit.map { "LIMIT \(max(0, $0))" } ?? "") OFFSET \(max(0, offset))
             """, binds: try binds(asOf, framework, subject?.kind.rawValue, subject?.key, owner, flag: includeValid))
         // Names and framework items are per control: read once, shared by every row (at 1M
         // credentials a per-row array of items cost gigabytes).
@@ -95,7 +98,7 @@ public struct EvidenceQueries: Sendable {
         return out
     }
 
-    private func binds(_ asOf: Date, _ rest: String?..., flag: Bool? = nil) throws -> PostgresBindings {
+    func binds(_ asOf: Date, _ rest: String?..., flag: Bool? = nil) throws -> PostgresBindings {
         var b = PostgresBindings()
         b.append(asOf)
         for value in rest { b.append(value) }
