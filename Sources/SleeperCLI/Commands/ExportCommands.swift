@@ -46,6 +46,9 @@ struct ExportCommand: AsyncParsableCommand {
         let date = try parseMoment(asOf, "--as-of") ?? SleeperClock.now()
         try signed.checkTarget(allowUnverified: allowUnverified)
         if allowUnverified, format == .csv { throw CommandFailure(message: "--allow-unverified: CSV has no place for the banner; use json or an OSCAL format") }
+        let progress = ProgressLine()
+        defer { progress.finish() }
+        progress.update("reading every control status and the ledger (export \(format.rawValue))")
         let (snapshot, framework) = try await connection.withDatabase { db in
             var framework: String?
             if let asked = self.framework { framework = try await ReferenceLookup(db).framework(asked) }
@@ -54,6 +57,7 @@ struct ExportCommand: AsyncParsableCommand {
                                           detail: snapshot.auditDetail(framework: framework))
             return (snapshot, framework)
         }
+        progress.update("writing the \(format.rawValue) export")
         if let banner = snapshot.unverifiedBanner { Output.error("warning: \(banner)") }
         // CSV and the POA&M go out as they are made: at a million credentials each is gigabytes.
         if signed.bundle == nil, format == .csv || format == .oscalPOAM {

@@ -23,6 +23,9 @@ struct ReportCommand: AsyncParsableCommand {
         let date = try parseMoment(asOf, "--as-of") ?? SleeperClock.now()
         let maximumAge = try RunAgeLimit.seconds()
         try signed.checkTarget(allowUnverified: allowUnverified)
+        let progress = ProgressLine()
+        defer { progress.finish() }
+        progress.update("gathering the review: control statuses, runs, exposures and what-if lists")
         let report = try await connection.withDatabase { db in
             let runs = ScoreRuns(db)
             var sinceRun: Int?

@@ -19,8 +19,11 @@ struct ScoreCommand: AsyncParsableCommand {
     func run() async throws {
         let whatIf = asOf != nil
         let date = try parseMoment(asOf, "--as-of") ?? SleeperClock.now()
+        let progress = ProgressLine()
+        progress.update("scoring every credential as of \(Timestamps.format(date))")
         let run = try await connection.withDatabase { db in
-            try await ScoreRuns(db).run(asOf: date, weights: try ScoreRuns.bundledWeights(), whatIf: whatIf)
+            defer { progress.finish() }
+            return try await ScoreRuns(db).run(asOf: date, weights: try ScoreRuns.bundledWeights(), whatIf: whatIf)
         }
         let bands = ["critical", "high", "medium", "low"].map { "\(run.bands[$0] ?? 0) \($0)" }.joined(separator: ", ")
         let kind = whatIf ? "what-if run \(run.id) (not the current run)" : "run \(run.id)"

@@ -1,0 +1,45 @@
+import Foundation
+import SleeperCore
+import Testing
+
+/// Long commands say what they are doing on a terminal, and nothing when their output goes to a
+/// pipe or a file. The terminal is a real pseudo-terminal (`script`).
+@Suite("Progress on a terminal")
+struct ProgressTests {
+    /// Runs `sleeper ARGS` on a pseudo-terminal; returns everything written to it.
+    static func onTerminal(_ args: [String], environment: [String: String]) throws -> (status: Int32, output: String) {
+        let quoted = ([Fixtures.sleeperBinary.path] + args).map { "'" + $0.replacingOccurrences(of: "'", with: "'\\''") + "'" }.joined(separator: " ")
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/script")
+        p.arguments = ["-qec", quoted, "/dev/null"]
+        p.environment = ProcessInfo.processInfo.environment.merging(environment.merging(["TERM": "xterm"]) { $1 }) { $1 }
+        let out = Pipe()
+        p.standardOutput = out
+        p.standardError = out
+        p.standardInput = FileHandle.nullDevice
+        try p.run()
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return (p.terminationStatus, String(decoding: data, as: UTF8.self))
+    }
+
+    @Test("score, export and report show what they are doing on a terminal, then clear the line; into a pipe they show nothing")
+    func progress() async throws {
+        try await ExportStoreTests.withEstate { _, url in
+            let env = TestClock.environment()
+            let score = try Self.onTerminal(["score", "--database-url", url], environment: env)
+            #expect(score.status == 0, "\(score.output)")
+            #expect(score.output.contains("scoring every credential as of"), "\(score.output)")
+            #expect(score.output.contains("\u{1B}[2K"), "the line is cleared before the result")
+            #expect(score.output.contains(": scored 11 credentials in"), "\(score.output)")
+            let file = try ExportStoreTests.scratch().appending(path: "out.csv")
+            let export = try Self.onTerminal(["export", "csv", "--out", file.path, "--database-url", url], environment: env)
+            #expect(export.status == 0 && export.output.contains("writing the csv export"), "\(export.output)")
+            let report = try Self.onTerminal(["report", "--out", file.deletingLastPathComponent().appending(path: "r.md").path, "--database-url", url], environment: env)
+            #expect(report.status == 0 && report.output.contains("gathering the review"), "\(report.output)")
+
+            let piped = try Fixtures.sleeper(["score", "--database-url", url], environment: env)
+            #expect(piped.status == 0 && !piped.stderr.contains("scoring every") && !piped.stdout.contains("scoring every"))
+        }
+    }
+}
