@@ -5,8 +5,16 @@ import Foundation
 public struct ComplianceSnapshot: Sendable {
     public var asOf: Date
     public var catalog: Catalog
-    /// Every subject × applicable control (valid ones included).
+    /// Every subject × applicable control (valid ones included), except the subjects `unlisted` counts.
     public var statuses: [ControlStatus]
+    /// Subjects left out of `statuses` because nothing is recorded of them (no evidence, no
+    /// accepted risk), per kind: every control that applies to one of them is missing, so they
+    /// are counted, not listed. A review of a million credentials needs the counts, not five
+    /// million rows. Empty in the full snapshot exports are made from.
+    public var unlisted: [SubjectKind: Int] = [:]
+    /// With `unlisted`: how many subjects have no owner in all, and those of them that come first
+    /// in `ReviewReport.unowned()` order (the rest are counted, not listed).
+    public var ownerless: (count: Int, first: [Subject])?
     /// The records that decide a status at `asOf`, by id.
     public var evidence: [Int: EvidenceRecord]
     /// The scoring run the exposures come from (the latest at or before `asOf`), if any.
@@ -113,6 +121,15 @@ public struct ComplianceSnapshot: Sendable {
                 }
             }
             start = end
+        }
+        // Subjects counted, not listed: every control applying to their kind is missing.
+        for (kind, n) in unlisted where n > 0 {
+            let applying = catalog.controls.filter { $0.appliesTo.contains(kind) }.map(\.id)
+            let mask = applying.reduce(UInt64(0)) { $0 | (bit[$1] ?? 0) }
+            for t in tallies.indices where tallies[t].mask & mask != 0 {
+                tallies[t].applicable += n
+                for c in tallies[t].controls where applying.contains(c) { tallies[t].counts[c, default: 0] += n }
+            }
         }
         return tallies.map { t in
             ItemAssessment(framework: framework, item: t.item, controls: t.controls, applicable: t.applicable, covered: t.covered,

@@ -184,22 +184,24 @@ extension ReviewReport {
     }
 
     func unownedSection() -> ReportSection {
-        let rows = unowned()
+        let rows = unowned(), count = unownedCount
         let scores = Dictionary(snapshot.exposures.map { ($0.credential, "\($0.score) (\($0.band))") }, uniquingKeysWith: { a, _ in a })
         return capped(ReportSection(id: "unowned", title: "Subjects without an owner",
-                                    intro: rows.isEmpty ? "Every subject has an owner."
-                                        : "\(Self.n(rows.count)) subjects have no owner, riskiest first: nobody is asked for their evidence or their rotation."),
-                      columns: ["kind", "key", "score"], rows: rows, more: "") {
+                                    intro: count == 0 ? "Every subject has an owner."
+                                        : "\(Self.n(count)) subjects have no owner, riskiest first: nobody is asked for their evidence or their rotation."),
+                      columns: ["kind", "key", "score"], rows: rows, total: count, more: "") {
             [$0.kind.rawValue, $0.key, $0.kind == .credential ? scores[$0.key] ?? "" : ""]
         }
     }
 
     /// A section listing at most 50 rows, with a note of how many more there are.
-    private func capped<T>(_ section: ReportSection, columns: [String], rows: [T], more: String, _ cells: (T) -> [String]) -> ReportSection {
+    /// `total`: how many rows there are when `rows` holds only the first of them.
+    private func capped<T>(_ section: ReportSection, columns: [String], rows: [T], total: Int? = nil, more: String, _ cells: (T) -> [String]) -> ReportSection {
         var s = section
         guard !rows.isEmpty else { return s }
         s.tables.append((nil, .init(columns: columns, rows: rows.prefix(50).map(cells))))
-        if rows.count > 50 { s.notes.append("… and \(rows.count - 50) more\(more).") }
+        let count = total ?? rows.count
+        if count > 50 { s.notes.append("… and \(count - 50) more\(more).") }
         return s
     }
 

@@ -110,13 +110,18 @@ public struct ReviewReport: Sendable {
     /// high, then the rest by kind and key. Nobody is asked for their evidence or their rotation.
     public func unowned() -> [Subject] {
         var seen = Set<Subject>(), out: [Subject] = []
-        for s in snapshot.statuses where s.owner == nil && !seen.contains(s.subject) { seen.insert(s.subject); out.append(s.subject) }
+        if let ownerless = snapshot.ownerless { out = ownerless.first } else {
+            for s in snapshot.statuses where s.owner == nil && !seen.contains(s.subject) { seen.insert(s.subject); out.append(s.subject) }
+        }
         let score = Dictionary(snapshot.exposures.map { ("credential:" + $0.credential, $0.raw) }, uniquingKeysWith: max)
         return out.sorted { a, b in
             let (x, y) = (score[a.description] ?? -1, score[b.description] ?? -1)
             return x != y ? x > y : (a.kind.rawValue, a.key) < (b.kind.rawValue, b.key)
         }
     }
+
+    /// How many subjects have no owner (more than `unowned()` lists when the snapshot counts some).
+    public var unownedCount: Int { snapshot.ownerless?.count ?? unowned().count }
 
     /// Evidence that stopped counting, or counts less each day: expired (the latest 30 days) and
     /// in its grace period, most recent first.

@@ -18,9 +18,12 @@ public struct EvidenceQueries: Sendable {
 
     /// Every subject × applicable control with its status; `includeValid: false` gives the gaps.
     public func statuses(asOf: Date, framework: String? = nil, subject: Subject? = nil, owner: String? = nil,
-                         includeValid: Bool = true, basis: EvidenceBasis = .recorded, limit: Int? = nil, offset: Int = 0) async throws -> [ControlStatus] {
+                         includeValid: Bool = true, basis: EvidenceBasis = .recorded, limit: Int? = nil, offset: Int = 0,
+                         onlyRecordedAndFirst sampled: Int? = nil) async throws -> [ControlStatus] {
+        // `sampled`: only subjects something is recorded of, and that many more of each kind.
+        let subjects = sampled.map { EvidenceStatusSQL.recordedSubjects(sampled: $0) } ?? EvidenceStatusSQL.allSubjects
         let sql = PostgresQuery(unsafeSQL: """
-            WITH \(EvidenceStatusSQL.statusCTE(basis: basis))
+            WITH \(EvidenceStatusSQL.statusCTE(subjects: subjects, basis: basis))
             SELECT st.kind, st.key, st.owner, st.control_id, st.status, st.evidence_id, st.expires_at, acc.accepted_until, acc.approved_by
             FROM status st
             LEFT JOIN LATERAL (SELECT r.accepted_until, r.approved_by FROM risk_acceptances r

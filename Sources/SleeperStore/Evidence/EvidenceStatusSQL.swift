@@ -24,6 +24,25 @@ enum EvidenceStatusSQL {
 
     static let statusCTE = statusCTE(subjects: allSubjects)
 
+    /// The table each kind of subject lives in.
+    static let subjectTables: [(kind: SubjectKind, table: String)] = [(.model, "models"), (.dataset, "datasets"), (.agent, "agents"), (.credential, "credentials")]
+
+    /// Subjects something is recorded of (evidence, an accepted risk), and `sampled` more of
+    /// each kind in key order: everything a summary cannot count without looking.
+    static func recordedSubjects(sampled: Int = 0) -> String {
+        subjectTables.map { kind, table in
+            let recorded = """
+                SELECT subject_key FROM evidence WHERE subject_kind = '\(kind.rawValue)'
+                UNION SELECT subject_key FROM risk_acceptances WHERE subject_kind = '\(kind.rawValue)'
+                """
+            var sql = "SELECT '\(kind.rawValue)'::text AS kind, t.key, t.owner FROM \(table) t WHERE t.key IN (\(recorded))"
+            if sampled > 0 {
+                sql += "\nUNION ALL (SELECT '\(kind.rawValue)'::text, t.key, t.owner FROM \(table) t WHERE t.key NOT IN (\(recorded)) ORDER BY t.key LIMIT \(sampled))"
+            }
+            return sql
+        }.joined(separator: "\nUNION ALL ")
+    }
+
     static func statusCTE(basis: EvidenceBasis) -> String { statusCTE(subjects: allSubjects, basis: basis) }
 
     /// The same rules over fewer subjects (`subjects` yields kind, key, owner): scoring asks only

@@ -9,14 +9,7 @@ extension EvidenceQueries {
     /// it, so its gaps are counted, not listed: a million credentials cost a count per table,
     /// not four million rows.
     public func gapSummary(asOf: Date, basis: EvidenceBasis = .recorded) async throws -> [GapCount] {
-        let touchedSubjects = ["model": "models", "dataset": "datasets", "agent": "agents", "credential": "credentials"].sorted { $0.key < $1.key }
-            .map { kind, table in
-                """
-                SELECT '\(kind)'::text AS kind, t.key, t.owner FROM \(table) t
-                WHERE t.key IN (SELECT subject_key FROM evidence WHERE subject_kind = '\(kind)'
-                                UNION SELECT subject_key FROM risk_acceptances WHERE subject_kind = '\(kind)')
-                """
-            }.joined(separator: "\nUNION ALL ")
+        let touchedSubjects = EvidenceStatusSQL.recordedSubjects()
         let sql = PostgresQuery(unsafeSQL: """
             WITH \(EvidenceStatusSQL.statusCTE(subjects: touchedSubjects, basis: basis)),
             judged AS (

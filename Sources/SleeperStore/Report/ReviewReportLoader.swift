@@ -11,9 +11,11 @@ public struct ReviewReportLoader: Sendable {
 
     public func load(asOf: Date, since: Int?, top: Int = 10, whatIf: Int = 5, trendRuns: Int = 12,
                      maximumRunAge: TimeInterval = RunAgeLimit.defaultHours * 3600, allowUnverified: Bool = false,
-                     basis: EvidenceBasis = .recorded) async throws -> ReviewReport {
+                     basis: EvidenceBasis = .recorded, countingUnrecorded: Bool = true) async throws -> ReviewReport {
         let weights = try ScoreRuns.bundledWeights()
-        let snapshot = try await ComplianceSnapshotLoader(db).load(asOf: asOf, allowUnverified: allowUnverified, basis: basis)
+        let snapshot = try await ComplianceSnapshotLoader(db).load(asOf: asOf, allowUnverified: allowUnverified, basis: basis,
+                                                                   countingUnrecorded: countingUnrecorded)
+        PhaseTiming.report("report: snapshot")
         let runs = try await summaries(upTo: asOf, limit: trendRuns)
         let edges = ReviewReport.edges(bands: weights.bands)
         var histogram = Array(repeating: 0, count: edges.count - 1)
@@ -25,13 +27,16 @@ public struct ReviewReportLoader: Sendable {
             for try await (bucket, count) in try await db.client.query(PostgresQuery(unsafeSQL: """
                 SELECT width_bucket(score, ARRAY[\(edges.dropLast().map(String.init).joined(separator: ","))]::int[])::int, count(*)::int FROM \(rows) s GROUP BY 1
                 """), logger: db.logger).decode((Int, Int).self) where bucket >= 1 && bucket <= histogram.count { histogram[bucket - 1] = count }
+            PhaseTiming.report("report: histogram")
             topRows = try await ScoreRuns(db).exposures(run: latest.id, top: top, band: nil, minScore: nil, owner: nil, resource: nil)
             if whatIf > 0, !topRows.isEmpty {
                 explanations = try await explain(topRows.prefix(whatIf).map(\.credential), run: latest.id)
             }
+            PhaseTiming.report("report: what-if lists")
             if sinceRun == nil, runs.count >= 2 { sinceRun = runs[runs.count - 2].id }
             if let old = sinceRun, old != latest.id { changes = try await ScoreRuns(db).diff(from: old, to: latest.id) }
         }
+        PhaseTiming.report("report: changes")
         var report = ReviewReport(snapshot: snapshot, weightsVersion: weights.version, runs: runs, histogram: histogram, top: topRows,
                                   explanations: explanations, sinceRun: sinceRun, changes: changes, bandThresholds: weights.bands)
         report.maximumRunAge = maximumRunAge
