@@ -52,7 +52,9 @@ struct ExportCommand: AsyncParsableCommand {
         let (snapshot, framework) = try await connection.withDatabase { db in
             var framework: String?
             if let asked = self.framework { framework = try await ReferenceLookup(db).framework(asked) }
-            let snapshot = try await ComplianceSnapshotLoader(db).load(asOf: date, allowUnverified: allowUnverified, basis: evidence.basis)
+            // The assessment results and the mapping need counts, not every status (see `countingUnrecorded`).
+            let snapshot = try await ComplianceSnapshotLoader(db).load(asOf: date, allowUnverified: allowUnverified, basis: evidence.basis,
+                                                                       countingUnrecorded: format == .oscalAR || format == .oscalMapping)
             try await AuditLog(db).record(actor: AuditLog.commandLineActor, action: "export.\(format.rawValue)", target: signed.bundle ?? out,
                                           detail: snapshot.auditDetail(framework: framework))
             return (snapshot, framework)

@@ -186,6 +186,9 @@ extension ComplianceSnapshot {
         func add(_ s: String) { h.update(data: Data(s.utf8)); h.update(data: Data([0])) }
         add(Timestamps.format(asOf)); add(ledgerHead); add(String(runID ?? 0))
         for s in statuses { add("\(s.subject)|\(s.owner ?? "")|\(s.control)|\(s.status)|\(s.evidenceID ?? 0)") }
+        // A snapshot that counts some subjects instead of listing them (the assessment results are
+        // made from one) digests what it holds: a document's UUIDs follow what it can show.
+        for (kind, n) in unlisted.sorted(by: { $0.key.rawValue < $1.key.rawValue }) { add("\(kind.rawValue)|\(n)") }
         for e in exposures { add("\(e.credential)|\(e.score)|\(e.path.joined(separator: ">"))") }
         return h.finalize().hexEncoded
     }
