@@ -109,4 +109,20 @@ struct ImportSkipTests {
             #expect(try await db.count("SELECT count(*) FROM holds h JOIN agents a ON a.id = h.agent_id WHERE a.key = 'payments-agent'") == 1)
         }
     }
+
+    @Test("scopes with quotes, backslashes, commas, braces and tabs are stored exactly as written")
+    func scopesEscaped() async throws {
+        try await TestDatabase.withCatalogs { db, url in
+            let file = try Self.write(#"""
+                {"credentials": [{"key": "k", "kind": "api_key", "scopes": ["a\"b", "c\\d", "e,f", "{g}", "h\ti", "NULL", ""]}]}
+                """#)
+            let renamed = file.deletingPathExtension().appendingPathExtension("json")
+            try FileManager.default.moveItem(at: file, to: renamed)
+            let run = try Fixtures.sleeper(["import", renamed.path, "--database-url", url])
+            #expect(run.status == 0, "\(run.stderr)")
+            #expect(try await db.count(#"""
+                SELECT count(*) FROM credentials WHERE key = 'k' AND scopes = ARRAY['a"b', E'c\\d', 'e,f', '{g}', E'h\ti', 'NULL', '']
+                """#) == 1)
+        }
+    }
 }

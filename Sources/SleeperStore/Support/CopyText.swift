@@ -23,14 +23,17 @@ struct CopyTextWriter {
             buffer.writeString(value)
             return
         }
-        for byte in value.utf8 {
-            switch byte {
-            case UInt8(ascii: "\\"): buffer.writeStaticString("\\\\")
-            case UInt8(ascii: "\t"): buffer.writeStaticString("\\t")
-            case UInt8(ascii: "\n"): buffer.writeStaticString("\\n")
-            case UInt8(ascii: "\r"): buffer.writeStaticString("\\r")
-            default: buffer.writeInteger(byte)
-            }
+        for byte in value.utf8 { escaped(byte) }
+    }
+
+    /// One byte as COPY's text format reads it back.
+    private mutating func escaped(_ byte: UInt8) {
+        switch byte {
+        case UInt8(ascii: "\\"): buffer.writeStaticString("\\\\")
+        case UInt8(ascii: "\t"): buffer.writeStaticString("\\t")
+        case UInt8(ascii: "\n"): buffer.writeStaticString("\\n")
+        case UInt8(ascii: "\r"): buffer.writeStaticString("\\r")
+        default: buffer.writeInteger(byte)
         }
     }
 
@@ -91,14 +94,9 @@ struct CopyTextWriter {
             if i > 0 { buffer.writeInteger(UInt8(ascii: ",")) }
             buffer.writeInteger(UInt8(ascii: "\""))
             for byte in value.utf8 {
-                switch byte {
-                case UInt8(ascii: "\\"): buffer.writeStaticString("\\\\\\\\")
-                case UInt8(ascii: "\""): buffer.writeStaticString("\\\\\"")
-                case UInt8(ascii: "\t"): buffer.writeStaticString("\\t")
-                case UInt8(ascii: "\n"): buffer.writeStaticString("\\n")
-                case UInt8(ascii: "\r"): buffer.writeStaticString("\\r")
-                default: buffer.writeInteger(byte)
-                }
+                // The array literal's own escape (a backslash before `\` and `"`), then COPY's.
+                if byte == UInt8(ascii: "\\") || byte == UInt8(ascii: "\"") { escaped(UInt8(ascii: "\\")) }
+                escaped(byte)
             }
             buffer.writeInteger(UInt8(ascii: "\""))
         }
