@@ -68,6 +68,17 @@ struct GapSummaryTests {
             let apiRows = try #require(try JSONSerialization.jsonObject(with: Data(api.body.utf8)) as? [[String: Any]])
             #expect(apiRows.count == rows.count && apiRows.map { $0["subjects"] as? Int } == rows.map { $0["subjects"] as? Int })
             #expect(try await server.call("GET", "/v1/gaps/summary", token: nil).status == 401)
+
+            // A page over HTTP is the same part of the listing, cut in the query.
+            let subjects = all.dropFirst().map { String($0.split(separator: ",", maxSplits: 1)[0]) }
+            let pageReply = try await server.call("GET", "/v1/gaps?limit=5&offset=7", token: viewer)
+            let pageBody = try #require(try JSONSerialization.jsonObject(with: Data(pageReply.body.utf8)) as? [String: Any])
+            let items = try #require(pageBody["items"] as? [[String: Any]])
+            #expect(items.map { $0["subject"] as? String ?? "" } == Array(subjects.dropFirst(7).prefix(5)))
+            #expect(pageBody["next_offset"] as? Int == 12)
+            let last = try await server.call("GET", "/v1/gaps?limit=5&offset=\(subjects.count - 2)", token: viewer)
+            let lastBody = try #require(try JSONSerialization.jsonObject(with: Data(last.body.utf8)) as? [String: Any])
+            #expect((lastBody["items"] as? [[String: Any]])?.count == 2 && lastBody["next_offset"] is NSNull, "\(last.body)")
         }
     }
 }

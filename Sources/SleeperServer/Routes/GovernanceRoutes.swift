@@ -19,9 +19,17 @@ extension Handlers {
         if let subject { try await ReferenceLookup(db).requireSubject(subject) }
         if let owner { try await ReferenceLookup(db).requireOwner(owner) }
         let basis = try q.basis()
-        let rows = try await EvidenceQueries(db).gaps(asOf: try q.moment("as_of") ?? SleeperClock.now(), framework: framework,
-                                                      subject: subject, owner: owner, basis: basis)
-        return .page(of: ListingRenderer.jsonObjects(EvidenceListing.gaps(rows, byFramework: framework != nil)), limit: limit, offset: offset)
+        let asOf = try q.moment("as_of") ?? SleeperClock.now()
+        guard framework != nil else {
+            // By subject, the page is cut in the query (one row more says whether another follows):
+            // the whole listing of a million-credential estate is millions of rows.
+            let rows = try await EvidenceQueries(db).gaps(asOf: asOf, subject: subject, owner: owner, basis: basis, limit: limit + 1, offset: offset)
+            let objects = ListingRenderer.jsonObjects(EvidenceListing.gaps(Array(rows.prefix(limit)), byFramework: false))
+            return .page(objects, limit: limit, offset: offset, hasMore: rows.count > limit)
+        }
+        // By item, rows are grouped first, then cut.
+        let rows = try await EvidenceQueries(db).gaps(asOf: asOf, framework: framework, subject: subject, owner: owner, basis: basis)
+        return .page(of: ListingRenderer.jsonObjects(EvidenceListing.gaps(rows, byFramework: true)), limit: limit, offset: offset)
     }
 
     /// How many subjects have each kind of gap in each control (or, with `framework`, under each
