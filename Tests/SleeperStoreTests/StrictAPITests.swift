@@ -33,7 +33,10 @@ struct StrictAPITests {
                 let reply = try await server.call("POST", path, token: tokens.editor, body: Data(Self.bomb.utf8), contentType: "application/yaml")
                 #expect(reply.status == 400, "\(path): \(reply.status)")
                 #expect(reply.body.contains("expands to more than"), "\(path): \(reply.body)")
-                #expect(Date().timeIntervalSince(started) < 5, "\(path) answered a bomb in \(Date().timeIntervalSince(started)) s")
+                // Not a speed test: expanded, this document is ten billion values and would never be
+                // answered. Alone it takes a tenth of a second; on a machine busy with the whole
+                // suite it once took six.
+                #expect(Date().timeIntervalSince(started) < 30, "\(path) answered a bomb in \(Date().timeIntervalSince(started)) s")
             }
             let nul = try await server.call("POST", "/v1/evidence", token: tokens.editor,
                                             body: Data(#"{"subject": "agent:email-triage", "control": "SLP-HITL", "result": "pass", "note": "a\u0000b"}"#.utf8))

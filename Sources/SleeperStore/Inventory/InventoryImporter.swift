@@ -47,7 +47,9 @@ public struct InventoryImporter: Sendable {
     static let tables = EntityTable.all.map(\.table) + EdgeTable.all.map(\.table)
 
     private func write(_ batch: InventoryValidator.Batch, groups: [ImportGroup], now: Date, on connection: PostgresConnection, dryRun: Bool) async throws -> ImportSummary {
-        try await run([InventoryImportSQL.importLock], on: connection)
+        // Joins of a million staged keys to their tables, and the indexes built after a bulk load,
+        // spilled to disk in batches with PostgreSQL's default 4 MB.
+        try await run([InventoryImportSQL.importLock, "SET LOCAL work_mem = '256MB'", "SET LOCAL maintenance_work_mem = '512MB'"], on: connection)
         let existing = try await storedKeys(for: batch.unresolved, on: connection)
         let lineage = try await storedLineage(excluding: batch.inventory.models.map(\.key), on: connection)
         let problems = InventoryValidator.finish(batch, existing: existing, storedLineage: lineage)
