@@ -11,9 +11,13 @@ public struct ZipDirectory: Sendable, Equatable {
         public var uncompressedSize: Int
         /// Where the entry's local header starts.
         public var localHeaderOffset: Int
+        public init(name: String, method: Int, compressedSize: Int, uncompressedSize: Int, localHeaderOffset: Int) {
+            (self.name, self.method, self.compressedSize, self.uncompressedSize, self.localHeaderOffset) = (name, method, compressedSize, uncompressedSize, localHeaderOffset)
+        }
     }
 
     public var entries: [Entry]
+    public init(entries: [Entry]) { self.entries = entries }
 
     public enum Problem: Error, Equatable, CustomStringConvertible {
         case notZip, cutShort(String), zip64Unsupported
