@@ -28,6 +28,16 @@ struct CountedReportTests {
                 #expect(ReportMarkdown.render(counted) == ReportMarkdown.render(full))
                 #expect(ReportHTML.render(counted) == ReportHTML.render(full))
                 #expect(counted.unownedCount == full.unowned().count && counted.unownedCount > 20)
+                // The CSV lists the counted subjects' rows as it goes: the same bytes, by framework too.
+                let loader = ComplianceSnapshotLoader(db)
+                let every = try await loader.load(asOf: asOf)
+                let keyed = try await loader.load(asOf: asOf, countingUnrecorded: true, keepingUnrecordedKeys: true)
+                #expect(keyed.unlistedSubjects.values.map(\.keys.count).reduce(0, +) == keyed.unlisted.values.reduce(0, +))
+                #expect(keyed.statuses.count < every.statuses.count)
+                for framework in [nil, "owasp-nhi"] as [String?] {
+                    let a = ComplianceTable.csv(every, framework: framework), b = ComplianceTable.csv(keyed, framework: framework)
+                    #expect(a == b, "CSV \(framework ?? "all"): \(a.count) vs \(b.count) characters")
+                }
                 // The assessment results are made from counts too: the same document but for its
                 // UUIDs, which follow the digest of what the snapshot holds.
                 func withoutUUIDs(_ s: String) -> String {

@@ -52,9 +52,11 @@ struct ExportCommand: AsyncParsableCommand {
         let (snapshot, framework) = try await connection.withDatabase { db in
             var framework: String?
             if let asked = self.framework { framework = try await ReferenceLookup(db).framework(asked) }
-            // The assessment results and the mapping need counts, not every status (see `countingUnrecorded`).
+            // The assessment results and the mapping need counts, not every status, and the CSV the
+            // unrecorded subjects' keys, not their statuses (see `countingUnrecorded`).
             let snapshot = try await ComplianceSnapshotLoader(db).load(asOf: date, allowUnverified: allowUnverified, basis: evidence.basis,
-                                                                       countingUnrecorded: format == .oscalAR || format == .oscalMapping)
+                                                                       countingUnrecorded: [.oscalAR, .oscalMapping, .csv].contains(format),
+                                                                       keepingUnrecordedKeys: format == .csv)
             try await AuditLog(db).record(actor: AuditLog.commandLineActor, action: "export.\(format.rawValue)", target: signed.bundle ?? out,
                                           detail: snapshot.auditDetail(framework: framework))
             return (snapshot, framework)

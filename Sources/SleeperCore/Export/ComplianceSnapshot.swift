@@ -12,6 +12,10 @@ public struct ComplianceSnapshot: Sendable {
     /// are counted, not listed. A review of a million credentials needs the counts, not five
     /// million rows. Empty in the full snapshot exports are made from.
     public var unlisted: [SubjectKind: Int] = [:]
+    /// The subjects `unlisted` counts, by kind, in key order with their owners, when an export
+    /// lists every row (the CSV): each gets a `missing` row for every control of its kind,
+    /// written as it goes, never held as five million statuses.
+    public var unlistedSubjects: [SubjectKind: (keys: [String], owners: [String?])] = [:]
     /// With `unlisted`: how many subjects have no owner in all, and those of them that come first
     /// in `ReviewReport.unowned()` order (the rest are counted, not listed).
     public var ownerless: (count: Int, first: [Subject])?
@@ -58,6 +62,44 @@ public struct ComplianceSnapshot: Sendable {
         self.runID = runID
         self.exposures = exposures
         self.ledgerHead = ledgerHead
+    }
+
+    /// Every status in order (kind, key, control), the listed ones and those of `unlistedSubjects`
+    /// made as they are reached: `body` is called once per row.
+    public func forEachStatus(_ body: (ControlStatus) -> Void) {
+        guard !unlistedSubjects.isEmpty else { statuses.forEach(body); return }
+        // What an unlisted subject's rows are: those of a listed subject of its kind with nothing
+        // recorded (five of each kind are listed for this), subject and owner aside.
+        var bySubject: [Subject: [ControlStatus]] = [:]
+        for s in statuses { bySubject[s.subject, default: []].append(s) }
+        var template: [SubjectKind: [ControlStatus]] = [:]
+        for (subject, rows) in bySubject where template[subject.kind] == nil
+            && rows.allSatisfy({ $0.status == "missing" && $0.evidenceID == nil && $0.acceptedUntil == nil }) {
+            template[subject.kind] = rows
+        }
+        var i = 0
+        for kind in SubjectKind.allCases.sorted(by: { $0.rawValue < $1.rawValue }) {
+            let (keys, owners) = unlistedSubjects[kind] ?? ([], [])
+            var k = 0
+            func emitUnlisted(before key: String?) {
+                while k < keys.count, key.map({ keys[k] < $0 }) ?? true {
+                    for t in template[kind] ?? [] {
+                        var row = t
+                        row.subject = Subject(kind: kind, key: keys[k])
+                        row.owner = owners[k]
+                        body(row)
+                    }
+                    k += 1
+                }
+            }
+            while i < statuses.count, statuses[i].subject.kind == kind {
+                emitUnlisted(before: statuses[i].subject.key)
+                body(statuses[i])
+                i += 1
+            }
+            emitUnlisted(before: nil)
+        }
+        while i < statuses.count { body(statuses[i]); i += 1 }
     }
 
     /// One framework item judged over the estate: satisfied when every subject that a mapped

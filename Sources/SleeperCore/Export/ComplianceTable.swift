@@ -33,8 +33,8 @@ public enum ComplianceTable {
     public static func csv(_ snapshot: ComplianceSnapshot, framework: String? = nil, rowsPerPiece: Int = 20_000, _ emit: (String) -> Void) {
         var out = columns.joined(separator: ",") + "\r\n"
         var pending = 0
-        for s in snapshot.statuses {
-            guard let row = row(s, snapshot, framework: framework) else { continue }
+        snapshot.forEachStatus { s in
+            guard let row = row(s, snapshot, framework: framework) else { return }
             out += CSVText.row(row)
             pending += 1
             if pending == rowsPerPiece { emit(out); out = ""; pending = 0 }

@@ -15,9 +15,11 @@ extension Handlers {
         let q = QueryInput(request)
         let framework = try await knownFramework(q.string("framework"))
         let basis = try q.basis()
-        // The assessment results and the mapping need counts, not every status (see `countingUnrecorded`).
+        // The assessment results and the mapping need counts, not every status, and the CSV the
+        // unrecorded subjects' keys, not their statuses (see `countingUnrecorded`).
         let snapshot = try await ComplianceSnapshotLoader(db).load(asOf: try q.moment("as_of") ?? SleeperClock.now(), basis: basis,
-                                                                   countingUnrecorded: format == "oscal-ar" || format == "oscal-mapping")
+                                                                   countingUnrecorded: ["oscal-ar", "oscal-mapping", "csv"].contains(format),
+                                                                   keepingUnrecordedKeys: format == "csv")
         try await AuditLog(db).record(actor: try caller.required().actor, action: "export.\(format)", target: nil,
                                       detail: snapshot.auditDetail(framework: framework))
         switch format {

@@ -27,14 +27,19 @@ enum EvidenceStatusSQL {
     /// The table each kind of subject lives in.
     static let subjectTables: [(kind: SubjectKind, table: String)] = [(.model, "models"), (.dataset, "datasets"), (.agent, "agents"), (.credential, "credentials")]
 
+    /// The keys of the subjects of `kind` something is recorded of (evidence, an accepted risk).
+    static func recorded(_ kind: SubjectKind) -> String {
+        """
+        SELECT subject_key FROM evidence WHERE subject_kind = '\(kind.rawValue)'
+        UNION SELECT subject_key FROM risk_acceptances WHERE subject_kind = '\(kind.rawValue)'
+        """
+    }
+
     /// Subjects something is recorded of (evidence, an accepted risk), and `sampled` more of
     /// each kind in key order: everything a summary cannot count without looking.
     static func recordedSubjects(sampled: Int = 0) -> String {
         subjectTables.map { kind, table in
-            let recorded = """
-                SELECT subject_key FROM evidence WHERE subject_kind = '\(kind.rawValue)'
-                UNION SELECT subject_key FROM risk_acceptances WHERE subject_kind = '\(kind.rawValue)'
-                """
+            let recorded = recorded(kind)
             var sql = "SELECT '\(kind.rawValue)'::text AS kind, t.key, t.owner FROM \(table) t WHERE t.key IN (\(recorded))"
             if sampled > 0 {
                 sql += "\nUNION ALL (SELECT '\(kind.rawValue)'::text, t.key, t.owner FROM \(table) t WHERE t.key NOT IN (\(recorded)) ORDER BY t.key LIMIT \(sampled))"

@@ -15,8 +15,10 @@ public struct ComplianceSnapshotLoader: Sendable {
     /// `countingUnrecorded`: subjects nothing is recorded of are counted per kind instead of
     /// listed (`ComplianceSnapshot.unlisted`), for answers that need counts, such as the review
     /// report; exports list every status and take the full snapshot.
+    /// `keepingUnrecordedKeys`: with `countingUnrecorded`, also the keys and owners of those
+    /// subjects (`ComplianceSnapshot.unlistedSubjects`), for an export that lists every row.
     public func load(asOf: Date, allowUnverified: Bool = false, basis: EvidenceBasis = .recorded,
-                     countingUnrecorded: Bool = false) async throws -> ComplianceSnapshot {
+                     countingUnrecorded: Bool = false, keepingUnrecordedKeys: Bool = false) async throws -> ComplianceSnapshot {
         async let catalog = CatalogQueries(db).catalog()
         // Five of each kind are listed all the same: the first gaps an item shows as examples
         // are then the same as in the full snapshot.
@@ -47,14 +49,14 @@ public struct ComplianceSnapshotLoader: Sendable {
         snapshot.actions = try await RemediationActions(db).list(asOf: asOf)
         snapshot.acceptances = try await RiskAcceptances(db).standing(asOf: asOf)
         if let runID { snapshot.runAsOf = try await runs.citation(of: runID)?.asOf }
-        if countingUnrecorded { try await countUnrecorded(in: &snapshot) }
+        if countingUnrecorded { try await countUnrecorded(in: &snapshot, keepingKeys: keepingUnrecordedKeys) }
         return snapshot
     }
 
     /// Fills `unlisted` (subjects per kind not in the statuses) and `ownerless` (how many have no
     /// owner, and those that come first in the report's order: the critical and high exposures
     /// without an owner, then the rest by kind and key).
-    private func countUnrecorded(in snapshot: inout ComplianceSnapshot) async throws {
+    private func countUnrecorded(in snapshot: inout ComplianceSnapshot, keepingKeys: Bool) async throws {
         var listed: [SubjectKind: Set<String>] = [:]
         for s in snapshot.statuses { listed[s.subject.kind, default: []].insert(s.subject.key) }
         let exposedOwnerless = snapshot.exposures.filter { $0.owner == nil }.count
@@ -78,5 +80,23 @@ public struct ComplianceSnapshotLoader: Sendable {
             }
         }
         snapshot.ownerless = (ownerless, first)
+        guard keepingKeys else { return }
+        // Each column as one array in PostgreSQL's binary format: a million keys decoded row by
+        // row cost seconds.
+        for (kind, table) in EvidenceStatusSQL.subjectTables {
+            let sql = PostgresQuery(unsafeSQL: """
+                SELECT array_agg(key ORDER BY key), array_agg(owner ORDER BY key) FROM \(table)
+                WHERE key NOT IN (\(EvidenceStatusSQL.recorded(kind)))
+                """)
+            for try await row in try await db.client.query(sql, logger: db.logger) {
+                let cells = Array(row).map { BinaryArray($0.bytes) }
+                guard cells.count == 2, let keys = try cells[0]?.strings(), let owners = try cells[1]?.strings() else { continue }
+                let shown = listed[kind] ?? []
+                var kept: ([String], [String?]) = ([], [])
+                kept.0.reserveCapacity(keys.count); kept.1.reserveCapacity(keys.count)
+                for (key, owner) in zip(keys, owners) { if let key, !shown.contains(key) { kept.0.append(key); kept.1.append(owner) } }
+                snapshot.unlistedSubjects[kind] = (kept.0, kept.1)
+            }
+        }
     }
 }
