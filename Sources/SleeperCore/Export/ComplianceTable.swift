@@ -33,9 +33,13 @@ public enum ComplianceTable {
     public static func csv(_ snapshot: ComplianceSnapshot, framework: String? = nil, rowsPerPiece: Int = 20_000, _ emit: (String) -> Void) {
         var out = columns.joined(separator: ",") + "\r\n"
         var pending = 0
+        // The framework items are the control's, the same in every row of it: joined once.
+        var itemCells: [String: String] = [:]
         snapshot.forEachStatus { s in
-            guard let row = row(s, snapshot, framework: framework) else { return }
-            out += CSVText.row(row)
+            guard let row = row(s, snapshot, framework: framework), let itemsCell = row.last else { return }
+            let items = itemCells[s.control] ?? CSVText.cell(itemsCell)
+            itemCells[s.control] = items
+            out += row.dropLast().map(CSVText.cell).joined(separator: ",") + "," + items + "\r\n"
             pending += 1
             if pending == rowsPerPiece { emit(out); out = ""; pending = 0 }
         }
