@@ -46,6 +46,7 @@ struct FaultTests {
             let errors = Pipe()
             process.standardError = errors
             try process.run()
+            defer { try? errors.fileHandleForReading.close() }
             try await Task.sleep(for: .seconds(delay))
             let pid = try #require(Self.postmasterPID(env))
             kill(pid, SIGKILL)

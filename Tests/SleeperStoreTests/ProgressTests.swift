@@ -18,6 +18,7 @@ struct ProgressTests {
         p.standardError = out
         p.standardInput = FileHandle.nullDevice
         try p.run()
+        defer { try? out.fileHandleForReading.close() }
         let data = out.fileHandleForReading.readDataToEndOfFile()
         p.waitUntilExit()
         return (p.terminationStatus, String(decoding: data, as: UTF8.self))

@@ -43,6 +43,7 @@ enum Fixtures {
         p.standardOutput = out
         p.standardError = out
         try p.run()
+        defer { try? out.fileHandleForReading.close() }
         let data = out.fileHandleForReading.readDataToEndOfFile()
         p.waitUntilExit()
         return (p.terminationStatus == 0, String(decoding: data, as: UTF8.self))
@@ -82,9 +83,14 @@ enum Fixtures {
         FileManager.default.createFile(atPath: outURL.path, contents: nil)
         FileManager.default.createFile(atPath: errURL.path, contents: nil)
         defer { try? FileManager.default.removeItem(at: outURL); try? FileManager.default.removeItem(at: errURL) }
-        process.standardOutput = try FileHandle(forWritingTo: outURL)
-        process.standardError = try FileHandle(forWritingTo: errURL)
+        let out = try FileHandle(forWritingTo: outURL), err = try FileHandle(forWritingTo: errURL)
+        process.standardOutput = out
+        process.standardError = err
         let start = Date()
+        // Our copies are closed once the child has its own: left open, a suite's worth of runs
+        // took the test process past 1,024 descriptors, where Foundation's `select` loop for
+        // child processes stops working and the run hung.
+        defer { try? out.close(); try? err.close() }
         try process.run()
         while process.isRunning {
             if Date().timeIntervalSince(start) > 120 { process.terminate(); break }

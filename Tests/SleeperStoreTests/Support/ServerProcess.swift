@@ -22,6 +22,7 @@ final class ServerProcess: @unchecked Sendable {
         process.standardOutput = handle
         process.standardError = handle
         try process.run()
+        try? handle.close()  // the server has its own; ours would only count against the descriptors
         let deadline = Date().addingTimeInterval(30)
         while Date() < deadline {
             if let text = try? String(contentsOf: output, encoding: .utf8),
