@@ -68,64 +68,10 @@ public enum InventoryReader {
         return parsed
     }
 
+    /// A document loaded whole (YAML, or JSON of another shape): read by the same batches and
+    /// checks as a JSON file streamed, so the two cannot disagree.
     static func read(tree: DocumentValue, file: String, lenient: Bool = false) -> ParsedInventory {
-        let collector = ProblemCollector(file: file)
-        let unknownFields = lenient ? ProblemCollector(file: file) : collector
-        var reader = Walker(collector: collector, unknownFields: unknownFields)
-        let root = DocumentCursor(value: tree, path: "")
-        guard case .object(let top) = tree else {
-            let problem = InventoryProblem(file: file, path: "", message: "must be a mapping with models, datasets, agents, credentials, resources")
-            return ParsedInventory(file: file, inventory: Inventory(), definitions: [:], references: [], problems: [problem])
-        }
-        // An empty file, or one with none of the sections, is not an import that changed nothing.
-        guard top.keys.contains(where: { EntityKind(rawValue: $0) != nil }) else {
-            let problem = InventoryProblem(file: file, path: "", message: "no inventory in \(file): none of the sections models, datasets, agents, credentials, resources")
-            return ParsedInventory(file: file, inventory: Inventory(), definitions: [:], references: [], problems: [problem])
-        }
-        for field in top.keys.sorted() where !FieldNames.sections.contains(field) && !FieldNames.isCustom(field) {
-            let hint = FieldNames.suggestion(for: field, among: FieldNames.sections).map { " (did you mean '\($0)'?)" } ?? ""
-            unknownFields.report(field, "is not a section of the inventory format\(hint); expected: models, datasets, agents, credentials, resources")
-        }
-        // The secret scan reads the whole tree independently of the typed read: run it beside it.
-        let secretProblems = ProblemCollector(file: file)
-        let done = DispatchSemaphore(value: 0)
-        nonisolated(unsafe) var secretPaths: Set<String> = []
-        Thread {
-            secretPaths = SecretScanner.scan(root, into: secretProblems)
-            done.signal()
-        }.start()
-        // Credentials are most of an estate: they are read on a third thread, by a walker and
-        // collectors of their own, whose problems and references are put back in file order.
-        let credentialProblems = ProblemCollector(file: file)
-        let credentialUnknown = lenient ? ProblemCollector(file: file) : credentialProblems
-        nonisolated(unsafe) var credentialReader = Walker(collector: credentialProblems, unknownFields: credentialUnknown)
-        nonisolated(unsafe) var credentials: [Inventory.Credential] = []
-        let credentialsDone = DispatchSemaphore(value: 0)
-        Thread {
-            credentials = credentialProblems.list(root["credentials"]).compactMap { credentialReader.credential($0) }
-            credentialsDone.signal()
-        }.start()
-        var inventory = Inventory()
-        inventory.resources = collector.list(root["resources"]).compactMap { reader.resource($0) }
-        inventory.datasets = collector.list(root["datasets"]).compactMap { reader.dataset($0) }
-        inventory.models = collector.list(root["models"]).compactMap { reader.model($0) }
-        let agentProblems = ProblemCollector(file: file)
-        let agentUnknown = lenient ? ProblemCollector(file: file) : agentProblems
-        var agentReader = Walker(collector: agentProblems, unknownFields: agentUnknown)
-        inventory.agents = agentProblems.list(root["agents"]).compactMap { agentReader.agent($0) }
-        credentialsDone.wait()
-        inventory.credentials = credentials
-        done.wait()
-        let readers = [reader, credentialReader, agentReader]
-        var definitions: [EntityKind: [String: DocumentPath]] = [:]
-        for r in readers { definitions.merge(r.definitions) { a, _ in a } }
-        let allReferences = readers.flatMap(\.references)
-        // A value judged secret is never quoted again: not by a type error, nor by a reference check later.
-        let references = secretPaths.isEmpty ? allReferences : allReferences.filter { !secretPaths.contains($0.path) }
-        let problems = [collector, credentialProblems, agentProblems].flatMap { $0.problems(excluding: secretPaths) }
-        let warnings = lenient ? [unknownFields, credentialUnknown, agentUnknown].flatMap(\.problems) : []
-        return ParsedInventory(file: file, inventory: inventory, definitions: definitions, references: references,
-                               problems: secretProblems.problems + problems, warnings: warnings)
+        InventoryStreamReader.read(tree: tree, file: file, lenient: lenient)
     }
 
     struct Walker {

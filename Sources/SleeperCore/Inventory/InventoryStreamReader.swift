@@ -3,11 +3,15 @@ import Foundation
 /// A JSON inventory read as it is parsed: the five sections' entities go by in batches, each
 /// batch read and secret-scanned by one of several workers while the parser goes on, so that only
 /// a few batches are ever held as trees and every core is busy. The batches' results are put
-/// back in file order. Same answers, problems and paths as reading the whole tree
-/// (`InventoryReader.read(tree:)`), which YAML files and odd shapes still take.
+/// back in file order. A document loaded whole (YAML) goes through the same batches and checks
+/// (`read(tree:)`), so both give the same answers, problems and paths.
 enum InventoryStreamReader {
     /// The order sections are read in and their problems reported.
     static let sections: [EntityKind] = [.resources, .datasets, .models, .credentials, .agents]
+
+    /// Entities per batch: small enough that a batch's arrays stay under the allocator's
+    /// threshold for consolidating freed memory, which made larger batches slow at a million.
+    static let batchSize = 256
 
     /// One section's part of a file: the entities of one batch, numbered in file order.
     private struct Batch: Sendable {
@@ -86,7 +90,7 @@ enum InventoryStreamReader {
         }
         do {
             try JSONTreeParser.readSections(data, maximumDepth: DocumentLimits(bytes: data.count).maximumDepth,
-                                            streamed: Set(sections.map(\.rawValue)),
+                                            streamed: Set(sections.map(\.rawValue)), batchSize: batchSize,
                                             batch: { values, section, first in
                 guard let kind = EntityKind(rawValue: section) else { return }
                 streamed.insert(section)
@@ -106,6 +110,29 @@ enum InventoryStreamReader {
                                    problems: [InventoryProblem(file: file, path: "", message: "is not valid JSON: \(syntaxError)")])
         }
         mergeReady()
+        return assemble(file: file, lenient: lenient, merged: merged, streamed: streamed, others: others)
+    }
+
+    /// A document already loaded whole: its sections cut into the same batches, read in turn.
+    static func read(tree: DocumentValue, file: String, lenient: Bool) -> ParsedInventory {
+        guard case .object(let top) = tree else {
+            let problem = InventoryProblem(file: file, path: "", message: "must be a mapping with models, datasets, agents, credentials, resources")
+            return ParsedInventory(file: file, inventory: Inventory(), definitions: [:], references: [], problems: [problem])
+        }
+        let merged = Merged()
+        var others: [String: DocumentValue] = [:], streamed: Set<String> = []
+        // Sections in the order the streamed reader reports them, so references keep one order.
+        for field in sections.map(\.rawValue).filter({ top[$0] != nil }) + top.keys.filter({ EntityKind(rawValue: $0) == nil }).sorted() {
+            guard let value = top[field] else { continue }
+            guard let kind = EntityKind(rawValue: field), case .array(let items) = value else { others[field] = value; continue }
+            streamed.insert(field)
+            let step = DocumentCursor.sectionStep(field)
+            for first in stride(from: 0, to: items.count, by: batchSize) {
+                let cursors = DocumentCursor.elements(Array(items[first..<min(items.count, first + batchSize)]), of: step, from: first)
+                merged.add(process(Batch(number: merged.next, kind: kind, cursors: cursors), file: file, lenient: lenient))
+                merged.next += 1
+            }
+        }
         return assemble(file: file, lenient: lenient, merged: merged, streamed: streamed, others: others)
     }
 
@@ -177,14 +204,10 @@ enum InventoryStreamReader {
                 secretProblems += one.problems
             }
         }
-        func excludingSecrets(_ problems: [InventoryProblem]) -> [InventoryProblem] {
-            guard !secretPaths.isEmpty else { return problems }
-            return problems.filter { p in !secretPaths.contains(p.path) && !secretPaths.contains { p.path.hasPrefix($0 + ".") || p.path.hasPrefix($0 + "[") } }
-        }
         // What is still not defined once the whole file is read stays for the import to look up.
         // A value judged secret is never quoted again: not by a type error, nor by a reference check later.
         let references = merged.references.filter { merged.definitions[$0.kind]?[$0.key] == nil && !secretPaths.contains($0.path) }
-        let problems = excludingSecrets(top.problems + sections.flatMap { merged.problems[$0] ?? [] })
+        let problems = ProblemCollector.excluding(top.problems + sections.flatMap { merged.problems[$0] ?? [] }, paths: secretPaths)
         let warnings = lenient ? topUnknown.problems + sections.flatMap { merged.unknown[$0] ?? [] } : []
         return ParsedInventory(file: file, inventory: merged.inventory, definitions: merged.definitions, references: references,
                                problems: secretProblems + problems, warnings: warnings)

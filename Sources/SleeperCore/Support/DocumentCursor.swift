@@ -152,7 +152,10 @@ public final class ProblemCollector: @unchecked Sendable {
 
     /// The problems, without those at `paths` or under them: once a value is judged secret, no
     /// other message about it (an enum, date or reference error quoting it) may be shown.
-    public func problems(excluding paths: Set<String>) -> [InventoryProblem] {
+    public func problems(excluding paths: Set<String>) -> [InventoryProblem] { Self.excluding(problems, paths: paths) }
+
+    /// `problems` without those at `paths` or under them.
+    static func excluding(_ problems: [InventoryProblem], paths: Set<String>) -> [InventoryProblem] {
         guard !paths.isEmpty else { return problems }
         return problems.filter { p in !paths.contains(p.path) && !paths.contains { p.path.hasPrefix($0 + ".") || p.path.hasPrefix($0 + "[") } }
     }
