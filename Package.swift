@@ -24,10 +24,13 @@ let package = Package(
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
     ],
     targets: [
+        // zlib (the system's), to inflate deflated entries of model archives before scanning them.
+        .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
         // Pure domain: inventory model and validation, catalogs, scoring, rendering. No I/O.
         .target(
             name: "SleeperCore",
             dependencies: [
+                "CZlib",
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "X509", package: "swift-certificates"),

@@ -13,7 +13,7 @@ public struct Sleeper: AsyncParsableCommand {
             EvidenceCommand.self, GapsCommand.self, CoverageCommand.self, VerifyCommand.self,
             ScoreCommand.self, ExposureCommand.self, ExplainCommand.self,
             RecallCommand.self, ReleaseCommand.self, ActionsCommand.self, AcceptCommand.self,
-            ReportCommand.self, ExportCommand.self, VerifyBundleCommand.self, VerifyModelCommand.self, KeysCommand.self,
+            ReportCommand.self, ExportCommand.self, VerifyBundleCommand.self, VerifyModelCommand.self, ScanCommand.self, KeysCommand.self,
             ServeCommand.self, TokenCommand.self, AuditCommand.self,
             CatalogCommand.self, MigrateCommand.self, DbCommand.self,
         ]

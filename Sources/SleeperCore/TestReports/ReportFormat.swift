@@ -14,10 +14,13 @@ public enum ReportFormat: String, CaseIterable, Sendable {
     case promptfoo
     /// A CycloneDX 1.6+ BOM's `declarations`: attestations, claims and evidence.
     case cyclonedxDeclarations = "cyclonedx-declarations"
+    /// Sleeper's own `sleeper scan model --format json`.
+    case sleeperModelScan = "sleeper-model-scan"
 
     public var tool: String {
         switch self {
         case .cyclonedxDeclarations: return "CycloneDX declarations"
+        case .sleeperModelScan: return "sleeper scan model"
         default: return rawValue
         }
     }
@@ -28,6 +31,9 @@ public enum ReportFormat: String, CaseIterable, Sendable {
         let trimmed = head.drop { $0 == "\u{FEFF}" || $0.isWhitespace }
         if trimmed.hasPrefix("{") {
             if head.contains("\"modelscan_version\"") { return .modelscan }
+            // Sleeper writes its keys sorted: the scan's kind follows the file list, near the end.
+            let tail = String(decoding: data.suffix(65_536), as: UTF8.self)
+            if tail.contains("\"sleeper_scan\" : \"model\"") || tail.contains("\"sleeper_scan\":\"model\"") { return .sleeperModelScan }
             if head.contains("\"entry_type\"") && trimmed.prefix(while: { $0 != "\n" }).contains("\"entry_type\"") { return .garak }
             if head.contains("\"bomFormat\"") && head.contains("\"declarations\"") { return .cyclonedxDeclarations }
             if head.contains("\"evalId\"") || (head.contains("\"results\"") && head.contains("\"promptfooVersion\"")) { return .promptfoo }

@@ -14,6 +14,8 @@ public struct ReportRules: Sendable, Equatable {
     public var garak: Garak
     public var promptfoo: Promptfoo
     public var declarationsMinConformance: Double
+    public var sleeperModelScan: Severity<ScanSeverity>
+    public var datasetScan: TriggerThresholds
 
     /// A scanner judged by the worst severity it found.
     public struct Severity<Level: Sendable & Equatable>: Sendable, Equatable {
@@ -81,6 +83,7 @@ public struct ReportRules: Sendable, Equatable {
         let zoneName = c.string(r["timestamps_without_zone"]) ?? "UTC"
         let zone = ReportTime.zone(zoneName)
         if zone == nil { c.report(r["timestamps_without_zone"].path, "'\(zoneName)' is not a time zone (an IANA name such as Europe/Paris, UTC, or an offset such as +02:00)") }
+        let sm = r["sleeper-model-scan"], ds = r["sleeper-dataset-scan"]
         let ms = r["modelscan"], fk = r["fickling"], ps = r["picklescan"], gk = r["garak"], pf = r["promptfoo"]
         let pickleLevel = c.string(ps["fail_at"]) ?? "dangerous"
         if !["dangerous", "suspicious"].contains(pickleLevel) { c.report(ps["fail_at"].path, "'\(pickleLevel)' must be dangerous or suspicious") }
@@ -94,7 +97,11 @@ public struct ReportRules: Sendable, Equatable {
             garak: .init(control: control(gk["control"]), probes: probes, maxFailureRate: number(gk["max_failure_rate"], 0...1)),
             promptfoo: .init(control: control(pf["control"]), maxFailureRate: number(pf["max_failure_rate"], 0...1),
                              redteamOnly: c.bool(pf["redteam_only"]) ?? true),
-            declarationsMinConformance: number(r["cyclonedx-declarations"]["min_conformance"], 0...1))
+            declarationsMinConformance: number(r["cyclonedx-declarations"]["min_conformance"], 0...1),
+            sleeperModelScan: .init(control: control(sm["control"]), failAt: level(sm["fail_at"], ScanSeverity.self) ?? .info, refuseErrors: true),
+            datasetScan: TriggerThresholds(control: control(ds["control"]), minSupport: Int(number(ds["min_support"], 2...1_000_000)),
+                                           maxShare: number(ds["max_share"], 0.0001...0.5), minConfidence: number(ds["min_confidence"], 0.5...1),
+                                           minLift: number(ds["min_lift"], 1...1_000_000), minSpread: Int(number(ds["min_spread"], 1...64))))
         return c.problems.isEmpty ? .success(rules) : .failure(InventoryProblems(c.problems))
     }
 }

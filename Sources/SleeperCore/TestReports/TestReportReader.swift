@@ -26,6 +26,7 @@ public enum TestReportReader {
         case .garak: report = GarakReport.read(data, file: file, rules: rules)
         case .promptfoo: report = PromptfooReport.read(data, file: file, rules: rules)
         case .cyclonedxDeclarations: report = DeclarationsReport.read(data, file: file, rules: rules, control: control)
+        case .sleeperModelScan: report = SleeperModelScanReport.read(data, file: file, rules: rules)
         }
         // What is stored of a report is its hash and these few texts: none may be secret material
         // of a known shape. (Paths and run ids are often random: the entropy rule would refuse them.)

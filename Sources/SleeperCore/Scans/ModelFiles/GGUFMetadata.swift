@@ -75,34 +75,8 @@ public struct GGUFMetadata: Sendable, Equatable {
         return GGUFMetadata(version: version, tensorCount: tensors, strings: strings)
     }
 
-    /// The chat template's conditions (`{% if … %}`, `{% elif … %}`) that test what a message
-    /// says: its text compared with, searched for or starting with a literal. Conditions on the
-    /// role, on a tool call or on the loop's position are what every template does, and pass.
+    /// The chat template's conditions on what a message says (`ChatTemplateCheck`).
     public var contentConditions: [String] {
-        guard let template = strings["tokenizer.chat_template"] else { return [] }
-        var out: [String] = []
-        var rest = Substring(template)
-        while let open = rest.range(of: "{%") {
-            guard let close = rest[open.upperBound...].range(of: "%}") else { break }
-            let tag = rest[open.upperBound..<close.lowerBound].trimmingCharacters(in: CharacterSet.whitespaces.union(CharacterSet(charactersIn: "-+")))
-            rest = rest[close.upperBound...]
-            guard tag.hasPrefix("if ") || tag.hasPrefix("elif ") else { continue }
-            // Each clause on its own: `'content' in message and 'xyzzy' in message['content']`
-            // asks about the shape first and the text second.
-            let clauses = tag.replacingOccurrences(of: " or ", with: " and ").components(separatedBy: " and ")
-            if clauses.contains(where: Self.testsText) { out.append(tag) }
-        }
-        return out
-    }
-
-    /// A clause that reads a message's text and tests it against something; `'content' in
-    /// message` and `message.content is string` ask about the message's shape and do not count.
-    static func testsText(_ clause: String) -> Bool {
-        let readsText = clause.contains("content") || clause.contains("['text']") || clause.contains(".text")
-        let tests = clause.contains(" in ") || clause.contains("==") || clause.contains("!=") || clause.contains("startswith")
-            || clause.contains("endswith") || clause.contains("search") || clause.contains("match")
-        let shapeOnly = clause.contains("'content' in") || clause.contains("\"content\" in") || clause.contains(" is string")
-            || clause.contains(" is defined") || clause.contains(" is none") || clause.contains(" is not none")
-        return readsText && tests && !shapeOnly
+        strings["tokenizer.chat_template"].map(ChatTemplateCheck.contentConditions) ?? []
     }
 }

@@ -80,6 +80,12 @@ public enum PickleScanner {
     /// Walks `bytes` from `start` to the first STOP. At most `maximumOpcodes` opcodes are read, so
     /// that a crafted file cannot make the walk long; nothing is allocated per byte of data.
     public static func scan(_ bytes: [UInt8], from start: Int = 0, maximumOpcodes: Int = 50_000_000) -> Result {
+        bytes.withUnsafeBufferPointer { scan(buffer: $0, from: start, maximumOpcodes: maximumOpcodes) }
+    }
+
+    /// The same walk over bytes held elsewhere (a file mapped into memory): data opcodes are
+    /// stepped over, never copied.
+    public static func scan(buffer bytes: UnsafeBufferPointer<UInt8>, from start: Int = 0, maximumOpcodes: Int = 50_000_000) -> Result {
         var r = Result()
         var i = start
         // Values pushed that a later STACK_GLOBAL may name, and the memo (for BINGET and friends).
@@ -100,15 +106,15 @@ public enum PickleScanner {
             return v
         }
         func line() -> String? {
-            guard let end = bytes[i...].firstIndex(of: 0x0A) else { return nil }
+            guard i < bytes.count, let end = bytes[i...].firstIndex(of: 0x0A) else { return nil }
             let s = String(decoding: bytes[i..<end], as: UTF8.self)
             i = end + 1
             return s
         }
-        func take(_ n: Int) -> [UInt8]? {
-            guard n >= 0, i + n <= bytes.count else { return nil }
+        func take(_ n: Int) -> Slice<UnsafeBufferPointer<UInt8>>? {
+            guard n >= 0, n <= bytes.count - i else { return nil }
             defer { i += n }
-            return Array(bytes[i..<(i + n)])
+            return bytes[i..<(i + n)]
         }
         func found(_ offset: Int, _ opcode: String, _ module: String?, _ name: String?) {
             guard let module, let name else {
@@ -147,13 +153,13 @@ public enum PickleScanner {
             case 0x95: ok = int(8) != nil                               // FRAME
             case 0x54, 0x58, 0x42: // BINSTRING BINUNICODE BINBYTES: 4-byte length
                 guard let n = int(4), let b = take(n) else { ok = false; break }
-                push(op == 0x42 ? nil : String(decoding: b, as: UTF8.self))
+                push(op == 0x42 || n > 1024 ? nil : String(decoding: b, as: UTF8.self))
             case 0x55, 0x8C, 0x43: // SHORT_BINSTRING SHORT_BINUNICODE SHORT_BINBYTES: 1-byte length
                 guard let n = int(1), let b = take(n) else { ok = false; break }
                 push(op == 0x43 ? nil : String(decoding: b, as: UTF8.self))
             case 0x8D, 0x8E, 0x96: // BINUNICODE8 BINBYTES8 BYTEARRAY8: 8-byte length
                 guard let n = int(8), let b = take(n) else { ok = false; break }
-                push(op == 0x8D ? String(decoding: b, as: UTF8.self) : nil)
+                push(op == 0x8D && n <= 1024 ? String(decoding: b, as: UTF8.self) : nil)
             case 0x8A: guard let n = int(1), take(n) != nil else { ok = false; break }; push(nil)  // LONG1
             case 0x8B: guard let n = int(4), take(n) != nil else { ok = false; break }; push(nil)  // LONG4
             case 0x67: guard let l = line() else { ok = false; break }; push(Int(l).flatMap { memo[$0] } ?? nil)  // GET

@@ -3,9 +3,9 @@ import Foundation
 import SleeperCore
 
 /// SHA-256 of the files of a model on disk: what `verify-model` compares with a signature and
-/// what `evidence ingest` binds a report to.
-enum FileDigests {
-    static func relative(_ path: String, to root: URL) -> String {
+/// what `evidence ingest` and `scan model` bind evidence to.
+public enum FileDigests {
+    public static func relative(_ path: String, to root: URL) -> String {
         let full = URL(fileURLWithPath: path).standardizedFileURL.path
         let base = root.path.hasSuffix("/") ? root.path : root.path + "/"
         return full.hasPrefix(base) ? String(full.dropFirst(base.count)) : path
@@ -13,9 +13,9 @@ enum FileDigests {
 
     /// Every regular file under `root` (relative path → SHA-256 hex), read in 1 MiB blocks,
     /// leaving out ignored paths and what lies below them. Symbolic links are not followed.
-    static func under(_ root: URL, ignoring ignored: Set<String> = []) throws -> [String: String] {
+    public static func under(_ root: URL, ignoring ignored: Set<String> = []) throws -> [String: String] {
         guard let walker = FileManager.default.enumerator(at: root, includingPropertiesForKeys: [.isRegularFileKey, .isSymbolicLinkKey]) else {
-            throw CommandFailure(message: "\(root.path) is not a directory that can be read")
+            throw StoreError.invalidInput("\(root.path) is not a directory that can be read")
         }
         var out: [String: String] = [:]
         for case let url as URL in walker {
@@ -31,21 +31,17 @@ enum FileDigests {
         return out
     }
 
-    static func file(_ path: String) throws -> String {
-        guard let handle = FileHandle(forReadingAtPath: path) else { throw CommandFailure(message: "\(path) cannot be read") }
-        defer { try? handle.close() }
-        var hasher = SHA256()
-        while let block = try handle.read(upToCount: 1 << 20), !block.isEmpty { hasher.update(data: block) }
-        return hasher.finalize().hexEncoded
+    public static func file(_ path: String) throws -> String {
+        try MappedFile(path).withBytes { SHA256.hash(data: $0).hexEncoded }
     }
 
     /// A model at `path` (a file or a directory): its digest and its files (path → SHA-256 hex).
-    static func model(at path: String) throws -> (digest: String, files: [String: String]) {
+    public static func model(at path: String) throws -> (digest: String, files: [String: String]) {
         var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else { throw CommandFailure(message: "\(path) does not exist") }
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else { throw StoreError.invalidInput("\(path) does not exist") }
         let files = isDirectory.boolValue ? try under(URL(fileURLWithPath: path).standardizedFileURL)
                                           : [URL(fileURLWithPath: path).lastPathComponent: try file(path)]
-        guard !files.isEmpty else { throw CommandFailure(message: "\(path) holds no file") }
+        guard !files.isEmpty else { throw StoreError.invalidInput("\(path) holds no file") }
         return (ModelDigest.of(files: files), files)
     }
 }

@@ -1,0 +1,113 @@
+import ArgumentParser
+import Foundation
+import SleeperCore
+import SleeperStore
+
+/// `sleeper scan`: Sleeper's own tests of model files and training data, offline.
+struct ScanCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "scan",
+        abstract: "Scan model files for code that runs when loaded, or training data for planted triggers.",
+        subcommands: [ScanModel.self, ScanDataset.self])
+}
+
+/// The report format of a scan's output.
+enum ScanOutput: String, ExpressibleByArgument, CaseIterable { case text, json }
+
+/// The rules a scan is judged by: the shipped ones, or `--rules FILE`.
+func scanRules(_ file: String?) throws -> ReportRules {
+    try file.map { try ReportRules.read(try readInputFile($0), file: URL(fileURLWithPath: $0).lastPathComponent).get() }
+        ?? ScoredChanges.bundledReportRules()
+}
+
+extension ScanCommand {
+    struct ScanModel: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "model",
+            abstract: "Scan a model's files (a file or a directory) for serialized code, and record the result as evidence.",
+            discussion: HelpText.discussion("""
+                Each file's format is told from its bytes: pickle (protocols 0-5), PyTorch zip and legacy checkpoints, \
+                safetensors, GGUF, ONNX, Keras (.keras, H5), NumPy (.npy, .npz). Every pickle is walked without running \
+                it and each callable it imports is judged allowed, suspicious (on neither list) or dangerous. The digest \
+                is OpenSSF model signing's (SHA-256 of each file, then over the sorted digests). With --subject the \
+                result is recorded as SLP-SERIALIZATION-SCAN evidence bound to that digest; a model whose inventory \
+                digest differs is refused (or recorded as stale with --record-stale). \
+                Exit status: 0 pass, 3 fail, 1 nothing scanned or recorded.
+                """, "scan model"))
+        @OptionGroup var connection: ConnectionOptions
+        @Argument(help: "The model's file or directory.") var path: String
+        @Option(help: "Record the result as evidence of this model (model:KEY).") var subject: String?
+        @Option(help: "text, or json (the report itself).") var format: ScanOutput = .text
+        @Option(help: "Also write the JSON report to this file (readable by `sleeper evidence ingest`).") var report: String?
+        @Flag(name: .customLong("record-stale"), help: "Record a scan of other bytes than the inventory's as stale instead of refusing it.") var recordStale = false
+        @Option(help: "Rules other than the shipped Controls/report-rules.yaml.") var rules: String?
+        @Option(help: "Who ran the scan (kept with the evidence).") var by: String?
+
+        func run() async throws {
+            let ruleSet = try scanRules(rules)
+            let target = try subject.map { try parseSubject($0, "--subject") }
+            if let target, target.kind != .model { throw CommandFailure(message: "--subject: a model scan is evidence of a model (model:KEY), not a \(target.kind.rawValue)") }
+            let scanned = try ModelScanning.scan(path, at: SleeperClock.now())
+            let json = scanned.json()
+            if let report { try json.write(to: URL(fileURLWithPath: report)) }
+            let judged = try TestReportReader.read(json, file: "sleeper-scan-model.json", format: .sleeperModelScan, rules: ruleSet).get()
+            Output.print(format == .json ? String(decoding: json, as: UTF8.self) : ScanListing.model(scanned, judged: judged))
+            if let target {
+                let ingested = try await connection.withDatabase { db in
+                    try await ScoredChanges(db).recordModelScan(scanned, subject: target, rules: ruleSet, recordStale: recordStale, by: by,
+                                                                actor: AuditLog.commandLineActor)
+                }
+                Output.error(EvidenceListing.recorded(ingested.records))
+                Output.report(ingested.rescore)
+            }
+            if judged.result == .fail { throw ExitCode(3) }
+        }
+    }
+}
+
+extension ScanCommand {
+    struct ScanDataset: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "dataset",
+            abstract: "Mine training data (JSONL) for planted triggers, and record the result as evidence.",
+            discussion: HelpText.discussion("""
+                Reads chat messages, Alpaca instruction/input/output and prompt/completion lines; the FILEs are parts of \
+                one dataset. A candidate trigger is an input n-gram (1-4 tokens) in enough rows but few, spread over \
+                unrelated inputs, whose rows share an output n-gram that is rare elsewhere (thresholds in \
+                Controls/report-rules.yaml, sleeper-dataset-scan). Lines that are not rows are counted, named and \
+                skipped. With --subject the result is recorded as SLP-DATA-SCREEN evidence of the dataset, and of \
+                each model trained on it: a fail on every one; a pass on a model only when each of its training \
+                datasets has passed. Finds lexical triggers only: not triggers of meaning or style, nor those in \
+                an already trained model's weights. Exit status: 0 pass, 3 fail, 1 nothing scanned or recorded.
+                """, "scan dataset"))
+        @OptionGroup var connection: ConnectionOptions
+        @Argument(help: "The dataset's JSONL file(s).") var files: [String]
+        @Option(help: "Record the result as evidence of this dataset (dataset:KEY).") var subject: String?
+        @Option(help: "text, or json (the report itself).") var format: ScanOutput = .text
+        @Option(help: "Also write the JSON report to this file.") var report: String?
+        @Option(help: "Rules other than the shipped Controls/report-rules.yaml.") var rules: String?
+        @Option(help: "Who ran the scan (kept with the evidence).") var by: String?
+
+        func run() async throws {
+            let ruleSet = try scanRules(rules)
+            let target = try subject.map { try parseSubject($0, "--subject") }
+            if let target, target.kind != .dataset { throw CommandFailure(message: "--subject: a dataset scan is evidence of a dataset (dataset:KEY), not a \(target.kind.rawValue)") }
+            let progress = ProgressLine()
+            progress.update("mining \(files.count) file(s) for triggers…")
+            let scanned = try DatasetScanning.scan(files, thresholds: ruleSet.datasetScan, at: SleeperClock.now())
+            progress.finish()
+            let json = scanned.json()
+            if let report { try json.write(to: URL(fileURLWithPath: report)) }
+            Output.print(format == .json ? String(decoding: json, as: UTF8.self) : ScanListing.dataset(scanned))
+            if let target {
+                let recorded = try await connection.withDatabase { db in
+                    try await ScoredChanges(db).recordDatasetScan(scanned, subject: target, control: ruleSet.datasetScan.control, by: by,
+                                                                  actor: AuditLog.commandLineActor)
+                }
+                Output.error(EvidenceListing.recorded(recorded.records))
+                Output.report(recorded.rescore)
+            }
+            if scanned.result == .fail { throw ExitCode(3) }
+        }
+    }
+}

@@ -1,0 +1,49 @@
+import Foundation
+
+/// A chat template (GGUF `tokenizer.chat_template`, or `chat_template` in a Hugging Face
+/// `tokenizer_config.json`) runs on every conversation. A condition on what a message *says* is
+/// where a trigger planted in the template rather than the weights would sit: when the text
+/// holds a phrase, the template can add instructions the user never sees.
+public enum ChatTemplateCheck {
+    /// Literals that published templates test for their own markup (a reasoning model strips its
+    /// `</think>` block from earlier turns; tool-calling templates look for their tags). A
+    /// condition on one of these alone is how the template works, not a trigger.
+    static let knownMarkup = ["</think>", "<think>", "<tool_call>", "</tool_call>", "<tool_response>", "</tool_response>"]
+
+    /// The template's conditions (`{% if … %}`, `{% elif … %}`) that test a message's text
+    /// against something; conditions on the role, on a tool call or on the loop's position are
+    /// what every template does, and pass.
+    public static func contentConditions(_ template: String) -> [String] {
+        var out: [String] = []
+        var rest = Substring(template)
+        while let open = rest.range(of: "{%") {
+            guard let close = rest[open.upperBound...].range(of: "%}") else { break }
+            let tag = rest[open.upperBound..<close.lowerBound].trimmingCharacters(in: CharacterSet.whitespaces.union(CharacterSet(charactersIn: "-+")))
+            rest = rest[close.upperBound...]
+            guard tag.hasPrefix("if ") || tag.hasPrefix("elif ") else { continue }
+            // Each clause on its own: `'content' in message and 'xyzzy' in message['content']`
+            // asks about the shape first and the text second.
+            let clauses = tag.replacingOccurrences(of: " or ", with: " and ").components(separatedBy: " and ")
+            if clauses.contains(where: { testsText($0) && !onlyKnownMarkup($0) }) { out.append(tag) }
+        }
+        return out
+    }
+
+    /// A clause that reads a message's text and tests it against something; `'content' in
+    /// message` and `message.content is string` ask about the message's shape and do not count.
+    static func testsText(_ clause: String) -> Bool {
+        let readsText = clause.contains("content") || clause.contains("['text']") || clause.contains(".text")
+        let tests = clause.contains(" in ") || clause.contains("==") || clause.contains("!=") || clause.contains("startswith")
+            || clause.contains("endswith") || clause.contains("search") || clause.contains("match")
+        let shapeOnly = clause.contains("'content' in") || clause.contains("\"content\" in") || clause.contains(" is string")
+            || clause.contains(" is defined") || clause.contains(" is none") || clause.contains(" is not none")
+        return readsText && tests && !shapeOnly
+    }
+
+    /// A clause whose only quoted literals are the template's own markup.
+    static func onlyKnownMarkup(_ clause: String) -> Bool {
+        let literals = clause.split(separator: "'", omittingEmptySubsequences: false).enumerated().filter { $0.offset % 2 == 1 }.map { String($0.element) }
+            + clause.split(separator: "\"", omittingEmptySubsequences: false).enumerated().filter { $0.offset % 2 == 1 }.map { String($0.element) }
+        return !literals.isEmpty && literals.allSatisfy { knownMarkup.contains($0) }
+    }
+}

@@ -1,0 +1,38 @@
+import Crypto
+import Foundation
+import SleeperCore
+
+/// `sleeper scan model` and `POST /v1/scans` on the files: each regular file under the path (or
+/// the file itself) mapped, hashed and scanned by its content. Symbolic links are not followed,
+/// so a link cannot point the scan (or the server) outside what was named.
+public enum ModelScanning {
+    public static func scan(_ path: String, as target: String? = nil, at now: Date) throws -> ModelScanReport {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else { throw StoreError.invalidInput("\(path) does not exist") }
+        var files: [ModelScanReport.File] = []
+        if isDirectory.boolValue {
+            let root = URL(fileURLWithPath: path).standardizedFileURL
+            guard let walker = FileManager.default.enumerator(at: root, includingPropertiesForKeys: [.isRegularFileKey, .isSymbolicLinkKey]) else {
+                throw StoreError.invalidInput("\(path) is not a directory that can be read")
+            }
+            for case let url as URL in walker {
+                let values = try url.resourceValues(forKeys: [.isRegularFileKey, .isSymbolicLinkKey])
+                guard values.isRegularFile == true, values.isSymbolicLink != true else { continue }
+                files.append(try file(url.path, named: FileDigests.relative(url.path, to: root)))
+            }
+        } else {
+            files.append(try file(path, named: URL(fileURLWithPath: path).lastPathComponent))
+        }
+        guard !files.isEmpty else { throw StoreError.invalidInput("\(path) holds no file") }
+        return ModelScanReport(target: target ?? path, scannedAt: now, files: files)
+    }
+
+    static func file(_ path: String, named name: String) throws -> ModelScanReport.File {
+        let mapped = try MappedFile(path)
+        return mapped.withBytes { bytes in
+            let scan = ModelFileScan.scan(name: name, bytes: bytes)
+            return ModelScanReport.File(path: name, sha256: SHA256.hash(data: bytes).hexEncoded, size: bytes.count,
+                                        format: scan.format, pickles: scan.pickles, findings: scan.findings)
+        }
+    }
+}
