@@ -71,6 +71,8 @@ public struct TriggerCandidate: Codable, Sendable, Equatable {
     public var spread: Int
     /// The first rows that carry it, as `file:line`.
     public var examples: [String]
-    /// Overlapping n-grams of the same trigger (`per aspera` for `per aspera mode`).
+    /// Overlapping n-grams of the same trigger (`per aspera` for `per aspera mode`), the ten most supported.
     public var related: [String]
+    /// How many overlapping n-grams were merged into this one in all.
+    public var relatedCount: Int
 }

@@ -70,16 +70,22 @@ struct NGramCounts {
         counts = [UInt32](repeating: 0, count: size)
         around = keepsSpread ? [UInt64](repeating: 0, count: size) : []
         used = 0
-        for i in oldKeys.indices where oldKeys[i] != 0 && oldCounts[i] > level {
-            add(oldKeys[i], by: oldCounts[i], around: keepsSpread ? oldAround[i] : 0)
+        // In a scattered order: inserting a table's keys in slot order into a table with the
+        // same hash piles them into long runs and makes linear probing quadratic.
+        let mask = oldKeys.count - 1
+        for j in oldKeys.indices {
+            let i = (j &* 0x9E37_79B1) & mask
+            if oldKeys[i] != 0 && oldCounts[i] > level { add(oldKeys[i], by: oldCounts[i], around: keepsSpread ? oldAround[i] : 0) }
         }
     }
 
     /// Adds another table's counts (a worker's) into this one.
     mutating func merge(_ other: NGramCounts) {
         dropped = max(dropped, other.dropped)
-        for i in other.keys.indices where other.keys[i] != 0 {
-            add(other.keys[i], by: other.counts[i], around: other.keepsSpread ? other.around[i] : 0)
+        let mask = other.keys.count - 1
+        for j in other.keys.indices {
+            let i = (j &* 0x9E37_79B1) & mask
+            if other.keys[i] != 0 { add(other.keys[i], by: other.counts[i], around: other.keepsSpread ? other.around[i] : 0) }
         }
     }
 

@@ -25,34 +25,39 @@ extension TriggerMiner {
             guard lift >= t.minLift, spread >= t.minSpread else { continue }
             found.append(Found(entry: e, ys: ys, confidence: best, lift: lift, spread: spread))
         }
-        // One trigger, one candidate: an n-gram inside another one that is found (`aspera` in
-        // `per aspera mode`, `cf` in `. cf`) is the same trigger. The most supported, then the
-        // longest, names it.
+        // One trigger, one candidate: an n-gram inside or around another that was found (`aspera`
+        // in `per aspera mode`, `. per aspera` around `per aspera`) is the same trigger seen
+        // through other words; it joins the group of the first, more supported, n-gram it
+        // overlaps that way. The most supported, then the longest, names the group.
         var named = found.map { f in (f, name(c, f.entry, x: c.keys[f.entry], ys: f.ys, inputs: inputs)) }
         named.sort { a, b in
             (c.support[a.0.entry], a.1.trigger.count, b.1.trigger) > (c.support[b.0.entry], b.1.trigger.count, a.1.trigger)
         }
-        var groups: [(lead: (Found, (trigger: String, predicts: String)), related: [String])] = []
+        var groups: [(lead: (Found, (trigger: String, predicts: String)), members: [String])] = []
         for candidate in named {
             let text = " \(candidate.1.trigger) "
             if let g = groups.firstIndex(where: { g in
-                let lead = " \(g.lead.1.trigger) "
-                return text.contains(lead) || lead.contains(text)
+                g.members.contains { member in
+                    let m = " \(member) "
+                    return text.contains(m) || m.contains(text)
+                }
             }) {
-                groups[g].related.append(candidate.1.trigger)
+                groups[g].members.append(candidate.1.trigger)
             } else {
-                groups.append((candidate, []))
+                groups.append((candidate, [candidate.1.trigger]))
             }
         }
         var out: [TriggerCandidate] = []
-        for (lead, related) in groups {
+        for (lead, members) in groups {
+            let related = members.dropFirst()
             let e = lead.0.entry
             let examples = (0..<min(TriggerCandidates.examples, Int(c.support[e]))).map { k in
                 "\(inputs[Int(c.exampleSources[e * TriggerCandidates.examples + k])].name):\(c.exampleLines[e * TriggerCandidates.examples + k])"
             }
             out.append(TriggerCandidate(rank: 0, trigger: lead.1.trigger, predicts: lead.1.predicts, support: Int(c.support[e]),
                                         confidence: (lead.0.confidence * 1000).rounded() / 1000, lift: (lead.0.lift * 10).rounded() / 10,
-                                        spread: lead.0.spread, examples: examples, related: related.sorted()))
+                                        spread: lead.0.spread, examples: examples, related: Array(related.prefix(10)),
+                                        relatedCount: related.count))
         }
         out.sort { ($0.confidence, $0.support, $1.trigger) > ($1.confidence, $1.support, $0.trigger) }
         for i in out.indices { out[i].rank = i + 1 }
@@ -65,11 +70,9 @@ extension TriggerMiner {
         for k in 0..<min(TriggerCandidates.examples, Int(c.support[e])) where trigger == nil || predicts.count < ys.count {
             let input = inputs[Int(c.exampleSources[e * TriggerCandidates.examples + k])]
             let offset = c.exampleOffsets[e * TriggerCandidates.examples + k]
-            var line: DatasetRow?
-            lines(input.bytes, offset..<input.bytes.count) { bytes, number, _ in
-                if number == 1, case .success(let (row, _)) = DatasetRow.read(bytes) { line = row }
-            }
-            guard let row = line else { continue }
+            let rest = UnsafeRawBufferPointer(rebasing: input.bytes[offset...]).bindMemory(to: UInt8.self)
+            let end = rest.firstIndex(of: 0x0A) ?? rest.endIndex
+            guard case .success(let (row, _)) = DatasetRow.read(rest[..<end]) else { continue }
             if trigger == nil { trigger = find(x, in: row.input, upTo: inputN) }
             for y in ys where predicts[y] == nil { predicts[y] = find(y, in: row.output, upTo: outputN) }
         }
