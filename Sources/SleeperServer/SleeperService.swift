@@ -17,6 +17,8 @@ public enum SleeperService {
         public var drainLimit: Duration
         /// How testing tools' reports are judged (`POST /v1/evidence/ingest`); nil: the shipped rules.
         public var reportRules: ReportRules?
+        /// Directories `POST /v1/scans` may read files from by path; empty: uploads only.
+        public var scanRoots: [String] = []
         /// Where to send webhooks; nil: none are sent.
         public var webhooks: WebhookSettings?
         public init(host: String = "127.0.0.1", port: Int = 8080, limits: ServerLimits = .init(), drainLimit: Duration = .seconds(30),
@@ -42,7 +44,7 @@ public enum SleeperService {
         let liveness = DatabaseLiveness(db.settings, logger: logger)
         let drain = Drain(limit: options.drainLimit)
         let handlers = Handlers(db: db, limits: options.limits, metricsRegistry: ServerMetrics.bootstrap(), contractText: contract, liveness: liveness,
-                                reportRules: try options.reportRules ?? ScoredChanges.bundledReportRules())
+                                reportRules: try options.reportRules ?? ScoredChanges.bundledReportRules(), scanRoots: options.scanRoots)
         let router = APIRouter.build(handlers: handlers, drain: drain)
         let app = Application(
             router: router,

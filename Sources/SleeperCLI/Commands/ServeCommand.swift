@@ -16,6 +16,8 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("max-page"), help: "Largest page a list returns.") var maxPage = 1000
     @Option(help: "Database connections in the pool.") var pool = 8
     @Option(name: .customLong("report-rules"), help: "How POST /v1/evidence/ingest judges reports (default: the shipped Controls/report-rules.yaml).") var reportRules: String?
+    @Option(name: .customLong("scan-root"), help: "A directory whose files POST /v1/scans may read by path (?path=); repeat for more. Without it the API scans uploads only.")
+    var scanRoots: [String] = []
     @Option(name: .customLong("webhook"), help: "Send signed webhooks (recalls, overdue actions, lapsed acceptances, newly critical credentials) to this URL; repeat for more. The secret comes from SLEEPER_WEBHOOK_SECRET or --webhook-secret-file.")
     var webhooks: [String] = []
     @Option(name: .customLong("webhook-secret-file"), help: "A file holding the webhooks' HMAC secret (never give it on the command line).") var webhookSecretFile: String?
@@ -31,6 +33,13 @@ struct ServeCommand: AsyncParsableCommand {
         let rules = try reportRules.map { file in try ReportRules.read(try readInputFile(file), file: URL(fileURLWithPath: file).lastPathComponent).get() }
         var options = SleeperService.Options(host: host, port: port, limits: .init(maxBodyBytes: maxBodyMB << 20, maxPageSize: maxPage),
                                               drainLimit: .seconds(drainSeconds), reportRules: rules)
+        for root in scanRoots {
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: root, isDirectory: &isDirectory), isDirectory.boolValue else {
+                throw CommandFailure(message: "--scan-root: '\(root)' is not a directory")
+            }
+        }
+        options.scanRoots = scanRoots.map { URL(fileURLWithPath: $0).resolvingSymlinksInPath().path }
         if !webhooks.isEmpty {
             for url in webhooks where !(url.hasPrefix("https://") || url.hasPrefix("http://")) || URL(string: url)?.host == nil {
                 throw CommandFailure(message: "--webhook: '\(url)' is not an http:// or https:// URL")

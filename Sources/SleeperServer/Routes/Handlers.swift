@@ -14,6 +14,8 @@ public struct Handlers: Sendable {
     /// Whether the database answers, probed every second by the service.
     let liveness: DatabaseLiveness
     let reportRules: ReportRules
+    /// Directories whose files `POST /v1/scans` may read by path (`serve --scan-root`); none by default.
+    var scanRoots: [String] = []
     var gate: DatabaseGate { DatabaseGate(liveness: liveness) }
 
     var pageMax: Int { limits.maxPageSize }

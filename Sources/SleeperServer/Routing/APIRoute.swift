@@ -55,6 +55,7 @@ public struct APIRoute: Sendable {
         APIRoute(.post, "/v1/evidence", .editor) { h in h.addEvidence },
         APIRoute(.post, "/v1/evidence/import", .editor) { h in h.addEvidence },
         APIRoute(.post, "/v1/evidence/ingest", .editor) { h in h.ingestReport },
+        APIRoute(.post, "/v1/scans", .editor) { h in h.scan },
         APIRoute(.get, "/v1/evidence/verify", .viewer) { h in h.verifyLedger },
 
         APIRoute(.get, "/v1/frameworks", .viewer) { h in h.frameworks },

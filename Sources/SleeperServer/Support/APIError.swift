@@ -51,6 +51,9 @@ public struct APIError: Error, HTTPResponseError {
         APIError(status: .forbidden, code: "forbidden", message: "token '\(caller.name)' has role \(caller.role.rawValue); this needs \(role.rawValue)")
     }
 
+    /// A file path the server was asked to read but may not (`serve --scan-root`).
+    static func pathNotAllowed(_ message: String) -> APIError { APIError(status: .forbidden, code: "path_not_allowed", message: message) }
+
     /// The problems of an import or evidence record, each located in the request body.
     static func problems(_ p: InventoryProblems) -> APIError {
         let listed = p.problems.prefix(InventoryProblems.listed).map { ($0.path.isEmpty ? "body" : "body: \($0.path)", $0.message) }

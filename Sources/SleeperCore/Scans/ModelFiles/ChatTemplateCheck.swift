@@ -40,10 +40,13 @@ public enum ChatTemplateCheck {
         return readsText && tests && !shapeOnly
     }
 
-    /// A clause whose only quoted literals are the template's own markup.
+    /// A clause whose only quoted literals are the template's own markup (keys such as
+    /// `['content']` are names, not literals tested against the text).
     static func onlyKnownMarkup(_ clause: String) -> Bool {
-        let literals = clause.split(separator: "'", omittingEmptySubsequences: false).enumerated().filter { $0.offset % 2 == 1 }.map { String($0.element) }
+        let keys: Set<String> = ["content", "text", "role", "type"]
+        let quoted = clause.split(separator: "'", omittingEmptySubsequences: false).enumerated().filter { $0.offset % 2 == 1 }.map { String($0.element) }
             + clause.split(separator: "\"", omittingEmptySubsequences: false).enumerated().filter { $0.offset % 2 == 1 }.map { String($0.element) }
+        let literals = quoted.filter { !keys.contains($0) }
         return !literals.isEmpty && literals.allSatisfy { knownMarkup.contains($0) }
     }
 }

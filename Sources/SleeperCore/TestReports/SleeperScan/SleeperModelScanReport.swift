@@ -20,6 +20,10 @@ enum SleeperModelScanReport {
         guard recomputed == report.digest else {
             return ReportParsing.failure(file, "digest", "is \(report.digest), but the files' hashes give \(recomputed): the report was changed after the scan")
         }
+        guard report.files.contains(where: { $0.format != ModelFileFormat.unknown.rawValue }) else {
+            let named = report.files.prefix(3).map(\.path).joined(separator: ", ") + (report.files.count > 3 ? ", …" : "")
+            return ReportParsing.failure(file, "files", "holds no model file Sleeper reads (\(named)): pickle, PyTorch, safetensors, GGUF, ONNX, Keras or NumPy; the scan proves nothing")
+        }
         guard let time = Timestamps.parse(report.scannedAt) else { return ReportParsing.failure(file, "scanned_at", "is not a date-time") }
         let rule = rules.sleeperModelScan
         let deciding = report.findings.filter { $0.finding.severity >= rule.failAt }
