@@ -73,10 +73,11 @@ extension Handlers {
         if !notPropagated.isEmpty {
             members.append(("not_recorded_on", .array(notPropagated.map { JSONValue.obj([("model", .string($0.model)), ("why", .string($0.why))]) })))
         }
-        let head = JSONValue.obj(members).pretty()
         // The report is inserted as Sleeper wrote it (its bytes are the evidence's artifact).
+        var head = JSONValue.obj(members).pretty().trimmingCharacters(in: .whitespacesAndNewlines)
+        if head.hasSuffix("}") { head.removeLast() }
         let body = String(decoding: report, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-        return String(head.dropLast().trimmingCharacters(in: .whitespacesAndNewlines)) + ",\n  \"report\": " + body.replacingOccurrences(of: "\n", with: "\n  ") + "\n}\n"
+        return head.trimmingCharacters(in: .whitespacesAndNewlines) + ",\n  \"report\": " + body.replacingOccurrences(of: "\n", with: "\n  ") + "\n}\n"
     }
 
     /// Scans read and compute for seconds: run them on Dispatch's threads, not the server's.

@@ -36,9 +36,18 @@ enum Fixtures {
 
     /// Runs one of `scripts/` with python3 (the OSCAL and OpenAPI validators); status and output.
     static func python(_ script: String, _ arguments: [String]) throws -> (ok: Bool, output: String) {
+        try python(arguments: [packageRoot.appending(path: "scripts/\(script)").path] + arguments)
+    }
+
+    /// Python code given inline (`python3 -c`), for files a test builds with Python's own libraries.
+    static func python(code: String, _ arguments: [String] = []) throws -> (ok: Bool, output: String) {
+        try python(arguments: ["-c", code] + arguments)
+    }
+
+    static func python(arguments: [String]) throws -> (ok: Bool, output: String) {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = ["python3", packageRoot.appending(path: "scripts/\(script)").path] + arguments
+        p.arguments = ["python3"] + arguments
         let out = Pipe()
         p.standardOutput = out
         p.standardError = out
