@@ -64,7 +64,8 @@ extension ScoredChanges {
         return RecordedDatasetScan(records: records, notPropagated: skipped, rescore: rescore)
     }
 
-    /// The models trained on dataset `key`, each with whether every other dataset it was trained on has valid evidence of `control` now.
+    /// The models trained on dataset `key`, each with whether every other dataset it was trained
+    /// on has evidence of `control` in force at `asOf` (by its effective dates, as scores read it).
     func modelsTrained(on key: String, control: String, asOf: Date) async throws -> [(String, Bool)] {
         let others = """
             SELECT 'dataset'::text AS kind, d.key, d.owner FROM datasets d
@@ -76,7 +77,7 @@ extension ScoredChanges {
         binds.append(key)
         binds.append(control)
         let sql = PostgresQuery(unsafeSQL: """
-            WITH \(EvidenceStatusSQL.statusCTE(subjects: others))
+            WITH \(EvidenceStatusSQL.statusCTE(subjects: others, basis: .effective))
             SELECT m.key, NOT EXISTS (
                 SELECT 1 FROM trained_on t2 JOIN datasets d2 ON d2.id = t2.dataset_id
                 WHERE t2.model_id = m.id AND d2.key <> $2

@@ -25,7 +25,7 @@ struct TriggerCandidates {
 
     /// One row that holds the input n-gram `x`; `outputs` are the row's rare output n-grams (not
     /// echoes of its input), `has` tells whether the row holds a given one.
-    mutating func observe(_ x: UInt64, line: Int, source: Int, offset: Int, outputs: UnsafeBufferPointer<UInt64>, rotate: Int,
+    mutating func observe(_ x: UInt64, line: Int, source: Int, offset: Int, outputs: UnsafeBufferPointer<UInt64>,
                           has: (UInt64) -> Bool) {
         var e: Int
         if let found = index[x] { e = Int(found) } else {
@@ -55,16 +55,18 @@ struct TriggerCandidates {
             if has(ys[s]) { hits[s] += 1 } else if seen[s] >= 4 && hits[s] * 2 < seen[s] { free |= 1 << UInt32(s - base) }
         }
         guard free != 0, !outputs.isEmpty else { return }
-        // Give at most two slots per row, from a different place in the row's outputs each time.
-        var given = 0, k = 0
-        while given < 2, free != 0, k < outputs.count {
-            let y = outputs[(rotate + k) % outputs.count]
-            k += 1
-            if ys[base..<(base + Self.slots)].contains(y) { continue }
+        // Give at most two slots per row, to the row's outputs of smallest hash not yet followed:
+        // a payload every row of the trigger shares wins the same slots in every part of the
+        // file (so that the parts' counts add up), while outputs that vary from row to row
+        // lose theirs after a few rows.
+        var first = UInt64.max, second = UInt64.max
+        for y in outputs where y < second && !ys[base..<(base + Self.slots)].contains(y) {
+            if y < first { (first, second) = (y, first) } else if y != first { second = y }
+        }
+        for y in [first, second] where y != .max && free != 0 {
             let s = base + free.trailingZeroBitCount
             free &= free - 1
             (ys[s], hits[s], seen[s]) = (y, 1, 1)
-            given += 1
         }
     }
 

@@ -232,7 +232,7 @@ public enum TriggerMiner {
                 let lineNumber = firstLine + number - 1
                 rare.withUnsafeBufferPointer { r in
                     for x in xs {
-                        candidates.observe(x, line: lineNumber, source: source, offset: offset, outputs: r, rotate: lineNumber) { y in
+                        candidates.observe(x, line: lineNumber, source: source, offset: offset, outputs: r) { y in
                             seenOut.contains(y) && !seenIn.contains(y)
                         }
                     }
