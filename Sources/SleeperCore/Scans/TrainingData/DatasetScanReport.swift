@@ -67,7 +67,7 @@ public struct TriggerCandidate: Codable, Sendable, Equatable {
     public var confidence: Double
     /// Confidence over the share of all rows whose output holds `predicts`.
     public var lift: Double
-    /// Distinct words around the trigger (estimated, at most 64 counted).
+    /// Distinct words around the trigger (estimated from 32 bits; past a few dozen it reads as 128).
     public var spread: Int
     /// The first rows that carry it, as `file:line`.
     public var examples: [String]

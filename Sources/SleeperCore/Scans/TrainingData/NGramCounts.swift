@@ -1,21 +1,21 @@
 /// Counts of n-gram hashes (rows that hold each n-gram) in an open-addressed table, with the
-/// words seen around each one folded into 64 bits. Memory is bounded: past `maximumSlots` the
+/// words seen around each one folded into 32 bits. Memory is bounded: past `maximumSlots` the
 /// table drops the n-grams seen in the fewest rows and raises `dropped`, so that what it still
 /// counts is exact from then on and the scan can say which supports it may have missed.
 struct NGramCounts {
     private(set) var keys: [UInt64]
     private(set) var counts: [UInt32]
-    private(set) var around: [UInt64]
+    private(set) var around: [UInt32]
     private(set) var used = 0
     /// N-grams seen in at most this many rows may have been dropped (0: every n-gram counted).
     private(set) var dropped: UInt32 = 0
-    let maximumSlots: Int
+    private(set) var maximumSlots: Int
     let keepsSpread: Bool
 
     init(slots: Int = 1 << 16, maximumSlots: Int, keepsSpread: Bool) {
         keys = [UInt64](repeating: 0, count: slots)
         counts = [UInt32](repeating: 0, count: slots)
-        around = keepsSpread ? [UInt64](repeating: 0, count: slots) : []
+        around = keepsSpread ? [UInt32](repeating: 0, count: slots) : []
         self.maximumSlots = maximumSlots
         self.keepsSpread = keepsSpread
     }
@@ -35,9 +35,9 @@ struct NGramCounts {
     }
 
     func count(_ h: UInt64) -> Int { slot(of: h).map { Int(counts[$0]) } ?? 0 }
-    func spreadBits(_ h: UInt64) -> UInt64 { keepsSpread ? slot(of: h).map { around[$0] } ?? 0 : 0 }
+    func spreadBits(_ h: UInt64) -> UInt32 { keepsSpread ? slot(of: h).map { around[$0] } ?? 0 : 0 }
 
-    mutating func add(_ h: UInt64, by n: UInt32 = 1, around bits: UInt64 = 0) {
+    mutating func add(_ h: UInt64, by n: UInt32 = 1, around bits: UInt32 = 0) {
         if used * 10 >= keys.count * 7 { makeRoom() }
         let k = Self.key(h), mask = keys.count - 1
         var i = Self.home(k) & mask
@@ -68,7 +68,7 @@ struct NGramCounts {
         let (oldKeys, oldCounts, oldAround) = (keys, counts, around)
         keys = [UInt64](repeating: 0, count: size)
         counts = [UInt32](repeating: 0, count: size)
-        around = keepsSpread ? [UInt64](repeating: 0, count: size) : []
+        around = keepsSpread ? [UInt32](repeating: 0, count: size) : []
         used = 0
         // In a scattered order: inserting a table's keys in slot order into a table with the
         // same hash piles them into long runs and makes linear probing quadratic.
@@ -79,8 +79,9 @@ struct NGramCounts {
         }
     }
 
-    /// Adds another table's counts (a worker's) into this one.
-    mutating func merge(_ other: NGramCounts) {
+    /// Adds another table's counts (a worker's) into this one, which may grow to `limit` slots.
+    mutating func merge(_ other: NGramCounts, growingTo limit: Int) {
+        maximumSlots = max(maximumSlots, limit)
         dropped = max(dropped, other.dropped)
         let mask = other.keys.count - 1
         for j in other.keys.indices {
@@ -89,11 +90,12 @@ struct NGramCounts {
         }
     }
 
-    /// Distinct neighbours, estimated from the bits set (linear counting over 64 bits).
-    static func spread(_ bits: UInt64) -> Int {
-        let zeros = 64 - bits.nonzeroBitCount
-        guard zeros > 0 else { return 64 * 4 }
-        return Int((-64 * log(Double(zeros) / 64)).rounded())
+    /// Distinct neighbours, estimated from the bits set (linear counting over 32 bits: exact
+    /// enough up to a few dozen, which is where the threshold sits).
+    static func spread(_ bits: UInt32) -> Int {
+        let zeros = 32 - bits.nonzeroBitCount
+        guard zeros > 0 else { return 32 * 4 }
+        return Int((-32 * log(Double(zeros) / 32)).rounded())
     }
 }
 

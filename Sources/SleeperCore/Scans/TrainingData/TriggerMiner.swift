@@ -20,9 +20,10 @@ public enum TriggerMiner {
     /// Parts each file is cut into: fixed, so that the result does not depend on the machine's cores.
     static let parts = 4
     static let inputN = 4, outputN = 3
-    /// Table bounds: 2^24 slots per count table (about 340 MB for the input n-grams with their
-    /// neighbours, 200 MB for the outputs, per part until merged); a million candidates.
-    public static let maximumSlots = 1 << 24, maximumCandidates = 1 << 20
+    /// Table bounds: a part's count tables hold at most 2^22 slots (64 MB for the input n-grams
+    /// with their neighbours, 48 MB for the outputs), the merged ones 2^24 (256 and 192 MB);
+    /// a million candidates. Past a bound the least-seen n-grams are dropped and the report says so.
+    public static let partSlots = 1 << 22, maximumSlots = 1 << 24, maximumCandidates = 1 << 20
 
     public static func scan(_ inputs: [Input], thresholds: TriggerThresholds, at now: Date) -> DatasetScanReport {
         let ranges = inputs.map { cut($0.bytes, into: parts) }
@@ -36,11 +37,11 @@ public enum TriggerMiner {
                 out[p] = c
             }
         }
+        // Merged one part at a time, each part's tables freed as soon as they are added in.
         var totals = counted.compactMap { $0 }
-        var merged = totals.removeFirst()
-        for other in totals { merged.merge(other) }
-        totals = []
         counted = []
+        var merged = totals.removeFirst()
+        while !totals.isEmpty { merged.merge(totals.removeFirst()) }
         // Line numbers: each part starts after the lines of the parts before it.
         var firstLine = [[Int]](repeating: [Int](repeating: 0, count: parts), count: inputs.count)
         for i in inputs.indices {
@@ -122,17 +123,17 @@ public enum TriggerMiner {
         }
     }
 
-    /// One bit of 64 for the words on either side of an n-gram: distinct contexts set distinct bits.
+    /// One bit of 32 for the words on either side of an n-gram: distinct contexts set distinct bits.
     @inline(__always)
-    static func aroundBit(_ tokens: UnsafeBufferPointer<UInt64>, _ start: Int, _ n: Int) -> UInt64 {
+    static func aroundBit(_ tokens: UnsafeBufferPointer<UInt64>, _ start: Int, _ n: Int) -> UInt32 {
         let left = start > 0 ? tokens[start - 1] : 0x5bd1_e995, right = start + n < tokens.count ? tokens[start + n] : 0x1b87_3593
-        return 1 << ((left &* 0x9E37_79B9_7F4A_7C15 ^ right &* 0xC2B2_AE3D_27D4_EB4F) >> 58)
+        return 1 << UInt32(truncatingIfNeeded: (left &* 0x9E37_79B9_7F4A_7C15 ^ right &* 0xC2B2_AE3D_27D4_EB4F) >> 59)
     }
 
     /// The first pass over one part: rows per n-gram, lines, and lines skipped.
     struct PartCounts {
-        var inputs = NGramCounts(maximumSlots: TriggerMiner.maximumSlots, keepsSpread: true)
-        var outputs = NGramCounts(maximumSlots: TriggerMiner.maximumSlots, keepsSpread: false)
+        var inputs = NGramCounts(maximumSlots: TriggerMiner.partSlots, keepsSpread: true)
+        var outputs = NGramCounts(maximumSlots: TriggerMiner.partSlots, keepsSpread: false)
         var partLines: [[Int]], rows: [Int], skipped: [[String: Int]], shapes: [[String: Int]]
         var firstSkipped: [[(part: Int, line: Int, why: String)]]
 
@@ -181,8 +182,8 @@ public enum TriggerMiner {
         }
 
         mutating func merge(_ other: PartCounts) {
-            inputs.merge(other.inputs)
-            outputs.merge(other.outputs)
+            inputs.merge(other.inputs, growingTo: TriggerMiner.maximumSlots)
+            outputs.merge(other.outputs, growingTo: TriggerMiner.maximumSlots)
             for i in rows.indices {
                 for p in 0..<TriggerMiner.parts { partLines[i][p] += other.partLines[i][p] }
                 rows[i] += other.rows[i]
