@@ -57,7 +57,9 @@ extension ScanCommand {
                     try await ScoredChanges(db).recordModelScan(scanned, subject: target, rules: ruleSet, recordStale: recordStale, by: by,
                                                                 actor: AuditLog.commandLineActor)
                 }
-                Output.error(EvidenceListing.recorded(ingested.records))
+                // Beside a JSON report on standard output, what was recorded goes to standard error.
+                let recorded = EvidenceListing.recorded(ingested.records)
+                if format == .json { Output.error(recorded) } else { Output.print(recorded) }
                 Output.report(ingested.rescore)
             }
             if judged.result == .fail { throw ExitCode(3) }
@@ -104,7 +106,9 @@ extension ScanCommand {
                     try await ScoredChanges(db).recordDatasetScan(scanned, subject: target, control: ruleSet.datasetScan.control, by: by,
                                                                   actor: AuditLog.commandLineActor)
                 }
-                Output.error(EvidenceListing.recorded(recorded.records))
+                var lines = EvidenceListing.recorded(recorded.records)
+                lines += recorded.notPropagated.map { "not recorded on model:\($0.model): \($0.why)\n" }.joined()
+                if format == .json { Output.error(lines) } else { Output.print(lines) }
                 Output.report(recorded.rescore)
             }
             if scanned.result == .fail { throw ExitCode(3) }
