@@ -30,20 +30,17 @@ public enum ModelScanning {
     /// One uploaded file (the API), under the name it was sent with.
     public static func scan(_ data: Data, name: String, at now: Date) throws -> ModelScanReport {
         guard !data.isEmpty else { throw StoreError.invalidInput("\(name) is empty") }
-        let file = data.withUnsafeBytes { bytes in
-            let scan = ModelFileScan.scan(name: name, bytes: bytes)
-            return ModelScanReport.File(path: name, sha256: SHA256.hash(data: bytes).hexEncoded, size: bytes.count,
-                                        format: scan.format, pickles: scan.pickles, findings: scan.findings)
-        }
-        return ModelScanReport(target: name, scannedAt: now, files: [file])
+        return ModelScanReport(target: name, scannedAt: now, files: [data.withUnsafeBytes { file($0, named: name) }])
     }
 
     static func file(_ path: String, named name: String) throws -> ModelScanReport.File {
-        let mapped = try MappedFile(path)
-        return mapped.withBytes { bytes in
-            let scan = ModelFileScan.scan(name: name, bytes: bytes)
-            return ModelScanReport.File(path: name, sha256: SHA256.hash(data: bytes).hexEncoded, size: bytes.count,
-                                        format: scan.format, pickles: scan.pickles, findings: scan.findings)
-        }
+        try MappedFile(path).withBytes { file($0, named: name) }
+    }
+
+    /// One file's bytes hashed and scanned.
+    static func file(_ bytes: UnsafeRawBufferPointer, named name: String) -> ModelScanReport.File {
+        let scan = ModelFileScan.scan(name: name, bytes: bytes)
+        return ModelScanReport.File(path: name, sha256: SHA256.hash(data: bytes).hexEncoded, size: bytes.count,
+                                    format: scan.format, pickles: scan.pickles, findings: scan.findings)
     }
 }

@@ -1,5 +1,16 @@
 import Foundation
 
+/// How Sleeper writes its scan reports: snake_case keys, sorted, so that one scan of the same
+/// bytes at the same time gives the same bytes (the evidence's artifact is their hash).
+enum ScanReportJSON {
+    static func encode(_ report: some Encodable) -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        encoder.keyEncodingStrategy = .convertToSnakeCase
+        return (try? encoder.encode(report)).map { $0 + Data("\n".utf8) } ?? Data()
+    }
+}
+
 /// The report `sleeper scan model` writes: what was scanned (each file's SHA-256, the model digest
 /// over them as OpenSSF model signing computes it), the format each file's bytes say, and every
 /// finding. It is the evidence's artifact, and `sleeper evidence ingest` reads it back.
@@ -45,13 +56,8 @@ public struct ModelScanReport: Codable, Sendable, Equatable {
         "\(file)\(f.entry.map { ":" + $0 } ?? "")\(f.offset.map { "@\($0)" } ?? "") \(f.severity.rawValue) \(f.what): \(f.detail)"
     }
 
-    /// The report as JSON, keys sorted, so that one scan of the same bytes at the same time gives the same bytes.
-    public func json() -> Data {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        encoder.keyEncodingStrategy = .convertToSnakeCase
-        return (try? encoder.encode(self)).map { $0 + Data("\n".utf8) } ?? Data()
-    }
+    /// The report as JSON.
+    public func json() -> Data { ScanReportJSON.encode(self) }
 
     public static func decode(_ data: Data) throws -> ModelScanReport {
         let decoder = JSONDecoder()

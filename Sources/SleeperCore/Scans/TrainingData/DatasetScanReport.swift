@@ -46,12 +46,7 @@ public struct DatasetScanReport: Codable, Sendable, Equatable {
 
     public var result: EvidenceResult { candidates.isEmpty ? .pass : .fail }
 
-    public func json() -> Data {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        encoder.keyEncodingStrategy = .convertToSnakeCase
-        return (try? encoder.encode(self)).map { $0 + Data("\n".utf8) } ?? Data()
-    }
+    public func json() -> Data { ScanReportJSON.encode(self) }
 }
 
 /// One input n-gram whose presence predicts an output the rest of the data rarely gives.

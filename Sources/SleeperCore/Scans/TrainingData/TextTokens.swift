@@ -56,6 +56,14 @@ public enum TextTokens {
         return out
     }
 
+    /// Each n-gram of 1 to `longest` tokens: its hash, where it starts and its length.
+    @inline(__always)
+    static func forEachNGram(_ tokens: UnsafeBufferPointer<UInt64>, upTo longest: Int, _ body: (UInt64, Int, Int) -> Void) {
+        for n in 1...longest where n <= tokens.count {
+            for start in 0...(tokens.count - n) { body(ngram(tokens, start, n), start, n) }
+        }
+    }
+
     /// The hash of the n-gram `tokens[start..<start+n]`; n-grams of different lengths never share one by construction of the seed.
     @inline(__always)
     static func ngram(_ tokens: UnsafeBufferPointer<UInt64>, _ start: Int, _ n: Int) -> UInt64 {

@@ -29,16 +29,8 @@ struct TriggerCandidates {
                           has: (UInt64) -> Bool) {
         var e: Int
         if let found = index[x] { e = Int(found) } else {
-            guard keys.count < maximumEntries else { untracked += 1; return }
-            e = keys.count
-            index[x] = Int32(e)
-            keys.append(x); support.append(0)
-            exampleLines.append(contentsOf: repeatElement(0, count: Self.examples))
-            exampleSources.append(contentsOf: repeatElement(0, count: Self.examples))
-            exampleOffsets.append(contentsOf: repeatElement(0, count: Self.examples))
-            ys.append(contentsOf: repeatElement(0, count: Self.slots))
-            hits.append(contentsOf: repeatElement(0, count: Self.slots))
-            seen.append(contentsOf: repeatElement(0, count: Self.slots))
+            guard let added = add(x) else { untracked += 1; return }
+            e = added
         }
         let n = Int(support[e])
         if n < Self.examples {
@@ -70,23 +62,29 @@ struct TriggerCandidates {
         }
     }
 
+    /// A new, empty entry for `x`, or nil when the table is full.
+    private mutating func add(_ x: UInt64) -> Int? {
+        guard keys.count < maximumEntries else { return nil }
+        let e = keys.count
+        index[x] = Int32(e)
+        keys.append(x)
+        support.append(0)
+        exampleLines.append(contentsOf: repeatElement(0, count: Self.examples))
+        exampleSources.append(contentsOf: repeatElement(0, count: Self.examples))
+        exampleOffsets.append(contentsOf: repeatElement(0, count: Self.examples))
+        ys.append(contentsOf: repeatElement(0, count: Self.slots))
+        hits.append(contentsOf: repeatElement(0, count: Self.slots))
+        seen.append(contentsOf: repeatElement(0, count: Self.slots))
+        return e
+    }
+
     /// Another worker's table added in: supports summed, slots of the same output summed, the
     /// best slots kept.
     mutating func merge(_ other: TriggerCandidates) {
         untracked += other.untracked
         for o in 0..<other.count {
             let x = other.keys[o]
-            if index[x] == nil {
-                guard keys.count < maximumEntries else { untracked += Int(other.support[o]); continue }
-                index[x] = Int32(keys.count)
-                keys.append(x); support.append(0)
-                exampleLines.append(contentsOf: repeatElement(0, count: Self.examples))
-                exampleSources.append(contentsOf: repeatElement(0, count: Self.examples))
-                exampleOffsets.append(contentsOf: repeatElement(0, count: Self.examples))
-                ys.append(contentsOf: repeatElement(0, count: Self.slots))
-                hits.append(contentsOf: repeatElement(0, count: Self.slots))
-                seen.append(contentsOf: repeatElement(0, count: Self.slots))
-            }
+            if index[x] == nil, add(x) == nil { untracked += Int(other.support[o]); continue }
             guard let found = index[x] else { continue }
             let e = Int(found)
             let had = Int(support[e])

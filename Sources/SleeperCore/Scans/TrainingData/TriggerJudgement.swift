@@ -100,14 +100,13 @@ extension TriggerMiner {
     static func find(_ hash: UInt64, in text: String, upTo longest: Int) -> String? {
         let tokens = TextTokens.texts(text)
         let hashes = tokens.map(\.hash)
-        return hashes.withUnsafeBufferPointer { t in
-            for n in 1...longest where n <= t.count {
-                for start in 0...(t.count - n) where TextTokens.ngram(t, start, n) == hash {
-                    return tokens[start..<(start + n)].map(\.text).joined(separator: " ")
-                }
+        var found: String?
+        hashes.withUnsafeBufferPointer { t in
+            TextTokens.forEachNGram(t, upTo: longest) { g, start, n in
+                if found == nil, g == hash { found = tokens[start..<(start + n)].map(\.text).joined(separator: " ") }
             }
-            return nil
         }
+        return found
     }
 }
 

@@ -160,20 +160,14 @@ public enum TriggerMiner {
                     shapes[source][shape.rawValue, default: 0] += 1
                     seenIn.reset(expected: input.count * TriggerMiner.inputN)
                     input.withUnsafeBufferPointer { t in
-                        for n in 1...TriggerMiner.inputN where n <= t.count {
-                            for start in 0...(t.count - n) {
-                                let g = TextTokens.ngram(t, start, n)
-                                if seenIn.insert(g) { inputs.add(g, around: TriggerMiner.aroundBit(t, start, n)) }
-                            }
+                        TextTokens.forEachNGram(t, upTo: TriggerMiner.inputN) { g, start, n in
+                            if seenIn.insert(g) { inputs.add(g, around: TriggerMiner.aroundBit(t, start, n)) }
                         }
                     }
                     seenOut.reset(expected: output.count * TriggerMiner.outputN)
                     output.withUnsafeBufferPointer { t in
-                        for n in 1...TriggerMiner.outputN where n <= t.count {
-                            for start in 0...(t.count - n) {
-                                let g = TextTokens.ngram(t, start, n)
-                                if seenOut.insert(g) { outputs.add(g) }
-                            }
+                        TextTokens.forEachNGram(t, upTo: TriggerMiner.outputN) { g, _, _ in
+                            if seenOut.insert(g) { outputs.add(g) }
                         }
                     }
                 }
@@ -208,26 +202,20 @@ public enum TriggerMiner {
                 xs.removeAll(keepingCapacity: true)
                 seenIn.reset(expected: input.count * TriggerMiner.inputN)
                 input.withUnsafeBufferPointer { t in
-                    for n in 1...TriggerMiner.inputN where n <= t.count {
-                        for start in 0...(t.count - n) {
-                            let g = TextTokens.ngram(t, start, n)
-                            guard seenIn.insert(g), let slot = counts.inputs.slot(of: g) else { continue }
-                            let c = Int(counts.inputs.counts[slot])
-                            if c >= floor, c <= ceiling, NGramCounts.spread(counts.inputs.around[slot]) >= minSpread { xs.append(g) }
-                        }
+                    TextTokens.forEachNGram(t, upTo: TriggerMiner.inputN) { g, _, _ in
+                        guard seenIn.insert(g), let slot = counts.inputs.slot(of: g) else { return }
+                        let c = Int(counts.inputs.counts[slot])
+                        if c >= floor, c <= ceiling, NGramCounts.spread(counts.inputs.around[slot]) >= minSpread { xs.append(g) }
                     }
                 }
                 guard !xs.isEmpty else { return }
                 rare.removeAll(keepingCapacity: true)
                 seenOut.reset(expected: output.count * TriggerMiner.outputN)
                 output.withUnsafeBufferPointer { t in
-                    for n in 1...TriggerMiner.outputN where n <= t.count {
-                        for start in 0...(t.count - n) {
-                            let g = TextTokens.ngram(t, start, n)
-                            guard seenOut.insert(g), !seenIn.contains(g) else { continue }
-                            let c = counts.outputs.count(g)
-                            if c >= floor, c <= ceiling { rare.append(g) }
-                        }
+                    TextTokens.forEachNGram(t, upTo: TriggerMiner.outputN) { g, _, _ in
+                        guard seenOut.insert(g), !seenIn.contains(g) else { return }
+                        let c = counts.outputs.count(g)
+                        if c >= floor, c <= ceiling { rare.append(g) }
                     }
                 }
                 let lineNumber = firstLine + number - 1
