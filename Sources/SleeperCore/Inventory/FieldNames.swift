@@ -2,7 +2,7 @@
 /// otherwise: a misspelled `uses_models` would leave an agent without models and its credentials
 /// looking unexposed. Custom data goes under `labels:` or in a key that starts with `x-`.
 enum FieldNames {
-    static let resource: Set<String> = ["key", "name", "owner", "tier"]
+    static let resource: Set<String> = ["key", "name", "owner", "tier", "endpoints"]
     static let dataset: Set<String> = ["key", "name", "owner", "provenance"]
     static let model: Set<String> = ["key", "name", "supplier", "owner", "third_party", "digest", "signed", "serialization",
                                      "lineage_verified", "training_data_declared", "derived_from", "trained_on"]
@@ -10,7 +10,7 @@ enum FieldNames {
     static let credential: Set<String> = ["key", "kind", "provider", "owner", "fingerprint", "scopes", "created_at", "last_rotated_at",
                                           "expires_at", "last_used_at", "ttl_seconds", "exposed", "grants"]
     static let grant: Set<String> = ["resource", "action"]
-    static let agent: Set<String> = ["key", "name", "owner", "input_trust", "uses_models", "delegates_to", "holds"]
+    static let agent: Set<String> = ["key", "name", "owner", "input_trust", "uses_models", "delegates_to", "holds", "tools"]
     static let holding: Set<String> = ["credential", "delivery"]
     static let sections: Set<String> = ["models", "datasets", "agents", "credentials", "resources", "version", "kind", "metadata"]
 

@@ -93,8 +93,12 @@ public struct Inventory: Sendable, Equatable {
         public var usesModels: [String]
         public var delegatesTo: [String]
         public var holds: [Holding]
+        /// The tools the agent may call (`tools`); nil when the inventory does not say, and then
+        /// the tools it is seen calling are not judged.
+        public var tools: [String]?
         public init(key: String, name: String? = nil, owner: String? = nil, inputTrust: InputTrust = .untrusted,
-                    usesModels: [String] = [], delegatesTo: [String] = [], holds: [Holding] = []) {
+                    usesModels: [String] = [], delegatesTo: [String] = [], holds: [Holding] = [], tools: [String]? = nil) {
+            self.tools = tools
             self.key = key
             self.name = name ?? key
             self.owner = owner
@@ -162,7 +166,11 @@ public struct Inventory: Sendable, Equatable {
         public var name: String
         public var owner: String?
         public var tier: ResourceTier
-        public init(key: String, name: String? = nil, owner: String? = nil, tier: ResourceTier) {
+        /// Where the resource is reached: hosts (`api.stripe.com`, `*.internal.example`) or URL
+        /// prefixes (`https://vault.example/v1/`). What an agent granted this resource may call.
+        public var endpoints: [String]
+        public init(key: String, name: String? = nil, owner: String? = nil, tier: ResourceTier, endpoints: [String] = []) {
+            self.endpoints = endpoints
             self.key = key
             self.name = name ?? key
             self.owner = owner

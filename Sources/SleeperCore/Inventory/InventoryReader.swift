@@ -149,8 +149,16 @@ public enum InventoryReader {
             if c["tier"].isMissing { collector.report(c["tier"].path, "is required (0 crown jewels … 3 low value)") }
             let name = collector.string(c["name"])
             let owner = collector.string(c["owner"])
+            let endpoints = collector.list(c["endpoints"]).compactMap { e -> String? in
+                guard let text = collector.string(e) else { return nil }
+                guard RuntimeEnvelope.isEndpoint(text) else {
+                    collector.report(e.path, "'\(text)' is not a host (api.example.com, *.example.com, 10.0.0.5) or an http(s) URL prefix")
+                    return nil
+                }
+                return text
+            }
             guard let key, let tierValue, let tier = ResourceTier(rawValue: tierValue) else { return nil }
-            return Inventory.Resource(key: key, name: name, owner: owner, tier: tier)
+            return Inventory.Resource(key: key, name: name, owner: owner, tier: tier, endpoints: endpoints)
         }
 
         mutating func dataset(_ c: DocumentCursor) -> Inventory.Dataset? {
@@ -282,7 +290,8 @@ public enum InventoryReader {
                 inputTrust: collector.enumeration(c["input_trust"], InputTrust.self) ?? .untrusted,
                 usesModels: unique(models, what: "model"),
                 delegatesTo: unique(delegates, what: "delegate"),
-                holds: uniqueBy(holds, \.credential, what: "credential"))
+                holds: uniqueBy(holds, \.credential, what: "credential"),
+                tools: c["tools"].isMissing ? nil : collector.list(c["tools"]).compactMap { collector.string($0) })
             return key == nil ? nil : agent
         }
     }

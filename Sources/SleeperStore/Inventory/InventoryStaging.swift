@@ -8,7 +8,7 @@ import SleeperCore
 /// these bytes (its own row and the edges it owns), so what is compared is what would be written.
 enum InventoryRows {
     static func resource(_ w: inout CopyTextWriter, _ r: Inventory.Resource) {
-        w.text(r.key); w.text(r.name); w.text(r.owner); w.integer(r.tier.rawValue)
+        w.text(r.key); w.text(r.name); w.text(r.owner); w.integer(r.tier.rawValue); w.textArray(r.endpoints)
     }
 
     static func dataset(_ w: inout CopyTextWriter, _ d: Inventory.Dataset) {
@@ -29,6 +29,7 @@ enum InventoryRows {
 
     static func agent(_ w: inout CopyTextWriter, _ a: Inventory.Agent) {
         w.text(a.key); w.text(a.name); w.text(a.owner); w.text(a.inputTrust.rawValue)
+        if let tools = a.tools { w.textArray(tools) } else { w.text(nil) }
     }
 
     /// The edge lists each kind of entity owns, as `(owner_key, target_key, attribute)` rows.

@@ -19,7 +19,7 @@ struct EntityTable: Sendable {
     var columns: [Column]
 
     static let resources = EntityTable(table: "resources", columns: [
-        .init("name", "text"), .init("owner", "text"), .init("tier", "smallint"),
+        .init("name", "text"), .init("owner", "text"), .init("tier", "smallint"), .init("endpoints", "text[]"),
     ])
     static let datasets = EntityTable(table: "datasets", columns: [
         .init("name", "text"), .init("owner", "text"), .init("provenance", "text"),
@@ -39,7 +39,7 @@ struct EntityTable: Sendable {
         .init("ttl_seconds", "integer"), .init("exposed", "boolean"),
     ])
     static let agents = EntityTable(table: "agents", columns: [
-        .init("name", "text"), .init("owner", "text"), .init("input_trust", "text"),
+        .init("name", "text"), .init("owner", "text"), .init("input_trust", "text"), .init("tools", "text[]"),
     ])
 
     /// In dependency order: targets of references before the entities that refer to them.
