@@ -14,7 +14,7 @@ public struct Sleeper: AsyncParsableCommand {
             ScoreCommand.self, ExposureCommand.self, ExplainCommand.self,
             RecallCommand.self, ReleaseCommand.self, ActionsCommand.self, AcceptCommand.self,
             ReportCommand.self, ExportCommand.self, VerifyBundleCommand.self, VerifyModelCommand.self, ScanCommand.self, KeysCommand.self,
-            ServeCommand.self, TokenCommand.self, AuditCommand.self,
+            ObserveCommand.self, FindingsCommand.self, ServeCommand.self, TokenCommand.self, AuditCommand.self,
             CatalogCommand.self, MigrateCommand.self, DbCommand.self,
         ]
     )

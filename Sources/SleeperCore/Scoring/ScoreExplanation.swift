@@ -141,6 +141,12 @@ extension ScoringEngine {
             }
             factors.append(.init(subject: "agent:\(agent.key)", name: "input_\(agent.inputTrust.rawValue)", value: weights.inputReach[agent.inputTrust.rawValue]!,
                                  weight: "r", items: agent.inputTrust == .untrusted ? weights.references["untrusted_input"] ?? [] : []))
+            if let held = agentFailedMinimum(agent) {
+                let state = agent.controls[held.control]
+                factors.append(.init(subject: "agent:\(agent.key)", name: (weights.agentFailedWords[held.control] ?? "failed \(held.control)").replacingOccurrences(of: " ", with: "_"),
+                                     value: held.minimum, weight: "A ≥", evidenceID: state?.evidenceID, evidenceExpires: state?.expiresAt,
+                                     items: mappings[held.control] ?? []))
+            }
             for (control, effect) in weights.agentControlEffects.sorted(by: { $0.key < $1.key }) {
                 let state = agent.controls[control]
                 factors.append(.init(subject: "agent:\(agent.key)", name: control, value: effect * (state?.validity ?? 0), weight: "effect \(effect) × validity \(state?.validity ?? 0)",
@@ -171,6 +177,13 @@ extension ScoringEngine {
             let u = weights.delivery[h.delivery.rawValue] ?? 1
             let b = result.agentB[h.agent]
             let gate = b > 0 ? result.agentA[h.agent] / b : 0
+            // A holder whose A a failed check holds (runtime monitoring saw it act outside what it
+            // may do) contributes u · A by itself, whatever its models: a path of its own.
+            if let held = agentFailedMinimum(input.agents[h.agent]) {
+                let evidence = input.agents[h.agent].controls[held.control]?.evidenceID.map { " (evidence #\($0))" } ?? ""
+                paths.append(.init(model: "\(weights.agentFailedWords[held.control] ?? "failed \(held.control)")\(evidence)", agent: input.agents[h.agent].key,
+                                   credential: c.key, resource: resource, contribution: u * result.agentA[h.agent]))
+            }
             for a in upstreamAgentClosure(of: [h.agent], input: input).sorted() {
                 let chain = delegationChain(to: h.agent, input: input) { $0 == a }
                 guard chain.first == a else { continue }

@@ -227,7 +227,7 @@ public struct ScoringEngine: Sendable {
         return rounds
     }
 
-    /// A = B · Π (1 − e · v) over the agent controls.
+    /// A = B · Π (1 − e · v) over the agent controls, held at a failed control's minimum or more.
     func gatedAgents(_ input: ScoringInput, b: [Double], only: Set<Int>? = nil) -> [Double] {
         var a = b
         for i in only.map({ Array($0) }) ?? Array(input.agents.indices) {
@@ -237,8 +237,15 @@ public struct ScoringEngine: Sendable {
             a[i] = weights.agentControlEffects.keys.sorted().reduce(b[i]) { acc, control in
                 acc * (1 - weights.agentControlEffects[control]! * (agent.controls[control]?.validity ?? 0))
             }
+            if let held = agentFailedMinimum(agent) { a[i] = max(a[i], held.minimum) }
         }
         return a
+    }
+
+    /// The highest minimum among the agent's failed controls, and that control.
+    public func agentFailedMinimum(_ agent: ScoringInput.Agent) -> (control: String, minimum: Double)? {
+        weights.agentFailedControls.filter { agent.controls[$0.key]?.failed == true }
+            .max { ($0.value, $1.key) < ($1.value, $0.key) }.map { ($0.key, $0.value) }
     }
 
     /// The models each agent is exposed to: its own and those of agents delegating to it, the same

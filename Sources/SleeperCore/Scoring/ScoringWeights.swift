@@ -22,6 +22,10 @@ public struct ScoringWeights: Sendable, Equatable {
     public var upstreamWeight: Double
     public var delegationRounds: Int
     public var agentControlEffects: [String: Double]
+    /// A failed check of these controls forces A to at least its minimum (runtime monitoring that saw
+    /// an agent act outside what it may do); `agentFailedWords` names it in explanations.
+    public var agentFailedControls: [String: Double]
+    public var agentFailedWords: [String: String]
     public var delivery: [String: Double]
     public var tierCriticality: [Int: Double]
     public var actionWeight: [String: Double]
@@ -46,7 +50,7 @@ public struct ScoringWeights: Sendable, Equatable {
 
     /// Every control whose evidence moves a score, in a fixed order.
     public var scoringControls: [String] {
-        Set(modelControlEffects.keys).union(agentControlEffects.keys).union(failedControls.keys)
+        Set(modelControlEffects.keys).union(agentControlEffects.keys).union(failedControls.keys).union(agentFailedControls.keys)
             .union(factorControls.values.flatMap(\.keys)).sorted()
     }
 
@@ -100,6 +104,14 @@ public struct ScoringWeights: Sendable, Equatable {
             upstreamWeight: number(r["agent"]["upstream_weight"]),
             delegationRounds: Int(number(r["agent"]["delegation_rounds"])),
             agentControlEffects: table(r["agent"]["control_effects"]),
+            agentFailedControls: (r["agent"]["failed_controls"].fields ?? [:]).keys.reduce(into: [:]) { out, control in
+                out[control] = number(r["agent"]["failed_controls"][control]["minimum"])
+            },
+            agentFailedWords: (r["agent"]["failed_controls"].fields ?? [:]).keys.reduce(into: [:]) { out, control in
+                let says = c.string(r["agent"]["failed_controls"][control]["says"], required: true) ?? control
+                if !says.hasPrefix("failed ") { c.report(r["agent"]["failed_controls"][control]["says"].path, "must start with 'failed '") }
+                out[control] = says
+            },
             delivery: table(r["credential"]["delivery"], keys: Delivery.allCases.map(\.rawValue)),
             tierCriticality: Dictionary(uniqueKeysWithValues: table(r["credential"]["tier_criticality"], keys: ["0", "1", "2", "3"]).compactMap { k, v in Int(k).map { ($0, v) } }),
             actionWeight: table(r["credential"]["action_weight"], keys: GrantAction.allCases.map(\.rawValue)),

@@ -56,6 +56,9 @@ public struct APIRoute: Sendable {
         APIRoute(.post, "/v1/evidence/import", .editor) { h in h.addEvidence },
         APIRoute(.post, "/v1/evidence/ingest", .editor) { h in h.ingestReport },
         APIRoute(.post, "/v1/scans", .editor) { h in h.scan },
+        APIRoute(.post, "/v1/traces", .editor) { h in h.traces },
+        APIRoute(.get, "/v1/findings", .viewer) { h in h.findings },
+        APIRoute(.post, "/v1/findings/{id}", .editor) { h in h.markFinding },
         APIRoute(.get, "/v1/evidence/verify", .viewer) { h in h.verifyLedger },
 
         APIRoute(.get, "/v1/frameworks", .viewer) { h in h.frameworks },

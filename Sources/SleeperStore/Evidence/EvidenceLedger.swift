@@ -15,7 +15,18 @@ public struct EvidenceLedger: Sendable {
         // Nothing to record writes nothing, not even an audit entry.
         guard !drafts.isEmpty else { throw StoreError.invalidInput("no evidence records to record") }
         let controls = Dictionary(uniqueKeysWithValues: try await CatalogQueries(db).controls().map { ($0.id, $0) })
-        return try await db.transaction { tx in
+        return try await db.transaction { tx in try await append(drafts, controls: controls, actor: actor, on: tx) }
+    }
+
+    /// The catalog's controls by id, for `append`.
+    func controlsByID() async throws -> [String: Control] {
+        Dictionary(uniqueKeysWithValues: try await CatalogQueries(db).controls().map { ($0.id, $0) })
+    }
+
+    /// The same append inside a transaction the caller holds, so that evidence commits with the
+    /// change it is about (runtime findings and their evidence: both, or neither).
+    func append(_ drafts: [EvidenceDraft], controls: [String: Control], actor: String, on tx: PostgresConnection) async throws -> [EvidenceRecord] {
+        do {
             try await tx.query("LOCK TABLE evidence IN SHARE ROW EXCLUSIVE MODE", logger: db.logger)
             let now = try await tx.query("SELECT extract(epoch FROM date_trunc('second', now()))::int8", logger: db.logger)
                 .decode(Int.self).first { _ in true } ?? 0

@@ -1,0 +1,86 @@
+import ArgumentParser
+import Foundation
+import SleeperCore
+import SleeperStore
+
+/// `sleeper observe`: what agents did, from their OpenTelemetry traces.
+struct ObserveCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "observe",
+        abstract: "Read agents' OpenTelemetry traces and compare what they did with what the inventory says they may do.",
+        subcommands: [Import.self])
+
+    struct Import: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Import OTLP/JSON traces (the Collector's file exporter: one document or JSON lines).",
+            discussion: HelpText.discussion("""
+                Spans are read by the GenAI semantic conventions: gen_ai.agent.name or id (on the span or an ancestor), \
+                gen_ai.tool.name, server.address or url.full, gen_ai.request.model or response.model, gen_ai.input.messages. \
+                Sleeper keeps observed edges (agent → tool, host, model), not spans. A host no resource granted to the \
+                agent's credentials lists as an endpoint, a tool not in its tools, a model not in its uses_models is a \
+                finding; inputs captured with the traces give trigger candidates. An agent with open findings gets a failed \
+                SLP-RUNTIME-MONITOR, which holds its A at 0.9 or more. Bad spans are counted by kind and skipped.
+                """, "observe import"))
+        @OptionGroup var connection: ConnectionOptions
+        @Argument(help: "OTLP/JSON files.") var files: [String]
+
+        func run() async throws {
+            for file in files {
+                let data = try readInputFile(file)
+                let imported = try await connection.withDatabase { db in
+                    try await ScoredChanges(db).importTraces(data, file: file, actor: AuditLog.commandLineActor)
+                }
+                Output.print("\(file): " + FindingListing.imported(spans: imported.spans, traces: imported.traces, skipped: imported.skipped,
+                                                                 firstSkipped: imported.firstSkipped, unknownAgents: imported.unknownAgents,
+                                                                 edges: imported.edges, findings: imported.findings))
+                if !imported.records.isEmpty { Output.print(EvidenceListing.recorded(imported.records)) }
+                if let rescore = imported.rescore { Output.report(rescore) }
+            }
+        }
+    }
+}
+
+/// `sleeper findings`: what agents were seen doing outside their envelope, and decisions on it.
+struct FindingsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "findings",
+        abstract: "List runtime findings, or mark one acknowledged or a false positive.",
+        subcommands: [List.self, Mark.self], defaultSubcommand: List.self)
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "list", abstract: "List runtime findings, newest first.")
+        @OptionGroup var connection: ConnectionOptions
+        @OptionGroup var output: FormatOption
+        @Option(help: "Only this agent's findings (its key).") var agent: String?
+        @Option(help: "Only findings in this status (open, acknowledged, false-positive).") var status: String?
+
+        func run() async throws {
+            let state = try status.map { text in
+                guard let s = FindingStatus(rawValue: text) else { throw CommandFailure(message: "--status: '\(text)' is not one of open, acknowledged, false-positive") }
+                return s
+            }
+            let found = try await connection.withDatabase { db in try await RuntimeStore(db).findings(agent: agent, status: state) }
+            Output.print(ListingRenderer.render(FindingListing.findings(found), as: output.format))
+        }
+    }
+
+    struct Mark: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Decide on a finding: acknowledged (real, handled), false-positive, or open again; audited, and the agent's evidence follows.")
+        @OptionGroup var connection: ConnectionOptions
+        @Argument(help: "The finding's id.") var id: Int
+        @Option(help: "acknowledged, false-positive or open.") var status: String
+        @Option(help: "Why (kept with the decision).") var reason: String
+        @Option(help: "Who decides (default: the user running the command).") var by: String?
+
+        func run() async throws {
+            guard let state = FindingStatus(rawValue: status) else { throw CommandFailure(message: "--status: '\(status)' is not one of open, acknowledged, false-positive") }
+            let marked = try await connection.withDatabase { db in
+                try await ScoredChanges(db).markFinding(id, status: state, reason: reason, by: by ?? NSUserName(), actor: AuditLog.commandLineActor)
+            }
+            Output.print("finding #\(id) is \(marked.finding.status.rawValue)\n")
+            if !marked.records.isEmpty { Output.print(EvidenceListing.recorded(marked.records)) }
+            if let rescore = marked.rescore { Output.report(rescore) }
+        }
+    }
+}

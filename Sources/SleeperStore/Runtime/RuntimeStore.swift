@@ -1,0 +1,123 @@
+import Foundation
+import PostgresNIO
+import SleeperCore
+
+/// The runtime tables: the declared envelope read from the inventory, observed edges and
+/// findings written set-based (one statement per table, whatever the number of rows).
+public struct RuntimeStore: Sendable {
+    let db: Database
+    public init(_ db: Database) { self.db = db }
+
+    /// Every agent's envelope: the endpoints of the resources its credentials are granted, its
+    /// declared tools, and its models' keys and names.
+    public func envelopes() async throws -> [RuntimeEnvelope] {
+        var out: [RuntimeEnvelope] = []
+        let rows = try await db.client.query("""
+            SELECT a.key, a.name, a.tools,
+                   COALESCE((SELECT array_agg(DISTINCT e ORDER BY e) FROM holds h JOIN grants g ON g.credential_id = h.credential_id
+                             JOIN resources r ON r.id = g.resource_id CROSS JOIN LATERAL unnest(r.endpoints) e
+                             WHERE h.agent_id = a.id), '{}'),
+                   COALESCE((SELECT array_agg(DISTINCT x ORDER BY x) FROM uses_model u JOIN models m ON m.id = u.model_id
+                             CROSS JOIN LATERAL (VALUES (m.key), (m.name)) v(x) WHERE u.agent_id = a.id), '{}')
+            FROM agents a ORDER BY a.key
+            """, logger: db.logger)
+        for try await (key, name, tools, endpoints, models) in rows.decode((String, String, [String]?, [String], [String]).self) {
+            out.append(RuntimeEnvelope(agent: key, aliases: name == key ? [] : [name], endpoints: endpoints, tools: tools, models: models))
+        }
+        return out
+    }
+
+    public typealias StoredFinding = RecordedFinding
+
+    /// Adds the observed edges and findings in one transaction; returns the findings touched.
+    func write(_ result: RuntimeFindings.Result, on tx: PostgresConnection) async throws -> [StoredFinding] {
+        let e = result.edges
+        try await tx.query("""
+            INSERT INTO observed_edges AS o (agent_key, kind, target, first_seen, last_seen, count, example_traces)
+            SELECT agent, kind, target, to_timestamp(first), to_timestamp(last), n, string_to_array(examples, ' ')
+            FROM unnest(\(e.map(\.agent))::text[], \(e.map(\.kind.rawValue))::text[], \(e.map(\.target))::text[],
+                        \(e.map { $0.firstSeen.timeIntervalSince1970 })::float8[], \(e.map { $0.lastSeen.timeIntervalSince1970 })::float8[],
+                        \(e.map(\.count))::int8[], \(e.map { $0.examples.joined(separator: " ") })::text[])
+                 AS x(agent, kind, target, first, last, n, examples)
+            ON CONFLICT (agent_key, kind, target) DO UPDATE SET
+                first_seen = least(o.first_seen, excluded.first_seen), last_seen = greatest(o.last_seen, excluded.last_seen),
+                count = o.count + excluded.count,
+                example_traces = (SELECT array_agg(t) FROM (SELECT DISTINCT unnest(o.example_traces || excluded.example_traces) t ORDER BY 1 LIMIT 3) s)
+            """, logger: db.logger)
+        let f = result.findings
+        let triggers = try f.map { String(decoding: try JSONEncoder.sorted.encode($0.triggers), as: UTF8.self) }
+        var out: [StoredFinding] = []
+        let rows = try await tx.query("""
+            INSERT INTO runtime_findings AS o (agent_key, kind, target, first_seen, last_seen, count, example_traces, trigger_candidates)
+            SELECT agent, kind, target, to_timestamp(first), to_timestamp(last), n, string_to_array(examples, ' '), triggers::jsonb
+            FROM unnest(\(f.map(\.edge.agent))::text[], \(f.map(\.kind.rawValue))::text[], \(f.map(\.edge.target))::text[],
+                        \(f.map { $0.edge.firstSeen.timeIntervalSince1970 })::float8[], \(f.map { $0.edge.lastSeen.timeIntervalSince1970 })::float8[],
+                        \(f.map(\.edge.count))::int8[], \(f.map { $0.edge.examples.joined(separator: " ") })::text[], \(triggers)::text[])
+                 AS x(agent, kind, target, first, last, n, examples, triggers)
+            ON CONFLICT (agent_key, kind, target) DO UPDATE SET
+                first_seen = least(o.first_seen, excluded.first_seen), last_seen = greatest(o.last_seen, excluded.last_seen),
+                count = o.count + excluded.count,
+                example_traces = (SELECT array_agg(t) FROM (SELECT DISTINCT unnest(o.example_traces || excluded.example_traces) t ORDER BY 1 LIMIT 3) s),
+                trigger_candidates = CASE WHEN excluded.trigger_candidates = '[]'::jsonb THEN o.trigger_candidates ELSE excluded.trigger_candidates END
+            RETURNING id, agent_key, kind, target, first_seen, last_seen, count, example_traces, trigger_candidates::text, status, reason, decided_by, (xmax = 0)
+            """, logger: db.logger)
+        for try await row in rows.decode((Int, String, String, String, Date, Date, Int, [String], String, String, String?, String?, Bool).self) {
+            out.append(try Self.finding(row))
+        }
+        return out.sorted { $0.id < $1.id }
+    }
+
+    static func finding(_ row: (Int, String, String, String, Date, Date, Int, [String], String, String, String?, String?, Bool)) throws -> StoredFinding {
+        let decoder = JSONDecoder()
+        decoder.keyDecodingStrategy = .convertFromSnakeCase
+        let triggers = (try? decoder.decode([RuntimeFindings.TriggerCandidate].self, from: Data(row.8.utf8))) ?? []
+        return RecordedFinding(id: row.0, agent: row.1, kind: row.2, target: row.3, firstSeen: row.4, lastSeen: row.5, count: row.6, examples: row.7,
+                             triggers: triggers, status: try rowValue(FindingStatus.self, row.9), reason: row.10, decidedBy: row.11, new: row.12)
+    }
+
+    /// Findings, filtered; newest first.
+    public func findings(agent: String? = nil, status: FindingStatus? = nil) async throws -> [StoredFinding] {
+        var out: [StoredFinding] = []
+        let rows = try await db.client.query("""
+            SELECT id, agent_key, kind, target, first_seen, last_seen, count, example_traces, trigger_candidates::text, status, reason, decided_by, false
+            FROM runtime_findings WHERE (\(agent)::text IS NULL OR agent_key = \(agent)) AND (\(status?.rawValue)::text IS NULL OR status = \(status?.rawValue))
+            ORDER BY last_seen DESC, id DESC
+            """, logger: db.logger)
+        for try await row in rows.decode((Int, String, String, String, Date, Date, Int, [String], String, String, String?, String?, Bool).self) {
+            out.append(try Self.finding(row))
+        }
+        return out
+    }
+
+    /// Open findings per agent, for the agents given.
+    func openCounts(_ agents: [String], on tx: PostgresConnection) async throws -> [String: [Int]] {
+        var out: [String: [Int]] = [:]
+        let rows = try await tx.query("""
+            SELECT agent_key, array_agg(id ORDER BY id) FROM runtime_findings
+            WHERE status = 'open' AND agent_key = ANY(\(agents)::text[]) GROUP BY agent_key
+            """, logger: db.logger)
+        for try await (agent, ids) in rows.decode((String, [Int]).self) { out[agent] = ids }
+        return out
+    }
+
+    /// The result of each agent's latest SLP-RUNTIME-MONITOR record, if any.
+    func latestResults(_ agents: [String], control: String, on tx: PostgresConnection) async throws -> [String: String] {
+        var out: [String: String] = [:]
+        let rows = try await tx.query("""
+            SELECT DISTINCT ON (subject_key) subject_key, result FROM evidence
+            WHERE subject_kind = 'agent' AND control_id = \(control) AND subject_key = ANY(\(agents)::text[]) AND result <> 'withdrawn'
+            ORDER BY subject_key, effective_at DESC, id DESC
+            """, logger: db.logger)
+        for try await (agent, result) in rows.decode((String, String).self) { out[agent] = result }
+        return out
+    }
+}
+
+extension JSONEncoder {
+    static var sorted: JSONEncoder {
+        let e = JSONEncoder()
+        e.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        e.keyEncodingStrategy = .convertToSnakeCase
+        return e
+    }
+}

@@ -1,0 +1,121 @@
+import Foundation
+import PostgresNIO
+import SleeperCore
+
+extension ScoredChanges {
+    /// The control runtime findings are evidence of.
+    public static let runtimeControl = "SLP-RUNTIME-MONITOR"
+
+    /// What a trace import did.
+    public struct TraceImport: Sendable {
+        public var spans: Int
+        public var traces: Int
+        public var skipped: [String: Int]
+        public var firstSkipped: [String]
+        public var unknownAgents: [String: Int]
+        public var edges: Int
+        public var findings: [RuntimeStore.StoredFinding]
+        public var records: [EvidenceRecord]
+        public var rescore: Rescore?
+    }
+
+    /// Reads OTLP/JSON traces, compares what the agents did with their declared envelope, and in
+    /// one transaction adds the observed edges, the findings, and SLP-RUNTIME-MONITOR evidence for
+    /// each agent whose standing changed: a fail when it has open findings (new ones, or none
+    /// recorded yet), a pass when it was observed with none open. Then rescores: a failed runtime
+    /// check holds the agent's A high, so every credential it holds moves at once.
+    public func importTraces(_ data: Data, file: String, actor: String, asOf: Date = SleeperClock.now()) async throws -> TraceImport {
+        let read = OTLPTraceReader.read(data, file: file)
+        guard read.spans > 0 || read.skipped.isEmpty else {
+            throw StoreError.invalidInput("\(file): \(read.firstSkipped.first ?? "not OTLP/JSON traces"); nothing was written")
+        }
+        let store = RuntimeStore(db)
+        let compared = RuntimeFindings.compare(read.traces, envelopes: try await store.envelopes())
+        let ledger = EvidenceLedger(db)
+        let controls = try await ledger.controlsByID()
+        let (findings, records) = try await db.transaction { tx -> ([RuntimeStore.StoredFinding], [EvidenceRecord]) in
+            let findings = try await store.write(compared, on: tx)
+            let agents = compared.observedAgents.sorted()
+            let open = try await store.openCounts(agents, on: tx)
+            let latest = try await store.latestResults(agents, control: Self.runtimeControl, on: tx)
+            let newByAgent = Dictionary(grouping: findings.filter { $0.new && $0.status == .open }, by: \.agent)
+            var drafts: [EvidenceDraft] = []
+            for agent in agents {
+                guard let subject = Subject("agent:\(agent)") else { continue }
+                let openIDs = open[agent] ?? []
+                let seen = compared.edges.filter { $0.agent == agent }
+                let traces = seen.map(\.count).max() ?? 0
+                // The check was made on the traces: as of the last call seen, never later than now.
+                let effective = min(asOf, seen.map(\.lastSeen).max() ?? asOf)
+                if !openIDs.isEmpty, latest[agent] != "fail" || newByAgent[agent] != nil {
+                    let listed = findings.filter { $0.agent == agent && openIDs.contains($0.id) }
+                    let note = "Runtime monitoring of \(file): \(openIDs.count) open finding(s) (#\(openIDs.map(String.init).joined(separator: ", #"))): "
+                        + listed.prefix(5).map { f in
+                            "\(f.kind) \(f.target) (\(f.count) trace(s), first \(Timestamps.format(f.firstSeen)), e.g. trace \(f.examples.first ?? "?"))"
+                                + (f.triggers.first.map { "; trigger candidate \"\($0.ngram)\" in \($0.inAnomalous)/\($0.anomalous) anomalous and \($0.inNormal)/\($0.normal) other traces" } ?? "")
+                        }.joined(separator: "; ")
+                    drafts.append(EvidenceDraft(subject: subject, control: Self.runtimeControl, result: .fail, effective: effective,
+                                                artifacts: [.of(name: URL(fileURLWithPath: file).lastPathComponent, data: data)],
+                                                recordedBy: "sleeper observe", note: String(note.prefix(4000)), file: file))
+                } else if openIDs.isEmpty, latest[agent] != "pass" {
+                    drafts.append(EvidenceDraft(subject: subject, control: Self.runtimeControl, result: .pass, effective: effective,
+                                                artifacts: [.of(name: URL(fileURLWithPath: file).lastPathComponent, data: data)],
+                                                recordedBy: "sleeper observe",
+                                                note: "Runtime monitoring of \(file): seen in \(traces) trace(s) or more, \(seen.count) distinct call(s), none outside what the inventory declares",
+                                                file: file))
+                }
+            }
+            let records = drafts.isEmpty ? [] : try await ledger.append(drafts, controls: controls, actor: actor, on: tx)
+            return (findings, records)
+        }
+        var rescore: Rescore?
+        if !records.isEmpty {
+            await closeActions()
+            rescore = await rescoring { try await IncrementalRescore(db).afterEvidence(records, asOf: asOf, actor: actor) }
+        }
+        return TraceImport(spans: read.spans, traces: read.traces.count, skipped: read.skipped, firstSkipped: read.firstSkipped,
+                           unknownAgents: compared.unknownAgents, edges: compared.edges.count, findings: findings, records: records, rescore: rescore)
+    }
+}
+
+extension ScoredChanges {
+    /// A person's decision on a finding (acknowledged: real and handled; false-positive: not a
+    /// problem; open: back to open), with the reason, audited. Only open findings count against
+    /// the agent: when its last open finding is decided, a pass is recorded; when one is reopened,
+    /// a fail. The decision and the evidence commit together.
+    public func markFinding(_ id: Int, status: FindingStatus, reason: String, by: String, actor: String,
+                            asOf: Date = SleeperClock.now()) async throws -> (finding: RuntimeStore.StoredFinding, records: [EvidenceRecord], rescore: Rescore?) {
+        guard !reason.trimmingCharacters(in: .whitespaces).isEmpty else { throw StoreError.invalidInput("--reason: say why (it is kept with the decision)") }
+        let store = RuntimeStore(db)
+        let ledger = EvidenceLedger(db)
+        let controls = try await ledger.controlsByID()
+        let (finding, records) = try await db.transaction { tx -> (RuntimeStore.StoredFinding, [EvidenceRecord]) in
+            guard let row = try await tx.query("""
+                UPDATE runtime_findings SET status = \(status.rawValue), reason = \(reason), decided_by = \(by), decided_at = now()
+                WHERE id = \(id)
+                RETURNING id, agent_key, kind, target, first_seen, last_seen, count, example_traces, trigger_candidates::text, status, reason, decided_by, false
+                """, logger: db.logger).decode((Int, String, String, String, Date, Date, Int, [String], String, String, String?, String?, Bool).self)
+                .first(where: { _ in true }) else { throw StoreError.notFound("no finding #\(id)") }
+            let finding = try RuntimeStore.finding(row)
+            try await AuditLog.record(actor: actor, action: "finding.mark", target: "#\(id)",
+                                      detail: ["status": status.rawValue, "reason": reason, "by": by, "agent": finding.agent], on: tx, logger: db.logger)
+            let open = try await store.openCounts([finding.agent], on: tx)[finding.agent] ?? []
+            let latest = try await store.latestResults([finding.agent], control: Self.runtimeControl, on: tx)[finding.agent]
+            guard let subject = Subject("agent:\(finding.agent)") else { return (finding, []) }
+            var drafts: [EvidenceDraft] = []
+            let why = "finding #\(id) (\(finding.kind) \(finding.target)) marked \(status.rawValue) by \(by): \(reason)"
+            if open.isEmpty, latest == "fail" {
+                drafts.append(EvidenceDraft(subject: subject, control: Self.runtimeControl, result: .pass, effective: asOf, recordedBy: by,
+                                            note: String("Runtime monitoring: no open finding left; \(why)".prefix(4000))))
+            } else if !open.isEmpty, latest != "fail" {
+                drafts.append(EvidenceDraft(subject: subject, control: Self.runtimeControl, result: .fail, effective: asOf, recordedBy: by,
+                                            note: String("Runtime monitoring: \(open.count) open finding(s) (#\(open.map(String.init).joined(separator: ", #"))); \(why)".prefix(4000))))
+            }
+            let records = drafts.isEmpty ? [] : try await ledger.append(drafts, controls: controls, actor: actor, on: tx)
+            return (finding, records)
+        }
+        var rescore: Rescore?
+        if !records.isEmpty { rescore = await rescoring { try await IncrementalRescore(db).afterEvidence(records, asOf: asOf, actor: actor) } }
+        return (finding, records, rescore)
+    }
+}
