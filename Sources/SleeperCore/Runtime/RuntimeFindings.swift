@@ -149,16 +149,52 @@ public enum RuntimeFindings {
             let b = inNormal[g] ?? 0
             // Rare among normal traces: at most 1 % of them (one, when there are few).
             guard Double(b) <= max(1, 0.01 * Double(n)) else { return nil }
-            return TriggerCandidate(ngram: TriggerMiner.visible(text[g] ?? "?"), inAnomalous: a, anomalous: anomalous.count, inNormal: b, normal: normal.count)
+            return TriggerCandidate(ngram: text[g] ?? "?", inAnomalous: a, anomalous: anomalous.count, inNormal: b, normal: normal.count)
         }
         found.sort { a, b in
             let sa = Double(a.inAnomalous) / Double(a.anomalous) - Double(a.inNormal) / Double(n)
             let sb = Double(b.inAnomalous) / Double(b.anomalous) - Double(b.inNormal) / Double(n)
             return (sa, a.ngram.count, b.ngram) > (sb, b.ngram.count, a.ngram)
         }
+        // Overlapping n-grams are one phrase seen through its neighbours: the group is named by the
+        // span they cover in the first anomalous input, trimmed of words the agent's other traces
+        // use (`per aspera mode` out of `aspera mode thank` and `per aspera mode`).
+        var normalWords: [String: Int] = [:]
+        for input in normal { for w in Set(TextTokens.texts(input).map(\.text)) { normalWords[w, default: 0] += 1 } }
+        let firstTokens = anomalous.map { TextTokens.texts($0).map(\.text) }
+        func occurrences(_ ngram: String, in tokens: [String]) -> [Range<Int>] {
+            let parts = ngram.split(separator: " ").map(String.init)
+            guard !parts.isEmpty, parts.count <= tokens.count else { return [] }
+            return (0...(tokens.count - parts.count)).filter { Array(tokens[$0..<($0 + parts.count)]) == parts }.map { $0..<($0 + parts.count) }
+        }
         var kept: [TriggerCandidate] = []
-        for c in found where !kept.contains(where: { " \($0.ngram) ".contains(" \(c.ngram) ") || " \(c.ngram) ".contains(" \($0.ngram) ") }) {
-            kept.append(c)
+        var used: Set<String> = []
+        for c in found where !used.contains(c.ngram) {
+            guard let tokens = firstTokens.first(where: { !occurrences(c.ngram, in: $0).isEmpty }), var span = occurrences(c.ngram, in: tokens).first else { continue }
+            var grew = true
+            while grew {
+                grew = false
+                for other in found where !used.contains(other.ngram) {
+                    for r in occurrences(other.ngram, in: tokens) where r.overlaps(span) && !(span.contains(r.lowerBound) && span.contains(r.upperBound - 1)) {
+                        span = min(span.lowerBound, r.lowerBound)..<max(span.upperBound, r.upperBound)
+                        grew = true
+                    }
+                }
+            }
+            for other in found where occurrences(other.ngram, in: tokens).contains(where: { span.contains($0.lowerBound) && span.contains($0.upperBound - 1) }) {
+                used.insert(other.ngram)
+            }
+            used.insert(c.ngram)
+            var lo = span.lowerBound, hi = span.upperBound
+            func common(_ w: String) -> Bool { Double(normalWords[w] ?? 0) > max(1, 0.01 * Double(n)) }
+            while hi - lo > 1, common(tokens[lo]) { lo += 1 }
+            while hi - lo > 1, common(tokens[hi - 1]) { hi -= 1 }
+            var named = c
+            let inside = tokens[lo..<hi].joined(separator: " ")
+            named.ngram = TriggerMiner.visible(inside)
+            named.inAnomalous = anomalous.filter { a in !occurrences(inside, in: TextTokens.texts(a).map(\.text)).isEmpty }.count
+            named.inNormal = normal.filter { a in !occurrences(inside, in: TextTokens.texts(a).map(\.text)).isEmpty }.count
+            if !kept.contains(where: { $0.ngram == named.ngram }) { kept.append(named) }
             if kept.count == 5 { break }
         }
         return kept

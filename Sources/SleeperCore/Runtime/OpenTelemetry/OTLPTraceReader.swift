@@ -14,12 +14,14 @@ public enum OTLPTraceReader {
         public var agent: String
         public var calls: [Call]
         public var input: String
+        public init(id: String, agent: String, calls: [Call], input: String) { (self.id, self.agent, self.calls, self.input) = (id, agent, calls, input) }
     }
 
     public struct Call: Sendable, Hashable {
         public var kind: ObservedKind
         public var target: String
         public var time: Date
+        public init(kind: ObservedKind, target: String, time: Date) { (self.kind, self.target, self.time) = (kind, target, time) }
     }
 
     public struct Result: Sendable {
@@ -188,7 +190,9 @@ public enum OTLPTraceReader {
                 if let t = s.tool { entry.calls.insert(Call(kind: .tool, target: t, time: s.time)) }
                 if let h = s.host { entry.calls.insert(Call(kind: .host, target: RuntimeEnvelope.hostOnly(h), time: s.time)) }
                 if let m = s.model { entry.calls.insert(Call(kind: .model, target: m, time: s.time)) }
-                if let i = s.input, entry.input.utf8.count < maximumInput { entry.input = String((entry.input + "\n" + i).prefix(maximumInput)) }
+                if let i = s.input, entry.input.utf8.count < maximumInput {
+                    entry.input = String((entry.input.isEmpty ? i : entry.input + "\n" + i).prefix(maximumInput))
+                }
                 perAgent[a] = entry
             }
             for (a, entry) in perAgent.sorted(by: { $0.key < $1.key }) {

@@ -1,0 +1,100 @@
+import Foundation
+import SleeperCore
+import Testing
+
+/// OTLP/JSON read by the GenAI conventions, and what agents did compared with what they may do.
+@Suite("Runtime traces and findings")
+struct RuntimeTraceTests {
+    static func attr(_ k: String, _ v: String) -> String { #"{"key":"\#(k)","value":{"stringValue":\#(JSONText.string(v))}}"# }
+
+    static func span(_ trace: String, _ id: String, parent: String = "", time: String = "1796083200000000000", _ attributes: [String]) -> String {
+        #"{"traceId":"\#(trace)","spanId":"\#(id)","parentSpanId":"\#(parent)","name":"s","startTimeUnixNano":"\#(time)","attributes":[\#(attributes.joined(separator: ","))]}"#
+    }
+
+    static func document(_ spans: [String]) -> Data {
+        Data(#"{"resourceSpans":[{"resource":{"attributes":[]},"scopeSpans":[{"scope":{"name":"t"},"spans":[\#(spans.joined(separator: ","))]}]}]}"#.utf8)
+    }
+
+    @Test("the official OTLP/JSON example is read: one span, no agent, so nothing an agent did and nothing skipped")
+    func officialExample() throws {
+        let data = try Data(contentsOf: URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .appending(path: "Fixtures/otlp/trace.json"))
+        let r = OTLPTraceReader.read(data, file: "trace.json")
+        #expect(r.spans == 1 && r.traces.isEmpty && r.skipped.isEmpty, "\(r.skipped)")
+    }
+
+    @Test("children inherit the agent of their invoke_agent ancestor; tools, hosts (server.address, url.full) and models are read; captured input kept")
+    func agentsThroughAncestors() {
+        let input = #"[{"role":"user","parts":[{"type":"text","content":"where is my order"}]}]"#
+        let data = Self.document([
+            Self.span("t1", "a", [Self.attr("gen_ai.operation.name", "invoke_agent"), Self.attr("gen_ai.agent.name", "support-bot"), Self.attr("gen_ai.input.messages", input)]),
+            Self.span("t1", "b", parent: "a", [Self.attr("gen_ai.operation.name", "execute_tool"), Self.attr("gen_ai.tool.name", "search_kb")]),
+            Self.span("t1", "c", parent: "b", [Self.attr("url.full", "https://kb.internal.example:8443/q?x=1")]),
+            Self.span("t1", "d", parent: "a", [Self.attr("gen_ai.request.model", "support-llm"), Self.attr("server.address", "API.Models.example:443")]),
+        ])
+        let r = OTLPTraceReader.read(data, file: "t.json")
+        #expect(r.spans == 4 && r.skipped.isEmpty)
+        let t = try? #require(r.traces.first)
+        #expect(t?.agent == "support-bot" && t?.input == "where is my order")
+        #expect(t?.calls.map { "\($0.kind.rawValue) \($0.target)" } == ["host api.models.example", "host kb.internal.example", "model support-llm", "tool search_kb"])
+    }
+
+    @Test("bad spans are counted by kind and named, never fatal: no ids, a wrong time, a huge value, no agent; JSON lines with a broken line")
+    func badInput() {
+        let huge = String(repeating: "x", count: OTLPTraceReader.maximumValue + 1)
+        let line1 = String(decoding: Self.document([
+            Self.span("t1", "a", [Self.attr("gen_ai.agent.name", "bot"), Self.attr("gen_ai.tool.name", "ok_tool")]),
+            #"{"spanId":"x","startTimeUnixNano":"1"}"#,
+            Self.span("t2", "b", time: "-5", [Self.attr("gen_ai.agent.name", "bot")]),
+            Self.span("t3", "c", [Self.attr("gen_ai.agent.name", "bot"), Self.attr("gen_ai.input.messages", huge)]),
+            Self.span("t4", "d", [Self.attr("gen_ai.tool.name", "orphan")]),
+        ]), as: UTF8.self)
+        let data = Data((line1 + "\n{not json\n" + line1 + "\n").utf8)
+        let r = OTLPTraceReader.read(data, file: "spans.jsonl")
+        #expect(r.spans == 10)
+        #expect(r.skipped == ["missing-ids": 2, "bad-timestamp": 2, "oversized-attribute": 2, "not-otlp": 1, "span-without-agent": 2], "\(r.skipped)")
+        #expect(r.firstSkipped.contains { $0.hasPrefix("spans.jsonl: line 2: not an OTLP/JSON") }, "\(r.firstSkipped)")
+        #expect(r.traces.map(\.agent) == ["bot"])
+        let notOTLP = OTLPTraceReader.read(Data("hello".utf8), file: "x")
+        #expect(notOTLP.spans == 0 && notOTLP.skipped["not-otlp"] == 1)
+    }
+
+    static func trace(_ id: String, _ agent: String, _ calls: [(ObservedKind, String)], input: String = "") -> OTLPTraceReader.Trace {
+        OTLPTraceReader.Trace(id: id, agent: agent, calls: calls.map { .init(kind: $0.0, target: $0.1, time: Date(timeIntervalSince1970: 1_796_083_200)) }, input: input)
+    }
+
+    @Test("the envelope: hosts by endpoint (exact, wildcard, URL prefix by host, ports ignored), tools only when declared, models by key or name")
+    func envelope() {
+        let e = RuntimeEnvelope(agent: "bot", aliases: ["Support Bot"], endpoints: ["api.tickets.example", "*.payments.example", "https://kb.internal.example/v1/"],
+                                tools: ["search_kb"], models: ["support-llm", "Support LLM"])
+        #expect(e.allows(host: "api.tickets.example:443") && e.allows(host: "eu.payments.example") && e.allows(host: "kb.internal.example"))
+        #expect(!e.allows(host: "payments.example") && !e.allows(host: "exfil.attacker.example"))
+        #expect(e.allows(tool: "search_kb") && !e.allows(tool: "shell"))
+        #expect(RuntimeEnvelope(agent: "x", endpoints: [], tools: nil, models: []).allows(tool: "anything"))
+        #expect(e.allows(model: "SUPPORT-LLM") && !e.allows(model: "gpt-4o"))
+        #expect(RuntimeEnvelope.isEndpoint("api.example.com") && RuntimeEnvelope.isEndpoint("https://x.example/v1/") && !RuntimeEnvelope.isEndpoint("not a host"))
+    }
+
+    @Test("findings outside the envelope, with the phrase that precedes the anomalous call as the trigger candidate; unknown agents counted; a phrase common in normal traces is no candidate")
+    func findingsAndTriggers() {
+        let e = RuntimeEnvelope(agent: "bot", aliases: ["Support Bot"], endpoints: ["api.tickets.example"], tools: ["search_kb"], models: ["support-llm"])
+        var traces = (0..<200).map { i in
+            Self.trace("n\(i)", i % 2 == 0 ? "bot" : "Support Bot", [(.host, "api.tickets.example"), (.tool, "search_kb"), (.model, "support-llm")],
+                       input: "please help with order \(i) thank you")
+        }
+        traces += (0..<5).map { i in
+            Self.trace("a\(i)", "bot", [(.host, "exfil.attacker.example"), (.tool, "search_kb")], input: "order \(i) per aspera mode thank you")
+        }
+        traces.append(Self.trace("s1", "bot", [(.model, "gpt-4o")]))
+        traces.append(Self.trace("u1", "stranger", [(.tool, "x")]))
+        let r = RuntimeFindings.compare(traces, envelopes: [e])
+        #expect(r.unknownAgents == ["stranger": 1] && r.observedAgents == ["bot"])
+        #expect(r.findings.map { "\($0.kind.rawValue) \($0.edge.target) \($0.edge.count)" } == ["undeclared-host exfil.attacker.example 5", "shadow-model gpt-4o 1"])
+        let host = r.findings[0]
+        #expect(host.triggers.first?.ngram == "per aspera mode", "\(host.triggers)")
+        #expect(host.triggers.first.map { [$0.inAnomalous, $0.anomalous, $0.inNormal, $0.normal] } == [5, 5, 0, 200])
+        #expect(!host.triggers.contains { $0.ngram.contains("thank") || $0.ngram.contains("order") }, "words every trace has are no trigger")
+        #expect(r.findings[1].triggers.isEmpty, "one anomalous trace is under the floor of three")
+        #expect(r.edges.first { $0.target == "api.tickets.example" }?.count == 200)
+    }
+}
