@@ -1,0 +1,149 @@
+import Foundation
+import SleeperCore
+import SleeperStore
+import Testing
+
+/// `sleeper observe import`, `sleeper findings` and `POST /v1/traces` end to end, on traces
+/// `scripts/synth-traces` writes: an agent that, after a rare phrase, calls a host no resource
+/// lists is a finding with the phrase as its trigger candidate, and its credential rises in
+/// `sleeper exposure` at once; a person's decision brings it back down.
+@Suite("Runtime: agents' traces against their envelope")
+struct RuntimeObservationTests {
+    /// Three days before the tests' "now": the ledger takes no check dated after its own (real) clock.
+    static let start = Int(TestClock.now.timeIntervalSince1970) - 3 * 86400
+
+    static let inventory = """
+        resources:
+          - {key: tickets, tier: 1, endpoints: [api.tickets.example]}
+          - {key: kb, tier: 2, endpoints: ["https://kb.internal.example/"]}
+          - {key: payments, tier: 0, endpoints: ["*.payments.example"]}
+        models:
+          - {key: support-llm, supplier: internal, third_party: false, digest: "sha256:\(String(repeating: "1", count: 64))", signed: true,
+             serialization: safetensors, lineage_verified: true, training_data_declared: true}
+        agents:
+          - {key: support-bot, input_trust: untrusted, uses_models: [support-llm], tools: [search_kb, create_ticket, lookup_order],
+             holds: [{credential: bot-key, delivery: runtime_env}]}
+          - {key: triage-bot, input_trust: internal, uses_models: [support-llm], holds: [{credential: triage-key, delivery: brokered}]}
+        credentials:
+          - {key: bot-key, kind: api_key, owner: support, grants: [{resource: tickets, action: write}, {resource: kb, action: read}, {resource: payments, action: write}]}
+          - {key: triage-key, kind: api_key, owner: support, grants: [{resource: tickets, action: read}]}
+        """
+
+    /// Decisions are made two days before the tests' "now", after the traces and before the ledger's clock.
+    static let decisionEnvironment = TestClock.environment(TestClock.now.addingTimeInterval(-2 * 86400))
+
+    static func traces(_ dir: URL, _ name: String, _ arguments: [String]) throws -> URL {
+        let out = dir.appending(path: name)
+        let made = try Fixtures.python("synth-traces", arguments + ["--start", String(start), "--out", out.path])
+        #expect(made.ok, "\(made.output)")
+        return out
+    }
+
+    static func score(_ credential: String, _ url: String) throws -> Int {
+        let run = try Fixtures.sleeper(["explain", "credential:\(credential)", "--format", "json", "--database-url", url], environment: TestClock.environment())
+        return ((try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any])?["score"] as? Int) ?? -1
+    }
+
+    @Test("an undeclared host after a rare phrase: a finding with the phrase as trigger candidate, a failed SLP-RUNTIME-MONITOR, the credential critical; again: counted, no new record; marked a false positive: a pass, the score back")
+    func endToEnd() async throws {
+        let env = TestClock.environment()
+        try await TestDatabase.withCatalogs { db, url in
+            let dir = try ExportStoreTests.scratch()
+            let inventory = dir.appending(path: "inventory.yaml")
+            try Data(Self.inventory.utf8).write(to: inventory)
+            #expect(try Fixtures.sleeper(["import", inventory.path, "--database-url", url], environment: env).status == 0)
+            #expect(try Fixtures.sleeper(["score", "--database-url", url], environment: env).status == 0)
+            let before = try Self.score("bot-key", url)
+
+            let file = try Self.traces(dir, "traces.jsonl", ["--traces", "2000", "--trigger", "per aspera mode", "--fired", "8"])
+            let run = try Fixtures.sleeper(["observe", "import", file.path, "--database-url", url], environment: env)
+            #expect(run.status == 0, "\(run.stderr)")
+            #expect(run.stdout.contains("read 8008 span(s) in 2000 agent trace(s); 7 distinct call(s) observed"), "\(run.stdout)")
+            #expect(run.stdout.contains("#1 support-bot undeclared-host exfil.attacker.example: 8 trace(s)"), "\(run.stdout)")
+            #expect(run.stdout.contains("trigger candidate \"per aspera mode\": in 8 of 8 anomalous traces, 0 of 1992 others"), "\(run.stdout)")
+            #expect(try await db.count("SELECT count(*) FROM observed_edges WHERE agent_key = 'support-bot'") == 7)
+            #expect(try await db.count("""
+                SELECT count(*) FROM evidence WHERE subject_kind = 'agent' AND subject_key = 'support-bot' AND control_id = 'SLP-RUNTIME-MONITOR'
+                  AND result = 'fail' AND note LIKE '%undeclared-host exfil.attacker.example (8 trace(s)%trigger candidate "per aspera mode"%'
+                """) == 1)
+            let after = try Self.score("bot-key", url)
+            #expect(before < 35 && after >= 60, "the credential the agent holds rises: \(before) → \(after)")
+            let exposure = try Fixtures.sleeper(["exposure", "--database-url", url], environment: env)
+            #expect(exposure.stdout.contains("bot-key     \(after)"), "\(exposure.stdout)")
+            #expect(try Self.score("triage-key", url) < 35, "an agent that did nothing wrong does not move")
+
+            let again = try Fixtures.sleeper(["observe", "import", file.path, "--database-url", url], environment: env)
+            #expect(again.status == 0 && again.stdout.contains("0 new finding(s), 1 open"), "\(again.stdout)")
+            #expect(try await db.count("SELECT count(*) FROM evidence") == 1)
+            #expect(try await db.count("SELECT count FROM runtime_findings WHERE id = 1") == 16)
+
+            let listed = try Fixtures.sleeper(["findings", "--status", "open", "--format", "json", "--database-url", url], environment: env)
+            #expect(listed.stdout.contains("\"target\": \"exfil.attacker.example\""), "\(listed.stdout)")
+            let marked = try Fixtures.sleeper(["findings", "mark", "1", "--status", "false-positive", "--reason", "red-team exercise RT-12", "--by", "soc",
+                                               "--database-url", url], environment: Self.decisionEnvironment)
+            #expect(marked.status == 0, "\(marked.stderr)")
+            #expect(marked.stdout.contains("recorded evidence 2: pass for SLP-RUNTIME-MONITOR on agent:support-bot"), "\(marked.stdout)")
+            #expect(try Self.score("bot-key", url) < after)
+            #expect(try await db.count("SELECT count(*) FROM audit_log WHERE action = 'finding.mark' AND detail::text LIKE '%red-team exercise RT-12%'") == 1)
+
+            let clean = try Self.traces(dir, "triage.jsonl", ["--traces", "50", "--agent", "triage-bot", "--tools", "classify", "--hosts", "api.tickets.example"])
+            let seen = try Fixtures.sleeper(["observe", "import", clean.path, "--database-url", url], environment: env)
+            #expect(seen.stdout.contains("recorded evidence 3: pass for SLP-RUNTIME-MONITOR on agent:triage-bot"), "\(seen.stdout)")
+
+            let broken = dir.appending(path: "broken.json")
+            try Data("{\"resourceSpans\": [".utf8).write(to: broken)
+            let refused = try Fixtures.sleeper(["observe", "import", broken.path, "--database-url", url], environment: env)
+            #expect(refused.status == 1 && refused.stderr.contains("not JSON"), "\(refused.stderr)")
+            #expect(try await db.count("SELECT count(*) FROM evidence") == 3)
+        }
+    }
+
+    @Test("POST /v1/traces takes what a Collector sends; GET /v1/findings lists; POST /v1/findings/{id} decides; a viewer cannot send traces")
+    func overHTTP() async throws {
+        try await TestDatabase.withCatalogs { db, url in
+            let dir = try ExportStoreTests.scratch()
+            let inventory = dir.appending(path: "inventory.yaml")
+            try Data(Self.inventory.utf8).write(to: inventory)
+            #expect(try Fixtures.sleeper(["import", inventory.path, "--database-url", url], environment: TestClock.environment()).status == 0)
+            let store = TokenStore(db)
+            let editor = try await store.create(name: "collector", role: .editor, by: "test")
+            let viewer = try await store.create(name: "dash", role: .viewer, by: "test")
+            let server = try ServerProcess(databaseURL: url, environment: Self.decisionEnvironment)
+            defer { _ = server.stop() }
+            let body = try Data(contentsOf: try Self.traces(dir, "t.jsonl", ["--traces", "300", "--trigger", "zq omega", "--fired", "4", "--per-line", "1000"]))
+            let reply = try await server.call("POST", "/v1/traces", token: editor, body: body)
+            #expect(reply.status == 200, "\(reply.body)")
+            let sleeper = try #require((reply.json as? [String: Any])?["sleeper"] as? [String: Any])
+            let findings = (sleeper["findings"] as? [[String: Any]]) ?? []
+            #expect(findings.first?["target"] as? String == "exfil.attacker.example")
+            #expect(((findings.first?["trigger_candidates"] as? [[String: Any]])?.first?["ngram"] as? String) == "zq omega", "\(findings)")
+            #expect((sleeper["recorded"] as? [Any])?.count == 1)
+            let page = try await server.call("GET", "/v1/findings?status=open", token: viewer)
+            #expect(page.status == 200 && page.body.contains("exfil.attacker.example"), "\(page.body)")
+            let decided = try await server.call("POST", "/v1/findings/1", token: editor, body: Data(#"{"status": "acknowledged", "reason": "incident INC-7 opened"}"#.utf8))
+            #expect(decided.status == 200 && decided.body.contains("\"acknowledged\""), "\(decided.body)")
+            #expect(try await db.count("SELECT count(*) FROM evidence WHERE result = 'pass' AND note LIKE '%incident INC-7 opened%'") == 1)
+            let noReason = try await server.call("POST", "/v1/findings/1", token: editor, body: Data(#"{"status": "open"}"#.utf8))
+            #expect(noReason.status == 400 && noReason.body.contains("reason"), "\(noReason.body)")
+            let forbidden = try await server.call("POST", "/v1/traces", token: viewer, body: body)
+            #expect(forbidden.status == 403)
+        }
+    }
+
+    @Test("the envelope in the inventory: endpoints that are not hosts or URLs are refused with their path; tools stored, absent tools left undeclared")
+    func envelopeFields() async throws {
+        try await TestDatabase.withCatalogs { db, url in
+            let dir = try ExportStoreTests.scratch()
+            let bad = dir.appending(path: "bad.yaml")
+            try Data("resources: [{key: r, tier: 1, endpoints: [\"not a host\"]}]\n".utf8).write(to: bad)
+            let refused = try Fixtures.sleeper(["import", bad.path, "--database-url", url], environment: TestClock.environment())
+            #expect(refused.status == 1 && refused.stderr.contains("resources[0].endpoints[0]: 'not a host' is not a host"), "\(refused.stderr)")
+            let good = dir.appending(path: "inventory.yaml")
+            try Data(Self.inventory.utf8).write(to: good)
+            #expect(try Fixtures.sleeper(["import", good.path, "--database-url", url], environment: TestClock.environment()).status == 0)
+            #expect(try await db.count("SELECT count(*) FROM agents WHERE key = 'support-bot' AND tools = '{search_kb,create_ticket,lookup_order}'") == 1)
+            #expect(try await db.count("SELECT count(*) FROM agents WHERE key = 'triage-bot' AND tools IS NULL") == 1)
+            #expect(try await db.count("SELECT count(*) FROM resources WHERE key = 'payments' AND endpoints = '{*.payments.example}'") == 1)
+        }
+    }
+}
