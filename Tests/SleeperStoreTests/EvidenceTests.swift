@@ -8,8 +8,8 @@ import Testing
 struct EvidenceTests {
     static let day: TimeInterval = 86400
 
-    /// One subject of each kind, so that every count below can be done by hand:
-    /// model m1 has 7 applicable controls, dataset d1 2, agent a1 4, credential c1 5: 18 pairs.
+    /// One subject of each kind, so that every count below can be done by hand from the catalog's
+    /// `applies_to`: 21 subject and control pairs in all.
     static let fixture = """
         datasets: [{key: d1, provenance: unknown}]
         models: [{key: m1, digest: "sha256:aaaa", trained_on: [d1]}]
@@ -183,10 +183,10 @@ struct EvidenceTests {
             let recorded = Date().addingTimeInterval(2)
             let q = EvidenceQueries(db)
             func gapCount(_ offsetDays: Double) async throws -> Int { try await q.gaps(asOf: recorded.addingTimeInterval(offsetDays * Self.day)).count }
-            #expect(try await gapCount(-1) == 20)      // nothing recorded yet
-            #expect(try await gapCount(0) == 16)       // 20 pairs - 4 valid
-            #expect(try await gapCount(30) == 17)      // rotation expired, in its grace period
-            #expect(try await gapCount(120) == 19)     // only least privilege still valid
+            #expect(try await gapCount(-1) == 21)      // nothing recorded yet
+            #expect(try await gapCount(0) == 17)       // 21 pairs - 4 valid
+            #expect(try await gapCount(30) == 18)      // rotation expired, in its grace period
+            #expect(try await gapCount(120) == 20)     // only least privilege still valid
             let at30 = try await q.gaps(asOf: recorded.addingTimeInterval(30 * Self.day), subject: Subject("credential:c1"))
             #expect(at30.first { $0.control == "SLP-ROTATION" }?.status == "expired-in-grace")
             let at120 = try await q.gaps(asOf: recorded.addingTimeInterval(120 * Self.day), subject: Subject("model:m1"))
