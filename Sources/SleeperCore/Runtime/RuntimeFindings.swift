@@ -124,79 +124,99 @@ public enum RuntimeFindings {
     }
 
     /// Input n-grams (1 to 3 tokens) in most anomalous inputs and almost no normal ones, ranked by
-    /// how well they separate the two; n-grams inside a better one are left out.
+    /// how well they separate the two. The normal traces (most of them) are read as hashes only.
     static func triggers(anomalous: [String], normal: [String]) -> [TriggerCandidate] {
         guard anomalous.count >= minimumAnomalous else { return [] }
-        func ngrams(_ text: String) -> [String: String] {
-            let tokens = TextTokens.texts(text)
-            var out: [String: String] = [:]
-            let hashes = tokens.map(\.hash)
-            hashes.withUnsafeBufferPointer { t in
+        let anomalousTokens = anomalous.map { TextTokens.texts($0) }
+        // In how many anomalous inputs each n-gram is, with its text.
+        var inAnomalous: [UInt64: Int] = [:], text: [UInt64: String] = [:]
+        for tokens in anomalousTokens {
+            var seen: Set<UInt64> = []
+            tokens.map(\.hash).withUnsafeBufferPointer { t in
                 TextTokens.forEachNGram(t, upTo: 3) { g, start, n in
-                    out[String(g, radix: 16)] = tokens[start..<(start + n)].map(\.text).joined(separator: " ")
+                    guard seen.insert(g).inserted else { return }
+                    inAnomalous[g, default: 0] += 1
+                    if text[g] == nil { text[g] = tokens[start..<(start + n)].map(\.text).joined(separator: " ") }
                 }
+            }
+        }
+        let common = inAnomalous.filter { $0.value >= minimumAnomalous && Double($0.value) >= 0.8 * Double(anomalous.count) }
+        guard !common.isEmpty else { return [] }
+        // How many normal inputs hold each common n-gram, and each word of the anomalous inputs
+        // (to trim everyday words off a phrase's ends).
+        var words: Set<UInt64> = []
+        for tokens in anomalousTokens { for t in tokens { words.insert(TextTokens.unigram(t.hash)) } }
+        let watched = Set(common.keys).union(words)
+        let inNormal = counts(of: watched, in: normal, upTo: 3)
+        let n = max(normal.count, 1)
+        let rare = max(1, 0.01 * Double(n))
+        var found = common.compactMap { g, a -> (UInt64, Int, Int)? in
+            let b = inNormal[g] ?? 0
+            return Double(b) <= rare ? (g, a, b) : nil
+        }
+        found.sort { x, y in
+            let sx = Double(x.1) / Double(anomalous.count) - Double(x.2) / Double(n), sy = Double(y.1) / Double(anomalous.count) - Double(y.2) / Double(n)
+            let tx = text[x.0] ?? "", ty = text[y.0] ?? ""
+            return (sx, tx.count, ty) > (sy, ty.count, tx)
+        }
+        // Overlapping n-grams are one phrase seen through its neighbours: the group is named by the
+        // span they cover in the first anomalous input holding the best of them, trimmed of words
+        // the agent's other traces use (`per aspera mode` out of `aspera mode thank` and `per aspera mode`).
+        func occurrences(_ g: UInt64, in tokens: [(hash: UInt64, text: String)]) -> [Range<Int>] {
+            var out: [Range<Int>] = []
+            tokens.map(\.hash).withUnsafeBufferPointer { t in
+                TextTokens.forEachNGram(t, upTo: 3) { h, start, len in if h == g { out.append(start..<(start + len)) } }
             }
             return out
         }
-        var inAnomalous: [String: Int] = [:], text: [String: String] = [:]
-        for input in anomalous { for (g, t) in ngrams(input) { inAnomalous[g, default: 0] += 1; text[g] = t } }
-        let common = inAnomalous.filter { $0.value >= minimumAnomalous && Double($0.value) >= 0.8 * Double(anomalous.count) }
-        guard !common.isEmpty else { return [] }
-        var inNormal: [String: Int] = [:]
-        for input in normal { for (g, _) in ngrams(input) where common[g] != nil { inNormal[g, default: 0] += 1 } }
-        let n = max(normal.count, 1)
-        var found = common.compactMap { g, a -> TriggerCandidate? in
-            let b = inNormal[g] ?? 0
-            // Rare among normal traces: at most 1 % of them (one, when there are few).
-            guard Double(b) <= max(1, 0.01 * Double(n)) else { return nil }
-            return TriggerCandidate(ngram: text[g] ?? "?", inAnomalous: a, anomalous: anomalous.count, inNormal: b, normal: normal.count)
-        }
-        found.sort { a, b in
-            let sa = Double(a.inAnomalous) / Double(a.anomalous) - Double(a.inNormal) / Double(n)
-            let sb = Double(b.inAnomalous) / Double(b.anomalous) - Double(b.inNormal) / Double(n)
-            return (sa, a.ngram.count, b.ngram) > (sb, b.ngram.count, a.ngram)
-        }
-        // Overlapping n-grams are one phrase seen through its neighbours: the group is named by the
-        // span they cover in the first anomalous input, trimmed of words the agent's other traces
-        // use (`per aspera mode` out of `aspera mode thank` and `per aspera mode`).
-        var normalWords: [String: Int] = [:]
-        for input in normal { for w in Set(TextTokens.texts(input).map(\.text)) { normalWords[w, default: 0] += 1 } }
-        let firstTokens = anomalous.map { TextTokens.texts($0).map(\.text) }
-        func occurrences(_ ngram: String, in tokens: [String]) -> [Range<Int>] {
-            let parts = ngram.split(separator: " ").map(String.init)
-            guard !parts.isEmpty, parts.count <= tokens.count else { return [] }
-            return (0...(tokens.count - parts.count)).filter { Array(tokens[$0..<($0 + parts.count)]) == parts }.map { $0..<($0 + parts.count) }
-        }
-        var kept: [TriggerCandidate] = []
-        var used: Set<String> = []
-        for c in found where !used.contains(c.ngram) {
-            guard let tokens = firstTokens.first(where: { !occurrences(c.ngram, in: $0).isEmpty }), var span = occurrences(c.ngram, in: tokens).first else { continue }
+        var used: Set<UInt64> = []
+        var phrases: [(tokens: [(hash: UInt64, text: String)], span: Range<Int>)] = []
+        for c in found where !used.contains(c.0) {
+            guard let tokens = anomalousTokens.first(where: { !occurrences(c.0, in: $0).isEmpty }), var span = occurrences(c.0, in: tokens).first else { continue }
             var grew = true
             while grew {
                 grew = false
-                for other in found where !used.contains(other.ngram) {
-                    for r in occurrences(other.ngram, in: tokens) where r.overlaps(span) && !(span.contains(r.lowerBound) && span.contains(r.upperBound - 1)) {
+                for other in found where !used.contains(other.0) {
+                    for r in occurrences(other.0, in: tokens) where r.overlaps(span) && (r.lowerBound < span.lowerBound || r.upperBound > span.upperBound) {
                         span = min(span.lowerBound, r.lowerBound)..<max(span.upperBound, r.upperBound)
                         grew = true
                     }
                 }
             }
-            for other in found where occurrences(other.ngram, in: tokens).contains(where: { span.contains($0.lowerBound) && span.contains($0.upperBound - 1) }) {
-                used.insert(other.ngram)
+            for other in found where occurrences(other.0, in: tokens).contains(where: { $0.lowerBound >= span.lowerBound && $0.upperBound <= span.upperBound }) {
+                used.insert(other.0)
             }
-            used.insert(c.ngram)
+            used.insert(c.0)
             var lo = span.lowerBound, hi = span.upperBound
-            func common(_ w: String) -> Bool { Double(normalWords[w] ?? 0) > max(1, 0.01 * Double(n)) }
-            while hi - lo > 1, common(tokens[lo]) { lo += 1 }
-            while hi - lo > 1, common(tokens[hi - 1]) { hi -= 1 }
-            var named = c
-            let inside = tokens[lo..<hi].joined(separator: " ")
-            named.ngram = TriggerMiner.visible(inside)
-            named.inAnomalous = anomalous.filter { a in !occurrences(inside, in: TextTokens.texts(a).map(\.text)).isEmpty }.count
-            named.inNormal = normal.filter { a in !occurrences(inside, in: TextTokens.texts(a).map(\.text)).isEmpty }.count
-            if !kept.contains(where: { $0.ngram == named.ngram }) { kept.append(named) }
-            if kept.count == 5 { break }
+            func everyday(_ i: Int) -> Bool { Double(inNormal[TextTokens.unigram(tokens[i].hash)] ?? 0) > rare }
+            while hi - lo > 1, everyday(lo) { lo += 1 }
+            while hi - lo > 1, everyday(hi - 1) { hi -= 1 }
+            if !phrases.contains(where: { $0.tokens[$0.span].map(\.text) == tokens[lo..<hi].map(\.text) }) { phrases.append((tokens, lo..<hi)) }
+            if phrases.count == 5 { break }
         }
-        return kept
+        // Each phrase counted again as a whole, in both sets.
+        let phraseHashes = phrases.map { p in p.tokens[p.span].map(\.hash).withUnsafeBufferPointer { TextTokens.ngram($0, 0, $0.count) } }
+        let longest = phrases.map(\.span.count).max() ?? 1
+        let normalCounts = counts(of: Set(phraseHashes), in: normal, upTo: longest)
+        let anomalousCounts = counts(of: Set(phraseHashes), in: anomalous, upTo: longest)
+        return zip(phrases, phraseHashes).map { p, h in
+            TriggerCandidate(ngram: TriggerMiner.visible(p.tokens[p.span].map(\.text).joined(separator: " ")), inAnomalous: anomalousCounts[h] ?? 0,
+                             anomalous: anomalous.count, inNormal: normalCounts[h] ?? 0, normal: normal.count)
+        }
+    }
+
+    /// In how many of `inputs` each watched n-gram (up to `longest` tokens) appears; hashes only.
+    static func counts(of watched: Set<UInt64>, in inputs: [String], upTo longest: Int) -> [UInt64: Int] {
+        var out: [UInt64: Int] = [:]
+        var seen: Set<UInt64> = []
+        for input in inputs {
+            seen.removeAll(keepingCapacity: true)
+            TextTokens.hashes(input).withUnsafeBufferPointer { t in
+                TextTokens.forEachNGram(t, upTo: longest) { g, _, _ in
+                    if watched.contains(g), seen.insert(g).inserted { out[g, default: 0] += 1 }
+                }
+            }
+        }
+        return out
     }
 }

@@ -24,7 +24,9 @@ extension ScoredChanges {
     /// each agent whose standing changed: a fail when it has open findings (new ones, or none
     /// recorded yet), a pass when it was observed with none open. Then rescores: a failed runtime
     /// check holds the agent's A high, so every credential it holds moves at once.
-    public func importTraces(_ data: Data, file: String, actor: String, asOf: Date = SleeperClock.now()) async throws -> TraceImport {
+    /// `asOf` nil: the clock's now.
+    public func importTraces(_ data: Data, file: String, actor: String, asOf: Date? = nil) async throws -> TraceImport {
+        let started = asOf ?? SleeperClock.now()
         let read = OTLPTraceReader.read(data, file: file)
         guard read.spans > 0 || read.skipped.isEmpty else {
             throw StoreError.invalidInput("\(file): \(read.firstSkipped.first ?? "not OTLP/JSON traces"); nothing was written")
@@ -46,7 +48,7 @@ extension ScoredChanges {
                 let seen = compared.edges.filter { $0.agent == agent }
                 let traces = seen.map(\.count).max() ?? 0
                 // The check was made on the traces: as of the last call seen, never later than now.
-                let effective = min(asOf, seen.map(\.lastSeen).max() ?? asOf)
+                let effective = min(started, seen.map(\.lastSeen).max() ?? started)
                 if !openIDs.isEmpty, latest[agent] != "fail" || newByAgent[agent] != nil {
                     let listed = findings.filter { $0.agent == agent && openIDs.contains($0.id) }
                     let note = "Runtime monitoring of \(file): \(openIDs.count) open finding(s) (#\(openIDs.map(String.init).joined(separator: ", #"))): "
@@ -71,7 +73,7 @@ extension ScoredChanges {
         var rescore: Rescore?
         if !records.isEmpty {
             await closeActions()
-            rescore = await rescoring { try await IncrementalRescore(db).afterEvidence(records, asOf: asOf, actor: actor) }
+            rescore = await rescoring { try await IncrementalRescore(db).afterEvidence(records, asOf: Self.rescoreTime(asOf ?? started, records), actor: actor) }
         }
         return TraceImport(spans: read.spans, traces: read.traces.count, skipped: read.skipped, firstSkipped: read.firstSkipped,
                            unknownAgents: compared.unknownAgents, edges: compared.edges.count, findings: findings, records: records, rescore: rescore)
@@ -84,7 +86,7 @@ extension ScoredChanges {
     /// the agent: when its last open finding is decided, a pass is recorded; when one is reopened,
     /// a fail. The decision and the evidence commit together.
     public func markFinding(_ id: Int, status: FindingStatus, reason: String, by: String, actor: String,
-                            asOf: Date = SleeperClock.now()) async throws -> (finding: RuntimeStore.StoredFinding, records: [EvidenceRecord], rescore: Rescore?) {
+                            asOf: Date? = nil) async throws -> (finding: RuntimeStore.StoredFinding, records: [EvidenceRecord], rescore: Rescore?) {
         guard !reason.trimmingCharacters(in: .whitespaces).isEmpty else { throw StoreError.invalidInput("--reason: say why (it is kept with the decision)") }
         let store = RuntimeStore(db)
         let ledger = EvidenceLedger(db)
@@ -105,17 +107,17 @@ extension ScoredChanges {
             var drafts: [EvidenceDraft] = []
             let why = "finding #\(id) (\(finding.kind) \(finding.target)) marked \(status.rawValue) by \(by): \(reason)"
             if open.isEmpty, latest == "fail" {
-                drafts.append(EvidenceDraft(subject: subject, control: Self.runtimeControl, result: .pass, effective: asOf, recordedBy: by,
+                drafts.append(EvidenceDraft(subject: subject, control: Self.runtimeControl, result: .pass, effective: asOf ?? SleeperClock.now(), recordedBy: by,
                                             note: String("Runtime monitoring: no open finding left; \(why)".prefix(4000))))
             } else if !open.isEmpty, latest != "fail" {
-                drafts.append(EvidenceDraft(subject: subject, control: Self.runtimeControl, result: .fail, effective: asOf, recordedBy: by,
+                drafts.append(EvidenceDraft(subject: subject, control: Self.runtimeControl, result: .fail, effective: asOf ?? SleeperClock.now(), recordedBy: by,
                                             note: String("Runtime monitoring: \(open.count) open finding(s) (#\(open.map(String.init).joined(separator: ", #"))); \(why)".prefix(4000))))
             }
             let records = drafts.isEmpty ? [] : try await ledger.append(drafts, controls: controls, actor: actor, on: tx)
             return (finding, records)
         }
         var rescore: Rescore?
-        if !records.isEmpty { rescore = await rescoring { try await IncrementalRescore(db).afterEvidence(records, asOf: asOf, actor: actor) } }
+        if !records.isEmpty { rescore = await rescoring { try await IncrementalRescore(db).afterEvidence(records, asOf: Self.rescoreTime(asOf ?? SleeperClock.now(), records), actor: actor) } }
         return (finding, records, rescore)
     }
 }

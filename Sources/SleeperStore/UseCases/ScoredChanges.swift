@@ -31,7 +31,14 @@ public struct ScoredChanges: Sendable {
     public func recordEvidence(_ drafts: [EvidenceDraft], actor: String, asOf: Date = SleeperClock.now()) async throws -> (records: [EvidenceRecord], rescore: Rescore) {
         let records = try await EvidenceLedger(db).record(drafts, actor: actor)
         await closeActions()
-        return (records, await rescoring { try await IncrementalRescore(db).afterEvidence(records, asOf: asOf, actor: actor) })
+        return (records, await rescoring { try await IncrementalRescore(db).afterEvidence(records, asOf: Self.rescoreTime(asOf, records), actor: actor) })
+    }
+
+    /// A rescore after new evidence is as of `asOf`, or as of the records' own recorded time when
+    /// that is later: the ledger stamps records with its clock in whole seconds, and a rescore
+    /// as of a moment before they were recorded would not see them (a long read crosses a second).
+    static func rescoreTime(_ asOf: Date, _ records: [EvidenceRecord]) -> Date {
+        max(asOf, Date(timeIntervalSince1970: TimeInterval(records.map(\.recordedAt).max() ?? 0)))
     }
 
     /// Closes the actions a committed change proves done. Its failure leaves them open until the

@@ -64,6 +64,11 @@ public enum TextTokens {
         }
     }
 
+    /// The hash a token has as a one-token n-gram.
+    static func unigram(_ token: UInt64) -> UInt64 {
+        [token].withUnsafeBufferPointer { ngram($0, 0, 1) }
+    }
+
     /// The hash of the n-gram `tokens[start..<start+n]`; n-grams of different lengths never share one by construction of the seed.
     @inline(__always)
     static func ngram(_ tokens: UnsafeBufferPointer<UInt64>, _ start: Int, _ n: Int) -> UInt64 {
