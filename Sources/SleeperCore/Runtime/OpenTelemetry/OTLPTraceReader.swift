@@ -1,3 +1,4 @@
+import Dispatch
 import Foundation
 
 /// Reads OTLP/JSON traces — an `ExportTraceServiceRequest` as the OpenTelemetry Collector's file
@@ -44,58 +45,113 @@ public enum OTLPTraceReader {
     }
 
     /// Reads `data` (named `file` in problems): one OTLP/JSON document or JSON lines of them.
+    /// JSON lines are cut into parts read on every core (a fixed number, so that the result does
+    /// not depend on the machine), and merged in file order.
     public static func read(_ data: Data, file: String) -> Result {
         var r = Result()
-        var spans: [String: [Span]] = [:]
-        func skip(_ kind: String, _ why: String) {
+        var parts: [Part] = []
+        data.withUnsafeBytes { raw in
+            let bytes = raw.bindMemory(to: UInt8.self)
+            if isJSONLines(bytes) {
+                let ranges = TriggerMiner.cut(raw, into: 4)
+                var read = [Part?](repeating: nil, count: ranges.count)
+                nonisolated(unsafe) let whole = raw
+                read.withUnsafeMutableBufferPointer { out in
+                    nonisolated(unsafe) let out = out
+                    DispatchQueue.concurrentPerform(iterations: ranges.count) { p in
+                        var part = Part()
+                        TriggerMiner.lines(whole, ranges[p]) { line, number, _ in part.line(line, number: number) }
+                        out[p] = part
+                    }
+                }
+                parts = read.compactMap { $0 }
+                // Line numbers within a part are made whole: each part starts after the lines before it.
+                var before = 0
+                for p in parts.indices {
+                    parts[p].firstSkipped = parts[p].firstSkipped.map { ($0.line + before, $0.why) }
+                    before += parts[p].lines
+                }
+            } else {
+                var part = Part()
+                part.document(Data(bytesNoCopy: UnsafeMutableRawPointer(mutating: raw.baseAddress ?? UnsafeRawPointer(bitPattern: 1)!), count: raw.count, deallocator: .none))
+                parts = [part]
+            }
+        }
+        var byTrace: [String: [Span]] = [:]
+        for part in parts {
+            r.spans += part.spans
+            for (k, v) in part.skipped { r.skipped[k, default: 0] += v }
+            for (line, why) in part.firstSkipped where r.firstSkipped.count < 5 {
+                r.firstSkipped.append(line > 0 ? "\(file): line \(line): \(why)" : "\(file): \(why)")
+            }
+            for s in part.read { byTrace[s.trace, default: []].append(s) }
+        }
+        r.traces = assemble(byTrace) { kind, why in
             r.skipped[kind, default: 0] += 1
             if r.firstSkipped.count < 5 { r.firstSkipped.append("\(file): \(why)") }
         }
-        func take(_ resourceSpans: DocumentValue, at place: String) {
+        return r
+    }
+
+    /// One JSON document per line: the first line that is not blank parses as JSON on its own.
+    static func isJSONLines(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard let end = bytes.firstIndex(of: 0x0A), end < bytes.count - 1 else { return false }
+        let first = UnsafeBufferPointer(rebasing: bytes[..<end])
+        guard first.contains(where: { $0 > 0x20 }) else { return false }
+        return (try? JSONTreeParser.parse(Data(first), maximumDepth: 64)) != nil
+    }
+
+    /// What one part of the input held: spans read, and what was skipped.
+    struct Part {
+        var read: [Span] = []
+        var spans = 0, lines = 0
+        var skipped: [String: Int] = [:]
+        var firstSkipped: [(line: Int, why: String)] = []
+
+        mutating func skip(_ kind: String, line: Int, _ why: String) {
+            skipped[kind, default: 0] += 1
+            if firstSkipped.count < 5 { firstSkipped.append((line, why)) }
+        }
+
+        mutating func line(_ bytes: UnsafeBufferPointer<UInt8>, number: Int) {
+            lines = number
+            guard bytes.contains(where: { $0 > 0x20 }) else { return }
+            guard case .object(let doc)? = try? JSONTreeParser.parse(Data(bytes), maximumDepth: 64), case .array(let list)? = doc["resourceSpans"] else {
+                skip("not-otlp", line: number, "not an OTLP/JSON ExportTraceServiceRequest (no resourceSpans)")
+                return
+            }
+            for value in list { take(value, line: number) }
+        }
+
+        mutating func document(_ data: Data) {
+            var sawSpans = false
+            do {
+                try JSONTreeParser.readSections(data, maximumDepth: 64, streamed: ["resourceSpans"], batch: { values, _, _ in
+                    sawSpans = true
+                    for value in values { take(value, line: 0) }
+                }, other: { _, _ in })
+                if !sawSpans { skip("not-otlp", line: 0, "no resourceSpans: not an OTLP/JSON ExportTraceServiceRequest") }
+            } catch {
+                skip("not-otlp", line: 0, "not JSON (\(error.description))")
+            }
+        }
+
+        mutating func take(_ resourceSpans: DocumentValue, line: Int) {
             guard case .object(let rs) = resourceSpans, case .array(let scopes)? = rs["scopeSpans"] ?? rs["instrumentationLibrarySpans"] else {
-                skip("not-otlp", "\(place): a resourceSpans entry without scopeSpans")
+                skip("not-otlp", line: line, "a resourceSpans entry without scopeSpans")
                 return
             }
             for case .object(let scope) in scopes {
                 guard case .array(let list)? = scope["spans"] else { continue }
                 for (i, value) in list.enumerated() {
-                    r.spans += 1
-                    switch span(value) {
-                    case .success(let s): spans[s.trace, default: []].append(s)
-                    case .failure(let problem): skip(problem.kind, "\(place), span \(i): \(problem.why)")
+                    spans += 1
+                    switch OTLPTraceReader.span(value) {
+                    case .success(let s): read.append(s)
+                    case .failure(let problem): skip(problem.kind, line: line, "span \(i): \(problem.why)")
                     }
                 }
             }
         }
-        // One document (streamed by resourceSpans), or JSON lines.
-        let head = data.prefix(4096)
-        let isLines = data.split(separator: 0x0A, maxSplits: 1, omittingEmptySubsequences: true).count > 1
-            && (try? JSONTreeParser.parse(Data(data.split(separator: 0x0A, maxSplits: 1, omittingEmptySubsequences: true)[0]), maximumDepth: 64)) != nil
-        if isLines {
-            var number = 0
-            for line in data.split(separator: 0x0A, omittingEmptySubsequences: false) {
-                number += 1
-                guard line.contains(where: { $0 > 0x20 }) else { continue }
-                guard case .object(let doc)? = try? JSONTreeParser.parse(Data(line), maximumDepth: 64), case .array(let list)? = doc["resourceSpans"] else {
-                    skip("not-otlp", "line \(number): not an OTLP/JSON ExportTraceServiceRequest (no resourceSpans)")
-                    continue
-                }
-                for value in list { take(value, at: "line \(number)") }
-            }
-        } else {
-            var sawSpans = false
-            do {
-                try JSONTreeParser.readSections(data, maximumDepth: 64, streamed: ["resourceSpans"], batch: { values, _, _ in
-                    sawSpans = true
-                    for value in values { take(value, at: "resourceSpans") }
-                }, other: { _, _ in })
-                if !sawSpans { skip("not-otlp", "no resourceSpans: not an OTLP/JSON ExportTraceServiceRequest") }
-            } catch {
-                skip("not-otlp", "not JSON (\(error.description))\(head.isEmpty ? "" : "")")
-            }
-        }
-        r.traces = assemble(spans, skip: skip)
-        return r
     }
 
     struct Problem: Error { var kind: String; var why: String }
@@ -174,10 +230,15 @@ public enum OTLPTraceReader {
         var out: [Trace] = []
         for id in traces.keys.sorted() {
             guard let spans = traces[id] else { continue }
-            let byID = Dictionary(spans.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
+            // Small traces (nearly all) find parents by a scan; large ones through a dictionary.
+            let byID = spans.count > 32 ? Dictionary(spans.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a }) : [:]
+            func parent(of s: Span) -> Span? {
+                guard !s.parent.isEmpty else { return nil }
+                return spans.count > 32 ? byID[s.parent] : spans.first { $0.id == s.parent }
+            }
             func agent(of span: Span) -> String? {
                 var s = span, hops = 0
-                while s.agent == nil, hops < 64, let p = byID[s.parent] { s = p; hops += 1 }
+                while s.agent == nil, hops < 64, let p = parent(of: s) { s = p; hops += 1 }
                 return s.agent
             }
             var perAgent: [String: (calls: Set<Call>, input: String)] = [:]
