@@ -24,7 +24,7 @@ CREATE TABLE observed_edges (
 CREATE TABLE runtime_findings (
     id                  bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     agent_key           text NOT NULL CHECK (agent_key <> ''),
-    kind                text NOT NULL CHECK (kind IN ('undeclared-host', 'undeclared-tool', 'shadow-model')),
+    kind                text NOT NULL CHECK (kind IN ('undeclared-host', 'undeclared-tool', 'shadow-model', 'new-after-baseline')),
     target              text NOT NULL,
     first_seen          timestamptz NOT NULL,
     last_seen           timestamptz NOT NULL,

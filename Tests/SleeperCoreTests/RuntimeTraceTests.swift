@@ -75,6 +75,22 @@ struct RuntimeTraceTests {
         #expect(RuntimeEnvelope.isEndpoint("api.example.com") && RuntimeEnvelope.isEndpoint("https://x.example/v1/") && !RuntimeEnvelope.isEndpoint("not a host"))
     }
 
+    @Test("new behaviour after a quiet baseline: a call never made before, by an agent observed long enough, is listed (within the envelope); earlier, or a call seen before, is not")
+    func newAfterBaseline() {
+        let e = RuntimeEnvelope(agent: "bot", endpoints: [], tools: nil, models: [])
+        let t = [Self.trace("t1", "bot", [(.tool, "export_all"), (.tool, "search_kb")])]
+        let day: TimeInterval = 86400
+        let seenLongAgo = RuntimeFindings.History(seen: [RuntimeFindings.History.key("bot", .tool, "search_kb")],
+                                                  firstSeen: ["bot": Date(timeIntervalSince1970: 1_796_083_200 - 20 * day)], baselineDays: 14)
+        let r = RuntimeFindings.compare(t, envelopes: [e], history: seenLongAgo)
+        #expect(r.findings.map { "\($0.kind.rawValue) \($0.edge.target)" } == ["new-after-baseline export_all"])
+        #expect(r.findings.allSatisfy { !$0.kind.outsideEnvelope })
+        var recent = seenLongAgo
+        recent.firstSeen["bot"] = Date(timeIntervalSince1970: 1_796_083_200 - 5 * day)
+        #expect(RuntimeFindings.compare(t, envelopes: [e], history: recent).findings.isEmpty)
+        #expect(RuntimeFindings.compare(t, envelopes: [e]).findings.isEmpty, "no history: no baseline")
+    }
+
     @Test("findings outside the envelope, with the phrase that precedes the anomalous call as the trigger candidate; unknown agents counted; a phrase common in normal traces is no candidate")
     func findingsAndTriggers() {
         let e = RuntimeEnvelope(agent: "bot", aliases: ["Support Bot"], endpoints: ["api.tickets.example"], tools: ["search_kb"], models: ["support-llm"])

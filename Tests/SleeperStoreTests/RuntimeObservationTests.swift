@@ -90,6 +90,15 @@ struct RuntimeObservationTests {
             let seen = try Fixtures.sleeper(["observe", "import", clean.path, "--database-url", url], environment: env)
             #expect(seen.stdout.contains("recorded evidence 3: pass for SLP-RUNTIME-MONITOR on agent:triage-bot"), "\(seen.stdout)")
 
+            // A day later the quiet triage bot calls a tool it never called: listed for review, the check still passes.
+            let later = dir.appending(path: "triage-later.jsonl")
+            let made = try Fixtures.python("synth-traces", ["--traces", "20", "--agent", "triage-bot", "--tools", "summarize", "--hosts", "api.tickets.example",
+                                                            "--start", String(Self.start + 2 * 86400), "--out", later.path])
+            #expect(made.ok, "\(made.output)")
+            let changed = try Fixtures.sleeper(["observe", "import", later.path, "--baseline-days", "1", "--database-url", url], environment: env)
+            #expect(changed.stdout.contains("triage-bot new-after-baseline summarize: 20 trace(s)"), "\(changed.stdout)")
+            #expect(!changed.stdout.contains("recorded evidence"), "new behaviour inside the envelope does not fail the check")
+
             let broken = dir.appending(path: "broken.json")
             try Data("{\"resourceSpans\": [".utf8).write(to: broken)
             let refused = try Fixtures.sleeper(["observe", "import", broken.path, "--database-url", url], environment: env)

@@ -23,12 +23,15 @@ struct ObserveCommand: AsyncParsableCommand {
                 """, "observe import"))
         @OptionGroup var connection: ConnectionOptions
         @Argument(help: "OTLP/JSON files.") var files: [String]
+        @Option(name: .customLong("baseline-days"), help: "An agent observed at least this long that makes a call it never made is a new-after-baseline finding (listed, not failing).")
+        var baselineDays = 14
 
         func run() async throws {
+            guard (1...3650).contains(baselineDays) else { throw CommandFailure(message: "--baseline-days: a number of days from 1 to 3650") }
             for file in files {
                 let data = try readInputFile(file)
                 let imported = try await connection.withDatabase { db in
-                    try await ScoredChanges(db).importTraces(data, file: file, actor: AuditLog.commandLineActor)
+                    try await ScoredChanges(db).importTraces(data, file: file, baselineDays: baselineDays, actor: AuditLog.commandLineActor)
                 }
                 Output.print("\(file): " + FindingListing.imported(spans: imported.spans, traces: imported.traces, skipped: imported.skipped,
                                                                  firstSkipped: imported.firstSkipped, unknownAgents: imported.unknownAgents,

@@ -18,19 +18,18 @@ public enum RuntimeFindings {
 
     public enum Kind: String, Sendable, Codable, CaseIterable {
         case undeclaredHost = "undeclared-host", undeclaredTool = "undeclared-tool", shadowModel = "shadow-model"
-        var observed: ObservedKind {
-            switch self {
-            case .undeclaredHost: .host
-            case .undeclaredTool: .tool
-            case .shadowModel: .model
-            }
-        }
+        /// A call the agent never made before, after it had been observed for the baseline: within
+        /// the envelope, so listed for review without failing the runtime check.
+        case newAfterBaseline = "new-after-baseline"
+        /// Whether the finding is outside the envelope (and fails SLP-RUNTIME-MONITOR while open).
+        public var outsideEnvelope: Bool { self != .newAfterBaseline }
         /// In words, for notes and listings.
         public var says: String {
             switch self {
             case .undeclaredHost: "called a host no resource its credentials are granted lists as an endpoint"
             case .undeclaredTool: "called a tool not among its declared tools"
             case .shadowModel: "used a model not among its uses_models"
+            case .newAfterBaseline: "made a call it had never made in its observed baseline"
             }
         }
     }
@@ -64,7 +63,20 @@ public enum RuntimeFindings {
     /// Trigger candidates need this many anomalous traces holding the n-gram (anomalies are few).
     public static let minimumAnomalous = 3
 
-    public static func compare(_ traces: [OTLPTraceReader.Trace], envelopes: [RuntimeEnvelope]) -> Result {
+    /// What Sleeper already observed of the agents, for new behaviour after a quiet baseline: the
+    /// calls seen before, and when each agent was first seen.
+    public struct History: Sendable {
+        public var seen: Set<String>
+        public var firstSeen: [String: Date]
+        public var baselineDays: Int
+        public init(seen: Set<String> = [], firstSeen: [String: Date] = [:], baselineDays: Int = 14) {
+            (self.seen, self.firstSeen, self.baselineDays) = (seen, firstSeen, baselineDays)
+        }
+        /// `agent kind target`, how `seen` names a call.
+        public static func key(_ agent: String, _ kind: ObservedKind, _ target: String) -> String { "\(agent) \(kind.rawValue) \(target)" }
+    }
+
+    public static func compare(_ traces: [OTLPTraceReader.Trace], envelopes: [RuntimeEnvelope], history: History = History()) -> Result {
         var r = Result()
         var byName: [String: RuntimeEnvelope] = [:]
         for e in envelopes {
@@ -107,14 +119,18 @@ public enum RuntimeFindings {
             case .tool: kind = envelope.allows(tool: edge.target) ? nil : .undeclaredTool
             case .model: kind = envelope.allows(model: edge.target) ? nil : .shadowModel
             }
-            guard let kind else { continue }
-            r.findings.append(Finding(kind: kind, edge: edge, triggers: []))
+            if let kind {
+                r.findings.append(Finding(kind: kind, edge: edge, triggers: []))
+            } else if let first = history.firstSeen[edge.agent], !history.seen.contains(History.key(edge.agent, edge.kind, edge.target)),
+                      edge.firstSeen.timeIntervalSince(first) >= Double(history.baselineDays) * 86400 {
+                r.findings.append(Finding(kind: .newAfterBaseline, edge: edge, triggers: []))
+            }
         }
         // Trigger candidates: the agent's traces with the anomalous call against its traces with none.
         for i in r.findings.indices {
             let f = r.findings[i]
             let agentTraces = tracesByAgent[f.edge.agent] ?? []
-            let anomalousKeys = Set(r.findings.filter { $0.edge.agent == f.edge.agent }.map { Key(agent: $0.edge.agent, kind: $0.edge.kind, target: $0.edge.target) })
+            let anomalousKeys = Set(r.findings.filter { $0.edge.agent == f.edge.agent && $0.kind.outsideEnvelope }.map { Key(agent: $0.edge.agent, kind: $0.edge.kind, target: $0.edge.target) })
             let key = Key(agent: f.edge.agent, kind: f.edge.kind, target: f.edge.target)
             let anomalous = agentTraces.filter { $0.calls.contains(key) && !$0.trace.input.isEmpty }.map(\.trace.input)
             let normal = agentTraces.filter { $0.calls.isDisjoint(with: anomalousKeys) && !$0.trace.input.isEmpty }.map(\.trace.input)

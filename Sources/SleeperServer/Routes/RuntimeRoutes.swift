@@ -12,7 +12,8 @@ extension Handlers {
         let caller = try caller.required()
         let data = try await request.data(limit: limits.maxBodyBytes)
         guard !data.isEmpty else { throw APIError.invalid("the body is empty: send an OTLP/JSON ExportTraceServiceRequest") }
-        let imported = try await ScoredChanges(db).importTraces(data, file: "body", actor: caller.actor)
+        let baseline = try QueryInput(request).int("baseline_days", in: 1...3650) ?? 14
+        let imported = try await ScoredChanges(db).importTraces(data, file: "body", baselineDays: baseline, actor: caller.actor)
         let rejected = imported.skipped.values.reduce(0, +)
         var members: [(String, JSONValue?)] = []
         if rejected > 0 {

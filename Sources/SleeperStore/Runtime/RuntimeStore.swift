@@ -89,12 +89,26 @@ public struct RuntimeStore: Sendable {
         return out
     }
 
-    /// Open findings per agent, for the agents given.
+    /// What was observed of these agents before: every call, and when each was first seen.
+    public func history(_ agents: [String], baselineDays: Int) async throws -> RuntimeFindings.History {
+        var h = RuntimeFindings.History(baselineDays: baselineDays)
+        let rows = try await db.client.query("""
+            SELECT agent_key, kind, target, first_seen FROM observed_edges WHERE agent_key = ANY(\(agents)::text[])
+            """, logger: db.logger)
+        for try await (agent, kind, target, first) in rows.decode((String, String, String, Date).self) {
+            guard let k = ObservedKind(rawValue: kind) else { continue }
+            h.seen.insert(RuntimeFindings.History.key(agent, k, target))
+            h.firstSeen[agent] = min(h.firstSeen[agent] ?? first, first)
+        }
+        return h
+    }
+
+    /// Open findings outside the envelope (the ones that fail the runtime check) per agent.
     func openCounts(_ agents: [String], on tx: PostgresConnection) async throws -> [String: [Int]] {
         var out: [String: [Int]] = [:]
         let rows = try await tx.query("""
             SELECT agent_key, array_agg(id ORDER BY id) FROM runtime_findings
-            WHERE status = 'open' AND agent_key = ANY(\(agents)::text[]) GROUP BY agent_key
+            WHERE status = 'open' AND kind <> 'new-after-baseline' AND agent_key = ANY(\(agents)::text[]) GROUP BY agent_key
             """, logger: db.logger)
         for try await (agent, ids) in rows.decode((String, [Int]).self) { out[agent] = ids }
         return out

@@ -25,14 +25,20 @@ extension ScoredChanges {
     /// recorded yet), a pass when it was observed with none open. Then rescores: a failed runtime
     /// check holds the agent's A high, so every credential it holds moves at once.
     /// `asOf` nil: the clock's now.
-    public func importTraces(_ data: Data, file: String, actor: String, asOf: Date? = nil) async throws -> TraceImport {
+    /// `baselineDays`: an agent observed for at least this long that makes a call it never made is
+    /// a `new-after-baseline` finding (listed for review; it does not fail the check by itself).
+    public func importTraces(_ data: Data, file: String, baselineDays: Int = 14, actor: String, asOf: Date? = nil) async throws -> TraceImport {
         let started = asOf ?? SleeperClock.now()
         let read = OTLPTraceReader.read(data, file: file)
         guard read.spans > 0 || read.skipped.isEmpty else {
             throw StoreError.invalidInput("\(file): \(read.firstSkipped.first ?? "not OTLP/JSON traces"); nothing was written")
         }
         let store = RuntimeStore(db)
-        let compared = RuntimeFindings.compare(read.traces, envelopes: try await store.envelopes())
+        let envelopes = try await store.envelopes()
+        var keyOf: [String: String] = [:]
+        for e in envelopes { keyOf[e.agent] = e.agent; for a in e.aliases where keyOf[a] == nil { keyOf[a] = e.agent } }
+        let history = try await store.history(Array(Set(read.traces.compactMap { keyOf[$0.agent] })).sorted(), baselineDays: baselineDays)
+        let compared = RuntimeFindings.compare(read.traces, envelopes: envelopes, history: history)
         let ledger = EvidenceLedger(db)
         let controls = try await ledger.controlsByID()
         let (findings, records) = try await db.transaction { tx -> ([RuntimeStore.StoredFinding], [EvidenceRecord]) in
@@ -40,7 +46,7 @@ extension ScoredChanges {
             let agents = compared.observedAgents.sorted()
             let open = try await store.openCounts(agents, on: tx)
             let latest = try await store.latestResults(agents, control: Self.runtimeControl, on: tx)
-            let newByAgent = Dictionary(grouping: findings.filter { $0.new && $0.status == .open }, by: \.agent)
+            let newByAgent = Dictionary(grouping: findings.filter { $0.new && $0.status == .open && $0.kind != RuntimeFindings.Kind.newAfterBaseline.rawValue }, by: \.agent)
             var drafts: [EvidenceDraft] = []
             for agent in agents {
                 guard let subject = Subject("agent:\(agent)") else { continue }
