@@ -5,6 +5,10 @@ ALTER TABLE resources ADD COLUMN endpoints text[] NOT NULL DEFAULT '{}';
 -- The tools an agent may call; NULL when the inventory does not say (its tool calls are not judged).
 ALTER TABLE agents ADD COLUMN tools text[];
 
+-- A credential whose holder a failed runtime check holds: its main factor names that, not a model.
+ALTER TABLE credential_scores ADD COLUMN held_by text;
+ALTER TABLE incremental_scores ADD COLUMN held_by text;
+
 -- Observed edges, not spans: one row per agent and thing it was seen calling, so that storage
 -- grows with distinct behaviour, not with traffic.
 CREATE TABLE observed_edges (

@@ -70,6 +70,7 @@ struct RuntimeObservationTests {
             #expect(before < 35 && after >= 60, "the credential the agent holds rises: \(before) → \(after)")
             let exposure = try Fixtures.sleeper(["exposure", "--database-url", url], environment: env)
             #expect(exposure.stdout.contains("bot-key     \(after)"), "\(exposure.stdout)")
+            #expect(exposure.stdout.contains("failed runtime monitoring on support-bot (evidence #1)"), "the main factor names the hold: \(exposure.stdout)")
             #expect(try Self.score("triage-key", url) < 35, "an agent that did nothing wrong does not move")
 
             let again = try Fixtures.sleeper(["observe", "import", file.path, "--database-url", url], environment: env)

@@ -244,8 +244,24 @@ public struct ScoringEngine: Sendable {
 
     /// The highest minimum among the agent's failed controls, and that control.
     public func agentFailedMinimum(_ agent: ScoringInput.Agent) -> (control: String, minimum: Double)? {
-        weights.agentFailedControls.filter { agent.controls[$0.key]?.failed == true }
-            .max { ($0.value, $1.key) < ($1.value, $0.key) }.map { ($0.key, $0.value) }
+        // A loop, not a filter: this runs for every holder of every credential when a run is written.
+        var best: (control: String, minimum: Double)?
+        for (control, minimum) in weights.agentFailedControls where agent.controls[control]?.failed == true {
+            if best == nil || (minimum, control) > (best?.minimum ?? 0, best?.control ?? "") { best = (control, minimum) }
+        }
+        return best
+    }
+
+    /// A credential's main factor when one of its holders is held by a failed check: that check on
+    /// that agent, with its evidence (the holder with the highest A when several are). Nil otherwise.
+    public func heldBy(_ credential: ScoringInput.Credential, input: ScoringInput, agentA: [Double]) -> String? {
+        let held = credential.holders.compactMap { h -> (String, Double)? in
+            let agent = input.agents[h.agent]
+            guard let f = agentFailedMinimum(agent) else { return nil }
+            let evidence = agent.controls[f.control]?.evidenceID.map { " (evidence #\($0))" } ?? ""
+            return ("\(weights.agentFailedWords[f.control] ?? "failed \(f.control)") on \(agent.key)\(evidence)", agentA[h.agent])
+        }
+        return held.max { ($0.1, $1.0) < ($1.1, $0.0) }?.0
     }
 
     /// The models each agent is exposed to: its own and those of agents delegating to it, the same

@@ -65,6 +65,7 @@ public struct ScoreRuns: Sendable {
         // id, and rows laid out in id order make those lookups cheap.
         let count = ids.credentials.count
         let computedModels = input.models.indices.filter { input.models[$0].carriedLStar == nil }
+        let engine = ScoringEngine(weights: weights)
         return try await db.transaction { tx -> Int in
             if base != nil {
                 // An incremental run is derived from what is already committed (the evidence or
@@ -93,7 +94,7 @@ public struct ScoreRuns: Sendable {
             }
             try await tx.copyRowsInParallel(count: count, into: table,
                                   columns: ["run_id", "credential_id", "credential_key", "score", "band", "p", "impact", "hygiene",
-                                            "impact_count", "exposure_count", "top_model_id", "top_agent", "top_resource", "hygiene_terms"],
+                                            "impact_count", "exposure_count", "top_model_id", "top_agent", "top_resource", "hygiene_terms", "held_by"],
                                   logger: db.logger) { w, range in
                 let (credentials, scores, agents, resources) = (input.credentials, result.credentials, input.agents, input.resources)
                 let (credentialIDs, modelIDs) = (ids.credentials, ids.models)
@@ -107,6 +108,7 @@ public struct ScoreRuns: Sendable {
                     w.text(s.topChain.isEmpty ? nil : s.topChain.map { agents[$0].key }.joined(separator: " → "))
                     w.text(s.topResource.map { resources[$0].key })
                     w.integer(ScoringEngine.hygieneMask(s.hygieneTerms))
+                    w.text(engine.heldBy(credentials[i], input: input, agentA: result.agentA))
                     w.endRowInBuffer()
                 }
             }
@@ -121,8 +123,10 @@ public struct ScoreRuns: Sendable {
                 var binds = PostgresBindings()
                 binds.append(ids.credentials)
                 try await tx.query(PostgresQuery(unsafeSQL: """
-                    INSERT INTO incremental_scores SELECT \(runID), c.credential_id, c.credential_key, c.score, c.band, c.p, c.impact, c.hygiene,
-                           c.impact_count, c.exposure_count, c.explanation, c.top_model_id, c.top_agent, c.top_resource, c.hygiene_terms
+                    INSERT INTO incremental_scores (run_id, credential_id, credential_key, score, band, p, impact, hygiene, impact_count,
+                                                    exposure_count, explanation, top_model_id, top_agent, top_resource, hygiene_terms, held_by)
+                    SELECT \(runID), c.credential_id, c.credential_key, c.score, c.band, c.p, c.impact, c.hygiene,
+                           c.impact_count, c.exposure_count, c.explanation, c.top_model_id, c.top_agent, c.top_resource, c.hygiene_terms, c.held_by
                     FROM incremental_scores c WHERE c.run_id = \(carried) AND c.credential_id <> ALL($1::int8[])
                     """, binds: binds), logger: db.logger)
                 try await tx.query(PostgresQuery(unsafeSQL: """
@@ -197,7 +201,7 @@ public struct ScoreRuns: Sendable {
         return (model: "coalesce(\(m).model_key, \(s).explanation ->> 'model')",
                 agent: "coalesce(\(s).top_agent, \(s).explanation ->> 'agent')",
                 resource: "coalesce(\(s).top_resource, \(s).explanation ->> 'resource')",
-                main: "coalesce(\(m).main, \(s).explanation ->> 'main', CASE WHEN \(s).p = 0 THEN 'no model reaches it' ELSE '' END)",
+                main: "coalesce(\(s).held_by, \(m).main, \(s).explanation ->> 'main', CASE WHEN \(s).p = 0 THEN 'no model reaches it' ELSE '' END)",
                 hygiene: """
                     CASE WHEN \(s).explanation IS NOT NULL THEN ARRAY(SELECT json_array_elements_text(\(s).explanation -> 'hygiene'))
                          ELSE ARRAY(SELECT h.n FROM unnest(\(names)) WITH ORDINALITY h(n, i)
