@@ -78,6 +78,18 @@ public struct ScoringWeights: Sendable, Equatable {
         let h = r["credential"]["hygiene"]
         let clamp = c.list(h["clamp"]).map(number)
         let bands = r["bands"]
+        /// A `failed_controls` table: each control's minimum, and the words explanations use for it.
+        func failed(_ table: DocumentCursor) -> (minimums: [String: Double], words: [String: String]) {
+            var minimums: [String: Double] = [:], words: [String: String] = [:]
+            for control in (table.fields ?? [:]).keys {
+                minimums[control] = number(table[control]["minimum"])
+                let says = c.string(table[control]["says"], required: true) ?? control
+                if !says.hasPrefix("failed ") { c.report(table[control]["says"].path, "must start with 'failed '") }
+                words[control] = says
+            }
+            return (minimums, words)
+        }
+        let modelFailed = failed(r["model"]["failed_controls"]), agentFailed = failed(r["agent"]["failed_controls"])
         let weights = ScoringWeights(
             version: c.string(r["version"], required: true) ?? "",
             modelFactors: table(r["model"]["factors"], keys: ["third_party_not_allowed", "lineage_unverified", "training_data_undeclared",
@@ -89,14 +101,8 @@ public struct ScoringWeights: Sendable, Equatable {
                 out[factor] = table(r["model"]["factor_controls"][factor])
             },
             modelFloor: number(r["model"]["floor"]),
-            failedControls: (r["model"]["failed_controls"].fields ?? [:]).keys.reduce(into: [:]) { out, control in
-                out[control] = number(r["model"]["failed_controls"][control]["minimum"])
-            },
-            failedWords: (r["model"]["failed_controls"].fields ?? [:]).keys.reduce(into: [:]) { out, control in
-                let says = c.string(r["model"]["failed_controls"][control]["says"], required: true) ?? control
-                if !says.hasPrefix("failed ") { c.report(r["model"]["failed_controls"][control]["says"].path, "must start with 'failed '") }
-                out[control] = says
-            },
+            failedControls: modelFailed.minimums,
+            failedWords: modelFailed.words,
             relationTransfer: table(r["lineage"]["relation_transfer"], keys: DerivationRelation.allCases.map(\.rawValue)),
             datasetWeight: number(r["lineage"]["dataset_weight"]),
             datasetRisk: table(r["lineage"]["dataset_risk"], keys: DatasetProvenance.allCases.map(\.rawValue)),
@@ -104,14 +110,8 @@ public struct ScoringWeights: Sendable, Equatable {
             upstreamWeight: number(r["agent"]["upstream_weight"]),
             delegationRounds: Int(number(r["agent"]["delegation_rounds"])),
             agentControlEffects: table(r["agent"]["control_effects"]),
-            agentFailedControls: (r["agent"]["failed_controls"].fields ?? [:]).keys.reduce(into: [:]) { out, control in
-                out[control] = number(r["agent"]["failed_controls"][control]["minimum"])
-            },
-            agentFailedWords: (r["agent"]["failed_controls"].fields ?? [:]).keys.reduce(into: [:]) { out, control in
-                let says = c.string(r["agent"]["failed_controls"][control]["says"], required: true) ?? control
-                if !says.hasPrefix("failed ") { c.report(r["agent"]["failed_controls"][control]["says"].path, "must start with 'failed '") }
-                out[control] = says
-            },
+            agentFailedControls: agentFailed.minimums,
+            agentFailedWords: agentFailed.words,
             delivery: table(r["credential"]["delivery"], keys: Delivery.allCases.map(\.rawValue)),
             tierCriticality: Dictionary(uniqueKeysWithValues: table(r["credential"]["tier_criticality"], keys: ["0", "1", "2", "3"]).compactMap { k, v in Int(k).map { ($0, v) } }),
             actionWeight: table(r["credential"]["action_weight"], keys: GrantAction.allCases.map(\.rawValue)),
