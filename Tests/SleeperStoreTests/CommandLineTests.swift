@@ -83,7 +83,8 @@ struct HelpTests {
     func help() throws {
         let commands = ["import", "inventory", "frameworks", "controls list", "controls show", "evidence add", "evidence import", "evidence list",
                         "verify", "gaps", "coverage", "score", "exposure", "exposure list", "exposure diff", "explain", "report", "export",
-                        "verify-bundle", "keys create", "serve", "token create", "token rotate", "token revoke", "audit", "migrate", "db status"]
+                        "verify-bundle", "keys create", "serve", "token create", "token rotate", "token revoke", "audit", "migrate", "db status",
+                        "scan model", "scan dataset", "observe import", "findings", "findings mark"]
         for command in commands {
             let run = try Fixtures.sleeper(command.split(separator: " ").map(String.init) + ["--help"])
             #expect(run.status == 0, "\(command)")

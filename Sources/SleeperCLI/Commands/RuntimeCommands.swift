@@ -48,10 +48,12 @@ struct FindingsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "findings",
         abstract: "List runtime findings, or mark one acknowledged or a false positive.",
+        discussion: HelpText.discussion("findings"),
         subcommands: [List.self, Mark.self], defaultSubcommand: List.self)
 
     struct List: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "list", abstract: "List runtime findings, newest first.")
+        static let configuration = CommandConfiguration(commandName: "list", abstract: "List runtime findings, newest first.",
+                                                        discussion: HelpText.discussion("findings"))
         @OptionGroup var connection: ConnectionOptions
         @OptionGroup var output: FormatOption
         @Option(help: "Only this agent's findings (its key).") var agent: String?
@@ -69,7 +71,8 @@ struct FindingsCommand: AsyncParsableCommand {
 
     struct Mark: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Decide on a finding: acknowledged (real, handled), false-positive, or open again; audited, and the agent's evidence follows.")
+            abstract: "Decide on a finding: acknowledged (real, handled), false-positive, or open again; audited, and the agent's evidence follows.",
+            discussion: HelpText.discussion("findings mark"))
         @OptionGroup var connection: ConnectionOptions
         @Argument(help: "The finding's id.") var id: Int
         @Option(help: "acknowledged, false-positive or open.") var status: String

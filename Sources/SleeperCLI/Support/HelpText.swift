@@ -56,6 +56,13 @@ enum HelpText {
         "migrate": ["sleeper migrate", "sleeper migrate --status"],
         "db status": ["sleeper db status"],
         "db stop": ["sleeper db stop"],
+        "scan model": ["sleeper scan model downloads/acme-chat-7b", "sleeper scan model models/acme-support-ft --subject model:acme-support-ft --report scan.json",
+                       "sleeper scan model checkpoint.pt --format json"],
+        "scan dataset": ["sleeper scan dataset support-chats.jsonl", "sleeper scan dataset part-0.jsonl part-1.jsonl --subject dataset:support-tickets-2023"],
+        "observe import": ["sleeper observe import otel-traces.jsonl", "sleeper observe import otel-traces.jsonl --baseline-days 30"],
+        "findings": ["sleeper findings", "sleeper findings --agent support-bot --status open --format json"],
+        "findings mark": ["sleeper findings mark 1 --status false-positive --reason \"red-team exercise RT-12\" --by soc",
+                          "sleeper findings mark 4 --status acknowledged --reason \"incident INC-7 opened\""],
     ]
 
     /// "Examples:" and the command's examples, as the end of its `--help`.
