@@ -8,8 +8,8 @@ public enum InventoryListing {
     public static func listing(_ kind: EntityKind, of inv: Inventory) -> Listing {
         switch kind {
         case .resources:
-            return Listing(columns: ["key", "name", "tier", "owner"], rows: inv.resources.map {
-                [.text($0.key), .text($0.name), .integer($0.tier.rawValue), text($0.owner)]
+            return Listing(columns: ["key", "name", "tier", "owner", "endpoints"], rows: inv.resources.map {
+                [.text($0.key), .text($0.name), .integer($0.tier.rawValue), text($0.owner), .list($0.endpoints)]
             })
         case .datasets:
             return Listing(columns: ["key", "name", "provenance", "owner"], rows: inv.datasets.map {
@@ -25,11 +25,12 @@ public enum InventoryListing {
                  .list(m.trainedOn)]
             })
         case .agents:
-            return Listing(columns: ["key", "name", "owner", "input_trust", "uses_models", "delegates_to", "holds"],
+            return Listing(columns: ["key", "name", "owner", "input_trust", "uses_models", "delegates_to", "holds", "tools"],
                            rows: inv.agents.map { a in
                 [.text(a.key), .text(a.name), text(a.owner), .text(a.inputTrust.rawValue), .list(a.usesModels),
                  .list(a.delegatesTo),
-                 .records(a.holds.map { [.init("credential", $0.credential), .init("delivery", $0.delivery.rawValue)] })]
+                 .records(a.holds.map { [.init("credential", $0.credential), .init("delivery", $0.delivery.rawValue)] }),
+                 a.tools.map(Cell.list) ?? .null]
             })
         case .credentials:
             return Listing(columns: ["key", "kind", "provider", "owner", "fingerprint", "scopes", "created_at",

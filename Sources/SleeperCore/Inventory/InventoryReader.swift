@@ -265,6 +265,13 @@ public enum InventoryReader {
             return nil
         }
 
+        /// Absent or null: the agent's tools are not declared (a listing writes null for them).
+        static func undeclared(_ c: DocumentCursor) -> Bool {
+            if c.isMissing { return true }
+            if case .null? = c.value { return true }
+            return false
+        }
+
         mutating func agent(_ c: DocumentCursor) -> Inventory.Agent? {
             guard collector.object(c) else { return nil }
             checkFields(c, FieldNames.agent, what: "an agent")
@@ -291,7 +298,7 @@ public enum InventoryReader {
                 usesModels: unique(models, what: "model"),
                 delegatesTo: unique(delegates, what: "delegate"),
                 holds: uniqueBy(holds, \.credential, what: "credential"),
-                tools: c["tools"].isMissing ? nil : collector.list(c["tools"]).compactMap { collector.string($0) })
+                tools: Self.undeclared(c["tools"]) ? nil : collector.list(c["tools"]).compactMap { collector.string($0) })
             return key == nil ? nil : agent
         }
     }

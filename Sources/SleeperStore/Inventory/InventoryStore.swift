@@ -32,10 +32,10 @@ public struct InventoryStore: Sendable {
 
     func resources(_ page: Page) async throws -> [Inventory.Resource] {
         var out: [Inventory.Resource] = []
-        for try await (key, name, owner, tier) in try await db.client.query(
-            "SELECT key, name, owner, tier::int FROM resources WHERE (\(page.key)::text IS NULL OR key = \(page.key)) ORDER BY key LIMIT \(page.limit) OFFSET \(page.offset)", logger: db.logger
-        ).decode((String, String, String?, Int).self) {
-            out.append(.init(key: key, name: name, owner: owner, tier: try rowValue(ResourceTier.self, tier)))
+        for try await (key, name, owner, tier, endpoints) in try await db.client.query(
+            "SELECT key, name, owner, tier::int, endpoints FROM resources WHERE (\(page.key)::text IS NULL OR key = \(page.key)) ORDER BY key LIMIT \(page.limit) OFFSET \(page.offset)", logger: db.logger
+        ).decode((String, String, String?, Int, [String]).self) {
+            out.append(.init(key: key, name: name, owner: owner, tier: try rowValue(ResourceTier.self, tier), endpoints: endpoints))
         }
         return out
     }
@@ -74,7 +74,7 @@ public struct InventoryStore: Sendable {
 
     func agents(_ page: Page) async throws -> [Inventory.Agent] {
         let sql: PostgresQuery = """
-            SELECT a.key, a.name, a.owner, a.input_trust,
+            SELECT a.key, a.name, a.owner, a.input_trust, a.tools,
                    coalesce((SELECT array_agg(m.key ORDER BY m.key) FROM uses_model u JOIN models m ON m.id = u.model_id WHERE u.agent_id = a.id), '{}'),
                    coalesce((SELECT array_agg(d.key ORDER BY d.key) FROM delegates_to x JOIN agents d ON d.id = x.delegate_id WHERE x.agent_id = a.id), '{}'),
                    coalesce((SELECT array_agg(c.key ORDER BY c.key) FROM holds h JOIN credentials c ON c.id = h.credential_id WHERE h.agent_id = a.id), '{}'),
@@ -83,11 +83,12 @@ public struct InventoryStore: Sendable {
             """
         var out: [Inventory.Agent] = []
         for try await row in try await db.client.query(sql, logger: db.logger) {
-            let (key, name, owner, trust, models, delegates, credentials, deliveries) =
-                try row.decode((String, String, String?, String, [String], [String], [String], [String]).self)
+            let (key, name, owner, trust, tools, models, delegates, credentials, deliveries) =
+                try row.decode((String, String, String?, String, [String]?, [String], [String], [String], [String]).self)
             out.append(.init(key: key, name: name, owner: owner, inputTrust: try rowValue(InputTrust.self, trust), usesModels: models,
                              delegatesTo: delegates,
-                             holds: try zip(credentials, deliveries).map { .init(credential: $0, delivery: try rowValue(Delivery.self, $1)) }))
+                             holds: try zip(credentials, deliveries).map { .init(credential: $0, delivery: try rowValue(Delivery.self, $1)) },
+                             tools: tools))
         }
         return out
     }
