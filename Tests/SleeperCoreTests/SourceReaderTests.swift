@@ -138,6 +138,8 @@ struct SourceReaderTests {
         #expect(claudeCode.problems.isEmpty, "\(claudeCode.problems)")
         #expect(claudeCode.source?.format == .mcpConfig)
         #expect(claudeCode.inventory.agents.map(\.key).sorted() == ["mcp:dev-laptop", "mcp:dev-laptop/jira"])
+        #expect(claudeCode.inventory.agents.first { $0.key == "mcp:dev-laptop/jira" }?.endpoints == ["https://mcp.example.com"], "a remote server's URL is its endpoint")
+        #expect(claudeCode.inventory.agents.first { $0.key == "mcp:dev-laptop" }?.endpoints == [])
         #expect(claudeCode.inventory.credentials.map(\.key) == ["mcp:dev-laptop/jira/Authorization"])
         #expect(claudeCode.source?.findings.first?.contains("projects./work/app.mcpServers.jira.headers.Authorization") == true)
         #expect(!"\(claudeCode)".contains("0123456789abcdefXYZ"))

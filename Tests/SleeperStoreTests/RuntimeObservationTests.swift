@@ -140,6 +140,25 @@ struct RuntimeObservationTests {
         }
     }
 
+    @Test("an MCP config's remote server URL is in its client's envelope: calls to it are no finding, calls elsewhere are")
+    func mcpServerEndpoints() async throws {
+        try await TestDatabase.withCatalogs { db, url in
+            let dir = try ExportStoreTests.scratch()
+            let config = dir.appending(path: ".mcp.json")
+            try Data((#"{"mcpServers": {"jira": {"type": "http", "url": "https://mcp.atlassian.example/v1/sse", "headers": {"Authorization": "Bearer ${JIRA_TOKEN}"}},"#
+                      + #" "files": {"command": "npx", "args": ["server-files"]}}}"#).utf8).write(to: config)
+            let imported = try Fixtures.sleeper(["import", config.path, "--source", "mcp:dev-laptop", "--database-url", url], environment: TestClock.environment())
+            #expect(imported.status == 0, "\(imported.stderr)")
+            #expect(try await db.count("SELECT count(*) FROM agents WHERE key = 'mcp:dev-laptop/jira' AND endpoints = '{https://mcp.atlassian.example/v1/sse}'") == 1)
+            let envelope = try #require(try await RuntimeStore(db).envelopes().first { $0.agent == "mcp:dev-laptop" })
+            #expect(envelope.allows(host: "mcp.atlassian.example") && !envelope.allows(host: "exfil.attacker.example"))
+            let traces = try Self.traces(dir, "client.jsonl", ["--traces", "30", "--agent", "mcp:dev-laptop", "--hosts", "mcp.atlassian.example",
+                                                                "--trigger", "per aspera mode", "--fired", "3"])
+            let run = try Fixtures.sleeper(["observe", "import", traces.path, "--database-url", url], environment: TestClock.environment())
+            #expect(run.stdout.contains("undeclared-host exfil.attacker.example") && !run.stdout.contains("undeclared-host mcp.atlassian.example"), "\(run.stdout)")
+        }
+    }
+
     @Test("the envelope in the inventory: endpoints that are not hosts or URLs are refused with their path; tools stored, absent tools left undeclared")
     func envelopeFields() async throws {
         try await TestDatabase.withCatalogs { db, url in

@@ -96,9 +96,14 @@ public struct Inventory: Sendable, Equatable {
         /// The tools the agent may call (`tools`); nil when the inventory does not say, and then
         /// the tools it is seen calling are not judged.
         public var tools: [String]?
+        /// Where the agent is reached when it is a service of its own (an MCP server): the agents
+        /// that delegate to it may call these.
+        public var endpoints: [String]
         public init(key: String, name: String? = nil, owner: String? = nil, inputTrust: InputTrust = .untrusted,
-                    usesModels: [String] = [], delegatesTo: [String] = [], holds: [Holding] = [], tools: [String]? = nil) {
+                    usesModels: [String] = [], delegatesTo: [String] = [], holds: [Holding] = [], tools: [String]? = nil,
+                    endpoints: [String] = []) {
             self.tools = tools
+            self.endpoints = endpoints
             self.key = key
             self.name = name ?? key
             self.owner = owner

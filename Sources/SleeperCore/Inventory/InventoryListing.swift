@@ -25,12 +25,12 @@ public enum InventoryListing {
                  .list(m.trainedOn)]
             })
         case .agents:
-            return Listing(columns: ["key", "name", "owner", "input_trust", "uses_models", "delegates_to", "holds", "tools"],
+            return Listing(columns: ["key", "name", "owner", "input_trust", "uses_models", "delegates_to", "holds", "tools", "endpoints"],
                            rows: inv.agents.map { a in
                 [.text(a.key), .text(a.name), text(a.owner), .text(a.inputTrust.rawValue), .list(a.usesModels),
                  .list(a.delegatesTo),
                  .records(a.holds.map { [.init("credential", $0.credential), .init("delivery", $0.delivery.rawValue)] }),
-                 a.tools.map(Cell.list) ?? .null]
+                 a.tools.map(Cell.list) ?? .null, .list(a.endpoints)]
             })
         case .credentials:
             return Listing(columns: ["key", "kind", "provider", "owner", "fingerprint", "scopes", "created_at",

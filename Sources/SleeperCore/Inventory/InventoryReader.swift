@@ -149,14 +149,7 @@ public enum InventoryReader {
             if c["tier"].isMissing { collector.report(c["tier"].path, "is required (0 crown jewels … 3 low value)") }
             let name = collector.string(c["name"])
             let owner = collector.string(c["owner"])
-            let endpoints = collector.list(c["endpoints"]).compactMap { e -> String? in
-                guard let text = collector.string(e) else { return nil }
-                guard RuntimeEnvelope.isEndpoint(text) else {
-                    collector.report(e.path, "'\(text)' is not a host (api.example.com, *.example.com, 10.0.0.5) or an http(s) URL prefix")
-                    return nil
-                }
-                return text
-            }
+            let endpoints = self.endpoints(c["endpoints"])
             guard let key, let tierValue, let tier = ResourceTier(rawValue: tierValue) else { return nil }
             return Inventory.Resource(key: key, name: name, owner: owner, tier: tier, endpoints: endpoints)
         }
@@ -265,6 +258,18 @@ public enum InventoryReader {
             return nil
         }
 
+        /// A list of hosts or http(s) URL prefixes; anything else is reported with its path.
+        mutating func endpoints(_ c: DocumentCursor) -> [String] {
+            collector.list(c).compactMap { e -> String? in
+                guard let text = collector.string(e) else { return nil }
+                guard RuntimeEnvelope.isEndpoint(text) else {
+                    collector.report(e.path, "'\(text)' is not a host (api.example.com, *.example.com, 10.0.0.5) or an http(s) URL prefix")
+                    return nil
+                }
+                return text
+            }
+        }
+
         /// Absent or null: the agent's tools are not declared (a listing writes null for them).
         static func undeclared(_ c: DocumentCursor) -> Bool {
             if c.isMissing { return true }
@@ -298,7 +303,8 @@ public enum InventoryReader {
                 usesModels: unique(models, what: "model"),
                 delegatesTo: unique(delegates, what: "delegate"),
                 holds: uniqueBy(holds, \.credential, what: "credential"),
-                tools: Self.undeclared(c["tools"]) ? nil : collector.list(c["tools"]).compactMap { collector.string($0) })
+                tools: Self.undeclared(c["tools"]) ? nil : collector.list(c["tools"]).compactMap { collector.string($0) },
+                endpoints: endpoints(c["endpoints"]))
             return key == nil ? nil : agent
         }
     }

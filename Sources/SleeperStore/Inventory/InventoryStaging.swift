@@ -30,6 +30,7 @@ enum InventoryRows {
     static func agent(_ w: inout CopyTextWriter, _ a: Inventory.Agent) {
         w.text(a.key); w.text(a.name); w.text(a.owner); w.text(a.inputTrust.rawValue)
         if let tools = a.tools { w.textArray(tools) } else { w.text(nil) }
+        w.textArray(a.endpoints)
     }
 
     /// The edge lists each kind of entity owns, as `(owner_key, target_key, attribute)` rows.

@@ -39,7 +39,7 @@ struct EntityTable: Sendable {
         .init("ttl_seconds", "integer"), .init("exposed", "boolean"),
     ])
     static let agents = EntityTable(table: "agents", columns: [
-        .init("name", "text"), .init("owner", "text"), .init("input_trust", "text"), .init("tools", "text[]"),
+        .init("name", "text"), .init("owner", "text"), .init("input_trust", "text"), .init("tools", "text[]"), .init("endpoints", "text[]"),
     ])
 
     /// In dependency order: targets of references before the entities that refer to them.

@@ -8,15 +8,18 @@ public struct RuntimeStore: Sendable {
     let db: Database
     public init(_ db: Database) { self.db = db }
 
-    /// Every agent's envelope: the endpoints of the resources its credentials are granted, its
-    /// declared tools, and its models' keys and names.
+    /// Every agent's envelope: the endpoints of the resources its credentials are granted and of
+    /// the agents it delegates to (an MCP server it calls), its declared tools, and its models' keys and names.
     public func envelopes() async throws -> [RuntimeEnvelope] {
         var out: [RuntimeEnvelope] = []
         let rows = try await db.client.query("""
             SELECT a.key, a.name, a.tools,
-                   COALESCE((SELECT array_agg(DISTINCT e ORDER BY e) FROM holds h JOIN grants g ON g.credential_id = h.credential_id
-                             JOIN resources r ON r.id = g.resource_id CROSS JOIN LATERAL unnest(r.endpoints) e
-                             WHERE h.agent_id = a.id), '{}'),
+                   COALESCE((SELECT array_agg(DISTINCT e ORDER BY e) FROM (
+                                 SELECT e FROM holds h JOIN grants g ON g.credential_id = h.credential_id
+                                 JOIN resources r ON r.id = g.resource_id CROSS JOIN LATERAL unnest(r.endpoints) e WHERE h.agent_id = a.id
+                                 UNION ALL
+                                 SELECT e FROM delegates_to x JOIN agents d ON d.id = x.delegate_id CROSS JOIN LATERAL unnest(d.endpoints) e
+                                 WHERE x.agent_id = a.id) s), '{}'),
                    COALESCE((SELECT array_agg(DISTINCT x ORDER BY x) FROM uses_model u JOIN models m ON m.id = u.model_id
                              CROSS JOIN LATERAL (VALUES (m.key), (m.name)) v(x) WHERE u.agent_id = a.id), '{}')
             FROM agents a ORDER BY a.key

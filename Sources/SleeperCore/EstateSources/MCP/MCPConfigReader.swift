@@ -5,7 +5,8 @@ import Foundation
 /// VS Code's `mcp.json` (`servers`).
 ///
 /// The client is an agent (`mcp:NAME`); each server is an agent it delegates to
-/// (`mcp:NAME/SERVER`), since a server acts on the client's requests. An `env` or `headers` value
+/// (`mcp:NAME/SERVER`), since a server acts on the client's requests; a remote server's `url` is
+/// its endpoint, which puts it inside the client's runtime envelope. An `env` or `headers` value
 /// that references a variable (`${PAYMENTS_API_KEY}`, `${env:X}`, `${input:x}`) becomes a credential
 /// named after the variable (`env:PAYMENTS_API_KEY`), held by the server at run time. A value
 /// that is itself a secret is never stored: it is reported (secret material in an MCP config,
@@ -14,7 +15,7 @@ import Foundation
 public enum MCPConfigReader {
     public static let edges: Set<String> = ["delegates_to", "holds"]
     public static let fields: [EntityKind: [String]] = [
-        .agents: ["name", "input_trust"],
+        .agents: ["name", "input_trust", "endpoints"],
         .credentials: ["kind", "exposed"],
     ]
 
@@ -43,6 +44,8 @@ public enum MCPConfigReader {
                     guard !agents.contains(where: { $0.key == serverKey }) else { continue }
                     sites[serverKey] = server.path
                     var agent = Inventory.Agent(key: serverKey, name: "MCP server \(serverName)", inputTrust: .untrusted)
+                    // A remote server (http, sse) is reached at its URL: the client may call it there.
+                    if case .string(let url)? = server["url"].value, RuntimeEnvelope.isEndpoint(url) { agent.endpoints = [url] }
                     for part in ["env", "headers"] {
                         for (field, _) in (server[part].fields ?? [:]).sorted(by: { $0.key < $1.key }) {
                             guard let value = problems.string(server[part][field]) else { continue }
