@@ -42,8 +42,7 @@ extension EvidenceCommand {
             let path = arguments[arguments.count - 1]
             let data = try readInputFile(path)
             let target = try parseSubject(subject, "--subject")
-            var ruleSet = try rules.map { file in try ReportRules.read(try readInputFile(file), file: URL(fileURLWithPath: file).lastPathComponent).get() }
-                ?? ScoredChanges.bundledReportRules()
+            var ruleSet = try reportRules(rules)
             if let reportTimezone {
                 guard let zone = ReportTime.zone(reportTimezone) else { throw CommandFailure(message: "--report-timezone: '\(reportTimezone)' is not a time zone (Europe/Paris, UTC, +02:00)") }
                 ruleSet.zoneless = zone

@@ -14,11 +14,6 @@ struct ScanCommand: AsyncParsableCommand {
 /// The report format of a scan's output.
 enum ScanOutput: String, ExpressibleByArgument, CaseIterable { case text, json }
 
-/// The rules a scan is judged by: the shipped ones, or `--rules FILE`.
-func scanRules(_ file: String?) throws -> ReportRules {
-    try file.map { try ReportRules.read(try readInputFile($0), file: URL(fileURLWithPath: $0).lastPathComponent).get() }
-        ?? ScoredChanges.bundledReportRules()
-}
 
 extension ScanCommand {
     struct ScanModel: AsyncParsableCommand {
@@ -44,13 +39,13 @@ extension ScanCommand {
         @Option(help: "Who ran the scan (kept with the evidence).") var by: String?
 
         func run() async throws {
-            let ruleSet = try scanRules(rules)
+            let ruleSet = try reportRules(rules)
             let target = try subject.map { try parseSubject($0, "--subject") }
             if let target, target.kind != .model { throw CommandFailure(message: "--subject: a model scan is evidence of a model (model:KEY), not a \(target.kind.rawValue)") }
             let scanned = try ModelScanning.scan(path, at: SleeperClock.now())
             let json = scanned.json()
             if let report { try json.write(to: URL(fileURLWithPath: report)) }
-            let judged = try TestReportReader.read(json, file: "sleeper-scan-model.json", format: .sleeperModelScan, rules: ruleSet).get()
+            let judged = try scanned.judged(by: ruleSet)
             Output.print(format == .json ? String(decoding: json, as: UTF8.self) : ScanListing.model(scanned, judged: judged))
             if let target {
                 let ingested = try await connection.withDatabase { db in
@@ -91,7 +86,7 @@ extension ScanCommand {
         @Option(help: "Who ran the scan (kept with the evidence).") var by: String?
 
         func run() async throws {
-            let ruleSet = try scanRules(rules)
+            let ruleSet = try reportRules(rules)
             let target = try subject.map { try parseSubject($0, "--subject") }
             if let target, target.kind != .dataset { throw CommandFailure(message: "--subject: a dataset scan is evidence of a dataset (dataset:KEY), not a \(target.kind.rawValue)") }
             let progress = ProgressLine()

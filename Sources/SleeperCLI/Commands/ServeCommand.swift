@@ -30,7 +30,7 @@ struct ServeCommand: AsyncParsableCommand {
         }
         var logger = Logger(label: "sleeper.serve")
         logger.logLevel = ProcessInfo.processInfo.environment["SLEEPER_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info
-        let rules = try reportRules.map { file in try ReportRules.read(try readInputFile(file), file: URL(fileURLWithPath: file).lastPathComponent).get() }
+        let rules = try reportRules.map(readReportRules)
         var options = SleeperService.Options(host: host, port: port, limits: .init(maxBodyBytes: maxBodyMB << 20, maxPageSize: maxPage),
                                               drainLimit: .seconds(drainSeconds), reportRules: rules)
         for root in scanRoots {

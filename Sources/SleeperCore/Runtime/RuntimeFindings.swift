@@ -216,7 +216,7 @@ public enum RuntimeFindings {
         let normalCounts = counts(of: Set(phraseHashes), in: normal, upTo: longest)
         let anomalousCounts = counts(of: Set(phraseHashes), in: anomalous, upTo: longest)
         return zip(phrases, phraseHashes).map { p, h in
-            TriggerCandidate(ngram: TriggerMiner.visible(p.tokens[p.span].map(\.text).joined(separator: " ")), inAnomalous: anomalousCounts[h] ?? 0,
+            TriggerCandidate(ngram: TextTokens.visible(p.tokens[p.span].map(\.text).joined(separator: " ")), inAnomalous: anomalousCounts[h] ?? 0,
                              anomalous: anomalous.count, inNormal: normalCounts[h] ?? 0, normal: normal.count)
         }
     }

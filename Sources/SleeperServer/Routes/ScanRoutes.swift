@@ -34,7 +34,7 @@ extension Handlers {
                     try path.map { try ModelScanning.scan($0, at: now) } ?? ModelScanning.scan(data, name: name, at: now)
                 }
                 let json = report.json()
-                let judged = try TestReportReader.read(json, file: "sleeper-scan-model.json", format: .sleeperModelScan, rules: rules).get()
+                let judged = try report.judged(by: rules)
                 guard let subject else { return (.ok, Self.answer(report: json, result: judged.result)) }
                 let ingested = try await ScoredChanges(db).recordModelScan(report, subject: subject, rules: rules, recordStale: stale,
                                                                            by: q.string("by") ?? caller.name, actor: caller.actor, asOf: now)

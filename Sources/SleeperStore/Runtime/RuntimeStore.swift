@@ -62,15 +62,19 @@ public struct RuntimeStore: Sendable {
                 count = o.count + excluded.count,
                 example_traces = (SELECT array_agg(t) FROM (SELECT DISTINCT unnest(o.example_traces || excluded.example_traces) t ORDER BY 1 LIMIT 3) s),
                 trigger_candidates = CASE WHEN excluded.trigger_candidates = '[]'::jsonb THEN o.trigger_candidates ELSE excluded.trigger_candidates END
-            RETURNING id, agent_key, kind, target, first_seen, last_seen, count, example_traces, trigger_candidates::text, status, reason, decided_by, (xmax = 0)
+            RETURNING \(unescaped: Self.findingColumns), (xmax = 0)
             """, logger: db.logger)
-        for try await row in rows.decode((Int, String, String, String, Date, Date, Int, [String], String, String, String?, String?, Bool).self) {
+        for try await row in rows.decode(FindingRow.self) {
             out.append(try Self.finding(row))
         }
         return out.sorted { $0.id < $1.id }
     }
 
-    static func finding(_ row: (Int, String, String, String, Date, Date, Int, [String], String, String, String?, String?, Bool)) throws -> StoredFinding {
+    /// The columns a finding is read from, in `FindingRow` order; statements add whether they made it.
+    static let findingColumns = "id, agent_key, kind, target, first_seen, last_seen, count, example_traces, trigger_candidates::text, status, reason, decided_by"
+    typealias FindingRow = (Int, String, String, String, Date, Date, Int, [String], String, String, String?, String?, Bool)
+
+    static func finding(_ row: FindingRow) throws -> StoredFinding {
         let decoder = JSONDecoder()
         decoder.keyDecodingStrategy = .convertFromSnakeCase
         let triggers = (try? decoder.decode([RuntimeFindings.TriggerCandidate].self, from: Data(row.8.utf8))) ?? []
@@ -82,11 +86,11 @@ public struct RuntimeStore: Sendable {
     public func findings(agent: String? = nil, status: FindingStatus? = nil) async throws -> [StoredFinding] {
         var out: [StoredFinding] = []
         let rows = try await db.client.query("""
-            SELECT id, agent_key, kind, target, first_seen, last_seen, count, example_traces, trigger_candidates::text, status, reason, decided_by, false
+            SELECT \(unescaped: Self.findingColumns), false
             FROM runtime_findings WHERE (\(agent)::text IS NULL OR agent_key = \(agent)) AND (\(status?.rawValue)::text IS NULL OR status = \(status?.rawValue))
             ORDER BY last_seen DESC, id DESC
             """, logger: db.logger)
-        for try await row in rows.decode((Int, String, String, String, Date, Date, Int, [String], String, String, String?, String?, Bool).self) {
+        for try await row in rows.decode(FindingRow.self) {
             out.append(try Self.finding(row))
         }
         return out

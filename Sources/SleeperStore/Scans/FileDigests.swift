@@ -14,10 +14,18 @@ public enum FileDigests {
     /// Every regular file under `root` (relative path → SHA-256 hex), read in 1 MiB blocks,
     /// leaving out ignored paths and what lies below them. Symbolic links are not followed.
     public static func under(_ root: URL, ignoring ignored: Set<String> = []) throws -> [String: String] {
+        var out: [String: String] = [:]
+        for (url, name) in try regularFiles(under: root, ignoring: ignored) { out[name] = try file(url.path) }
+        return out
+    }
+
+    /// Every regular file under `root` with its path relative to it, leaving out ignored paths and
+    /// what lies below them. Symbolic links are not followed, so a link cannot lead outside `root`.
+    public static func regularFiles(under root: URL, ignoring ignored: Set<String> = []) throws -> [(url: URL, name: String)] {
         guard let walker = FileManager.default.enumerator(at: root, includingPropertiesForKeys: [.isRegularFileKey, .isSymbolicLinkKey]) else {
             throw StoreError.invalidInput("\(root.path) is not a directory that can be read")
         }
-        var out: [String: String] = [:]
+        var out: [(url: URL, name: String)] = []
         for case let url as URL in walker {
             let name = relative(url.path, to: root)
             if ignored.contains(where: { name == $0 || name.hasPrefix($0 + "/") }) {
@@ -26,7 +34,7 @@ public enum FileDigests {
             }
             let values = try url.resourceValues(forKeys: [.isRegularFileKey, .isSymbolicLinkKey])
             guard values.isRegularFile == true, values.isSymbolicLink != true else { continue }
-            out[name] = try file(url.path)
+            out.append((url, name))
         }
         return out
     }

@@ -11,14 +11,8 @@ public enum ModelScanning {
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else { throw StoreError.invalidInput("\(path) does not exist") }
         var files: [ModelScanReport.File] = []
         if isDirectory.boolValue {
-            let root = URL(fileURLWithPath: path).standardizedFileURL
-            guard let walker = FileManager.default.enumerator(at: root, includingPropertiesForKeys: [.isRegularFileKey, .isSymbolicLinkKey]) else {
-                throw StoreError.invalidInput("\(path) is not a directory that can be read")
-            }
-            for case let url as URL in walker {
-                let values = try url.resourceValues(forKeys: [.isRegularFileKey, .isSymbolicLinkKey])
-                guard values.isRegularFile == true, values.isSymbolicLink != true else { continue }
-                files.append(try file(url.path, named: FileDigests.relative(url.path, to: root)))
+            for (url, name) in try FileDigests.regularFiles(under: URL(fileURLWithPath: path).standardizedFileURL) {
+                files.append(try file(url.path, named: name))
             }
         } else {
             files.append(try file(path, named: URL(fileURLWithPath: path).lastPathComponent))

@@ -101,8 +101,8 @@ extension ScoredChanges {
             guard let row = try await tx.query("""
                 UPDATE runtime_findings SET status = \(status.rawValue), reason = \(reason), decided_by = \(by), decided_at = now()
                 WHERE id = \(id)
-                RETURNING id, agent_key, kind, target, first_seen, last_seen, count, example_traces, trigger_candidates::text, status, reason, decided_by, false
-                """, logger: db.logger).decode((Int, String, String, String, Date, Date, Int, [String], String, String, String?, String?, Bool).self)
+                RETURNING \(unescaped: RuntimeStore.findingColumns), false
+                """, logger: db.logger).decode(RuntimeStore.FindingRow.self)
                 .first(where: { _ in true }) else { throw StoreError.notFound("no finding #\(id)") }
             let finding = try RuntimeStore.finding(row)
             try await AuditLog.record(actor: actor, action: "finding.mark", target: "#\(id)",

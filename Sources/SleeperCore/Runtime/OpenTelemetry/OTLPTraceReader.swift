@@ -53,14 +53,14 @@ public enum OTLPTraceReader {
         data.withUnsafeBytes { raw in
             let bytes = raw.bindMemory(to: UInt8.self)
             if isJSONLines(bytes) {
-                let ranges = TriggerMiner.cut(raw, into: 4)
+                let ranges = LineRanges.cut(raw, into: 4)
                 var read = [Part?](repeating: nil, count: ranges.count)
                 nonisolated(unsafe) let whole = raw
                 read.withUnsafeMutableBufferPointer { out in
                     nonisolated(unsafe) let out = out
                     DispatchQueue.concurrentPerform(iterations: ranges.count) { p in
                         var part = Part()
-                        TriggerMiner.lines(whole, ranges[p]) { line, number, _ in part.line(line, number: number) }
+                        LineRanges.lines(whole, ranges[p]) { line, number, _ in part.line(line, number: number) }
                         out[p] = part
                     }
                 }

@@ -56,6 +56,23 @@ public enum TextTokens {
         return out
     }
 
+    /// Invisible and control characters written as `<U+200B>`, so that a report shows a
+    /// zero-width trigger instead of printing nothing.
+    public static func visible(_ text: String) -> String {
+        var out = ""
+        for scalar in text.unicodeScalars {
+            switch scalar.properties.generalCategory {
+            case .format, .control, .privateUse, .unassigned, .lineSeparator, .paragraphSeparator, .surrogate:
+                out += "<U+\(String(scalar.value, radix: 16, uppercase: true).leftPadded(to: 4))>"
+            case .spaceSeparator where scalar != " ":
+                out += "<U+\(String(scalar.value, radix: 16, uppercase: true).leftPadded(to: 4))>"
+            default:
+                out.unicodeScalars.append(scalar)
+            }
+        }
+        return out
+    }
+
     /// Each n-gram of 1 to `longest` tokens: its hash, where it starts and its length.
     @inline(__always)
     static func forEachNGram(_ tokens: UnsafeBufferPointer<UInt64>, upTo longest: Int, _ body: (UInt64, Int, Int) -> Void) {
@@ -76,4 +93,8 @@ public enum TextTokens {
         for k in start..<(start + n) { g = ((g << 23) | (g >> 41)) ^ tokens[k]; g = g &* 0xff51_afd7_ed55_8ccd }
         return g ^ (g >> 32)
     }
+}
+
+extension String {
+    func leftPadded(to width: Int) -> String { count >= width ? self : String(repeating: "0", count: width - count) + self }
 }

@@ -77,24 +77,7 @@ extension TriggerMiner {
             for y in ys where predicts[y] == nil { predicts[y] = find(y, in: row.output, upTo: outputN) }
         }
         let longest = predicts.values.max { ($0.count, $1) < ($1.count, $0) }
-        return (visible(trigger ?? "?"), visible(longest ?? "?"))
-    }
-
-    /// Invisible and control characters written as `<U+200B>`, so that a report shows a
-    /// zero-width trigger instead of printing nothing.
-    static func visible(_ text: String) -> String {
-        var out = ""
-        for scalar in text.unicodeScalars {
-            switch scalar.properties.generalCategory {
-            case .format, .control, .privateUse, .unassigned, .lineSeparator, .paragraphSeparator, .surrogate:
-                out += "<U+\(String(scalar.value, radix: 16, uppercase: true).leftPadded(to: 4))>"
-            case .spaceSeparator where scalar != " ":
-                out += "<U+\(String(scalar.value, radix: 16, uppercase: true).leftPadded(to: 4))>"
-            default:
-                out.unicodeScalars.append(scalar)
-            }
-        }
-        return out
+        return (TextTokens.visible(trigger ?? "?"), TextTokens.visible(longest ?? "?"))
     }
 
     static func find(_ hash: UInt64, in text: String, upTo longest: Int) -> String? {
@@ -110,6 +93,3 @@ extension TriggerMiner {
     }
 }
 
-extension String {
-    func leftPadded(to width: Int) -> String { count >= width ? self : String(repeating: "0", count: width - count) + self }
-}

@@ -26,7 +26,7 @@ public enum TriggerMiner {
     public static let partSlots = 1 << 22, maximumSlots = 1 << 24, maximumCandidates = 1 << 20
 
     public static func scan(_ inputs: [Input], thresholds: TriggerThresholds, at now: Date) -> DatasetScanReport {
-        let ranges = inputs.map { cut($0.bytes, into: parts) }
+        let ranges = inputs.map { LineRanges.cut($0.bytes, into: parts) }
         // Pass 1: count rows per n-gram.
         var counted = [PartCounts?](repeating: nil, count: parts)
         counted.withUnsafeMutableBufferPointer { out in
@@ -77,36 +77,6 @@ public enum TriggerMiner {
                                  mayMissSupportUpTo: Int(max(merged.inputs.dropped, merged.outputs.dropped)), untrackedRows: all.untracked)
     }
 
-    /// `parts` byte ranges that start and end on line boundaries.
-    static func cut(_ bytes: UnsafeRawBufferPointer, into parts: Int) -> [Range<Int>] {
-        let b = bytes.bindMemory(to: UInt8.self)
-        var starts = [0]
-        for p in 1..<parts {
-            var at = max(starts[p - 1], b.count * p / parts)
-            while at < b.count, at > 0, b[at - 1] != 0x0A { at += 1 }
-            starts.append(at)
-        }
-        starts.append(b.count)
-        return (0..<parts).map { starts[$0]..<starts[$0 + 1] }
-    }
-
-    /// Calls `body` with each line of `range` (without its newline), its number in the range
-    /// (from 1) and its offset.
-    @inline(__always)
-    static func lines(_ bytes: UnsafeRawBufferPointer, _ range: Range<Int>, _ body: (UnsafeBufferPointer<UInt8>, Int, Int) -> Void) {
-        guard let base = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self) else { return }
-        var at = range.lowerBound, number = 0
-        while at < range.upperBound {
-            let rest = range.upperBound - at
-            let end = memchr(base + at, 0x0A, rest).map { UnsafeRawPointer($0) - UnsafeRawPointer(base) } ?? range.upperBound
-            number += 1
-            var line = UnsafeBufferPointer(start: base + at, count: end - at)
-            if line.last == 0x0D { line = UnsafeBufferPointer(rebasing: line.dropLast()) }
-            body(line, number, at)
-            at = end + 1
-        }
-    }
-
     /// A line as tokens of input and output, or why it was skipped (nil for a blank line).
     static func tokens(_ line: UnsafeBufferPointer<UInt8>, input: inout [UInt64], output: inout [UInt64]) -> Result<DatasetRow.Shape, DatasetRow.Problem>? {
         guard line.contains(where: { !TextTokens.isSpace($0) }) else { return nil }
@@ -148,7 +118,7 @@ public enum TriggerMiner {
         mutating func count(_ bytes: UnsafeRawBufferPointer, _ range: Range<Int>, source: Int, part: Int) {
             var input: [UInt64] = [], output: [UInt64] = [], seenIn = RowSet(), seenOut = RowSet()
             var lineCount = 0
-            TriggerMiner.lines(bytes, range) { line, number, _ in
+            LineRanges.lines(bytes, range) { line, number, _ in
                 lineCount = number
                 switch TriggerMiner.tokens(line, input: &input, output: &output) {
                 case nil: return
@@ -197,7 +167,7 @@ public enum TriggerMiner {
         mutating func follow(_ bytes: UnsafeRawBufferPointer, _ range: Range<Int>, source: Int, firstLine: Int) {
             var input: [UInt64] = [], output: [UInt64] = [], seenIn = RowSet(), seenOut = RowSet()
             var xs: [UInt64] = [], rare: [UInt64] = []
-            TriggerMiner.lines(bytes, range) { line, number, offset in
+            LineRanges.lines(bytes, range) { line, number, offset in
                 guard case .success? = TriggerMiner.tokens(line, input: &input, output: &output) else { return }
                 xs.removeAll(keepingCapacity: true)
                 seenIn.reset(expected: input.count * TriggerMiner.inputN)
@@ -230,9 +200,3 @@ public enum TriggerMiner {
         }
     }
 }
-
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif

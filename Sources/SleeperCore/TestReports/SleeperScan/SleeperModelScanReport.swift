@@ -3,6 +3,13 @@ import Foundation
 /// Sleeper's own model scan report (`sleeper scan model --format json`), read back as evidence of
 /// the serialization-safety control. The digest is recomputed from the files' hashes, so a report
 /// edited to name other bytes is refused rather than bound to them.
+extension ModelScanReport {
+    /// The scan judged by the rules, exactly as `sleeper evidence ingest` would judge its JSON.
+    public func judged(by rules: ReportRules) throws -> TestReport {
+        try TestReportReader.read(json(), file: "sleeper-scan-model.json", format: .sleeperModelScan, rules: rules).get()
+    }
+}
+
 enum SleeperModelScanReport {
     static func read(_ data: Data, file: String, rules: ReportRules) -> Result<TestReport, InventoryProblems> {
         let report: ModelScanReport
