@@ -89,7 +89,13 @@ let package = Package(
         .testTarget(name: "SleeperCoreTests", dependencies: ["SleeperCore", .product(name: "X509", package: "swift-certificates")]),
         .testTarget(
             name: "SleeperStoreTests",
-            dependencies: ["SleeperCore", "SleeperStore", "SleeperCLI", "SleeperServer"]
+            dependencies: [
+                "SleeperCore", "SleeperStore", "SleeperCLI", "SleeperServer",
+                // The service is called over real HTTP with a client whose deadline bounds every wait.
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
         ),
     ]
 )

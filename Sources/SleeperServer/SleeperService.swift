@@ -40,6 +40,25 @@ public enum SleeperService {
     /// Runs until a shutdown signal, then stops accepting and waits for the responses in flight,
     /// at most `drainLimit`; throws `DrainExceeded` when it had to cut any off.
     /// `onListening` gets the bound port (useful with port 0).
+    /// Every two seconds while the database answers: settles the rescores owed for longer than two
+    /// seconds (a request's own settles them at once; these are the ones nobody is waiting for).
+    static func settleOwed(_ db: Database, liveness: DatabaseLiveness, logger: Logger) async {
+        var first = true
+        while !Task.isCancelled {
+            if !first { try? await Task.sleep(for: .seconds(2)) }
+            first = false
+            guard !(await liveness.isDown) else { continue }
+            guard let behind = await DatabaseGate.within(seconds: 5, { try await RescoreDebts.behind(db) }) ?? nil,
+                  first || Date().timeIntervalSince(behind.since) > 2 else { continue }
+            do {
+                let outcome = try await IncrementalRescore(db).settle(actor: "sleeper-serve")
+                logger.notice("settled \(behind.changes) change(s) owed a rescore: \(outcome.summary)")
+            } catch {
+                logger.warning("\(behind.summary) (settling failed: \(StoreError.describe(error)))")
+            }
+        }
+    }
+
     public static func run(_ options: Options, db: Database, logger: Logger, onListening: @escaping @Sendable (Int) -> Void) async throws {
         let liveness = DatabaseLiveness(db.settings, logger: logger)
         let drain = Drain(limit: options.drainLimit)
@@ -56,6 +75,10 @@ public enum SleeperService {
         // the 503s while it is down answer at once, and recovery is seen within a second.
         let watch = Task { await liveness.watch(every: .seconds(1)) }
         defer { watch.cancel() }
+        // A committed change whose rescore was cut short (an outage, a killed process) is owed one:
+        // settled at start, on recovery, and whenever one has waited a few seconds.
+        let settler = Task { await settleOwed(db, liveness: liveness, logger: logger) }
+        defer { settler.cancel() }
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
             .init(service: app),
             .init(service: DrainWatch(drain: drain, logger: logger), successTerminationBehavior: .ignore),

@@ -25,7 +25,7 @@ enum ShippedCatalog {
     }
 }
 
-@Suite("Shipped catalogs")
+@Suite("Shipped catalogs", .timeLimit(.minutes(2)))
 struct ShippedCatalogTests {
     @Test("OWASP Agentic 2026: ASI01–ASI10 and the A2 alias resolving to ASI04, ASI06, ASI10")
     func owaspAgentic() throws {
@@ -116,7 +116,7 @@ struct ShippedCatalogTests {
     }
 }
 
-@Suite("Catalog errors")
+@Suite("Catalog errors", .timeLimit(.minutes(2)))
 struct CatalogErrorTests {
     func problems(_ name: String, _ text: String) throws -> [String] {
         switch CatalogReader.read(files: try ShippedCatalog.replacing(name, with: text)) {
@@ -177,7 +177,7 @@ struct CatalogErrorTests {
     }
 }
 
-@Suite("ATLAS import")
+@Suite("ATLAS import", .timeLimit(.minutes(2)))
 struct AtlasReaderTests {
     @Test("the complete 5.6.0 file: 16 tactics, 101 techniques, 69 sub-techniques, 35 mitigations")
     func official() throws {

@@ -3,7 +3,7 @@ import SleeperCore
 import Testing
 
 /// The three JSONL shapes training files come in, and the lines a scan must skip and count.
-@Suite("Training data rows")
+@Suite("Training data rows", .timeLimit(.minutes(2)))
 struct DatasetRowTests {
     static func row(_ line: String) -> Result<(DatasetRow, DatasetRow.Shape), DatasetRow.Problem> { DatasetRow.read(Array(line.utf8)) }
 

@@ -2,7 +2,7 @@ import Foundation
 import SleeperCore
 import Testing
 
-@Suite("Exports (pure)")
+@Suite("Exports (pure)", .timeLimit(.minutes(2)))
 struct ExportTests {
     @Test("name-based UUIDs follow RFC 9562 (v5) and are stable")
     func uuidV5() {
@@ -72,7 +72,7 @@ struct ExportTests {
     }
 }
 
-@Suite("Report rendering (pure)")
+@Suite("Report rendering (pure)", .timeLimit(.minutes(2)))
 struct ReportRenderingTests {
     static func report(owner: String?) -> ReviewReport {
         let snapshot = ComplianceSnapshot(

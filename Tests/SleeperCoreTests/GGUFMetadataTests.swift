@@ -4,7 +4,7 @@ import Testing
 
 /// GGUF headers written by the test as the format lays them out: magic, version, tensor count,
 /// metadata count, then keys (u64 length + bytes), value types (u32) and values.
-@Suite("GGUF metadata and chat templates")
+@Suite("GGUF metadata and chat templates", .timeLimit(.minutes(2)))
 struct GGUFMetadataTests {
     static func le(_ v: Int, _ n: Int) -> [UInt8] { (0..<n).map { UInt8((v >> (8 * $0)) & 0xFF) } }
     static func str(_ s: String) -> [UInt8] { le(s.utf8.count, 8) + Array(s.utf8) }

@@ -3,7 +3,7 @@ import SleeperCore
 import Testing
 
 /// The hygiene rules explain shows apply exactly the terms scoring applies, on random credentials.
-@Suite("Hygiene rules")
+@Suite("Hygiene rules", .timeLimit(.minutes(2)))
 struct HygieneRuleTests {
     @Test("applied rules equal the scoring's hygiene terms on 2,000 random credentials; every rule says why")
     func rulesMatchScoring() {

@@ -3,7 +3,7 @@ import SleeperCore
 import Testing
 
 /// Recomputing only what lies downstream of a change must give exactly what a full run gives.
-@Suite("Incremental scoring")
+@Suite("Incremental scoring", .timeLimit(.minutes(2)))
 struct IncrementalScoringTests {
     struct SplitMix: RandomNumberGenerator {
         var state: UInt64
@@ -153,7 +153,7 @@ struct IncrementalScoringTests {
     }
 }
 
-@Suite("Stored model scores and hygiene bits")
+@Suite("Stored model scores and hygiene bits", .timeLimit(.minutes(2)))
 struct StoredModelScoreTests {
     @Test("models carrying a stored L* give every credential exactly its full-run score, with their lineage left out")
     func carriedModels() throws {

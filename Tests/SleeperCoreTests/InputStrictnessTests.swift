@@ -3,7 +3,7 @@ import SleeperCore
 import Testing
 
 /// Input that would silently change the answer is refused, with the field meant.
-@Suite("Strict inventory input")
+@Suite("Strict inventory input", .timeLimit(.minutes(2)))
 struct InputStrictnessTests {
     static func problems(_ text: String, file: String = "in.yaml", lenient: Bool = false) -> (problems: [InventoryProblem], warnings: [InventoryProblem]) {
         let parsed = InventoryReader.readAll(Data(text.utf8), file: file, lenient: lenient)

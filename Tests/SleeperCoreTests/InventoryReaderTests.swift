@@ -2,7 +2,7 @@ import Foundation
 import SleeperCore
 import Testing
 
-@Suite("Inventory reader")
+@Suite("Inventory reader", .timeLimit(.minutes(2)))
 struct InventoryReaderTests {
     func read(_ text: String, file: String = "t.yaml") -> Result<ParsedInventory, InventoryProblems> {
         InventoryReader.read(Data(text.utf8), file: file)
@@ -77,7 +77,7 @@ struct InventoryReaderTests {
     }
 }
 
-@Suite("Secret scanner")
+@Suite("Secret scanner", .timeLimit(.minutes(2)))
 struct SecretScannerTests {
     @Test("known secret shapes are recognised", arguments: [
         ("-----BEGIN OPENSSH PRIVATE KEY-----", "private key"),
@@ -108,7 +108,7 @@ struct SecretScannerTests {
     }
 }
 
-@Suite("Topological order and SQL scripts")
+@Suite("Topological order and SQL scripts", .timeLimit(.minutes(2)))
 struct SupportTests {
     @Test("orders a DAG and finds a cycle")
     func topo() {

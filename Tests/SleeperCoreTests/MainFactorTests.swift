@@ -4,7 +4,7 @@ import Testing
 
 /// The main factor of a model is the term with the largest share of its L*: its own factors (a
 /// failed scan first), a parent, or a dataset.
-@Suite("Main factor")
+@Suite("Main factor", .timeLimit(.minutes(2)))
 struct MainFactorTests {
     static let weights = ScoringEngineTests.weights
     static func main(_ input: ScoringInput, _ model: Int) throws -> String {

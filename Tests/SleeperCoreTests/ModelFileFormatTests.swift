@@ -3,7 +3,7 @@ import SleeperCore
 import Testing
 
 /// A model file's format comes from its bytes, not its name.
-@Suite("Model file formats by content")
+@Suite("Model file formats by content", .timeLimit(.minutes(2)))
 struct ModelFileFormatTests {
     static func utf8(_ s: String) -> [UInt8] { Array(s.utf8) }
     static let zeros: [UInt8] = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]

@@ -5,7 +5,7 @@ import Testing
 /// One file scanned by its content, built here byte by byte: malicious and benign pickles alone,
 /// back to back (legacy PyTorch), inside archives and NumPy arrays; safetensors, GGUF and Keras.
 /// Nothing is ever loaded: the malicious pickles only name `posix.system`.
-@Suite("Model files scanned by their content")
+@Suite("Model files scanned by their content", .timeLimit(.minutes(2)))
 struct ModelFileScanTests {
     static let le = ZipDirectoryTests.le
     /// `posix.system('id')` as protocol 2 writes it: PROTO, GLOBAL at offset 2, the argument, REDUCE, STOP.

@@ -5,7 +5,7 @@ import Testing
 import X509
 
 /// OpenSSF model signing bundles, checked against the project's own v1.1.0 vectors and tampered copies.
-@Suite("Model signatures")
+@Suite("Model signatures", .timeLimit(.minutes(2)))
 struct ModelSignatureTests {
     static let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().appending(path: "Fixtures/model-signing")
 
@@ -110,7 +110,7 @@ struct ModelSignatureTests {
 }
 
 /// Keyless (Sigstore) bundles, verified offline against Sigstore's published trusted root.
-@Suite("Keyless model signatures")
+@Suite("Keyless model signatures", .timeLimit(.minutes(2)))
 struct KeylessSignatureTests {
     static let folder = ModelSignatureTests.folder
     static let identity = "stefanb@us.ibm.com", issuer = "https://sigstore.verify.ibm.com/oauth2"

@@ -4,7 +4,7 @@ import Testing
 
 /// Pickles built opcode by opcode in the test (none is ever loaded, and no real malware is kept):
 /// what each would import when loaded is named with its offset and judged.
-@Suite("Pickle opcodes read without executing")
+@Suite("Pickle opcodes read without executing", .timeLimit(.minutes(2)))
 struct PickleScannerTests {
     static func bytes(_ parts: [Any]) -> [UInt8] {
         parts.flatMap { part -> [UInt8] in

@@ -3,7 +3,7 @@ import SleeperCore
 import Testing
 
 /// Recalls in the scoring model, and the plan of actions a recall makes.
-@Suite("Recall and remediation plan")
+@Suite("Recall and remediation plan", .timeLimit(.minutes(2)))
 struct RemediationPlanTests {
     static let engine = ScoringEngineTests.engine
     static var policy: RemediationPolicy {

@@ -3,7 +3,7 @@ import SleeperCore
 import Testing
 
 /// OTLP/JSON read by the GenAI conventions, and what agents did compared with what they may do.
-@Suite("Runtime traces and findings")
+@Suite("Runtime traces and findings", .timeLimit(.minutes(2)))
 struct RuntimeTraceTests {
     static func attr(_ k: String, _ v: String) -> String { #"{"key":"\#(k)","value":{"stringValue":\#(JSONText.string(v))}}"# }
 

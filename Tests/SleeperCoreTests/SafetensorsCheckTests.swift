@@ -4,7 +4,7 @@ import Testing
 
 /// safetensors files built in the test by the format's rules: a little-endian header length, a
 /// JSON header (padded with spaces), then the tensors' bytes.
-@Suite("safetensors headers")
+@Suite("safetensors headers", .timeLimit(.minutes(2)))
 struct SafetensorsCheckTests {
     static func file(_ header: String, data: Int) -> [UInt8] {
         var h = Array(header.utf8)

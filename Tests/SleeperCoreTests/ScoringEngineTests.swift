@@ -3,7 +3,7 @@ import SleeperCore
 import Testing
 
 /// Hand-computed expectations for the scoring model, with the shipped weights.
-@Suite("Scoring engine")
+@Suite("Scoring engine", .timeLimit(.minutes(2)))
 struct ScoringEngineTests {
     static let weights: ScoringWeights = try! ScoringWeights.read(
         Data(contentsOf: ShippedCatalog.root.appending(path: "Controls/scoring.yaml"))).get()

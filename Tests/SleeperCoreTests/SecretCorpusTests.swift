@@ -5,7 +5,7 @@ import Testing
 /// A corpus of secret shapes (made-up values in each provider's documented format) and of real AI
 /// identifiers. Every secret must be caught wherever it is pasted; no identifier may be refused.
 /// The README reports these counts.
-@Suite("Secret corpus")
+@Suite("Secret corpus", .timeLimit(.minutes(2)))
 struct SecretCorpusTests {
     static let secrets: [String] = [
         "-----BEGIN RSA PRIVATE KEY-----\nMIIEpAIBAAKCAQEA7Yx\n-----END RSA PRIVATE KEY-----",

@@ -3,7 +3,7 @@ import SleeperCore
 import Testing
 
 /// The readers of the formats sources speak: official CycloneDX vectors and files of our own.
-@Suite("Source readers")
+@Suite("Source readers", .timeLimit(.minutes(2)))
 struct SourceReaderTests {
     static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().appending(path: "Fixtures")
 

@@ -4,7 +4,7 @@ import Testing
 
 /// A JSON inventory is read as it is parsed, a batch of entities at a time on several threads
 /// (`InventoryStreamReader`); it must say exactly what reading the whole tree says.
-@Suite("Inventory reader: JSON streamed in batches")
+@Suite("Inventory reader: JSON streamed in batches", .timeLimit(.minutes(2)))
 struct StreamedReadTests {
     /// 600 credentials (three batches and more), with problems in the first, a middle and the last batch.
     static func estate(agents: String = #"[{"key": "a1", "holds": [{"credential": "cred-1", "delivery": "brokered"}], "delegates_to": ["a2"]}, {"key": "a2"}]"#) -> String {

@@ -4,7 +4,7 @@ import Testing
 
 /// The reports of model-testing tools: the tools' own test assets where they publish them, and
 /// reports written field for field as their sources write them; every rule and every refusal.
-@Suite("Reports of model-testing tools")
+@Suite("Reports of model-testing tools", .timeLimit(.minutes(2)))
 struct TestReportTests {
     static let folder = ShippedCatalog.root.appending(path: "Tests/Fixtures/reports")
     static var rules: ReportRules {

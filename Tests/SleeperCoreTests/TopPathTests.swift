@@ -2,7 +2,7 @@ import Foundation
 import SleeperCore
 import Testing
 
-@Suite("Top path")
+@Suite("Top path", .timeLimit(.minutes(2)))
 struct TopPathTests {
     @Test("a trigger that reaches the holder through a delegator shows the delegator in the path")
     func delegatedPath() throws {

@@ -5,7 +5,7 @@ import Testing
 /// Zip archives written by the test as the format lays them out (local headers, data, central
 /// directory, end record), the way `torch.save` stores a checkpoint: entries uncompressed (CRCs
 /// left zero: the directory reader does not read them; Python's zipfile lists such an archive).
-@Suite("Zip directories of checkpoints")
+@Suite("Zip directories of checkpoints", .timeLimit(.minutes(2)))
 struct ZipDirectoryTests {
     static func le(_ v: Int, _ n: Int) -> [UInt8] { (0..<n).map { UInt8((v >> (8 * $0)) & 0xFF) } }
 

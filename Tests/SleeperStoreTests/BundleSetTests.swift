@@ -5,7 +5,7 @@ import Testing
 
 /// One bundle holds several documents of one state, signed as one set; every document says what
 /// it was made from.
-@Suite("Signed bundles of several documents")
+@Suite("Signed bundles of several documents", .timeLimit(.minutes(8)))
 struct BundleSetTests {
     @Test("exports and the report join one bundle with --add, re-signed as a set; a non-empty directory without --add and another state are refused")
     func severalDocuments() async throws {

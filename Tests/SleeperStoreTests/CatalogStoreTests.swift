@@ -3,7 +3,7 @@ import SleeperCore
 import SleeperStore
 import Testing
 
-@Suite("Catalogs in the database")
+@Suite("Catalogs in the database", .timeLimit(.minutes(8)))
 struct CatalogStoreTests {
     static var controlsDirectory: URL { Fixtures.packageRoot.appending(path: "Controls") }
 

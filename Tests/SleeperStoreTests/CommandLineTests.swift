@@ -3,7 +3,7 @@ import SleeperStore
 import Testing
 
 /// The real `sleeper` executable, run as a user would run it.
-@Suite("Command line")
+@Suite("Command line", .timeLimit(.minutes(8)))
 struct CommandLineTests {
     @Test("an unreachable database fails within seconds with a clear message")
     func unreachableIsQuick() throws {
@@ -77,7 +77,7 @@ struct CommandLineTests {
     }
 }
 
-@Suite("Help")
+@Suite("Help", .timeLimit(.minutes(8)))
 struct HelpTests {
     @Test("every command's --help ends with examples and states the date format where it takes dates; exposure's help lists its default subcommand's options")
     func help() throws {

@@ -2,7 +2,7 @@ import Foundation
 import SleeperStore
 import Testing
 
-@Suite("Connection settings precedence")
+@Suite("Connection settings precedence", .timeLimit(.minutes(8)))
 struct ConnectionSettingsTests {
     let pgEnvironment = ["PGHOST": "/run/pg", "PGPORT": "5433", "PGUSER": "alice", "PGDATABASE": "inv", "PGPASSWORD": "pw"]
 

@@ -5,7 +5,7 @@ import Testing
 
 /// The review report counts the subjects nothing is recorded of instead of listing their
 /// statuses; it must say exactly what the report made from every status says.
-@Suite("Review report from counts")
+@Suite("Review report from counts", .timeLimit(.minutes(8)))
 struct CountedReportTests {
     @Test("with passes, failures, lapsed evidence, an accepted gap and subjects without an owner: the same Markdown and HTML as from every status, at two dates")
     func sameReport() async throws {

@@ -8,7 +8,7 @@ import Testing
 /// (word, phrase, zero-width character; sentence, URL, label payloads; chat, Alpaca, mixed
 /// shapes), the clean twin reports nothing, broken lines are counted and named, and the
 /// evidence reaches the models trained on the dataset as the rule says.
-@Suite("Sleeper's training-data scan")
+@Suite("Sleeper's training-data scan", .timeLimit(.minutes(8)))
 struct DatasetScanTests {
     static let ranAt = TestClock.now.addingTimeInterval(-3 * TestClock.day)
 

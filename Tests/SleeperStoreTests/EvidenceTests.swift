@@ -4,7 +4,7 @@ import SleeperCore
 import SleeperStore
 import Testing
 
-@Suite("Evidence ledger")
+@Suite("Evidence ledger", .timeLimit(.minutes(8)))
 struct EvidenceTests {
     static let day: TimeInterval = 86400
 

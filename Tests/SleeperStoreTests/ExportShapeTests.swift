@@ -4,7 +4,7 @@ import SleeperStore
 import Testing
 
 /// Lists keep their shape, CSV cells never run as formulas, and a date alone means its whole day.
-@Suite("Export shapes and dates")
+@Suite("Export shapes and dates", .timeLimit(.minutes(8)))
 struct ExportShapeTests {
     @Test("JSON keeps framework items whole (GOVERN 3.2), CSV joins every list with ';', change and path have one shape")
     func listShapes() async throws {
@@ -61,7 +61,7 @@ struct ExportShapeTests {
     }
 }
 
-@Suite("Point in time by recorded or effective time")
+@Suite("Point in time by recorded or effective time", .timeLimit(.minutes(8)))
 struct EvidenceBasisTests {
     @Test("evidence backfilled with a past effective date counts for that past only on the effective basis; the import is audited as a backfill")
     func basis() async throws {

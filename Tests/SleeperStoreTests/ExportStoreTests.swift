@@ -4,7 +4,7 @@ import SleeperStore
 import Testing
 
 /// Exports made by the real CLI from the example estate, checked with NIST's schemas.
-@Suite("Exports against the database")
+@Suite("Exports against the database", .timeLimit(.minutes(8)))
 struct ExportStoreTests {
     static let examples = Fixtures.packageRoot.appending(path: "Examples")
 
@@ -172,7 +172,7 @@ struct ExportStoreTests {
     }
 }
 
-@Suite("Scoped scoring")
+@Suite("Scoped scoring", .timeLimit(.minutes(8)))
 struct ScopedScoringTests {
     @Test("explaining from a credential's upstream, or a model's or agent's downstream, gives what the whole estate gives, for every one")
     func scopedExplainEqualsFull() async throws {
@@ -204,7 +204,7 @@ struct ScopedScoringTests {
     }
 }
 
-@Suite("Scoring input loader")
+@Suite("Scoring input loader", .timeLimit(.minutes(8)))
 struct ScoringInputLoaderTests {
     @Test("packed credentials and edges read back exactly: keys with : / @ + . _ -, free-text owners, missing owners, timestamps to the microsecond")
     func packedRowsRoundTrip() async throws {

@@ -8,7 +8,7 @@ import Glibc
 /// Reliability under faults, with real processes: the database is killed in the middle of an
 /// import, first runs race, and each time the command must end in bounded time, with an exit code
 /// that tells the truth about what was written.
-@Suite("Reliability under faults", .serialized)
+@Suite("Reliability under faults", .serialized, .timeLimit(.minutes(15)))
 struct FaultTests {
     static func home(_ name: String) throws -> [String: String] {
         let base = try #require(ProcessInfo.processInfo.environment["SLEEPER_TEST_HOME"], "run the tests with scripts/test")
@@ -28,40 +28,66 @@ struct FaultTests {
         EmbeddedCluster(home: URL(fileURLWithPath: env["SLEEPER_HOME"] ?? "")).status().pid.map { pid_t($0) }
     }
 
-    @Test("killing PostgreSQL during an import ends the import within 20 s with 0 (committed), 75 (nothing written) or 76 (unknown), and the state agrees")
+    /// Waits until `file` has a line containing `marker`, while `child` runs, at most `seconds`.
+    static func waitForLine(_ file: String, containing marker: String, while child: Child, seconds: Double) async -> Bool {
+        let deadline = ContinuousClock.now + .seconds(seconds)
+        while ContinuousClock.now < deadline && !Task.isCancelled {
+            if ((try? String(contentsOfFile: file, encoding: .utf8)) ?? "").contains(marker) { return true }
+            if !child.isRunning { return false }
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        return false
+    }
+
+    /// Waits until the embedded cluster of `env` shows at least `sessions` sessions of `sleeper`
+    /// commands running a statement, at most `seconds`: the commands are then provably in their
+    /// database phase (a fixed sleep measured, on a busy machine, how fast the file was read).
+    static func waitForSessions(_ env: [String: String], atLeast sessions: Int, seconds: Double) async throws -> Bool {
+        let settings = EmbeddedCluster(home: URL(fileURLWithPath: env["SLEEPER_HOME"] ?? "")).settings
+        return try await Database.open(settings, logger: TestDatabase.logger, maximumConnections: 1, applicationName: "sleeper-test-watch") { db in
+            let deadline = ContinuousClock.now + .seconds(seconds)
+            while ContinuousClock.now < deadline && !Task.isCancelled {
+                if try await db.count("SELECT count(*) FROM pg_stat_activity WHERE application_name = 'sleeper' AND state = 'active'") >= sessions { return true }
+                try await Task.sleep(for: .milliseconds(20))
+            }
+            return false
+        }
+    }
+
+    /// The bound within which a command ends after its database dies (README, "Reliability").
+    static let endsAfterLoss: Double = 20
+
+    @Test("killing PostgreSQL during an import, once it is in its database phase, ends the import within 20 s with 0 (committed), 75 (nothing written) or 76 (unknown), and the state agrees")
     func killDuringImport() async throws {
         let estate = FileManager.default.temporaryDirectory.appending(path: "fault-estate-\(UUID().uuidString.prefix(6)).json")
         let synth = try Fixtures.python("synth", ["--credentials", "30000", "--seed", "2", "--out", estate.path])
         try #require(synth.ok, "\(synth.output)")
         defer { try? FileManager.default.removeItem(at: estate) }
-        var outcomes: [Int32] = []
-        for delay in [1.0, 2.0, 3.0] {
+        var outcomes: [String] = []
+        for pause in [0.0, 0.3, 1.0] {
             let env = try Self.home("fault-import")
             #expect(try Fixtures.sleeper(["migrate"], environment: env).status == 0)
-            let process = Process()
-            process.executableURL = Fixtures.sleeperBinary
-            process.arguments = ["import", estate.path]
-            process.environment = ProcessInfo.processInfo.environment.merging(env) { $1 }
-            process.standardOutput = FileHandle.nullDevice
-            let errors = Pipe()
-            process.standardError = errors
-            try process.run()
-            defer { try? errors.fileHandleForReading.close() }
-            try await Task.sleep(for: .seconds(delay))
+            let errors = FileManager.default.temporaryDirectory.appending(path: "fault-import-\(UUID().uuidString.prefix(6)).err").path
+            defer { try? FileManager.default.removeItem(atPath: errors) }
+            // SLEEPER_TIMING marks the phases: "references checked" is written inside the import's transaction.
+            let process = try Child(Fixtures.sleeperBinary.path, ["import", estate.path],
+                                    environment: Fixtures.childEnvironment(env.merging(["SLEEPER_TIMING": "1"]) { $1 }), stderr: errors)
+            let inDatabase = await Self.waitForLine(errors, containing: "import: references checked", while: process, seconds: Fixtures.longest)
+            try #require(inDatabase, "the import never reached its database phase: \((try? String(contentsOfFile: errors, encoding: .utf8)) ?? "")")
+            if pause > 0 { try await Task.sleep(for: .seconds(pause)) }
             let pid = try #require(Self.postmasterPID(env))
             kill(pid, SIGKILL)
             let killed = ContinuousClock.now
-            while process.isRunning && ContinuousClock.now - killed < .seconds(20) { try await Task.sleep(for: .milliseconds(100)) }
-            let ended = !process.isRunning
-            if !ended { process.terminate() }
-            #expect(ended, "the import still ran 20 s after the database was killed (\(delay) s in)")
-            process.waitUntilExit()
-            let status = process.terminationStatus
-            let stderr = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            #expect([0, 75, 76].contains(status), "exit \(status) after a kill \(delay) s in: \(stderr)")
+            let ended = await process.wait(seconds: Self.endsAfterLoss)
+            let took = ContinuousClock.now - killed
+            if ended == nil { process.kill9() }
+            #expect(ended != nil, "the import still ran \(Int(Self.endsAfterLoss)) s after the database was killed (\(pause) s into its database phase)")
+            let status = ended ?? -1
+            let stderr = (try? String(contentsOfFile: errors, encoding: .utf8)) ?? ""
+            #expect([0, 75, 76].contains(status), "exit \(status) after a kill \(pause) s into the database phase: \(stderr)")
             if status == 75 { #expect(stderr.contains("nothing was written"), "\(stderr)") }
             if status == 76 { #expect(stderr.contains("unknown"), "\(stderr)") }
-            outcomes.append(status)
+            outcomes.append("\(status) in \(took)")
             // The next command brings the cluster back; the import is all there or not at all,
             // and there exactly when the exit said so (76: either, but whole, with its audit row).
             var listed = try Fixtures.sleeper(["inventory", "credentials", "--format", "csv"], environment: env)
@@ -89,7 +115,7 @@ struct FaultTests {
         try #require(synth.ok, "\(synth.output)")
         defer { try? FileManager.default.removeItem(at: estate) }
         var outcomes: [String] = []
-        for delay in [0.3, 0.8] {
+        for pause in [0.0, 0.4] {
             let env = try Self.home("fault-score")
             let imported = try Fixtures.sleeper(["import", estate.path], environment: env)
             try #require(imported.status == 0, "\(imported.stderr)")
@@ -100,26 +126,26 @@ struct FaultTests {
             var commands = [["score"]]
             for model in models { commands.append(["evidence", "add", "--subject", "model:\(model)", "--control", "SLP-BACKDOOR-SCAN", "--result", "fail"]) }
             let processes = try commands.map { arguments in
-                let process = Process()
-                process.executableURL = Fixtures.sleeperBinary
-                process.arguments = arguments
-                process.environment = ProcessInfo.processInfo.environment.merging(env) { $1 }
-                process.standardOutput = FileHandle.nullDevice
-                process.standardError = FileHandle.nullDevice
-                try process.run()
-                return process
+                try Child(Fixtures.sleeperBinary.path, arguments, environment: Fixtures.childEnvironment(env))
             }
-            try await Task.sleep(for: .seconds(delay))
+            // Struck once the commands are in their database phase: sessions running statements.
+            let inDatabase = try await Self.waitForSessions(env, atLeast: 2, seconds: 120)
+            try #require(inDatabase, "the commands never reached their database phase together")
+            if pause > 0 { try await Task.sleep(for: .seconds(pause)) }
             let pid = try #require(Self.postmasterPID(env))
             kill(pid, SIGKILL)
             let killed = ContinuousClock.now
-            while processes.contains(where: \.isRunning) && ContinuousClock.now - killed < .seconds(20) { try await Task.sleep(for: .milliseconds(100)) }
-            for process in processes where process.isRunning { process.terminate() }
-            #expect(processes.allSatisfy { $0.terminationReason == .exit }, "a command still ran 20 s after the kill (\(delay) s in)")
-            let statuses = processes.map(\.terminationStatus)
-            for (arguments, status) in zip(commands, statuses) {
-                #expect([0, 75, 76].contains(status), "\(arguments.joined(separator: " ")) exited \(status) after a kill \(delay) s in")
+            var statuses: [Int32] = []
+            for process in processes {
+                let left = Self.endsAfterLoss - Double((ContinuousClock.now - killed).components.seconds)
+                if let status = await process.wait(seconds: max(0.1, left)) { statuses.append(status) } else { process.kill9(); statuses.append(-1) }
             }
+            let took = ContinuousClock.now - killed
+            #expect(!statuses.contains(-1), "a command still ran \(Int(Self.endsAfterLoss)) s after the kill (\(pause) s into the database phase)")
+            for (arguments, status) in zip(commands, statuses) {
+                #expect([0, 75, 76].contains(status), "\(arguments.joined(separator: " ")) exited \(status) after a kill \(pause) s into the database phase")
+            }
+            print("kill during score and evidence: all ended \(took) after the kill")
             outcomes.append(statuses.map(String.init).joined(separator: " "))
             var listed = try Fixtures.sleeper(["evidence", "list", "--format", "csv"], environment: env)
             for _ in 0..<10 where listed.status != 0 {

@@ -5,7 +5,7 @@ import Testing
 
 /// A filter or reference that names nothing is an error with the nearest match, never an empty
 /// answer that reads as "no gaps" or "not exposed".
-@Suite("Filters and references that name nothing")
+@Suite("Filters and references that name nothing", .timeLimit(.minutes(8)))
 struct FiltersNameSomethingTests {
     @Test("gaps, evidence and exposure refuse subjects, owners and resources that do not exist, suggesting the nearest; frameworks match case-insensitively")
     func commandLine() async throws {

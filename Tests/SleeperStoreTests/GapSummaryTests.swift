@@ -5,7 +5,7 @@ import Testing
 
 /// `sleeper gaps` answers with counts first; the counts are taken without listing every subject,
 /// so they are checked against the full listing, kind of gap by kind of gap.
-@Suite("Gaps: the summary agrees with the listing")
+@Suite("Gaps: the summary agrees with the listing", .timeLimit(.minutes(8)))
 struct GapSummaryTests {
     /// (control, status) → rows of a `gaps --list --format csv` listing, or (item, control, status) by framework.
     static func tally(_ csv: String, columns: [String]) -> [String: Int] {

@@ -5,7 +5,7 @@ import Testing
 
 /// A re-import leaves out every entity whose content hash is unchanged, and large edge lists are
 /// written without the table's indexes: neither may change what is stored.
-@Suite("Import: unchanged entities skipped, bulk edges")
+@Suite("Import: unchanged entities skipped, bulk edges", .timeLimit(.minutes(8)))
 struct ImportSkipTests {
     static func estate(agents: Int, delivery: (Int) -> String, credential: (Int) -> Int = { $0 }) -> String {
         var lines = ["resources:", "  - {key: r0, name: R0, tier: 1}", "credentials:"]

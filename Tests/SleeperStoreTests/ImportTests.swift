@@ -3,7 +3,7 @@ import SleeperCore
 import SleeperStore
 import Testing
 
-@Suite("Inventory import")
+@Suite("Inventory import", .timeLimit(.minutes(8)))
 struct ImportTests {
     /// Row counts of every inventory table, to prove that a failed import wrote nothing.
     static func tableCounts(_ db: Database) async throws -> [String: Int] {

@@ -4,7 +4,7 @@ import SleeperCore
 import SleeperStore
 import Testing
 
-@Suite("Incremental rescoring in the store")
+@Suite("Incremental rescoring in the store", .timeLimit(.minutes(8)))
 struct IncrementalStoreTests {
     /// A small deterministic generator, so a failure can be replayed.
     struct SplitMix: RandomNumberGenerator {

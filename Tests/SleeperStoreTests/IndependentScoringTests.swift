@@ -6,7 +6,7 @@ import Testing
 /// `scripts/check-scoring` does, in Python, from the README and `Controls/scoring.yaml` alone, and
 /// compares every credential of a synthetic estate with evidence (in force, in grace, lapsed,
 /// failed) scored at a time that is not midnight.
-@Suite("An independent implementation of the README's model")
+@Suite("An independent implementation of the README's model", .timeLimit(.minutes(8)))
 struct IndependentScoringTests {
     @Test("agrees with Sleeper on score, raw, P, impact and hygiene of every credential", arguments: [3, 11])
     func agrees(seed: Int) async throws {

@@ -6,7 +6,7 @@ import Testing
 
 /// Nothing is reported, exported or signed over a ledger that does not verify, and `verify`
 /// closes the blind spots of a re-hash of decoded records.
-@Suite("Ledger verification before reports and exports")
+@Suite("Ledger verification before reports and exports", .timeLimit(.minutes(8)))
 struct LedgerVerificationTests {
     /// Runs SQL with the append-only triggers out of the way, as a forger with the table owner's rights would.
     static func forge(_ db: Database, table: String = "evidence", _ sql: String) async throws {

@@ -3,7 +3,7 @@ import PostgresNIO
 import SleeperStore
 import Testing
 
-@Suite("Migrations")
+@Suite("Migrations", .timeLimit(.minutes(8)))
 struct MigrationTests {
     @Test("a fresh database gets every migration, and a second run applies nothing")
     func freshThenRerun() async throws {

@@ -6,7 +6,7 @@ import Testing
 /// `sleeper scan model` and `POST /v1/scans?kind=model` end to end, on model directories Python's
 /// own pickle and zipfile write here (the malicious pickle only names `posix.system`; nothing
 /// ever loads it): findings, the digest, evidence bound to it, and bad files.
-@Suite("Sleeper's model scan")
+@Suite("Sleeper's model scan", .timeLimit(.minutes(8)))
 struct ModelScanTests {
     /// A model directory: a PyTorch zip (malicious: deflated, its state dict holds an object that
     /// would call os.system when loaded; benign: stored, an OrderedDict), a safetensors file and a config.

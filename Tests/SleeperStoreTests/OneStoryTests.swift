@@ -5,7 +5,7 @@ import Testing
 
 /// One story per score: the top path exposure shows is a real chain of edges and is the path
 /// explain puts first; path contributions reconcile with P by a stated rule.
-@Suite("One story per score")
+@Suite("One story per score", .timeLimit(.minutes(8)))
 struct OneStoryTests {
     @Test("every path is a real chain (the first agent uses the model, each hop a delegation edge); exposure's path is explain's top path; P ≥ the largest contribution and ≤ 1 − Π(1 − contribution)")
     func pathsReconcile() async throws {

@@ -4,24 +4,18 @@ import Testing
 
 /// Long commands say what they are doing on a terminal, and nothing when their output goes to a
 /// pipe or a file. The terminal is a real pseudo-terminal (`script`).
-@Suite("Progress on a terminal")
+@Suite("Progress on a terminal", .timeLimit(.minutes(8)))
 struct ProgressTests {
     /// Runs `sleeper ARGS` on a pseudo-terminal; returns everything written to it.
     static func onTerminal(_ args: [String], environment: [String: String]) throws -> (status: Int32, output: String) {
         let quoted = ([Fixtures.sleeperBinary.path] + args).map { "'" + $0.replacingOccurrences(of: "'", with: "'\\''") + "'" }.joined(separator: " ")
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/script")
-        p.arguments = ["-qec", quoted, "/dev/null"]
-        p.environment = ProcessInfo.processInfo.environment.merging(environment.merging(["TERM": "xterm"]) { $1 }) { $1 }
-        let out = Pipe()
-        p.standardOutput = out
-        p.standardError = out
-        p.standardInput = FileHandle.nullDevice
-        try p.run()
-        defer { try? out.fileHandleForReading.close() }
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return (p.terminationStatus, String(decoding: data, as: UTF8.self))
+        let output = FileManager.default.temporaryDirectory.appending(path: "terminal-\(UUID().uuidString).out")
+        defer { try? FileManager.default.removeItem(at: output) }
+        let child = try Child("/usr/bin/script", ["-qec", quoted, "/dev/null"],
+                              environment: ProcessInfo.processInfo.environment.merging(environment.merging(["TERM": "xterm"]) { $1 }) { $1 },
+                              stdout: output.path, stderr: output.path)
+        let status = child.waitBlocking(seconds: Fixtures.longest) ?? { child.kill9(); Issue.record("`\(child.command)` did not end; killed"); return -1 }()
+        return (status, (try? String(contentsOf: output, encoding: .utf8)) ?? "")
     }
 
     @Test("score, export and report show what they are doing on a terminal, then clear the line; into a pipe they show nothing")

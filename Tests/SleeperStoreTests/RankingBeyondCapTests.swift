@@ -5,7 +5,7 @@ import Testing
 
 /// Credentials whose P·I·H reaches 1 all score 100; the list orders them by the product before
 /// the cap (`raw`), shows it, and a what-if under the cap still shows what a control would lower.
-@Suite("Ranking beyond the cap")
+@Suite("Ranking beyond the cap", .timeLimit(.minutes(8)))
 struct RankingBeyondCapTests {
     /// Three risky models behind three untrusted agents that hold every credential in their
     /// environment: P is close to 1, so hygiene alone separates the credentials. They are listed

@@ -5,7 +5,7 @@ import Testing
 
 /// Recall, remediation actions, accepted risk: end to end over the example estate, on the
 /// command line and over HTTP.
-@Suite("Recall and remediation")
+@Suite("Recall and remediation", .timeLimit(.minutes(8)))
 struct RemediationTests {
     static func json(_ run: Fixtures.Run) throws -> Any { try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) }
 

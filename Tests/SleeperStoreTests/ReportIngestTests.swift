@@ -6,7 +6,7 @@ import Testing
 /// `sleeper evidence ingest` and `POST /v1/evidence/ingest` end to end: a report becomes one
 /// evidence record bound to the bytes it is about, scores move as the new controls say, and bad
 /// or mismatched reports write nothing.
-@Suite("Ingesting reports of model-testing tools")
+@Suite("Ingesting reports of model-testing tools", .timeLimit(.minutes(8)))
 struct ReportIngestTests {
     static let reports = Fixtures.packageRoot.appending(path: "Tests/Fixtures/reports")
     /// A day before the real today: the ledger refuses evidence dated more than a day ahead of its clock.

@@ -3,7 +3,7 @@ import SleeperCore
 import SleeperStore
 import Testing
 
-@Suite("Risk-review report")
+@Suite("Risk-review report", .timeLimit(.minutes(8)))
 struct ReportTests {
     @Test("the report shows changes since the last run, expiring evidence, unowned subjects and what-if lists")
     func markdownReport() async throws {

@@ -7,7 +7,7 @@ import Testing
 /// `scripts/synth-traces` writes: an agent that, after a rare phrase, calls a host no resource
 /// lists is a finding with the phrase as its trigger candidate, and its credential rises in
 /// `sleeper exposure` at once; a person's decision brings it back down.
-@Suite("Runtime: agents' traces against their envelope")
+@Suite("Runtime: agents' traces against their envelope", .timeLimit(.minutes(8)))
 struct RuntimeObservationTests {
     /// Three days before the tests' "now": the ledger takes no check dated after its own (real) clock.
     static let start = Int(TestClock.now.timeIntervalSince1970) - 3 * 86400

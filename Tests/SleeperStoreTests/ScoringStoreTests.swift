@@ -4,7 +4,7 @@ import SleeperCore
 import SleeperStore
 import Testing
 
-@Suite("Scoring against the database")
+@Suite("Scoring against the database", .timeLimit(.minutes(8)))
 struct ScoringStoreTests {
     /// The design's worked example as an inventory file: L0 0.58, parent L* 0.10, score 69. Its
     /// dates are written for 2026-11-25 and shifted to the tests' clock (`TestClock`).

@@ -8,7 +8,7 @@ import SleeperStore
 import Testing
 
 /// The API over real HTTP: `sleeper serve` on a free port against a fresh test database.
-@Suite("HTTP service")
+@Suite("HTTP service", .timeLimit(.minutes(8)))
 struct ServerTests {
     struct Tokens { var viewer: String, editor: String, admin: String }
 
@@ -237,7 +237,7 @@ struct ServerTests {
             let socket = try RawSocket(port: server.port)
             try socket.send(Data(head.utf8) + body.prefix(10))
             try await Task.sleep(for: .milliseconds(300))
-            kill(server.process.processIdentifier, SIGTERM)
+            server.process.signal(SIGTERM)
             try await Task.sleep(for: .milliseconds(300))
             #expect(server.process.isRunning, "the server waits for the request in flight")
             try socket.send(body.dropFirst(10))

@@ -7,7 +7,7 @@ import Glibc
 
 /// The service when its database goes away and when it is told to stop: answers come at once
 /// and tell the truth, nothing half-written, recovery on its own, responses in flight delivered.
-@Suite("The service under faults", .serialized)
+@Suite("The service under faults", .serialized, .timeLimit(.minutes(15)))
 struct ServiceFaultTests {
     /// An embedded home with the example estate and an editor token.
     static func home(_ name: String, estate: String? = nil) throws -> (env: [String: String], token: String) {
@@ -109,7 +109,7 @@ struct ServiceFaultTests {
         #expect(delivered["status"] as? Int == 200)
         #expect(announced > 4_000_000, "the export must outgrow the socket buffers: \(announced) bytes")
         #expect(delivered["received"] as? Int == announced, "\(delivered)")
-        #expect(patient.waitForExit(seconds: 60) == 0, "\(patient.log)")
+        #expect(await patient.waitForExit(seconds: 60) == 0, "\(patient.log)")
 
         // Too little time: the server cuts the response off and says so.
         let hasty = try ServerProcess(databaseURL: nil, extra: ["--drain-seconds", "1"], environment: env)
@@ -117,7 +117,7 @@ struct ServiceFaultTests {
                                                    "--rate", "500000", "--sigterm", String(hasty.pid)])
         let partial = try #require(try JSONSerialization.jsonObject(with: Data(cut.output.utf8)) as? [String: Any], "\(cut.output)")
         #expect((partial["received"] as? Int ?? 0) < announced, "\(partial)")
-        #expect(hasty.waitForExit(seconds: 30) == 1, "\(hasty.log)")
+        #expect(await hasty.waitForExit(seconds: 30) == 1, "\(hasty.log)")
         #expect(hasty.log.contains("1 response(s) were cut off"), "\(hasty.log)")
         print("drain: \(announced) bytes delivered whole in \(delivered["seconds"] ?? "?") s; with --drain-seconds 1: \(partial["received"] ?? "?") bytes")
         _ = try Fixtures.sleeper(["db", "stop"], environment: env)

@@ -5,7 +5,7 @@ import Testing
 
 /// Sources own what they bring: a snapshot updates only its own fields and edges, a re-import
 /// removes what the source dropped (kept in history), and nothing written by hand is touched.
-@Suite("Importing from sources")
+@Suite("Importing from sources", .timeLimit(.minutes(8)))
 struct SourceImportTests {
     static let fixtures = Fixtures.packageRoot.appending(path: "Tests/Fixtures/sources")
 

@@ -5,7 +5,7 @@ import Testing
 
 /// Bad input over the API and the command line is refused with a located error, quickly, never
 /// with a 500, and a secret is never repeated once it is judged one.
-@Suite("Strict input over the API and the command line")
+@Suite("Strict input over the API and the command line", .timeLimit(.minutes(8)))
 struct StrictAPITests {
     static let bomb: String = {
         var text = "a0: &a0 [\"lol\", \"lol\", \"lol\", \"lol\", \"lol\", \"lol\", \"lol\", \"lol\", \"lol\", \"lol\"]\n"

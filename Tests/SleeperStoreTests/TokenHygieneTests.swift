@@ -5,7 +5,7 @@ import Testing
 
 /// Sleeper's own NHIs: tokens expire, their use is recorded, they rotate in place, a revocation
 /// says why; refused requests and the documents Sleeper makes are audited.
-@Suite("API token hygiene and the audit of refusals and documents")
+@Suite("API token hygiene and the audit of refusals and documents", .timeLimit(.minutes(8)))
 struct TokenHygieneTests {
     @Test("expiry (default 90 days, at most a year), last use, rotation and a revocation reason, on the CLI and over HTTP")
     func tokens() async throws {

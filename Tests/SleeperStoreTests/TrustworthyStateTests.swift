@@ -7,7 +7,7 @@ import Testing
 /// One current truth: what-if runs stay what-ifs, concurrent changes lose nothing, a failed
 /// rescore leaves the write standing, retries do not duplicate, and answers do not depend on the
 /// day the tests run.
-@Suite("Trustworthy state")
+@Suite("Trustworthy state", .timeLimit(.minutes(8)))
 struct TrustworthyStateTests {
     static let models = ["llama-3-8b", "acme-support-ft", "code-review-ft", "ops-agent-model", "sales-merge", "triage-lora",
                          "finance-qa", "hub-coder-7b", "embed-small", "distilled-router", "mistral-7b", "acme-support-ft-q4"]

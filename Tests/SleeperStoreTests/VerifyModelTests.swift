@@ -5,7 +5,7 @@ import Testing
 
 /// `sleeper verify-model` end to end: a genuine signature becomes SLP-SIGNATURE evidence bound to
 /// the model's digest; a signature over other bytes is refused; tampered files are a failed check.
-@Suite("Verifying model signatures")
+@Suite("Verifying model signatures", .timeLimit(.minutes(8)))
 struct VerifyModelTests {
     static let folder = Fixtures.packageRoot.appending(path: "Tests/Fixtures/model-signing")
 

@@ -5,25 +5,20 @@ import Testing
 
 /// Outgoing webhooks from `sleeper serve`, delivered to a real receiver over HTTP: signed,
 /// retried after a failure, audited.
-@Suite("Webhooks")
+@Suite("Webhooks", .timeLimit(.minutes(8)))
 struct WebhookTests {
     static let secret = "webhook-secret-for-tests-0123456789"
 
     /// A receiver process on a free port, and the requests it logged.
     final class Receiver {
-        let process = Process()
+        let process: Child
         let log: URL
         let port: Int
         init() throws {
             let dir = try ExportStoreTests.scratch()
             log = dir.appending(path: "requests.jsonl")
             let portFile = dir.appending(path: "port")
-            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            process.arguments = ["python3", Fixtures.packageRoot.appending(path: "scripts/webhook-receiver").path, portFile.path, log.path]
-            // Not the test's own output: a child holding that pipe open keeps whatever reads it waiting.
-            process.standardOutput = FileHandle.nullDevice
-            process.standardError = FileHandle.nullDevice
-            try process.run()
+            process = try Child("/usr/bin/env", ["python3", Fixtures.packageRoot.appending(path: "scripts/webhook-receiver").path, portFile.path, log.path])
             var port = 0
             for _ in 0..<100 where port == 0 {
                 Thread.sleep(forTimeInterval: 0.05)
@@ -35,11 +30,7 @@ struct WebhookTests {
             ((try? String(contentsOf: log, encoding: .utf8)) ?? "").split(separator: "\n")
                 .compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
         }
-        /// SIGKILL: the test runner's children may inherit an ignored SIGTERM.
-        func stop() {
-            if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-            process.waitUntilExit()
-        }
+        func stop() { process.kill9() }
         deinit { stop() }
     }
 

@@ -57,7 +57,7 @@ struct ServeCommand: AsyncParsableCommand {
         }
         let host = self.host
         do {
-            try await connection.withDatabase(maximumConnections: pool, applicationName: "sleeper-serve-\(getpid())", endOnLoss: false) { db in
+            try await connection.withDatabase(maximumConnections: pool, applicationName: "sleeper-serve-\(getpid())", endOnLoss: false, settlingOwed: false) { db in
                 try await SleeperService.run(options, db: db, logger: logger) { bound in
                     Output.print("sleeper: serving on http://\(host):\(bound) (OpenAPI at /openapi.yaml)\n")
                 }

@@ -16,14 +16,18 @@ struct ConnectionOptions: ParsableArguments {
     /// Five connections: a run's load issues four queries at once, and the run lock holds a fifth.
     /// A command ends within seconds of its server going away (`endOnLoss`); the long-running
     /// service turns it off and answers 503 meanwhile.
+    /// `settlingOwed`: first settle the rescores committed changes are owed (a rescore cut short by
+    /// a killed process or database), so that what the command reads is current; the service
+    /// settles them itself.
     func withDatabase<T: Sendable>(migrating: Bool = true, maximumConnections: Int = 5, applicationName: String = "sleeper", endOnLoss: Bool = true,
-                                   _ body: (Database) async throws -> T) async throws -> T {
+                                   settlingOwed: Bool = true, _ body: (Database) async throws -> T) async throws -> T {
         let environment = ProcessInfo.processInfo.environment
         let logger = Self.logger
         if let settings = try ConnectionSettings.resolve(flag: databaseURL, environment: environment) {
             return try await Database.open(settings, logger: logger, maximumConnections: maximumConnections, applicationName: applicationName,
                                        endOnLoss: endOnLoss, stuckAfterLoss: Self.stuckAfterLoss) { db in
                 if migrating { try await MigrationRunner().requireCurrent(db) }
+                if settlingOwed && migrating { await Self.settleOwed(db) }
                 return try await body(db)
             }
         }
@@ -35,6 +39,7 @@ struct ConnectionOptions: ParsableArguments {
             if migrating {
                 try await MigrationRunner().migrate(db)
                 try await CatalogStore(db).syncBundled()
+                if settlingOwed { await Self.settleOwed(db) }
             }
             return try await body(db)
         }
@@ -42,6 +47,17 @@ struct ConnectionOptions: ParsableArguments {
 }
 
 extension ConnectionOptions {
+    /// Settles what is owed, saying so; when it cannot, says how far behind the scores are.
+    static func settleOwed(_ db: Database) async {
+        guard let behind = try? await RescoreDebts.behind(db) else { return }
+        do {
+            let outcome = try await IncrementalRescore(db).settle()
+            Output.error("sleeper: \(behind.changes) committed change(s) were owed a rescore (\(behind.triggers.prefix(3).joined(separator: "; "))): \(outcome.summary)")
+        } catch {
+            Output.error("sleeper: \(behind.summary) (settling failed: \(StoreError.describe(error)))")
+        }
+    }
+
     /// The database went away and the command did not end within seconds of it: say so and exit
     /// 76, since whether a change it was making was committed cannot be told from here.
     static let stuckAfterLoss: @Sendable () -> Void = {

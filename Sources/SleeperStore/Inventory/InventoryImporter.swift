@@ -13,22 +13,28 @@ public struct InventoryImporter: Sendable {
     /// Throws `InventoryProblems` listing every problem found, having written nothing.
     public func importFiles(_ files: [ParsedInventory], dryRun: Bool = false, actor: String = AuditLog.commandLineActor,
                             now: Date = SleeperClock.now()) async throws -> ImportSummary {
+        try await importFiles(files, dryRun: dryRun, actor: actor, now: now) { _, _ in Optional<Int64>.none }.summary
+    }
+
+    /// The same, with `then` run on the import's transaction before it commits (the rescore the
+    /// import is owed is recorded there, so that it commits with the import or not at all).
+    func importFiles<T: Sendable>(_ files: [ParsedInventory], dryRun: Bool = false, actor: String = AuditLog.commandLineActor,
+                                  now: Date = SleeperClock.now(),
+                                  then: (ImportSummary, PostgresConnection) async throws -> T) async throws -> (summary: ImportSummary, then: T?) {
         PhaseTiming.report("import: files read")
         let batch = InventoryValidator.merge(files)
         PhaseTiming.report("import: files merged")
-        // A dry run does all the work, then rolls it back by failing the transaction on purpose.
-        struct DryRunDone: Error { var summary: ImportSummary }
-        let summary: ImportSummary
+        let summary: ImportSummary, after: T
         do {
-            summary = try await db.transaction { connection in
+            (summary, after) = try await db.transaction { connection in
                 let summary = try await write(batch, groups: ImportGroup.of(files), now: now, on: connection, dryRun: dryRun)
                 try await AuditLog.record(actor: actor, action: "inventory.import", target: files.map(\.file).joined(separator: ", "),
                                           detail: summary.auditDetail, on: connection, logger: db.logger)
                 if dryRun { throw DryRunDone(summary: summary) }
-                return summary
+                return (summary, try await then(summary, connection))
             }
         } catch let done as DryRunDone {
-            return done.summary
+            return (done.summary, nil)
         }
         // After a bulk load, vacuum what it filled (VACUUM cannot run inside the transaction): until
         // the visibility map is set, index-only scans visit the table too, and a rescore right
@@ -41,8 +47,11 @@ public struct InventoryImporter: Sendable {
             }
             PhaseTiming.report("import: vacuumed")
         }
-        return summary
+        return (summary, after)
     }
+
+    /// A dry run does all the work, then rolls it back by failing the transaction on purpose.
+    struct DryRunDone: Error { var summary: ImportSummary }
 
     static let tables = EntityTable.all.map(\.table) + EdgeTable.all.map(\.table)
 

@@ -64,13 +64,18 @@ public struct Recalls: Sendable {
 
     /// Records the recall and its plan in one transaction; refused while another recall of the
     /// subject stands. Returns the recall's id.
-    public func record(_ subject: Subject, reason: String, by: String, plan: [PlannedAction], actor: String) async throws -> (id: Int, at: Date) {
+    /// `owing`: the rescore the recall is owed, recorded on its transaction (with the recall's id).
+    public func record(_ subject: Subject, reason: String, by: String, plan: [PlannedAction], actor: String,
+                       owing: ((Int, Date, PostgresConnection) async throws -> Int64)? = nil) async throws -> (id: Int, at: Date, debt: Int64?) {
         try await ReferenceLookup(db).requireSubject(subject)
         return try await db.transaction { tx in
+            // Concurrent recalls of one subject take turns here: the second sees the first's recall
+            // standing (without it both found none, and the second failed on the unique index).
+            try await tx.query("SELECT pg_advisory_xact_lock(hashtextextended(\("recall " + subject.description), 0))", logger: db.logger)
             let standing = try await tx.query("""
                 SELECT id FROM recalls WHERE subject_kind = \(subject.kind.rawValue) AND subject_key = \(subject.key) AND released_at IS NULL FOR UPDATE
                 """, logger: db.logger).decode(Int.self).first { _ in true }
-            if let standing { throw StoreError.invalidInput("\(subject) is already recalled (recall #\(standing)); release it first to recall it again") }
+            if let standing { throw StoreError.conflict("\(subject) is already recalled (recall #\(standing)); release it first to recall it again") }
             guard let (id, at) = try await tx.query("""
                 INSERT INTO recalls (subject_kind, subject_key, reason, recalled_by) VALUES (\(subject.kind.rawValue), \(subject.key), \(reason), \(by))
                 RETURNING id, recalled_at
@@ -90,13 +95,14 @@ public struct Recalls: Sendable {
             ]), on: tx, logger: db.logger)
             try await AuditLog.record(actor: actor, action: "recall.create", target: subject.description,
                                       detail: ["recall": String(id), "actions": String(plan.count), "reason": reason, "by": by], on: tx, logger: db.logger)
-            return (id, at)
+            return (id, at, try await owing?(id, at, tx))
         }
     }
 
     /// Ends the standing recall of `subject`: it is scored by its own risk again, and the actions of
     /// its plan still open close, citing the release.
-    public func release(_ subject: Subject, reason: String, by: String, actor: String) async throws -> (id: Int, at: Date) {
+    public func release(_ subject: Subject, reason: String, by: String, actor: String,
+                        owing: ((Int, Date, PostgresConnection) async throws -> Int64)? = nil) async throws -> (id: Int, at: Date, debt: Int64?) {
         try await db.transaction { tx in
             guard let (id, at) = try await tx.query("""
                 UPDATE recalls SET released_at = now(), released_by = \(by), release_reason = \(reason)
@@ -112,7 +118,7 @@ public struct Recalls: Sendable {
                 """, logger: db.logger)
             try await AuditLog.record(actor: actor, action: "recall.release", target: subject.description,
                                       detail: ["recall": String(id), "reason": reason, "by": by], on: tx, logger: db.logger)
-            return (id, at)
+            return (id, at, try await owing?(id, at, tx))
         }
     }
 

@@ -39,12 +39,18 @@ public struct IncrementalRescore: Sendable {
         /// Whether the rescore started from the model scores the latest run stored (reading only
         /// the changed part and its direct upstream) rather than from the credentials' whole upstream.
         public var fromStoredModels = false
+        /// How many committed changes the run settled (concurrent changes are scored together).
+        public var changes = 1
+        /// The change was scored by a run another request or command made (with its own).
+        public var scoredWithOthers = false
         public var wasFullRun: Bool { run != nil && base == nil }
 
         public var summary: String {
+            if scoredWithOthers { return run.map { "scored with other changes in run \($0)" } ?? "scored with other changes (no scoring run yet: run `sleeper score`)" }
             guard let run else { return affected == 0 ? "no credential is downstream of the change" : "no scoring run yet: run `sleeper score`" }
-            if let base { return "rescored \(affected) credential(s) downstream in \(durationMs) ms: run \(run), incremental over run \(base)" }
-            return "\(affected) of \(totalCredentials) credentials are downstream of the change: full run \(run) in \(durationMs) ms"
+            let together = changes > 1 ? " (\(changes) changes scored together)" : ""
+            if let base { return "rescored \(affected) credential(s) downstream in \(durationMs) ms: run \(run), incremental over run \(base)" + together }
+            return "\(affected) of \(totalCredentials) credentials are downstream of the change: full run \(run) in \(durationMs) ms" + together
         }
     }
 
@@ -52,6 +58,7 @@ public struct IncrementalRescore: Sendable {
     /// models whose L* can.
     public struct Reach: Sendable {
         public var credentials: Set<Int> = [], models: Set<Int> = []
+        public init(credentials: Set<Int> = [], models: Set<Int> = []) { self.credentials = credentials; self.models = models }
         public func union(_ other: Reach) -> Reach {
             Reach(credentials: credentials.union(other.credentials), models: models.union(other.models))
         }
@@ -104,7 +111,37 @@ public struct IncrementalRescore: Sendable {
         }
     }
 
-    private func rescoreHoldingLock(_ reach: Reach, asOf: Date, weights: ScoringWeights, trigger: String, actor: String, full: Bool) async throws -> Outcome {
+    /// Settles what committed changes are owed (`rescores_owed`): every open debt in one run, as of
+    /// the latest of their times. `debt`: the caller's own; when another run has settled it while
+    /// the caller waited for the lock, that run is the answer and nothing more is made.
+    public func settle(_ debt: Int64? = nil, asOf: Date = SleeperClock.now(), actor: String = AuditLog.commandLineActor) async throws -> Outcome {
+        try await RunLock.holding(db) {
+            if let debt {
+                let (settled, run) = try await RescoreDebts.settled(debt, db)
+                if settled {
+                    var outcome = Outcome(run: run, base: nil, affected: 0, totalCredentials: 0, durationMs: 0)
+                    if let run { outcome.base = try await ScoreRuns(db).base(of: run) }
+                    outcome.scoredWithOthers = true
+                    return outcome
+                }
+            }
+            let debts = try await RescoreDebts.open(db)
+            guard !debts.isEmpty else { return Outcome(run: nil, base: nil, affected: 0, totalCredentials: 0, durationMs: 0, changes: 0) }
+            var reach = try await reach(of: debts.flatMap(\.subjects), resources: debts.flatMap(\.resources))
+            reach.credentials.formUnion(debts.flatMap(\.credentials).map(Int.init))
+            reach.models.formUnion(debts.flatMap(\.models).map(Int.init))
+            let latest = debts.map(\.asOf).max() ?? asOf
+            let trigger = debts.count == 1 ? debts[0].trigger
+                : "\(debts.count) changes: " + debts.prefix(5).map(\.trigger).joined(separator: "; ") + (debts.count > 5 ? "; …" : "")
+            var outcome = try await rescoreHoldingLock(reach, asOf: max(asOf, latest), weights: try ScoreRuns.bundledWeights(), trigger: trigger,
+                                                       actor: actor, full: debts.contains(where: \.fullRun), settling: debts.map(\.id))
+            outcome.changes = debts.count
+            return outcome
+        }
+    }
+
+    private func rescoreHoldingLock(_ reach: Reach, asOf: Date, weights: ScoringWeights, trigger: String, actor: String, full: Bool,
+                                    settling: [Int64] = []) async throws -> Outcome {
         let affected = reach.credentials
         let clock = ContinuousClock(), start = clock.now
         var latest: (id: Int, base: Int?, bands: String?, credentials: Int)? = nil
@@ -114,6 +151,8 @@ public struct IncrementalRescore: Sendable {
         // The latest run's count stands in for the inventory's: counting a million rows costs 40 ms.
         let total = max(latest?.credentials ?? 0, affected.count)
         guard let latest, !affected.isEmpty || full else {
+            // Nothing to keep current: what was owed is settled without a run.
+            if !settling.isEmpty { try await db.transaction { tx in try await RescoreDebts.settle(settling, run: nil, on: tx, logger: db.logger) } }
             return Outcome(run: nil, base: nil, affected: affected.count, totalCredentials: total, durationMs: 0)
         }
         let runs = ScoreRuns(db)
@@ -125,7 +164,7 @@ public struct IncrementalRescore: Sendable {
                 .decode(Int.self) { carried = n }
         }
         if full || Self.fullRunIsCheaper(affected: affected.count + carried, total: total) {
-            let run = try await runs.runHoldingLock(asOf: asOf, weights: weights, actor: actor, trigger: trigger, whatIf: false)
+            let run = try await runs.runHoldingLock(asOf: asOf, weights: weights, actor: actor, trigger: trigger, whatIf: false, settling: settling)
             return Outcome(run: run.id, base: nil, affected: affected.count, totalCredentials: total, durationMs: ScoreRuns.ms(clock.now - start))
         }
         let loader = ScoringInputLoader(db)
@@ -154,7 +193,7 @@ public struct IncrementalRescore: Sendable {
         defer { PhaseTiming.report("write \(clock.now - t4)") }
         let run = try await runs.write(ids: ids, input: input, result: result, asOf: asOf, weights: weights,
                                        base: base, carried: latest.base == nil ? nil : latest.id, bands: bands,
-                                       trigger: trigger, started: start, actor: actor)
+                                       trigger: trigger, started: start, actor: actor, settling: settling)
         return Outcome(run: run, base: base, affected: affected.count, totalCredentials: total, durationMs: ScoreRuns.ms(clock.now - start),
                        fromStoredModels: scope.bounded)
     }

@@ -29,12 +29,15 @@ public struct ScoreRuns: Sendable {
                     whatIf: Bool = false) async throws -> Run {
         if whatIf { return try await runHoldingLock(asOf: asOf, weights: weights, actor: actor, trigger: trigger, whatIf: true) }
         return try await RunLock.holding(db) {
-            try await runHoldingLock(asOf: asOf, weights: weights, actor: actor, trigger: trigger, whatIf: false)
+            // A full run covers every change committed before it reads the store: what they owe is settled with it.
+            let owed = try await RescoreDebts.open(db).map(\.id)
+            return try await runHoldingLock(asOf: asOf, weights: weights, actor: actor, trigger: trigger, whatIf: false, settling: owed)
         }
     }
 
     /// A full run, for a caller that holds the run lock (or makes a what-if run).
-    func runHoldingLock(asOf: Date, weights: ScoringWeights, actor: String, trigger: String, whatIf: Bool) async throws -> Run {
+    /// `settling`: the debts (`rescores_owed`) the run settles, marked in its own transaction.
+    func runHoldingLock(asOf: Date, weights: ScoringWeights, actor: String, trigger: String, whatIf: Bool, settling: [Int64] = []) async throws -> Run {
         let clock = ContinuousClock(), start = clock.now
         let (input, ids) = try await ScoringInputLoader(db).load(asOf: asOf, weights: weights)
         let loaded = clock.now
@@ -43,7 +46,8 @@ public struct ScoreRuns: Sendable {
         var bands: [String: Int] = [:]
         for c in result.credentials { bands[c.band, default: 0] += 1 }
         let runID = try await write(ids: ids, input: input, result: result, asOf: asOf, weights: weights,
-                                    base: nil, carried: nil, bands: bands, trigger: trigger, whatIf: whatIf, started: start, actor: actor)
+                                    base: nil, carried: nil, bands: bands, trigger: trigger, whatIf: whatIf, started: start, actor: actor,
+                                    settling: settling)
         // Freeing a million credentials' arrays takes a fifth of a second; let another thread do it.
         let done = (input, result)
         Task.detached(priority: .background) { withExtendedLifetime(done) {} }
@@ -59,7 +63,7 @@ public struct ScoreRuns: Sendable {
     /// it does not redo.
     func write(ids: ScoringInputLoader.DatabaseIDs, input: ScoringInput, result: ScoringEngine.Result, asOf: Date, weights: ScoringWeights,
                base: Int?, carried: Int?, bands: [String: Int], trigger: String, whatIf: Bool = false,
-               started: ContinuousClock.Instant, actor: String) async throws -> Int {
+               started: ContinuousClock.Instant, actor: String, settling: [Int64] = []) async throws -> Int {
         let bandsJSON = "{" + bands.sorted { $0.key < $1.key }.map { "\"\($0.key)\": \($0.value)" }.joined(separator: ", ") + "}"
         // Rows go in the input's order, by database id: rescoring looks rows of the base run up by
         // id, and rows laid out in id order make those lookups cheap.
@@ -147,6 +151,7 @@ public struct ScoreRuns: Sendable {
                 }
                 PhaseTiming.report("indexed and attached \(ContinuousClock.now - started)")
             }
+            try await RescoreDebts.settle(settling, run: runID, on: tx, logger: db.logger)
             let ms = Self.ms(ContinuousClock.now - started)
             try await tx.query("UPDATE score_runs SET duration_ms = \(ms) WHERE id = \(runID)", logger: db.logger)
             try await AuditLog.record(actor: actor, action: "score.run", target: "run \(runID)",

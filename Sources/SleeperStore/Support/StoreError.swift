@@ -14,6 +14,9 @@ public enum StoreError: Error, CustomStringConvertible {
     /// A filter or reference that names nothing: an error, so that an empty answer is never
     /// mistaken for "no gaps" or "no exposure".
     case notFound(String)
+    /// The request contradicts what already stands (a standing recall, a decision already
+    /// recorded); the message names what stands.
+    case conflict(String)
     /// The connection to PostgreSQL closed in the middle of an operation.
     case connectionLost
     /// The connection was lost before the transaction was committed: nothing was written.
@@ -29,7 +32,7 @@ public enum StoreError: Error, CustomStringConvertible {
             return "cannot reach PostgreSQL at \(target): \(reason)"
         case .timedOut(let seconds):
             return "no answer within \(Int(seconds)) seconds"
-        case .migration(let message), .embedded(let message), .invalidInput(let message), .notFound(let message):
+        case .migration(let message), .embedded(let message), .invalidInput(let message), .notFound(let message), .conflict(let message):
             return message
         case .unverifiedLedger(let problems):
             return "the ledgers do not verify, so nothing was reported, exported or signed:\n  " + problems.joined(separator: "\n  ")

@@ -21,24 +21,20 @@ extension ScoredChanges {
         try await ReferenceLookup(db).requireSubject(subject)
         let (plan, resources) = try await Recalls(db).plan(subject, policy: try Self.bundledRemediationPolicy(), asOf: asOf)
         guard !dryRun else { return RecallOutcome(recall: nil, plan: plan, resources: resources, rescore: nil) }
-        let (id, at) = try await Recalls(db).record(subject, reason: reason, by: by, plan: plan, actor: actor)
-        let rescorer = IncrementalRescore(db)
         // Scored as of the recall at the earliest: the database's clock stamped it after `asOf` was read.
-        let rescore = await rescoring {
-            try await rescorer.rescore(try await rescorer.reach(of: [subject]), asOf: max(asOf, at), weights: try ScoreRuns.bundledWeights(),
-                                       trigger: "recall #\(id) of \(subject)", actor: actor)
+        let (id, _, debt) = try await Recalls(db).record(subject, reason: reason, by: by, plan: plan, actor: actor) { id, at, tx in
+            try await owe(OwedRescore(trigger: "recall #\(id) of \(subject)", actor: actor, asOf: max(asOf, at), subjects: [subject]), on: tx)
         }
+        let rescore = await settling(debt ?? 0, actor: actor)
         return RecallOutcome(recall: id, plan: plan, resources: resources, rescore: rescore)
     }
 
     /// Releases a standing recall and rescores what it reached.
     public func release(_ subject: Subject, reason: String, by: String, actor: String, asOf: Date = SleeperClock.now()) async throws -> (recall: Int, rescore: Rescore) {
-        let (id, at) = try await Recalls(db).release(subject, reason: reason, by: by, actor: actor)
-        let rescorer = IncrementalRescore(db)
-        return (id, await rescoring {
-            try await rescorer.rescore(try await rescorer.reach(of: [subject]), asOf: max(asOf, at), weights: try ScoreRuns.bundledWeights(),
-                                       trigger: "release of recall #\(id)", actor: actor)
-        })
+        let (id, _, debt) = try await Recalls(db).release(subject, reason: reason, by: by, actor: actor) { id, at, tx in
+            try await owe(OwedRescore(trigger: "release of recall #\(id)", actor: actor, asOf: max(asOf, at), subjects: [subject]), on: tx)
+        }
+        return (id, await settling(debt ?? 0, actor: actor))
     }
 
     /// The policy shipped in this binary (`Controls/remediation.yaml`).

@@ -41,7 +41,7 @@ extension ScoredChanges {
         let compared = RuntimeFindings.compare(read.traces, envelopes: envelopes, history: history)
         let ledger = EvidenceLedger(db)
         let controls = try await ledger.controlsByID()
-        let (findings, records) = try await db.transaction { tx -> ([RuntimeStore.StoredFinding], [EvidenceRecord]) in
+        let (findings, records, debt) = try await db.transaction { tx -> ([RuntimeStore.StoredFinding], [EvidenceRecord], Int64?) in
             let findings = try await store.write(compared, on: tx)
             let agents = compared.observedAgents.sorted()
             let open = try await store.openCounts(agents, on: tx)
@@ -74,12 +74,13 @@ extension ScoredChanges {
                 }
             }
             let records = drafts.isEmpty ? [] : try await ledger.append(drafts, controls: controls, actor: actor, on: tx)
-            return (findings, records)
+            let debt = records.isEmpty ? nil : try await owe(Self.owedAfter(records, actor: actor, asOf: asOf ?? started), on: tx)
+            return (findings, records, debt)
         }
         var rescore: Rescore?
-        if !records.isEmpty {
+        if let debt {
             await closeActions()
-            rescore = await rescoring { try await IncrementalRescore(db).afterEvidence(records, asOf: Self.rescoreTime(asOf ?? started, records), actor: actor) }
+            rescore = await settling(debt, actor: actor)
         }
         return TraceImport(spans: read.spans, traces: read.traces.count, skipped: read.skipped, firstSkipped: read.firstSkipped,
                            unknownAgents: compared.unknownAgents, edges: compared.edges.count, findings: findings, records: records, rescore: rescore)
@@ -97,7 +98,7 @@ extension ScoredChanges {
         let store = RuntimeStore(db)
         let ledger = EvidenceLedger(db)
         let controls = try await ledger.controlsByID()
-        let (finding, records) = try await db.transaction { tx -> (RuntimeStore.StoredFinding, [EvidenceRecord]) in
+        let (finding, records, debt) = try await db.transaction { tx -> (RuntimeStore.StoredFinding, [EvidenceRecord], Int64?) in
             guard let row = try await tx.query("""
                 UPDATE runtime_findings SET status = \(status.rawValue), reason = \(reason), decided_by = \(by), decided_at = now()
                 WHERE id = \(id)
@@ -109,7 +110,7 @@ extension ScoredChanges {
                                       detail: ["status": status.rawValue, "reason": reason, "by": by, "agent": finding.agent], on: tx, logger: db.logger)
             let open = try await store.openCounts([finding.agent], on: tx)[finding.agent] ?? []
             let latest = try await store.latestResults([finding.agent], control: Self.runtimeControl, on: tx)[finding.agent]
-            guard let subject = Subject("agent:\(finding.agent)") else { return (finding, []) }
+            guard let subject = Subject("agent:\(finding.agent)") else { return (finding, [], nil) }
             var drafts: [EvidenceDraft] = []
             let why = "finding #\(id) (\(finding.kind) \(finding.target)) marked \(status.rawValue) by \(by): \(reason)"
             if open.isEmpty, latest == "fail" {
@@ -120,10 +121,11 @@ extension ScoredChanges {
                                             note: String("Runtime monitoring: \(open.count) open finding(s) (#\(open.map(String.init).joined(separator: ", #"))); \(why)".prefix(4000))))
             }
             let records = drafts.isEmpty ? [] : try await ledger.append(drafts, controls: controls, actor: actor, on: tx)
-            return (finding, records)
+            let debt = records.isEmpty ? nil : try await owe(Self.owedAfter(records, actor: actor, asOf: asOf ?? SleeperClock.now()), on: tx)
+            return (finding, records, debt)
         }
         var rescore: Rescore?
-        if !records.isEmpty { rescore = await rescoring { try await IncrementalRescore(db).afterEvidence(records, asOf: Self.rescoreTime(asOf ?? SleeperClock.now(), records), actor: actor) } }
+        if let debt { rescore = await settling(debt, actor: actor) }
         return (finding, records, rescore)
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import PostgresNIO
 import SleeperCore
 
 /// The changes that move scores — recording evidence, withdrawing it, importing inventory — each
@@ -29,9 +30,34 @@ public struct ScoredChanges: Sendable {
     /// Appends evidence (all or nothing), closes the remediation actions it proves done, and
     /// rescores what lies downstream of its subjects.
     public func recordEvidence(_ drafts: [EvidenceDraft], actor: String, asOf: Date = SleeperClock.now()) async throws -> (records: [EvidenceRecord], rescore: Rescore) {
-        let records = try await EvidenceLedger(db).record(drafts, actor: actor)
+        guard !drafts.isEmpty else { throw StoreError.invalidInput("no evidence records to record") }
+        let ledger = EvidenceLedger(db)
+        let controls = try await ledger.controlsByID()
+        let (records, debt) = try await db.transaction { tx in
+            let records = try await ledger.append(drafts, controls: controls, actor: actor, on: tx)
+            return (records, try await owe(Self.owedAfter(records, actor: actor, asOf: asOf), on: tx))
+        }
         await closeActions()
-        return (records, await rescoring { try await IncrementalRescore(db).afterEvidence(records, asOf: Self.rescoreTime(asOf, records), actor: actor) })
+        return (records, await settling(debt, actor: actor))
+    }
+
+    /// What new evidence is owed: a rescore of what lies downstream of its subjects, as of the
+    /// records' own time when that is later than `asOf`.
+    static func owedAfter(_ records: [EvidenceRecord], actor: String, asOf: Date) -> OwedRescore {
+        let ids = records.map(\.id)
+        let (first, last) = (ids.min() ?? 0, ids.max() ?? 0)
+        return OwedRescore(trigger: first == last ? "evidence #\(first)" : "evidence #\(first)–#\(last)", actor: actor,
+                           asOf: rescoreTime(asOf, records), subjects: records.map(\.subject))
+    }
+
+    /// Records, on the change's own transaction, the rescore it is owed.
+    func owe(_ owed: OwedRescore, on tx: PostgresConnection) async throws -> Int64 {
+        try await RescoreDebts.owe(owed, on: tx, logger: db.logger)
+    }
+
+    /// Settles a committed change's debt (with any others open); its failure leaves it owed.
+    func settling(_ debt: Int64, actor: String) async -> Rescore {
+        await rescoring { try await IncrementalRescore(db).settle(debt, actor: actor) }
     }
 
     /// A rescore after new evidence is as of `asOf`, or as of the records' own recorded time when
@@ -73,18 +99,16 @@ public struct ScoredChanges: Sendable {
         // Too large to trace: every credential counts as reached, which makes a full run.
         let traced = subjects.count + resources.count <= IncrementalRescore.largestIncrementalImport
         let before = traced && !dryRun ? try await rescorer.reach(of: subjects, resources: resources) : IncrementalRescore.Reach()
-        let summary = try await importer.importFiles(files, dryRun: dryRun, actor: actor)
-        guard summary.changedAnything, !summary.dryRun else { return (summary, nil) }
-        await closeActions()
-        let rescore = await rescoring {
-            // What a source removed is gone from the tables the reach is traced through: a full run
-            // then, so that no removed credential is carried forward.
-            let reach = traced && summary.removedEntities == 0 ? before.union(try await rescorer.reach(of: subjects, resources: resources))
-                                                               : IncrementalRescore.Reach(credentials: try await rescorer.allCredentials())
-            return try await rescorer.rescore(reach, asOf: asOf, weights: try ScoreRuns.bundledWeights(), trigger: trigger, actor: actor,
-                                              full: summary.removedEntities > 0)
+        // What a source removed is gone from the tables the reach is traced through, and an import
+        // too large to trace reaches everything: a full run then, so that nothing removed is carried forward.
+        let (summary, debt) = try await importer.importFiles(files, dryRun: dryRun, actor: actor) { summary, tx in
+            guard summary.changedAnything, !summary.dryRun else { return Int64?.none }
+            return try await owe(OwedRescore(trigger: trigger, actor: actor, asOf: asOf, subjects: traced ? subjects : [], resources: traced ? resources : [],
+                                             before: before, fullRun: !traced || summary.removedEntities > 0), on: tx)
         }
-        return (summary, rescore)
+        guard let debt = debt ?? nil else { return (summary, nil) }
+        await closeActions()
+        return (summary, await settling(debt, actor: actor))
     }
 
     /// Runs a rescore after a committed write; its failure becomes part of the answer.

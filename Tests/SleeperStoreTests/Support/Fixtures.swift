@@ -45,18 +45,19 @@ enum Fixtures {
     }
 
     static func python(arguments: [String]) throws -> (ok: Bool, output: String) {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = ["python3"] + arguments
-        let out = Pipe()
-        p.standardOutput = out
-        p.standardError = out
-        try p.run()
-        defer { try? out.fileHandleForReading.close() }
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return (p.terminationStatus == 0, String(decoding: data, as: UTF8.self))
+        let output = FileManager.default.temporaryDirectory.appending(path: "python-\(UUID().uuidString).out")
+        defer { try? FileManager.default.removeItem(at: output) }
+        let child = try Child("/usr/bin/env", ["python3"] + arguments, stdout: output.path, stderr: output.path)
+        let status = child.waitBlocking(seconds: longest) ?? {
+            child.kill9()
+            Issue.record("`\(child.command)` did not end within \(Int(longest)) s; killed")
+            return -1
+        }()
+        return (status == 0, (try? String(contentsOf: output, encoding: .utf8)) ?? "")
     }
+
+    /// The longest any child of a test may run before it is killed and the test fails.
+    static let longest: Double = 180
 
     struct Run {
         var status: Int32
@@ -65,47 +66,62 @@ enum Fixtures {
         var seconds: Double
     }
 
-    /// Runs several `sleeper` processes at once (all started before any is waited for).
+    /// Runs several `sleeper` processes at once: all started before any is waited for, and
+    /// waited for without holding a thread (a blocked wait per process let only as many run at
+    /// once as the machine has cores).
     static func sleeperInParallel(_ argumentLists: [[String]], environment: [String: String] = [:]) async throws -> [Run] {
-        try await withThrowingTaskGroup(of: (Int, Run).self) { group in
-            for (i, arguments) in argumentLists.enumerated() {
-                group.addTask { try await Task.detached { (i, try sleeper(arguments, environment: environment)) }.value }
-            }
-            var out = [Run?](repeating: nil, count: argumentLists.count)
-            for try await (i, run) in group { out[i] = run }
-            return out.compactMap { $0 }
+        let started = try argumentLists.map { try start($0, environment: environment) }
+        var runs: [Run] = []
+        for s in started {
+            let status = await s.child.finish(within: longest)
+            runs.append(s.collect(status))
+        }
+        return runs
+    }
+
+    /// A started `sleeper` and the files its output goes to.
+    struct Started {
+        let child: Child
+        let out: URL, err: URL
+        let start: Date
+
+        func collect(_ status: Int32) -> Run {
+            defer { try? FileManager.default.removeItem(at: out); try? FileManager.default.removeItem(at: err) }
+            return Run(status: status, stdout: (try? String(contentsOf: out, encoding: .utf8)) ?? "",
+                       stderr: (try? String(contentsOf: err, encoding: .utf8)) ?? "", seconds: Date().timeIntervalSince(start))
         }
     }
 
-    /// Runs the real CLI as a separate process with the given environment (and nothing inherited
-    /// that could point it at another database).
-    static func sleeper(_ arguments: [String], environment: [String: String] = [:]) throws -> Run {
-        let process = Process()
-        process.executableURL = sleeperBinary
-        process.arguments = arguments
+    /// The environment of a `sleeper` child: the given one and nothing inherited that could point
+    /// it at another database.
+    static func childEnvironment(_ environment: [String: String]) -> [String: String] {
         var env = ["PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin", "HOME": NSTemporaryDirectory()]
         env.merge(environment) { $1 }
-        process.environment = env
-        // Files rather than pipes: a server started by the command must not hold our reader open.
+        return env
+    }
+
+    static func start(_ arguments: [String], environment: [String: String] = [:]) throws -> Started {
         let scratch = FileManager.default.temporaryDirectory.appending(path: "sleeper-run-\(UUID().uuidString)")
-        let outURL = scratch.appendingPathExtension("out"), errURL = scratch.appendingPathExtension("err")
-        FileManager.default.createFile(atPath: outURL.path, contents: nil)
-        FileManager.default.createFile(atPath: errURL.path, contents: nil)
-        defer { try? FileManager.default.removeItem(at: outURL); try? FileManager.default.removeItem(at: errURL) }
-        let out = try FileHandle(forWritingTo: outURL), err = try FileHandle(forWritingTo: errURL)
-        process.standardOutput = out
-        process.standardError = err
+        let out = scratch.appendingPathExtension("out"), err = scratch.appendingPathExtension("err")
         let start = Date()
-        // Our copies are closed once the child has its own: left open, a suite's worth of runs
-        // took the test process past 1,024 descriptors, where Foundation's `select` loop for
-        // child processes stops working and the run hung.
-        defer { try? out.close(); try? err.close() }
-        try process.run()
-        while process.isRunning {
-            if Date().timeIntervalSince(start) > 120 { process.terminate(); break }
-            Thread.sleep(forTimeInterval: 0.02)
-        }
-        return Run(status: process.terminationStatus, stdout: (try? String(contentsOf: outURL, encoding: .utf8)) ?? "",
-                   stderr: (try? String(contentsOf: errURL, encoding: .utf8)) ?? "", seconds: Date().timeIntervalSince(start))
+        let child = try Child(sleeperBinary.path, arguments, environment: childEnvironment(environment), stdout: out.path, stderr: err.path)
+        return Started(child: child, out: out, err: err, start: start)
+    }
+
+    /// Runs the real CLI as a separate process; past `longest` seconds it is killed and the test fails.
+    static func sleeper(_ arguments: [String], environment: [String: String] = [:]) throws -> Run {
+        let started = try start(arguments, environment: environment)
+        let status = started.child.waitBlocking(seconds: longest) ?? {
+            started.child.kill9()
+            Issue.record("`sleeper \(arguments.joined(separator: " "))` did not end within \(Int(longest)) s; killed")
+            return -1
+        }()
+        return started.collect(status)
+    }
+
+    /// The same, awaited without holding a thread.
+    static func sleeperAsync(_ arguments: [String], environment: [String: String] = [:]) async throws -> Run {
+        let started = try start(arguments, environment: environment)
+        return started.collect(await started.child.finish(within: longest))
     }
 }

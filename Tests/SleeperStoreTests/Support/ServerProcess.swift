@@ -1,12 +1,12 @@
+import AsyncHTTPClient
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
+import NIOCore
+import NIOHTTP1
 import Testing
 
 /// The real `sleeper serve` as a child process on a free port, called over HTTP.
 final class ServerProcess: @unchecked Sendable {
-    let process = Process()
+    let process: Child
     let output: URL
     private(set) var port = 0
 
@@ -14,16 +14,11 @@ final class ServerProcess: @unchecked Sendable {
     init(databaseURL: String?, extra: [String] = [], environment: [String: String] = [:]) throws {
         output = FileManager.default.temporaryDirectory.appending(path: "sleeper-serve-\(UUID().uuidString).log")
         FileManager.default.createFile(atPath: output.path, contents: nil)
-        process.executableURL = Fixtures.sleeperBinary
-        process.arguments = ["serve", "--port", "0"] + (databaseURL.map { ["--database-url", $0] } ?? []) + extra
-        process.environment = ["PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin", "HOME": NSTemporaryDirectory(),
-                               "SLEEPER_LOG_LEVEL": "warning"].merging(environment) { $1 }
-        let handle = try FileHandle(forWritingTo: output)
-        process.standardOutput = handle
-        process.standardError = handle
-        try process.run()
-        try? handle.close()  // the server has its own; ours would only count against the descriptors
-        let deadline = Date().addingTimeInterval(30)
+        process = try Child(Fixtures.sleeperBinary.path,
+                            ["serve", "--port", "0"] + (databaseURL.map { ["--database-url", $0] } ?? []) + extra,
+                            environment: Fixtures.childEnvironment(["SLEEPER_LOG_LEVEL": "warning"].merging(environment) { $1 }),
+                            stdout: output.path, stderr: output.path)
+        let deadline = Date().addingTimeInterval(60)
         while Date() < deadline {
             if let text = try? String(contentsOf: output, encoding: .utf8),
                let match = text.firstMatch(of: /serving on http:\/\/127\.0\.0\.1:(\d+)/) {
@@ -34,20 +29,18 @@ final class ServerProcess: @unchecked Sendable {
             Thread.sleep(forTimeInterval: 0.05)
         }
         let log = (try? String(contentsOf: output, encoding: .utf8)) ?? ""
-        process.terminate()
+        process.kill9()
         throw ServerError(message: "sleeper serve did not start: \(log)")
     }
 
     struct ServerError: Error { var message: String }
 
     var log: String { (try? String(contentsOf: output, encoding: .utf8)) ?? "" }
-    var pid: Int32 { process.processIdentifier }
+    var pid: Int32 { process.pid }
 
     /// Waits for the process to end by itself, at most `seconds`; its exit status, or nil.
-    func waitForExit(seconds: Double) -> Int32? {
-        let deadline = Date().addingTimeInterval(seconds)
-        while process.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
-        return process.isRunning ? nil : process.terminationStatus
+    func waitForExit(seconds: Double) async -> Int32? {
+        await process.wait(seconds: seconds)
     }
 
     struct Reply {
@@ -57,29 +50,33 @@ final class ServerProcess: @unchecked Sendable {
         var json: Any? { try? JSONSerialization.jsonObject(with: Data(body.utf8)) }
     }
 
+    /// One request, answered within `seconds` or failed: the client's deadline bounds connecting,
+    /// sending and reading alike (the platform's URLSession once left a test waiting for an answer
+    /// that had come, and the runner with it).
     func call(_ method: String, _ path: String, token: String? = nil, body: Data? = nil, contentType: String = "application/json",
-              headers extra: [String: String] = [:]) async throws -> Reply {
-        var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)\(path)")!)
-        request.httpMethod = method
-        request.timeoutInterval = 60
-        if let token { request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }
-        if let body { request.httpBody = body; request.setValue(contentType, forHTTPHeaderField: "Content-Type") }
-        for (name, value) in extra { request.setValue(value, forHTTPHeaderField: name) }
-        let (data, response) = try await URLSession.shared.data(for: request)
-        let http = response as! HTTPURLResponse
+              headers extra: [String: String] = [:], seconds: Int64 = 90) async throws -> Reply {
+        var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)\(path)")
+        request.method = HTTPMethod(rawValue: method)
+        if let token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
+        if let body {
+            request.body = .bytes(ByteBuffer(bytes: body))
+            request.headers.add(name: "Content-Type", value: contentType)
+        }
+        for (name, value) in extra { request.headers.replaceOrAdd(name: name, value: value) }
+        let response = try await HTTPClient.shared.execute(request, deadline: .now() + .seconds(seconds))
+        let data = try await response.body.collect(upTo: 512 << 20)
         var headers: [String: String] = [:]
-        for (k, v) in http.allHeaderFields { headers[String(describing: k).lowercased()] = String(describing: v) }
-        return Reply(status: http.statusCode, body: String(decoding: data, as: UTF8.self), headers: headers)
+        for h in response.headers { headers[h.name.lowercased()] = headers[h.name.lowercased()].map { "\($0), \(h.value)" } ?? h.value }
+        return Reply(status: Int(response.status.code), body: String(buffer: data), headers: headers)
     }
 
     /// SIGTERM, then the exit status.
     func stop() -> Int32 {
-        if process.isRunning { kill(process.processIdentifier, SIGTERM) }
-        let deadline = Date().addingTimeInterval(20)
-        while process.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
-        if process.isRunning { process.terminate(); return -1 }
-        return process.terminationStatus
+        process.signal(SIGTERM)
+        if let status = process.waitBlocking(seconds: 20) { return status }
+        process.kill9()
+        return -1
     }
 
-    deinit { if process.isRunning { process.terminate() } }
+    deinit { if process.isRunning { process.kill9() } }
 }
