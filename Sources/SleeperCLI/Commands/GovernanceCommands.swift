@@ -8,14 +8,35 @@ struct VerifyCommand: AsyncParsableCommand {
         commandName: "verify",
         abstract: "Check the evidence ledger and the audit log in full: both hash chains, stored precision, canonical artifacts, append-only triggers; exit 1 naming each problem.", discussion: HelpText.discussion("verify"))
     @OptionGroup var connection: ConnectionOptions
+    @Option(name: .customLong("expect-head"), help: "An evidence head kept elsewhere, ID:HASH as printed by an earlier `verify`: the chain must still pass through it.")
+    var expectHead: String?
+    @Option(name: .customLong("expect-audit-head"), help: "An audit head kept elsewhere, SEQ:HASH: the audit log must still pass through it.")
+    var expectAuditHead: String?
+    @Option(help: "Acknowledge, with this reason, that the ledgers were rewritten behind their verified heads (a shrink or re-hash): audited; the chains must verify on their own.")
+    var acknowledge: String?
 
     func run() async throws {
-        let outcome = try await connection.withDatabase { db in try await LedgerVerifier(db).verify(full: true) }
-        guard outcome.verified else {
-            throw CommandFailure(message: "the ledgers do not verify:\n  " + outcome.problems.joined(separator: "\n  "))
+        let (outcome, kept) = try await connection.withDatabase { db in
+            let verifier = LedgerVerifier(db)
+            let outcome: LedgerVerifier.Outcome
+            if let acknowledge { outcome = try await verifier.acknowledge(reason: acknowledge, actor: AuditLog.commandLineActor) } else { outcome = try await verifier.verify() }
+            var kept: [String] = []
+            if let expectHead, let problem = try await verifier.expectHead(expectHead, audit: false) { kept.append(problem) }
+            if let expectAuditHead, let problem = try await verifier.expectHead(expectAuditHead, audit: true) { kept.append(problem) }
+            return (outcome, kept)
         }
-        Output.print("the evidence ledger verifies: \(outcome.evidenceRecords) records, head \(outcome.evidenceHead)\n"
-                     + "the audit log verifies: \(outcome.auditEntries) entries; the append-only triggers are in place\n")
+        guard outcome.verified, kept.isEmpty else {
+            let acknowledgeable = !outcome.checkpointProblems.isEmpty && outcome.problems.count == outcome.checkpointProblems.count
+            throw CommandFailure(message: "the ledgers do not verify:\n  " + (outcome.problems + kept).joined(separator: "\n  ")
+                                 + (acknowledgeable ? "\n(if the rewrite is known and intended, an admin acknowledges it: sleeper verify --acknowledge REASON)" : ""))
+        }
+        if acknowledge != nil, !outcome.checkpointProblems.isEmpty {
+            Output.print("acknowledged (audited): \(outcome.checkpointProblems.joined(separator: "; "))\n")
+        }
+        Output.print("the evidence ledger verifies: \(outcome.evidenceRecords) records, head \(outcome.evidenceRecords):\(outcome.evidenceHead)\n"
+                     + "the audit log verifies: \(outcome.auditEntries) entries, head \(outcome.auditEntries):\(outcome.auditHead)\n"
+                     + "the append-only triggers and their functions are in place\n"
+                     + "keep the heads elsewhere; `sleeper verify --expect-head ID:HASH --expect-audit-head SEQ:HASH` checks the chains still pass through them\n")
     }
 }
 

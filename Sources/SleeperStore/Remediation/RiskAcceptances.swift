@@ -51,12 +51,24 @@ public struct RiskAcceptances: Sendable {
             throw StoreError.invalidInput("--until: a \(band.rawValue) risk may be accepted for at most \(policy.acceptanceMaxDays[band] ?? 0) days, until \(Timestamps.formatDay(latest)) at the latest (Controls/remediation.yaml acceptance_max_days)")
         }
         return try await db.transaction { tx in
+            // The same acceptance twice (a retried request, a double click) is one acceptance:
+            // concurrent ones take turns here, and the later finds the first and answers with it.
+            let what = control ?? "action #\(action ?? 0)"
+            try await tx.query("SELECT pg_advisory_xact_lock(hashtextextended(\("acceptance \(subject) \(what)"), 0))", logger: db.logger)
+            if let (id, created) = try await tx.query("""
+                SELECT id, created_at FROM risk_acceptances
+                WHERE subject_kind = \(subject.kind.rawValue) AND subject_key = \(subject.key)
+                  AND control_id IS NOT DISTINCT FROM \(control) AND action_id IS NOT DISTINCT FROM \(action)
+                  AND accepted_until = \(until) AND approved_by = \(by) AND reason = \(reason)
+                ORDER BY id LIMIT 1
+                """, logger: db.logger).decode((Int, Date).self).first(where: { _ in true }) {
+                return Accepted(id: id, subject: subject, control: control, action: action, band: band, until: until, by: by, reason: reason, created: created)
+            }
             guard let (id, created) = try await tx.query("""
                 INSERT INTO risk_acceptances (subject_kind, subject_key, control_id, action_id, band, accepted_until, approved_by, reason)
                 VALUES (\(subject.kind.rawValue), \(subject.key), \(control), \(action), \(band.rawValue), \(until), \(by), \(reason))
                 RETURNING id, created_at
                 """, logger: db.logger).decode((Int, Date).self).first(where: { _ in true }) else { throw StoreError.invalidInput("the acceptance was not stored") }
-            let what = control ?? "action #\(action ?? 0)"
             try await AuditLog.record(actor: actor, action: "risk.accept", target: subject.description,
                                       detail: ["acceptance": String(id), "of": what, "until": Timestamps.format(until), "by": by, "band": band.rawValue],
                                       on: tx, logger: db.logger)

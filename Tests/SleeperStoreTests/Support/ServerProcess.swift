@@ -51,7 +51,7 @@ final class ServerProcess: @unchecked Sendable {
     }
 
     /// One request, answered within `seconds` or failed: the client's deadline bounds connecting,
-    /// sending and reading alike (the platform's URLSession once left a test waiting for an answer
+    /// sending and reading alike (the platform's URL loading once left a test waiting for an answer
     /// that had come, and the runner with it).
     func call(_ method: String, _ path: String, token: String? = nil, body: Data? = nil, contentType: String = "application/json",
               headers extra: [String: String] = [:], seconds: Int64 = 90) async throws -> Reply {
