@@ -39,21 +39,6 @@ struct FaultTests {
         return false
     }
 
-    /// Waits until the embedded cluster of `env` shows at least `sessions` sessions of `sleeper`
-    /// commands' pools (a pool opens once a command is past its preflight): the commands are then provably in their
-    /// database phase (a fixed sleep measured, on a busy machine, how fast the file was read).
-    static func waitForSessions(_ env: [String: String], atLeast sessions: Int, seconds: Double) async throws -> Bool {
-        let settings = EmbeddedCluster(home: URL(fileURLWithPath: env["SLEEPER_HOME"] ?? "")).settings
-        return try await Database.open(settings, logger: TestDatabase.logger, maximumConnections: 1, applicationName: "sleeper-test-watch") { db in
-            let deadline = ContinuousClock.now + .seconds(seconds)
-            while ContinuousClock.now < deadline && !Task.isCancelled {
-                if try await db.count("SELECT count(*) FROM pg_stat_activity WHERE application_name = 'sleeper'") >= sessions { return true }
-                try await Task.sleep(for: .milliseconds(20))
-            }
-            return false
-        }
-    }
-
     /// The bound within which a command ends after its database dies (README, "Reliability").
     static let endsAfterLoss: Double = 20
 
@@ -125,12 +110,17 @@ struct FaultTests {
             // One full scoring run and four evidence records (each rescoring), all at once.
             var commands = [["score"]]
             for model in models { commands.append(["evidence", "add", "--subject", "model:\(model)", "--control", "SLP-BACKDOOR-SCAN", "--result", "fail"]) }
-            let processes = try commands.map { arguments in
-                try Child(Fixtures.sleeperBinary.path, arguments, environment: Fixtures.childEnvironment(env))
+            // SLEEPER_TIMING marks the phases on standard error: the scoring run's first mark is
+            // written once it has read the estate from the database.
+            let marks = FileManager.default.temporaryDirectory.appending(path: "fault-score-\(UUID().uuidString.prefix(6)).err").path
+            defer { try? FileManager.default.removeItem(atPath: marks) }
+            let processes = try commands.enumerated().map { i, arguments in
+                try Child(Fixtures.sleeperBinary.path, arguments, environment: Fixtures.childEnvironment(env.merging(["SLEEPER_TIMING": "1"]) { $1 }),
+                          stderr: i == 0 ? marks : nil)
             }
-            // Struck once the commands are in their database phase: sessions running statements.
-            let inDatabase = try await Self.waitForSessions(env, atLeast: 2, seconds: 120)
-            try #require(inDatabase, "the commands never reached their database phase together")
+            // Struck once the commands are in their database phase.
+            let inDatabase = await Self.waitForLine(marks, containing: "timing [", while: processes[0], seconds: Fixtures.longest)
+            try #require(inDatabase, "the scoring run never reached its database phase: \((try? String(contentsOfFile: marks, encoding: .utf8)) ?? "")")
             if pause > 0 { try await Task.sleep(for: .seconds(pause)) }
             let pid = try #require(Self.postmasterPID(env))
             kill(pid, SIGKILL)

@@ -36,7 +36,7 @@ struct NeverWedgedTests {
                 print("\(writers) concurrent POST /v1/evidence against a pool of 4: all answered in \(took)")
             }
             // A read after the burst is answered at once: no pooled connection was left waiting.
-            #expect(try await server.call("GET", "/v1/exposures?top=3", token: tokens.viewer, seconds: 10).status == 200)
+            #expect(try await server.call("GET", "/v1/exposures?limit=3", token: tokens.viewer, seconds: 10).status == 200)
         }
     }
 
@@ -133,4 +133,76 @@ struct NeverWedgedTests {
             try await TrustworthyStateTests.expectCurrentEqualsFullRun(db, asOf: TestClock.now, "after the owed import was settled")
         }
     }
+
+    @Test("an Idempotency-Key left in progress by an outage is settled with its write's real outcome: committed, the retry is told so and nothing is applied twice; not committed, the retry runs it")
+    func idempotencyKeysSettled() async throws {
+        try await ServerTests.withServer(extra: ["--idempotency-pending-seconds", "30"]) { server, tokens, db in
+            let body = Data(#"{"subject": "model:code-review-ft", "control": "SLP-BACKDOOR-SCAN", "result": "fail"}"#.utf8)
+            let first = try await server.call("POST", "/v1/evidence", token: tokens.editor, body: body, headers: ["Idempotency-Key": "k-committed"])
+            #expect(first.status == 201, "\(first.body)")
+            // The write's own transaction marked its key.
+            #expect(try await db.count("SELECT count(*) FROM idempotency_keys WHERE key = 'k-committed' AND committed_xid IS NOT NULL") == 1)
+            let records = try await db.count("SELECT count(*) FROM evidence")
+
+            // As an outage leaves a key: claimed, its answer never stored, long ago.
+            try await db.client.query("UPDATE idempotency_keys SET status = NULL, response = NULL, created_at = now() - interval '1 hour' WHERE key = 'k-committed'", logger: db.logger)
+            let settled = try await server.call("POST", "/v1/evidence", token: tokens.editor, body: body, headers: ["Idempotency-Key": "k-committed"])
+            #expect(settled.status == 200 && settled.body.contains("\"outcome\": \"committed\""), "\(settled.status) \(settled.body)")
+            #expect(settled.headers["idempotent-replayed"] == "true")
+            let again = try await server.call("POST", "/v1/evidence", token: tokens.editor, body: body, headers: ["Idempotency-Key": "k-committed"])
+            #expect(again.body == settled.body, "the retry gets the same answer")
+            #expect(try await db.count("SELECT count(*) FROM evidence") == records, "nothing applied twice")
+
+            // A key whose write never committed: the retry runs it, once.
+            try await db.client.query("""
+                INSERT INTO idempotency_keys (actor, key, request_sha256, created_at)
+                SELECT actor, 'k-lost', request_sha256, now() - interval '1 hour' FROM idempotency_keys WHERE key = 'k-committed'
+                """, logger: db.logger)
+            let rerun = try await server.call("POST", "/v1/evidence", token: tokens.editor, body: body, headers: ["Idempotency-Key": "k-lost"])
+            #expect(rerun.status == 201, "\(rerun.body)")
+            #expect(try await db.count("SELECT count(*) FROM evidence") == records + 1)
+            // One still within its time is in progress: 409, saying when it is settled.
+            try await db.client.query("""
+                INSERT INTO idempotency_keys (actor, key, request_sha256)
+                SELECT actor, 'k-running', request_sha256 FROM idempotency_keys WHERE key = 'k-committed'
+                """, logger: db.logger)
+            let running = try await server.call("POST", "/v1/evidence", token: tokens.editor, body: body, headers: ["Idempotency-Key": "k-running"])
+            #expect(running.status == 409 && running.body.contains("after 30 s it is settled"), "\(running.body)")
+        }
+    }
+
+    @Test("SIGTERM during a CPU-bound request: the service ends within --drain-seconds and 3 s more, exit 1, saying the response was cut off")
+    func hardStopAfterDrain() async throws {
+        try await TestDatabase.withCatalogs { db, url in
+            let dir = try ExportStoreTests.scratch()
+            let body = try Data(contentsOf: try RuntimeObservationTests.traces(dir, "big.jsonl", ["--spans", "400000", "--per-line", "1000"]))
+            let editor = try await TokenStore(db).create(name: "pipeline", role: .editor, by: "test")
+            let server = try ServerProcess(databaseURL: url, extra: ["--drain-seconds", "1", "--max-body-mb", "512"])
+            let answered = ManagedFlag()
+            let request = Task {
+                _ = try? await server.call("POST", "/v1/traces", token: editor, body: body, seconds: 170)
+                answered.set()
+            }
+            defer { request.cancel() }
+            try await Task.sleep(for: .seconds(2))
+            try #require(!answered.isSet, "the request ended before the signal: the test needs a larger body")
+            server.process.signal(SIGTERM)
+            let signalled = ContinuousClock.now
+            let status = await server.waitForExit(seconds: 60)
+            let took = ContinuousClock.now - signalled
+            #expect(status == 1, "\(String(describing: status)): \(server.log.suffix(800))")
+            // 1 s to drain and 3 s more: bounded generously for a busy machine, and printed.
+            #expect(took < .seconds(12), "alive \(took) after SIGTERM with --drain-seconds 1")
+            #expect(server.log.contains("still in flight: cut off"), "\(server.log.suffix(800))")
+            print("SIGTERM during a CPU-bound POST /v1/traces (--drain-seconds 1): the service ended \(took) after the signal, answered before: \(answered.isSet)")
+        }
+    }
+}
+
+/// A flag set by one task and read by another.
+final class ManagedFlag: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = false
+    func set() { lock.lock(); value = true; lock.unlock() }
+    var isSet: Bool { lock.lock(); defer { lock.unlock() }; return value }
 }

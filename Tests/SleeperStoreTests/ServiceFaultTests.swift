@@ -50,7 +50,9 @@ struct ServiceFaultTests {
             let (ready, readyTook) = try await Self.timed { try await server.call("GET", "/readyz") }
             slowestReady = max(slowestReady, readyTook)
             #expect(readyTook < 1.0, "/readyz took \(readyTook) s with the database down")
-            let settled = ContinuousClock.now - killed > .milliseconds(3500)
+            // Known: the service itself has just said so (a fixed time after the kill measured how
+            // fast a busy machine's probe noticed, not how the service answers once it knows).
+            let settled = ready.status == 503
             let (list, listTook) = try await Self.timed { try await server.call("GET", "/v1/inventory/models", token: token) }
             #expect(listTook < 4.0, "a request in the first seconds of the outage took \(listTook) s")
             if settled {

@@ -14,6 +14,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Port to listen on (0: any free port, printed at start).") var port = 8080
     @Option(name: .customLong("max-body-mb"), help: "Largest request body accepted, in MiB.") var maxBodyMB = 64
     @Option(name: .customLong("max-page"), help: "Largest page a list returns.") var maxPage = 1000
+    @Option(name: .customLong("idempotency-pending-seconds"),
+            help: "How long an Idempotency-Key may stay in progress (its answer lost in an outage) before a retry settles it from what its write did.")
+    var idempotencyPendingSeconds = IdempotencyKeys.defaultPendingSeconds
     @Option(help: "Database connections in the pool.") var pool = 8
     @Option(name: .customLong("report-rules"), help: "How POST /v1/evidence/ingest judges reports (default: the shipped Controls/report-rules.yaml).") var reportRules: String?
     @Option(name: .customLong("scan-root"), help: "A directory whose files POST /v1/scans may read by path (?path=); repeat for more. Without it the API scans uploads only.")
@@ -31,7 +34,7 @@ struct ServeCommand: AsyncParsableCommand {
         var logger = Logger(label: "sleeper.serve")
         logger.logLevel = ProcessInfo.processInfo.environment["SLEEPER_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info
         let rules = try reportRules.map(readReportRules)
-        var options = SleeperService.Options(host: host, port: port, limits: .init(maxBodyBytes: maxBodyMB << 20, maxPageSize: maxPage),
+        var options = SleeperService.Options(host: host, port: port, limits: .init(maxBodyBytes: maxBodyMB << 20, maxPageSize: maxPage, idempotencyPendingSeconds: idempotencyPendingSeconds),
                                               drainLimit: .seconds(drainSeconds), reportRules: rules)
         for root in scanRoots {
             var isDirectory: ObjCBool = false

@@ -7,9 +7,12 @@ import SleeperStore
 public struct ServerLimits: Sendable {
     public var maxBodyBytes: Int
     public var maxPageSize: Int
-    public init(maxBodyBytes: Int = 64 << 20, maxPageSize: Int = 1000) {
+    /// How long an Idempotency-Key may stay in progress before a retry settles it.
+    public var idempotencyPendingSeconds: Int
+    public init(maxBodyBytes: Int = 64 << 20, maxPageSize: Int = 1000, idempotencyPendingSeconds: Int = IdempotencyKeys.defaultPendingSeconds) {
         self.maxBodyBytes = maxBodyBytes
         self.maxPageSize = maxPageSize
+        self.idempotencyPendingSeconds = idempotencyPendingSeconds
     }
 }
 

@@ -89,6 +89,24 @@ struct DrainWatch: Service {
         try? await gracefulShutdown()
         let inFlight = drain.stopping()
         logger.notice("stopping: no new connections; waiting for \(inFlight) response(s) in flight, at most \(drain.limit)")
+        Self.hardStop(after: drain.limit + Self.hardStopGrace, drain: drain, logger: logger)
+    }
+
+    /// Past the drain's limit the service group cancels the handlers, but work that never checks
+    /// for cancellation (a CPU-bound scan or trace read) kept the process alive 35 s after SIGTERM
+    /// with a 30 s limit. A thread of its own — the cooperative pool may be taken by that very
+    /// work — ends the process this long after the limit, saying what was cut off.
+    static let hardStopGrace: Duration = .seconds(3)
+
+    static func hardStop(after: Duration, drain: Drain, logger: Logger) {
+        let seconds = Double(after.components.seconds) + Double(after.components.attoseconds) / 1e18
+        let thread = Thread {
+            Thread.sleep(forTimeInterval: seconds)
+            let left = drain.snapshot
+            logger.error("stopped \(after) after the signal with \(max(left.inFlight, left.held)) response(s) still in flight: cut off (work that does not stop by itself is ended with the process)")
+            exit(1)
+        }
+        thread.start()
     }
 }
 

@@ -24,7 +24,7 @@ extension Handlers {
         hasher.update(data: body)
         let fingerprint = hasher.finalize().hexEncoded
         let keys = IdempotencyKeys(db)
-        switch try await keys.claim(actor: caller.actor, key: key, requestSHA256: fingerprint) {
+        switch try await keys.claim(actor: caller.actor, key: key, requestSHA256: fingerprint, pendingSeconds: limits.idempotencyPendingSeconds) {
         case .replay(let status, let response):
             var replay = Response.json(response, status: HTTPResponse.Status(code: status))
             replay.headers[HTTPField.Name("Idempotent-Replayed")!] = "true"
@@ -34,10 +34,10 @@ extension Handlers {
                            message: "Idempotency-Key '\(key)' was already used for a different request")
         case .inProgress:
             throw APIError(status: .conflict, code: "idempotency_key_in_progress",
-                           message: "a request with Idempotency-Key '\(key)' is still being processed; retry later")
+                           message: "a request with Idempotency-Key '\(key)' is still being processed; retry later (after \(limits.idempotencyPendingSeconds) s it is settled from what its write did)")
         case .claimed:
             let answer: (status: HTTPResponse.Status, json: String)
-            do { answer = try await work() } catch {
+            do { answer = try await IdempotencyKeys.$current.withValue(.init(actor: caller.actor, key: key)) { try await work() } } catch {
                 // Refused or failed before committing: the key is free for a corrected retry.
                 try? await keys.release(actor: caller.actor, key: key)
                 throw error

@@ -24,6 +24,14 @@ extension Database {
                 _ = try? await connection.query("ROLLBACK", logger: logger)
                 throw error
             }
+            // A write made for a request with an Idempotency-Key says so on the key, in the same commit.
+            if IdempotencyKeys.current != nil {
+                do { try await IdempotencyKeys.markCommitted(xid: xid, on: connection, logger: logger) } catch {
+                    if connection.isClosed || StoreError.isConnectionLoss(error) { throw StoreError.lostBeforeCommit(reason: StoreError.describe(error)) }
+                    _ = try? await connection.query("ROLLBACK", logger: logger)
+                    throw error
+                }
+            }
             do {
                 try await connection.query("COMMIT", logger: logger)
             } catch where connection.isClosed || StoreError.isConnectionLoss(error) {
