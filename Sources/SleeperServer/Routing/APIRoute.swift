@@ -41,6 +41,10 @@ public struct APIRoute: Sendable {
         return out
     }
 
+    /// The routes that answer from scores: before each, the rescores committed changes are owed
+    /// are settled (or the answer says, in `Sleeper-Scores-Behind`, how far behind it is).
+    static let readingScores: Set<String> = ["/v1/exposures", "/v1/exposures/diff", "/v1/explain/{subject}", "/v1/exports/{format}", "/v1/report"]
+
     public static let all: [APIRoute] = [
         APIRoute(.get, "/healthz", nil) { h in h.health },
         APIRoute(.get, "/readyz", nil) { h in h.ready },

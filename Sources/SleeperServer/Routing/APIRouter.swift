@@ -1,4 +1,5 @@
 import Foundation
+import HTTPTypes
 import Hummingbird
 import SleeperCore
 import SleeperStore
@@ -51,7 +52,12 @@ enum APIRouter {
                         throw error
                     }
                     try checkShape()
-                    return try await handler(request, context, caller)
+                    // An answer from scores is current: what committed changes are owed is settled first.
+                    guard APIRoute.readingScores.contains(path) else { return try await handler(request, context, caller) }
+                    let behind = await handlers.settleOwed()
+                    var response = try await handler(request, context, caller)
+                    if let behind { response.headers[HTTPField.Name("Sleeper-Scores-Behind")!] = behind }
+                    return response
                 }
             }
         }
