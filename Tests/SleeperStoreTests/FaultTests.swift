@@ -112,11 +112,12 @@ struct FaultTests {
             for model in models { commands.append(["evidence", "add", "--subject", "model:\(model)", "--control", "SLP-BACKDOOR-SCAN", "--result", "fail"]) }
             // SLEEPER_TIMING marks the phases on standard error: the scoring run's first mark is
             // written once it has read the estate from the database.
-            let marks = FileManager.default.temporaryDirectory.appending(path: "fault-score-\(UUID().uuidString.prefix(6)).err").path
-            defer { try? FileManager.default.removeItem(atPath: marks) }
+            let errors = commands.indices.map { FileManager.default.temporaryDirectory.appending(path: "fault-score-\(UUID().uuidString.prefix(6))-\($0).err").path }
+            let marks = errors[0]
+            defer { for e in errors { try? FileManager.default.removeItem(atPath: e) } }
             let processes = try commands.enumerated().map { i, arguments in
                 try Child(Fixtures.sleeperBinary.path, arguments, environment: Fixtures.childEnvironment(env.merging(["SLEEPER_TIMING": "1"]) { $1 }),
-                          stderr: i == 0 ? marks : nil)
+                          stderr: errors[i])
             }
             // Struck once the commands are in their database phase.
             let inDatabase = await Self.waitForLine(marks, containing: "timing [", while: processes[0], seconds: Fixtures.longest)
@@ -132,8 +133,8 @@ struct FaultTests {
             }
             let took = ContinuousClock.now - killed
             #expect(!statuses.contains(-1), "a command still ran \(Int(Self.endsAfterLoss)) s after the kill (\(pause) s into the database phase)")
-            for (arguments, status) in zip(commands, statuses) {
-                #expect([0, 75, 76].contains(status), "\(arguments.joined(separator: " ")) exited \(status) after a kill \(pause) s into the database phase")
+            for (i, (arguments, status)) in zip(commands, statuses).enumerated() {
+                #expect([0, 75, 76].contains(status), "\(arguments.joined(separator: " ")) exited \(status) after a kill \(pause) s into the database phase: \((try? String(contentsOfFile: errors[i], encoding: .utf8)) ?? "")")
             }
             print("kill during score and evidence: all ended \(took) after the kill")
             outcomes.append(statuses.map(String.init).joined(separator: " "))
