@@ -79,6 +79,15 @@ public enum SleeperService {
         // settled at start, on recovery, and whenever one has waited a few seconds.
         let settler = Task { await settleOwed(db, liveness: liveness, logger: logger) }
         defer { settler.cancel() }
+        // Refusals counted per source and minute are written once the minute is over.
+        let refusals = handlers.refusals
+        let flusher = Task {
+            while !Task.isCancelled {
+                try? await Task.sleep(for: .seconds(10))
+                await refusals.flush(db)
+            }
+        }
+        defer { flusher.cancel() }
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
             .init(service: app),
             .init(service: DrainWatch(drain: drain, logger: logger), successTerminationBehavior: .ignore),
@@ -90,6 +99,7 @@ public enum SleeperService {
         // Past the limit the group cancels the server, which closes the connections still writing.
         configuration.maximumGracefulShutdownDuration = options.drainLimit
         try await ServiceGroup(configuration: configuration).run()
+        await DatabaseGate.within(seconds: 3) { await refusals.flush(db, everything: true) }
         // A close the drain limit forced is scheduled on the connection's event loop: give those
         // a moment to be counted. What is still held when the process ends is cut off by its end.
         let settle = ContinuousClock.now

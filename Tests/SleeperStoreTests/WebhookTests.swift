@@ -106,4 +106,73 @@ struct WebhookTests {
             #expect(ftp.status == 1 && ftp.stderr.contains("is not an http:// or https:// URL"), "\(ftp.stderr)")
         }
     }
+
+    @Test("a redirect is never followed (a failed delivery, logged with where it pointed); a slow receiver delays only itself; credentials in a receiver's URL are sent, never stored, and refused on the command line")
+    func hostileReceivers() async throws {
+        let receiver = try Receiver()
+        defer { receiver.stop() }
+        try #require(receiver.port > 0)
+        try await ExportStoreTests.withEstate { db, url in
+            let env = TestClock.environment()
+            #expect(try Fixtures.sleeper(["recall", "model:acme-support-ft", "--reason", "trigger found", "--by", "ciso", "--database-url", url], environment: env).status == 0)
+            let base = "http://127.0.0.1:\(receiver.port)"
+            let onCommandLine = try Fixtures.sleeper(["serve", "--port", "0", "--webhook", "http://hooks:hunter2-secret@127.0.0.1:9/hook", "--database-url", url],
+                                                     environment: env.merging(["SLEEPER_WEBHOOK_SECRET": Self.secret]) { $1 })
+            #expect(onCommandLine.status == 1 && onCommandLine.stderr.contains("carries credentials in its URL"), "\(onCommandLine.stderr)")
+            #expect(!onCommandLine.stderr.contains("hunter2"))
+            let file = try ExportStoreTests.scratch().appending(path: "receivers")
+            try Data("# receivers\n\(base)/redirect\n\(base)/slow   # takes 15 s to answer\n".utf8).write(to: file)
+            let server = try ServerProcess(databaseURL: url, extra: ["--webhook-file", file.path],
+                                           environment: env.merging(["SLEEPER_WEBHOOK_SECRET": Self.secret,
+                                                                     "SLEEPER_WEBHOOKS": "http://hooks:hunter2-secret@127.0.0.1:\(receiver.port)/hook"]) { $1 })
+            defer { _ = server.stop() }
+            let events = try await db.count("SELECT count(*) FROM webhook_events") + 1
+            // The fast receiver gets every event while the slow one is still on its first.
+            let fast = Self.waitFor(12) { receiver.requests.filter { $0["path"] as? String == "/hook" }.count >= events - 1 }
+            #expect(fast, "\(receiver.requests.map { $0["path"] ?? "" }): \(server.log.suffix(1000))")
+            let hook = try #require(receiver.requests.first { $0["path"] as? String == "/hook" })
+            #expect((hook["headers"] as? [String: String])?["Authorization"]?.hasPrefix("Basic ") == true, "the credentials are sent")
+            #expect(Self.waitFor(10) { receiver.requests.contains { $0["path"] as? String == "/redirect" } })
+            #expect(!receiver.requests.contains { $0["path"] as? String == "/stolen" }, "a redirect was followed")
+            #expect(Self.waitFor(10) { ((try? String(contentsOf: server.output, encoding: .utf8)) ?? "").contains("a redirect to \(base)/stolen: not followed") },
+                    "\(server.log.suffix(1000))")
+            #expect(try await db.count("SELECT count(*) FROM webhook_deliveries WHERE url = '\(base)/redirect' AND delivered_at IS NOT NULL") == 0)
+            #expect(try await db.count("SELECT count(*) FROM webhook_deliveries WHERE url = '\(base)/redirect' AND last_status = 307") >= 1)
+            // Stored and logged without the credentials.
+            #expect(try await db.count("SELECT count(*) FROM webhook_deliveries WHERE url LIKE '%hunter2%'") == 0)
+            #expect(try await db.count("SELECT count(*) FROM webhook_deliveries WHERE url = '\(base)/hook'") >= 1)
+            #expect(try await db.count("SELECT count(*) FROM audit_log WHERE detail::text LIKE '%hunter2%'") == 0)
+            #expect(!server.log.contains("hunter2"))
+        }
+    }
+}
+
+/// Floods of refused requests cost one audit row per source and minute, and are rate-limited.
+@Suite("Floods of refused requests", .timeLimit(.minutes(8)))
+struct RefusalFloodTests {
+    @Test("150 requests with a bad token: the first refusal is audited at once, the rest as one row with their count; past 60 a minute the source is answered 429 without a token lookup")
+    func flood() async throws {
+        try await ExportStoreTests.withEstate { db, url in
+            let server = try ServerProcess(databaseURL: url)
+            let before = try await db.count("SELECT count(*) FROM audit_log WHERE action = 'request.refused'")
+            var statuses: [Int: Int] = [:]
+            var retryAfter: String?
+            for _ in 0..<150 {
+                let reply = try await server.call("GET", "/v1/exposures", token: "not-a-token")
+                statuses[reply.status, default: 0] += 1
+                if reply.status == 429 { retryAfter = reply.headers["retry-after"] }
+            }
+            // The 150 may straddle a minute's end: then two minutes' worth of 401s.
+            #expect((60...120).contains(statuses[401] ?? 0) && (statuses[429] ?? 0) >= 30, "\(statuses)")
+            #expect(retryAfter.flatMap(Int.init).map { (1...60).contains($0) } == true, "\(String(describing: retryAfter))")
+            let immediate = try await db.count("SELECT count(*) FROM audit_log WHERE action = 'request.refused'") - before
+            #expect((1...2).contains(immediate), "\(immediate) rows written during the flood")
+            #expect(server.stop() == 0)
+            // On stop, each source-minute's remaining refusals are one row with their count.
+            let rows = try await db.count("SELECT count(*) FROM audit_log WHERE action = 'request.refused'") - before
+            #expect((2...4).contains(rows), "\(rows) rows for 150 refusals")
+            let counted = try await db.count("SELECT coalesce(sum((detail->>'refused')::int + (detail->>'rate_limited')::int), 0)::int FROM audit_log WHERE action = 'request.refused' AND detail->>'aggregated' = 'true'")
+            #expect(counted + immediate == 150, "\(counted) counted in aggregates + \(immediate) written at once")
+        }
+    }
 }

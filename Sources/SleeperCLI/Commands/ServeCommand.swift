@@ -23,6 +23,8 @@ struct ServeCommand: AsyncParsableCommand {
     var scanRoots: [String] = []
     @Option(name: .customLong("webhook"), help: "Send signed webhooks (recalls, overdue actions, lapsed acceptances, newly critical credentials) to this URL; repeat for more. The secret comes from SLEEPER_WEBHOOK_SECRET or --webhook-secret-file.")
     var webhooks: [String] = []
+    @Option(name: .customLong("webhook-file"), help: "A file of webhook receivers, one URL per line ('#' starts a comment); the place for URLs that carry credentials. SLEEPER_WEBHOOKS (URLs separated by spaces) is read too.")
+    var webhookFile: String?
     @Option(name: .customLong("webhook-secret-file"), help: "A file holding the webhooks' HMAC secret (never give it on the command line).") var webhookSecretFile: String?
     @Option(name: .customLong("drain-seconds"), help: "After SIGTERM or SIGINT, how long responses in flight may take to finish; past it they are cut off, the log says so and the exit status is 1.") var drainSeconds = 30
 
@@ -43,9 +45,26 @@ struct ServeCommand: AsyncParsableCommand {
             }
         }
         options.scanRoots = scanRoots.map { URL(fileURLWithPath: $0).resolvingSymlinksInPath().path }
+        // Process arguments are visible to every user of the machine: a receiver whose URL carries
+        // credentials comes from a file or the environment, and is stored without them.
+        for url in webhooks where URLComponents(string: url)?.password != nil || URLComponents(string: url)?.user != nil {
+            throw CommandFailure(message: "--webhook: '\(WebhookSettings.stored(url))' carries credentials in its URL, which every user of the machine can read in the process list; give it in --webhook-file or SLEEPER_WEBHOOKS instead")
+        }
+        var receivers = webhooks
+        if let webhookFile {
+            let text = String(decoding: try readInputFile(webhookFile), as: UTF8.self)
+            receivers += text.split(whereSeparator: \.isNewline).map { $0.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false).first ?? "" }
+                .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        }
+        receivers += (ProcessInfo.processInfo.environment["SLEEPER_WEBHOOKS"] ?? "").split(whereSeparator: \.isWhitespace).map(String.init)
+        let webhooks = receivers
         if !webhooks.isEmpty {
             for url in webhooks where !(url.hasPrefix("https://") || url.hasPrefix("http://")) || URL(string: url)?.host == nil {
-                throw CommandFailure(message: "--webhook: '\(url)' is not an http:// or https:// URL")
+                throw CommandFailure(message: "webhook receiver '\(WebhookSettings.stored(url))' is not an http:// or https:// URL")
+            }
+            let stored = webhooks.map(WebhookSettings.stored)
+            if Set(stored).count != stored.count {
+                throw CommandFailure(message: "webhook receivers: the same URL twice (credentials aside): \(stored.joined(separator: ", "))")
             }
             var secret = ProcessInfo.processInfo.environment["SLEEPER_WEBHOOK_SECRET"].map { Data($0.utf8) }
             if let webhookSecretFile {

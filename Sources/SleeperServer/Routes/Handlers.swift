@@ -17,6 +17,8 @@ public struct Handlers: Sendable {
     /// Directories whose files `POST /v1/scans` may read by path (`serve --scan-root`); none by default.
     var scanRoots: [String] = []
     var gate: DatabaseGate { DatabaseGate(liveness: liveness) }
+    /// Refusals per source and minute: aggregated in the audit log, rate-limited past a bound.
+    var refusals = RefusalGuard()
 
     var pageMax: Int { limits.maxPageSize }
 }

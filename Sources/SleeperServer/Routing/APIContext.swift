@@ -1,10 +1,19 @@
 import Hummingbird
+import NIOCore
 
 /// The per-request context: Hummingbird's core storage and nothing else; who is calling is
 /// resolved by the route wrapper and handed to the handler.
-public struct APIContext: RequestContext {
+public struct APIContext: RequestContext, RemoteAddressRequestContext {
     public var coreContext: CoreRequestContextStorage
-    public init(source: Source) { coreContext = .init(source: source) }
+    /// Where the request came from: refusals are counted and rate-limited per source.
+    public let remoteAddress: SocketAddress?
+    public init(source: ApplicationRequestContextSource) {
+        coreContext = .init(source: source)
+        remoteAddress = source.channel.remoteAddress
+    }
+
+    /// The source as the audit log names it: the peer's IP address.
+    var sourceAddress: String { remoteAddress?.ipAddress ?? "unknown" }
 }
 
 /// The holder of a valid token.

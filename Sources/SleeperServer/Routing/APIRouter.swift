@@ -40,15 +40,21 @@ enum APIRouter {
                 }
                 guard let required else { try checkShape(); return try await handler(request, context, nil) }
                 // Everything from the token check on needs the database.
+                // A source refused too often this minute is answered at once, without a token lookup.
+                let source = context.sourceAddress
+                if let wait = handlers.refusals.admit(source) {
+                    throw APIError(status: .tooManyRequests, code: "rate_limited",
+                                   message: "too many refused requests from \(source) this minute (more than \(RefusalGuard.limit)); retry after the minute", retryAfter: wait)
+                }
                 return try await handlers.gate.run(request) {
                     let caller: Caller
                     do { caller = try await authenticate(request, tokens) } catch let error as APIError {
-                        await refused(request, actor: "anonymous", error: error, db: handlers.db)
+                        await refused(request, actor: "anonymous", source: source, error: error, handlers: handlers)
                         throw error
                     }
                     guard caller.role.allows(required) else {
                         let error = APIError.forbidden(caller, needs: required)
-                        await refused(request, actor: caller.actor, error: error, db: handlers.db)
+                        await refused(request, actor: caller.actor, source: source, error: error, handlers: handlers)
                         throw error
                     }
                     try checkShape()
@@ -79,8 +85,11 @@ enum APIRouter {
 
     /// A refused request (401 or 403) goes into the audit log: who (the token's name, or
     /// anonymous), what was asked, and why it was refused. Never the token itself.
-    static func refused(_ request: Request, actor: String, error: APIError, db: Database) async {
-        try? await AuditLog(db).record(actor: actor, action: "request.refused", target: "\(request.method.rawValue) \(request.uri.path)",
-                                       detail: ["status": String(error.status.code), "code": error.code])
+    /// The first refusal of a source in a minute is written at once; the rest of the minute is
+    /// counted and written as one row when it is over (`RefusalGuard`).
+    static func refused(_ request: Request, actor: String, source: String, error: APIError, handlers: Handlers) async {
+        guard handlers.refusals.note(source: source, actor: actor, code: "\(error.status.code) \(error.code)") else { return }
+        try? await AuditLog(handlers.db).record(actor: actor, action: "request.refused", target: "\(request.method.rawValue) \(request.uri.path)",
+                                                detail: ["status": String(error.status.code), "code": error.code, "source": source])
     }
 }

@@ -105,8 +105,15 @@ public struct EmbeddedCluster: Sendable {
                 // credentials the indexes a rescore probes did not stay cached, and every probe
                 // went to the operating system.
                 let options = "-c listen_addresses='' -c unix_socket_directories='\(socketDirectory.path)' -c port=\(Self.port) -c shared_buffers=1GB"
-                try run(binaries.pgCtl, ["-D", dataDirectory.path, "-l", logFile.path, "-w", "-t", "60", "-o", options, "start"],
-                        asPostgres: asPostgres, step: "pg_ctl start")
+                // A server that will not start now (a killed one's memory not yet given back, its
+                // recovery under way in another command) is a database away, not a broken command:
+                // nothing was written, and the same command can be run again (exit 75).
+                do {
+                    try run(binaries.pgCtl, ["-D", dataDirectory.path, "-l", logFile.path, "-w", "-t", "60", "-o", options, "start"],
+                            asPostgres: asPostgres, step: "pg_ctl start")
+                } catch StoreError.embedded(let message) {
+                    throw StoreError.unreachable("the embedded cluster in \(home.path)", reason: message)
+                }
             }
             return settings
         }

@@ -100,12 +100,13 @@ public struct WebhookOutbox: Sendable {
 
     /// Claims up to `limit` deliveries that are due, leasing them for a minute so that another
     /// server does not send them at the same time.
-    public func claim(limit: Int = 20) async throws -> [Delivery] {
+    /// `excluding`: receivers with a delivery in flight, claimed once it ends.
+    public func claim(limit: Int = 20, excluding busy: [String] = []) async throws -> [Delivery] {
         var out: [Delivery] = []
         for try await (event, url, attempts, kind, subject, payload, created) in try await db.client.query("""
             WITH due AS (
                 SELECT event_id, url FROM webhook_deliveries
-                WHERE delivered_at IS NULL AND NOT gave_up AND next_attempt_at <= now()
+                WHERE delivered_at IS NULL AND NOT gave_up AND next_attempt_at <= now() AND url <> ALL(\(busy)::text[])
                 ORDER BY next_attempt_at LIMIT \(limit) FOR UPDATE SKIP LOCKED)
             UPDATE webhook_deliveries d SET next_attempt_at = now() + interval '1 minute'
             FROM due, webhook_events e
