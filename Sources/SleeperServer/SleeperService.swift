@@ -1,3 +1,4 @@
+import Dispatch
 import Foundation
 import Hummingbird
 import Logging
@@ -95,6 +96,15 @@ public enum SleeperService {
         if let webhooks = options.webhooks, !webhooks.urls.isEmpty {
             services.append(.init(service: WebhookService(db: db, settings: webhooks, logger: logger), successTerminationBehavior: .ignore))
         }
+        // The hard stop is armed from a queue of its own: work that never yields can hold every
+        // thread of the cooperative pool, and then nothing there would ever hear the signal.
+        let hardStops = [SIGTERM, SIGINT].map { signal -> DispatchSourceSignal in
+            let source = DispatchSource.makeSignalSource(signal: signal, queue: DispatchQueue(label: "sleeper.hard-stop"))
+            source.setEventHandler { DrainWatch.hardStop(after: options.drainLimit + DrainWatch.hardStopGrace, drain: drain, logger: logger) }
+            source.resume()
+            return source
+        }
+        defer { hardStops.forEach { $0.cancel() } }
         var configuration = ServiceGroupConfiguration(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         // Past the limit the group cancels the server, which closes the connections still writing.
         configuration.maximumGracefulShutdownDuration = options.drainLimit

@@ -18,7 +18,7 @@ public struct Handlers: Sendable {
     var scanRoots: [String] = []
     var gate: DatabaseGate { DatabaseGate(liveness: liveness) }
     /// Refusals per source and minute: aggregated in the audit log, rate-limited past a bound.
-    var refusals = RefusalGuard()
+    var refusals: RefusalGuard { limits.refusals }
 
     var pageMax: Int { limits.maxPageSize }
 }

@@ -10,10 +10,14 @@ public struct ServerLimits: Sendable {
     public var maxPageSize: Int
     /// How long an Idempotency-Key may stay in progress before a retry settles it.
     public var idempotencyPendingSeconds: Int
-    public init(maxBodyBytes: Int = 64 << 20, maxPageSize: Int = 1000, idempotencyPendingSeconds: Int = IdempotencyKeys.defaultPendingSeconds) {
+    /// Refusals per source and minute (audited once, rate-limited past its limit).
+    let refusals: RefusalGuard
+    public init(maxBodyBytes: Int = 64 << 20, maxPageSize: Int = 1000, idempotencyPendingSeconds: Int = IdempotencyKeys.defaultPendingSeconds,
+                refusalsPerMinute: Int = RefusalGuard.defaultLimit) {
         self.maxBodyBytes = maxBodyBytes
         self.maxPageSize = maxPageSize
         self.idempotencyPendingSeconds = idempotencyPendingSeconds
+        self.refusals = RefusalGuard(limit: refusalsPerMinute)
     }
 }
 
@@ -44,7 +48,7 @@ enum APIRouter {
                 let source = context.sourceAddress
                 if let wait = handlers.refusals.admit(source) {
                     throw APIError(status: .tooManyRequests, code: "rate_limited",
-                                   message: "too many refused requests from \(source) this minute (more than \(RefusalGuard.limit)); retry after the minute", retryAfter: wait)
+                                   message: "too many requests without a valid token from \(source) this minute (more than \(handlers.refusals.limit)); retry after the minute", retryAfter: wait)
                 }
                 return try await handlers.gate.run(request) {
                     let caller: Caller
@@ -88,7 +92,7 @@ enum APIRouter {
     /// The first refusal of a source in a minute is written at once; the rest of the minute is
     /// counted and written as one row when it is over (`RefusalGuard`).
     static func refused(_ request: Request, actor: String, source: String, error: APIError, handlers: Handlers) async {
-        guard handlers.refusals.note(source: source, actor: actor, code: "\(error.status.code) \(error.code)") else { return }
+        guard handlers.refusals.note(source: source, actor: actor, code: "\(error.status.code) \(error.code)", unauthenticated: error.status == .unauthorized) else { return }
         try? await AuditLog(handlers.db).record(actor: actor, action: "request.refused", target: "\(request.method.rawValue) \(request.uri.path)",
                                                 detail: ["status": String(error.status.code), "code": error.code, "source": source])
     }

@@ -89,7 +89,6 @@ struct DrainWatch: Service {
         try? await gracefulShutdown()
         let inFlight = drain.stopping()
         logger.notice("stopping: no new connections; waiting for \(inFlight) response(s) in flight, at most \(drain.limit)")
-        Self.hardStop(after: drain.limit + Self.hardStopGrace, drain: drain, logger: logger)
     }
 
     /// Past the drain's limit the service group cancels the handlers, but work that never checks
@@ -98,7 +97,11 @@ struct DrainWatch: Service {
     /// work — ends the process this long after the limit, saying what was cut off.
     static let hardStopGrace: Duration = .seconds(3)
 
+    private static let armed = NIOLockedValueBox(false)
+
+    /// Arms the hard stop once (the first signal counts).
     static func hardStop(after: Duration, drain: Drain, logger: Logger) {
+        guard armed.withLockedValue({ was in defer { was = true }; return !was }) else { return }
         let seconds = Double(after.components.seconds) + Double(after.components.attoseconds) / 1e18
         let thread = Thread {
             Thread.sleep(forTimeInterval: seconds)

@@ -8,13 +8,16 @@ import SleeperStore
 /// become one row with their count when the minute is over (a flood of unauthenticated requests once added one
 /// hash-chained row each: 21,349 rows in 20 s). A source refused more than `limit` times in a
 /// minute is answered 429 before its token is even looked up, until the minute ends.
-final class RefusalGuard: Sendable {
-    /// Refusals a source may have in one minute before it is answered 429 for the rest of it.
-    static let limit = 60
+public final class RefusalGuard: Sendable {
+    /// Unauthenticated refusals a source may have in one minute before it is answered 429 for
+    /// the rest of it (`serve --refusals-per-minute`).
+    public static let defaultLimit = 600
+    let limit: Int
 
     struct Key: Hashable, Sendable { var source: String; var actor: String; var minute: Int }
     struct Tally: Sendable {
         var count = 0
+        var unauthenticated = 0
         var written = 0
         var codes: [String: Int] = [:]
         var limited = 0
@@ -23,7 +26,10 @@ final class RefusalGuard: Sendable {
     private let tallies = NIOLockedValueBox<[Key: Tally]>([:])
     private let now: @Sendable () -> Date
 
-    init(now: @escaping @Sendable () -> Date = { Date() }) { self.now = now }
+    init(limit: Int = RefusalGuard.defaultLimit, now: @escaping @Sendable () -> Date = { Date() }) {
+        self.limit = limit
+        self.now = now
+    }
 
     var minute: Int { Int(now().timeIntervalSince1970 / 60) }
 
@@ -33,18 +39,19 @@ final class RefusalGuard: Sendable {
         let minute = self.minute
         return tallies.withLockedValue { t in
             let keys = t.keys.filter { $0.source == source && $0.minute == minute }
-            guard keys.reduce(0, { $0 + (t[$1]?.count ?? 0) }) >= Self.limit, let key = keys.first else { return nil }
+            guard keys.reduce(0, { $0 + (t[$1]?.unauthenticated ?? 0) }) >= limit, let key = keys.first else { return nil }
             t[key]?.limited += 1
             return max(1, 60 - Int(now().timeIntervalSince1970) % 60)
         }
     }
 
     /// Counts a refusal; true when it is the first of its source's minute (written at once).
-    func note(source: String, actor: String, code: String) -> Bool {
+    func note(source: String, actor: String, code: String, unauthenticated: Bool) -> Bool {
         let key = Key(source: source, actor: actor, minute: minute)
         return tallies.withLockedValue { t in
             var tally = t[key] ?? Tally()
             tally.count += 1
+            if unauthenticated { tally.unauthenticated += 1 }
             tally.codes[code, default: 0] += 1
             let first = tally.written == 0
             if first { tally.written = 1 }

@@ -93,7 +93,12 @@ struct WebhookService: Service {
     /// One POST: the HTTP status, or what went wrong (never the secret).
     func send(_ d: WebhookOutbox.Delivery, to url: String, client: HTTPClient) async -> (Int?, String?) {
         let body = Data(d.body.utf8)
-        var request = HTTPClientRequest(url: url)
+        // Credentials in the URL travel as Basic authentication; the URL itself goes without them.
+        var request = HTTPClientRequest(url: WebhookSettings.stored(url))
+        if let parts = URLComponents(string: url), let user = parts.user {
+            let pair = "\(user.removingPercentEncoding ?? user):\((parts.password ?? "").removingPercentEncoding ?? "")"
+            request.headers.add(name: "Authorization", value: "Basic " + Data(pair.utf8).base64EncodedString())
+        }
         request.method = .POST
         request.headers.add(name: "Content-Type", value: "application/json")
         request.headers.add(name: "User-Agent", value: "sleeper/\(SleeperVersion.current)")
