@@ -100,7 +100,7 @@ struct FaultTests {
         try #require(synth.ok, "\(synth.output)")
         defer { try? FileManager.default.removeItem(at: estate) }
         var outcomes: [String] = []
-        for pause in [0.0, 0.4] {
+        for pause in [0.0, 0.1] {
             let env = try Self.home("fault-score")
             let imported = try Fixtures.sleeper(["import", estate.path], environment: env)
             try #require(imported.status == 0, "\(imported.stderr)")
@@ -126,6 +126,9 @@ struct FaultTests {
             let pid = try #require(Self.postmasterPID(env))
             kill(pid, SIGKILL)
             let killed = ContinuousClock.now
+            // The strike must find work under way, or the trial proves nothing.
+            let running = processes.filter(\.isRunning).count
+            #expect(running > 0, "every command had ended before the kill (\(pause) s into the database phase)")
             var statuses: [Int32] = []
             for process in processes {
                 let left = Self.endsAfterLoss - Double((ContinuousClock.now - killed).components.seconds)
@@ -136,7 +139,7 @@ struct FaultTests {
             for (i, (arguments, status)) in zip(commands, statuses).enumerated() {
                 #expect([0, 75, 76].contains(status), "\(arguments.joined(separator: " ")) exited \(status) after a kill \(pause) s into the database phase: \((try? String(contentsOfFile: errors[i], encoding: .utf8)) ?? "")")
             }
-            print("kill during score and evidence: all ended \(took) after the kill")
+            print("kill during score and evidence: \(running) of \(processes.count) running at the kill, all ended \(took) after it")
             outcomes.append(statuses.map(String.init).joined(separator: " "))
             var listed = try Fixtures.sleeper(["evidence", "list", "--format", "csv"], environment: env)
             for _ in 0..<10 where listed.status != 0 {
