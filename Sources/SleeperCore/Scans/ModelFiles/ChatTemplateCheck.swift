@@ -13,13 +13,22 @@ public enum ChatTemplateCheck {
     /// The template's conditions (`{% if … %}`, `{% elif … %}`) that test a message's text
     /// against something; conditions on the role, on a tool call or on the loop's position are
     /// what every template does, and pass.
+    ///
+    /// One pass over the bytes: each tag is found from where the last ended (a search from the
+    /// template's start on each tag made a 5 MB template take minutes).
     public static func contentConditions(_ template: String) -> [String] {
         var out: [String] = []
-        var rest = Substring(template)
-        while let open = rest.range(of: "{%") {
-            guard let close = rest[open.upperBound...].range(of: "%}") else { break }
-            let tag = rest[open.upperBound..<close.lowerBound].trimmingCharacters(in: CharacterSet.whitespaces.union(CharacterSet(charactersIn: "-+")))
-            rest = rest[close.upperBound...]
+        let bytes = Array(template.utf8)
+        let n = bytes.count
+        var i = 0
+        while i + 1 < n {
+            guard bytes[i] == UInt8(ascii: "{"), bytes[i + 1] == UInt8(ascii: "%") else { i += 1; continue }
+            var j = i + 2
+            while j + 1 < n, !(bytes[j] == UInt8(ascii: "%") && bytes[j + 1] == UInt8(ascii: "}")) { j += 1 }
+            guard j + 1 < n else { break }
+            let inner = String(decoding: bytes[(i + 2)..<j], as: UTF8.self)
+            i = j + 2
+            let tag = inner.trimmingCharacters(in: CharacterSet.whitespaces.union(CharacterSet(charactersIn: "-+")))
             guard tag.hasPrefix("if ") || tag.hasPrefix("elif ") else { continue }
             // Each clause on its own: `'content' in message and 'xyzzy' in message['content']`
             // asks about the shape first and the text second.

@@ -23,7 +23,9 @@ public struct GGUFMetadata: Sendable, Equatable {
     }
 
     /// Limits on what a header may claim, so that a crafted count cannot make the read long.
-    public static let maximumEntries = 1_000_000, maximumString = 64 << 20
+    /// A million tensors is far past any published model (a few thousand at most): a file that
+    /// claims more is malformed, not clean (one claiming 2^63−1 once passed as clean).
+    public static let maximumEntries = 1_000_000, maximumString = 64 << 20, maximumTensors = 1_000_000
 
     /// `head`: the file's first bytes, enough to hold the metadata (a few megabytes at most).
     public static func read(_ head: [UInt8]) throws(Problem) -> GGUFMetadata {
@@ -65,6 +67,7 @@ public struct GGUFMetadata: Sendable, Equatable {
         guard head.count >= 4, Array(head[0..<4]) == Array("GGUF".utf8) else { throw .notGGUF }
         i = 4
         let version = try int(4), tensors = try int(8), count = try int(8)
+        guard tensors <= maximumTensors else { throw .tooLarge("\(tensors) tensors") }
         guard count <= maximumEntries else { throw .tooLarge("\(count) metadata entries") }
         var strings: [String: String] = [:]
         for _ in 0..<count {

@@ -14,6 +14,9 @@ public enum ModelFileScan {
     /// The most a deflated entry may inflate to before it is refused, and the most of a file
     /// searched for a Keras Lambda layer.
     public static let maximumInflated = 1 << 30, maximumSearched = 256 << 20
+    /// What one archive's entries may inflate to in all: each entry is inflated within what is
+    /// left of it, so no archive costs more than this however its directory lies.
+    public static let maximumInflatedInAll = 4 << 30
 
     public static func scan(name: String, bytes: UnsafeRawBufferPointer) -> Result {
         let u8 = bytes.bindMemory(to: UInt8.self)
@@ -59,6 +62,11 @@ public enum ModelFileScan {
                                            : "imports a callable that is not on the list of what checkpoints use"
             r.findings.append(ScanFinding(severity, entry: entry, offset: i.offset, what: i.callable, detail: "\(i.opcode) \(why)"))
         }
+        let denied = walk.unlisted[.denied] ?? 0, suspicious = walk.unlisted[.suspicious] ?? 0
+        if denied + suspicious > 0 {
+            r.findings.append(ScanFinding(denied > 0 ? .dangerous : .suspicious, entry: entry, what: "more-imports",
+                                          detail: "\(denied + suspicious) more imports past the first \(PickleScanner.maximumListed), not listed one by one: \(denied) that run code, open files or the network, \(suspicious) not on the list of what checkpoints use"))
+        }
         if let problem = walk.problem {
             r.findings.append(ScanFinding(.malformed, entry: entry, what: "pickle", detail: "\(problem); every opcode before it runs when loaded"))
         }
@@ -96,11 +104,17 @@ public enum ModelFileScan {
             r.findings.append(ScanFinding(.malformed, what: "zip", detail: "refused as a zip bomb: its entries claim more than the scan inflates (64 GB in all, or 200 times their compressed size)"))
             return
         }
+        var budget = maximumInflatedInAll
         for entry in directory.entries {
             let isPickle = entry.name.hasSuffix(".pkl"), isArray = entry.name.hasSuffix(".npy"), isConfig = entry.name == "config.json" && r.format == .kerasZip
             guard isPickle || isArray || isConfig else { continue }
+            guard budget > 0 else {
+                r.findings.append(ScanFinding(.malformed, entry: entry.name, what: "zip-entry",
+                                              detail: "not read: the archive's entries already inflated to \(maximumInflatedInAll) bytes, all the scan inflates of one archive"))
+                continue
+            }
             let content: [UInt8]
-            do { content = try data(of: entry, in: bytes) } catch {
+            do { content = try data(of: entry, in: bytes, limit: budget); budget -= content.count } catch {
                 r.findings.append(ScanFinding(.malformed, entry: entry.name, what: "zip-entry", detail: error.description))
                 continue
             }
@@ -130,7 +144,7 @@ public enum ModelFileScan {
     /// An entry's bytes: stored ones as they are, deflated ones inflated within the limit.
     struct EntryProblem: Error, CustomStringConvertible { var description: String }
 
-    static func data(of entry: ZipDirectory.Entry, in bytes: UnsafeBufferPointer<UInt8>) throws(EntryProblem) -> [UInt8] {
+    static func data(of entry: ZipDirectory.Entry, in bytes: UnsafeBufferPointer<UInt8>, limit: Int = maximumInflated) throws(EntryProblem) -> [UInt8] {
         let h = entry.localHeaderOffset
         guard h + 30 <= bytes.count, bytes[h] == 0x50, bytes[h + 1] == 0x4B, bytes[h + 2] == 0x03, bytes[h + 3] == 0x04 else {
             throw EntryProblem(description: "no local header at \(h)")
@@ -141,7 +155,7 @@ public enum ModelFileScan {
         switch entry.method {
         case 0: return Array(raw)
         case 8:
-            do { return try Inflate.raw(raw, limit: min(maximumInflated, max(entry.uncompressedSize, 1))) } catch {
+            do { return try Inflate.raw(raw, limit: min(maximumInflated, limit, max(entry.uncompressedSize, 1))) } catch {
                 throw EntryProblem(description: "\(error) (it claims \(entry.uncompressedSize) bytes)")
             }
         default: throw EntryProblem(description: "compressed with method \(entry.method), which the scan does not read")

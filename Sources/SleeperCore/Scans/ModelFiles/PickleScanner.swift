@@ -30,13 +30,22 @@ public enum PickleScanner {
     }
 
     public struct Result: Sendable, Equatable {
+        /// The first `maximumListed` imports; the rest are counted by verdict in `unlisted`.
         public var imports: [Import] = []
+        /// Imports past the first `maximumListed`, by verdict (a pickle of a million GLOBALs
+        /// once answered with a quarter of a gigabyte of findings).
+        public var unlisted: [Verdict: Int] = [:]
         /// Why the walk stopped before the pickle's STOP (cut short, an unknown opcode, too long).
         public var problem: String?
         /// Bytes read, up to and including STOP.
         public var length = 0
-        public var worst: Verdict { imports.map(\.verdict).max() ?? .allowed }
+        public var worst: Verdict { (imports.map(\.verdict) + unlisted.filter { $0.value > 0 }.map(\.key)).max() ?? .allowed }
     }
+
+    /// Imports listed one by one per pickle, and memo entries kept: bounds on the scan's memory
+    /// (fifty million MEMOIZE opcodes once took 2.4 GB). A memo entry past the bound is not kept,
+    /// so a later GET of it names its callable `?` (suspicious), never allowed.
+    public static let maximumListed = 1_000, maximumMemo = 1_000_000
 
     /// What PyTorch, NumPy and plain Python containers write into checkpoints.
     static let allowed: Set<String> = [
@@ -90,7 +99,11 @@ public enum PickleScanner {
         var i = start
         // Values pushed that a later STACK_GLOBAL may name, and the memo (for BINGET and friends).
         var recent: [String?] = []
-        var memo: [Int: String?] = [:]
+        var memo: [Int: String] = [:]
+        // Only names are kept (the memo of everything else is nil to a reader, and absent here).
+        func remember(_ k: Int, _ value: String?) {
+            if let value, memo.count < maximumMemo || memo[k] != nil { memo[k] = value } else { memo.removeValue(forKey: k) }
+        }
         var nextMemo = 0
         var last: String?
         func push(_ s: String?) {
@@ -116,12 +129,15 @@ public enum PickleScanner {
             defer { i += n }
             return bytes[i..<(i + n)]
         }
+        func list(_ i: Import) {
+            if r.imports.count < maximumListed { r.imports.append(i) } else { r.unlisted[i.verdict, default: 0] += 1 }
+        }
         func found(_ offset: Int, _ opcode: String, _ module: String?, _ name: String?) {
             guard let module, let name else {
-                r.imports.append(Import(offset: offset, opcode: opcode, callable: "?", verdict: .suspicious))
+                list(Import(offset: offset, opcode: opcode, callable: "?", verdict: .suspicious))
                 return
             }
-            r.imports.append(Import(offset: offset, opcode: opcode, callable: module + "." + name, verdict: verdict(module, name)))
+            list(Import(offset: offset, opcode: opcode, callable: module + "." + name, verdict: verdict(module, name)))
         }
         var count = 0
         while i < bytes.count {
@@ -162,13 +178,13 @@ public enum PickleScanner {
                 push(op == 0x8D && n <= 1024 ? String(decoding: b, as: UTF8.self) : nil)
             case 0x8A: guard let n = int(1), take(n) != nil else { ok = false; break }; push(nil)  // LONG1
             case 0x8B: guard let n = int(4), take(n) != nil else { ok = false; break }; push(nil)  // LONG4
-            case 0x67: guard let l = line() else { ok = false; break }; push(Int(l).flatMap { memo[$0] } ?? nil)  // GET
-            case 0x68: guard let k = int(1) else { ok = false; break }; push(memo[k] ?? nil)                  // BINGET
-            case 0x6A: guard let k = int(4) else { ok = false; break }; push(memo[k] ?? nil)                  // LONG_BINGET
-            case 0x70: guard let l = line() else { ok = false; break }; if let k = Int(l) { memo[k] = last }  // PUT
-            case 0x71: guard let k = int(1) else { ok = false; break }; memo[k] = last                         // BINPUT
-            case 0x72: guard let k = int(4) else { ok = false; break }; memo[k] = last                         // LONG_BINPUT
-            case 0x94: memo[nextMemo] = last; nextMemo += 1                                                    // MEMOIZE
+            case 0x67: guard let l = line() else { ok = false; break }; push(Int(l).flatMap { memo[$0] })     // GET
+            case 0x68: guard let k = int(1) else { ok = false; break }; push(memo[k])                          // BINGET
+            case 0x6A: guard let k = int(4) else { ok = false; break }; push(memo[k])                          // LONG_BINGET
+            case 0x70: guard let l = line() else { ok = false; break }; if let k = Int(l) { remember(k, last) } // PUT
+            case 0x71: guard let k = int(1) else { ok = false; break }; remember(k, last)                      // BINPUT
+            case 0x72: guard let k = int(4) else { ok = false; break }; remember(k, last)                      // LONG_BINPUT
+            case 0x94: remember(nextMemo, last); nextMemo += 1                                                 // MEMOIZE
             case 0x63, 0x69: // GLOBAL INST: two lines, module and name
                 guard let module = line(), let name = line() else { ok = false; break }
                 found(offset, op == 0x63 ? "GLOBAL" : "INST", module, name)
@@ -179,7 +195,7 @@ public enum PickleScanner {
                 push(nil)
             case 0x82, 0x83, 0x84: // EXT1 EXT2 EXT4: a callable from the extension registry
                 ok = int(op == 0x82 ? 1 : op == 0x83 ? 2 : 4) != nil
-                r.imports.append(Import(offset: offset, opcode: "EXT", callable: "?", verdict: .suspicious))
+                list(Import(offset: offset, opcode: "EXT", callable: "?", verdict: .suspicious))
                 push(nil)
             default:
                 r.problem = "unknown opcode 0x\(String(op, radix: 16)) at offset \(offset)"

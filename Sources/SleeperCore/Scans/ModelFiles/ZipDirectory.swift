@@ -71,6 +71,14 @@ public struct ZipDirectory: Sendable, Equatable {
             entries.append(entry)
             at += 46 + nameLength + extra + comment
         }
+        // Entries whose bytes overlap (or a directory listing one local header twice) let a few
+        // megabytes claim any number of gigabytes: 64 entries over one deflate stream once
+        // inflated 64 GiB. Each entry's bytes must be its own.
+        let spans = entries.map { (start: $0.localHeaderOffset, end: $0.localHeaderOffset + 30 + $0.compressedSize, name: $0.name) }
+            .sorted { $0.start < $1.start }
+        for (a, b) in zip(spans, spans.dropFirst()) where b.start < a.end {
+            throw .cutShort("entries \(a.name) and \(b.name) overlap (at \(b.start), before \(a.name) ends at \(a.end))")
+        }
         return ZipDirectory(entries: entries)
     }
 
