@@ -184,6 +184,56 @@ struct ModelScanTests {
             #expect(try await db.count("SELECT count(*) FROM evidence") == 1)
         }
     }
+
+    @Test("--scan-root without races: a link flipping between a file inside and one outside never gets the outside file read; a FIFO is refused at once")
+    func scanRootRaces() async throws {
+        try await TestDatabase.withCatalogs { db, url in
+            let dir = try ExportStoreTests.scratch()
+            let root = dir.appending(path: "root"), outsideDir = dir.appending(path: "outside")
+            try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+            try FileManager.default.createDirectory(at: outsideDir, withIntermediateDirectories: true)
+            let inside = root.appending(path: "inside.pkl"), outside = outsideDir.appending(path: "secret.pkl")
+            try Data([0x80, 0x02, 0x4E, 0x2E]).write(to: inside)
+            let secretBytes = Data([0x80, 0x02, 0x4B, 0x07, 0x2E])
+            try secretBytes.write(to: outside)
+            let secretDigest = Artifact.of(name: "", data: secretBytes).sha256
+            let editor = try await TokenStore(db).create(name: "pipeline", role: .editor, by: "test")
+            let server = try ServerProcess(databaseURL: url, extra: ["--scan-root", root.path], environment: Self.scanEnvironment)
+            defer { _ = server.stop() }
+
+            // A FIFO under the root: refused without waiting for a writer.
+            let fifo = root.appending(path: "pipe.pkl")
+            try #require(mkfifo(fifo.path, 0o644) == 0)
+            let started = ContinuousClock.now
+            let piped = try await server.call("POST", "/v1/scans?kind=model&path=\(fifo.path)", token: editor, seconds: 30)
+            #expect(piped.status == 400 && piped.body.contains("is not a regular file"), "\(piped.status) \(piped.body)")
+            #expect(ContinuousClock.now - started < .seconds(10), "a FIFO held the request")
+
+            // A link flipped between the inside file and the outside one, as fast as it goes.
+            let flip = root.appending(path: "flip.pkl"), staging = root.appending(path: ".flip-staging")
+            let stop = ManagedFlag()
+            let flipper = Thread {
+                var toOutside = false
+                while !stop.isSet {
+                    unlink(staging.path)
+                    symlink(toOutside ? outside.path : inside.path, staging.path)
+                    rename(staging.path, flip.path)
+                    toOutside.toggle()
+                }
+            }
+            flipper.start()
+            defer { stop.set() }
+            var leaked = 0, answered = 0
+            for _ in 0..<300 {
+                let reply = try await server.call("POST", "/v1/scans?kind=model&path=\(flip.path)", token: editor)
+                answered += 1
+                if reply.body.contains(secretDigest) { leaked += 1 }
+            }
+            stop.set()
+            #expect(answered == 300)
+            #expect(leaked == 0, "\(leaked) of 300 answers carried the outside file's digest")
+        }
+    }
 }
 
 /// The malicious pickle of the per-file tests, for the API test (the store tests cannot see the core tests' types).

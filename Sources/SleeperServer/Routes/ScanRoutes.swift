@@ -27,11 +27,11 @@ extension Handlers {
             guard !data.isEmpty else { throw APIError.invalid("the body is empty: send the file to scan, or give path= (a file under a --scan-root)") }
             guard !name.contains("/"), name != "..", name.utf8.count <= 255 else { throw APIError.invalid("name: a file name, without '/'") }
         }
-        let rules = reportRules, now = SleeperClock.now()
+        let rules = reportRules, now = SleeperClock.now(), roots = scanRoots
         return try await idempotent(request, body: data, caller: caller) {
             if kind == "model" {
                 let report = try await Self.offThreads {
-                    try path.map { try ModelScanning.scan($0, at: now) } ?? ModelScanning.scan(data, name: name, at: now)
+                    try path.map { try ModelScanning.scan($0, at: now, within: roots) } ?? ModelScanning.scan(data, name: name, at: now)
                 }
                 let json = report.json()
                 let judged = try report.judged(by: rules)
@@ -41,7 +41,7 @@ extension Handlers {
                 return (.created, Self.answer(report: json, result: judged.result, recorded: ingested.records.map(recordJSON), rescore: rescoreJSON(ingested.rescore)))
             }
             let report = try await Self.offThreads {
-                try path.map { try DatasetScanning.scan([$0], thresholds: rules.datasetScan, at: now) }
+                try path.map { try DatasetScanning.scan([$0], thresholds: rules.datasetScan, at: now, within: roots) }
                     ?? DatasetScanning.scan(data, name: name, thresholds: rules.datasetScan, at: now)
             }
             let json = report.json()

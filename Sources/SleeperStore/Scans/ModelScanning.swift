@@ -6,16 +6,17 @@ import SleeperCore
 /// the file itself) mapped, hashed and scanned by its content. Symbolic links are not followed,
 /// so a link cannot point the scan (or the server) outside what was named.
 public enum ModelScanning {
-    public static func scan(_ path: String, as target: String? = nil, at now: Date) throws -> ModelScanReport {
+    /// `within`: the directories every file read must be in, checked on each file as opened.
+    public static func scan(_ path: String, as target: String? = nil, at now: Date, within roots: [String]? = nil) throws -> ModelScanReport {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else { throw StoreError.invalidInput("\(path) does not exist") }
         var files: [ModelScanReport.File] = []
         if isDirectory.boolValue {
             for (url, name) in try FileDigests.regularFiles(under: URL(fileURLWithPath: path).standardizedFileURL) {
-                files.append(try file(url.path, named: name))
+                files.append(try file(url.path, named: name, within: roots))
             }
         } else {
-            files.append(try file(path, named: URL(fileURLWithPath: path).lastPathComponent))
+            files.append(try file(path, named: URL(fileURLWithPath: path).lastPathComponent, within: roots))
         }
         guard !files.isEmpty else { throw StoreError.invalidInput("\(path) holds no file") }
         return ModelScanReport(target: target ?? path, scannedAt: now, files: files)
@@ -27,8 +28,8 @@ public enum ModelScanning {
         return ModelScanReport(target: name, scannedAt: now, files: [data.withUnsafeBytes { file($0, named: name) }])
     }
 
-    static func file(_ path: String, named name: String) throws -> ModelScanReport.File {
-        try MappedFile(path).withBytes { file($0, named: name) }
+    static func file(_ path: String, named name: String, within roots: [String]? = nil) throws -> ModelScanReport.File {
+        try MappedFile(path, within: roots).withBytes { file($0, named: name) }
     }
 
     /// One file's bytes hashed and scanned.

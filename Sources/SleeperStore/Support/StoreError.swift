@@ -17,6 +17,8 @@ public enum StoreError: Error, CustomStringConvertible {
     /// The request contradicts what already stands (a standing recall, a decision already
     /// recorded); the message names what stands.
     case conflict(String)
+    /// A path a server may not read (outside every `--scan-root`).
+    case pathNotAllowed(String)
     /// The connection to PostgreSQL closed in the middle of an operation.
     case connectionLost
     /// The connection was lost before the transaction was committed: nothing was written.
@@ -32,7 +34,7 @@ public enum StoreError: Error, CustomStringConvertible {
             return "cannot reach PostgreSQL at \(target): \(reason)"
         case .timedOut(let seconds):
             return "no answer within \(Int(seconds)) seconds"
-        case .migration(let message), .embedded(let message), .invalidInput(let message), .notFound(let message), .conflict(let message):
+        case .migration(let message), .embedded(let message), .invalidInput(let message), .notFound(let message), .conflict(let message), .pathNotAllowed(let message):
             return message
         case .unverifiedLedger(let problems):
             return "the ledgers do not verify, so nothing was reported, exported or signed:\n  " + problems.joined(separator: "\n  ")
