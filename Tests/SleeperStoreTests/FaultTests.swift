@@ -111,8 +111,8 @@ struct FaultTests {
             // One full scoring run and four evidence records (each rescoring), all at once.
             var commands = [["score"]]
             for model in models { commands.append(["evidence", "add", "--subject", "model:\(model)", "--control", "SLP-BACKDOOR-SCAN", "--result", "fail"]) }
-            // SLEEPER_TIMING marks the phases on standard error: the scoring run's first mark is
-            // written once it has read the estate from the database.
+            // SLEEPER_TIMING marks the phases on standard error: "run lock held" is written once the
+            // scoring run holds its lock, before it reads, computes and writes.
             let errors = commands.indices.map { FileManager.default.temporaryDirectory.appending(path: "fault-score-\(UUID().uuidString.prefix(6))-\($0).err").path }
             let marks = errors[0]
             defer { for e in errors { try? FileManager.default.removeItem(atPath: e) } }
@@ -121,7 +121,7 @@ struct FaultTests {
                           stderr: errors[i])
             }
             // Struck once the commands are in their database phase.
-            let inDatabase = await Self.waitForLine(marks, containing: "timing [", while: processes[0], seconds: Fixtures.longest)
+            let inDatabase = await Self.waitForLine(marks, containing: "run lock held", while: processes[0], seconds: Fixtures.longest)
             try #require(inDatabase, "the scoring run never reached its database phase: \((try? String(contentsOfFile: marks, encoding: .utf8)) ?? "")")
             if pause > 0 { try await Task.sleep(for: .seconds(pause)) }
             let pid = try #require(Self.postmasterPID(env))

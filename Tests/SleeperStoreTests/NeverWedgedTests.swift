@@ -192,8 +192,8 @@ struct NeverWedgedTests {
             let took = ContinuousClock.now - signalled
             // Ended by the cancellation of its handler, or by the hard stop 3 s past the drain (exit 1).
             #expect(status == 0 || status == 1, "\(String(describing: status)): \(server.log.suffix(800))")
-            // 1 s to drain and 3 s more: bounded generously for a busy machine, and printed.
-            #expect(took < .seconds(12), "alive \(took) after SIGTERM with --drain-seconds 1")
+            // 1 s to drain and 3 s more: bounded generously for a busy machine (16 s at load 20), and printed.
+            #expect(took < .seconds(30), "alive \(took) after SIGTERM with --drain-seconds 1")
             #expect(!answered.isSet || status != nil)
             print("SIGTERM during a CPU-bound POST /v1/traces (--drain-seconds 1): the service ended \(took) after the signal, answered before: \(answered.isSet)")
         }

@@ -47,14 +47,19 @@ struct ServiceFaultTests {
         let killed = ContinuousClock.now
         var slowestReady = 0.0, slowestSettled = 0.0, settledAnswers = 0
         while ContinuousClock.now - killed < .seconds(5) {
+            // What a request costs on this machine now, without the database: the bounds below
+            // are stated over it, so that they hold on a busy machine (load 13 to 21 once made
+            // every answer take seconds).
+            let (_, baseline) = try await Self.timed { try await server.call("GET", "/healthz") }
+            let slack = 4 * baseline
             let (ready, readyTook) = try await Self.timed { try await server.call("GET", "/readyz") }
             slowestReady = max(slowestReady, readyTook)
-            #expect(readyTook < 1.0, "/readyz took \(readyTook) s with the database down")
+            #expect(readyTook < 1.0 + slack, "/readyz took \(readyTook) s with the database down (/healthz: \(baseline) s)")
             // Known: the service itself has just said so (a fixed time after the kill measured how
             // fast a busy machine's probe noticed, not how the service answers once it knows).
             let settled = ready.status == 503
             let (list, listTook) = try await Self.timed { try await server.call("GET", "/v1/inventory/models", token: token) }
-            #expect(listTook < 4.0, "a request in the first seconds of the outage took \(listTook) s")
+            #expect(listTook < 4.0 + slack, "a request in the first seconds of the outage took \(listTook) s (/healthz: \(baseline) s)")
             if settled {
                 // Once the outage is known every answer is immediate, says why and when to retry.
                 settledAnswers += 1
@@ -66,7 +71,7 @@ struct ServiceFaultTests {
                 #expect(list.headers["retry-after"] == "2")
                 // Answered from the known outage, not after waiting on the pool (which takes the
                 // gate's 2 s grace and a write's 6 s patience): 4 s tells the two apart on a busy machine.
-                #expect(listTook < 4.0, "a request took \(listTook) s with the outage known")
+                #expect(listTook < 4.0 + slack, "a request took \(listTook) s with the outage known (/healthz: \(baseline) s)")
             }
             try await Task.sleep(for: .milliseconds(200))
         }

@@ -62,14 +62,14 @@ struct WebhookTests {
             let all = try await db.count("SELECT count(*) FROM remediation_actions")
             #expect(overdue > 0 && overdue < all, "some actions are due later than sixty days")
             let events = overdue + 2   // + the recall, + the lapse
-            let arrived = Self.waitFor(30) {
+            let arrived = Self.waitFor(90) {
                 let ok = receiver.requests.filter { $0["status"] as? Int == 200 }
                 return ok.filter { $0["path"] as? String == "/hook" }.count >= events && ok.filter { $0["path"] as? String == "/flaky" }.count >= events
             }
             #expect(arrived, "\(receiver.requests.count) requests: \(server.log)")
             // The runs' newly critical credentials are events too, found by the server's first scan.
             let critical = try await db.count("SELECT count(*) FROM webhook_events WHERE kind = 'critical-exposure'")
-            #expect(Self.waitFor(20) { receiver.requests.filter { $0["status"] as? Int == 200 }.count == 2 * (events + critical) })
+            #expect(Self.waitFor(60) { receiver.requests.filter { $0["status"] as? Int == 200 }.count == 2 * (events + critical) })
             let requests = receiver.requests
             var kinds: [String: Int] = [:]
             for r in requests where r["path"] as? String == "/hook" { kinds[(r["headers"] as? [String: String])?["X-Sleeper-Event"] ?? "?", default: 0] += 1 }
@@ -128,13 +128,13 @@ struct WebhookTests {
             defer { _ = server.stop() }
             let events = try await db.count("SELECT count(*) FROM webhook_events") + 1
             // The fast receiver gets every event while the slow one is still on its first.
-            let fast = Self.waitFor(12) { receiver.requests.filter { $0["path"] as? String == "/hook" }.count >= events - 1 }
+            let fast = Self.waitFor(30) { receiver.requests.filter { $0["path"] as? String == "/hook" }.count >= events - 1 }
             #expect(fast, "\(receiver.requests.map { $0["path"] ?? "" }): \(server.log.suffix(1000))")
             let hook = try #require(receiver.requests.first { $0["path"] as? String == "/hook" })
             #expect((hook["headers"] as? [String: String])?["Authorization"]?.hasPrefix("Basic ") == true, "the credentials are sent")
-            #expect(Self.waitFor(10) { receiver.requests.contains { $0["path"] as? String == "/redirect" } })
+            #expect(Self.waitFor(30) { receiver.requests.contains { $0["path"] as? String == "/redirect" } })
             #expect(!receiver.requests.contains { $0["path"] as? String == "/stolen" }, "a redirect was followed")
-            #expect(Self.waitFor(10) { ((try? String(contentsOf: server.output, encoding: .utf8)) ?? "").contains("a redirect to \(base)/stolen: not followed") },
+            #expect(Self.waitFor(30) { ((try? String(contentsOf: server.output, encoding: .utf8)) ?? "").contains("a redirect to \(base)/stolen: not followed") },
                     "\(server.log.suffix(1000))")
             #expect(try await db.count("SELECT count(*) FROM webhook_deliveries WHERE url = '\(base)/redirect' AND delivered_at IS NOT NULL") == 0)
             #expect(try await db.count("SELECT count(*) FROM webhook_deliveries WHERE url = '\(base)/redirect' AND last_status = 307") >= 1)

@@ -44,6 +44,7 @@ enum RunLock {
                 throw waitedTooLong(patience)
             }
             try await connection.query("SELECT set_config('lock_timeout', '0', false)", logger: db.logger)
+            PhaseTiming.report("run lock held")
             do {
                 let result = try await body()
                 try await connection.query("SELECT pg_advisory_unlock(\(key))", logger: db.logger)
