@@ -219,6 +219,7 @@ struct ModelScanTests {
                     symlink(toOutside ? outside.path : inside.path, staging.path)
                     rename(staging.path, flip.path)
                     toOutside.toggle()
+                    usleep(50)   // thousands of flips a second, without taking a core from the suite
                 }
             }
             flipper.start()

@@ -15,6 +15,10 @@ public actor DatabaseLiveness {
     public private(set) var downSince: ContinuousClock.Instant?
     /// Why the last probe failed, for readiness answers and logs.
     public private(set) var reason: String?
+    /// Probes failed in a row. A refused connection is an outage at once; a probe that only ran
+    /// out of time counts from the second in a row (on a starved machine one slow connect marked
+    /// a healthy database down, and the service answered 503 to requests that would have worked).
+    private var failures = 0
 
     public init(_ settings: ConnectionSettings, logger: Logger, probeTimeout: Double = 1) {
         self.settings = settings
@@ -39,10 +43,15 @@ public actor DatabaseLiveness {
             }
             downSince = nil
             reason = nil
+            failures = 0
             return true
         } catch {
             // A probe cut short by the watcher's own end says nothing about the server.
             if Task.isCancelled { return !isDown }
+            failures += 1
+            let said = StoreError.describe(error).lowercased()
+            let onlySlow = said.contains("no answer within") || said.contains("timeout") || said.contains("timed out")
+            if downSince == nil, onlySlow, failures < 2 { return true }
             if downSince == nil {
                 downSince = .now
                 logger.warning("the database does not answer: \(StoreError.describe(error))")
