@@ -70,7 +70,11 @@ public enum StoreError: Error, CustomStringConvertible {
             return [.serverClosedConnection, .connectionError, .uncleanShutdown].contains(psql.code)
         }
         if let old = error as? PostgresError, case .connectionClosed = old { return true }
-        return false
+        // The server's own words, however the error reached us: once a FATAL 57P01 ("terminating
+        // connection due to unexpected postmaster exit") was not told by the checks above and a
+        // command exited 1 instead of 75.
+        let said = describe(error)
+        return said.contains("[SQLSTATE 57") || said.contains("[SQLSTATE 08")
     }
 
     /// postgres-nio hides details from `description` so they are not logged by accident; the
