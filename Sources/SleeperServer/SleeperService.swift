@@ -44,19 +44,18 @@ public enum SleeperService {
     /// Every two seconds while the database answers: settles the rescores owed for longer than two
     /// seconds (a request's own settles them at once; these are the ones nobody is waiting for).
     static func settleOwed(_ db: Database, liveness: DatabaseLiveness, logger: Logger) async {
-        var first = true
+        // At start everything owed is settled; afterwards what has waited more than two seconds.
+        var olderThan: TimeInterval = 0
         while !Task.isCancelled {
-            if !first { try? await Task.sleep(for: .seconds(2)) }
-            first = false
-            guard !(await liveness.isDown) else { continue }
-            guard let behind = await DatabaseGate.within(seconds: 5, { try await RescoreDebts.behind(db) }) ?? nil,
-                  first || Date().timeIntervalSince(behind.since) > 2 else { continue }
-            do {
-                let outcome = try await IncrementalRescore(db).settle(actor: "sleeper-serve")
-                logger.notice("settled \(behind.changes) change(s) owed a rescore: \(outcome.summary)")
-            } catch {
-                logger.warning("\(behind.summary) (settling failed: \(StoreError.describe(error)))")
+            if !(await liveness.isDown) {
+                switch await IncrementalRescore(db).settleOwed(olderThan: olderThan, actor: "sleeper-serve") {
+                case .nothingOwed: break
+                case .settled(let behind, let outcome): logger.notice("settled \(behind.changes) change(s) owed a rescore: \(outcome.summary)")
+                case .behind(let behind, let why): logger.warning("\(behind.summary) (settling failed: \(why))")
+                }
             }
+            olderThan = 2
+            try? await Task.sleep(for: .seconds(2))
         }
     }
 

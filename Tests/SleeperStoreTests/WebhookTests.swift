@@ -34,6 +34,18 @@ struct WebhookTests {
         deinit { stop() }
     }
 
+    /// A receiver, and the example estate with a recall made (the first event to deliver).
+    static func withRecall(_ body: (Receiver, Database, String, [String: String]) async throws -> Void) async throws {
+        let receiver = try Receiver()
+        defer { receiver.stop() }
+        try #require(receiver.port > 0)
+        try await ExportStoreTests.withEstate { db, url in
+            let env = TestClock.environment()
+            #expect(try Fixtures.sleeper(["recall", "model:acme-support-ft", "--reason", "trigger found", "--by", "ciso", "--database-url", url], environment: env).status == 0)
+            try await body(receiver, db, url, env)
+        }
+    }
+
     static func waitFor(_ seconds: Double, _ condition: () -> Bool) -> Bool {
         let end = Date().addingTimeInterval(seconds)
         while Date() < end { if condition() { return true }; Thread.sleep(forTimeInterval: 0.2) }
@@ -42,12 +54,7 @@ struct WebhookTests {
 
     @Test("a recall, overdue actions, a lapsed acceptance: each delivered to every URL, signed with HMAC-SHA256, retried after a 500, audited")
     func delivered() async throws {
-        let receiver = try Receiver()
-        defer { receiver.stop() }
-        try #require(receiver.port > 0)
-        try await ExportStoreTests.withEstate { db, url in
-            let env = TestClock.environment()
-            #expect(try Fixtures.sleeper(["recall", "model:acme-support-ft", "--reason", "trigger found", "--by", "ciso", "--database-url", url], environment: env).status == 0)
+        try await Self.withRecall { receiver, db, url, env in
             let first = try #require(try await RemediationActions(db).list(asOf: TestClock.now).first)
             #expect(try Fixtures.sleeper(["accept", first.subject.description, "--action", String(first.id), "--until", Timestamps.formatDay(TestClock.now.addingTimeInterval(5 * 86400)),
                                           "--by", "ciso", "--reason", "vendor", "--database-url", url], environment: env).status == 0)
@@ -109,12 +116,7 @@ struct WebhookTests {
 
     @Test("a redirect is never followed (a failed delivery, logged with where it pointed); a slow receiver delays only itself; credentials in a receiver's URL are sent, never stored, and refused on the command line")
     func hostileReceivers() async throws {
-        let receiver = try Receiver()
-        defer { receiver.stop() }
-        try #require(receiver.port > 0)
-        try await ExportStoreTests.withEstate { db, url in
-            let env = TestClock.environment()
-            #expect(try Fixtures.sleeper(["recall", "model:acme-support-ft", "--reason", "trigger found", "--by", "ciso", "--database-url", url], environment: env).status == 0)
+        try await Self.withRecall { receiver, db, url, env in
             let base = "http://127.0.0.1:\(receiver.port)"
             let onCommandLine = try Fixtures.sleeper(["serve", "--port", "0", "--webhook", "http://hooks:hunter2-secret@127.0.0.1:9/hook", "--database-url", url],
                                                      environment: env.merging(["SLEEPER_WEBHOOK_SECRET": Self.secret]) { $1 })

@@ -49,12 +49,12 @@ struct ConnectionOptions: ParsableArguments {
 extension ConnectionOptions {
     /// Settles what is owed, saying so; when it cannot, says how far behind the scores are.
     static func settleOwed(_ db: Database) async {
-        guard let behind = try? await RescoreDebts.behind(db) else { return }
-        do {
-            let outcome = try await IncrementalRescore(db).settle()
+        switch await IncrementalRescore(db).settleOwed() {
+        case .nothingOwed: break
+        case .settled(let behind, let outcome):
             Output.error("sleeper: \(behind.changes) committed change(s) were owed a rescore (\(behind.triggers.prefix(3).joined(separator: "; "))): \(outcome.summary)")
-        } catch {
-            Output.error("sleeper: \(behind.summary) (settling failed: \(StoreError.describe(error)))")
+        case .behind(let behind, let why):
+            Output.error("sleeper: \(behind.summary) (settling failed: \(why))")
         }
     }
 

@@ -49,7 +49,7 @@ extension Handlers {
 
     /// The full check `sleeper verify` makes: both chains, stored forms and triggers.
     func verifyLedger(_ request: Request, _ context: APIContext, _ caller: Caller?) async throws -> Response {
-        let outcome = try await LedgerVerifier(db).verify(full: true)
+        let outcome = try await LedgerVerifier(db).verify()
         return .json(JSONValue.obj([("verified", .bool(outcome.verified)), ("records", .int(outcome.evidenceRecords)),
                                     ("head", .string(outcome.evidenceHead)), ("audit_entries", .int(outcome.auditEntries)),
                                     ("problems", .array(outcome.problems.map(JSONValue.string)))]).pretty())

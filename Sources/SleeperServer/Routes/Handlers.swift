@@ -27,13 +27,8 @@ extension Handlers {
     /// Settles what committed changes are owed before an answer from scores; nil when the scores
     /// are current, else how far behind they are (for the `Sleeper-Scores-Behind` header).
     func settleOwed() async -> String? {
-        guard let behind = (try? await RescoreDebts.behind(db)) ?? nil else { return nil }
-        do {
-            _ = try await IncrementalRescore(db).settle(actor: "sleeper-serve")
-            return nil
-        } catch {
-            db.logger.warning("\(behind.summary) (settling failed: \(StoreError.describe(error)))")
-            return "\(behind.changes) committed change(s) since \(Timestamps.format(behind.since)) not yet scored"
-        }
+        guard case .behind(let behind, let why) = await IncrementalRescore(db).settleOwed(actor: "sleeper-serve") else { return nil }
+        db.logger.warning("\(behind.summary) (settling failed: \(why))")
+        return "\(behind.changes) committed change(s) since \(Timestamps.format(behind.since)) not yet scored"
     }
 }

@@ -21,7 +21,6 @@ public struct LedgerVerifier: Sendable {
         public var auditEntries = 0
         /// The audit log's last entry's hash (print it, keep it elsewhere, check it with `--expect-audit-head`).
         public var auditHead = EvidenceRecord.genesisHash
-        public var full = false
         /// Problems that are only the verified heads no longer matching (a shrink or re-hash
         /// behind a checkpoint): an admin may acknowledge them, audited.
         public var checkpointProblems: [String] = []
@@ -36,10 +35,9 @@ public struct LedgerVerifier: Sendable {
     /// missed a deleted or flipped record behind it, and documents were signed over it); the
     /// audit log recomputed in the database, whose hash function's source is checked first.
     /// A verified head never moves backwards: a ledger that shrank or was re-hashed behind it is
-    /// an error until an admin acknowledges it (`acknowledge`). `full` and `cited` are kept for
-    /// callers; every check is full now.
-    public func verify(full: Bool = true, cited: [Int] = []) async throws -> Outcome {
-        var out = Outcome(full: true)
+    /// an error until an admin acknowledges it (`acknowledge`).
+    public func verify() async throws -> Outcome {
+        var out = Outcome()
         out.problems += try await triggerProblems()
         out.problems += try await functionProblems()
         out.problems += try await storedFormProblems()
@@ -111,12 +109,6 @@ public struct LedgerVerifier: Sendable {
         var again = try await verify()
         again.checkpointProblems = out.checkpointProblems
         return again
-    }
-
-    /// Throws `StoreError.unverifiedLedger` unless the ledgers verify (the incremental check).
-    public func require(cited: [Int]) async throws {
-        let outcome = try await verify(cited: cited)
-        if !outcome.verified { throw StoreError.unverifiedLedger(outcome.problems) }
     }
 
     /// The append-only and chaining triggers of the evidence ledger and the audit log that are missing or disabled.

@@ -36,8 +36,8 @@ public struct ComplianceSnapshotLoader: Sendable {
         PhaseTiming.report("snapshot: \(rows.count) statuses, \(exposures.count) exposures")
         let ids = Array(Set(rows.compactMap(\.evidenceID))).sorted()
         let records = ids.isEmpty ? [] : try await EvidenceLedger(db).all(ids: ids)
-        // Every record the answer rests on is re-hashed, and the chain checked since its last verified head.
-        let check = try await LedgerVerifier(db).verify(full: false, cited: ids)
+        // The whole chain is re-hashed: the answer rests on every record in force and the history behind them.
+        let check = try await LedgerVerifier(db).verify()
         if !check.verified && !allowUnverified { throw StoreError.unverifiedLedger(check.problems) }
         var snapshot = ComplianceSnapshot(asOf: asOf, catalog: try await catalog, statuses: rows,
                                           evidence: Dictionary(uniqueKeysWithValues: records.map { ($0.id, $0) }),

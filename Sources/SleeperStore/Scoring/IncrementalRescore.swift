@@ -140,6 +140,21 @@ public struct IncrementalRescore: Sendable {
         }
     }
 
+    /// What settling the owed rescores came to, for whoever reports it.
+    public enum Settling: Sendable {
+        case nothingOwed
+        case settled(RescoreDebts.Behind, Outcome)
+        /// Still owed: how far behind the scores are, and why settling failed.
+        case behind(RescoreDebts.Behind, String)
+    }
+
+    /// Settles what committed changes are owed, when the oldest debt has waited `olderThan`
+    /// seconds: the one step before an answer from scores (commands, API reads, the service).
+    public func settleOwed(olderThan: TimeInterval = 0, actor: String = AuditLog.commandLineActor) async -> Settling {
+        guard let behind = (try? await RescoreDebts.behind(db)) ?? nil, Date().timeIntervalSince(behind.since) >= olderThan else { return .nothingOwed }
+        do { return .settled(behind, try await settle(actor: actor)) } catch { return .behind(behind, StoreError.describe(error)) }
+    }
+
     private func rescoreHoldingLock(_ reach: Reach, asOf: Date, weights: ScoringWeights, trigger: String, actor: String, full: Bool,
                                     settling: [Int64] = []) async throws -> Outcome {
         let affected = reach.credentials

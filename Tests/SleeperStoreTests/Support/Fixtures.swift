@@ -118,10 +118,4 @@ enum Fixtures {
         }()
         return started.collect(status)
     }
-
-    /// The same, awaited without holding a thread.
-    static func sleeperAsync(_ arguments: [String], environment: [String: String] = [:]) async throws -> Run {
-        let started = try start(arguments, environment: environment)
-        return started.collect(await started.child.finish(within: longest))
-    }
 }
