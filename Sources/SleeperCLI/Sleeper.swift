@@ -28,6 +28,7 @@ public struct Sleeper: AsyncParsableCommand {
             try SleeperClock.check()
             _ = try RunAgeLimit.seconds()
             var command = try parseAsRoot(arguments)
+            try ArgumentSecrets.check(command)
             if var asyncCommand = command as? any AsyncParsableCommand {
                 try await asyncCommand.run()
             } else {

@@ -59,6 +59,25 @@ struct BoundedScanTests {
         #expect(scanned.findings.contains { $0.severity == .malformed }, "\(scanned.findings)")
     }
 
+    @Test("a safetensors header of 200,000 broken tensors: 100 problems listed, the rest counted in one finding")
+    func layoutProblemsCounted() {
+        let tensors = (0..<200_000).map { #""t\#($0)": {"dtype": "F31", "shape": [1], "data_offsets": [0, 4]}"# }
+        let header = Array(("{" + tensors.joined(separator: ",") + "}").utf8)
+        let file = Array(withUnsafeBytes(of: UInt64(header.count).littleEndian) { Array($0) }) + header + [0, 0, 0, 0]
+        let scanned = file.withUnsafeBytes { ModelFileScan.scan(name: "model.safetensors", bytes: $0) }
+        #expect(scanned.findings.count == ModelFileScan.maximumLayoutListed + 1, "\(scanned.findings.count)")
+        #expect(scanned.findings.last?.detail.contains("more layout problems past the first 100") == true, "\(String(describing: scanned.findings.last))")
+        #expect(scanned.findings.map(\.detail).joined().utf8.count < 20_000)
+    }
+
+    @Test("a CSV row past 64 KiB stops the read with a located problem instead of being copied whole")
+    func longCSVRow() throws {
+        var text = AWSCredentialReportReader.columns.joined(separator: ",") + "\n"
+        text += "svc," + String(repeating: "x", count: 4 << 20) + "\n"
+        let parsed = EstateReader.read(Data(text.utf8), file: "report.csv", format: .awsCredentialReport)
+        #expect(parsed.problems.contains { $0.path == "line 2" && $0.message.contains("longer than 65536 bytes") }, "\(parsed.problems)")
+    }
+
     @Test("a 5 MB chat template is read in one pass (it took 155 s when each tag was searched from the start)")
     func templateLinear() {
         let tag = "{% if message['role'] == 'user' %}x{% endif %}"
@@ -76,7 +95,7 @@ struct BoundedScanTests {
 /// Trace comparison is linear in what it reads: an agent that browses the web calls many hosts.
 @Suite("Runtime comparison linear in the traces", .timeLimit(.minutes(2)))
 struct LinearRuntimeTests {
-    @Test("one agent calling 20,000 distinct undeclared hosts among 40,000 traces: compared in seconds (10,000 took 75 s), every host a finding, the planted trigger still found")
+    @Test("one agent calling 20,000 distinct undeclared hosts among 40,000 traces: compared in seconds (10,000 took 75 s), 1,000 findings kept and the rest counted, the planted trigger still found")
     func manyDistinctHosts() {
         let e = RuntimeEnvelope(agent: "browser", endpoints: ["api.tickets.example"], tools: nil, models: [])
         var traces = (0..<20_000).map { i in
@@ -88,7 +107,8 @@ struct LinearRuntimeTests {
         let r = RuntimeFindings.compare(traces, envelopes: [e])
         let took = ContinuousClock.now - started
         print("40,005 traces of one agent with 20,001 distinct undeclared hosts compared in \(took)")
-        #expect(r.findings.count == 20_001)
+        #expect(r.findings.count == RuntimeFindings.maximumFindingsPerAgent)
+        #expect(r.unlisted["browser undeclared-host"] == 20_001 - RuntimeFindings.maximumFindingsPerAgent)
         #expect(r.findings.first { $0.edge.target == "exfil.attacker.example" }?.triggers.first?.ngram == "per aspera mode")
         // Generous for a debug build on a busy machine; the quadratic comparison took minutes.
         #expect(took < .seconds(60))

@@ -141,11 +141,11 @@ struct NeverWedgedTests {
             let first = try await server.call("POST", "/v1/evidence", token: tokens.editor, body: body, headers: ["Idempotency-Key": "k-committed"])
             #expect(first.status == 201, "\(first.body)")
             // The write's own transaction marked its key.
-            #expect(try await db.count("SELECT count(*) FROM idempotency_keys WHERE key = 'k-committed' AND committed_xid IS NOT NULL") == 1)
+            #expect(try await db.count("SELECT count(*) FROM idempotency_keys WHERE key = 'sha256:' || encode(sha256('k-committed'), 'hex') AND committed_xid IS NOT NULL") == 1)
             let records = try await db.count("SELECT count(*) FROM evidence")
 
             // As an outage leaves a key: claimed, its answer never stored, long ago.
-            try await db.client.query("UPDATE idempotency_keys SET status = NULL, response = NULL, created_at = now() - interval '1 hour' WHERE key = 'k-committed'", logger: db.logger)
+            try await db.client.query("UPDATE idempotency_keys SET status = NULL, response = NULL, created_at = now() - interval '1 hour' WHERE key = 'sha256:' || encode(sha256('k-committed'), 'hex')", logger: db.logger)
             let settled = try await server.call("POST", "/v1/evidence", token: tokens.editor, body: body, headers: ["Idempotency-Key": "k-committed"])
             #expect(settled.status == 200 && settled.body.contains("\"outcome\": \"committed\""), "\(settled.status) \(settled.body)")
             #expect(settled.headers["idempotent-replayed"] == "true")
@@ -156,7 +156,7 @@ struct NeverWedgedTests {
             // A key whose write never committed: the retry runs it, once.
             try await db.client.query("""
                 INSERT INTO idempotency_keys (actor, key, request_sha256, created_at)
-                SELECT actor, 'k-lost', request_sha256, now() - interval '1 hour' FROM idempotency_keys WHERE key = 'k-committed'
+                SELECT actor, 'sha256:' || encode(sha256('k-lost'), 'hex'), request_sha256, now() - interval '1 hour' FROM idempotency_keys WHERE key = 'sha256:' || encode(sha256('k-committed'), 'hex')
                 """, logger: db.logger)
             let rerun = try await server.call("POST", "/v1/evidence", token: tokens.editor, body: body, headers: ["Idempotency-Key": "k-lost"])
             #expect(rerun.status == 201, "\(rerun.body)")
@@ -164,7 +164,7 @@ struct NeverWedgedTests {
             // One still within its time is in progress: 409, saying when it is settled.
             try await db.client.query("""
                 INSERT INTO idempotency_keys (actor, key, request_sha256)
-                SELECT actor, 'k-running', request_sha256 FROM idempotency_keys WHERE key = 'k-committed'
+                SELECT actor, 'sha256:' || encode(sha256('k-running'), 'hex'), request_sha256 FROM idempotency_keys WHERE key = 'sha256:' || encode(sha256('k-committed'), 'hex')
                 """, logger: db.logger)
             let running = try await server.call("POST", "/v1/evidence", token: tokens.editor, body: body, headers: ["Idempotency-Key": "k-running"])
             #expect(running.status == 409 && running.body.contains("after 30 s it is settled"), "\(running.body)")

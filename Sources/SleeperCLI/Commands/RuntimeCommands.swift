@@ -34,7 +34,7 @@ struct ObserveCommand: AsyncParsableCommand {
                     try await ScoredChanges(db).importTraces(data, file: file, baselineDays: baselineDays, actor: AuditLog.commandLineActor)
                 }
                 Output.print("\(file): " + FindingListing.imported(spans: imported.spans, traces: imported.traces, skipped: imported.skipped,
-                                                                 firstSkipped: imported.firstSkipped, unknownAgents: imported.unknownAgents,
+                                                                 firstSkipped: imported.firstSkipped, unknownAgents: imported.unknownAgents, unlisted: imported.unlisted,
                                                                  edges: imported.edges, findings: imported.findings))
                 if !imported.records.isEmpty { Output.print(EvidenceListing.recorded(imported.records)) }
                 if let rescore = imported.rescore { Output.report(rescore) }

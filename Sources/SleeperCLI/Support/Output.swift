@@ -1,4 +1,5 @@
 import Foundation
+import SleeperCore
 import SleeperStore
 
 /// Writing to standard output and standard error without buffering surprises between the two.
@@ -13,7 +14,10 @@ enum Output {
         }
     }
 
+    /// Standard error never shows a value judged secret, whatever quoted it (a message, a key
+    /// made from a source's value, a database error).
     static func error(_ text: String) {
+        let text = SecretScanner.redacted(text)
         try? FileHandle.standardError.write(contentsOf: Data((text.hasSuffix("\n") ? text : text + "\n").utf8))
     }
 }

@@ -11,7 +11,7 @@ public enum AtlasReader {
     public static func read(_ data: Data, file: String) -> Result<Framework, InventoryProblems> {
         let root: DocumentValue
         do { root = try DocumentLoader.load(data, file: file) } catch { return .failure(InventoryProblems([error])) }
-        let c = ProblemCollector(file: file)
+        let c = ProblemCollector(file: file, checksSecrets: false)
         let cursor = DocumentCursor(value: root, path: "")
         let framework = cursor["format-version"].isMissing ? readMatrices(cursor, c) : readRelationships(cursor, c)
         guard let framework, c.problems.isEmpty else {

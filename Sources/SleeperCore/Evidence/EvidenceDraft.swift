@@ -50,7 +50,8 @@ public enum EvidenceReader {
     public static func read(_ data: Data, file: String) -> ([EvidenceDraft], [InventoryProblem]) {
         let root: DocumentValue
         do { root = try DocumentLoader.load(data, file: file) } catch { return ([], [error]) }
-        let c = ProblemCollector(file: file)
+        // Every field is scanned for secrets below, before anything quotes a value.
+        let c = ProblemCollector(file: file, checksSecrets: false)
         let cursor = DocumentCursor(value: root, path: "")
         // A list of records, {evidence: [...]}, or (as the API takes it) one record.
         let entries: [DocumentCursor]

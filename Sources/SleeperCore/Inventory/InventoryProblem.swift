@@ -5,10 +5,12 @@ public struct InventoryProblem: Error, Sendable, Equatable, CustomStringConverti
     public var path: String
     public var message: String
 
+    /// No problem repeats a value judged secret, not even inside a key made from a source's
+    /// value: the message and the path are redacted as the problem is made.
     public init(file: String, path: String, message: String) {
-        self.file = file
-        self.path = path
-        self.message = message
+        self.file = SecretScanner.redacted(file)
+        self.path = SecretScanner.redacted(path)
+        self.message = SecretScanner.redacted(message)
     }
 
     public var description: String {

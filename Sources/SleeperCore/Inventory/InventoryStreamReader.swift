@@ -37,10 +37,10 @@ enum InventoryStreamReader {
     }
 
     private static func process(_ batch: Batch, file: String, lenient: Bool) -> BatchResult {
-        let problems = ProblemCollector(file: file)
-        let unknown = lenient ? ProblemCollector(file: file) : problems
+        let problems = ProblemCollector(file: file, checksSecrets: false)
+        let unknown = lenient ? ProblemCollector(file: file, checksSecrets: false) : problems
         var r = BatchResult(kind: batch.kind, walker: InventoryReader.Walker(collector: problems, unknownFields: unknown),
-                            problems: problems, unknown: unknown, secrets: ProblemCollector(file: file))
+                            problems: problems, unknown: unknown, secrets: ProblemCollector(file: file, checksSecrets: false))
         for c in batch.cursors {
             r.secretPaths.formUnion(SecretScanner.scan(c, into: r.secrets))
             switch batch.kind {
@@ -179,8 +179,8 @@ enum InventoryStreamReader {
     /// order the tree reader gives them.
     private static func assemble(file: String, lenient: Bool, merged: Merged,
                                  streamed: Set<String>, others: [String: DocumentValue]) -> ParsedInventory {
-        let top = ProblemCollector(file: file)
-        let topUnknown = lenient ? ProblemCollector(file: file) : top
+        let top = ProblemCollector(file: file, checksSecrets: false)
+        let topUnknown = lenient ? ProblemCollector(file: file, checksSecrets: false) : top
         let keys = streamed.union(others.keys)
         guard keys.contains(where: { EntityKind(rawValue: $0) != nil }) else {
             let problem = InventoryProblem(file: file, path: "", message: "no inventory in \(file): none of the sections models, datasets, agents, credentials, resources")
@@ -199,7 +199,7 @@ enum InventoryStreamReader {
             if let kind = EntityKind(rawValue: field), streamed.contains(field) {
                 secretProblems += merged.secrets[kind] ?? []
             } else if let value = others[field] {
-                let one = ProblemCollector(file: file)
+                let one = ProblemCollector(file: file, checksSecrets: false)
                 secretPaths.formUnion(SecretScanner.scan(DocumentCursor(value: .object([field: value]), path: ""), into: one))
                 secretProblems += one.problems
             }

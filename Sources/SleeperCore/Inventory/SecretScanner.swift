@@ -20,8 +20,11 @@ public enum SecretScanner {
     private static let patterns: [(kind: String, anchors: [[UInt8]]?, regex: NSRegularExpression)] = [
         ("a private key block", ["-----BEGIN"], #"-----BEGIN [A-Z0-9 ]*PRIVATE KEY( BLOCK)?-----"#),
         ("a GitHub token", ["ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_"], #"\b(gh[pousr]_[A-Za-z0-9]{30,}|github_pat_[A-Za-z0-9_]{40,})"#),
-        ("a GitLab token", ["glpat-"], #"\bglpat-[A-Za-z0-9_\-]{20,}"#),
-        ("a Slack token", ["xox"], #"\bxox[abposr]-[A-Za-z0-9-]{10,}"#),
+        // Personal, runner, deploy, pipeline-trigger, OAuth, CI-job, service-account, feature-flag,
+        // incoming-mail and agent tokens, as GitLab prefixes them.
+        ("a GitLab token", ["glpat-", "glrt-", "gldt-", "glptt-", "gloas-", "glcbt-", "glsoat-", "glffct-", "glimt-", "glagent-"],
+         #"\bgl(pat|rt|dt|ptt|oas|cbt|soat|ffct|imt|agent)-[A-Za-z0-9_\-]{20,}"#),
+        ("a Slack token", ["xox", "xapp-", "hooks.slack.com"], #"\b(xox[abposre]-[A-Za-z0-9-]{10,}|xapp-[0-9]+-[A-Za-z0-9-]{10,})|hooks\.slack\.com/services/T[A-Za-z0-9_]+/B[A-Za-z0-9_]+/[A-Za-z0-9_]{16,}"#),
         ("a Stripe secret key", ["k_live_", "k_test_"], #"\b[sr]k_(live|test)_[A-Za-z0-9]{16,}"#),
         ("a Google API key", ["AIza"], #"\bAIza[0-9A-Za-z_\-]{35}"#),
         ("an OpenAI-style secret key", ["sk-"], #"\bsk-(proj-)?[A-Za-z0-9_\-]{32,}"#),
@@ -32,6 +35,12 @@ public enum SecretScanner {
         ("a PuTTY private key", ["PuTTY-User-Key-File-"], #"PuTTY-User-Key-File-[0-9]"#),
         ("an age secret key", ["AGE-SECRET-KEY-1"], #"AGE-SECRET-KEY-1[0-9A-Z]{50,}"#),
         ("a Twilio API key", ["SK"], #"\bSK[0-9a-fA-F]{32}\b"#),
+        // An auth token is 32 hex digits like any MD5: told by its account SID beside it or the name.
+        ("a Twilio auth token", ["AC", "twilio", "Twilio", "TWILIO"], #"\bAC[0-9a-f]{32}[:/ ,;]+[0-9a-f]{32}\b|(?i:twilio[A-Za-z_\- ]{0,24}[=: "']+[0-9a-f]{32}\b)"#),
+        // Datadog API (32 hex) and application (40 hex) keys, likewise told by their name.
+        ("a Datadog key", ["dd", "DD", "datadog", "Datadog", "DATADOG"], #"(?i:(?<![a-z])(dd|datadog)[_\- ]?(api|app|application)?[_\- ]?key[A-Za-z_\- ]{0,8}[=: "']+[0-9a-f]{32}([0-9a-f]{8})?\b)"#),
+        ("a Docker Hub token", ["dckr_"], #"\bdckr_(pat|oat)_[A-Za-z0-9_\-]{20,}"#),
+        ("a Discord bot token", ["."], #"\b[MNO][A-Za-z0-9_\-]{23,27}\.[A-Za-z0-9_\-]{6}\.[A-Za-z0-9_\-]{27,40}\b"#),
         ("a Mailgun key", ["key-"], #"\bkey-[0-9a-zA-Z]{32}\b"#),
         ("a Mailchimp key", ["-us"], #"\b[0-9a-f]{32}-us[0-9]{1,2}\b"#),
         ("a Shopify token", ["shpat_", "shpca_", "shppa_", "shpss_"], #"\bshp(at|ca|pa|ss)_[a-fA-F0-9]{32}"#),
@@ -40,9 +49,12 @@ public enum SecretScanner {
         ("a SendGrid key", ["SG."], #"\bSG\.[A-Za-z0-9_\-]{16,}\.[A-Za-z0-9_\-]{16,}"#),
         ("an npm token", ["npm_"], #"\bnpm_[A-Za-z0-9]{36}"#),
         ("an Anthropic-style key", ["sk-ant-"], #"\bsk-ant-[A-Za-z0-9_\-]{20,}"#),
-        // NAME=value, as environment files, JDBC URLs (`?password=`) and ADO.NET strings write them.
-        ("an assignment of a secret", ["="], #"(?i:(aws_secret_access_key|aws_session_token|client_secret|secret_key|secret|password|passwd|pwd|api_?key|access_token|auth_token)\s*=\s*[^\s;&"']{6,})"#),
-        ("a connection string with a password", ["://"], #"[a-z][a-z0-9+.\-]*://[^/\s:@]+:[^\s@]+@"#),
+        // An HTTP Authorization header with its credentials, as curl commands and configs carry it.
+        ("an Authorization header", ["uthorization", "UTHORIZATION"], #"(?i:authorization["']?\s*[:=]\s*["']?(basic|bearer|token|digest)\s+[A-Za-z0-9+/=._~\-]{8,})"#),
+        // NAME=value or NAME: value, as environment files, YAML, JDBC URLs (`?password=`) and
+        // ADO.NET strings write them; a quoted value counts, a reference (`${VAR}`, `<…>`) does not.
+        ("an assignment of a secret", ["=", ":"], #"(?i:(?<![a-z])(aws_secret_access_key|aws_session_token|client_secret|secret_key|secret|password|passwd|pass|pwd|api_?key|access_token|auth_token|token|account_?key|shared_?access_?key)["']?\s*=\s*["']?[^\s;&"'$<{%][^\s;&"']{5,}|(?<![a-z])(aws_secret_access_key|client_secret|secret_key|secret|password|passwd|pass|pwd|api_?key|access_token|auth_token|token)["']?\s*:(\s+["']?|\s*["'])(?!https?:)(?=[^\s;&"',]*[A-Za-z])[^\s;&"'$<{%,][^\s;&"',]{7,})"#),
+        ("a connection string with a password", ["://"], #"(?i:[a-z][a-z0-9+.\-]*://[^/\s:@]*:[^\s@]+@)"#),
     ].map { ($0.0, $0.1.map { $0.map { Array($0.utf8) } }, try! NSRegularExpression(pattern: $0.2)) }
 
     /// Whether `bytes` contain `needle`.
@@ -93,7 +105,7 @@ public enum SecretScanner {
                 c.elements?.forEach(walk)
             case .string(let s)?:
                 if let kind = secretKind(of: s, field: c.fieldName) {
-                    collector.report(c.path, "looks like secret material (\(kind)); the value is not shown and nothing was written")
+                    collector.reportSecret(c.path, kind: kind)
                     found.insert(c.path)
                 }
             default: break
@@ -124,26 +136,79 @@ public enum SecretScanner {
                 // Bare 40-character base64 is only suspicious when it mixes case and digits
                 // like a real key, not when it is a hex digest or a slug.
                 let token = String(value[Range(match.range, in: value)!])
-                guard token.count == 40, looksLikeBase64Key(token) else { continue }
+                guard token.count == 40, looksLikeBase64Key(token), !isEncodedText(token) else { continue }
             }
             return kind
         }
         // Random tokens have a long unbroken random part; identifiers (`Qwen/Qwen2.5-Coder-32B-Instruct`,
         // role ARNs, `role/SleeperReadOnlyRole`) are words and numbers between separators.
         // The whole string must look random before its longest run is looked at (cheap first).
-        if !identifierFields.contains(field), value.utf8.count >= 24, looksRandom(value), !value.utf8.contains(UInt8(ascii: " ")) {
+        if !identifierFields.contains(field), value.utf8.count >= 24, looksRandom(value), !value.utf8.contains(UInt8(ascii: " ")),
+           !fingerprintShapes.contains(where: { matches($0, value) }) {
             let run = longestTokenRun(value)
-            if run.utf8.count >= 20, looksRandom(run), entropy(run) >= 4.0 { return "a high-entropy string" }
+            if run.utf8.count >= 20, looksRandom(run), entropy(run) >= 4.0, !isEncodedText(run) { return "a high-entropy string" }
         }
         return nil
     }
 
-    /// The longest run of bytes a token is made of (ASCII letters, digits, `+`, `/`, `=`).
+    /// Whether `run` is base64 of readable text (`ZGF0YXNldC1zdXBwb3J0LXRpY2tldHM=`, a dataset id
+    /// some catalogs encode): a key is random bytes, which almost never decode to printable ASCII.
+    static func isEncodedText(_ run: String) -> Bool {
+        var text = run.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+        while text.utf8.count % 4 != 0 { text += "=" }
+        guard let bytes = Data(base64Encoded: text), bytes.count >= 12 else { return false }
+        let printable = bytes.filter { ($0 >= 32 && $0 < 127) || $0 == 10 || $0 == 9 }.count
+        return printable == bytes.count
+    }
+
+    /// Every stretch of `text` that is secret material, replaced by what it resembles: for
+    /// messages, log lines and audit rows that quote a value or a key derived from one. Known
+    /// shapes anywhere, and any quoted or space-separated word that the full check refuses.
+    public static func redacted(_ text: String) -> String {
+        guard text.utf8.count >= 12, mayHoldSecret(text) || text.utf8.count >= 24 else { return text }
+        var out = text.replacing(/-----BEGIN [A-Z0-9 ]*PRIVATE KEY( BLOCK)?-----[\s\S]*?(-----END [A-Z0-9 ]*PRIVATE KEY( BLOCK)?-----|$)/, with: "[a private key block, not shown]")
+        for (kind, _, regex) in patterns where kind != "an AWS secret access key" {
+            let ns = out as NSString
+            let found = regex.matches(in: out, range: NSRange(location: 0, length: ns.length))
+            guard !found.isEmpty else { continue }
+            let mutable = NSMutableString(string: out)
+            for m in found.reversed() { mutable.replaceCharacters(in: m.range, with: "[\(kind), not shown]") }
+            out = mutable as String
+        }
+        // Words (between spaces, quotes and brackets) of a known shape, and their parts (between
+        // the marks paths, ids and keys are built with) that look random: a value judged secret
+        // may reach a message inside a key made from it (`acme/TOKEN`).
+        let separators = CharacterSet(charactersIn: " \t\n'\"`()[]{}<>,;")
+        let inner = CharacterSet(charactersIn: "/-.:=@_")
+        for word in Set(out.components(separatedBy: separators)) where word.utf8.count >= 12 && !fingerprintShapes.contains(where: { matches($0, word) }) {
+            if let kind = knownSecretKind(of: word) { out = out.replacingOccurrences(of: word, with: "[\(kind), not shown]"); continue }
+            for part in Set(word.components(separatedBy: inner)) where part.utf8.count >= 20 {
+                if let kind = secretKind(of: part, field: "note") { out = out.replacingOccurrences(of: part, with: "[\(kind), not shown]") }
+            }
+            // An AWS secret key inside a longer path (`acme/KEY`): 40 base64 characters after a separator.
+            let chars = Array(word.utf8)
+            guard chars.count >= 40 else { continue }
+            func base64(_ u: UInt8) -> Bool { (u >= 48 && u <= 57) || (u >= 65 && u <= 90) || (u >= 97 && u <= 122) || u == 43 || u == 47 || u == 61 }
+            for start in 0...(chars.count - 40) where (start == 0 || [47, 58, 61, 64, 46].contains(chars[start - 1]))
+                && (start + 40 == chars.count || !base64(chars[start + 40])) {
+                let candidate = String(decoding: chars[start..<(start + 40)], as: UTF8.self)
+                if candidate.utf8.allSatisfy({ ($0 >= 48 && $0 <= 57) || ($0 >= 65 && $0 <= 90) || ($0 >= 97 && $0 <= 122) || $0 == 43 || $0 == 47 }),
+                   looksLikeBase64Key(candidate), !isEncodedText(candidate) {
+                    out = out.replacingOccurrences(of: candidate, with: "[an AWS secret access key, not shown]")
+                }
+            }
+        }
+        return out
+    }
+
+    /// The longest run of bytes a token is made of (ASCII letters, digits, `+`, `=`). A `/` ends
+    /// a run: a path's segments (`…/E3F80BF9D61F/keys/signing`) are not one token, and a base64
+    /// secret's runs between slashes are still long (AWS keys have their own rule).
     static func longestTokenRun(_ s: String) -> String {
         let bytes = Array(s.utf8)
         var best = 0..<0, start = 0
         for (i, u) in bytes.enumerated() {
-            let inToken = (u >= 48 && u <= 57) || (u >= 65 && u <= 90) || (u >= 97 && u <= 122) || u == 43 || u == 47 || u == 61
+            let inToken = (u >= 48 && u <= 57) || (u >= 65 && u <= 90) || (u >= 97 && u <= 122) || u == 43 || u == 61
             if !inToken { start = i + 1 } else if i + 1 - start > best.count { best = start..<(i + 1) }
         }
         return String(decoding: bytes[best], as: UTF8.self)
@@ -221,6 +286,11 @@ public enum SecretScanner {
             }
         }
         if equals || (colon && s.contains("://")) || (dashes && s.contains("-----BEGIN")) || (capitalP && s.contains("PuTTY")) { return true }
+        // `password: …`, `Authorization: Basic …`: a colon after a name that says secret.
+        if colon, s.utf8.count >= 12 {
+            let lower = s.lowercased()
+            if ["pass", "pwd", "secret", "token", "key", "authorization"].contains(where: { lower.contains($0) }) { return true }
+        }
         // No token pattern matches fewer than 15 characters (a Slack token is the shortest): the
         // keys and names that make up most of an inventory stop here.
         guard s.utf8.count >= 15 else { return false }

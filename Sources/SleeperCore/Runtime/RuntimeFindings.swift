@@ -58,7 +58,15 @@ public enum RuntimeFindings {
         public var unknownAgents: [String: Int] = [:]
         /// The agents (inventory keys) seen at all.
         public var observedAgents: Set<String> = []
+        /// Findings past `maximumFindingsPerAgent` of one agent and kind, counted and not recorded
+        /// one by one (`agent kind` → how many).
+        public var unlisted: [String: Int] = [:]
     }
+
+    /// Findings recorded one by one per agent and kind: an agent that browses the web reaches
+    /// hosts by the hundred thousand, and each would be a row, a list entry and a trigger search.
+    /// The ones seen in the most traces are kept; the rest are counted.
+    public static let maximumFindingsPerAgent = 1000
 
     /// Trigger candidates need this many anomalous traces holding the n-gram (anomalies are few).
     public static let minimumAnomalous = 3
@@ -125,6 +133,18 @@ public enum RuntimeFindings {
                       edge.firstSeen.timeIntervalSince(first) >= Double(history.baselineDays) * 86400 {
                 r.findings.append(Finding(kind: .newAfterBaseline, edge: edge, triggers: []))
             }
+        }
+        var perAgent: [String: [Finding]] = [:]
+        for f in r.findings { perAgent["\(f.edge.agent) \(f.kind.rawValue)", default: []].append(f) }
+        if perAgent.values.contains(where: { $0.count > maximumFindingsPerAgent }) {
+            r.findings = []
+            for (group, list) in perAgent.sorted(by: { $0.key < $1.key }) {
+                guard list.count > maximumFindingsPerAgent else { r.findings += list; continue }
+                let kept = list.sorted { ($1.edge.count, $0.edge.target) < ($0.edge.count, $1.edge.target) }.prefix(maximumFindingsPerAgent)
+                r.findings += kept
+                r.unlisted[group] = list.count - kept.count
+            }
+            r.findings.sort { ($0.edge.agent, $0.edge.kind.rawValue, $0.edge.target) < ($1.edge.agent, $1.edge.kind.rawValue, $1.edge.target) }
         }
         // Trigger candidates: the agent's traces with the anomalous call against its traces with
         // none. Each agent's anomalous calls, the traces holding each call and the normal traces

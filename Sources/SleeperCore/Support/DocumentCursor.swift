@@ -143,8 +143,24 @@ public struct DocumentPath: Sendable, CustomStringConvertible, Hashable {
 public final class ProblemCollector: @unchecked Sendable {
     public let file: String
     public private(set) var problems: [InventoryProblem] = []
+    /// Whether each text read is refused when it looks like secret material: the one check every
+    /// reader and request body shares, so no field can be forgotten. Off only where the whole
+    /// document was scanned already (the inventory) or the values are public by nature
+    /// (signatures and certificates, the bundled catalogs).
+    let checksSecrets: Bool
+    /// Where a value was judged secret, so that it is reported once and never quoted after.
+    public private(set) var secretPaths: Set<String> = []
 
-    public init(file: String) { self.file = file }
+    public init(file: String, checksSecrets: Bool = true) {
+        self.file = file
+        self.checksSecrets = checksSecrets
+    }
+
+    /// Reports the value at `path` as secret material, once.
+    public func reportSecret(_ path: String, kind: String) {
+        guard secretPaths.insert(path).inserted else { return }
+        report(path, "looks like secret material (\(kind)); the value is not shown and nothing was written")
+    }
 
     public func report(_ path: String, _ message: String) {
         problems.append(InventoryProblem(file: file, path: path, message: message))
@@ -166,7 +182,9 @@ public final class ProblemCollector: @unchecked Sendable {
     /// are sentences, not documents.
     public static let maximumTextLength = 4096
 
-    public func string(_ c: DocumentCursor, required: Bool = false) -> String? {
+    /// `secretsAllowed`: for a reader that judges the value itself (an MCP config's `env`, where
+    /// a literal secret is a finding and an exposed credential, never stored).
+    public func string(_ c: DocumentCursor, required: Bool = false, secretsAllowed: Bool = false) -> String? {
         switch c.value {
         case nil:
             if required { report(c.path, "is required") }
@@ -182,6 +200,10 @@ public final class ProblemCollector: @unchecked Sendable {
             }
             if s.utf8.contains(0) {
                 report(c.path, "contains a NUL character")
+                return nil
+            }
+            if checksSecrets, !secretsAllowed, let kind = SecretScanner.secretKind(of: s, field: c.fieldName) {
+                reportSecret(c.path, kind: kind)
                 return nil
             }
             return s

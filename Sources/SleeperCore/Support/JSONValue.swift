@@ -12,6 +12,16 @@ public indirect enum JSONValue: Sendable, Equatable {
 
     public static func == (a: JSONValue, b: JSONValue) -> Bool { a.pretty() == b.pretty() }
 
+    /// The same value with every string (not the member names) passed through `transform`.
+    public func mappingStrings(_ transform: (String) -> String) -> JSONValue {
+        switch self {
+        case .string(let s): return .string(transform(s))
+        case .array(let items): return .array(items.map { $0.mappingStrings(transform) })
+        case .object(let members): return .object(members.map { ($0.0, $0.1.mappingStrings(transform)) })
+        default: return self
+        }
+    }
+
     /// An object without its `nil` members, so optional OSCAL fields are simply absent.
     public static func obj(_ members: [(String, JSONValue?)]) -> JSONValue {
         .object(members.compactMap { k, v in v.map { (k, $0) } })

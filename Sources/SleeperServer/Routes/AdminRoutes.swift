@@ -38,7 +38,7 @@ extension Handlers {
     /// `?reason=` is required: a revocation says why.
     func revokeToken(_ request: Request, _ context: APIContext, _ caller: Caller?) async throws -> Response {
         let name = context.parameters.get("name") ?? ""
-        guard let reason = QueryInput(request).string("reason") else {
+        guard let reason = try QueryInput(request).string("reason") else {
             throw APIError.invalid("query parameter reason is required: say why the token is revoked", [("query: reason", "required")])
         }
         do { try await TokenStore(db).revoke(name: name, reason: reason, by: try caller.required().actor) } catch StoreError.invalidInput(let m) where m.hasPrefix("no active") {

@@ -16,7 +16,7 @@ extension Handlers {
         let (limit, offset) = try q.page(max: pageMax)
         let catalog = try await CatalogQueries(db).catalog()
         let listing: Listing
-        if let id = q.string("framework") {
+        if let id = try q.string("framework") {
             guard let framework = catalog.framework(matching: id) else { throw APIError.notFound(catalog.unknownFramework(id)) }
             listing = CatalogListing.items(framework, catalog: catalog)
         } else {

@@ -12,7 +12,7 @@ extension Handlers {
         let subject = try q.subject("subject")
         if let subject { try await ReferenceLookup(db).requireSubject(subject) }
         let records = try await EvidenceLedger(db).all(subject: subject, control: q.string("control"))
-        let objects = ListingRenderer.jsonObjects(EvidenceListing.records(records, includeSuperseded: q.string("include_superseded") == "true"))
+        let objects = ListingRenderer.jsonObjects(EvidenceListing.records(records, includeSuperseded: try q.string("include_superseded") == "true"))
         return .page(of: objects, limit: limit, offset: offset)
     }
 

@@ -15,7 +15,7 @@ extension Handlers {
         let q = QueryInput(request)
         let (limit, offset) = try q.page(max: pageMax)
         let framework = try await knownFramework(q.string("framework"))
-        let subject = try q.subject("subject"), owner = q.string("owner")
+        let subject = try q.subject("subject"), owner = try q.string("owner")
         if let subject { try await ReferenceLookup(db).requireSubject(subject) }
         if let owner { try await ReferenceLookup(db).requireOwner(owner) }
         let basis = try q.basis()
@@ -44,7 +44,7 @@ extension Handlers {
 
     func coverage(_ request: Request, _ context: APIContext, _ caller: Caller?) async throws -> Response {
         let q = QueryInput(request)
-        guard let asked = q.string("framework"), let framework = try await knownFramework(asked) else {
+        guard let asked = try q.string("framework"), let framework = try await knownFramework(asked) else {
             throw APIError.invalid("query parameter framework is required", [("query: framework", "required")])
         }
         let asOf = try q.moment("as_of") ?? SleeperClock.now()

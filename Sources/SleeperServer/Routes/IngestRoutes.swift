@@ -15,20 +15,20 @@ extension Handlers {
         let format = try q.oneOf("format", ReportFormat.allCases.map(\.rawValue)).flatMap(ReportFormat.init(rawValue:))
         let stale = try q.oneOf("record_stale", ["true", "false"]) == "true"
         var rules = reportRules
-        if let zoneName = q.string("timezone") {
+        if let zoneName = try q.string("timezone") {
             guard let zone = ReportTime.zone(zoneName) else { throw APIError.invalid("timezone: '\(zoneName)' is not a time zone (Europe/Paris, UTC, +02:00)") }
             rules.zoneless = zone
             rules.zonelessName = zoneName
         }
         var tested = TestedBytes.notNamed
-        if let digest = q.string("digest") {
+        if let digest = try q.string("digest") {
             guard digest.range(of: #"^sha256:[0-9a-fA-F]{64}$"#, options: .regularExpression) != nil else {
                 throw APIError.invalid("digest: '\(digest)' is not sha256: and 64 hex digits")
             }
             tested = .digest(digest.lowercased(), how: "stated by the caller")
         }
         let fallback = try q.date("effective").map { ($0, "the time given with effective") } ?? (SleeperClock.now(), "the time the report reached Sleeper")
-        let context = ScoredChanges.ReportContext(subject: subject, tested: tested, recordStale: stale, fallback: fallback, by: q.string("by") ?? caller.name)
+        let context = ScoredChanges.ReportContext(subject: subject, tested: tested, recordStale: stale, fallback: fallback, by: try q.string("by") ?? caller.name)
         return try await idempotent(request, body: data, caller: caller) {
             let ingested = try await ScoredChanges(db).ingestReport(data, file: "body", format: format, control: q.string("control"), rules: rules,
                                                                     context: context, actor: caller.actor)

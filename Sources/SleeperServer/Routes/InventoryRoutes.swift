@@ -42,7 +42,7 @@ extension Handlers {
         let lenient = try query.oneOf("lenient", ["true", "false"]) == "true"
         let format = try query.oneOf("from", SourceFormat.allCases.map(\.rawValue)).flatMap(SourceFormat.init(rawValue:))
         // The same reading as `sleeper import`: the format told from the content unless named.
-        let parsed = EstateReader.read(data, file: "body", format: format, source: query.string("source"), lenient: lenient)
+        let parsed = EstateReader.read(data, file: "body", format: format, source: try query.string("source"), lenient: lenient)
         return try await idempotent(request, body: data, caller: caller) {
             let (summary, rescore) = try await ScoredChanges(db).importInventory([parsed], dryRun: dryRun, actor: caller.actor)
             var body = summary.jsonValue

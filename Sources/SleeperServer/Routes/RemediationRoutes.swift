@@ -66,7 +66,7 @@ extension Handlers {
         let (limit, offset) = try q.page(max: pageMax)
         let asOf = try q.moment("as_of") ?? SleeperClock.now()
         let status = try q.oneOf("status", ActionStatus.allCases.map(\.rawValue)).flatMap(ActionStatus.init(rawValue:))
-        let filter = RemediationActions.Filter(owner: q.string("owner"), overdue: try q.oneOf("overdue", ["true", "false"]) == "true",
+        let filter = RemediationActions.Filter(owner: try q.string("owner"), overdue: try q.oneOf("overdue", ["true", "false"]) == "true",
                                                status: status, recall: try q.int("recall", in: 1...Int(Int32.max)))
         let actions = try await RemediationActions(db).list(asOf: asOf, filter: filter)
         return .page(of: ListingRenderer.jsonObjects(ActionListing.actions(actions, asOf: asOf)), limit: limit, offset: offset)

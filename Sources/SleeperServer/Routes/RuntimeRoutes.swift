@@ -21,10 +21,15 @@ extension Handlers {
                                                     ("errorMessage", .string(imported.firstSkipped.first ?? ""))])))
         }
         let skipped: [(String, JSONValue?)] = imported.skipped.sorted { $0.key < $1.key }.map { ($0.key, JSONValue.int($0.value)) }
-        let unknown: [(String, JSONValue?)] = imported.unknownAgents.sorted { $0.key < $1.key }.map { ($0.key, JSONValue.int($0.value)) }
+        // Agents not in the inventory: how many, their traces, and a sample (most traces first) —
+        // never the whole list, which a batch of 100,000 made 2.4 MB.
+        let sample = FindingListing.unknownSample(imported.unknownAgents)
+        let unknown: [(String, JSONValue?)] = [("count", .int(imported.unknownAgents.count)), ("traces", .int(imported.unknownAgents.values.reduce(0, +))),
+                                               ("sample", .obj(sample.map { ($0.name, JSONValue.int($0.traces)) }))]
         let summary: [(String, JSONValue?)] = [
             ("spans", .int(imported.spans)), ("traces", .int(imported.traces)), ("edges", .int(imported.edges)),
             ("skipped", .obj(skipped)), ("unknown_agents", .obj(unknown)),
+            ("unlisted_findings", .obj(imported.unlisted.sorted { $0.key < $1.key }.map { ($0.key, JSONValue.int($0.value)) })),
             ("findings", .array(imported.findings.map(Self.findingJSON))),
             ("recorded", .array(imported.records.map(recordJSON))),
             ("rescore", imported.rescore.map(rescoreJSON)),

@@ -18,8 +18,8 @@ extension Handlers {
         }
         let stale = try q.oneOf("record_stale", ["true", "false"]) == "true"
         let data = try await request.data(limit: limits.maxBodyBytes)
-        let path = q.string("path")
-        let name = q.string("name") ?? (kind == "model" ? "model" : "dataset.jsonl")
+        let path = try q.string("path")
+        let name = try q.string("name") ?? (kind == "model" ? "model" : "dataset.jsonl")
         if let path {
             guard data.isEmpty else { throw APIError.invalid("path: give the file as the body or a path on the server, not both") }
             try allowedPath(path)

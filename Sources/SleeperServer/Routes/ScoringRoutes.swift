@@ -38,8 +38,8 @@ extension Handlers {
         let band = try q.oneOf("band", ["critical", "high", "medium", "low"])
         let minScore = try q.int("min_score", in: 0...100)
         let run = try await citedRun(q)
-        if let owner = q.string("owner") { try await ReferenceLookup(db).requireOwner(owner) }
-        if let resource = q.string("resource") { try await ReferenceLookup(db).requireResource(resource) }
+        if let owner = try q.string("owner") { try await ReferenceLookup(db).requireOwner(owner) }
+        if let resource = try q.string("resource") { try await ReferenceLookup(db).requireResource(resource) }
         let rows = try await ScoreRuns(db).exposures(run: run.id, top: limit + 1, band: band, minScore: minScore,
                                                      owner: q.string("owner"), resource: q.string("resource"), offset: offset)
         let objects = ListingRenderer.jsonObjects(ExposureListing.exposures(Array(rows.prefix(limit))))
@@ -49,7 +49,7 @@ extension Handlers {
     func diff(_ request: Request, _ context: APIContext, _ caller: Caller?) async throws -> Response {
         let q = QueryInput(request)
         let (limit, offset) = try q.page(max: pageMax)
-        guard let since = q.string("since") else { throw APIError.invalid("query parameter since is required (a run id or a date)", [("query: since", "required")]) }
+        guard let since = try q.string("since") else { throw APIError.invalid("query parameter since is required (a run id or a date)", [("query: since", "required")]) }
         let runs = ScoreRuns(db)
         let latest = try await citedRun(q)
         let old: Int

@@ -31,8 +31,9 @@ public struct APIError: Error, HTTPResponseError {
         JSONValue.obj([("error", .obj([
             ("status", .int(Int(status.code))),
             ("code", .string(code)),
-            ("message", .string(message)),
-            ("details", .array(details.map { .obj([("location", .string($0.location)), ("message", .string($0.message))]) })),
+            // No answer repeats a value judged secret, whatever put it into the message.
+            ("message", .string(SecretScanner.redacted(message))),
+            ("details", .array(details.map { .obj([("location", .string(SecretScanner.redacted($0.location))), ("message", .string(SecretScanner.redacted($0.message)))]) })),
         ]))]).pretty()
     }
 
@@ -93,7 +94,9 @@ struct ErrorMiddleware: RouterMiddleware {
             e.message = "the database is not reachable; retry later"
             throw e
         } catch {
-            context.logger.error("request failed: \(String(reflecting: error))", metadata: ["path": "\(request.uri.path)"])
+            // The store's words for it: never the driver's reflection, which quotes the query and a
+            // failing row's values.
+            context.logger.error("request failed: \(SecretScanner.redacted(StoreError.describe(error)))", metadata: ["path": "\(request.uri.path)"])
             throw APIError(status: .internalServerError, code: "internal", message: "internal error; the server log has the details")
         }
     }

@@ -12,13 +12,16 @@ extension Handlers {
     /// header the write simply runs.
     func idempotent(_ request: Request, body: Data, caller: Caller,
                     _ work: () async throws -> (status: HTTPResponse.Status, json: String)) async throws -> Response {
-        guard let key = request.headers[HTTPField.Name("Idempotency-Key")!] else {
+        guard let given = request.headers[HTTPField.Name("Idempotency-Key")!] else {
             let (status, json) = try await work()
             return .json(json, status: status)
         }
-        guard (1...255).contains(key.utf8.count), key.unicodeScalars.allSatisfy({ (0x21...0x7e).contains($0.value) }) else {
+        guard (1...255).contains(given.utf8.count), given.unicodeScalars.allSatisfy({ (0x21...0x7e).contains($0.value) }) else {
             throw APIError.invalid("header Idempotency-Key: 1 to 255 visible ASCII characters", [("header: Idempotency-Key", "1 to 255 visible ASCII characters")])
         }
+        // The key is kept as its hash and never repeated: a client may use anything as a key,
+        // a secret pasted by mistake included, and the key only has to be recognised again.
+        let key = "sha256:" + SHA256.hash(data: Data(given.utf8)).hexEncoded
         var hasher = SHA256()
         hasher.update(data: Data("\(request.method.rawValue) \(request.uri.path)?\(request.uri.query ?? "")\n".utf8))
         hasher.update(data: body)
@@ -31,10 +34,10 @@ extension Handlers {
             return replay
         case .mismatch:
             throw APIError(status: .unprocessableContent, code: "idempotency_key_reused",
-                           message: "Idempotency-Key '\(key)' was already used for a different request")
+                           message: "this Idempotency-Key was already used for a different request")
         case .inProgress:
             throw APIError(status: .conflict, code: "idempotency_key_in_progress",
-                           message: "a request with Idempotency-Key '\(key)' is still being processed; retry later (after \(limits.idempotencyPendingSeconds) s it is settled from what its write did)")
+                           message: "a request with this Idempotency-Key is still being processed; retry later (after \(limits.idempotencyPendingSeconds) s it is settled from what its write did)")
         case .claimed:
             let answer: (status: HTTPResponse.Status, json: String)
             do { answer = try await IdempotencyKeys.$current.withValue(.init(actor: caller.actor, key: key)) { try await work() } } catch {

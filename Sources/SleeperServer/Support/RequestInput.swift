@@ -7,10 +7,19 @@ struct QueryInput {
     let params: Parameters
     init(_ request: Request) { params = request.uri.queryParameters }
 
-    func string(_ name: String) -> String? { params.get(name).flatMap { $0.isEmpty ? nil : $0 } }
+    /// A parameter's text; one that looks like secret material is refused here, for every
+    /// parameter of every route, and never repeated.
+    func string(_ name: String) throws -> String? {
+        guard let text = params.get(name), !text.isEmpty else { return nil }
+        if let kind = SecretScanner.secretKind(of: text, field: name) {
+            throw APIError.invalid("query parameter \(name) looks like secret material (\(kind)); the value is not shown and nothing was written",
+                                   [("query: \(name)", "looks like secret material")])
+        }
+        return text
+    }
 
     func int(_ name: String, in range: ClosedRange<Int>) throws -> Int? {
-        guard let text = string(name) else { return nil }
+        guard let text = try string(name) else { return nil }
         guard let v = Int(text), range.contains(v) else {
             throw APIError.invalid("query parameter \(name): '\(text)' is not an integer in \(range.lowerBound)…\(range.upperBound)", [("query: \(name)", "expected an integer in \(range.lowerBound)…\(range.upperBound)")])
         }
@@ -18,7 +27,7 @@ struct QueryInput {
     }
 
     func date(_ name: String) throws -> Date? {
-        guard let text = string(name) else { return nil }
+        guard let text = try string(name) else { return nil }
         guard let d = Timestamps.parse(text) else {
             throw APIError.invalid("query parameter \(name): '\(text)' is not a date (YYYY-MM-DD or ISO 8601)", [("query: \(name)", "not a date")])
         }
@@ -27,7 +36,7 @@ struct QueryInput {
 
     /// An "as of" time: a day alone is the end of that day, UTC.
     func moment(_ name: String) throws -> Date? {
-        guard let text = string(name) else { return nil }
+        guard let text = try string(name) else { return nil }
         guard let d = Timestamps.moment(text) else {
             throw APIError.invalid("query parameter \(name): '\(text)' is not a date (YYYY-MM-DD, the end of that day UTC, or ISO 8601)", [("query: \(name)", "not a date")])
         }
@@ -40,13 +49,13 @@ struct QueryInput {
     }
 
     func subject(_ name: String) throws -> Subject? {
-        guard let text = string(name) else { return nil }
+        guard let text = try string(name) else { return nil }
         guard let s = Subject(text) else { throw APIError.invalid("query parameter \(name): '\(text)' is not KIND:KEY", [("query: \(name)", "not KIND:KEY")]) }
         return s
     }
 
     func oneOf(_ name: String, _ allowed: [String]) throws -> String? {
-        guard let text = string(name) else { return nil }
+        guard let text = try string(name) else { return nil }
         guard allowed.contains(text) else {
             throw APIError.invalid("query parameter \(name): '\(text)' is not one of \(allowed.joined(separator: ", "))", [("query: \(name)", "one of \(allowed.joined(separator: ", "))")])
         }

@@ -25,7 +25,9 @@ public struct AuditLog: Sendable {
 
     static func record(actor: String, action: String, target: String?, detail: [String: String],
                        on tx: PostgresConnection, logger: Logger) async throws {
-        let json = "{" + detail.sorted { $0.key < $1.key }.map { "\(JSONText.string($0.key)):\(JSONText.string($0.value))" }.joined(separator: ",") + "}"
+        // No audit row holds a value judged secret, whatever quoted it.
+        let json = "{" + detail.sorted { $0.key < $1.key }.map { "\(JSONText.string($0.key)):\(JSONText.string(SecretScanner.redacted($0.value)))" }.joined(separator: ",") + "}"
+        let (actor, target) = (SecretScanner.redacted(actor), target.map(SecretScanner.redacted))
         try await tx.query("INSERT INTO audit_log (actor, action, target, detail) VALUES (\(actor), \(action), \(target), \(json)::jsonb)", logger: logger)
     }
 

@@ -101,7 +101,7 @@ public struct TokenStore: Sendable {
     public func revoke(name: String, reason: String, by actor: String) async throws {
         let reason = reason.trimmingCharacters(in: .whitespacesAndNewlines)
         guard !reason.isEmpty else { throw StoreError.invalidInput("reason: say why the token is revoked") }
-        guard reason.count <= 500 else { throw StoreError.invalidInput("reason: at most 500 characters") }
+        try FreeText.require(reason, "reason", max: 500)
         try await db.transaction { tx in
             var found = false
             for try await _ in try await tx.query(

@@ -104,7 +104,7 @@ public struct EmbeddedCluster: Sendable {
                 // A gigabyte of shared buffers rather than PostgreSQL's default 128 MB: at a million
                 // credentials the indexes a rescore probes did not stay cached, and every probe
                 // went to the operating system.
-                let options = "-c listen_addresses='' -c unix_socket_directories='\(socketDirectory.path)' -c port=\(Self.port) -c shared_buffers=1GB"
+                let options = "-c listen_addresses='' -c unix_socket_directories='\(socketDirectory.path)' -c port=\(Self.port) -c shared_buffers=1GB -c log_error_verbosity=terse"
                 // A server that will not start now (a killed one's memory not yet given back, its
                 // recovery under way in another command) is a database away, not a broken command:
                 // nothing was written, and the same command can be run again (exit 75).

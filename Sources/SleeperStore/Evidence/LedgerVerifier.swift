@@ -93,6 +93,7 @@ public struct LedgerVerifier: Sendable {
     /// an audit entry naming the old and new heads and the reason.
     public func acknowledge(reason: String, actor: String) async throws -> Outcome {
         guard !reason.trimmingCharacters(in: .whitespaces).isEmpty else { throw StoreError.invalidInput("--acknowledge: say why the ledgers were rewritten") }
+        try FreeText.require(reason, "--acknowledge", max: FreeText.reason)
         let out = try await verify()
         let others = out.problems.filter { !out.checkpointProblems.contains($0) }
         guard others.isEmpty else { throw StoreError.unverifiedLedger(others) }

@@ -67,6 +67,8 @@ public struct Recalls: Sendable {
     /// `owing`: the rescore the recall is owed, recorded on its transaction (with the recall's id).
     public func record(_ subject: Subject, reason: String, by: String, plan: [PlannedAction], actor: String,
                        owing: ((Int, Date, PostgresConnection) async throws -> Int64)? = nil) async throws -> (id: Int, at: Date, debt: Int64?) {
+        try FreeText.require(reason, "reason", max: FreeText.reason)
+        try FreeText.require(by, "by", max: FreeText.name)
         try await ReferenceLookup(db).requireSubject(subject)
         return try await db.transaction { tx in
             // Concurrent recalls of one subject take turns here: the second sees the first's recall
@@ -103,7 +105,9 @@ public struct Recalls: Sendable {
     /// its plan still open close, citing the release.
     public func release(_ subject: Subject, reason: String, by: String, actor: String,
                         owing: ((Int, Date, PostgresConnection) async throws -> Int64)? = nil) async throws -> (id: Int, at: Date, debt: Int64?) {
-        try await db.transaction { tx in
+        try FreeText.require(reason, "reason", max: FreeText.reason)
+        try FreeText.require(by, "by", max: FreeText.name)
+        return try await db.transaction { tx in
             guard let (id, at) = try await tx.query("""
                 UPDATE recalls SET released_at = now(), released_by = \(by), release_reason = \(reason)
                 WHERE subject_kind = \(subject.kind.rawValue) AND subject_key = \(subject.key) AND released_at IS NULL

@@ -60,6 +60,7 @@ public struct RemediationActions: Sendable {
     /// Marks an open action as being worked on, by whom (audited). It still closes only from
     /// evidence; marking it again, or a done action, is refused.
     public func start(_ id: Int, by: String, actor: String) async throws {
+        try FreeText.require(by, "by", max: FreeText.name)
         try await db.transaction { tx in
             let rows = try await tx.query("SELECT status FROM remediation_actions WHERE id = \(id) FOR UPDATE", logger: db.logger).decode(String.self)
             guard let status = try await rows.first(where: { _ in true }) else { throw StoreError.notFound("no action \(id)") }

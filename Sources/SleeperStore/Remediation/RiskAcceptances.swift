@@ -23,6 +23,8 @@ public struct RiskAcceptances: Sendable {
     /// in the current run).
     public func accept(_ subject: Subject, _ target: Target, until: Date, by: String, reason: String, policy: RemediationPolicy,
                        asOf: Date, actor: String) async throws -> Accepted {
+        try FreeText.require(by, "by", max: FreeText.name)
+        try FreeText.require(reason, "reason", max: FreeText.reason)
         try await ReferenceLookup(db).requireSubject(subject)
         let band: Band
         var control: String?, action: Int?

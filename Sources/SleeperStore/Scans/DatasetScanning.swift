@@ -18,10 +18,11 @@ public enum DatasetScanning {
         var inputs: [TriggerMiner.Input] = []
         for (name, file) in files {
             file.withBytes { bytes in
-                inputs.append(TriggerMiner.Input(name: name, sha256: SHA256.hash(data: bytes).hexEncoded, bytes: bytes))
+                inputs.append(TriggerMiner.Input(name: name, sha256: FileDigests.sha256(bytes), bytes: bytes))
             }
         }
         let report = TriggerMiner.scan(inputs, thresholds: thresholds, at: now)
+        if let why = ScanBudget.current?.stopped { throw StoreError.scanStopped(why) }
         try check(report)
         return report
     }
@@ -29,8 +30,9 @@ public enum DatasetScanning {
     /// Uploaded bytes (the API), under the name they were sent with.
     public static func scan(_ data: Data, name: String, thresholds: TriggerThresholds, at now: Date) throws -> DatasetScanReport {
         let report = data.withUnsafeBytes { bytes in
-            TriggerMiner.scan([TriggerMiner.Input(name: name, sha256: SHA256.hash(data: bytes).hexEncoded, bytes: bytes)], thresholds: thresholds, at: now)
+            TriggerMiner.scan([TriggerMiner.Input(name: name, sha256: FileDigests.sha256(bytes), bytes: bytes)], thresholds: thresholds, at: now)
         }
+        if let why = ScanBudget.current?.stopped { throw StoreError.scanStopped(why) }
         try check(report)
         return report
     }

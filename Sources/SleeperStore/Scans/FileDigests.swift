@@ -21,6 +21,21 @@ public enum FileDigests {
 
     /// Every regular file under `root` with its path relative to it, leaving out ignored paths and
     /// what lies below them. Symbolic links are not followed, so a link cannot lead outside `root`.
+    /// SHA-256 of `bytes` in hex, a mebibyte at a time, stopping when the scan's budget is spent
+    /// (the caller then throws; the partial hash is never used).
+    public static func sha256(_ bytes: UnsafeRawBufferPointer) -> String {
+        var hasher = SHA256()
+        let budget = ScanBudget.current
+        var at = 0
+        while at < bytes.count {
+            let end = min(bytes.count, at + (1 << 20))
+            hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: bytes[at..<end]))
+            at = end
+            if at & 0x3FFFFFF == 0, budget?.stopped != nil { break }
+        }
+        return hasher.finalize().hexEncoded
+    }
+
     public static func regularFiles(under root: URL, ignoring ignored: Set<String> = []) throws -> [(url: URL, name: String)] {
         guard let walker = FileManager.default.enumerator(at: root, includingPropertiesForKeys: [.isRegularFileKey, .isSymbolicLinkKey]) else {
             throw StoreError.invalidInput("\(root.path) is not a directory that can be read")

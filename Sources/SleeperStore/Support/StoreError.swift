@@ -1,5 +1,6 @@
 import Foundation
 import PostgresNIO
+import SleeperCore
 
 /// Errors from the store, worded for the person at the terminal.
 public enum StoreError: Error, CustomStringConvertible {
@@ -19,6 +20,9 @@ public enum StoreError: Error, CustomStringConvertible {
     case conflict(String)
     /// A path a server may not read (outside every `--scan-root`).
     case pathNotAllowed(String)
+    /// A scan stopped before it ended (its deadline passed, or whoever asked went away): what
+    /// it had read proves nothing, so nothing was recorded.
+    case scanStopped(String)
     /// The connection to PostgreSQL closed in the middle of an operation.
     case connectionLost
     /// The connection was lost before the transaction was committed: nothing was written.
@@ -36,6 +40,8 @@ public enum StoreError: Error, CustomStringConvertible {
             return "no answer within \(Int(seconds)) seconds"
         case .migration(let message), .embedded(let message), .invalidInput(let message), .notFound(let message), .conflict(let message), .pathNotAllowed(let message):
             return message
+        case .scanStopped(let message):
+            return "the scan stopped before it ended (\(message)): a partial scan proves nothing, so nothing was recorded"
         case .unverifiedLedger(let problems):
             return "the ledgers do not verify, so nothing was reported, exported or signed:\n  " + problems.joined(separator: "\n  ")
                 + "\n(run `sleeper verify` for the full check; --allow-unverified reports anyway, marked, and never signs)"
@@ -83,9 +89,10 @@ public enum StoreError: Error, CustomStringConvertible {
         if let store = error as? StoreError { return store.description }
         if let psql = error as? PSQLError {
             if let message = psql.serverInfo?[.message] {
-                let detail = psql.serverInfo?[.detail].map { " (\($0))" } ?? ""
+                // The server's message without its DETAIL: for a violated constraint that is the
+                // failing row ("Failing row contains (…)"), values and all.
                 let state = psql.serverInfo?[.sqlState].map { " [SQLSTATE \($0)]" } ?? ""
-                return message + detail + state
+                return SecretScanner.redacted(message) + state
             }
             if let underlying = psql.underlying { return describe(underlying) }
             switch psql.code {

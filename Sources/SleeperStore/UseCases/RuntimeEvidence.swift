@@ -13,6 +13,8 @@ extension ScoredChanges {
         public var skipped: [String: Int]
         public var firstSkipped: [String]
         public var unknownAgents: [String: Int]
+        /// Findings past the bound per agent and kind, counted (`agent kind` → how many).
+        public var unlisted: [String: Int]
         public var edges: Int
         public var findings: [RuntimeStore.StoredFinding]
         public var records: [EvidenceRecord]
@@ -83,7 +85,7 @@ extension ScoredChanges {
             rescore = await settling(debt, actor: actor)
         }
         return TraceImport(spans: read.spans, traces: read.traces.count, skipped: read.skipped, firstSkipped: read.firstSkipped,
-                           unknownAgents: compared.unknownAgents, edges: compared.edges.count, findings: findings, records: records, rescore: rescore)
+                           unknownAgents: compared.unknownAgents, unlisted: compared.unlisted, edges: compared.edges.count, findings: findings, records: records, rescore: rescore)
     }
 }
 

@@ -24,6 +24,8 @@ public struct WebhookOutbox: Sendable {
 
     /// Records an event in the transaction of the change it reports.
     static func record(kind: String, subject: String, dedupe: String, payload: JSONValue, on tx: PostgresConnection, logger: Logger) async throws {
+        // A payload leaves Sleeper: no value judged secret goes with it.
+        let payload = payload.mappingStrings(SecretScanner.redacted)
         try await tx.query("""
             INSERT INTO webhook_events (kind, subject, dedupe, payload) VALUES (\(kind), \(subject), \(dedupe), \(payload.pretty(indent: 0))::jsonb)
             ON CONFLICT (dedupe) DO NOTHING

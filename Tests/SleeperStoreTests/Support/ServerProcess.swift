@@ -8,10 +8,13 @@ import Testing
 final class ServerProcess: @unchecked Sendable {
     let process: Child
     let output: URL
+    /// The database it serves (nil: the embedded cluster).
+    let databaseURL: String?
     private(set) var port = 0
 
     /// With no `databaseURL`, the server uses the embedded cluster of `SLEEPER_HOME` in `environment`.
     init(databaseURL: String?, extra: [String] = [], environment: [String: String] = [:]) throws {
+        self.databaseURL = databaseURL
         output = FileManager.default.temporaryDirectory.appending(path: "sleeper-serve-\(UUID().uuidString).log")
         FileManager.default.createFile(atPath: output.path, contents: nil)
         process = try Child(Fixtures.sleeperBinary.path,

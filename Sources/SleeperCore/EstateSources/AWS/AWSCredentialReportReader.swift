@@ -22,7 +22,7 @@ public enum AWSCredentialReportReader {
         var accounts: Set<String> = []
         var root: [String] = [], consoleOnly = 0, inactive = 0
         var line = 0
-        CSVLines.forEach(data) { fields in
+        let tooLong = CSVLines.forEach(data) { fields in
             line += 1
             if line == 1 {
                 let header = fields.all
@@ -70,7 +70,9 @@ public enum AWSCredentialReportReader {
             if keys == 0 && fields.is(3, "true", ignoringCase: true) { consoleOnly += 1 }
             return problems.count < 1000
         }
-        if line == 0 { problems.append(InventoryProblem(file: file, path: "", message: "is empty: not an AWS IAM credential report")) }
+        if let tooLong {
+            problems.append(InventoryProblem(file: file, path: "line \(tooLong)", message: "is longer than \(CSVLines.maximumRow) bytes: not a row of an AWS IAM credential report (reading stopped there)"))
+        } else if line == 0 { problems.append(InventoryProblem(file: file, path: "", message: "is empty: not an AWS IAM credential report")) }
         var findings = root
         if consoleOnly > 0 { findings.append("\(consoleOnly) user(s) sign in to the console only: people, not imported") }
         if inactive > 0 { findings.append("\(inactive) inactive access key(s) not imported") }
@@ -115,16 +117,24 @@ struct CSVRow {
 
 /// Splits CSV text into rows of fields (RFC 4180 quoting), calling `row` until it returns false.
 enum CSVLines {
-    static func forEach(_ data: Data, _ row: (CSVRow) -> Bool) {
+    /// The longest row read: a credential report's row is a few hundred bytes, so a longer one is
+    /// not a report (a 2 GB line in a column nobody reads once cost 4 GB to import).
+    static let maximumRow = 64 << 10
+
+    /// Calls `row` with each row until it returns false; returns the number of a row longer than
+    /// `maximumRow` bytes, where reading stopped, or nil.
+    @discardableResult
+    static func forEach(_ data: Data, _ row: (CSVRow) -> Bool) -> Int? {
         data.withUnsafeBytes { (raw: UnsafeRawBufferPointer) in
             let bytes = raw.bindMemory(to: UInt8.self)
             var current = CSVRow()
-            var quoted = false, fieldStarted = false, i = 0
+            var quoted = false, fieldStarted = false, i = 0, rows = 1
             let n = bytes.count
             if n >= 3 && bytes[0] == 0xEF && bytes[1] == 0xBB && bytes[2] == 0xBF { i = 3 }
             func endField() { current.ends.append(current.bytes.count); fieldStarted = false }
             while i < n {
                 let c = bytes[i]
+                if current.bytes.count > maximumRow { return rows }
                 if quoted {
                     if c == 34 {
                         if i + 1 < n && bytes[i + 1] == 34 { current.bytes.append(34); i += 1 } else { quoted = false }
@@ -137,7 +147,8 @@ enum CSVLines {
                 } else if c == 10 || c == 13 {
                     if c == 13 && i + 1 < n && bytes[i + 1] == 10 { i += 1 }
                     endField()
-                    if !(current.count == 1 && current.bytes.isEmpty) { if !row(current) { return } }
+                    if !(current.count == 1 && current.bytes.isEmpty) { if !row(current) { return nil } }
+                    rows += 1
                     current.bytes.removeAll(keepingCapacity: true)
                     current.ends.removeAll(keepingCapacity: true)
                 } else {
@@ -150,6 +161,7 @@ enum CSVLines {
                 endField()
                 _ = row(current)
             }
+            return nil
         }
     }
 }

@@ -45,10 +45,23 @@ public enum MCPConfigReader {
                     sites[serverKey] = server.path
                     var agent = Inventory.Agent(key: serverKey, name: "MCP server \(serverName)", inputTrust: .untrusted)
                     // A remote server (http, sse) is reached at its URL: the client may call it there.
-                    if case .string(let url)? = server["url"].value, RuntimeEnvelope.isEndpoint(url) { agent.endpoints = [url] }
+                    if case .string(let url)? = server["url"].value, RuntimeEnvelope.isEndpoint(url) {
+                        // Credentials in the URL (a password, `?api_key=…`) are a literal secret like
+                        // any other: reported, held as an exposed credential, and never stored —
+                        // the endpoint keeps the scheme, host, port and path only.
+                        let (endpoint, secretParts) = Self.endpoint(url)
+                        agent.endpoints = [endpoint]
+                        if !secretParts.isEmpty {
+                            findings.append("\(file): \(server["url"].path): credentials in an MCP server URL (\(secretParts.joined(separator: ", "))); the value is not stored — move them to a secret store and send them as a header referencing ${VAR}")
+                            let key = SourceKeys.key(serverKey, "/url")
+                            credentials[key] = Inventory.Credential(key: key, kind: secretParts.contains("a password") ? .databasePassword : .apiKey, exposed: true)
+                            sites[key] = server["url"].path
+                            agent.holds.append(.init(credential: key, delivery: .runtimeEnv))
+                        }
+                    }
                     for part in ["env", "headers"] {
                         for (field, _) in (server[part].fields ?? [:]).sorted(by: { $0.key < $1.key }) {
-                            guard let value = problems.string(server[part][field]) else { continue }
+                            guard let value = problems.string(server[part][field], secretsAllowed: true) else { continue }
                             if let variable = Self.variable(in: value) {
                                 let key = SourceKeys.key("env:", variable)
                                 credentials[key] = credentials[key] ?? Inventory.Credential(key: key, kind: Self.kind(variable), provider: nil)
@@ -71,6 +84,28 @@ public enum MCPConfigReader {
             let inventory = Inventory(agents: [client] + agents, credentials: credentials.values.sorted { $0.key < $1.key })
             return ParsedInventory(file: file, origin: origin, inventory: inventory, problems: problems.problems) { key in sites[key] ?? "" }
         }
+    }
+
+    /// Query parameters whose name says they carry a credential.
+    static let secretParameters: Set<String> = ["api_key", "apikey", "api-key", "key", "token", "access_token", "auth", "auth_token",
+                                                 "secret", "client_secret", "password", "pwd", "sig", "signature", "code"]
+
+    /// A remote server's URL as it is stored (no user, password, query or fragment), and what
+    /// credentials it carried: `a password`, `a user name`, the query parameters that hold one.
+    static func endpoint(_ url: String) -> (String, [String]) {
+        guard var parts = URLComponents(string: url) else { return (url, SecretScanner.secretKind(of: url, field: "url").map { [$0] } ?? []) }
+        var secret: [String] = []
+        if parts.password != nil { secret.append("a password") } else if parts.user != nil { secret.append("a user name") }
+        for item in parts.queryItems ?? [] {
+            let name = item.name.lowercased()
+            if secretParameters.contains(name) || SecretScanner.forbiddenFieldNames.contains(name)
+                || item.value.map({ SecretScanner.secretKind(of: $0, field: name) != nil || SecretScanner.secretKind(of: "\(item.name)=\($0)", field: name) != nil }) == true {
+                secret.append("query parameter \(item.name)")
+            }
+        }
+        if SecretScanner.secretKind(of: parts.path, field: "url") != nil { secret.append("the path") ; parts.path = "" }
+        parts.user = nil; parts.password = nil; parts.query = nil; parts.fragment = nil
+        return (parts.string ?? url, secret)
     }
 
     /// The variable a value refers to, when the whole value (or a `Bearer` value) is a reference:

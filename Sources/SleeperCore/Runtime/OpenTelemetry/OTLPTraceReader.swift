@@ -175,6 +175,14 @@ public enum OTLPTraceReader {
                 a[key] = text
             }
         }
+        // What is kept of a span (its agent, tool, host and model) is stored and shown: a value
+        // that is secret material drops the span, unshown. Captured input is kept redacted.
+        for key in ["gen_ai.agent.name", "gen_ai.agent.id", "gen_ai.tool.name", "server.address", "url.full", "gen_ai.request.model", "gen_ai.response.model"] {
+            if let text = a[key], let kind = SecretScanner.secretKind(of: text, field: "name") {
+                return .failure(Problem(kind: "secret-material", why: "\(key) looks like secret material (\(kind)); the value is not shown and the span was not kept"))
+            }
+        }
+        if let input = a["gen_ai.input.messages"] { a["gen_ai.input.messages"] = SecretScanner.redacted(input) }
         var host = a["server.address"]
         if host == nil, let url = a["url.full"] { host = URL(string: url)?.host }
         let tool = a["gen_ai.tool.name"] ?? (a["gen_ai.operation.name"] == "execute_tool" ? "?" : nil)

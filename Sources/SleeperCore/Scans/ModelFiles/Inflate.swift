@@ -24,7 +24,9 @@ public enum Inflate {
         stream.next_in = UnsafeMutablePointer(mutating: base)
         stream.avail_in = UInt32(clamping: compressed.count)
         var status: Int32 = Z_OK
+        let budget = ScanBudget.current
         while status != Z_STREAM_END {
+            if out.count & 0xFFFFF < (1 << 16), let why = budget?.stopped { throw .damaged("not inflated: the scan stopped (\(why))") }
             let produced: Int = chunk.withUnsafeMutableBufferPointer { buffer in
                 stream.next_out = buffer.baseAddress
                 stream.avail_out = UInt32(buffer.count)

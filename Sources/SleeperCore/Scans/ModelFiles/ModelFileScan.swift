@@ -162,11 +162,20 @@ public enum ModelFileScan {
         }
     }
 
+    /// Layout problems listed one by one per file; past this many they are counted (a header of
+    /// 500,000 broken tensors once made a 92 MB answer).
+    public static let maximumLayoutListed = 100
+
     static func safetensors(_ bytes: UnsafeBufferPointer<UInt8>, into r: inout Result) {
         let n = SafetensorsCheck.headerLength(Array(bytes.prefix(8))) ?? 0
         let head = Array(bytes.prefix(8 + min(n, SafetensorsCheck.maximumHeader)))
-        for problem in SafetensorsCheck.check(head: head, fileSize: bytes.count).problems {
+        let problems = SafetensorsCheck.check(head: head, fileSize: bytes.count).problems
+        for problem in problems.prefix(maximumLayoutListed) {
             r.findings.append(ScanFinding(.malformed, what: "safetensors-layout", detail: problem))
+        }
+        if problems.count > maximumLayoutListed {
+            r.findings.append(ScanFinding(.malformed, what: "safetensors-layout",
+                                          detail: "\(problems.count - maximumLayoutListed) more layout problems past the first \(maximumLayoutListed), not listed one by one"))
         }
     }
 

@@ -140,9 +140,11 @@ public enum PickleScanner {
             list(Import(offset: offset, opcode: opcode, callable: module + "." + name, verdict: verdict(module, name)))
         }
         var count = 0
+        let budget = ScanBudget.current
         while i < bytes.count {
             count += 1
             guard count <= maximumOpcodes else { r.problem = "more than \(maximumOpcodes) opcodes"; r.length = i - start; return r }
+            if count & 0xFFFF == 0, let why = budget?.stopped { r.problem = "the scan stopped: \(why)"; r.length = i - start; return r }
             let offset = i, op = bytes[i]
             i += 1
             var ok = true

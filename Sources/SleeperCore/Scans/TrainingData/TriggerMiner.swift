@@ -27,13 +27,15 @@ public enum TriggerMiner {
 
     public static func scan(_ inputs: [Input], thresholds: TriggerThresholds, at now: Date) -> DatasetScanReport {
         let ranges = inputs.map { LineRanges.cut($0.bytes, into: parts) }
+        // The budget in force here goes with the work to the other threads.
+        let budget = ScanBudget.current
         // Pass 1: count rows per n-gram.
         var counted = [PartCounts?](repeating: nil, count: parts)
         counted.withUnsafeMutableBufferPointer { out in
             nonisolated(unsafe) let out = out
             DispatchQueue.concurrentPerform(iterations: parts) { p in
                 var c = PartCounts(inputs: inputs.count)
-                for (i, input) in inputs.enumerated() { c.count(input.bytes, ranges[i][p], source: i, part: p) }
+                for (i, input) in inputs.enumerated() { c.count(input.bytes, ranges[i][p], source: i, part: p, budget: budget) }
                 out[p] = c
             }
         }
@@ -58,7 +60,7 @@ public enum TriggerMiner {
             DispatchQueue.concurrentPerform(iterations: parts) { p in
                 var follower = Follower(counts: tables, floor: floor, ceiling: ceiling, minSpread: thresholds.minSpread,
                                         candidates: TriggerCandidates(maximumEntries: maximumCandidates / parts))
-                for (i, input) in inputs.enumerated() { follower.follow(input.bytes, ranges[i][p], source: i, firstLine: starts[i][p]) }
+                for (i, input) in inputs.enumerated() { follower.follow(input.bytes, ranges[i][p], source: i, firstLine: starts[i][p], budget: budget) }
                 out[p] = follower.candidates
             }
         }
@@ -115,10 +117,10 @@ public enum TriggerMiner {
             firstSkipped = [[(part: Int, line: Int, why: String)]](repeating: [], count: count)
         }
 
-        mutating func count(_ bytes: UnsafeRawBufferPointer, _ range: Range<Int>, source: Int, part: Int) {
+        mutating func count(_ bytes: UnsafeRawBufferPointer, _ range: Range<Int>, source: Int, part: Int, budget: ScanBudget? = nil) {
             var input: [UInt64] = [], output: [UInt64] = [], seenIn = RowSet(), seenOut = RowSet()
             var lineCount = 0
-            LineRanges.lines(bytes, range) { line, number, _ in
+            LineRanges.lines(bytes, range, budget: budget) { line, number, _ in
                 lineCount = number
                 switch TriggerMiner.tokens(line, input: &input, output: &output) {
                 case nil: return
@@ -164,10 +166,10 @@ public enum TriggerMiner {
         let floor: Int, ceiling: Int, minSpread: Int
         var candidates: TriggerCandidates
 
-        mutating func follow(_ bytes: UnsafeRawBufferPointer, _ range: Range<Int>, source: Int, firstLine: Int) {
+        mutating func follow(_ bytes: UnsafeRawBufferPointer, _ range: Range<Int>, source: Int, firstLine: Int, budget: ScanBudget? = nil) {
             var input: [UInt64] = [], output: [UInt64] = [], seenIn = RowSet(), seenOut = RowSet()
             var xs: [UInt64] = [], rare: [UInt64] = []
-            LineRanges.lines(bytes, range) { line, number, offset in
+            LineRanges.lines(bytes, range, budget: budget) { line, number, offset in
                 guard case .success? = TriggerMiner.tokens(line, input: &input, output: &output) else { return }
                 xs.removeAll(keepingCapacity: true)
                 seenIn.reset(expected: input.count * TriggerMiner.inputN)
