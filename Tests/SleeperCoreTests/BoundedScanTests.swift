@@ -78,6 +78,20 @@ struct BoundedScanTests {
         #expect(parsed.problems.contains { $0.path == "line 2" && $0.message.contains("longer than 65536 bytes") }, "\(parsed.problems)")
     }
 
+    @Test("a spent budget stops the walk, the inflating and the mining where they are, and says why")
+    func budgetStops() {
+        let spent = ScanBudget(seconds: nil)
+        spent.stop("the client went away")
+        let pickle: [UInt8] = [0x80, 0x04, 0x4E] + [UInt8](repeating: 0x94, count: 200_000) + [0x2E]
+        let walked = ScanBudget.with(spent) { PickleScanner.scan(pickle) }
+        #expect(walked.problem == "the scan stopped: the client went away", "\(String(describing: walked.problem))")
+        #expect(ScanBudget.current == nil)
+        let free = PickleScanner.scan(pickle)
+        #expect(free.problem == nil)
+        let expired = ScanBudget(seconds: 0)
+        #expect(expired.stopped?.contains("deadline of 0 s") == true)
+    }
+
     @Test("a 5 MB chat template is read in one pass (it took 155 s when each tag was searched from the start)")
     func templateLinear() {
         let tag = "{% if message['role'] == 'user' %}x{% endif %}"

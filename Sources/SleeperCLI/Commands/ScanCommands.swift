@@ -37,12 +37,15 @@ extension ScanCommand {
         @Flag(name: .customLong("record-stale"), help: "Record a scan of other bytes than the inventory's as stale instead of refusing it.") var recordStale = false
         @Option(help: "Rules other than the shipped Controls/report-rules.yaml.") var rules: String?
         @Option(help: "Who ran the scan (kept with the evidence).") var by: String?
+        @Option(name: .customLong("max-seconds"), help: "Stop the scan past this many seconds (nothing is recorded of a stopped scan). Default: no limit.")
+        var maxSeconds: Int?
 
         func run() async throws {
             let ruleSet = try reportRules(rules)
             let target = try subject.map { try parseSubject($0, "--subject") }
             if let target, target.kind != .model { throw CommandFailure(message: "--subject: a model scan is evidence of a model (model:KEY), not a \(target.kind.rawValue)") }
-            let scanned = try ModelScanning.scan(path, at: SleeperClock.now())
+            let budget = try scanBudget(maxSeconds)
+            let scanned = try ScanBudget.with(budget) { try ModelScanning.scan(path, at: SleeperClock.now()) }
             let json = scanned.json()
             if let report { try json.write(to: URL(fileURLWithPath: report)) }
             let judged = try scanned.judged(by: ruleSet)
@@ -84,14 +87,17 @@ extension ScanCommand {
         @Option(help: "Also write the JSON report to this file.") var report: String?
         @Option(help: "Rules other than the shipped Controls/report-rules.yaml.") var rules: String?
         @Option(help: "Who ran the scan (kept with the evidence).") var by: String?
+        @Option(name: .customLong("max-seconds"), help: "Stop the scan past this many seconds (nothing is recorded of a stopped scan). Default: no limit.")
+        var maxSeconds: Int?
 
         func run() async throws {
             let ruleSet = try reportRules(rules)
+            let budget = try scanBudget(maxSeconds)
             let target = try subject.map { try parseSubject($0, "--subject") }
             if let target, target.kind != .dataset { throw CommandFailure(message: "--subject: a dataset scan is evidence of a dataset (dataset:KEY), not a \(target.kind.rawValue)") }
             let progress = ProgressLine()
             progress.update("mining \(files.count) file(s) for triggers…")
-            let scanned = try DatasetScanning.scan(files, thresholds: ruleSet.datasetScan, at: SleeperClock.now())
+            let scanned = try ScanBudget.with(budget) { try DatasetScanning.scan(files, thresholds: ruleSet.datasetScan, at: SleeperClock.now()) }
             progress.finish()
             let json = scanned.json()
             if let report { try json.write(to: URL(fileURLWithPath: report)) }
@@ -109,4 +115,11 @@ extension ScanCommand {
             if scanned.result == .fail { throw ExitCode(3) }
         }
     }
+}
+
+/// The budget of `--max-seconds` (nil: none).
+func scanBudget(_ seconds: Int?) throws -> ScanBudget? {
+    guard let seconds else { return nil }
+    guard seconds >= 1 else { throw CommandFailure(message: "--max-seconds: at least 1") }
+    return ScanBudget(seconds: Double(seconds))
 }

@@ -20,6 +20,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("refusals-per-minute"),
             help: "Requests without a valid token a source may make in a minute before it is answered 429 for the rest of the minute.")
     var refusalsPerMinute = 600
+    @Option(name: .customLong("scan-seconds"),
+            help: "How long one POST /v1/scans may run; past it (or when its client goes away) the scan stops and nothing of it is recorded.")
+    var scanSeconds = Int(ServerLimits.defaultScanSeconds)
     @Option(help: "Database connections in the pool.") var pool = 8
     @Option(name: .customLong("report-rules"), help: "How POST /v1/evidence/ingest judges reports (default: the shipped Controls/report-rules.yaml).") var reportRules: String?
     @Option(name: .customLong("scan-root"), help: "A directory whose files POST /v1/scans may read by path (?path=); repeat for more. Without it the API scans uploads only.")
@@ -33,14 +36,14 @@ struct ServeCommand: AsyncParsableCommand {
 
     func run() async throws {
         guard (0...65535).contains(port) else { throw CommandFailure(message: "--port: \(port) is not a port number") }
-        guard maxBodyMB >= 1, maxPage >= 1, pool >= 1, drainSeconds >= 1, refusalsPerMinute >= 1, idempotencyPendingSeconds >= 1 else {
-            throw CommandFailure(message: "--max-body-mb, --max-page, --pool, --drain-seconds, --refusals-per-minute and --idempotency-pending-seconds must be at least 1")
+        guard maxBodyMB >= 1, maxPage >= 1, pool >= 1, drainSeconds >= 1, refusalsPerMinute >= 1, idempotencyPendingSeconds >= 1, scanSeconds >= 1 else {
+            throw CommandFailure(message: "--max-body-mb, --max-page, --pool, --drain-seconds, --refusals-per-minute, --idempotency-pending-seconds and --scan-seconds must be at least 1")
         }
         var logger = Logger(label: "sleeper.serve")
         logger.logLevel = ProcessInfo.processInfo.environment["SLEEPER_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info
         let rules = try reportRules.map(readReportRules)
         var options = SleeperService.Options(host: host, port: port, limits: .init(maxBodyBytes: maxBodyMB << 20, maxPageSize: maxPage, idempotencyPendingSeconds: idempotencyPendingSeconds,
-                                                                               refusalsPerMinute: refusalsPerMinute),
+                                                                               refusalsPerMinute: refusalsPerMinute, scanSeconds: Double(scanSeconds)),
                                               drainLimit: .seconds(drainSeconds), reportRules: rules)
         for root in scanRoots {
             var isDirectory: ObjCBool = false

@@ -28,28 +28,41 @@ extension Handlers {
             guard !name.contains("/"), name != "..", name.utf8.count <= 255 else { throw APIError.invalid("name: a file name, without '/'") }
         }
         let rules = reportRules, now = SleeperClock.now(), roots = scanRoots
-        return try await idempotent(request, body: data, caller: caller) {
-            if kind == "model" {
+        // The scan stops at the deadline, or as soon as the client goes away: no one would read it.
+        let budget = ScanBudget(seconds: limits.scanSeconds)
+        func scanned() async throws -> Response {
+            return try await idempotent(request, body: data, caller: caller) {
+                if kind == "model" {
+                    let report = try await Self.offThreads {
+                        try ScanBudget.with(budget) {
+                            try path.map { try ModelScanning.scan($0, at: now, within: roots) } ?? ModelScanning.scan(data, name: name, at: now)
+                        }
+                    }
+                    let json = report.json()
+                    let judged = try report.judged(by: rules)
+                    guard let subject else { return (.ok, Self.answer(report: json, result: judged.result)) }
+                    let ingested = try await ScoredChanges(db).recordModelScan(report, subject: subject, rules: rules, recordStale: stale,
+                                                                               by: q.string("by") ?? caller.name, actor: caller.actor, asOf: now)
+                    return (.created, Self.answer(report: json, result: judged.result, recorded: ingested.records.map(recordJSON), rescore: rescoreJSON(ingested.rescore)))
+                }
                 let report = try await Self.offThreads {
-                    try path.map { try ModelScanning.scan($0, at: now, within: roots) } ?? ModelScanning.scan(data, name: name, at: now)
+                    try ScanBudget.with(budget) {
+                        try path.map { try DatasetScanning.scan([$0], thresholds: rules.datasetScan, at: now, within: roots) }
+                            ?? DatasetScanning.scan(data, name: name, thresholds: rules.datasetScan, at: now)
+                    }
                 }
                 let json = report.json()
-                let judged = try report.judged(by: rules)
-                guard let subject else { return (.ok, Self.answer(report: json, result: judged.result)) }
-                let ingested = try await ScoredChanges(db).recordModelScan(report, subject: subject, rules: rules, recordStale: stale,
-                                                                           by: q.string("by") ?? caller.name, actor: caller.actor, asOf: now)
-                return (.created, Self.answer(report: json, result: judged.result, recorded: ingested.records.map(recordJSON), rescore: rescoreJSON(ingested.rescore)))
+                guard let subject else { return (.ok, Self.answer(report: json, result: report.result)) }
+                let recorded = try await ScoredChanges(db).recordDatasetScan(report, subject: subject, control: rules.datasetScan.control,
+                                                                             by: q.string("by") ?? caller.name, actor: caller.actor, asOf: now)
+                return (.created, Self.answer(report: json, result: report.result, recorded: recorded.records.map(recordJSON), rescore: rescoreJSON(recorded.rescore),
+                                              notPropagated: recorded.notPropagated))
             }
-            let report = try await Self.offThreads {
-                try path.map { try DatasetScanning.scan([$0], thresholds: rules.datasetScan, at: now, within: roots) }
-                    ?? DatasetScanning.scan(data, name: name, thresholds: rules.datasetScan, at: now)
-            }
-            let json = report.json()
-            guard let subject else { return (.ok, Self.answer(report: json, result: report.result)) }
-            let recorded = try await ScoredChanges(db).recordDatasetScan(report, subject: subject, control: rules.datasetScan.control,
-                                                                         by: q.string("by") ?? caller.name, actor: caller.actor, asOf: now)
-            return (.created, Self.answer(report: json, result: report.result, recorded: recorded.records.map(recordJSON), rescore: rescoreJSON(recorded.rescore),
-                                          notPropagated: recorded.notPropagated))
+        }
+        // A stopped scan is logged (it cost the server its deadline, or its client left).
+        do { return try await ClientGone.watching(context.channel, gone: { budget.stop("the client went away") }) { try await scanned() } } catch let error as StoreError {
+            if case .scanStopped = error { context.logger.warning("\(error) (POST /v1/scans, \(kind) \(path ?? name))") }
+            throw error
         }
     }
 

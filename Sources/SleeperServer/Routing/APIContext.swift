@@ -7,9 +7,12 @@ public struct APIContext: RequestContext, RemoteAddressRequestContext {
     public var coreContext: CoreRequestContextStorage
     /// Where the request came from: refusals are counted and rate-limited per source.
     public let remoteAddress: SocketAddress?
+    /// The client's connection: long work (a scan) stops when it goes away.
+    let channel: any Channel
     public init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)
         remoteAddress = source.channel.remoteAddress
+        channel = source.channel
     }
 
     /// The source as the audit log names it: the peer's IP address.

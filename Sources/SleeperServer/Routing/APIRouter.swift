@@ -12,8 +12,12 @@ public struct ServerLimits: Sendable {
     public var idempotencyPendingSeconds: Int
     /// Refusals per source and minute (audited once, rate-limited past its limit).
     let refusals: RefusalGuard
+    /// How long one scan request may run before it is stopped (and nothing of it recorded).
+    public var scanSeconds: Double
+    public static let defaultScanSeconds: Double = 300
     public init(maxBodyBytes: Int = 64 << 20, maxPageSize: Int = 1000, idempotencyPendingSeconds: Int = IdempotencyKeys.defaultPendingSeconds,
-                refusalsPerMinute: Int = RefusalGuard.defaultLimit) {
+                refusalsPerMinute: Int = RefusalGuard.defaultLimit, scanSeconds: Double = ServerLimits.defaultScanSeconds) {
+        self.scanSeconds = scanSeconds
         self.maxBodyBytes = maxBodyBytes
         self.maxPageSize = maxPageSize
         self.idempotencyPendingSeconds = idempotencyPendingSeconds

@@ -123,6 +123,7 @@ extension StoreError: StoreErrorReadable {
         case .notFound(let message): return .notFound(message)
         case .conflict(let message): return APIError(status: .conflict, code: "conflict", message: message)
         case .pathNotAllowed(let message): return .pathNotAllowed("path: " + message)
+        case .scanStopped: return APIError(status: .unprocessableContent, code: "scan_stopped", message: "\(self) (see `sleeper serve --scan-seconds`)")
         case .unverifiedLedger(let problems):
             return APIError(status: .conflict, code: "ledger_unverified", message: "the ledgers do not verify, so nothing was exported or reported; run `sleeper verify`",
                             details: problems.map { (location: "ledger", message: $0) })
