@@ -103,6 +103,34 @@ struct SecretCorpusTests {
         for id in Self.identifiers { #expect(SecretScanner.redacted("model '\(id)'") == "model '\(id)'") }
     }
 
+    @Test("a secret inside a source's value — and so inside the key made from it — is refused and never repeated, in every source format")
+    func sourcesNeverRepeat() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().appending(path: "Fixtures/sources")
+        let secret = "postgresql://admin:Sup3rS3cretPw1@db.internal:5432/app"
+        let planted: [(file: String, format: SourceFormat, replace: String)] = [
+            ("acme-ai-bom.cdx.json", .cyclonedx, "Llama-3-8B"),
+            ("merged-card.yaml", .huggingFaceCard, "acme/sales-ft"),
+            ("gcp-keys.json", .gcpServiceAccountKeys, "payments-agent@acme-prod"),
+            ("github-tokens.json", .githubTokens, "octo-bot"),
+            ("claude_desktop_config.json", .mcpConfig, "github"),
+        ]
+        for p in planted {
+            let text = try String(contentsOf: root.appending(path: p.file), encoding: .utf8)
+            #expect(text.contains(p.replace), "\(p.file)")
+            let parsed = EstateReader.read(Data(text.replacingOccurrences(of: p.replace, with: secret).utf8), file: p.file, format: p.format)
+            #expect(!parsed.problems.isEmpty, "\(p.file): the secret was taken")
+            let said = parsed.problems.map(\.description).joined(separator: "\n")
+            #expect(!said.contains("Sup3rS3cretPw1"), "\(p.file): \(said)")
+        }
+        let csv = AWSCredentialReportReader.columns.joined(separator: ",") + "\n"
+            + "\(secret),arn:aws:iam::123456789012:user/svc,2025-01-01T00:00:00+00:00,false,N/A,N/A,N/A,false,true,2025-01-01T00:00:00+00:00,N/A,N/A,N/A,false,N/A,N/A,N/A,N/A,false,N/A,false,N/A\n"
+        let aws = EstateReader.read(Data(csv.utf8), file: "report.csv", format: .awsCredentialReport)
+        #expect(!aws.problems.isEmpty && !aws.problems.map(\.description).joined().contains("Sup3rS3cretPw1"), "\(aws.problems)")
+        let named = EstateReader.read(try Data(contentsOf: root.appending(path: "github-tokens.json")), file: "t.json", format: .githubTokens, source: "ghp_aB3dE5fG7hJ9kL1mN3pQ5rS7tU9vW1xY3z5A")
+        #expect(named.problems.contains { $0.message.contains("source name looks like secret material") })
+        #expect(!named.problems.map(\.description).joined().contains("aB3dE5fG7hJ9kL1mN3pQ"))
+    }
+
     @Test("fingerprints and digests take their documented shapes and nothing else")
     func identifierFields() {
         for ok in ["key_1Nv0xT", "sha256:3f1a9c", "role:support_reader", "app-id:381942", "SHA256:qX4f0a", "client:3MVG9a",
