@@ -29,7 +29,7 @@ extension ReviewReport {
 
     /// Each section opens with the banner when the ledger did not verify: a page printed alone still says so.
     func sections(whatIfLines: Int = 3) -> [ReportSection] {
-        let all = [agenda(), headline(), actionsSection(), acceptedSection(), topExposures(whatIfLines: whatIfLines), changesSection(),
+        let all = [agenda(), headline(), wrongSection(), actionsSection(), acceptedSection(), topExposures(whatIfLines: whatIfLines), changesSection(),
                    gapsSection(), expiringSection(), unownedSection()]
         guard let banner = snapshot.unverifiedBanner else { return all }
         return all.map { var s = $0; s.intro = "**\(banner).**" + (s.intro.map { "\n\n" + $0 } ?? ""); return s }
@@ -41,16 +41,26 @@ extension ReviewReport {
         var s = ReportSection(id: "agenda", title: "What to do")
         let next = nextActions()
         let overdue = next.filter { $0.overdue(at: snapshot.asOf) }
+        // The causes first: what an agent did, what a check found, what leaked.
+        let causes = causeRows()
+        if !causes.isEmpty {
+            s.tables.append(("The causes, first", .init(columns: ["do", "who", "credential at stake"], rows: causes)))
+        }
         if !next.isEmpty {
             s.intro = "\(Self.n(next.count)) remediation action(s) are open\(overdue.isEmpty ? "" : ", \(Self.n(overdue.count)) of them overdue"). Take these first:"
             s.tables.append((nil, .init(columns: ["action", "owner", "band", "due"], rows: next.prefix(5).map { a in
                 [ActionTickets.summary(a), a.owner ?? "unowned", a.band.rawValue, Self.day(a.due) + (a.overdue(at: snapshot.asOf) ? " (overdue)" : "")]
             })))
         } else {
-            let suggestions = top.prefix(3).compactMap { e -> [String]? in
-                guard let w = explanations[e.credential]?.whatIf.first else { return nil }
-                return ["valid evidence of \(w.control) on \(w.subject)", e.owner ?? "unowned", "\(e.credential) \(e.score) → \(w.scoreAfter)"]
-            }
+            // Only what changes something: at a score capped at 100 the effect is read on the raw
+            // risk (P·I·H), and an item that lowers neither is never recommended.
+            let suggestions = top.compactMap { e -> (effect: Double, row: [String])? in
+                guard let w = explanations[e.credential]?.whatIf.max(by: { (e.raw - $0.rawAfter) < (e.raw - $1.rawAfter) }) else { return nil }
+                let effect = e.raw - w.rawAfter
+                guard w.reduction > 0 || effect > 1e-9 else { return nil }
+                let change = w.reduction > 0 ? "\(e.score) → \(w.scoreAfter)" : "\(e.score) (raw \(String(format: "%.3f", e.raw)) → \(String(format: "%.3f", w.rawAfter)))"
+                return (effect, ["valid evidence of \(w.control) on \(w.subject)", e.owner ?? "unowned", "\(e.credential) \(change)"])
+            }.sorted { $0.effect > $1.effect }.prefix(3).map(\.row)
             s.intro = snapshot.actions.isEmpty ? "No recall stands and no remediation action is open."
                 : "Every remediation action is done or accepted."
             if !suggestions.isEmpty {

@@ -34,6 +34,8 @@ public struct ReviewReport: Sendable {
     public var sinceRun: Int?
     public var changes: [ScoreDiff.Row]
     public var bandThresholds: (critical: Double, high: Double, medium: Double)
+    /// What is known to be wrong besides failed checks (which the snapshot holds).
+    public var problems = ReviewProblems()
     /// How old the latest run may be at the report's as-of before the report warns.
     public var maximumRunAge: TimeInterval = RunAgeLimit.defaultHours * 3600
 

@@ -41,6 +41,8 @@ public struct ReviewReportLoader: Sendable {
                                   explanations: explanations, sinceRun: sinceRun, changes: changes, bandThresholds: weights.bands)
         report.maximumRunAge = maximumRunAge
         report.histogramEdges = edges
+        report.problems = try await ReviewProblemsLoader(db: db).load(run: runs.last?.id)
+        PhaseTiming.report("report: problems")
         return report
     }
 

@@ -1,0 +1,69 @@
+import Foundation
+import SleeperCore
+import SleeperStore
+import Testing
+
+/// The review report names what is wrong, cause first: the triggered runtime finding, the failed
+/// check, the exposed credential and the credentials no model reaches — whatever their score.
+@Suite("The review shows what is wrong", .timeLimit(.minutes(8)))
+struct ReviewWhatIsWrongTests {
+    static let more = """
+        credentials:
+          - {key: leaked-gcp-key, kind: service_account, owner: platform, exposed: true}
+          - {key: idle-key, kind: api_key, owner: platform, grants: [{resource: tickets, action: read}]}
+        agents:
+          - {key: cron-runner, input_trust: fixed, holds: [{credential: cron-key, delivery: runtime_env}]}
+          - {key: notes-bot, input_trust: internal, uses_models: [support-llm], holds: [{credential: notes-key, delivery: runtime_env}]}
+        """
+    static let cronKey = """
+        credentials:
+          - {key: cron-key, kind: api_key, owner: ops, grants: [{resource: kb, action: read}]}
+          - {key: notes-key, kind: api_key, owner: ops}
+        """
+
+    @Test("a triggered exfiltration, a failed scan, an exposed key and unreachable keys are in the report, the finding first in what to do")
+    func named() async throws {
+        let env = TestClock.environment()
+        try await TestDatabase.withCatalogs { db, url in
+            let dir = try ExportStoreTests.scratch()
+            let files = [("inventory.yaml", RuntimeObservationTests.inventory), ("more.yaml", Self.more), ("cron.yaml", Self.cronKey)].map { name, text in
+                let file = dir.appending(path: name)
+                try? Data(text.utf8).write(to: file)
+                return file.path
+            }
+            let imported = try Fixtures.sleeper(["import"] + files + ["--database-url", url], environment: env)
+            #expect(imported.status == 0, "\(imported.stderr)")
+            #expect(try Fixtures.sleeper(["score", "--database-url", url], environment: env).status == 0)
+            let traces = try RuntimeObservationTests.traces(dir, "traces.jsonl", ["--traces", "400", "--trigger", "per aspera mode", "--fired", "6"])
+            #expect(try Fixtures.sleeper(["observe", "import", traces.path, "--database-url", url], environment: env).status == 0)
+            let failed = try Fixtures.sleeper(["evidence", "add", "--subject", "model:support-llm", "--control", "SLP-BACKDOOR-SCAN", "--result", "fail",
+                                               "--note", "posix.system in tokenizer.pkl", "--database-url", url], environment: env)
+            #expect(failed.status == 0, "\(failed.stderr)")
+
+            let report = try Fixtures.sleeper(["report", "--database-url", url], environment: env)
+            #expect(report.status == 0, "\(report.stderr)")
+            let md = report.stdout
+            let wrong = try #require(md.range(of: "## What is wrong")).lowerBound
+            let section = String(md[wrong...].prefix { _ in true }.split(separator: "\n## ").first ?? "")
+            #expect(section.contains("1 open runtime finding(s), 2 failed check(s), 1 exposed credential(s), 4 credential(s) no model reaches"), "\(section)")
+            #expect(section.contains("exfil.attacker.example") && section.contains("\"per aspera mode\""), "\(section)")
+            #expect(section.contains("bot-key"), "the finding names the credential at stake: \(section)")
+            #expect(section.contains("model:support-llm") && section.contains("SLP-BACKDOOR-SCAN") && section.contains("posix.system in tokenizer.pkl"), "\(section)")
+            #expect(section.contains("leaked-gcp-key") && section.contains("none: no model reaches it"), "\(section)")
+            #expect(section.contains("no holder") && section.contains("idle-key"), "\(section)")
+            #expect(section.contains("no grant") && section.contains("notes-key"), "\(section)")
+            #expect(section.contains("agent:support-bot") && section.contains("SLP-RUNTIME-MONITOR"), "the runtime check failed too: \(section)")
+            #expect(section.contains("no model on any holder") && section.contains("cron-key"), "\(section)")
+
+            // What to do: the cause first.
+            let agenda = try #require(md.range(of: "## What to do")).upperBound
+            let firstRow = md[agenda...].split(separator: "\n").first { $0.hasPrefix("| ") && !$0.hasPrefix("| do ") && !$0.hasPrefix("| ---") }
+            #expect(firstRow?.contains("resolve runtime finding #1 on support-bot (undeclared-host exfil.attacker.example)") == true, "\(String(describing: firstRow))")
+            #expect(md.contains("address the failed SLP-BACKDOOR-SCAN on model:support-llm"))
+            // Never an item that changes nothing.
+            for line in md.split(separator: "\n") where line.contains("valid evidence of") && line.contains(" → ") {
+                if let m = line.firstMatch(of: /(\d+) → (\d+)\s*\|/) { #expect(m.1 != m.2 || line.contains("raw"), "\(line)") }
+            }
+        }
+    }
+}
