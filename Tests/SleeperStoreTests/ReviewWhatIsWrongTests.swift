@@ -33,7 +33,11 @@ struct ReviewWhatIsWrongTests {
             }
             let imported = try Fixtures.sleeper(["import"] + files + ["--database-url", url], environment: env)
             #expect(imported.status == 0, "\(imported.stderr)")
-            #expect(try Fixtures.sleeper(["score", "--database-url", url], environment: env).status == 0)
+            let scored = try Fixtures.sleeper(["score", "--database-url", url], environment: env)
+            #expect(scored.status == 0)
+            #expect(scored.stdout.contains("4 credential(s) score 0 because no model reaches them (2 no holder, 1 no grant, 1 no model on any holder)"), "\(scored.stdout)")
+            let listed = try Fixtures.sleeper(["exposure", "--database-url", url], environment: env)
+            #expect(listed.stderr.contains("note: 4 credential(s) score 0 because no model reaches them"), "\(listed.stderr)")
             let traces = try RuntimeObservationTests.traces(dir, "traces.jsonl", ["--traces", "400", "--trigger", "per aspera mode", "--fired", "6"])
             #expect(try Fixtures.sleeper(["observe", "import", traces.path, "--database-url", url], environment: env).status == 0)
             let failed = try Fixtures.sleeper(["evidence", "add", "--subject", "model:support-llm", "--control", "SLP-BACKDOOR-SCAN", "--result", "fail",
@@ -64,6 +68,28 @@ struct ReviewWhatIsWrongTests {
             for line in md.split(separator: "\n") where line.contains("valid evidence of") && line.contains(" → ") {
                 if let m = line.firstMatch(of: /(\d+) → (\d+)\s*\|/) { #expect(m.1 != m.2 || line.contains("raw"), "\(line)") }
             }
+        }
+    }
+}
+
+/// One coverage number: `coverage`, the report and the OSCAL assessment results count the same
+/// pairs, and an alias (`A2`) is shown but never counted or assessed on its own.
+@Suite("One coverage number", .timeLimit(.minutes(8)))
+struct OneCoverageTests {
+    @Test("coverage --framework owasp-agentic, the report's coverage table and OSCAL agree; A2 is no finding of its own")
+    func agree() async throws {
+        try await ExportStoreTests.withEstate { _, url in
+            let env = TestClock.environment()
+            let cli = try Fixtures.sleeper(["coverage", "--framework", "owasp-agentic", "--format", "json", "--database-url", url], environment: env)
+            #expect(cli.status == 0, "\(cli.stderr)")
+            let overall = try #require((try JSONSerialization.jsonObject(with: Data(cli.stdout.utf8)) as? [String: Any])?["overall"] as? [String: Any])
+            let covered = try #require(overall["covered"] as? Int), applicable = try #require(overall["applicable"] as? Int)
+            let report = try Fixtures.sleeper(["report", "--database-url", url], environment: env)
+            let row = report.stdout.split(separator: "\n").first { $0.contains("Agentic") && $0.contains(" / ") && $0.hasPrefix("| OWASP") }
+            #expect(row?.contains("| \(covered) / \(applicable) |") == true, "coverage says \(covered) / \(applicable); the report: \(String(describing: row))")
+            let oscal = try Fixtures.sleeper(["export", "oscal-ar", "--database-url", url], environment: env)
+            #expect(oscal.status == 0, "\(oscal.stderr)")
+            #expect(!oscal.stdout.contains("\"control-id\": \"a2\"") && !oscal.stdout.contains("\"control-id\": \"A2\""), "A2 assessed on its own")
         }
     }
 }

@@ -21,13 +21,15 @@ struct ScoreCommand: AsyncParsableCommand {
         let date = try parseMoment(asOf, "--as-of") ?? SleeperClock.now()
         let progress = ProgressLine()
         progress.update("scoring every credential as of \(Timestamps.format(date))")
-        let run = try await connection.withDatabase { db in
+        let (run, unreached) = try await connection.withDatabase { db in
             defer { progress.finish() }
-            return try await ScoreRuns(db).run(asOf: date, weights: try ScoreRuns.bundledWeights(), whatIf: whatIf)
+            return (try await ScoreRuns(db).run(asOf: date, weights: try ScoreRuns.bundledWeights(), whatIf: whatIf), try await CredentialReach(db).unreached())
         }
         let bands = ["critical", "high", "medium", "low"].map { "\(run.bands[$0] ?? 0) \($0)" }.joined(separator: ", ")
         let kind = whatIf ? "what-if run \(run.id) (not the current run)" : "run \(run.id)"
         Output.print("\(kind): scored \(run.credentials) credentials in \(run.durationMs) ms (weights \(run.weightsVersion), as of \(Timestamps.format(run.asOf))): \(bands)\n")
+        // Zero is not safe when nothing links a credential to a model: say how many, and why.
+        if let line = ReviewProblems.line(unreached) { Output.print(line + "\n") }
     }
 }
 
@@ -89,12 +91,13 @@ struct ExposureList: AsyncParsableCommand {
     func run() async throws {
         if let band, !["critical", "high", "medium", "low"].contains(band) { throw CommandFailure(message: "--band: '\(band)' is not one of critical, high, medium, low") }
         let maximumAge = try RunAgeLimit.seconds()
-        let (rows, cited) = try await connection.withDatabase { db -> ([ScoreRuns.Exposure], RunCitation) in
+        let (rows, cited, unreached) = try await connection.withDatabase { db -> ([ScoreRuns.Exposure], RunCitation, [ReviewProblems.Unreached: (count: Int, first: [String])]) in
             let runs = ScoreRuns(db)
             let cited = try await RunChoice.cite(run, in: runs)
             if let owner { try await ReferenceLookup(db).requireOwner(owner) }
             if let resource { try await ReferenceLookup(db).requireResource(resource) }
-            return (try await runs.exposures(run: cited.id, top: top, band: band, minScore: minScore, owner: owner, resource: resource), cited)
+            return (try await runs.exposures(run: cited.id, top: top, band: band, minScore: minScore, owner: owner, resource: resource), cited,
+                    try await CredentialReach(db).unreached())
         }
         let now = SleeperClock.now()
         RunChoice.announce(cited.text(now: now), format: output.format)
@@ -102,6 +105,8 @@ struct ExposureList: AsyncParsableCommand {
         let listing = ExposureListing.exposures(rows)
         Output.print(ListingRenderer.render(output.format == .table ? listing.selecting(ExposureListing.tableColumns) : listing,
                                             as: output.format))
+        // On standard error, so that a listing piped elsewhere stays what its format says.
+        if let line = ReviewProblems.line(unreached) { Output.error("note: " + line) }
     }
 }
 

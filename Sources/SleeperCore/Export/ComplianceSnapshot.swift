@@ -120,7 +120,9 @@ public struct ComplianceSnapshot: Sendable {
         public var satisfied: Bool { applicable > 0 && covered == applicable }
     }
 
-    /// The items of `framework` that some control maps to, in catalog order. One pass over the
+    /// The items of `framework` that some control maps to, in catalog order — not aliases (`A2`):
+    /// an alias restates other items, and counted it would count their subjects twice; this is
+    /// the one computation the report, the exports and `coverage` totals share. One pass over the
     /// statuses (which arrive grouped by subject), with each subject's applicable and valid
     /// controls as bit sets: a million credentials take seconds, not the minutes that grouping
     /// statuses per item took.
@@ -134,7 +136,8 @@ public struct ComplianceSnapshot: Sendable {
             var applicable = 0, covered = 0, evidence = Set<Int>(), samples: [ControlStatus] = [], counts: [String: Int] = [:]
         }
         var tallies: [Tally] = framework.items.compactMap { item in
-            let targets = Set(item.isAlias ? item.aliasOf : [item.id])
+            guard !item.isAlias else { return nil }
+            let targets: Set<String> = [item.id]
             let controls = controlIDs.filter { c in mapped.contains { $0.control == c && targets.contains($0.item) } }
             guard !controls.isEmpty else { return nil }
             return Tally(item: item, controls: controls, mask: controls.reduce(0) { $0 | bit[$1]! })

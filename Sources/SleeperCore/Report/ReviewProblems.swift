@@ -47,6 +47,15 @@ public struct ReviewProblems: Sendable {
 
     public var unreachedCount: Int { unreached.values.map(\.count).reduce(0, +) }
 
+    /// One line for the commands that show scores: how many credentials score 0 because no model
+    /// reaches them, by reason; nil when every credential is reached.
+    public static func line(_ unreached: [Unreached: (count: Int, first: [String])]) -> String? {
+        let total = unreached.values.map(\.count).reduce(0, +)
+        guard total > 0 else { return nil }
+        let parts = Unreached.allCases.compactMap { r in unreached[r].map { "\($0.count) \(r.rawValue)" } }
+        return "\(total) credential(s) score 0 because no model reaches them (\(parts.joined(separator: ", "))); the review report lists them, and exposed credentials whatever their score"
+    }
+
     /// Open findings riskiest first: outside the envelope before merely new; with a trigger
     /// candidate (the mark of a backdoor firing) before without; then by the most sensitive tier
     /// and the highest score its agent's credentials reach; volume last.

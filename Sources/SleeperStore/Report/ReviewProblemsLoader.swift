@@ -41,22 +41,7 @@ struct ReviewProblemsLoader: Sendable {
             """, logger: db.logger).decode((String, String, String?, Int?, String?).self) {
             out.exposed.append(.init(key: key, kind: kind, owner: owner, score: score, band: band))
         }
-        // Agents a model's output reaches: those that use one, and those they delegate to.
-        for try await (reason, count, first) in try await db.client.query("""
-            WITH RECURSIVE reached(agent_id) AS (
-                SELECT agent_id FROM uses_model
-                UNION SELECT d.delegate_id FROM delegates_to d JOIN reached r ON r.agent_id = d.agent_id),
-            why AS (
-                SELECT c.key, CASE
-                    WHEN NOT EXISTS (SELECT 1 FROM holds h WHERE h.credential_id = c.id) THEN 'no holder'
-                    WHEN NOT EXISTS (SELECT 1 FROM grants g WHERE g.credential_id = c.id) THEN 'no grant'
-                    WHEN NOT EXISTS (SELECT 1 FROM holds h JOIN reached r ON r.agent_id = h.agent_id WHERE h.credential_id = c.id) THEN 'no model on any holder'
-                END AS reason
-                FROM credentials c)
-            SELECT reason, count(*)::int, (array_agg(key ORDER BY key))[1:5] FROM why WHERE reason IS NOT NULL GROUP BY reason
-            """, logger: db.logger).decode((String, Int, [String]).self) {
-            if let r = ReviewProblems.Unreached(rawValue: reason) { out.unreached[r] = (count, first) }
-        }
+        out.unreached = try await CredentialReach(db).unreached()
         return out
     }
 }
