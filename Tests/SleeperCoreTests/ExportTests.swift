@@ -1,5 +1,5 @@
 import Foundation
-import SleeperCore
+@testable import SleeperCore
 import Testing
 
 @Suite("Exports (pure)", .timeLimit(.minutes(2)))
@@ -110,6 +110,22 @@ struct ReportRenderingTests {
         let html = ReportHTML.render(report)
         #expect(html.contains("<title>30–34: 2 (medium)</title>") && html.contains("<title>35–39: 1,234 (high)</title>"), "\(html)")
         #expect(ReviewReport.n(1234567) == "1,234,567" && ReviewReport.n(999) == "999" && ReviewReport.n(1000) == "1,000")
+    }
+
+    @Test("the trend has one point per day (its last run), whole-number ticks, and end labels that do not overlap")
+    func dailyTrend() {
+        var report = Self.report(owner: nil)
+        let day = Timestamps.parse("2026-12-07")!
+        report.runs = (1...6).map { i in
+            .init(id: i, asOf: day.addingTimeInterval(Double(i) * 60), startedAt: day.addingTimeInterval(Double(i) * 60), critical: 2, high: i == 6 ? 2 : 1, medium: 0, low: 0)
+        } + [.init(id: 7, asOf: day.addingTimeInterval(86400), startedAt: day.addingTimeInterval(86400), critical: 2, high: 2, medium: 0, low: 0)]
+        #expect(report.dailyRuns.map(\.id) == [6, 7])
+        #expect(ReportCharts.niceTicks(2) == [0, 1, 2])
+        let svg = ReportCharts.trend(report) ?? ""
+        #expect(svg.components(separatedBy: "<circle").count - 1 == 4, "two days, two lines: \(svg)")
+        let labels = svg.matches(of: /<text x="[0-9.]+" y="([0-9.]+)" fill="#[0-9a-f]+">(critical|high) 2<\/text>/).map { Double($0.1)! }
+        #expect(labels.count == 2 && abs(labels[0] - labels[1]) >= 14, "\(labels)")
+        #expect(ReportMarkdown.render(report).components(separatedBy: "| 2026-12-07 |").count - 1 == 1)
     }
 
     @Test("HTML escapes text and colours the distribution by band")

@@ -44,9 +44,11 @@ struct ReportTests {
     @Test("the HTML report is one self-contained file with inline SVG charts")
     func htmlReport() async throws {
         try await ExportStoreTests.withEstate { _, url in
-            #expect(try Fixtures.sleeper(["score", "--database-url", url]).status == 0)
+            // The trend has a point per day: the next day's run makes the second.
+            let tomorrow = TestClock.environment(Date().addingTimeInterval(86400))
+            #expect(try Fixtures.sleeper(["score", "--database-url", url], environment: tomorrow).status == 0)
             let file = try ExportStoreTests.scratch().appending(path: "review.html")
-            let run = try Fixtures.sleeper(["report", "--format", "html", "--out", file.path, "--database-url", url])
+            let run = try Fixtures.sleeper(["report", "--format", "html", "--out", file.path, "--database-url", url], environment: tomorrow)
             #expect(run.status == 0, "\(run.stderr)")
             let html = try String(contentsOf: file, encoding: .utf8)
             #expect(html.hasPrefix("<!DOCTYPE html>"))

@@ -93,3 +93,23 @@ struct OneCoverageTests {
         }
     }
 }
+
+/// Traces that name no agent of the inventory monitored nothing, and no run may look like a pass.
+@Suite("Nothing monitored is said", .timeLimit(.minutes(8)))
+struct NothingMonitoredTests {
+    @Test("traces of 'Support Agent v2' only: observe import exits 1 saying nothing was monitored, and records nothing")
+    func nothingMonitored() async throws {
+        let env = TestClock.environment()
+        try await TestDatabase.withCatalogs { db, url in
+            let dir = try ExportStoreTests.scratch()
+            let inventory = dir.appending(path: "inventory.yaml")
+            try Data(RuntimeObservationTests.inventory.utf8).write(to: inventory)
+            #expect(try Fixtures.sleeper(["import", inventory.path, "--database-url", url], environment: env).status == 0)
+            let traces = try RuntimeObservationTests.traces(dir, "v2.jsonl", ["--traces", "50", "--agent", "Support Agent v2"])
+            let run = try Fixtures.sleeper(["observe", "import", traces.path, "--database-url", url], environment: env)
+            #expect(run.status == 1, "\(run.stdout) \(run.stderr)")
+            #expect(run.stderr.contains("nothing was monitored") && run.stderr.contains("'Support Agent v2'"), "\(run.stderr)")
+            #expect(try await db.count("SELECT count(*) FROM evidence") == 0)
+        }
+    }
+}

@@ -38,6 +38,12 @@ struct ObserveCommand: AsyncParsableCommand {
                                                                  edges: imported.edges, findings: imported.findings))
                 if !imported.records.isEmpty { Output.print(EvidenceListing.recorded(imported.records)) }
                 if let rescore = imported.rescore { Output.report(rescore) }
+                // Traces of no agent the inventory knows monitored nothing: never an ordinary success.
+                if imported.monitoredTraces == 0 {
+                    throw CommandFailure(message: "\(file): nothing was monitored: no trace belongs to an agent of the inventory"
+                        + (imported.unknownAgents.isEmpty ? " (no span names an agent: gen_ai.agent.name or gen_ai.agent.id)"
+                           : " (they name \(imported.unknownAgents.count) unknown agent(s), e.g. \(FindingListing.unknownSample(imported.unknownAgents, size: 3).map { "'\($0.name)'" }.joined(separator: ", ")); match them by key or name)"))
+                }
             }
         }
     }

@@ -64,7 +64,7 @@ enum ReportCharts {
 
     /// Critical and high counts across the stored runs, oldest first.
     static func trend(_ report: ReviewReport) -> String? {
-        let runs = report.runs
+        let runs = report.dailyRuns
         guard runs.count >= 2 else { return nil }
         let w = 640.0, h = 240.0, left = 52.0, right = 110.0, top = 40.0, bottom = 40.0
         let maxV = Double(max(1, runs.map { max($0.critical, $0.high) }.max() ?? 1))
@@ -78,6 +78,11 @@ enum ReportCharts {
             let yy = h - bottom - tick / maxV * (h - top - bottom)
             out += "<line x1=\"\(left)\" x2=\"\(w - right)\" y1=\"\(f(yy))\" y2=\"\(f(yy))\" stroke=\"#e3e6ea\"/><text x=\"\(left - 6)\" y=\"\(f(yy + 4))\" text-anchor=\"end\">\(Int(tick))</text>"
         }
+        // The end labels never sit on each other: the lower one moves down when they would touch.
+        var labelY = ["critical": y(runs[runs.count - 1].critical) + 4, "high": y(runs[runs.count - 1].high) + 4]
+        if let c = labelY["critical"], let hh = labelY["high"], abs(c - hh) < 14 {
+            if c <= hh { labelY["high"] = c + 14 } else { labelY["critical"] = hh + 14 }
+        }
         for (name, value) in [("critical", \ReviewReport.RunSummary.critical), ("high", \ReviewReport.RunSummary.high)] {
             let color = colors[name]!
             let points = runs.enumerated().map { "\(f(x($0.offset))),\(f(y($0.element[keyPath: value])))" }.joined(separator: " ")
@@ -86,7 +91,7 @@ enum ReportCharts {
                 out += "<circle cx=\"\(f(x(i)))\" cy=\"\(f(y(r[keyPath: value])))\" r=\"3.5\" fill=\"\(color)\"><title>\(ReviewReport.day(r.asOf)) (run \(r.id)): \(ReviewReport.n(r[keyPath: value])) \(name)</title></circle>"
             }
             let last = runs.count - 1
-            out += "<text x=\"\(f(x(last) + 8))\" y=\"\(f(y(runs[last][keyPath: value]) + 4))\" fill=\"\(color)\">\(name) \(runs[last][keyPath: value])</text>"
+            out += "<text x=\"\(f(x(last) + 8))\" y=\"\(f(labelY[name] ?? 0))\" fill=\"\(color)\">\(name) \(runs[last][keyPath: value])</text>"
         }
         // One label per day, at most eight, never two on top of each other.
         var lastLabel = -Double.infinity
@@ -100,7 +105,8 @@ enum ReportCharts {
     static func niceTicks(_ maxV: Double) -> [Double] {
         guard maxV > 0 else { return [0] }
         let raw = maxV / 4, mag = pow(10, floor(log10(raw)))
-        let step = [1.0, 2, 5, 10].map { $0 * mag }.first { $0 >= raw } ?? raw
+        // Counts of credentials: whole steps only (a step of 0.5 printed ticks 0, 0, 1, 1, 2).
+        let step = max(1, [1.0, 2, 5, 10].map { $0 * mag }.first { $0 >= raw } ?? raw)
         return stride(from: 0, through: maxV, by: step).map { $0 }
     }
 

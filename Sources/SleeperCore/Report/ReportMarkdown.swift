@@ -18,7 +18,7 @@ public enum ReportMarkdown {
     }
 
     static func trend(_ report: ReviewReport) -> String {
-        render(.init(columns: ["date", "run", "critical", "high", "medium", "low"], rows: report.runs.map {
+        render(.init(columns: ["date", "run", "critical", "high", "medium", "low"], rows: report.dailyRuns.map {
             [ReviewReport.day($0.asOf), "\($0.id)", ReviewReport.n($0.critical), ReviewReport.n($0.high), ReviewReport.n($0.medium), ReviewReport.n($0.low)]
         }, numeric: [2, 3, 4, 5]))
     }

@@ -152,8 +152,9 @@ extension ReviewReport {
             return s
         }
         let worse = changes.filter { $0.change > 0 }, better = changes.filter { $0.change < 0 }
-        s.intro = "Run \(since) → run \(now): \(worse.count) credentials got worse, \(better.count) got better."
-        s.chart = runs.count >= 2 ? .trend : nil
+        let cited = sinceCitedOn.map { " (the run the review of \(Self.day($0)) cited)" } ?? ""
+        s.intro = "Run \(since)\(cited) → run \(now): \(worse.count) credentials got worse, \(better.count) got better."
+        s.chart = dailyRuns.count >= 2 ? .trend : nil
         func rows(_ xs: [ScoreDiff.Row]) -> [[String]] {
             xs.prefix(10).map { [$0.credential, $0.before.map(String.init) ?? "–", $0.after.map(String.init) ?? "–",
                                  $0.change > 0 ? "+\($0.change)" : String($0.change), $0.reasons.joined(separator: "; ")] }

@@ -32,6 +32,8 @@ public struct ReviewReport: Sendable {
     public var explanations: [String: ScoreExplanation]
     /// The run compared against, and what changed since.
     public var sinceRun: Int?
+    /// When the compared run was cited by a review report, that report's date.
+    public var sinceCitedOn: Date?
     public var changes: [ScoreDiff.Row]
     public var bandThresholds: (critical: Double, high: Double, medium: Double)
     /// What is known to be wrong besides failed checks (which the snapshot holds).
@@ -66,6 +68,16 @@ public struct ReviewReport: Sendable {
     public let frameworkCoverage: [FrameworkCoverage]
 
     public var latest: RunSummary? { runs.last }
+
+    /// The trend's points: the last run of each day (UTC). Runs made minutes apart (an import's
+    /// incremental run, then a full one) are one day's state, not six points with one label.
+    public var dailyRuns: [RunSummary] {
+        var out: [RunSummary] = []
+        for r in runs {
+            if let last = out.last, Self.day(last.asOf) == Self.day(r.asOf) { out[out.count - 1] = r } else { out.append(r) }
+        }
+        return out
+    }
 
     /// The latest run, cited: which run, as of when, made when, how old at the report's as-of.
     public var runCitation: String {

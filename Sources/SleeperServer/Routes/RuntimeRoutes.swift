@@ -27,7 +27,7 @@ extension Handlers {
         let unknown: [(String, JSONValue?)] = [("count", .int(imported.unknownAgents.count)), ("traces", .int(imported.unknownAgents.values.reduce(0, +))),
                                                ("sample", .obj(sample.map { ($0.name, JSONValue.int($0.traces)) }))]
         let summary: [(String, JSONValue?)] = [
-            ("spans", .int(imported.spans)), ("traces", .int(imported.traces)), ("edges", .int(imported.edges)),
+            ("spans", .int(imported.spans)), ("traces", .int(imported.traces)), ("monitored_traces", .int(imported.monitoredTraces)), ("edges", .int(imported.edges)),
             ("skipped", .obj(skipped)), ("unknown_agents", .obj(unknown)),
             ("unlisted_findings", .obj(imported.unlisted.sorted { $0.key < $1.key }.map { ($0.key, JSONValue.int($0.value)) })),
             ("findings", .array(imported.findings.map(Self.findingJSON))),
@@ -35,6 +35,11 @@ extension Handlers {
             ("rescore", imported.rescore.map(rescoreJSON)),
         ]
         members.append(("sleeper", .obj(summary)))
+        // Nothing monitored is said where an OTLP exporter looks, not only in Sleeper's summary.
+        if imported.monitoredTraces == 0, rejected == 0 {
+            members.insert(("partialSuccess", .obj([("rejectedSpans", .string(String(imported.spans))),
+                                                    ("errorMessage", .string("nothing was monitored: no trace belongs to an agent of the inventory"))])), at: 0)
+        }
         return .json(JSONValue.obj(members).pretty())
     }
 

@@ -21,6 +21,7 @@ public struct ReviewReportLoader: Sendable {
         var histogram = Array(repeating: 0, count: edges.count - 1)
         var topRows: [Exposure] = [], explanations: [String: ScoreExplanation] = [:], changes: [ScoreDiff.Row] = []
         var sinceRun = since
+        var sinceCitedOn: Date?
         if let latest = runs.last {
             let rows = try await ScoreRuns(db).rows(of: latest.id)
             // width_bucket over the bins' lower edges: bin i is edges[i] ..< edges[i + 1].
@@ -33,6 +34,12 @@ public struct ReviewReportLoader: Sendable {
                 explanations = try await explain(topRows.prefix(whatIf).map(\.credential), run: latest.id)
             }
             PhaseTiming.report("report: what-if lists")
+            // The last review is the run the previous report cited (every report is audited with
+            // its run), not the incremental run made seconds ago; without one, the run before.
+            if sinceRun == nil, let cited = try await previousReviewRun(before: latest.id) {
+                sinceRun = cited.run
+                sinceCitedOn = cited.on
+            }
             if sinceRun == nil, runs.count >= 2 { sinceRun = runs[runs.count - 2].id }
             if let old = sinceRun, old != latest.id { changes = try await ScoreRuns(db).diff(from: old, to: latest.id) }
         }
@@ -40,10 +47,24 @@ public struct ReviewReportLoader: Sendable {
         var report = ReviewReport(snapshot: snapshot, weightsVersion: weights.version, runs: runs, histogram: histogram, top: topRows,
                                   explanations: explanations, sinceRun: sinceRun, changes: changes, bandThresholds: weights.bands)
         report.maximumRunAge = maximumRunAge
+        report.sinceCitedOn = sinceCitedOn
         report.histogramEdges = edges
         report.problems = try await ReviewProblemsLoader(db: db).load(run: runs.last?.id)
         PhaseTiming.report("report: problems")
         return report
+    }
+
+    /// The run the latest earlier report cited, and when that report was made: the last review.
+    func previousReviewRun(before run: Int) async throws -> (run: Int, on: Date)? {
+        for try await (cited, at) in try await db.client.query("""
+            SELECT (a.detail ->> 'score_run')::bigint, a.at FROM audit_log a
+            WHERE a.action LIKE 'report.%' AND a.detail ->> 'score_run' ~ '^[0-9]+$' AND (a.detail ->> 'score_run')::bigint < \(run)
+              AND EXISTS (SELECT 1 FROM score_runs r WHERE r.id = (a.detail ->> 'score_run')::bigint AND NOT r.what_if)
+            ORDER BY a.id DESC LIMIT 1
+            """, logger: db.logger).decode((Int, Date).self) {
+            return (cited, at)
+        }
+        return nil
     }
 
     /// Current runs as of `date` or earlier, oldest first, with how many credentials fell in

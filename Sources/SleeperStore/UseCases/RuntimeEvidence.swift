@@ -17,6 +17,8 @@ extension ScoredChanges {
         public var unlisted: [String: Int]
         public var edges: Int
         public var findings: [RuntimeStore.StoredFinding]
+        /// Traces of agents the inventory knows: 0 means nothing was monitored.
+        public var monitoredTraces: Int { traces - unknownAgents.values.reduce(0, +) }
         public var records: [EvidenceRecord]
         public var rescore: Rescore?
     }
