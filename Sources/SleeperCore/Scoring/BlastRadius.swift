@@ -98,7 +98,11 @@ extension ScoringEngine {
         }
         for d in m.datasets {
             let risk = weights.risk(of: input.datasets[d])
-            let provenance = input.datasets[d].recall.map { "recalled, recall #\($0)" } ?? input.datasets[d].provenance.rawValue
+            let dataset = input.datasets[d]
+            let held = dataset.failedControl.map { c in
+                ", held at \(weights.datasetFailedControls[c] ?? 0) by \(weights.datasetFailedWords[c] ?? "failed \(c)")\(dataset.failedEvidence.map { " (evidence #\($0))" } ?? "")"
+            } ?? ""
+            let provenance = dataset.recall.map { "recalled, recall #\($0)" } ?? dataset.provenance.rawValue + held
             out.append("L → L*: dataset \(input.datasets[d].key) (\(provenance), weight \(weights.datasetWeight) × risk \(risk)): survival × \(f(1 - weights.datasetWeight * risk))")
         }
         out.append("L* = 1 − (1 − L) × the survivals above = \(f(score.lStar))")

@@ -88,6 +88,12 @@ public struct ScoreExplanation: Sendable {
             return "inherits from \(input.models[p].key) (\(relation.rawValue)) into \(model.key)"
         case .dataset(let d):
             if let recall = input.datasets[d].recall { return "recalled (recall #\(recall)) on \(input.datasets[d].key), inherited (trained on) into \(model.key)" }
+            let dataset = input.datasets[d]
+            if let control = dataset.failedControl, let minimum = weights.datasetFailedControls[control],
+               minimum >= (weights.datasetRisk[dataset.provenance.rawValue] ?? 1) {
+                let evidence = dataset.failedEvidence.map { " (evidence #\($0))" } ?? ""
+                return "\(weights.datasetFailedWords[control] ?? "failed \(control)") on \(dataset.key)\(evidence), inherited (trained on) into \(model.key)"
+            }
             return "dataset risk from \(input.datasets[d].key) (\(input.datasets[d].provenance.rawValue)) into \(model.key)"
         }
     }
@@ -124,6 +130,14 @@ extension ScoringEngine {
                 let name = (weights.failedWords[control] ?? "failed \(control)").replacingOccurrences(of: " ", with: "_")
                 factors.append(.init(subject: "model:\(model.key)", name: name, value: weights.failedControls[control] ?? 0, weight: "L ≥",
                                      evidenceID: model.controls[control]?.evidenceID, items: weights.references[name] ?? []))
+            }
+            // A failed check on a dataset the model was trained on holds that dataset's risk.
+            for d in model.datasets {
+                let dataset = input.datasets[d]
+                guard let control = dataset.failedControl else { continue }
+                let name = (weights.datasetFailedWords[control] ?? "failed \(control)").replacingOccurrences(of: " ", with: "_")
+                factors.append(.init(subject: "dataset:\(dataset.key)", name: name, value: weights.datasetFailedControls[control] ?? 0, weight: "D ≥",
+                                     evidenceID: dataset.failedEvidence, items: weights.references[name] ?? []))
             }
             for (factor, controls) in weights.factorControls.sorted(by: { $0.key < $1.key }) where result.models[m].factors.contains(where: { $0.name == factor }) {
                 for (control, effect) in controls.sorted(by: { $0.key < $1.key }) {

@@ -59,6 +59,10 @@ public struct ScoringInput: Sendable {
         public var provenance: DatasetProvenance
         /// The standing recall of this dataset: its risk counts as 1.
         public var recall: Int?
+        /// A failed check that stands on it (`lineage.failed_controls`), and its evidence: its risk
+        /// is held at the check's minimum.
+        public var failedControl: String?
+        public var failedEvidence: Int?
         public init(key: String, provenance: DatasetProvenance) {
             self.key = key
             self.provenance = provenance

@@ -26,6 +26,10 @@ public struct ScoringWeights: Sendable, Equatable {
     /// an agent act outside what it may do); `agentFailedWords` names it in explanations.
     public var agentFailedControls: [String: Double]
     public var agentFailedWords: [String: String]
+    /// A failed check of these controls on a dataset holds its risk D at a minimum (a failed
+    /// training-data screen is direct evidence of poisoning); `datasetFailedWords` names it.
+    public var datasetFailedControls: [String: Double] = [:]
+    public var datasetFailedWords: [String: String] = [:]
     public var delivery: [String: Double]
     public var tierCriticality: [Int: Double]
     public var actionWeight: [String: Double]
@@ -50,7 +54,7 @@ public struct ScoringWeights: Sendable, Equatable {
 
     /// Every control whose evidence moves a score, in a fixed order.
     public var scoringControls: [String] {
-        Set(modelControlEffects.keys).union(agentControlEffects.keys).union(failedControls.keys).union(agentFailedControls.keys)
+        Set(modelControlEffects.keys).union(agentControlEffects.keys).union(failedControls.keys).union(agentFailedControls.keys).union(datasetFailedControls.keys)
             .union(factorControls.values.flatMap(\.keys)).sorted()
     }
 
@@ -90,7 +94,8 @@ public struct ScoringWeights: Sendable, Equatable {
             return (minimums, words)
         }
         let modelFailed = failed(r["model"]["failed_controls"]), agentFailed = failed(r["agent"]["failed_controls"])
-        let weights = ScoringWeights(
+        let datasetFailed = failed(r["lineage"]["failed_controls"])
+        var weights = ScoringWeights(
             version: c.string(r["version"], required: true) ?? "",
             modelFactors: table(r["model"]["factors"], keys: ["third_party_not_allowed", "lineage_unverified", "training_data_undeclared",
                                                               "unsigned_or_no_digest", "unsafe_serialization"]),
@@ -129,6 +134,8 @@ public struct ScoringWeights: Sendable, Equatable {
             references: (r["references"].fields ?? [:]).keys.reduce(into: [:]) { out, key in
                 out[key] = c.list(r["references"][key]).compactMap { c.string($0) }
             })
+        weights.datasetFailedControls = datasetFailed.minimums
+        weights.datasetFailedWords = datasetFailed.words
         for factor in weights.factorControls.keys where weights.modelFactors[factor] == nil {
             c.report(r["model"]["factor_controls"][factor].path, "'\(factor)' is not a model factor (\(weights.modelFactors.keys.sorted().joined(separator: ", ")))")
         }
@@ -137,9 +144,11 @@ public struct ScoringWeights: Sendable, Equatable {
         return c.problems.isEmpty ? .success(weights) : .failure(InventoryProblems(c.problems))
     }
 
-    /// A dataset's risk by its provenance; a recalled dataset's is 1.
+    /// A dataset's risk by its provenance, held at a failed check's minimum; a recalled dataset's is 1.
     public func risk(of d: ScoringInput.Dataset) -> Double {
-        d.recall != nil ? 1 : datasetRisk[d.provenance.rawValue] ?? 1
+        if d.recall != nil { return 1 }
+        let provenance = datasetRisk[d.provenance.rawValue] ?? 1
+        return max(provenance, d.failedControl.flatMap { datasetFailedControls[$0] } ?? 0)
     }
 
     public func band(_ score: Int) -> String {

@@ -58,7 +58,7 @@ public struct ScoringInputLoader: Sendable {
         async let lineage = edges("derived_from", "model_id", "parent_id", kind: ("relation", DerivationRelation.allCases.map(\.rawValue)), ownModels, idLimits: limits)
         async let training = edges("trained_on", "model_id", "dataset_id", ownModels, idLimits: limits)
         async let uses = prefetched(scope?.uses) { try await edges("uses_model", "agent_id", "model_id", scope?.agents, idLimits: limits) }
-        async let controlRows = controlStates(asOf: asOf, weights: weights, models: ownModels, agents: scope?.agents)
+        async let controlRows = controlStates(asOf: asOf, weights: weights, models: ownModels, agents: scope?.agents, datasets: scope?.datasets)
         async let delegation = edges("delegates_to", "delegate_id", "agent_id", scope?.agents, idLimits: limits)
         async let recallRows = standingRecalls(asOf: asOf)
 
@@ -137,13 +137,19 @@ public struct ScoringInputLoader: Sendable {
         PhaseTiming.report("edges sorted \(clock.now - begun)")
         let modelPositions = Dictionary(uniqueKeysWithValues: input.models.enumerated().map { ($1.key, $0) })
         let agentPositions = Dictionary(uniqueKeysWithValues: input.agents.enumerated().map { ($1.key, $0) })
+        let datasetPositions = Dictionary(uniqueKeysWithValues: input.datasets.enumerated().map { ($1.key, $0) })
         for row in try await controlRows {
+            // A failed check on a dataset that holds its risk: the highest minimum when several do.
+            if row.kind == "dataset", row.state.failed, let i = datasetPositions[row.key], let minimum = weights.datasetFailedControls[row.control],
+               input.datasets[i].failedControl.map({ (weights.datasetFailedControls[$0] ?? 0, $0) < (minimum, row.control) }) ?? true {
+                input.datasets[i].failedControl = row.control
+                input.datasets[i].failedEvidence = row.state.evidenceID
+            }
             if row.kind == "model", let i = modelPositions[row.key], input.models[i].carriedLStar == nil { input.models[i].controls[row.control] = row.state }
             if row.kind == "agent", let i = agentPositions[row.key] { input.agents[i].controls[row.control] = row.state }
         }
         // Recalled subjects count as compromised (a model carried from a stored run was not recalled
         // since: a recall rescores everything downstream of it).
-        let datasetPositions = Dictionary(uniqueKeysWithValues: input.datasets.enumerated().map { ($1.key, $0) })
         for row in try await recallRows {
             switch row.kind {
             case "model": if let i = modelPositions[row.key], input.models[i].carriedLStar == nil { input.models[i].recall = row.id }

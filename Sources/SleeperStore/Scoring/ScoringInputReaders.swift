@@ -192,7 +192,7 @@ extension ScoringInputLoader {
 
     /// Validity of each model and agent control that affects scores, from the same status query
     /// as gaps and coverage: 1 valid, fading to 0 over the grace period, 0 failed or stale.
-    func controlStates(asOf: Date, weights: ScoringWeights, models: [Int]?, agents: [Int]?) async throws
+    func controlStates(asOf: Date, weights: ScoringWeights, models: [Int]?, agents: [Int]?, datasets: [Int]? = nil) async throws
         -> [(kind: String, key: String, control: String, state: ScoringInput.ControlState)] {
         let controls = weights.scoringControls
         let scoped = models != nil || agents != nil
@@ -202,12 +202,14 @@ extension ScoringInputLoader {
         if scoped {
             binds.append(models ?? [])
             binds.append(agents ?? [])
+            binds.append(datasets ?? [])
         }
         // `= ANY` here: joined with `unnest`, the planner hashed all 100,000 agents for 2,600 of them.
         let subjects = scoped ? """
             SELECT 'model'::text AS kind, m.key, m.owner FROM models m WHERE m.id = ANY($3::int8[])
             UNION ALL SELECT 'agent', a.key, a.owner FROM agents a WHERE a.id = ANY($4::int8[])
-            """ : "SELECT 'model'::text AS kind, key, owner FROM models UNION ALL SELECT 'agent', key, owner FROM agents"
+            UNION ALL SELECT 'dataset', d.key, d.owner FROM datasets d WHERE d.id = ANY($5::int8[])
+            """ : "SELECT 'model'::text AS kind, key, owner FROM models UNION ALL SELECT 'agent', key, owner FROM agents UNION ALL SELECT 'dataset', key, owner FROM datasets"
         let sql = PostgresQuery(unsafeSQL: """
             WITH \(EvidenceStatusSQL.statusCTE(subjects: subjects))
             SELECT st.kind, st.key, st.control_id, st.status, st.evidence_id, st.expires_at,
