@@ -47,8 +47,8 @@ extension ReviewReport {
             s.tables.append(("The causes, first", .init(columns: ["do", "who", "credential at stake"], rows: causes)))
         }
         if !next.isEmpty {
-            s.intro = "\(Self.n(next.count)) remediation action(s) are open\(overdue.isEmpty ? "" : ", \(Self.n(overdue.count)) of them overdue"). Take these first:"
-            s.tables.append((nil, .init(columns: ["action", "owner", "band", "due"], rows: next.prefix(5).map { a in
+            s.intro = "\(Self.n(next.count)) remediation action(s) are open\(overdue.isEmpty ? "" : ", \(Self.n(overdue.count)) of them overdue")." + (causes.isEmpty ? " Take these first:" : " The causes first, then these:")
+            s.tables.append((causes.isEmpty ? nil : "Then the actions", .init(columns: ["action", "owner", "band", "due"], rows: next.prefix(5).map { a in
                 [ActionTickets.summary(a), a.owner ?? "unowned", a.band.rawValue, Self.day(a.due) + (a.overdue(at: snapshot.asOf) ? " (overdue)" : "")]
             })))
         } else {
@@ -61,11 +61,10 @@ extension ReviewReport {
                 let change = w.reduction > 0 ? "\(e.score) → \(w.scoreAfter)" : "\(e.score) (raw \(String(format: "%.3f", e.raw)) → \(String(format: "%.3f", w.rawAfter)))"
                 return (effect, ["valid evidence of \(w.control) on \(w.subject)", e.owner ?? "unowned", "\(e.credential) \(change)"])
             }.sorted { $0.effect > $1.effect }.prefix(3).map(\.row)
-            s.intro = snapshot.actions.isEmpty ? "No recall stands and no remediation action is open."
-                : "Every remediation action is done or accepted."
+            s.intro = (causes.isEmpty ? "" : "Address the causes first. ")
+                + (snapshot.actions.isEmpty ? "No recall stands and no remediation action is open." : "Every remediation action is done or accepted.")
             if !suggestions.isEmpty {
-                s.intro! += " What would lower the worst exposures most:"
-                s.tables.append((nil, .init(columns: ["record", "owner of the credential", "score"], rows: suggestions)))
+                s.tables.append(("What would lower the worst exposures most", .init(columns: ["record", "owner of the credential", "score"], rows: suggestions)))
             }
         }
         let lapsing = snapshot.acceptances.filter { $0.until <= snapshot.asOf.addingTimeInterval(14 * 86400) }

@@ -56,6 +56,8 @@ extension ScoredChanges {
             let latest = try await store.latestResults(agents, control: Self.runtimeControl, on: tx)
             let newByAgent = Dictionary(grouping: findings.filter { $0.new && $0.status == .open && $0.kind != RuntimeFindings.Kind.newAfterBaseline.rawValue }, by: \.agent)
             var drafts: [EvidenceDraft] = []
+            // The file is hashed once, not once per agent (9,800 agents hashed 11 MB each: minutes).
+            let artifact = Artifact.of(name: URL(fileURLWithPath: file).lastPathComponent, data: data)
             // Grouped once: filtered per agent, 9,800 agents' edges and findings took minutes.
             let edgesByAgent = Dictionary(grouping: compared.edges, by: \.agent)
             let findingsByAgent = Dictionary(grouping: findings, by: \.agent)
@@ -74,11 +76,11 @@ extension ScoredChanges {
                                 + (f.triggers.first.map { "; trigger candidate \"\($0.ngram)\" in \($0.inAnomalous)/\($0.anomalous) anomalous and \($0.inNormal)/\($0.normal) other traces" } ?? "")
                         }.joined(separator: "; ")
                     drafts.append(EvidenceDraft(subject: subject, control: Self.runtimeControl, result: .fail, effective: effective,
-                                                artifacts: [.of(name: URL(fileURLWithPath: file).lastPathComponent, data: data)],
+                                                artifacts: [artifact],
                                                 recordedBy: "sleeper observe", note: String(note.prefix(4000)), file: file))
                 } else if openIDs.isEmpty, latest[agent] != "pass" {
                     drafts.append(EvidenceDraft(subject: subject, control: Self.runtimeControl, result: .pass, effective: effective,
-                                                artifacts: [.of(name: URL(fileURLWithPath: file).lastPathComponent, data: data)],
+                                                artifacts: [artifact],
                                                 recordedBy: "sleeper observe",
                                                 note: "Runtime monitoring of \(file): seen in \(traces) trace(s) or more, \(seen.count) distinct call(s), none outside what the inventory declares",
                                                 file: file))
