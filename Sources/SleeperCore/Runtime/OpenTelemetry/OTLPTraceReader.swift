@@ -104,6 +104,8 @@ public enum OTLPTraceReader {
     /// What one part of the input held: spans read, and what was skipped.
     struct Part {
         var read: [Span] = []
+        /// Values already judged for secret material (a host or tool repeats on most spans).
+        var judged: [String: String?] = [:]
         var spans = 0, lines = 0
         var skipped: [String: Int] = [:]
         var firstSkipped: [(line: Int, why: String)] = []
@@ -145,7 +147,7 @@ public enum OTLPTraceReader {
                 guard case .array(let list)? = scope["spans"] else { continue }
                 for (i, value) in list.enumerated() {
                     spans += 1
-                    switch OTLPTraceReader.span(value) {
+                    switch OTLPTraceReader.span(value, judged: &judged) {
                     case .success(let s): read.append(s)
                     case .failure(let problem): skip(problem.kind, line: line, "span \(i): \(problem.why)")
                     }
@@ -158,6 +160,12 @@ public enum OTLPTraceReader {
 
     /// One span's ids, time and the attributes that say what it did.
     static func span(_ value: DocumentValue) -> Swift.Result<Span, Problem> {
+        var judged: [String: String?] = [:]
+        return span(value, judged: &judged)
+    }
+
+    /// `judged`: verdicts on values seen before (value → the kind of secret it is, or nil).
+    static func span(_ value: DocumentValue, judged: inout [String: String?]) -> Swift.Result<Span, Problem> {
         guard case .object(let s) = value else { return .failure(Problem(kind: "not-otlp", why: "not an object")) }
         guard case .string(let trace)? = s["traceId"], !trace.isEmpty, case .string(let id)? = s["spanId"], !id.isEmpty else {
             return .failure(Problem(kind: "missing-ids", why: "no traceId or spanId"))
@@ -178,7 +186,13 @@ public enum OTLPTraceReader {
         // What is kept of a span (its agent, tool, host and model) is stored and shown: a value
         // that is secret material drops the span, unshown. Captured input is kept redacted.
         for key in ["gen_ai.agent.name", "gen_ai.agent.id", "gen_ai.tool.name", "server.address", "url.full", "gen_ai.request.model", "gen_ai.response.model"] {
-            if let text = a[key], let kind = SecretScanner.secretKind(of: text, field: "name") {
+            guard let text = a[key] else { continue }
+            let verdict: String?
+            if let known = judged[text] { verdict = known } else {
+                verdict = SecretScanner.secretKind(of: text, field: "name")
+                if judged.count < 1 << 16 { judged[text] = verdict }
+            }
+            if let kind = verdict {
                 return .failure(Problem(kind: "secret-material", why: "\(key) looks like secret material (\(kind)); the value is not shown and the span was not kept"))
             }
         }
