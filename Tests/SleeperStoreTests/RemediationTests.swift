@@ -184,7 +184,7 @@ struct RemediationTests {
             #expect(report.status == 0, "\(report.stderr)")
             let md = report.stdout
             // The accepted action is not on the agenda; the open ones are, worst band and riskiest first.
-            #expect(md.contains("## What to do\n\n\(open - 1) remediation action(s) are open. Take these first:"), "\(md.prefix(800))")
+            #expect(md.contains("## What to do\n\n\(open - 1) remediation action(s) are open. The causes first, then these:"), "\(md.prefix(800))")
             let agenda = md.components(separatedBy: "## Where the estate stands").first ?? ""
             #expect(agenda.contains("| Rotate or revoke payments-api-key (recall #1) | payments-platform | critical |"), "\(agenda)")
             #expect(!agenda.contains(subject.replacingOccurrences(of: "credential:", with: "Rotate or revoke ")), "the accepted action waits")

@@ -44,7 +44,7 @@ struct RuntimeObservationTests {
         return ((try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any])?["score"] as? Int) ?? -1
     }
 
-    @Test("an undeclared host after a rare phrase: a finding with the phrase as trigger candidate, a failed SLP-RUNTIME-MONITOR, the credential critical; again: counted, no new record; marked a false positive: a pass, the score back")
+    @Test("an undeclared host after a rare phrase: a finding with the phrase as trigger candidate, a failed SLP-RUNTIME-MONITOR, the credential critical; again: nothing counted twice; marked a false positive: a pass, the score back")
     func endToEnd() async throws {
         let env = TestClock.environment()
         try await TestDatabase.withCatalogs { db, url in
@@ -73,10 +73,12 @@ struct RuntimeObservationTests {
             #expect(exposure.stdout.contains("failed runtime monitoring on support-bot (evidence #1)"), "the main factor names the hold: \(exposure.stdout)")
             #expect(try Self.score("triage-key", url) < 35, "an agent that did nothing wrong does not move")
 
+            // The same spans again (a re-run): nothing is counted twice.
             let again = try Fixtures.sleeper(["observe", "import", file.path, "--database-url", url], environment: env)
-            #expect(again.status == 0 && again.stdout.contains("0 new finding(s), 1 open"), "\(again.stdout)")
+            #expect(again.status == 0 && again.stdout.contains("these 8008 span(s) were imported at") && again.stdout.contains("nothing was counted twice"), "\(again.stdout)")
             #expect(try await db.count("SELECT count(*) FROM evidence") == 1)
-            #expect(try await db.count("SELECT count FROM runtime_findings WHERE id = 1") == 16)
+            #expect(try await db.count("SELECT count FROM runtime_findings WHERE id = 1") == 8)
+            #expect(try await db.count("SELECT count(*) FROM trace_batches") == 1)
 
             let listed = try Fixtures.sleeper(["findings", "--status", "open", "--format", "json", "--database-url", url], environment: env)
             #expect(listed.stdout.contains("\"target\": \"exfil.attacker.example\""), "\(listed.stdout)")

@@ -33,6 +33,10 @@ struct ObserveCommand: AsyncParsableCommand {
                 let imported = try await connection.withDatabase { db in
                     try await ScoredChanges(db).importTraces(data, file: file, baselineDays: baselineDays, actor: AuditLog.commandLineActor)
                 }
+                if let before = imported.alreadyImported {
+                    Output.print("\(file): these \(imported.spans) span(s) were imported at \(Timestamps.format(before)): nothing was counted twice\n")
+                    continue
+                }
                 Output.print("\(file): " + FindingListing.imported(spans: imported.spans, traces: imported.traces, skipped: imported.skipped,
                                                                  firstSkipped: imported.firstSkipped, unknownAgents: imported.unknownAgents, unlisted: imported.unlisted,
                                                                  edges: imported.edges, findings: imported.findings))

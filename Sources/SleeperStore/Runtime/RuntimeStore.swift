@@ -82,6 +82,23 @@ public struct RuntimeStore: Sendable {
                              triggers: triggers, status: try rowValue(FindingStatus.self, row.9), reason: row.10, decidedBy: row.11, new: row.12)
     }
 
+    /// When a batch of spans with this digest was imported, or nil.
+    public func batchImported(_ digest: String) async throws -> Date? {
+        for try await at in try await db.client.query("SELECT imported_at FROM trace_batches WHERE digest = \(digest)", logger: db.logger).decode(Date.self) {
+            return at
+        }
+        return nil
+    }
+
+    /// Records a batch as imported, in the import's transaction; another import of the same
+    /// spans committed meanwhile is a conflict (nothing of this one is written).
+    func recordBatch(_ digest: String, spans: Int, file: String, on tx: PostgresConnection) async throws {
+        let inserted = try await tx.query("""
+            INSERT INTO trace_batches (digest, spans, file) VALUES (\(digest), \(spans), \(file)) ON CONFLICT (digest) DO NOTHING RETURNING 1
+            """, logger: db.logger).decode(Int.self).first { _ in true }
+        guard inserted != nil else { throw StoreError.conflict("these spans were imported by another import at the same time: nothing was counted twice") }
+    }
+
     /// Findings, filtered; newest first.
     public func findings(agent: String? = nil, status: FindingStatus? = nil) async throws -> [StoredFinding] {
         var out: [StoredFinding] = []

@@ -21,6 +21,8 @@ extension ScoredChanges {
         public var monitoredTraces: Int { traces - unknownAgents.values.reduce(0, +) }
         public var records: [EvidenceRecord]
         public var rescore: Rescore?
+        /// When the same spans were imported before (then nothing was counted again), or nil.
+        public var alreadyImported: Date? = nil
     }
 
     /// Reads OTLP/JSON traces, compares what the agents did with their declared envelope, and in
@@ -39,6 +41,12 @@ extension ScoredChanges {
             throw StoreError.invalidInput("\(file): \(read.firstSkipped.first ?? "not OTLP/JSON traces"); nothing was written")
         }
         let store = RuntimeStore(db)
+        // The same spans again (a retry, a re-run) count nothing twice.
+        let kept = read.spans - read.skipped.values.reduce(0, +)
+        if kept > 0, let before = try await store.batchImported(read.digest) {
+            return TraceImport(spans: read.spans, traces: read.traces.count, skipped: read.skipped, firstSkipped: read.firstSkipped,
+                               unknownAgents: [:], unlisted: [:], edges: 0, findings: [], records: [], rescore: nil, alreadyImported: before)
+        }
         let envelopes = try await store.envelopes()
         var keyOf: [String: String] = [:]
         for e in envelopes { keyOf[e.agent] = e.agent; for a in e.aliases where keyOf[a] == nil { keyOf[a] = e.agent } }
@@ -49,6 +57,7 @@ extension ScoredChanges {
         let ledger = EvidenceLedger(db)
         let controls = try await ledger.controlsByID()
         let (findings, records, debt) = try await db.transaction { tx -> ([RuntimeStore.StoredFinding], [EvidenceRecord], Int64?) in
+            if kept > 0 { try await store.recordBatch(read.digest, spans: kept, file: file, on: tx) }
             let findings = try await store.write(compared, on: tx)
             PhaseTiming.report("traces: edges and findings written")
             let agents = compared.observedAgents.sorted()

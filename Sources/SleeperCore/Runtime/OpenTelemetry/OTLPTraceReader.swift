@@ -31,6 +31,9 @@ public enum OTLPTraceReader {
         /// Spans or lines skipped, by kind, and the first few named.
         public var skipped: [String: Int] = [:]
         public var firstSkipped: [String] = []
+        /// The spans read, as a digest of their (trace id, span id) pairs that does not depend on
+        /// their order or on how they were cut into lines: the same spans, the same digest.
+        public var digest: String = ""
     }
 
     /// Attribute values past this many bytes are not read (a captured prompt can be megabytes).
@@ -78,7 +81,11 @@ public enum OTLPTraceReader {
             }
         }
         var byTrace: [String: [Span]] = [:]
+        var sumA: UInt64 = 0, sumB: UInt64 = 0, kept = 0
         for part in parts {
+            sumA &+= part.sumA
+            sumB ^= part.sumB
+            kept += part.read.count
             r.spans += part.spans
             for (k, v) in part.skipped { r.skipped[k, default: 0] += v }
             for (line, why) in part.firstSkipped where r.firstSkipped.count < 5 {
@@ -86,6 +93,7 @@ public enum OTLPTraceReader {
             }
             for s in part.read { byTrace[s.trace, default: []].append(s) }
         }
+        r.digest = String(format: "spans:%d:%016llx%016llx", kept, sumA, sumB)
         r.traces = assemble(byTrace) { kind, why in
             r.skipped[kind, default: 0] += 1
             if r.firstSkipped.count < 5 { r.firstSkipped.append("\(file): \(why)") }
@@ -107,6 +115,8 @@ public enum OTLPTraceReader {
         /// Values already judged for secret material (a host or tool repeats on most spans).
         var judged: [String: String?] = [:]
         var spans = 0, lines = 0
+        /// Order-independent sums of two hashes of each span read's ids.
+        var sumA: UInt64 = 0, sumB: UInt64 = 0
         var skipped: [String: Int] = [:]
         var firstSkipped: [(line: Int, why: String)] = []
 
@@ -148,7 +158,11 @@ public enum OTLPTraceReader {
                 for (i, value) in list.enumerated() {
                     spans += 1
                     switch OTLPTraceReader.span(value, judged: &judged) {
-                    case .success(let s): read.append(s)
+                    case .success(let s):
+                        let (a, b) = OTLPTraceReader.idHashes(s.trace, s.id)
+                        sumA &+= a
+                        sumB ^= b
+                        read.append(s)
                     case .failure(let problem): skip(problem.kind, line: line, "span \(i): \(problem.why)")
                     }
                 }
@@ -157,6 +171,16 @@ public enum OTLPTraceReader {
     }
 
     struct Problem: Error { var kind: String; var why: String }
+
+    /// Two FNV-1a hashes (different offsets) of a span's trace id and span id: stable across runs
+    /// and machines, unlike Swift's seeded `Hasher`.
+    static func idHashes(_ trace: String, _ id: String) -> (UInt64, UInt64) {
+        var a: UInt64 = 0xcbf29ce484222325, b: UInt64 = 0x84222325cbf29ce4
+        for byte in trace.utf8 { a = (a ^ UInt64(byte)) &* 0x100000001b3; b = (b ^ UInt64(byte)) &* 0x100000001b3 }
+        a = (a ^ 0x7C) &* 0x100000001b3; b = (b ^ 0x2F) &* 0x100000001b3
+        for byte in id.utf8 { a = (a ^ UInt64(byte)) &* 0x100000001b3; b = (b ^ UInt64(byte)) &* 0x100000001b3 }
+        return (a, b)
+    }
 
     /// One span's ids, time and the attributes that say what it did.
     static func span(_ value: DocumentValue) -> Swift.Result<Span, Problem> {
