@@ -113,3 +113,33 @@ struct NothingMonitoredTests {
         }
     }
 }
+
+/// Findings rank by risk, not by volume.
+@Suite("Findings riskiest first", .timeLimit(.minutes(8)))
+struct FindingRankTests {
+    @Test("a benign undeclared host in hundreds of traces sits below a triggered exfiltration in 6")
+    func ranked() async throws {
+        let env = TestClock.environment()
+        try await TestDatabase.withCatalogs { _, url in
+            let dir = try ExportStoreTests.scratch()
+            let inventory = dir.appending(path: "inventory.yaml")
+            try Data(RuntimeObservationTests.inventory.utf8).write(to: inventory)
+            #expect(try Fixtures.sleeper(["import", inventory.path, "--database-url", url], environment: env).status == 0)
+            #expect(try Fixtures.sleeper(["score", "--database-url", url], environment: env).status == 0)
+            // The noisy one is also the most recent (listed newest first, it would come first).
+            let noisy = dir.appending(path: "noisy.jsonl")
+            let made = try Fixtures.python("synth-traces", ["--traces", "300", "--agent", "triage-bot", "--hosts", "api.tickets.example,metrics.vendor.example",
+                                                            "--start", String(RuntimeObservationTests.start + 86400), "--out", noisy.path])
+            #expect(made.ok, "\(made.output)")
+            let fired = try RuntimeObservationTests.traces(dir, "fired.jsonl", ["--traces", "300", "--trigger", "per aspera mode", "--fired", "6"])
+            for file in [noisy, fired] {
+                let run = try Fixtures.sleeper(["observe", "import", file.path, "--database-url", url], environment: env)
+                #expect(run.status == 0, "\(run.stderr)")
+            }
+            let listed = try Fixtures.sleeper(["findings", "--status", "open", "--database-url", url], environment: env)
+            let rows = listed.stdout.split(separator: "\n").dropFirst().filter { $0.contains("undeclared-host") }
+            #expect(rows.count == 2, "\(listed.stdout)")
+            #expect(rows.first?.contains("exfil.attacker.example") == true && rows.last?.contains("metrics.vendor.example") == true, "\(listed.stdout)")
+        }
+    }
+}

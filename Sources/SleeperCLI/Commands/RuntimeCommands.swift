@@ -74,7 +74,8 @@ struct FindingsCommand: AsyncParsableCommand {
                 guard let s = FindingStatus(rawValue: text) else { throw CommandFailure(message: "--status: '\(text)' is not one of open, acknowledged, false-positive") }
                 return s
             }
-            let found = try await connection.withDatabase { db in try await RuntimeStore(db).findings(agent: agent, status: state) }
+            // Riskiest first: a triggered call outside the envelope above a benign one of high volume.
+            let found = try await connection.withDatabase { db in try await RuntimeStore(db).rankedFindings(agent: agent, status: state).map(\.finding) }
             Output.print(ListingRenderer.render(FindingListing.findings(found), as: output.format))
         }
     }

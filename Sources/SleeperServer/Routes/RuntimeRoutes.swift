@@ -62,7 +62,7 @@ extension Handlers {
         let q = QueryInput(request)
         let (limit, offset) = try q.page(max: pageMax)
         let status = try q.oneOf("status", FindingStatus.allCases.map(\.rawValue)).flatMap(FindingStatus.init(rawValue:))
-        let found = try await RuntimeStore(db).findings(agent: q.string("agent"), status: status)
+        let found = try await RuntimeStore(db).rankedFindings(agent: q.string("agent"), status: status).map(\.finding)
         return .page(of: ListingRenderer.jsonObjects(FindingListing.findings(found)), limit: limit, offset: offset)
     }
 
