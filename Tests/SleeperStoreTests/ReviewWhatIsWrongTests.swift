@@ -59,6 +59,9 @@ struct ReviewWhatIsWrongTests {
             #expect(section.contains("agent:support-bot") && section.contains("SLP-RUNTIME-MONITOR"), "the runtime check failed too: \(section)")
             #expect(section.contains("no model on any holder") && section.contains("cron-key"), "\(section)")
 
+            // Subjects without an owner carry a score: a model, agent or dataset the riskiest credential it reaches.
+            let unownedModel = md.split(separator: "\n").first { $0.hasPrefix("| model | support-llm | ") }
+            #expect(unownedModel?.contains(" via bot-key |") == true, "\(String(describing: unownedModel))")
             // What to do: the cause first.
             let agenda = try #require(md.range(of: "## What to do")).upperBound
             let firstRow = md[agenda...].split(separator: "\n").first { $0.hasPrefix("| ") && !$0.hasPrefix("| do ") && !$0.hasPrefix("| ---") }

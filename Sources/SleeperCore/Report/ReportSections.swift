@@ -196,11 +196,17 @@ extension ReviewReport {
     func unownedSection() -> ReportSection {
         let rows = unowned(), count = unownedCount
         let scores = Dictionary(snapshot.exposures.map { ($0.credential, "\($0.score) (\($0.band))") }, uniquingKeysWith: { a, _ in a })
+        func score(_ s: Subject) -> String {
+            if s.kind == .credential { return scores[s.key] ?? "" }
+            // A model, agent or dataset: the riskiest credential it reaches.
+            guard let r = problems.reach[s.description] else { return "no credential reached" }
+            return "\(r.score) (\(band(forScore: r.score))) via \(r.credential)"
+        }
         return capped(ReportSection(id: "unowned", title: "Subjects without an owner",
                                     intro: count == 0 ? "Every subject has an owner."
                                         : "\(Self.n(count)) subjects have no owner, riskiest first: nobody is asked for their evidence or their rotation."),
-                      columns: ["kind", "key", "score"], rows: rows, total: count, more: "") {
-            [$0.kind.rawValue, $0.key, $0.kind == .credential ? scores[$0.key] ?? "" : ""]
+                      columns: ["kind", "key", "score (for a model, agent or dataset: the riskiest credential it reaches)"], rows: rows, total: count, more: "") {
+            [$0.kind.rawValue, $0.key, score($0)]
         }
     }
 

@@ -41,6 +41,10 @@ public struct ReviewProblems: Sendable {
 
     public var findings: [Finding] = []
     public var exposed: [Exposed] = []
+    /// For models, agents and datasets (by `KIND:KEY`): the riskiest credential each reaches —
+    /// an agent the ones it holds, a model those of the agents that use it or a model derived
+    /// from it, a dataset those of the models trained on it — by the cited run.
+    public var reach: [String: (credential: String, score: Int)] = [:]
     /// Credentials with no backdoor score, by the first reason that holds, and the first few keys.
     public var unreached: [Unreached: (count: Int, first: [String])] = [:]
     public init() {}

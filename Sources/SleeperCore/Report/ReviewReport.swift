@@ -127,7 +127,8 @@ public struct ReviewReport: Sendable {
         if let ownerless = snapshot.ownerless { out = ownerless.first } else {
             for s in snapshot.statuses where s.owner == nil && !seen.contains(s.subject) { seen.insert(s.subject); out.append(s.subject) }
         }
-        let score = Dictionary(snapshot.exposures.map { ("credential:" + $0.credential, $0.raw) }, uniquingKeysWith: max)
+        var score = Dictionary(snapshot.exposures.map { ("credential:" + $0.credential, $0.raw) }, uniquingKeysWith: max)
+        for (subject, r) in problems.reach where score[subject] == nil { score[subject] = Double(r.score) / 100 }
         return out.sorted { a, b in
             let (x, y) = (score[a.description] ?? -1, score[b.description] ?? -1)
             return x != y ? x > y : (a.kind.rawValue, a.key) < (b.kind.rawValue, b.key)

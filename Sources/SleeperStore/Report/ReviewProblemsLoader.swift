@@ -22,6 +22,26 @@ struct ReviewProblemsLoader: Sendable {
             out.exposed.append(.init(key: key, kind: kind, owner: owner, score: score, band: band))
         }
         out.unreached = try await CredentialReach(db).unreached()
+        // What each model, agent and dataset reaches at worst, set-based (for the unowned list).
+        for try await (subject, credential, score) in try await db.client.query("""
+            WITH RECURSIVE s AS \(unescaped: rows),
+            lineage(ancestor_id, model_id) AS (
+                SELECT id, id FROM models
+                UNION SELECT l.ancestor_id, d.model_id FROM lineage l JOIN derived_from d ON d.parent_id = l.model_id),
+            held AS (SELECT h.agent_id, c.key AS credential, s.score::int AS score
+                     FROM holds h JOIN credentials c ON c.id = h.credential_id JOIN s ON s.credential_id = c.id),
+            per_agent AS (SELECT DISTINCT ON (agent_id) agent_id, credential, score FROM held ORDER BY agent_id, score DESC, credential),
+            per_model AS (SELECT DISTINCT ON (l.ancestor_id) l.ancestor_id AS model_id, p.credential, p.score
+                          FROM lineage l JOIN uses_model u ON u.model_id = l.model_id JOIN per_agent p ON p.agent_id = u.agent_id
+                          ORDER BY l.ancestor_id, p.score DESC, p.credential),
+            per_dataset AS (SELECT DISTINCT ON (t.dataset_id) t.dataset_id, p.credential, p.score
+                            FROM trained_on t JOIN per_model p ON p.model_id = t.model_id ORDER BY t.dataset_id, p.score DESC, p.credential)
+            SELECT 'agent:' || a.key, p.credential, p.score FROM per_agent p JOIN agents a ON a.id = p.agent_id
+            UNION ALL SELECT 'model:' || m.key, p.credential, p.score FROM per_model p JOIN models m ON m.id = p.model_id
+            UNION ALL SELECT 'dataset:' || d.key, p.credential, p.score FROM per_dataset p JOIN datasets d ON d.id = p.dataset_id
+            """, logger: db.logger).decode((String, String, Int).self) {
+            out.reach[subject] = (credential, score)
+        }
         return out
     }
 }
