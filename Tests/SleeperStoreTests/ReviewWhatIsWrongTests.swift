@@ -36,6 +36,10 @@ struct ReviewWhatIsWrongTests {
             let scored = try Fixtures.sleeper(["score", "--database-url", url], environment: env)
             #expect(scored.status == 0)
             #expect(scored.stdout.contains("4 credential(s) score 0 because no model reaches them (2 no holder, 1 no grant, 1 no model on any holder)"), "\(scored.stdout)")
+            for (key, why) in [("idle-key", "no holder"), ("notes-key", "no grant"), ("cron-key", "no model on any holder")] {
+                let explained = try Fixtures.sleeper(["explain", "credential:\(key)", "--database-url", url], environment: env)
+                #expect(explained.stdout.contains("no model reaches it (\(why))"), "\(key): \(explained.stdout.prefix(400))")
+            }
             let listed = try Fixtures.sleeper(["exposure", "--database-url", url], environment: env)
             #expect(listed.stderr.contains("note: 4 credential(s) score 0 because no model reaches them"), "\(listed.stderr)")
             let traces = try RuntimeObservationTests.traces(dir, "traces.jsonl", ["--traces", "400", "--trigger", "per aspera mode", "--fired", "6"])

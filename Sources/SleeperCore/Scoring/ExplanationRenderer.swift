@@ -7,7 +7,9 @@ public enum ExplanationRenderer {
 
     public static func text(_ e: ScoreExplanation) -> String {
         var out = "\(e.subject)  score \(e.score) (\(e.band)) = round(100 · min(1, raw)); raw = P \(n(e.p)) · impact \(n(e.impact)) · hygiene \(n(e.hygiene)) = \(n(e.raw))\n"
-        out += "  reaches \(e.impactCount) tier 0–1 resource(s); exposed to \(e.exposureCount) model(s) with L* above the threshold\n\n"
+        out += "  reaches \(e.impactCount) tier 0–1 resource(s); exposed to \(e.exposureCount) model(s) with L* above the threshold\n"
+        if let u = e.unreached { out += "  no model reaches it (\(u.rawValue)): \(u.explanation); its backdoor score says nothing of its safety\n" }
+        out += "\n"
         out += "paths (model → agents → credential → resource): the top path, which exposure shows, then the rest largest first;\n"
         out += "a contribution is the path's term before the noisy-OR that makes P (P \(n(e.p)) ≥ the largest):\n"
         for p in e.paths.prefix(12) {
@@ -59,7 +61,7 @@ public enum ExplanationRenderer {
         }
         return "{\"subject\": \(s(e.subject)), \"score\": \(e.score), \"raw\": \(JSONText.number(e.raw)), \"band\": \(s(e.band)), \"p\": \(JSONText.number(e.p)), "
             + "\"impact\": \(JSONText.number(e.impact)), \"hygiene\": \(JSONText.number(e.hygiene)), \"impact_count\": \(e.impactCount), "
-            + "\"exposure_count\": \(e.exposureCount),\n \"factors\": [\n  " + factors.joined(separator: ",\n  ") + "],\n"
+            + "\"exposure_count\": \(e.exposureCount), \"unreached\": \(s(e.unreached?.rawValue)),\n \"factors\": [\n  " + factors.joined(separator: ",\n  ") + "],\n"
             + " \"paths\": [\n  " + paths.joined(separator: ",\n  ") + "],\n \"hygiene_terms\": [\n  " + hygiene.joined(separator: ",\n  ") + "],\n"
             + " \"what_if\": [\n  " + whatIf.joined(separator: ",\n  ") + "]}\n"
     }

@@ -46,6 +46,8 @@ public struct ScoreExplanation: Sendable {
     public var raw: Double { p * impact * hygiene }
     /// Every hygiene term, applied or skipped, and why.
     public var hygieneRules: [HygieneRule] = []
+    /// Why no model reaches the credential (the first break in the chain), when none does.
+    public var unreached: ReviewProblems.Unreached?
 
     /// The single biggest reason a model puts credentials at risk, in words: a failed scan, what
     /// it inherits, or its largest factor. A credential's main factor is its top model's; runs
@@ -274,6 +276,10 @@ extension ScoringEngine {
         var explanation = ScoreExplanation(subject: subject, score: s.score, band: s.band, p: s.p, impact: s.impact, hygiene: s.hygiene,
                                            impactCount: s.impactCount, exposureCount: s.exposureCount, factors: factors, paths: paths, whatIf: whatIf)
         explanation.hygieneRules = hygieneRules(c, asOf: input.asOf)
+        // Zero is not safe when nothing links the credential to a model: say which link is missing.
+        if c.holders.isEmpty { explanation.unreached = .noHolder }
+        else if c.grants.isEmpty { explanation.unreached = .noGrant }
+        else if upstreamModels.isEmpty { explanation.unreached = .noModel }
         return explanation
     }
 
