@@ -67,6 +67,7 @@ public enum ReportHTML {
         table.compact { width: auto; min-width: 360px; }
         caption { text-align: left; font-weight: 600; padding: 4px 0; }
         th, td { text-align: left; padding: 5px 8px; border-bottom: 1px solid var(--rule); vertical-align: top; }
+        td { overflow-wrap: anywhere; }
         th { background: #eef0f3; font-weight: 600; }
         td.n, th.n { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
         td.band { font-weight: 600; white-space: nowrap; }
