@@ -29,7 +29,7 @@ struct ScoreCommand: AsyncParsableCommand {
         let kind = whatIf ? "what-if run \(run.id) (not the current run)" : "run \(run.id)"
         Output.print("\(kind): scored \(run.credentials) credentials in \(run.durationMs) ms (weights \(run.weightsVersion), as of \(Timestamps.format(run.asOf))): \(bands)\n")
         // Zero is not safe when nothing links a credential to a model: say how many, and why.
-        if let line = ReviewProblems.line(unreached) { Output.print(line + "\n") }
+        if let line = UnreachedReason.line(unreached) { Output.print(line + "\n") }
     }
 }
 
@@ -91,7 +91,7 @@ struct ExposureList: AsyncParsableCommand {
     func run() async throws {
         if let band, !["critical", "high", "medium", "low"].contains(band) { throw CommandFailure(message: "--band: '\(band)' is not one of critical, high, medium, low") }
         let maximumAge = try RunAgeLimit.seconds()
-        let (rows, cited, unreached) = try await connection.withDatabase { db -> ([ScoreRuns.Exposure], RunCitation, [ReviewProblems.Unreached: (count: Int, first: [String])]) in
+        let (rows, cited, unreached) = try await connection.withDatabase { db -> ([ScoreRuns.Exposure], RunCitation, [UnreachedReason: (count: Int, first: [String])]) in
             let runs = ScoreRuns(db)
             let cited = try await RunChoice.cite(run, in: runs)
             if let owner { try await ReferenceLookup(db).requireOwner(owner) }
@@ -106,7 +106,7 @@ struct ExposureList: AsyncParsableCommand {
         Output.print(ListingRenderer.render(output.format == .table ? listing.selecting(ExposureListing.tableColumns) : listing,
                                             as: output.format))
         // On standard error, so that a listing piped elsewhere stays what its format says.
-        if let line = ReviewProblems.line(unreached) { Output.error("note: " + line) }
+        if let line = UnreachedReason.line(unreached) { Output.error("note: " + line) }
     }
 }
 

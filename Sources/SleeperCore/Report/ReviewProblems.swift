@@ -27,17 +27,8 @@ public struct ReviewProblems: Sendable {
         }
     }
 
-    /// Why a credential has no backdoor score, in the order the chain breaks.
-    public enum Unreached: String, Sendable, CaseIterable {
-        case noHolder = "no holder", noGrant = "no grant", noModel = "no model on any holder"
-        public var explanation: String {
-            switch self {
-            case .noHolder: "no agent holds it, so no model's output can reach it"
-            case .noGrant: "it is granted on no resource, so misusing it reaches nothing Sleeper knows"
-            case .noModel: "the agents that hold it use no model, directly or through agents that delegate to them"
-            }
-        }
-    }
+    /// Why a credential has no backdoor score (declared with the scoring model).
+    public typealias Unreached = UnreachedReason
 
     public var findings: [Finding] = []
     public var exposed: [Exposed] = []
@@ -50,15 +41,6 @@ public struct ReviewProblems: Sendable {
     public init() {}
 
     public var unreachedCount: Int { unreached.values.map(\.count).reduce(0, +) }
-
-    /// One line for the commands that show scores: how many credentials score 0 because no model
-    /// reaches them, by reason; nil when every credential is reached.
-    public static func line(_ unreached: [Unreached: (count: Int, first: [String])]) -> String? {
-        let total = unreached.values.map(\.count).reduce(0, +)
-        guard total > 0 else { return nil }
-        let parts = Unreached.allCases.compactMap { r in unreached[r].map { "\($0.count) \(r.rawValue)" } }
-        return "\(total) credential(s) score 0 because no model reaches them (\(parts.joined(separator: ", "))); the review report lists them, and exposed credentials whatever their score"
-    }
 
     /// Open findings riskiest first: outside the envelope before merely new; with a trigger
     /// candidate (the mark of a backdoor firing) before without; then by the most sensitive tier
@@ -121,7 +103,7 @@ extension ReviewReport {
         }
         if problems.unreachedCount > 0 {
             s.tables.append(("Credentials no model reaches: their backdoor score is 0 for this reason, not because they are safe",
-                             .init(columns: ["why", "credentials", "for example"], rows: ReviewProblems.Unreached.allCases.compactMap { r in
+                             .init(columns: ["why", "credentials", "for example"], rows: UnreachedReason.allCases.compactMap { r in
                 guard let u = problems.unreached[r], u.count > 0 else { return nil }
                 return ["\(r.rawValue): \(r.explanation)", Self.n(u.count), u.first.prefix(5).joined(separator: ", ")]
             }, numeric: [1])))

@@ -47,7 +47,7 @@ public struct ScoreExplanation: Sendable {
     /// Every hygiene term, applied or skipped, and why.
     public var hygieneRules: [HygieneRule] = []
     /// Why no model reaches the credential (the first break in the chain), when none does.
-    public var unreached: ReviewProblems.Unreached?
+    public var unreached: UnreachedReason?
 
     /// The single biggest reason a model puts credentials at risk, in words: a failed scan, what
     /// it inherits, or its largest factor. A credential's main factor is its top model's; runs

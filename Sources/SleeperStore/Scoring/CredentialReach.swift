@@ -10,8 +10,8 @@ public struct CredentialReach: Sendable {
     public init(_ db: Database) { self.db = db }
 
     /// How many credentials each reason holds for (the first that does), with the first few keys.
-    public func unreached() async throws -> [ReviewProblems.Unreached: (count: Int, first: [String])] {
-        var out: [ReviewProblems.Unreached: (count: Int, first: [String])] = [:]
+    public func unreached() async throws -> [UnreachedReason: (count: Int, first: [String])] {
+        var out: [UnreachedReason: (count: Int, first: [String])] = [:]
         // Agents a model's output reaches: those that use one, and those they delegate to.
         for try await (reason, count, first) in try await db.client.query("""
             WITH RECURSIVE reached(agent_id) AS (
@@ -26,7 +26,7 @@ public struct CredentialReach: Sendable {
                 FROM credentials c)
             SELECT reason, count(*)::int, (array_agg(key ORDER BY key))[1:5] FROM why WHERE reason IS NOT NULL GROUP BY reason
             """, logger: db.logger).decode((String, Int, [String]).self) {
-            if let r = ReviewProblems.Unreached(rawValue: reason) { out[r] = (count, first) }
+            if let r = UnreachedReason(rawValue: reason) { out[r] = (count, first) }
         }
         return out
     }
