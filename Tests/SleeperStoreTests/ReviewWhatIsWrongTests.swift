@@ -117,6 +117,15 @@ struct NothingMonitoredTests {
             #expect(run.status == 1, "\(run.stdout) \(run.stderr)")
             #expect(run.stderr.contains("nothing was monitored") && run.stderr.contains("'Support Agent v2'"), "\(run.stderr)")
             #expect(try await db.count("SELECT count(*) FROM evidence") == 0)
+
+            // The agent declares the name its traces use: the same file now monitors it.
+            try Data(RuntimeObservationTests.inventory.replacingOccurrences(of: "{key: support-bot, input_trust: untrusted,",
+                                                                            with: "{key: support-bot, trace_names: [\"Support Agent v2\"], input_trust: untrusted,").utf8).write(to: inventory)
+            #expect(try Fixtures.sleeper(["import", inventory.path, "--database-url", url], environment: env).status == 0)
+            let again = try Fixtures.sleeper(["observe", "import", traces.path, "--database-url", url], environment: env)
+            #expect(again.status == 0, "\(again.stdout) \(again.stderr)")
+            #expect(again.stdout.contains("read ") && !again.stdout.contains("not in the inventory"), "\(again.stdout)")
+            #expect(try await db.count("SELECT count(*) FROM observed_edges WHERE agent_key = 'support-bot'") > 0)
         }
     }
 }

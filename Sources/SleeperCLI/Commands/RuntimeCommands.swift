@@ -46,7 +46,7 @@ struct ObserveCommand: AsyncParsableCommand {
                 if imported.monitoredTraces == 0 {
                     throw CommandFailure(message: "\(file): nothing was monitored: no trace belongs to an agent of the inventory"
                         + (imported.unknownAgents.isEmpty ? " (no span names an agent: gen_ai.agent.name or gen_ai.agent.id)"
-                           : " (they name \(imported.unknownAgents.count) unknown agent(s), e.g. \(FindingListing.unknownSample(imported.unknownAgents, size: 3).map { "'\($0.name)'" }.joined(separator: ", ")); match them by key or name)"))
+                           : " (they name \(imported.unknownAgents.count) unknown agent(s), e.g. \(FindingListing.unknownSample(imported.unknownAgents, size: 3).map { "'\($0.name)'" }.joined(separator: ", ")); an agent matches by key, name or its trace_names)"))
                 }
             }
         }

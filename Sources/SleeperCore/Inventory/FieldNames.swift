@@ -10,7 +10,7 @@ enum FieldNames {
     static let credential: Set<String> = ["key", "kind", "provider", "owner", "fingerprint", "scopes", "created_at", "last_rotated_at",
                                           "expires_at", "last_used_at", "ttl_seconds", "exposed", "grants"]
     static let grant: Set<String> = ["resource", "action"]
-    static let agent: Set<String> = ["key", "name", "owner", "input_trust", "uses_models", "delegates_to", "holds", "tools", "endpoints"]
+    static let agent: Set<String> = ["key", "name", "owner", "input_trust", "uses_models", "delegates_to", "holds", "tools", "endpoints", "trace_names"]
     static let holding: Set<String> = ["credential", "delivery"]
     static let sections: Set<String> = ["models", "datasets", "agents", "credentials", "resources", "version", "kind", "metadata"]
 

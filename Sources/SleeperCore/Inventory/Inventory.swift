@@ -99,10 +99,13 @@ public struct Inventory: Sendable, Equatable {
         /// Where the agent is reached when it is a service of its own (an MCP server): the agents
         /// that delegate to it may call these.
         public var endpoints: [String]
+        /// The names its traces give it (`gen_ai.agent.name` or `.id`) besides its key and name.
+        public var traceNames: [String]
         public init(key: String, name: String? = nil, owner: String? = nil, inputTrust: InputTrust = .untrusted,
                     usesModels: [String] = [], delegatesTo: [String] = [], holds: [Holding] = [], tools: [String]? = nil,
-                    endpoints: [String] = []) {
+                    endpoints: [String] = [], traceNames: [String] = []) {
             self.tools = tools
+            self.traceNames = traceNames
             self.endpoints = endpoints
             self.key = key
             self.name = name ?? key

@@ -304,7 +304,8 @@ public enum InventoryReader {
                 delegatesTo: unique(delegates, what: "delegate"),
                 holds: uniqueBy(holds, \.credential, what: "credential"),
                 tools: Self.undeclared(c["tools"]) ? nil : collector.list(c["tools"]).compactMap { collector.string($0) },
-                endpoints: endpoints(c["endpoints"]))
+                endpoints: endpoints(c["endpoints"]),
+                traceNames: collector.list(c["trace_names"]).compactMap { collector.string($0) })
             return key == nil ? nil : agent
         }
     }

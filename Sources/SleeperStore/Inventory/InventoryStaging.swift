@@ -31,6 +31,7 @@ enum InventoryRows {
         w.text(a.key); w.text(a.name); w.text(a.owner); w.text(a.inputTrust.rawValue)
         if let tools = a.tools { w.textArray(tools) } else { w.text(nil) }
         w.textArray(a.endpoints)
+        w.textArray(a.traceNames)
     }
 
     /// The edge lists each kind of entity owns, as `(owner_key, target_key, attribute)` rows.

@@ -40,6 +40,7 @@ struct EntityTable: Sendable {
     ])
     static let agents = EntityTable(table: "agents", columns: [
         .init("name", "text"), .init("owner", "text"), .init("input_trust", "text"), .init("tools", "text[]"), .init("endpoints", "text[]"),
+        .init("trace_names", "text[]"),
     ])
 
     /// In dependency order: targets of references before the entities that refer to them.

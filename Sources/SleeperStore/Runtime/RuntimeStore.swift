@@ -13,7 +13,7 @@ public struct RuntimeStore: Sendable {
     public func envelopes() async throws -> [RuntimeEnvelope] {
         var out: [RuntimeEnvelope] = []
         let rows = try await db.client.query("""
-            SELECT a.key, a.name, a.tools,
+            SELECT a.key, a.name || a.trace_names, a.tools,
                    COALESCE((SELECT array_agg(DISTINCT e ORDER BY e) FROM (
                                  SELECT e FROM holds h JOIN grants g ON g.credential_id = h.credential_id
                                  JOIN resources r ON r.id = g.resource_id CROSS JOIN LATERAL unnest(r.endpoints) e WHERE h.agent_id = a.id
@@ -24,8 +24,9 @@ public struct RuntimeStore: Sendable {
                              CROSS JOIN LATERAL (VALUES (m.key), (m.name)) v(x) WHERE u.agent_id = a.id), '{}')
             FROM agents a ORDER BY a.key
             """, logger: db.logger)
-        for try await (key, name, tools, endpoints, models) in rows.decode((String, String, [String]?, [String], [String]).self) {
-            out.append(RuntimeEnvelope(agent: key, aliases: name == key ? [] : [name], endpoints: endpoints, tools: tools, models: models))
+        for try await (key, names, tools, endpoints, models) in rows.decode((String, [String], [String]?, [String], [String]).self) {
+            // Its name and the names its traces give it, besides its key.
+            out.append(RuntimeEnvelope(agent: key, aliases: names.filter { $0 != key }, endpoints: endpoints, tools: tools, models: models))
         }
         return out
     }

@@ -57,7 +57,9 @@ extension ScoredChanges {
         let ledger = EvidenceLedger(db)
         let controls = try await ledger.controlsByID()
         let (findings, records, debt) = try await db.transaction { tx -> ([RuntimeStore.StoredFinding], [EvidenceRecord], Int64?) in
-            if kept > 0 { try await store.recordBatch(read.digest, spans: kept, file: file, on: tx) }
+            // Only a batch that monitored something is remembered: one whose agents were all unknown
+            // may be imported again once the inventory names them (`trace_names`).
+            if kept > 0, !compared.observedAgents.isEmpty { try await store.recordBatch(read.digest, spans: kept, file: file, on: tx) }
             let findings = try await store.write(compared, on: tx)
             PhaseTiming.report("traces: edges and findings written")
             let agents = compared.observedAgents.sorted()
