@@ -129,6 +129,21 @@ struct ReportRenderingTests {
         #expect(ReportMarkdown.render(report).components(separatedBy: "| 2026-12-07 |").count - 1 == 1)
     }
 
+    @Test("the HTML draws the top attack paths as one graph: each node once, edges in the credential's band colour")
+    func attackPaths() {
+        var report = Self.report(owner: nil)
+        report.top = [
+            Exposure(credential: "pay-key", score: 91, band: "critical", p: 0.9, impact: 1, hygiene: 1, owner: nil, path: ["m1", "a1", "pay-key", "payments"], mainFactor: "x"),
+            Exposure(credential: "crm-key", score: 40, band: "high", p: 0.4, impact: 1, hygiene: 1, owner: nil, path: ["m1", "a0", "a2", "crm-key", "crm"], mainFactor: "y"),
+        ]
+        let svg = AttackPathGraph.svg(report) ?? ""
+        #expect(svg.contains("aria-label=\"Top attack paths\""))
+        #expect(svg.components(separatedBy: "<title>m1</title>").count - 1 == 1, "a model shared by two paths is one node")
+        #expect(svg.components(separatedBy: "<path ").count - 1 == 7, "m1→a1→pay-key→payments, m1→a0→a2→crm-key→crm: 7 edges")
+        #expect(svg.contains("stroke=\"#b3261e\"") && svg.contains("stroke=\"#e8710a\""))
+        #expect(ReportHTML.render(report).contains("aria-label=\"Top attack paths\""))
+    }
+
     @Test("HTML escapes text and colours the distribution by band")
     func html() {
         let html = ReportHTML.render(Self.report(owner: nil))

@@ -10,6 +10,7 @@ enum ReportCharts {
         case .distribution: return distribution(report)
         case .coverage: return coverage(report)
         case .trend: return trend(report)
+        case .paths: return AttackPathGraph.svg(report)
         }
     }
 

@@ -3,7 +3,7 @@ import Foundation
 /// The report's content independent of its format: titled sections of prose, tables and notes.
 /// Markdown and HTML render the same sections, so the two cannot disagree.
 struct ReportSection {
-    enum Chart { case distribution, coverage, trend }
+    enum Chart { case distribution, coverage, trend, paths }
     struct Table {
         var columns: [String]
         var rows: [[String]]
@@ -131,6 +131,7 @@ extension ReviewReport {
         var s = ReportSection(id: "exposures", title: "Top exposures")
         guard !top.isEmpty else { s.intro = "No credentials are scored."; return s }
         s.intro = "The credentials a backdoored model could misuse most, with the path that contributes most (model → agent → credential → resource)."
+        s.chart = .paths
         s.tables.append((nil, .init(columns: ["score", "band", "credential", "path", "owner", "main factor"], rows: top.map { e in
             [String(e.score), e.band, e.credential, e.path.joined(separator: " → "), e.owner ?? "(none)", e.mainFactor]
         }, numeric: [0])))
