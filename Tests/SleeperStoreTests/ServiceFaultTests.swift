@@ -50,11 +50,15 @@ struct ServiceFaultTests {
             // What a request costs on this machine now, without the database: the bounds below
             // are stated over it, so that they hold on a busy machine (load 13 to 21 once made
             // every answer take seconds).
-            let (_, baseline) = try await Self.timed { try await server.call("GET", "/healthz") }
-            let slack = 4 * baseline
+            let (_, before) = try await Self.timed { try await server.call("GET", "/healthz") }
             let (ready, readyTook) = try await Self.timed { try await server.call("GET", "/readyz") }
+            // Timed again after: a stall of this 2-core machine that began after the first
+            // /healthz (a clean-clone CI run once saw /readyz at 2.25 s beside a 0.09 s /healthz)
+            // shows in the second one.
+            let (_, after) = try await Self.timed { try await server.call("GET", "/healthz") }
+            let baseline = max(before, after), slack = 4 * baseline
             slowestReady = max(slowestReady, readyTook)
-            #expect(readyTook < 1.0 + slack, "/readyz took \(readyTook) s with the database down (/healthz: \(baseline) s)")
+            #expect(readyTook < 1.0 + slack, "/readyz took \(readyTook) s with the database down (/healthz: \(before) s before, \(after) s after)")
             // Known: the service itself has just said so (a fixed time after the kill measured how
             // fast a busy machine's probe noticed, not how the service answers once it knows).
             let settled = ready.status == 503
