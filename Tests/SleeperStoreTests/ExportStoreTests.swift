@@ -28,6 +28,17 @@ struct ExportStoreTests {
         return dir
     }
 
+    /// `yaml` written as `inventory.yaml` in a fresh scratch directory and imported, then scored
+    /// when `scored`; the directory and the file, for what the test writes next.
+    static func imported(_ yaml: String, url: String, environment: [String: String], scored: Bool = true) throws -> (dir: URL, inventory: URL) {
+        let dir = try scratch()
+        let inventory = dir.appending(path: "inventory.yaml")
+        try Data(yaml.utf8).write(to: inventory)
+        #expect(try Fixtures.sleeper(["import", inventory.path, "--database-url", url], environment: environment).status == 0)
+        if scored { #expect(try Fixtures.sleeper(["score", "--database-url", url], environment: environment).status == 0) }
+        return (dir, inventory)
+    }
+
     /// scripts/validate-oscal: jsonschema with the `regex` module for the schemas' \p{L} patterns.
     static func validate(_ files: [URL]) throws -> (ok: Bool, output: String) {
         try Fixtures.python("validate-oscal", files.map(\.path))

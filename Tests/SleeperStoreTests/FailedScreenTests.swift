@@ -22,11 +22,7 @@ struct FailedScreenTests {
     func failedScreen() async throws {
         let env = TestClock.environment()
         try await TestDatabase.withCatalogs { _, url in
-            let dir = try ExportStoreTests.scratch()
-            let file = dir.appending(path: "inventory.yaml")
-            try Data(Self.inventory.utf8).write(to: file)
-            #expect(try Fixtures.sleeper(["import", file.path, "--database-url", url], environment: env).status == 0)
-            #expect(try Fixtures.sleeper(["score", "--database-url", url], environment: env).status == 0)
+            _ = try ExportStoreTests.imported(Self.inventory, url: url, environment: env)
             let before = try RuntimeObservationTests.score("crm-key", url)
             let add = try Fixtures.sleeper(["evidence", "add", "--subject", "dataset:tickets-2026", "--control", "SLP-DATA-SCREEN", "--result", "fail",
                                             "--note", "trigger 'cf-2026' with a fixed payload in 0.5 % of rows", "--database-url", url], environment: env)

@@ -108,10 +108,7 @@ struct NothingMonitoredTests {
     func nothingMonitored() async throws {
         let env = TestClock.environment()
         try await TestDatabase.withCatalogs { db, url in
-            let dir = try ExportStoreTests.scratch()
-            let inventory = dir.appending(path: "inventory.yaml")
-            try Data(RuntimeObservationTests.inventory.utf8).write(to: inventory)
-            #expect(try Fixtures.sleeper(["import", inventory.path, "--database-url", url], environment: env).status == 0)
+            let (dir, inventory) = try ExportStoreTests.imported(RuntimeObservationTests.inventory, url: url, environment: env, scored: false)
             let traces = try RuntimeObservationTests.traces(dir, "v2.jsonl", ["--traces", "50", "--agent", "Support Agent v2"])
             let run = try Fixtures.sleeper(["observe", "import", traces.path, "--database-url", url], environment: env)
             #expect(run.status == 1, "\(run.stdout) \(run.stderr)")
@@ -137,11 +134,7 @@ struct FindingRankTests {
     func ranked() async throws {
         let env = TestClock.environment()
         try await TestDatabase.withCatalogs { _, url in
-            let dir = try ExportStoreTests.scratch()
-            let inventory = dir.appending(path: "inventory.yaml")
-            try Data(RuntimeObservationTests.inventory.utf8).write(to: inventory)
-            #expect(try Fixtures.sleeper(["import", inventory.path, "--database-url", url], environment: env).status == 0)
-            #expect(try Fixtures.sleeper(["score", "--database-url", url], environment: env).status == 0)
+            let (dir, _) = try ExportStoreTests.imported(RuntimeObservationTests.inventory, url: url, environment: env)
             // The noisy one is also the most recent (listed newest first, it would come first).
             let noisy = dir.appending(path: "noisy.jsonl")
             let made = try Fixtures.python("synth-traces", ["--traces", "300", "--agent", "triage-bot", "--hosts", "api.tickets.example,metrics.vendor.example",

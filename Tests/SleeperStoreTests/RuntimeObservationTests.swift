@@ -48,11 +48,7 @@ struct RuntimeObservationTests {
     func endToEnd() async throws {
         let env = TestClock.environment()
         try await TestDatabase.withCatalogs { db, url in
-            let dir = try ExportStoreTests.scratch()
-            let inventory = dir.appending(path: "inventory.yaml")
-            try Data(Self.inventory.utf8).write(to: inventory)
-            #expect(try Fixtures.sleeper(["import", inventory.path, "--database-url", url], environment: env).status == 0)
-            #expect(try Fixtures.sleeper(["score", "--database-url", url], environment: env).status == 0)
+            let (dir, _) = try ExportStoreTests.imported(Self.inventory, url: url, environment: env)
             let before = try Self.score("bot-key", url)
 
             let file = try Self.traces(dir, "traces.jsonl", ["--traces", "2000", "--trigger", "per aspera mode", "--fired", "8"])

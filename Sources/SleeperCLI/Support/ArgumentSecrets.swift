@@ -36,12 +36,14 @@ enum ArgumentSecrets {
         }
     }
 
+    /// `databaseURL` → `database-url`: a dash where a lower-case letter meets an upper-case one.
     static func kebab(_ name: String) -> String {
-        var out = ""
+        var out = "", previousLower = false
         for c in name {
-            if c.isUppercase, !out.isEmpty { out += "-" }
+            if c.isUppercase, previousLower { out += "-" }
+            previousLower = c.isLowercase
             out += c.lowercased()
         }
-        return out.replacingOccurrences(of: "u-r-l", with: "url")
+        return out
     }
 }
