@@ -59,6 +59,44 @@ struct RuntimeTraceTests {
         #expect(notOTLP.spans == 0 && notOTLP.skipped["not-otlp"] == 1)
     }
 
+    @Test("spans are read field by field as strictly as a tree: a line broken part way keeps none of its spans; a field twice is refused; the rest is stepped over")
+    func strictStreaming() {
+        let good = Self.span("t1", "a", [Self.attr("gen_ai.agent.name", "bot"), Self.attr("gen_ai.tool.name", "ok_tool")])
+        // Other fields of every kind, an attribute whose value comes before its key, an escaped name.
+        let rich = #"{"name":"x","kind":3,"events":[{"name":"e","attributes":[{"key":"k","value":{"doubleValue":1.5}}]}],"status":{},"droppedAttributesCount":0,"#
+            + #""traceId":"t2","spanId":"b","startTimeUnixNano":1796083200000000000,"attributes":[{"value":{"stringValue":"bot"},"key":"gen_ai.agent.name"},"#
+            + #"{"key":"server.address","value":{"stringValue":"API.example:443"}},{"key":"http.method","value":{"stringValue":"GET"}}]}"#
+        let whole = String(decoding: Self.document([good, rich]), as: UTF8.self)
+        let brokenLate = String(whole.dropLast(3))                                      // cut inside the last brackets
+        let twice = whole.replacingOccurrences(of: #""spanId":"a","#, with: #""spanId":"a","spanId":"a2","#)
+        let badUTF8 = Data(whole.utf8.map { $0 }.replacing(Array(#""name":"x""#.utf8), with: [0x22, 0x6E, 0x61, 0x6D, 0x65, 0x22, 0x3A, 0x22, 0xC3, 0x28, 0x22]))
+        var data = Data((whole + "\n" + brokenLate + "\n" + twice + "\n").utf8)
+        data.append(badUTF8)
+        data.append(Data("\n".utf8))
+        let r = OTLPTraceReader.read(data, file: "s.jsonl")
+        #expect(r.spans == 2 && r.skipped == ["not-otlp": 3], "\(r.spans) \(r.skipped) \(r.firstSkipped)")
+        #expect(r.firstSkipped.contains { $0.contains("line 3") && $0.contains("'spanId' appears twice") }, "\(r.firstSkipped)")
+        #expect(r.firstSkipped.contains { $0.contains("line 4") && $0.contains("invalid UTF-8") }, "\(r.firstSkipped)")
+        #expect(r.traces.map(\.id) == ["t1", "t2"])
+        #expect(r.traces.last?.calls.map { "\($0.kind.rawValue) \($0.target)" } == ["host api.example"])
+        // The same document with no newline after it is one document, read whole.
+        let one = OTLPTraceReader.read(Data(whole.utf8), file: "one.json")
+        #expect(one.spans == 2 && one.skipped.isEmpty && one.digest == OTLPTraceReader.read(Data((whole + "\n").utf8), file: "x").digest)
+        let cut = OTLPTraceReader.read(Data(brokenLate.utf8), file: "cut.json")
+        #expect(cut.traces.isEmpty && cut.skipped == ["not-otlp": 1] && cut.firstSkipped.first?.contains("not JSON") == true, "\(cut.firstSkipped)")
+    }
+
+    @Test("traces are listed in the order they first appear in the file, their spans grouped however they were cut into lines")
+    func fileOrder() {
+        let a = Self.span("zz", "1", [Self.attr("gen_ai.agent.name", "bot"), Self.attr("gen_ai.tool.name", "t1")])
+        let b = Self.span("aa", "2", [Self.attr("gen_ai.agent.name", "bot"), Self.attr("gen_ai.tool.name", "t2")])
+        let c = Self.span("zz", "3", parent: "1", [Self.attr("gen_ai.tool.name", "t3")])
+        let lines = [a, b, c].map { String(decoding: Self.document([$0]), as: UTF8.self) }.joined(separator: "\n") + "\n"
+        let r = OTLPTraceReader.read(Data(lines.utf8), file: "o.jsonl")
+        #expect(r.traces.map(\.id) == ["zz", "aa"])
+        #expect(r.traces.first?.calls.map(\.target) == ["t1", "t3"])
+    }
+
     static func trace(_ id: String, _ agent: String, _ calls: [(ObservedKind, String)], input: String = "") -> OTLPTraceReader.Trace {
         OTLPTraceReader.Trace(id: id, agent: agent, calls: calls.map { .init(kind: $0.0, target: $0.1, time: Date(timeIntervalSince1970: 1_796_083_200)) }, input: input)
     }

@@ -98,25 +98,18 @@ public enum RuntimeFindings {
             guard let envelope = byName[t.agent] else { r.unknownAgents[t.agent, default: 0] += 1; continue }
             let agent = envelope.agent
             r.observedAgents.insert(agent)
+            // Only traces with captured input are kept for trigger mining, with their calls as a set.
+            let single = t.calls.count == 1, mined = !t.input.isEmpty
             var keys: Set<Key> = []
             for call in t.calls {
                 let key = Key(agent: agent, kind: call.kind, target: call.target)
-                if keys.insert(key).inserted || edges[key] == nil {
-                    var e = edges[key] ?? Edge(agent: agent, kind: call.kind, target: call.target, firstSeen: call.time, lastSeen: call.time, count: 0, examples: [])
-                    e.firstSeen = min(e.firstSeen, call.time)
-                    e.lastSeen = max(e.lastSeen, call.time)
-                    if !e.examples.contains(t.id) {
-                        e.count += 1
-                        if e.examples.count < 3 { e.examples.append(t.id) }
-                    }
-                    edges[key] = e
-                } else if var e = edges[key] {
-                    e.firstSeen = min(e.firstSeen, call.time)
-                    e.lastSeen = max(e.lastSeen, call.time)
-                    edges[key] = e
-                }
+                let firstInTrace = single || keys.insert(key).inserted
+                if single && mined { keys.insert(key) }
+                // One lookup per call: the edge is changed where it is stored.
+                let fresh = Edge(agent: agent, kind: call.kind, target: call.target, firstSeen: call.time, lastSeen: call.time, count: 0, examples: [])
+                Self.observe(&edges[key, default: fresh], trace: t.id, at: call.time, firstInTrace: firstInTrace)
             }
-            tracesByAgent[agent, default: []].append((t, keys))
+            if mined { tracesByAgent[agent, default: []].append((t, keys)) }
         }
         r.edges = edges.values.sorted { ($0.agent, $0.kind.rawValue, $0.target) < ($1.agent, $1.kind.rawValue, $1.target) }
         for edge in r.edges {
@@ -172,6 +165,15 @@ public enum RuntimeFindings {
             r.findings[i].triggers = triggers(anomalous: anomalous, normal: normal[f.edge.agent] ?? [])
         }
         return r
+    }
+
+    static func observe(_ e: inout Edge, trace: String, at time: Date, firstInTrace: Bool) {
+        e.firstSeen = min(e.firstSeen, time)
+        e.lastSeen = max(e.lastSeen, time)
+        if firstInTrace, !e.examples.contains(trace) {
+            e.count += 1
+            if e.examples.count < 3 { e.examples.append(trace) }
+        }
     }
 
     /// Input n-grams (1 to 3 tokens) in most anomalous inputs and almost no normal ones, ranked by

@@ -76,11 +76,10 @@ public enum OTLPTraceReader {
                 }
             } else {
                 var part = Part()
-                part.document(Data(bytesNoCopy: UnsafeMutableRawPointer(mutating: raw.baseAddress ?? UnsafeRawPointer(bitPattern: 1)!), count: raw.count, deallocator: .none))
+                part.document(bytes)
                 parts = [part]
             }
         }
-        var byTrace: [String: [Span]] = [:]
         var sumA: UInt64 = 0, sumB: UInt64 = 0, kept = 0
         for part in parts {
             sumA &+= part.sumA
@@ -91,10 +90,39 @@ public enum OTLPTraceReader {
             for (line, why) in part.firstSkipped where r.firstSkipped.count < 5 {
                 r.firstSkipped.append(line > 0 ? "\(file): line \(line): \(why)" : "\(file): \(why)")
             }
-            for s in part.read { byTrace[s.trace, default: []].append(s) }
         }
         r.digest = String(format: "spans:%d:%016llx%016llx", kept, sumA, sumB)
-        r.traces = assemble(byTrace) { kind, why in
+        // Spans grouped by trace in the order traces first appear in the file (a counting sort into
+        // one array: a million traces as a dictionary of arrays, sorted by id, was a fifth of an import).
+        var groupOf: [String: Int] = [:]
+        groupOf.reserveCapacity(kept)
+        var group = [Int](), sizes = [Int]()
+        group.reserveCapacity(kept)
+        for part in parts {
+            for s in part.read {
+                let g: Int
+                if let known = groupOf[s.trace] { g = known } else { g = sizes.count; groupOf[s.trace] = g; sizes.append(0) }
+                group.append(g)
+                sizes[g] += 1
+            }
+        }
+        groupOf = [:]
+        var starts = [Int](repeating: 0, count: sizes.count + 1)
+        for g in sizes.indices { starts[g + 1] = starts[g] + sizes[g] }
+        var next = starts
+        let spans = [Span](unsafeUninitializedCapacity: kept) { buffer, count in
+            var i = 0
+            for part in parts {
+                for s in part.read {
+                    (buffer.baseAddress! + next[group[i]]).initialize(to: s)
+                    next[group[i]] += 1
+                    i += 1
+                }
+            }
+            count = i
+        }
+        parts = []
+        r.traces = assemble(spans, starts: starts) { kind, why in
             r.skipped[kind, default: 0] += 1
             if r.firstSkipped.count < 5 { r.firstSkipped.append("\(file): \(why)") }
         }
@@ -125,47 +153,58 @@ public enum OTLPTraceReader {
             if firstSkipped.count < 5 { firstSkipped.append((line, why)) }
         }
 
+        /// Where a request began, to take it back when it turns out broken. (Not a copy of the
+        /// part: the copy would share `read`, and the next append would copy all of it.)
+        struct Mark { var read: Int, spans: Int, sumA: UInt64, sumB: UInt64, skipped: [String: Int], firstSkipped: Int }
+        var mark: Mark { Mark(read: read.count, spans: spans, sumA: sumA, sumB: sumB, skipped: skipped, firstSkipped: firstSkipped.count) }
+
+        mutating func restore(_ m: Mark) {
+            read.removeLast(read.count - m.read)
+            (spans, sumA, sumB, skipped) = (m.spans, m.sumA, m.sumB, m.skipped)
+            firstSkipped.removeLast(firstSkipped.count - m.firstSkipped)
+        }
+
+        mutating func keep(_ s: Span) {
+            let (a, b) = OTLPTraceReader.idHashes(s.trace, s.id)
+            sumA &+= a
+            sumB ^= b
+            read.append(s)
+        }
+
+        /// One JSON line: a request, read whole or not at all (a line broken part way through
+        /// leaves none of its spans behind).
         mutating func line(_ bytes: UnsafeBufferPointer<UInt8>, number: Int) {
             lines = number
             guard bytes.contains(where: { $0 > 0x20 }) else { return }
-            guard case .object(let doc)? = try? JSONTreeParser.parse(Data(bytes), maximumDepth: 64), case .array(let list)? = doc["resourceSpans"] else {
-                skip("not-otlp", line: number, "not an OTLP/JSON ExportTraceServiceRequest (no resourceSpans)")
-                return
-            }
-            for value in list { take(value, line: number) }
-        }
-
-        mutating func document(_ data: Data) {
-            var sawSpans = false
-            do {
-                try JSONTreeParser.readSections(data, maximumDepth: 64, streamed: ["resourceSpans"], batch: { values, _, _ in
-                    sawSpans = true
-                    for value in values { take(value, line: 0) }
-                }, other: { _, _ in })
-                if !sawSpans { skip("not-otlp", line: 0, "no resourceSpans: not an OTLP/JSON ExportTraceServiceRequest") }
-            } catch {
-                skip("not-otlp", line: 0, "not JSON (\(error.description))")
-            }
-        }
-
-        mutating func take(_ resourceSpans: DocumentValue, line: Int) {
-            guard case .object(let rs) = resourceSpans, case .array(let scopes)? = rs["scopeSpans"] ?? rs["instrumentationLibrarySpans"] else {
-                skip("not-otlp", line: line, "a resourceSpans entry without scopeSpans")
-                return
-            }
-            for case .object(let scope) in scopes {
-                guard case .array(let list)? = scope["spans"] else { continue }
-                for (i, value) in list.enumerated() {
-                    spans += 1
-                    switch OTLPTraceReader.span(value, judged: &judged) {
-                    case .success(let s):
-                        let (a, b) = OTLPTraceReader.idHashes(s.trace, s.id)
-                        sumA &+= a
-                        sumB ^= b
-                        read.append(s)
-                    case .failure(let problem): skip(problem.kind, line: line, "span \(i): \(problem.why)")
-                    }
+            let before = mark
+            var c = JSONCursor(bytes: bytes, maximumDepth: 64)
+            do throws(SyntaxError) {
+                let found = try OTLPTraceReader.decodeRequest(&c, into: &self, line: number)
+                if c.peek() != nil { throw c.error("unexpected content after the document") }
+                if !found {
+                    restore(before)
+                    skip("not-otlp", line: number, "not an OTLP/JSON ExportTraceServiceRequest (no resourceSpans)")
                 }
+            } catch {
+                restore(before)
+                skip("not-otlp", line: number, "not an OTLP/JSON ExportTraceServiceRequest (not JSON: \(error.description))")
+            }
+        }
+
+        /// One document: read whole or not at all, like a line.
+        mutating func document(_ bytes: UnsafeBufferPointer<UInt8>) {
+            let before = mark
+            var c = JSONCursor(bytes: bytes, maximumDepth: 64)
+            do throws(SyntaxError) {
+                let found = try OTLPTraceReader.decodeRequest(&c, into: &self, line: 0)
+                if c.peek() != nil { throw c.error("unexpected content after the document") }
+                if !found {
+                    restore(before)
+                    skip("not-otlp", line: 0, "no resourceSpans: not an OTLP/JSON ExportTraceServiceRequest")
+                }
+            } catch {
+                restore(before)
+                skip("not-otlp", line: 0, "not JSON (\(error.description))")
             }
         }
     }
@@ -181,56 +220,6 @@ public enum OTLPTraceReader {
         for byte in id.utf8 { a = (a ^ UInt64(byte)) &* 0x100000001b3; b = (b ^ UInt64(byte)) &* 0x100000001b3 }
         return (a, b)
     }
-
-    /// One span's ids, time and the attributes that say what it did.
-    static func span(_ value: DocumentValue) -> Swift.Result<Span, Problem> {
-        var judged: [String: String?] = [:]
-        return span(value, judged: &judged)
-    }
-
-    /// `judged`: verdicts on values seen before (value → the kind of secret it is, or nil).
-    static func span(_ value: DocumentValue, judged: inout [String: String?]) -> Swift.Result<Span, Problem> {
-        guard case .object(let s) = value else { return .failure(Problem(kind: "not-otlp", why: "not an object")) }
-        guard case .string(let trace)? = s["traceId"], !trace.isEmpty, case .string(let id)? = s["spanId"], !id.isEmpty else {
-            return .failure(Problem(kind: "missing-ids", why: "no traceId or spanId"))
-        }
-        var parent = ""
-        if case .string(let p)? = s["parentSpanId"] { parent = p }
-        guard let time = nanoseconds(s["startTimeUnixNano"]) else {
-            return .failure(Problem(kind: "bad-timestamp", why: "startTimeUnixNano is not a time in nanoseconds since 1970 (1970–2100)"))
-        }
-        var a: [String: String] = [:]
-        if case .array(let attributes)? = s["attributes"] {
-            for case .object(let kv) in attributes {
-                guard case .string(let key)? = kv["key"], wanted.contains(key), let text = attributeText(kv["value"]) else { continue }
-                guard text.utf8.count <= maximumValue else { return .failure(Problem(kind: "oversized-attribute", why: "\(key) holds \(text.utf8.count) bytes, over \(maximumValue)")) }
-                a[key] = text
-            }
-        }
-        // What is kept of a span (its agent, tool, host and model) is stored and shown: a value
-        // that is secret material drops the span, unshown. Captured input is kept redacted.
-        for key in ["gen_ai.agent.name", "gen_ai.agent.id", "gen_ai.tool.name", "server.address", "url.full", "gen_ai.request.model", "gen_ai.response.model"] {
-            guard let text = a[key] else { continue }
-            let verdict: String?
-            if let known = judged[text] { verdict = known } else {
-                verdict = SecretScanner.secretKind(of: text, field: "name")
-                if judged.count < 1 << 16 { judged[text] = verdict }
-            }
-            if let kind = verdict {
-                return .failure(Problem(kind: "secret-material", why: "\(key) looks like secret material (\(kind)); the value is not shown and the span was not kept"))
-            }
-        }
-        if let input = a["gen_ai.input.messages"] { a["gen_ai.input.messages"] = SecretScanner.redacted(input) }
-        var host = a["server.address"]
-        if host == nil, let url = a["url.full"] { host = URL(string: url)?.host }
-        let tool = a["gen_ai.tool.name"] ?? (a["gen_ai.operation.name"] == "execute_tool" ? "?" : nil)
-        return .success(Span(trace: trace, id: id, parent: parent, agent: a["gen_ai.agent.name"] ?? a["gen_ai.agent.id"], tool: tool,
-                             host: host, model: a["gen_ai.response.model"] ?? a["gen_ai.request.model"], input: a["gen_ai.input.messages"].map(inputText),
-                             time: time))
-    }
-
-    static let wanted: Set<String> = ["gen_ai.operation.name", "gen_ai.agent.name", "gen_ai.agent.id", "gen_ai.tool.name", "server.address",
-                                      "url.full", "gen_ai.request.model", "gen_ai.response.model", "gen_ai.input.messages"]
 
     /// An attribute's value as text: strings as they are, numbers written out, arrays of strings joined.
     static func attributeText(_ value: DocumentValue?) -> String? {
@@ -272,10 +261,26 @@ public enum OTLPTraceReader {
 
     /// Each trace's spans given their agent (their own, or the nearest ancestor's), then reduced to
     /// what the agents did. A span no agent can be found for is counted and left out.
-    static func assemble(_ traces: [String: [Span]], skip: (String, String) -> Void) -> [Trace] {
+    /// `all`: the spans grouped by trace; trace `g` is `all[starts[g]..<starts[g + 1]]`.
+    static func assemble(_ all: [Span], starts: [Int], skip: (String, String) -> Void) -> [Trace] {
         var out: [Trace] = []
-        for id in traces.keys.sorted() {
-            guard let spans = traces[id] else { continue }
+        out.reserveCapacity(starts.count)
+        for g in 0..<max(0, starts.count - 1) {
+            let spans = all[starts[g]..<starts[g + 1]]
+            guard let id = spans.first?.trace else { continue }
+            // A trace of one span (an exporter that cuts traces up, a browser's single calls) needs no ancestry.
+            if spans.count == 1, let s = spans.first {
+                guard let a = s.agent else {
+                    if s.tool != nil || s.host != nil || s.model != nil { skip("span-without-agent", "trace \(id), span \(s.id): no gen_ai.agent.name or id on it or its ancestors") }
+                    continue
+                }
+                var calls: [Call] = []
+                if let h = s.host { calls.append(Call(kind: .host, target: RuntimeEnvelope.hostOnly(h), time: s.time)) }
+                if let m = s.model { calls.append(Call(kind: .model, target: m, time: s.time)) }
+                if let t = s.tool { calls.append(Call(kind: .tool, target: t, time: s.time)) }
+                out.append(Trace(id: id, agent: a, calls: calls, input: String((s.input ?? "").prefix(maximumInput))))
+                continue
+            }
             // Small traces (nearly all) find parents by a scan; large ones through a dictionary.
             let byID = spans.count > 32 ? Dictionary(spans.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a }) : [:]
             func parent(of s: Span) -> Span? {
