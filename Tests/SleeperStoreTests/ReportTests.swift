@@ -26,7 +26,7 @@ struct ReportTests {
             }
             #expect(md.contains("Run 1 → run 2: 0 credentials got worse"))
             let better = try #require(md.split(separator: "\n").first { $0.hasPrefix("| payments-api-key | 96 |") })
-            #expect(better.contains("upstream likelihood fell"))
+            #expect(better.contains("pass for SLP-HITL on agent:email-triage recorded (evidence #"), "the reason names the change: \(better)")
             #expect(md.contains("| \(expires) | agent:email-triage | SLP-HITL | valid |"))
             #expect(md.contains("| credential | ci-deploy-key |"), "ci-deploy-key has no owner in the example")
             #expect(md.contains("What would lower payments-api-key"))

@@ -10,7 +10,8 @@ public enum ExplanationRenderer {
         out += "  reaches \(e.impactCount) tier 0–1 resource(s); exposed to \(e.exposureCount) model(s) with L* above the threshold\n"
         if let u = e.unreached { out += "  no model reaches it (\(u.rawValue)): \(u.explanation); its backdoor score says nothing of its safety\n" }
         out += "\n"
-        out += "paths (model → agents → credential → resource): the top path, which exposure shows, then the rest largest first;\n"
+        out += "paths (model → agents → credential → resource): first the top path, which exposure shows (the holder that contributes\n"
+        out += "most, with the upstream model of highest L* and the chain between them; not always the largest single term), then the rest largest first;\n"
         out += "a contribution is the path's term before the noisy-OR that makes P (P \(n(e.p)) ≥ the largest):\n"
         for p in e.paths.prefix(12) {
             out += "  \(p.model) → \(p.agent) → \(p.credential)\(p.resource.map { " → \($0)" } ?? "")   \(n(p.contribution))\(p.isTop ? "   (top path)" : "")\n"

@@ -79,9 +79,9 @@ public struct ScoreRuns: Sendable {
             }
             var runID = 0
             for try await id in try await tx.query("""
-                INSERT INTO score_runs (as_of, weights_version, models, agents, credentials, duration_ms, base_run_id, trigger, rescored, bands, what_if)
+                INSERT INTO score_runs (as_of, weights_version, models, agents, credentials, duration_ms, base_run_id, trigger, rescored, bands, what_if, ledger_head)
                 VALUES (\(asOf), \(weights.version), \(input.models.count), \(input.agents.count), \(bands.values.reduce(0, +)), 0,
-                        \(base), \(trigger), \(base == nil ? nil : count), \(bandsJSON)::jsonb, \(whatIf))
+                        \(base), \(trigger), \(base == nil ? nil : count), \(bandsJSON)::jsonb, \(whatIf), (SELECT coalesce(max(id), 0) FROM evidence))
                 RETURNING id
                 """, logger: db.logger).decode(Int.self) { runID = id }
             let run = runID
@@ -309,20 +309,21 @@ public struct ScoreRuns: Sendable {
         return nil
     }
 
-    /// Every credential whose score differs between two runs, worst change first.
+    /// Every credential whose score differs between two runs, worst change first, with the reasons
+    /// read from what changed on the paths that reach it (`pathContext`).
     public func diff(from old: Int, to new: Int) async throws -> [ScoreDiff.Row] {
-        func side(_ score: Int16?, _ p: Double?, _ h: Double?, _ model: String?, _ agent: String?, _ main: String?, _ terms: [String]?) -> ScoreDiff.Side? {
+        func side(_ score: Int16?, _ p: Double?, _ h: Double?, _ model: String?, _ agent: String?, _ main: String?, _ terms: [String]?, _ resource: String?) -> ScoreDiff.Side? {
             guard let score, let p, let h else { return nil }
-            return ScoreDiff.Side(score: Int(score), p: p, hygiene: h, model: model, agent: agent, main: main ?? "", hygieneTerms: terms ?? [])
+            return ScoreDiff.Side(score: Int(score), p: p, hygiene: h, model: model, agent: agent, main: main ?? "", hygieneTerms: terms ?? [], resource: resource)
         }
-        var out: [ScoreDiff.Row] = []
+        var sides: [(key: String, before: ScoreDiff.Side?, after: ScoreDiff.Side?)] = []
         let (oldRows, newRows) = (try await rows(of: old), try await rows(of: new))
         let (oldBase, newBase) = (try await base(of: old), try await base(of: new))
         let (xo, xn) = (Self.explanationSQL("o", model: "om"), Self.explanationSQL("n", model: "nm"))
         let sql = PostgresQuery(unsafeSQL: """
             SELECT coalesce(n.credential_key, o.credential_key),
-                   o.score, o.p, o.hygiene, \(xo.model), \(xo.agent), \(xo.main), \(xo.hygiene),
-                   n.score, n.p, n.hygiene, \(xn.model), \(xn.agent), \(xn.main), \(xn.hygiene)
+                   o.score, o.p, o.hygiene, \(xo.model), \(xo.agent), \(xo.main), \(xo.hygiene), \(xo.resource),
+                   n.score, n.p, n.hygiene, \(xn.model), \(xn.agent), \(xn.main), \(xn.hygiene), \(xn.resource)
             FROM \(oldRows) o
             FULL JOIN \(newRows) n ON n.credential_id = o.credential_id
             LEFT JOIN \(Self.modelsSQL(run: old, base: oldBase)) om ON om.model_id = o.top_model_id
@@ -330,12 +331,85 @@ public struct ScoreRuns: Sendable {
             WHERE o.score IS DISTINCT FROM n.score
             """)
         for try await row in try await db.client.query(sql, logger: db.logger) {
-            let (key, os, op, oh, om, oa, omain, oterms, ns, np, nh, nm, na, nmain, nterms) =
-                try row.decode((String, Int16?, Double?, Double?, String?, String?, String?, [String]?, Int16?, Double?, Double?, String?, String?, String?, [String]?).self)
-            let before = side(os, op, oh, om, oa, omain, oterms), after = side(ns, np, nh, nm, na, nmain, nterms)
-            out.append(ScoreDiff.Row(credential: key, before: before?.score, after: after?.score, reasons: ScoreDiff.reasons(before: before, after: after)))
+            let (key, os, op, oh, om, oa, omain, oterms, ores, ns, np, nh, nm, na, nmain, nterms, nres) =
+                try row.decode((String, Int16?, Double?, Double?, String?, String?, String?, [String]?, String?,
+                                Int16?, Double?, Double?, String?, String?, String?, [String]?, String?).self)
+            sides.append((key, side(os, op, oh, om, oa, omain, oterms, ores), side(ns, np, nh, nm, na, nmain, nterms, nres)))
+        }
+        let contexts = try await pathContext(sides.filter { $0.before != nil && $0.after != nil }.map(\.key),
+                                             old: (old, oldBase), new: (new, newBase))
+        let out = sides.map { s in
+            ScoreDiff.Row(credential: s.key, before: s.before?.score, after: s.after?.score,
+                          reasons: ScoreDiff.reasons(before: s.before, after: s.after, context: contexts[s.key] ?? ScoreDiff.Context(reaching: [], unreached: nil)))
         }
         return out.sorted { ($1.change, $0.credential) < ($0.change, $1.credential) }
+    }
+
+    /// For each credential: the models whose output reaches it now (used by one of its holders, or
+    /// by an agent that delegates to one, at any depth), with their L* and main factor in both runs;
+    /// and, when none does, why. One query for all the credentials, walking up from their holders.
+    /// The paths are the inventory's as it stands: a diff between two past runs reads today's paths.
+    func pathContext(_ keys: [String], old: (run: Int, base: Int?), new: (run: Int, base: Int?)) async throws -> [String: ScoreDiff.Context] {
+        guard !keys.isEmpty else { return [:] }
+        var out: [String: ScoreDiff.Context] = [:]
+        for k in keys { out[k] = ScoreDiff.Context(reaching: [], unreached: nil) }
+        var binds = PostgresBindings()
+        binds.append(keys)
+        let reach = PostgresQuery(unsafeSQL: """
+            WITH RECURSIVE changed AS (SELECT id, key FROM credentials WHERE key = ANY($1)),
+            up(credential_id, agent_id) AS (
+                SELECT h.credential_id, h.agent_id FROM holds h JOIN changed c ON c.id = h.credential_id
+                UNION SELECT u.credential_id, d.agent_id FROM delegates_to d JOIN up u ON d.delegate_id = u.agent_id),
+            reaching AS (SELECT DISTINCT u.credential_id, um.model_id FROM up u JOIN uses_model um ON um.agent_id = u.agent_id)
+            SELECT c.key, m.key, om.l_star, nm.l_star, om.main, nm.main
+            FROM reaching r JOIN changed c ON c.id = r.credential_id JOIN models m ON m.id = r.model_id
+            LEFT JOIN \(Self.modelsSQL(run: old.run, base: old.base)) om ON om.model_id = r.model_id
+            LEFT JOIN \(Self.modelsSQL(run: new.run, base: new.base)) nm ON nm.model_id = r.model_id
+            ORDER BY c.key, m.key
+            """, binds: binds)
+        for try await (key, model, lb, la, mb, ma) in try await db.client.query(reach, logger: db.logger)
+            .decode((String, String, Double?, Double?, String?, String?).self) {
+            out[key]?.reaching.append(.init(model: model, before: lb, after: la, mainBefore: mb, mainAfter: ma))
+        }
+        // Evidence on the agents along its paths recorded, or lapsed, between the two runs: an
+        // agent's checks change how far a model's output carries (human review, runtime monitoring).
+        var runs: [Int: (asOf: Date, head: Int?)] = [:]
+        for try await (id, date, head) in try await db.client.query("SELECT id, as_of, ledger_head FROM score_runs WHERE id IN (\(old.run), \(new.run))", logger: db.logger)
+            .decode((Int, Date, Int?).self) { runs[id] = (date, head) }
+        if let from = runs[old.run], let to = runs[new.run], from.asOf <= to.asOf {
+            var window = PostgresBindings()
+            window.append(keys); window.append(from.asOf); window.append(to.asOf); window.append(from.head); window.append(to.head)
+            // Recorded between the runs: after the first run's ledger head, up to the second's (by
+            // time for runs made before heads were kept). Lapsed: expired between the two as-of times.
+            let recorded = "(CASE WHEN $4::bigint IS NOT NULL AND $5::bigint IS NOT NULL THEN e.id > $4 AND e.id <= $5 "
+                + "ELSE date_trunc('second', e.recorded_at) > $2 AND date_trunc('second', e.recorded_at) <= $3 END)"
+            let agents = PostgresQuery(unsafeSQL: """
+                WITH RECURSIVE changed AS (SELECT id, key FROM credentials WHERE key = ANY($1)),
+                up(credential_id, agent_id) AS (
+                    SELECT h.credential_id, h.agent_id FROM holds h JOIN changed c ON c.id = h.credential_id
+                    UNION SELECT u.credential_id, d.agent_id FROM delegates_to d JOIN up u ON d.delegate_id = u.agent_id)
+                SELECT DISTINCT c.key, e.id, e.control_id, e.result, e.subject_key, \(recorded)
+                FROM up u JOIN changed c ON c.id = u.credential_id JOIN agents a ON a.id = u.agent_id
+                JOIN evidence e ON e.subject_kind = 'agent' AND e.subject_key = a.key
+                WHERE \(recorded) OR (e.expires_at > $2 AND e.expires_at <= $3)
+                ORDER BY c.key, e.id
+                """, binds: window)
+            for try await (key, id, control, result, agent, recorded) in try await db.client.query(agents, logger: db.logger)
+                .decode((String, Int, String, String, String, Bool).self) {
+                out[key]?.agentEvidence.append(recorded ? "\(result) for \(control) on agent:\(agent) recorded (evidence #\(id))"
+                                                        : "\(control) on agent:\(agent) lapsed (evidence #\(id))")
+            }
+        }
+        let unreached = PostgresQuery(unsafeSQL: """
+            SELECT c.key, CASE WHEN NOT EXISTS (SELECT 1 FROM holds h WHERE h.credential_id = c.id) THEN 'no holder'
+                               WHEN NOT EXISTS (SELECT 1 FROM grants g WHERE g.credential_id = c.id) THEN 'no grant'
+                               ELSE 'no model on any holder' END
+            FROM credentials c WHERE c.key = ANY($1)
+            """, binds: binds)
+        for try await (key, why) in try await db.client.query(unreached, logger: db.logger).decode((String, String).self) where out[key]?.reaching.isEmpty == true {
+            out[key]?.unreached = UnreachedReason(rawValue: why)
+        }
+        return out
     }
 
     static func binds(_ band: String?, _ minScore: Int?, _ owner: String?, _ resource: String?, _ limit: Int, _ offset: Int) throws -> PostgresBindings {
