@@ -142,6 +142,11 @@ struct ReportRenderingTests {
         #expect(svg.components(separatedBy: "<path ").count - 1 == 7, "m1→a1→pay-key→payments, m1→a0→a2→crm-key→crm: 7 edges")
         #expect(svg.contains("stroke=\"#b3261e\"") && svg.contains("stroke=\"#e8710a\""))
         #expect(ReportHTML.render(report).contains("aria-label=\"Top attack paths\""))
+        // A credential no model reaches has a path that starts at itself: nothing to draw, and no crash.
+        report.top.append(Exposure(credential: "leaked", score: 0, band: "low", p: 0, impact: 1, hygiene: 1, owner: nil, path: ["leaked", "crm"], mainFactor: "z"))
+        report.top.append(Exposure(credential: "alone", score: 0, band: "low", p: 0, impact: 0, hygiene: 1, owner: nil, path: ["alone"], mainFactor: "z"))
+        #expect(AttackPathGraph.svg(report)?.contains("<title>leaked</title>") == false)
+        #expect(ReportHTML.render(report).contains("aria-label=\"Top attack paths\""))
     }
 
     @Test("HTML escapes text and colours the distribution by band")

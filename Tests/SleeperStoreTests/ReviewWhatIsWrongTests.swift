@@ -75,6 +75,17 @@ struct ReviewWhatIsWrongTests {
             for line in md.split(separator: "\n") where line.contains("valid evidence of") && line.contains(" → ") {
                 if let m = line.firstMatch(of: /(\d+) → (\d+)\s*\|/) { #expect(m.1 != m.2 || line.contains("raw"), "\(line)") }
             }
+
+            // The HTML report in a real browser (headless Chromium) at 1,400 px: nothing wider than
+            // the window, no table cell cut off, every section there with its heading, the graph drawn.
+            let html = dir.appending(path: "review.html")
+            let made = try Fixtures.sleeper(["report", "--format", "html", "--out", html.path, "--database-url", url], environment: env)
+            #expect(made.status == 0, "\(made.stderr)")
+            let sections = ["agenda", "wrong", "headline", "actions", "accepted", "exposures", "changes", "gaps", "expiring", "unowned"]
+            let page = try Fixtures.python("check-report-page", [html.path, "--width", "1400", "--screenshot", dir.appending(path: "review.png").path]
+                                           + sections.flatMap { ["--section", $0] })
+            #expect(page.ok && page.output.contains("\"scroll_width\": 1400") && page.output.contains("\"problems\": []"), "\(page.output)")
+            #expect(FileManager.default.fileExists(atPath: dir.appending(path: "review.png").path))
         }
     }
 }

@@ -6,15 +6,24 @@ import Foundation
 enum AttackPathGraph {
     struct Node: Hashable { var column: Int; var name: String }
 
+    /// Where the credential sits in its path `[model, agents…, credential, resource?]`: last or
+    /// next to last, after a model and at least one agent. Nil for a path no model starts (a
+    /// credential no model reaches has none to draw) — or one whose key an agent shares.
+    static func credentialIndex(_ e: Exposure) -> Int? {
+        let p = e.path
+        for c in [p.count - 1, p.count - 2] where c >= 2 && p[c] == e.credential { return c }
+        return nil
+    }
+
     static func svg(_ report: ReviewReport, credentials: Int = 10) -> String? {
-        let paths = report.top.prefix(credentials).filter { $0.path.count >= 2 && $0.path.contains($0.credential) }
+        let paths = report.top.prefix(credentials).filter { credentialIndex($0) != nil }
         guard !paths.isEmpty else { return nil }
         // Columns: 0 models, 1 agents (a delegation chain stays in the column), 2 credentials, 3 resources.
         var columns: [[String]] = [[], [], [], []]
         var edges: [(from: Node, to: Node, band: String, score: Int)] = []
         func add(_ node: Node) { if !columns[node.column].contains(node.name) { columns[node.column].append(node.name) } }
         for e in paths {
-            guard let c = e.path.firstIndex(of: e.credential) else { continue }
+            guard let c = credentialIndex(e) else { continue }
             var chain = [Node(column: 0, name: e.path[0])]
             chain += e.path[1..<c].map { Node(column: 1, name: $0) }
             chain.append(Node(column: 2, name: e.credential))
