@@ -106,6 +106,40 @@ struct RuntimeObservationTests {
         }
     }
 
+    @Test("spans count once however they arrive: a file read again after it grew counts only the spans appended; read again whole, nothing")
+    func spansCountOnce() async throws {
+        let env = TestClock.environment()
+        func total(_ db: Database) async throws -> Int { try await db.count("SELECT coalesce(sum(count), 0)::bigint FROM observed_edges") }
+        // What the whole file counts when read once, on a fresh store.
+        let (reference, dir): (Int, URL) = try await TestDatabase.withCatalogs { db, url in
+            let (dir, _) = try ExportStoreTests.imported(Self.inventory, url: url, environment: env)
+            let first = try Self.traces(dir, "first.jsonl", ["--traces", "60", "--seed", "1"])
+            let more = try Self.traces(dir, "more.jsonl", ["--traces", "40", "--seed", "2"])
+            var grown = try Data(contentsOf: first)
+            grown.append(try Data(contentsOf: more))
+            try grown.write(to: dir.appending(path: "grown.jsonl"))
+            let once = try Fixtures.sleeper(["observe", "import", dir.appending(path: "grown.jsonl").path, "--database-url", url], environment: env)
+            #expect(once.status == 0, "\(once.stderr)")
+            return (try await total(db), dir)
+        }
+        defer { try? FileManager.default.removeItem(at: dir) }
+        #expect(reference > 0)
+        try await TestDatabase.withCatalogs { db, url in
+            _ = try ExportStoreTests.imported(Self.inventory, url: url, environment: env)
+            #expect(try Fixtures.sleeper(["observe", "import", dir.appending(path: "first.jsonl").path, "--database-url", url], environment: env).status == 0)
+            let afterFirst = try await total(db)
+            #expect(afterFirst > 0 && afterFirst < reference)
+            // The export grew: only what was appended counts.
+            let grown = try Fixtures.sleeper(["observe", "import", dir.appending(path: "grown.jsonl").path, "--database-url", url], environment: env)
+            #expect(grown.status == 0 && grown.stdout.contains("span(s) imported before were not counted again"), "\(grown.stdout) \(grown.stderr)")
+            #expect(try await total(db) == reference, "the first file then the grown one count what the grown one counts alone")
+            // The appended part on its own: every span was seen; nothing counted, no failure.
+            let more = try Fixtures.sleeper(["observe", "import", dir.appending(path: "more.jsonl").path, "--database-url", url], environment: env)
+            #expect(more.status == 0 && more.stdout.contains("were imported before: nothing was counted twice"), "\(more.stdout) \(more.stderr)")
+            #expect(try await total(db) == reference)
+        }
+    }
+
     @Test("POST /v1/traces takes what a Collector sends; GET /v1/findings lists; POST /v1/findings/{id} decides; a viewer cannot send traces")
     func overHTTP() async throws {
         try await TestDatabase.withCatalogs { db, url in

@@ -37,6 +37,11 @@ struct ObserveCommand: AsyncParsableCommand {
                     Output.print("\(file): these \(imported.spans) span(s) were imported at \(Timestamps.format(before)): nothing was counted twice\n")
                     continue
                 }
+                if imported.allSeenBefore {
+                    Output.print("\(file): all \(imported.alreadySeen) span(s) kept were imported before: nothing was counted twice\n")
+                    continue
+                }
+                if imported.alreadySeen > 0 { Output.print("\(file): \(imported.alreadySeen) span(s) imported before were not counted again\n") }
                 Output.print("\(file): " + FindingListing.imported(spans: imported.spans, traces: imported.traces, skipped: imported.skipped,
                                                                  firstSkipped: imported.firstSkipped, unknownAgents: imported.unknownAgents, unlisted: imported.unlisted,
                                                                  edges: imported.edges, findings: imported.findings))

@@ -52,6 +52,7 @@ public enum RuntimeFindings {
     }
 
     public struct Result: Sendable {
+        public init() {}
         public var edges: [Edge] = []
         public var findings: [Finding] = []
         /// Agents seen in traces that the inventory does not know, with their trace counts.

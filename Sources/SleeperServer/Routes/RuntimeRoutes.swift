@@ -29,6 +29,7 @@ extension Handlers {
         let summary: [(String, JSONValue?)] = [
             ("spans", .int(imported.spans)), ("traces", .int(imported.traces)), ("monitored_traces", .int(imported.monitoredTraces)), ("edges", .int(imported.edges)),
             ("already_imported", imported.alreadyImported.map { .string(Timestamps.format($0)) }),
+            ("already_seen_spans", .int(imported.alreadySeen)),
             ("skipped", .obj(skipped)), ("unknown_agents", .obj(unknown)),
             ("unlisted_findings", .obj(imported.unlisted.sorted { $0.key < $1.key }.map { ($0.key, JSONValue.int($0.value)) })),
             ("findings", .array(imported.findings.map(Self.findingJSON))),
@@ -37,7 +38,7 @@ extension Handlers {
         ]
         members.append(("sleeper", .obj(summary)))
         // Nothing monitored is said where an OTLP exporter looks, not only in Sleeper's summary.
-        if imported.monitoredTraces == 0, rejected == 0, imported.alreadyImported == nil {
+        if imported.monitoredTraces == 0, rejected == 0, imported.alreadyImported == nil, !imported.allSeenBefore {
             members.insert(("partialSuccess", .obj([("rejectedSpans", .string(String(imported.spans))),
                                                     ("errorMessage", .string("nothing was monitored: no trace belongs to an agent of the inventory"))])), at: 0)
         }

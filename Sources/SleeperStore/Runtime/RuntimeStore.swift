@@ -100,6 +100,34 @@ public struct RuntimeStore: Sendable {
         guard inserted != nil else { throw StoreError.conflict("these spans were imported by another import at the same time: nothing was counted twice") }
     }
 
+    /// The advisory lock trace imports take in turn (so that two cannot both count one span).
+    public static let traceImportLock: Int64 = 0x5452_4143_4553  // "TRACES"
+
+    /// Which of these spans (start times and keys, as `OTLPTraceReader.Parsed.spanKeys`) were
+    /// imported before: their indices. Taken with the import's lock held, in its transaction.
+    func seenSpans(_ times: [Date], _ keys: [Int64], on tx: PostgresConnection) async throws -> Set<Int> {
+        guard let first = times.min(), let last = times.max() else { return [] }
+        var seen: Set<Int> = []
+        // Both sides materialized so that they meet in a hash join; the spans seen are read only
+        // in this batch's time range.
+        let rows = try await tx.query("""
+            WITH b AS MATERIALIZED (SELECT t, h, i FROM unnest(\(times)::timestamptz[], \(keys)::bigint[]) WITH ORDINALITY AS b(t, h, i)),
+                 s AS MATERIALIZED (SELECT started_at, span_hash FROM trace_spans_seen WHERE started_at BETWEEN \(first) AND \(last))
+            SELECT (b.i - 1)::int FROM b JOIN s ON s.started_at = b.t AND s.span_hash = b.h
+            """, logger: db.logger)
+        for try await i in rows.decode(Int.self) { seen.insert(i) }
+        return seen
+    }
+
+    /// Remembers the spans of an import (all but `seen`), in its transaction.
+    func rememberSpans(_ times: [Date], _ keys: [Int64], except seen: Set<Int>, on tx: PostgresConnection) async throws {
+        var (t, k) = ([Date](), [Int64]())
+        t.reserveCapacity(times.count - seen.count); k.reserveCapacity(times.count - seen.count)
+        for i in times.indices where !seen.contains(i) { t.append(times[i]); k.append(keys[i]) }
+        guard !t.isEmpty else { return }
+        try await tx.query("INSERT INTO trace_spans_seen (started_at, span_hash) SELECT * FROM unnest(\(t)::timestamptz[], \(k)::bigint[])", logger: db.logger)
+    }
+
     /// Findings, filtered; newest first.
     public func findings(agent: String? = nil, status: FindingStatus? = nil) async throws -> [StoredFinding] {
         var out: [StoredFinding] = []

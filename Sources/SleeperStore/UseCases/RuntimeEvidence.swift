@@ -23,6 +23,10 @@ extension ScoredChanges {
         public var rescore: Rescore?
         /// When the same spans were imported before (then nothing was counted again), or nil.
         public var alreadyImported: Date? = nil
+        /// Spans imported before (in another batch or file), not counted again.
+        public var alreadySeen = 0
+        /// Every span kept was imported before: nothing new, and nothing monitored that was not already.
+        public var allSeenBefore: Bool { alreadySeen > 0 && alreadySeen == spans - skipped.values.reduce(0, +) }
     }
 
     /// Reads OTLP/JSON traces, compares what the agents did with their declared envelope, and in
@@ -35,31 +39,45 @@ extension ScoredChanges {
     /// a `new-after-baseline` finding (listed for review; it does not fail the check by itself).
     public func importTraces(_ data: Data, file: String, baselineDays: Int = 14, actor: String, asOf: Date? = nil) async throws -> TraceImport {
         let started = asOf ?? SleeperClock.now()
-        let read = OTLPTraceReader.read(data, file: file)
-        PhaseTiming.report("traces: \(read.spans) spans read")
-        guard read.spans > 0 || read.skipped.isEmpty else {
-            throw StoreError.invalidInput("\(file): \(read.firstSkipped.first ?? "not OTLP/JSON traces"); nothing was written")
+        let parsed = OTLPTraceReader.parse(data, file: file)
+        let head = parsed.result
+        PhaseTiming.report("traces: \(head.spans) spans read")
+        guard head.spans > 0 || head.skipped.isEmpty else {
+            throw StoreError.invalidInput("\(file): \(head.firstSkipped.first ?? "not OTLP/JSON traces"); nothing was written")
         }
         let store = RuntimeStore(db)
         // The same spans again (a retry, a re-run) count nothing twice.
-        let kept = read.spans - read.skipped.values.reduce(0, +)
-        if kept > 0, let before = try await store.batchImported(read.digest) {
-            return TraceImport(spans: read.spans, traces: read.traces.count, skipped: read.skipped, firstSkipped: read.firstSkipped,
+        let kept = head.spans - head.skipped.values.reduce(0, +)
+        if kept > 0, let before = try await store.batchImported(head.digest) {
+            let again = parsed.assembled()
+            return TraceImport(spans: again.spans, traces: again.traces.count, skipped: again.skipped, firstSkipped: again.firstSkipped,
                                unknownAgents: [:], unlisted: [:], edges: 0, findings: [], records: [], rescore: nil, alreadyImported: before)
         }
         let envelopes = try await store.envelopes()
         var keyOf: [String: String] = [:]
         for e in envelopes { keyOf[e.agent] = e.agent; for a in e.aliases where keyOf[a] == nil { keyOf[a] = e.agent } }
-        let history = try await store.history(Array(Set(read.traces.compactMap { keyOf[$0.agent] })).sorted(), baselineDays: baselineDays)
+        // A trace's agent is the agent a span of it names (its own or an ancestor's).
+        let history = try await store.history(Array(Set(parsed.agentNames.compactMap { keyOf[$0] })).sorted(), baselineDays: baselineDays)
         PhaseTiming.report("traces: envelopes and history")
-        let compared = RuntimeFindings.compare(read.traces, envelopes: envelopes, history: history)
-        PhaseTiming.report("traces: compared (\(compared.edges.count) edges, \(compared.findings.count) findings)")
+        let (times, keys) = parsed.spanKeys
         let ledger = EvidenceLedger(db)
         let controls = try await ledger.controlsByID()
-        let (findings, records, debt) = try await db.transaction { tx -> ([RuntimeStore.StoredFinding], [EvidenceRecord], Int64?) in
+        let (read, compared, findings, records, debt) = try await db.transaction { tx -> (OTLPTraceReader.Result, RuntimeFindings.Result, [RuntimeStore.StoredFinding], [EvidenceRecord], Int64?) in
+            // Spans imported before count nothing twice: an export read again after it grew, a
+            // batch that overlaps one sent before. Imports take turns, so two cannot both count one.
+            try await tx.query("SELECT pg_advisory_xact_lock(\(RuntimeStore.traceImportLock))", logger: db.logger)
+            let seen = try await store.seenSpans(times, keys, on: tx)
+            let read = parsed.assembled(skipping: seen)
+            if kept > 0, seen.count == kept { return (read, RuntimeFindings.Result(), [], [], nil) }
+            PhaseTiming.report("traces: \(seen.count) seen before, \(read.traces.count) traces assembled")
+            let compared = RuntimeFindings.compare(read.traces, envelopes: envelopes, history: history)
+            PhaseTiming.report("traces: compared (\(compared.edges.count) edges, \(compared.findings.count) findings)")
             // Only a batch that monitored something is remembered: one whose agents were all unknown
             // may be imported again once the inventory names them (`trace_names`).
-            if kept > 0, !compared.observedAgents.isEmpty { try await store.recordBatch(read.digest, spans: kept, file: file, on: tx) }
+            if kept > 0, !compared.observedAgents.isEmpty {
+                try await store.recordBatch(head.digest, spans: kept, file: file, on: tx)
+                try await store.rememberSpans(times, keys, except: seen, on: tx)
+            }
             let findings = try await store.write(compared, on: tx)
             PhaseTiming.report("traces: edges and findings written")
             let agents = compared.observedAgents.sorted()
@@ -100,7 +118,7 @@ extension ScoredChanges {
             PhaseTiming.report("traces: \(drafts.count) evidence drafts")
             let records = drafts.isEmpty ? [] : try await ledger.append(drafts, controls: controls, actor: actor, on: tx)
             let debt = records.isEmpty ? nil : try await owe(Self.owedAfter(records, actor: actor, asOf: asOf ?? started), on: tx)
-            return (findings, records, debt)
+            return (read, compared, findings, records, debt)
         }
         var rescore: Rescore?
         if let debt {
@@ -108,7 +126,8 @@ extension ScoredChanges {
             rescore = await settling(debt, actor: actor)
         }
         return TraceImport(spans: read.spans, traces: read.traces.count, skipped: read.skipped, firstSkipped: read.firstSkipped,
-                           unknownAgents: compared.unknownAgents, unlisted: compared.unlisted, edges: compared.edges.count, findings: findings, records: records, rescore: rescore)
+                           unknownAgents: compared.unknownAgents, unlisted: compared.unlisted, edges: compared.edges.count, findings: findings, records: records,
+                           rescore: rescore, alreadySeen: read.alreadySeen)
     }
 }
 

@@ -34,6 +34,8 @@ public enum OTLPTraceReader {
         /// The spans read, as a digest of their (trace id, span id) pairs that does not depend on
         /// their order or on how they were cut into lines: the same spans, the same digest.
         public var digest: String = ""
+        /// Spans kept that were imported before, and so not counted again.
+        public var alreadySeen = 0
     }
 
     /// Attribute values past this many bytes are not read (a captured prompt can be megabytes).
@@ -50,7 +52,60 @@ public enum OTLPTraceReader {
     /// Reads `data` (named `file` in problems): one OTLP/JSON document or JSON lines of them.
     /// JSON lines are cut into parts read on every core (a fixed number, so that the result does
     /// not depend on the machine), and merged in file order.
-    public static func read(_ data: Data, file: String) -> Result {
+    public static func read(_ data: Data, file: String) -> Result { parse(data, file: file).assembled() }
+
+    /// What a file held before its spans are made into traces: the counts, and each span kept.
+    public struct Parsed: Sendable {
+        public var result: Result
+        var spans: [Span]
+        let file: String
+
+        /// Each kept span's start time and key (a 64-bit hash of its trace and span ids), in file
+        /// order: what identifies a span already imported.
+        public var spanKeys: (times: [Date], keys: [Int64]) {
+            (spans.map(\.time), spans.map { Int64(bitPattern: OTLPTraceReader.idHashes($0.trace, $0.id).0) })
+        }
+
+        /// The agents the spans name (a trace's agent is one of its spans' own).
+        public var agentNames: Set<String> { Set(spans.compactMap(\.agent)) }
+
+        /// The traces, from the spans kept but those at `seen` (indices into `spanKeys`): spans
+        /// imported before count nothing twice.
+        public func assembled(skipping seen: Set<Int> = []) -> Result {
+            var r = result
+            r.alreadySeen = seen.count
+            // Spans grouped by trace in the order traces first appear in the file (a counting sort into
+            // one array: a million traces as a dictionary of arrays, sorted by id, was a fifth of an import).
+            var groupOf: [String: Int] = [:]
+            groupOf.reserveCapacity(spans.count - seen.count)
+            var group = [Int](repeating: -1, count: spans.count), sizes = [Int]()
+            for (i, s) in spans.enumerated() where !seen.contains(i) {
+                let g: Int
+                if let known = groupOf[s.trace] { g = known } else { g = sizes.count; groupOf[s.trace] = g; sizes.append(0) }
+                group[i] = g
+                sizes[g] += 1
+            }
+            groupOf = [:]
+            var starts = [Int](repeating: 0, count: sizes.count + 1)
+            for g in sizes.indices { starts[g + 1] = starts[g] + sizes[g] }
+            var next = starts
+            let ordered = [Span](unsafeUninitializedCapacity: starts.last ?? 0) { buffer, count in
+                for (i, s) in spans.enumerated() where group[i] >= 0 {
+                    (buffer.baseAddress! + next[group[i]]).initialize(to: s)
+                    next[group[i]] += 1
+                }
+                count = starts.last ?? 0
+            }
+            r.traces = OTLPTraceReader.assemble(ordered, starts: starts) { kind, why in
+                r.skipped[kind, default: 0] += 1
+                if r.firstSkipped.count < 5 { r.firstSkipped.append("\(file): \(why)") }
+            }
+            return r
+        }
+    }
+
+    /// Reads `data` without making traces of its spans yet (`Parsed.assembled`).
+    public static func parse(_ data: Data, file: String) -> Parsed {
         var r = Result()
         var parts: [Part] = []
         data.withUnsafeBytes { raw in
@@ -92,41 +147,10 @@ public enum OTLPTraceReader {
             }
         }
         r.digest = String(format: "spans:%d:%016llx%016llx", kept, sumA, sumB)
-        // Spans grouped by trace in the order traces first appear in the file (a counting sort into
-        // one array: a million traces as a dictionary of arrays, sorted by id, was a fifth of an import).
-        var groupOf: [String: Int] = [:]
-        groupOf.reserveCapacity(kept)
-        var group = [Int](), sizes = [Int]()
-        group.reserveCapacity(kept)
-        for part in parts {
-            for s in part.read {
-                let g: Int
-                if let known = groupOf[s.trace] { g = known } else { g = sizes.count; groupOf[s.trace] = g; sizes.append(0) }
-                group.append(g)
-                sizes[g] += 1
-            }
-        }
-        groupOf = [:]
-        var starts = [Int](repeating: 0, count: sizes.count + 1)
-        for g in sizes.indices { starts[g + 1] = starts[g] + sizes[g] }
-        var next = starts
-        let spans = [Span](unsafeUninitializedCapacity: kept) { buffer, count in
-            var i = 0
-            for part in parts {
-                for s in part.read {
-                    (buffer.baseAddress! + next[group[i]]).initialize(to: s)
-                    next[group[i]] += 1
-                    i += 1
-                }
-            }
-            count = i
-        }
-        parts = []
-        r.traces = assemble(spans, starts: starts) { kind, why in
-            r.skipped[kind, default: 0] += 1
-            if r.firstSkipped.count < 5 { r.firstSkipped.append("\(file): \(why)") }
-        }
-        return r
+        var spans: [Span] = []
+        spans.reserveCapacity(kept)
+        for p in parts.indices { spans += parts[p].read; parts[p].read = [] }
+        return Parsed(result: r, spans: spans, file: file)
     }
 
     /// One JSON document per line: the first line that is not blank parses as JSON on its own.
