@@ -107,25 +107,34 @@ public struct RuntimeStore: Sendable {
     /// imported before: their indices. Taken with the import's lock held, in its transaction.
     func seenSpans(_ times: [Date], _ keys: [Int64], on tx: PostgresConnection) async throws -> Set<Int> {
         guard let first = times.min(), let last = times.max() else { return [] }
+        let (from, to) = (Int64(first.timeIntervalSince1970), Int64(last.timeIntervalSince1970))
+        // Nothing seen in the batch's time range (new traffic): nothing to send.
+        let any = try await tx.query("SELECT EXISTS (SELECT 1 FROM trace_spans_seen WHERE started_at BETWEEN \(from) AND \(to))", logger: db.logger)
+            .decode(Bool.self).first { _ in true } ?? false
+        guard any else { return [] }
         var seen: Set<Int> = []
         // Both sides materialized so that they meet in a hash join; the spans seen are read only
         // in this batch's time range.
+        let seconds = times.map { Int64($0.timeIntervalSince1970) }
         let rows = try await tx.query("""
-            WITH b AS MATERIALIZED (SELECT t, h, i FROM unnest(\(times)::timestamptz[], \(keys)::bigint[]) WITH ORDINALITY AS b(t, h, i)),
-                 s AS MATERIALIZED (SELECT started_at, span_hash FROM trace_spans_seen WHERE started_at BETWEEN \(first) AND \(last))
+            WITH b AS MATERIALIZED (SELECT t, h, i FROM unnest(\(seconds)::bigint[], \(keys)::bigint[]) WITH ORDINALITY AS b(t, h, i)),
+                 s AS MATERIALIZED (SELECT started_at, span_hash FROM trace_spans_seen WHERE started_at BETWEEN \(from) AND \(to))
             SELECT (b.i - 1)::int FROM b JOIN s ON s.started_at = b.t AND s.span_hash = b.h
             """, logger: db.logger)
         for try await i in rows.decode(Int.self) { seen.insert(i) }
         return seen
     }
 
-    /// Remembers the spans of an import (all but `seen`), in its transaction.
+    /// Remembers the spans of an import (all but `seen`), in its transaction, by COPY.
     func rememberSpans(_ times: [Date], _ keys: [Int64], except seen: Set<Int>, on tx: PostgresConnection) async throws {
-        var (t, k) = ([Date](), [Int64]())
-        t.reserveCapacity(times.count - seen.count); k.reserveCapacity(times.count - seen.count)
-        for i in times.indices where !seen.contains(i) { t.append(times[i]); k.append(keys[i]) }
-        guard !t.isEmpty else { return }
-        try await tx.query("INSERT INTO trace_spans_seen (started_at, span_hash) SELECT * FROM unnest(\(t)::timestamptz[], \(k)::bigint[])", logger: db.logger)
+        let kept = times.indices.filter { !seen.contains($0) }
+        try await tx.copyRowsInParallel(count: kept.count, into: "trace_spans_seen", columns: ["started_at", "span_hash"], logger: db.logger) { w, range in
+            for i in range {
+                w.integer(Int(times[kept[i]].timeIntervalSince1970))
+                w.integer(Int(keys[kept[i]]))
+                w.endRowInBuffer()
+            }
+        }
     }
 
     /// Findings, filtered; newest first.
