@@ -22,6 +22,13 @@ struct ExportStoreTests {
         }
     }
 
+    /// `text` written as `name` in a fresh scratch directory.
+    static func scratchFile(_ name: String, _ text: String) -> URL {
+        let file = ((try? scratch()) ?? FileManager.default.temporaryDirectory).appending(path: name)
+        try? Data(text.utf8).write(to: file)
+        return file
+    }
+
     static func scratch() throws -> URL {
         let dir = FileManager.default.temporaryDirectory.appending(path: "sleeper-export-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)

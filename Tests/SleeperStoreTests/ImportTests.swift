@@ -15,8 +15,15 @@ struct ImportTests {
         return counts
     }
 
+    /// In key order, and without what the file stated (which fields an entry named is how it was
+    /// written, not what is stored).
     static func sorted(_ inv: Inventory) -> Inventory {
         var inv = inv
+        for i in inv.models.indices { inv.models[i].stated = nil }
+        for i in inv.datasets.indices { inv.datasets[i].stated = nil }
+        for i in inv.resources.indices { inv.resources[i].stated = nil }
+        for i in inv.agents.indices { inv.agents[i].stated = nil }
+        for i in inv.credentials.indices { inv.credentials[i].stated = nil }
         inv.models.sort { $0.key < $1.key }
         inv.datasets.sort { $0.key < $1.key }
         inv.resources.sort { $0.key < $1.key }

@@ -49,8 +49,16 @@ struct SourceImportTests {
             #expect(try sleeper(["import", hand.path]).status == 0)
             #expect(try sleeper(["score"]).status == 0)
 
-            // The next report: svc-ci is gone, svc-pay's key 1 was used again.
-            let second = try sleeper(["import", try Self.report([Self.row("svc-pay", used: "2026-11-30T08:00:00+00:00")]).path])
+            // The next report: svc-ci is gone, svc-pay's key 1 was used again. Half of what the source
+            // listed would go: refused with the list, nothing written, until the removals are allowed.
+            let next = try Self.report([Self.row("svc-pay", used: "2026-11-30T08:00:00+00:00")])
+            let guarded = try sleeper(["import", next.path])
+            #expect(guarded.status == 1 && guarded.stderr.contains("would remove 2 of the 4 entities it listed (50 %, over the 20 % a snapshot may remove): "
+                                                                   + "credential:aws:123456789012:svc-ci:key1, credential:aws:123456789012:svc-ci:key2; nothing was written"),
+                    "\(guarded.stderr)")
+            #expect(try await db.count("SELECT count(*) FROM credentials WHERE key LIKE 'aws:123456789012:svc-ci:%'") == 2)
+            #expect(try sleeper(["import", next.path, "--max-removals", "60", "--dry-run"]).status == 0)
+            let second = try sleeper(["import", next.path, "--allow-removals"])
             #expect(second.status == 0, "\(second.stderr)")
             #expect(second.stdout.contains("removed, no longer listed: credential:aws:123456789012:svc-ci:key1, credential:aws:123456789012:svc-ci:key2"), "\(second.stdout)")
             #expect(try await db.count("SELECT count(*) FROM credentials WHERE key LIKE 'aws:123456789012:svc-ci:%'") == 0)
@@ -63,7 +71,7 @@ struct SourceImportTests {
             #expect(try await db.count("SELECT count(*) FROM credentials WHERE key = 'aws:123456789012:svc-pay:key1' AND last_used_at = '2026-11-30T08:00:00Z'") == 1)
 
             // The report drops svc-pay altogether: key 1 goes, key 2 was described by hand and stays.
-            let third = try sleeper(["import", try Self.report([Self.row("alice", key1: "false")]).path])
+            let third = try sleeper(["import", try Self.report([Self.row("alice", key1: "false")]).path, "--allow-removals"])
             #expect(third.status == 0, "\(third.stderr)")
             #expect(third.stdout.contains("1 no longer listed but kept"), "\(third.stdout)")
             #expect(try await db.count("SELECT count(*) FROM credentials WHERE key = 'aws:123456789012:svc-pay:key2'") == 1)
@@ -136,7 +144,7 @@ struct SourceImportTests {
         try await TestDatabase.withFresh { db in
             let url = TestDatabase.url(for: db.settings)
             func load(_ source: String, _ rows: [String]) throws -> Fixtures.Run {
-                try Fixtures.sleeper(["import", "--source", source, try Self.report(rows).path, "--database-url", url], environment: now)
+                try Fixtures.sleeper(["import", "--source", source, try Self.report(rows).path, "--allow-removals", "--database-url", url], environment: now)
             }
             #expect(try load("aws:org-audit", [Self.row("svc-pay")]).status == 0)
             #expect(try load("aws:team-export", [Self.row("svc-pay")]).status == 0)
@@ -150,6 +158,20 @@ struct SourceImportTests {
             #expect(last.stdout.contains("removed, no longer listed: credential:\(key)"), "\(last.stdout)")
             #expect(try await db.count("SELECT count(*) FROM credentials") == 0)
             #expect(try await db.count("SELECT count(*) FROM removed_entities") == 2)
+        }
+    }
+
+    @Test("a snapshot in another format than its source's first is refused: a GitHub token list named as the AWS source removes nothing")
+    func otherFormatRefused() async throws {
+        let now = TestClock.environment()
+        try await TestDatabase.withCatalogs { db, url in
+            #expect(try Fixtures.sleeper(["import", try Self.report([Self.row("svc-pay")]).path, "--database-url", url], environment: now).status == 0)
+            let wrong = try Fixtures.sleeper(["import", "--source", "aws:123456789012", Self.fixtures.appending(path: "github-tokens.json").path,
+                                              "--allow-removals", "--database-url", url], environment: now)
+            #expect(wrong.status == 1 && wrong.stderr.contains("source aws:123456789012 was first imported as aws-credential-report, and these files are github-tokens"),
+                    "\(wrong.stderr)")
+            #expect(try await db.count("SELECT count(*) FROM credentials WHERE key LIKE 'aws:%'") == 2)
+            #expect(try await db.count("SELECT count(*) FROM credentials WHERE key LIKE 'github:%'") == 0)
         }
     }
 

@@ -28,10 +28,17 @@ struct ImportCommand: AsyncParsableCommand {
     @Option(help: "The source the files are a snapshot of (default: from the content, e.g. aws:ACCOUNT, or the file name). What the source listed before and no longer lists is removed.")
     var source: String?
 
+    @Flag(name: .customLong("allow-removals"), help: "Let a source's snapshot remove more than --max-removals of what the source listed.")
+    var allowRemovals = false
+
+    @Option(name: .customLong("max-removals"), help: "The share of what a source listed that one snapshot may remove, in percent; more is refused unless --allow-removals. (default: 20)")
+    var maxRemovals: Double = RemovalGuard.defaultShare * 100
+
     @Argument(help: "Files: Sleeper inventory (YAML or JSON), CycloneDX JSON, Hugging Face README.md, AWS credential report CSV, MCP client config JSON.")
     var files: [String]
 
     func run() async throws {
+        guard (0...100).contains(maxRemovals) else { throw CommandFailure(message: "--max-removals: a percentage from 0 to 100") }
         let clock = ContinuousClock()
         let started = clock.now
         let progress = ProgressLine()
@@ -50,7 +57,9 @@ struct ImportCommand: AsyncParsableCommand {
         let (summary, elapsed, rescore): (ImportSummary, Duration, ScoredChanges.Rescore?)
         do {
             (summary, elapsed, rescore) = try await connection.withDatabase { db in
-                let (summary, rescore) = try await ScoredChanges(db).importInventory(parsed, dryRun: dryRun, actor: AuditLog.commandLineActor)
+                let (summary, rescore) = try await ScoredChanges(db).importInventory(parsed, dryRun: dryRun,
+                                                                                     removals: RemovalGuard(maximumShare: maxRemovals / 100, allowed: allowRemovals),
+                                                                                     actor: AuditLog.commandLineActor)
                 return (summary, clock.now - started, rescore)
             }
         } catch {
@@ -98,6 +107,8 @@ enum ImportReport {
                    + (source.removed.count > 20 ? " and \(source.removed.count - 20) more" : ""))
                 + (source.kept > 0 ? "; \(source.kept) no longer listed but kept (hand-written or listed by another source)" : "") + "\n"
         }
+        for change in s.fieldChanges.prefix(50) { table += "changed \(change)\n" }
+        if s.fieldChanges.count > 50 { table += "changed: \(s.fieldChanges.count - 50) more entities listed in the audit entry (sleeper audit)\n" }
         for finding in s.findings.prefix(100) { table += "finding: \(finding)\n" }
         func ms(_ d: Duration) -> Int { Int(d.components.seconds * 1000 + d.components.attoseconds / 1_000_000_000_000_000) }
         let timing = "\(ms(elapsed)) ms: \(ms(reading)) reading and validating, \(ms(elapsed - reading)) in the database"

@@ -43,6 +43,9 @@ public struct Inventory: Sendable, Equatable {
         public var trainingDataDeclared: Bool
         public var derivedFrom: [Derivation]
         public var trainedOn: [String]
+        /// The fields a hand-written file stated for it, as bits in `InventoryFields` order (edge
+        /// lists too; an explicit null counts as stated). nil: every field, as sources and programs give them.
+        public var stated: UInt64? = nil
 
         public init(key: String, name: String? = nil, supplier: String? = nil, owner: String? = nil,
                     thirdParty: Bool = false, digest: String? = nil, signed: Bool = false,
@@ -77,6 +80,9 @@ public struct Inventory: Sendable, Equatable {
         public var name: String
         public var owner: String?
         public var provenance: DatasetProvenance
+        /// The fields a hand-written file stated for it, as bits in `InventoryFields` order (edge
+        /// lists too; an explicit null counts as stated). nil: every field, as sources and programs give them.
+        public var stated: UInt64? = nil
         public init(key: String, name: String? = nil, owner: String? = nil, provenance: DatasetProvenance = .unknown) {
             self.key = key
             self.name = name ?? key
@@ -101,6 +107,9 @@ public struct Inventory: Sendable, Equatable {
         public var endpoints: [String]
         /// The names its traces give it (`gen_ai.agent.name` or `.id`) besides its key and name.
         public var traceNames: [String]
+        /// The fields a hand-written file stated for it, as bits in `InventoryFields` order (edge
+        /// lists too; an explicit null counts as stated). nil: every field, as sources and programs give them.
+        public var stated: UInt64? = nil
         public init(key: String, name: String? = nil, owner: String? = nil, inputTrust: InputTrust = .untrusted,
                     usesModels: [String] = [], delegatesTo: [String] = [], holds: [Holding] = [], tools: [String]? = nil,
                     endpoints: [String] = [], traceNames: [String] = []) {
@@ -140,6 +149,9 @@ public struct Inventory: Sendable, Equatable {
         public var ttlSeconds: Int?
         public var exposed: Bool
         public var grants: [Grant]
+        /// The fields a hand-written file stated for it, as bits in `InventoryFields` order (edge
+        /// lists too; an explicit null counts as stated). nil: every field, as sources and programs give them.
+        public var stated: UInt64? = nil
         public init(key: String, kind: CredentialKind = .other, provider: String? = nil, owner: String? = nil,
                     fingerprint: String? = nil, scopes: [String] = [], createdAt: Date? = nil,
                     lastRotatedAt: Date? = nil, expiresAt: Date? = nil, lastUsedAt: Date? = nil,
@@ -177,6 +189,9 @@ public struct Inventory: Sendable, Equatable {
         /// Where the resource is reached: hosts (`api.stripe.com`, `*.internal.example`) or URL
         /// prefixes (`https://vault.example/v1/`). What an agent granted this resource may call.
         public var endpoints: [String]
+        /// The fields a hand-written file stated for it, as bits in `InventoryFields` order (edge
+        /// lists too; an explicit null counts as stated). nil: every field, as sources and programs give them.
+        public var stated: UInt64? = nil
         public init(key: String, name: String? = nil, owner: String? = nil, tier: ResourceTier, endpoints: [String] = []) {
             self.endpoints = endpoints
             self.key = key

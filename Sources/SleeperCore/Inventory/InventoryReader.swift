@@ -106,6 +106,14 @@ public enum InventoryReader {
             }
         }
 
+        /// The fields an entry states (present, null included), as `InventoryFields` bits.
+        static func stated(_ c: DocumentCursor, _ kind: EntityKind) -> UInt64 {
+            guard let fields = c.fields else { return 0 }
+            var bits: UInt64 = 0
+            for (i, name) in InventoryFields.order(kind).enumerated() where fields[name] != nil { bits |= 1 << UInt64(i) }
+            return bits
+        }
+
         mutating func key(_ c: DocumentCursor, kind: EntityKind) -> String? {
             guard let key = collector.string(c["key"], required: true) else { return nil }
             guard validKey(key, at: c["key"]) else { return nil }
@@ -151,7 +159,9 @@ public enum InventoryReader {
             let owner = collector.string(c["owner"])
             let endpoints = self.endpoints(c["endpoints"])
             guard let key, let tierValue, let tier = ResourceTier(rawValue: tierValue) else { return nil }
-            return Inventory.Resource(key: key, name: name, owner: owner, tier: tier, endpoints: endpoints)
+            var resource = Inventory.Resource(key: key, name: name, owner: owner, tier: tier, endpoints: endpoints)
+            resource.stated = Self.stated(c, .resources)
+            return resource
         }
 
         mutating func dataset(_ c: DocumentCursor) -> Inventory.Dataset? {
@@ -162,7 +172,9 @@ public enum InventoryReader {
             let owner = collector.string(c["owner"])
             let provenance = collector.enumeration(c["provenance"], DatasetProvenance.self)
             guard let key else { return nil }
-            return Inventory.Dataset(key: key, name: name, owner: owner, provenance: provenance ?? .unknown)
+            var dataset = Inventory.Dataset(key: key, name: name, owner: owner, provenance: provenance ?? .unknown)
+            dataset.stated = Self.stated(c, .datasets)
+            return dataset
         }
 
         mutating func model(_ c: DocumentCursor) -> Inventory.Model? {
@@ -183,7 +195,7 @@ public enum InventoryReader {
             if let digest = collector.string(c["digest"]), let problem = SecretScanner.digestProblem(digest) {
                 collector.report(c["digest"].path, problem)
             }
-            let model = Inventory.Model(
+            var model = Inventory.Model(
                 key: key ?? "",
                 name: collector.string(c["name"]),
                 supplier: collector.string(c["supplier"]),
@@ -198,6 +210,9 @@ public enum InventoryReader {
                 trainingDataDeclared: collector.bool(c["training_data_declared"]) ?? !trainedOn.isEmpty,
                 derivedFrom: uniqueBy(parents, \.model, what: "parent model"),
                 trainedOn: trainedOn)
+            model.stated = Self.stated(c, .models)
+            // Listing the datasets states whether training data is declared.
+            if model.stated! & InventoryFields.bit(.models, "trained_on") != 0 { model.stated! |= InventoryFields.bit(.models, "training_data_declared") }
             return key == nil ? nil : model
         }
 
@@ -229,7 +244,7 @@ public enum InventoryReader {
                 collector.report(c["expires_at"].path, "is before created_at")
             }
             let ttl = collector.integer(c["ttl_seconds"], range: 1...Int(Int32.max))
-            let credential = Inventory.Credential(
+            var credential = Inventory.Credential(
                 key: key ?? "",
                 kind: credentialKind(c["kind"]) ?? .other,
                 provider: collector.string(c["provider"]),
@@ -243,6 +258,7 @@ public enum InventoryReader {
                 ttlSeconds: ttl,
                 exposed: collector.bool(c["exposed"]) ?? false,
                 grants: unique(grants.map { ($0.0, $0.1) }, what: "grant"))
+            credential.stated = Self.stated(c, .credentials)
             if let fp = credential.fingerprint, let problem = SecretScanner.fingerprintProblem(fp) {
                 collector.report(c["fingerprint"].path, problem)
             }
@@ -295,7 +311,7 @@ public enum InventoryReader {
                 if h["delivery"].isMissing { collector.report(h["delivery"].path, "is required") }
                 if let credential, let delivery { holds.append((Inventory.Holding(credential: credential, delivery: delivery), h["credential"].location)) }
             }
-            let agent = Inventory.Agent(
+            var agent = Inventory.Agent(
                 key: key ?? "",
                 name: collector.string(c["name"]),
                 owner: collector.string(c["owner"]),
@@ -306,6 +322,7 @@ public enum InventoryReader {
                 tools: Self.undeclared(c["tools"]) ? nil : collector.list(c["tools"]).compactMap { collector.string($0) },
                 endpoints: endpoints(c["endpoints"]),
                 traceNames: collector.list(c["trace_names"]).compactMap { collector.string($0) })
+            agent.stated = Self.stated(c, .agents)
             return key == nil ? nil : agent
         }
     }

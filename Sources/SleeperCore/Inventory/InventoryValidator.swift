@@ -19,13 +19,26 @@ public enum InventoryValidator {
             if count > 0 { definitions[kind] = Dictionary(minimumCapacity: count) }
         }
         var inventory = Inventory()
+        // Keys defined again in another group, by group (a source's name; "" hand-written).
+        var elsewhere: [EntityKind: [String: [String: DefinitionSite]]] = [:]
         for file in files {
+            // A key is defined once per source, and once among the hand-written files; a
+            // hand-written file (or another source) may describe what a source brings: the two
+            // are merged field by field.
+            let group = file.source?.name
             for (kind, keys) in file.definitions {
                 for (key, path) in keys {
+                    let site = DefinitionSite(file: file.file, path: path, group: group)
                     if let earlier = definitions[kind]?[key] {
-                        problems.append(InventoryProblem(file: file.file, path: path.description, message: "duplicate key '\(key)' (already defined in \(earlier))"))
+                        if earlier.group == group {
+                            problems.append(InventoryProblem(file: file.file, path: path.description, message: "duplicate key '\(key)' (already defined in \(earlier))"))
+                        } else if let again = elsewhere[kind]?[key]?[group ?? ""] {
+                            problems.append(InventoryProblem(file: file.file, path: path.description, message: "duplicate key '\(key)' (already defined in \(again))"))
+                        } else {
+                            elsewhere[kind, default: [:]][key, default: [:]][group ?? ""] = site
+                        }
                     } else {
-                        definitions[kind, default: [:]][key] = DefinitionSite(file: file.file, path: path)
+                        definitions[kind, default: [:]][key] = site
                     }
                 }
             }
@@ -86,6 +99,8 @@ public enum InventoryValidator {
 public struct DefinitionSite: Sendable, CustomStringConvertible {
     public var file: String
     public var path: DocumentPath
+    /// The source whose snapshot the file is (nil: hand-written).
+    public var group: String? = nil
     public var description: String { "\(file) at \(path)" }
 }
 

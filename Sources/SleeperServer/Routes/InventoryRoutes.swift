@@ -41,10 +41,13 @@ extension Handlers {
         let dryRun = try query.oneOf("dry_run", ["true", "false"]) == "true"
         let lenient = try query.oneOf("lenient", ["true", "false"]) == "true"
         let format = try query.oneOf("from", SourceFormat.allCases.map(\.rawValue)).flatMap(SourceFormat.init(rawValue:))
+        // A source's snapshot may remove at most this share of what the source listed (a truncated export must not wipe an estate).
+        let removals = RemovalGuard(maximumShare: Double(try query.int("max_removals", in: 0...100) ?? Int(RemovalGuard.defaultShare * 100)) / 100,
+                                    allowed: try query.oneOf("allow_removals", ["true", "false"]) == "true")
         // The same reading as `sleeper import`: the format told from the content unless named.
         let parsed = EstateReader.read(data, file: "body", format: format, source: try query.string("source"), lenient: lenient)
         return try await idempotent(request, body: data, caller: caller) {
-            let (summary, rescore) = try await ScoredChanges(db).importInventory([parsed], dryRun: dryRun, actor: caller.actor)
+            let (summary, rescore) = try await ScoredChanges(db).importInventory([parsed], dryRun: dryRun, removals: removals, actor: caller.actor)
             var body = summary.jsonValue
             if case .object(var members) = body {
                 if let rescore { members.append(("rescore", rescoreJSON(rescore))) }

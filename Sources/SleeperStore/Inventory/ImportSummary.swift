@@ -36,6 +36,9 @@ public struct ImportSummary: Sendable, Equatable {
     public var sources: [SourceSnapshot] = []
     /// What sources showed that is not imported (a root account, a secret written into a config).
     public var findings: [String] = []
+    /// Fields that changed on entities that were already stored, in words
+    /// (`credential:KEY: kind access_key → other`): the first few hundred per table.
+    public var fieldChanges: [String] = []
     public var dryRun = false
 
     public var changedAnything: Bool {
@@ -60,6 +63,7 @@ public struct ImportSummary: Sendable, Equatable {
         }
         sources += other.sources
         findings += other.findings
+        fieldChanges += other.fieldChanges
     }
 
     /// Counts for the audit log: rows inserted and updated, edges added, changed and removed.
@@ -68,7 +72,8 @@ public struct ImportSummary: Sendable, Equatable {
          "edges_added": String(edges.map(\.added).reduce(0, +)), "edges_changed": String(edges.map(\.changed).reduce(0, +)),
          "edges_removed": String(edges.map(\.removed).reduce(0, +)),
          "sources": sources.map { "\($0.name) (\($0.format)): \($0.entities) listed, \($0.removed.count) removed" }.joined(separator: "; "),
-         "removed": sources.flatMap(\.removed).prefix(200).joined(separator: ", ")]
+         "removed": sources.flatMap(\.removed).prefix(200).joined(separator: ", "),
+         "fields_changed": fieldChanges.prefix(200).joined(separator: "; ")]
     }
 
     /// Stable fields: dry_run, changed, entities [{table, in_file, inserted, updated, unchanged}],
@@ -86,6 +91,7 @@ public struct ImportSummary: Sendable, Equatable {
             ("sources", .array(sources.map { .obj([("name", .string($0.name)), ("format", .string($0.format)), ("entities", .int($0.entities)),
                                                    ("removed", .array($0.removed.map(JSONValue.string))), ("kept", .int($0.kept))]) })),
             ("findings", .array(findings.map(JSONValue.string))),
+            ("fields_changed", .array(fieldChanges.map(JSONValue.string))),
         ])
     }
 }

@@ -11,14 +11,14 @@ public struct InventoryImporter: Sendable {
 
     /// Validates `files` (already read), checks references against the database, and writes.
     /// Throws `InventoryProblems` listing every problem found, having written nothing.
-    public func importFiles(_ files: [ParsedInventory], dryRun: Bool = false, actor: String = AuditLog.commandLineActor,
-                            now: Date = SleeperClock.now()) async throws -> ImportSummary {
-        try await importFiles(files, dryRun: dryRun, actor: actor, now: now) { _, _ in Optional<Int64>.none }.summary
+    public func importFiles(_ files: [ParsedInventory], dryRun: Bool = false, removals: RemovalGuard = RemovalGuard(),
+                            actor: String = AuditLog.commandLineActor, now: Date = SleeperClock.now()) async throws -> ImportSummary {
+        try await importFiles(files, dryRun: dryRun, removals: removals, actor: actor, now: now) { _, _ in Optional<Int64>.none }.summary
     }
 
     /// The same, with `then` run on the import's transaction before it commits (the rescore the
     /// import is owed is recorded there, so that it commits with the import or not at all).
-    func importFiles<T: Sendable>(_ files: [ParsedInventory], dryRun: Bool = false, actor: String = AuditLog.commandLineActor,
+    func importFiles<T: Sendable>(_ files: [ParsedInventory], dryRun: Bool = false, removals: RemovalGuard = RemovalGuard(), actor: String = AuditLog.commandLineActor,
                                   now: Date = SleeperClock.now(),
                                   then: (ImportSummary, PostgresConnection) async throws -> T) async throws -> (summary: ImportSummary, then: T?) {
         PhaseTiming.report("import: files read")
@@ -27,7 +27,7 @@ public struct InventoryImporter: Sendable {
         let summary: ImportSummary, after: T
         do {
             (summary, after) = try await db.transaction { connection in
-                let summary = try await write(batch, groups: ImportGroup.of(files), now: now, on: connection, dryRun: dryRun)
+                let summary = try await write(batch, groups: ImportGroup.of(files), now: now, removals: removals, on: connection, dryRun: dryRun)
                 try await AuditLog.record(actor: actor, action: "inventory.import", target: files.map(\.file).joined(separator: ", "),
                                           detail: summary.auditDetail, on: connection, logger: db.logger)
                 if dryRun { throw DryRunDone(summary: summary) }
@@ -55,7 +55,8 @@ public struct InventoryImporter: Sendable {
 
     static let tables = EntityTable.all.map(\.table) + EdgeTable.all.map(\.table)
 
-    private func write(_ batch: InventoryValidator.Batch, groups: [ImportGroup], now: Date, on connection: PostgresConnection, dryRun: Bool) async throws -> ImportSummary {
+    private func write(_ batch: InventoryValidator.Batch, groups: [ImportGroup], now: Date, removals: RemovalGuard, on connection: PostgresConnection,
+                       dryRun: Bool) async throws -> ImportSummary {
         // Joins of a million staged keys to their tables, and the indexes built after a bulk load,
         // spilled to disk in batches with PostgreSQL's default 4 MB.
         try await run([InventoryImportSQL.importLock, "SET LOCAL work_mem = '256MB'", "SET LOCAL maintenance_work_mem = '512MB'"], on: connection)
@@ -65,7 +66,7 @@ public struct InventoryImporter: Sendable {
         if !problems.isEmpty { throw InventoryProblems(problems) }
         PhaseTiming.report("import: references checked")
         var summary = ImportSummary(dryRun: dryRun)
-        for group in groups { summary.add(try await write(group, now: now, on: connection)) }
+        for group in groups { summary.add(try await write(group, now: now, removals: removals, on: connection)) }
         // After a bulk load the planner's statistics are stale until autovacuum comes round, and
         // the scoring queries then pick whole-table scans (explain took 0.22 s instead of 0.07 s
         // right after a 1M import). Refresh them now for the tables that grew.
@@ -78,13 +79,13 @@ public struct InventoryImporter: Sendable {
     /// One source's files (or the hand-written ones): what the source only names first, then
     /// its entities (only the fields it provides, on rows that exist), the edge lists it knows,
     /// and its snapshot's record.
-    private func write(_ group: ImportGroup, now: Date, on connection: PostgresConnection) async throws -> ImportSummary {
+    private func write(_ group: ImportGroup, now: Date, removals: RemovalGuard, on connection: PostgresConnection) async throws -> ImportSummary {
         for table in EntityTable.all { try await run(InventoryImportSQL.createStage(table), on: connection) }
         for edge in EdgeTable.all { try await run(InventoryImportSQL.createStage(edge), on: connection) }
         let origin = group.origin
         let snapshots = SourceSnapshots(db)
-        var source: Int64?
-        if let origin { source = try await snapshots.open(origin, files: group.files, now: now, on: connection) }
+        var source: Int64?, listedBefore = 0
+        if let origin { (source, listedBefore) = try await snapshots.open(origin, files: group.files, now: now, on: connection) }
         if let origin, let source, origin.stubs.entityCount > 0 {
             _ = try await stage(origin.stubs, stored: nil, on: connection)
             for table in EntityTable.all {
@@ -104,20 +105,21 @@ public struct InventoryImporter: Sendable {
         let counts = entityCounts(group.inventory)
         for table in EntityTable.all {
             let kind = EntityKind(rawValue: table.table) ?? .models
-            let (inserted, updated) = try await pair(InventoryImportSQL.upsert(table, updating: origin.map { $0.fields[kind] ?? [] }, handWritten: origin == nil,
-                                                                               source: source), on: connection)
+            let (inserted, updated, fields) = try await upsert(InventoryImportSQL.upsert(table, updating: origin.map { $0.fields[kind] ?? [] }, handWritten: origin == nil,
+                                                                                         source: source), on: connection)
             summary.entities.append(.init(table: table.table, inFile: counts[table.table] ?? 0, inserted: inserted, updated: updated))
+            summary.fieldChanges += fields.map { "\(kind.singular):\($0)" }
         }
         PhaseTiming.report("import: entities upserted")
         let edgeCounts = self.edgeCounts(group.inventory)
         for edge in EdgeTable.all where origin?.edges.contains(edge.table) ?? true {
             let count = staged[edge.table] ?? 0
-            let (removed, added, changed) = try await write(edge, staged: count, on: connection)
+            let (removed, added, changed) = try await write(edge, staged: count, handWritten: origin == nil, on: connection)
             summary.edges.append(.init(table: edge.table, inFile: edgeCounts[edge.table] ?? 0, added: added, changed: changed, removed: removed))
             PhaseTiming.report("import: \(edge.table) written (\(count) staged)")
         }
         if let origin, let source {
-            let snapshot = try await snapshots.reconcile(origin, source: source, group: group, now: now, on: connection)
+            let snapshot = try await snapshots.reconcile(origin, source: source, listed: listedBefore, removals: removals, group: group, now: now, on: connection)
             if !snapshot.removed.isEmpty { try await run(InventoryImportSQL.clearContentHashes, on: connection) }
             summary.sources.append(snapshot)
             PhaseTiming.report("import: source snapshot recorded")
@@ -131,21 +133,23 @@ public struct InventoryImporter: Sendable {
     /// dropped and re-created (checked row by row, a live foreign key costs about 8 µs an edge);
     /// a list as large as a third of the table also without its indexes, which are built again
     /// after the insert (an index maintained row by row cost 3 to 4 times the build).
-    private func write(_ edge: EdgeTable, staged: Int, on connection: PostgresConnection) async throws -> (removed: Int, added: Int, changed: Int) {
+    private func write(_ edge: EdgeTable, staged: Int, handWritten: Bool, on connection: PostgresConnection) async throws -> (removed: Int, added: Int, changed: Int) {
         // The planner's estimate of the table's size is enough to choose (0 for a new table).
         let rows = try await single("SELECT greatest(reltuples, 0)::int8 FROM pg_class WHERE oid = '\(edge.table)'::regclass", on: connection)
         let unindexed = staged >= 1_000 && staged * 3 >= rows
         let bulk = unindexed || staged >= InventoryImportSQL.bulkEdgeThreshold
         if bulk { try await run(InventoryImportSQL.dropForeignKeys(edge), on: connection) }
         if unindexed { try await run(InventoryImportSQL.dropIndexes(edge), on: connection) }
-        let removed = staged == 0 ? 0 : try await single(InventoryImportSQL.removeStale(edge), on: connection)
+        // Run even with nothing staged: an owner that states an empty list (or a source that now
+        // lists none for it) loses the edges it had.
+        let removed = try await single(InventoryImportSQL.removeStale(edge, handWritten: handWritten), on: connection)
         var added = 0, changed = 0
         if unindexed {
-            if edge.attribute != nil, !edge.attributeInKey { changed = try await single(InventoryImportSQL.updateAttribute(edge), on: connection) }
-            added = try await single(InventoryImportSQL.insertNew(edge), on: connection)
+            if edge.attribute != nil, !edge.attributeInKey { changed = try await single(InventoryImportSQL.updateAttribute(edge, handWritten: handWritten), on: connection) }
+            added = try await single(InventoryImportSQL.insertNew(edge, handWritten: handWritten), on: connection)
             try await run(InventoryImportSQL.createIndexes(edge), on: connection)
         } else if staged > 0 {
-            (added, changed) = try await pair(InventoryImportSQL.insert(edge), on: connection)
+            (added, changed) = try await pair(InventoryImportSQL.insert(edge, handWritten: handWritten), on: connection)
         }
         if bulk { try await run(InventoryImportSQL.addForeignKeys(edge), on: connection) }
         return (removed, added, changed)
@@ -160,6 +164,13 @@ public struct InventoryImporter: Sendable {
             return (a, b)
         }
         return (0, 0)
+    }
+
+    private func upsert(_ sql: String, on connection: PostgresConnection) async throws -> (Int, Int, [String]) {
+        for try await (a, b, fields) in try await connection.query(PostgresQuery(unsafeSQL: sql), logger: db.logger).decode((Int, Int, [String]).self) {
+            return (a, b, fields)
+        }
+        return (0, 0, [])
     }
 
     private func single(_ sql: String, on connection: PostgresConnection) async throws -> Int {

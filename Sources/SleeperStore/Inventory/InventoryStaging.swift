@@ -70,6 +70,8 @@ struct StagedKind<Entity: Sendable>: Sendable {
     var items: [Entity]
     var key: @Sendable (Entity) -> String
     var row: @Sendable (inout CopyTextWriter, Entity) -> Void
+    /// The fields a hand-written entry stated (`InventoryFields` bits; nil: all).
+    var stated: @Sendable (Entity) -> UInt64?
     var edges: [OwnedEdges<Entity>] = []
 
     /// The content hash of each item: the first 8 bytes of the SHA-256 of its row and its edge rows
@@ -81,13 +83,14 @@ struct StagedKind<Entity: Sendable>: Sendable {
         let chunks = (count + chunk - 1) / chunk
         let result = UnsafeMutableBufferPointer<Int>.allocate(capacity: count)
         defer { result.deallocate() }
-        let (items, row, edges) = (items, row, edges)
+        let (items, row, edges, stated) = (items, row, edges, stated)
         nonisolated(unsafe) let out = result
         DispatchQueue.concurrentPerform(iterations: chunks) { c in
             var w = CopyTextWriter(nil)
             for i in (c * chunk)..<min(count, (c + 1) * chunk) {
                 w.reset()
                 row(&w, items[i])
+                w.integer(stated(items[i]).map { Int(Int64(bitPattern: $0)) })
                 w.endRowInBuffer()
                 for list in edges {
                     w.text(list.table.table); w.endRowInBuffer()
@@ -143,13 +146,14 @@ extension InventoryImporter {
                 }
                 hashes = computed
             }
-            let (items, row) = (kind.items, kind.row)
+            let (items, row, stated) = (kind.items, kind.row, kind.stated)
             let kept = keep
             let withHash = hashes
             try await c.copyRowsInParallel(count: items.count, into: "stage_\(kind.table.table)",
-                                           columns: ["key"] + kind.table.columns.map(\.name) + ["content_hash"], logger: db.logger) { w, range in
+                                           columns: ["key"] + kind.table.columns.map(\.name) + ["stated", "content_hash"], logger: db.logger) { w, range in
                 for i in range where kept[i] {
                     row(&w, items[i])
+                    w.integer(stated(items[i]).map { Int(Int64(bitPattern: $0)) })
                     w.integer(withHash?[i])
                     w.endRowInBuffer()
                 }
@@ -167,11 +171,12 @@ extension InventoryImporter {
             }
             PhaseTiming.report("staged \(kind.table.table): \(kept.lazy.filter { $0 }.count) of \(items.count)")
         }
-        try await each(StagedKind(table: .resources, items: inv.resources, key: \.key, row: InventoryRows.resource))
-        try await each(StagedKind(table: .datasets, items: inv.datasets, key: \.key, row: InventoryRows.dataset))
-        try await each(StagedKind(table: .models, items: inv.models, key: \.key, row: InventoryRows.model, edges: InventoryRows.modelEdges))
-        try await each(StagedKind(table: .credentials, items: inv.credentials, key: \.key, row: InventoryRows.credential, edges: InventoryRows.credentialEdges))
-        try await each(StagedKind(table: .agents, items: inv.agents, key: \.key, row: InventoryRows.agent, edges: InventoryRows.agentEdges))
+        try await each(StagedKind(table: .resources, items: inv.resources, key: \.key, row: InventoryRows.resource, stated: \.stated))
+        try await each(StagedKind(table: .datasets, items: inv.datasets, key: \.key, row: InventoryRows.dataset, stated: \.stated))
+        try await each(StagedKind(table: .models, items: inv.models, key: \.key, row: InventoryRows.model, stated: \.stated, edges: InventoryRows.modelEdges))
+        try await each(StagedKind(table: .credentials, items: inv.credentials, key: \.key, row: InventoryRows.credential, stated: \.stated,
+                                  edges: InventoryRows.credentialEdges))
+        try await each(StagedKind(table: .agents, items: inv.agents, key: \.key, row: InventoryRows.agent, stated: \.stated, edges: InventoryRows.agentEdges))
         return staged
     }
 }

@@ -1,3 +1,5 @@
+import SleeperCore
+
 /// How each inventory entity and edge maps onto its table. The import's SQL is generated from
 /// these descriptions by one template each (see `InventoryImportSQL`), so the eleven tables
 /// cannot drift apart in how they are upserted.
@@ -17,6 +19,11 @@ struct EntityTable: Sendable {
 
     var table: String
     var columns: [Column]
+
+    var kind: EntityKind { EntityKind(rawValue: table)! }
+
+    /// A field's bit in `stated` and `hand_fields` (`InventoryFields` order: columns, then edge lists).
+    func bit(_ field: String) -> Int64 { Int64(bitPattern: InventoryFields.bit(kind, field)) }
 
     static let resources = EntityTable(table: "resources", columns: [
         .init("name", "text"), .init("owner", "text"), .init("tier", "smallint"), .init("endpoints", "text[]"),
@@ -50,6 +57,8 @@ struct EntityTable: Sendable {
 /// An edge list owned by one entity in the file format (an agent's `holds`, a model's `trained_on`, …).
 struct EdgeTable: Sendable {
     var table: String
+    /// The list's field in the inventory format (`holds`, `uses_models`, …).
+    var field: String
     var owner: (table: String, column: String)
     var target: (table: String, column: String)
     /// The edge's attribute (relation, delivery, action), if it has one.
@@ -61,12 +70,15 @@ struct EdgeTable: Sendable {
     private static let targetIndexSuffix = ["trained_on": "dataset", "derived_from": "parent", "uses_model": "model",
                                             "delegates_to": "delegate", "holds": "credential", "grants": "resource"]
 
-    static let trainedOn = EdgeTable(table: "trained_on", owner: ("models", "model_id"), target: ("datasets", "dataset_id"))
-    static let derivedFrom = EdgeTable(table: "derived_from", owner: ("models", "model_id"), target: ("models", "parent_id"), attribute: "relation")
-    static let usesModel = EdgeTable(table: "uses_model", owner: ("agents", "agent_id"), target: ("models", "model_id"))
-    static let delegatesTo = EdgeTable(table: "delegates_to", owner: ("agents", "agent_id"), target: ("agents", "delegate_id"))
-    static let holds = EdgeTable(table: "holds", owner: ("agents", "agent_id"), target: ("credentials", "credential_id"), attribute: "delivery")
-    static let grants = EdgeTable(table: "grants", owner: ("credentials", "credential_id"), target: ("resources", "resource_id"), attribute: "action", attributeInKey: true)
+    /// The list's bit among its owner's fields (`InventoryFields`).
+    var bit: Int64 { Int64(bitPattern: InventoryFields.bit(EntityKind(rawValue: owner.table)!, field)) }
+
+    static let trainedOn = EdgeTable(table: "trained_on", field: "trained_on", owner: ("models", "model_id"), target: ("datasets", "dataset_id"))
+    static let derivedFrom = EdgeTable(table: "derived_from", field: "derived_from", owner: ("models", "model_id"), target: ("models", "parent_id"), attribute: "relation")
+    static let usesModel = EdgeTable(table: "uses_model", field: "uses_models", owner: ("agents", "agent_id"), target: ("models", "model_id"))
+    static let delegatesTo = EdgeTable(table: "delegates_to", field: "delegates_to", owner: ("agents", "agent_id"), target: ("agents", "delegate_id"))
+    static let holds = EdgeTable(table: "holds", field: "holds", owner: ("agents", "agent_id"), target: ("credentials", "credential_id"), attribute: "delivery")
+    static let grants = EdgeTable(table: "grants", field: "grants", owner: ("credentials", "credential_id"), target: ("resources", "resource_id"), attribute: "action", attributeInKey: true)
 
     static let all: [EdgeTable] = [.trainedOn, .derivedFrom, .usesModel, .delegatesTo, .holds, .grants]
 }

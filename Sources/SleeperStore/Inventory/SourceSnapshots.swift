@@ -15,8 +15,17 @@ public struct SourceSnapshots: Sendable {
         public var entities: Int, removed: Int
     }
 
-    /// The source's row, created on its first snapshot; its id.
-    func open(_ origin: SourceOrigin, files: [String], now: Date, on c: PostgresConnection) async throws -> Int64 {
+    /// The source's row, created on its first snapshot: its id, and how many entities it listed
+    /// before this snapshot. A snapshot in another format than the source's first is refused: it
+    /// lists none of what the source brought, and would remove all of it.
+    func open(_ origin: SourceOrigin, files: [String], now: Date, on c: PostgresConnection) async throws -> (id: Int64, listed: Int) {
+        for try await (known, format) in try await c.query("SELECT id, format FROM sources WHERE name = \(origin.name)", logger: db.logger)
+            .decode((Int64, String).self) where format != origin.format.rawValue {
+            _ = known
+            throw StoreError.invalidInput("\(files.joined(separator: ", ")): source \(origin.name) was first imported as \(format), and these files are "
+                + "\(origin.format.rawValue): a snapshot in another format lists nothing the source brought and would remove all of it; "
+                + "nothing was written. Name this one with --source")
+        }
         var id: Int64 = 0
         for try await value in try await c.query("""
             INSERT INTO sources (name, format, first_imported_at, last_imported_at, last_file)
@@ -25,7 +34,11 @@ public struct SourceSnapshots: Sendable {
                 last_file = excluded.last_file, imports = sources.imports + 1
             RETURNING id
             """, logger: db.logger).decode(Int64.self) { id = value }
-        return id
+        var listed = 0
+        for try await n in try await c.query(PostgresQuery(unsafeSQL: "SELECT (SELECT count(*) FROM entity_sources WHERE source_id = \(id))::int + "
+            + EntityTable.all.map { "(SELECT count(*) FROM \($0.table) WHERE source_id = \(id))::int" }.joined(separator: " + ")), logger: db.logger)
+            .decode(Int.self) { listed = n }
+        return (id, listed)
     }
 
     /// The keys the snapshot only names (`stage_named`), and the claim of those that have no
@@ -46,7 +59,9 @@ public struct SourceSnapshots: Sendable {
     /// is another, and settles what it no longer lists — handed to another source that lists
     /// it, kept when a hand-written file described it, otherwise removed (and kept in
     /// `removed_entities`).
-    func reconcile(_ origin: SourceOrigin, source id: Int64, group: ImportGroup, now: Date, on c: PostgresConnection) async throws -> ImportSummary.SourceSnapshot {
+    /// `listed`: how many entities the source listed before; `removals`: how many of them it may remove.
+    func reconcile(_ origin: SourceOrigin, source id: Int64, listed before: Int, removals: RemovalGuard, group: ImportGroup, now: Date,
+                   on c: PostgresConnection) async throws -> ImportSummary.SourceSnapshot {
         let logger = db.logger
         var removed: [String] = [], kept = 0
         for table in EntityTable.all {
@@ -114,6 +129,9 @@ public struct SourceSnapshots: Sendable {
                 """, binds: try Self.binds(now)), logger: logger).decode(String.self) { gone.append(key) }
             removed += gone.map { "\(EntityKind(rawValue: kind)?.singular ?? kind):\($0)" }
             kept += dropped - gone.count
+        }
+        if let refusal = removals.refusal(source: origin.name, files: group.files, removing: removed, listed: before) {
+            throw StoreError.invalidInput(refusal)
         }
         let listed = group.inventory.entityCount + origin.stubs.entityCount
         return ImportSummary.SourceSnapshot(name: origin.name, format: origin.format.rawValue, entities: listed, removed: removed, kept: kept)

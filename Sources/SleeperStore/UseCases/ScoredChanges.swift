@@ -85,7 +85,7 @@ public struct ScoredChanges: Sendable {
     /// Imports inventory files in one transaction and rescores what they reached: downstream of
     /// every entity in the files, before the import (edges it removed) and after it (edges it added).
     /// A dry run, or an import that changed nothing, is not rescored.
-    public func importInventory(_ files: [ParsedInventory], dryRun: Bool = false, actor: String,
+    public func importInventory(_ files: [ParsedInventory], dryRun: Bool = false, removals: RemovalGuard = RemovalGuard(), actor: String,
                                 asOf: Date = SleeperClock.now()) async throws -> (summary: ImportSummary, rescore: Rescore?) {
         let rescorer = IncrementalRescore(db)
         let importer = InventoryImporter(db)
@@ -101,7 +101,7 @@ public struct ScoredChanges: Sendable {
         let before = traced && !dryRun ? try await rescorer.reach(of: subjects, resources: resources) : IncrementalRescore.Reach()
         // What a source removed is gone from the tables the reach is traced through, and an import
         // too large to trace reaches everything: a full run then, so that nothing removed is carried forward.
-        let (summary, debt) = try await importer.importFiles(files, dryRun: dryRun, actor: actor) { summary, tx in
+        let (summary, debt) = try await importer.importFiles(files, dryRun: dryRun, removals: removals, actor: actor) { summary, tx in
             guard summary.changedAnything, !summary.dryRun else { return Int64?.none }
             return try await owe(OwedRescore(trigger: trigger, actor: actor, asOf: asOf, subjects: traced ? subjects : [], resources: traced ? resources : [],
                                              before: before, fullRun: !traced || summary.removedEntities > 0), on: tx)
