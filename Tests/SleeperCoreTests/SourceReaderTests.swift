@@ -105,6 +105,10 @@ struct SourceReaderTests {
         #expect(parsed.source?.findings.contains("the root account has 1 active access key(s): delete them (they are not imported)") == true)
         #expect(parsed.source?.findings.contains("1 user(s) sign in to the console only: people, not imported") == true)
 
+        // A key made inactive still exists: kept as disabled (not live), and said so.
+        let inactive = EstateReader.read(Data((Self.header + "\nsvc,arn:aws:iam::1:user/svc,2024-01-10T10:00:00+00:00,false,N/A,N/A,N/A,false,false,2024-01-10T10:05:00+00:00,N/A,N/A,N/A,false,N/A,N/A,N/A,N/A,false,N/A,false,N/A\n").utf8), file: "r.csv")
+        #expect(inactive.inventory.credentials.map { "\($0.key) \($0.state)" } == ["aws:1:svc:key1 disabled"])
+        #expect(inactive.source?.findings == ["1 inactive access key(s) imported as disabled: not live, scored 0, listed apart"])
         let wrong = EstateReader.read(Data("user,arn,user_creation_time,password_enabled\nx,y,z,w\n".utf8), file: "r.csv", format: .awsCredentialReport)
         #expect(wrong.problems.first?.description.hasPrefix("r.csv: line 1: missing column(s) password_last_used") == true, "\(wrong.problems)")
         let cut = EstateReader.read(Data((Self.header + "\nsvc,arn:aws:iam::1:user/svc,2024-01-10T10:00:00+00:00,false\n").utf8), file: "r.csv")
@@ -150,6 +154,32 @@ struct SourceReaderTests {
         #expect(vscode.inventory.credentials.first?.kind == .databasePassword)
     }
 
+    @Test("VS Code's settings.json: MCP servers under mcp.servers beside other settings, read through comments and trailing commas")
+    func vscodeSettings() {
+        let settings = #"""
+            // User settings
+            {
+              "editor.fontSize": 14, /* kept as it is */
+              "mcp": {
+                "servers": {
+                  // The GitHub server, remote
+                  "github": {"type": "http", "url": "https://api.githubcopilot.example/mcp/", "headers": {"Authorization": "Bearer ${input:gh-token}"},},
+                  "files": {"command": "npx", "args": ["-y", "@modelcontextprotocol/server-filesystem", "/srv/docs"]},
+                },
+              },
+            }
+            """#
+        let parsed = EstateReader.read(Data(settings.utf8), file: ".vscode/settings.json")
+        #expect(parsed.problems.isEmpty, "\(parsed.problems)")
+        #expect(parsed.source?.format == .mcpConfig)
+        #expect(parsed.inventory.agents.map(\.key).sorted() == ["mcp:settings", "mcp:settings/files", "mcp:settings/github"], "\(parsed.inventory.agents.map(\.key))")
+        #expect(parsed.inventory.agents.first { $0.key == "mcp:settings/github" }?.endpoints == ["https://api.githubcopilot.example/mcp/"])
+        #expect(parsed.inventory.credentials.map(\.key) == ["env:gh-token"])
+        // A comment marker inside a string is text, not a comment.
+        #expect(String(decoding: JSONWithComments.plain(Data(#"{"u": "https://x//y", "a": [1, 2,], /* c */ "b": 3,}"#.utf8)), as: UTF8.self)
+                == #"{"u": "https://x//y", "a": [1, 2 ],         "b": 3 }"#)
+    }
+
     @Test("SPDX 3.0.1 AI and Dataset profiles: packages, the supplier by reference, a SHA-256, trainedOn, and lineage from ancestorOf and descendantOf once")
     func spdx() throws {
         let parsed = try Self.read("sources/acme-ai.spdx3.json")
@@ -165,18 +195,21 @@ struct SourceReaderTests {
         #expect(notSPDX.problems.first?.message.contains("not SPDX 3 JSON-LD") == true)
     }
 
-    @Test("GCP keys: user-managed keys, year 9999 as no expiry, exposed by reason or status; system-managed and disabled keys reported")
+    @Test("GCP keys: user-managed keys, year 9999 as no expiry, exposed by reason or status; a disabled key kept as disabled; system-managed keys reported")
     func gcpKeys() throws {
         let parsed = try Self.read("sources/gcp-keys.json")
         #expect(parsed.problems.isEmpty, "\(parsed.problems)")
         #expect(parsed.source?.format == .gcpServiceAccountKeys)
         #expect(parsed.source?.name == "gcp:acme-prod")
         let keys = parsed.inventory.credentials
-        #expect(keys.map(\.key) == ["gcp:acme-prod:payments-agent@acme-prod.iam.gserviceaccount.com:1f2e3d4c5b6a79880011223344556677",
-                                      "gcp:acme-prod:ci-deployer@acme-prod.iam.gserviceaccount.com:aa00bb11cc22dd33ee44ff5566778899"])
-        #expect(keys[0].expiresAt == nil && !keys[0].exposed && keys[0].kind == .serviceAccount)
-        #expect(keys[1].exposed && keys[1].expiresAt == Timestamps.parse("2026-12-28T09:00:00Z"))
-        #expect(parsed.source?.findings == ["1 system-managed key(s) (rotated by Google) not imported", "1 disabled key(s) not imported"])
+        #expect(keys.count == 3, "\(keys.map(\.key))")
+        #expect(Array(keys.map(\.key).prefix(2)) == ["gcp:acme-prod:payments-agent@acme-prod.iam.gserviceaccount.com:1f2e3d4c5b6a79880011223344556677",
+                                                     "gcp:acme-prod:ci-deployer@acme-prod.iam.gserviceaccount.com:aa00bb11cc22dd33ee44ff5566778899"])
+        #expect(keys[0].expiresAt == nil && !keys[0].exposed && keys[0].kind == .serviceAccount && keys[0].state == .active)
+        // Disabled because Google found it exposed: exposed, and not live.
+        #expect(keys[1].exposed && keys[1].expiresAt == Timestamps.parse("2026-12-28T09:00:00Z") && keys[1].state == .disabled)
+        #expect(keys[2].state == .disabled && !keys[2].exposed)
+        #expect(parsed.source?.findings == ["1 system-managed key(s) (rotated by Google) not imported", "2 disabled key(s) imported as disabled: not live, scored 0, listed apart"])
     }
 
     @Test("GitHub fine-grained tokens: owner, permissions as scopes, expiry and last use, null as none")
@@ -190,6 +223,12 @@ struct SourceReaderTests {
         #expect(tokens[0].scopes == ["organization:members:read", "repository:contents:write", "repository:metadata:read", "repositories:subset"])
         #expect(tokens[0].lastUsedAt == Timestamps.parse("2026-11-29T08:15:00Z"))
         #expect(tokens[1].expiresAt == nil && tokens[1].lastUsedAt == nil)
+        #expect(tokens.allSatisfy { $0.state == .active })
+        // GitHub says a token expired: kept, not live.
+        let expired = EstateReader.read(Data(#"[{"token_id": 7, "token_name": "old", "owner": {"login": "bob"}, "permissions": {}, "token_expired": true, "token_expires_at": "2026-01-01T00:00:00Z"}]"#.utf8),
+                                        file: "tokens.json")
+        #expect(expired.problems.isEmpty, "\(expired.problems)")
+        #expect(expired.inventory.credentials.map(\.state) == [.expired])
     }
 
     @Test("Kubernetes: federated service accounts, legacy token secrets with their last use, invalidated ones reported, secret values never read")

@@ -99,7 +99,7 @@ struct ImportSkipTests {
             #expect(again.stdout.contains("nothing changed"), "\(again.stdout)")
 
             // The source drops svc-ci: its keys go, and the agent's hold of one with them.
-            #expect(try sleeper(["import", try report(["svc-pay"])]).status == 0)
+            #expect(try sleeper(["import", try report(["svc-pay"]), "--allow-removals"]).status == 0)
             #expect(try await db.count("SELECT count(*) FROM holds h JOIN agents a ON a.id = h.agent_id WHERE a.key = 'payments-agent'") == 0)
             // svc-ci is back; the hand-written file, unchanged, must bring the hold back.
             #expect(try sleeper(["import", try report(["svc-pay", "svc-ci"])]).status == 0)

@@ -26,8 +26,13 @@ public enum SourceFormat: String, CaseIterable, Sendable {
 
     /// The format of a file, told from its content (its first 64 KB), with the file name as a tie-break.
     public static func detect(_ data: Data, file: String) -> SourceFormat {
-        let head = String(decoding: data.prefix(65_536), as: UTF8.self)
-        let trimmed = head.drop { $0 == "\u{FEFF}" || $0.isWhitespace }
+        var head = String(decoding: data.prefix(65_536), as: UTF8.self)
+        var trimmed = head.drop { $0 == "\u{FEFF}" || $0.isWhitespace }
+        // JSON with comments (VS Code's files) may open with one.
+        if trimmed.hasPrefix("//") || trimmed.hasPrefix("/*") {
+            head = String(decoding: JSONWithComments.plain(Data(head.utf8)), as: UTF8.self)
+            trimmed = head.drop { $0 == "\u{FEFF}" || $0.isWhitespace }
+        }
         if trimmed.hasPrefix("user,arn,user_creation_time") { return .awsCredentialReport }
         if trimmed.hasPrefix("{") || trimmed.hasPrefix("[") {
             if head.contains("\"bomFormat\"") && head.contains("CycloneDX") { return .cyclonedx }

@@ -8,7 +8,7 @@ enum FieldNames {
                                      "lineage_verified", "training_data_declared", "derived_from", "trained_on"]
     static let derivation: Set<String> = ["model", "relation"]
     static let credential: Set<String> = ["key", "kind", "provider", "owner", "fingerprint", "scopes", "created_at", "last_rotated_at",
-                                          "expires_at", "last_used_at", "ttl_seconds", "exposed", "grants"]
+                                          "expires_at", "last_used_at", "ttl_seconds", "exposed", "grants", "state"]
     static let grant: Set<String> = ["resource", "action"]
     static let agent: Set<String> = ["key", "name", "owner", "input_trust", "uses_models", "delegates_to", "holds", "tools", "endpoints", "trace_names"]
     static let holding: Set<String> = ["credential", "delivery"]

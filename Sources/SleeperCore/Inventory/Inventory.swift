@@ -149,6 +149,8 @@ public struct Inventory: Sendable, Equatable {
         public var ttlSeconds: Int?
         public var exposed: Bool
         public var grants: [Grant]
+        /// Active unless its source (or a person) says it is disabled, revoked or expired.
+        public var state: CredentialState = .active
         /// The fields a hand-written file stated for it, as bits in `InventoryFields` order (edge
         /// lists too; an explicit null counts as stated). nil: every field, as sources and programs give them.
         public var stated: UInt64? = nil

@@ -75,6 +75,14 @@ extension CredentialKind {
     }
 }
 
+/// Whether a credential still works, as its source says: a disabled, revoked or expired one is
+/// stored with its state, listed apart, and never scored as live (its score is 0 for that reason).
+public enum CredentialState: String, CaseIterable, Sendable, Codable {
+    case active, disabled, revoked, expired
+
+    public var isLive: Bool { self == .active }
+}
+
 public enum ResourceTier: Int, CaseIterable, Sendable, Codable {
     case crownJewel = 0, high = 1, moderate = 2, low = 3
 }

@@ -1,8 +1,8 @@
 /// Each entity's fields in the inventory format, in a fixed order: a field's position is its bit
 /// in `stated` (what a hand-written entry said) and in the store's `hand_fields` (what a
 /// hand-written file set, which no source overwrites). The columns come first, as the entity's
-/// table declares them, then the edge lists it owns. New fields are only ever appended: stored
-/// bits keep their meaning.
+/// table first declared them, then the edge lists it owns, then fields added since. New fields
+/// are only ever appended: stored bits keep their meaning.
 public enum InventoryFields {
     public static func order(_ kind: EntityKind) -> [String] {
         switch kind {
@@ -19,7 +19,7 @@ public enum InventoryFields {
     static let models = ["name", "supplier", "owner", "third_party", "digest", "signed", "serialization", "lineage_verified",
                          "training_data_declared", "trained_on", "derived_from"]
     static let credentials = ["kind", "provider", "owner", "fingerprint", "scopes", "created_at", "last_rotated_at", "expires_at",
-                              "last_used_at", "ttl_seconds", "exposed", "grants"]
+                              "last_used_at", "ttl_seconds", "exposed", "grants", "state"]
     static let agents = ["name", "owner", "input_trust", "tools", "endpoints", "trace_names", "uses_models", "delegates_to", "holds"]
 
     /// The bit of `field` (0 for a field the kind does not have).

@@ -258,6 +258,7 @@ public enum InventoryReader {
                 ttlSeconds: ttl,
                 exposed: collector.bool(c["exposed"]) ?? false,
                 grants: unique(grants.map { ($0.0, $0.1) }, what: "grant"))
+            credential.state = collector.enumeration(c["state"], CredentialState.self) ?? .active
             credential.stated = Self.stated(c, .credentials)
             if let fp = credential.fingerprint, let problem = SecretScanner.fingerprintProblem(fp) {
                 collector.report(c["fingerprint"].path, problem)

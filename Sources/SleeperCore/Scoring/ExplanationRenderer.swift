@@ -8,7 +8,10 @@ public enum ExplanationRenderer {
     public static func text(_ e: ScoreExplanation) -> String {
         var out = "\(e.subject)  score \(e.score) (\(e.band)) = round(100 · min(1, raw)); raw = P \(n(e.p)) · impact \(n(e.impact)) · hygiene \(n(e.hygiene)) = \(n(e.raw))\n"
         out += "  reaches \(e.impactCount) tier 0–1 resource(s); exposed to \(e.exposureCount) model(s) with L* above the threshold\n"
-        if let u = e.unreached { out += "  no model reaches it (\(u.rawValue)): \(u.explanation); its backdoor score says nothing of its safety\n" }
+        if let u = e.unreached {
+            out += u == .notLive ? "  not live: \(u.explanation)\n"
+                                 : "  no model reaches it (\(u.rawValue)): \(u.explanation); its backdoor score says nothing of its safety\n"
+        }
         out += "\n"
         out += "paths (model → agents → credential → resource): first the top path, which exposure shows (the holder that contributes\n"
         out += "most, with the upstream model of highest L* and the chain between them; not always the largest single term), then the rest largest first;\n"

@@ -91,6 +91,9 @@ public enum ScoreDiff {
     /// change first: a new failed check, one that no longer stands), a new top path.
     static func pathReasons(before: Side, after: Side, context: Context) -> [String] {
         var reasons: [String] = []
+        if context.unreached == .notLive, after.p == 0 {
+            return ["not live any more: disabled, revoked or expired at its source"]
+        }
         let reaching = Set(context.reaching.map(\.model))
         if let m = before.model, before.p > 0, !reaching.contains(m) {
             let path = "\(m) → \(before.agent ?? "?")"

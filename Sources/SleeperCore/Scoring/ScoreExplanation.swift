@@ -169,7 +169,7 @@ extension ScoringEngine {
                                      evidenceID: state?.evidenceID, evidenceExpires: state?.expiresAt, items: mappings[control] ?? []))
             }
         }
-        for h in c.holders {
+        for h in c.holders where c.live {
             factors.append(.init(subject: "agent:\(input.agents[h.agent].key)", name: "delivery_\(h.delivery.rawValue)",
                                  value: weights.delivery[h.delivery.rawValue]!, weight: "u", items: weights.references["delivery"] ?? []))
         }
@@ -189,7 +189,7 @@ extension ScoringEngine {
         // So P is at least the largest contribution and at most 1 − Π(1 − contribution).
         var paths: [ScoreExplanation.Path] = []
         let resource = s.topResource.map { input.resources[$0].key }
-        for h in c.holders {
+        for h in c.holders where c.live {
             let u = weights.delivery[h.delivery.rawValue] ?? 1
             let b = result.agentB[h.agent]
             let gate = b > 0 ? result.agentA[h.agent] / b : 0
@@ -277,7 +277,8 @@ extension ScoringEngine {
                                            impactCount: s.impactCount, exposureCount: s.exposureCount, factors: factors, paths: paths, whatIf: whatIf)
         explanation.hygieneRules = hygieneRules(c, asOf: input.asOf)
         // Zero is not safe when nothing links the credential to a model: say which link is missing.
-        if c.holders.isEmpty { explanation.unreached = .noHolder }
+        if !c.live { explanation.unreached = .notLive }
+        else if c.holders.isEmpty { explanation.unreached = .noHolder }
         else if c.grants.isEmpty { explanation.unreached = .noGrant }
         else if upstreamModels.isEmpty { explanation.unreached = .noModel }
         return explanation

@@ -281,7 +281,8 @@ public struct ScoringEngine: Sendable {
     func scoreCredential(_ c: ScoringInput.Credential, input: ScoringInput, layer: CredentialLayer) -> CredentialScore {
         var survive = 1.0
         var topAgent: Int?, topContribution = -1.0
-        for h in c.holders {
+        // A credential that no longer works (disabled, revoked, expired) opens nothing: no path.
+        for h in c.holders where c.live {
             let contribution = layer.agentA[h.agent] * deliveryWeight[h.delivery.position]
             survive *= 1 - contribution
             if contribution > topContribution { topContribution = contribution; topAgent = h.agent }

@@ -99,6 +99,8 @@ public struct ScoringInput: Sendable {
         public var exposed: Bool
         public var holders: [(agent: Int, delivery: Delivery)]
         public var grants: [(resource: Int, action: GrantAction)]
+        /// False when its source says it is disabled, revoked or expired: no path reaches it then.
+        public var live = true
         public init(key: String, kind: CredentialKind = .other, owner: String? = nil, createdAt: Date? = nil, lastRotatedAt: Date? = nil,
                     expiresAt: Date? = nil, lastUsedAt: Date? = nil, ttlSeconds: Int? = nil, exposed: Bool = false,
                     holders: [(agent: Int, delivery: Delivery)] = [], grants: [(resource: Int, action: GrantAction)] = []) {

@@ -24,7 +24,7 @@ enum InventoryRows {
     static func credential(_ w: inout CopyTextWriter, _ k: Inventory.Credential) {
         w.text(k.key); w.text(k.kind.rawValue); w.text(k.provider); w.text(k.owner); w.text(k.fingerprint)
         w.textArray(k.scopes); w.epoch(k.createdAt); w.epoch(k.lastRotatedAt); w.epoch(k.expiresAt)
-        w.epoch(k.lastUsedAt); w.integer(k.ttlSeconds); w.bool(k.exposed)
+        w.epoch(k.lastUsedAt); w.integer(k.ttlSeconds); w.bool(k.exposed); w.text(k.state.rawValue)
     }
 
     static func agent(_ w: inout CopyTextWriter, _ a: Inventory.Agent) {

@@ -97,7 +97,7 @@ public struct InventoryStore: Sendable {
         let sql: PostgresQuery = """
             SELECT c.key, c.kind, c.provider, c.owner, c.fingerprint, c.scopes, c.created_at, c.last_rotated_at,
                    c.expires_at, c.last_used_at, c.ttl_seconds, c.exposed,
-                   coalesce(g.resources, '{}'), coalesce(g.actions, '{}')
+                   coalesce(g.resources, '{}'), coalesce(g.actions, '{}'), c.state
             FROM credentials c
             LEFT JOIN LATERAL (
                 SELECT array_agg(r.key ORDER BY r.key, x.action) AS resources, array_agg(x.action ORDER BY r.key, x.action) AS actions
@@ -108,12 +108,14 @@ public struct InventoryStore: Sendable {
             """
         var out: [Inventory.Credential] = []
         for try await row in try await db.client.query(sql, logger: db.logger) {
-            let (key, kind, provider, owner, fingerprint, scopes, created, rotated, expires, used, ttl, exposed, resources, actions) =
-                try row.decode((String, String, String?, String?, String?, [String], Date?, Date?, Date?, Date?, Int32?, Bool, [String], [String]).self)
-            out.append(.init(key: key, kind: try rowValue(CredentialKind.self, kind), provider: provider, owner: owner, fingerprint: fingerprint,
-                             scopes: scopes, createdAt: created, lastRotatedAt: rotated, expiresAt: expires, lastUsedAt: used,
-                             ttlSeconds: ttl.map(Int.init), exposed: exposed,
-                             grants: try zip(resources, actions).map { .init(resource: $0, action: try rowValue(GrantAction.self, $1)) }))
+            let (key, kind, provider, owner, fingerprint, scopes, created, rotated, expires, used, ttl, exposed, resources, actions, state) =
+                try row.decode((String, String, String?, String?, String?, [String], Date?, Date?, Date?, Date?, Int32?, Bool, [String], [String], String).self)
+            var credential = Inventory.Credential(key: key, kind: try rowValue(CredentialKind.self, kind), provider: provider, owner: owner, fingerprint: fingerprint,
+                                                  scopes: scopes, createdAt: created, lastRotatedAt: rotated, expiresAt: expires, lastUsedAt: used,
+                                                  ttlSeconds: ttl.map(Int.init), exposed: exposed,
+                                                  grants: try zip(resources, actions).map { .init(resource: $0, action: try rowValue(GrantAction.self, $1)) })
+            credential.state = try rowValue(CredentialState.self, state)
+            out.append(credential)
         }
         return out
     }

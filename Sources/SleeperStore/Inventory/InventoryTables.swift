@@ -43,7 +43,7 @@ struct EntityTable: Sendable {
         .init("last_rotated_at", "float8", "to_timestamp(last_rotated_at)"),
         .init("expires_at", "float8", "to_timestamp(expires_at)"),
         .init("last_used_at", "float8", "to_timestamp(last_used_at)"),
-        .init("ttl_seconds", "integer"), .init("exposed", "boolean"),
+        .init("ttl_seconds", "integer"), .init("exposed", "boolean"), .init("state", "text"),
     ])
     static let agents = EntityTable(table: "agents", columns: [
         .init("name", "text"), .init("owner", "text"), .init("input_trust", "text"), .init("tools", "text[]"), .init("endpoints", "text[]"),

@@ -19,6 +19,7 @@ public struct CredentialReach: Sendable {
                 UNION SELECT d.delegate_id FROM delegates_to d JOIN reached r ON r.agent_id = d.agent_id),
             why AS (
                 SELECT c.key, CASE
+                    WHEN c.state <> 'active' THEN 'not live'
                     WHEN NOT EXISTS (SELECT 1 FROM holds h WHERE h.credential_id = c.id) THEN 'no holder'
                     WHEN NOT EXISTS (SELECT 1 FROM grants g WHERE g.credential_id = c.id) THEN 'no grant'
                     WHEN NOT EXISTS (SELECT 1 FROM holds h JOIN reached r ON r.agent_id = h.agent_id WHERE h.credential_id = c.id) THEN 'no model on any holder'

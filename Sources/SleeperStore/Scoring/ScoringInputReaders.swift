@@ -138,7 +138,8 @@ extension ScoringInputLoader {
                 group.addTask {
                     let columns = try await arrays(Self.query("""
                         SELECT array_agg(t.id), array_agg(\(kindCode)), array_agg(t.ttl_seconds), array_agg(t.exposed),
-                               array_agg(t.created_at), array_agg(t.last_rotated_at), array_agg(t.expires_at), array_agg(t.last_used_at)
+                               array_agg(t.created_at), array_agg(t.last_rotated_at), array_agg(t.expires_at), array_agg(t.last_used_at),
+                               array_agg(t.state = 'active')
                                \(together ? ", array_agg(t.key), array_agg(t.owner)" : "")
                         \(from) \(part)
                         """, only))
@@ -146,11 +147,14 @@ extension ScoringInputLoader {
                     let ids = try columns[0].nonNullIntegers()
                     let kind = try columns[1].nonNullIntegers(), ttl = try columns[2].integers(), exposed = try columns[3].bools()
                     let created = try columns[4].dates(), rotated = try columns[5].dates(), expires = try columns[6].dates(), used = try columns[7].dates()
-                    let (keys, owners) = together ? (try columns[8].strings(), try columns[9].strings()) : ([], [])
+                    let live = try columns[8].bools()
+                    let (keys, owners) = together ? (try columns[9].strings(), try columns[10].strings()) : ([], [])
                     let credentials = ids.indices.map { i in
-                        ScoringInput.Credential(key: together ? keys[i] ?? "" : "", kind: kinds[kind[i]], owner: together ? owners[i] : nil,
-                                                createdAt: created[i], lastRotatedAt: rotated[i],
-                                                expiresAt: expires[i], lastUsedAt: used[i], ttlSeconds: ttl[i], exposed: exposed[i])
+                        var c = ScoringInput.Credential(key: together ? keys[i] ?? "" : "", kind: kinds[kind[i]], owner: together ? owners[i] : nil,
+                                                        createdAt: created[i], lastRotatedAt: rotated[i],
+                                                        expiresAt: expires[i], lastUsedAt: used[i], ttlSeconds: ttl[i], exposed: exposed[i])
+                        c.live = live[i]
+                        return c
                     }
                     return (ids, credentials)
                 }

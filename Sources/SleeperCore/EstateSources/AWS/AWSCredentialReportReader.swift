@@ -14,7 +14,7 @@ public enum AWSCredentialReportReader {
         "cert_2_active", "cert_2_last_rotated",
     ]
     public static let edges: Set<String> = []
-    public static let fields: [EntityKind: [String]] = [.credentials: ["kind", "provider", "owner", "created_at", "last_rotated_at", "last_used_at"]]
+    public static let fields: [EntityKind: [String]] = [.credentials: ["kind", "provider", "owner", "created_at", "last_rotated_at", "last_used_at", "state"]]
 
     public static func read(_ data: Data, file: String, source: String?) -> ParsedInventory {
         var problems: [InventoryProblem] = []
@@ -54,18 +54,25 @@ public enum AWSCredentialReportReader {
             accounts.insert(account)
             var keys = 0
             for (slot, base) in [(1, 8), (2, 13)] {
-                guard fields.is(base, "true", ignoringCase: true) else {
+                let active = fields.is(base, "true", ignoringCase: true)
+                if !active {
                     if !fields.is(base, "false", ignoringCase: true) {
                         problems.append(InventoryProblem(file: file, path: "line \(line): \(columns[base])", message: "'\(fields[base])' is not true or false"))
-                    } else if !fields.is(base + 1, "N/A") { inactive += 1 }
-                    continue
+                        continue
+                    }
+                    // No key in this slot at all.
+                    if fields.is(base + 1, "N/A") { continue }
+                    // An inactive key still exists: kept with its state, not live.
+                    inactive += 1
                 }
                 keys += 1
                 let rotated = date(fields[base + 1], file, line, columns[base + 1], &problems)
                 let key = SourceKeys.key("aws:", account, ":", user, ":key", String(slot))
-                credentials.append(Inventory.Credential(key: key, kind: .accessKey, provider: "aws", owner: user,
-                                                        createdAt: rotated, lastRotatedAt: rotated,
-                                                        lastUsedAt: date(fields[base + 2], file, line, columns[base + 2], &problems)))
+                var credential = Inventory.Credential(key: key, kind: .accessKey, provider: "aws", owner: user,
+                                                      createdAt: rotated, lastRotatedAt: rotated,
+                                                      lastUsedAt: date(fields[base + 2], file, line, columns[base + 2], &problems))
+                credential.state = active ? .active : .disabled
+                credentials.append(credential)
             }
             if keys == 0 && fields.is(3, "true", ignoringCase: true) { consoleOnly += 1 }
             return problems.count < 1000
@@ -75,7 +82,7 @@ public enum AWSCredentialReportReader {
         } else if line == 0 { problems.append(InventoryProblem(file: file, path: "", message: "is empty: not an AWS IAM credential report")) }
         var findings = root
         if consoleOnly > 0 { findings.append("\(consoleOnly) user(s) sign in to the console only: people, not imported") }
-        if inactive > 0 { findings.append("\(inactive) inactive access key(s) not imported") }
+        if inactive > 0 { findings.append("\(inactive) inactive access key(s) imported as disabled: not live, scored 0, listed apart") }
         let name = source ?? (accounts.count == 1 ? "aws:\(accounts.first ?? "")" : "aws:" + SourceKeys.key(URL(fileURLWithPath: file).deletingPathExtension().lastPathComponent))
         let origin = SourceOrigin(format: .awsCredentialReport, name: name, fields: fields, edges: edges, findings: findings)
         return ParsedInventory(file: file, origin: origin, inventory: Inventory(credentials: credentials), problems: problems)

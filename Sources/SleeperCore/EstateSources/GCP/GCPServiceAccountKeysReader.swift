@@ -4,11 +4,11 @@ import Foundation
 /// (`projects.serviceAccounts.keys.list`: `{"keys": [...]}`, or several such answers in a list).
 /// User-managed keys become credentials `gcp:PROJECT:ACCOUNT:KEYID`; a `validBeforeTime` in year
 /// 9999 means no expiry; a key disabled as exposed or compromised, or whose extended status says
-/// KEY_EXPOSED, is exposed. System-managed keys (Google rotates them) and keys disabled for other
-/// reasons are reported, not imported.
+/// KEY_EXPOSED, is exposed. A disabled key is imported with its state (`disabled`: it scores 0,
+/// and it is listed apart); system-managed keys (Google rotates them) are reported, not imported.
 public enum GCPServiceAccountKeysReader {
     public static let edges: Set<String> = []
-    public static let fields: [EntityKind: [String]] = [.credentials: ["kind", "provider", "owner", "created_at", "expires_at", "exposed"]]
+    public static let fields: [EntityKind: [String]] = [.credentials: ["kind", "provider", "owner", "created_at", "expires_at", "exposed", "state"]]
 
     public static func read(_ data: Data, file: String, source: String?) -> ParsedInventory {
         SourceDocument.read(data, file: file) { root, problems in
@@ -31,18 +31,21 @@ public enum GCPServiceAccountKeysReader {
                     let reason = problems.string(k["disableReason"]) ?? ""
                     let statuses = problems.list(k["extendedStatus"]).compactMap { problems.string($0["key"]) }
                     let exposed = reason.hasSuffix("_EXPOSED") || reason.hasSuffix("_COMPROMISE_DETECTED") || statuses.contains { $0.hasSuffix("KEY_EXPOSED") }
-                    if problems.bool(k["disabled"]) == true && !exposed { disabled += 1; continue }
+                    let isDisabled = problems.bool(k["disabled"]) == true
+                    if isDisabled { disabled += 1 }
                     projects.insert(parts[1])
                     let before = problems.date(k["validBeforeTime"])
                     let never = before.map { Calendar(identifier: .gregorian).component(.year, from: $0) >= 9999 } ?? true
                     let key = SourceKeys.key("gcp:", parts[1], ":", parts[3], ":", parts[5])
-                    credentials.append(Inventory.Credential(key: key, kind: .serviceAccount, provider: "gcp", owner: parts[3],
-                                                            createdAt: problems.date(k["validAfterTime"]), expiresAt: never ? nil : before, exposed: exposed))
+                    var credential = Inventory.Credential(key: key, kind: .serviceAccount, provider: "gcp", owner: parts[3],
+                                                          createdAt: problems.date(k["validAfterTime"]), expiresAt: never ? nil : before, exposed: exposed)
+                    credential.state = isDisabled ? .disabled : .active
+                    credentials.append(credential)
                 }
             }
             var findings: [String] = []
             if systemManaged > 0 { findings.append("\(systemManaged) system-managed key(s) (rotated by Google) not imported") }
-            if disabled > 0 { findings.append("\(disabled) disabled key(s) not imported") }
+            if disabled > 0 { findings.append("\(disabled) disabled key(s) imported as disabled: not live, scored 0, listed apart") }
             let name = source ?? (projects.count == 1 ? "gcp:\(projects.first ?? "")" : "gcp:" + SourceKeys.key(URL(fileURLWithPath: file).deletingPathExtension().lastPathComponent))
             let origin = SourceOrigin(format: .gcpServiceAccountKeys, name: name, fields: fields, edges: edges, findings: findings)
             return ParsedInventory(file: file, origin: origin, inventory: Inventory(credentials: credentials), problems: problems.problems)

@@ -6,7 +6,7 @@ import Foundation
 /// no expiry, never used) and its permissions as scopes (`repository:contents:write`).
 public enum GitHubTokensReader {
     public static let edges: Set<String> = []
-    public static let fields: [EntityKind: [String]] = [.credentials: ["kind", "provider", "owner", "scopes", "created_at", "expires_at", "last_used_at"]]
+    public static let fields: [EntityKind: [String]] = [.credentials: ["kind", "provider", "owner", "scopes", "created_at", "expires_at", "last_used_at", "state"]]
 
     public static func read(_ data: Data, file: String, source: String?) -> ParsedInventory {
         SourceDocument.read(data, file: file) { root, problems in
@@ -25,9 +25,12 @@ public enum GitHubTokensReader {
                     }
                 }
                 if let selection = problems.string(g["repository_selection"]) { scopes.append("repositories:\(selection)") }
-                credentials.append(Inventory.Credential(key: key, kind: .personalAccessToken, provider: "github", owner: problems.string(g["owner"]["login"]),
-                                                        scopes: scopes, createdAt: problems.date(g["access_granted_at"]),
-                                                        expiresAt: problems.date(g["token_expires_at"]), lastUsedAt: problems.date(g["token_last_used_at"])))
+                var credential = Inventory.Credential(key: key, kind: .personalAccessToken, provider: "github", owner: problems.string(g["owner"]["login"]),
+                                                      scopes: scopes, createdAt: problems.date(g["access_granted_at"]),
+                                                      expiresAt: problems.date(g["token_expires_at"]), lastUsedAt: problems.date(g["token_last_used_at"]))
+                // GitHub says whether the token still works; an expired one is kept, not live.
+                if problems.bool(g["token_expired"]) == true { credential.state = .expired }
+                credentials.append(credential)
             }
             let name = source ?? "github:" + SourceKeys.key(URL(fileURLWithPath: file).deletingPathExtension().lastPathComponent)
             let origin = SourceOrigin(format: .githubTokens, name: name, fields: fields, edges: edges)

@@ -2,7 +2,8 @@ import Foundation
 
 /// Reads an MCP client configuration: Claude Desktop's `claude_desktop_config.json` and Claude
 /// Code's `.mcp.json` (`mcpServers`), Claude Code's `~/.claude.json` (`projects.<path>.mcpServers`),
-/// VS Code's `mcp.json` (`servers`).
+/// VS Code's `mcp.json` (`servers`) and its user or workspace `settings.json` (`mcp.servers`,
+/// beside the editor's other settings).
 ///
 /// The client is an agent (`mcp:NAME`); each server is an agent it delegates to
 /// (`mcp:NAME/SERVER`), since a server acts on the client's requests; a remote server's `url` is
@@ -20,14 +21,16 @@ public enum MCPConfigReader {
     ]
 
     public static func read(_ data: Data, file: String, source: String?) -> ParsedInventory {
-        SourceDocument.read(data, file: file) { root, problems in
+        // VS Code writes its files as JSON with comments and trailing commas.
+        SourceDocument.read(JSONWithComments.plain(data), file: file) { root, problems in
             var blocks: [DocumentCursor] = []
             for field in ["mcpServers", "servers"] where !root[field].isMissing { blocks.append(root[field]) }
+            if !root["mcp"]["servers"].isMissing { blocks.append(root["mcp"]["servers"]) }
             for (path, _) in (root["projects"].fields ?? [:]).sorted(by: { $0.key < $1.key }) where !root["projects"][path]["mcpServers"].isMissing {
                 blocks.append(root["projects"][path]["mcpServers"])
             }
             guard !blocks.isEmpty else {
-                problems.report("", "has no mcpServers, servers or projects.*.mcpServers: not an MCP client configuration")
+                problems.report("", "has no mcpServers, servers, mcp.servers or projects.*.mcpServers: not an MCP client configuration")
                 return SourceDocument.refused(file, problems)
             }
             let base = URL(fileURLWithPath: file).deletingPathExtension().lastPathComponent
