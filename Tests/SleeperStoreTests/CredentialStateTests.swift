@@ -42,4 +42,22 @@ struct CredentialStateTests {
             #expect(try RuntimeObservationTests.score("ledger-key", url) == live)
         }
     }
+
+    @Test("a recall's rotation action closes when the credential's source says it is disabled")
+    func disablingClosesRotation() async throws {
+        let env = TestClock.environment()
+        try await TestDatabase.withCatalogs { db, url in
+            let (dir, _) = try ExportStoreTests.imported(Self.estate, url: url, environment: env)
+            defer { try? FileManager.default.removeItem(at: dir) }
+            let recall = try Fixtures.sleeper(["recall", "model:ledger-llm", "--reason", "trigger found", "--database-url", url], environment: env)
+            #expect(recall.status == 0, "\(recall.stderr)")
+            #expect(try await db.count("SELECT count(*) FROM remediation_actions WHERE subject_kind = 'credential' AND subject_key = 'ledger-key' AND status = 'open'") == 1)
+            let off = dir.appending(path: "off.yaml")
+            try Data("credentials: [{key: ledger-key, state: disabled}]".utf8).write(to: off)
+            #expect(try Fixtures.sleeper(["import", off.path, "--database-url", url], environment: env).status == 0)
+            #expect(try await db.count("""
+                SELECT count(*) FROM remediation_actions WHERE subject_key = 'ledger-key' AND status = 'done' AND closed_because = 'not live: disabled at its source (inventory)'
+                """) == 1)
+        }
+    }
 }

@@ -120,6 +120,11 @@ extension ScoringEngine {
             for f in result.models[m].factors {
                 factors.append(.init(subject: "model:\(model.key)", name: f.name, value: f.value, weight: "p", items: weights.references[f.name] ?? []))
             }
+            if let declared = model.declaredSupplier, model.thirdParty {
+                let what = declared.relation == "own" ? "the organisation's own" : "allowed by the organisation"
+                factors.append(.init(subject: "model:\(model.key)", name: "supplier \(model.supplier ?? "?"): \(what) (sleeper suppliers, declared by \(declared.by))",
+                                     value: 0, weight: "no third-party term", items: []))
+            }
             for (control, effect) in weights.modelControlEffects.sorted(by: { $0.key < $1.key }) {
                 let state = model.controls[control]
                 factors.append(.init(subject: "model:\(model.key)", name: control, value: effect * (state?.validity ?? 0), weight: "effect \(effect) × validity \(state?.validity ?? 0)",

@@ -143,7 +143,7 @@ public struct ScoringEngine: Sendable {
     func modelFactors(_ m: ScoringInput.Model) -> [Factor] {
         let f = weights.modelFactors
         var out: [Factor] = []
-        if m.thirdParty && !weights.supplierAllowList.contains(m.supplier ?? "") { out.append(Factor("third_party_not_allowed", f["third_party_not_allowed"]!)) }
+        if m.thirdParty && m.declaredSupplier == nil && !weights.supplierAllowList.contains(m.supplier ?? "") { out.append(Factor("third_party_not_allowed", f["third_party_not_allowed"]!)) }
         if !m.lineageVerified { out.append(Factor("lineage_unverified", f["lineage_unverified"]!)) }
         if !m.trainingDataDeclared { out.append(Factor("training_data_undeclared", f["training_data_undeclared"]!)) }
         if !m.hasDigest || !m.signed { out.append(Factor("unsigned_or_no_digest", f["unsigned_or_no_digest"]!)) }

@@ -22,6 +22,9 @@ public struct ScoringInput: Sendable {
         public var key: String
         public var supplier: String?
         public var thirdParty: Bool
+        /// The organisation's declaration of the model's supplier (`sleeper suppliers`): `own`
+        /// or `allowed`, and who declared it. A declared supplier carries no third-party term.
+        public var declaredSupplier: (relation: String, by: String)?
         public var lineageVerified: Bool
         public var trainingDataDeclared: Bool
         public var hasDigest: Bool

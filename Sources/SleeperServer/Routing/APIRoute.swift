@@ -85,6 +85,9 @@ public struct APIRoute: Sendable {
         APIRoute(.get, "/v1/actions", .viewer) { h in h.actions },
         APIRoute(.post, "/v1/actions/{id}/start", .editor) { h in h.startAction },
         APIRoute(.post, "/v1/acceptances", .editor) { h in h.accept },
+        APIRoute(.get, "/v1/suppliers", .viewer) { h in h.suppliers },
+        APIRoute(.post, "/v1/suppliers", .admin) { h in h.declareSupplier },
+        APIRoute(.delete, "/v1/suppliers/{name}", .admin) { h in h.withdrawSupplier },
 
         APIRoute(.get, "/v1/tokens", .admin) { h in h.listTokens },
         APIRoute(.post, "/v1/tokens", .admin) { h in h.createToken },

@@ -112,6 +112,11 @@ public struct RemediationActions: Sendable {
         WHERE a.status <> 'done' AND a.subject_kind = 'credential' AND c.last_rotated_at >= date_trunc('second', r.recalled_at)
         """,
         """
+        SELECT a.id, 'not live: ' || c.state || ' at its source (inventory)' AS because
+        FROM remediation_actions a JOIN credentials c ON c.key = a.subject_key
+        WHERE a.status <> 'done' AND a.subject_kind = 'credential' AND c.state <> 'active'
+        """,
+        """
         SELECT a.id, 'no longer in the inventory' AS because
         FROM remediation_actions a
         WHERE a.status <> 'done' AND NOT EXISTS (

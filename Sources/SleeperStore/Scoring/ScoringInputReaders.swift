@@ -82,15 +82,21 @@ extension ScoringInputLoader {
     func models(_ only: [Int]?) async throws -> ([Int], [ScoringInput.Model]) {
         let c = try await arrays(Self.query("""
             SELECT array_agg(t.id), array_agg(t.key), array_agg(t.supplier), array_agg(t.third_party), array_agg(t.lineage_verified),
-                   array_agg(t.training_data_declared), array_agg(t.digest IS NOT NULL), array_agg(t.signed), array_agg(t.serialization)
+                   array_agg(t.training_data_declared), array_agg(t.digest IS NOT NULL), array_agg(t.signed), array_agg(t.serialization),
+                   array_agg((SELECT o.relation || ' ' || o.declared_by FROM organisation_suppliers o WHERE lower(o.name) = lower(t.supplier)))
             \(Self.from("models", "id", only))
             """, only))
-        guard c.count == 9 else { return ([], []) }
+        guard c.count == 10 else { return ([], []) }
+        let declared = try c[9].strings()
         let (key, supplier, thirdParty, verified) = (try c[1].strings(), try c[2].strings(), try c[3].bools(), try c[4].bools())
-        let (declared, hasDigest, signed, serialization) = (try c[5].bools(), try c[6].bools(), try c[7].bools(), try c[8].strings())
+        let (dataDeclared, hasDigest, signed, serialization) = (try c[5].bools(), try c[6].bools(), try c[7].bools(), try c[8].strings())
         return Self.byID(try c[0].nonNullIntegers(), key.indices.map { i in
-            ScoringInput.Model(key: key[i] ?? "", supplier: supplier[i], thirdParty: thirdParty[i], lineageVerified: verified[i],
-                               trainingDataDeclared: declared[i], hasDigest: hasDigest[i], signed: signed[i], serialization: serialization[i] ?? "")
+            var m = ScoringInput.Model(key: key[i] ?? "", supplier: supplier[i], thirdParty: thirdParty[i], lineageVerified: verified[i],
+                                       trainingDataDeclared: dataDeclared[i], hasDigest: hasDigest[i], signed: signed[i], serialization: serialization[i] ?? "")
+            if let d = declared[i], let space = d.firstIndex(of: " ") {
+                m.declaredSupplier = (String(d[..<space]), String(d[d.index(after: space)...]))
+            }
+            return m
         })
     }
 
