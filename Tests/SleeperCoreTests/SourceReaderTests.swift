@@ -57,6 +57,23 @@ struct SourceReaderTests {
         #expect(parsed.inventory.datasets.map(\.key) == ["support-tickets-2025"])
     }
 
+    @Test("a BOM's pedigree ancestor that repeats a component's bom-ref (without its version) is that component: one entity, one parent edge")
+    func ancestorByReference() {
+        let bom = #"""
+            {"bomFormat": "CycloneDX", "specVersion": "1.6", "metadata": {"component": {"name": "acme"}, "supplier": {"name": "Acme"}},
+             "components": [
+               {"type": "machine-learning-model", "bom-ref": "base", "group": "acme", "name": "base", "version": "1.0", "supplier": {"name": "Acme"}},
+               {"type": "machine-learning-model", "bom-ref": "ft", "group": "acme", "name": "ft", "version": "2.0", "supplier": {"name": "Acme"},
+                "pedigree": {"ancestors": [{"type": "machine-learning-model", "bom-ref": "base", "group": "acme", "name": "base"}]}}],
+             "dependencies": [{"ref": "ft", "dependsOn": ["base"]}]}
+            """#
+        let parsed = EstateReader.read(Data(bom.utf8), file: "bom.json")
+        #expect(parsed.problems.isEmpty, "\(parsed.problems)")
+        #expect(parsed.inventory.models.map(\.key) == ["acme/base@1.0", "acme/ft@2.0"])
+        #expect(parsed.source?.stubs.models.isEmpty == true, "no second entity for the ancestor: \(parsed.source?.stubs.models.map(\.key) ?? [])")
+        #expect(parsed.inventory.models.last?.derivedFrom.map(\.model) == ["acme/base@1.0"])
+    }
+
     @Test("a Hugging Face card: the folder names the model; base_model with its relation, a list means a merge; datasets")
     func modelCards() throws {
         let card = try Self.read("sources/acme-support-ft/README.md")

@@ -58,11 +58,17 @@ public enum CycloneDXReader {
                 let supplier = problems.string(c["supplier"]["name"]) ?? problems.string(c["publisher"]) ?? problems.string(c["manufacturer"]["name"])
                 let relation = relationProperty(c, problems)
                 for ancestor in problems.list(c["pedigree"]["ancestors"]) {
-                    let parent = componentKey(ancestor, problems)
+                    // An ancestor that names a component of this BOM by its bom-ref is that
+                    // component, however it is written (often without its version): one entity.
+                    let parent = problems.string(ancestor["bom-ref"]).flatMap { keyByRef[$0] }.flatMap { $0.kind == .models ? $0.key : nil }
+                        ?? componentKey(ancestor, problems)
                     if keyByRef.values.contains(where: { $0 == (.models, parent) }) == false, !stubs.models.contains(where: { $0.key == parent }) {
                         stubs.models.append(Inventory.Model(key: parent, name: problems.string(ancestor["name"]) ?? parent, thirdParty: true))
                     }
-                    lineage[key, default: []].append(.init(model: parent, relation: relation))
+                    // Each distinct parent once.
+                    if parent != key, lineage[key]?.contains(where: { $0.model == parent }) != true {
+                        lineage[key, default: []].append(.init(model: parent, relation: relation))
+                    }
                 }
                 for (i, d) in problems.list(c["modelCard"]["modelParameters"]["datasets"]).enumerated() {
                     if let ref = problems.string(d["ref"]) {
