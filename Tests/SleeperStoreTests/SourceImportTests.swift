@@ -103,6 +103,13 @@ struct SourceImportTests {
             #expect(try await db.count("SELECT count(*) FROM sources") == 4)
             let dump = try await db.count("SELECT count(*) FROM credentials WHERE row(credentials.*)::text LIKE '%ghp_%'")
             #expect(dump == 0)
+            // The literal secret is a failed SLP-ROTATION of its credential, recorded once, never with the value.
+            #expect(run.stdout.contains("recorded evidence 1: fail for SLP-ROTATION on credential:mcp:claude_desktop_config/github/"), "\(run.stdout)")
+            #expect(try await db.count("SELECT count(*) FROM evidence WHERE control_id = 'SLP-ROTATION' AND result = 'fail' AND subject_key LIKE 'mcp:claude_desktop_config/github/%' AND note LIKE '%claude_desktop_config.json: mcpServers.github.env.%'") == 1)
+            #expect(try await db.count("SELECT count(*) FROM evidence WHERE row(evidence.*)::text LIKE '%ghp_%'") == 0)
+            let again = try Fixtures.sleeper(["import", files[2], "--database-url", url], environment: now)
+            #expect(again.status == 0 && !again.stdout.contains("recorded evidence"), "\(again.stdout)")
+            #expect(try await db.count("SELECT count(*) FROM evidence WHERE control_id = 'SLP-ROTATION'") == 1)
             // A hand-written file may refer to what sources brought: the client agent uses a BOM model.
             let hand = try ExportStoreTests.scratch().appending(path: "wire.json")
             try Data(#"{"agents": [{"key": "desk-assistant", "owner": "it", "uses_models": ["acme/support-ft-q4@2.1"], "delegates_to": ["mcp:claude_desktop_config"]}]}"#.utf8).write(to: hand)

@@ -69,6 +69,16 @@ public struct SourceOrigin: Sendable {
     /// What the source showed that is not imported: reported to the user (a root account, a
     /// secret written into a config). Never holds secret values.
     public var findings: [String]
+    /// Secrets written into the file as they are (never their values): the credential each one
+    /// is, and where it was written. The import records each as a failed SLP-ROTATION.
+    public var literalSecrets: [LiteralSecret] = []
+
+    public struct LiteralSecret: Sendable, Equatable {
+        public var credential: String
+        /// `FILE: PATH` (`claude_desktop_config.json: mcpServers.github.env.GITHUB_TOKEN`).
+        public var location: String
+        public init(credential: String, location: String) { (self.credential, self.location) = (credential, location) }
+    }
 
     public init(format: SourceFormat, name: String, fields: [EntityKind: [String]], edges: Set<String>,
                 stubs: Inventory = Inventory(), findings: [String] = []) {

@@ -20,6 +20,7 @@ struct ImportGroup: Sendable {
                 groups[i].inventory.append(contentsOf: file.inventory)
                 groups[i].origin?.stubs.append(contentsOf: origin.stubs)
                 groups[i].origin?.findings += origin.findings
+                groups[i].origin?.literalSecrets += origin.literalSecrets
                 groups[i].files.append(file.file)
             } else {
                 groups.append(ImportGroup(origin: origin, inventory: file.inventory, files: [file.file]))

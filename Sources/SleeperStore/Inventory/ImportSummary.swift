@@ -39,6 +39,8 @@ public struct ImportSummary: Sendable, Equatable {
     /// Fields that changed on entities that were already stored, in words
     /// (`credential:KEY: kind access_key → other`): the first few hundred per table.
     public var fieldChanges: [String] = []
+    /// Secrets the files held as they are: each recorded as a failed SLP-ROTATION of its credential.
+    public var literalSecrets: [SourceOrigin.LiteralSecret] = []
     public var dryRun = false
 
     public var changedAnything: Bool {
@@ -64,6 +66,7 @@ public struct ImportSummary: Sendable, Equatable {
         sources += other.sources
         findings += other.findings
         fieldChanges += other.fieldChanges
+        literalSecrets += other.literalSecrets
     }
 
     /// Counts for the audit log: rows inserted and updated, edges added, changed and removed.

@@ -124,6 +124,7 @@ public struct InventoryImporter: Sendable {
             summary.sources.append(snapshot)
             PhaseTiming.report("import: source snapshot recorded")
             summary.findings += origin.findings
+            summary.literalSecrets += origin.literalSecrets
         }
         return summary
     }

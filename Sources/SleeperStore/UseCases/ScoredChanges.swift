@@ -101,14 +101,46 @@ public struct ScoredChanges: Sendable {
         let before = traced && !dryRun ? try await rescorer.reach(of: subjects, resources: resources) : IncrementalRescore.Reach()
         // What a source removed is gone from the tables the reach is traced through, and an import
         // too large to trace reaches everything: a full run then, so that nothing removed is carried forward.
-        let (summary, debt) = try await importer.importFiles(files, dryRun: dryRun, removals: removals, actor: actor) { summary, tx in
-            guard summary.changedAnything, !summary.dryRun else { return Int64?.none }
-            return try await owe(OwedRescore(trigger: trigger, actor: actor, asOf: asOf, subjects: traced ? subjects : [], resources: traced ? resources : [],
-                                             before: before, fullRun: !traced || summary.removedEntities > 0), on: tx)
+        let ledger = EvidenceLedger(db)
+        let controls = try await ledger.controlsByID()
+        var (summary, then) = try await importer.importFiles(files, dryRun: dryRun, removals: removals, actor: actor) { summary, tx -> (Int64?, [EvidenceRecord]) in
+            guard !summary.dryRun else { return (nil, []) }
+            // A secret written into a file as it is must be rotated: a failed SLP-ROTATION of its
+            // credential, once (not again while the last word on it is that fail).
+            let drafts = try await Self.literalSecretDrafts(summary.literalSecrets, on: tx, logger: db.logger)
+            let records = drafts.isEmpty ? [] : try await ledger.append(drafts, controls: controls, actor: actor, on: tx)
+            guard summary.changedAnything || !records.isEmpty else { return (nil, records) }
+            let debt = try await owe(OwedRescore(trigger: trigger, actor: actor, asOf: asOf, subjects: traced ? subjects : [], resources: traced ? resources : [],
+                                                 before: before, fullRun: !traced || summary.removedEntities > 0), on: tx)
+            return (debt, records)
         }
-        guard let debt = debt ?? nil else { return (summary, nil) }
+        for r in then?.1 ?? [] {
+            summary.findings.append("recorded evidence \(r.id): fail for \(r.control) on \(r.subject) (a secret written into the file; rotate it)")
+        }
+        guard let debt = then?.0 else { return (summary, nil) }
         await closeActions()
         return (summary, await settling(debt, actor: actor))
+    }
+
+    /// A failed SLP-ROTATION for each literal secret whose credential's last SLP-ROTATION record
+    /// is not already a fail.
+    static func literalSecretDrafts(_ secrets: [SourceOrigin.LiteralSecret], on tx: PostgresConnection, logger: Logger) async throws -> [EvidenceDraft] {
+        guard !secrets.isEmpty else { return [] }
+        var failing: Set<String> = []
+        for try await key in try await tx.query("""
+            SELECT subject_key FROM (
+                SELECT DISTINCT ON (subject_key) subject_key, result FROM evidence
+                WHERE subject_kind = 'credential' AND control_id = 'SLP-ROTATION' AND subject_key = ANY(\(secrets.map(\.credential)))
+                ORDER BY subject_key, id DESC) last
+            WHERE result = 'fail'
+            """, logger: logger).decode(String.self) { failing.insert(key) }
+        var seen: Set<String> = []
+        return secrets.filter { !failing.contains($0.credential) && seen.insert($0.credential).inserted }.compactMap { s in
+            guard let subject = Subject("credential:\(s.credential)") else { return nil }
+            return EvidenceDraft(subject: subject, control: "SLP-ROTATION", result: .fail, recordedBy: "sleeper import",
+                                 note: "a secret was written into a file as it is (the value is not stored): anyone who reads the file holds it; rotate it, and reference it as ${VAR}. At \(s.location)",
+                                 file: s.location)
+        }
     }
 
     /// Runs a rescore after a committed write; its failure becomes part of the answer.

@@ -39,6 +39,7 @@ public enum MCPConfigReader {
             var client = Inventory.Agent(key: clientKey, name: "MCP client (\(URL(fileURLWithPath: file).lastPathComponent))", inputTrust: .untrusted)
             var agents: [Inventory.Agent] = [], credentials: [String: Inventory.Credential] = [:]
             var findings: [String] = [], sites: [String: String] = [clientKey: ""]
+            var literal: [SourceOrigin.LiteralSecret] = []
             for block in blocks {
                 for (serverName, _) in (block.fields ?? [:]).sorted(by: { $0.key < $1.key }) {
                     let server = block[serverName]
@@ -57,6 +58,7 @@ public enum MCPConfigReader {
                         if !secretParts.isEmpty {
                             findings.append("\(file): \(server["url"].path): credentials in an MCP server URL (\(secretParts.joined(separator: ", "))); the value is not stored — move them to a secret store and send them as a header referencing ${VAR}")
                             let key = SourceKeys.key(serverKey, "/url")
+                            literal.append(.init(credential: key, location: "\(file): \(server["url"].path)"))
                             credentials[key] = Inventory.Credential(key: key, kind: secretParts.contains("a password") ? .databasePassword : .apiKey, exposed: true)
                             sites[key] = server["url"].path
                             agent.holds.append(.init(credential: key, delivery: .runtimeEnv))
@@ -73,6 +75,7 @@ public enum MCPConfigReader {
                             } else if Self.looksSecret(field: field, value: value) {
                                 findings.append("\(file): \(server[part][field].path): secret material in an MCP config (OWASP NHI2); the value is not stored — move it to a secret store and reference it as ${VAR}")
                                 let key = SourceKeys.key(serverKey, "/", field)
+                                literal.append(.init(credential: key, location: "\(file): \(server[part][field].path)"))
                                 credentials[key] = Inventory.Credential(key: key, kind: Self.kind(field), exposed: true)
                                 sites[key] = server[part][field].path
                                 agent.holds.append(.init(credential: key, delivery: .runtimeEnv))
@@ -83,7 +86,8 @@ public enum MCPConfigReader {
                     agents.append(agent)
                 }
             }
-            let origin = SourceOrigin(format: .mcpConfig, name: name, fields: fields, edges: edges, findings: findings)
+            var origin = SourceOrigin(format: .mcpConfig, name: name, fields: fields, edges: edges, findings: findings)
+            origin.literalSecrets = literal
             let inventory = Inventory(agents: [client] + agents, credentials: credentials.values.sorted { $0.key < $1.key })
             return ParsedInventory(file: file, origin: origin, inventory: inventory, problems: problems.problems) { key in sites[key] ?? "" }
         }
