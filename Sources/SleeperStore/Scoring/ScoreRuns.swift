@@ -400,16 +400,8 @@ public struct ScoreRuns: Sendable {
                                                         : "\(control) on agent:\(agent) lapsed (evidence #\(id))")
             }
         }
-        let unreached = PostgresQuery(unsafeSQL: """
-            SELECT c.key, CASE WHEN c.state <> 'active' THEN 'not live'
-                               WHEN NOT EXISTS (SELECT 1 FROM holds h WHERE h.credential_id = c.id) THEN 'no holder'
-                               WHEN NOT EXISTS (SELECT 1 FROM grants g WHERE g.credential_id = c.id) THEN 'no grant'
-                               ELSE 'no model on any holder' END
-            FROM credentials c WHERE c.key = ANY($1)
-            """, binds: binds)
-        for try await (key, why) in try await db.client.query(unreached, logger: db.logger).decode((String, String).self)
-            where out[key]?.reaching.isEmpty == true || why == UnreachedReason.notLive.rawValue {
-            out[key]?.unreached = UnreachedReason(rawValue: why)
+        for (key, why) in try await CredentialReach(db).reasons(keys) where out[key]?.reaching.isEmpty == true || why == .notLive {
+            out[key]?.unreached = why
         }
         return out
     }
