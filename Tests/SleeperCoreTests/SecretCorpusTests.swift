@@ -4,7 +4,7 @@ import Testing
 
 /// A corpus of secret shapes (made-up values in each provider's documented format) and of real AI
 /// identifiers. Every secret must be caught wherever it is pasted; no identifier may be refused.
-/// The README reports these counts.
+/// docs/inventory-and-sources.md reports these counts.
 @Suite("Secret corpus", .timeLimit(.minutes(2)))
 struct SecretCorpusTests {
     static let secrets: [String] = [
@@ -77,7 +77,7 @@ struct SecretCorpusTests {
         "https://huggingface.co/meta-llama/Llama-3.1-8B-Instruct", "key: payments-refund-key",
     ]
 
-    @Test("every secret shape is caught (the README gives the count)")
+    @Test("every secret shape is caught (the documentation gives the count)")
     func secretsCaught() {
         let missed = Self.secrets.filter { SecretScanner.secretKind(of: $0, field: "note") == nil }
         #expect(missed.isEmpty, "missed: \(missed)")

@@ -2,11 +2,11 @@ import Foundation
 import SleeperStore
 import Testing
 
-/// The README states the scoring model in words precise enough to implement it again:
-/// `scripts/check-scoring` does, in Python, from the README and `Controls/scoring.yaml` alone, and
+/// docs/scoring.md states the scoring model in words precise enough to implement it again:
+/// `scripts/check-scoring` does, in Python, from those words and `Controls/scoring.yaml` alone, and
 /// compares every credential of a synthetic estate with evidence (in force, in grace, lapsed,
 /// failed) scored at a time that is not midnight.
-@Suite("An independent implementation of the README's model", .timeLimit(.minutes(8)))
+@Suite("An independent implementation of the documented model", .timeLimit(.minutes(8)))
 struct IndependentScoringTests {
     @Test("agrees with Sleeper on score, raw, P, impact and hygiene of every credential", arguments: [3, 11])
     func agrees(seed: Int) async throws {

@@ -107,7 +107,7 @@ extension ReviewReport {
                 guard let u = problems.unreached[r], u.count > 0 else { return nil }
                 return ["\(r.rawValue): \(r.explanation)", Self.n(u.count), u.first.prefix(5).joined(separator: ", ")]
             }, numeric: [1])))
-            s.notes.append("Grants, holders and which agent uses which model come from a hand-written file or sources that bring them; see the README's table of what each source brings.")
+            s.notes.append("Grants, holders and which agent uses which model come from a hand-written file or sources that bring them; see the table of what each source brings in docs/inventory-and-sources.md.")
         }
         return s
     }

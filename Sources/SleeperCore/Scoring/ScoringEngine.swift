@@ -404,7 +404,7 @@ public struct ScoringEngine: Sendable {
     }
 
     /// The hygiene terms that hold for a credential, each with what it adds.
-    /// Ages are whole days before the as-of time, as the README states: a key rotated 90 days and
+    /// Ages are whole days before the as-of time, as docs/scoring.md states: a key rotated 90 days and
     /// 12 hours ago is 90 days old, which is not more than 90.
     static func wholeDays(from date: Date, to asOf: Date) -> Double { (asOf.timeIntervalSince(date) / 86400).rounded(.down) }
 
