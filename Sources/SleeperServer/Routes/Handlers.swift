@@ -16,6 +16,8 @@ public struct Handlers: Sendable {
     let reportRules: ReportRules
     /// Directories whose files `POST /v1/scans` may read by path (`serve --scan-root`); none by default.
     var scanRoots: [String] = []
+    /// The last schema check that found the database ready, shared by every copy of the handlers.
+    var readiness = ReadinessMemo()
     var gate: DatabaseGate { DatabaseGate(liveness: liveness) }
     /// Refusals per source and minute: aggregated in the audit log, rate-limited past a bound.
     var refusals: RefusalGuard { limits.refusals }

@@ -15,6 +15,8 @@ public actor DatabaseLiveness {
     public private(set) var downSince: ContinuousClock.Instant?
     /// Why the last probe failed, for readiness answers and logs.
     public private(set) var reason: String?
+    /// When a probe last found the server answering.
+    public private(set) var lastAnswered: ContinuousClock.Instant?
     /// Probes failed in a row. A refused connection is an outage at once; a probe that only ran
     /// out of time counts from the second in a row (on a starved machine one slow connect marked
     /// a healthy database down, and the service answered 503 to requests that would have worked).
@@ -27,6 +29,11 @@ public actor DatabaseLiveness {
     }
 
     public var isDown: Bool { downSince != nil }
+
+    /// Whether a probe found the server answering within the last `window`.
+    public func answered(within window: Duration) -> Bool {
+        lastAnswered.map { ContinuousClock.now - $0 <= window } ?? false
+    }
 
     /// Whether the server has been down for at least `grace`.
     public func isDown(for grace: Duration) -> Bool {
@@ -44,6 +51,7 @@ public actor DatabaseLiveness {
             downSince = nil
             reason = nil
             failures = 0
+            lastAnswered = .now
             return true
         } catch {
             // A probe cut short by the watcher's own end says nothing about the server.
