@@ -35,6 +35,7 @@ struct CredentialStateTests {
             #expect(diff.stdout.contains("not live any more: disabled, revoked or expired at its source"), "\(diff.stdout)")
             let listed = try Fixtures.sleeper(["exposure", "--database-url", url], environment: env)
             #expect(listed.stderr.contains("1 credential(s) score 0 because they are not live"), "\(listed.stderr)")
+            #expect(listed.stdout.contains("not live: disabled, revoked or expired at its source"), "the main factor says why: \(listed.stdout)")
             #expect(try await db.count("SELECT count(*) FROM credentials WHERE key = 'ledger-key' AND state = 'revoked'") == 1)
 
             try Data("credentials: [{key: ledger-key, state: active}]".utf8).write(to: revoke)

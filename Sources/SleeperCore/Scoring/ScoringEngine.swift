@@ -252,9 +252,11 @@ public struct ScoringEngine: Sendable {
         return best
     }
 
-    /// A credential's main factor when one of its holders is held by a failed check: that check on
-    /// that agent, with its evidence (the holder with the highest A when several are). Nil otherwise.
+    /// A credential's main factor when it is not live (its score is 0 for that reason), or when one
+    /// of its holders is held by a failed check: that check on that agent, with its evidence (the
+    /// holder with the highest A when several are). Nil otherwise.
     public func heldBy(_ credential: ScoringInput.Credential, input: ScoringInput, agentA: [Double]) -> String? {
+        guard credential.live else { return "not live: disabled, revoked or expired at its source" }
         let held = credential.holders.compactMap { h -> (String, Double)? in
             let agent = input.agents[h.agent]
             guard let f = agentFailedMinimum(agent) else { return nil }
