@@ -174,7 +174,7 @@ extension ScoringEngine {
                                      evidenceID: state?.evidenceID, evidenceExpires: state?.expiresAt, items: mappings[control] ?? []))
             }
         }
-        for h in c.holders where c.live {
+        for h in c.reachingHolders {
             factors.append(.init(subject: "agent:\(input.agents[h.agent].key)", name: "delivery_\(h.delivery.rawValue)",
                                  value: weights.delivery[h.delivery.rawValue]!, weight: "u", items: weights.references["delivery"] ?? []))
         }
@@ -194,7 +194,7 @@ extension ScoringEngine {
         // So P is at least the largest contribution and at most 1 − Π(1 − contribution).
         var paths: [ScoreExplanation.Path] = []
         let resource = s.topResource.map { input.resources[$0].key }
-        for h in c.holders where c.live {
+        for h in c.reachingHolders {
             let u = weights.delivery[h.delivery.rawValue] ?? 1
             let b = result.agentB[h.agent]
             let gate = b > 0 ? result.agentA[h.agent] / b : 0

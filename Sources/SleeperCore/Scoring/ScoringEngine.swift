@@ -284,7 +284,7 @@ public struct ScoringEngine: Sendable {
         var survive = 1.0
         var topAgent: Int?, topContribution = -1.0
         // A credential that no longer works (disabled, revoked, expired) opens nothing: no path.
-        for h in c.holders where c.live {
+        for h in c.reachingHolders {
             let contribution = layer.agentA[h.agent] * deliveryWeight[h.delivery.position]
             survive *= 1 - contribution
             if contribution > topContribution { topContribution = contribution; topAgent = h.agent }

@@ -104,6 +104,8 @@ public struct ScoringInput: Sendable {
         public var grants: [(resource: Int, action: GrantAction)]
         /// False when its source says it is disabled, revoked or expired: no path reaches it then.
         public var live = true
+        /// The holders through which a model's output can use it: none when it is not live.
+        public var reachingHolders: [(agent: Int, delivery: Delivery)] { live ? holders : [] }
         public init(key: String, kind: CredentialKind = .other, owner: String? = nil, createdAt: Date? = nil, lastRotatedAt: Date? = nil,
                     expiresAt: Date? = nil, lastUsedAt: Date? = nil, ttlSeconds: Int? = nil, exposed: Bool = false,
                     holders: [(agent: Int, delivery: Delivery)] = [], grants: [(resource: Int, action: GrantAction)] = []) {

@@ -19,9 +19,8 @@ public struct SourceSnapshots: Sendable {
     /// before this snapshot. A snapshot in another format than the source's first is refused: it
     /// lists none of what the source brought, and would remove all of it.
     func open(_ origin: SourceOrigin, files: [String], now: Date, on c: PostgresConnection) async throws -> (id: Int64, listed: Int) {
-        for try await (known, format) in try await c.query("SELECT id, format FROM sources WHERE name = \(origin.name)", logger: db.logger)
-            .decode((Int64, String).self) where format != origin.format.rawValue {
-            _ = known
+        for try await format in try await c.query("SELECT format FROM sources WHERE name = \(origin.name)", logger: db.logger)
+            .decode(String.self) where format != origin.format.rawValue {
             throw StoreError.invalidInput("\(files.joined(separator: ", ")): source \(origin.name) was first imported as \(format), and these files are "
                 + "\(origin.format.rawValue): a snapshot in another format lists nothing the source brought and would remove all of it; "
                 + "nothing was written. Name this one with --source")

@@ -355,11 +355,16 @@ public struct ScoreRuns: Sendable {
         for k in keys { out[k] = ScoreDiff.Context(reaching: [], unreached: nil) }
         var binds = PostgresBindings()
         binds.append(keys)
-        let reach = PostgresQuery(unsafeSQL: """
+        // The agents whose output reaches each credential: its holders, and those that delegate to
+        // them at any depth (`changed`, `up`); both queries below walk up from the same place.
+        let walkUp = """
             WITH RECURSIVE changed AS (SELECT id, key FROM credentials WHERE key = ANY($1)),
             up(credential_id, agent_id) AS (
                 SELECT h.credential_id, h.agent_id FROM holds h JOIN changed c ON c.id = h.credential_id
-                UNION SELECT u.credential_id, d.agent_id FROM delegates_to d JOIN up u ON d.delegate_id = u.agent_id),
+                UNION SELECT u.credential_id, d.agent_id FROM delegates_to d JOIN up u ON d.delegate_id = u.agent_id)
+            """
+        let reach = PostgresQuery(unsafeSQL: """
+            \(walkUp),
             reaching AS (SELECT DISTINCT u.credential_id, um.model_id FROM up u JOIN uses_model um ON um.agent_id = u.agent_id)
             SELECT c.key, m.key, om.l_star, nm.l_star, om.main, nm.main
             FROM reaching r JOIN changed c ON c.id = r.credential_id JOIN models m ON m.id = r.model_id
@@ -384,10 +389,7 @@ public struct ScoreRuns: Sendable {
             let recorded = "(CASE WHEN $4::bigint IS NOT NULL AND $5::bigint IS NOT NULL THEN e.id > $4 AND e.id <= $5 "
                 + "ELSE date_trunc('second', e.recorded_at) > $2 AND date_trunc('second', e.recorded_at) <= $3 END)"
             let agents = PostgresQuery(unsafeSQL: """
-                WITH RECURSIVE changed AS (SELECT id, key FROM credentials WHERE key = ANY($1)),
-                up(credential_id, agent_id) AS (
-                    SELECT h.credential_id, h.agent_id FROM holds h JOIN changed c ON c.id = h.credential_id
-                    UNION SELECT u.credential_id, d.agent_id FROM delegates_to d JOIN up u ON d.delegate_id = u.agent_id)
+                \(walkUp)
                 SELECT DISTINCT c.key, e.id, e.control_id, e.result, e.subject_key, \(recorded)
                 FROM up u JOIN changed c ON c.id = u.credential_id JOIN agents a ON a.id = u.agent_id
                 JOIN evidence e ON e.subject_kind = 'agent' AND e.subject_key = a.key

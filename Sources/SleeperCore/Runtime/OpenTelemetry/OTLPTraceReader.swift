@@ -45,6 +45,8 @@ public enum OTLPTraceReader {
 
     struct Span {
         var trace: String, id: String, parent: String
+        /// The first of `idHashes(trace, id)`: what identifies the span once imported.
+        var key: Int64 = 0
         var agent: String?, tool: String?, host: String?, model: String?, input: String?
         var time: Date
     }
@@ -63,7 +65,7 @@ public enum OTLPTraceReader {
         /// Each kept span's start time and key (a 64-bit hash of its trace and span ids), in file
         /// order: what identifies a span already imported.
         public var spanKeys: (times: [Date], keys: [Int64]) {
-            (spans.map(\.time), spans.map { Int64(bitPattern: OTLPTraceReader.idHashes($0.trace, $0.id).0) })
+            (spans.map(\.time), spans.map(\.key))
         }
 
         /// The agents the spans name (a trace's agent is one of its spans' own).
@@ -192,6 +194,8 @@ public enum OTLPTraceReader {
             let (a, b) = OTLPTraceReader.idHashes(s.trace, s.id)
             sumA &+= a
             sumB ^= b
+            var s = s
+            s.key = Int64(bitPattern: a)
             read.append(s)
         }
 
