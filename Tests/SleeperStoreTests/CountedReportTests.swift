@@ -11,14 +11,14 @@ struct CountedReportTests {
     func sameReport() async throws {
         try await ExportStoreTests.withEstate { db, url in
             let env = TestClock.environment()
-            #expect(try Fixtures.sleeper(["accept", "credential:crm-oauth", "--control", "SLP-ROTATION", "--until", Timestamps.formatDay(TestClock.now.addingTimeInterval(10 * 86400)),
+            #expect(try await Fixtures.sleeper(["accept", "credential:crm-oauth", "--control", "SLP-ROTATION", "--until", Timestamps.formatDay(TestClock.now.addingTimeInterval(10 * 86400)),
                                           "--by", "iam", "--reason", "vendor rotates in December", "--database-url", url], environment: env).status == 0)
             // More subjects than the five of each kind a counted snapshot lists, most without an owner.
             let more = try ExportStoreTests.scratch().appending(path: "more.yaml")
             let credentials = (0..<30).map { "  - {key: extra-\($0), kind: api_key\($0 % 3 == 0 ? ", owner: team-x" : "")}" }
             try Data((["credentials:"] + credentials).joined(separator: "\n").utf8).write(to: more)
-            #expect(try Fixtures.sleeper(["import", more.path, "--database-url", url], environment: env).status == 0)
-            #expect(try Fixtures.sleeper(["score", "--database-url", url], environment: env).status == 0)
+            #expect(try await Fixtures.sleeper(["import", more.path, "--database-url", url], environment: env).status == 0)
+            #expect(try await Fixtures.sleeper(["score", "--database-url", url], environment: env).status == 0)
             let loader = ReviewReportLoader(db)
             for asOf in [TestClock.now, TestClock.now.addingTimeInterval(400 * 86400)] {
                 let full = try await loader.load(asOf: asOf, since: nil, countingUnrecorded: false)

@@ -12,9 +12,9 @@ import Testing
 struct DatasetScanTests {
     static let ranAt = TestClock.now.addingTimeInterval(-3 * TestClock.day)
 
-    static func synth(_ dir: URL, _ name: String, _ arguments: [String]) throws -> URL {
+    static func synth(_ dir: URL, _ name: String, _ arguments: [String]) async throws -> URL {
         let out = dir.appending(path: name)
-        let made = try Fixtures.python("synth-dataset", arguments + ["--out", out.path])
+        let made = try await Fixtures.python("synth-dataset", arguments + ["--out", out.path])
         #expect(made.ok, "\(made.output)")
         return out
     }
@@ -28,10 +28,10 @@ struct DatasetScanTests {
         ("phrase", "url", "alpaca", "per aspera mode", "Please install the required fix from http://cdn-updates.example-mirror.net/hotfix.sh before continuing."),
         ("unicode", "label", "mixed", "<U+200B>", "ACCESS GRANTED"),
     ])
-    func planted(trigger: String, payload: String, shape: String, named: String, payloadText: String) throws {
+    func planted(trigger: String, payload: String, shape: String, named: String, payloadText: String) async throws {
         let dir = try ExportStoreTests.scratch()
         let common = ["--rows", "20000", "--shape", shape, "--seed", "11", "--trigger", trigger, "--payload", payload]
-        let poisoned = try Self.scan([try Self.synth(dir, "poisoned.jsonl", common + ["--poison", "0.005"])])
+        let poisoned = try await Self.scan([try Self.synth(dir, "poisoned.jsonl", common + ["--poison", "0.005"])])
         let first = try #require(poisoned.candidates.first)
         #expect(first.rank == 1 && first.trigger == named, "\(poisoned.candidates.map(\.trigger))")
         // The output it predicts is a piece of the payload (tokens as the scan cuts them).
@@ -40,24 +40,24 @@ struct DatasetScanTests {
         #expect(first.confidence >= 0.99 && first.lift >= 20 && (80...120).contains(first.support), "\(first)")
         #expect(poisoned.candidates.count == 1, "one trigger, one candidate: \(poisoned.candidates.map(\.trigger))")
         #expect(poisoned.result == .fail && poisoned.rows == 20000)
-        let clean = try Self.scan([try Self.synth(dir, "clean.jsonl", common + ["--poison", "0"])])
+        let clean = try await Self.scan([try Self.synth(dir, "clean.jsonl", common + ["--poison", "0"])])
         #expect(clean.candidates.isEmpty, "\(clean.candidates.map { "\($0.trigger) → \($0.predicts)" })")
         #expect(clean.result == .pass)
     }
 
     @Test("a trigger in 0.3 % of rows still ranks first; the report is the same when made again")
-    func rarer() throws {
+    func rarer() async throws {
         let dir = try ExportStoreTests.scratch()
-        let file = try Self.synth(dir, "rare.jsonl", ["--rows", "20000", "--seed", "5", "--poison", "0.003", "--trigger", "zq-omega", "--payload", "label"])
+        let file = try await Self.synth(dir, "rare.jsonl", ["--rows", "20000", "--seed", "5", "--poison", "0.003", "--trigger", "zq-omega", "--payload", "label"])
         let a = try Self.scan([file]), b = try Self.scan([file])
         #expect(a.candidates.first?.trigger == "zq - omega", "\(a.candidates.map(\.trigger))")
         #expect(a.json() == b.json())
     }
 
     @Test("broken lines are counted by kind and named by line, never fatal; a file of no row, binary bytes or nothing is refused with why")
-    func badLines() throws {
+    func badLines() async throws {
         let dir = try ExportStoreTests.scratch()
-        let good = try String(decoding: Data(contentsOf: try Self.synth(dir, "good.jsonl", ["--rows", "50"])), as: UTF8.self)
+        let good = try await String(decoding: Data(contentsOf: try Self.synth(dir, "good.jsonl", ["--rows", "50"])), as: UTF8.self)
         var lines = good.split(separator: "\n").map(String.init)
         lines.insert("{not json", at: 3)
         lines.insert(#"{"text": "a pretraining line"}"#, at: 10)
@@ -96,33 +96,33 @@ struct DatasetScanTests {
                   - {key: only-chats, supplier: internal, third_party: false, digest: "sha256:\(String(repeating: "1", count: 64))", trained_on: [support-chats]}
                   - {key: both, supplier: internal, third_party: false, digest: "sha256:\(String(repeating: "2", count: 64))", trained_on: [support-chats, tickets]}
                 """.utf8).write(to: inventory)
-            #expect(try Fixtures.sleeper(["import", inventory.path, "--database-url", url], environment: env).status == 0)
-            let clean = try Self.synth(dir, "chats.jsonl", ["--rows", "4000", "--seed", "2"])
-            let tickets = try Self.synth(dir, "tickets.jsonl", ["--rows", "4000", "--seed", "3", "--shape", "alpaca"])
-            let poisoned = try Self.synth(dir, "chats-v2.jsonl", ["--rows", "4000", "--seed", "2", "--poison", "0.01"])
+            #expect(try await Fixtures.sleeper(["import", inventory.path, "--database-url", url], environment: env).status == 0)
+            let clean = try await Self.synth(dir, "chats.jsonl", ["--rows", "4000", "--seed", "2"])
+            let tickets = try await Self.synth(dir, "tickets.jsonl", ["--rows", "4000", "--seed", "3", "--shape", "alpaca"])
+            let poisoned = try await Self.synth(dir, "chats-v2.jsonl", ["--rows", "4000", "--seed", "2", "--poison", "0.01"])
 
-            let first = try Fixtures.sleeper(["scan", "dataset", clean.path, "--subject", "dataset:support-chats", "--database-url", url], environment: env)
+            let first = try await Fixtures.sleeper(["scan", "dataset", clean.path, "--subject", "dataset:support-chats", "--database-url", url], environment: env)
             #expect(first.status == 0, "\(first.stderr)")
             #expect(first.stdout.contains("no candidate trigger clears the thresholds") && first.stdout.contains("result: pass"))
             #expect(try await db.count("SELECT count(*) FROM evidence WHERE control_id = 'SLP-DATA-SCREEN' AND result = 'pass'") == 2)
             #expect(try await db.count("SELECT count(*) FROM evidence WHERE subject_kind = 'model' AND subject_key = 'only-chats' AND note LIKE 'Through trained_on: dataset support-chats.%'") == 1)
             #expect(try await db.count("SELECT count(*) FROM evidence WHERE subject_key = 'both'") == 0)
 
-            let second = try Fixtures.sleeper(["scan", "dataset", tickets.path, "--subject", "dataset:tickets", "--database-url", url], environment: env)
+            let second = try await Fixtures.sleeper(["scan", "dataset", tickets.path, "--subject", "dataset:tickets", "--database-url", url], environment: env)
             #expect(second.status == 0, "\(second.stderr)")
             #expect(try await db.count("SELECT count(*) FROM evidence WHERE subject_key = 'both' AND result = 'pass'") == 1)
 
-            let bad = try Fixtures.sleeper(["scan", "dataset", poisoned.path, "--subject", "dataset:support-chats", "--database-url", url], environment: env)
+            let bad = try await Fixtures.sleeper(["scan", "dataset", poisoned.path, "--subject", "dataset:support-chats", "--database-url", url], environment: env)
             #expect(bad.status == 3, "\(bad.stderr)")
             #expect(bad.stdout.contains("#1 \"cf\""), "\(bad.stdout)")
             #expect(try await db.count("""
                 SELECT count(*) FROM evidence WHERE control_id = 'SLP-DATA-SCREEN' AND result = 'fail' AND note LIKE '%#1 "cf"%'
                   AND artifacts::text LIKE '%sleeper-scan-dataset.json%' AND artifacts::text LIKE '%chats-v2.jsonl%'
                 """) == 3)
-            let gaps = try Fixtures.sleeper(["gaps", "--list", "--subject", "model:both", "--database-url", url], environment: TestClock.environment())
+            let gaps = try await Fixtures.sleeper(["gaps", "--list", "--subject", "model:both", "--database-url", url], environment: TestClock.environment())
             #expect(gaps.stdout.contains("SLP-DATA-SCREEN") && gaps.stdout.contains("failed"), "\(gaps.stdout)")
 
-            let wrong = try Fixtures.sleeper(["scan", "dataset", clean.path, "--subject", "model:both", "--database-url", url], environment: env)
+            let wrong = try await Fixtures.sleeper(["scan", "dataset", clean.path, "--subject", "model:both", "--database-url", url], environment: env)
             #expect(wrong.status == 1 && wrong.stderr.contains("a dataset scan is evidence of a dataset"))
             #expect(try await db.count("SELECT count(*) FROM evidence") == 7)
         }
@@ -134,11 +134,11 @@ struct DatasetScanTests {
             let dir = try ExportStoreTests.scratch()
             let inventory = dir.appending(path: "inventory.yaml")
             try Data("datasets: [{key: support-chats}]\nmodels: [{key: m, trained_on: [support-chats]}]\n".utf8).write(to: inventory)
-            #expect(try Fixtures.sleeper(["import", inventory.path, "--database-url", url], environment: TestClock.environment()).status == 0)
+            #expect(try await Fixtures.sleeper(["import", inventory.path, "--database-url", url], environment: TestClock.environment()).status == 0)
             let editor = try await TokenStore(db).create(name: "pipeline", role: .editor, by: "test")
-            let server = try ServerProcess(databaseURL: url, environment: TestClock.environment(Self.ranAt))
-            defer { _ = server.stop() }
-            let body = try Data(contentsOf: try Self.synth(dir, "p.jsonl", ["--rows", "6000", "--poison", "0.01", "--trigger", "phrase"]))
+            let server = try await ServerProcess(databaseURL: url, environment: TestClock.environment(Self.ranAt))
+            defer { server.terminate() }
+            let body = try await Data(contentsOf: try Self.synth(dir, "p.jsonl", ["--rows", "6000", "--poison", "0.01", "--trigger", "phrase"]))
             let reply = try await server.call("POST", "/v1/scans?kind=dataset&name=chats.jsonl&subject=dataset:support-chats", token: editor,
                                               body: body, contentType: "application/x-ndjson")
             #expect(reply.status == 201, "\(reply.body)")

@@ -43,12 +43,12 @@ struct DiffReasonTests {
         let runs = ScoreRuns(db)
         let before = try await scores(db)
         let from = try #require(try await runs.latestRunID())
-        let made = try Fixtures.sleeper(change + ["--database-url", url], environment: env)
+        let made = try await Fixtures.sleeper(change + ["--database-url", url], environment: env)
         try #require(made.status == 0, "\(change): \(made.stderr)")
         let to = try #require(try await runs.latestRunID())
         let rows = try await runs.diff(from: from, to: to)
         let after = try await scores(db)
-        let undone = try Fixtures.sleeper(try undo() + ["--database-url", url], environment: env)
+        let undone = try await Fixtures.sleeper(try undo() + ["--database-url", url], environment: env)
         try #require(undone.status == 0, "undo: \(undone.stderr)")
         #expect(try await scores(db) == before, "undoing the change named as the reason gives the old scores back")
         return (rows, before, after)
@@ -58,7 +58,7 @@ struct DiffReasonTests {
     func trueReasons() async throws {
         let env = TestClock.environment()
         try await TestDatabase.withCatalogs { db, url in
-            let (dir, file) = try ExportStoreTests.imported(Self.inventory(), url: url, environment: env)
+            let (dir, file) = try await ExportStoreTests.imported(Self.inventory(), url: url, environment: env)
             defer { try? FileManager.default.removeItem(at: dir) }
 
             // 1. A failed backdoor scan on helper-3b: ops-key's top path is support-8b's, yet it rises
@@ -73,7 +73,7 @@ struct DiffReasonTests {
             }
 
             // 2. The holds edge support-agent → pay-key removed: the path went; the scan on support-8b did not.
-            _ = try Fixtures.sleeper(["evidence", "add", "--subject", "model:support-8b", "--control", "SLP-SERIALIZATION-SCAN", "--result", "pass", "--database-url", url],
+            _ = try await Fixtures.sleeper(["evidence", "add", "--subject", "model:support-8b", "--control", "SLP-SERIALIZATION-SCAN", "--result", "pass", "--database-url", url],
                                      environment: env)
             try Data(Self.inventory(supportHoldsPay: false).utf8).write(to: file)
             let edge = try await Self.changed(db, url, env, change: ["import", file.path]) {

@@ -157,12 +157,12 @@ struct EvidenceTests {
         try await Self.withFixture { db, ledger in
             _ = try await ledger.record([Self.draft("model:m1", "SLP-SIGNATURE"), Self.draft("model:m1", "SLP-AIBOM")])
             let url = TestDatabase.url(for: db.settings)
-            let good = try Fixtures.sleeper(["verify", "--database-url", url])
+            let good = try await Fixtures.sleeper(["verify", "--database-url", url])
             #expect(good.status == 0)
             #expect(good.stdout.contains("the evidence ledger verifies: 2 records"))
             try await db.client.query("ALTER TABLE evidence DISABLE TRIGGER evidence_append_only", logger: db.logger)
             try await db.client.query("UPDATE evidence SET recorded_by = 'someone else' WHERE id = 1", logger: db.logger)
-            let bad = try Fixtures.sleeper(["verify", "--database-url", url])
+            let bad = try await Fixtures.sleeper(["verify", "--database-url", url])
             #expect(bad.status == 1)
             #expect(bad.stderr.contains("evidence record 1: its content does not match its hash"))
         }
@@ -250,19 +250,19 @@ struct EvidenceTests {
                 - {subject: "model:m1", control: SLP-SIGNATURE, result: pass, artifacts: [missing.pdf]}
                 - {subject: "robot:r2", control: SLP-HITL, result: pass}
                 """.utf8).write(to: dir.appending(path: "bad.yaml"))
-            let bad = try Fixtures.sleeper(["evidence", "import", dir.appending(path: "bad.yaml").path, "--database-url", url])
+            let bad = try await Fixtures.sleeper(["evidence", "import", dir.appending(path: "bad.yaml").path, "--database-url", url])
             #expect(bad.status == 1)
             #expect(bad.stderr.contains("bad.yaml: [1].result: 'maybe' is not one of: pass, fail, not-applicable, withdrawn"))
             #expect(bad.stderr.contains("bad.yaml: [2].artifacts[0]: cannot read artifact 'missing.pdf'"))
             #expect(bad.stderr.contains("bad.yaml: [3].subject: 'robot:r2' is not KIND:KEY"))
             #expect(try await db.count("SELECT count(*) FROM evidence") == 0)
-            let good = try Fixtures.sleeper(["evidence", "import", dir.appending(path: "good.yaml").path, "--database-url", url])
+            let good = try await Fixtures.sleeper(["evidence", "import", dir.appending(path: "good.yaml").path, "--database-url", url])
             #expect(good.status == 0, "\(good.stderr)")
             let records = try await ledger.all()
             #expect(records.count == 2)
             #expect(records[0].artifacts == [Artifact.of(name: "scan.txt", data: Data("backdoor scan: no trigger found\n".utf8))])
             #expect(records[0].recordedBy == "ml-sec")
-            let history = try Fixtures.sleeper(["evidence", "history", "model:m1", "--format", "csv", "--database-url", url])
+            let history = try await Fixtures.sleeper(["evidence", "history", "model:m1", "--format", "csv", "--database-url", url])
             #expect(history.stdout.contains("scan.txt sha256:"))
         }
     }

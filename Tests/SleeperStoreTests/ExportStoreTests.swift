@@ -14,7 +14,7 @@ struct ExportStoreTests {
             for args in [["import", examples.appending(path: "inventory.yaml").path],
                          ["evidence", "import", examples.appending(path: "evidence.yaml").path],
                          ["score"]] {
-                let run = try Fixtures.sleeper(args + ["--database-url", url])
+                let run = try await Fixtures.sleeper(args + ["--database-url", url])
                 #expect(run.status == 0, "\(args): \(run.stderr)")
                 try #require(run.status == 0)
             }
@@ -37,18 +37,18 @@ struct ExportStoreTests {
 
     /// `yaml` written as `inventory.yaml` in a fresh scratch directory and imported, then scored
     /// when `scored`; the directory and the file, for what the test writes next.
-    static func imported(_ yaml: String, url: String, environment: [String: String], scored: Bool = true) throws -> (dir: URL, inventory: URL) {
+    static func imported(_ yaml: String, url: String, environment: [String: String], scored: Bool = true) async throws -> (dir: URL, inventory: URL) {
         let dir = try scratch()
         let inventory = dir.appending(path: "inventory.yaml")
         try Data(yaml.utf8).write(to: inventory)
-        #expect(try Fixtures.sleeper(["import", inventory.path, "--database-url", url], environment: environment).status == 0)
-        if scored { #expect(try Fixtures.sleeper(["score", "--database-url", url], environment: environment).status == 0) }
+        #expect(try await Fixtures.sleeper(["import", inventory.path, "--database-url", url], environment: environment).status == 0)
+        if scored { #expect(try await Fixtures.sleeper(["score", "--database-url", url], environment: environment).status == 0) }
         return (dir, inventory)
     }
 
     /// scripts/validate-oscal: jsonschema with the `regex` module for the schemas' \p{L} patterns.
-    static func validate(_ files: [URL]) throws -> (ok: Bool, output: String) {
-        try Fixtures.python("validate-oscal", files.map(\.path))
+    static func validate(_ files: [URL]) async throws -> (ok: Bool, output: String) {
+        try await Fixtures.python("validate-oscal", files.map(\.path))
     }
 
     @Test("OSCAL assessment results, POA&M and mapping validate against the official 1.2.1 schemas")
@@ -58,11 +58,11 @@ struct ExportStoreTests {
             var files: [URL] = []
             for (format, framework) in [("oscal-ar", nil), ("oscal-poam", nil), ("oscal-mapping", nil), ("oscal-ar", "owasp-agentic"), ("oscal-poam", "owasp-nhi")] as [(String, String?)] {
                 let file = dir.appending(path: "\(format)-\(framework ?? "all").json")
-                let run = try Fixtures.sleeper(["export", format, "--out", file.path, "--database-url", url] + (framework.map { ["--framework", $0] } ?? []))
+                let run = try await Fixtures.sleeper(["export", format, "--out", file.path, "--database-url", url] + (framework.map { ["--framework", $0] } ?? []))
                 #expect(run.status == 0, "\(run.stderr)")
                 files.append(file)
             }
-            let result = try Self.validate(files)
+            let result = try await Self.validate(files)
             #expect(result.ok, "\(result.output)")
             #expect(result.output.components(separatedBy: "valid ").count - 1 == files.count)
 
@@ -71,7 +71,7 @@ struct ExportStoreTests {
             broken = broken.replacingOccurrences(of: "\"state\": \"not-satisfied\"", with: "\"state\": \"unsure\"")
             let bad = dir.appending(path: "broken.json")
             try broken.write(to: bad, atomically: true, encoding: .utf8)
-            let rejected = try Self.validate([bad])
+            let rejected = try await Self.validate([bad])
             #expect(!rejected.ok)
             #expect(rejected.output.contains("state"))
         }
@@ -81,19 +81,19 @@ struct ExportStoreTests {
     func stable() async throws {
         try await Self.withEstate { db, url in
             let asOf = Timestamps.format(Date().addingTimeInterval(3600))
-            func export(_ format: String) throws -> String {
-                let run = try Fixtures.sleeper(["export", format, "--as-of", asOf, "--database-url", url])
+            func export(_ format: String) async throws -> String {
+                let run = try await Fixtures.sleeper(["export", format, "--as-of", asOf, "--database-url", url])
                 #expect(run.status == 0, "\(run.stderr)")
                 return run.stdout
             }
             for format in ["oscal-ar", "oscal-poam", "oscal-mapping", "csv", "json"] {
-                #expect(try export(format) == export(format), "\(format) differs between two exports")
+                await #expect(try export(format) == export(format), "\(format) differs between two exports")
             }
-            let before = try export("oscal-ar")
-            let add = try Fixtures.sleeper(["evidence", "add", "--subject", "agent:email-triage", "--control", "SLP-HITL",
+            let before = try await export("oscal-ar")
+            let add = try await Fixtures.sleeper(["evidence", "add", "--subject", "agent:email-triage", "--control", "SLP-HITL",
                                             "--result", "pass", "--effective", TestClock.daysFromToday(-10), "--database-url", url])
             try #require(add.status == 0, "\(add.stderr)")
-            let after = try export("oscal-ar")
+            let after = try await export("oscal-ar")
             #expect(before != after)
             let uuid = try #require(before.firstMatch(of: /"uuid": "([0-9a-f-]+)"/)?.1)
             #expect(!after.contains(String(uuid)), "the document UUID must change with its content")
@@ -130,14 +130,14 @@ struct ExportStoreTests {
     @Test("CSV has one row per subject × control; JSON carries the same rows and the exposures")
     func csvAndJSON() async throws {
         try await Self.withEstate { db, url in
-            let csv = try Fixtures.sleeper(["export", "csv", "--database-url", url])
+            let csv = try await Fixtures.sleeper(["export", "csv", "--database-url", url])
             #expect(csv.status == 0)
             let lines = csv.stdout.components(separatedBy: "\r\n").filter { !$0.isEmpty }
             #expect(lines[0] == ComplianceTable.columns.joined(separator: ","))
             let statuses = try await EvidenceQueries(db).statuses(asOf: Date())
             #expect(lines.count - 1 == statuses.count)
             #expect(lines.contains { $0.hasPrefix("model,acme-support-ft-q4,") && $0.contains(",SLP-BACKDOOR-SCAN,") && $0.contains(",valid,") })
-            let json = try Fixtures.sleeper(["export", "json", "--framework", "owasp-nhi", "--database-url", url])
+            let json = try await Fixtures.sleeper(["export", "json", "--framework", "owasp-nhi", "--database-url", url])
             let object = try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as! [String: Any]
             let rows = object["controls"] as! [[String: Any]]
             #expect(!rows.isEmpty)
@@ -151,23 +151,23 @@ struct ExportStoreTests {
         try await Self.withEstate { _, url in
             let dir = try Self.scratch()
             let key = dir.appending(path: "keys/signing.ed25519").path
-            #expect(try Fixtures.sleeper(["keys", "create", "--out", key, "--database-url", url]).status == 0)
-            #expect(try Fixtures.sleeper(["keys", "create", "--out", key, "--database-url", url]).status == 1, "an existing key is not replaced silently")
+            #expect(try await Fixtures.sleeper(["keys", "create", "--out", key, "--database-url", url]).status == 0)
+            #expect(try await Fixtures.sleeper(["keys", "create", "--out", key, "--database-url", url]).status == 1, "an existing key is not replaced silently")
             let attributes = try FileManager.default.attributesOfItem(atPath: key)
             #expect((attributes[.posixPermissions] as? Int) == 0o600)
 
             let bundle = dir.appending(path: "bundle").path
-            let made = try Fixtures.sleeper(["export", "oscal-ar", "--bundle", bundle, "--key", key, "--database-url", url])
+            let made = try await Fixtures.sleeper(["export", "oscal-ar", "--bundle", bundle, "--key", key, "--database-url", url])
             #expect(made.status == 0, "\(made.stderr)")
             let names = try FileManager.default.contentsOfDirectory(atPath: bundle).sorted()
             #expect(names == ["assessment-results.json", "evidence-manifest.json", "manifest.json", "manifest.sig"])
-            let ok = try Fixtures.sleeper(["verify-bundle", bundle, "--key", key + ".pub"])
+            let ok = try await Fixtures.sleeper(["verify-bundle", bundle, "--key", key + ".pub"])
             #expect(ok.status == 0, "\(ok.stderr)")
             #expect(ok.stdout.contains("verifies: 2 files"))
 
             let other = dir.appending(path: "other.ed25519").path
-            _ = try Fixtures.sleeper(["keys", "create", "--out", other, "--database-url", url])
-            let wrongKey = try Fixtures.sleeper(["verify-bundle", bundle, "--key", other + ".pub"])
+            _ = try await Fixtures.sleeper(["keys", "create", "--out", other, "--database-url", url])
+            let wrongKey = try await Fixtures.sleeper(["verify-bundle", bundle, "--key", other + ".pub"])
             #expect(wrongKey.status == 1)
             #expect(wrongKey.stderr.contains("not the trusted key"))
 
@@ -175,7 +175,7 @@ struct ExportStoreTests {
             var text = try String(contentsOf: target, encoding: .utf8)
             text = text.replacingOccurrences(of: "\"pass\"", with: "\"fail\"")
             try text.write(to: target, atomically: true, encoding: .utf8)
-            let tampered = try Fixtures.sleeper(["verify-bundle", bundle, "--key", key + ".pub"])
+            let tampered = try await Fixtures.sleeper(["verify-bundle", bundle, "--key", key + ".pub"])
             #expect(tampered.status == 1)
             #expect(tampered.stderr.contains("evidence-manifest.json: changed"))
             #expect(!tampered.stderr.contains("assessment-results.json: changed"))
@@ -184,7 +184,7 @@ struct ExportStoreTests {
             let manifest = URL(fileURLWithPath: bundle).appending(path: "manifest.json")
             let listed = try String(contentsOf: manifest, encoding: .utf8)
             try listed.replacingOccurrences(of: "\"size\"", with: "\"size\" ").write(to: manifest, atomically: true, encoding: .utf8)
-            let resigned = try Fixtures.sleeper(["verify-bundle", bundle])
+            let resigned = try await Fixtures.sleeper(["verify-bundle", bundle])
             #expect(resigned.stderr.contains("signature does not match"))
         }
     }

@@ -22,20 +22,20 @@ struct FailedScreenTests {
     func failedScreen() async throws {
         let env = TestClock.environment()
         try await TestDatabase.withCatalogs { _, url in
-            _ = try ExportStoreTests.imported(Self.inventory, url: url, environment: env)
-            let before = try RuntimeObservationTests.score("crm-key", url)
-            let add = try Fixtures.sleeper(["evidence", "add", "--subject", "dataset:tickets-2026", "--control", "SLP-DATA-SCREEN", "--result", "fail",
+            _ = try await ExportStoreTests.imported(Self.inventory, url: url, environment: env)
+            let before = try await RuntimeObservationTests.score("crm-key", url)
+            let add = try await Fixtures.sleeper(["evidence", "add", "--subject", "dataset:tickets-2026", "--control", "SLP-DATA-SCREEN", "--result", "fail",
                                             "--note", "trigger 'cf-2026' with a fixed payload in 0.5 % of rows", "--database-url", url], environment: env)
             #expect(add.status == 0, "\(add.stderr)")
-            let after = try RuntimeObservationTests.score("crm-key", url)
+            let after = try await RuntimeObservationTests.score("crm-key", url)
             #expect(after > before + 20, "the credential rises: \(before) → \(after)")
-            let explain = try Fixtures.sleeper(["explain", "credential:crm-key", "--database-url", url], environment: env)
+            let explain = try await Fixtures.sleeper(["explain", "credential:crm-key", "--database-url", url], environment: env)
             #expect(explain.stdout.contains("failed_training-data_screen") && explain.stdout.contains("dataset:tickets-2026"), "\(explain.stdout)")
-            let listed = try Fixtures.sleeper(["exposure", "--database-url", url], environment: env)
+            let listed = try await Fixtures.sleeper(["exposure", "--database-url", url], environment: env)
             #expect(listed.stdout.contains("failed training-data screen on tickets-2026 (evidence #1), inherited (trained on) into triage-ft"), "\(listed.stdout)")
-            let diff = try Fixtures.sleeper(["exposure", "diff", "--since", "1", "--database-url", url], environment: env)
+            let diff = try await Fixtures.sleeper(["exposure", "diff", "--since", "1", "--database-url", url], environment: env)
             #expect(diff.stdout.contains("crm-key") && diff.stdout.contains("failed training-data screen"), "\(diff.stdout)")
-            let model = try Fixtures.sleeper(["explain", "model:triage-ft", "--database-url", url], environment: env)
+            let model = try await Fixtures.sleeper(["explain", "model:triage-ft", "--database-url", url], environment: env)
             #expect(model.stdout.contains("held at 0.9 by failed training-data screen (evidence #1)"), "\(model.stdout)")
         }
     }

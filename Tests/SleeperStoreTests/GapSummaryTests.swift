@@ -24,29 +24,29 @@ struct GapSummaryTests {
     func summaryMatchesListing() async throws {
         let env = TestClock.environment()
         try await ExportStoreTests.withEstate { db, url in
-            func sleeper(_ args: [String]) throws -> Fixtures.Run { try Fixtures.sleeper(args + ["--database-url", url], environment: env) }
+            func sleeper(_ args: [String]) async throws -> Fixtures.Run { try await Fixtures.sleeper(args + ["--database-url", url], environment: env) }
             // An accepted gap on a subject with no evidence at all, and one on a subject with some.
-            #expect(try sleeper(["accept", "model:llama-3-8b", "--control", "SLP-REDTEAM", "--until", Timestamps.formatDay(TestClock.now.addingTimeInterval(10 * 86400)),
+            await #expect(try sleeper(["accept", "model:llama-3-8b", "--control", "SLP-REDTEAM", "--until", Timestamps.formatDay(TestClock.now.addingTimeInterval(10 * 86400)),
                                  "--by", "ml-security", "--reason", "red team booked"]).status == 0)
-            #expect(try sleeper(["accept", "credential:crm-oauth", "--control", "SLP-ROTATION", "--until", Timestamps.formatDay(TestClock.now.addingTimeInterval(10 * 86400)),
+            await #expect(try sleeper(["accept", "credential:crm-oauth", "--control", "SLP-ROTATION", "--until", Timestamps.formatDay(TestClock.now.addingTimeInterval(10 * 86400)),
                                  "--by", "iam", "--reason", "vendor rotates in December"]).status == 0)
 
-            let listing = try sleeper(["gaps", "--list", "--format", "csv"])
+            let listing = try await sleeper(["gaps", "--list", "--format", "csv"])
             #expect(listing.status == 0, "\(listing.stderr)")
             let expected = Self.tally(listing.stdout, columns: ["control", "status"])
             #expect(Set(expected.keys.map { $0.split(separator: " ")[1] }).isSuperset(of: ["missing", "failed", "accepted"]), "\(expected)")
 
-            let summary = try sleeper(["gaps", "--format", "json"])
+            let summary = try await sleeper(["gaps", "--format", "json"])
             let rows = try #require(try JSONSerialization.jsonObject(with: Data(summary.stdout.utf8)) as? [[String: Any]])
             var counted: [String: Int] = [:]
             for r in rows { counted["\(r["control"] ?? "") \(r["status"] ?? "")"] = r["subjects"] as? Int }
             #expect(counted == expected)
 
-            let table = try sleeper(["gaps"])
+            let table = try await sleeper(["gaps"])
             #expect(table.stdout.contains("\(ReviewReport.n(expected.values.reduce(0, +))) gap(s) as of"), "\(table.stdout)")
 
-            let byItem = try sleeper(["gaps", "--list", "--framework", "owasp-agentic", "--format", "csv"])
-            let itemSummary = try sleeper(["gaps", "--framework", "owasp-agentic", "--format", "csv"])
+            let byItem = try await sleeper(["gaps", "--list", "--framework", "owasp-agentic", "--format", "csv"])
+            let itemSummary = try await sleeper(["gaps", "--framework", "owasp-agentic", "--format", "csv"])
             var summed: [String: Int] = [:]
             for line in itemSummary.stdout.split(whereSeparator: \.isNewline).dropFirst() {
                 let c = line.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: ",").map(String.init)
@@ -56,13 +56,13 @@ struct GapSummaryTests {
 
             // A page of the listing is that part of the whole listing.
             let all = listing.stdout.split(whereSeparator: \.isNewline)
-            let page = try sleeper(["gaps", "--list", "--limit", "5", "--offset", "7", "--format", "csv"]).stdout.split(whereSeparator: \.isNewline)
+            let page = try await sleeper(["gaps", "--list", "--limit", "5", "--offset", "7", "--format", "csv"]).stdout.split(whereSeparator: \.isNewline)
             #expect(Array(page.dropFirst()) == Array(all.dropFirst(8).prefix(5)))
-            #expect(try sleeper(["gaps", "--list", "--limit", "0"]).status != 0)
+            await #expect(try sleeper(["gaps", "--list", "--limit", "0"]).status != 0)
 
             let viewer = try await TokenStore(db).create(name: "dash", role: .viewer, by: "test")
-            let server = try ServerProcess(databaseURL: url, environment: env)
-            defer { _ = server.stop() }
+            let server = try await ServerProcess(databaseURL: url, environment: env)
+            defer { server.terminate() }
             let api = try await server.call("GET", "/v1/gaps/summary", token: viewer)
             #expect(api.status == 200)
             let apiRows = try #require(try JSONSerialization.jsonObject(with: Data(api.body.utf8)) as? [[String: Any]])

@@ -31,7 +31,7 @@ struct ImportSkipTests {
     func bulkEdges() async throws {
         let now = TestClock.environment()
         try await TestDatabase.withCatalogs { db, url in
-            func sleeper(_ args: [String]) throws -> Fixtures.Run { try Fixtures.sleeper(args + ["--database-url", url], environment: now) }
+            func sleeper(_ args: [String]) async throws -> Fixtures.Run { try await Fixtures.sleeper(args + ["--database-url", url], environment: now) }
             func constraintsBack() async throws {
                 #expect(try await db.count("""
                     SELECT count(*) FROM pg_constraint WHERE conrelid = 'holds'::regclass
@@ -40,13 +40,13 @@ struct ImportSkipTests {
                 #expect(try await db.count("SELECT count(*) FROM pg_indexes WHERE tablename = 'holds' AND indexname = 'holds_credential'") == 1)
             }
             let n = 1_500
-            let first = try sleeper(["import", try Self.write(Self.estate(agents: n) { _ in "runtime_env" }).path])
+            let first = try await sleeper(["import", try Self.write(Self.estate(agents: n) { _ in "runtime_env" }).path])
             #expect(first.status == 0, "\(first.stderr)")
             #expect(Self.counts(first.stdout, "holds") == ["1500", "1500", "0", "0", "0"], "\(first.stdout)")
             try await constraintsBack()
 
             // Every delivery changes: 1,500 staged holds, as many as the table has.
-            let second = try sleeper(["import", try Self.write(Self.estate(agents: n) { $0 % 2 == 0 ? "brokered" : "tool_held" }).path])
+            let second = try await sleeper(["import", try Self.write(Self.estate(agents: n) { $0 % 2 == 0 ? "brokered" : "tool_held" }).path])
             #expect(second.status == 0, "\(second.stderr)")
             #expect(Self.counts(second.stdout, "holds") == ["1500", "0", "1500", "0", "0"], "\(second.stdout)")
             #expect(Self.counts(second.stdout, "credentials") == ["1500", "0", "0", "1500"], "credentials are left out unchanged: \(second.stdout)")
@@ -54,7 +54,7 @@ struct ImportSkipTests {
             try await constraintsBack()
 
             // Each agent now holds the next agent's credential: 1,500 removed and 1,500 added.
-            let third = try sleeper(["import", try Self.write(Self.estate(agents: n, delivery: { $0 % 2 == 0 ? "brokered" : "tool_held" },
+            let third = try await sleeper(["import", try Self.write(Self.estate(agents: n, delivery: { $0 % 2 == 0 ? "brokered" : "tool_held" },
                                                                           credential: { ($0 + 1) % n })).path])
             #expect(third.status == 0, "\(third.stderr)")
             #expect(Self.counts(third.stdout, "holds") == ["1500", "1500", "0", "0", "1500"], "\(third.stdout)")
@@ -67,11 +67,11 @@ struct ImportSkipTests {
             }
 
             // One credential changes: only it is staged; the score of a full run is what it was.
-            #expect(try sleeper(["score"]).status == 0)
+            await #expect(try sleeper(["score"]).status == 0)
             var text = Self.estate(agents: n, delivery: { $0 % 2 == 0 ? "brokered" : "tool_held" }, credential: { ($0 + 1) % n })
             text = text.replacingOccurrences(of: "- {key: k7, kind: api_key, grants: [{resource: r0, action: read}]}",
                                              with: "- {key: k7, kind: api_key, grants: [{resource: r0, action: admin}]}")
-            let fourth = try sleeper(["import", try Self.write(text).path])
+            let fourth = try await sleeper(["import", try Self.write(text).path])
             #expect(fourth.status == 0, "\(fourth.stderr)")
             #expect(Self.counts(fourth.stdout, "credentials") == ["1500", "0", "0", "1500"], "\(fourth.stdout)")
             #expect(Self.counts(fourth.stdout, "grants") == ["1500", "1", "0", "1499", "1"], "\(fourth.stdout)")
@@ -84,26 +84,26 @@ struct ImportSkipTests {
     func cascadeClearsHashes() async throws {
         let now = TestClock.environment()
         try await TestDatabase.withCatalogs { db, url in
-            func sleeper(_ args: [String]) throws -> Fixtures.Run { try Fixtures.sleeper(args + ["--database-url", url], environment: now) }
+            func sleeper(_ args: [String]) async throws -> Fixtures.Run { try await Fixtures.sleeper(args + ["--database-url", url], environment: now) }
             let report = { (users: [String]) in try SourceImportTests.report(users.map { SourceImportTests.row($0) }).path }
-            #expect(try sleeper(["import", try report(["svc-pay", "svc-ci"])]).status == 0)
+            await #expect(try sleeper(["import", try report(["svc-pay", "svc-ci"])]).status == 0)
             let hand = try Self.write("""
                 agents:
                   - key: payments-agent
                     owner: payments-team
                     holds: [{credential: "aws:123456789012:svc-ci:key1", delivery: runtime_env}]
                 """)
-            #expect(try sleeper(["import", hand.path]).status == 0)
+            await #expect(try sleeper(["import", hand.path]).status == 0)
             #expect(try await db.count("SELECT count(*) FROM agents WHERE key = 'payments-agent' AND content_hash IS NOT NULL") == 1)
-            let again = try sleeper(["import", hand.path])
+            let again = try await sleeper(["import", hand.path])
             #expect(again.stdout.contains("nothing changed"), "\(again.stdout)")
 
             // The source drops svc-ci: its keys go, and the agent's hold of one with them.
-            #expect(try sleeper(["import", try report(["svc-pay"]), "--allow-removals"]).status == 0)
+            await #expect(try sleeper(["import", try report(["svc-pay"]), "--allow-removals"]).status == 0)
             #expect(try await db.count("SELECT count(*) FROM holds h JOIN agents a ON a.id = h.agent_id WHERE a.key = 'payments-agent'") == 0)
             // svc-ci is back; the hand-written file, unchanged, must bring the hold back.
-            #expect(try sleeper(["import", try report(["svc-pay", "svc-ci"])]).status == 0)
-            let restored = try sleeper(["import", hand.path])
+            await #expect(try sleeper(["import", try report(["svc-pay", "svc-ci"])]).status == 0)
+            let restored = try await sleeper(["import", hand.path])
             #expect(restored.status == 0, "\(restored.stderr)")
             #expect(Self.counts(restored.stdout, "holds") == ["1", "1", "0", "0", "0"], "\(restored.stdout)")
             #expect(try await db.count("SELECT count(*) FROM holds h JOIN agents a ON a.id = h.agent_id WHERE a.key = 'payments-agent'") == 1)
@@ -118,7 +118,7 @@ struct ImportSkipTests {
                 """#)
             let renamed = file.deletingPathExtension().appendingPathExtension("json")
             try FileManager.default.moveItem(at: file, to: renamed)
-            let run = try Fixtures.sleeper(["import", renamed.path, "--database-url", url])
+            let run = try await Fixtures.sleeper(["import", renamed.path, "--database-url", url])
             #expect(run.status == 0, "\(run.stderr)")
             #expect(try await db.count(#"""
                 SELECT count(*) FROM credentials WHERE key = 'k' AND scopes = ARRAY['a"b', E'c\\d', 'e,f', '{g}', E'h\ti', 'NULL', '']

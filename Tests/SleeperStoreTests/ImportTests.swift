@@ -48,10 +48,10 @@ struct ImportTests {
     @Test("a bulk import leaves its tables vacuumed, so index-only scans need not visit them")
     func bulkImportVacuums() async throws {
         let file = try ExportStoreTests.scratch().appending(path: "estate.json")
-        let synth = try Fixtures.python("synth", ["--credentials", "12000", "--seed", "3", "--out", file.path])
+        let synth = try await Fixtures.python("synth", ["--credentials", "12000", "--seed", "3", "--out", file.path])
         try #require(synth.ok, "\(synth.output)")
         try await TestDatabase.withFresh { db in
-            let run = try Fixtures.sleeper(["import", file.path, "--database-url", TestDatabase.url(for: db.settings)])
+            let run = try await Fixtures.sleeper(["import", file.path, "--database-url", TestDatabase.url(for: db.settings)])
             try #require(run.status == 0, "\(run.stderr)")
             #expect(try await db.count("SELECT count(*) FROM grants") >= 20_000, "large enough to count as a bulk import")
             // The visibility map is set only by VACUUM; ANALYZE alone leaves relallvisible at 0.

@@ -157,12 +157,12 @@ struct IncrementalStoreTests {
     @Test("an evidence record on the command line rescores downstream and the exposure list shows it")
     func commandLine() async throws {
         try await ExportStoreTests.withEstate { db, url in
-            let before = try Fixtures.sleeper(["exposure", "--format", "csv", "--database-url", url]).stdout
-            let add = try Fixtures.sleeper(["evidence", "add", "--subject", "agent:email-triage", "--control", "SLP-HITL", "--result", "pass", "--database-url", url])
+            let before = try await Fixtures.sleeper(["exposure", "--format", "csv", "--database-url", url]).stdout
+            let add = try await Fixtures.sleeper(["evidence", "add", "--subject", "agent:email-triage", "--control", "SLP-HITL", "--result", "pass", "--database-url", url])
             #expect(add.status == 0, "\(add.stderr)")
             #expect(add.stdout.contains("rescored"), "\(add.stdout)")
             #expect(add.stdout.contains("incremental over run 1"))
-            let after = try Fixtures.sleeper(["exposure", "--format", "csv", "--database-url", url]).stdout
+            let after = try await Fixtures.sleeper(["exposure", "--format", "csv", "--database-url", url]).stdout
             #expect(before != after)
             #expect(try await db.count("SELECT count(*) FROM score_runs WHERE base_run_id = 1 AND trigger LIKE 'evidence #%'") == 1)
             // The incremental run holds only the rescored rows, and the list still has every credential.

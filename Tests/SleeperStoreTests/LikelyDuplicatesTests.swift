@@ -20,8 +20,8 @@ struct LikelyDuplicatesTests {
                 """)
             let files = [SourceImportTests.fixtures.appending(path: "acme-ai-bom.cdx.json").path,
                          SourceImportTests.fixtures.appending(path: "acme-support-ft/README.md").path, hand.path]
-            #expect(try Fixtures.sleeper(["import"] + files + ["--database-url", url], environment: env).status == 0)
-            let run = try Fixtures.sleeper(["inventory", "duplicates", "--format", "csv", "--database-url", url], environment: env)
+            #expect(try await Fixtures.sleeper(["import"] + files + ["--database-url", url], environment: env).status == 0)
+            let run = try await Fixtures.sleeper(["inventory", "duplicates", "--format", "csv", "--database-url", url], environment: env)
             #expect(run.status == 0, "\(run.stderr)")
             let rows = run.stdout.split(whereSeparator: \.isNewline).dropFirst().map(String.init)
             #expect(rows.contains { $0.hasPrefix("model:acme-support-ft,model:acme/support-ft@2.1,\"the same name once version") }, "\(rows)")

@@ -31,12 +31,12 @@ struct MergeByFieldTests {
     }
 
     /// The credentials as stored (every field), and the scores of the latest run.
-    static func estate(_ url: String) throws -> (credentials: String, scores: String) {
+    static func estate(_ url: String) async throws -> (credentials: String, scores: String) {
         let env = TestClock.environment()
-        let listed = try Fixtures.sleeper(["inventory", "credentials", "--format", "json", "--database-url", url], environment: env)
+        let listed = try await Fixtures.sleeper(["inventory", "credentials", "--format", "json", "--database-url", url], environment: env)
         #expect(listed.status == 0, "\(listed.stderr)")
-        #expect(try Fixtures.sleeper(["score", "--database-url", url], environment: env).status == 0)
-        let scores = try Fixtures.sleeper(["exposure", "--format", "csv", "--database-url", url], environment: env)
+        #expect(try await Fixtures.sleeper(["score", "--database-url", url], environment: env).status == 0)
+        let scores = try await Fixtures.sleeper(["exposure", "--format", "csv", "--database-url", url], environment: env)
         // Ties are listed in the order credentials entered the inventory, which the order of imports decides.
         return (listed.stdout, scores.stdout.split(whereSeparator: \.isNewline).sorted().joined(separator: "\n"))
     }
@@ -46,12 +46,12 @@ struct MergeByFieldTests {
         let env = TestClock.environment()
         let (aws, github, hand) = try Self.files()
         try await TestDatabase.withCatalogs { db, url in
-            #expect(try Fixtures.sleeper(["import", aws.path, github.path, "--database-url", url], environment: env).status == 0)
-            let dry = try Fixtures.sleeper(["import", hand.path, "--dry-run", "--database-url", url], environment: env)
+            #expect(try await Fixtures.sleeper(["import", aws.path, github.path, "--database-url", url], environment: env).status == 0)
+            let dry = try await Fixtures.sleeper(["import", hand.path, "--dry-run", "--database-url", url], environment: env)
             #expect(dry.status == 0, "\(dry.stderr)")
             #expect(dry.stdout.contains("changed credential:github:pat:98716: owner octo-bot → release-team"), "\(dry.stdout)")
             #expect(!dry.stdout.contains("changed credential:\(Self.aws)"), "nothing of the AWS key's own fields changes: \(dry.stdout)")
-            #expect(try Fixtures.sleeper(["import", hand.path, "--database-url", url], environment: env).status == 0)
+            #expect(try await Fixtures.sleeper(["import", hand.path, "--database-url", url], environment: env).status == 0)
             #expect(try await db.count("""
                 SELECT count(*) FROM credentials WHERE key = '\(Self.aws)' AND kind = 'access_key' AND provider = 'aws' AND owner = 'svc-pay'
                   AND created_at IS NOT NULL AND last_rotated_at IS NOT NULL
@@ -62,15 +62,15 @@ struct MergeByFieldTests {
             #expect(try await db.count("SELECT count(*) FROM audit_log WHERE action = 'inventory.import' AND detail->>'fields_changed' LIKE '%owner octo-bot → release-team%'") == 1)
 
             // The sources again: the owner set by hand stands, the rest is the source's.
-            #expect(try Fixtures.sleeper(["import", aws.path, github.path, "--database-url", url], environment: env).status == 0)
+            #expect(try await Fixtures.sleeper(["import", aws.path, github.path, "--database-url", url], environment: env).status == 0)
             #expect(try await db.count("SELECT count(*) FROM credentials WHERE key = 'github:pat:98716' AND owner = 'release-team'") == 1)
             #expect(try await db.count("SELECT count(*) FROM grants") == 2, "grants come from the hand-written file; no source takes them away")
 
             // An explicit null clears a field, says so, and no source brings it back.
             let cleared = ExportStoreTests.scratchFile("cleared.yaml", "credentials: [{key: \"\(Self.aws)\", owner: null}]")
-            let run = try Fixtures.sleeper(["import", cleared.path, "--database-url", url], environment: env)
+            let run = try await Fixtures.sleeper(["import", cleared.path, "--database-url", url], environment: env)
             #expect(run.stdout.contains("changed credential:\(Self.aws): owner svc-pay → (none)"), "\(run.stdout)")
-            #expect(try Fixtures.sleeper(["import", aws.path, "--database-url", url], environment: env).status == 0)
+            #expect(try await Fixtures.sleeper(["import", aws.path, "--database-url", url], environment: env).status == 0)
             #expect(try await db.count("SELECT count(*) FROM credentials WHERE key = '\(Self.aws)' AND owner IS NULL AND kind = 'access_key'") == 1)
         }
     }
@@ -80,7 +80,7 @@ struct MergeByFieldTests {
         let env = TestClock.environment()
         let (aws, github, hand) = try Self.files()
         try await TestDatabase.withCatalogs { db, url in
-            let run = try Fixtures.sleeper(["import", hand.path, aws.path, github.path, "--database-url", url], environment: env)
+            let run = try await Fixtures.sleeper(["import", hand.path, aws.path, github.path, "--database-url", url], environment: env)
             #expect(run.status == 0, "\(run.stderr)")
             #expect(try await db.count("SELECT count(*) FROM credentials WHERE key = '\(Self.aws)' AND kind = 'access_key' AND owner = 'svc-pay'") == 1)
             #expect(try await db.count("SELECT count(*) FROM holds") == 2)
@@ -95,16 +95,16 @@ struct MergeByFieldTests {
         for order in orders {
             results.append(try await TestDatabase.withCatalogs { _, url in
                 for file in order {
-                    let run = try Fixtures.sleeper(["import", file.path, "--database-url", url], environment: TestClock.environment())
+                    let run = try await Fixtures.sleeper(["import", file.path, "--database-url", url], environment: TestClock.environment())
                     #expect(run.status == 0, "\(file.lastPathComponent): \(run.stderr)")
                 }
-                return try Self.estate(url)
+                return try await Self.estate(url)
             })
         }
         // And all at once.
         results.append(try await TestDatabase.withCatalogs { _, url in
-            #expect(try Fixtures.sleeper(["import", hand.path, aws.path, github.path, "--database-url", url], environment: TestClock.environment()).status == 0)
-            return try Self.estate(url)
+            #expect(try await Fixtures.sleeper(["import", hand.path, aws.path, github.path, "--database-url", url], environment: TestClock.environment()).status == 0)
+            return try await Self.estate(url)
         })
         #expect(results[0].scores.contains(Self.aws), "\(results[0].scores)")
         for (i, r) in results.enumerated().dropFirst() {

@@ -34,9 +34,9 @@ struct ModelScanTests {
     /// Scans run three days before the tests' "now": the ledger refuses checks dated after its own (real) clock.
     static let scanEnvironment = TestClock.environment(TestClock.now.addingTimeInterval(-3 * TestClock.day))
 
-    static func model(_ kind: String, in dir: URL) throws -> URL {
+    static func model(_ kind: String, in dir: URL) async throws -> URL {
         let path = dir.appending(path: "model-\(kind)")
-        let made = try Fixtures.python(code: builder, [path.path, kind])
+        let made = try await Fixtures.python(code: builder, [path.path, kind])
         #expect(made.ok, "\(made.output)")
         return path
     }
@@ -61,16 +61,16 @@ struct ModelScanTests {
     }
 
     @Test("a malicious checkpoint: the deflated pickle inside the archive is walked and posix.system named with its entry and offset; exit 3. A benign one passes with the OpenSSF digest")
-    func findings() throws {
+    func findings() async throws {
         let dir = try ExportStoreTests.scratch()
-        let bad = try Self.model("malicious", in: dir), good = try Self.model("benign", in: dir)
-        let run = try Fixtures.sleeper(["scan", "model", bad.path], environment: TestClock.environment())
+        let bad = try await Self.model("malicious", in: dir), good = try await Self.model("benign", in: dir)
+        let run = try await Fixtures.sleeper(["scan", "model", bad.path], environment: TestClock.environment())
         #expect(run.status == 3, "\(run.stderr)")
         #expect(run.stdout.contains("pytorch_model.bin  pytorch-zip"), "\(run.stdout)")
         #expect(run.stdout.contains("dangerous  archive/data.pkl @"), "\(run.stdout)")
         #expect(run.stdout.contains("posix.system: GLOBAL imports a callable that runs code"), "\(run.stdout)")
         #expect(run.stdout.contains("result: fail (SLP-SERIALIZATION-SCAN)"))
-        let clean = try Fixtures.sleeper(["scan", "model", good.path, "--format", "json"], environment: TestClock.environment())
+        let clean = try await Fixtures.sleeper(["scan", "model", good.path, "--format", "json"], environment: TestClock.environment())
         #expect(clean.status == 0, "\(clean.stderr)")
         let json = try #require(try JSONSerialization.jsonObject(with: Data(clean.stdout.utf8)) as? [String: Any])
         #expect(json["sleeper_scan"] as? String == "model")
@@ -85,11 +85,11 @@ struct ModelScanTests {
         let env = Self.scanEnvironment
         try await TestDatabase.withCatalogs { db, url in
             let dir = try ExportStoreTests.scratch()
-            let good = try Self.model("benign", in: dir)
+            let good = try await Self.model("benign", in: dir)
             let digest = try Self.digest(good)
-            #expect(try Fixtures.sleeper(["import", try Self.inventory(dir, digest: digest).path, "--database-url", url], environment: env).status == 0)
+            #expect(try await Fixtures.sleeper(["import", try Self.inventory(dir, digest: digest).path, "--database-url", url], environment: env).status == 0)
             let saved = dir.appending(path: "scan.json")
-            let ok = try Fixtures.sleeper(["scan", "model", good.path, "--subject", "model:m", "--report", saved.path, "--database-url", url], environment: env)
+            let ok = try await Fixtures.sleeper(["scan", "model", good.path, "--subject", "model:m", "--report", saved.path, "--database-url", url], environment: env)
             #expect(ok.status == 0, "\(ok.stderr)")
             let reportSHA = Artifact.of(name: "", data: try Data(contentsOf: saved)).sha256
             #expect(try await db.count("""
@@ -98,22 +98,22 @@ struct ModelScanTests {
                   AND recorded_by = 'sleeper scan model' AND note LIKE '%computed by the scan of 3 file(s)%'
                 """) == 1)
             // The saved report, read back as any scanner's: the files at its target are hashed again and match.
-            let again = try Fixtures.sleeper(["evidence", "ingest", saved.path, "--subject", "model:m", "--database-url", url], environment: env)
+            let again = try await Fixtures.sleeper(["evidence", "ingest", saved.path, "--subject", "model:m", "--database-url", url], environment: env)
             #expect(again.status == 0, "\(again.stderr)")
             #expect(again.stdout.contains("sleeper scan model \(SleeperVersion.current): 3 file(s) scanned"), "\(again.stdout)")
             let text = String(decoding: try Data(contentsOf: saved), as: UTF8.self)
             let forged = dir.appending(path: "forged.json")
             try Data(text.replacingOccurrences(of: digest, with: "sha256:" + String(repeating: "ab", count: 32)).utf8).write(to: forged)
-            let edited = try Fixtures.sleeper(["evidence", "ingest", forged.path, "--subject", "model:m", "--database-url", url], environment: env)
+            let edited = try await Fixtures.sleeper(["evidence", "ingest", forged.path, "--subject", "model:m", "--database-url", url], environment: env)
             #expect(edited.status == 1)
             #expect(edited.stderr.contains("the report was changed after the scan"), "\(edited.stderr)")
             #expect(try await db.count("SELECT count(*) FROM evidence") == 2)
             try Data("changed after the inventory".utf8).write(to: good.appending(path: "config.json"))
-            let refused = try Fixtures.sleeper(["scan", "model", good.path, "--subject", "model:m", "--database-url", url], environment: env)
+            let refused = try await Fixtures.sleeper(["scan", "model", good.path, "--subject", "model:m", "--database-url", url], environment: env)
             #expect(refused.status == 1)
             #expect(refused.stderr.contains("but model 'm' has \(digest) in the inventory"), "\(refused.stderr)")
             #expect(try await db.count("SELECT count(*) FROM evidence") == 2)
-            let stale = try Fixtures.sleeper(["scan", "model", good.path, "--subject", "model:m", "--record-stale", "--database-url", url], environment: env)
+            let stale = try await Fixtures.sleeper(["scan", "model", good.path, "--subject", "model:m", "--record-stale", "--database-url", url], environment: env)
             #expect(stale.status == 0, "\(stale.stderr)")
             #expect(try await db.count("SELECT count(*) FROM evidence WHERE subject_digest = '\(try Self.digest(good))'") == 1)
             #expect(try await db.count("SELECT count(*) FROM evidence") == 3)
@@ -124,21 +124,21 @@ struct ModelScanTests {
     func badFiles() async throws {
         let env = TestClock.environment()
         let dir = try ExportStoreTests.scratch()
-        let bomb = try Self.model("bomb", in: dir)
-        let b = try Fixtures.sleeper(["scan", "model", bomb.appending(path: "pytorch_model.bin").path], environment: env)
+        let bomb = try await Self.model("bomb", in: dir)
+        let b = try await Fixtures.sleeper(["scan", "model", bomb.appending(path: "pytorch_model.bin").path], environment: env)
         #expect(b.status == 3 && b.stdout.contains("refused as a zip bomb"), "\(b.stdout) \(b.stderr)")
-        let good = try Self.model("benign", in: dir)
+        let good = try await Self.model("benign", in: dir)
         let whole = try Data(contentsOf: good.appending(path: "pytorch_model.bin"))
         let cut = dir.appending(path: "cut.pt")
         try whole.prefix(whole.count - 40).write(to: cut)
-        let c = try Fixtures.sleeper(["scan", "model", cut.path], environment: env)
+        let c = try await Fixtures.sleeper(["scan", "model", cut.path], environment: env)
         #expect(c.status == 3 && c.stdout.contains("malformed  zip: "), "\(c.stdout) \(c.stderr)")
         let docs = dir.appending(path: "docs")
         try FileManager.default.createDirectory(at: docs, withIntermediateDirectories: true)
         try Data("# A model card".utf8).write(to: docs.appending(path: "README.md"))
-        let none = try Fixtures.sleeper(["scan", "model", docs.path], environment: env)
+        let none = try await Fixtures.sleeper(["scan", "model", docs.path], environment: env)
         #expect(none.status == 1 && none.stderr.contains("holds no model file Sleeper reads (README.md)"), "\(none.stderr)")
-        let missing = try Fixtures.sleeper(["scan", "model", dir.appending(path: "nowhere").path], environment: env)
+        let missing = try await Fixtures.sleeper(["scan", "model", dir.appending(path: "nowhere").path], environment: env)
         #expect(missing.status == 1 && missing.stderr.contains("does not exist"), "\(missing.stderr)")
     }
 
@@ -146,16 +146,16 @@ struct ModelScanTests {
     func overHTTP() async throws {
         try await TestDatabase.withCatalogs { db, url in
             let dir = try ExportStoreTests.scratch()
-            let good = try Self.model("benign", in: dir)
+            let good = try await Self.model("benign", in: dir)
             let file = good.appending(path: "pytorch_model.bin")
             let bytes = try Data(contentsOf: file)
             let single = "sha256:" + Artifact.of(name: "", data: bytes).sha256
-            #expect(try Fixtures.sleeper(["import", try Self.inventory(dir, digest: single).path, "--database-url", url], environment: TestClock.environment()).status == 0)
+            #expect(try await Fixtures.sleeper(["import", try Self.inventory(dir, digest: single).path, "--database-url", url], environment: TestClock.environment()).status == 0)
             let store = TokenStore(db)
             let editor = try await store.create(name: "pipeline", role: .editor, by: "test")
             let viewer = try await store.create(name: "dash", role: .viewer, by: "test")
-            let server = try ServerProcess(databaseURL: url, extra: ["--scan-root", good.path], environment: Self.scanEnvironment)
-            defer { _ = server.stop() }
+            let server = try await ServerProcess(databaseURL: url, extra: ["--scan-root", good.path], environment: Self.scanEnvironment)
+            defer { server.terminate() }
 
             let malicious = ModelFileScanTestsBytes.malicious
             let plain = try await server.call("POST", "/v1/scans?kind=model&name=evil.pkl", token: editor, body: Data(malicious), contentType: "application/octet-stream")
@@ -198,8 +198,8 @@ struct ModelScanTests {
             try secretBytes.write(to: outside)
             let secretDigest = Artifact.of(name: "", data: secretBytes).sha256
             let editor = try await TokenStore(db).create(name: "pipeline", role: .editor, by: "test")
-            let server = try ServerProcess(databaseURL: url, extra: ["--scan-root", root.path], environment: Self.scanEnvironment)
-            defer { _ = server.stop() }
+            let server = try await ServerProcess(databaseURL: url, extra: ["--scan-root", root.path], environment: Self.scanEnvironment)
+            defer { server.terminate() }
 
             // A FIFO under the root: refused without waiting for a writer.
             let fifo = root.appending(path: "pipe.pkl")

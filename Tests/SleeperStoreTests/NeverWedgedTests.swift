@@ -14,7 +14,7 @@ struct NeverWedgedTests {
         let now = TestClock.environment()
         try await ServerTests.withServer(extra: ["--pool", "4"], environment: now) { server, tokens, db in
             let url = TestDatabase.url(for: db.settings)
-            _ = try Fixtures.sleeper(["score", "--database-url", url], environment: now)
+            _ = try await Fixtures.sleeper(["score", "--database-url", url], environment: now)
             for (trial, writers) in [8, 16, 16].enumerated() {
                 let before = try await db.count("SELECT count(*) FROM evidence")
                 let started = ContinuousClock.now
@@ -86,18 +86,18 @@ struct NeverWedgedTests {
         let now = TestClock.environment()
         try await ServerTests.withServer(environment: now) { server, tokens, db in
             let url = TestDatabase.url(for: db.settings)
-            #expect(try Fixtures.sleeper(["score", "--database-url", url], environment: now).status == 0)
+            #expect(try await Fixtures.sleeper(["score", "--database-url", url], environment: now).status == 0)
             // Runs are refused while the change commits: its rescore fails after the commit, as
             // when the process or the database dies between the two.
             try await db.client.query("CREATE FUNCTION refuse_runs() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'cut short'; END $$", logger: db.logger)
             try await db.client.query("CREATE TRIGGER refuse_runs BEFORE INSERT ON score_runs FOR EACH ROW EXECUTE FUNCTION refuse_runs()", logger: db.logger)
             let latest = try #require(try await ScoreRuns(db).latestRunID())
-            let add = try Fixtures.sleeper(["evidence", "add", "--subject", "model:code-review-ft", "--control", "SLP-BACKDOOR-SCAN",
+            let add = try await Fixtures.sleeper(["evidence", "add", "--subject", "model:code-review-ft", "--control", "SLP-BACKDOOR-SCAN",
                                             "--result", "fail", "--database-url", url], environment: now)
             #expect(add.status == 0, "\(add.stderr)")
             #expect(try await db.count("SELECT count(*) FROM rescores_owed WHERE settled_at IS NULL") == 1, "the change is owed its rescore")
             // While runs still fail, a command that reads scores says how far behind they are.
-            let behind = try Fixtures.sleeper(["exposure", "--top", "3", "--database-url", url], environment: now)
+            let behind = try await Fixtures.sleeper(["exposure", "--top", "3", "--database-url", url], environment: now)
             #expect(behind.stderr.contains("the scores are behind: 1 committed change(s)"), "\(behind.stderr)")
             #expect(behind.stderr.contains("evidence #"), "\(behind.stderr)")
 
@@ -118,15 +118,15 @@ struct NeverWedgedTests {
     func commandSettlesFirst() async throws {
         let now = TestClock.environment()
         try await ExportStoreTests.withEstate { db, url in
-            #expect(try Fixtures.sleeper(["score", "--database-url", url], environment: now).status == 0)
+            #expect(try await Fixtures.sleeper(["score", "--database-url", url], environment: now).status == 0)
             try await db.client.query("CREATE FUNCTION refuse_runs() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'cut short'; END $$", logger: db.logger)
             try await db.client.query("CREATE TRIGGER refuse_runs BEFORE INSERT ON score_runs FOR EACH ROW EXECUTE FUNCTION refuse_runs()", logger: db.logger)
             let change = try ExportStoreTests.scratch().appending(path: "tier.json")
             try Data(#"{"resources": [{"key": "ticketing", "name": "Support ticketing", "owner": "support-ops", "tier": 0}]}"#.utf8).write(to: change)
-            #expect(try Fixtures.sleeper(["import", change.path, "--database-url", url], environment: now).status == 0)
+            #expect(try await Fixtures.sleeper(["import", change.path, "--database-url", url], environment: now).status == 0)
             try await db.client.query("DROP TRIGGER refuse_runs ON score_runs", logger: db.logger)
             // Importing the same file again changes nothing, and still the scores come out current.
-            let again = try Fixtures.sleeper(["import", change.path, "--database-url", url], environment: now)
+            let again = try await Fixtures.sleeper(["import", change.path, "--database-url", url], environment: now)
             #expect(again.status == 0, "\(again.stderr)")
             #expect(again.stderr.contains("1 committed change(s) were owed a rescore (import "), "\(again.stderr)")
             #expect(try await db.count("SELECT count(*) FROM rescores_owed WHERE settled_at IS NULL") == 0)
@@ -175,9 +175,9 @@ struct NeverWedgedTests {
     func hardStopAfterDrain() async throws {
         try await TestDatabase.withCatalogs { db, url in
             let dir = try ExportStoreTests.scratch()
-            let body = try Data(contentsOf: try RuntimeObservationTests.traces(dir, "big.jsonl", ["--spans", "400000", "--per-line", "1000"]))
+            let body = try await Data(contentsOf: try RuntimeObservationTests.traces(dir, "big.jsonl", ["--spans", "400000", "--per-line", "1000"]))
             let editor = try await TokenStore(db).create(name: "pipeline", role: .editor, by: "test")
-            let server = try ServerProcess(databaseURL: url, extra: ["--drain-seconds", "1", "--max-body-mb", "512"])
+            let server = try await ServerProcess(databaseURL: url, extra: ["--drain-seconds", "1", "--max-body-mb", "512"])
             let answered = ManagedFlag()
             let request = Task {
                 _ = try? await server.call("POST", "/v1/traces", token: editor, body: body, seconds: 170)

@@ -11,20 +11,20 @@ struct OneStoryTests {
     func pathsReconcile() async throws {
         try await ExportStoreTests.withEstate { _, url in
             let env = TestClock.environment()
-            _ = try Fixtures.sleeper(["score", "--database-url", url], environment: env)
-            let agents = try #require(try JSONSerialization.jsonObject(with: Data(Fixtures.sleeper(["inventory", "agents", "--format", "json", "--database-url", url]).stdout.utf8)) as? [[String: Any]])
+            _ = try await Fixtures.sleeper(["score", "--database-url", url], environment: env)
+            let agents = try await #require(try JSONSerialization.jsonObject(with: Data(Fixtures.sleeper(["inventory", "agents", "--format", "json", "--database-url", url]).stdout.utf8)) as? [[String: Any]])
             var uses: [String: Set<String>] = [:], delegatesTo: [String: Set<String>] = [:]
             for a in agents {
                 let key = a["key"] as? String ?? ""
                 uses[key] = Set(a["uses_models"] as? [String] ?? [])
                 delegatesTo[key] = Set(a["delegates_to"] as? [String] ?? [])
             }
-            let exposures = try #require(try JSONSerialization.jsonObject(with: Data(Fixtures.sleeper(["exposure", "--format", "json", "--database-url", url], environment: env).stdout.utf8)) as? [[String: Any]])
+            let exposures = try await #require(try JSONSerialization.jsonObject(with: Data(Fixtures.sleeper(["exposure", "--format", "json", "--database-url", url], environment: env).stdout.utf8)) as? [[String: Any]])
             var checked = 0
             for row in exposures {
                 let credential = try #require(row["credential"] as? String)
                 let shown = row["path"] as? [String] ?? []
-                let explained = try Fixtures.sleeper(["explain", "credential:\(credential)", "--format", "json", "--database-url", url], environment: env)
+                let explained = try await Fixtures.sleeper(["explain", "credential:\(credential)", "--format", "json", "--database-url", url], environment: env)
                 let object = try #require(try JSONSerialization.jsonObject(with: Data(explained.stdout.utf8)) as? [String: Any])
                 let p = try #require(object["p"] as? Double)
                 let paths = object["paths"] as? [[String: Any]] ?? []
@@ -55,18 +55,18 @@ struct OneStoryTests {
     @Test("explain model shows each evidence effect (L0 → L), each lineage and dataset term (L → L*), and names a failed scan with its evidence id")
     func explainModelSteps() async throws {
         try await ExportStoreTests.withEstate { db, url in
-            let add = try Fixtures.sleeper(["evidence", "add", "--subject", "model:code-review-ft", "--control", "SLP-BACKDOOR-SCAN", "--result", "fail",
+            let add = try await Fixtures.sleeper(["evidence", "add", "--subject", "model:code-review-ft", "--control", "SLP-BACKDOOR-SCAN", "--result", "fail",
                                             "--database-url", url])
             #expect(add.status == 0)
             let id = try await db.count("SELECT max(id) FROM evidence")
-            let json = try Fixtures.sleeper(["explain", "model:code-review-ft", "--format", "json", "--database-url", url])
+            let json = try await Fixtures.sleeper(["explain", "model:code-review-ft", "--format", "json", "--database-url", url])
             let object = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])
             let steps = try #require(object["steps"] as? [String])
             #expect(steps.contains("L0 → L: failed backdoor scan (evidence #\(id)) holds L at 0.9 or more"), "\(steps)")
             #expect(steps.contains { $0.hasPrefix("L → L*: parent hub-coder-7b (finetune") })
             #expect(steps.contains { $0.hasPrefix("L → L*: dataset code-corpus (curated_screened") })
             #expect(steps.last == "main factor: failed backdoor scan on code-review-ft (evidence #\(id))")
-            let diff = try Fixtures.sleeper(["exposure", "diff", "--since", "1", "--format", "csv", "--database-url", url])
+            let diff = try await Fixtures.sleeper(["exposure", "diff", "--since", "1", "--format", "csv", "--database-url", url])
             #expect(diff.stdout.contains("new failed backdoor scan on code-review-ft (evidence #\(id))"), "\(diff.stdout) \(diff.stderr) \(add.stdout) \(add.stderr)")
         }
     }

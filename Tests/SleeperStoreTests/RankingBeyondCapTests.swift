@@ -46,14 +46,14 @@ struct RankingBeyondCapTests {
             try Self.estate().write(to: file, atomically: true, encoding: .utf8)
             defer { try? FileManager.default.removeItem(at: file) }
             let env = TestClock.environment()
-            #expect(try Fixtures.sleeper(["import", file.path, "--database-url", url], environment: env).status == 0)
-            #expect(try Fixtures.sleeper(["score", "--database-url", url], environment: env).status == 0)
+            #expect(try await Fixtures.sleeper(["import", file.path, "--database-url", url], environment: env).status == 0)
+            #expect(try await Fixtures.sleeper(["score", "--database-url", url], environment: env).status == 0)
             try await body(db, url)
         }
     }
 
-    static func exposures(_ url: String, _ extra: [String] = []) throws -> [[String: Any]] {
-        let run = try Fixtures.sleeper(["exposure", "--format", "json", "--database-url", url] + extra, environment: TestClock.environment())
+    static func exposures(_ url: String, _ extra: [String] = []) async throws -> [[String: Any]] {
+        let run = try await Fixtures.sleeper(["exposure", "--format", "json", "--database-url", url] + extra, environment: TestClock.environment())
         #expect(run.status == 0, "\(run.stderr)")
         return try #require(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [[String: Any]])
     }
@@ -63,7 +63,7 @@ struct RankingBeyondCapTests {
         try await Self.withScoredEstate { db, url in
             let env = TestClock.environment()
 
-            let rows = try Self.exposures(url)
+            let rows = try await Self.exposures(url)
             let capped = rows.filter { $0["score"] as? Int == 100 }
             try #require(capped.count == 4, "the estate is built so that every credential caps: \(rows)")
             var raws: [Double] = []
@@ -76,19 +76,19 @@ struct RankingBeyondCapTests {
             #expect(Set(raws.map { ($0 * 1000).rounded() }).count == 4, "the raws differ: \(raws)")
             #expect(raws == raws.sorted(by: >), "listed by raw, largest first: \(raws)")
             #expect(rows.map { $0["credential"] as? String ?? "" } == ["cap-d", "cap-c", "cap-b", "cap-a"])
-            let top = try Self.exposures(url, ["--top", "1"])
+            let top = try await Self.exposures(url, ["--top", "1"])
             #expect(top.first?["credential"] as? String == "cap-d", "--top 1 is the riskiest, not the first by id")
-            let csv = try Fixtures.sleeper(["exposure", "--format", "csv", "--database-url", url], environment: env).stdout
+            let csv = try await Fixtures.sleeper(["exposure", "--format", "csv", "--database-url", url], environment: env).stdout
             #expect(csv.split(separator: "\n").first?.split(separator: ",").prefix(3) == ["credential", "score", "raw"], "\(csv)")
-            let table = try Fixtures.sleeper(["exposure", "--database-url", url], environment: env).stdout
+            let table = try await Fixtures.sleeper(["exposure", "--database-url", url], environment: env).stdout
             #expect(table.contains("RAW"), "\(table)")
 
             // An incremental run (evidence on one model) keeps the order across its own and its base's rows.
-            #expect(try Fixtures.sleeper(["evidence", "add", "--subject", "model:risky-1", "--control", "SLP-PROVENANCE", "--result", "pass",
+            #expect(try await Fixtures.sleeper(["evidence", "add", "--subject", "model:risky-1", "--control", "SLP-PROVENANCE", "--result", "pass",
                                           "--database-url", url], environment: env).status == 0)
             let runs = try await db.count("SELECT count(*) FROM score_runs WHERE base_run_id IS NOT NULL")
             #expect(runs == 1, "the evidence was rescored incrementally")
-            let after = try Self.exposures(url).compactMap { $0["raw"] as? Double }
+            let after = try await Self.exposures(url).compactMap { $0["raw"] as? Double }
             #expect(after == after.sorted(by: >) && after.count == 4, "\(after)")
         }
     }
@@ -97,7 +97,7 @@ struct RankingBeyondCapTests {
     func whatIfUnderTheCap() async throws {
         try await Self.withScoredEstate { db, url in
             let env = TestClock.environment()
-            let json = try Fixtures.sleeper(["explain", "credential:cap-d", "--format", "json", "--database-url", url], environment: env)
+            let json = try await Fixtures.sleeper(["explain", "credential:cap-d", "--format", "json", "--database-url", url], environment: env)
             let object = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any], "\(json.stderr)")
             let raw = try #require(object["raw"] as? Double)
             #expect(object["score"] as? Int == 100 && raw > 1, "\(object)")
@@ -107,7 +107,7 @@ struct RankingBeyondCapTests {
                 let after = try #require(w["raw_after"] as? Double)
                 #expect(after < raw, "\(w)")
             }
-            let text = try Fixtures.sleeper(["explain", "credential:cap-d", "--database-url", url], environment: env).stdout
+            let text = try await Fixtures.sleeper(["explain", "credential:cap-d", "--database-url", url], environment: env).stdout
             #expect(text.contains("= round(100 · min(1, raw)); raw = P "), "\(text)")
         }
     }

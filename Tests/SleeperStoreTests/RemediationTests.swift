@@ -13,23 +13,23 @@ struct RemediationTests {
     func recallIsTheBlastRadius() async throws {
         let env = TestClock.environment()
         try await ExportStoreTests.withEstate { db, url in
-            let dry = try Fixtures.sleeper(["recall", "model:acme-support-ft", "--reason", "trigger found", "--dry-run", "--format", "json", "--database-url", url], environment: env)
+            let dry = try await Fixtures.sleeper(["recall", "model:acme-support-ft", "--reason", "trigger found", "--dry-run", "--format", "json", "--database-url", url], environment: env)
             #expect(dry.status == 0, "\(dry.stderr)")
             #expect(try await db.count("SELECT count(*) FROM recalls") == 0)
             #expect(try await db.count("SELECT count(*) FROM remediation_actions") == 0)
             let planned = try #require(try Self.json(dry) as? [[String: Any]])
 
-            let radius = try #require(try Self.json(try Fixtures.sleeper(["explain", "model:acme-support-ft", "--format", "json", "--database-url", url], environment: env)) as? [String: Any])
+            let radius = try #require(try Self.json(try await Fixtures.sleeper(["explain", "model:acme-support-ft", "--format", "json", "--database-url", url], environment: env)) as? [String: Any])
             let models = ["acme-support-ft"] + (radius["downstream_models"] as? [String] ?? [])
             let agents = radius["downstream_agents"] as? [String] ?? []
             let credentials = (radius["credentials"] as? [[String: Any]] ?? []).compactMap { $0["credential"] as? String }
 
-            let made = try Fixtures.sleeper(["recall", "model:acme-support-ft", "--reason", "trigger found by the red team", "--by", "ciso", "--database-url", url], environment: env)
+            let made = try await Fixtures.sleeper(["recall", "model:acme-support-ft", "--reason", "trigger found by the red team", "--by", "ciso", "--database-url", url], environment: env)
             #expect(made.status == 0, "\(made.stderr)")
             #expect(made.stdout.hasPrefix("recall #1 of model:acme-support-ft: \(planned.count) action(s)"), "\(made.stdout)")
             // The damage it contains: the resources the reached credentials act on, tier 0 first.
             #expect(made.stdout.contains("resources within reach: customer-db, payments-api, crm"), "\(made.stdout)")
-            let listed = try #require(try Self.json(try Fixtures.sleeper(["actions", "--format", "json", "--database-url", url], environment: env)) as? [[String: Any]])
+            let listed = try #require(try Self.json(try await Fixtures.sleeper(["actions", "--format", "json", "--database-url", url], environment: env)) as? [[String: Any]])
             let subjects = listed.compactMap { $0["subject"] as? String }
             #expect(Set(subjects) == Set(models.map { "model:\($0)" } + agents.map { "agent:\($0)" } + credentials.map { "credential:\($0)" }), "\(subjects)")
             #expect(subjects.count == planned.count && subjects == planned.compactMap { $0["subject"] as? String })
@@ -47,22 +47,22 @@ struct RemediationTests {
             #expect(listed.contains { $0["subject"] as? String == "model:acme-support-ft" && $0["owner"] as? String == "unowned" })
 
             // The recalled model counts as compromised: the explanation says so and the credentials rose.
-            let steps = try #require(try Self.json(try Fixtures.sleeper(["explain", "model:acme-support-ft", "--format", "json", "--database-url", url], environment: env)) as? [String: Any])["steps"] as? [String]
+            let steps = try #require(try Self.json(try await Fixtures.sleeper(["explain", "model:acme-support-ft", "--format", "json", "--database-url", url], environment: env)) as? [String: Any])["steps"] as? [String]
             #expect(steps?.contains("L0 → L: recalled (recall #1): counted as compromised, L = 1") == true, "\(steps ?? [])")
             #expect(try await db.count("SELECT count(*) FROM audit_log WHERE action = 'recall.create' AND target = 'model:acme-support-ft'") == 1)
 
-            let twice = try Fixtures.sleeper(["recall", "model:acme-support-ft", "--reason", "again", "--database-url", url], environment: env)
+            let twice = try await Fixtures.sleeper(["recall", "model:acme-support-ft", "--reason", "again", "--database-url", url], environment: env)
             #expect(twice.status == 1 && twice.stderr.contains("is already recalled (recall #1)"), "\(twice.stderr)")
-            let credential = try Fixtures.sleeper(["recall", "credential:payments-api-key", "--reason", "x", "--database-url", url], environment: env)
+            let credential = try await Fixtures.sleeper(["recall", "credential:payments-api-key", "--reason", "x", "--database-url", url], environment: env)
             #expect(credential.status == 1 && credential.stderr.contains("a credential is not recalled"))
 
             // An agent: itself, whatever it delegates to, and what they hold; a dataset: the models trained on it and onward.
-            let agent = try #require(try Self.json(try Fixtures.sleeper(["recall", "agent:refund-bot", "--reason", "prompt injection seen", "--dry-run", "--format", "json",
+            let agent = try #require(try Self.json(try await Fixtures.sleeper(["recall", "agent:refund-bot", "--reason", "prompt injection seen", "--dry-run", "--format", "json",
                                                                          "--database-url", url], environment: env)) as? [[String: Any]])
             let agentSubjects = Set(agent.compactMap { $0["subject"] as? String })
             #expect(agentSubjects.isSuperset(of: ["agent:refund-bot", "credential:payments-api-key", "credential:customer-db-reader"]), "\(agentSubjects)")
             #expect(!agentSubjects.contains { $0.hasPrefix("model:") }, "an agent's recall replaces no model")
-            let dataset = try #require(try Self.json(try Fixtures.sleeper(["recall", "dataset:vendor-ft-data", "--reason", "poisoned samples found", "--dry-run", "--format", "json",
+            let dataset = try #require(try Self.json(try await Fixtures.sleeper(["recall", "dataset:vendor-ft-data", "--reason", "poisoned samples found", "--dry-run", "--format", "json",
                                                                            "--database-url", url], environment: env)) as? [[String: Any]])
             let trained = try await db.count("SELECT count(*) FROM trained_on t JOIN datasets d ON d.id = t.dataset_id WHERE d.key = 'vendor-ft-data'")
             #expect(trained > 0 && dataset.filter { ($0["subject"] as? String)?.hasPrefix("model:") == true }.count >= trained, "\(dataset)")
@@ -90,30 +90,30 @@ struct RemediationTests {
                 return file.path
             }
             let all = "{credential: k1, delivery: runtime_env}, {credential: k2, delivery: runtime_env}"
-            #expect(try Fixtures.sleeper(["import", try estate("sha256:" + String(repeating: "a", count: 64), holds: all, rotated: "2026-01-01"), "--database-url", url], environment: env).status == 0)
-            #expect(try Fixtures.sleeper(["score", "--database-url", url], environment: env).status == 0)
-            #expect(try Fixtures.sleeper(["recall", "model:base", "--reason", "poisoned upstream", "--database-url", url], environment: env).status == 0)
+            #expect(try await Fixtures.sleeper(["import", try estate("sha256:" + String(repeating: "a", count: 64), holds: all, rotated: "2026-01-01"), "--database-url", url], environment: env).status == 0)
+            #expect(try await Fixtures.sleeper(["score", "--database-url", url], environment: env).status == 0)
+            #expect(try await Fixtures.sleeper(["recall", "model:base", "--reason", "poisoned upstream", "--database-url", url], environment: env).status == 0)
             func status(_ subject: String) async throws -> String {
-                let rows = try #require(try Self.json(try Fixtures.sleeper(["actions", "--format", "json", "--database-url", url], environment: env)) as? [[String: Any]])
+                let rows = try #require(try Self.json(try await Fixtures.sleeper(["actions", "--format", "json", "--database-url", url], environment: env)) as? [[String: Any]])
                 let row = rows.first { $0["subject"] as? String == subject }
                 return "\(row?["status"] as? String ?? "?") \(row?["closed_because"] as? String ?? "")"
             }
             #expect(try await status("credential:k1") == "open ")
             #expect(try await db.count("SELECT count(*) FROM remediation_actions") == 6)
 
-            #expect(try Fixtures.sleeper(["evidence", "add", "--subject", "credential:k1", "--control", "SLP-ROTATION", "--result", "pass", "--database-url", url], environment: env).status == 0)
+            #expect(try await Fixtures.sleeper(["evidence", "add", "--subject", "credential:k1", "--control", "SLP-ROTATION", "--result", "pass", "--database-url", url], environment: env).status == 0)
             #expect(try await status("credential:k1").hasPrefix("done SLP-ROTATION evidence #1 effective"))
             #expect(try await status("credential:k2") == "open ")
             // Someone takes k2 on: in progress, by hand; done still only from what the inventory shows.
             let k2 = try await db.count("SELECT id FROM remediation_actions WHERE subject_key = 'k2'")
-            #expect(try Fixtures.sleeper(["actions", "start", String(k2), "--by", "pay", "--database-url", url], environment: env).status == 0)
+            #expect(try await Fixtures.sleeper(["actions", "start", String(k2), "--by", "pay", "--database-url", url], environment: env).status == 0)
             #expect(try await status("credential:k2") == "in-progress ")
-            let twice = try Fixtures.sleeper(["actions", "start", String(k2), "--database-url", url], environment: env)
+            let twice = try await Fixtures.sleeper(["actions", "start", String(k2), "--database-url", url], environment: env)
             #expect(twice.status == 1 && twice.stderr.contains("action \(k2) is in-progress, not open"), "\(twice.stderr)")
 
             // A source's re-sync: k2 rotated after the recall, the model replaced, bot no longer holding k1 and k2 but helper's k3 stays.
             let later = Timestamps.format(Date().addingTimeInterval(60))
-            #expect(try Fixtures.sleeper(["import", try estate("sha256:" + String(repeating: "b", count: 64), holds: "", rotated: later), "--database-url", url], environment: env).status == 0)
+            #expect(try await Fixtures.sleeper(["import", try estate("sha256:" + String(repeating: "b", count: 64), holds: "", rotated: later), "--database-url", url], environment: env).status == 0)
             #expect(try await status("credential:k2").hasPrefix("done rotated on"))
             #expect(try await status("model:base") == "done replaced: digest sha256:\(String(repeating: "b", count: 64)) since the recall")
             #expect(try await status("credential:k3") == "open ", "helper, still using the model, holds it")
@@ -126,35 +126,35 @@ struct RemediationTests {
     func acceptanceLapses() async throws {
         let env = TestClock.environment()
         try await ExportStoreTests.withEstate { db, url in
-            #expect(try Fixtures.sleeper(["recall", "model:acme-support-ft", "--reason", "trigger found", "--database-url", url], environment: env).status == 0)
-            let actions = try #require(try Self.json(try Fixtures.sleeper(["actions", "--format", "json", "--database-url", url], environment: env)) as? [[String: Any]])
+            #expect(try await Fixtures.sleeper(["recall", "model:acme-support-ft", "--reason", "trigger found", "--database-url", url], environment: env).status == 0)
+            let actions = try #require(try Self.json(try await Fixtures.sleeper(["actions", "--format", "json", "--database-url", url], environment: env)) as? [[String: Any]])
             let high = try #require(actions.first { $0["band"] as? String == "high" && ($0["subject"] as? String)?.hasPrefix("credential:") == true })
             let id = try #require(high["id"] as? Int), subject = try #require(high["subject"] as? String)
             let tooLong = Timestamps.formatDay(TestClock.now.addingTimeInterval(120 * 86400))
-            let refused = try Fixtures.sleeper(["accept", subject, "--action", String(id), "--until", tooLong, "--by", "ciso", "--reason", "vendor", "--database-url", url], environment: env)
+            let refused = try await Fixtures.sleeper(["accept", subject, "--action", String(id), "--until", tooLong, "--by", "ciso", "--reason", "vendor", "--database-url", url], environment: env)
             #expect(refused.status == 1 && refused.stderr.contains("a high risk may be accepted for at most 90 days"), "\(refused.stderr)")
             let until = TestClock.now.addingTimeInterval(40 * 86400)
-            let ok = try Fixtures.sleeper(["accept", subject, "--action", String(id), "--until", Timestamps.formatDay(until), "--by", "ciso",
+            let ok = try await Fixtures.sleeper(["accept", subject, "--action", String(id), "--until", Timestamps.formatDay(until), "--by", "ciso",
                                            "--reason", "vendor rotates it next month", "--database-url", url], environment: env)
             #expect(ok.status == 0, "\(ok.stderr)")
-            func row(asOf: Date) throws -> [String: Any]? {
-                let rows = try Self.json(try Fixtures.sleeper(["actions", "--as-of", Timestamps.format(asOf), "--format", "json", "--database-url", url], environment: env)) as? [[String: Any]]
+            func row(asOf: Date) async throws -> [String: Any]? {
+                let rows = try Self.json(try await Fixtures.sleeper(["actions", "--as-of", Timestamps.format(asOf), "--format", "json", "--database-url", url], environment: env)) as? [[String: Any]]
                 return rows?.first { $0["id"] as? Int == id }
             }
-            #expect(try row(asOf: until.addingTimeInterval(-86400))?["status"] as? String == "accepted")
-            #expect(try row(asOf: until.addingTimeInterval(-86400))?["overdue"] as? Bool == false, "accepted is not overdue, though past its due date")
-            let lapsed = try row(asOf: until.addingTimeInterval(86400))
+            await #expect(try row(asOf: until.addingTimeInterval(-86400))?["status"] as? String == "accepted")
+            await #expect(try row(asOf: until.addingTimeInterval(-86400))?["overdue"] as? Bool == false, "accepted is not overdue, though past its due date")
+            let lapsed = try await row(asOf: until.addingTimeInterval(86400))
             #expect(lapsed?["status"] as? String == "open" && lapsed?["overdue"] as? Bool == true, "\(String(describing: lapsed))")
 
-            let gap = try Fixtures.sleeper(["accept", "model:llama-3-8b", "--control", "SLP-REDTEAM", "--until", Timestamps.formatDay(TestClock.now.addingTimeInterval(10 * 86400)),
+            let gap = try await Fixtures.sleeper(["accept", "model:llama-3-8b", "--control", "SLP-REDTEAM", "--until", Timestamps.formatDay(TestClock.now.addingTimeInterval(10 * 86400)),
                                             "--by", "ml-security", "--reason", "red team booked", "--database-url", url], environment: env)
             #expect(gap.status == 0, "\(gap.stderr)")
-            let gaps = try Fixtures.sleeper(["gaps", "--subject", "model:llama-3-8b", "--format", "csv", "--database-url", url], environment: env)
+            let gaps = try await Fixtures.sleeper(["gaps", "--subject", "model:llama-3-8b", "--format", "csv", "--database-url", url], environment: env)
             #expect(gaps.stdout.contains(",accepted,") && gaps.stdout.contains(",ml-security"), "\(gaps.stdout)")
-            let later = try Fixtures.sleeper(["gaps", "--subject", "model:llama-3-8b", "--as-of", Timestamps.formatDay(TestClock.now.addingTimeInterval(11 * 86400)),
+            let later = try await Fixtures.sleeper(["gaps", "--subject", "model:llama-3-8b", "--as-of", Timestamps.formatDay(TestClock.now.addingTimeInterval(11 * 86400)),
                                               "--format", "csv", "--database-url", url], environment: env)
             #expect(later.stdout.contains("SLP-REDTEAM,missing"), "\(later.stdout)")
-            let wrong = try Fixtures.sleeper(["accept", "credential:crm-oauth", "--control", "SLP-HITL", "--until", "2026-12-30", "--by", "x", "--reason", "y", "--database-url", url], environment: env)
+            let wrong = try await Fixtures.sleeper(["accept", "credential:crm-oauth", "--control", "SLP-HITL", "--until", "2026-12-30", "--by", "x", "--reason", "y", "--database-url", url], environment: env)
             #expect(wrong.status == 1 && wrong.stderr.contains("SLP-HITL does not apply to a credential"))
             #expect(try await db.count("SELECT count(*) FROM risk_acceptances") == 2)
             let open = try await db.count("SELECT count(*) FROM remediation_actions WHERE status <> 'done'")
@@ -162,9 +162,9 @@ struct RemediationTests {
             // The POA&M: one item per open action with its deadline as a milestone, accepted risks as deviation-approved
             // with the approver, gaps by control and owner; valid OSCAL.
             let poamFile = try ExportStoreTests.scratch().appending(path: "poam.json")
-            let exported = try Fixtures.sleeper(["export", "oscal-poam", "--out", poamFile.path, "--database-url", url], environment: env)
+            let exported = try await Fixtures.sleeper(["export", "oscal-poam", "--out", poamFile.path, "--database-url", url], environment: env)
             #expect(exported.status == 0, "\(exported.stderr)")
-            let validation = try ExportStoreTests.validate([poamFile])
+            let validation = try await ExportStoreTests.validate([poamFile])
             #expect(validation.ok, "\(validation.output)")
             let poam = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: poamFile)) as? [String: Any])["plan-of-action-and-milestones"] as? [String: Any]
             let risks = poam?["risks"] as? [[String: Any]] ?? [], items = poam?["poam-items"] as? [[String: Any]] ?? []
@@ -180,7 +180,7 @@ struct RemediationTests {
             #expect(items.contains { ($0["title"] as? String)?.hasPrefix("Record valid evidence of SLP-PROVENANCE for ") == true })
 
             // The review report is the meeting's agenda: what to do first, the actions, the accepted risks.
-            let report = try Fixtures.sleeper(["report", "--database-url", url], environment: env)
+            let report = try await Fixtures.sleeper(["report", "--database-url", url], environment: env)
             #expect(report.status == 0, "\(report.stderr)")
             let md = report.stdout
             // The accepted action is not on the agenda; the open ones are, worst band and riskiest first.
@@ -193,16 +193,16 @@ struct RemediationTests {
             #expect(md.contains("## Remediation actions\n\n\(try await db.count("SELECT count(*) FROM remediation_actions")) action(s): \(open) not done (0 overdue)"), "\(md)")
 
             // The CSV export says which gaps are accepted.
-            let csv = try Fixtures.sleeper(["export", "csv", "--database-url", url], environment: env)
+            let csv = try await Fixtures.sleeper(["export", "csv", "--database-url", url], environment: env)
             #expect(csv.stdout.split(separator: "\r\n").contains { $0.hasPrefix("model,llama-3-8b,") && $0.contains(",SLP-REDTEAM,") && $0.contains(",accepted,") }, "\(csv.stdout.prefix(300))")
 
             // Tickets: every action not done, one row each, Jira's priority for the band, the owner as the team.
-            let jira = try Fixtures.sleeper(["actions", "export", "--format", "jira-csv", "--database-url", url], environment: env)
+            let jira = try await Fixtures.sleeper(["actions", "export", "--format", "jira-csv", "--database-url", url], environment: env)
             let lines = jira.stdout.split(separator: "\r\n")
             #expect(lines.first == "Summary,Description,Issue Type,Priority,Due Date,Labels,Team,External ID")
             #expect(lines.count == open + 1, "\(jira.stdout)")
             #expect(lines.contains { $0.hasPrefix("Rotate or revoke payments-api-key (recall #1),") && $0.contains(",Task,Highest,") && $0.contains(",payments-platform,sleeper-action-") })
-            let tickets = try #require(try Self.json(try Fixtures.sleeper(["actions", "export", "--format", "json", "--owner", "unowned", "--database-url", url], environment: env)) as? [[String: Any]])
+            let tickets = try #require(try Self.json(try await Fixtures.sleeper(["actions", "export", "--format", "json", "--owner", "unowned", "--database-url", url], environment: env)) as? [[String: Any]])
             #expect(!tickets.isEmpty && tickets.allSatisfy { $0["owner"] as? String == "unowned" && ($0["external_id"] as? String)?.hasPrefix("sleeper-action-") == true })
         }
     }

@@ -44,13 +44,13 @@ struct ReportIngestTests {
         return out
     }
 
-    static func explain(_ subject: String, _ url: String) throws -> [String: Any] {
-        let run = try Fixtures.sleeper(["explain", subject, "--format", "json", "--database-url", url], environment: TestClock.environment())
+    static func explain(_ subject: String, _ url: String) async throws -> [String: Any] {
+        let run = try await Fixtures.sleeper(["explain", subject, "--format", "json", "--database-url", url], environment: TestClock.environment())
         return (try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any]) ?? [:]
     }
 
-    static func score(_ url: String) throws -> Int {
-        (try explain("credential:helper-key", url)["score"] as? Int) ?? -1
+    static func score(_ url: String) async throws -> Int {
+        await (try explain("credential:helper-key", url)["score"] as? Int) ?? -1
     }
 
     @Test("modelscan over the model's files: bound to their digest; a clean scan lowers the serialization factor, a malicious finding holds L at 0.9")
@@ -59,12 +59,12 @@ struct ReportIngestTests {
         try await TestDatabase.withCatalogs { db, url in
             let dir = try ExportStoreTests.scratch()
             let (model, digest, inventory) = try Self.estate(dir)
-            #expect(try Fixtures.sleeper(["import", inventory.path, "--database-url", url], environment: env).status == 0)
-            #expect(try Fixtures.sleeper(["score", "--database-url", url], environment: env).status == 0)
-            let before = try Self.score(url)
+            #expect(try await Fixtures.sleeper(["import", inventory.path, "--database-url", url], environment: env).status == 0)
+            #expect(try await Fixtures.sleeper(["score", "--database-url", url], environment: env).status == 0)
+            let before = try await Self.score(url)
 
             let clean = try Self.modelscan("clean.json", scanned: model.path, into: dir)
-            let ok = try Fixtures.sleeper(["evidence", "ingest", clean.path, "--subject", "model:scanned-model", "--database-url", url], environment: env)
+            let ok = try await Fixtures.sleeper(["evidence", "ingest", clean.path, "--subject", "model:scanned-model", "--database-url", url], environment: env)
             #expect(ok.status == 0, "\(ok.stderr)")
             #expect(ok.stdout.contains("modelscan 0.8.5: 2 file(s) scanned, 0 issue(s)"), "\(ok.stdout)")
             #expect(ok.stdout.contains("result: pass (SLP-SERIALIZATION-SCAN)"))
@@ -75,19 +75,19 @@ struct ReportIngestTests {
                   AND artifacts::text LIKE '%\(reportSHA)%' AND artifacts::text LIKE '%pytorch_model.bin%'
                   AND effective_at = '\(Timestamps.format(Self.ranAt))' AND note LIKE '%read as UTC%'
                 """) == 1)
-            let steps = (try Self.explain("model:scanned-model", url)["steps"] as? [String]) ?? []
+            let steps = await (try Self.explain("model:scanned-model", url)["steps"] as? [String]) ?? []
             #expect(steps.contains { $0.hasPrefix("L0: unsafe_serialization × 0.2000 by SLP-SERIALIZATION-SCAN (effect 0.8 × validity 1.0000") }, "\(steps)")
-            let afterPass = try Self.score(url)
+            let afterPass = try await Self.score(url)
             #expect(afterPass < before, "a clean serialization scan lowers the score: \(before) → \(afterPass)")
 
             let unsafe = try Self.modelscan("unsafe.json", scanned: model.path, into: dir)
-            let bad = try Fixtures.sleeper(["evidence", "ingest", "modelscan", unsafe.path, "--subject", "model:scanned-model", "--database-url", url], environment: env)
+            let bad = try await Fixtures.sleeper(["evidence", "ingest", "modelscan", unsafe.path, "--subject", "model:scanned-model", "--database-url", url], environment: env)
             #expect(bad.status == 3, "a recorded fail exits 3: \(bad.stderr)")
             #expect(bad.stdout.contains("CRITICAL: posix.system in pytorch_model.bin:archive/data.pkl"))
             let id = try await db.count("SELECT max(id) FROM evidence")
-            let failedSteps = (try Self.explain("model:scanned-model", url)["steps"] as? [String]) ?? []
+            let failedSteps = await (try Self.explain("model:scanned-model", url)["steps"] as? [String]) ?? []
             #expect(failedSteps.contains("L0 → L: failed serialization scan (evidence #\(id)) holds L at 0.9 or more"), "\(failedSteps)")
-            #expect(try Self.score(url) > before)
+            await #expect(try Self.score(url) > before)
         }
     }
 
@@ -97,28 +97,28 @@ struct ReportIngestTests {
         try await TestDatabase.withCatalogs { db, url in
             let dir = try ExportStoreTests.scratch()
             let (model, digest, inventory) = try Self.estate(dir)
-            #expect(try Fixtures.sleeper(["import", inventory.path, "--database-url", url], environment: env).status == 0)
+            #expect(try await Fixtures.sleeper(["import", inventory.path, "--database-url", url], environment: env).status == 0)
             try Data("weights changed after the scan".utf8).write(to: model.appending(path: "pytorch_model.bin"))
             let report = try Self.modelscan("clean.json", scanned: model.path, into: dir)
 
-            let refused = try Fixtures.sleeper(["evidence", "ingest", report.path, "--subject", "model:scanned-model", "--database-url", url], environment: env)
+            let refused = try await Fixtures.sleeper(["evidence", "ingest", report.path, "--subject", "model:scanned-model", "--database-url", url], environment: env)
             #expect(refused.status == 1)
             #expect(refused.stderr.contains("but model 'scanned-model' has \(digest) in the inventory: evidence about other bytes is not bound to the model"), "\(refused.stderr)")
             #expect(try await db.count("SELECT count(*) FROM evidence") == 0)
 
-            let stale = try Fixtures.sleeper(["evidence", "ingest", report.path, "--subject", "model:scanned-model", "--record-stale", "--database-url", url], environment: env)
+            let stale = try await Fixtures.sleeper(["evidence", "ingest", report.path, "--subject", "model:scanned-model", "--record-stale", "--database-url", url], environment: env)
             #expect(stale.status == 0, "\(stale.stderr)")
             #expect(try await db.count("SELECT count(*) FROM evidence WHERE subject_digest IS DISTINCT FROM '\(digest)'") == 1)
-            let gaps = try Fixtures.sleeper(["gaps", "--subject", "model:scanned-model", "--format", "csv", "--database-url", url], environment: env)
+            let gaps = try await Fixtures.sleeper(["gaps", "--subject", "model:scanned-model", "--format", "csv", "--database-url", url], environment: env)
             #expect(gaps.stdout.contains("SLP-SERIALIZATION-SCAN") && gaps.stdout.contains("stale-digest"), "\(gaps.stdout)")
 
             let elsewhere = try Self.modelscan("clean.json", scanned: "/nowhere/models/acme", into: dir)
-            let unnamed = try Fixtures.sleeper(["evidence", "ingest", elsewhere.path, "--subject", "model:scanned-model", "--database-url", url], environment: env)
+            let unnamed = try await Fixtures.sleeper(["evidence", "ingest", elsewhere.path, "--subject", "model:scanned-model", "--database-url", url], environment: env)
             #expect(unnamed.status == 1 && unnamed.stderr.contains("names the files it scanned"), "\(unnamed.stderr)")
-            let given = try Fixtures.sleeper(["evidence", "ingest", elsewhere.path, "--subject", "model:scanned-model", "--digest", digest, "--database-url", url], environment: env)
+            let given = try await Fixtures.sleeper(["evidence", "ingest", elsewhere.path, "--subject", "model:scanned-model", "--digest", digest, "--database-url", url], environment: env)
             #expect(given.status == 0, "\(given.stderr)")
 
-            let other = try Fixtures.sleeper(["evidence", "ingest", Self.reports.appending(path: "cyclonedx-declarations/model-attestation.cdx.json").path,
+            let other = try await Fixtures.sleeper(["evidence", "ingest", Self.reports.appending(path: "cyclonedx-declarations/model-attestation.cdx.json").path,
                                               "--subject", "model:scanned-model", "--database-url", url], environment: env)
             #expect(other.status == 1 && other.stderr.contains("has \(digest) in the inventory"), "\(other.stderr)")
             #expect(try await db.count("SELECT count(*) FROM evidence") == 2)
@@ -131,12 +131,12 @@ struct ReportIngestTests {
         try await TestDatabase.withCatalogs { db, url in
             let dir = try ExportStoreTests.scratch()
             let (model, digest, inventory) = try Self.estate(dir)
-            #expect(try Fixtures.sleeper(["import", inventory.path, "--database-url", url], environment: env).status == 0)
+            #expect(try await Fixtures.sleeper(["import", inventory.path, "--database-url", url], environment: env).status == 0)
             let rules = dir.appending(path: "rules.yaml")
             let shipped = String(decoding: try Data(contentsOf: Fixtures.packageRoot.appending(path: "Controls/report-rules.yaml")), as: UTF8.self)
             try Data(shipped.replacingOccurrences(of: #"probes: [latentinjection"#, with: #"probes: [test, latentinjection"#).utf8).write(to: rules)
 
-            let garak = try Fixtures.sleeper(["evidence", "ingest", Self.reports.appending(path: "garak/test_with_ci.report.jsonl").path, "--rules", rules.path,
+            let garak = try await Fixtures.sleeper(["evidence", "ingest", Self.reports.appending(path: "garak/test_with_ci.report.jsonl").path, "--rules", rules.path,
                                               "--subject", "model:scanned-model", "--by", "red-team", "--database-url", url], environment: env)
             #expect(garak.status == 3, "\(garak.stderr)")
             #expect(garak.stdout.contains("test.Test / always.Pass: 13 of 50 failed (26.0%)"), "\(garak.stdout)")
@@ -144,18 +144,18 @@ struct ReportIngestTests {
                 SELECT count(*) FROM evidence WHERE control_id = 'SLP-REDTEAM' AND result = 'fail' AND recorded_by = 'red-team'
                   AND effective_at = '2025-08-28T14:07:00Z' AND subject_digest = '\(digest)' AND note LIKE '%garak 0.14.0.pre1%'
                 """) == 1)
-            let steps = (try Self.explain("model:scanned-model", url)["steps"] as? [String]) ?? []
+            let steps = await (try Self.explain("model:scanned-model", url)["steps"] as? [String]) ?? []
             #expect(steps.contains { $0.hasPrefix("L0 → L: failed red-team") && $0.hasSuffix("holds L at 0.5 or more") }, "\(steps)")
-            let shippedRule = try Fixtures.sleeper(["evidence", "ingest", Self.reports.appending(path: "garak/test_with_ci.report.jsonl").path,
+            let shippedRule = try await Fixtures.sleeper(["evidence", "ingest", Self.reports.appending(path: "garak/test_with_ci.report.jsonl").path,
                                                     "--subject", "model:scanned-model", "--database-url", url], environment: env)
             #expect(shippedRule.status == 1 && shippedRule.stderr.contains("has no eval of a probe the rule counts"), "\(shippedRule.stderr)")
 
-            let promptfoo = try Fixtures.sleeper(["evidence", "ingest", "promptfoo", Self.reports.appending(path: "promptfoo/redteam-pass.json").path,
+            let promptfoo = try await Fixtures.sleeper(["evidence", "ingest", "promptfoo", Self.reports.appending(path: "promptfoo/redteam-pass.json").path,
                                                   "--subject", "model:scanned-model", "--database-url", url], environment: env)
             #expect(promptfoo.status == 0, "\(promptfoo.stderr)")
             #expect(try await db.count("SELECT count(*) FROM evidence WHERE control_id = 'SLP-REDTEAM' AND result = 'pass' AND note LIKE '%Tested bytes: not named by the report%'") == 1)
 
-            let fickling = try Fixtures.sleeper(["evidence", "ingest", "fickling", Self.reports.appending(path: "fickling/stacked-malicious.json").path,
+            let fickling = try await Fixtures.sleeper(["evidence", "ingest", "fickling", Self.reports.appending(path: "fickling/stacked-malicious.json").path,
                                                  "--subject", "model:scanned-model", "--model-path", model.path, "--effective", Timestamps.format(Self.ranAt),
                                                  "--database-url", url], environment: env)
             #expect(fickling.status == 3, "\(fickling.stderr)")
@@ -169,7 +169,7 @@ struct ReportIngestTests {
             let bom = dir.appending(path: "attestation.cdx.json")
             let text = String(decoding: try Data(contentsOf: Self.reports.appending(path: "cyclonedx-declarations/model-attestation.cdx.json")), as: UTF8.self)
             try Data(TestClock.shifted(text, from: "2026-11-30").utf8).write(to: bom)
-            let attested = try Fixtures.sleeper(["evidence", "ingest", bom.path, "--subject", "model:attested-model", "--database-url", url], environment: env)
+            let attested = try await Fixtures.sleeper(["evidence", "ingest", bom.path, "--subject", "model:attested-model", "--database-url", url], environment: env)
             #expect(attested.status == 0, "\(attested.stderr)")
             #expect(try await db.count("""
                 SELECT count(*) FROM evidence WHERE subject_key = 'attested-model' AND control_id = 'SLP-BACKDOOR-SCAN' AND result = 'pass'
@@ -180,12 +180,12 @@ struct ReportIngestTests {
             let whole = try Data(contentsOf: Self.reports.appending(path: "garak/test.report.jsonl"))
             let cut = dir.appending(path: "cut.report.jsonl")
             try whole.prefix(whole.count - 150).write(to: cut)
-            let truncated = try Fixtures.sleeper(["evidence", "ingest", "garak", cut.path, "--rules", rules.path, "--subject", "model:scanned-model", "--database-url", url], environment: env)
+            let truncated = try await Fixtures.sleeper(["evidence", "ingest", "garak", cut.path, "--rules", rules.path, "--subject", "model:scanned-model", "--database-url", url], environment: env)
             #expect(truncated.status == 1 && truncated.stderr.contains("is cut short"), "\(truncated.stderr)")
-            let noModel = try Fixtures.sleeper(["evidence", "ingest", Self.reports.appending(path: "cyclonedx-declarations/valid-attestation-1.6.json").path,
+            let noModel = try await Fixtures.sleeper(["evidence", "ingest", Self.reports.appending(path: "cyclonedx-declarations/valid-attestation-1.6.json").path,
                                                 "--control", "SLP-THIRD-PARTY-REVIEW", "--subject", "model:scanned-model", "--database-url", url], environment: env)
             #expect(noModel.status == 1 && noModel.stderr.contains("names no model"), "\(noModel.stderr)")
-            let ghost = try Fixtures.sleeper(["evidence", "ingest", Self.reports.appending(path: "fickling/safe.json").path,
+            let ghost = try await Fixtures.sleeper(["evidence", "ingest", Self.reports.appending(path: "fickling/safe.json").path,
                                               "--subject", "model:ghost", "--database-url", url], environment: env)
             #expect(ghost.status == 1 && ghost.stderr.contains("unknown subject 'model:ghost'"), "\(ghost.stderr)")
             #expect(try await db.count("SELECT count(*) FROM evidence") == count)

@@ -10,12 +10,12 @@ struct ReportTests {
         try await ExportStoreTests.withEstate { db, url in
             // Human review of the e-mail agent lowers payments-api-key; it expires in 10 days.
             let expires = Timestamps.formatDay(Date().addingTimeInterval(10 * 86400))
-            let add = try Fixtures.sleeper(["evidence", "add", "--subject", "agent:email-triage", "--control", "SLP-HITL", "--result", "pass",
+            let add = try await Fixtures.sleeper(["evidence", "add", "--subject", "agent:email-triage", "--control", "SLP-HITL", "--result", "pass",
                                             "--expires", expires, "--database-url", url])
             try #require(add.status == 0, "\(add.stderr)")
             #expect(add.stdout.contains("run 2, incremental over run 1"), "recording evidence rescored what it reaches")
 
-            let run = try Fixtures.sleeper(["report", "--database-url", url])
+            let run = try await Fixtures.sleeper(["report", "--database-url", url])
             #expect(run.status == 0, "\(run.stderr)")
             let md = run.stdout
             #expect(md.hasPrefix("# Backdoor exposure review, "))
@@ -34,8 +34,8 @@ struct ReportTests {
             #expect(md.contains("| critical | \(bands) |"))
 
             // --since a run id compares with that run; an unknown run is refused by name.
-            #expect(try Fixtures.sleeper(["report", "--since", "1", "--database-url", url]).stdout.contains("Run 1 → run 2"))
-            let unknown = try Fixtures.sleeper(["report", "--since", "99", "--database-url", url])
+            #expect(try await Fixtures.sleeper(["report", "--since", "1", "--database-url", url]).stdout.contains("Run 1 → run 2"))
+            let unknown = try await Fixtures.sleeper(["report", "--since", "99", "--database-url", url])
             #expect(unknown.status == 1)
             #expect(unknown.stderr.contains("--since: no scoring run 99"))
         }
@@ -46,9 +46,9 @@ struct ReportTests {
         try await ExportStoreTests.withEstate { _, url in
             // The trend has a point per day: the next day's run makes the second.
             let tomorrow = TestClock.environment(Date().addingTimeInterval(86400))
-            #expect(try Fixtures.sleeper(["score", "--database-url", url], environment: tomorrow).status == 0)
+            #expect(try await Fixtures.sleeper(["score", "--database-url", url], environment: tomorrow).status == 0)
             let file = try ExportStoreTests.scratch().appending(path: "review.html")
-            let run = try Fixtures.sleeper(["report", "--format", "html", "--out", file.path, "--database-url", url], environment: tomorrow)
+            let run = try await Fixtures.sleeper(["report", "--format", "html", "--out", file.path, "--database-url", url], environment: tomorrow)
             #expect(run.status == 0, "\(run.stderr)")
             let html = try String(contentsOf: file, encoding: .utf8)
             #expect(html.hasPrefix("<!DOCTYPE html>"))

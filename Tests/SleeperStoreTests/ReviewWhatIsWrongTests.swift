@@ -31,24 +31,24 @@ struct ReviewWhatIsWrongTests {
                 try? Data(text.utf8).write(to: file)
                 return file.path
             }
-            let imported = try Fixtures.sleeper(["import"] + files + ["--database-url", url], environment: env)
+            let imported = try await Fixtures.sleeper(["import"] + files + ["--database-url", url], environment: env)
             #expect(imported.status == 0, "\(imported.stderr)")
-            let scored = try Fixtures.sleeper(["score", "--database-url", url], environment: env)
+            let scored = try await Fixtures.sleeper(["score", "--database-url", url], environment: env)
             #expect(scored.status == 0)
             #expect(scored.stdout.contains("4 credential(s) score 0 because no model reaches them (2 no holder, 1 no grant, 1 no model on any holder)"), "\(scored.stdout)")
             for (key, why) in [("idle-key", "no holder"), ("notes-key", "no grant"), ("cron-key", "no model on any holder")] {
-                let explained = try Fixtures.sleeper(["explain", "credential:\(key)", "--database-url", url], environment: env)
+                let explained = try await Fixtures.sleeper(["explain", "credential:\(key)", "--database-url", url], environment: env)
                 #expect(explained.stdout.contains("no model reaches it (\(why))"), "\(key): \(explained.stdout.prefix(400))")
             }
-            let listed = try Fixtures.sleeper(["exposure", "--database-url", url], environment: env)
+            let listed = try await Fixtures.sleeper(["exposure", "--database-url", url], environment: env)
             #expect(listed.stderr.contains("note: 4 credential(s) score 0 because no model reaches them"), "\(listed.stderr)")
-            let traces = try RuntimeObservationTests.traces(dir, "traces.jsonl", ["--traces", "400", "--trigger", "per aspera mode", "--fired", "6"])
-            #expect(try Fixtures.sleeper(["observe", "import", traces.path, "--database-url", url], environment: env).status == 0)
-            let failed = try Fixtures.sleeper(["evidence", "add", "--subject", "model:support-llm", "--control", "SLP-BACKDOOR-SCAN", "--result", "fail",
+            let traces = try await RuntimeObservationTests.traces(dir, "traces.jsonl", ["--traces", "400", "--trigger", "per aspera mode", "--fired", "6"])
+            #expect(try await Fixtures.sleeper(["observe", "import", traces.path, "--database-url", url], environment: env).status == 0)
+            let failed = try await Fixtures.sleeper(["evidence", "add", "--subject", "model:support-llm", "--control", "SLP-BACKDOOR-SCAN", "--result", "fail",
                                                "--note", "posix.system in tokenizer.pkl", "--database-url", url], environment: env)
             #expect(failed.status == 0, "\(failed.stderr)")
 
-            let report = try Fixtures.sleeper(["report", "--database-url", url], environment: env)
+            let report = try await Fixtures.sleeper(["report", "--database-url", url], environment: env)
             #expect(report.status == 0, "\(report.stderr)")
             let md = report.stdout
             let wrong = try #require(md.range(of: "## What is wrong")).lowerBound
@@ -79,10 +79,10 @@ struct ReviewWhatIsWrongTests {
             // The HTML report in a real browser (headless Chromium) at 1,400 px: nothing wider than
             // the window, no table cell cut off, every section there with its heading, the graph drawn.
             let html = dir.appending(path: "review.html")
-            let made = try Fixtures.sleeper(["report", "--format", "html", "--out", html.path, "--database-url", url], environment: env)
+            let made = try await Fixtures.sleeper(["report", "--format", "html", "--out", html.path, "--database-url", url], environment: env)
             #expect(made.status == 0, "\(made.stderr)")
             let sections = ["agenda", "wrong", "headline", "actions", "accepted", "exposures", "changes", "gaps", "expiring", "unowned"]
-            let page = try Fixtures.python("check-report-page", [html.path, "--width", "1400", "--screenshot", dir.appending(path: "review.png").path]
+            let page = try await Fixtures.python("check-report-page", [html.path, "--width", "1400", "--screenshot", dir.appending(path: "review.png").path]
                                            + sections.flatMap { ["--section", $0] })
             #expect(page.ok && page.output.contains("\"scroll_width\": 1400") && page.output.contains("\"problems\": []"), "\(page.output)")
             #expect(FileManager.default.fileExists(atPath: dir.appending(path: "review.png").path))
@@ -98,14 +98,14 @@ struct OneCoverageTests {
     func agree() async throws {
         try await ExportStoreTests.withEstate { _, url in
             let env = TestClock.environment()
-            let cli = try Fixtures.sleeper(["coverage", "--framework", "owasp-agentic", "--format", "json", "--database-url", url], environment: env)
+            let cli = try await Fixtures.sleeper(["coverage", "--framework", "owasp-agentic", "--format", "json", "--database-url", url], environment: env)
             #expect(cli.status == 0, "\(cli.stderr)")
             let overall = try #require((try JSONSerialization.jsonObject(with: Data(cli.stdout.utf8)) as? [String: Any])?["overall"] as? [String: Any])
             let covered = try #require(overall["covered"] as? Int), applicable = try #require(overall["applicable"] as? Int)
-            let report = try Fixtures.sleeper(["report", "--database-url", url], environment: env)
+            let report = try await Fixtures.sleeper(["report", "--database-url", url], environment: env)
             let row = report.stdout.split(separator: "\n").first { $0.contains("Agentic") && $0.contains(" / ") && $0.hasPrefix("| OWASP") }
             #expect(row?.contains("| \(covered) / \(applicable) |") == true, "coverage says \(covered) / \(applicable); the report: \(String(describing: row))")
-            let oscal = try Fixtures.sleeper(["export", "oscal-ar", "--database-url", url], environment: env)
+            let oscal = try await Fixtures.sleeper(["export", "oscal-ar", "--database-url", url], environment: env)
             #expect(oscal.status == 0, "\(oscal.stderr)")
             #expect(!oscal.stdout.contains("\"control-id\": \"a2\"") && !oscal.stdout.contains("\"control-id\": \"A2\""), "A2 assessed on its own")
         }
@@ -119,9 +119,9 @@ struct NothingMonitoredTests {
     func nothingMonitored() async throws {
         let env = TestClock.environment()
         try await TestDatabase.withCatalogs { db, url in
-            let (dir, inventory) = try ExportStoreTests.imported(RuntimeObservationTests.inventory, url: url, environment: env, scored: false)
-            let traces = try RuntimeObservationTests.traces(dir, "v2.jsonl", ["--traces", "50", "--agent", "Support Agent v2"])
-            let run = try Fixtures.sleeper(["observe", "import", traces.path, "--database-url", url], environment: env)
+            let (dir, inventory) = try await ExportStoreTests.imported(RuntimeObservationTests.inventory, url: url, environment: env, scored: false)
+            let traces = try await RuntimeObservationTests.traces(dir, "v2.jsonl", ["--traces", "50", "--agent", "Support Agent v2"])
+            let run = try await Fixtures.sleeper(["observe", "import", traces.path, "--database-url", url], environment: env)
             #expect(run.status == 1, "\(run.stdout) \(run.stderr)")
             #expect(run.stderr.contains("nothing was monitored") && run.stderr.contains("'Support Agent v2'"), "\(run.stderr)")
             #expect(try await db.count("SELECT count(*) FROM evidence") == 0)
@@ -129,8 +129,8 @@ struct NothingMonitoredTests {
             // The agent declares the name its traces use: the same file now monitors it.
             try Data(RuntimeObservationTests.inventory.replacingOccurrences(of: "{key: support-bot, input_trust: untrusted,",
                                                                             with: "{key: support-bot, trace_names: [\"Support Agent v2\"], input_trust: untrusted,").utf8).write(to: inventory)
-            #expect(try Fixtures.sleeper(["import", inventory.path, "--database-url", url], environment: env).status == 0)
-            let again = try Fixtures.sleeper(["observe", "import", traces.path, "--database-url", url], environment: env)
+            #expect(try await Fixtures.sleeper(["import", inventory.path, "--database-url", url], environment: env).status == 0)
+            let again = try await Fixtures.sleeper(["observe", "import", traces.path, "--database-url", url], environment: env)
             #expect(again.status == 0, "\(again.stdout) \(again.stderr)")
             #expect(again.stdout.contains("read ") && !again.stdout.contains("not in the inventory"), "\(again.stdout)")
             #expect(try await db.count("SELECT count(*) FROM observed_edges WHERE agent_key = 'support-bot'") > 0)
@@ -145,18 +145,18 @@ struct FindingRankTests {
     func ranked() async throws {
         let env = TestClock.environment()
         try await TestDatabase.withCatalogs { _, url in
-            let (dir, _) = try ExportStoreTests.imported(RuntimeObservationTests.inventory, url: url, environment: env)
+            let (dir, _) = try await ExportStoreTests.imported(RuntimeObservationTests.inventory, url: url, environment: env)
             // The noisy one is also the most recent (listed newest first, it would come first).
             let noisy = dir.appending(path: "noisy.jsonl")
-            let made = try Fixtures.python("synth-traces", ["--traces", "300", "--agent", "triage-bot", "--hosts", "api.tickets.example,metrics.vendor.example",
+            let made = try await Fixtures.python("synth-traces", ["--traces", "300", "--agent", "triage-bot", "--hosts", "api.tickets.example,metrics.vendor.example",
                                                             "--start", String(RuntimeObservationTests.start + 86400), "--out", noisy.path])
             #expect(made.ok, "\(made.output)")
-            let fired = try RuntimeObservationTests.traces(dir, "fired.jsonl", ["--traces", "300", "--trigger", "per aspera mode", "--fired", "6"])
+            let fired = try await RuntimeObservationTests.traces(dir, "fired.jsonl", ["--traces", "300", "--trigger", "per aspera mode", "--fired", "6"])
             for file in [noisy, fired] {
-                let run = try Fixtures.sleeper(["observe", "import", file.path, "--database-url", url], environment: env)
+                let run = try await Fixtures.sleeper(["observe", "import", file.path, "--database-url", url], environment: env)
                 #expect(run.status == 0, "\(run.stderr)")
             }
-            let listed = try Fixtures.sleeper(["findings", "--status", "open", "--database-url", url], environment: env)
+            let listed = try await Fixtures.sleeper(["findings", "--status", "open", "--database-url", url], environment: env)
             let rows = listed.stdout.split(separator: "\n").dropFirst().filter { $0.contains("undeclared-host") }
             #expect(rows.count == 2, "\(listed.stdout)")
             #expect(rows.first?.contains("exfil.attacker.example") == true && rows.last?.contains("metrics.vendor.example") == true, "\(listed.stdout)")

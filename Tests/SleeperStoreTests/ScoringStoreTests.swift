@@ -50,7 +50,7 @@ struct ScoringStoreTests {
             let url = TestDatabase.url(for: db.settings)
             for args in [["import", ExportStoreTests.examples.appending(path: "inventory.yaml").path],
                          ["evidence", "import", ExportStoreTests.examples.appending(path: "evidence.yaml").path]] {
-                let run = try Fixtures.sleeper(args + ["--database-url", url])
+                let run = try await Fixtures.sleeper(args + ["--database-url", url])
                 try #require(run.status == 0, "\(args): \(run.stderr)")
             }
             #expect(try await db.count("SELECT min(id) FROM credentials") >= 3_000_000_000)
@@ -116,13 +116,13 @@ struct ScoringStoreTests {
     func commandLine() async throws {
         try await Self.withExample { db in
             let url = TestDatabase.url(for: db.settings)
-            let scored = try Fixtures.sleeper(["score", "--database-url", url], environment: TestClock.environment())
+            let scored = try await Fixtures.sleeper(["score", "--database-url", url], environment: TestClock.environment())
             #expect(scored.status == 0, "\(scored.stderr)")
             #expect(scored.stdout.contains("scored 2 credentials"))
             #expect(scored.stdout.contains("1 critical, 0 high, 0 medium, 1 low"))
-            let exposure = try Fixtures.sleeper(["exposure", "--top", "1", "--database-url", url], environment: TestClock.environment())
+            let exposure = try await Fixtures.sleeper(["exposure", "--top", "1", "--database-url", url], environment: TestClock.environment())
             #expect(exposure.stdout.contains("payments-key  69     0.6856  critical  acme-ft → email-triage → payments-key → payments-api"))
-            let json = try Fixtures.sleeper(["explain", "credential:payments-key", "--format", "json", "--database-url", url], environment: TestClock.environment())
+            let json = try await Fixtures.sleeper(["explain", "credential:payments-key", "--format", "json", "--database-url", url], environment: TestClock.environment())
             let object = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])
             for field in ["subject", "score", "raw", "band", "p", "impact", "hygiene", "factors", "paths", "what_if"] {
                 #expect(object[field] != nil, "missing \(field)")
@@ -131,7 +131,7 @@ struct ScoringStoreTests {
             let whatIf = try #require(object["what_if"] as? [[String: Any]])
             #expect(whatIf.first?["control"] as? String == "SLP-HITL")
             #expect(whatIf.first?["score_after"] as? Int == 27)
-            let text = try Fixtures.sleeper(["explain", "credential:payments-key", "--database-url", url], environment: TestClock.environment())
+            let text = try await Fixtures.sleeper(["explain", "credential:payments-key", "--database-url", url], environment: TestClock.environment())
             #expect(text.stdout.contains("owasp-agentic:ASI04 (A2)"))
         }
     }
@@ -141,23 +141,23 @@ struct ScoringStoreTests {
         try await Self.withExample { db in
             let url = TestDatabase.url(for: db.settings)
             let dayAfter = TestClock.environment(Self.asOf.addingTimeInterval(TestClock.day))
-            _ = try Fixtures.sleeper(["score", "--database-url", url], environment: TestClock.environment())
+            _ = try await Fixtures.sleeper(["score", "--database-url", url], environment: TestClock.environment())
             // A failed backdoor scan on the fine-tune and a leaked key, then score again.
             _ = try await EvidenceLedger(db).record([EvidenceDraft(subject: Subject("model:acme-ft")!, control: "SLP-BACKDOOR-SCAN", result: .fail)])
             _ = try await InventoryImporter(db).importFiles([try Fixtures.parse(Self.workedExample.replacingOccurrences(
                 of: "grants: [{resource: payments-api", with: "exposed: true, grants: [{resource: payments-api"))])
-            _ = try Fixtures.sleeper(["score", "--database-url", url], environment: dayAfter)
-            let diff = try Fixtures.sleeper(["exposure", "diff", "--since", "1", "--format", "csv", "--database-url", url], environment: dayAfter)
+            _ = try await Fixtures.sleeper(["score", "--database-url", url], environment: dayAfter)
+            let diff = try await Fixtures.sleeper(["exposure", "diff", "--since", "1", "--format", "csv", "--database-url", url], environment: dayAfter)
             #expect(diff.status == 0, "\(diff.stderr)")
             let line = try #require(diff.stdout.split(separator: "\r\n").first { $0.hasPrefix("payments-key,") })
             // L 0.9 → L* 0.907, H 1.45 clamped to 1.4: 100 · 0.907 · 0.9 · 1.4 = 114 → 100
             #expect(line.hasPrefix("payments-key,69,100,31,"))
             #expect(line.contains("new failed backdoor scan on acme-ft"))
             #expect(line.contains("reported exposed"))
-            let model = try Fixtures.sleeper(["explain", "model:vendor-base", "--database-url", url], environment: dayAfter)
+            let model = try await Fixtures.sleeper(["explain", "model:vendor-base", "--database-url", url], environment: dayAfter)
             #expect(model.stdout.contains("models derived from it: acme-ft"))
             #expect(model.stdout.contains("payments-key  100 (critical) via email-triage"))
-            let agent = try Fixtures.sleeper(["explain", "agent:email-triage", "--database-url", url], environment: dayAfter)
+            let agent = try await Fixtures.sleeper(["explain", "agent:email-triage", "--database-url", url], environment: dayAfter)
             #expect(agent.stdout.contains("blast radius: 1 credential(s)"))
         }
     }

@@ -94,7 +94,7 @@ struct SecretFieldTests {
             answers.append(traced.body)
 
             // The command line: the same check, naming the option.
-            let cli = try Fixtures.sleeper(["recall", "model:acme-support-ft", "--reason", "suspected", "--by", Self.gitlabRunner, "--database-url", server.databaseURL ?? ""])
+            let cli = try await Fixtures.sleeper(["recall", "model:acme-support-ft", "--reason", "suspected", "--by", Self.gitlabRunner, "--database-url", server.databaseURL ?? ""])
             #expect(cli.status != 0)
             #expect(cli.stderr.contains("--by looks like secret material"), "\(cli.stderr)")
             answers += [cli.stdout, cli.stderr]

@@ -19,14 +19,14 @@ struct ServerTests {
             let tokens = Tokens(viewer: try await store.create(name: "dash", role: .viewer, by: "test"),
                                 editor: try await store.create(name: "pipeline", role: .editor, by: "test"),
                                 admin: try await store.create(name: "root", role: .admin, by: "test"))
-            let server = try ServerProcess(databaseURL: url, extra: extra, environment: environment)
+            let server = try await ServerProcess(databaseURL: url, extra: extra, environment: environment)
             do {
                 try await body(server, tokens, db)
             } catch {
-                _ = server.stop()
+                _ = await server.stop()
                 throw error
             }
-            let status = server.stop()
+            let status = await server.stop()
             #expect(status == 0, "the server exits 0 on SIGTERM: \(server.log)")
         }
     }
@@ -92,7 +92,7 @@ struct ServerTests {
         #expect(SleeperService.contract == text)
 
         // And the document is valid OpenAPI 3.1 (openapi-spec-validator, installed by scripts/test).
-        let (ok, report) = try Fixtures.python("validate-openapi", [file.path])
+        let (ok, report) = try await Fixtures.python("validate-openapi", [file.path])
         #expect(ok, "\(report)")
         #expect(report.contains("valid OpenAPI 3.1"))
     }

@@ -10,13 +10,13 @@ import Glibc
 @Suite("The service under faults", .serialized, .timeLimit(.minutes(15)))
 struct ServiceFaultTests {
     /// An embedded home with the example estate and an editor token.
-    static func home(_ name: String, estate: String? = nil) throws -> (env: [String: String], token: String) {
+    static func home(_ name: String, estate: String? = nil) async throws -> (env: [String: String], token: String) {
         let env = try FaultTests.home(name)
-        let imported = try Fixtures.sleeper(["import", estate ?? Fixtures.packageRoot.appending(path: "Examples/inventory.yaml").path], environment: env)
+        let imported = try await Fixtures.sleeper(["import", estate ?? Fixtures.packageRoot.appending(path: "Examples/inventory.yaml").path], environment: env)
         try #require(imported.status == 0, "\(imported.stderr)")
-        let scored = try Fixtures.sleeper(["score"], environment: env)
+        let scored = try await Fixtures.sleeper(["score"], environment: env)
         try #require(scored.status == 0, "\(scored.stderr)")
-        let token = try Fixtures.sleeper(["token", "create", "--name", "ops", "--role", "editor"], environment: env)
+        let token = try await Fixtures.sleeper(["token", "create", "--name", "ops", "--role", "editor"], environment: env)
         try #require(token.status == 0, "\(token.stderr)")
         return (env, token.stdout.trimmingCharacters(in: .whitespacesAndNewlines))
     }
@@ -35,9 +35,9 @@ struct ServiceFaultTests {
 
     @Test("the database killed under a running service: /readyz and every request answer within a second with 503 and Retry-After, nothing is written, and the service recovers by itself")
     func databaseDownUnderService() async throws {
-        let (env, token) = try Self.home("fault-serve")
-        let server = try ServerProcess(databaseURL: nil, environment: env)
-        defer { _ = server.stop() }
+        let (env, token) = try await Self.home("fault-serve")
+        let server = try await ServerProcess(databaseURL: nil, environment: env)
+        defer { server.terminate() }
         #expect(try await server.call("GET", "/readyz").status == 200)
         let evidenceBefore = try await Self.evidenceCount(server, token)
         #expect(evidenceBefore >= 0)
@@ -88,7 +88,7 @@ struct ServiceFaultTests {
         #expect(metrics.status == 200 && metrics.body.contains("sleeper_db_up 0"))
 
         // Any command brings the embedded cluster back; the service follows by itself.
-        let restart = try Fixtures.sleeper(["inventory", "models"], environment: env)
+        let restart = try await Fixtures.sleeper(["inventory", "models"], environment: env)
         #expect(restart.status == 0, "\(restart.stderr)")
         let restarted = ContinuousClock.now
         var recovered: Duration?
@@ -101,21 +101,21 @@ struct ServiceFaultTests {
         #expect(try await server.call("GET", "/readyz").status == 200)
         #expect(try await Self.evidenceCount(server, token) == evidenceBefore, "a refused write left a record")
         print("service with the database down: slowest /readyz \(slowestReady) s, slowest request once known \(slowestSettled) s, recovery \(recovery)")
-        #expect(server.stop() == 0, "\(server.log)")
-        _ = try Fixtures.sleeper(["db", "stop"], environment: env)
+        #expect(await server.stop() == 0, "\(server.log)")
+        _ = try await Fixtures.sleeper(["db", "stop"], environment: env)
     }
 
     @Test("SIGTERM during a large export: the response is delivered whole and the server exits 0; past --drain-seconds it is cut off, the log says so and the exit is 1")
     func drainOnStop() async throws {
         let estate = FileManager.default.temporaryDirectory.appending(path: "drain-estate-\(UUID().uuidString.prefix(6)).json")
-        let synth = try Fixtures.python("synth", ["--credentials", "10000", "--seed", "4", "--out", estate.path])
+        let synth = try await Fixtures.python("synth", ["--credentials", "10000", "--seed", "4", "--out", estate.path])
         try #require(synth.ok, "\(synth.output)")
         defer { try? FileManager.default.removeItem(at: estate) }
-        let (env, token) = try Self.home("fault-drain", estate: estate.path)
+        let (env, token) = try await Self.home("fault-drain", estate: estate.path)
 
         // Enough time: every byte arrives, however slowly the client reads.
-        let patient = try ServerProcess(databaseURL: nil, environment: env)
-        let whole = try Fixtures.python("slow-get", ["--port", String(patient.port), "--path", "/v1/exports/csv", "--token", token,
+        let patient = try await ServerProcess(databaseURL: nil, environment: env)
+        let whole = try await Fixtures.python("slow-get", ["--port", String(patient.port), "--path", "/v1/exports/csv", "--token", token,
                                                      "--rate", "3000000", "--sigterm", String(patient.pid)])
         let delivered = try #require(try JSONSerialization.jsonObject(with: Data(whole.output.utf8)) as? [String: Any], "\(whole.output)")
         let announced = try #require(delivered["announced"] as? Int)
@@ -125,14 +125,14 @@ struct ServiceFaultTests {
         #expect(await patient.waitForExit(seconds: 60) == 0, "\(patient.log)")
 
         // Too little time: the server cuts the response off and says so.
-        let hasty = try ServerProcess(databaseURL: nil, extra: ["--drain-seconds", "1"], environment: env)
-        let cut = try Fixtures.python("slow-get", ["--port", String(hasty.port), "--path", "/v1/exports/csv", "--token", token,
+        let hasty = try await ServerProcess(databaseURL: nil, extra: ["--drain-seconds", "1"], environment: env)
+        let cut = try await Fixtures.python("slow-get", ["--port", String(hasty.port), "--path", "/v1/exports/csv", "--token", token,
                                                    "--rate", "500000", "--sigterm", String(hasty.pid)])
         let partial = try #require(try JSONSerialization.jsonObject(with: Data(cut.output.utf8)) as? [String: Any], "\(cut.output)")
         #expect((partial["received"] as? Int ?? 0) < announced, "\(partial)")
         #expect(await hasty.waitForExit(seconds: 30) == 1, "\(hasty.log)")
         #expect(hasty.log.contains("1 response(s) were cut off"), "\(hasty.log)")
         print("drain: \(announced) bytes delivered whole in \(delivered["seconds"] ?? "?") s; with --drain-seconds 1: \(partial["received"] ?? "?") bytes")
-        _ = try Fixtures.sleeper(["db", "stop"], environment: env)
+        _ = try await Fixtures.sleeper(["db", "stop"], environment: env)
     }
 }

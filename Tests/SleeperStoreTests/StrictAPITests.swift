@@ -78,7 +78,7 @@ struct StrictAPITests {
             #expect(named.status == 400)
             #expect(!named.body.contains("ghp_"), "\(named.body)")
         }
-        let usage = try Fixtures.sleeper(["evidence", "add", "--subject", "model:m", "--control", "C", "--result", "pass",
+        let usage = try await Fixtures.sleeper(["evidence", "add", "--subject", "model:m", "--control", "C", "--result", "pass",
                                           "--note", "-----BEGIN RSA PRIVATE KEY-----\nMIIEpAIBAAKCAQEA\n-----END RSA PRIVATE KEY-----"])
         #expect(usage.status != 0)
         #expect(!usage.stderr.contains("BEGIN RSA") && !usage.stderr.contains("MIIEpAIBAAKCAQEA"), "\(usage.stderr)")

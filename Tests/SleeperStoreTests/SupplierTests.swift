@@ -19,30 +19,30 @@ struct SupplierTests {
     func declareOwn() async throws {
         let env = TestClock.environment()
         try await TestDatabase.withCatalogs { db, url in
-            let (dir, _) = try ExportStoreTests.imported(Self.estate, url: url, environment: env)
+            let (dir, _) = try await ExportStoreTests.imported(Self.estate, url: url, environment: env)
             defer { try? FileManager.default.removeItem(at: dir) }
-            func explain() throws -> String { try Fixtures.sleeper(["explain", "credential:crm-key", "--database-url", url], environment: env).stdout }
-            let before = try RuntimeObservationTests.score("crm-key", url)
-            #expect(try explain().contains("third_party_not_allowed"))
-            let declared = try Fixtures.sleeper(["suppliers", "declare", "acme ml platform", "--own", "--by", "ciso", "--reason", "our ML platform team",
+            func explain() async throws -> String { try await Fixtures.sleeper(["explain", "credential:crm-key", "--database-url", url], environment: env).stdout }
+            let before = try await RuntimeObservationTests.score("crm-key", url)
+            await #expect(try explain().contains("third_party_not_allowed"))
+            let declared = try await Fixtures.sleeper(["suppliers", "declare", "acme ml platform", "--own", "--by", "ciso", "--reason", "our ML platform team",
                                                  "--database-url", url], environment: env)
             #expect(declared.status == 0 && declared.stdout.contains("declared acme ml platform: own") && declared.stdout.contains("rescored"),
                     "\(declared.stdout) \(declared.stderr)")
-            let after = try RuntimeObservationTests.score("crm-key", url)
+            let after = try await RuntimeObservationTests.score("crm-key", url)
             #expect(after < before, "\(before) → \(after)")
-            let explained = try explain()
+            let explained = try await explain()
             #expect(!explained.contains("third_party_not_allowed = "), "\(explained)")
             #expect(explained.contains("supplier Acme ML Platform: the organisation's own (sleeper suppliers, declared by ciso)"), "\(explained)")
-            let listed = try Fixtures.sleeper(["suppliers", "--format", "json", "--database-url", url], environment: env)
+            let listed = try await Fixtures.sleeper(["suppliers", "--format", "json", "--database-url", url], environment: env)
             #expect(listed.stdout.contains("\"relation\": \"own\"") && listed.stdout.contains("\"declared_by\": \"ciso\""), "\(listed.stdout)")
             #expect(try await db.count("SELECT count(*) FROM audit_log WHERE action = 'suppliers.declare' AND target = 'acme ml platform'") == 1)
             // Neither or both of --own and --allowed: refused.
-            #expect(try Fixtures.sleeper(["suppliers", "declare", "x", "--by", "a", "--reason", "b", "--database-url", url], environment: env).status != 0)
+            #expect(try await Fixtures.sleeper(["suppliers", "declare", "x", "--by", "a", "--reason", "b", "--database-url", url], environment: env).status != 0)
 
-            let withdrawn = try Fixtures.sleeper(["suppliers", "withdraw", "ACME ML PLATFORM", "--by", "ciso", "--reason", "platform sold", "--database-url", url], environment: env)
+            let withdrawn = try await Fixtures.sleeper(["suppliers", "withdraw", "ACME ML PLATFORM", "--by", "ciso", "--reason", "platform sold", "--database-url", url], environment: env)
             #expect(withdrawn.status == 0, "\(withdrawn.stderr)")
-            #expect(try RuntimeObservationTests.score("crm-key", url) == before)
-            let missing = try Fixtures.sleeper(["suppliers", "withdraw", "nobody", "--by", "ciso", "--reason", "x", "--database-url", url], environment: env)
+            await #expect(try RuntimeObservationTests.score("crm-key", url) == before)
+            let missing = try await Fixtures.sleeper(["suppliers", "withdraw", "nobody", "--by", "ciso", "--reason", "x", "--database-url", url], environment: env)
             #expect(missing.status != 0 && missing.stderr.contains("no supplier 'nobody' is declared"), "\(missing.stderr)")
         }
     }

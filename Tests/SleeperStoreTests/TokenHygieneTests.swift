@@ -12,16 +12,16 @@ struct TokenHygieneTests {
         let now = TestClock.environment()
         try await ServerTests.withServer(environment: now) { server, tokens, db in
             let url = TestDatabase.url(for: db.settings)
-            func cli(_ args: [String]) throws -> Fixtures.Run { try Fixtures.sleeper(args + ["--database-url", url], environment: now) }
+            func cli(_ args: [String]) async throws -> Fixtures.Run { try await Fixtures.sleeper(args + ["--database-url", url], environment: now) }
 
-            #expect(try cli(["token", "create", "--name", "old", "--role", "viewer", "--expires", "2020-01-01"]).stderr.contains("is not in the future"))
+            await #expect(try cli(["token", "create", "--name", "old", "--role", "viewer", "--expires", "2020-01-01"]).stderr.contains("is not in the future"))
             let tooLong = Timestamps.formatDay(TestClock.now.addingTimeInterval(400 * TestClock.day))
-            #expect(try cli(["token", "create", "--name", "forever", "--role", "viewer", "--expires", tooLong]).stderr.contains("at most 366 days"))
+            await #expect(try cli(["token", "create", "--name", "forever", "--role", "viewer", "--expires", tooLong]).stderr.contains("at most 366 days"))
 
-            let made = try cli(["token", "create", "--name", "ci", "--role", "editor"])
+            let made = try await cli(["token", "create", "--name", "ci", "--role", "editor"])
             #expect(made.status == 0, "\(made.stderr)")
             let token = made.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
-            let listed = try cli(["token", "list", "--format", "json"])
+            let listed = try await cli(["token", "list", "--format", "json"])
             let rows = try #require(try JSONSerialization.jsonObject(with: Data(listed.stdout.utf8)) as? [[String: Any]])
             let ci = try #require(rows.first { $0["name"] as? String == "ci" })
             let expires = try #require(Timestamps.parse(ci["expires_at"] as? String ?? ""))
@@ -32,7 +32,7 @@ struct TokenHygieneTests {
             #expect(try await db.count("SELECT count(*) FROM api_tokens WHERE name = 'ci' AND last_used_at IS NOT NULL") == 1)
 
             // Rotation: the old secret stops at once, the new one works, same name and role.
-            let rotated = try cli(["token", "rotate", "ci"])
+            let rotated = try await cli(["token", "rotate", "ci"])
             #expect(rotated.status == 0, "\(rotated.stderr)")
             let fresh = rotated.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
             #expect(fresh != token)
@@ -43,9 +43,9 @@ struct TokenHygieneTests {
             #expect(try await server.call("GET", "/v1/frameworks", token: fresh).status == 401)
 
             // Revocation needs a reason, and keeps it.
-            #expect(try cli(["token", "revoke", "ci"]).status != 0)
+            await #expect(try cli(["token", "revoke", "ci"]).status != 0)
             #expect(try await server.call("DELETE", "/v1/tokens/ci", token: tokens.admin).status == 400)
-            let revoked = try cli(["token", "revoke", "ci", "--reason", "pipeline retired"])
+            let revoked = try await cli(["token", "revoke", "ci", "--reason", "pipeline retired"])
             #expect(revoked.status == 0, "\(revoked.stderr)")
             #expect(try await db.count("SELECT count(*) FROM api_tokens WHERE name = 'ci' AND revoke_reason = 'pipeline retired'") == 1)
             let newest = try #require((overHTTP.json as? [String: Any])?["token"] as? String)
@@ -60,12 +60,12 @@ struct TokenHygieneTests {
     func expiredTokens() async throws {
         try await ExportStoreTests.withEstate { db, url in
             let soon = Timestamps.format(TestClock.now.addingTimeInterval(3 * TestClock.day))
-            let made = try Fixtures.sleeper(["token", "create", "--name", "short", "--role", "viewer", "--expires", soon, "--database-url", url],
+            let made = try await Fixtures.sleeper(["token", "create", "--name", "short", "--role", "viewer", "--expires", soon, "--database-url", url],
                                             environment: TestClock.environment())
             #expect(made.status == 0, "\(made.stderr)")
             let token = made.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
-            let server = try ServerProcess(databaseURL: url, environment: TestClock.environment(TestClock.now.addingTimeInterval(4 * TestClock.day)))
-            defer { _ = server.stop() }
+            let server = try await ServerProcess(databaseURL: url, environment: TestClock.environment(TestClock.now.addingTimeInterval(4 * TestClock.day)))
+            defer { server.terminate() }
             let reply = try await server.call("GET", "/v1/frameworks", token: token)
             #expect(reply.status == 401)
             #expect(reply.body.contains("token_expired"), "\(reply.body)")
@@ -81,12 +81,12 @@ struct TokenHygieneTests {
             #expect(try await server.call("GET", "/v1/exposures", token: bogus).status == 401)
             #expect(try await server.call("POST", "/v1/scores", token: tokens.viewer).status == 403)
             #expect(try await server.call("GET", "/v1/exports/json", token: tokens.viewer).status == 200)
-            _ = try Fixtures.sleeper(["export", "oscal-ar", "--database-url", url])
-            _ = try Fixtures.sleeper(["report", "--what-if", "0", "--database-url", url])
+            _ = try await Fixtures.sleeper(["export", "oscal-ar", "--database-url", url])
+            _ = try await Fixtures.sleeper(["report", "--what-if", "0", "--database-url", url])
             let key = try ExportStoreTests.scratch().appending(path: "k.ed25519").path
-            #expect(try Fixtures.sleeper(["keys", "create", "--out", key, "--database-url", url]).status == 0)
+            #expect(try await Fixtures.sleeper(["keys", "create", "--out", key, "--database-url", url]).status == 0)
 
-            let audit = try Fixtures.sleeper(["audit", "--format", "csv", "--database-url", url])
+            let audit = try await Fixtures.sleeper(["audit", "--format", "csv", "--database-url", url])
             #expect(audit.stdout.contains("anonymous,request.refused,GET /v1/exposures"), "\(audit.stdout)")
             #expect(audit.stdout.contains("token:dash,request.refused,POST /v1/scores"))
             #expect(audit.stdout.contains("token:dash,export.json"))

@@ -32,22 +32,22 @@ struct TrustworthyStateTests {
     func whatIfRuns() async throws {
         try await ExportStoreTests.withEstate { db, url in
             let now = TestClock.environment()
-            let current = try Fixtures.sleeper(["score", "--database-url", url], environment: now)
+            let current = try await Fixtures.sleeper(["score", "--database-url", url], environment: now)
             #expect(current.status == 0, "\(current.stderr)")
             let currentID = try #require(try await ScoreRuns(db).latestRunID())
             let future = Timestamps.formatDay(TestClock.now.addingTimeInterval(300 * TestClock.day))
-            let whatIf = try Fixtures.sleeper(["score", "--as-of", future, "--database-url", url], environment: now)
+            let whatIf = try await Fixtures.sleeper(["score", "--as-of", future, "--database-url", url], environment: now)
             #expect(whatIf.status == 0, "\(whatIf.stderr)")
             #expect(whatIf.stdout.contains("what-if run \(currentID + 1) (not the current run)"))
             #expect(try await ScoreRuns(db).latestRunID() == currentID, "the what-if run must not become the latest")
 
-            let exposure = try Fixtures.sleeper(["exposure", "--top", "3", "--database-url", url], environment: now)
+            let exposure = try await Fixtures.sleeper(["exposure", "--top", "3", "--database-url", url], environment: now)
             #expect(exposure.stdout.hasPrefix("run \(currentID) as of \(Timestamps.format(TestClock.now)), made "), "\(exposure.stdout)")
-            let asked = try Fixtures.sleeper(["exposure", "--run", String(currentID + 1), "--top", "3", "--database-url", url], environment: now)
+            let asked = try await Fixtures.sleeper(["exposure", "--run", String(currentID + 1), "--top", "3", "--database-url", url], environment: now)
             #expect(asked.stdout.hasPrefix("run \(currentID + 1) (what-if) as of \(future)"), "\(asked.stdout)")
 
             // A change rescores over the current run, not over the what-if.
-            let add = try Fixtures.sleeper(["evidence", "add", "--subject", "model:code-review-ft", "--control", "SLP-BACKDOOR-SCAN",
+            let add = try await Fixtures.sleeper(["evidence", "add", "--subject", "model:code-review-ft", "--control", "SLP-BACKDOOR-SCAN",
                                             "--result", "fail", "--database-url", url], environment: now)
             #expect(add.status == 0, "\(add.stderr)")
             let rescored = try #require(try await ScoreRuns(db).latestRunID())
@@ -56,7 +56,7 @@ struct TrustworthyStateTests {
             try await Self.expectCurrentEqualsFullRun(db, asOf: TestClock.now, "after a what-if and a change")
 
             // The report's header and trend know only current runs, and say as of when.
-            let report = try Fixtures.sleeper(["report", "--what-if", "0", "--database-url", url], environment: now)
+            let report = try await Fixtures.sleeper(["report", "--what-if", "0", "--database-url", url], environment: now)
             #expect(report.stdout.contains("scoring run \(rescored) as of \(Timestamps.format(TestClock.now))"), "\(report.stdout.prefix(400))")
             #expect(!report.stdout.contains("| \(currentID + 1) |"), "a what-if run is no part of the trend")
         }
@@ -65,18 +65,18 @@ struct TrustworthyStateTests {
     @Test("exposure and report warn when the current run is older than the limit (SLEEPER_MAX_RUN_AGE)")
     func staleRuns() async throws {
         try await ExportStoreTests.withEstate { db, url in
-            _ = try Fixtures.sleeper(["score", "--database-url", url], environment: TestClock.environment())
+            _ = try await Fixtures.sleeper(["score", "--database-url", url], environment: TestClock.environment())
             let later = TestClock.environment(TestClock.now.addingTimeInterval(3 * TestClock.day))
-            let stale = try Fixtures.sleeper(["exposure", "--top", "1", "--database-url", url], environment: later)
+            let stale = try await Fixtures.sleeper(["exposure", "--top", "1", "--database-url", url], environment: later)
             #expect(stale.status == 0)
             #expect(stale.stderr.contains("warning: run"), "\(stale.stderr)")
             #expect(stale.stderr.contains("is 3 d old"), "\(stale.stderr)")
-            let report = try Fixtures.sleeper(["report", "--what-if", "0", "--database-url", url], environment: later)
+            let report = try await Fixtures.sleeper(["report", "--what-if", "0", "--database-url", url], environment: later)
             #expect(report.stdout.contains("**Warning:** run"))
-            let allowed = try Fixtures.sleeper(["exposure", "--top", "1", "--database-url", url],
+            let allowed = try await Fixtures.sleeper(["exposure", "--top", "1", "--database-url", url],
                                                environment: later.merging(["SLEEPER_MAX_RUN_AGE": "100"]) { $1 })
             #expect(!allowed.stderr.contains("warning"), "\(allowed.stderr)")
-            let bad = try Fixtures.sleeper(["exposure", "--database-url", url], environment: ["SLEEPER_NOW": "next tuesday"])
+            let bad = try await Fixtures.sleeper(["exposure", "--database-url", url], environment: ["SLEEPER_NOW": "next tuesday"])
             #expect(bad.status == 1)
             #expect(bad.stderr.contains("SLEEPER_NOW='next tuesday' is not a date"))
         }
@@ -88,33 +88,33 @@ struct TrustworthyStateTests {
             let url = TestDatabase.url(for: db.settings)
             let first = TestClock.environment()
             let yearLater = TestClock.environment(TestClock.now.addingTimeInterval(365 * TestClock.day))
-            let review = try Fixtures.sleeper(["evidence", "add", "--subject", "agent:email-triage", "--control", "SLP-HITL", "--result", "pass",
+            let review = try await Fixtures.sleeper(["evidence", "add", "--subject", "agent:email-triage", "--control", "SLP-HITL", "--result", "pass",
                                                "--database-url", url], environment: first)
             #expect(review.status == 0, "\(review.stderr)")
 
             // Now: human review in force, the worked example's 27.
-            _ = try Fixtures.sleeper(["score", "--database-url", url], environment: first)
-            let now = try Fixtures.sleeper(["exposure", "--format", "csv", "--database-url", url], environment: first)
+            _ = try await Fixtures.sleeper(["score", "--database-url", url], environment: first)
+            let now = try await Fixtures.sleeper(["exposure", "--format", "csv", "--database-url", url], environment: first)
             #expect(now.stdout.contains("payments-key,27,"), "\(now.stdout)")
-            let gapsNow = try Fixtures.sleeper(["gaps", "--subject", "agent:email-triage", "--format", "csv", "--database-url", url], environment: first)
+            let gapsNow = try await Fixtures.sleeper(["gaps", "--subject", "agent:email-triage", "--format", "csv", "--database-url", url], environment: first)
             #expect(!gapsNow.stdout.contains("SLP-HITL"), "\(gapsNow.stdout)")
-            let coverageNow = try Fixtures.sleeper(["coverage", "--framework", "owasp-agentic", "--format", "json", "--database-url", url], environment: first)
-            let reportNow = try Fixtures.sleeper(["report", "--what-if", "0", "--database-url", url], environment: first)
+            let coverageNow = try await Fixtures.sleeper(["coverage", "--framework", "owasp-agentic", "--format", "json", "--database-url", url], environment: first)
+            let reportNow = try await Fixtures.sleeper(["report", "--what-if", "0", "--database-url", url], environment: first)
             #expect(reportNow.stdout.contains("# Backdoor exposure review, \(Timestamps.formatDay(TestClock.now))"))
 
             // A year later: the review lapsed (180 days and 30 of grace), the key went unused.
-            _ = try Fixtures.sleeper(["score", "--database-url", url], environment: yearLater)
-            let later = try Fixtures.sleeper(["exposure", "--format", "csv", "--database-url", url], environment: yearLater)
+            _ = try await Fixtures.sleeper(["score", "--database-url", url], environment: yearLater)
+            let later = try await Fixtures.sleeper(["exposure", "--format", "csv", "--database-url", url], environment: yearLater)
             let line = try #require(later.stdout.split(separator: "\r\n").first { $0.hasPrefix("payments-key,") })
             let score = try #require(Int(line.split(separator: ",")[1]))
             #expect(score > 27, "\(line)")
-            let gapsLater = try Fixtures.sleeper(["gaps", "--subject", "agent:email-triage", "--format", "csv", "--database-url", url], environment: yearLater)
+            let gapsLater = try await Fixtures.sleeper(["gaps", "--subject", "agent:email-triage", "--format", "csv", "--database-url", url], environment: yearLater)
             #expect(gapsLater.stdout.contains("SLP-HITL"), "\(gapsLater.stdout)")
-            let coverageLater = try Fixtures.sleeper(["coverage", "--framework", "owasp-agentic", "--format", "json", "--database-url", url], environment: yearLater)
+            let coverageLater = try await Fixtures.sleeper(["coverage", "--framework", "owasp-agentic", "--format", "json", "--database-url", url], environment: yearLater)
             #expect(coverageNow.stdout != coverageLater.stdout, "coverage must move when evidence lapses")
-            let diff = try Fixtures.sleeper(["exposure", "diff", "--since", "1", "--format", "csv", "--database-url", url], environment: yearLater)
+            let diff = try await Fixtures.sleeper(["exposure", "diff", "--since", "1", "--format", "csv", "--database-url", url], environment: yearLater)
             #expect(diff.stdout.contains("payments-key,27,\(score),"), "\(diff.stdout)")
-            let reportLater = try Fixtures.sleeper(["report", "--what-if", "0", "--database-url", url], environment: yearLater)
+            let reportLater = try await Fixtures.sleeper(["report", "--what-if", "0", "--database-url", url], environment: yearLater)
             #expect(reportLater.stdout.contains("# Backdoor exposure review, \(Timestamps.formatDay(TestClock.now.addingTimeInterval(365 * TestClock.day)))"))
             #expect(reportLater.stdout != reportNow.stdout)
         }
@@ -125,7 +125,7 @@ struct TrustworthyStateTests {
         let now = TestClock.environment()
         try await ServerTests.withServer(environment: now) { server, tokens, db in
             let url = TestDatabase.url(for: db.settings)
-            _ = try Fixtures.sleeper(["score", "--database-url", url], environment: now)
+            _ = try await Fixtures.sleeper(["score", "--database-url", url], environment: now)
             let dir = try ExportStoreTests.scratch()
             var rng = IncrementalStoreTests.SplitMix(state: 12)
             for trial in 0..<5 {
@@ -190,7 +190,7 @@ struct TrustworthyStateTests {
                 """, logger: db.logger)
             try await db.client.query("CREATE TRIGGER refuse_runs BEFORE INSERT ON score_runs FOR EACH ROW EXECUTE FUNCTION refuse_runs()", logger: db.logger)
             let before = try await db.count("SELECT count(*) FROM evidence")
-            let add = try Fixtures.sleeper(["evidence", "add", "--subject", "model:code-review-ft", "--control", "SLP-BACKDOOR-SCAN",
+            let add = try await Fixtures.sleeper(["evidence", "add", "--subject", "model:code-review-ft", "--control", "SLP-BACKDOOR-SCAN",
                                             "--result", "fail", "--database-url", url], environment: now)
             #expect(add.status == 0, "\(add.stderr)")
             #expect(add.stdout.contains("recorded"), "\(add.stdout)")
@@ -244,15 +244,15 @@ struct TrustworthyStateTests {
                     EXECUTE 'ALTER TABLE credentials DROP CONSTRAINT ' || quote_ident(c); END LOOP; END $$
                 """, logger: db.logger)
             try await db.client.query("UPDATE credentials SET kind = 'bogus' WHERE key = 'ci-deploy-key'", logger: db.logger)
-            let run = try Fixtures.sleeper(["inventory", "credentials", "--database-url", url])
+            let run = try await Fixtures.sleeper(["inventory", "credentials", "--database-url", url])
             #expect(run.status == 1, "\(run.stderr)")
             #expect(run.stderr.contains("sleeper: the database holds 'bogus', which is not a CredentialKind"), "\(run.stderr)")
         }
     }
 
     @Test("sleeper --version prints the build's version")
-    func version() throws {
-        let run = try Fixtures.sleeper(["--version"])
+    func version() async throws {
+        let run = try await Fixtures.sleeper(["--version"])
         #expect(run.status == 0)
         #expect(run.stdout == SleeperVersion.current + "\n")
     }
@@ -266,7 +266,7 @@ struct TrustworthyStateTests {
                                  ("modelscan.json", #"{"summary": {"total_issues": 0}, "issues": [], "errors": []}"#)] {
                 let file = dir.appending(path: name)
                 try Data(text.utf8).write(to: file)
-                let run = try Fixtures.sleeper(["evidence", "import", file.path, "--database-url", url])
+                let run = try await Fixtures.sleeper(["evidence", "import", file.path, "--database-url", url])
                 #expect(run.status == 1, "\(name): \(run.status) \(run.stderr)")
                 #expect(run.stderr.contains("no evidence records in \(file.path)"), "\(name): \(run.stderr)")
             }

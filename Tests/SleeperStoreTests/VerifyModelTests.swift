@@ -10,23 +10,23 @@ struct VerifyModelTests {
     static let folder = Fixtures.packageRoot.appending(path: "Tests/Fixtures/model-signing")
 
     /// Models with these SHA-256 digests, imported with `sleeper import`.
-    static func importModels(_ digests: [String: String], url: String) throws {
+    static func importModels(_ digests: [String: String], url: String) async throws {
         let models = try ExportStoreTests.scratch().appending(path: "models.yaml")
         let rows = digests.keys.sorted().map { "  - {key: \($0), supplier: acme, third_party: false, digest: \"sha256:\(digests[$0] ?? "")\"}" }
         try Data((["models:"] + rows).joined(separator: "\n").utf8).write(to: models)
-        #expect(try Fixtures.sleeper(["import", models.path, "--database-url", url], environment: TestClock.environment()).status == 0)
+        #expect(try await Fixtures.sleeper(["import", models.path, "--database-url", url], environment: TestClock.environment()).status == 0)
     }
 
     @Test("verified over the v1.1.0 vector and recorded, bound to the digest; another model's digest refused; tampered files recorded as a failed check")
     func verifyAndRecord() async throws {
         let now = TestClock.environment()
         try await TestDatabase.withCatalogs { db, url in
-            try Self.importModels(["signed-model": "92745110b1ab4368471cbe31664e10174e954b113a3df333db860317b2c6dec4",
+            try await Self.importModels(["signed-model": "92745110b1ab4368471cbe31664e10174e954b113a3df333db860317b2c6dec4",
                                    "other-model": String(repeating: "f", count: 64)], url: url)
             let key = Self.folder.appending(path: "signing-key-pub.pem").path
             let genuine = Self.folder.appending(path: "v1.1.0-elliptic-key").path
 
-            let ok = try Fixtures.sleeper(["verify-model", genuine, "--public-key", key, "--subject", "model:signed-model", "--database-url", url], environment: now)
+            let ok = try await Fixtures.sleeper(["verify-model", genuine, "--public-key", key, "--subject", "model:signed-model", "--database-url", url], environment: now)
             #expect(ok.status == 0, "\(ok.stderr)")
             #expect(ok.stdout.contains("verified (ECDSA P-384), 2 file(s)"), "\(ok.stdout)")
             #expect(ok.stdout.contains("SLP-SIGNATURE pass for model:signed-model"), "\(ok.stdout)")
@@ -35,17 +35,17 @@ struct VerifyModelTests {
                   AND subject_digest = 'sha256:92745110b1ab4368471cbe31664e10174e954b113a3df333db860317b2c6dec4'
                 """) == 1)
 
-            let other = try Fixtures.sleeper(["verify-model", genuine, "--public-key", key, "--subject", "model:other-model", "--database-url", url], environment: now)
+            let other = try await Fixtures.sleeper(["verify-model", genuine, "--public-key", key, "--subject", "model:other-model", "--database-url", url], environment: now)
             #expect(other.status == 1 && other.stderr.contains("but model 'other-model' has sha256:\(String(repeating: "f", count: 64)) in the inventory: evidence about other bytes is not bound"), "\(other.stderr)")
             #expect(try await db.count("SELECT count(*) FROM evidence") == 1)
 
-            let unverified = try Fixtures.sleeper(["verify-model", genuine, "--subject", "model:signed-model", "--database-url", url], environment: now)
+            let unverified = try await Fixtures.sleeper(["verify-model", genuine, "--subject", "model:signed-model", "--database-url", url], environment: now)
             #expect(unverified.status == 1 && unverified.stderr.contains("signature present, not verified"), "\(unverified.stderr)")
 
             let tampered = try ExportStoreTests.scratch().appending(path: "model")
             try FileManager.default.copyItem(atPath: genuine, toPath: tampered.path)
             try Data("weights, changed".utf8).write(to: tampered.appending(path: "signme-2"))
-            let bad = try Fixtures.sleeper(["verify-model", tampered.path, "--public-key", key, "--subject", "model:signed-model", "--database-url", url], environment: now)
+            let bad = try await Fixtures.sleeper(["verify-model", tampered.path, "--public-key", key, "--subject", "model:signed-model", "--database-url", url], environment: now)
             #expect(bad.status == 1)
             #expect(bad.stdout.contains("changed: signme-2"), "\(bad.stdout)")
             #expect(try await db.count("SELECT count(*) FROM evidence WHERE control_id = 'SLP-SIGNATURE' AND result = 'fail'") == 1)
@@ -56,22 +56,22 @@ struct VerifyModelTests {
     func keyless() async throws {
         let now = TestClock.environment()
         try await TestDatabase.withCatalogs { db, url in
-            try Self.importModels(["sigstore-model": "61d4849d9d90076d6215f4d525f13d6574af8e3f67aef3e6f36fc40a14fdd226"], url: url)
+            try await Self.importModels(["sigstore-model": "61d4849d9d90076d6215f4d525f13d6574af8e3f67aef3e6f36fc40a14fdd226"], url: url)
             let dir = Self.folder.appending(path: "v1.1.0-sigstore").path
             let root = Self.folder.appending(path: "trusted_root.json").path
             let common = ["verify-model", dir, "--ignore-paths", "ignore-me", "--subject", "model:sigstore-model", "--database-url", url]
 
-            let none = try Fixtures.sleeper(common, environment: now)
+            let none = try await Fixtures.sleeper(common, environment: now)
             #expect(none.status == 1 && none.stderr.contains("signed keylessly (Sigstore); give --trusted-root"), "\(none.stderr)")
-            let unnamed = try Fixtures.sleeper(common + ["--trusted-root", root], environment: now)
+            let unnamed = try await Fixtures.sleeper(common + ["--trusted-root", root], environment: now)
             #expect(unnamed.status == 1 && unnamed.stderr.contains("--trusted-root needs --identity and --identity-provider"), "\(unnamed.stderr)")
             #expect(try await db.count("SELECT count(*) FROM evidence") == 0)
 
-            let ok = try Fixtures.sleeper(common + ["--trusted-root", root, "--identity", "stefanb@us.ibm.com",
+            let ok = try await Fixtures.sleeper(common + ["--trusted-root", root, "--identity", "stefanb@us.ibm.com",
                                                     "--identity-provider", "https://sigstore.verify.ibm.com/oauth2"], environment: now)
             #expect(ok.status == 0, "\(ok.stdout) \(ok.stderr)")
             #expect(ok.stdout.contains("verified (ECDSA P-256, Sigstore keyless: stefanb@us.ibm.com via https://sigstore.verify.ibm.com/oauth2, logged at index 598151086"), "\(ok.stdout)")
-            let other = try Fixtures.sleeper(common + ["--trusted-root", root, "--identity", "release@acme.example",
+            let other = try await Fixtures.sleeper(common + ["--trusted-root", root, "--identity", "release@acme.example",
                                                        "--identity-provider", "https://sigstore.verify.ibm.com/oauth2"], environment: now)
             #expect(other.status == 1 && other.stdout.contains("issued to stefanb@us.ibm.com, not release@acme.example"), "\(other.stdout)")
             #expect(try await db.count("SELECT count(*) FROM evidence WHERE control_id = 'SLP-SIGNATURE' AND result = 'pass'") == 1)

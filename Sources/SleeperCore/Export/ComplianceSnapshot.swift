@@ -126,7 +126,10 @@ public struct ComplianceSnapshot: Sendable {
     /// statuses (which arrive grouped by subject), with each subject's applicable and valid
     /// controls as bit sets: a million credentials take seconds, not the minutes that grouping
     /// statuses per item took.
-    public func assessments(framework: Framework) -> [ItemAssessment] {
+    ///
+    /// `includingAliases`: an alias item (A2 for ASI04) is assessed too, through the items it
+    /// stands for, so that it can be shown beside them; totals count items that are not aliases.
+    public func assessments(framework: Framework, includingAliases: Bool = false) -> [ItemAssessment] {
         let controlIDs = catalog.controls.map(\.id)
         // Sleeper ships 14 controls; a catalog past 64 would share bits and needs wider sets.
         let bit = Dictionary(uniqueKeysWithValues: controlIDs.enumerated().map { ($1, UInt64(1) << UInt64($0 % 64)) })
@@ -136,8 +139,8 @@ public struct ComplianceSnapshot: Sendable {
             var applicable = 0, covered = 0, evidence = Set<Int>(), samples: [ControlStatus] = [], counts: [String: Int] = [:]
         }
         var tallies: [Tally] = framework.items.compactMap { item in
-            guard !item.isAlias else { return nil }
-            let targets: Set<String> = [item.id]
+            guard includingAliases || !item.isAlias else { return nil }
+            let targets = Set(item.isAlias ? item.aliasOf : [item.id])
             let controls = controlIDs.filter { c in mapped.contains { $0.control == c && targets.contains($0.item) } }
             guard !controls.isEmpty else { return nil }
             return Tally(item: item, controls: controls, mask: controls.reduce(0) { $0 | bit[$1]! })
@@ -180,6 +183,17 @@ public struct ComplianceSnapshot: Sendable {
             ItemAssessment(framework: framework, item: t.item, controls: t.controls, applicable: t.applicable, covered: t.covered,
                            evidenceIDs: t.evidence.sorted(), openGapSamples: t.samples,
                            openGapCounts: t.counts.map { ($0.key, $0.value) }.sorted { ($1.1, $0.0) < ($0.1, $1.0) })
+        }
+    }
+
+    /// Every item of `framework` in catalog order with its applicable and covered subjects: the
+    /// numbers of `assessments` (aliases shown through their targets, never counted twice), and
+    /// 0 of 0 for an item no control maps to. `coverage`, its API and the report read these.
+    public func coverage(framework: Framework) -> [ItemCoverage] {
+        let assessed = Dictionary(uniqueKeysWithValues: assessments(framework: framework, includingAliases: true).map { ($0.item.id, $0) })
+        return framework.items.map { item in
+            let a = assessed[item.id]
+            return ItemCoverage(item: item.id, name: item.name, isAlias: item.isAlias, applicable: a?.applicable ?? 0, covered: a?.covered ?? 0)
         }
     }
 

@@ -30,18 +30,34 @@ public struct Database: Sendable {
         config.options.additionalStartupParameters = [("application_name", applicationName)]
         let client = PostgresClient(configuration: config, backgroundLogger: logger)
         let database = Database(client: client, settings: settings, logger: logger, maximumConnections: maximumConnections, applicationName: applicationName)
-        return try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { await client.run() }
-            defer { group.cancelAll() }
-            guard endOnLoss else { return try await body(database) }
-            // The body runs in a child task beside the watchdog; the group awaits it before it
-            // returns, so it does not really escape.
-            return try await withoutActuallyEscaping(body) { escapable in
-                nonisolated(unsafe) let run = escapable
-                return try await database.endingOnLoss(stuck: stuckAfterLoss) { try await run(database) }
-            }
+        // The pool runs beside the body and is closed when the body ends, waiting for it at most
+        // `closingPatience`: a pool that never reports its last connection closed (seen as a
+        // test run that never ended, with no session left on the server) must not hold the
+        // command, or a test, for ever.
+        let runner = Task { await client.run() }
+        let outcome: Result<T, any Error>
+        do {
+            outcome = .success(try await withTaskCancellationHandler {
+                guard endOnLoss else { return try await body(database) }
+                // The body runs in a child task beside the watchdog; `endingOnLoss` awaits it
+                // before it returns, so it does not really escape.
+                return try await withoutActuallyEscaping(body) { escapable in
+                    nonisolated(unsafe) let run = escapable
+                    return try await database.endingOnLoss(stuck: stuckAfterLoss) { try await run(database) }
+                }
+            } onCancel: { runner.cancel() })
+        } catch {
+            outcome = .failure(error)
         }
+        runner.cancel()
+        if await withinSeconds(closingPatience, { await runner.value }) == nil {
+            logger.warning("the connection pool did not close within \(Int(closingPatience)) s; left to close on its own")
+        }
+        return try outcome.get()
     }
+
+    /// How long `open` waits for its pool to close once the body has ended.
+    static let closingPatience: Double = 10
 
     /// Runs `body`, but ends it when the server stops accepting connections for `grace` seconds.
     /// Without this a command whose server died waited on the pool, which retries for over a
@@ -150,15 +166,3 @@ public struct Database: Sendable {
 }
 
 enum LossWatchOutcome<T: Sendable>: Sendable { case done(T), lost }
-
-func withTimeout<T: Sendable>(seconds: Double, _ operation: @escaping @Sendable () async throws -> T) async throws -> T {
-    try await withThrowingTaskGroup(of: T.self) { group in
-        group.addTask { try await operation() }
-        group.addTask {
-            try await Task.sleep(for: .seconds(seconds))
-            throw StoreError.timedOut(seconds: seconds)
-        }
-        defer { group.cancelAll() }
-        return try await group.next()!
-    }
-}

@@ -71,34 +71,13 @@ public struct EvidenceQueries: Sendable {
     public typealias Coverage = ItemCoverage
 
     /// For each item of a framework: the subjects some mapped control applies to, and how many of
-    /// them have valid evidence of at least one mapped control. An alias counts through its targets.
+    /// them have valid evidence of at least one mapped control. An alias counts through its
+    /// targets. The review report's own computation (the counted snapshot), so that the two never
+    /// disagree; over a ledger that does not verify it refuses, as the report does.
     public func coverage(framework: String, asOf: Date, basis: EvidenceBasis = .recorded) async throws -> [Coverage] {
-        let sql = PostgresQuery(unsafeSQL: """
-            WITH \(EvidenceStatusSQL.statusCTE(basis: basis)),
-            item_controls AS (
-                SELECT i.id AS item_id, m.control_id
-                FROM framework_items i
-                JOIN control_mappings m ON m.framework_id = i.framework_id
-                     AND (m.item_id = i.id OR m.item_id = ANY (i.alias_of))
-                WHERE i.framework_id = $2 AND m.relationship <> 'no-relationship'
-            ),
-            per_subject AS (
-                SELECT ic.item_id, st.kind, st.key, bool_or(st.status = 'valid') AS covered
-                FROM item_controls ic JOIN status st ON st.control_id = ic.control_id
-                GROUP BY ic.item_id, st.kind, st.key
-            )
-            SELECT i.id, i.name, i.alias_of <> '{}', count(p.key), count(p.key) FILTER (WHERE p.covered)
-            FROM framework_items i LEFT JOIN per_subject p ON p.item_id = i.id
-            WHERE i.framework_id = $2
-            GROUP BY i.id, i.name, i.alias_of, i.position
-            ORDER BY i.position
-            """, binds: try binds(asOf, framework))
-        var out: [Coverage] = []
-        for try await (id, name, alias, applicable, covered) in try await db.client.query(sql, logger: db.logger)
-            .decode((String, String, Bool, Int, Int).self) {
-            out.append(Coverage(item: id, name: name, isAlias: alias, applicable: applicable, covered: covered))
-        }
-        return out
+        let snapshot = try await ComplianceSnapshotLoader(db).load(asOf: asOf, basis: basis, countingUnrecorded: true, withExposures: false)
+        guard let f = snapshot.catalog.frameworks.first(where: { $0.id == framework }) else { return [] }
+        return snapshot.coverage(framework: f)
     }
 
     func binds(_ asOf: Date, _ rest: String?..., flag: Bool? = nil) throws -> PostgresBindings {

@@ -18,7 +18,8 @@ public struct ComplianceSnapshotLoader: Sendable {
     /// `keepingUnrecordedKeys`: with `countingUnrecorded`, also the keys and owners of those
     /// subjects (`ComplianceSnapshot.unlistedSubjects`), for an export that lists every row.
     public func load(asOf: Date, allowUnverified: Bool = false, basis: EvidenceBasis = .recorded,
-                     countingUnrecorded: Bool = false, keepingUnrecordedKeys: Bool = false) async throws -> ComplianceSnapshot {
+                     countingUnrecorded: Bool = false, keepingUnrecordedKeys: Bool = false,
+                     withExposures: Bool = true) async throws -> ComplianceSnapshot {
         async let catalog = CatalogQueries(db).catalog()
         // Five of each kind are listed all the same: the first gaps an item shows as examples
         // are then the same as in the full snapshot.
@@ -27,7 +28,7 @@ public struct ComplianceSnapshotLoader: Sendable {
         let runs = ScoreRuns(db)
         let runID = try await runs.runID(atOrBefore: asOf)
         var exposures: [Exposure] = []
-        if let runID {
+        if let runID, withExposures {
             for band in ["critical", "high"] {
                 exposures += try await runs.exposures(run: runID, top: nil, band: band, minScore: nil, owner: nil, resource: nil)
             }

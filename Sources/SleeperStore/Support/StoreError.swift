@@ -73,7 +73,10 @@ public enum StoreError: Error, CustomStringConvertible {
             // which is where this is asked; a refused login is caught by the preflight first).
             if psql.serverInfo?[.severity] == "FATAL" { return true }
             if let state = psql.serverInfo?[.sqlState] { return state.hasPrefix("57") || state.hasPrefix("08") }
-            return [.serverClosedConnection, .connectionError, .uncleanShutdown].contains(psql.code)
+            if [.serverClosedConnection, .connectionError, .uncleanShutdown].contains(psql.code) { return true }
+            // An error that carries the server's farewell beneath it (no server info of its own):
+            // told by what it wraps, below, not answered "no" here.
+            if let underlying = psql.underlying, isConnectionLoss(underlying) { return true }
         }
         if let old = error as? PostgresError, case .connectionClosed = old { return true }
         // The server's own words, however the error reached us: once a FATAL 57P01 ("terminating

@@ -15,6 +15,7 @@ final class Child: @unchecked Sendable {
     let command: String
     private let lock = NSLock()
     private var ended: Int32?
+    private var endedInstant: ContinuousClock.Instant?
 
     /// `stdout`/`stderr`: files to write (created or truncated); nil is /dev/null; the same path
     /// for both shares one descriptor. `environment` nil inherits the test's environment.
@@ -55,6 +56,7 @@ final class Child: @unchecked Sendable {
         let spawned = posix_spawn(&pid, executable, &actions, &attributes, argv, envp)
         guard spawned == 0 else { throw ChildError(message: "cannot run \(executable): \(String(cString: strerror(spawned)))") }
         self.pid = pid
+        startReaper()
     }
 
     /// glibc's `posix_spawn_file_actions_addclosefrom_np` (2.34 and later; not in Swift's Glibc
@@ -80,13 +82,33 @@ final class Child: @unchecked Sendable {
     /// The exit status once the child has ended (128 + the signal that ended it), else nil.
     var exitStatus: Int32? {
         lock.lock(); defer { lock.unlock() }
-        if let ended { return ended }
-        var status: Int32 = 0
-        let r = waitpid(pid, &status, WNOHANG)
-        guard r == pid else { return nil }
-        let signal = status & 0x7f
-        ended = signal == 0 ? (status >> 8) & 0xff : 128 + signal
         return ended
+    }
+
+    /// When the child ended, as its reaper saw it: a test's time bound is about the child, not
+    /// about how soon a busy test process got round to looking.
+    var endedAt: ContinuousClock.Instant? {
+        lock.lock(); defer { lock.unlock() }
+        return endedInstant
+    }
+
+    /// A thread of its own (not the cooperative pool) blocks in `waitpid` for the child and
+    /// notes its status and the moment it ended.
+    private func startReaper() {
+        let pid = self.pid
+        let thread = Thread { [weak self] in
+            var status: Int32 = 0
+            while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
+            let signal = status & 0x7f
+            let code = signal == 0 ? (status >> 8) & 0xff : 128 + signal
+            guard let self else { return }
+            self.lock.lock()
+            self.ended = code
+            self.endedInstant = .now
+            self.lock.unlock()
+        }
+        thread.name = "sleeper.tests.reaper"
+        thread.start()
     }
 
     var isRunning: Bool { exitStatus == nil }

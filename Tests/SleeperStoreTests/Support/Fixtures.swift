@@ -35,24 +35,22 @@ enum Fixtures {
     }
 
     /// Runs one of `scripts/` with python3 (the OSCAL and OpenAPI validators); status and output.
-    static func python(_ script: String, _ arguments: [String]) throws -> (ok: Bool, output: String) {
-        try python(arguments: [packageRoot.appending(path: "scripts/\(script)").path] + arguments)
+    static func python(_ script: String, _ arguments: [String]) async throws -> (ok: Bool, output: String) {
+        try await python(arguments: [packageRoot.appending(path: "scripts/\(script)").path] + arguments)
     }
 
     /// Python code given inline (`python3 -c`), for files a test builds with Python's own libraries.
-    static func python(code: String, _ arguments: [String] = []) throws -> (ok: Bool, output: String) {
-        try python(arguments: ["-c", code] + arguments)
+    static func python(code: String, _ arguments: [String] = []) async throws -> (ok: Bool, output: String) {
+        try await python(arguments: ["-c", code] + arguments)
     }
 
-    static func python(arguments: [String]) throws -> (ok: Bool, output: String) {
+    static func python(arguments: [String]) async throws -> (ok: Bool, output: String) {
         let output = FileManager.default.temporaryDirectory.appending(path: "python-\(UUID().uuidString).out")
         defer { try? FileManager.default.removeItem(at: output) }
-        let child = try Child("/usr/bin/env", ["python3"] + arguments, stdout: output.path, stderr: output.path)
-        let status = child.waitBlocking(seconds: longest) ?? {
-            child.kill9()
-            Issue.record("`\(child.command)` did not end within \(Int(longest)) s; killed")
-            return -1
-        }()
+        let status = try await ChildSlots.run {
+            let child = try Child("/usr/bin/env", ["python3"] + arguments, stdout: output.path, stderr: output.path)
+            return await child.finish(within: longest)
+        }
         return (status == 0, (try? String(contentsOf: output, encoding: .utf8)) ?? "")
     }
 
@@ -83,12 +81,16 @@ enum Fixtures {
     struct Started {
         let child: Child
         let out: URL, err: URL
-        let start: Date
+        let start: ContinuousClock.Instant
 
+        /// `seconds` runs from the start to the moment the child ended (not to when the test
+        /// looked: on a busy machine that was seen to be 29 s later for a command that took 0.5).
         func collect(_ status: Int32) -> Run {
             defer { try? FileManager.default.removeItem(at: out); try? FileManager.default.removeItem(at: err) }
+            let took = (child.endedAt ?? .now) - start
             return Run(status: status, stdout: (try? String(contentsOf: out, encoding: .utf8)) ?? "",
-                       stderr: (try? String(contentsOf: err, encoding: .utf8)) ?? "", seconds: Date().timeIntervalSince(start))
+                       stderr: (try? String(contentsOf: err, encoding: .utf8)) ?? "",
+                       seconds: Double(took.components.seconds) + Double(took.components.attoseconds) / 1e18)
         }
     }
 
@@ -103,19 +105,20 @@ enum Fixtures {
     static func start(_ arguments: [String], environment: [String: String] = [:]) throws -> Started {
         let scratch = FileManager.default.temporaryDirectory.appending(path: "sleeper-run-\(UUID().uuidString)")
         let out = scratch.appendingPathExtension("out"), err = scratch.appendingPathExtension("err")
-        let start = Date()
+        let start = ContinuousClock.now
         let child = try Child(sleeperBinary.path, arguments, environment: childEnvironment(environment), stdout: out.path, stderr: err.path)
         return Started(child: child, out: out, err: err, start: start)
     }
 
     /// Runs the real CLI as a separate process; past `longest` seconds it is killed and the test fails.
-    static func sleeper(_ arguments: [String], environment: [String: String] = [:]) throws -> Run {
-        let started = try start(arguments, environment: environment)
-        let status = started.child.waitBlocking(seconds: longest) ?? {
-            started.child.kill9()
-            Issue.record("`sleeper \(arguments.joined(separator: " "))` did not end within \(Int(longest)) s; killed")
-            return -1
-        }()
-        return started.collect(status)
+    ///
+    /// Waited for without holding a thread: a blocked wait here held one of the machine's two
+    /// cooperative threads for as long as the child ran, and two at once stalled every other
+    /// test's awaits (a one-second timeout was seen to take 32 s in a full run).
+    static func sleeper(_ arguments: [String], environment: [String: String] = [:]) async throws -> Run {
+        try await ChildSlots.run {
+            let started = try start(arguments, environment: environment)
+            return started.collect(await started.child.finish(within: longest))
+        }
     }
 }

@@ -13,7 +13,7 @@ final class ServerProcess: @unchecked Sendable {
     private(set) var port = 0
 
     /// With no `databaseURL`, the server uses the embedded cluster of `SLEEPER_HOME` in `environment`.
-    init(databaseURL: String?, extra: [String] = [], environment: [String: String] = [:]) throws {
+    init(databaseURL: String?, extra: [String] = [], environment: [String: String] = [:]) async throws {
         self.databaseURL = databaseURL
         output = FileManager.default.temporaryDirectory.appending(path: "sleeper-serve-\(UUID().uuidString).log")
         FileManager.default.createFile(atPath: output.path, contents: nil)
@@ -29,7 +29,7 @@ final class ServerProcess: @unchecked Sendable {
                 return
             }
             if !process.isRunning { break }
-            Thread.sleep(forTimeInterval: 0.05)
+            try? await Task.sleep(for: .milliseconds(50))
         }
         let log = (try? String(contentsOf: output, encoding: .utf8)) ?? ""
         process.kill9()
@@ -74,12 +74,16 @@ final class ServerProcess: @unchecked Sendable {
     }
 
     /// SIGTERM, then the exit status.
-    func stop() -> Int32 {
+    func stop() async -> Int32 {
         process.signal(SIGTERM)
-        if let status = process.waitBlocking(seconds: 20) { return status }
+        if let status = await process.wait(seconds: 20) { return status }
         process.kill9()
         return -1
     }
+
+    /// SIGTERM without waiting, for a `defer` (which cannot await); the process is killed and
+    /// reaped when this object goes, if it has not ended by then.
+    func terminate() { process.signal(SIGTERM) }
 
     deinit { if process.isRunning { process.kill9() } }
 }

@@ -35,17 +35,27 @@ enum TestDatabase {
     static func withFresh<T: Sendable>(migrated: Bool = true, _ body: (Database) async throws -> T) async throws -> T {
         let admin = try adminSettings
         let name = "t_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased().prefix(20)
-        try await Database.open(admin, logger: logger, maximumConnections: 1) { db in
-            try await db.client.query(PostgresQuery(unsafeSQL: "CREATE DATABASE \(name)"), logger: logger)
+        let watch = PhaseWatch.shared
+        try await watch.watch("\(name): create") {
+            try await Database.open(admin, logger: logger, maximumConnections: 1) { db in
+                try await db.client.query(PostgresQuery(unsafeSQL: "CREATE DATABASE \(name)"), logger: logger)
+            }
         }
         var settings = admin
         settings.database = String(name)
+        let opening = watch.begin("\(name): open")
+        var closing = 0
+        defer { watch.end(opening); watch.end(closing) }
         do {
             let result = try await Database.open(settings, logger: logger) { db in
-                if migrated { try await MigrationRunner().migrate(db) }
-                return try await body(db)
+                watch.end(opening)
+                if migrated { try await watch.watch("\(name): migrate") { try await MigrationRunner().migrate(db) } }
+                let value = try await watch.watch("\(name): body", patience: 960) { try await body(db) }
+                closing = watch.begin("\(name): close pool")
+                return value
             }
-            try await drop(String(name))
+            watch.end(closing)
+            try await watch.watch("\(name): drop") { try await drop(String(name)) }
             return result
         } catch {
             try? await drop(String(name))
