@@ -5,7 +5,7 @@ enum FieldNames {
     static let resource: Set<String> = ["key", "name", "owner", "tier", "endpoints"]
     static let dataset: Set<String> = ["key", "name", "owner", "provenance"]
     static let model: Set<String> = ["key", "name", "supplier", "owner", "third_party", "digest", "signed", "serialization",
-                                     "lineage_verified", "training_data_declared", "derived_from", "trained_on"]
+                                     "lineage_verified", "training_data_declared", "derived_from", "trained_on", "same_as"]
     static let derivation: Set<String> = ["model", "relation"]
     static let credential: Set<String> = ["key", "kind", "provider", "owner", "fingerprint", "scopes", "created_at", "last_rotated_at",
                                           "expires_at", "last_used_at", "ttl_seconds", "exposed", "grants", "state"]

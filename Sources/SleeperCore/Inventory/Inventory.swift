@@ -46,6 +46,9 @@ public struct Inventory: Sendable, Equatable {
         /// The fields a hand-written file stated for it, as bits in `InventoryFields` order (edge
         /// lists too; an explicit null counts as stated). nil: every field, as sources and programs give them.
         public var stated: UInt64? = nil
+        /// Other keys that a hand-written entry says are this model (`same_as`): resolved by
+        /// `ModelIdentity` before the import is merged, never stored as a field.
+        public var sameAs: [String] = []
 
         public init(key: String, name: String? = nil, supplier: String? = nil, owner: String? = nil,
                     thirdParty: Bool = false, digest: String? = nil, signed: Bool = false,

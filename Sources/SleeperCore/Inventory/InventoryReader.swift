@@ -211,6 +211,13 @@ public enum InventoryReader {
                 derivedFrom: uniqueBy(parents, \.model, what: "parent model"),
                 trainedOn: trainedOn)
             model.stated = Self.stated(c, .models)
+            for alias in collector.list(c["same_as"]) {
+                guard let other = collector.string(alias) else { continue }
+                if !InventoryReader.isValidKey(other) { collector.report(alias.path, "'\(other)' is not a valid model key") }
+                else if other == key { collector.report(alias.path, "a model is not the same as another model by its own key") }
+                else if model.sameAs.contains(other) { collector.report(alias.path, "'\(other)' is listed twice") }
+                else { model.sameAs.append(other) }
+            }
             // Listing the datasets states whether training data is declared.
             if model.stated! & InventoryFields.bit(.models, "trained_on") != 0 { model.stated! |= InventoryFields.bit(.models, "training_data_declared") }
             return key == nil ? nil : model

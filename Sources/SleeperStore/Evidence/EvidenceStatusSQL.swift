@@ -29,9 +29,10 @@ enum EvidenceStatusSQL {
 
     /// The keys of the subjects of `kind` something is recorded of (evidence, an accepted risk).
     static func recorded(_ kind: SubjectKind) -> String {
-        """
+        let aliased = kind == .model ? "\nUNION SELECT a.canonical FROM model_aliases a WHERE EXISTS (SELECT 1 FROM evidence e WHERE e.subject_kind = 'model' AND e.subject_key = a.alias)" : ""
+        return """
         SELECT subject_key FROM evidence WHERE subject_kind = '\(kind.rawValue)'
-        UNION SELECT subject_key FROM risk_acceptances WHERE subject_kind = '\(kind.rawValue)'
+        UNION SELECT subject_key FROM risk_acceptances WHERE subject_kind = '\(kind.rawValue)'\(aliased)
         """
     }
 
@@ -68,12 +69,25 @@ enum EvidenceStatusSQL {
             FROM model_digests \(digestWindow)
             ORDER BY model_key, \(digestOrder)
         ),
-        deciding AS (
+        deciding_by_key AS (
             SELECT DISTINCT ON (e.subject_kind, e.subject_key, e.control_id) e.*
             FROM evidence e
             WHERE \(recordedBy)e.effective_at <= $1 AND e.result <> 'withdrawn'
               AND NOT EXISTS (SELECT 1 FROM evidence s WHERE s.supersedes = e.id\(supersededBy))
             ORDER BY e.subject_kind, e.subject_key, e.control_id, e.effective_at DESC, e.id DESC
+        ),
+        -- Evidence recorded of a model under another of its keys (model_aliases) counts for it:
+        -- of its records under all its keys, the latest effective decides. Subjects no alias
+        -- touches pass through as they are.
+        deciding AS (
+            SELECT r.*, r.subject_key AS key_now FROM deciding_by_key r
+            WHERE r.subject_kind <> 'model' OR NOT EXISTS (SELECT 1 FROM model_aliases a WHERE a.alias = r.subject_key OR a.canonical = r.subject_key)
+            UNION ALL
+            (SELECT DISTINCT ON (r.subject_kind, k.key_now, r.control_id) r.*, k.key_now
+             FROM deciding_by_key r
+             CROSS JOIN LATERAL (SELECT coalesce((SELECT a.canonical FROM model_aliases a WHERE a.alias = r.subject_key), r.subject_key) AS key_now) k
+             WHERE r.subject_kind = 'model' AND EXISTS (SELECT 1 FROM model_aliases a WHERE a.alias = r.subject_key OR a.canonical = r.subject_key)
+             ORDER BY r.subject_kind, k.key_now, r.control_id, r.effective_at DESC, r.id DESC)
         ),
         status AS (
             SELECT s.kind, s.key, s.owner, c.id AS control_id, c.name AS control_name, c.position,
@@ -88,7 +102,7 @@ enum EvidenceStatusSQL {
                    END AS status
             FROM subjects s
             JOIN controls c ON s.kind = ANY (c.applies_to)
-            LEFT JOIN deciding e ON e.subject_kind = s.kind AND e.subject_key = s.key AND e.control_id = c.id
+            LEFT JOIN deciding e ON e.subject_kind = s.kind AND e.key_now = s.key AND e.control_id = c.id
             LEFT JOIN digest_at d ON s.kind = 'model' AND d.model_key = s.key
         )
         """

@@ -41,11 +41,13 @@ public struct ImportSummary: Sendable, Equatable {
     public var fieldChanges: [String] = []
     /// Secrets the files held as they are: each recorded as a failed SLP-ROTATION of its credential.
     public var literalSecrets: [SourceOrigin.LiteralSecret] = []
+    /// Model keys this import found to be one model (`ModelIdentity`): each alias, its model, why.
+    public var merges: [ModelIdentity.Merge] = []
     public var dryRun = false
 
     public var changedAnything: Bool {
         entities.contains { $0.inserted + $0.updated > 0 } || edges.contains { $0.added + $0.changed + $0.removed > 0 }
-            || sources.contains { !$0.removed.isEmpty }
+            || sources.contains { !$0.removed.isEmpty } || !merges.isEmpty
     }
 
     /// Entities removed because their source no longer lists them.
@@ -76,7 +78,8 @@ public struct ImportSummary: Sendable, Equatable {
          "edges_removed": String(edges.map(\.removed).reduce(0, +)),
          "sources": sources.map { "\($0.name) (\($0.format)): \($0.entities) listed, \($0.removed.count) removed" }.joined(separator: "; "),
          "removed": sources.flatMap(\.removed).prefix(200).joined(separator: ", "),
-         "fields_changed": fieldChanges.prefix(200).joined(separator: "; ")]
+         "fields_changed": fieldChanges.prefix(200).joined(separator: "; "),
+         "models_merged": merges.map { "\($0.alias) → \($0.canonical) (\($0.reason))" }.joined(separator: "; ")]
     }
 
     /// Stable fields: dry_run, changed, entities [{table, in_file, inserted, updated, unchanged}],
@@ -95,6 +98,7 @@ public struct ImportSummary: Sendable, Equatable {
                                                    ("removed", .array($0.removed.map(JSONValue.string))), ("kept", .int($0.kept))]) })),
             ("findings", .array(findings.map(JSONValue.string))),
             ("fields_changed", .array(fieldChanges.map(JSONValue.string))),
+            ("models_merged", .array(merges.map { .obj([("alias", .string($0.alias)), ("model", .string($0.canonical)), ("reason", .string($0.reason))]) })),
         ])
     }
 }

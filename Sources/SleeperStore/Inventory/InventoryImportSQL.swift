@@ -39,7 +39,7 @@ enum InventoryImportSQL {
         let newValue: [String: String] = Dictionary(uniqueKeysWithValues: updated.map { column in
             let bit = e.bit(column)
             return (column, handWritten ? "CASE WHEN coalesce(s.stated, -1) & \(bit) <> 0 THEN s.\(column) ELSE o.\(column) END"
-                                        : "CASE WHEN o.hand_fields & \(bit) <> 0 THEN o.\(column) ELSE s.\(column) END")
+                                        : "CASE WHEN o.hand_fields & \(bit) <> 0 THEN o.\(column) WHEN coalesce(s.stated, -1) & \(bit) = 0 THEN coalesce(o.\(column), s.\(column)) ELSE s.\(column) END")
         })
         let values = updated.map { newValue[$0]! } + (handWritten ? ["true", "o.hand_fields | coalesce(s.stated, -1)"] : [])
             + (source.map { ["COALESCE(o.source_id, \($0))"] } ?? [])
@@ -82,9 +82,11 @@ enum InventoryImportSQL {
 
     /// The owners whose list an import writes: for a hand-written file, those whose entry states
     /// the list; for a source, those whose list no hand-written file set. `o` is the owner's row.
+    ///
+    /// A source's entry that states no fields (`stated` 0: a model it names by an alias, see
+    /// `ModelIdentity`) writes no lists: those are the owning source's and the hand-written files'.
     static func owns(_ e: EdgeTable, handWritten: Bool) -> String {
-        handWritten ? "o.key IN (SELECT key FROM stage_\(e.owner.table) WHERE coalesce(stated, -1) & \(e.bit) <> 0)"
-                    : "o.key IN (SELECT key FROM stage_\(e.owner.table)) AND o.hand_fields & \(e.bit) = 0"
+        "o.key IN (SELECT key FROM stage_\(e.owner.table) WHERE coalesce(stated, -1) & \(e.bit) <> 0)" + (handWritten ? "" : " AND o.hand_fields & \(e.bit) = 0")
     }
 
     /// Removes the edges of imported owners that their new lists no longer contain.

@@ -5,7 +5,9 @@ import SleeperCore
 /// Models that are probably one real thing stored under two keys, because two sources name it
 /// differently: the same content digest; the same Hugging Face id (`org/name`) as a BOM's
 /// `group/name@version`; a model card's folder (`acme-support-ft`) and a BOM's `acme/support-ft@2.1`.
-/// Listed with the reason for a person to decide; nothing is merged here.
+/// Listed with the reason for a person to decide; nothing is merged here. (Models with one digest
+/// are merged by the next import, `ModelIdentity`: until then, an estate stored before that rule
+/// lists them here.)
 public struct LikelyDuplicates: Sendable {
     public let db: Database
     public init(_ db: Database) { self.db = db }

@@ -12,7 +12,9 @@ public struct ReferenceLookup: Sendable {
     /// A subject of the inventory, by kind and key.
     public func requireSubject(_ subject: Subject) async throws {
         let table = EntityKind(subjects: subject.kind).rawValue
-        guard try await !exists("SELECT 1 FROM \(table) WHERE key = $1", subject.key) else { return }
+        // A model's other key (model_aliases) names it too: what is recorded of it counts for it.
+        let alias = subject.kind == .model ? " UNION ALL SELECT 1 FROM model_aliases WHERE alias = $1" : ""
+        guard try await !exists("SELECT 1 FROM \(table) WHERE key = $1\(alias)", subject.key) else { return }
         let near = try await candidates(table: table, column: "key", near: subject.key)
         let hint = NearestName.suggestion(for: subject.key, among: near).map { "; did you mean '\(subject.kind.rawValue):\($0)'?" } ?? ""
         throw StoreError.notFound("no \(subject.kind.rawValue) '\(subject.key)' in the inventory\(hint)")

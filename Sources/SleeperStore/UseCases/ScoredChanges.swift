@@ -111,7 +111,7 @@ public struct ScoredChanges: Sendable {
             let records = drafts.isEmpty ? [] : try await ledger.append(drafts, controls: controls, actor: actor, on: tx)
             guard summary.changedAnything || !records.isEmpty else { return (nil, records) }
             let debt = try await owe(OwedRescore(trigger: trigger, actor: actor, asOf: asOf, subjects: traced ? subjects : [], resources: traced ? resources : [],
-                                                 before: before, fullRun: !traced || summary.removedEntities > 0), on: tx)
+                                                 before: before, fullRun: !traced || summary.removedEntities > 0 || !summary.merges.isEmpty), on: tx)
             return (debt, records)
         }
         for r in then?.1 ?? [] {
