@@ -185,8 +185,13 @@ struct ReportIngestTests {
             let noModel = try await Fixtures.sleeper(["evidence", "ingest", Self.reports.appending(path: "cyclonedx-declarations/valid-attestation-1.6.json").path,
                                                 "--control", "SLP-THIRD-PARTY-REVIEW", "--subject", "model:scanned-model", "--database-url", url], environment: env)
             #expect(noModel.status == 1 && noModel.stderr.contains("names no model"), "\(noModel.stderr)")
+            // A report that states no time is refused without --effective: a file's modification
+            // time would let copy order decide the verdict.
+            let timeless = try await Fixtures.sleeper(["evidence", "ingest", Self.reports.appending(path: "fickling/safe.json").path,
+                                                 "--subject", "model:scanned-model", "--model-path", model.path, "--database-url", url], environment: env)
+            #expect(timeless.status == 1 && timeless.stderr.contains("states no time for its run: give the time of the scan with --effective"), "\(timeless.stderr)")
             let ghost = try await Fixtures.sleeper(["evidence", "ingest", Self.reports.appending(path: "fickling/safe.json").path,
-                                              "--subject", "model:ghost", "--database-url", url], environment: env)
+                                              "--subject", "model:ghost", "--effective", Timestamps.format(Self.ranAt), "--database-url", url], environment: env)
             #expect(ghost.status == 1 && ghost.stderr.contains("unknown subject 'model:ghost'"), "\(ghost.stderr)")
             #expect(try await db.count("SELECT count(*) FROM evidence") == count)
         }

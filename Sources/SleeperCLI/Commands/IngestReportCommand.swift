@@ -27,7 +27,7 @@ extension EvidenceCommand {
         @Option(help: "For CycloneDX declarations: the control the attestation proves (default: the requirement's identifier).") var control: String?
         @Option(help: "Rules other than the shipped Controls/report-rules.yaml.") var rules: String?
         @Option(name: .customLong("report-timezone"), help: "The zone of a report time written without one (default: the rules', UTC).") var reportTimezone: String?
-        @Option(help: "When the test ran, for a report that states no time (fickling, picklescan; default: the file's modification time).") var effective: String?
+        @Option(help: "When the test ran: required for a report that states no time (fickling, picklescan). YYYY-MM-DD (the start of that day, UTC) or an ISO 8601 date-time.") var effective: String?
         @Option(help: "Who ran the test (kept with the evidence).") var by: String?
 
         func run() async throws {
@@ -60,13 +60,12 @@ extension EvidenceCommand {
             } else if let modelPath {
                 (tested, fileArtifacts) = try Self.hashed(modelPath)
             }
-            let fallback: (Date, String)
+            // A report that states no time needs --effective: the file's modification time would
+            // let the order files were copied in decide which verdict is the latest.
+            var fallback: (Date, String)?
             if let effective {
                 guard let date = Timestamps.parse(effective) else { throw CommandFailure(message: "--effective: '\(effective)' is not a date (YYYY-MM-DD or ISO 8601)") }
                 fallback = (date, "the time given with --effective")
-            } else {
-                let modified = (try? FileManager.default.attributesOfItem(atPath: path)[.modificationDate] as? Date) ?? nil
-                fallback = (min(modified ?? SleeperClock.now(), SleeperClock.now()), "the report file's modification time")
             }
             let context = ScoredChanges.ReportContext(subject: target, tested: tested, fileArtifacts: fileArtifacts, recordStale: recordStale,
                                                       fallback: fallback, by: by) { reported in

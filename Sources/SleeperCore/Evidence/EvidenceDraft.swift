@@ -18,6 +18,8 @@ public struct EvidenceDraft: Sendable, Equatable {
     /// with `recordStale`, records it bound to these other bytes (stale from the start).
     public var boundDigest: String?
     public var recordStale = false
+    /// The model's files the check covered (`EvidenceRecord.coveredFiles`).
+    public var coveredFiles: [String] = []
     /// Where the draft came from, for error messages: `file` and `path` (`[2]`), or the command line.
     public var file: String
     public var path: String

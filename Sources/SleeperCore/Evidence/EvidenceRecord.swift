@@ -63,6 +63,9 @@ public struct EvidenceRecord: Sendable, Equatable {
     public var supersedes: Int?
     public var prevHash: String
     public var hash: String
+    /// The model's files the check covered, by path (a scan report names them): a fail on a file
+    /// stands until a later record covers that file. Empty: the record is about the whole subject.
+    public var coveredFiles: [String] = []
 
     public init(id: Int, subject: Subject, control: String, result: EvidenceResult, effectiveAt: Int, expiresAt: Int,
                 recordedAt: Int, subjectDigest: String?, artifacts: [Artifact], uri: String?, recordedBy: String?,
@@ -96,6 +99,9 @@ public struct EvidenceRecord: Sendable, Equatable {
             + "\"control\":\(s(control)),\"result\":\(s(result.rawValue)),\"effective_at\":\(effectiveAt),\"expires_at\":\(expiresAt),"
             + "\"recorded_at\":\(recordedAt),\"subject_digest\":\(s(subjectDigest)),\"artifacts\":[\(artifactList.joined(separator: ","))],"
             + "\"uri\":\(s(uri)),\"recorded_by\":\(s(recordedBy)),\"note\":\(s(note)),\"supersedes\":\(i(supersedes)),"
+            // Present only when the record names files: every record made before files were
+            // kept hashes exactly as it did.
+            + (coveredFiles.isEmpty ? "" : "\"covered_files\":[\(coveredFiles.map(JSONText.string).joined(separator: ","))],")
             + "\"prev_hash\":\(s(prevHash))}"
     }
 

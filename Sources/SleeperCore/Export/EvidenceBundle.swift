@@ -19,6 +19,7 @@ public enum EvidenceBundle {
                 .obj([("id", .int(r.id)), ("subject", .string(r.subject.description)), ("control", .string(r.control)),
                       ("result", .string(r.result.rawValue)), ("record_hash", .string(r.hash)),
                       ("subject_digest", r.subjectDigest.map(JSONValue.string)),
+                      ("covered_files", .array(r.coveredFiles.map(JSONValue.string))),
                       ("artifacts", .array(r.artifacts.map { a in
                           .obj([("name", .string(a.name)), ("sha256", .string(a.sha256)), ("size", .int(a.size))])
                       }))])

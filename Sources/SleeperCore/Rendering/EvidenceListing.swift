@@ -25,12 +25,12 @@ public enum EvidenceListing {
         let supersededBy = Dictionary(records.compactMap { r in r.supersedes.map { ($0, r.id) } }, uniquingKeysWith: min)
         let shown = includeSuperseded ? records : records.filter { supersededBy[$0.id] == nil && $0.result != .withdrawn }
         return Listing(columns: ["id", "subject", "control", "result", "effective", "expires", "recorded", "by", "artifacts",
-                                 "supersedes", "superseded_by", "note"],
+                                 "covered_files", "supersedes", "superseded_by", "note"],
                        rows: shown.map { r in
             [.integer(r.id), .text(r.subject.description), .text(r.control), .text(r.result.rawValue), .text(day(r.effectiveAt)),
              .text(day(r.expiresAt)), .text(Timestamps.format(Date(timeIntervalSince1970: TimeInterval(r.recordedAt)))),
              r.recordedBy.map(Listing.Cell.text) ?? .null, .list(r.artifacts.map { "\($0.name) sha256:\($0.sha256.prefix(12))…" }),
-             r.supersedes.map(Listing.Cell.integer) ?? .null, supersededBy[r.id].map(Listing.Cell.integer) ?? .null,
+             .list(r.coveredFiles), r.supersedes.map(Listing.Cell.integer) ?? .null, supersededBy[r.id].map(Listing.Cell.integer) ?? .null,
              r.note.map(Listing.Cell.text) ?? .null]
         })
     }

@@ -50,6 +50,12 @@ public enum TestedBytes: Sendable, Equatable {
 }
 
 extension TestReport {
+    /// The model's files the report covered, by path: an entry inside an archive
+    /// (`pytorch_model.bin:archive/data.pkl`, as modelscan names it) is its archive.
+    public var coveredFiles: [String] {
+        Array(Set(files.map { f in f.firstIndex(of: ":").map { String(f[..<$0]) } ?? f }.filter { !$0.isEmpty })).sorted()
+    }
+
     /// The one evidence record this report becomes. `fallback` stands in for a report that states
     /// no time (with the reason, for the note); `tested` is bound to the model's digest by the ledger.
     public func draft(subject: Subject, reportName: String, reportData: Data, fileArtifacts: [Artifact], tested: TestedBytes,
@@ -72,6 +78,7 @@ extension TestReport {
         var draft = EvidenceDraft(subject: subject, control: control, result: result, effective: time.date ?? fallback.date, expires: expires,
                                   artifacts: [.of(name: reportName, data: reportData)] + fileArtifacts,
                                   recordedBy: by ?? "sleeper evidence ingest", note: note, file: reportName)
+        draft.coveredFiles = coveredFiles
         if case .digest(let digest, _) = tested {
             draft.boundDigest = digest
             draft.recordStale = recordStale

@@ -86,6 +86,7 @@ public struct EvidenceLedger: Sendable {
                     effectiveAt: Int(effective.timeIntervalSince1970.rounded(.down)), expiresAt: Int(expires.timeIntervalSince1970.rounded(.down)),
                     recordedAt: recordedAt, subjectDigest: digests[i] ?? nil, artifacts: draft.artifacts, uri: draft.uri,
                     recordedBy: draft.recordedBy, note: draft.note, supersedes: draft.supersedes, prevHash: lastHash)
+                record.coveredFiles = draft.coveredFiles
                 record.hash = record.computedHash
                 lastHash = record.hash
                 records.append(record)
@@ -143,16 +144,16 @@ public struct EvidenceLedger: Sendable {
         }
         try await tx.query("""
             INSERT INTO evidence (id, subject_kind, subject_key, control_id, result, effective_at, expires_at, recorded_at,
-                                  subject_digest, artifacts, uri, recorded_by, note, supersedes, prev_hash, hash)
+                                  subject_digest, artifacts, uri, recorded_by, note, supersedes, prev_hash, hash, covered_files)
             SELECT id, kind, key, control, result, to_timestamp(effective), to_timestamp(expires), to_timestamp(recorded),
                    nullif(digest, E'\\x01'), artifacts::jsonb, nullif(uri, E'\\x01'), nullif(by, E'\\x01'), nullif(note, E'\\x01'),
-                   nullif(supersedes, 0), prev, hash
+                   nullif(supersedes, 0), prev, hash, ARRAY(SELECT jsonb_array_elements_text(covered::jsonb))
             FROM unnest(\(r.map(\.id)), \(r.map(\.subject.kind.rawValue)), \(r.map(\.subject.key)), \(r.map(\.control)),
                         \(r.map(\.result.rawValue)), \(r.map(\.effectiveAt)), \(r.map(\.expiresAt)), \(r.map(\.recordedAt)),
                         \(r.map { $0.subjectDigest ?? "\u{1}" }), \(artifacts), \(r.map { $0.uri ?? "\u{1}" }),
                         \(r.map { $0.recordedBy ?? "\u{1}" }), \(r.map { $0.note ?? "\u{1}" }), \(r.map { $0.supersedes ?? 0 }),
-                        \(r.map(\.prevHash)), \(r.map(\.hash)))
-                 AS s (id, kind, key, control, result, effective, expires, recorded, digest, artifacts, uri, by, note, supersedes, prev, hash)
+                        \(r.map(\.prevHash)), \(r.map(\.hash)), \(r.map { "[" + $0.coveredFiles.map(JSONText.string).joined(separator: ",") + "]" }))
+                 AS s (id, kind, key, control, result, effective, expires, recorded, digest, artifacts, uri, by, note, supersedes, prev, hash, covered)
             """, logger: db.logger)
     }
 
@@ -163,7 +164,7 @@ public struct EvidenceLedger: Sendable {
         let rows = try await db.client.query("""
             SELECT id, subject_kind, subject_key, control_id, result, extract(epoch FROM effective_at)::int8,
                    extract(epoch FROM expires_at)::int8, extract(epoch FROM recorded_at)::int8, subject_digest, artifacts::text,
-                   uri, recorded_by, note, supersedes, prev_hash, hash
+                   uri, recorded_by, note, supersedes, prev_hash, hash, covered_files
             FROM evidence
             WHERE (\(subject?.kind.rawValue)::text IS NULL OR (subject_kind = \(subject?.kind.rawValue) AND subject_key = \(subject?.key)))
               AND (\(control)::text IS NULL OR control_id = \(control))
@@ -173,13 +174,15 @@ public struct EvidenceLedger: Sendable {
             ORDER BY id
             """, logger: db.logger)
         for try await row in rows {
-            let (id, kind, key, control, result, effective, expires, recorded, digest, artifactsJSON, uri, by, note, supersedes, prev, hash) =
-                try row.decode((Int, SubjectKind, String, String, EvidenceResult, Int, Int, Int, String?, String, String?, String?, String?, Int?, String, String).self)
-            records.append(EvidenceRecord(
+            let (id, kind, key, control, result, effective, expires, recorded, digest, artifactsJSON, uri, by, note, supersedes, prev, hash, covered) =
+                try row.decode((Int, SubjectKind, String, String, EvidenceResult, Int, Int, Int, String?, String, String?, String?, String?, Int?, String, String, [String]).self)
+            var record = EvidenceRecord(
                 id: id, subject: Subject(kind: kind, key: key), control: control,
                 result: result, effectiveAt: effective, expiresAt: expires, recordedAt: recorded,
                 subjectDigest: digest, artifacts: Self.decodeArtifacts(artifactsJSON), uri: uri, recordedBy: by, note: note,
-                supersedes: supersedes, prevHash: prev, hash: hash))
+                supersedes: supersedes, prevHash: prev, hash: hash)
+            record.coveredFiles = covered
+            records.append(record)
         }
         return records
     }

@@ -69,12 +69,45 @@ enum EvidenceStatusSQL {
             FROM model_digests \(digestWindow)
             ORDER BY model_key, \(digestOrder)
         ),
-        deciding_by_key AS (
+        latest_by_key AS (
             SELECT DISTINCT ON (e.subject_kind, e.subject_key, e.control_id) e.*
             FROM evidence e
             WHERE \(recordedBy)e.effective_at <= $1 AND e.result <> 'withdrawn'
               AND NOT EXISTS (SELECT 1 FROM evidence s WHERE s.supersedes = e.id\(supersededBy))
             ORDER BY e.subject_kind, e.subject_key, e.control_id, e.effective_at DESC, e.id DESC
+        ),
+        -- A pass proves only the files it covered: a record that names a model's files is the
+        -- last word on those files only. A fail on a file stands until a later record covers that
+        -- file (or one about the whole model, naming none, comes after it), whatever the latest
+        -- record says, as long as it is about the same bytes.
+        last_word_on_file AS (
+            SELECT DISTINCT ON (e.subject_key, e.control_id, f.file) e.id, e.subject_key, e.control_id, e.result, e.effective_at, e.subject_digest
+            FROM evidence e CROSS JOIN LATERAL unnest(e.covered_files) AS f(file)
+            WHERE e.subject_kind = 'model' AND e.covered_files <> '{}'
+              AND \(recordedBy)e.effective_at <= $1 AND e.result <> 'withdrawn'
+              AND NOT EXISTS (SELECT 1 FROM evidence s WHERE s.supersedes = e.id\(supersededBy))
+            ORDER BY e.subject_key, e.control_id, f.file, e.effective_at DESC, e.id DESC
+        ),
+        standing_file_fail AS (
+            SELECT DISTINCT ON (w.subject_key, w.control_id) w.id, w.subject_key, w.control_id
+            FROM last_word_on_file w
+            JOIN latest_by_key l ON l.subject_kind = 'model' AND l.subject_key = w.subject_key AND l.control_id = w.control_id
+            WHERE w.result = 'fail' AND l.result <> 'fail' AND l.covered_files <> '{}'
+              AND w.subject_digest IS NOT DISTINCT FROM l.subject_digest
+              AND NOT EXISTS (
+                  SELECT 1 FROM evidence x
+                  WHERE x.subject_kind = 'model' AND x.subject_key = w.subject_key AND x.control_id = w.control_id
+                    AND x.covered_files = '{}' AND x.result <> 'withdrawn'
+                    AND \(recordedBy.replacingOccurrences(of: "e.", with: "x."))x.effective_at <= $1
+                    AND (x.effective_at, x.id) > (w.effective_at, w.id)
+                    AND NOT EXISTS (SELECT 1 FROM evidence s WHERE s.supersedes = x.id\(supersededBy)))
+            ORDER BY w.subject_key, w.control_id, w.effective_at DESC, w.id DESC
+        ),
+        deciding_by_key AS (
+            SELECT l.* FROM latest_by_key l
+            WHERE NOT (l.subject_kind = 'model' AND EXISTS (SELECT 1 FROM standing_file_fail f WHERE f.subject_key = l.subject_key AND f.control_id = l.control_id))
+            UNION ALL
+            SELECT e.* FROM standing_file_fail f JOIN evidence e ON e.id = f.id
         ),
         -- Evidence recorded of a model under another of its keys (model_aliases) counts for it:
         -- of its records under all its keys, the latest effective decides. Subjects no alias

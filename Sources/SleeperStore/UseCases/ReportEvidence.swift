@@ -17,14 +17,17 @@ extension ScoredChanges {
         /// The tested files' own hashes, kept as artifacts beside the report's.
         public var fileArtifacts: [Artifact]
         public var recordStale: Bool
-        public var fallback: (date: Date, why: String)
+        /// When the tested run happened for a report that states no time (fickling, picklescan),
+        /// with why; nil refuses such a report (the command line then asks for --effective: a
+        /// file's modification time would let copy order decide the verdict).
+        public var fallback: (date: Date, why: String)?
         public var by: String?
         /// Where the caller can read files: given the path a report says it scanned, the bytes
         /// there and their hashes, or nil when that path is not at hand.
         public var locate: (@Sendable (String) throws -> (TestedBytes, [Artifact])?)?
 
         public init(subject: Subject, tested: TestedBytes, fileArtifacts: [Artifact] = [], recordStale: Bool = false,
-                    fallback: (date: Date, why: String), by: String? = nil,
+                    fallback: (date: Date, why: String)?, by: String? = nil,
                     locate: (@Sendable (String) throws -> (TestedBytes, [Artifact])?)? = nil) {
             self.subject = subject
             self.tested = tested
@@ -45,6 +48,10 @@ extension ScoredChanges {
         case .success(let r): report = r
         case .failure(let problems): throw problems
         }
+        guard report.time != .none || context.fallback != nil else {
+            throw InventoryProblems([InventoryProblem(file: file, path: "", message: "\(report.tool) states no time for its run: give the time of the scan with --effective (YYYY-MM-DD or ISO 8601)")])
+        }
+        let fallback = context.fallback ?? (SleeperClock.now(), "")
         var tested = context.tested, fileArtifacts = context.fileArtifacts
         // A scan that names the path it scanned (modelscan) is bound to the bytes there, when the caller has them.
         if case .notNamed = tested, !report.files.isEmpty, let target = report.target, let found = try context.locate?(target) {
@@ -67,7 +74,7 @@ extension ScoredChanges {
         }
         let draft = report.draft(subject: context.subject, reportName: URL(fileURLWithPath: file).lastPathComponent, reportData: data,
                                  fileArtifacts: fileArtifacts, tested: tested, recordStale: context.recordStale,
-                                 fallback: context.fallback, by: context.by)
+                                 fallback: fallback, by: context.by)
         let (records, rescore) = try await recordEvidence([draft], actor: actor, asOf: asOf)
         return IngestedReport(report: report, records: records, rescore: rescore)
     }
