@@ -64,6 +64,8 @@ public enum EvidenceReader {
         let secrets = ProblemCollector(file: file)
         let secretPaths = SecretScanner.scan(cursor, into: secrets)
         for entry in entries where c.object(entry) {
+            c.refuseUnknownFields(entry, known: fields, what: "an evidence record")
+            for a in c.list(entry["artifacts"]) where a.fields != nil { c.refuseUnknownFields(a, known: ["name", "sha256", "size"], what: "an artifact") }
             let subjectText = c.string(entry["subject"], required: true)
             let subject = subjectText.flatMap(Subject.init)
             if let subjectText, subject == nil {
@@ -91,6 +93,9 @@ public enum EvidenceReader {
         }
         return (drafts, secrets.problems + c.problems(excluding: secretPaths))
     }
+
+    /// The fields of an evidence record (those of `evidence add`).
+    static let fields: Set<String> = ["subject", "control", "result", "effective", "expires", "artifacts", "uri", "by", "note", "supersedes"]
 
     /// An artifact stated by its hash (`{name, sha256, size}`): how API clients, which cannot hand
     /// the server their files, name what they checked.

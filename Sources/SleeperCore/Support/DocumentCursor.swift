@@ -162,6 +162,26 @@ public final class ProblemCollector: @unchecked Sendable {
         report(path, "looks like secret material (\(kind)); the value is not shown and nothing was written")
     }
 
+    /// Refuses each field of `c` that is not in `known`, naming the field most likely meant: a
+    /// misspelt field must not be read as "not given" (an `effectve:` recorded now).
+    public func refuseUnknownFields(_ c: DocumentCursor, known: Set<String>, what: String) {
+        guard let fields = c.fields, fields.keys.contains(where: { !known.contains($0) }) else { return }
+        for field in fields.keys.sorted() where !known.contains(field) {
+            let hint = FieldNames.suggestion(for: field, among: known).map { " (did you mean '\($0)'?)" } ?? ""
+            report(c[field].path, "is not a field of \(what)\(hint)")
+        }
+    }
+
+    /// For a format with many optional fields Sleeper does not read (a model card): refuses only a
+    /// field that looks like a misspelling of one it does read (`base_modle`).
+    public func refuseNearMisses(_ c: DocumentCursor, read: Set<String>, what: String) {
+        guard let fields = c.fields else { return }
+        for field in fields.keys.sorted() where !read.contains(field) {
+            guard let meant = FieldNames.suggestion(for: field, among: read) else { continue }
+            report(c[field].path, "is not a field of \(what) (did you mean '\(meant)'? as written it would be ignored)")
+        }
+    }
+
     public func report(_ path: String, _ message: String) {
         problems.append(InventoryProblem(file: file, path: path, message: message))
     }

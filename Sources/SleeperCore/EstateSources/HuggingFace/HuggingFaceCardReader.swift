@@ -6,6 +6,10 @@ import Foundation
 /// related by `base_model_relation` (adapter, merge, quantized, finetune; `unknown` when the card
 /// does not say), and `datasets` the data it was trained on.
 public enum HuggingFaceCardReader {
+    /// The front-matter fields Sleeper reads; a card's many others are its own business, but one
+    /// within two edits of these (`base_modle`) is refused rather than read as "no lineage".
+    static let readFields: Set<String> = ["model_name", "model-index", "base_model", "base_model_relation", "datasets"]
+
     public static let edges: Set<String> = ["derived_from", "trained_on"]
     public static let fields: [EntityKind: [String]] = [.models: ["name", "supplier", "third_party", "training_data_declared"]]
 
@@ -48,6 +52,7 @@ public enum HuggingFaceCardReader {
             if let items = c.elements { return items.compactMap { problems.string($0) } }
             return c.isMissing ? [] : [problems.string(c)].compactMap { $0 }
         }
+        problems.refuseNearMisses(root, read: Self.readFields, what: "a model card's front matter")
         let parents = names(root["base_model"])
         var relation: DerivationRelation = parents.count > 1 ? .merge : .unknown
         if let stated = problems.string(root["base_model_relation"]) {
