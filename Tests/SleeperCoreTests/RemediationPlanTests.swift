@@ -54,7 +54,13 @@ struct RemediationPlanTests {
         let plan = RecallPlan.actions(reach, policy: try Self.policy, from: start)
         #expect(plan.map(\.subject.description) == ["credential:top-key", "credential:also-100", "credential:low-key", "agent:bot", "model:m-a", "model:m-b"])
         #expect(plan.map(\.action) == [.rotateOrRevoke, .rotateOrRevoke, .rotateOrRevoke, .disableOrRepoint, .replace, .replace])
-        #expect(plan[0].due == start.addingTimeInterval(7 * 86400) && plan[2].due == start.addingTimeInterval(180 * 86400))
+        // Due at the end of the day N days on: not overdue during the day it is due.
+        func endOfDay(_ d: Date) -> Date { Date(timeIntervalSince1970: (d.timeIntervalSince1970 / 86400).rounded(.down) * 86400 + 86399) }
+        #expect(plan[0].due == endOfDay(start.addingTimeInterval(7 * 86400)) && plan[2].due == endOfDay(start.addingTimeInterval(180 * 86400)))
+        let action = RemediationAction(id: 1, recall: 1, subject: plan[0].subject, action: plan[0].action, owner: nil, band: plan[0].band, score: nil,
+                                       due: plan[0].due, status: .open, created: start, closed: nil, closedBecause: nil, acceptedUntil: nil, acceptedBy: nil)
+        #expect(!action.overdue(at: endOfDay(start.addingTimeInterval(7 * 86400)).addingTimeInterval(-12 * 3600)), "not overdue at noon of the day it is due")
+        #expect(action.overdue(at: endOfDay(start.addingTimeInterval(7 * 86400)).addingTimeInterval(1)))
         #expect(plan[3].band == .critical && plan[5].digest == "sha256:1" && plan[2].owner == nil)
         #expect(ActionListing.summary(plan) == "6 action(s): 5 critical (due by 2026-12-08), 1 low (due by 2027-05-30); 2 unowned")
     }

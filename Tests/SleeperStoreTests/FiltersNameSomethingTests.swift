@@ -20,6 +20,11 @@ struct FiltersNameSomethingTests {
                 (["exposure", "--resource", "nope"], "no resource 'nope' in the inventory"),
                 (["coverage", "--framework", "owasp-nope"], "unknown framework 'owasp-nope'; the frameworks are"),
                 (["controls", "show", "ASI4"], "did you mean"),
+                (["findings", "--agent", "support-agnet"], "no agent 'support-agnet' in the inventory"),
+                (["actions", "--owner", "paymnets-platform"], "no owner 'paymnets-platform' in the inventory; did you mean 'payments-platform'?"),
+                (["actions", "--recall", "99"], "no recall #99 (there is none)"),
+                (["actions", "export", "--format", "json", "--owner", "nobody"], "no owner 'nobody' in the inventory"),
+                (["evidence", "list", "--control", "SLP-ROTATON"], "no control 'SLP-ROTATON' in the catalog; did you mean 'SLP-ROTATION'?"),
             ]
             for (args, message) in cases {
                 let result = try await run(args)
@@ -31,6 +36,17 @@ struct FiltersNameSomethingTests {
                 #expect(result.status == 0, "\(id): \(result.stderr)")
                 #expect(result.stdout.contains("NHI1"))
             }
+            for (args, message) in [(["exposure", "--top", "0"], "--top: 0 is not a number of rows; give 1 or more"),
+                                    (["exposure", "--top", "-1"], "--top: -1 is not a number of rows; give 1 or more"),
+                                    (["exposure", "--min-score", "150"], "--min-score: 150 is outside 0–100"),
+                                    (["audit", "--limit", "0"], "--limit: 0 is not a number of entries")] {
+                let result = try await run(args)
+                #expect(result.status != 0 && result.stderr.contains(message), "\(args): \(result.status) \(result.stderr)")
+            }
+            // The latest entries, in order: the last of them is the newest of all.
+            let all = try await run(["audit", "--format", "csv"]).stdout.split(whereSeparator: \.isNewline).dropFirst()
+            let three = try await run(["audit", "--limit", "3", "--format", "csv"]).stdout.split(whereSeparator: \.isNewline).dropFirst()
+            #expect(three.map(String.init) == all.suffix(3).map(String.init), "\(three) vs the last of \(all.count)")
             await #expect(try run(["gaps", "--owner", "payments-platform"]).status == 0)
             await #expect(try run(["exposure", "--owner", "payments-platform"]).status == 0)
         }
@@ -57,6 +73,12 @@ struct FiltersNameSomethingTests {
             #expect(a2["framework"] as? String == "owasp-agentic")
             #expect((a2["alias_of"] as? [String])?.contains("ASI04") == true)
             #expect(try await server.call("GET", "/v1/controls/NOPE-1", token: tokens.viewer).status == 404)
+            let agent = try await server.call("GET", "/v1/findings?agent=nosuch", token: tokens.viewer)
+            #expect(agent.status == 404 && agent.body.contains("no agent 'nosuch'"), "\(agent.status) \(agent.body)")
+            let actionOwner = try await server.call("GET", "/v1/actions?owner=nosuch", token: tokens.viewer)
+            #expect(actionOwner.status == 404 && actionOwner.body.contains("no owner 'nosuch'"), "\(actionOwner.status) \(actionOwner.body)")
+            #expect(try await server.call("GET", "/v1/actions?owner=unowned", token: tokens.viewer).status == 200)
+            #expect(try await server.call("GET", "/v1/evidence?control=SLP-ROTATON", token: tokens.viewer).status == 404)
         }
     }
 }

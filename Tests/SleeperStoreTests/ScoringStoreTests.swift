@@ -161,4 +161,17 @@ struct ScoringStoreTests {
             #expect(agent.stdout.contains("blast radius: 1 credential(s)"))
         }
     }
+
+    @Test("a day alone is the start of that day for --since: `exposure diff --since TODAY` compares with the last run before today, not today's with itself")
+    func sinceMeansTheStartOfTheDay() async throws {
+        try await TestDatabase.withCatalogs { _, url in
+            let yesterday = TestClock.now.addingTimeInterval(-TestClock.day + 10 * 3600), today = TestClock.now.addingTimeInterval(10 * 3600)
+            #expect(try await Fixtures.sleeper(["score", "--database-url", url], environment: TestClock.environment(yesterday)).status == 0)
+            #expect(try await Fixtures.sleeper(["score", "--database-url", url], environment: TestClock.environment(today)).status == 0)
+            let diff = try await Fixtures.sleeper(["exposure", "diff", "--since", Timestamps.formatDay(today), "--database-url", url],
+                                                  environment: TestClock.environment(today.addingTimeInterval(3600)))
+            #expect(diff.status == 0, "\(diff.stderr)")
+            #expect(diff.stdout.hasPrefix("from run 1 as of \(Timestamps.format(yesterday))"), "\(diff.stdout)")
+        }
+    }
 }

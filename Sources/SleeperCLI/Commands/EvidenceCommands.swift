@@ -18,8 +18,8 @@ struct EvidenceCommand: AsyncParsableCommand {
         @Option(help: "KIND:KEY, e.g. model:acme-support-ft or credential:payments-api-key.") var subject: String
         @Option(help: "A control ID from `sleeper controls`.") var control: String
         @Option(help: "pass, fail or not-applicable.") var result: EvidenceResult
-        @Option(help: "When the check was made (default: now).") var effective: String?
-        @Option(help: "Until when it counts (default: the control's validity from the effective date).") var expires: String?
+        @Option(help: "When the check was made (default: now) (YYYY-MM-DD means the start of that day UTC; or an ISO 8601 date-time).") var effective: String?
+        @Option(help: "Until when it counts (default: the control's validity from the effective date) (YYYY-MM-DD means the end of that day UTC; or an ISO 8601 date-time).") var expires: String?
         @Option(parsing: .upToNextOption, help: "Files that prove it (hashed, not stored).") var artifact: [String] = []
         @Option(help: "Where the full evidence lives.") var uri: String?
         @Option(help: "Who checked.") var by: String?
@@ -29,7 +29,7 @@ struct EvidenceCommand: AsyncParsableCommand {
         func run() async throws {
             let subject = try parseSubject(subject, "--subject")
             var draft = EvidenceDraft(subject: subject, control: control, result: result,
-                                      effective: try parseDate(effective, "--effective"), expires: try parseDate(expires, "--expires"),
+                                      effective: try parseDate(effective, "--effective"), expires: try parseMoment(expires, "--expires"),
                                       artifactPaths: artifact, uri: uri, recordedBy: by, note: note, supersedes: supersedes,
                                       file: "command line", path: "")
             draft.artifacts = try ArtifactFiles.hash([draft], relativeTo: nil)[0].artifacts
@@ -91,8 +91,7 @@ struct EvidenceCommand: AsyncParsableCommand {
         func run() async throws {
             let subject = try self.subject.map { try parseSubject($0, "--subject") }
             let records = try await connection.withDatabase { db in
-                if let subject { try await ReferenceLookup(db).requireSubject(subject) }
-                return try await EvidenceLedger(db).all(subject: subject, control: control)
+                try await EvidenceLedger(db).listed(subject: subject, control: control)
             }
             Output.print(ListingRenderer.render(EvidenceListing.records(records, includeSuperseded: includeSuperseded), as: output.format))
         }
@@ -133,9 +132,13 @@ func parseMoment(_ text: String?, _ option: String) throws -> Date? {
     return date
 }
 
+/// A time something starts from (`--since`, `--effective`): a day alone is the start of that day, UTC.
+/// The rule (docs/evidence.md, "Dates"): a day alone is the end of that day for a point something
+/// holds until or as of (`--as-of`, `--until`, `--expires`, due dates) and the start of that day
+/// for a point something runs from (`--since`, `--effective`).
 func parseDate(_ text: String?, _ option: String) throws -> Date? {
     guard let text else { return nil }
-    guard let date = Timestamps.parse(text) else { throw CommandFailure(message: "\(option): '\(text)' is not a date (YYYY-MM-DD or ISO 8601)") }
+    guard let date = Timestamps.parse(text) else { throw CommandFailure(message: "\(option): '\(text)' is not a date (YYYY-MM-DD, meaning the start of that day UTC, or an ISO 8601 date-time)") }
     return date
 }
 

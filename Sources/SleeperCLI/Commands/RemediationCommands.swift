@@ -140,7 +140,7 @@ struct AcceptCommand: AsyncParsableCommand {
     @Argument(help: "KIND:KEY.") var subject: String
     @Option(help: "The control whose gap is accepted.") var control: String?
     @Option(help: "The action that is accepted.") var action: Int?
-    @Option(help: "Until when (YYYY-MM-DD or ISO 8601).") var until: String
+    @Option(help: "Until when (YYYY-MM-DD means the end of that day UTC; or an ISO 8601 date-time).") var until: String
     @Option(help: "Who approves the acceptance.") var by: String
     @Option(help: "Why the risk is accepted.") var reason: String
 
@@ -152,7 +152,7 @@ struct AcceptCommand: AsyncParsableCommand {
         case (nil, let a?): what = .action(a)
         default: throw CommandFailure(message: "give --control ID or --action ID (one of them)")
         }
-        guard let date = try parseDate(until, "--until") else { throw CommandFailure(message: "--until is required") }
+        guard let date = try parseMoment(until, "--until") else { throw CommandFailure(message: "--until is required") }
         let accepted = try await connection.withDatabase { db in
             try await RiskAcceptances(db).accept(target, what, until: date, by: by, reason: reason, policy: try ScoredChanges.bundledRemediationPolicy(),
                                                  asOf: SleeperClock.now(), actor: AuditLog.commandLineActor)

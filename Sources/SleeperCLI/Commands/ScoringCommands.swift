@@ -56,7 +56,7 @@ struct ExposureCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "What got worse and what got better since an earlier run, and why.", discussion: HelpText.discussion("exposure diff"))
         @OptionGroup var connection: ConnectionOptions
         @OptionGroup var output: FormatOption
-        @Option(help: "A run id (a what-if run too), or a date (YYYY-MM-DD or ISO 8601): the latest current run as of then.") var since: String
+        @Option(help: "A run id (a what-if run too), or a date: the latest current run as of then (YYYY-MM-DD means the start of that day UTC, so `--since today` compares with the last run before today; or an ISO 8601 date-time).") var since: String
         @Option(help: "Compare with this run id instead of the current run.") var run: Int?
 
         func run() async throws {
@@ -64,7 +64,7 @@ struct ExposureCommand: AsyncParsableCommand {
                 let runs = ScoreRuns(db)
                 let new = try await RunChoice.cite(run, in: runs)
                 let old: Int
-                do { old = try await runs.resolve(since) } catch let error as StoreError { throw CommandFailure(message: "--since: \(error)") }
+                do { old = try await runs.resolve(since, since: true) } catch let error as StoreError { throw CommandFailure(message: "--since: \(error)") }
                 guard let oldCitation = try await runs.citation(of: old) else { throw CommandFailure(message: "--since: no scoring run \(old)") }
                 return (try await runs.diff(from: old, to: new.id), oldCitation, new)
             }
@@ -81,12 +81,17 @@ struct ExposureList: AsyncParsableCommand {
         abstract: "Credentials by backdoor exposure score, from the latest scoring run.", discussion: HelpText.discussion("exposure list"))
     @OptionGroup var connection: ConnectionOptions
     @OptionGroup var output: FormatOption
-    @Option(help: "Only the N highest.") var top: Int?
+    @Option(parsing: .unconditional, help: "Only the N highest (1 or more).") var top: Int?
     @Option(help: "critical, high, medium or low.") var band: String?
-    @Option(name: .customLong("min-score"), help: "Only scores at or above this.") var minScore: Int?
+    @Option(name: .customLong("min-score"), parsing: .unconditional, help: "Only scores at or above this (0 to 100).") var minScore: Int?
     @Option(help: "Only credentials with this owner.") var owner: String?
     @Option(help: "Only credentials that reach this resource.") var resource: String?
     @Option(help: "Read this run (a what-if run too) instead of the current run.") var run: Int?
+
+    func validate() throws {
+        if let top, top < 1 { throw ValidationError("--top: \(top) is not a number of rows; give 1 or more") }
+        if let minScore, !(0...100).contains(minScore) { throw ValidationError("--min-score: \(minScore) is outside 0–100, the range of scores") }
+    }
 
     func run() async throws {
         if let band, !["critical", "high", "medium", "low"].contains(band) { throw CommandFailure(message: "--band: '\(band)' is not one of critical, high, medium, low") }

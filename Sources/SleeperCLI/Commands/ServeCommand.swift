@@ -109,11 +109,11 @@ struct TokenCommand: AsyncParsableCommand {
         @OptionGroup var connection: ConnectionOptions
         @Option(help: "A name for the token (who or what holds it).") var name: String
         @Option(help: "viewer (reads), editor (also imports, records evidence, scores) or admin (also tokens and audit).") var role: String
-        @Option(help: "When it stops working (YYYY-MM-DD or ISO 8601; default: in \(TokenStore.defaultLifetimeDays) days; at most \(TokenStore.maximumLifetimeDays)).") var expires: String?
+        @Option(help: "When it stops working (YYYY-MM-DD, the end of that day UTC, or ISO 8601; default: in \(TokenStore.defaultLifetimeDays) days; at most \(TokenStore.maximumLifetimeDays)).") var expires: String?
 
         func run() async throws {
             guard let role = AccessRole(rawValue: role) else { throw CommandFailure(message: "--role: '\(role)' is not viewer, editor or admin") }
-            let until = try parseDate(expires, "--expires")
+            let until = try parseMoment(expires, "--expires")
             let token = try await connection.withDatabase { db in
                 try await TokenStore(db).create(name: name, role: role, expires: until, by: AuditLog.commandLineActor)
             }
@@ -137,10 +137,10 @@ struct TokenCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Give a token a new secret (printed once); the old one stops working at once.", discussion: HelpText.discussion("token rotate"))
         @OptionGroup var connection: ConnectionOptions
         @Argument(help: "The token's name.") var name: String
-        @Option(help: "The new expiry (default: in \(TokenStore.defaultLifetimeDays) days).") var expires: String?
+        @Option(help: "The new expiry (YYYY-MM-DD, the end of that day UTC, or ISO 8601; default: in \(TokenStore.defaultLifetimeDays) days).") var expires: String?
 
         func run() async throws {
-            let until = try parseDate(expires, "--expires")
+            let until = try parseMoment(expires, "--expires")
             let token = try await connection.withDatabase { db in
                 try await TokenStore(db).rotate(name: name, expires: until, by: AuditLog.commandLineActor)
             }
@@ -168,12 +168,16 @@ struct AuditCommand: AsyncParsableCommand {
         abstract: "The audit log: every change to the store, by whom (token name or cli:USER), when, and what.", discussion: HelpText.discussion("audit"))
     @OptionGroup var connection: ConnectionOptions
     @OptionGroup var output: FormatOption
-    @Option(help: "Only entries at or after this date.") var since: String?
-    @Option(help: "At most this many entries.") var limit = 1000
+    @Option(help: "Only entries at or after this date (YYYY-MM-DD means the start of that day UTC; or an ISO 8601 date-time).") var since: String?
+    @Option(help: "At most this many entries: the latest ones.") var limit = 1000
+
+    func validate() throws {
+        if limit < 1 { throw ValidationError("--limit: \(limit) is not a number of entries; give 1 or more") }
+    }
 
     func run() async throws {
         let date = try parseDate(since, "--since")
-        let entries = try await connection.withDatabase { db in try await AuditLog(db).entries(since: date, limit: limit) }
+        let entries = try await connection.withDatabase { db in try await AuditLog(db).entries(since: date, limit: limit, latest: true) }
         Output.print(ListingRenderer.render(Listing(columns: ["id", "at", "actor", "action", "target", "detail"], rows: entries.map {
             [.integer($0.id), .text(Timestamps.format($0.at)), .text($0.actor), .text($0.action), $0.target.map(Listing.Cell.text) ?? .null, .text($0.detail)]
         }), as: output.format))

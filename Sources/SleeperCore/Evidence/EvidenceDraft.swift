@@ -76,7 +76,7 @@ public enum EvidenceReader {
             if entry["result"].isMissing { c.report(entry["result"].path, "is required (pass, fail or not-applicable)") }
             let draft = EvidenceDraft(
                 subject: subject ?? Subject(kind: .model, key: "?"), control: control ?? "", result: result ?? .pass,
-                effective: c.date(entry["effective"]), expires: c.date(entry["expires"]),
+                effective: c.date(entry["effective"]), expires: c.moment(entry["expires"]),
                 artifactPaths: c.list(entry["artifacts"]).compactMap { $0.fields == nil ? c.string($0) : nil },
                 artifacts: c.list(entry["artifacts"]).compactMap { $0.fields == nil ? nil : artifact($0, c) },
                 uri: c.string(entry["uri"]), recordedBy: c.string(entry["by"]), note: c.string(entry["note"]),

@@ -6,8 +6,11 @@ public struct RemediationPolicy: Sendable, Equatable {
     public var dueDays: [Band: Int]
     public var acceptanceMaxDays: [Band: Int]
 
+    /// The end (UTC) of the day N days after `start`: an action due on a day is not overdue
+    /// during that day.
     public func due(_ band: Band, from start: Date) -> Date {
-        start.addingTimeInterval(TimeInterval(dueDays[band] ?? 30) * 86400)
+        let day = start.addingTimeInterval(TimeInterval(dueDays[band] ?? 30) * 86400)
+        return Date(timeIntervalSince1970: (day.timeIntervalSince1970 / 86400).rounded(.down) * 86400 + 86400 - 1)
     }
 
     public func latestAcceptance(_ band: Band, from start: Date) -> Date {

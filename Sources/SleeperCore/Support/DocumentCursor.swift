@@ -278,6 +278,13 @@ public final class ProblemCollector: @unchecked Sendable {
         return nil
     }
 
+    /// A date a thing holds until (an expiry): a day alone is the end of that day, UTC.
+    public func moment(_ c: DocumentCursor) -> Date? {
+        guard let d = date(c) else { return nil }
+        if case .string(let s)? = c.value, s.trimmingCharacters(in: .whitespaces).utf8.count == 10 { return d.addingTimeInterval(86400 - 1) }
+        return d
+    }
+
     public func date(_ c: DocumentCursor) -> Date? {
         switch c.value {
         case nil: return nil

@@ -23,7 +23,7 @@ extension Handlers {
         }
         var expires: Date?
         if let field = fields["expires"] {
-            guard case .string(let text) = field, let date = Timestamps.parse(text) else {
+            guard case .string(let text) = field, let date = Timestamps.moment(text) else {
                 throw APIError.invalid("expires must be a date (YYYY-MM-DD or ISO 8601)", [("body: expires", "not a date")])
             }
             expires = date
@@ -49,7 +49,7 @@ extension Handlers {
 
     func rotateToken(_ request: Request, _ context: APIContext, _ caller: Caller?) async throws -> Response {
         let name = context.parameters.get("name") ?? ""
-        let expires = try QueryInput(request).date("expires")
+        let expires = try QueryInput(request).moment("expires")
         let token: String
         do { token = try await TokenStore(db).rotate(name: name, expires: expires, by: try caller.required().actor) } catch StoreError.invalidInput(let m) where m.hasPrefix("no active") {
             throw APIError.notFound(m)

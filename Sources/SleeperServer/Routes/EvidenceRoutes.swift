@@ -10,8 +10,7 @@ extension Handlers {
         let q = QueryInput(request)
         let (limit, offset) = try q.page(max: pageMax)
         let subject = try q.subject("subject")
-        if let subject { try await ReferenceLookup(db).requireSubject(subject) }
-        let records = try await EvidenceLedger(db).all(subject: subject, control: q.string("control"))
+        let records = try await EvidenceLedger(db).listed(subject: subject, control: q.string("control"))
         let objects = ListingRenderer.jsonObjects(EvidenceListing.records(records, includeSuperseded: try q.string("include_superseded") == "true"))
         return .page(of: objects, limit: limit, offset: offset)
     }

@@ -40,7 +40,7 @@ extension Handlers {
         let format = try q.oneOf("format", ["html", "markdown"]) ?? "html"
         var since: Int?
         if let text = try q.string("since") {
-            do { since = try await ScoreRuns(db).resolve(text) } catch let error as StoreError {
+            do { since = try await ScoreRuns(db).resolve(text, since: true) } catch let error as StoreError {
                 throw APIError.invalid("since: \(error)", [("query: since", "not a run or a date")])
             }
         }

@@ -53,7 +53,7 @@ extension Handlers {
         let runs = ScoreRuns(db)
         let latest = try await citedRun(q)
         let old: Int
-        do { old = try await runs.resolve(since) } catch StoreError.invalidInput(let m) { throw APIError.invalid("query parameter since: \(m)", [("query: since", m)]) }
+        do { old = try await runs.resolve(since, since: true) } catch StoreError.invalidInput(let m) { throw APIError.invalid("query parameter since: \(m)", [("query: since", m)]) }
         let rows = try await runs.diff(from: old, to: latest.id)
         return .page(of: ListingRenderer.jsonObjects(ExposureListing.diff(rows)), limit: limit, offset: offset, run: latest.jsonValue(now: SleeperClock.now()))
     }

@@ -29,7 +29,7 @@ struct QueryInput {
     func date(_ name: String) throws -> Date? {
         guard let text = try string(name) else { return nil }
         guard let d = Timestamps.parse(text) else {
-            throw APIError.invalid("query parameter \(name): '\(text)' is not a date (YYYY-MM-DD or ISO 8601)", [("query: \(name)", "not a date")])
+            throw APIError.invalid("query parameter \(name): '\(text)' is not a date (YYYY-MM-DD, the start of that day UTC, or ISO 8601)", [("query: \(name)", "not a date")])
         }
         return d
     }

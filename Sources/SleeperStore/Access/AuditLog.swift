@@ -37,11 +37,16 @@ public struct AuditLog: Sendable {
         try await db.transaction { tx in try await Self.record(actor: actor, action: action, target: target, detail: detail, on: tx, logger: db.logger) }
     }
 
-    public func entries(since: Date?, limit: Int = 1000, offset: Int = 0) async throws -> [Entry] {
+    /// `latest`: the last `limit` entries (still in order), as `audit --limit 3` means; otherwise
+    /// the first, for paging through from `since`.
+    public func entries(since: Date?, limit: Int = 1000, offset: Int = 0, latest: Bool = false) async throws -> [Entry] {
         var out: [Entry] = []
         for try await (id, at, actor, action, target, detail) in try await db.client.query("""
-            SELECT id, at, actor, action, target, detail::text FROM audit_log
-            WHERE (\(since)::timestamptz IS NULL OR at >= \(since)) ORDER BY id LIMIT \(limit) OFFSET \(offset)
+            SELECT id, at, actor, action, target, detail FROM (
+                SELECT id, at, actor, action, target, detail::text FROM audit_log
+                WHERE (\(since)::timestamptz IS NULL OR at >= \(since))
+                ORDER BY CASE WHEN \(latest) THEN -id ELSE id END LIMIT \(limit) OFFSET \(offset)) e
+            ORDER BY id
             """, logger: db.logger).decode((Int, Date, String, String, String?, String).self) {
             out.append(Entry(id: id, at: at, actor: actor, action: action, target: target, detail: detail))
         }

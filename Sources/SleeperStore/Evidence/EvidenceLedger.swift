@@ -157,6 +157,14 @@ public struct EvidenceLedger: Sendable {
             """, logger: db.logger)
     }
 
+    /// `evidence list` and `GET /v1/evidence`: the records of a subject and control that exist;
+    /// naming one that does not is refused with the nearest match, not answered "none".
+    public func listed(subject: Subject?, control: String?) async throws -> [EvidenceRecord] {
+        if let subject { try await ReferenceLookup(db).requireSubject(subject) }
+        if let control { try await ReferenceLookup(db).requireControl(control) }
+        return try await all(subject: subject, control: control)
+    }
+
     /// The whole ledger in chain order, as stored, for `sleeper verify` and listings; or the
     /// records that match the filters.
     public func all(subject: Subject? = nil, control: String? = nil, id: Int? = nil, ids: [Int]? = nil, after: Int? = nil) async throws -> [EvidenceRecord] {

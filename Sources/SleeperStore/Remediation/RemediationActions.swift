@@ -24,7 +24,12 @@ public struct RemediationActions: Sendable {
 
     /// The actions as they stand at `asOf`, in the order of each recall's plan. `owner: "unowned"`
     /// lists those nobody owns.
+    /// A filter that names no owner or recall Sleeper knows is refused (`StoreError.notFound`, with
+    /// the nearest match), not answered with an empty list.
     public func list(asOf: Date, filter: Filter = Filter()) async throws -> [RemediationAction] {
+        let lookup = ReferenceLookup(db)
+        if let owner = filter.owner, owner != "unowned" { try await lookup.requireOwner(owner) }
+        if let recall = filter.recall { try await lookup.requireRecall(recall) }
         let sql: PostgresQuery = """
             SELECT a.id, a.recall_id, a.subject_kind, a.subject_key, a.action, a.owner, a.band, a.score, a.due_at, a.status,
                    a.created_at, a.closed_at, a.closed_because, acc.accepted_until, acc.approved_by

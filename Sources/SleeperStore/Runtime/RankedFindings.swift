@@ -7,6 +7,7 @@ extension RuntimeStore {
     /// riskiest credential its agent holds (by `run`'s scores; the latest current run when nil)
     /// and the most sensitive tier those credentials reach, then in `ReviewProblems`' order.
     public func rankedFindings(agent: String? = nil, status: FindingStatus? = nil, run: Int? = nil) async throws -> [ReviewProblems.Finding] {
+        if let agent { try await ReferenceLookup(db).requireAgent(agent) }
         let found = try await findings(agent: agent, status: status)
         guard !found.isEmpty else { return [] }
         let cited: Int?

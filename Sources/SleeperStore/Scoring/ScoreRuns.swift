@@ -290,14 +290,16 @@ public struct ScoreRuns: Sendable {
 
     /// A run named on the command line: its id (a what-if run too), or a date meaning the latest
     /// current run as of then.
-    public func resolve(_ reference: String) async throws -> Int {
+    /// `since`: a day alone is the start of that day (the run that stood when it began), as for
+    /// every "since"; otherwise its end, as for every "as of".
+    public func resolve(_ reference: String, since: Bool = false) async throws -> Int {
         if let id = Int(reference) {
             var exists = false
             for try await _ in try await db.client.query("SELECT 1 FROM score_runs WHERE id = \(id)", logger: db.logger) { exists = true }
             guard exists else { throw StoreError.invalidInput("no scoring run \(id)") }
             return id
         }
-        guard let date = Timestamps.moment(reference) else { throw StoreError.invalidInput("'\(reference)' is neither a run id nor a date") }
+        guard let date = since ? Timestamps.parse(reference) : Timestamps.moment(reference) else { throw StoreError.invalidInput("'\(reference)' is neither a run id nor a date") }
         guard let id = try await runID(atOrBefore: date) else { throw StoreError.invalidInput("no current scoring run as of \(reference)") }
         return id
     }

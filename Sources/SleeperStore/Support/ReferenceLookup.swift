@@ -39,6 +39,23 @@ public struct ReferenceLookup: Sendable {
         throw StoreError.notFound("no owner '\(owner)' in the inventory\(NearestName.hint(for: owner, among: owners))")
     }
 
+    /// A control id of the catalog.
+    public func requireControl(_ id: String) async throws {
+        guard try await !exists("SELECT 1 FROM controls WHERE id = $1", id) else { return }
+        throw StoreError.notFound("no control '\(id)' in the catalog\(NearestName.hint(for: id, among: try await candidates(table: "controls", column: "id", near: id))) (see `sleeper controls`)")
+    }
+
+    /// A recall by its number.
+    public func requireRecall(_ id: Int) async throws {
+        guard try await !exists("SELECT 1 FROM recalls WHERE id = $1::int8", String(id)) else { return }
+        var ids: [Int] = []
+        for try await n in try await db.client.query("SELECT id FROM recalls ORDER BY id DESC LIMIT 10", logger: db.logger).decode(Int.self) { ids.append(n) }
+        throw StoreError.notFound("no recall #\(id)" + (ids.isEmpty ? " (there is none)" : " (the latest are \(ids.map { "#\($0)" }.joined(separator: ", ")))"))
+    }
+
+    /// An agent by key, for filters on runtime findings.
+    public func requireAgent(_ key: String) async throws { try await requireSubject(Subject(kind: .agent, key: key)) }
+
     /// A framework id, matched without regard to case; an unknown one lists the known ones.
     public func framework(_ id: String) async throws -> String {
         let ids = try await CatalogQueries(db).frameworks().map(\.id)
