@@ -75,4 +75,19 @@ struct RemediationPlanTests {
         #expect(p.description.contains("due_days.low: is required"))
         #expect(p.description.contains("due_days.severe: is not a band"))
     }
+
+    @Test("Jira tickets: an unowned action leaves Team empty (not 'unowned'); an accepted one says so in its labels and description; a cancelled one says why")
+    func tickets() {
+        let due = Date(timeIntervalSince1970: 1_796_515_199)
+        func action(_ id: Int, owner: String?, status: ActionStatus, until: Date? = nil, because: String? = nil) -> RemediationAction {
+            RemediationAction(id: id, recall: 1, subject: Subject(kind: .credential, key: "k\(id)"), action: .rotateOrRevoke, owner: owner, band: .high, score: 70,
+                              due: due, status: status, created: due, closed: because == nil ? nil : due, closedBecause: because, acceptedUntil: until, acceptedBy: until == nil ? nil : "ciso")
+        }
+        let csv = ActionTickets.render([action(1, owner: nil, status: .open), action(2, owner: "payments", status: .accepted, until: due),
+                                        action(3, owner: "payments", status: .cancelled, because: "cancelled: recall released by ciso: retrained")], as: .jiraCSV)
+        let rows = csv.split(separator: "\r\n").map(String.init)
+        #expect(rows[1].hasSuffix(",sleeper recall-1 high,,sleeper-action-1"), "\(rows[1])")
+        #expect(rows[2].contains("sleeper recall-1 high accepted") && rows[2].contains("Accepted until \(Timestamps.formatDay(due)) by ciso."), "\(rows[2])")
+        #expect(rows[3].contains("Cancelled, not done: cancelled: recall released by ciso: retrained"), "\(rows[3])")
+    }
 }

@@ -111,6 +111,16 @@ struct ReportIngestTests {
             #expect(try await db.count("SELECT count(*) FROM evidence WHERE subject_digest IS DISTINCT FROM '\(digest)'") == 1)
             let gaps = try await Fixtures.sleeper(["gaps", "--subject", "model:scanned-model", "--format", "csv", "--database-url", url], environment: env)
             #expect(gaps.stdout.contains("SLP-SERIALIZATION-SCAN") && gaps.stdout.contains("stale-digest"), "\(gaps.stdout)")
+            // The list says which bytes and where the record stands.
+            let listed = try await Fixtures.sleeper(["evidence", "list", "--subject", "model:scanned-model", "--format", "json", "--database-url", url], environment: env)
+            let rows = (try JSONSerialization.jsonObject(with: Data(listed.stdout.utf8)) as? [[String: Any]]) ?? []
+            #expect(rows.count == 1 && rows[0]["standing"] as? String == "other bytes" && (rows[0]["digest"] as? String)?.hasPrefix("sha256:") == true
+                    && rows[0]["digest"] as? String != digest, "\(listed.stdout)")
+            // A fail about other bytes counts until a record on the current bytes decides.
+            let unsafe = try Self.modelscan("unsafe.json", scanned: model.path, into: dir)
+            #expect(try await Fixtures.sleeper(["evidence", "ingest", "modelscan", unsafe.path, "--subject", "model:scanned-model", "--record-stale", "--database-url", url], environment: env).status == 3)
+            let failedGaps = try await Fixtures.sleeper(["gaps", "--subject", "model:scanned-model", "--format", "csv", "--database-url", url], environment: env)
+            #expect(failedGaps.stdout.split(whereSeparator: \.isNewline).contains { $0.contains("SLP-SERIALIZATION-SCAN") && $0.contains(",failed,") }, "\(failedGaps.stdout)")
 
             let elsewhere = try Self.modelscan("clean.json", scanned: "/nowhere/models/acme", into: dir)
             let unnamed = try await Fixtures.sleeper(["evidence", "ingest", elsewhere.path, "--subject", "model:scanned-model", "--database-url", url], environment: env)
@@ -121,7 +131,7 @@ struct ReportIngestTests {
             let other = try await Fixtures.sleeper(["evidence", "ingest", Self.reports.appending(path: "cyclonedx-declarations/model-attestation.cdx.json").path,
                                               "--subject", "model:scanned-model", "--database-url", url], environment: env)
             #expect(other.status == 1 && other.stderr.contains("has \(digest) in the inventory"), "\(other.stderr)")
-            #expect(try await db.count("SELECT count(*) FROM evidence") == 2)
+            #expect(try await db.count("SELECT count(*) FROM evidence") == 3, "the two stale records and the bound one; the refused claim wrote nothing")
         }
     }
 

@@ -25,6 +25,7 @@ struct EvidenceCommand: AsyncParsableCommand {
         @Option(help: "Who checked.") var by: String?
         @Option(help: "A short note.") var note: String?
         @Option(help: "The id of an earlier record this one corrects.") var supersedes: Int?
+        @Flag(help: "Allow an --expires more than twice the control's validity after the effective date (audited).") var allowLongValidity = false
 
         func run() async throws {
             let subject = try parseSubject(subject, "--subject")
@@ -33,6 +34,7 @@ struct EvidenceCommand: AsyncParsableCommand {
                                       artifactPaths: artifact, uri: uri, recordedBy: by, note: note, supersedes: supersedes,
                                       file: "command line", path: "")
             draft.artifacts = try ArtifactFiles.hash([draft], relativeTo: nil)[0].artifacts
+            draft.allowLongValidity = allowLongValidity
             let (records, rescore) = try await connection.withDatabase { db in
                 try await ScoredChanges(db).recordEvidence([draft], actor: AuditLog.commandLineActor)
             }
@@ -47,10 +49,12 @@ struct EvidenceCommand: AsyncParsableCommand {
             discussion: HelpText.discussion("Each entry has the fields of `evidence add`: subject, control, result, effective, expires, artifacts (paths relative to the file), uri, by, note, supersedes.", "evidence import"))
         @OptionGroup var connection: ConnectionOptions
         @Argument(help: "Evidence file.") var file: String
+        @Flag(help: "Allow expiries more than twice a control's validity after the effective date (audited).") var allowLongValidity = false
 
         func run() async throws {
             let data = try readInputFile(file)
-            let (drafts, problems) = EvidenceReader.read(data, file: file)
+            var (drafts, problems) = EvidenceReader.read(data, file: file)
+            for i in drafts.indices { drafts[i].allowLongValidity = allowLongValidity }
             var hashed: [EvidenceDraft] = []
             var artifactProblems: [InventoryProblem] = []
             do { hashed = try ArtifactFiles.hash(drafts, relativeTo: URL(fileURLWithPath: file).deletingLastPathComponent()) }
@@ -106,8 +110,7 @@ struct EvidenceCommand: AsyncParsableCommand {
         func run() async throws {
             let subject = try parseSubject(subject, "subject")
             let records = try await connection.withDatabase { db in
-                try await ReferenceLookup(db).requireSubject(subject)
-                return try await EvidenceLedger(db).all(subject: subject)
+                try await EvidenceLedger(db).listed(subject: subject, control: nil)
             }
             Output.print(ListingRenderer.render(EvidenceListing.records(records, includeSuperseded: true), as: output.format))
         }

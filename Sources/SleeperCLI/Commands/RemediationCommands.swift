@@ -82,7 +82,7 @@ struct ActionsCommand: AsyncParsableCommand {
         @OptionGroup var connection: ConnectionOptions
         @Option(help: "jira-csv or json.") var format: String
         @Option(help: "Only this owner's actions ('unowned' for those nobody owns).") var owner: String?
-        @Flag(help: "Include the actions that are done.") var all = false
+        @Flag(help: "Include the actions that are done or cancelled.") var all = false
         @Option(help: "Write to this file instead of standard output.") var out: String?
 
         func run() async throws {
@@ -90,7 +90,7 @@ struct ActionsCommand: AsyncParsableCommand {
             let now = SleeperClock.now()
             let actions = try await connection.withDatabase { db in
                 try await RemediationActions(db).list(asOf: now, filter: .init(owner: owner))
-            }.filter { all || $0.status != .done }
+            }.filter { all || !$0.status.isClosed }
             let text = ActionTickets.render(actions, as: kind)
             if let out {
                 guard FileManager.default.createFile(atPath: out, contents: Data(text.utf8)) else { throw CommandFailure(message: "--out: \(out) cannot be written") }
@@ -112,13 +112,13 @@ extension ActionsCommand {
     @OptionGroup var output: FormatOption
     @Option(help: "Only this owner's actions ('unowned' for those nobody owns).") var owner: String?
     @Flag(help: "Only actions past their due date and not done or accepted.") var overdue = false
-    @Option(help: "Only actions in this status (open, in-progress, done, accepted).") var status: String?
+    @Option(help: "Only actions in this status (open, in-progress, done, accepted, cancelled).") var status: String?
     @Option(help: "Only the actions of this recall.") var recall: Int?
     @Option(name: .customLong("as-of"), help: "As the actions stood then (default: now).") var asOf: String?
 
     func run() async throws {
         let state = try status.map { text in
-            guard let s = ActionStatus(rawValue: text) else { throw CommandFailure(message: "--status: '\(text)' is not one of open, in-progress, done, accepted") }
+            guard let s = ActionStatus(rawValue: text) else { throw CommandFailure(message: "--status: '\(text)' is not one of open, in-progress, done, accepted, cancelled") }
             return s
         }
         let when = try parseMoment(asOf, "--as-of") ?? SleeperClock.now()

@@ -20,6 +20,9 @@ public struct EvidenceDraft: Sendable, Equatable {
     public var recordStale = false
     /// The model's files the check covered (`EvidenceRecord.coveredFiles`).
     public var coveredFiles: [String] = []
+    /// An expiry beyond `EvidenceValidator.longestValidity` is refused unless this says it is meant
+    /// (`--allow-long-validity`; the append's audit entry lists such records).
+    public var allowLongValidity = false
     /// Where the draft came from, for error messages: `file` and `path` (`[2]`), or the command line.
     public var file: String
     public var path: String
@@ -128,6 +131,10 @@ public enum EvidenceValidator {
         if let expires = draft.expires, expires <= effective {
             problems.append(draft.problem("expires", "\(Timestamps.formatDay(expires)) is not after the effective date \(Timestamps.formatDay(effective))"))
         }
+        if let expires = draft.expires, expires > effective, !draft.allowLongValidity,
+           expires.timeIntervalSince(effective) > TimeInterval(longestValidity(control)) * 86400 {
+            problems.append(draft.problem("expires", "\(Timestamps.formatDay(expires)) is \(Int(expires.timeIntervalSince(effective) / 86400)) days after the effective date, more than twice \(control.id)'s validity of \(control.validityDays) days; a check that old proves little. Give --allow-long-validity if it is meant (audited)"))
+        }
         if effective > now.addingTimeInterval(86400) {
             problems.append(draft.problem("effective", "\(Timestamps.formatDay(effective)) is in the future; evidence records a check that was made"))
         }
@@ -139,6 +146,10 @@ public enum EvidenceValidator {
         }
         return problems
     }
+
+    /// The longest a record of `control` may be made to count, in days, without
+    /// `--allow-long-validity`: twice the control's validity.
+    public static func longestValidity(_ control: Control) -> Int { 2 * control.validityDays }
 
     /// The expiry a draft gets when it names none: the control's validity from the effective date.
     public static func defaultExpiry(effective: Date, control: Control) -> Date {

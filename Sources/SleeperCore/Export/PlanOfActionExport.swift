@@ -21,6 +21,7 @@ public enum PlanOfActionExport {
         let inScope: Set<String>? = framework.map { f in Set(snapshot.catalog.mappings.filter { $0.framework == f }.map(\.control)) }
         let scope = framework ?? "all"
         let digest = snapshot.digest
+        // A cancelled action was not done: it stays an item, saying it was cancelled and why.
         let open = snapshot.actions.filter { $0.status != .done }
         let acceptedGaps = snapshot.acceptances.filter { $0.control != nil && (inScope?.contains($0.control ?? "") ?? true) }
         let groups = gapGroups(snapshot.statuses.filter { !$0.isValid && $0.status != "accepted" && (inScope?.contains($0.control) ?? true) })
@@ -66,7 +67,7 @@ public enum PlanOfActionExport {
             ("statement", .string(ActionTickets.description(a))),
             ("props", OSCAL.props([("action", a.action.rawValue), ("subject", a.subject.description), ("owner", a.owner ?? "unowned"),
                                    ("band", a.band.rawValue), ("score", a.score.map(String.init)), ("recall", String(a.recall))])),
-            ("status", .string(acceptance == nil ? "open" : "deviation-approved")),
+            ("status", .string(acceptance != nil && a.status != .cancelled ? "deviation-approved" : "open")),
             ("deadline", .string(Timestamps.format(a.due))),
             ("remediations", .array([.obj([
                 ("uuid", .string(NameUUID.make("response", "action", String(a.id)))),
@@ -88,7 +89,7 @@ public enum PlanOfActionExport {
         .obj([
             ("uuid", .string(NameUUID.make("poam-item", "action", String(a.id)))),
             ("title", .string(ActionTickets.summary(a))),
-            ("description", .string(ActionTickets.description(a))),
+            ("description", .string(ActionTickets.description(a) + (a.status == .cancelled ? " Cancelled, not done: \(a.closedBecause ?? "its recall was released")." : ""))),
             ("props", OSCAL.props([("action-id", String(a.id)), ("owner", a.owner ?? "unowned"), ("band", a.band.rawValue), ("status", a.status.rawValue),
                                    ("due", Timestamps.formatDay(a.due))])),
             ("related-risks", .array([.obj([("risk-uuid", .string(actionRiskUUID(a)))])])),

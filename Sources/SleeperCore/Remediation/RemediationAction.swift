@@ -14,6 +14,11 @@ public enum ActionKind: String, CaseIterable, Sendable {
 /// acceptance of it stands, and returns to open when the acceptance lapses.
 public enum ActionStatus: String, CaseIterable, Sendable {
     case open, inProgress = "in-progress", done, accepted
+    /// Left open when its recall was released: closed, not done (the release's reason says why).
+    case cancelled
+
+    /// Done or cancelled: nothing more is asked of anyone.
+    public var isClosed: Bool { self == .done || self == .cancelled }
 }
 
 /// One action of the plan a recall makes, before it is stored.

@@ -60,7 +60,10 @@ public enum ActionTickets {
         case .replace: closes = "It closes when the model's digest changes (a replacement) or it leaves the inventory."
         }
         let score = a.score.map { ", score \($0)" } ?? ""
-        return "Sleeper action #\(a.id), \(a.band.rawValue)\(score), due \(Timestamps.formatDay(a.due)). \(closes)"
+        var state = ""
+        if a.status == .accepted, let until = a.acceptedUntil { state = " Accepted until \(Timestamps.formatDay(until)) by \(a.acceptedBy ?? "an approver")." }
+        if a.status == .cancelled { state = " Cancelled, not done: \(a.closedBecause ?? "its recall was released")." }
+        return "Sleeper action #\(a.id), \(a.band.rawValue)\(score), due \(Timestamps.formatDay(a.due)). \(closes)\(state)"
     }
 
     public static func render(_ actions: [RemediationAction], as format: Format) -> String {
@@ -70,8 +73,9 @@ public enum ActionTickets {
             var out = header.map(CSVText.quoted).joined(separator: ",") + "\r\n"
             for a in actions {
                 out += CSVText.row([.text(summary(a)), .text(description(a)), .text("Task"), .text(priority[a.band] ?? "Medium"),
-                                    .text(Timestamps.formatDay(a.due)), .text("sleeper recall-\(a.recall) \(a.band.rawValue)"),
-                                    .text(a.owner ?? "unowned"), .text("sleeper-action-\(a.id)")])
+                                    .text(Timestamps.formatDay(a.due)), .text("sleeper recall-\(a.recall) \(a.band.rawValue)" + (a.status == .open ? "" : " \(a.status.rawValue)")),
+                                    // Jira's Team names a real team: an unowned action leaves it empty to be triaged.
+                                    a.owner.map(Listing.Cell.text) ?? .null, .text("sleeper-action-\(a.id)")])
             }
             return out
         case .json:

@@ -7,7 +7,10 @@ public enum EvidenceListing {
             let what = r.result == .withdrawn ? "withdrew record \(r.supersedes!)" : "\(r.result.rawValue) for \(r.control) on \(r.subject)"
             let binding = r.subjectDigest.map { ", bound to digest \($0.prefix(19))…" } ?? ""
             let until = r.result == .withdrawn ? "" : ", valid until \(day(r.expiresAt))"
-            return "recorded evidence \(r.id): \(what)\(until)\(binding)\(r.supersedes != nil && r.result != .withdrawn ? ", superseding record \(r.supersedes!)" : "")\n"
+            // A record whose validity had lapsed before it reached the ledger counts for nothing: said at once.
+            let lapsed = r.result != .withdrawn && r.expiresAt <= r.recordedAt
+                ? "\nwarning: record \(r.id) had already expired (\(day(r.expiresAt))) when it was recorded; it counts for nothing" : ""
+            return "recorded evidence \(r.id): \(what)\(until)\(binding)\(r.supersedes != nil && r.result != .withdrawn ? ", superseding record \(r.supersedes!)" : "")\(lapsed)\n"
         }.joined()
     }
 
@@ -21,13 +24,40 @@ public enum EvidenceListing {
 
     static func day(_ seconds: Int) -> String { Timestamps.formatDay(Date(timeIntervalSince1970: TimeInterval(seconds))) }
 
-    public static func records(_ records: [EvidenceRecord], includeSuperseded: Bool) -> Listing {
+    /// Records with what is needed to say where each stands: the models' digests now, and when.
+    public struct Listed: Sendable {
+        public var records: [EvidenceRecord]
+        /// Model key → its digest now (aliases included).
+        public var currentDigests: [String: String]
+        public var asOf: Date
+        public init(records: [EvidenceRecord], currentDigests: [String: String], asOf: Date) {
+            self.records = records
+            self.currentDigests = currentDigests
+            self.asOf = asOf
+        }
+    }
+
+    /// Where a record stands: `withdrawn` (or a withdrawal), `superseded`, `expired`, `other
+    /// bytes` (a model record bound to a digest the model no longer has), else `current`.
+    static func standing(_ r: EvidenceRecord, supersededBy: Int?, withdrawnBy: Bool, _ listed: Listed) -> String {
+        if r.result == .withdrawn || withdrawnBy { return "withdrawn" }
+        if supersededBy != nil { return "superseded" }
+        if TimeInterval(r.expiresAt) <= listed.asOf.timeIntervalSince1970 { return "expired" }
+        if r.subject.kind == .model, let bound = r.subjectDigest, let now = listed.currentDigests[r.subject.key], bound != now { return "other bytes" }
+        return "current"
+    }
+
+    public static func records(_ listed: Listed, includeSuperseded: Bool) -> Listing {
+        let records = listed.records
         let supersededBy = Dictionary(records.compactMap { r in r.supersedes.map { ($0, r.id) } }, uniquingKeysWith: min)
+        let withdrawn = Set(records.filter { $0.result == .withdrawn }.compactMap(\.supersedes))
         let shown = includeSuperseded ? records : records.filter { supersededBy[$0.id] == nil && $0.result != .withdrawn }
-        return Listing(columns: ["id", "subject", "control", "result", "effective", "expires", "recorded", "by", "artifacts",
+        return Listing(columns: ["id", "subject", "control", "result", "standing", "digest", "effective", "expires", "recorded", "by", "artifacts",
                                  "covered_files", "supersedes", "superseded_by", "note"],
                        rows: shown.map { r in
-            [.integer(r.id), .text(r.subject.description), .text(r.control), .text(r.result.rawValue), .text(day(r.effectiveAt)),
+            [.integer(r.id), .text(r.subject.description), .text(r.control), .text(r.result.rawValue),
+             .text(standing(r, supersededBy: supersededBy[r.id], withdrawnBy: withdrawn.contains(r.id), listed)),
+             r.subjectDigest.map(Listing.Cell.text) ?? .null, .text(day(r.effectiveAt)),
              .text(day(r.expiresAt)), .text(Timestamps.format(Date(timeIntervalSince1970: TimeInterval(r.recordedAt)))),
              r.recordedBy.map(Listing.Cell.text) ?? .null, .list(r.artifacts.map { "\($0.name) sha256:\($0.sha256.prefix(12))…" }),
              .list(r.coveredFiles), r.supersedes.map(Listing.Cell.integer) ?? .null, supersededBy[r.id].map(Listing.Cell.integer) ?? .null,

@@ -76,11 +76,13 @@ extension ReviewReport {
 
     func actionsSection() -> ReportSection {
         var s = ReportSection(id: "actions", title: "Remediation actions")
-        let open = snapshot.actions.filter { $0.status != .done }
+        let open = snapshot.actions.filter { !$0.status.isClosed }
         guard !snapshot.actions.isEmpty else { s.intro = "No recall has made actions."; return s }
-        let done = snapshot.actions.count - open.count
+        let done = snapshot.actions.filter { $0.status == .done }.count
+        let cancelled = snapshot.actions.filter { $0.status == .cancelled }
         let overdue = open.filter { $0.overdue(at: snapshot.asOf) }
-        s.intro = "\(Self.n(snapshot.actions.count)) action(s): \(Self.n(open.count)) not done (\(Self.n(overdue.count)) overdue), \(Self.n(done)) done. Actions close from evidence, not by hand."
+        s.intro = "\(Self.n(snapshot.actions.count)) action(s): \(Self.n(open.count)) not done (\(Self.n(overdue.count)) overdue), \(Self.n(done)) done"
+            + (cancelled.isEmpty ? "" : ", \(Self.n(cancelled.count)) cancelled when their recall was released (not done)") + ". Actions close from evidence, not by hand."
         let columns = ["id", "action", "owner", "band", "due", "status"]
         func row(_ a: RemediationAction) -> [String] {
             ["#\(a.id)", ActionTickets.summary(a), a.owner ?? "unowned", a.band.rawValue, Self.day(a.due), a.status.rawValue]
@@ -88,6 +90,9 @@ extension ReviewReport {
         if !overdue.isEmpty { s.tables.append(("Overdue", .init(columns: columns, rows: overdue.prefix(50).map(row), numeric: [0]))) }
         let rest = open.filter { !$0.overdue(at: snapshot.asOf) }
         if !rest.isEmpty { s.tables.append(("Open", .init(columns: columns, rows: rest.prefix(50).map(row), numeric: [0]))) }
+        if !cancelled.isEmpty {
+            s.tables.append(("Cancelled (their recall was released; not done)", .init(columns: columns + ["why"], rows: cancelled.prefix(50).map { row($0) + [$0.closedBecause ?? ""] }, numeric: [0])))
+        }
         if open.count > 100 { s.notes.append("… \(Self.n(open.count - min(50, overdue.count) - min(50, rest.count))) more (`sleeper actions` lists all).") }
         return s
     }

@@ -95,7 +95,11 @@ public struct EvidenceLedger: Sendable {
             try await AuditLog.record(actor: actor, action: "evidence.record", target: records.map { "#\($0.id)" }.joined(separator: ","),
                                       detail: ["records": String(records.count), "first": String(records.first?.id ?? 0), "last": String(records.last?.id ?? 0),
                                                // Records effective more than a day before they were recorded fill in history.
-                                               "backfilled": String(records.filter { $0.effectiveAt < $0.recordedAt - 86400 }.count)],
+                                               "backfilled": String(records.filter { $0.effectiveAt < $0.recordedAt - 86400 }.count),
+                                               // Expiries allowed past twice the control's validity, by record.
+                                               "long_validity": zip(drafts, records).filter { $0.0.allowLongValidity && $0.0.expires != nil }
+                                                   .filter { d, r in controls[r.control].map { r.expiresAt - r.effectiveAt > EvidenceValidator.longestValidity($0) * 86400 } ?? false }
+                                                   .map { "#\($0.1.id)" }.joined(separator: ",")],
                                       on: tx, logger: db.logger)
             return records
         }
@@ -159,10 +163,22 @@ public struct EvidenceLedger: Sendable {
 
     /// `evidence list` and `GET /v1/evidence`: the records of a subject and control that exist;
     /// naming one that does not is refused with the nearest match, not answered "none".
-    public func listed(subject: Subject?, control: String?) async throws -> [EvidenceRecord] {
+    public func listed(subject: Subject?, control: String?, asOf: Date = SleeperClock.now()) async throws -> EvidenceListing.Listed {
         if let subject { try await ReferenceLookup(db).requireSubject(subject) }
         if let control { try await ReferenceLookup(db).requireControl(control) }
-        return try await all(subject: subject, control: control)
+        let records = try await all(subject: subject, control: control)
+        // The digest each model has now, to say whether a record is about its current bytes.
+        let keys = Array(Set(records.filter { $0.subject.kind == .model }.map(\.subject.key)))
+        var digests: [String: String] = [:]
+        if !keys.isEmpty {
+            for try await (key, digest) in try await db.client.query("""
+                SELECT x.key, m.digest FROM unnest(\(keys)::text[]) AS x(key)
+                LEFT JOIN model_aliases a ON a.alias = x.key
+                JOIN models m ON m.key = coalesce(a.canonical, x.key)
+                WHERE m.digest IS NOT NULL
+                """, logger: db.logger).decode((String, String).self) { digests[key] = digest }
+        }
+        return EvidenceListing.Listed(records: records, currentDigests: digests, asOf: asOf)
     }
 
     /// The whole ledger in chain order, as stored, for `sleeper verify` and listings; or the

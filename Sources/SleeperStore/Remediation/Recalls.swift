@@ -115,10 +115,16 @@ public struct Recalls: Sendable {
                 """, logger: db.logger).decode((Int, Date).self).first(where: { _ in true }) else {
                 throw StoreError.notFound("\(subject) is not recalled")
             }
-            // The plan ends with the recall: what is still open closes, saying why.
+            // The plan ends with the recall, but releasing is not doing: what is still open is
+            // cancelled, saying by whom and why, and an acceptance of it ends with it.
             try await tx.query("""
-                UPDATE remediation_actions SET status = 'done', closed_at = now(), closed_because = 'recall released by ' || \(by) || ': ' || \(reason)
-                WHERE recall_id = \(id) AND status <> 'done'
+                WITH cancelled AS (
+                    UPDATE remediation_actions SET status = 'cancelled', closed_at = now(),
+                           closed_because = 'cancelled: recall released by ' || \(by) || ': ' || \(reason)
+                    WHERE recall_id = \(id) AND status NOT IN ('done', 'cancelled')
+                    RETURNING id)
+                UPDATE risk_acceptances r SET accepted_until = greatest(now(), r.created_at + interval '1 microsecond')
+                FROM cancelled c WHERE r.action_id = c.id AND r.accepted_until > now()
                 """, logger: db.logger)
             try await AuditLog.record(actor: actor, action: "recall.release", target: subject.description,
                                       detail: ["recall": String(id), "reason": reason, "by": by], on: tx, logger: db.logger)

@@ -36,7 +36,7 @@ public struct RemediationActions: Sendable {
             FROM remediation_actions a
             LEFT JOIN LATERAL (SELECT r.accepted_until, r.approved_by FROM risk_acceptances r
                                WHERE r.action_id = a.id AND r.created_at <= \(asOf) AND r.accepted_until > \(asOf)
-                               ORDER BY r.accepted_until DESC LIMIT 1) acc ON a.status <> 'done'
+                               ORDER BY r.accepted_until DESC LIMIT 1) acc ON NOT (a.status IN ('done', 'cancelled') AND a.closed_at <= \(asOf))
             WHERE (\(filter.owner)::text IS NULL OR a.owner = \(filter.owner) OR (\(filter.owner) = 'unowned' AND a.owner IS NULL))
               AND (\(filter.recall)::int8 IS NULL OR a.recall_id = \(filter.recall))
               AND a.created_at <= \(asOf)
@@ -51,11 +51,11 @@ public struct RemediationActions: Sendable {
                 throw StoreError.invalidInput("remediation action \(id) has a value this version does not know")
             }
             // Closed after `asOf`: it was still open then.
-            let done = status == .done && (closed ?? .distantFuture) <= asOf
-            let shown: ActionStatus = done ? .done : until != nil ? .accepted : status == .done ? .open : status
+            let closedThen = status.isClosed && (closed ?? .distantFuture) <= asOf
+            let shown: ActionStatus = closedThen ? status : until != nil ? .accepted : status.isClosed ? .open : status
             out.append(RemediationAction(id: id, recall: recall, subject: Subject(kind: subjectKind, key: key), action: actionKind, owner: owner,
                                          band: b, score: score, due: due, status: shown, created: created,
-                                         closed: done ? closed : nil, closedBecause: done ? because : nil, acceptedUntil: until, acceptedBy: by))
+                                         closed: closedThen ? closed : nil, closedBecause: closedThen ? because : nil, acceptedUntil: until, acceptedBy: by))
         }
         return out.filter { a in
             (filter.status == nil || a.status == filter.status) && (!filter.overdue || a.overdue(at: asOf))
@@ -88,7 +88,7 @@ public struct RemediationActions: Sendable {
                 let rows = try await tx.query(PostgresQuery(unsafeSQL: """
                     WITH closing AS (\(rule))
                     UPDATE remediation_actions a SET status = 'done', closed_at = now(), closed_because = closing.because
-                    FROM closing WHERE a.id = closing.id AND a.status <> 'done'
+                    FROM closing WHERE a.id = closing.id AND a.status NOT IN ('done', 'cancelled')
                     RETURNING a.id
                     """), logger: db.logger)
                 for try await _ in rows.decode(Int.self) { closed += 1 }
@@ -109,22 +109,22 @@ public struct RemediationActions: Sendable {
                       WHERE e.subject_kind = 'credential' AND e.subject_key = a.subject_key AND e.control_id = 'SLP-ROTATION'
                         AND e.result = 'pass' AND e.effective_at >= date_trunc('second', r.recalled_at) AND e.expires_at > now()
                         AND NOT EXISTS (SELECT 1 FROM evidence s WHERE s.supersedes = e.id)) e ON e.id IS NOT NULL
-        WHERE a.status <> 'done' AND a.subject_kind = 'credential'
+        WHERE a.status NOT IN ('done', 'cancelled') AND a.subject_kind = 'credential'
         """,
         """
         SELECT a.id, 'rotated on ' || to_char(c.last_rotated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD') || ', after the recall (inventory)' AS because
         FROM remediation_actions a JOIN recalls r ON r.id = a.recall_id JOIN credentials c ON c.key = a.subject_key
-        WHERE a.status <> 'done' AND a.subject_kind = 'credential' AND c.last_rotated_at >= date_trunc('second', r.recalled_at)
+        WHERE a.status NOT IN ('done', 'cancelled') AND a.subject_kind = 'credential' AND c.last_rotated_at >= date_trunc('second', r.recalled_at)
         """,
         """
         SELECT a.id, 'not live: ' || c.state || ' at its source (inventory)' AS because
         FROM remediation_actions a JOIN credentials c ON c.key = a.subject_key
-        WHERE a.status <> 'done' AND a.subject_kind = 'credential' AND c.state <> 'active'
+        WHERE a.status NOT IN ('done', 'cancelled') AND a.subject_kind = 'credential' AND c.state <> 'active'
         """,
         """
         SELECT a.id, 'no longer in the inventory' AS because
         FROM remediation_actions a
-        WHERE a.status <> 'done' AND NOT EXISTS (
+        WHERE a.status NOT IN ('done', 'cancelled') AND NOT EXISTS (
             SELECT 1 FROM credentials c WHERE a.subject_kind = 'credential' AND c.key = a.subject_key
             UNION ALL SELECT 1 FROM agents g WHERE a.subject_kind = 'agent' AND g.key = a.subject_key
             UNION ALL SELECT 1 FROM models m WHERE a.subject_kind = 'model' AND m.key = a.subject_key)
@@ -132,7 +132,7 @@ public struct RemediationActions: Sendable {
         """
         SELECT a.id, 'no agent of the recall holds it any more' AS because
         FROM remediation_actions a JOIN credentials c ON c.key = a.subject_key
-        WHERE a.status <> 'done' AND a.subject_kind = 'credential' AND NOT EXISTS (
+        WHERE a.status NOT IN ('done', 'cancelled') AND a.subject_kind = 'credential' AND NOT EXISTS (
             SELECT 1 FROM holds h JOIN agents g ON g.id = h.agent_id
             JOIN remediation_actions x ON x.recall_id = a.recall_id AND x.subject_kind = 'agent' AND x.subject_key = g.key
             WHERE h.credential_id = c.id)
@@ -140,17 +140,17 @@ public struct RemediationActions: Sendable {
         """
         SELECT a.id, 'replaced: digest ' || coalesce(m.digest, 'none') || ' since the recall' AS because
         FROM remediation_actions a JOIN models m ON m.key = a.subject_key
-        WHERE a.status <> 'done' AND a.subject_kind = 'model' AND m.digest IS DISTINCT FROM a.digest_at_recall
+        WHERE a.status NOT IN ('done', 'cancelled') AND a.subject_kind = 'model' AND m.digest IS DISTINCT FROM a.digest_at_recall
         """,
         """
         SELECT a.id, 'uses no model and takes input from no agent of the recall' AS because
         FROM remediation_actions a JOIN agents g ON g.key = a.subject_key JOIN recalls r ON r.id = a.recall_id
-        WHERE a.status <> 'done' AND a.subject_kind = 'agent' AND NOT (r.subject_kind = 'agent' AND r.subject_key = a.subject_key)
+        WHERE a.status NOT IN ('done', 'cancelled') AND a.subject_kind = 'agent' AND NOT (r.subject_kind = 'agent' AND r.subject_key = a.subject_key)
           AND NOT EXISTS (SELECT 1 FROM uses_model u JOIN models m ON m.id = u.model_id
                           WHERE u.agent_id = g.id AND ((r.subject_kind = 'model' AND m.key = r.subject_key)
                                 OR EXISTS (SELECT 1 FROM remediation_actions x WHERE x.recall_id = a.recall_id AND x.subject_kind = 'model' AND x.subject_key = m.key)))
           AND NOT EXISTS (SELECT 1 FROM delegates_to d JOIN agents f ON f.id = d.agent_id
-                          JOIN remediation_actions x ON x.recall_id = a.recall_id AND x.subject_kind = 'agent' AND x.subject_key = f.key AND x.status <> 'done'
+                          JOIN remediation_actions x ON x.recall_id = a.recall_id AND x.subject_kind = 'agent' AND x.subject_key = f.key AND x.status NOT IN ('done', 'cancelled')
                           WHERE d.delegate_id = g.id)
         """,
     ]

@@ -43,7 +43,7 @@ public struct RiskAcceptances: Sendable {
                 """, logger: db.logger).decode((String, String, String, String).self)
             guard let (kind, key, b, status) = try await rows.first(where: { _ in true }) else { throw StoreError.notFound("--action: no action \(id)") }
             guard kind == subject.kind.rawValue, key == subject.key else { throw StoreError.invalidInput("--action: action \(id) is about \(kind):\(key), not \(subject)") }
-            guard status != "done" else { throw StoreError.invalidInput("--action: action \(id) is done; there is nothing to accept") }
+            guard status != "done", status != "cancelled" else { throw StoreError.invalidInput("--action: action \(id) is \(status); there is nothing to accept") }
             action = id
             band = Band(rawValue: b) ?? .critical
         }

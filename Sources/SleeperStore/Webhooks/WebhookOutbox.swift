@@ -45,7 +45,7 @@ public struct WebhookOutbox: Sendable {
                    jsonb_build_object('action', a.id, 'recall', a.recall_id, 'subject', a.subject_kind || ':' || a.subject_key, 'what', a.action,
                                       'owner', coalesce(a.owner, 'unowned'), 'band', a.band, 'due', a.due_at)
             FROM remediation_actions a
-            WHERE a.status <> 'done' AND a.due_at < \(now)
+            WHERE a.status NOT IN ('done', 'cancelled') AND a.due_at < \(now)
               AND NOT EXISTS (SELECT 1 FROM risk_acceptances r WHERE r.action_id = a.id AND r.created_at <= \(now) AND r.accepted_until > \(now))
             ON CONFLICT (dedupe) DO NOTHING RETURNING id
             """,
