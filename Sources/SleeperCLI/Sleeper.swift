@@ -12,7 +12,7 @@ public struct Sleeper: AsyncParsableCommand {
             ImportCommand.self, SourcesCommand.self, InventoryCommand.self, FrameworksCommand.self, ControlsCommand.self,
             EvidenceCommand.self, GapsCommand.self, CoverageCommand.self, VerifyCommand.self,
             ScoreCommand.self, ExposureCommand.self, ExplainCommand.self,
-            RecallCommand.self, ReleaseCommand.self, ActionsCommand.self, AcceptCommand.self, SuppliersCommand.self,
+            RecallCommand.self, ReleaseCommand.self, ActionsCommand.self, AcceptCommand.self, SuppliersCommand.self, SignersCommand.self,
             ReportCommand.self, ExportCommand.self, VerifyBundleCommand.self, VerifyModelCommand.self, ScanCommand.self, KeysCommand.self,
             ObserveCommand.self, FindingsCommand.self, ServeCommand.self, TokenCommand.self, AuditCommand.self,
             CatalogCommand.self, MigrateCommand.self, DbCommand.self,

@@ -26,8 +26,16 @@ struct VerifyModelTests {
             let key = Self.folder.appending(path: "signing-key-pub.pem").path
             let genuine = Self.folder.appending(path: "v1.1.0-elliptic-key").path
 
-            let ok = try await Fixtures.sleeper(["verify-model", genuine, "--public-key", key, "--subject", "model:signed-model", "--database-url", url], environment: now)
+            // A valid signature by a signer nobody declared proves only that someone signed: nothing is recorded.
+            let undeclared = try await Fixtures.sleeper(["verify-model", genuine, "--public-key", key, "--subject", "model:signed-model", "--database-url", url], environment: now)
+            #expect(undeclared.status == 1 && undeclared.stderr.contains("no signer is declared for model:signed-model or its supplier, so nothing was recorded"), "\(undeclared.stderr)")
+            #expect(try await db.count("SELECT count(*) FROM evidence") == 0)
+            let ok = try await Fixtures.sleeper(["verify-model", genuine, "--public-key", key, "--subject", "model:signed-model", "--trust-signer", "--database-url", url], environment: now)
             #expect(ok.status == 0, "\(ok.stderr)")
+            let signer = try #require(ok.stdout.firstMatch(of: /signed by: (key sha256:[0-9a-f]{64})/).map { String($0.1) }, "\(ok.stdout)")
+            #expect(try await db.count("SELECT count(*) FROM trusted_signers WHERE model_key = 'signed-model' AND signer = '\(signer)'") == 1)
+            #expect(try await db.count("SELECT count(*) FROM audit_log WHERE action = 'signer.trust' AND target = 'model:signed-model'") == 1)
+            #expect(try await db.count("SELECT count(*) FROM evidence WHERE result = 'pass' AND note LIKE '%signed by \(signer), a declared signer%'") == 1)
             #expect(ok.stdout.contains("verified (ECDSA P-384), 2 file(s)"), "\(ok.stdout)")
             #expect(ok.stdout.contains("SLP-SIGNATURE pass for model:signed-model"), "\(ok.stdout)")
             #expect(try await db.count("""
@@ -35,9 +43,22 @@ struct VerifyModelTests {
                   AND subject_digest = 'sha256:92745110b1ab4368471cbe31664e10174e954b113a3df333db860317b2c6dec4'
                 """) == 1)
 
-            let other = try await Fixtures.sleeper(["verify-model", genuine, "--public-key", key, "--subject", "model:other-model", "--database-url", url], environment: now)
+            let other = try await Fixtures.sleeper(["verify-model", genuine, "--public-key", key, "--subject", "model:other-model", "--trust-signer", "--database-url", url], environment: now)
             #expect(other.status == 1 && other.stderr.contains("but model 'other-model' has sha256:\(String(repeating: "f", count: 64)) in the inventory: evidence about other bytes is not bound"), "\(other.stderr)")
             #expect(try await db.count("SELECT count(*) FROM evidence") == 1)
+            #expect(try await db.count("SELECT count(*) FROM trusted_signers WHERE model_key = 'other-model'") == 0, "no signer pinned for bytes the model does not have")
+
+            // The same files re-signed with a freshly made key: the signature is valid, the signer is not the one declared.
+            let forged = try ExportStoreTests.scratch()
+            try FileManager.default.copyItem(atPath: genuine, toPath: forged.appending(path: "model").path)
+            let resign = try await Fixtures.python(code: Self.resign, [genuine, forged.path])
+            try #require(resign.ok, "\(resign.output)")
+            let attacker = try await Fixtures.sleeper(["verify-model", forged.appending(path: "model").path, "--public-key", forged.appending(path: "attacker-pub.pem").path,
+                                                       "--subject", "model:signed-model", "--trust-signer", "--database-url", url], environment: now)
+            #expect(attacker.status == 1, "\(attacker.stdout) \(attacker.stderr)")
+            #expect(attacker.stdout.contains("verified (ECDSA P-384), 2 file(s)"), "the signature itself is valid: \(attacker.stdout)")
+            #expect(try await db.count("SELECT count(*) FROM evidence WHERE result = 'fail' AND note LIKE '%, expected \(signer)%'") == 1, "a fail naming both signers")
+            #expect(try await db.count("SELECT count(*) FROM trusted_signers") == 1, "--trust-signer pins only when no signer is declared")
 
             let unverified = try await Fixtures.sleeper(["verify-model", genuine, "--subject", "model:signed-model", "--database-url", url], environment: now)
             #expect(unverified.status == 1 && unverified.stderr.contains("signature present, not verified"), "\(unverified.stderr)")
@@ -48,9 +69,26 @@ struct VerifyModelTests {
             let bad = try await Fixtures.sleeper(["verify-model", tampered.path, "--public-key", key, "--subject", "model:signed-model", "--database-url", url], environment: now)
             #expect(bad.status == 1)
             #expect(bad.stdout.contains("changed: signme-2"), "\(bad.stdout)")
-            #expect(try await db.count("SELECT count(*) FROM evidence WHERE control_id = 'SLP-SIGNATURE' AND result = 'fail'") == 1)
+            #expect(try await db.count("SELECT count(*) FROM evidence WHERE control_id = 'SLP-SIGNATURE' AND result = 'fail'") == 2)
         }
     }
+
+    /// Re-signs `argv[1]/model.sig`'s statement with a new P-384 key (openssl), into `argv[2]/model/model.sig`,
+    /// the public key into `argv[2]/attacker-pub.pem`.
+    static let resign = """
+        import base64, json, os, subprocess, sys
+        src, dst = sys.argv[1], sys.argv[2]
+        d = json.load(open(os.path.join(src, "model.sig")))
+        env = d["dsseEnvelope"]
+        body, kind = base64.b64decode(env["payload"]), env["payloadType"].encode()
+        open(os.path.join(dst, "pae.bin"), "wb").write(b"DSSEv1 %d %s %d %s" % (len(kind), kind, len(body), body))
+        key = os.path.join(dst, "attacker.key")
+        subprocess.run(["openssl", "ecparam", "-name", "secp384r1", "-genkey", "-noout", "-out", key], check=True, capture_output=True)
+        subprocess.run(["openssl", "ec", "-in", key, "-pubout", "-out", os.path.join(dst, "attacker-pub.pem")], check=True, capture_output=True)
+        sig = subprocess.run(["openssl", "dgst", "-sha384", "-sign", key, os.path.join(dst, "pae.bin")], check=True, capture_output=True).stdout
+        env["signatures"][0]["sig"] = base64.b64encode(sig).decode()
+        json.dump(d, open(os.path.join(dst, "model", "model.sig"), "w"))
+        """
 
     @Test("a keyless (Sigstore) bundle: verified offline against the trusted root and the named signer, recorded; another signer recorded as a failed check; without a root nothing is recorded")
     func keyless() async throws {
@@ -68,9 +106,10 @@ struct VerifyModelTests {
             #expect(try await db.count("SELECT count(*) FROM evidence") == 0)
 
             let ok = try await Fixtures.sleeper(common + ["--trusted-root", root, "--identity", "stefanb@us.ibm.com",
-                                                    "--identity-provider", "https://sigstore.verify.ibm.com/oauth2"], environment: now)
+                                                    "--identity-provider", "https://sigstore.verify.ibm.com/oauth2", "--trust-signer"], environment: now)
             #expect(ok.status == 0, "\(ok.stdout) \(ok.stderr)")
             #expect(ok.stdout.contains("verified (ECDSA P-256, Sigstore keyless: stefanb@us.ibm.com via https://sigstore.verify.ibm.com/oauth2, logged at index 598151086"), "\(ok.stdout)")
+            #expect(try await db.count("SELECT count(*) FROM trusted_signers WHERE signer = 'keyless stefanb@us.ibm.com via https://sigstore.verify.ibm.com/oauth2'") == 1)
             let other = try await Fixtures.sleeper(common + ["--trusted-root", root, "--identity", "release@acme.example",
                                                        "--identity-provider", "https://sigstore.verify.ibm.com/oauth2"], environment: now)
             #expect(other.status == 1 && other.stdout.contains("issued to stefanb@us.ibm.com, not release@acme.example"), "\(other.stdout)")

@@ -26,6 +26,8 @@ struct VerifyModelCommand: AsyncParsableCommand {
     var ignorePaths: [String] = []
     @Option(help: "Record the result as evidence about this model (model:KEY); its digest in the inventory must be the signature's.") var subject: String?
     @Option(help: "Who verified (kept with the evidence).") var by: String?
+    @Flag(name: .customLong("trust-signer"), help: "With --subject, when no signer is declared for the model: declare this signature's signer trusted for it (audited) and record the pass.")
+    var trustSigner = false
 
     func run() async throws {
         let root = URL(fileURLWithPath: directory).standardizedFileURL
@@ -73,18 +75,21 @@ struct VerifyModelCommand: AsyncParsableCommand {
             if case .notVerified(let why) = check.signature {
                 throw CommandFailure(message: "signature present, not verified (\(why)); nothing was recorded")
             }
-            let record = try await connection.withDatabase { db -> String in
-                var draft = EvidenceDraft(subject: target, control: "SLP-SIGNATURE", result: check.verified ? .pass : .fail,
-                                          artifacts: [.of(name: URL(fileURLWithPath: signaturePath).lastPathComponent, data: bundleData)],
-                                          recordedBy: by ?? "sleeper verify-model",
-                                          note: "OpenSSF model signing: " + Self.summary(check))
+            let (verdict, records, rescore) = try await connection.withDatabase { db in
                 // Bound by the ledger, in the same transaction: refused unless it is the model's digest.
-                draft.boundDigest = "sha256:" + check.subjectDigest
-                let (records, rescore) = try await ScoredChanges(db).recordEvidence([draft], actor: AuditLog.commandLineActor)
-                Output.report(rescore)
-                return records.map { "recorded evidence #\($0.id): SLP-SIGNATURE \($0.result.rawValue) for model:\(target.key)" }.joined(separator: "\n")
+                try await ScoredChanges(db).recordSignature(check, subject: target, bundleName: URL(fileURLWithPath: signaturePath).lastPathComponent,
+                                                            bundleData: bundleData, summary: Self.summary(check), pinSigner: trustSigner,
+                                                            by: by, actor: AuditLog.commandLineActor)
             }
-            Output.print(record + "\n")
+            switch verdict {
+            case .undeclared(let signer):
+                throw CommandFailure(message: "the signature is valid, signed by \(signer), but no signer is declared for model:\(target.key) or its supplier, so nothing was recorded: "
+                                     + "give --trust-signer to pin this signer (audited), or declare one with `sleeper signers trust`")
+            case .recorded(let result, _):
+                if let rescore { Output.report(rescore) }
+                Output.print(records.map { "recorded evidence #\($0.id): SLP-SIGNATURE \($0.result.rawValue) for model:\(target.key)" }.joined(separator: "\n") + "\n")
+                if result == .fail { throw ExitCode(1) }
+            }
         }
         if !check.verified { throw ExitCode(1) }
     }
@@ -100,6 +105,7 @@ struct VerifyModelCommand: AsyncParsableCommand {
 
     static func report(_ c: ModelSignatureCheck, bundle: ModelSigningBundle, directory: String) -> String {
         var lines = ["\(directory): \(summary(c))"]
+        if let signer = c.signer { lines.append("  signed by: \(signer)") }
         if !c.manifestConsistent { lines.append("  the statement's subject digest is not the digest of the files it lists (a forged statement)") }
         lines += c.changed.map { "  changed: \($0)" } + c.missing.map { "  missing: \($0)" } + c.extra.map { "  not signed: \($0)" }
         return lines.joined(separator: "\n") + "\n"

@@ -27,6 +27,8 @@ enum HelpText {
         "suppliers": ["sleeper suppliers", "sleeper suppliers declare \"Acme ML Platform\" --own --by ciso --reason \"our ML platform team\"",
                       "sleeper suppliers declare mistral --allowed --by vendor-board --reason \"contract 2026-114\"",
                       "sleeper suppliers withdraw mistral --by vendor-board --reason \"contract ended\""],
+        "signers": ["sleeper signers", "sleeper signers trust --model acme-support-ft --signer \"key sha256:3b1f…\" --by ml-security",
+                    "sleeper signers trust --supplier \"Acme ML Platform\" --signer \"keyless release@acme.example via https://accounts.google.com\" --by ciso"],
         "accept": ["sleeper accept credential:legacy-admin-key --action 7 --until 2026-12-20 --by ciso --reason \"vendor rotates it on the 18th\"",
                    "sleeper accept model:llama-3-8b --control SLP-REDTEAM --until 2027-02-28 --by ml-security --reason \"red team booked for February\""],
         "evidence ingest": ["sleeper evidence ingest modelscan-report.json --subject model:acme-support-ft --model-path models/acme-support-ft",

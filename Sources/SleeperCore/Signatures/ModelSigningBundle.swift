@@ -131,6 +131,11 @@ public struct ModelSignatureCheck: Sendable {
     public var changed: [String], missing: [String], extra: [String]
     public var subjectDigest: String
     public var files: Int
+    /// Who signed, as the verification established it (nil until a signature is checked):
+    /// `key sha256:HEX` (the SHA-256 of the key's SubjectPublicKeyInfo), `certificate SUBJECT
+    /// (SAN …) issued by ISSUER`, or `keyless IDENTITY via PROVIDER`. Compared as written with
+    /// the signers declared trusted (`sleeper signers`).
+    public var signer: String?
 
     public var verified: Bool {
         if case .valid = signature { return manifestConsistent && changed.isEmpty && missing.isEmpty && extra.isEmpty }
@@ -150,13 +155,32 @@ public struct ModelSignatureCheck: Sendable {
                                      : "no public key given; give the signer's --public-key to verify it")
         }
         let listed = Dictionary(bundle.resources.map { ($0.name, $0.digest) }, uniquingKeysWith: { a, _ in a })
+        var signer: String?
+        if let pem = publicKeyPEM, case .valid = signature { signer = keySigner(pem) }
         return ModelSignatureCheck(
             signature: signature,
             manifestConsistent: bundle.manifestDigest == bundle.subjectDigest,
             changed: listed.filter { files[$0.key] != nil && files[$0.key] != $0.value }.map(\.key).sorted(),
             missing: listed.keys.filter { files[$0] == nil }.sorted(),
             extra: files.keys.filter { listed[$0] == nil }.sorted(),
-            subjectDigest: bundle.subjectDigest, files: files.count)
+            subjectDigest: bundle.subjectDigest, files: files.count, signer: signer)
+    }
+
+    /// `key sha256:HEX`: the SHA-256 of the key's SubjectPublicKeyInfo (DER), whatever its PEM layout.
+    static func keySigner(_ pem: String) -> String? {
+        let pem = pem.range(of: "-----BEGIN").map { String(pem[$0.lowerBound...]) } ?? pem
+        let der: Data
+        if let k = try? P384.Signing.PublicKey(pemRepresentation: pem) { der = k.derRepresentation }
+        else if let k = try? P256.Signing.PublicKey(pemRepresentation: pem) { der = k.derRepresentation }
+        else if let k = try? P521.Signing.PublicKey(pemRepresentation: pem) { der = k.derRepresentation }
+        else { return nil }
+        return "key sha256:" + SHA256.hash(data: der).hexEncoded
+    }
+
+    /// `certificate SUBJECT (SAN a, b) issued by ISSUER`.
+    static func certificateSigner(_ leaf: Certificate) -> String {
+        let names = SignerIdentityPolicy.names(leaf)
+        return "certificate \(leaf.subject)" + (names.isEmpty ? "" : " (SAN \(names.joined(separator: ", ")))") + " issued by \(leaf.issuer)"
     }
 
     /// Checks a bundle signed with a certificate: the certificates it carries must lead to one of
@@ -165,6 +189,9 @@ public struct ModelSignatureCheck: Sendable {
     public static func check(_ bundle: ModelSigningBundle, trusting trusted: String, at time: Date, files: [String: String]) async -> ModelSignatureCheck {
         var result = check(bundle, publicKeyPEM: nil, files: files)
         result.signature = await verifyChain(bundle, trusting: trusted, at: time)
+        if case .valid = result.signature, let der = bundle.certificates.first, let leaf = try? Certificate(derEncoded: Array(der)) {
+            result.signer = certificateSigner(leaf)
+        }
         return result
     }
 

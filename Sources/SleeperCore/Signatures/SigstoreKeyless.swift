@@ -91,6 +91,7 @@ extension ModelSignatureCheck {
                              files: [String: String]) async -> ModelSignatureCheck {
         var result = check(bundle, publicKeyPEM: nil, files: files)
         result.signature = await verifyKeyless(bundle, trustedRoot: trustedRoot, identity: identity, issuer: issuer)
+        if case .valid = result.signature { result.signer = "keyless \(identity) via \(issuer)" }
         return result
     }
 
