@@ -117,4 +117,21 @@ struct VerifyModelTests {
             #expect(try await db.count("SELECT count(*) FROM evidence WHERE control_id = 'SLP-SIGNATURE' AND result = 'fail'") == 1)
         }
     }
+
+    @Test("over HTTP: an admin declares a signer for a model (201, audited), a viewer lists it and may not declare; unknown fields and a missing target are refused by name")
+    func signersOverHTTP() async throws {
+        try await ServerTests.withServer { server, tokens, db in
+            let body = Data(#"{"model": "acme-support-ft", "signer": "key sha256:\#(String(repeating: "a", count: 64))", "by": "ml-security"}"#.utf8)
+            #expect(try await server.call("POST", "/v1/signers", token: tokens.viewer, body: body).status == 403)
+            let made = try await server.call("POST", "/v1/signers", token: tokens.admin, body: body)
+            #expect(made.status == 201, "\(made.body)")
+            let listed = try await server.call("GET", "/v1/signers", token: tokens.viewer)
+            #expect(listed.status == 200 && listed.body.contains("key sha256:aaaa") && listed.body.contains("acme-support-ft"), "\(listed.body)")
+            #expect(try await db.count("SELECT count(*) FROM audit_log WHERE action = 'signer.trust' AND target = 'model:acme-support-ft'") == 1)
+            let typo = try await server.call("POST", "/v1/signers", token: tokens.admin, body: Data(#"{"model": "acme-support-ft", "signr": "x", "by": "me"}"#.utf8))
+            #expect(typo.status == 400 && typo.body.contains("did you mean 'signer'"), "\(typo.body)")
+            let neither = try await server.call("POST", "/v1/signers", token: tokens.admin, body: Data(#"{"signer": "x", "by": "me"}"#.utf8))
+            #expect(neither.status == 400 && neither.body.contains("give model or supplier"), "\(neither.body)")
+        }
+    }
 }

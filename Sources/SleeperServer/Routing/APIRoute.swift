@@ -88,6 +88,8 @@ public struct APIRoute: Sendable {
         APIRoute(.get, "/v1/suppliers", .viewer) { h in h.suppliers },
         APIRoute(.post, "/v1/suppliers", .admin) { h in h.declareSupplier },
         APIRoute(.delete, "/v1/suppliers/{name}", .admin) { h in h.withdrawSupplier },
+        APIRoute(.get, "/v1/signers", .viewer) { h in h.signers },
+        APIRoute(.post, "/v1/signers", .admin) { h in h.trustSigner },
 
         APIRoute(.get, "/v1/tokens", .admin) { h in h.listTokens },
         APIRoute(.post, "/v1/tokens", .admin) { h in h.createToken },
