@@ -68,7 +68,18 @@ public enum ScoreDiff {
     ]
 
     /// A failed check or a recall, on the top model or inherited into it, as main factors name them.
-    static func namesFailure(_ main: String) -> Bool { main.contains(#/(^|, )(failed [^,]+|recalled \(recall #[0-9]+\)) on /#) }
+    ///
+    /// Read without a regular expression: a regex literal is compiled again at each call, and at
+    /// 100k changed credentials that was 12 of a diff's 14.5 s.
+    static func namesFailure(_ main: String) -> Bool {
+        main.components(separatedBy: ", ").contains { part in
+            if part.hasPrefix("failed "), let on = part.range(of: " on "), on.lowerBound > part.index(part.startIndex, offsetBy: 7) { return true }
+            guard part.hasPrefix("recalled (recall #") else { return false }
+            let rest = part.dropFirst("recalled (recall #".count)
+            let digits = rest.prefix { $0.isASCII && $0.isNumber }
+            return !digits.isEmpty && rest.dropFirst(digits.count).hasPrefix(") on ")
+        }
+    }
 
     static func number(_ x: Double?) -> String { x.map { String(format: "%.2f", $0) } ?? "none" }
 
