@@ -33,19 +33,14 @@ public struct TrustedSigners: Sendable {
     }
 
     /// The signers trusted for a model: its own, and its supplier's.
-    public func expected(for model: String, on c: PostgresConnection? = nil) async throws -> [String] {
-        let query: PostgresQuery = """
+    public func expected(for model: String) async throws -> [String] {
+        var out: [String] = []
+        for try await s in try await db.client.query("""
             SELECT DISTINCT s.signer FROM trusted_signers s
             LEFT JOIN models m ON m.key = \(model)
             WHERE s.model_key = \(model) OR (s.supplier IS NOT NULL AND s.supplier = m.supplier)
             ORDER BY 1
-            """
-        var out: [String] = []
-        if let c {
-            for try await s in try await c.query(query, logger: db.logger).decode(String.self) { out.append(s) }
-        } else {
-            for try await s in try await db.client.query(query, logger: db.logger).decode(String.self) { out.append(s) }
-        }
+            """, logger: db.logger).decode(String.self) { out.append(s) }
         return out
     }
 

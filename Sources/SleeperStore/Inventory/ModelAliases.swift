@@ -43,12 +43,11 @@ struct ModelAliases: Sendable {
     /// Records `merges` and brings the stored rows in line with every alias in force.
     func apply(_ merges: [ModelIdentity.Merge], aliases: [String: String], on c: PostgresConnection) async throws {
         guard !merges.isEmpty else { return }
-        for m in merges {
-            try await c.query("""
-                INSERT INTO model_aliases (alias, canonical, reason) VALUES (\(m.alias), \(m.canonical), \(m.reason))
-                ON CONFLICT (alias) DO UPDATE SET canonical = excluded.canonical, reason = excluded.reason, recorded_at = now()
-                """, logger: logger)
-        }
+        try await c.query("""
+            INSERT INTO model_aliases (alias, canonical, reason)
+            SELECT * FROM unnest(\(merges.map(\.alias)), \(merges.map(\.canonical)), \(merges.map(\.reason)))
+            ON CONFLICT (alias) DO UPDATE SET canonical = excluded.canonical, reason = excluded.reason, recorded_at = now()
+            """, logger: logger)
         // An alias of a key that is now an alias itself points at the model's key; a model's key
         // that was an alias before is one no longer.
         try await c.query("UPDATE model_aliases a SET canonical = x.canonical FROM unnest(\(aliases.map(\.key)), \(aliases.map(\.value))) AS x(alias, canonical) WHERE a.canonical = x.alias", logger: logger)
