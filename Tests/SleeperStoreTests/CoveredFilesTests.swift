@@ -20,11 +20,11 @@ struct CoveredFilesTests {
         return out
     }
 
-    static func serializationStatus(_ url: String) async throws -> (status: String, evidence: Int?) {
+    static func serializationStatus(_ url: String) async throws -> (status: String, evidence: Int?, files: [String]) {
         let gaps = try await Fixtures.sleeper(["gaps", "--subject", "model:scanned-model", "--format", "json", "--database-url", url], environment: TestClock.environment())
         let rows = (try JSONSerialization.jsonObject(with: Data(gaps.stdout.utf8)) as? [[String: Any]]) ?? []
-        guard let row = rows.first(where: { $0["control"] as? String == "SLP-SERIALIZATION-SCAN" }) else { return ("valid", nil) }
-        return (row["status"] as? String ?? "?", row["evidence"] as? Int)
+        guard let row = rows.first(where: { $0["control"] as? String == "SLP-SERIALIZATION-SCAN" }) else { return ("valid", nil, []) }
+        return (row["status"] as? String ?? "?", row["evidence"] as? Int, row["failed_files"] as? [String] ?? [])
     }
 
     @Test("a fail on pytorch_model.bin and model.keras stands through a clean scan of model.safetensors; a scan that covers both clears it; the files are in the record and its hash")
@@ -46,11 +46,12 @@ struct CoveredFilesTests {
             let other = try Self.clean(of: ["model.safetensors"], scanned: model.path, into: dir, name: "other.json")
             let partial = try await sleeper(["evidence", "ingest", other.path, "--subject", "model:scanned-model"])
             #expect(partial.status == 0, "\(partial.stderr)")
-            let (status, evidence) = try await Self.serializationStatus(url)
+            let (status, evidence, files) = try await Self.serializationStatus(url)
             #expect(status == "failed" && evidence == fail, "the fail on the files the pass did not cover stands: \(status) \(String(describing: evidence))")
+            #expect(files == ["model.keras", "pytorch_model.bin"], "gaps names the files still failed: \(files)")
             #expect(try await ReportIngestTests.score(url) == failed, "a pass of other files changes nothing")
             let steps = await (try ReportIngestTests.explain("model:scanned-model", url)["steps"] as? [String]) ?? []
-            #expect(steps.contains("L0 → L: failed serialization scan (evidence #\(fail)) holds L at 0.9 or more"), "\(steps)")
+            #expect(steps.contains("L0 → L: failed serialization scan (evidence #\(fail) on model.keras, pytorch_model.bin) holds L at 0.9 or more"), "\(steps)")
 
             let both = try Self.clean(of: ["pytorch_model.bin:archive/data.pkl", "model.keras"], scanned: model.path, into: dir, name: "both.json")
             #expect(try await sleeper(["evidence", "ingest", both.path, "--subject", "model:scanned-model"]).status == 0)

@@ -118,6 +118,45 @@ struct VerifyModelTests {
         }
     }
 
+    @Test("signers declared in a hand-written file: imported (audited), then trusted by verify-model; the next import of the entry replaces them, an entry that does not say keeps them, a declaration made by command stays; a signer in another form refused by name")
+    func signersInInventory() async throws {
+        let now = TestClock.environment()
+        try await TestDatabase.withCatalogs { db, url in
+            func sleeper(_ args: [String]) async throws -> Fixtures.Run { try await Fixtures.sleeper(args + ["--database-url", url], environment: now) }
+            let key = Self.folder.appending(path: "signing-key-pub.pem").path
+            let genuine = Self.folder.appending(path: "v1.1.0-elliptic-key").path
+            let printed = try await Fixtures.sleeper(["verify-model", genuine, "--public-key", key], environment: now)
+            let signer = try #require(printed.stdout.firstMatch(of: /signed by: (key sha256:[0-9a-f]{64})/).map { String($0.1) }, "\(printed.stdout)")
+            let other = "key sha256:" + String(repeating: "b", count: 64)
+            let dir = try ExportStoreTests.scratch()
+            func file(_ signers: String?) throws -> String {
+                let url = dir.appending(path: "models.yaml")
+                let extra = signers.map { ", signers: \($0)" } ?? ""
+                try Data("models:\n  - {key: signed-model, supplier: acme, third_party: false, digest: \"sha256:92745110b1ab4368471cbe31664e10174e954b113a3df333db860317b2c6dec4\"\(extra)}\n".utf8).write(to: url)
+                return url.path
+            }
+            let first = try await sleeper(["import", try file("[\"\(signer)\"]")])
+            #expect(first.status == 0 && first.stdout.contains("signers of model:signed-model: \(signer)"), "\(first.stdout) \(first.stderr)")
+            #expect(try await db.count("SELECT count(*) FROM trusted_signers WHERE model_key = 'signed-model' AND signer = '\(signer)' AND declared_by LIKE 'inventory %models.yaml'") == 1)
+            #expect(try await db.count("SELECT count(*) FROM audit_log WHERE action = 'inventory.import' AND detail->>'signers' LIKE 'model:signed-model: key sha256:%'") == 1)
+            let ok = try await sleeper(["verify-model", genuine, "--public-key", key, "--subject", "model:signed-model"])
+            #expect(ok.status == 0 && ok.stdout.contains("SLP-SIGNATURE pass for model:signed-model"), "the file's signer is trusted: \(ok.stdout) \(ok.stderr)")
+
+            #expect(try await sleeper(["signers", "trust", "--model", "signed-model", "--signer", other, "--by", "ml-security"]).status == 0)
+            #expect(try await sleeper(["import", try file(nil)]).status == 0)
+            #expect(try await db.count("SELECT count(*) FROM trusted_signers WHERE model_key = 'signed-model'") == 2, "an entry that does not say keeps its signers")
+            let replaced = try await sleeper(["import", try file("[]")])
+            #expect(replaced.status == 0 && replaced.stdout.contains("signers of model:signed-model: none declared in the file"), "\(replaced.stdout)")
+            #expect(try await db.count("SELECT count(*) FROM trusted_signers WHERE model_key = 'signed-model'") == 1, "the file's own declaration is gone")
+            #expect(try await db.count("SELECT count(*) FROM trusted_signers WHERE model_key = 'signed-model' AND signer = '\(other)' AND declared_by = 'ml-security'") == 1)
+
+            let wrong = try await sleeper(["import", try file("[\"sha256:\(String(repeating: "c", count: 64))\"]")])
+            #expect(wrong.status != 0 && wrong.stderr.contains("signers[0]") && wrong.stderr.contains("is not a signer as `sleeper verify-model` prints it"), "\(wrong.stderr)")
+            let byCommand = try await sleeper(["signers", "trust", "--model", "signed-model", "--signer", "key sha256:ABC", "--by", "me"])
+            #expect(byCommand.status != 0 && byCommand.stderr.contains("64 lowercase hex digits"), "\(byCommand.stderr)")
+        }
+    }
+
     @Test("over HTTP: an admin declares a signer for a model (201, audited), a viewer lists it and may not declare; unknown fields and a missing target are refused by name")
     func signersOverHTTP() async throws {
         try await ServerTests.withServer { server, tokens, db in

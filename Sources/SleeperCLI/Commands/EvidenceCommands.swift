@@ -50,10 +50,14 @@ struct EvidenceCommand: AsyncParsableCommand {
         @OptionGroup var connection: ConnectionOptions
         @Argument(help: "Evidence file.") var file: String
         @Flag(help: "Allow expiries more than twice a control's validity after the effective date (audited).") var allowLongValidity = false
+        @Flag(help: "Report fields an evidence record does not have as warnings (not stored) instead of refusing the file.") var lenient = false
 
         func run() async throws {
             let data = try readInputFile(file)
-            var (drafts, problems) = EvidenceReader.read(data, file: file)
+            var (drafts, problems, warnings) = EvidenceReader.read(data, file: file, lenient: lenient)
+            if !warnings.isEmpty {
+                Output.error("\(warnings.count) warning(s), not stored:\n" + warnings.prefix(InventoryProblems.listed).map { "  " + $0.description }.joined(separator: "\n"))
+            }
             for i in drafts.indices { drafts[i].allowLongValidity = allowLongValidity }
             var hashed: [EvidenceDraft] = []
             var artifactProblems: [InventoryProblem] = []

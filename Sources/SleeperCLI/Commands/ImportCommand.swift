@@ -108,6 +108,7 @@ enum ImportReport {
                 + (source.kept > 0 ? "; \(source.kept) no longer listed but kept (hand-written or listed by another source)" : "") + "\n"
         }
         for m in s.merges { table += "one model: model:\(m.alias) is model:\(m.canonical) (\(m.reason))\n" }
+        for d in s.signers { table += "signers of model:\(d.model): \(d.signers.isEmpty ? "none declared in the file" : d.signers.joined(separator: "; "))\n" }
         for change in s.fieldChanges.prefix(50) { table += "changed \(change)\n" }
         if s.fieldChanges.count > 50 { table += "changed: \(s.fieldChanges.count - 50) more entities listed in the audit entry (sleeper audit)\n" }
         for finding in s.findings.prefix(100) { table += "finding: \(finding)\n" }

@@ -16,6 +16,9 @@ public struct ControlStatus: Sendable, Equatable {
     /// A gap accepted until a date by an approver: shown with status `accepted` until it lapses.
     public var acceptedUntil: Date?
     public var acceptedBy: String?
+    /// For a failed status whose record is about some of a model's files: those files (a fail
+    /// on a file stands until a later record covers it).
+    public var failedFiles: [String] = []
 
     public var isValid: Bool { status == "valid" }
 

@@ -53,10 +53,17 @@ public struct EvidenceDraft: Sendable, Equatable {
 /// Reads an evidence file: a YAML or JSON list of records with the fields of `evidence add`.
 public enum EvidenceReader {
     public static func read(_ data: Data, file: String) -> ([EvidenceDraft], [InventoryProblem]) {
+        let read = read(data, file: file, lenient: false)
+        return (read.drafts, read.problems)
+    }
+
+    /// `lenient`: fields the format does not know are warnings (not stored) instead of problems.
+    public static func read(_ data: Data, file: String, lenient: Bool) -> (drafts: [EvidenceDraft], problems: [InventoryProblem], warnings: [InventoryProblem]) {
         let root: DocumentValue
-        do { root = try DocumentLoader.load(data, file: file) } catch { return ([], [error]) }
+        do { root = try DocumentLoader.load(data, file: file) } catch { return ([], [error], []) }
         // Every field is scanned for secrets below, before anything quotes a value.
         let c = ProblemCollector(file: file, checksSecrets: false)
+        let unknown = lenient ? ProblemCollector(file: file, checksSecrets: false) : c
         let cursor = DocumentCursor(value: root, path: "")
         // A list of records, {evidence: [...]}, or (as the API takes it) one record.
         let entries: [DocumentCursor]
@@ -67,8 +74,8 @@ public enum EvidenceReader {
         let secrets = ProblemCollector(file: file)
         let secretPaths = SecretScanner.scan(cursor, into: secrets)
         for entry in entries where c.object(entry) {
-            c.refuseUnknownFields(entry, known: fields, what: "an evidence record")
-            for a in c.list(entry["artifacts"]) where a.fields != nil { c.refuseUnknownFields(a, known: ["name", "sha256", "size"], what: "an artifact") }
+            unknown.refuseUnknownFields(entry, known: fields, what: "an evidence record")
+            for a in c.list(entry["artifacts"]) where a.fields != nil { unknown.refuseUnknownFields(a, known: ["name", "sha256", "size"], what: "an artifact") }
             let subjectText = c.string(entry["subject"], required: true)
             let subject = subjectText.flatMap(Subject.init)
             if let subjectText, subject == nil {
@@ -94,7 +101,7 @@ public enum EvidenceReader {
                 ?? "an empty list"
             c.report("", "no evidence records in \(file): found \(shape); expected a list of records, {evidence: [...]}, or one record with subject, control and result")
         }
-        return (drafts, secrets.problems + c.problems(excluding: secretPaths))
+        return (drafts, secrets.problems + c.problems(excluding: secretPaths), lenient ? unknown.problems(excluding: secretPaths) : [])
     }
 
     /// The fields of an evidence record (those of `evidence add`).

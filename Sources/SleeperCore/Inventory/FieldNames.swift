@@ -5,7 +5,7 @@ enum FieldNames {
     static let resource: Set<String> = ["key", "name", "owner", "tier", "endpoints"]
     static let dataset: Set<String> = ["key", "name", "owner", "provenance"]
     static let model: Set<String> = ["key", "name", "supplier", "owner", "third_party", "digest", "signed", "serialization",
-                                     "lineage_verified", "training_data_declared", "derived_from", "trained_on", "same_as"]
+                                     "lineage_verified", "training_data_declared", "derived_from", "trained_on", "same_as", "signers"]
     static let derivation: Set<String> = ["model", "relation"]
     static let credential: Set<String> = ["key", "kind", "provider", "owner", "fingerprint", "scopes", "created_at", "last_rotated_at",
                                           "expires_at", "last_used_at", "ttl_seconds", "exposed", "grants", "state"]
@@ -22,7 +22,7 @@ enum FieldNames {
     static func suggestion(for field: String, among known: Set<String>) -> String? {
         func squash(_ s: String) -> String { s.lowercased().filter { $0 != "_" && $0 != "-" } }
         if let same = known.sorted().first(where: { squash($0) == squash(field) }) { return same }
-        let scored = known.map { ($0, NearestName.distance(field.lowercased(), $0)) }.filter { $0.1 <= 2 }
+        let scored = known.map { ($0, NearestName.distance(field.lowercased(), $0.lowercased())) }.filter { $0.1 <= 2 }
         return scored.min { ($0.1, $0.0) < ($1.1, $1.0) }?.0
     }
 }

@@ -49,6 +49,10 @@ public struct Inventory: Sendable, Equatable {
         /// Other keys that a hand-written entry says are this model (`same_as`): resolved by
         /// `ModelIdentity` before the import is merged, never stored as a field.
         public var sameAs: [String] = []
+        /// The signers a hand-written entry trusts for this model (`signers`), as `sleeper
+        /// verify-model` prints them; nil when the entry does not say. Stored as declarations
+        /// (`trusted_signers`, by `inventory FILE`), not as a field.
+        public var signers: [String]? = nil
 
         public init(key: String, name: String? = nil, supplier: String? = nil, owner: String? = nil,
                     thirdParty: Bool = false, digest: String? = nil, signed: Bool = false,

@@ -218,6 +218,16 @@ public enum InventoryReader {
                 else if model.sameAs.contains(other) { collector.report(alias.path, "'\(other)' is listed twice") }
                 else { model.sameAs.append(other) }
             }
+            if !c["signers"].isMissing {
+                var signers: [String] = []
+                for s in collector.list(c["signers"]) {
+                    guard let signer = collector.string(s) else { continue }
+                    if let problem = SignerName.problem(signer) { collector.report(s.path, problem) }
+                    else if signers.contains(signer) { collector.report(s.path, "'\(signer)' is listed twice") }
+                    else { signers.append(signer) }
+                }
+                model.signers = signers
+            }
             // Listing the datasets states whether training data is declared.
             if model.stated! & InventoryFields.bit(.models, "trained_on") != 0 { model.stated! |= InventoryFields.bit(.models, "training_data_declared") }
             return key == nil ? nil : model

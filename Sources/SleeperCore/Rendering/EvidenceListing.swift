@@ -84,9 +84,9 @@ public enum EvidenceListing {
             }
             return Listing(columns: ["item", "subject", "control", "status", "evidence", "expires", "accepted_until", "accepted_by", "owner"], rows: rows)
         }
-        return Listing(columns: ["subject", "control", "status", "evidence", "expires", "accepted_until", "accepted_by", "owner", "items"], rows: gaps.map { g in
+        return Listing(columns: ["subject", "control", "status", "evidence", "expires", "accepted_until", "accepted_by", "owner", "items", "failed_files"], rows: gaps.map { g in
             [.text(g.subject.description), .text(g.control), .text(g.status), g.evidenceID.map(Listing.Cell.integer) ?? .null, expiry(g)]
-                + accepted(g) + [g.owner.map(Listing.Cell.text) ?? .null, .list(g.items)]
+                + accepted(g) + [g.owner.map(Listing.Cell.text) ?? .null, .list(g.items), .list(g.failedFiles)]
         })
     }
 

@@ -87,7 +87,7 @@ extension ScoringEngine {
         }
         out.append("L0 → L: at least \(weights.modelFloor) × L0 (the floor no evidence goes below)")
         for control in score.failedControls {
-            let id = m.controls[control]?.evidenceID.map { " (evidence #\($0))" } ?? ""
+            let id = m.controls[control]?.citation ?? ""
             out.append("L0 → L: \(weights.failedWords[control] ?? "failed \(control)")\(id) holds L at \(weights.failedControls[control] ?? 0) or more")
         }
         if let recall = m.recall { out.append("L0 → L: recalled (recall #\(recall)): counted as compromised, L = 1") }

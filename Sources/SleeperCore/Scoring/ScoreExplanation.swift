@@ -77,7 +77,7 @@ public struct ScoreExplanation: Sendable {
             if let recall = model.recall { return "recalled (recall #\(recall)) on \(model.key)" }
             // The failed check that holds L, when one does: the one with the highest minimum.
             if score.heldByFailure, let control = score.failedControls.max(by: { (weights.failedControls[$0] ?? 0) < (weights.failedControls[$1] ?? 0) }) {
-                let evidence = model.controls[control]?.evidenceID.map { " (evidence #\($0))" } ?? ""
+                let evidence = model.controls[control]?.citation ?? ""
                 return "\(weights.failedWords[control] ?? "failed \(control)") on \(model.key)\(evidence)"
             }
             guard let top = score.factors.max(by: { $0.value < $1.value }) else { return "no own risk factor on \(model.key)" }

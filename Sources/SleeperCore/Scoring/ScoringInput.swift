@@ -10,11 +10,21 @@ public struct ScoringInput: Sendable {
         public var evidenceID: Int?
         public var expiresAt: Date?
         public var failed: Bool
-        public init(validity: Double, evidenceID: Int? = nil, expiresAt: Date? = nil, failed: Bool = false) {
+        /// The model's files a failed record names that nothing has covered since (empty when
+        /// the fail is about the whole model).
+        public var failedFiles: [String]
+        public init(validity: Double, evidenceID: Int? = nil, expiresAt: Date? = nil, failed: Bool = false, failedFiles: [String] = []) {
             self.validity = validity
             self.evidenceID = evidenceID
             self.expiresAt = expiresAt
             self.failed = failed
+            self.failedFiles = failedFiles
+        }
+
+        /// " (evidence #12)", or " (evidence #12 on tokenizer.pkl)" when the fail is about files.
+        public var citation: String {
+            guard let evidenceID else { return "" }
+            return failedFiles.isEmpty ? " (evidence #\(evidenceID))" : " (evidence #\(evidenceID) on \(failedFiles.joined(separator: ", ")))"
         }
     }
 

@@ -174,10 +174,14 @@ public final class ProblemCollector: @unchecked Sendable {
 
     /// For a format with many optional fields Sleeper does not read (a model card): refuses only a
     /// field that looks like a misspelling of one it does read (`base_modle`).
-    public func refuseNearMisses(_ c: DocumentCursor, read: Set<String>, what: String) {
+    /// `alsoKnown`: fields of the format Sleeper does not read, never taken for a misspelling.
+    /// A read name of four letters or fewer is meant only one edit away (`urll`, not `name` for
+    /// `date`).
+    public func refuseNearMisses(_ c: DocumentCursor, read: Set<String>, alsoKnown: Set<String> = [], what: String) {
         guard let fields = c.fields else { return }
-        for field in fields.keys.sorted() where !read.contains(field) {
-            guard let meant = FieldNames.suggestion(for: field, among: read) else { continue }
+        for field in fields.keys.sorted() where !read.contains(field) && !alsoKnown.contains(field) {
+            guard let meant = FieldNames.suggestion(for: field, among: read),
+                  meant.count > 4 || NearestName.distance(field.lowercased(), meant.lowercased()) <= 1 else { continue }
             report(c[field].path, "is not a field of \(what) (did you mean '\(meant)'? as written it would be ignored)")
         }
     }

@@ -24,7 +24,8 @@ public struct EvidenceQueries: Sendable {
         let subjects = sampled.map { EvidenceStatusSQL.recordedSubjects(sampled: $0) } ?? EvidenceStatusSQL.allSubjects
         let sql = PostgresQuery(unsafeSQL: """
             WITH \(EvidenceStatusSQL.statusCTE(subjects: subjects, basis: basis))
-            SELECT st.kind, st.key, st.owner, st.control_id, st.status, st.evidence_id, st.expires_at, acc.accepted_until, acc.approved_by
+            SELECT st.kind, st.key, st.owner, st.control_id, st.status, st.evidence_id, st.expires_at, acc.accepted_until, acc.approved_by,
+                   CASE WHEN st.status = 'failed' THEN (SELECT e.covered_files FROM evidence e WHERE e.id = st.evidence_id) ELSE '{}' END
             FROM status st
             LEFT JOIN LATERAL (SELECT r.accepted_until, r.approved_by FROM risk_acceptances r
                                WHERE r.subject_kind = st.kind AND r.subject_key = st.key AND r.control_id = st.control_id
@@ -41,13 +42,14 @@ public struct EvidenceQueries: Sendable {
         // credentials a per-row array of items cost gigabytes).
         let controls = try await controlItems(framework: framework)
         var out: [ControlStatus] = []
-        for try await (kind, key, owner, control, status, evidence, expires, acceptedUntil, acceptedBy) in try await db.client.query(sql, logger: db.logger)
-            .decode((SubjectKind, String, String?, String, String, Int?, Date?, Date?, String?).self) {
+        for try await (kind, key, owner, control, status, evidence, expires, acceptedUntil, acceptedBy, files) in try await db.client.query(sql, logger: db.logger)
+            .decode((SubjectKind, String, String?, String, String, Int?, Date?, Date?, String?, [String]).self) {
             let c = controls[control]
             var row = ControlStatus(subject: Subject(kind: kind, key: key), owner: owner, control: control, controlName: c?.name ?? control,
                                     status: acceptedUntil == nil ? status : "accepted", evidenceID: evidence, expiresAt: expires, items: c?.items ?? [])
             row.acceptedUntil = acceptedUntil
             row.acceptedBy = acceptedBy
+            row.failedFiles = files
             out.append(row)
         }
         return out

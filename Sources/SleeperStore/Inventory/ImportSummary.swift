@@ -43,11 +43,13 @@ public struct ImportSummary: Sendable, Equatable {
     public var literalSecrets: [SourceOrigin.LiteralSecret] = []
     /// Model keys this import found to be one model (`ModelIdentity`): each alias, its model, why.
     public var merges: [ModelIdentity.Merge] = []
+    /// Models whose `signers` a hand-written file stated and changed: the signers trusted now.
+    public var signers: [TrustedSigners.FromInventory] = []
     public var dryRun = false
 
     public var changedAnything: Bool {
         entities.contains { $0.inserted + $0.updated > 0 } || edges.contains { $0.added + $0.changed + $0.removed > 0 }
-            || sources.contains { !$0.removed.isEmpty } || !merges.isEmpty
+            || sources.contains { !$0.removed.isEmpty } || !merges.isEmpty || !signers.isEmpty
     }
 
     /// Entities removed because their source no longer lists them.
@@ -79,7 +81,8 @@ public struct ImportSummary: Sendable, Equatable {
          "sources": sources.map { "\($0.name) (\($0.format)): \($0.entities) listed, \($0.removed.count) removed" }.joined(separator: "; "),
          "removed": sources.flatMap(\.removed).prefix(200).joined(separator: ", "),
          "fields_changed": fieldChanges.prefix(200).joined(separator: "; "),
-         "models_merged": merges.map { "\($0.alias) → \($0.canonical) (\($0.reason))" }.joined(separator: "; ")]
+         "models_merged": merges.map { "\($0.alias) → \($0.canonical) (\($0.reason))" }.joined(separator: "; "),
+         "signers": signers.map { "model:\($0.model): \($0.signers.isEmpty ? "none" : $0.signers.joined(separator: ", "))" }.joined(separator: "; ")]
     }
 
     /// Stable fields: dry_run, changed, entities [{table, in_file, inserted, updated, unchanged}],
@@ -99,6 +102,7 @@ public struct ImportSummary: Sendable, Equatable {
             ("findings", .array(findings.map(JSONValue.string))),
             ("fields_changed", .array(fieldChanges.map(JSONValue.string))),
             ("models_merged", .array(merges.map { .obj([("alias", .string($0.alias)), ("model", .string($0.canonical)), ("reason", .string($0.reason))]) })),
+            ("signers", .array(signers.map { .obj([("model", .string($0.model)), ("signers", .array($0.signers.map(JSONValue.string)))]) })),
         ])
     }
 }

@@ -74,6 +74,7 @@ public struct InventoryImporter: Sendable {
         try await aliases.apply(identity.merges, aliases: identity.aliases, on: connection)
         summary.merges = identity.merges
         for group in ImportGroup.of(identity.files) { summary.add(try await write(group, now: now, removals: removals, on: connection)) }
+        summary.signers = try await TrustedSigners.declare(fromInventory: identity.files, on: connection, logger: db.logger)
         // After a bulk load the planner's statistics are stale until autovacuum comes round, and
         // the scoring queries then pick whole-table scans (explain took 0.22 s instead of 0.07 s
         // right after a 1M import). Refresh them now for the tables that grew.

@@ -227,14 +227,16 @@ extension ScoringInputLoader {
                        WHEN 'valid' THEN 1.0
                        WHEN 'expired-in-grace' THEN greatest(0, 1 - extract(epoch FROM ($1 - st.expires_at)) / (c.grace_days * 86400.0))
                        ELSE 0.0
-                   END::float8
+                   END::float8,
+                   CASE WHEN st.status = 'failed' THEN (SELECT e.covered_files FROM evidence e WHERE e.id = st.evidence_id) ELSE '{}' END
             FROM status st JOIN controls c ON c.id = st.control_id
             WHERE st.evidence_id IS NOT NULL AND st.control_id = ANY($2)
             """, binds: binds)
         var out: [(kind: String, key: String, control: String, state: ScoringInput.ControlState)] = []
-        for try await (kind, key, control, status, evidence, expires, validity) in try await db.client.query(sql, logger: db.logger)
-            .decode((String, String, String, String, Int?, Date?, Double).self) {
-            out.append((kind, key, control, ScoringInput.ControlState(validity: validity, evidenceID: evidence, expiresAt: expires, failed: status == "failed")))
+        for try await (kind, key, control, status, evidence, expires, validity, files) in try await db.client.query(sql, logger: db.logger)
+            .decode((String, String, String, String, Int?, Date?, Double, [String]).self) {
+            out.append((kind, key, control, ScoringInput.ControlState(validity: validity, evidenceID: evidence, expiresAt: expires, failed: status == "failed",
+                                                                       failedFiles: files)))
         }
         return out
     }

@@ -15,6 +15,13 @@ public enum CycloneDXReader {
         .datasets: ["name"],
     ]
 
+    /// A component's fields Sleeper reads, and the specification's others (1.5–1.7).
+    static let componentFields: Set<String> = ["type", "name", "group", "version", "bom-ref", "supplier", "publisher", "manufacturer", "pedigree",
+                                                "modelCard", "hashes", "properties", "components"]
+    static let otherComponentFields: Set<String> = ["mime-type", "author", "authors", "scope", "licenses", "copyright", "cpe", "purl", "omniborId", "swhid",
+                                                     "swid", "modified", "externalReferences", "evidence", "releaseNotes", "data", "cryptoProperties",
+                                                     "tags", "signature", "description"]
+
     public static func read(_ data: Data, file: String, source: String?) -> ParsedInventory {
         SourceDocument.read(data, file: file) { root, problems in
             guard problems.string(root["bomFormat"]) == "CycloneDX" else {
@@ -50,6 +57,7 @@ public enum CycloneDXReader {
             for (c, type) in components where type == "machine-learning-model" || type == "data" {
                 let key = componentKey(c, problems)
                 sites[key] = c.path
+                problems.refuseNearMisses(c, read: Self.componentFields, alsoKnown: Self.otherComponentFields, what: "a CycloneDX component")
                 let name = problems.string(c["name"]) ?? key
                 if type == "data" {
                     inventory.datasets.append(Inventory.Dataset(key: key, name: name))

@@ -21,6 +21,9 @@ public enum GCPServiceAccountKeysReader {
                     continue
                 }
                 for k in keys {
+                    problems.refuseNearMisses(k, read: ["name", "keyType", "disableReason", "extendedStatus", "disabled", "validBeforeTime", "validAfterTime"],
+                                              alsoKnown: ["keyAlgorithm", "keyOrigin", "privateKeyType", "privateKeyData", "publicKeyData", "contact", "description"],
+                                              what: "a service account key")
                     guard let name = problems.string(k["name"]) else { problems.report(k["name"].path, "is required"); continue }
                     let parts = name.split(separator: "/").map(String.init)
                     guard parts.count == 6, parts[0] == "projects", parts[2] == "serviceAccounts", parts[4] == "keys" else {

@@ -16,6 +16,9 @@ public enum GitHubTokensReader {
             }
             var credentials: [Inventory.Credential] = []
             for g in grants {
+                problems.refuseNearMisses(g, read: ["token_id", "id", "owner", "permissions", "repository_selection", "access_granted_at", "token_expires_at",
+                                                    "token_last_used_at", "token_expired"],
+                                          alsoKnown: ["token_name", "repositories_url"], what: "a token grant")
                 guard let id = problems.integer(g["token_id"]) ?? problems.integer(g["id"]) else { problems.report(g["token_id"].path, "is required"); continue }
                 let key = "github:pat:\(id)"
                 var scopes: [String] = []

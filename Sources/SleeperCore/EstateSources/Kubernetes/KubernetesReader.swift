@@ -23,6 +23,10 @@ public enum KubernetesReader {
             for item in items {
                 let kind = problems.string(item["kind"]) ?? ""
                 let meta = item["metadata"]
+                problems.refuseNearMisses(item, read: ["kind", "metadata", "type"], alsoKnown: ["apiVersion", "data", "stringData", "secrets", "imagePullSecrets", "automountServiceAccountToken"], what: "a Kubernetes object")
+                problems.refuseNearMisses(meta, read: ["name", "namespace", "creationTimestamp", "annotations", "labels"],
+                                          alsoKnown: ["uid", "resourceVersion", "generation", "generateName", "managedFields", "ownerReferences", "finalizers", "selfLink",
+                                                      "deletionTimestamp", "deletionGracePeriodSeconds"], what: "an object's metadata")
                 guard let name = problems.string(meta["name"]) else { problems.report(meta["name"].path, "is required"); continue }
                 let namespace = problems.string(meta["namespace"]) ?? "default"
                 let created = problems.date(meta["creationTimestamp"])

@@ -47,6 +47,7 @@ public enum MCPConfigReader {
                     let serverKey = SourceKeys.key(clientKey, "/", serverName)
                     guard !agents.contains(where: { $0.key == serverKey }) else { continue }
                     sites[serverKey] = server.path
+                    problems.refuseNearMisses(server, read: Self.serverFields, alsoKnown: Self.otherServerFields, what: "an MCP server")
                     var agent = Inventory.Agent(key: serverKey, name: "MCP server \(serverName)", inputTrust: .untrusted)
                     // A remote server (http, sse) is reached at its URL: the client may call it there.
                     if case .string(let url)? = server["url"].value, RuntimeEnvelope.isEndpoint(url) {
@@ -92,6 +93,11 @@ public enum MCPConfigReader {
             return ParsedInventory(file: file, origin: origin, inventory: inventory, problems: problems.problems) { key in sites[key] ?? "" }
         }
     }
+
+    /// A server entry's fields Sleeper reads, and those of the clients' formats it leaves alone.
+    static let serverFields: Set<String> = ["command", "args", "env", "url", "headers"]
+    static let otherServerFields: Set<String> = ["type", "cwd", "envFile", "disabled", "autoApprove", "alwaysAllow", "timeout", "transport",
+                                                  "description", "trust", "includeTools", "excludeTools", "oauth", "gallery", "version"]
 
     /// Query parameters whose name says they carry a credential.
     static let secretParameters: Set<String> = ["api_key", "apikey", "api-key", "key", "token", "access_token", "auth", "auth_token",
