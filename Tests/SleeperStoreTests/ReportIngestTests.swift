@@ -86,7 +86,7 @@ struct ReportIngestTests {
             #expect(bad.stdout.contains("CRITICAL: posix.system in pytorch_model.bin:archive/data.pkl"))
             let id = try await db.count("SELECT max(id) FROM evidence")
             let failedSteps = await (try Self.explain("model:scanned-model", url)["steps"] as? [String]) ?? []
-            #expect(failedSteps.contains("L0 → L: failed serialization scan (evidence #\(id)) holds L at 0.9 or more"), "\(failedSteps)")
+            #expect(failedSteps.contains("L0 → L: failed serialization scan (evidence #\(id) on model.keras, pytorch_model.bin) holds L at 0.9 or more"), "\(failedSteps)")
             await #expect(try Self.score(url) > before)
         }
     }
