@@ -20,13 +20,34 @@ public struct Sleeper: AsyncParsableCommand {
     )
     public init() {}
 
-    /// Runs the command line; Sleeper's own errors print as one clear message and exit 1.
+    /// Runs the command line as a process: its arguments, environment and standard streams;
+    /// exits with the run's status.
     public static func main(arguments: [String]? = nil) async {
         TrapExit.install()
-        do {
+        let status = await run(arguments ?? Array(CommandLine.arguments.dropFirst()),
+                               invocation: Invocation(environment: ProcessInfo.processInfo.environment))
+        Foundation.exit(status)
+    }
+
+    /// Runs one command line and returns its exit status; nothing in the command tree exits the
+    /// process. Sleeper's own errors print as one clear message (status 1, or 75/76 when the
+    /// database went away). `invocation` is the run's environment and output: the process's,
+    /// or — run in process, as the tests do — its own, clock included (`SLEEPER_NOW`).
+    public static func run(_ arguments: [String], invocation: Invocation) async -> Int32 {
+        await Invocation.$current.withValue(invocation) {
             // A malformed SLEEPER_NOW would silently fall back to the real clock; refuse it first.
-            try SleeperClock.check()
-            _ = try RunAgeLimit.seconds()
+            let clock: SleeperClock.Setting
+            do { clock = try SleeperClock.Setting.from(invocation.environment) } catch {
+                Output.error("sleeper: \(error)")
+                return 1
+            }
+            return await SleeperClock.$scoped.withValue(clock) { await execute(arguments) }
+        }
+    }
+
+    static func execute(_ arguments: [String]) async -> Int32 {
+        do {
+            _ = try RunAgeLimit.seconds(Invocation.environment)
             var command = try parseAsRoot(arguments)
             try ArgumentSecrets.check(command)
             if var asyncCommand = command as? any AsyncParsableCommand {
@@ -34,6 +55,7 @@ public struct Sleeper: AsyncParsableCommand {
             } else {
                 try command.run()
             }
+            return 0
         } catch let error where sleeperMessage(error) != nil {
             let status = exitStatus(error)
             var message = sleeperMessage(error) ?? ""
@@ -43,23 +65,22 @@ public struct Sleeper: AsyncParsableCommand {
                 message += "; nothing was written. Run the command again once the database is back"
             }
             Output.error("sleeper: \(message)")
-            Foundation.exit(status)
+            return status
         } catch {
             if StoreError.isConnectionLoss(error) {
                 Output.error("sleeper: the connection to PostgreSQL was lost (\(StoreError.describe(error))); nothing was written. Run the command again once the database is back")
-                Foundation.exit(75)
+                return 75
             }
             if String(describing: type(of: error)).hasPrefix("PSQLError") {
                 Output.error("sleeper: database error: \(StoreError.describe(error))")
-                Foundation.exit(1)
+                return 1
             }
             // The argument parser quotes what it could not parse: never a secret someone passed.
-            let arguments = arguments ?? Array(CommandLine.arguments.dropFirst())
             let message = redactingSecrets(in: fullMessage(for: error), arguments: arguments)
             let code = exitCode(for: error)
             // --help and --version end the parse "with an error" that is their answer, on standard output.
             if code == .success { Output.print(message.hasSuffix("\n") ? message : message + "\n") } else if !message.isEmpty { Output.error(message) }
-            Foundation.exit(code.rawValue)
+            return code.rawValue
         }
     }
 }

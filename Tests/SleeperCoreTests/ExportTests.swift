@@ -41,7 +41,7 @@ struct ExportTests {
                    ControlMapping(control: "C2", framework: "fw", item: "I2", relationship: .equivalentTo)],
         crosswalkStatement: "test crosswalk")
 
-    static func status(_ key: String, _ control: String, _ status: String, _ evidence: Int? = nil) -> ControlStatus {
+    static func status(_ key: String, _ control: String, _ status: EvidenceStatus, _ evidence: Int? = nil) -> ControlStatus {
         ControlStatus(subject: Subject(kind: .model, key: key), owner: nil, control: control, controlName: control, status: status,
                       evidenceID: evidence, expiresAt: nil, items: [])
     }
@@ -51,9 +51,9 @@ struct ExportTests {
         // m1: C1 valid. m2: C1 failed, C2 valid. m3: both missing.
         let snapshot = ComplianceSnapshot(
             asOf: Date(timeIntervalSince1970: 0), catalog: Self.catalog,
-            statuses: [Self.status("m1", "C1", "valid", 1), Self.status("m1", "C2", "missing"),
-                       Self.status("m2", "C1", "failed", 2), Self.status("m2", "C2", "valid", 3),
-                       Self.status("m3", "C1", "missing"), Self.status("m3", "C2", "missing")],
+            statuses: [Self.status("m1", "C1", .valid, 1), Self.status("m1", "C2", .missing),
+                       Self.status("m2", "C1", .failed, 2), Self.status("m2", "C2", .valid, 3),
+                       Self.status("m3", "C1", .missing), Self.status("m3", "C2", .missing)],
             evidence: [:], runID: nil, exposures: [], ledgerHead: "0")
         let a = snapshot.assessments(framework: Self.catalog.frameworks[0])
         // The alias A restates I1 and I2: shown by `coverage`, never assessed or counted on its own.
@@ -66,7 +66,7 @@ struct ExportTests {
         #expect(a[0].openGapCounts.map(\.control) == ["C1", "C2"] && a[0].openGapTotal == 2)
 
         var fixed = snapshot
-        fixed.statuses[4].status = "valid"
+        fixed.statuses[4].status = .valid
         let b = fixed.assessments(framework: Self.catalog.frameworks[0])
         #expect(b.map(\.satisfied) == [true, false])
         #expect(fixed.digest != snapshot.digest)
@@ -78,11 +78,11 @@ struct ReportRenderingTests {
     static func report(owner: String?) -> ReviewReport {
         let snapshot = ComplianceSnapshot(
             asOf: Timestamps.parse("2026-11-25")!, catalog: ExportTests.catalog,
-            statuses: [ControlStatus(subject: Subject(kind: .model, key: "m|<1>"), owner: owner, control: "C1", controlName: "scan", status: "valid",
+            statuses: [ControlStatus(subject: Subject(kind: .model, key: "m|<1>"), owner: owner, control: "C1", controlName: "scan", status: .valid,
                                      evidenceID: 1, expiresAt: Timestamps.parse("2026-12-05"), items: ["fw:I1"])],
             evidence: [:], runID: 1,
             exposures: [], ledgerHead: String(repeating: "a", count: 64))
-        let top = [Exposure(credential: "key|1", score: 70, band: "critical", p: 0.7, impact: 1, hygiene: 1, owner: nil,
+        let top = [Exposure(credential: "key|1", score: 70, band: .critical, p: 0.7, impact: 1, hygiene: 1, owner: nil,
                             path: ["m|<1>", "agent", "key|1", "res"], mainFactor: "failed backdoor scan on m")]
         return ReviewReport(snapshot: snapshot, weightsVersion: "w1",
                             runs: [.init(id: 1, asOf: Timestamps.parse("2026-11-20")!, startedAt: Timestamps.parse("2026-11-20")!, critical: 0, high: 1, medium: 0, low: 0),
@@ -133,8 +133,8 @@ struct ReportRenderingTests {
     func attackPaths() {
         var report = Self.report(owner: nil)
         report.top = [
-            Exposure(credential: "pay-key", score: 91, band: "critical", p: 0.9, impact: 1, hygiene: 1, owner: nil, path: ["m1", "a1", "pay-key", "payments"], mainFactor: "x"),
-            Exposure(credential: "crm-key", score: 40, band: "high", p: 0.4, impact: 1, hygiene: 1, owner: nil, path: ["m1", "a0", "a2", "crm-key", "crm"], mainFactor: "y"),
+            Exposure(credential: "pay-key", score: 91, band: .critical, p: 0.9, impact: 1, hygiene: 1, owner: nil, path: ["m1", "a1", "pay-key", "payments"], mainFactor: "x"),
+            Exposure(credential: "crm-key", score: 40, band: .high, p: 0.4, impact: 1, hygiene: 1, owner: nil, path: ["m1", "a0", "a2", "crm-key", "crm"], mainFactor: "y"),
         ]
         let svg = AttackPathGraph.svg(report) ?? ""
         #expect(svg.contains("aria-label=\"Top attack paths\""))
@@ -143,8 +143,8 @@ struct ReportRenderingTests {
         #expect(svg.contains("stroke=\"#b3261e\"") && svg.contains("stroke=\"#e8710a\""))
         #expect(ReportHTML.render(report).contains("aria-label=\"Top attack paths\""))
         // A credential no model reaches has a path that starts at itself: nothing to draw, and no crash.
-        report.top.append(Exposure(credential: "leaked", score: 0, band: "low", p: 0, impact: 1, hygiene: 1, owner: nil, path: ["leaked", "crm"], mainFactor: "z"))
-        report.top.append(Exposure(credential: "alone", score: 0, band: "low", p: 0, impact: 0, hygiene: 1, owner: nil, path: ["alone"], mainFactor: "z"))
+        report.top.append(Exposure(credential: "leaked", score: 0, band: .low, p: 0, impact: 1, hygiene: 1, owner: nil, path: ["leaked", "crm"], mainFactor: "z"))
+        report.top.append(Exposure(credential: "alone", score: 0, band: .low, p: 0, impact: 0, hygiene: 1, owner: nil, path: ["alone"], mainFactor: "z"))
         #expect(AttackPathGraph.svg(report)?.contains("<title>leaked</title>") == false)
         #expect(ReportHTML.render(report).contains("aria-label=\"Top attack paths\""))
     }

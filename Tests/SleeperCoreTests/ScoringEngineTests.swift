@@ -42,7 +42,7 @@ struct ScoringEngineTests {
         #expect(abs(c.hygiene - 1.25) < 1e-12)
         #expect(c.hygieneTerms.map(\.name) == ["not_rotated", "no_expiry"])
         #expect(c.score == 69)
-        #expect(c.band == "critical")
+        #expect(c.band == .critical)
         #expect(c.impactCount == 1)
         #expect(c.exposureCount == 1)       // acme-ft (0.6094 > 0.3); the parent's 0.10 does not count
         #expect(c.topModel == 1 && c.topAgent == 0 && c.topResource == 0)
@@ -64,7 +64,7 @@ struct ScoringEngineTests {
         #expect(abs(result.credentials[0].p - 0.198849175 * 0.4 * 0.3) < 1e-12)
         #expect(abs(result.credentials[0].hygiene - 0.7) < 1e-12)
         #expect(result.credentials[0].score == 2)
-        #expect(result.credentials[0].band == "low")
+        #expect(result.credentials[0].band == .low)
     }
 
     @Test("lineage passes risk down by relation: quantized 1.0, adapter 0.9, finetune 0.7, merge 0.7, distill 0.5")

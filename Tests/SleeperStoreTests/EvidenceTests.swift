@@ -57,7 +57,7 @@ struct EvidenceTests {
             #expect(!gaps.contains { $0.control == "SLP-BACKDOOR-SCAN" })
             _ = try await ledger.record([EvidenceDraft(subject: Subject("model:m1")!, control: "SLP-BACKDOOR-SCAN", result: .withdrawn, supersedes: 2)])
             gaps = try await EvidenceQueries(db).gaps(asOf: Date(), subject: Subject("model:m1"))
-            #expect(gaps.first { $0.control == "SLP-BACKDOOR-SCAN" }?.status == "missing")
+            #expect(gaps.first { $0.control == "SLP-BACKDOOR-SCAN" }?.status == .missing)
             await #expect(throws: InventoryProblems.self) {
                 try await ledger.record([Self.draft("model:m1", "SLP-BACKDOOR-SCAN", supersedes: 1)])   // already superseded
             }
@@ -188,9 +188,9 @@ struct EvidenceTests {
             #expect(try await gapCount(30) == 18)      // rotation expired, in its grace period
             #expect(try await gapCount(120) == 20)     // only least privilege still valid
             let at30 = try await q.gaps(asOf: recorded.addingTimeInterval(30 * Self.day), subject: Subject("credential:c1"))
-            #expect(at30.first { $0.control == "SLP-ROTATION" }?.status == "expired-in-grace")
+            #expect(at30.first { $0.control == "SLP-ROTATION" }?.status == .expiredInGrace)
             let at120 = try await q.gaps(asOf: recorded.addingTimeInterval(120 * Self.day), subject: Subject("model:m1"))
-            #expect(at120.first { $0.control == "SLP-SIGNATURE" }?.status == "expired")
+            #expect(at120.first { $0.control == "SLP-SIGNATURE" }?.status == .expired)
 
             func nhi(_ offsetDays: Double) async throws -> [String: String] {
                 let rows = try await q.coverage(framework: "owasp-nhi", asOf: recorded.addingTimeInterval(offsetDays * Self.day))
@@ -223,7 +223,7 @@ struct EvidenceTests {
             _ = try await InventoryImporter(db).importFiles([try Fixtures.parse(Self.fixture.replacingOccurrences(of: "sha256:aaaa", with: "sha256:bbbb"))])
             let q = EvidenceQueries(db)
             let now = try await q.gaps(asOf: Date(), subject: Subject("model:m1"))
-            #expect(now.filter { $0.status == "stale-digest" }.map(\.control).sorted() == ["SLP-BACKDOOR-SCAN", "SLP-SIGNATURE"])
+            #expect(now.filter { $0.status == .staleDigest }.map(\.control).sorted() == ["SLP-BACKDOOR-SCAN", "SLP-SIGNATURE"])
             // As of before the new digest, the evidence still stood.
             let earlier = try await q.gaps(asOf: before, subject: Subject("model:m1"))
             #expect(!earlier.contains { $0.control == "SLP-SIGNATURE" })

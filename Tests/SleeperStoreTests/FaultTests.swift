@@ -51,7 +51,7 @@ struct FaultTests {
         var outcomes: [String] = []
         for pause in [0.0, 0.3, 1.0] {
             let env = try Self.home("fault-import")
-            #expect(try await Fixtures.sleeper(["migrate"], environment: env).status == 0)
+            #expect(try await Fixtures.sleeperProcess(["migrate"], environment: env).status == 0)
             let errors = FileManager.default.temporaryDirectory.appending(path: "fault-import-\(UUID().uuidString.prefix(6)).err").path
             defer { try? FileManager.default.removeItem(atPath: errors) }
             // SLEEPER_TIMING marks the phases: "references checked" is written inside the import's transaction.
@@ -75,20 +75,20 @@ struct FaultTests {
             outcomes.append("\(status) in \(took)")
             // The next command brings the cluster back; the import is all there or not at all,
             // and there exactly when the exit said so (76: either, but whole, with its audit row).
-            var listed = try await Fixtures.sleeper(["inventory", "credentials", "--format", "csv"], environment: env)
+            var listed = try await Fixtures.sleeperProcess(["inventory", "credentials", "--format", "csv"], environment: env)
             for _ in 0..<10 where listed.status != 0 {
                 try await Task.sleep(for: .seconds(1))
-                listed = try await Fixtures.sleeper(["inventory", "credentials", "--format", "csv"], environment: env)
+                listed = try await Fixtures.sleeperProcess(["inventory", "credentials", "--format", "csv"], environment: env)
             }
             #expect(listed.status == 0, "\(listed.stderr)")
             let rows = listed.stdout.split(separator: "\r\n").count - 1
-            let audit = try await Fixtures.sleeper(["audit", "--format", "json"], environment: env)
+            let audit = try await Fixtures.sleeperProcess(["audit", "--format", "json"], environment: env)
             let imported = audit.stdout.contains("inventory.import")
             #expect(rows == 0 || rows == 30000, "a partial import: \(rows) credentials")
             #expect((rows == 30000) == imported, "credentials \(rows), audit row \(imported)")
             if status == 0 { #expect(rows == 30000) }
             if status == 75 { #expect(rows == 0) }
-            _ = try await Fixtures.sleeper(["db", "stop"], environment: env)
+            _ = try await Fixtures.sleeperProcess(["db", "stop"], environment: env)
         }
         print("kill during import: exits \(outcomes)")
     }
@@ -103,9 +103,9 @@ struct FaultTests {
         var struck = 0
         for pause in [0.0, 0.1, 0.0] {
             let env = try Self.home("fault-score")
-            let imported = try await Fixtures.sleeper(["import", estate.path], environment: env)
+            let imported = try await Fixtures.sleeperProcess(["import", estate.path], environment: env)
             try #require(imported.status == 0, "\(imported.stderr)")
-            let models = try await Fixtures.sleeper(["inventory", "models", "--format", "csv"], environment: env).stdout
+            let models = try await Fixtures.sleeperProcess(["inventory", "models", "--format", "csv"], environment: env).stdout
                 .split(separator: "\r\n").dropFirst().prefix(4).compactMap { $0.split(separator: ",").first.map(String.init) }
             try #require(models.count == 4)
             // One full scoring run and four evidence records (each rescoring), all at once.
@@ -143,25 +143,25 @@ struct FaultTests {
             }
             print("kill during score and evidence: \(running) of \(processes.count) running at the kill, all ended \(took) after it")
             outcomes.append(statuses.map(String.init).joined(separator: " "))
-            var listed = try await Fixtures.sleeper(["evidence", "list", "--format", "csv"], environment: env)
+            var listed = try await Fixtures.sleeperProcess(["evidence", "list", "--format", "csv"], environment: env)
             for _ in 0..<10 where listed.status != 0 {
                 try await Task.sleep(for: .seconds(1))
-                listed = try await Fixtures.sleeper(["evidence", "list", "--format", "csv"], environment: env)
+                listed = try await Fixtures.sleeperProcess(["evidence", "list", "--format", "csv"], environment: env)
             }
             #expect(listed.status == 0, "\(listed.stderr)")
             // Every record reported done is there, none reported not written is; 76 may be either.
             let records = listed.stdout.split(separator: "\r\n").count - 1
             let done = statuses.dropFirst().filter { $0 == 0 }.count, unknown = statuses.dropFirst().filter { $0 == 76 }.count
             #expect(records >= done && records <= done + unknown, "\(records) records; exits \(statuses)")
-            #expect(try await Fixtures.sleeper(["verify"], environment: env).status == 0)
+            #expect(try await Fixtures.sleeperProcess(["verify"], environment: env).status == 0)
             // Whatever run is current is whole: it scored every credential.
-            let exposure = try await Fixtures.sleeper(["exposure", "--format", "csv"], environment: env)
+            let exposure = try await Fixtures.sleeperProcess(["exposure", "--format", "csv"], environment: env)
             if exposure.status == 0 {
                 #expect(exposure.stdout.split(separator: "\r\n").count - 1 == 20000, "a partial run is current")
             } else {
                 #expect(exposure.stderr.contains("no scoring run yet"), "\(exposure.stderr)")
             }
-            _ = try await Fixtures.sleeper(["db", "stop"], environment: env)
+            _ = try await Fixtures.sleeperProcess(["db", "stop"], environment: env)
         }
         #expect(struck > 0, "no trial struck while a command was running")
         print("kill during score and evidence: exits \(outcomes); \(struck) of 3 trials struck work under way")
@@ -179,13 +179,13 @@ struct FaultTests {
             // back) is gone a moment later. Until then its socket still answers.
             let killed = ContinuousClock.now
             while Self.alive(pid) && ContinuousClock.now - killed < .seconds(5) { try await Task.sleep(for: .milliseconds(20)) }
-            let status = try await Fixtures.sleeper(["db", "status"], environment: env)
+            let status = try await Fixtures.sleeperProcess(["db", "status"], environment: env)
             #expect(!status.stdout.contains("server:    running"), "\(status.stdout)")
             // Any command brings it back.
-            let again = try await Fixtures.sleeper(["inventory", "models"], environment: env)
+            let again = try await Fixtures.sleeperProcess(["inventory", "models"], environment: env)
             #expect(again.status == 0, "\(again.stderr)")
-            #expect(try await Fixtures.sleeper(["db", "status"], environment: env).stdout.contains("server:    running"))
-            _ = try await Fixtures.sleeper(["db", "stop"], environment: env)
+            #expect(try await Fixtures.sleeperProcess(["db", "status"], environment: env).stdout.contains("server:    running"))
+            _ = try await Fixtures.sleeperProcess(["db", "stop"], environment: env)
         }
     }
 }

@@ -123,7 +123,7 @@ struct IncrementalStoreTests {
                         #expect(ma.count == mb.count)
                         for (key, value) in mb where ma[key] != value { Issue.record("step \(step): model \(key) incremental \(ma[key] ?? "missing") full \(value)") }
                         // The exposure list reads an incremental run through its base's index; same answer.
-                        for (top, offset, band) in [(3, 0, nil), (4, 2, nil), (nil, 0, nil), (2, 0, "low")] as [(Int?, Int, String?)] {
+                        for (top, offset, band) in [(3, 0, nil), (4, 2, nil), (nil, 0, nil), (2, 0, .low)] as [(Int?, Int, Band?)] {
                             let x = try await ScoreRuns(db).exposures(run: run, top: top, band: band, minScore: nil, owner: nil, resource: nil, offset: offset)
                             let y = try await ScoreRuns(db).exposures(run: full.id, top: top, band: band, minScore: nil, owner: nil, resource: nil, offset: offset)
                             #expect(x == y, "step \(step): exposures top \(String(describing: top)) offset \(offset)")

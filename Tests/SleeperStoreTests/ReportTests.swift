@@ -30,7 +30,7 @@ struct ReportTests {
             #expect(md.contains("| \(expires) | agent:email-triage | SLP-HITL | valid |"))
             #expect(md.contains("| credential | ci-deploy-key |"), "ci-deploy-key has no owner in the example")
             #expect(md.contains("What would lower payments-api-key"))
-            let bands = try await ScoreRuns(db).exposures(run: 2, top: nil, band: "critical", minScore: nil, owner: nil, resource: nil).count
+            let bands = try await ScoreRuns(db).exposures(run: 2, top: nil, band: .critical, minScore: nil, owner: nil, resource: nil).count
             #expect(md.contains("| critical | \(bands) |"))
 
             // --since a run id compares with that run; an unknown run is refused by name.

@@ -66,7 +66,7 @@ struct ScoringStoreTests {
         try await Self.withExample { db in
             let run = try await ScoreRuns(db).run(asOf: Self.asOf, weights: try ScoreRuns.bundledWeights())
             #expect(run.credentials == 2)
-            #expect(run.bands == ["critical": 1, "low": 1])
+            #expect(run.bands == [.critical: 1, .low: 1])
             let rows = try await ScoreRuns(db).exposures(run: run.id, top: nil, band: nil, minScore: nil, owner: nil, resource: nil)
             #expect(rows.map(\.credential) == ["payments-key", "docs-token"])
             #expect(rows[0].score == 69)
@@ -76,9 +76,9 @@ struct ScoringStoreTests {
             // The compact explanation: plain columns, and each model's main factor once per run.
             #expect(try await db.count("SELECT count(*) FROM credential_scores WHERE explanation IS NOT NULL") == 0)
             #expect(try await db.count("SELECT count(*) FROM score_run_models WHERE run_id = \(run.id)") == (try await db.count("SELECT count(*) FROM models")))
-            let filtered = try await ScoreRuns(db).exposures(run: run.id, top: 5, band: "critical", minScore: 60, owner: "payments", resource: "payments-api")
+            let filtered = try await ScoreRuns(db).exposures(run: run.id, top: 5, band: .critical, minScore: 60, owner: "payments", resource: "payments-api")
             #expect(filtered.map(\.credential) == ["payments-key"])
-            #expect(try await ScoreRuns(db).exposures(run: run.id, top: nil, band: "high", minScore: nil, owner: nil, resource: nil).isEmpty)
+            #expect(try await ScoreRuns(db).exposures(run: run.id, top: nil, band: .high, minScore: nil, owner: nil, resource: nil).isEmpty)
         }
     }
 

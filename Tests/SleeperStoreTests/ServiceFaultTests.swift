@@ -12,11 +12,11 @@ struct ServiceFaultTests {
     /// An embedded home with the example estate and an editor token.
     static func home(_ name: String, estate: String? = nil) async throws -> (env: [String: String], token: String) {
         let env = try FaultTests.home(name)
-        let imported = try await Fixtures.sleeper(["import", estate ?? Fixtures.packageRoot.appending(path: "Examples/inventory.yaml").path], environment: env)
+        let imported = try await Fixtures.sleeperProcess(["import", estate ?? Fixtures.packageRoot.appending(path: "Examples/inventory.yaml").path], environment: env)
         try #require(imported.status == 0, "\(imported.stderr)")
-        let scored = try await Fixtures.sleeper(["score"], environment: env)
+        let scored = try await Fixtures.sleeperProcess(["score"], environment: env)
         try #require(scored.status == 0, "\(scored.stderr)")
-        let token = try await Fixtures.sleeper(["token", "create", "--name", "ops", "--role", "editor"], environment: env)
+        let token = try await Fixtures.sleeperProcess(["token", "create", "--name", "ops", "--role", "editor"], environment: env)
         try #require(token.status == 0, "\(token.stderr)")
         return (env, token.stdout.trimmingCharacters(in: .whitespacesAndNewlines))
     }
@@ -88,7 +88,7 @@ struct ServiceFaultTests {
         #expect(metrics.status == 200 && metrics.body.contains("sleeper_db_up 0"))
 
         // Any command brings the embedded cluster back; the service follows by itself.
-        let restart = try await Fixtures.sleeper(["inventory", "models"], environment: env)
+        let restart = try await Fixtures.sleeperProcess(["inventory", "models"], environment: env)
         #expect(restart.status == 0, "\(restart.stderr)")
         let restarted = ContinuousClock.now
         var recovered: Duration?
@@ -102,7 +102,7 @@ struct ServiceFaultTests {
         #expect(try await Self.evidenceCount(server, token) == evidenceBefore, "a refused write left a record")
         print("service with the database down: slowest /readyz \(slowestReady) s, slowest request once known \(slowestSettled) s, recovery \(recovery)")
         #expect(await server.stop() == 0, "\(server.log)")
-        _ = try await Fixtures.sleeper(["db", "stop"], environment: env)
+        _ = try await Fixtures.sleeperProcess(["db", "stop"], environment: env)
     }
 
     @Test("SIGTERM during a large export: the response is delivered whole and the server exits 0; past --drain-seconds it is cut off, the log says so and the exit is 1")
@@ -133,6 +133,6 @@ struct ServiceFaultTests {
         #expect(await hasty.waitForExit(seconds: 30) == 1, "\(hasty.log)")
         #expect(hasty.log.contains("1 response(s) were cut off"), "\(hasty.log)")
         print("drain: \(announced) bytes delivered whole in \(delivered["seconds"] ?? "?") s; with --drain-seconds 1: \(partial["received"] ?? "?") bytes")
-        _ = try await Fixtures.sleeper(["db", "stop"], environment: env)
+        _ = try await Fixtures.sleeperProcess(["db", "stop"], environment: env)
     }
 }

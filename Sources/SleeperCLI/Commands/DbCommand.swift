@@ -14,7 +14,7 @@ struct DbCommand: AsyncParsableCommand {
         @OptionGroup var connection: ConnectionOptions
 
         func run() async throws {
-            let environment = ProcessInfo.processInfo.environment
+            let environment = Invocation.environment
             let settings: ConnectionSettings
             if let configured = try ConnectionSettings.resolve(flag: connection.databaseURL, environment: environment) {
                 settings = configured
@@ -54,7 +54,7 @@ struct DbCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Stop the embedded cluster (a configured server is left alone).", discussion: HelpText.discussion("db stop"))
 
         func run() async throws {
-            let cluster = EmbeddedCluster(home: EmbeddedCluster.defaultHome(environment: ProcessInfo.processInfo.environment))
+            let cluster = EmbeddedCluster(home: EmbeddedCluster.defaultHome(environment: Invocation.environment))
             Output.print(try cluster.stop() ? "stopped the embedded cluster in \(cluster.dataDirectory.path)\n" : "the embedded cluster is not running\n")
         }
     }

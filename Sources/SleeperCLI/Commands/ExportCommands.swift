@@ -88,6 +88,7 @@ struct ExportCommand: AsyncParsableCommand {
 extension ExportCommand {
     /// Writes pieces to the file, or to standard output, as `produce` makes them.
     func stream(to out: String?, _ produce: ((String) -> Void) -> Void) throws {
+        if out == nil, Invocation.current?.output != nil { return produce { Output.print($0) } }
         let handle: FileHandle
         if let out {
             guard FileManager.default.createFile(atPath: out, contents: nil), let h = FileHandle(forWritingAtPath: out) else {

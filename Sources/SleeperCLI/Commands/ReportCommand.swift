@@ -21,7 +21,7 @@ struct ReportCommand: AsyncParsableCommand {
 
     func run() async throws {
         let date = try parseMoment(asOf, "--as-of") ?? SleeperClock.now()
-        let maximumAge = try RunAgeLimit.seconds()
+        let maximumAge = try RunAgeLimit.seconds(Invocation.environment)
         try signed.checkTarget(allowUnverified: allowUnverified)
         let progress = ProgressLine()
         defer { progress.finish() }

@@ -25,7 +25,7 @@ struct ScoreCommand: AsyncParsableCommand {
             defer { progress.finish() }
             return (try await ScoreRuns(db).run(asOf: date, weights: try ScoreRuns.bundledWeights(), whatIf: whatIf), try await CredentialReach(db).unreached())
         }
-        let bands = ["critical", "high", "medium", "low"].map { "\(run.bands[$0] ?? 0) \($0)" }.joined(separator: ", ")
+        let bands = Band.allCases.map { "\(run.bands[$0] ?? 0) \($0.rawValue)" }.joined(separator: ", ")
         let kind = whatIf ? "what-if run \(run.id) (not the current run)" : "run \(run.id)"
         Output.print("\(kind): scored \(run.credentials) credentials in \(run.durationMs) ms (weights \(run.weightsVersion), as of \(Timestamps.format(run.asOf))): \(bands)\n")
         // Zero is not safe when nothing links a credential to a model: say how many, and why.
@@ -82,7 +82,7 @@ struct ExposureList: AsyncParsableCommand {
     @OptionGroup var connection: ConnectionOptions
     @OptionGroup var output: FormatOption
     @Option(parsing: .unconditional, help: "Only the N highest (1 or more).") var top: Int?
-    @Option(help: "critical, high, medium or low.") var band: String?
+    @Option(help: "\(Band.names(" or ")).") var band: Band?
     @Option(name: .customLong("min-score"), parsing: .unconditional, help: "Only scores at or above this (0 to 100).") var minScore: Int?
     @Option(help: "Only credentials with this owner.") var owner: String?
     @Option(help: "Only credentials that reach this resource.") var resource: String?
@@ -94,8 +94,7 @@ struct ExposureList: AsyncParsableCommand {
     }
 
     func run() async throws {
-        if let band, !["critical", "high", "medium", "low"].contains(band) { throw CommandFailure(message: "--band: '\(band)' is not one of critical, high, medium, low") }
-        let maximumAge = try RunAgeLimit.seconds()
+        let maximumAge = try RunAgeLimit.seconds(Invocation.environment)
         let (rows, cited, unreached) = try await connection.withDatabase { db -> ([ScoreRuns.Exposure], RunCitation, [UnreachedReason: (count: Int, first: [String])]) in
             let runs = ScoreRuns(db)
             let cited = try await RunChoice.cite(run, in: runs)
@@ -133,3 +132,5 @@ struct ExplainCommand: AsyncParsableCommand {
         Output.print(format == "json" ? answer.json() : answer.text())
     }
 }
+
+extension Band: ExpressibleByArgument {}

@@ -40,7 +40,7 @@ struct ServeCommand: AsyncParsableCommand {
             throw CommandFailure(message: "--max-body-mb, --max-page, --pool, --drain-seconds, --refusals-per-minute, --idempotency-pending-seconds and --scan-seconds must be at least 1")
         }
         var logger = Logger(label: "sleeper.serve")
-        logger.logLevel = ProcessInfo.processInfo.environment["SLEEPER_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info
+        logger.logLevel = Invocation.environment["SLEEPER_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info
         let rules = try reportRules.map(readReportRules)
         var options = SleeperService.Options(host: host, port: port, limits: .init(maxBodyBytes: maxBodyMB << 20, maxPageSize: maxPage, idempotencyPendingSeconds: idempotencyPendingSeconds,
                                                                                refusalsPerMinute: refusalsPerMinute, scanSeconds: Double(scanSeconds)),
@@ -63,7 +63,7 @@ struct ServeCommand: AsyncParsableCommand {
             receivers += text.split(whereSeparator: \.isNewline).map { $0.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false).first ?? "" }
                 .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
         }
-        receivers += (ProcessInfo.processInfo.environment["SLEEPER_WEBHOOKS"] ?? "").split(whereSeparator: \.isWhitespace).map(String.init)
+        receivers += (Invocation.environment["SLEEPER_WEBHOOKS"] ?? "").split(whereSeparator: \.isWhitespace).map(String.init)
         let webhooks = receivers
         if !webhooks.isEmpty {
             for url in webhooks where !(url.hasPrefix("https://") || url.hasPrefix("http://")) || URL(string: url)?.host == nil {
@@ -73,7 +73,7 @@ struct ServeCommand: AsyncParsableCommand {
             if Set(stored).count != stored.count {
                 throw CommandFailure(message: "webhook receivers: the same URL twice (credentials aside): \(stored.joined(separator: ", "))")
             }
-            var secret = ProcessInfo.processInfo.environment["SLEEPER_WEBHOOK_SECRET"].map { Data($0.utf8) }
+            var secret = Invocation.environment["SLEEPER_WEBHOOK_SECRET"].map { Data($0.utf8) }
             if let webhookSecretFile {
                 secret = try readInputFile(webhookSecretFile)
                 // A trailing newline is the editor's, not the secret's.

@@ -21,7 +21,7 @@ struct ConnectionOptions: ParsableArguments {
     /// settles them itself.
     func withDatabase<T: Sendable>(migrating: Bool = true, maximumConnections: Int = 5, applicationName: String = "sleeper", endOnLoss: Bool = true,
                                    settlingOwed: Bool = true, _ body: (Database) async throws -> T) async throws -> T {
-        let environment = ProcessInfo.processInfo.environment
+        let environment = Invocation.environment
         let logger = Self.logger
         if let settings = try ConnectionSettings.resolve(flag: databaseURL, environment: environment) {
             return try await Database.open(settings, logger: logger, maximumConnections: maximumConnections, applicationName: applicationName,
@@ -68,7 +68,7 @@ extension ConnectionOptions {
     /// Quiet unless asked: `SLEEPER_LOG_LEVEL=debug` shows the driver's messages.
     static var logger: Logger {
         var logger = Logger(label: "sleeper")
-        logger.logLevel = ProcessInfo.processInfo.environment["SLEEPER_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .error
+        logger.logLevel = Invocation.environment["SLEEPER_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .error
         return logger
     }
 }

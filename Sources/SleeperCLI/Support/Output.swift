@@ -7,6 +7,7 @@ enum Output {
     /// A reader that stops early (`sleeper exposure | head`) closes the pipe; that ends the
     /// command quietly instead of crashing on the failed write.
     static func print(_ text: String) {
+        if let captured = Invocation.current?.output { return captured.write(text, error: false) }
         do {
             try FileHandle.standardOutput.write(contentsOf: Data(text.utf8))
         } catch {
@@ -18,6 +19,7 @@ enum Output {
     /// made from a source's value, a database error).
     static func error(_ text: String) {
         let text = SecretScanner.redacted(text)
+        if let captured = Invocation.current?.output { return captured.write(text.hasSuffix("\n") ? text : text + "\n", error: true) }
         try? FileHandle.standardError.write(contentsOf: Data((text.hasSuffix("\n") ? text : text + "\n").utf8))
     }
 }

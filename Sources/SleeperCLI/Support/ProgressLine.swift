@@ -15,7 +15,7 @@ final class ProgressLine: @unchecked Sendable {
     let enabled: Bool
 
     init() {
-        enabled = isatty(2) == 1 && ProcessInfo.processInfo.environment["TERM"] != "dumb"
+        enabled = Invocation.current?.output == nil && isatty(2) == 1 && Invocation.environment["TERM"] != "dumb"
     }
 
     /// What is being done now, and how far along (0…1) when that is known.

@@ -6,7 +6,7 @@ import SleeperStore
 /// beside it with `.pub`.
 enum SigningKeys {
     static var defaultPath: String {
-        EmbeddedCluster.defaultHome(environment: ProcessInfo.processInfo.environment).appending(path: "keys/signing.ed25519").path
+        EmbeddedCluster.defaultHome(environment: Invocation.environment).appending(path: "keys/signing.ed25519").path
     }
 
     static func create(at path: String, force: Bool) throws -> Curve25519.Signing.PrivateKey {

@@ -7,8 +7,7 @@ public struct ControlStatus: Sendable, Equatable {
     public var owner: String?
     public var control: String
     public var controlName: String
-    /// missing, failed, expired-in-grace, expired, stale-digest, accepted (a gap whose acceptance stands) or valid
-    public var status: String
+    public var status: EvidenceStatus
     public var evidenceID: Int?
     public var expiresAt: Date?
     /// Framework items the control would satisfy, as `framework:item`.
@@ -20,9 +19,9 @@ public struct ControlStatus: Sendable, Equatable {
     /// on a file stands until a later record covers it).
     public var failedFiles: [String] = []
 
-    public var isValid: Bool { status == "valid" }
+    public var isValid: Bool { status == .valid }
 
-    public init(subject: Subject, owner: String?, control: String, controlName: String, status: String,
+    public init(subject: Subject, owner: String?, control: String, controlName: String, status: EvidenceStatus,
                 evidenceID: Int?, expiresAt: Date?, items: [String]) {
         self.subject = subject
         self.owner = owner

@@ -3,12 +3,12 @@
 public struct GapCount: Sendable, Equatable {
     public var control: String
     public var name: String
-    public var status: String
+    public var status: EvidenceStatus
     public var subjects: Int
     /// The framework items the control would satisfy, as `framework:item`.
     public var items: [String]
 
-    public init(control: String, name: String, status: String, subjects: Int, items: [String]) {
+    public init(control: String, name: String, status: EvidenceStatus, subjects: Int, items: [String]) {
         (self.control, self.name, self.status, self.subjects, self.items) = (control, name, status, subjects, items)
     }
 }

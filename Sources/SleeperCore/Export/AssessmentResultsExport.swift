@@ -136,7 +136,7 @@ public enum AssessmentResultsExport {
             ("title", .string("credential:\(e.credential) exposed to a backdoored model (score \(e.score), \(e.band))")),
             ("description", .string("Top path: \(e.path.joined(separator: " → ")). Main factor: \(e.mainFactor).")),
             ("statement", .string("If a model on this path carries a backdoor, its trigger can make the agent use this credential. Score \(e.score) = 100 · P \(String(format: "%.4f", e.p)) · impact \(String(format: "%.4f", e.impact)) · hygiene \(String(format: "%.4f", e.hygiene)).")),
-            ("props", OSCAL.props([("score", String(e.score)), ("band", e.band), ("credential", e.credential), ("owner", e.owner)])),
+            ("props", OSCAL.props([("score", String(e.score)), ("band", e.band.rawValue), ("credential", e.credential), ("owner", e.owner)])),
             ("status", .string("open")),
         ])
     }

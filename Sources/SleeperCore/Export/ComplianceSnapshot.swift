@@ -74,7 +74,7 @@ public struct ComplianceSnapshot: Sendable {
         for s in statuses { bySubject[s.subject, default: []].append(s) }
         var template: [SubjectKind: [ControlStatus]] = [:]
         for (subject, rows) in bySubject where template[subject.kind] == nil
-            && rows.allSatisfy({ $0.status == "missing" && $0.evidenceID == nil && $0.acceptedUntil == nil }) {
+            && rows.allSatisfy({ $0.status == .missing && $0.evidenceID == nil && $0.acceptedUntil == nil }) {
             template[subject.kind] = rows
         }
         var i = 0

@@ -16,7 +16,7 @@ public enum ComplianceTable {
         if framework != nil && items.isEmpty { return nil }
         let record = s.evidenceID.flatMap { snapshot.evidence[$0] }
         func text(_ v: String?) -> Listing.Cell { v.map(Listing.Cell.text) ?? .null }
-        return [.text(s.subject.kind.rawValue), .text(s.subject.key), text(s.owner), .text(s.control), .text(s.controlName), .text(s.status),
+        return [.text(s.subject.kind.rawValue), .text(s.subject.key), text(s.owner), .text(s.control), .text(s.controlName), .text(s.status.rawValue),
                 s.evidenceID.map(Listing.Cell.integer) ?? .null, text(record?.result.rawValue), text(record.map { OSCAL.date($0.recordedAt) }),
                 text(s.expiresAt.map(Timestamps.format)), record.map { .list($0.artifacts.map(\.sha256)) } ?? .list([]),
                 .list(items)]
@@ -59,7 +59,7 @@ public enum ComplianceTable {
             })
         }
         let exposures = snapshot.exposures.map { e in
-            JSONValue.obj([("credential", .string(e.credential)), ("score", .int(e.score)), ("band", .string(e.band)),
+            JSONValue.obj([("credential", .string(e.credential)), ("score", .int(e.score)), ("band", .string(e.band.rawValue)),
                            ("owner", e.owner.map(JSONValue.string) ?? .null), ("path", .array(e.path.map(JSONValue.string))),
                            ("main_factor", .string(e.mainFactor))])
         }

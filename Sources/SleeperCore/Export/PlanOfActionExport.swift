@@ -24,7 +24,7 @@ public enum PlanOfActionExport {
         // A cancelled action was not done: it stays an item, saying it was cancelled and why.
         let open = snapshot.actions.filter { $0.status != .done }
         let acceptedGaps = snapshot.acceptances.filter { $0.control != nil && (inScope?.contains($0.control ?? "") ?? true) }
-        let groups = gapGroups(snapshot.statuses.filter { !$0.isValid && $0.status != "accepted" && (inScope?.contains($0.control) ?? true) })
+        let groups = gapGroups(snapshot.statuses.filter { !$0.isValid && $0.status != .accepted && (inScope?.contains($0.control) ?? true) })
         let exposures = exposureGroups(snapshot.exposures)
         let risks = open.map { actionRisk($0, snapshot) } + acceptedGaps.map { acceptanceRisk($0, snapshot) } + exposures.map { exposureRisk($0, snapshot) }
         let head = JSONValue.obj([
@@ -161,7 +161,7 @@ public enum PlanOfActionExport {
     static func gapItem(_ g: GapGroup, framework: String?, _ snapshot: ComplianceSnapshot) -> JSONValue {
         let items = g.items.filter { framework == nil || $0.hasPrefix(framework! + ":") }
         var byStatus: [String: Int] = [:]
-        for s in g.gaps { byStatus[s.status, default: 0] += 1 }
+        for s in g.gaps { byStatus[s.status.rawValue, default: 0] += 1 }
         let statuses = byStatus.keys.sorted().map { "\(byStatus[$0] ?? 0) \($0)" }.joined(separator: ", ")
         let named = g.gaps.prefix(namedSubjects).map(\.subject.description).joined(separator: ", ")
         let more = g.gaps.count > namedSubjects ? " and \(g.gaps.count - namedSubjects) more" : ""
@@ -176,14 +176,14 @@ public enum PlanOfActionExport {
     // MARK: Exposures, by owner and band
 
     struct ExposureGroup {
-        var owner: String?, band: String
+        var owner: String?, band: Band
         var exposures: [Exposure]
     }
 
     static func exposureGroups(_ exposures: [Exposure]) -> [ExposureGroup] {
         var order: [String] = [], groups: [String: ExposureGroup] = [:]
         for e in exposures {
-            let key = e.band + "\u{1}" + (e.owner ?? "")
+            let key = e.band.rawValue + "\u{1}" + (e.owner ?? "")
             if groups[key] == nil { order.append(key); groups[key] = ExposureGroup(owner: e.owner, band: e.band, exposures: []) }
             groups[key]?.exposures.append(e)
         }
@@ -191,7 +191,7 @@ public enum PlanOfActionExport {
     }
 
     static func exposureRiskUUID(_ g: ExposureGroup, _ snapshot: ComplianceSnapshot) -> String {
-        NameUUID.make("risk", "exposures", g.band, g.owner ?? "", String(snapshot.runID ?? 0))
+        NameUUID.make("risk", "exposures", g.band.rawValue, g.owner ?? "", String(snapshot.runID ?? 0))
     }
 
     static func exposureRisk(_ g: ExposureGroup, _ snapshot: ComplianceSnapshot) -> JSONValue {
@@ -201,7 +201,7 @@ public enum PlanOfActionExport {
             ("title", .string("\(g.exposures.count) \(g.band) backdoor exposure(s) of credentials owned by \(g.owner ?? "nobody (unowned)")")),
             ("description", .string("The worst: \(worst)\(g.exposures.count > namedSubjects ? ", and \(g.exposures.count - namedSubjects) more" : "").")),
             ("statement", .string("If a model upstream of these credentials carries a backdoor, its trigger can make an agent use them (scoring run \(snapshot.runID.map(String.init) ?? "none")).")),
-            ("props", OSCAL.props([("band", g.band), ("owner", g.owner ?? "unowned"), ("credentials", String(g.exposures.count)),
+            ("props", OSCAL.props([("band", g.band.rawValue), ("owner", g.owner ?? "unowned"), ("credentials", String(g.exposures.count)),
                                    ("worst-score", g.exposures.first.map { String($0.score) })])),
             ("status", .string("open")),
         ])
@@ -211,11 +211,11 @@ public enum PlanOfActionExport {
         let open = snapshot.openControls(along: Array(g.exposures.prefix(namedSubjects)))
         let closing = Set(open.flatMap { $0.map(\.control) }).sorted()
         return .obj([
-            ("uuid", .string(NameUUID.make("poam-item", "exposures", g.band, g.owner ?? "", String(snapshot.runID ?? 0)))),
+            ("uuid", .string(NameUUID.make("poam-item", "exposures", g.band.rawValue, g.owner ?? "", String(snapshot.runID ?? 0)))),
             ("title", .string("Reduce \(g.exposures.count) \(g.band) backdoor exposure(s) owned by \(g.owner ?? "nobody (unowned)")")),
             ("description", .string(closing.isEmpty ? "No control on the worst paths lacks evidence; reduce the credentials' reach or lifetime."
                                     : "Valid evidence of \(closing.joined(separator: ", ")) on the worst paths would lower them.")),
-            ("props", OSCAL.props([("band", g.band), ("owner", g.owner ?? "unowned"), ("credentials", String(g.exposures.count)),
+            ("props", OSCAL.props([("band", g.band.rawValue), ("owner", g.owner ?? "unowned"), ("credentials", String(g.exposures.count)),
                                    ("closing-controls", closing.isEmpty ? nil : closing.joined(separator: " "))])),
             ("related-risks", .array([.obj([("risk-uuid", .string(exposureRiskUUID(g, snapshot)))])])),
         ])

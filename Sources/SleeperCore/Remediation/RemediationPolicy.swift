@@ -38,10 +38,3 @@ public struct RemediationPolicy: Sendable, Equatable {
         return c.problems.isEmpty ? .success(policy) : .failure(InventoryProblems(c.problems))
     }
 }
-
-/// The exposure bands, worst first.
-public enum Band: String, CaseIterable, Sendable, Comparable {
-    case critical, high, medium, low
-    /// Worse compares greater.
-    public static func < (a: Band, b: Band) -> Bool { allCases.firstIndex(of: a)! > allCases.firstIndex(of: b)! }
-}

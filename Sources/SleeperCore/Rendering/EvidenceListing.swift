@@ -78,14 +78,14 @@ public enum EvidenceListing {
             for item in order {
                 for g in byItem[item]! {
                     rows.append([.text(String(item.split(separator: ":", maxSplits: 1)[1])), .text(g.subject.description), .text(g.control),
-                                 .text(g.status), g.evidenceID.map(Listing.Cell.integer) ?? .null, expiry(g)] + accepted(g)
+                                 .text(g.status.rawValue), g.evidenceID.map(Listing.Cell.integer) ?? .null, expiry(g)] + accepted(g)
                                 + [g.owner.map(Listing.Cell.text) ?? .null])
                 }
             }
             return Listing(columns: ["item", "subject", "control", "status", "evidence", "expires", "accepted_until", "accepted_by", "owner"], rows: rows)
         }
         return Listing(columns: ["subject", "control", "status", "evidence", "expires", "accepted_until", "accepted_by", "owner", "items", "failed_files"], rows: gaps.map { g in
-            [.text(g.subject.description), .text(g.control), .text(g.status), g.evidenceID.map(Listing.Cell.integer) ?? .null, expiry(g)]
+            [.text(g.subject.description), .text(g.control), .text(g.status.rawValue), g.evidenceID.map(Listing.Cell.integer) ?? .null, expiry(g)]
                 + accepted(g) + [g.owner.map(Listing.Cell.text) ?? .null, .list(g.items), .list(g.failedFiles)]
         })
     }
@@ -95,7 +95,7 @@ public enum EvidenceListing {
     public static func gapSummary(_ counts: [GapCount], framework: String?) -> Listing {
         guard let framework else {
             return Listing(columns: ["control", "name", "status", "subjects"], rows: counts.map { c in
-                [.text(c.control), .text(c.name), .text(c.status), .integer(c.subjects)]
+                [.text(c.control), .text(c.name), .text(c.status.rawValue), .integer(c.subjects)]
             })
         }
         var order: [String] = [], byItem: [String: [GapCount]] = [:]
@@ -106,7 +106,7 @@ public enum EvidenceListing {
             }
         }
         return Listing(columns: ["item", "control", "status", "subjects"], rows: order.flatMap { item in
-            (byItem[item] ?? []).map { c in [.text(String(item.dropFirst(framework.count + 1))), .text(c.control), .text(c.status), .integer(c.subjects)] }
+            (byItem[item] ?? []).map { c in [.text(String(item.dropFirst(framework.count + 1))), .text(c.control), .text(c.status.rawValue), .integer(c.subjects)] }
         })
     }
 
@@ -138,7 +138,7 @@ public enum EvidenceListing {
 public enum ExposureListing {
     public static func exposures(_ rows: [Exposure]) -> Listing {
         Listing(columns: ["credential", "score", "raw", "band", "path", "owner", "main_factor", "p", "impact", "hygiene"], rows: rows.map {
-            [.text($0.credential), .integer($0.score), .number(($0.raw * 10000).rounded() / 10000), .text($0.band), .path($0.path), $0.owner.map(Listing.Cell.text) ?? .null,
+            [.text($0.credential), .integer($0.score), .number(($0.raw * 10000).rounded() / 10000), .text($0.band.rawValue), .path($0.path), $0.owner.map(Listing.Cell.text) ?? .null,
              .text($0.mainFactor), .number(($0.p * 10000).rounded() / 10000), .number($0.impact), .number(($0.hygiene * 100).rounded() / 100)]
         })
     }

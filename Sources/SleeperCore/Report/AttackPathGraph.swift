@@ -20,7 +20,7 @@ enum AttackPathGraph {
         guard !paths.isEmpty else { return nil }
         // Columns: 0 models, 1 agents (a delegation chain stays in the column), 2 credentials, 3 resources.
         var columns: [[String]] = [[], [], [], []]
-        var edges: [(from: Node, to: Node, band: String, score: Int)] = []
+        var edges: [(from: Node, to: Node, band: Band, score: Int)] = []
         func add(_ node: Node) { if !columns[node.column].contains(node.name) { columns[node.column].append(node.name) } }
         for e in paths {
             guard let c = credentialIndex(e) else { continue }

@@ -3,7 +3,7 @@ import Foundation
 /// Inline SVG charts for the HTML report: drawn from the report's numbers with fixed sizes and
 /// no script, so they print and archive as they look on screen.
 enum ReportCharts {
-    static let colors = ["critical": "#b3261e", "high": "#e8710a", "medium": "#f2c94c", "low": "#6b9e78"]
+    static let colors: [Band: String] = [.critical: "#b3261e", .high: "#e8710a", .medium: "#f2c94c", .low: "#6b9e78"]
 
     static func svg(_ chart: ReportSection.Chart, _ report: ReviewReport) -> String? {
         switch chart {
@@ -80,12 +80,12 @@ enum ReportCharts {
             out += "<line x1=\"\(left)\" x2=\"\(w - right)\" y1=\"\(f(yy))\" y2=\"\(f(yy))\" stroke=\"#e3e6ea\"/><text x=\"\(left - 6)\" y=\"\(f(yy + 4))\" text-anchor=\"end\">\(Int(tick))</text>"
         }
         // The end labels never sit on each other: the lower one moves down when they would touch.
-        var labelY = ["critical": y(runs[runs.count - 1].critical) + 4, "high": y(runs[runs.count - 1].high) + 4]
-        if let c = labelY["critical"], let hh = labelY["high"], abs(c - hh) < 14 {
-            if c <= hh { labelY["high"] = c + 14 } else { labelY["critical"] = hh + 14 }
+        var labelY: [Band: Double] = [.critical: y(runs[runs.count - 1].critical) + 4, .high: y(runs[runs.count - 1].high) + 4]
+        if let c = labelY[.critical], let hh = labelY[.high], abs(c - hh) < 14 {
+            if c <= hh { labelY[.high] = c + 14 } else { labelY[.critical] = hh + 14 }
         }
-        for (name, value) in [("critical", \ReviewReport.RunSummary.critical), ("high", \ReviewReport.RunSummary.high)] {
-            let color = colors[name]!
+        for (name, value) in [(Band.critical, \ReviewReport.RunSummary.critical), (.high, \ReviewReport.RunSummary.high)] {
+            let color = colors[name] ?? "#888"
             let points = runs.enumerated().map { "\(f(x($0.offset))),\(f(y($0.element[keyPath: value])))" }.joined(separator: " ")
             out += "<polyline points=\"\(points)\" fill=\"none\" stroke=\"\(color)\" stroke-width=\"2.5\"/>"
             for (i, r) in runs.enumerated() {

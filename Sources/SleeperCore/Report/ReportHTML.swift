@@ -33,7 +33,7 @@ public enum ReportHTML {
         out += "<thead><tr>" + t.columns.enumerated().map { i, c in "<th\(t.numeric.contains(i) ? " class=\"n\"" : "")>\(esc(c))</th>" }.joined() + "</tr></thead><tbody>"
         for row in t.rows {
             out += "<tr>" + row.enumerated().map { i, c in
-                let band = ["critical", "high", "medium", "low"].contains(c) ? " class=\"band \(c)\"" : (t.numeric.contains(i) ? " class=\"n\"" : "")
+                let band = Band(rawValue: c) != nil ? " class=\"band \(c)\"" : (t.numeric.contains(i) ? " class=\"n\"" : "")
                 return "<td\(band)>\(esc(c))</td>"
             }.joined() + "</tr>"
         }

@@ -18,8 +18,8 @@ public enum ReportMarkdown {
     }
 
     static func trend(_ report: ReviewReport) -> String {
-        render(.init(columns: ["date", "run", "critical", "high", "medium", "low"], rows: report.dailyRuns.map {
-            [ReviewReport.day($0.asOf), "\($0.id)", ReviewReport.n($0.critical), ReviewReport.n($0.high), ReviewReport.n($0.medium), ReviewReport.n($0.low)]
+        render(.init(columns: ["date", "run"] + Band.allCases.map(\.rawValue), rows: report.dailyRuns.map { run in
+            [ReviewReport.day(run.asOf), "\(run.id)"] + Band.allCases.map { ReviewReport.n(run[band: $0]) }
         }, numeric: [2, 3, 4, 5]))
     }
 

@@ -116,10 +116,9 @@ extension ReviewReport {
                 s.intro! += " Critical and high were \(Self.n(p.critical + p.high)) on \(Self.day(p.asOf)) (run \(p.id)) and are \(Self.n(r.critical + r.high)) now."
             }
             s.chart = .distribution
-            s.tables.append((nil, .init(columns: ["band", "credentials", "share"], rows: [
-                ["critical", Self.n(r.critical), pct(r.critical, r.total)], ["high", Self.n(r.high), pct(r.high, r.total)],
-                ["medium", Self.n(r.medium), pct(r.medium, r.total)], ["low", Self.n(r.low), pct(r.low, r.total)],
-            ], numeric: [1, 2])))
+            s.tables.append((nil, .init(columns: ["band", "credentials", "share"], rows: Band.allCases.map { band in
+                [band.rawValue, Self.n(r[band: band]), pct(r[band: band], r.total)]
+            }, numeric: [1, 2])))
         } else {
             s.intro = "No scoring run exists yet: run `sleeper score` before the review."
         }
@@ -138,7 +137,7 @@ extension ReviewReport {
         s.intro = "The credentials a backdoored model could misuse most, with the path that contributes most (model → agent → credential → resource)."
         s.chart = .paths
         s.tables.append((nil, .init(columns: ["score", "band", "credential", "path", "owner", "main factor"], rows: top.map { e in
-            [String(e.score), e.band, e.credential, e.path.joined(separator: " → "), e.owner ?? "(none)", e.mainFactor]
+            [String(e.score), e.band.rawValue, e.credential, e.path.joined(separator: " → "), e.owner ?? "(none)", e.mainFactor]
         }, numeric: [0])))
         for e in top {
             guard let x = explanations[e.credential], !x.whatIf.isEmpty else { continue }
@@ -190,7 +189,7 @@ extension ReviewReport {
                               intro: lapsed.isEmpty && rows.isEmpty ? "No evidence expired in the last 30 days, none is in its grace period and none expires in the next 30 days."
                                   : "\(Self.n(lapsed.count)) record(s) expired in the last 30 days or are in their grace period; \(Self.n(rows.count)) lapse within 30 days. Renew them before the next review.")
         func cells(_ g: ControlStatus) -> [String] {
-            [g.expiresAt.map(Self.day) ?? "", g.subject.description, g.control, g.status, g.evidenceID.map { "#\($0)" } ?? "", g.owner ?? "(none)"]
+            [g.expiresAt.map(Self.day) ?? "", g.subject.description, g.control, g.status.rawValue, g.evidenceID.map { "#\($0)" } ?? "", g.owner ?? "(none)"]
         }
         let columns = ["expires", "subject", "control", "status", "evidence", "owner"]
         if !lapsed.isEmpty { s.tables.append(("Expired or in grace", .init(columns: columns, rows: lapsed.prefix(50).map(cells)))) }

@@ -21,8 +21,8 @@ public struct ReviewProblems: Sendable {
     public struct Exposed: Sendable {
         public var key: String, kind: String, owner: String?
         /// Its score in the latest run; nil when no model reaches it.
-        public var score: Int?, band: String?
-        public init(key: String, kind: String, owner: String?, score: Int?, band: String?) {
+        public var score: Int?, band: Band?
+        public init(key: String, kind: String, owner: String?, score: Int?, band: Band?) {
             (self.key, self.kind, self.owner, self.score, self.band) = (key, kind, owner, score, band)
         }
     }
@@ -61,7 +61,7 @@ extension ReviewReport {
     /// Failed checks that stand: evidence whose result is fail and is the latest for its subject
     /// and control, worst-first by kind of subject (models and datasets are upstream of everything).
     public var failedChecks: [ControlStatus] {
-        snapshot.statuses.filter { $0.status == "failed" }.sorted { a, b in
+        snapshot.statuses.filter { $0.status == .failed }.sorted { a, b in
             let order: [SubjectKind] = [.model, .dataset, .agent, .credential]
             let (x, y) = (order.firstIndex(of: a.subject.kind) ?? 9, order.firstIndex(of: b.subject.kind) ?? 9)
             return x != y ? x < y : (a.subject.key, a.control) < (b.subject.key, b.control)
@@ -98,7 +98,7 @@ extension ReviewReport {
         if !problems.exposed.isEmpty {
             s.tables.append(("Exposed credentials (rotate or revoke them whatever their backdoor score)",
                              .init(columns: ["credential", "kind", "owner", "backdoor score"], rows: problems.exposed.prefix(50).map { e in
-                [e.key, e.kind, e.owner ?? "(none)", e.score.map { "\($0) (\(e.band ?? ""))" } ?? "none: no model reaches it"]
+                [e.key, e.kind, e.owner ?? "(none)", e.score.map { "\($0) (\(e.band?.rawValue ?? ""))" } ?? "none: no model reaches it"]
             })))
         }
         if problems.unreachedCount > 0 {

@@ -16,6 +16,14 @@ public struct ReviewReport: Sendable {
             self.critical = critical; self.high = high; self.medium = medium; self.low = low
         }
         public var total: Int { critical + high + medium + low }
+        public subscript(band band: Band) -> Int {
+            switch band {
+            case .critical: critical
+            case .high: high
+            case .medium: medium
+            case .low: low
+            }
+        }
     }
 
     public var snapshot: ComplianceSnapshot
@@ -143,7 +151,7 @@ public struct ReviewReport: Sendable {
     public func lapsed(within days: Int = 30) -> [ControlStatus] {
         let since = snapshot.asOf.addingTimeInterval(-TimeInterval(days) * 86400)
         return snapshot.statuses.filter { s in
-            (s.status == "expired-in-grace" || s.status == "expired") && s.expiresAt.map { $0 > since } == true
+            s.status.isExpired && s.expiresAt.map { $0 > since } == true
         }.sorted { ($0.expiresAt ?? .distantPast, $1.subject.description) > ($1.expiresAt ?? .distantPast, $0.subject.description) }
     }
 
@@ -169,11 +177,5 @@ public struct ReviewReport: Sendable {
         return (value < 0 ? "−" : "") + out
     }
 
-    func band(forScore s: Int) -> String {
-        let d = Double(s)
-        if d >= bandThresholds.critical { return "critical" }
-        if d >= bandThresholds.high { return "high" }
-        if d >= bandThresholds.medium { return "medium" }
-        return "low"
-    }
+    func band(forScore s: Int) -> Band { Band.of(s, thresholds: bandThresholds) }
 }

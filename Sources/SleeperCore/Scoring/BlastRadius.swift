@@ -6,7 +6,7 @@ public struct BlastRadius: Sendable {
     public struct Exposed: Sendable {
         public var credential: String
         public var score: Int
-        public var band: String
+        public var band: Band
         public var via: String              // the holder the risk reaches the credential through
         /// P·I·H before the cap: orders credentials that all score 100.
         public var raw: Double = 0
@@ -44,7 +44,7 @@ public struct BlastRadius: Sendable {
             ("downstream_agents", .array(downstreamAgents.map(JSONValue.string))),
             ("steps", .array(steps.map(JSONValue.string))),
             ("credentials", .array(credentials.map {
-                .obj([("credential", .string($0.credential)), ("score", .int($0.score)), ("band", .string($0.band)), ("via", .string($0.via))])
+                .obj([("credential", .string($0.credential)), ("score", .int($0.score)), ("band", .string($0.band.rawValue)), ("via", .string($0.via))])
             })),
         ]).pretty()
     }

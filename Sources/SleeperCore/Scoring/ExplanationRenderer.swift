@@ -63,7 +63,7 @@ public enum ExplanationRenderer {
         let hygiene = e.hygieneRules.map { r in
             "{\"name\": \(s(r.name)), \"applied\": \(r.applied), \"value\": \(JSONText.number(r.value)), \"why\": \(s(r.why))}"
         }
-        return "{\"subject\": \(s(e.subject)), \"score\": \(e.score), \"raw\": \(JSONText.number(e.raw)), \"band\": \(s(e.band)), \"p\": \(JSONText.number(e.p)), "
+        return "{\"subject\": \(s(e.subject)), \"score\": \(e.score), \"raw\": \(JSONText.number(e.raw)), \"band\": \(s(e.band.rawValue)), \"p\": \(JSONText.number(e.p)), "
             + "\"impact\": \(JSONText.number(e.impact)), \"hygiene\": \(JSONText.number(e.hygiene)), \"impact_count\": \(e.impactCount), "
             + "\"exposure_count\": \(e.exposureCount), \"unreached\": \(s(e.unreached?.rawValue)),\n \"factors\": [\n  " + factors.joined(separator: ",\n  ") + "],\n"
             + " \"paths\": [\n  " + paths.joined(separator: ",\n  ") + "],\n \"hygiene_terms\": [\n  " + hygiene.joined(separator: ",\n  ") + "],\n"

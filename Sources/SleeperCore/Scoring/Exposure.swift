@@ -2,7 +2,7 @@
 public struct Exposure: Sendable, Equatable {
     public var credential: String
     public var score: Int
-    public var band: String
+    public var band: Band
     public var p: Double, impact: Double, hygiene: Double
     public var owner: String?
     /// model → agent → credential → resource, the path that contributes most.
@@ -11,7 +11,7 @@ public struct Exposure: Sendable, Equatable {
     /// P·I·H before the cap (the score is `round(100 · min(1, raw))`); the list is ordered by it.
     public var raw: Double { p * impact * hygiene }
 
-    public init(credential: String, score: Int, band: String, p: Double, impact: Double, hygiene: Double,
+    public init(credential: String, score: Int, band: Band, p: Double, impact: Double, hygiene: Double,
                 owner: String?, path: [String], mainFactor: String) {
         self.credential = credential
         self.score = score

@@ -36,7 +36,7 @@ public struct ScoreExplanation: Sendable {
 
     public var subject: String
     public var score: Int
-    public var band: String
+    public var band: Band
     public var p: Double, impact: Double, hygiene: Double
     public var impactCount: Int, exposureCount: Int
     public var factors: [Factor]

@@ -45,7 +45,7 @@ public struct ScoringEngine: Sendable {
     public struct CredentialScore: Sendable, Equatable {
         public var p: Double, impact: Double, hygiene: Double
         public var score: Int
-        public var band: String
+        public var band: Band
         public var impactCount: Int
         public var exposureCount: Int
         public var hygieneTerms: [Factor]

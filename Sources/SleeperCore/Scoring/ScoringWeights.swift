@@ -151,11 +151,5 @@ public struct ScoringWeights: Sendable, Equatable {
         return max(provenance, d.failedControl.flatMap { datasetFailedControls[$0] } ?? 0)
     }
 
-    public func band(_ score: Int) -> String {
-        let s = Double(score)
-        if s >= bands.critical { return "critical" }
-        if s >= bands.high { return "high" }
-        if s >= bands.medium { return "medium" }
-        return "low"
-    }
+    public func band(_ score: Int) -> Band { Band.of(score, thresholds: bands) }
 }

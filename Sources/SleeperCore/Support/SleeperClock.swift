@@ -24,18 +24,29 @@ public enum SleeperClock {
     /// Now: the pinned time if there is one, else the system clock. A malformed `SLEEPER_NOW` is
     /// refused where the command line and the server start (`check()`), so it never gets here.
     public static func now() -> Date {
+        if let scoped { return scoped.pinned ?? Date() }
         if case .success(let date?) = pinned { return date }
         return Date()
     }
 
-    /// Whether the clock is pinned; reports say so, since their "now" is then not the real one.
-    public static var isPinned: Bool {
-        if case .success(let date) = pinned { return date != nil }
-        return false
+    /// A clock set for one task and what it starts (one command run in process, as the tests run
+    /// them side by side, each with its own time): wins over the process's `SLEEPER_NOW`.
+    public struct Setting: Sendable {
+        public var pinned: Date?
+        public init(pinned: Date?) { self.pinned = pinned }
+
+        /// The setting an environment asks for (`SLEEPER_NOW`), or the refusal of a malformed one.
+        public static func from(_ environment: [String: String]) throws -> Setting {
+            Setting(pinned: try pinnedTime(environment).get())
+        }
     }
 
-    /// Refuses a malformed `SLEEPER_NOW` before any work is done.
-    public static func check() throws {
-        if case .failure(let error) = pinned { throw error }
+    @TaskLocal public static var scoped: Setting?
+
+    /// Whether the clock is pinned; reports say so, since their "now" is then not the real one.
+    public static var isPinned: Bool {
+        if let scoped { return scoped.pinned != nil }
+        if case .success(let date) = pinned { return date != nil }
+        return false
     }
 }

@@ -15,7 +15,7 @@ extension Handlers {
             ("run", .int(run.id)), ("what_if", .bool(run.whatIf)),
             ("as_of", .string(Timestamps.format(run.asOf))), ("weights_version", .string(run.weightsVersion)),
             ("credentials", .int(run.credentials)), ("duration_ms", .int(run.durationMs)),
-            ("bands", .object(["critical", "high", "medium", "low"].map { ($0, .int(run.bands[$0] ?? 0)) })),
+            ("bands", .object(Band.allCases.map { ($0.rawValue, .int(run.bands[$0] ?? 0)) })),
         ]).pretty(), status: .created)
     }
 
@@ -35,7 +35,7 @@ extension Handlers {
     func exposures(_ request: Request, _ context: APIContext, _ caller: Caller?) async throws -> Response {
         let q = QueryInput(request)
         let (limit, offset) = try q.page(max: pageMax)
-        let band = try q.oneOf("band", ["critical", "high", "medium", "low"])
+        let band = try q.oneOf("band", Band.self)
         let minScore = try q.int("min_score", in: 0...100)
         let run = try await citedRun(q)
         if let owner = try q.string("owner") { try await ReferenceLookup(db).requireOwner(owner) }

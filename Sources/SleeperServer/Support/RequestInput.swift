@@ -54,6 +54,11 @@ struct QueryInput {
         return s
     }
 
+    /// A closed set's value by its name.
+    func oneOf<E: RawRepresentable & CaseIterable>(_ name: String, _ type: E.Type) throws -> E? where E.RawValue == String {
+        try oneOf(name, type.allCases.map(\.rawValue)).flatMap(E.init(rawValue:))
+    }
+
     func oneOf(_ name: String, _ allowed: [String]) throws -> String? {
         guard let text = try string(name) else { return nil }
         guard allowed.contains(text) else {

@@ -43,10 +43,10 @@ public struct EvidenceQueries: Sendable {
         let controls = try await controlItems(framework: framework)
         var out: [ControlStatus] = []
         for try await (kind, key, owner, control, status, evidence, expires, acceptedUntil, acceptedBy, files) in try await db.client.query(sql, logger: db.logger)
-            .decode((SubjectKind, String, String?, String, String, Int?, Date?, Date?, String?, [String]).self) {
+            .decode((SubjectKind, String, String?, String, EvidenceStatus, Int?, Date?, Date?, String?, [String]).self) {
             let c = controls[control]
             var row = ControlStatus(subject: Subject(kind: kind, key: key), owner: owner, control: control, controlName: c?.name ?? control,
-                                    status: acceptedUntil == nil ? status : "accepted", evidenceID: evidence, expiresAt: expires, items: c?.items ?? [])
+                                    status: acceptedUntil == nil ? status : .accepted, evidenceID: evidence, expiresAt: expires, items: c?.items ?? [])
             row.acceptedUntil = acceptedUntil
             row.acceptedBy = acceptedBy
             row.failedFiles = files

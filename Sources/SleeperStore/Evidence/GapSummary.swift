@@ -8,6 +8,9 @@ extension EvidenceQueries {
     /// status rules as every listing); every other subject lacks every control that applies to
     /// it, so its gaps are counted, not listed: a million credentials cost a count per table,
     /// not four million rows.
+    /// `ARRAY['missing', 'failed', …]`: the gaps in their order, a constant made from the type.
+    static let gapOrder = "ARRAY[" + EvidenceStatus.gaps.map { "'\($0.rawValue)'" }.joined(separator: ", ") + "]"
+
     public func gapSummary(asOf: Date, basis: EvidenceBasis = .recorded) async throws -> [GapCount] {
         let touchedSubjects = EvidenceStatusSQL.recordedSubjects()
         let sql = PostgresQuery(unsafeSQL: """
@@ -41,11 +44,11 @@ extension EvidenceQueries {
             JOIN controls c ON c.id = x.control_id
             GROUP BY c.id, c.name, c.position, x.status
             HAVING sum(x.n) > 0
-            ORDER BY c.position, array_position(ARRAY['missing', 'failed', 'expired-in-grace', 'expired', 'stale-digest', 'accepted'], x.status)
+            ORDER BY c.position, array_position(\(Self.gapOrder), x.status)
             """, binds: try binds(asOf))
         var out: [GapCount] = []
         let items = try await controlItems(framework: nil)
-        for try await (control, name, status, count) in try await db.client.query(sql, logger: db.logger).decode((String, String, String, Int).self) {
+        for try await (control, name, status, count) in try await db.client.query(sql, logger: db.logger).decode((String, String, EvidenceStatus, Int).self) {
             out.append(GapCount(control: control, name: name, status: status, subjects: count, items: items[control]?.items ?? []))
         }
         return out

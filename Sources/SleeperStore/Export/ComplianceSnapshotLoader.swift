@@ -29,7 +29,7 @@ public struct ComplianceSnapshotLoader: Sendable {
         let runID = try await runs.runID(atOrBefore: asOf)
         var exposures: [Exposure] = []
         if let runID, withExposures {
-            for band in ["critical", "high"] {
+            for band in [Band.critical, .high] {
                 exposures += try await runs.exposures(run: runID, top: nil, band: band, minScore: nil, owner: nil, resource: nil)
             }
         }

@@ -38,7 +38,7 @@ public struct Recalls: Sendable {
         var credentials: [RecallReach.Credential] = []
         for (i, c) in input.credentials.enumerated() where reached.contains(ids.credentials[i]) {
             let s = result.credentials[i]
-            credentials.append(RecallReach.Credential(key: c.key, owner: c.owner, score: s.score, band: Band(rawValue: s.band) ?? .low, raw: s.raw))
+            credentials.append(RecallReach.Credential(key: c.key, owner: c.owner, score: s.score, band: s.band, raw: s.raw))
         }
         let reach = RecallReach(models: try await entities("models", down.models, digest: true), agents: try await entities("agents", down.agents),
                                 credentials: credentials)

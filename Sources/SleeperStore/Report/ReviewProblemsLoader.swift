@@ -18,8 +18,8 @@ struct ReviewProblemsLoader: Sendable {
             WITH s AS \(unescaped: rows)
             SELECT c.key, c.kind, c.owner, s.score::int, s.band FROM credentials c LEFT JOIN s ON s.credential_id = c.id AND s.p > 0
             WHERE c.exposed ORDER BY s.score DESC NULLS LAST, c.key LIMIT 1000
-            """, logger: db.logger).decode((String, String, String?, Int?, String?).self) {
-            out.exposed.append(.init(key: key, kind: kind, owner: owner, score: score, band: band))
+            """, logger: db.logger).decode((String, CredentialKind, String?, Int?, Band?).self) {
+            out.exposed.append(.init(key: key, kind: kind.rawValue, owner: owner, score: score, band: band))
         }
         out.unreached = try await CredentialReach(db).unreached()
         // What each model, agent and dataset reaches at worst, set-based (for the unowned list).

@@ -216,10 +216,10 @@ public struct IncrementalRescore: Sendable {
     /// How many of `credentials` each band held in the latest run. Each row is looked up by id,
     /// the run's own before its base run's: the planner cannot know a new run's size, and a join
     /// let it sort a million rows instead.
-    func previousBands(of credentials: Set<Int>, latest: Int, base: Int?) async throws -> [(String, Int)] {
+    func previousBands(of credentials: Set<Int>, latest: Int, base: Int?) async throws -> [(Band, Int)] {
         var binds = PostgresBindings()
         binds.append(Array(credentials))
-        var out: [(String, Int)] = []
+        var out: [(Band, Int)] = []
         for try await row in try await db.client.query(PostgresQuery(unsafeSQL: """
             SELECT s.band, count(*)::int FROM unnest($1::int8[]) a(id)
             CROSS JOIN LATERAL (SELECT band FROM incremental_scores c WHERE c.run_id = \(latest) AND c.credential_id = a.id
@@ -227,14 +227,14 @@ public struct IncrementalRescore: Sendable {
                                 SELECT band FROM credential_scores c WHERE c.run_id = \(base ?? latest) AND c.credential_id = a.id
                                 LIMIT 1) s
             GROUP BY s.band
-            """, binds: binds), logger: db.logger).decode((String, Int).self) { out.append(row) }
+            """, binds: binds), logger: db.logger).decode((Band, Int).self) { out.append(row) }
         return out
     }
 
-    static func decodeBands(_ json: String?) -> [String: Int] {
+    static func decodeBands(_ json: String?) -> [Band: Int] {
         guard let json, case .object(let f)? = try? JSONTreeParser.parse(Data(json.utf8)) else { return [:] }
-        var out: [String: Int] = [:]
-        for (k, v) in f { if case .int(let n) = v { out[k] = n } }
+        var out: [Band: Int] = [:]
+        for (k, v) in f { if case .int(let n) = v, let band = Band(rawValue: k) { out[band] = n } }
         return out
     }
 }

@@ -18,7 +18,7 @@ public struct ScoreRuns: Sendable {
         public var weightsVersion: String
         public var credentials: Int
         public var durationMs: Int
-        public var bands: [String: Int]
+        public var bands: [Band: Int]
         /// A run as of another time than now: stored, citable by id, never the current truth.
         public var whatIf: Bool
     }
@@ -43,7 +43,7 @@ public struct ScoreRuns: Sendable {
         let loaded = clock.now
         let result = try ScoringEngine(weights: weights).score(input)
         PhaseTiming.report("load \(loaded - start), compute \(clock.now - loaded)")
-        var bands: [String: Int] = [:]
+        var bands: [Band: Int] = [:]
         for c in result.credentials { bands[c.band, default: 0] += 1 }
         let runID = try await write(ids: ids, input: input, result: result, asOf: asOf, weights: weights,
                                     base: nil, carried: nil, bands: bands, trigger: trigger, whatIf: whatIf, started: start, actor: actor,
@@ -62,9 +62,9 @@ public struct ScoreRuns: Sendable {
     /// into `incremental_scores`, with the rows of the incremental run it follows (`carried`) that
     /// it does not redo.
     func write(ids: ScoringInputLoader.DatabaseIDs, input: ScoringInput, result: ScoringEngine.Result, asOf: Date, weights: ScoringWeights,
-               base: Int?, carried: Int?, bands: [String: Int], trigger: String, whatIf: Bool = false,
+               base: Int?, carried: Int?, bands: [Band: Int], trigger: String, whatIf: Bool = false,
                started: ContinuousClock.Instant, actor: String, settling: [Int64] = []) async throws -> Int {
-        let bandsJSON = "{" + bands.sorted { $0.key < $1.key }.map { "\"\($0.key)\": \($0.value)" }.joined(separator: ", ") + "}"
+        let bandsJSON = "{" + bands.sorted { $0.key.rawValue < $1.key.rawValue }.map { "\"\($0.key.rawValue)\": \($0.value)" }.joined(separator: ", ") + "}"
         // Rows go in the input's order, by database id: rescoring looks rows of the base run up by
         // id, and rows laid out in id order make those lookups cheap.
         let count = ids.credentials.count
@@ -104,7 +104,7 @@ public struct ScoreRuns: Sendable {
                 let (credentialIDs, modelIDs) = (ids.credentials, ids.models)
                 for i in range {
                     let s = scores[i]
-                    w.integer(run); w.integer(credentialIDs[i]); w.text(credentials[i].key); w.integer(s.score); w.text(s.band)
+                    w.integer(run); w.integer(credentialIDs[i]); w.text(credentials[i].key); w.integer(s.score); w.text(s.band.rawValue)
                     w.double(s.p); w.double(s.impact); w.double(s.hygiene)
                     w.integer(s.impactCount); w.integer(s.exposureCount)
                     w.integer(s.topModel.map { modelIDs[$0] })
@@ -242,7 +242,7 @@ public struct ScoreRuns: Sendable {
 
     /// The credentials of a run by score and, above the cap, by the uncapped product (`raw`, which
     /// orders by score too), with filters like the CLI's.
-    public func exposures(run: Int, top: Int?, band: String?, minScore: Int?, owner: String?, resource: String?, offset: Int = 0) async throws -> [Exposure] {
+    public func exposures(run: Int, top: Int?, band: Band?, minScore: Int?, owner: String?, resource: String?, offset: Int = 0) async throws -> [Exposure] {
         var out: [Exposure] = []
         let limit = top ?? 1_000_000_000
         let filters = """
@@ -280,9 +280,9 @@ public struct ScoreRuns: Sendable {
             LEFT JOIN credentials c ON c.id = s.credential_id
             LEFT JOIN \(Self.modelsSQL(run: run, base: base)) m ON m.model_id = s.top_model_id
             ORDER BY s.raw DESC, s.credential_id
-            """, binds: try Self.binds(band, minScore, owner, resource, limit, offset))
+            """, binds: try Self.binds(band?.rawValue, minScore, owner, resource, limit, offset))
         for try await (key, score, band, p, impact, hygiene, owner, path, main) in try await db.client.query(sql, logger: db.logger)
-            .decode((String, Int16, String, Double, Double, Double, String?, [String], String).self) {
+            .decode((String, Int16, Band, Double, Double, Double, String?, [String], String).self) {
             out.append(Exposure(credential: key, score: Int(score), band: band, p: p, impact: impact, hygiene: hygiene, owner: owner, path: path, mainFactor: main))
         }
         return out

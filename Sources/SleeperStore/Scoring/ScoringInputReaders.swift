@@ -234,8 +234,8 @@ extension ScoringInputLoader {
             """, binds: binds)
         var out: [(kind: String, key: String, control: String, state: ScoringInput.ControlState)] = []
         for try await (kind, key, control, status, evidence, expires, validity, files) in try await db.client.query(sql, logger: db.logger)
-            .decode((String, String, String, String, Int?, Date?, Double, [String]).self) {
-            out.append((kind, key, control, ScoringInput.ControlState(validity: validity, evidenceID: evidence, expiresAt: expires, failed: status == "failed",
+            .decode((String, String, String, EvidenceStatus, Int?, Date?, Double, [String]).self) {
+            out.append((kind, key, control, ScoringInput.ControlState(validity: validity, evidenceID: evidence, expiresAt: expires, failed: status == .failed,
                                                                        failedFiles: files)))
         }
         return out

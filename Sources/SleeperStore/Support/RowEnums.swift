@@ -31,6 +31,8 @@ extension InputTrust: RowEnum {}
 extension Serialization: RowEnum {}
 extension CredentialKind: RowEnum {}
 extension ResourceTier: RowEnum {}
+extension Band: RowEnum {}
+extension EvidenceStatus: RowEnum {}
 
 /// A closed-set value read from a row as its raw value (inside arrays, say), checked the same way.
 func rowValue<E: RawRepresentable>(_ type: E.Type, _ raw: E.RawValue) throws -> E where E.RawValue: CustomStringConvertible {

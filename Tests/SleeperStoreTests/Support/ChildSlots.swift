@@ -36,3 +36,21 @@ actor ChildSlots {
         }
     }
 }
+
+/// The same bound for commands run in process: each opens a pool of up to five connections, and
+/// sixty at once would only wait on each other.
+enum CommandSlots {
+    static let shared = ChildSlots(limit: 6)
+
+    static func run<T>(_ body: () async throws -> T) async rethrows -> T {
+        await shared.acquire()
+        do {
+            let value = try await body()
+            await shared.release()
+            return value
+        } catch {
+            await shared.release()
+            throw error
+        }
+    }
+}

@@ -1,5 +1,7 @@
 import Foundation
+import SleeperCLI
 import SleeperCore
+@testable import SleeperStore
 import Testing
 
 /// Files the tests read: the shipped example and small inline documents.
@@ -115,10 +117,35 @@ enum Fixtures {
     /// Waited for without holding a thread: a blocked wait here held one of the machine's two
     /// cooperative threads for as long as the child ran, and two at once stalled every other
     /// test's awaits (a one-second timeout was seen to take 32 s in a full run).
+    /// Runs `sleeper` in process, as `Sleeper.run` makes a process's run: its own environment,
+    /// clock (`SLEEPER_NOW`) and output, nothing shared with the runs beside it. A command that
+    /// reaches no database named by `--database-url` (the embedded default, `serve`) runs as a
+    /// process, as does every run of `sleeperProcess`.
     static func sleeper(_ arguments: [String], environment: [String: String] = [:]) async throws -> Run {
+        guard runsInProcess(arguments) else { return try await sleeperProcess(arguments, environment: environment) }
+        return try await CommandSlots.run {
+            let output = CapturedOutput()
+            let start = ContinuousClock.now
+            let invocation = Invocation(environment: childEnvironment(environment), output: output)
+            let status = try await withTimeout(seconds: longest) {
+                await Sleeper.run(arguments, invocation: invocation)
+            }
+            let took = ContinuousClock.now - start
+            return Run(status: status, stdout: output.stdout, stderr: output.stderr,
+                       seconds: Double(took.components.seconds) + Double(took.components.attoseconds) / 1e18)
+        }
+    }
+
+    /// For what only a process shows: exit by signal, a database killed under it (a command stuck
+    /// after the loss exits the process), standard streams of its own.
+    static func sleeperProcess(_ arguments: [String], environment: [String: String] = [:]) async throws -> Run {
         try await ChildSlots.run {
             let started = try start(arguments, environment: environment)
             return started.collect(await started.child.finish(within: longest))
         }
+    }
+
+    static func runsInProcess(_ arguments: [String]) -> Bool {
+        arguments.contains("--database-url") && !["serve", "db"].contains(arguments.first ?? "")
     }
 }

@@ -1,0 +1,47 @@
+import Foundation
+
+/// What one run of the command line reads and writes besides its arguments: its environment and
+/// its output. A process has one (its environment, its standard streams); a run in process — as
+/// the tests make them, side by side — brings its own, so that runs never see each other's
+/// variables, clock or output. Code reads the environment only through here.
+public struct Invocation: Sendable {
+    public var environment: [String: String]
+    /// nil: the process's standard output and error.
+    public var output: CapturedOutput?
+
+    public init(environment: [String: String], output: CapturedOutput? = nil) {
+        self.environment = environment
+        self.output = output
+    }
+
+    @TaskLocal static var current: Invocation?
+
+    /// The run's environment: its own, else the process's.
+    static var environment: [String: String] { current?.environment ?? ProcessInfo.processInfo.environment }
+}
+
+/// Standard output and error of a run in process, kept as they are written.
+public final class CapturedOutput: @unchecked Sendable {
+    private let lock = NSLock()
+    private var out = Data(), err = Data()
+
+    public init() {}
+
+    func write(_ text: String, error: Bool) {
+        lock.lock()
+        defer { lock.unlock() }
+        if error { err.append(Data(text.utf8)) } else { out.append(Data(text.utf8)) }
+    }
+
+    public var stdout: String {
+        lock.lock()
+        defer { lock.unlock() }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    public var stderr: String {
+        lock.lock()
+        defer { lock.unlock() }
+        return String(decoding: err, as: UTF8.self)
+    }
+}
