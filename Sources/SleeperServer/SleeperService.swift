@@ -22,6 +22,8 @@ public enum SleeperService {
         public var scanRoots: [String] = []
         /// Where to send webhooks; nil: none are sent.
         public var webhooks: WebhookSettings?
+        /// For a service run in process: what stops it as SIGTERM would. nil: signals only.
+        public var shutdown: ServiceShutdown?
         public init(host: String = "127.0.0.1", port: Int = 8080, limits: ServerLimits = .init(), drainLimit: Duration = .seconds(30),
                     reportRules: ReportRules? = nil) {
             self.reportRules = reportRules
@@ -62,7 +64,7 @@ public enum SleeperService {
     public static func run(_ options: Options, db: Database, logger: Logger, onListening: @escaping @Sendable (Int) -> Void) async throws {
         let liveness = DatabaseLiveness(db.settings, logger: logger)
         let drain = Drain(limit: options.drainLimit)
-        let handlers = Handlers(db: db, limits: options.limits, metricsRegistry: ServerMetrics.bootstrap(), contractText: contract, liveness: liveness,
+        let handlers = Handlers(db: db, limits: options.limits, metricsRegistry: ServerMetrics.shared, contractText: contract, liveness: liveness,
                                 reportRules: try options.reportRules ?? ScoredChanges.bundledReportRules(), scanRoots: options.scanRoots)
         let router = APIRouter.build(handlers: handlers, drain: drain)
         let app = Application(
@@ -97,17 +99,22 @@ public enum SleeperService {
         }
         // The hard stop is armed from a queue of its own: work that never yields can hold every
         // thread of the cooperative pool, and then nothing there would ever hear the signal.
-        let hardStops = [SIGTERM, SIGINT].map { signal -> DispatchSourceSignal in
+        // Run in process (`options.shutdown`), the service leaves the signals to its host.
+        let signals: [Int32] = options.shutdown == nil ? [SIGTERM, SIGINT] : []
+        let hardStops = signals.map { signal -> DispatchSourceSignal in
             let source = DispatchSource.makeSignalSource(signal: signal, queue: DispatchQueue(label: "sleeper.hard-stop"))
             source.setEventHandler { DrainWatch.hardStop(after: options.drainLimit + DrainWatch.hardStopGrace, drain: drain, logger: logger) }
             source.resume()
             return source
         }
         defer { hardStops.forEach { $0.cancel() } }
-        var configuration = ServiceGroupConfiguration(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        var configuration = ServiceGroupConfiguration(services: services, gracefulShutdownSignals: options.shutdown == nil ? [.sigterm, .sigint] : [],
+                                                      logger: logger)
         // Past the limit the group cancels the server, which closes the connections still writing.
         configuration.maximumGracefulShutdownDuration = options.drainLimit
-        try await ServiceGroup(configuration: configuration).run()
+        let group = ServiceGroup(configuration: configuration)
+        options.shutdown?.attach(group)
+        try await group.run()
         await DatabaseGate.within(seconds: 3) { await refusals.flush(db, everything: true) }
         // A close the drain limit forced is scheduled on the connection's event loop: give those
         // a moment to be counted. What is still held when the process ends is cut off by its end.

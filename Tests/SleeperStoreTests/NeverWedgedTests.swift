@@ -177,7 +177,7 @@ struct NeverWedgedTests {
             let dir = try ExportStoreTests.scratch()
             let body = try await Data(contentsOf: try RuntimeObservationTests.traces(dir, "big.jsonl", ["--spans", "400000", "--per-line", "1000"]))
             let editor = try await TokenStore(db).create(name: "pipeline", role: .editor, by: "test")
-            let server = try await ServerProcess(databaseURL: url, extra: ["--drain-seconds", "1", "--max-body-mb", "512"])
+            let server = try await ServerProcess(databaseURL: url, extra: ["--drain-seconds", "1", "--max-body-mb", "512"], asProcess: true)
             let answered = ManagedFlag()
             let request = Task {
                 _ = try? await server.call("POST", "/v1/traces", token: editor, body: body, seconds: 170)

@@ -12,14 +12,14 @@ import Testing
 struct ServerTests {
     struct Tokens { var viewer: String, editor: String, admin: String }
 
-    static func withServer(extra: [String] = [], environment: [String: String] = [:],
+    static func withServer(extra: [String] = [], environment: [String: String] = [:], asProcess: Bool = false,
                            _ body: (ServerProcess, Tokens, Database) async throws -> Void) async throws {
         try await ExportStoreTests.withEstate { db, url in
             let store = TokenStore(db)
             let tokens = Tokens(viewer: try await store.create(name: "dash", role: .viewer, by: "test"),
                                 editor: try await store.create(name: "pipeline", role: .editor, by: "test"),
                                 admin: try await store.create(name: "root", role: .admin, by: "test"))
-            let server = try await ServerProcess(databaseURL: url, extra: extra, environment: environment)
+            let server = try await ServerProcess(databaseURL: url, extra: extra, environment: environment, asProcess: asProcess)
             do {
                 try await body(server, tokens, db)
             } catch {
@@ -210,7 +210,8 @@ struct ServerTests {
 
     @Test("health, readiness and metrics: request counts and latency by route and status, pool, last scoring run")
     func observability() async throws {
-        try await Self.withServer { server, tokens, _ in
+        // A process of its own: metrics are the process's (services run in the test process share one registry).
+        try await Self.withServer(asProcess: true) { server, tokens, _ in
             #expect(try await server.call("GET", "/healthz").body.contains("\"ok\""))
             #expect(try await server.call("GET", "/readyz").status == 200)
             _ = try await server.call("GET", "/v1/exposures?limit=3", token: tokens.viewer)
@@ -228,7 +229,7 @@ struct ServerTests {
 
     @Test("SIGTERM lets a request in flight finish, then the server exits 0")
     func gracefulShutdown() async throws {
-        try await Self.withServer { server, tokens, db in
+        try await Self.withServer(asProcess: true) { server, tokens, db in
             // A request whose body is still arriving when SIGTERM lands: half is sent, then the
             // signal, then the rest. It must complete and be written.
             let body = Data("{\"resources\": [{\"key\": \"late-resource\", \"tier\": 2}]}".utf8)

@@ -9,8 +9,12 @@ import SleeperStore
 /// Hummingbird's MetricsMiddleware into swift-prometheus), the pool's connections as PostgreSQL
 /// sees them, and the last scoring run.
 enum ServerMetrics {
+    /// The process's registry: swift-metrics takes one backend per process, so a second service
+    /// run in the same process (the tests run several) shares the first one's.
+    static let shared: PrometheusCollectorRegistry = bootstrap()
+
     /// Installs swift-prometheus as the process's metrics backend, with Prometheus-style names.
-    static func bootstrap() -> PrometheusCollectorRegistry {
+    private static func bootstrap() -> PrometheusCollectorRegistry {
         let registry = PrometheusCollectorRegistry()
         var factory = PrometheusMetricsFactory(registry: registry)
         factory.nameAndLabelSanitizer = { name, labels in
