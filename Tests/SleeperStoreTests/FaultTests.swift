@@ -8,7 +8,7 @@ import Glibc
 /// Reliability under faults, with real processes: the database is killed in the middle of an
 /// import, first runs race, and each time the command must end in bounded time, with an exit code
 /// that tells the truth about what was written.
-@Suite("Reliability under faults", .serialized, .timeLimit(.minutes(15)))
+@Suite("Reliability under faults", .timeLimit(.minutes(15)))
 struct FaultTests {
     static func home(_ name: String) throws -> [String: String] {
         let base = try #require(ProcessInfo.processInfo.environment["SLEEPER_TEST_HOME"], "run the tests with scripts/test")
