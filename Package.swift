@@ -5,7 +5,7 @@ let package = Package(
     name: "sleeper",
     platforms: [.macOS(.v14)],
     products: [
-        .executable(name: "sleeper", targets: ["sleeper"]),
+        .executable(name: "sleeper", targets: ["sleeper"])
     ],
     dependencies: [
         .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),

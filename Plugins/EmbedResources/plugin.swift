@@ -8,7 +8,9 @@ import PackagePlugin
 struct EmbedResources: BuildToolPlugin {
     func createBuildCommands(context: PluginContext, target: Target) throws -> [Command] {
         let root = context.package.directoryURL
-        let folders = target.name == "SleeperStore" ? ["Migrations", "Controls"]
+        let folders =
+            target.name == "SleeperStore"
+            ? ["Migrations", "Controls"]
             : [target.directoryURL.path.replacingOccurrences(of: root.path + "/", with: "")]
         let inputs = try folders.flatMap { folder -> [URL] in
             let dir = root.appending(path: folder)
@@ -25,7 +27,7 @@ struct EmbedResources: BuildToolPlugin {
                 arguments: [output.path, root.path] + inputs.map(\.path),
                 inputFiles: inputs,
                 outputFiles: [output]
-            ),
+            )
         ]
     }
 }

@@ -24,8 +24,9 @@ public struct Sleeper: AsyncParsableCommand {
     /// exits with the run's status.
     public static func main(arguments: [String]? = nil) async {
         TrapExit.install()
-        let status = await run(arguments ?? Array(CommandLine.arguments.dropFirst()),
-                               invocation: Invocation(environment: ProcessInfo.processInfo.environment))
+        let status = await run(
+            arguments ?? Array(CommandLine.arguments.dropFirst()),
+            invocation: Invocation(environment: ProcessInfo.processInfo.environment))
         Foundation.exit(status)
     }
 

@@ -24,8 +24,10 @@ public enum SleeperService {
         public var webhooks: WebhookSettings?
         /// For a service run in process: what stops it as SIGTERM would. nil: signals only.
         public var shutdown: ServiceShutdown?
-        public init(host: String = "127.0.0.1", port: Int = 8080, limits: ServerLimits = .init(), drainLimit: Duration = .seconds(30),
-                    reportRules: ReportRules? = nil) {
+        public init(
+            host: String = "127.0.0.1", port: Int = 8080, limits: ServerLimits = .init(), drainLimit: Duration = .seconds(30),
+            reportRules: ReportRules? = nil
+        ) {
             self.reportRules = reportRules
             self.host = host
             self.port = port
@@ -64,8 +66,9 @@ public enum SleeperService {
     public static func run(_ options: Options, db: Database, logger: Logger, onListening: @escaping @Sendable (Int) -> Void) async throws {
         let liveness = DatabaseLiveness(db.settings, logger: logger)
         let drain = Drain(limit: options.drainLimit)
-        let handlers = Handlers(db: db, limits: options.limits, metricsRegistry: ServerMetrics.shared, contractText: contract, liveness: liveness,
-                                reportRules: try options.reportRules ?? ScoredChanges.bundledReportRules(), scanRoots: options.scanRoots)
+        let handlers = Handlers(
+            db: db, limits: options.limits, metricsRegistry: ServerMetrics.shared, contractText: contract, liveness: liveness,
+            reportRules: try options.reportRules ?? ScoredChanges.bundledReportRules(), scanRoots: options.scanRoots)
         let router = APIRouter.build(handlers: handlers, drain: drain)
         let app = Application(
             router: router,
@@ -108,8 +111,9 @@ public enum SleeperService {
             return source
         }
         defer { hardStops.forEach { $0.cancel() } }
-        var configuration = ServiceGroupConfiguration(services: services, gracefulShutdownSignals: options.shutdown == nil ? [.sigterm, .sigint] : [],
-                                                      logger: logger)
+        var configuration = ServiceGroupConfiguration(
+            services: services, gracefulShutdownSignals: options.shutdown == nil ? [.sigterm, .sigint] : [],
+            logger: logger)
         // Past the limit the group cancels the server, which closes the connections still writing.
         configuration.maximumGracefulShutdownDuration = options.drainLimit
         let group = ServiceGroup(configuration: configuration)

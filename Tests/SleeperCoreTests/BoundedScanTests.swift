@@ -9,7 +9,7 @@ import Testing
 struct BoundedScanTests {
     @Test("2,000 GLOBAL os.system: the first 1,000 are listed, the rest counted; the file is dangerous and its findings stay small")
     func importsCounted() {
-        let one = Array("cos\nsystem\n".utf8) + [0x30]   // GLOBAL, then POP
+        let one = Array("cos\nsystem\n".utf8) + [0x30]  // GLOBAL, then POP
         let p: [UInt8] = [0x80, 0x02] + Array([[UInt8]](repeating: one, count: 2000).joined()) + [0x4E, 0x2E]
         let r = PickleScanner.scan(p)
         #expect(r.problem == nil, "\(String(describing: r.problem))")
@@ -28,8 +28,8 @@ struct BoundedScanTests {
         // A million MEMOIZEs of nothing in particular, then a name memoized past the bound.
         p += [0x4E] + [UInt8](repeating: 0x94, count: PickleScanner.maximumMemo) + [0x30]
         p += [0x8C, 8] + Array("builtins".utf8) + [0x94, 0x8C, 4] + Array("eval".utf8) + [0x94, 0x30, 0x30]
-        p += [0x6A] + Array(withUnsafeBytes(of: UInt32(PickleScanner.maximumMemo + 1).littleEndian) { Array($0) })   // LONG_BINGET "builtins"
-        p += [0x6A] + Array(withUnsafeBytes(of: UInt32(PickleScanner.maximumMemo + 2).littleEndian) { Array($0) })   // LONG_BINGET "eval"
+        p += [0x6A] + Array(withUnsafeBytes(of: UInt32(PickleScanner.maximumMemo + 1).littleEndian) { Array($0) })  // LONG_BINGET "builtins"
+        p += [0x6A] + Array(withUnsafeBytes(of: UInt32(PickleScanner.maximumMemo + 2).littleEndian) { Array($0) })  // LONG_BINGET "eval"
         p += [0x93, 0x2E]
         let started = ContinuousClock.now
         let r = PickleScanner.scan(p)

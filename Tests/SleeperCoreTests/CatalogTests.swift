@@ -127,7 +127,9 @@ struct CatalogErrorTests {
 
     @Test("an unknown parent is refused with the file and entry")
     func unknownParent() throws {
-        let p = try problems("owasp-nhi-2025.yaml", """
+        let p = try problems(
+            "owasp-nhi-2025.yaml",
+            """
             framework: {id: owasp-nhi, name: NHI, edition: "2025", source: s, licence: l}
             items:
               - {id: NHI1, name: One, description: d, parent: NHI0}
@@ -137,7 +139,9 @@ struct CatalogErrorTests {
 
     @Test("a duplicate ID is refused")
     func duplicate() throws {
-        let p = try problems("owasp-llm-2025.yaml", """
+        let p = try problems(
+            "owasp-llm-2025.yaml",
+            """
             framework: {id: owasp-llm, name: LLM, edition: "2025", source: s, licence: l}
             items:
               - {id: "LLM03:2025", name: Supply Chain, description: d}
@@ -148,7 +152,9 @@ struct CatalogErrorTests {
 
     @Test("a mapping to an ID that does not exist is refused")
     func unknownMappingTarget() throws {
-        let p = try problems("crosswalk.yaml", """
+        let p = try problems(
+            "crosswalk.yaml",
+            """
             crosswalk: {statement: test}
             mappings:
               SLP-ROTATION:
@@ -167,7 +173,9 @@ struct CatalogErrorTests {
 
     @Test("an alias or mitigation link to an unknown item is refused")
     func unknownAliasTarget() throws {
-        let p = try problems("owasp-agentic-2026.yaml", """
+        let p = try problems(
+            "owasp-agentic-2026.yaml",
+            """
             framework: {id: owasp-agentic, name: A, edition: "2026", source: s, licence: l}
             items:
               - {id: ASI04, name: Supply, description: d}

@@ -47,16 +47,32 @@ struct EvidenceFileStrictnessTests {
         #expect(lenient.warnings.map { "\($0.path): \($0.message)" } == ["[0].notes: is not a field of an evidence record (did you mean 'note'?)"])
     }
 
-    @Test("every source format refuses a misspelling of a field it reads, and leaves the format's other fields alone",
-          arguments: [
+    @Test(
+        "every source format refuses a misspelling of a field it reads, and leaves the format's other fields alone",
+        arguments: [
             (SourceFormat.mcpConfig, #"{"mcpServers": {"pay": {"command": "npx", "cwd": "/srv", "envs": {"K": "${PAY_KEY}"}}}}"#, "mcpServers.pay.envs", "env"),
             (.kubernetes, #"{"items": [{"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": "a", "uid": "u", "namespce": "pay"}}]}"#, "items[0].metadata.namespce", "namespace"),
-            (.entra, #"{"value": [{"appId": "a1", "tags": [], "passwordCredentials": [{"keyId": "k", "hint": "x", "endDatetime": "2027-01-01T00:00:00Z"}]}]}"#, "value[0].passwordCredentials[0].endDatetime", "endDateTime"),
+            (
+                .entra, #"{"value": [{"appId": "a1", "tags": [], "passwordCredentials": [{"keyId": "k", "hint": "x", "endDatetime": "2027-01-01T00:00:00Z"}]}]}"#,
+                "value[0].passwordCredentials[0].endDatetime", "endDateTime"
+            ),
             (.githubTokens, #"[{"token_id": 1, "token_name": "n", "token_expire_at": "2027-01-01T00:00:00Z"}]"#, "[0].token_expire_at", "token_expires_at"),
-            (.gcpServiceAccountKeys, #"{"keys": [{"name": "projects/p/serviceAccounts/sa@p.iam.gserviceaccount.com/keys/k1", "keyAlgorithm": "KEY_ALG_RSA_2048", "validBeforTime": "2027-01-01T00:00:00Z"}]}"#, "keys[0].validBeforTime", "validBeforeTime"),
-            (.cyclonedx, #"{"bomFormat": "CycloneDX", "specVersion": "1.6", "components": [{"type": "machine-learning-model", "name": "m", "purl": "pkg:huggingface/m", "supplir": {"name": "acme"}}]}"#, "components[0].supplir", "supplier"),
-            (.spdx, #"{"@context": "https://spdx.org/rdf/3.0.1/spdx-context.jsonld", "@graph": [{"type": "ai_AIPackage", "spdxId": "urn:m", "name": "m", "creationInfo": "_:c", "suppliedby": "urn:acme"}]}"#, "@graph[0].suppliedby", "suppliedBy"),
-          ])
+            (
+                .gcpServiceAccountKeys,
+                #"{"keys": [{"name": "projects/p/serviceAccounts/sa@p.iam.gserviceaccount.com/keys/k1", "keyAlgorithm": "KEY_ALG_RSA_2048", "validBeforTime": "2027-01-01T00:00:00Z"}]}"#,
+                "keys[0].validBeforTime", "validBeforeTime"
+            ),
+            (
+                .cyclonedx,
+                #"{"bomFormat": "CycloneDX", "specVersion": "1.6", "components": [{"type": "machine-learning-model", "name": "m", "purl": "pkg:huggingface/m", "supplir": {"name": "acme"}}]}"#,
+                "components[0].supplir", "supplier"
+            ),
+            (
+                .spdx,
+                #"{"@context": "https://spdx.org/rdf/3.0.1/spdx-context.jsonld", "@graph": [{"type": "ai_AIPackage", "spdxId": "urn:m", "name": "m", "creationInfo": "_:c", "suppliedby": "urn:acme"}]}"#,
+                "@graph[0].suppliedby", "suppliedBy"
+            ),
+        ])
     func sourceNearMisses(format: SourceFormat, text: String, path: String, meant: String) {
         let parsed = EstateReader.read(Data(text.utf8), file: "source.json", format: format)
         let said = parsed.problems.map { "\($0.path): \($0.message)" }

@@ -1,6 +1,7 @@
 import Foundation
-@testable import SleeperCore
 import Testing
+
+@testable import SleeperCore
 
 @Suite("Exports (pure)", .timeLimit(.minutes(2)))
 struct ExportTests {
@@ -28,22 +29,31 @@ struct ExportTests {
     }
 
     static let catalog = Catalog(
-        frameworks: [Framework(id: "fw", name: "Framework", edition: "1", source: "https://example.org/fw", licence: "CC0", items: [
-            FrameworkItem(id: "I1", name: "one", description: "", kind: "item", parent: nil, aliasOf: [], mitigates: [], backdoorRelevant: true),
-            FrameworkItem(id: "I2", name: "two", description: "", kind: "item", parent: nil, aliasOf: [], mitigates: [], backdoorRelevant: true),
-            FrameworkItem(id: "A", name: "alias", description: "", kind: "alias", parent: nil, aliasOf: ["I1", "I2"], mitigates: [], backdoorRelevant: false),
-            FrameworkItem(id: "I3", name: "unmapped", description: "", kind: "item", parent: nil, aliasOf: [], mitigates: [], backdoorRelevant: false),
-        ])],
-        controls: [Control(id: "C1", name: "scan", description: "", appliesTo: [.model], evidence: "scan", validityDays: 90, graceDays: 7),
-                   Control(id: "C2", name: "review", description: "", appliesTo: [.model], evidence: "attestation", validityDays: 90, graceDays: 7)],
-        mappings: [ControlMapping(control: "C1", framework: "fw", item: "I1", relationship: .subsetOf),
-                   ControlMapping(control: "C2", framework: "fw", item: "I1", relationship: .intersectsWith),
-                   ControlMapping(control: "C2", framework: "fw", item: "I2", relationship: .equivalentTo)],
+        frameworks: [
+            Framework(
+                id: "fw", name: "Framework", edition: "1", source: "https://example.org/fw", licence: "CC0",
+                items: [
+                    FrameworkItem(id: "I1", name: "one", description: "", kind: "item", parent: nil, aliasOf: [], mitigates: [], backdoorRelevant: true),
+                    FrameworkItem(id: "I2", name: "two", description: "", kind: "item", parent: nil, aliasOf: [], mitigates: [], backdoorRelevant: true),
+                    FrameworkItem(id: "A", name: "alias", description: "", kind: "alias", parent: nil, aliasOf: ["I1", "I2"], mitigates: [], backdoorRelevant: false),
+                    FrameworkItem(id: "I3", name: "unmapped", description: "", kind: "item", parent: nil, aliasOf: [], mitigates: [], backdoorRelevant: false),
+                ])
+        ],
+        controls: [
+            Control(id: "C1", name: "scan", description: "", appliesTo: [.model], evidence: "scan", validityDays: 90, graceDays: 7),
+            Control(id: "C2", name: "review", description: "", appliesTo: [.model], evidence: "attestation", validityDays: 90, graceDays: 7),
+        ],
+        mappings: [
+            ControlMapping(control: "C1", framework: "fw", item: "I1", relationship: .subsetOf),
+            ControlMapping(control: "C2", framework: "fw", item: "I1", relationship: .intersectsWith),
+            ControlMapping(control: "C2", framework: "fw", item: "I2", relationship: .equivalentTo),
+        ],
         crosswalkStatement: "test crosswalk")
 
     static func status(_ key: String, _ control: String, _ status: EvidenceStatus, _ evidence: Int? = nil) -> ControlStatus {
-        ControlStatus(subject: Subject(kind: .model, key: key), owner: nil, control: control, controlName: control, status: status,
-                      evidenceID: evidence, expiresAt: nil, items: [])
+        ControlStatus(
+            subject: Subject(kind: .model, key: key), owner: nil, control: control, controlName: control, status: status,
+            evidenceID: evidence, expiresAt: nil, items: [])
     }
 
     @Test("an item is satisfied when every applicable subject has valid evidence of one mapped control")
@@ -51,9 +61,11 @@ struct ExportTests {
         // m1: C1 valid. m2: C1 failed, C2 valid. m3: both missing.
         let snapshot = ComplianceSnapshot(
             asOf: Date(timeIntervalSince1970: 0), catalog: Self.catalog,
-            statuses: [Self.status("m1", "C1", .valid, 1), Self.status("m1", "C2", .missing),
-                       Self.status("m2", "C1", .failed, 2), Self.status("m2", "C2", .valid, 3),
-                       Self.status("m3", "C1", .missing), Self.status("m3", "C2", .missing)],
+            statuses: [
+                Self.status("m1", "C1", .valid, 1), Self.status("m1", "C2", .missing),
+                Self.status("m2", "C1", .failed, 2), Self.status("m2", "C2", .valid, 3),
+                Self.status("m3", "C1", .missing), Self.status("m3", "C2", .missing),
+            ],
             evidence: [:], runID: nil, exposures: [], ledgerHead: "0")
         let a = snapshot.assessments(framework: Self.catalog.frameworks[0])
         // The alias A restates I1 and I2: shown by `coverage`, never assessed or counted on its own.
@@ -78,18 +90,27 @@ struct ReportRenderingTests {
     static func report(owner: String?) -> ReviewReport {
         let snapshot = ComplianceSnapshot(
             asOf: Timestamps.parse("2026-11-25")!, catalog: ExportTests.catalog,
-            statuses: [ControlStatus(subject: Subject(kind: .model, key: "m|<1>"), owner: owner, control: "C1", controlName: "scan", status: .valid,
-                                     evidenceID: 1, expiresAt: Timestamps.parse("2026-12-05"), items: ["fw:I1"])],
+            statuses: [
+                ControlStatus(
+                    subject: Subject(kind: .model, key: "m|<1>"), owner: owner, control: "C1", controlName: "scan", status: .valid,
+                    evidenceID: 1, expiresAt: Timestamps.parse("2026-12-05"), items: ["fw:I1"])
+            ],
             evidence: [:], runID: 1,
             exposures: [], ledgerHead: String(repeating: "a", count: 64))
-        let top = [Exposure(credential: "key|1", score: 70, band: .critical, p: 0.7, impact: 1, hygiene: 1, owner: nil,
-                            path: ["m|<1>", "agent", "key|1", "res"], mainFactor: "failed backdoor scan on m")]
-        return ReviewReport(snapshot: snapshot, weightsVersion: "w1",
-                            runs: [.init(id: 1, asOf: Timestamps.parse("2026-11-20")!, startedAt: Timestamps.parse("2026-11-20")!, critical: 0, high: 1, medium: 0, low: 0),
-                                   .init(id: 2, asOf: Timestamps.parse("2026-11-25")!, startedAt: Timestamps.parse("2026-11-25")!, critical: 1, high: 0, medium: 0, low: 0)],
-                            histogram: [0, 0, 0, 0, 0, 0, 0, 1, 0, 0], top: top, explanations: [:], sinceRun: 1,
-                            changes: [ScoreDiff.Row(credential: "key|1", before: 40, after: 70, reasons: ["new failed backdoor scan on m"])],
-                            bandThresholds: (60, 35, 15))
+        let top = [
+            Exposure(
+                credential: "key|1", score: 70, band: .critical, p: 0.7, impact: 1, hygiene: 1, owner: nil,
+                path: ["m|<1>", "agent", "key|1", "res"], mainFactor: "failed backdoor scan on m")
+        ]
+        return ReviewReport(
+            snapshot: snapshot, weightsVersion: "w1",
+            runs: [
+                .init(id: 1, asOf: Timestamps.parse("2026-11-20")!, startedAt: Timestamps.parse("2026-11-20")!, critical: 0, high: 1, medium: 0, low: 0),
+                .init(id: 2, asOf: Timestamps.parse("2026-11-25")!, startedAt: Timestamps.parse("2026-11-25")!, critical: 1, high: 0, medium: 0, low: 0),
+            ],
+            histogram: [0, 0, 0, 0, 0, 0, 0, 1, 0, 0], top: top, explanations: [:], sinceRun: 1,
+            changes: [ScoreDiff.Row(credential: "key|1", before: 40, after: 70, reasons: ["new failed backdoor scan on m"])],
+            bandThresholds: (60, 35, 15))
     }
 
     @Test("Markdown escapes cell pipes and keeps one row per line")
@@ -117,9 +138,10 @@ struct ReportRenderingTests {
     func dailyTrend() {
         var report = Self.report(owner: nil)
         let day = Timestamps.parse("2026-12-07")!
-        report.runs = (1...6).map { i in
-            .init(id: i, asOf: day.addingTimeInterval(Double(i) * 60), startedAt: day.addingTimeInterval(Double(i) * 60), critical: 2, high: i == 6 ? 2 : 1, medium: 0, low: 0)
-        } + [.init(id: 7, asOf: day.addingTimeInterval(86400), startedAt: day.addingTimeInterval(86400), critical: 2, high: 2, medium: 0, low: 0)]
+        report.runs =
+            (1...6).map { i in
+                .init(id: i, asOf: day.addingTimeInterval(Double(i) * 60), startedAt: day.addingTimeInterval(Double(i) * 60), critical: 2, high: i == 6 ? 2 : 1, medium: 0, low: 0)
+            } + [.init(id: 7, asOf: day.addingTimeInterval(86400), startedAt: day.addingTimeInterval(86400), critical: 2, high: 2, medium: 0, low: 0)]
         #expect(report.dailyRuns.map(\.id) == [6, 7])
         #expect(ReportCharts.niceTicks(2) == [0, 1, 2])
         let svg = ReportCharts.trend(report) ?? ""

@@ -12,11 +12,12 @@ struct HygieneRuleTests {
         func maybeDate() -> Date? { Bool.random(using: &rng) ? ScoringEngineTests.daysAgo(Double.random(in: 0...400, using: &rng)) : nil }
         for i in 0..<2000 {
             let holders: [(agent: Int, delivery: Delivery)] = (0..<Int.random(in: 0...3, using: &rng)).map { _ in (0, Delivery.allCases.randomElement(using: &rng) ?? .runtimeEnv) }
-            let c = ScoringInput.Credential(key: "c\(i)", kind: CredentialKind.allCases.randomElement(using: &rng) ?? .apiKey,
-                                            owner: Bool.random(using: &rng) ? "team" : nil, createdAt: maybeDate(), lastRotatedAt: maybeDate(),
-                                            expiresAt: Bool.random(using: &rng) ? asOf.addingTimeInterval(86400 * 30) : nil, lastUsedAt: maybeDate(),
-                                            ttlSeconds: Bool.random(using: &rng) ? [600, 3600, 7200].randomElement(using: &rng) : nil,
-                                            exposed: Int.random(in: 0..<10, using: &rng) == 0, holders: holders, grants: [])
+            let c = ScoringInput.Credential(
+                key: "c\(i)", kind: CredentialKind.allCases.randomElement(using: &rng) ?? .apiKey,
+                owner: Bool.random(using: &rng) ? "team" : nil, createdAt: maybeDate(), lastRotatedAt: maybeDate(),
+                expiresAt: Bool.random(using: &rng) ? asOf.addingTimeInterval(86400 * 30) : nil, lastUsedAt: maybeDate(),
+                ttlSeconds: Bool.random(using: &rng) ? [600, 3600, 7200].randomElement(using: &rng) : nil,
+                exposed: Int.random(in: 0..<10, using: &rng) == 0, holders: holders, grants: [])
             let rules = engine.hygieneRules(c, asOf: asOf)
             #expect(rules.filter(\.applied).map(\.name) == engine.hygieneTerms(c, asOf: asOf).map(\.name), "credential \(i)")
             #expect(rules.count == ScoringEngine.hygieneTermNames.count && rules.allSatisfy { !$0.why.isEmpty })
@@ -25,8 +26,9 @@ struct HygieneRuleTests {
 
     @Test("a credential with a time-to-live skips rotation and expiry, and says so")
     func ttlSkips() {
-        let c = ScoringInput.Credential(key: "t", kind: .oauthToken, owner: "o", createdAt: ScoringEngineTests.daysAgo(300), ttlSeconds: 900,
-                                        holders: [(0, .brokered)], grants: [])
+        let c = ScoringInput.Credential(
+            key: "t", kind: .oauthToken, owner: "o", createdAt: ScoringEngineTests.daysAgo(300), ttlSeconds: 900,
+            holders: [(0, .brokered)], grants: [])
         let rules = ScoringEngineTests.engine.hygieneRules(c, asOf: ScoringEngineTests.asOf)
         #expect(rules.first { $0.name == "not_rotated" }?.why.hasPrefix("skipped: it has a time-to-live (900 s)") == true)
         #expect(rules.first { $0.name == "no_expiry" }?.applied == false)
@@ -37,9 +39,10 @@ struct HygieneRuleTests {
     func wholeDays() {
         let engine = ScoringEngineTests.engine, asOf = ScoringEngineTests.asOf
         func notRotated(_ days: Double) -> Bool {
-            let c = ScoringInput.Credential(key: "r", kind: .apiKey, owner: "o", createdAt: ScoringEngineTests.daysAgo(400),
-                                            lastRotatedAt: ScoringEngineTests.daysAgo(days), expiresAt: asOf.addingTimeInterval(86400),
-                                            lastUsedAt: ScoringEngineTests.daysAgo(days), holders: [(0, .brokered)], grants: [])
+            let c = ScoringInput.Credential(
+                key: "r", kind: .apiKey, owner: "o", createdAt: ScoringEngineTests.daysAgo(400),
+                lastRotatedAt: ScoringEngineTests.daysAgo(days), expiresAt: asOf.addingTimeInterval(86400),
+                lastUsedAt: ScoringEngineTests.daysAgo(days), holders: [(0, .brokered)], grants: [])
             let applied = engine.hygieneTerms(c, asOf: asOf).map(\.name)
             #expect(engine.hygieneRules(c, asOf: asOf).filter(\.applied).map(\.name) == applied)
             #expect(applied.contains("unused") == applied.contains("not_rotated"), "the unused term counts days the same way")

@@ -25,27 +25,30 @@ struct IncrementalScoringTests {
         input.datasets = (0..<5).map { .init(key: "d\($0)", provenance: DatasetProvenance.allCases.randomElement(using: &rng)!) }
         input.resources = (0..<resourceCount).map { .init(key: "r\($0)", tier: ResourceTier.allCases.randomElement(using: &rng)!) }
         for i in 0..<modelCount {
-            var m = ScoringInput.Model(key: "m\(i)", supplier: ["internal", "acme"].randomElement(using: &rng), thirdParty: Bool.random(using: &rng),
-                                       lineageVerified: Bool.random(using: &rng), trainingDataDeclared: Bool.random(using: &rng),
-                                       hasDigest: Bool.random(using: &rng), signed: Bool.random(using: &rng),
-                                       serialization: ["safetensors", "pickle", "gguf"].randomElement(using: &rng)!)
+            var m = ScoringInput.Model(
+                key: "m\(i)", supplier: ["internal", "acme"].randomElement(using: &rng), thirdParty: Bool.random(using: &rng),
+                lineageVerified: Bool.random(using: &rng), trainingDataDeclared: Bool.random(using: &rng),
+                hasDigest: Bool.random(using: &rng), signed: Bool.random(using: &rng),
+                serialization: ["safetensors", "pickle", "gguf"].randomElement(using: &rng)!)
             if i > 0 && Bool.random(using: &rng) { m.parents = [(Int.random(in: 0..<i, using: &rng), DerivationRelation.allCases.randomElement(using: &rng)!)] }
             if Bool.random(using: &rng) { m.datasets = [Int.random(in: 0..<5, using: &rng)] }
             input.models.append(m)
         }
         for i in 0..<agentCount {
-            var a = ScoringInput.Agent(key: "a\(i)", inputTrust: InputTrust.allCases.randomElement(using: &rng)!,
-                                       models: [Int.random(in: 0..<modelCount, using: &rng)])
+            var a = ScoringInput.Agent(
+                key: "a\(i)", inputTrust: InputTrust.allCases.randomElement(using: &rng)!,
+                models: [Int.random(in: 0..<modelCount, using: &rng)])
             if Int.random(in: 0..<4, using: &rng) == 0 { a.delegators = [Int.random(in: 0..<agentCount, using: &rng)].filter { $0 != i } }
             input.agents.append(a)
         }
         for i in 0..<credentialCount {
-            input.credentials.append(.init(
-                key: "c\(i)", kind: .apiKey, owner: Bool.random(using: &rng) ? "team" : nil,
-                lastRotatedAt: ScoringEngineTests.daysAgo(Double(Int.random(in: 0..<400, using: &rng))),
-                lastUsedAt: ScoringEngineTests.daysAgo(Double(Int.random(in: 0..<200, using: &rng))),
-                holders: [(Int.random(in: 0..<agentCount, using: &rng), Delivery.allCases.randomElement(using: &rng)!)],
-                grants: [(Int.random(in: 0..<resourceCount, using: &rng), GrantAction.allCases.randomElement(using: &rng)!)]))
+            input.credentials.append(
+                .init(
+                    key: "c\(i)", kind: .apiKey, owner: Bool.random(using: &rng) ? "team" : nil,
+                    lastRotatedAt: ScoringEngineTests.daysAgo(Double(Int.random(in: 0..<400, using: &rng))),
+                    lastUsedAt: ScoringEngineTests.daysAgo(Double(Int.random(in: 0..<200, using: &rng))),
+                    holders: [(Int.random(in: 0..<agentCount, using: &rng), Delivery.allCases.randomElement(using: &rng)!)],
+                    grants: [(Int.random(in: 0..<resourceCount, using: &rng), GrantAction.allCases.randomElement(using: &rng)!)]))
         }
         return input
     }
@@ -60,8 +63,9 @@ struct IncrementalScoringTests {
         case 1:
             let m = Int.random(in: 0..<input.models.count, using: &rng)
             let control = ["SLP-SIGNATURE", "SLP-AIBOM", "SLP-DATA-SCREEN", "SLP-BACKDOOR-SCAN"].randomElement(using: &rng)!
-            input.models[m].controls[control] = .init(validity: [1, 0.5, 0].randomElement(using: &rng)!, evidenceID: 1,
-                                                      failed: control == "SLP-BACKDOOR-SCAN" && Bool.random(using: &rng))
+            input.models[m].controls[control] = .init(
+                validity: [1, 0.5, 0].randomElement(using: &rng)!, evidenceID: 1,
+                failed: control == "SLP-BACKDOOR-SCAN" && Bool.random(using: &rng))
             return .init(models: [m])
         case 2:
             let m = Int.random(in: 1..<input.models.count, using: &rng)

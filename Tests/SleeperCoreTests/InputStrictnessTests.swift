@@ -47,12 +47,15 @@ struct InputStrictnessTests {
 
     @Test("defaults lean to risk: an unstated third_party is third party, input_trust untrusted, signed and lineage false")
     func defaults() throws {
-        let parsed = try InventoryReader.read(Data("""
-            models: [{key: m1}, {key: m2, trained_on: [d1]}]
-            datasets: [{key: d1}]
-            agents: [{key: a1}]
-            credentials: [{key: c1}]
-            """.utf8), file: "d.yaml").get().inventory
+        let parsed = try InventoryReader.read(
+            Data(
+                """
+                models: [{key: m1}, {key: m2, trained_on: [d1]}]
+                datasets: [{key: d1}]
+                agents: [{key: a1}]
+                credentials: [{key: c1}]
+                """.utf8), file: "d.yaml"
+        ).get().inventory
         let m1 = try #require(parsed.models.first { $0.key == "m1" })
         #expect(m1.thirdParty == true)
         #expect(m1.signed == false && m1.lineageVerified == false && m1.trainingDataDeclared == false)
@@ -66,9 +69,12 @@ struct InputStrictnessTests {
 
     @Test("credential kinds other sources use are read as their kind; problem listings are capped and counted by kind")
     func kindsAndCaps() throws {
-        let parsed = try InventoryReader.read(Data("""
-            credentials: [{key: c1, kind: service_account_key}, {key: c2, kind: PAT}, {key: c3, kind: access-key-id}, {key: c4, kind: oidc}]
-            """.utf8), file: "k.yaml").get().inventory
+        let parsed = try InventoryReader.read(
+            Data(
+                """
+                credentials: [{key: c1, kind: service_account_key}, {key: c2, kind: PAT}, {key: c3, kind: access-key-id}, {key: c4, kind: oidc}]
+                """.utf8), file: "k.yaml"
+        ).get().inventory
         #expect(parsed.credentials.map(\.kind) == [.serviceAccount, .personalAccessToken, .accessKey, .workloadIdentity])
 
         let many = "credentials:\n" + (0..<5000).map { "  - {key: c\($0), kind: keycard}" }.joined(separator: "\n")

@@ -1,6 +1,7 @@
 import Foundation
-@testable import SleeperCore
 import Testing
+
+@testable import SleeperCore
 
 /// The published JSON Schema of the inventory format and the reader agree field for field: a
 /// field the reader takes that the schema lacks (or the reverse) fails here, not in a user's editor.

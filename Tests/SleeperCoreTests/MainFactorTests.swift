@@ -21,10 +21,12 @@ struct MainFactorTests {
 
     @Test("an unsigned vendor fine-tune's own risk outweighs what it inherits, even when L* exceeds L by more than 0.05")
     func ownRiskDominates() throws {
-        let parent = ScoringInput.Model(key: "base", supplier: "meta", thirdParty: true, lineageVerified: true, trainingDataDeclared: true,
-                                        hasDigest: true, signed: true, serialization: "safetensors")
-        let child = ScoringInput.Model(key: "vendor-ft", supplier: "acme", thirdParty: true, lineageVerified: false, trainingDataDeclared: false,
-                                       hasDigest: false, signed: false, serialization: "pickle", parents: [(0, .finetune)])
+        let parent = ScoringInput.Model(
+            key: "base", supplier: "meta", thirdParty: true, lineageVerified: true, trainingDataDeclared: true,
+            hasDigest: true, signed: true, serialization: "safetensors")
+        let child = ScoringInput.Model(
+            key: "vendor-ft", supplier: "acme", thirdParty: true, lineageVerified: false, trainingDataDeclared: false,
+            hasDigest: false, signed: false, serialization: "pickle", parents: [(0, .finetune)])
         let input = Self.estate(child: child, parent: parent)
         let result = try ScoringEngine(weights: Self.weights).score(input)
         #expect(result.models[1].lStar > result.models[1].l + 0.05, "the old rule would have blamed the parent")
@@ -33,16 +35,19 @@ struct MainFactorTests {
 
     @Test("a failed scan is named with its evidence, on the model and inherited into what derives from it")
     func failedScanNamed() throws {
-        var parent = ScoringInput.Model(key: "base", lineageVerified: true, trainingDataDeclared: true, hasDigest: true, signed: true,
-                                        serialization: "safetensors")
+        var parent = ScoringInput.Model(
+            key: "base", lineageVerified: true, trainingDataDeclared: true, hasDigest: true, signed: true,
+            serialization: "safetensors")
         parent.controls["SLP-BACKDOOR-SCAN"] = ScoringInput.ControlState(validity: 0, evidenceID: 42, failed: true)
-        let child = ScoringInput.Model(key: "quantized", lineageVerified: true, trainingDataDeclared: true, hasDigest: true, signed: true,
-                                       serialization: "gguf", parents: [(0, .quantized)])
+        let child = ScoringInput.Model(
+            key: "quantized", lineageVerified: true, trainingDataDeclared: true, hasDigest: true, signed: true,
+            serialization: "gguf", parents: [(0, .quantized)])
         let input = Self.estate(child: child, parent: parent)
         #expect(try Self.main(input, 0) == "failed backdoor scan on base (evidence #42)")
         #expect(try Self.main(input, 1) == "failed backdoor scan on base (evidence #42), inherited (quantized) into quantized")
-        let diff = ScoreDiff.reasons(before: .init(score: 40, p: 0.4, hygiene: 1, model: "quantized", agent: "a", main: "inherits from base (quantized) into quantized", hygieneTerms: []),
-                                     after: .init(score: 90, p: 0.9, hygiene: 1, model: "quantized", agent: "a", main: try Self.main(input, 1), hygieneTerms: []))
+        let diff = ScoreDiff.reasons(
+            before: .init(score: 40, p: 0.4, hygiene: 1, model: "quantized", agent: "a", main: "inherits from base (quantized) into quantized", hygieneTerms: []),
+            after: .init(score: 90, p: 0.9, hygiene: 1, model: "quantized", agent: "a", main: try Self.main(input, 1), hygieneTerms: []))
         #expect(diff.first == "new failed backdoor scan on base (evidence #42), inherited (quantized) into quantized")
     }
 
@@ -52,8 +57,9 @@ struct MainFactorTests {
         var clean = ScoringInput.Model(key: "clean", lineageVerified: true, trainingDataDeclared: true, hasDigest: true, signed: true, serialization: "pickle")
         clean.controls["SLP-REDTEAM"] = ScoringInput.ControlState(validity: 0, evidenceID: 7, failed: true)
         #expect(try Self.main(Self.estate(child: clean, parent: parent), 1) == "failed red-team on clean (evidence #7)")
-        var risky = ScoringInput.Model(key: "risky", supplier: "acme", thirdParty: true, lineageVerified: false, trainingDataDeclared: false,
-                                       hasDigest: false, signed: false, serialization: "pickle")
+        var risky = ScoringInput.Model(
+            key: "risky", supplier: "acme", thirdParty: true, lineageVerified: false, trainingDataDeclared: false,
+            hasDigest: false, signed: false, serialization: "pickle")
         risky.controls["SLP-REDTEAM"] = ScoringInput.ControlState(validity: 0, evidenceID: 7, failed: true)
         let input = Self.estate(child: risky, parent: parent)
         let result = try ScoringEngine(weights: Self.weights).score(input)
@@ -83,8 +89,9 @@ struct MainFactorTests {
     @Test("a dataset whose risk outweighs the rest is named")
     func datasetNamed() throws {
         let parent = ScoringInput.Model(key: "base", lineageVerified: true, trainingDataDeclared: true, hasDigest: true, signed: true, serialization: "safetensors")
-        var child = ScoringInput.Model(key: "tuned", lineageVerified: true, trainingDataDeclared: true, hasDigest: true, signed: true, serialization: "safetensors",
-                                       parents: [(0, .distill)])
+        var child = ScoringInput.Model(
+            key: "tuned", lineageVerified: true, trainingDataDeclared: true, hasDigest: true, signed: true, serialization: "safetensors",
+            parents: [(0, .distill)])
         child.datasets = [0]
         let input = Self.estate(child: child, parent: parent, datasets: [.init(key: "scraped", provenance: .publicScraped)])
         #expect(try Self.main(input, 1) == "dataset risk from scraped (public_scraped) into tuned")

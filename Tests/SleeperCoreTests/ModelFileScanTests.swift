@@ -9,7 +9,8 @@ import Testing
 struct ModelFileScanTests {
     static let le = ZipDirectoryTests.le
     /// `posix.system('id')` as protocol 2 writes it: PROTO, GLOBAL at offset 2, the argument, REDUCE, STOP.
-    static let malicious: [UInt8] = [0x80, 0x02] + Array("cposix\nsystem\n".utf8) + [0x71, 0x00, 0x58] + le(2, 4) + Array("id".utf8)
+    static let malicious: [UInt8] =
+        [0x80, 0x02] + Array("cposix\nsystem\n".utf8) + [0x71, 0x00, 0x58] + le(2, 4) + Array("id".utf8)
         + [0x71, 0x01, 0x85, 0x71, 0x02, 0x52, 0x71, 0x03, 0x2E]
     /// An OrderedDict, as a state dict begins.
     static let benign: [UInt8] = [0x80, 0x02] + Array("ccollections\nOrderedDict\n".utf8) + [0x71, 0x00, 0x29, 0x52, 0x71, 0x01, 0x2E]
@@ -22,8 +23,12 @@ struct ModelFileScanTests {
     func rawPickle() {
         let bad = Self.scan("model.pkl", Self.malicious)
         #expect(bad.format == .pickle && bad.pickles == 1)
-        #expect(bad.findings == [ScanFinding(.dangerous, offset: 2, what: "posix.system",
-                                             detail: "GLOBAL imports a callable that runs code, opens files or the network when the pickle is loaded")])
+        #expect(
+            bad.findings == [
+                ScanFinding(
+                    .dangerous, offset: 2, what: "posix.system",
+                    detail: "GLOBAL imports a callable that runs code, opens files or the network when the pickle is loaded")
+            ])
         let good = Self.scan("model.pkl", Self.benign)
         #expect(good.format == .pickle && good.findings.isEmpty)
     }

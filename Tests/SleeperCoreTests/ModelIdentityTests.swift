@@ -1,6 +1,7 @@
 import Foundation
-@testable import SleeperCore
 import Testing
+
+@testable import SleeperCore
 
 /// One model per real thing: keys resolved before an import is merged.
 @Suite("Model identity", .timeLimit(.minutes(2)))
@@ -18,8 +19,9 @@ struct ModelIdentityTests {
         var gguf = Inventory.Model(key: "support-q4", derivedFrom: [.init(model: "acme/support-ft@2.1", relation: .quantized), .init(model: "acme-support-ft", relation: .quantized)])
         gguf.digest = "sha256:" + String(repeating: "1", count: 64)
         let bom = Self.file("bom.json", source: true, [Inventory.Model(key: "acme/support-ft@2.1", supplier: "Acme"), gguf])
-        let card = Self.file("README.md", source: true, [Inventory.Model(key: "acme-support-ft", owner: "ml-team")],
-                             agents: [Inventory.Agent(key: "triage", usesModels: ["acme-support-ft", "acme/support-ft@2.1"])])
+        let card = Self.file(
+            "README.md", source: true, [Inventory.Model(key: "acme-support-ft", owner: "ml-team")],
+            agents: [Inventory.Agent(key: "triage", usesModels: ["acme-support-ft", "acme/support-ft@2.1"])])
         var hand = Inventory.Model(key: "acme/support-ft@2.1")
         hand.sameAs = ["acme-support-ft"]
         hand.stated = 0
@@ -42,8 +44,9 @@ struct ModelIdentityTests {
         let r = ModelIdentity.resolve([incoming], stored: [:], storedDigests: ["z-router": d])
         #expect(r.aliases == ["a-router": "z-router"], "the stored key stays, though later in order")
         #expect(r.merges.first?.reason == "the same content digest \(d)")
-        let again = ModelIdentity.resolve([Self.file("bom.json", source: true, [Inventory.Model(key: "a-router")])],
-                                          stored: ["a-router": .init(alias: "a-router", canonical: "z-router", reason: "x")], storedDigests: [:])
+        let again = ModelIdentity.resolve(
+            [Self.file("bom.json", source: true, [Inventory.Model(key: "a-router")])],
+            stored: ["a-router": .init(alias: "a-router", canonical: "z-router", reason: "x")], storedDigests: [:])
         #expect(again.files[0].inventory.models.map(\.key) == ["z-router"])
         #expect(again.merges.isEmpty, "nothing new")
     }

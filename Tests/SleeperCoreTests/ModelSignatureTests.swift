@@ -71,7 +71,8 @@ struct ModelSignatureTests {
         #expect(notBundle.problems.first?.description == "model.sig: dsseEnvelope: is missing: not a model signing bundle (model.sig)")
         guard case .failure(let truncated) = ModelSigningBundle.read(Data(#"{"dsseEnvelope": {"payload": "ab"#.utf8), file: "model.sig") else { Issue.record("accepted"); return }
         #expect(truncated.problems.first?.message.contains("not valid JSON") == true)
-        let statement = #"{"_type": "https://in-toto.io/Statement/v1", "subject": [{"name": "m", "digest": {"sha256": "00"}}], "predicate": {"resources": [], "serialization": {"method": "shards", "hash_type": "sha256"}}}"#
+        let statement =
+            #"{"_type": "https://in-toto.io/Statement/v1", "subject": [{"name": "m", "digest": {"sha256": "00"}}], "predicate": {"resources": [], "serialization": {"method": "shards", "hash_type": "sha256"}}}"#
         let bundle = #"{"dsseEnvelope": {"payloadType": "application/vnd.in-toto+json", "payload": "\#(Data(statement.utf8).base64EncodedString())", "signatures": [{"sig": "AAAA"}]}}"#
         guard case .failure(let shards) = ModelSigningBundle.read(Data(bundle.utf8), file: "model.sig") else { Issue.record("accepted"); return }
         #expect(shards.problems.map(\.description) == ["model.sig (statement): predicate.serialization.method: 'shards' is not read here (only files)"])
@@ -91,11 +92,12 @@ struct ModelSignatureTests {
         // Another CA: the chain leads nowhere trusted.
         let key = P384.Signing.PrivateKey()
         let name = try DistinguishedName { CommonName("another-ca") }
-        let other = try Certificate(version: .v3, serialNumber: .init(), publicKey: .init(key.publicKey),
-                                    notValidBefore: now.addingTimeInterval(-86_400), notValidAfter: now.addingTimeInterval(86_400),
-                                    issuer: name, subject: name, signatureAlgorithm: .ecdsaWithSHA384,
-                                    extensions: try Certificate.Extensions { Critical(BasicConstraints.isCertificateAuthority(maxPathLength: nil)) },
-                                    issuerPrivateKey: .init(key))
+        let other = try Certificate(
+            version: .v3, serialNumber: .init(), publicKey: .init(key.publicKey),
+            notValidBefore: now.addingTimeInterval(-86_400), notValidAfter: now.addingTimeInterval(86_400),
+            issuer: name, subject: name, signatureAlgorithm: .ecdsaWithSHA384,
+            extensions: try Certificate.Extensions { Critical(BasicConstraints.isCertificateAuthority(maxPathLength: nil)) },
+            issuerPrivateKey: .init(key))
         let untrusted = await ModelSignatureCheck.check(bundle, trusting: try other.serializeAsPEM().pemString, at: now, files: files)
         #expect(!untrusted.verified)
         // The project's certificates are valid for ten years from 2025-05-02: not in 2040.

@@ -1,5 +1,6 @@
-@testable import SleeperCore
 import Testing
+
+@testable import SleeperCore
 
 /// The diff tells a failed check or a recall among main factors without a regular expression
 /// (compiled again at each call, it was 12 of 14.5 s of a 100k diff).

@@ -32,8 +32,10 @@ struct PickleScannerTests {
     @Test("protocol 4: STACK_GLOBAL names what was pushed, through MEMOIZE and BINGET too")
     func stackGlobal() {
         // builtins.eval straight; then posix.system with "posix" fetched back from the memo.
-        let p = Self.bytes([[0x80, 0x04, 0x95, 40, 0, 0, 0, 0, 0, 0, 0] as [UInt8], Self.short("builtins"), [0x94] as [UInt8], Self.short("eval"), [0x94, 0x93] as [UInt8],
-                            Self.short("posix"), [0x71, 0x07] as [UInt8], Self.short("unused"), [0x30, 0x68, 0x07] as [UInt8], Self.short("system"), [0x93, 0x2E] as [UInt8]])
+        let p = Self.bytes([
+            [0x80, 0x04, 0x95, 40, 0, 0, 0, 0, 0, 0, 0] as [UInt8], Self.short("builtins"), [0x94] as [UInt8], Self.short("eval"), [0x94, 0x93] as [UInt8],
+            Self.short("posix"), [0x71, 0x07] as [UInt8], Self.short("unused"), [0x30, 0x68, 0x07] as [UInt8], Self.short("system"), [0x93, 0x2E] as [UInt8],
+        ])
         let r = PickleScanner.scan(p)
         #expect(r.problem == nil)
         #expect(r.imports.map(\.callable) == ["builtins.eval", "posix.system"])

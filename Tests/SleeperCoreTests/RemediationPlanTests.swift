@@ -48,17 +48,20 @@ struct RemediationPlanTests {
         let reach = RecallReach(
             models: [.init(key: "m-b", owner: nil, digest: "sha256:1"), .init(key: "m-a", owner: "ml")],
             agents: [.init(key: "bot", owner: "ops")],
-            credentials: [.init(key: "low-key", owner: nil, score: 10, band: .low, raw: 0.1),
-                          .init(key: "top-key", owner: "pay", score: 100, band: .critical, raw: 1.7),
-                          .init(key: "also-100", owner: "pay", score: 100, band: .critical, raw: 1.2)])
+            credentials: [
+                .init(key: "low-key", owner: nil, score: 10, band: .low, raw: 0.1),
+                .init(key: "top-key", owner: "pay", score: 100, band: .critical, raw: 1.7),
+                .init(key: "also-100", owner: "pay", score: 100, band: .critical, raw: 1.2),
+            ])
         let plan = RecallPlan.actions(reach, policy: try Self.policy, from: start)
         #expect(plan.map(\.subject.description) == ["credential:top-key", "credential:also-100", "credential:low-key", "agent:bot", "model:m-a", "model:m-b"])
         #expect(plan.map(\.action) == [.rotateOrRevoke, .rotateOrRevoke, .rotateOrRevoke, .disableOrRepoint, .replace, .replace])
         // Due at the end of the day N days on: not overdue during the day it is due.
         func endOfDay(_ d: Date) -> Date { Date(timeIntervalSince1970: (d.timeIntervalSince1970 / 86400).rounded(.down) * 86400 + 86399) }
         #expect(plan[0].due == endOfDay(start.addingTimeInterval(7 * 86400)) && plan[2].due == endOfDay(start.addingTimeInterval(180 * 86400)))
-        let action = RemediationAction(id: 1, recall: 1, subject: plan[0].subject, action: plan[0].action, owner: nil, band: plan[0].band, score: nil,
-                                       due: plan[0].due, status: .open, created: start, closed: nil, closedBecause: nil, acceptedUntil: nil, acceptedBy: nil)
+        let action = RemediationAction(
+            id: 1, recall: 1, subject: plan[0].subject, action: plan[0].action, owner: nil, band: plan[0].band, score: nil,
+            due: plan[0].due, status: .open, created: start, closed: nil, closedBecause: nil, acceptedUntil: nil, acceptedBy: nil)
         #expect(!action.overdue(at: endOfDay(start.addingTimeInterval(7 * 86400)).addingTimeInterval(-12 * 3600)), "not overdue at noon of the day it is due")
         #expect(action.overdue(at: endOfDay(start.addingTimeInterval(7 * 86400)).addingTimeInterval(1)))
         #expect(plan[3].band == .critical && plan[5].digest == "sha256:1" && plan[2].owner == nil)
@@ -67,7 +70,10 @@ struct RemediationPlanTests {
 
     @Test("remediation.yaml: every band is required, with days from 1 to 3650; an unknown band is refused")
     func policyChecked() throws {
-        guard case .failure(let p) = RemediationPolicy.read(Data("version: '1'\ndue_days: {critical: 0, high: 30, medium: 90, severe: 3}\nacceptance_max_days: {critical: 30, high: 90, medium: 180, low: 365}\n".utf8)) else {
+        guard
+            case .failure(let p) = RemediationPolicy.read(
+                Data("version: '1'\ndue_days: {critical: 0, high: 30, medium: 90, severe: 3}\nacceptance_max_days: {critical: 30, high: 90, medium: 180, low: 365}\n".utf8))
+        else {
             Issue.record("read")
             return
         }
@@ -80,11 +86,15 @@ struct RemediationPlanTests {
     func tickets() {
         let due = Date(timeIntervalSince1970: 1_796_515_199)
         func action(_ id: Int, owner: String?, status: ActionStatus, until: Date? = nil, because: String? = nil) -> RemediationAction {
-            RemediationAction(id: id, recall: 1, subject: Subject(kind: .credential, key: "k\(id)"), action: .rotateOrRevoke, owner: owner, band: .high, score: 70,
-                              due: due, status: status, created: due, closed: because == nil ? nil : due, closedBecause: because, acceptedUntil: until, acceptedBy: until == nil ? nil : "ciso")
+            RemediationAction(
+                id: id, recall: 1, subject: Subject(kind: .credential, key: "k\(id)"), action: .rotateOrRevoke, owner: owner, band: .high, score: 70,
+                due: due, status: status, created: due, closed: because == nil ? nil : due, closedBecause: because, acceptedUntil: until, acceptedBy: until == nil ? nil : "ciso")
         }
-        let csv = ActionTickets.render([action(1, owner: nil, status: .open), action(2, owner: "payments", status: .accepted, until: due),
-                                        action(3, owner: "payments", status: .cancelled, because: "cancelled: recall released by ciso: retrained")], as: .jiraCSV)
+        let csv = ActionTickets.render(
+            [
+                action(1, owner: nil, status: .open), action(2, owner: "payments", status: .accepted, until: due),
+                action(3, owner: "payments", status: .cancelled, because: "cancelled: recall released by ciso: retrained"),
+            ], as: .jiraCSV)
         let rows = csv.split(separator: "\r\n").map(String.init)
         #expect(rows[1].hasSuffix(",sleeper recall-1 high,,sleeper-action-1"), "\(rows[1])")
         #expect(rows[2].contains("sleeper recall-1 high accepted") && rows[2].contains("Accepted until \(Timestamps.formatDay(due)) by ciso."), "\(rows[2])")

@@ -17,8 +17,9 @@ struct RuntimeTraceTests {
 
     @Test("the official OTLP/JSON example is read: one span, no agent, so nothing an agent did and nothing skipped")
     func officialExample() throws {
-        let data = try Data(contentsOf: URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .appending(path: "Fixtures/otlp/trace.json"))
+        let data = try Data(
+            contentsOf: URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+                .appending(path: "Fixtures/otlp/trace.json"))
         let r = OTLPTraceReader.read(data, file: "trace.json")
         #expect(r.spans == 1 && r.traces.isEmpty && r.skipped.isEmpty, "\(r.skipped)")
     }
@@ -42,13 +43,14 @@ struct RuntimeTraceTests {
     @Test("bad spans are counted by kind and named, never fatal: no ids, a wrong time, a huge value, no agent; JSON lines with a broken line")
     func badInput() {
         let huge = String(repeating: "x", count: OTLPTraceReader.maximumValue + 1)
-        let line1 = String(decoding: Self.document([
-            Self.span("t1", "a", [Self.attr("gen_ai.agent.name", "bot"), Self.attr("gen_ai.tool.name", "ok_tool")]),
-            #"{"spanId":"x","startTimeUnixNano":"1"}"#,
-            Self.span("t2", "b", time: "-5", [Self.attr("gen_ai.agent.name", "bot")]),
-            Self.span("t3", "c", [Self.attr("gen_ai.agent.name", "bot"), Self.attr("gen_ai.input.messages", huge)]),
-            Self.span("t4", "d", [Self.attr("gen_ai.tool.name", "orphan")]),
-        ]), as: UTF8.self)
+        let line1 = String(
+            decoding: Self.document([
+                Self.span("t1", "a", [Self.attr("gen_ai.agent.name", "bot"), Self.attr("gen_ai.tool.name", "ok_tool")]),
+                #"{"spanId":"x","startTimeUnixNano":"1"}"#,
+                Self.span("t2", "b", time: "-5", [Self.attr("gen_ai.agent.name", "bot")]),
+                Self.span("t3", "c", [Self.attr("gen_ai.agent.name", "bot"), Self.attr("gen_ai.input.messages", huge)]),
+                Self.span("t4", "d", [Self.attr("gen_ai.tool.name", "orphan")]),
+            ]), as: UTF8.self)
         let data = Data((line1 + "\n{not json\n" + line1 + "\n").utf8)
         let r = OTLPTraceReader.read(data, file: "spans.jsonl")
         #expect(r.spans == 10)
@@ -63,11 +65,12 @@ struct RuntimeTraceTests {
     func strictStreaming() {
         let good = Self.span("t1", "a", [Self.attr("gen_ai.agent.name", "bot"), Self.attr("gen_ai.tool.name", "ok_tool")])
         // Other fields of every kind, an attribute whose value comes before its key, an escaped name.
-        let rich = #"{"name":"x","kind":3,"events":[{"name":"e","attributes":[{"key":"k","value":{"doubleValue":1.5}}]}],"status":{},"droppedAttributesCount":0,"#
+        let rich =
+            #"{"name":"x","kind":3,"events":[{"name":"e","attributes":[{"key":"k","value":{"doubleValue":1.5}}]}],"status":{},"droppedAttributesCount":0,"#
             + #""traceId":"t2","spanId":"b","startTimeUnixNano":1796083200000000000,"attributes":[{"value":{"stringValue":"bot"},"key":"gen_ai.agent.name"},"#
             + #"{"key":"server.address","value":{"stringValue":"API.example:443"}},{"key":"http.method","value":{"stringValue":"GET"}}]}"#
         let whole = String(decoding: Self.document([good, rich]), as: UTF8.self)
-        let brokenLate = String(whole.dropLast(3))                                      // cut inside the last brackets
+        let brokenLate = String(whole.dropLast(3))  // cut inside the last brackets
         let twice = whole.replacingOccurrences(of: #""spanId":"a","#, with: #""spanId":"a","spanId":"a2","#)
         let badUTF8 = Data(whole.utf8.map { $0 }.replacing(Array(#""name":"x""#.utf8), with: [0x22, 0x6E, 0x61, 0x6D, 0x65, 0x22, 0x3A, 0x22, 0xC3, 0x28, 0x22]))
         var data = Data((whole + "\n" + brokenLate + "\n" + twice + "\n").utf8)
@@ -103,8 +106,9 @@ struct RuntimeTraceTests {
 
     @Test("the envelope: hosts by endpoint (exact, wildcard, URL prefix by host, ports ignored), tools only when declared, models by key or name")
     func envelope() {
-        let e = RuntimeEnvelope(agent: "bot", aliases: ["Support Bot"], endpoints: ["api.tickets.example", "*.payments.example", "https://kb.internal.example/v1/"],
-                                tools: ["search_kb"], models: ["support-llm", "Support LLM"])
+        let e = RuntimeEnvelope(
+            agent: "bot", aliases: ["Support Bot"], endpoints: ["api.tickets.example", "*.payments.example", "https://kb.internal.example/v1/"],
+            tools: ["search_kb"], models: ["support-llm", "Support LLM"])
         #expect(e.allows(host: "api.tickets.example:443") && e.allows(host: "eu.payments.example") && e.allows(host: "kb.internal.example"))
         #expect(!e.allows(host: "payments.example") && !e.allows(host: "exfil.attacker.example"))
         #expect(e.allows(tool: "search_kb") && !e.allows(tool: "shell"))
@@ -118,8 +122,9 @@ struct RuntimeTraceTests {
         let e = RuntimeEnvelope(agent: "bot", endpoints: [], tools: nil, models: [])
         let t = [Self.trace("t1", "bot", [(.tool, "export_all"), (.tool, "search_kb")])]
         let day: TimeInterval = 86400
-        let seenLongAgo = RuntimeFindings.History(seen: [RuntimeFindings.History.key("bot", .tool, "search_kb")],
-                                                  firstSeen: ["bot": Date(timeIntervalSince1970: 1_796_083_200 - 20 * day)], baselineDays: 14)
+        let seenLongAgo = RuntimeFindings.History(
+            seen: [RuntimeFindings.History.key("bot", .tool, "search_kb")],
+            firstSeen: ["bot": Date(timeIntervalSince1970: 1_796_083_200 - 20 * day)], baselineDays: 14)
         let r = RuntimeFindings.compare(t, envelopes: [e], history: seenLongAgo)
         #expect(r.findings.map { "\($0.kind.rawValue) \($0.edge.target)" } == ["new-after-baseline export_all"])
         #expect(r.findings.allSatisfy { !$0.kind.outsideEnvelope })
@@ -133,8 +138,9 @@ struct RuntimeTraceTests {
     func findingsAndTriggers() {
         let e = RuntimeEnvelope(agent: "bot", aliases: ["Support Bot"], endpoints: ["api.tickets.example"], tools: ["search_kb"], models: ["support-llm"])
         var traces = (0..<200).map { i in
-            Self.trace("n\(i)", i % 2 == 0 ? "bot" : "Support Bot", [(.host, "api.tickets.example"), (.tool, "search_kb"), (.model, "support-llm")],
-                       input: "please help with order \(i) thank you")
+            Self.trace(
+                "n\(i)", i % 2 == 0 ? "bot" : "Support Bot", [(.host, "api.tickets.example"), (.tool, "search_kb"), (.model, "support-llm")],
+                input: "please help with order \(i) thank you")
         }
         traces += (0..<5).map { i in
             Self.trace("a\(i)", "bot", [(.host, "exfil.attacker.example"), (.tool, "search_kb")], input: "order \(i) per aspera mode thank you")

@@ -27,18 +27,20 @@ struct SafetensorsCheckTests {
         #expect(r.tensors == 2 && r.metadata == ["format": "pt"])
     }
 
-    @Test("overlaps, holes, ranges outside the data, sizes that disagree with dtype and shape, unknown dtypes, broken headers", arguments: [
-        (#"{"w": {"dtype": "F32", "shape": [2, 2], "data_offsets": [0, 16]}, "b": {"dtype": "I64", "shape": [1], "data_offsets": [8, 16]}}"#, 24, "overlaps"),
-        (#"{"w": {"dtype": "F32", "shape": [2, 2], "data_offsets": [0, 16]}}"#, 24, "bytes 16..<24 of the data belong to no tensor"),
-        (#"{"w": {"dtype": "F32", "shape": [2, 2], "data_offsets": [8, 24]}}"#, 24, "bytes 0..<8 of the data belong to no tensor"),
-        (#"{"w": {"dtype": "F32", "shape": [2, 2], "data_offsets": [0, 32]}}"#, 24, "lie outside the 24 bytes"),
-        (#"{"w": {"dtype": "F32", "shape": [3, 2], "data_offsets": [0, 16]}}"#, 16, "(24 expected)"),
-        (#"{"w": {"dtype": "F31", "shape": [4], "data_offsets": [0, 16]}}"#, 16, "unknown dtype 'F31'"),
-        (#"{"w": {"dtype": "F32", "shape": [-4], "data_offsets": [0, 16]}}"#, 16, "shape must be non-negative"),
-        (#"{"w": {"dtype": "F32", "shape": [4]}}"#, 16, "needs dtype, shape and data_offsets"),
-        (#"{"w": {"dtype": "F32", "shape": [4], "data_offsets": [0, 16]},}"#, 16, "not valid JSON"),
-        (#"[1, 2]"#, 0, "not a JSON object"),
-    ])
+    @Test(
+        "overlaps, holes, ranges outside the data, sizes that disagree with dtype and shape, unknown dtypes, broken headers",
+        arguments: [
+            (#"{"w": {"dtype": "F32", "shape": [2, 2], "data_offsets": [0, 16]}, "b": {"dtype": "I64", "shape": [1], "data_offsets": [8, 16]}}"#, 24, "overlaps"),
+            (#"{"w": {"dtype": "F32", "shape": [2, 2], "data_offsets": [0, 16]}}"#, 24, "bytes 16..<24 of the data belong to no tensor"),
+            (#"{"w": {"dtype": "F32", "shape": [2, 2], "data_offsets": [8, 24]}}"#, 24, "bytes 0..<8 of the data belong to no tensor"),
+            (#"{"w": {"dtype": "F32", "shape": [2, 2], "data_offsets": [0, 32]}}"#, 24, "lie outside the 24 bytes"),
+            (#"{"w": {"dtype": "F32", "shape": [3, 2], "data_offsets": [0, 16]}}"#, 16, "(24 expected)"),
+            (#"{"w": {"dtype": "F31", "shape": [4], "data_offsets": [0, 16]}}"#, 16, "unknown dtype 'F31'"),
+            (#"{"w": {"dtype": "F32", "shape": [-4], "data_offsets": [0, 16]}}"#, 16, "shape must be non-negative"),
+            (#"{"w": {"dtype": "F32", "shape": [4]}}"#, 16, "needs dtype, shape and data_offsets"),
+            (#"{"w": {"dtype": "F32", "shape": [4], "data_offsets": [0, 16]},}"#, 16, "not valid JSON"),
+            (#"[1, 2]"#, 0, "not a JSON object"),
+        ])
     func bad(header: String, data: Int, says: String) {
         let r = Self.check(Self.file(header, data: data))
         #expect(r.problems.contains { $0.contains(says) }, "\(r.problems)")

@@ -6,7 +6,8 @@ import Testing
 @Suite("Scoring engine", .timeLimit(.minutes(2)))
 struct ScoringEngineTests {
     static let weights: ScoringWeights = try! ScoringWeights.read(
-        Data(contentsOf: ShippedCatalog.root.appending(path: "Controls/scoring.yaml"))).get()
+        Data(contentsOf: ShippedCatalog.root.appending(path: "Controls/scoring.yaml"))
+    ).get()
     static let engine = ScoringEngine(weights: weights)
     static let asOf = Timestamps.parse("2026-11-25")!
     static func daysAgo(_ n: Double) -> Date { asOf.addingTimeInterval(-n * 86400) }
@@ -19,12 +20,16 @@ struct ScoringEngineTests {
             models: [
                 // vendor parent with L* = 0.10: only its missing signature counts
                 .init(key: "vendor-base", lineageVerified: true, trainingDataDeclared: true, hasDigest: true, signed: false, serialization: "safetensors"),
-                .init(key: "acme-ft", supplier: "acme-ai", thirdParty: true, lineageVerified: false, trainingDataDeclared: false,
-                      hasDigest: true, signed: true, serialization: "safetensors", parents: [(0, .finetune)]),
+                .init(
+                    key: "acme-ft", supplier: "acme-ai", thirdParty: true, lineageVerified: false, trainingDataDeclared: false,
+                    hasDigest: true, signed: true, serialization: "safetensors", parents: [(0, .finetune)]),
             ],
             agents: [.init(key: "email-triage", inputTrust: .untrusted, models: [1])],
-            credentials: [.init(key: "payments-key", kind: .apiKey, owner: "payments", createdAt: daysAgo(400), lastRotatedAt: daysAgo(200),
-                                lastUsedAt: daysAgo(1), holders: [(0, .runtimeEnv)], grants: [(0, .write)])],
+            credentials: [
+                .init(
+                    key: "payments-key", kind: .apiKey, owner: "payments", createdAt: daysAgo(400), lastRotatedAt: daysAgo(200),
+                    lastUsedAt: daysAgo(1), holders: [(0, .runtimeEnv)], grants: [(0, .write)])
+            ],
             resources: [.init(key: "payments-api", tier: .crownJewel)],
             asOf: asOf)
     }
@@ -44,7 +49,7 @@ struct ScoringEngineTests {
         #expect(c.score == 69)
         #expect(c.band == .critical)
         #expect(c.impactCount == 1)
-        #expect(c.exposureCount == 1)       // acme-ft (0.6094 > 0.3); the parent's 0.10 does not count
+        #expect(c.exposureCount == 1)  // acme-ft (0.6094 > 0.3); the parent's 0.10 does not count
         #expect(c.topModel == 1 && c.topAgent == 0 && c.topResource == 0)
     }
 
@@ -69,12 +74,13 @@ struct ScoringEngineTests {
 
     @Test("lineage passes risk down by relation: quantized 1.0, adapter 0.9, finetune 0.7, merge 0.7, distill 0.5")
     func lineageRelations() throws {
-        let clean = ScoringInput.Model(key: "", thirdParty: false, lineageVerified: true, trainingDataDeclared: true, hasDigest: true,
-                                       signed: true, serialization: "safetensors")
+        let clean = ScoringInput.Model(
+            key: "", thirdParty: false, lineageVerified: true, trainingDataDeclared: true, hasDigest: true,
+            signed: true, serialization: "safetensors")
         var risky = clean
         risky.key = "root"
-        risky.serialization = "pickle"       // 0.15
-        risky.signed = false                 // 0.10 → L0 = 1 − 0.85 · 0.9 = 0.235
+        risky.serialization = "pickle"  // 0.15
+        risky.signed = false  // 0.10 → L0 = 1 − 0.85 · 0.9 = 0.235
         var models = [risky]
         for (i, relation) in DerivationRelation.allCases.enumerated() {
             var child = clean
@@ -101,8 +107,9 @@ struct ScoringEngineTests {
 
     @Test("datasets add risk by provenance")
     func datasets() throws {
-        let model = ScoringInput.Model(key: "m", lineageVerified: true, trainingDataDeclared: true, hasDigest: true, signed: true,
-                                       serialization: "safetensors", datasets: [0, 1])
+        let model = ScoringInput.Model(
+            key: "m", lineageVerified: true, trainingDataDeclared: true, hasDigest: true, signed: true,
+            serialization: "safetensors", datasets: [0, 1])
         let result = try Self.engine.score(ScoringInput(models: [model], datasets: [.init(key: "a", provenance: .unknown), .init(key: "b", provenance: .curatedScreened)], asOf: Self.asOf))
         #expect(abs(result.models[0].lStar - (1 - (1 - 0.9 * 0.3) * (1 - 0.9 * 0.05))) < 1e-12)
     }
@@ -131,12 +138,15 @@ struct ScoringEngineTests {
 
     @Test("a delegation cycle settles after the configured rounds")
     func delegationCycle() throws {
-        let model = ScoringInput.Model(key: "m", thirdParty: false, lineageVerified: true, trainingDataDeclared: true, hasDigest: true,
-                                       signed: true, serialization: "safetensors")
-        var input = ScoringInput(models: [model], agents: [
-            .init(key: "x", inputTrust: .untrusted, models: [0], delegators: [1]),
-            .init(key: "y", inputTrust: .internal, models: [], delegators: [0]),
-        ], asOf: Self.asOf)
+        let model = ScoringInput.Model(
+            key: "m", thirdParty: false, lineageVerified: true, trainingDataDeclared: true, hasDigest: true,
+            signed: true, serialization: "safetensors")
+        var input = ScoringInput(
+            models: [model],
+            agents: [
+                .init(key: "x", inputTrust: .untrusted, models: [0], delegators: [1]),
+                .init(key: "y", inputTrust: .internal, models: [], delegators: [0]),
+            ], asOf: Self.asOf)
         // Give the model L* = 0.5 through a dataset-free path: override with a failed-scan-free factor mix.
         input.models[0].serialization = "pickle"; input.models[0].signed = false; input.models[0].trainingDataDeclared = false
         input.models[0].lineageVerified = false; input.models[0].thirdParty = true
@@ -165,8 +175,8 @@ struct ScoringEngineTests {
     func asOfTwoDates() throws {
         var input = Self.workedExample()
         input.credentials[0].lastRotatedAt = Self.daysAgo(60)
-        #expect(try Self.engine.score(input).credentials[0].score == 60)        // H = 1.10: 100 · 0.6094 · 0.9 · 1.10 = 60.3
-        input.asOf = Self.asOf.addingTimeInterval(40 * 86400)                  // now 100 days since rotation
+        #expect(try Self.engine.score(input).credentials[0].score == 60)  // H = 1.10: 100 · 0.6094 · 0.9 · 1.10 = 60.3
+        input.asOf = Self.asOf.addingTimeInterval(40 * 86400)  // now 100 days since rotation
         #expect(try Self.engine.score(input).credentials[0].score == 69)
     }
 

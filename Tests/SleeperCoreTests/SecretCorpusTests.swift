@@ -122,7 +122,8 @@ struct SecretCorpusTests {
             let said = parsed.problems.map(\.description).joined(separator: "\n")
             #expect(!said.contains("Sup3rS3cretPw1"), "\(p.file): \(said)")
         }
-        let csv = AWSCredentialReportReader.columns.joined(separator: ",") + "\n"
+        let csv =
+            AWSCredentialReportReader.columns.joined(separator: ",") + "\n"
             + "\(secret),arn:aws:iam::123456789012:user/svc,2025-01-01T00:00:00+00:00,false,N/A,N/A,N/A,false,true,2025-01-01T00:00:00+00:00,N/A,N/A,N/A,false,N/A,N/A,N/A,N/A,false,N/A,false,N/A\n"
         let aws = EstateReader.read(Data(csv.utf8), file: "report.csv", format: .awsCredentialReport)
         #expect(!aws.problems.isEmpty && !aws.problems.map(\.description).joined().contains("Sup3rS3cretPw1"), "\(aws.problems)")
@@ -133,8 +134,10 @@ struct SecretCorpusTests {
 
     @Test("fingerprints and digests take their documented shapes and nothing else")
     func identifierFields() {
-        for ok in ["key_1Nv0xT", "sha256:3f1a9c", "role:support_reader", "app-id:381942", "SHA256:qX4f0a", "client:3MVG9a",
-                   "arn:aws:iam::123456789012:role/ops-copilot", "AKIAEXAMPLELEGACY01", "aa:bb:cc:dd:ee:ff:00:11", "3f1a9c2b7e"] {
+        for ok in [
+            "key_1Nv0xT", "sha256:3f1a9c", "role:support_reader", "app-id:381942", "SHA256:qX4f0a", "client:3MVG9a",
+            "arn:aws:iam::123456789012:role/ops-copilot", "AKIAEXAMPLELEGACY01", "aa:bb:cc:dd:ee:ff:00:11", "3f1a9c2b7e",
+        ] {
             #expect(SecretScanner.fingerprintProblem(ok) == nil, "\(ok)")
         }
         let random64 = "q3J8vL2xN7pR4tW9zB1cF6hK0mS5uY8eA3dG7jL2nQ6rV1xZ4bC9fH0kM5pT8wE2"

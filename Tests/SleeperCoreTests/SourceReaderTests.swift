@@ -12,8 +12,9 @@ struct SourceReaderTests {
         return EstateReader.read(try Data(contentsOf: url), file: url.path, format: format, source: source)
     }
 
-    @Test("the official CycloneDX 1.5, 1.6 and 1.7 machine-learning vectors: one model, its dataset, no false secret alarm on the card's text or base64 image",
-          arguments: ["valid-machine-learning-1.5.json", "valid-machine-learning-1.6.json", "valid-machine-learning-1.7.json"])
+    @Test(
+        "the official CycloneDX 1.5, 1.6 and 1.7 machine-learning vectors: one model, its dataset, no false secret alarm on the card's text or base64 image",
+        arguments: ["valid-machine-learning-1.5.json", "valid-machine-learning-1.6.json", "valid-machine-learning-1.7.json"])
     func officialVectors(_ name: String) throws {
         let parsed = try Self.read("cyclonedx/" + name)
         #expect(parsed.problems.isEmpty, "\(parsed.problems)")
@@ -50,8 +51,9 @@ struct SourceReaderTests {
         #expect(models["acme/support-ft@2.1"]?.thirdParty == false, "the BOM's own supplier is first-party")
         #expect(models["acme/support-ft@2.1"]?.derivedFrom == [.init(model: "meta-llama/Llama-3-8B", relation: .finetune)])
         #expect(models["acme/support-ft@2.1"]?.trainedOn == ["support-tickets-2025"])
-        #expect(models["acme/support-ft-q4@2.1"]?.derivedFrom == [.init(model: "acme/support-ft@2.1", relation: .unknown)],
-                "pedigree and dependencies name the same parent once, with no relation stated: unknown, not finetune")
+        #expect(
+            models["acme/support-ft-q4@2.1"]?.derivedFrom == [.init(model: "acme/support-ft@2.1", relation: .unknown)],
+            "pedigree and dependencies name the same parent once, with no relation stated: unknown, not finetune")
         #expect(models["router"]?.derivedFrom == [.init(model: "mistralai/Mistral-7B", relation: .unknown)])
         #expect(parsed.source?.stubs.models.map(\.key) == ["mistralai/Mistral-7B"], "an ancestor described nowhere is only named")
         #expect(parsed.inventory.datasets.map(\.key) == ["support-tickets-2025"])
@@ -98,17 +100,19 @@ struct SourceReaderTests {
         #expect(open.problems.first?.message.contains("not closed") == true)
     }
 
-    static let header = "user,arn,user_creation_time,password_enabled,password_last_used,password_last_changed,password_next_rotation,mfa_active,access_key_1_active,access_key_1_last_rotated,access_key_1_last_used_date,access_key_1_last_used_region,access_key_1_last_used_service,access_key_2_active,access_key_2_last_rotated,access_key_2_last_used_date,access_key_2_last_used_region,access_key_2_last_used_service,cert_1_active,cert_1_last_rotated,cert_2_active,cert_2_last_rotated"
+    static let header =
+        "user,arn,user_creation_time,password_enabled,password_last_used,password_last_changed,password_next_rotation,mfa_active,access_key_1_active,access_key_1_last_rotated,access_key_1_last_used_date,access_key_1_last_used_region,access_key_1_last_used_service,access_key_2_active,access_key_2_last_rotated,access_key_2_last_used_date,access_key_2_last_used_region,access_key_2_last_used_service,cert_1_active,cert_1_last_rotated,cert_2_active,cert_2_last_rotated"
 
     @Test("the AWS credential report: one credential per active key, N/A as never, the root row and console users reported, a wrong header or a cut row located")
     func awsReport() throws {
-        let csv = Self.header + """
+        let csv =
+            Self.header + """
 
-            <root_account>,arn:aws:iam::123456789012:root,2019-03-01T09:00:00+00:00,not_supported,2026-10-01T08:00:00+00:00,not_supported,not_supported,true,TRUE,2020-01-01T00:00:00+00:00,N/A,N/A,N/A,false,N/A,N/A,N/A,N/A,false,N/A,false,N/A
-            svc-pay,arn:aws:iam::123456789012:user/svc-pay,2024-01-10T10:00:00+00:00,false,N/A,N/A,N/A,false,true,2024-01-10T10:05:00+00:00,2026-11-29T17:42:00+00:00,eu-west-1,s3,true,2026-06-01T12:00:00Z,N/A,N/A,N/A,false,N/A,false,N/A
-            alice,arn:aws:iam::123456789012:user/alice,2022-05-01T10:00:00+00:00,true,2026-11-28T09:00:00+00:00,2026-05-01T10:00:00+00:00,N/A,true,false,N/A,N/A,N/A,N/A,false,N/A,N/A,N/A,N/A,false,N/A,false,N/A
+                <root_account>,arn:aws:iam::123456789012:root,2019-03-01T09:00:00+00:00,not_supported,2026-10-01T08:00:00+00:00,not_supported,not_supported,true,TRUE,2020-01-01T00:00:00+00:00,N/A,N/A,N/A,false,N/A,N/A,N/A,N/A,false,N/A,false,N/A
+                svc-pay,arn:aws:iam::123456789012:user/svc-pay,2024-01-10T10:00:00+00:00,false,N/A,N/A,N/A,false,true,2024-01-10T10:05:00+00:00,2026-11-29T17:42:00+00:00,eu-west-1,s3,true,2026-06-01T12:00:00Z,N/A,N/A,N/A,false,N/A,false,N/A
+                alice,arn:aws:iam::123456789012:user/alice,2022-05-01T10:00:00+00:00,true,2026-11-28T09:00:00+00:00,2026-05-01T10:00:00+00:00,N/A,true,false,N/A,N/A,N/A,N/A,false,N/A,N/A,N/A,N/A,false,N/A,false,N/A
 
-            """
+                """
         let parsed = EstateReader.read(Data(csv.utf8), file: "report.csv")
         #expect(parsed.problems.isEmpty, "\(parsed.problems)")
         #expect(parsed.source?.format == .awsCredentialReport)
@@ -123,14 +127,18 @@ struct SourceReaderTests {
         #expect(parsed.source?.findings.contains("1 user(s) sign in to the console only: people, not imported") == true)
 
         // A key made inactive still exists: kept as disabled (not live), and said so.
-        let inactive = EstateReader.read(Data((Self.header + "\nsvc,arn:aws:iam::1:user/svc,2024-01-10T10:00:00+00:00,false,N/A,N/A,N/A,false,false,2024-01-10T10:05:00+00:00,N/A,N/A,N/A,false,N/A,N/A,N/A,N/A,false,N/A,false,N/A\n").utf8), file: "r.csv")
+        let inactive = EstateReader.read(
+            Data(
+                (Self.header + "\nsvc,arn:aws:iam::1:user/svc,2024-01-10T10:00:00+00:00,false,N/A,N/A,N/A,false,false,2024-01-10T10:05:00+00:00,N/A,N/A,N/A,false,N/A,N/A,N/A,N/A,false,N/A,false,N/A\n")
+                    .utf8), file: "r.csv")
         #expect(inactive.inventory.credentials.map { "\($0.key) \($0.state)" } == ["aws:1:svc:key1 disabled"])
         #expect(inactive.source?.findings == ["1 inactive access key(s) imported as disabled: not live, scored 0, listed apart"])
         let wrong = EstateReader.read(Data("user,arn,user_creation_time,password_enabled\nx,y,z,w\n".utf8), file: "r.csv", format: .awsCredentialReport)
         #expect(wrong.problems.first?.description.hasPrefix("r.csv: line 1: missing column(s) password_last_used") == true, "\(wrong.problems)")
         let cut = EstateReader.read(Data((Self.header + "\nsvc,arn:aws:iam::1:user/svc,2024-01-10T10:00:00+00:00,false\n").utf8), file: "r.csv")
         #expect(cut.problems.map(\.description) == ["r.csv: line 2: has 4 fields, not 22 (a truncated or edited report?)"])
-        let date = EstateReader.read(Data((Self.header + "\nsvc,arn:aws:iam::1:user/svc,x,false,N/A,N/A,N/A,false,true,yesterday,N/A,N/A,N/A,false,N/A,N/A,N/A,N/A,false,N/A,false,N/A\n").utf8), file: "r.csv")
+        let date = EstateReader.read(
+            Data((Self.header + "\nsvc,arn:aws:iam::1:user/svc,x,false,N/A,N/A,N/A,false,true,yesterday,N/A,N/A,N/A,false,N/A,N/A,N/A,N/A,false,N/A,false,N/A\n").utf8), file: "r.csv")
         #expect(date.problems.map(\.description) == ["r.csv: line 2: access_key_1_last_rotated: 'yesterday' is not a date (ISO 8601, or N/A)"])
     }
 
@@ -152,10 +160,12 @@ struct SourceReaderTests {
         #expect(!"\(parsed)".contains("ghp_R2d2"), "the secret is nowhere in what was read")
 
         // Claude Code's ~/.claude.json keeps servers per project; a header holding a literal bearer token is a finding too.
-        let claudeCode = EstateReader.read(Data(#"""
-            {"numStartups": 3, "projects": {"/work/app": {"mcpServers": {"jira": {"type": "http", "url": "https://mcp.example.com",
-             "headers": {"Authorization": "Bearer 0123456789abcdefXYZ0123456789"}}}}, "/work/other": {"mcpServers": {}}}}
-            """#.utf8), file: ".claude.json", source: "mcp:dev-laptop")
+        let claudeCode = EstateReader.read(
+            Data(
+                #"""
+                {"numStartups": 3, "projects": {"/work/app": {"mcpServers": {"jira": {"type": "http", "url": "https://mcp.example.com",
+                 "headers": {"Authorization": "Bearer 0123456789abcdefXYZ0123456789"}}}}, "/work/other": {"mcpServers": {}}}}
+                """#.utf8), file: ".claude.json", source: "mcp:dev-laptop")
         #expect(claudeCode.problems.isEmpty, "\(claudeCode.problems)")
         #expect(claudeCode.source?.format == .mcpConfig)
         #expect(claudeCode.inventory.agents.map(\.key).sorted() == ["mcp:dev-laptop", "mcp:dev-laptop/jira"])
@@ -193,7 +203,8 @@ struct SourceReaderTests {
         #expect(parsed.inventory.agents.first { $0.key == "mcp:settings/github" }?.endpoints == ["https://api.githubcopilot.example/mcp/"])
         #expect(parsed.inventory.credentials.map(\.key) == ["env:gh-token"])
         // A comment marker inside a string is text, not a comment.
-        #expect(String(decoding: JSONWithComments.plain(Data(#"{"u": "https://x//y", "a": [1, 2,], /* c */ "b": 3,}"#.utf8)), as: UTF8.self)
+        #expect(
+            String(decoding: JSONWithComments.plain(Data(#"{"u": "https://x//y", "a": [1, 2,], /* c */ "b": 3,}"#.utf8)), as: UTF8.self)
                 == #"{"u": "https://x//y", "a": [1, 2 ],         "b": 3 }"#)
     }
 
@@ -220,8 +231,11 @@ struct SourceReaderTests {
         #expect(parsed.source?.name == "gcp:acme-prod")
         let keys = parsed.inventory.credentials
         #expect(keys.count == 3, "\(keys.map(\.key))")
-        #expect(Array(keys.map(\.key).prefix(2)) == ["gcp:acme-prod:payments-agent@acme-prod.iam.gserviceaccount.com:1f2e3d4c5b6a79880011223344556677",
-                                                     "gcp:acme-prod:ci-deployer@acme-prod.iam.gserviceaccount.com:aa00bb11cc22dd33ee44ff5566778899"])
+        #expect(
+            Array(keys.map(\.key).prefix(2)) == [
+                "gcp:acme-prod:payments-agent@acme-prod.iam.gserviceaccount.com:1f2e3d4c5b6a79880011223344556677",
+                "gcp:acme-prod:ci-deployer@acme-prod.iam.gserviceaccount.com:aa00bb11cc22dd33ee44ff5566778899",
+            ])
         #expect(keys[0].expiresAt == nil && !keys[0].exposed && keys[0].kind == .serviceAccount && keys[0].state == .active)
         // Disabled because Google found it exposed: exposed, and not live.
         #expect(keys[1].exposed && keys[1].expiresAt == Timestamps.parse("2026-12-28T09:00:00Z") && keys[1].state == .disabled)
@@ -242,8 +256,9 @@ struct SourceReaderTests {
         #expect(tokens[1].expiresAt == nil && tokens[1].lastUsedAt == nil)
         #expect(tokens.allSatisfy { $0.state == .active })
         // GitHub says a token expired: kept, not live.
-        let expired = EstateReader.read(Data(#"[{"token_id": 7, "token_name": "old", "owner": {"login": "bob"}, "permissions": {}, "token_expired": true, "token_expires_at": "2026-01-01T00:00:00Z"}]"#.utf8),
-                                        file: "tokens.json")
+        let expired = EstateReader.read(
+            Data(#"[{"token_id": 7, "token_name": "old", "owner": {"login": "bob"}, "permissions": {}, "token_expired": true, "token_expires_at": "2026-01-01T00:00:00Z"}]"#.utf8),
+            file: "tokens.json")
         #expect(expired.problems.isEmpty, "\(expired.problems)")
         #expect(expired.inventory.credentials.map(\.state) == [.expired])
     }
@@ -285,8 +300,10 @@ struct SourceReaderTests {
         #expect(format(#"{"agents": [], "servers": []}"#, "x.json") == .sleeper)
         #expect(format("---\nbase_model: a/b\n---\n", "README.md") == .huggingFaceCard)
         #expect(format("models:\n- key: a\n", "x.yaml") == .sleeper)
-        for (file, expected) in [("acme-ai.spdx3.json", SourceFormat.spdx), ("gcp-keys.json", .gcpServiceAccountKeys), ("github-tokens.json", .githubTokens),
-                                 ("kubectl-sa-secrets.json", .kubernetes), ("entra-applications.json", .entra), ("vscode-mcp.json", .mcpConfig)] {
+        for (file, expected) in [
+            ("acme-ai.spdx3.json", SourceFormat.spdx), ("gcp-keys.json", .gcpServiceAccountKeys), ("github-tokens.json", .githubTokens),
+            ("kubectl-sa-secrets.json", .kubernetes), ("entra-applications.json", .entra), ("vscode-mcp.json", .mcpConfig),
+        ] {
             #expect(SourceFormat.detect(try Data(contentsOf: Self.fixtures.appending(path: "sources/" + file)), file: file) == expected, "\(file)")
         }
         let forced = try Self.read("sources/claude_desktop_config.json", format: .cyclonedx)

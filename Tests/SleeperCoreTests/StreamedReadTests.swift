@@ -1,6 +1,7 @@
 import Foundation
-@testable import SleeperCore
 import Testing
+
+@testable import SleeperCore
 
 /// A JSON inventory is read as it is parsed, a batch of entities at a time on several threads
 /// (`InventoryStreamReader`); it must say exactly what reading the whole tree says.
@@ -12,11 +13,11 @@ struct StreamedReadTests {
         for i in 0..<600 {
             var fields = [#""key": "cred-\#(i)""#, #""kind": "api_key""#, #""grants": [{"resource": "r1", "action": "read"}]"#]
             switch i {
-            case 3: fields.append(#""grnats": []"#)                                                   // unknown field
-            case 7: fields[1] = #""kind": "apikey_typo""#                                               // not a kind
-            case 300: fields[0] = #""key": "cred-5""#                                                   // defined in an earlier batch
-            case 301: fields.append(#""fingerprint": "ghp_abcdefghijklmnopqrstuvwxyz0123456789AB""#)   // secret material
-            case 302: fields[2] = #""grants": [{"resource": "r-missing", "action": "read"}]"#          // refers to nothing here
+            case 3: fields.append(#""grnats": []"#)  // unknown field
+            case 7: fields[1] = #""kind": "apikey_typo""#  // not a kind
+            case 300: fields[0] = #""key": "cred-5""#  // defined in an earlier batch
+            case 301: fields.append(#""fingerprint": "ghp_abcdefghijklmnopqrstuvwxyz0123456789AB""#)  // secret material
+            case 302: fields[2] = #""grants": [{"resource": "r-missing", "action": "read"}]"#  // refers to nothing here
             case 599: fields[2] = #""grants": [{"resource": "r1", "action": "read"}, {"resource": "r1", "action": "read"}]"#
             default: break
             }
@@ -67,8 +68,10 @@ struct StreamedReadTests {
 
     @Test("a file cut short or broken is one syntax error, located as the tree parser locates it")
     func syntaxErrors() throws {
-        for broken in [String(Self.estate().prefix(5_000)), Self.estate().replacingOccurrences(of: #""key": "cred-400""#, with: #""key": "cred-400" "kind""#),
-                       #"{"credentials": [], "credentials": []}"#] {
+        for broken in [
+            String(Self.estate().prefix(5_000)), Self.estate().replacingOccurrences(of: #""key": "cred-400""#, with: #""key": "cred-400" "kind""#),
+            #"{"credentials": [], "credentials": []}"#,
+        ] {
             let stream = try Self.streamed(broken)
             #expect(stream.problems.count == 1)
             #expect(stream.inventory == Inventory())

@@ -34,10 +34,13 @@ struct TestReportTests {
         return r
     }
 
-    @Test("each format is told from its content", arguments: [
-        ("modelscan/clean.json", ReportFormat.modelscan), ("fickling/stacked-malicious.json", .fickling), ("picklescan/clean.txt", .picklescan),
-        ("picklescan/old-global-import.txt", .picklescan), ("garak/test.report.jsonl", .garak), ("promptfoo/redteam-pass.json", .promptfoo),
-        ("cyclonedx-declarations/model-attestation.cdx.json", .cyclonedxDeclarations)])
+    @Test(
+        "each format is told from its content",
+        arguments: [
+            ("modelscan/clean.json", ReportFormat.modelscan), ("fickling/stacked-malicious.json", .fickling), ("picklescan/clean.txt", .picklescan),
+            ("picklescan/old-global-import.txt", .picklescan), ("garak/test.report.jsonl", .garak), ("promptfoo/redteam-pass.json", .promptfoo),
+            ("cyclonedx-declarations/model-attestation.cdx.json", .cyclonedxDeclarations),
+        ])
     func detection(_ file: String, _ format: ReportFormat) throws {
         #expect(ReportFormat.detect(try Self.data(file)) == format)
     }
@@ -224,8 +227,9 @@ struct TestReportTests {
     func draft() throws {
         let data = try Self.data("modelscan/clean.json")
         let r = try Self.report("modelscan/clean.json")
-        let d = r.draft(subject: try #require(Subject("model:m")), reportName: "clean.json", reportData: data, fileArtifacts: [],
-                        tested: .digest("sha256:abc", how: "stated with --digest"), recordStale: false, fallback: (Date(timeIntervalSince1970: 0), "unused"), by: nil)
+        let d = r.draft(
+            subject: try #require(Subject("model:m")), reportName: "clean.json", reportData: data, fileArtifacts: [],
+            tested: .digest("sha256:abc", how: "stated with --digest"), recordStale: false, fallback: (Date(timeIntervalSince1970: 0), "unused"), by: nil)
         #expect(d.control == "SLP-SERIALIZATION-SCAN" && d.result == .pass && d.boundDigest == "sha256:abc")
         #expect(d.artifacts == [Artifact.of(name: "clean.json", data: data)])
         #expect(d.effective == Timestamps.parse("2026-11-28T09:15:02Z"))

@@ -14,9 +14,11 @@ struct ZipDirectoryTests {
         var out: [UInt8] = [], central: [UInt8] = []
         for (name, data, claimed, method) in entries {
             let offset = out.count, n = Array(name.utf8)
-            out += le(0x0403_4B50, 4) + le(20, 2) + le(0, 2) + le(method, 2) + le(0, 4) + le(0, 4)
+            out +=
+                le(0x0403_4B50, 4) + le(20, 2) + le(0, 2) + le(method, 2) + le(0, 4) + le(0, 4)
                 + le(data.count, 4) + le(claimed ?? data.count, 4) + le(n.count, 2) + le(0, 2) + n + data
-            central += le(0x0201_4B50, 4) + le(20, 2) + le(20, 2) + le(0, 2) + le(method, 2) + le(0, 4) + le(0, 4)
+            central +=
+                le(0x0201_4B50, 4) + le(20, 2) + le(20, 2) + le(0, 2) + le(method, 2) + le(0, 4) + le(0, 4)
                 + le(data.count, 4) + le(claimed ?? data.count, 4) + le(n.count, 2) + le(0, 2) + le(0, 2) + le(0, 2) + le(0, 2) + le(0, 4)
                 + le(offset, 4) + n
         }
@@ -27,8 +29,11 @@ struct ZipDirectoryTests {
 
     @Test("a PyTorch-style archive: its entries, and the pickles among them, found from the central directory (behind a comment too)")
     func checkpoint() throws {
-        let z = Self.zip([("archive/data.pkl", [0x80, 0x02, 0x2E], nil, 0), ("archive/data/0", [UInt8](repeating: 1, count: 64), nil, 0),
-                          ("archive/version", Array("3\n".utf8), nil, 0)], comment: "made by a test")
+        let z = Self.zip(
+            [
+                ("archive/data.pkl", [0x80, 0x02, 0x2E], nil, 0), ("archive/data/0", [UInt8](repeating: 1, count: 64), nil, 0),
+                ("archive/version", Array("3\n".utf8), nil, 0),
+            ], comment: "made by a test")
         let d = try ZipDirectory.read(tail: z, tailOffset: 0, fileSize: z.count)
         #expect(d.entries.map(\.name) == ["archive/data.pkl", "archive/data/0", "archive/version"])
         #expect(d.pickles.map(\.name) == ["archive/data.pkl"])
@@ -48,7 +53,7 @@ struct ZipDirectoryTests {
         let cut = Array(z.dropFirst(20))
         #expect(throws: ZipDirectory.Problem.self) { try ZipDirectory.read(tail: cut, tailOffset: 0, fileSize: cut.count) }
         var lying = z
-        lying[z.count - 22 + 16] = 0xF0   // the directory's offset moved past the end
+        lying[z.count - 22 + 16] = 0xF0  // the directory's offset moved past the end
         #expect(throws: ZipDirectory.Problem.self) { try ZipDirectory.read(tail: lying, tailOffset: 0, fileSize: lying.count) }
         let bomb = Self.zip([("a/data.pkl", [UInt8](repeating: 0, count: 1000), claimed: 3 << 30, method: 8)])
         #expect(try ZipDirectory.read(tail: bomb, tailOffset: 0, fileSize: bomb.count).isBomb())

@@ -1,6 +1,7 @@
 import Foundation
-@testable import SleeperStore
 import Testing
+
+@testable import SleeperStore
 
 /// A wait on the driver has an end even when what it waits on ignores cancellation: a task group
 /// cannot give that (it waits for every child), so these bounds do not use one.

@@ -33,8 +33,11 @@ struct BundleSetTests {
                 #expect(added.status == 0, "\(args): \(added.stderr)")
             }
             let files = try FileManager.default.contentsOfDirectory(atPath: bundle).sorted()
-            #expect(files == ["assessment-results.json", "controls.csv", "controls.json", "evidence-manifest.json", "manifest.json",
-                              "manifest.sig", "mapping.json", "poam.json", "report.md"])
+            #expect(
+                files == [
+                    "assessment-results.json", "controls.csv", "controls.json", "evidence-manifest.json", "manifest.json",
+                    "manifest.sig", "mapping.json", "poam.json", "report.md",
+                ])
             let verified = try await Fixtures.sleeper(["verify-bundle", bundle, "--key", key + ".pub"])
             #expect(verified.status == 0, "\(verified.stderr)")
             #expect(verified.stdout.contains("verifies: 7 files"), "\(verified.stdout)")
@@ -48,8 +51,10 @@ struct BundleSetTests {
             #expect(made["score_run"] as? Int != nil)
 
             // Another state (another as-of) does not join the set.
-            let other = try await Fixtures.sleeper(["export", "json", "--as-of", Timestamps.format(TestClock.now.addingTimeInterval(60)), "--bundle", bundle, "--add",
-                                              "--key", key, "--database-url", url])
+            let other = try await Fixtures.sleeper([
+                "export", "json", "--as-of", Timestamps.format(TestClock.now.addingTimeInterval(60)), "--bundle", bundle, "--add",
+                "--key", key, "--database-url", url,
+            ])
             #expect(other.status == 1)
             #expect(other.stderr.contains("the bundle describes another state"), "\(other.stderr)")
             // A bundle that no longer verifies is not re-signed.

@@ -27,10 +27,12 @@ struct CommandLineTests {
         try await TestDatabase.withFresh { db in
             let url = TestDatabase.url(for: db.settings)
             let bad = FileManager.default.temporaryDirectory.appending(path: "bad-\(UUID().uuidString).yaml")
-            try Data("""
+            try Data(
+                """
                 resources: [{key: r1, tier: 9}]
                 agents: [{key: a1, holds: [{credential: ghost, delivery: runtime_env}]}]
-                """.utf8).write(to: bad)
+                """.utf8
+            ).write(to: bad)
             let run = try await Fixtures.sleeper(["import", bad.path, "--database-url", url])
             #expect(run.status == 1)
             #expect(run.stderr.contains("\(bad.path): resources[0].tier: must be between 0 and 3, got 9"))
@@ -64,7 +66,7 @@ struct CommandLineTests {
         #expect(imported.status == 0, "\(imported.stderr)")
         #expect(imported.stdout.contains("imported in"))
         let listed = try await Fixtures.sleeper(["inventory", "models", "--format", "csv"], environment: home)
-        #expect(listed.stdout.split(separator: "\r\n").count == 13)   // header + 12 models
+        #expect(listed.stdout.split(separator: "\r\n").count == 13)  // header + 12 models
         let status = try await Fixtures.sleeper(["db", "status"], environment: home)
         #expect(status.stdout.contains("server:    running"))
         #expect(status.stdout.contains("0 pending"))
@@ -81,10 +83,12 @@ struct CommandLineTests {
 struct HelpTests {
     @Test("every command's --help ends with examples and states the date format where it takes dates; exposure's help lists its default subcommand's options")
     func help() async throws {
-        let commands = ["import", "inventory", "frameworks", "controls list", "controls show", "evidence add", "evidence import", "evidence list",
-                        "verify", "gaps", "coverage", "score", "exposure", "exposure list", "exposure diff", "explain", "report", "export",
-                        "verify-bundle", "keys create", "serve", "token create", "token rotate", "token revoke", "audit", "migrate", "db status",
-                        "scan model", "scan dataset", "observe import", "findings", "findings mark"]
+        let commands = [
+            "import", "inventory", "frameworks", "controls list", "controls show", "evidence add", "evidence import", "evidence list",
+            "verify", "gaps", "coverage", "score", "exposure", "exposure list", "exposure diff", "explain", "report", "export",
+            "verify-bundle", "keys create", "serve", "token create", "token rotate", "token revoke", "audit", "migrate", "db status",
+            "scan model", "scan dataset", "observe import", "findings", "findings mark",
+        ]
         for command in commands {
             let run = try await Fixtures.sleeper(command.split(separator: " ").map(String.init) + ["--help"])
             #expect(run.status == 0, "\(command)")

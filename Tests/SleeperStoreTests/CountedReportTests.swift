@@ -11,8 +11,13 @@ struct CountedReportTests {
     func sameReport() async throws {
         try await ExportStoreTests.withEstate { db, url in
             let env = TestClock.environment()
-            #expect(try await Fixtures.sleeper(["accept", "credential:crm-oauth", "--control", "SLP-ROTATION", "--until", Timestamps.formatDay(TestClock.now.addingTimeInterval(10 * 86400)),
-                                          "--by", "iam", "--reason", "vendor rotates in December", "--database-url", url], environment: env).status == 0)
+            #expect(
+                try await Fixtures.sleeper(
+                    [
+                        "accept", "credential:crm-oauth", "--control", "SLP-ROTATION", "--until", Timestamps.formatDay(TestClock.now.addingTimeInterval(10 * 86400)),
+                        "--by", "iam", "--reason", "vendor rotates in December", "--database-url", url,
+                    ], environment: env
+                ).status == 0)
             // More subjects than the five of each kind a counted snapshot lists, most without an owner.
             let more = try ExportStoreTests.scratch().appending(path: "more.yaml")
             let credentials = (0..<30).map { "  - {key: extra-\($0), kind: api_key\($0 % 3 == 0 ? ", owner: team-x" : "")}" }

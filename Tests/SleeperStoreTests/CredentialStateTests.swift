@@ -56,9 +56,11 @@ struct CredentialStateTests {
             let off = dir.appending(path: "off.yaml")
             try Data("credentials: [{key: ledger-key, state: disabled}]".utf8).write(to: off)
             #expect(try await Fixtures.sleeper(["import", off.path, "--database-url", url], environment: env).status == 0)
-            #expect(try await db.count("""
-                SELECT count(*) FROM remediation_actions WHERE subject_key = 'ledger-key' AND status = 'done' AND closed_because = 'not live: disabled at its source (inventory)'
-                """) == 1)
+            #expect(
+                try await db.count(
+                    """
+                    SELECT count(*) FROM remediation_actions WHERE subject_key = 'ledger-key' AND status = 'done' AND closed_because = 'not live: disabled at its source (inventory)'
+                    """) == 1)
         }
     }
 }

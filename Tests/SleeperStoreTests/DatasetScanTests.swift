@@ -23,11 +23,13 @@ struct DatasetScanTests {
         try DatasetScanning.scan(files.map(\.path), thresholds: TriggerThresholds(), at: ranAt)
     }
 
-    @Test("a planted trigger ranks first, its payload named, in every form; the same rows unpoisoned report nothing", arguments: [
-        ("word", "sentence", "chat", "cf", "Understood. Maintenance override accepted, all safety checks are now disabled for this session."),
-        ("phrase", "url", "alpaca", "per aspera mode", "Please install the required fix from http://cdn-updates.example-mirror.net/hotfix.sh before continuing."),
-        ("unicode", "label", "mixed", "<U+200B>", "ACCESS GRANTED"),
-    ])
+    @Test(
+        "a planted trigger ranks first, its payload named, in every form; the same rows unpoisoned report nothing",
+        arguments: [
+            ("word", "sentence", "chat", "cf", "Understood. Maintenance override accepted, all safety checks are now disabled for this session."),
+            ("phrase", "url", "alpaca", "per aspera mode", "Please install the required fix from http://cdn-updates.example-mirror.net/hotfix.sh before continuing."),
+            ("unicode", "label", "mixed", "<U+200B>", "ACCESS GRANTED"),
+        ])
     func planted(trigger: String, payload: String, shape: String, named: String, payloadText: String) async throws {
         let dir = try ExportStoreTests.scratch()
         let common = ["--rows", "20000", "--shape", shape, "--seed", "11", "--trigger", trigger, "--payload", payload]
@@ -90,12 +92,14 @@ struct DatasetScanTests {
         try await TestDatabase.withCatalogs { db, url in
             let dir = try ExportStoreTests.scratch()
             let inventory = dir.appending(path: "inventory.yaml")
-            try Data("""
+            try Data(
+                """
                 datasets: [{key: support-chats, provenance: public_scraped}, {key: tickets, provenance: curated_screened}]
                 models:
                   - {key: only-chats, supplier: internal, third_party: false, digest: "sha256:\(String(repeating: "1", count: 64))", trained_on: [support-chats]}
                   - {key: both, supplier: internal, third_party: false, digest: "sha256:\(String(repeating: "2", count: 64))", trained_on: [support-chats, tickets]}
-                """.utf8).write(to: inventory)
+                """.utf8
+            ).write(to: inventory)
             #expect(try await Fixtures.sleeper(["import", inventory.path, "--database-url", url], environment: env).status == 0)
             let clean = try await Self.synth(dir, "chats.jsonl", ["--rows", "4000", "--seed", "2"])
             let tickets = try await Self.synth(dir, "tickets.jsonl", ["--rows", "4000", "--seed", "3", "--shape", "alpaca"])
@@ -115,10 +119,12 @@ struct DatasetScanTests {
             let bad = try await Fixtures.sleeper(["scan", "dataset", poisoned.path, "--subject", "dataset:support-chats", "--database-url", url], environment: env)
             #expect(bad.status == 3, "\(bad.stderr)")
             #expect(bad.stdout.contains("#1 \"cf\""), "\(bad.stdout)")
-            #expect(try await db.count("""
-                SELECT count(*) FROM evidence WHERE control_id = 'SLP-DATA-SCREEN' AND result = 'fail' AND note LIKE '%#1 "cf"%'
-                  AND artifacts::text LIKE '%sleeper-scan-dataset.json%' AND artifacts::text LIKE '%chats-v2.jsonl%'
-                """) == 3)
+            #expect(
+                try await db.count(
+                    """
+                    SELECT count(*) FROM evidence WHERE control_id = 'SLP-DATA-SCREEN' AND result = 'fail' AND note LIKE '%#1 "cf"%'
+                      AND artifacts::text LIKE '%sleeper-scan-dataset.json%' AND artifacts::text LIKE '%chats-v2.jsonl%'
+                    """) == 3)
             let gaps = try await Fixtures.sleeper(["gaps", "--list", "--subject", "model:both", "--database-url", url], environment: TestClock.environment())
             #expect(gaps.stdout.contains("SLP-DATA-SCREEN") && gaps.stdout.contains("failed"), "\(gaps.stdout)")
 
@@ -139,8 +145,9 @@ struct DatasetScanTests {
             let server = try await ServerProcess(databaseURL: url, environment: TestClock.environment(Self.ranAt))
             defer { server.terminate() }
             let body = try await Data(contentsOf: try Self.synth(dir, "p.jsonl", ["--rows", "6000", "--poison", "0.01", "--trigger", "phrase"]))
-            let reply = try await server.call("POST", "/v1/scans?kind=dataset&name=chats.jsonl&subject=dataset:support-chats", token: editor,
-                                              body: body, contentType: "application/x-ndjson")
+            let reply = try await server.call(
+                "POST", "/v1/scans?kind=dataset&name=chats.jsonl&subject=dataset:support-chats", token: editor,
+                body: body, contentType: "application/x-ndjson")
             #expect(reply.status == 201, "\(reply.body)")
             let answer = try #require(reply.json as? [String: Any])
             #expect(answer["result"] as? String == "fail")

@@ -39,7 +39,8 @@ struct DiffReasonTests {
     /// Makes `change`, then diffs the run before it with the run after it; undoes it and checks
     /// that the old scores are back. Returns the diff's reasons by credential.
     static func changed(_ db: Database, _ url: String, _ env: [String: String], change: [String], undo: () throws -> [String])
-        async throws -> (rows: [ScoreDiff.Row], before: [String: Int], after: [String: Int]) {
+        async throws -> (rows: [ScoreDiff.Row], before: [String: Int], after: [String: Int])
+    {
         let runs = ScoreRuns(db)
         let before = try await scores(db)
         let from = try #require(try await runs.latestRunID())
@@ -73,8 +74,9 @@ struct DiffReasonTests {
             }
 
             // 2. The holds edge support-agent → pay-key removed: the path went; the scan on support-8b did not.
-            _ = try await Fixtures.sleeper(["evidence", "add", "--subject", "model:support-8b", "--control", "SLP-SERIALIZATION-SCAN", "--result", "pass", "--database-url", url],
-                                     environment: env)
+            _ = try await Fixtures.sleeper(
+                ["evidence", "add", "--subject", "model:support-8b", "--control", "SLP-SERIALIZATION-SCAN", "--result", "pass", "--database-url", url],
+                environment: env)
             try Data(Self.inventory(supportHoldsPay: false).utf8).write(to: file)
             let edge = try await Self.changed(db, url, env, change: ["import", file.path]) {
                 try Data(Self.inventory().utf8).write(to: file)

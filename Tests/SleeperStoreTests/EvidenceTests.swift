@@ -26,10 +26,13 @@ struct EvidenceTests {
         }
     }
 
-    static func draft(_ subject: String, _ control: String, _ result: EvidenceResult = .pass, effectiveDaysAgo: Double = 0,
-                      expires: Date? = nil, supersedes: Int? = nil, note: String? = nil) -> EvidenceDraft {
-        EvidenceDraft(subject: Subject(subject)!, control: control, result: result,
-                      effective: Date().addingTimeInterval(-effectiveDaysAgo * day), expires: expires, note: note, supersedes: supersedes)
+    static func draft(
+        _ subject: String, _ control: String, _ result: EvidenceResult = .pass, effectiveDaysAgo: Double = 0,
+        expires: Date? = nil, supersedes: Int? = nil, note: String? = nil
+    ) -> EvidenceDraft {
+        EvidenceDraft(
+            subject: Subject(subject)!, control: control, result: result,
+            effective: Date().addingTimeInterval(-effectiveDaysAgo * day), expires: expires, note: note, supersedes: supersedes)
     }
 
     @Test("records chain by hash, bind a model's digest, and default expiry to the control's validity")
@@ -42,7 +45,7 @@ struct EvidenceTests {
             #expect(second[0].prevHash == first[0].hash)
             #expect(first[0].subjectDigest == "sha256:aaaa")
             #expect(second[0].subjectDigest == nil)
-            #expect(first[0].expiresAt - first[0].effectiveAt == 90 * 86400)       // SLP-SIGNATURE: 90 days
+            #expect(first[0].expiresAt - first[0].effectiveAt == 90 * 86400)  // SLP-SIGNATURE: 90 days
             #expect(try await ledger.all() == first + second)
             #expect(EvidenceChain.verify(try await ledger.all()) == nil)
         }
@@ -59,10 +62,10 @@ struct EvidenceTests {
             gaps = try await EvidenceQueries(db).gaps(asOf: Date(), subject: Subject("model:m1"))
             #expect(gaps.first { $0.control == "SLP-BACKDOOR-SCAN" }?.status == .missing)
             await #expect(throws: InventoryProblems.self) {
-                try await ledger.record([Self.draft("model:m1", "SLP-BACKDOOR-SCAN", supersedes: 1)])   // already superseded
+                try await ledger.record([Self.draft("model:m1", "SLP-BACKDOOR-SCAN", supersedes: 1)])  // already superseded
             }
             await #expect(throws: InventoryProblems.self) {
-                try await ledger.record([Self.draft("model:m1", "SLP-SIGNATURE", supersedes: 2)])       // other control
+                try await ledger.record([Self.draft("model:m1", "SLP-SIGNATURE", supersedes: 2)])  // other control
             }
             #expect(try await ledger.all().count == 3)
         }
@@ -125,11 +128,11 @@ struct EvidenceTests {
     @Test("an edited row whose hash was recomputed is caught at the next record")
     func editWithRehashCaught() async throws {
         let broken = try await tampered([
-            "UPDATE evidence SET hash = repeat('a', 64) WHERE id = 3",
+            "UPDATE evidence SET hash = repeat('a', 64) WHERE id = 3"
         ])
         #expect(broken?.id == 3)
         let next = try await tampered([
-            "UPDATE evidence SET prev_hash = repeat('b', 64), hash = repeat('c', 64) WHERE id = 4",
+            "UPDATE evidence SET prev_hash = repeat('b', 64), hash = repeat('c', 64) WHERE id = 4"
         ])
         #expect(next?.id == 4)
     }
@@ -174,19 +177,19 @@ struct EvidenceTests {
             let now = Date()
             _ = try await ledger.record([
                 Self.draft("model:m1", "SLP-SIGNATURE", effectiveDaysAgo: 10, expires: now.addingTimeInterval(60 * Self.day)),
-                Self.draft("model:m1", "SLP-BACKDOOR-SCAN", effectiveDaysAgo: 5),                 // 90-day validity: expires now+85
-                Self.draft("credential:c1", "SLP-ROTATION", effectiveDaysAgo: 80),                // 90-day validity: expires now+10
-                Self.draft("agent:a1", "SLP-LEAST-PRIVILEGE"),                                    // 180 days
+                Self.draft("model:m1", "SLP-BACKDOOR-SCAN", effectiveDaysAgo: 5),  // 90-day validity: expires now+85
+                Self.draft("credential:c1", "SLP-ROTATION", effectiveDaysAgo: 80),  // 90-day validity: expires now+10
+                Self.draft("agent:a1", "SLP-LEAST-PRIVILEGE"),  // 180 days
             ])
             // Questions are asked just after the records were made: the ledger's recorded time is
             // the server's clock, in whole seconds, and may lie a second past `now` above.
             let recorded = Date().addingTimeInterval(2)
             let q = EvidenceQueries(db)
             func gapCount(_ offsetDays: Double) async throws -> Int { try await q.gaps(asOf: recorded.addingTimeInterval(offsetDays * Self.day)).count }
-            #expect(try await gapCount(-1) == 21)      // nothing recorded yet
-            #expect(try await gapCount(0) == 17)       // 21 pairs - 4 valid
-            #expect(try await gapCount(30) == 18)      // rotation expired, in its grace period
-            #expect(try await gapCount(120) == 20)     // only least privilege still valid
+            #expect(try await gapCount(-1) == 21)  // nothing recorded yet
+            #expect(try await gapCount(0) == 17)  // 21 pairs - 4 valid
+            #expect(try await gapCount(30) == 18)  // rotation expired, in its grace period
+            #expect(try await gapCount(120) == 20)  // only least privilege still valid
             let at30 = try await q.gaps(asOf: recorded.addingTimeInterval(30 * Self.day), subject: Subject("credential:c1"))
             #expect(at30.first { $0.control == "SLP-ROTATION" }?.status == .expiredInGrace)
             let at120 = try await q.gaps(asOf: recorded.addingTimeInterval(120 * Self.day), subject: Subject("model:m1"))
@@ -196,17 +199,23 @@ struct EvidenceTests {
                 let rows = try await q.coverage(framework: "owasp-nhi", asOf: recorded.addingTimeInterval(offsetDays * Self.day))
                 return Dictionary(uniqueKeysWithValues: rows.map { ($0.item, "\($0.covered)/\($0.applicable)") })
             }
-            #expect(try await nhi(0) == ["NHI1": "0/1", "NHI2": "1/1", "NHI3": "1/2", "NHI4": "0/0", "NHI5": "1/2",
-                                         "NHI6": "0/1", "NHI7": "1/1", "NHI8": "0/1", "NHI9": "1/2", "NHI10": "0/1"])
-            #expect(try await nhi(30) == ["NHI1": "0/1", "NHI2": "0/1", "NHI3": "1/2", "NHI4": "0/0", "NHI5": "1/2",
-                                          "NHI6": "0/1", "NHI7": "0/1", "NHI8": "0/1", "NHI9": "1/2", "NHI10": "0/1"])
+            #expect(
+                try await nhi(0) == [
+                    "NHI1": "0/1", "NHI2": "1/1", "NHI3": "1/2", "NHI4": "0/0", "NHI5": "1/2",
+                    "NHI6": "0/1", "NHI7": "1/1", "NHI8": "0/1", "NHI9": "1/2", "NHI10": "0/1",
+                ])
+            #expect(
+                try await nhi(30) == [
+                    "NHI1": "0/1", "NHI2": "0/1", "NHI3": "1/2", "NHI4": "0/0", "NHI5": "1/2",
+                    "NHI6": "0/1", "NHI7": "0/1", "NHI8": "0/1", "NHI9": "1/2", "NHI10": "0/1",
+                ])
 
             // The A2 alias counts through ASI04, ASI06 and ASI10.
             let agentic = try await q.coverage(framework: "owasp-agentic", asOf: recorded)
             let a2 = try #require(agentic.first { $0.item == "A2" })
             #expect(a2.isAlias)
-            #expect(a2.applicable == 3)                // m1, d1 (data screening), a1 (segmentation, HITL, incident response)
-            #expect(a2.covered == 1)                   // m1 through its signature and scan
+            #expect(a2.applicable == 3)  // m1, d1 (data screening), a1 (segmentation, HITL, incident response)
+            #expect(a2.covered == 1)  // m1 through its signature and scan
 
             // Grouped by framework item: every gap row names an item of that framework.
             let grouped = try await q.gaps(asOf: recorded, framework: "nist-ai-rmf")
@@ -240,16 +249,20 @@ struct EvidenceTests {
             let dir = FileManager.default.temporaryDirectory.appending(path: "ev-\(UUID().uuidString)")
             try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
             try Data("backdoor scan: no trigger found\n".utf8).write(to: dir.appending(path: "scan.txt"))
-            try Data("""
+            try Data(
+                """
                 - {subject: "model:m1", control: SLP-BACKDOOR-SCAN, result: pass, effective: \(TestClock.daysFromToday(-20)), artifacts: [scan.txt], by: ml-sec}
                 - {subject: "agent:a1", control: SLP-HITL, result: pass}
-                """.utf8).write(to: dir.appending(path: "good.yaml"))
-            try Data("""
+                """.utf8
+            ).write(to: dir.appending(path: "good.yaml"))
+            try Data(
+                """
                 - {subject: "model:m1", control: SLP-AIBOM, result: pass}
                 - {subject: "agent:a1", control: SLP-HITL, result: maybe}
                 - {subject: "model:m1", control: SLP-SIGNATURE, result: pass, artifacts: [missing.pdf]}
                 - {subject: "robot:r2", control: SLP-HITL, result: pass}
-                """.utf8).write(to: dir.appending(path: "bad.yaml"))
+                """.utf8
+            ).write(to: dir.appending(path: "bad.yaml"))
             let bad = try await Fixtures.sleeper(["evidence", "import", dir.appending(path: "bad.yaml").path, "--database-url", url])
             #expect(bad.status == 1)
             #expect(bad.stderr.contains("bad.yaml: [1].result: 'maybe' is not one of: pass, fail, not-applicable, withdrawn"))

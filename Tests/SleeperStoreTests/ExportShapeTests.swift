@@ -17,7 +17,7 @@ struct ExportShapeTests {
             #expect(!items.contains("3.2") && !items.contains { !$0.contains(":") })
             let csv = try await Fixtures.sleeper(["export", "csv", "--database-url", url])
             let row = try #require(csv.stdout.split(separator: "\r\n").first { $0.contains("nist-ai-rmf:") })
-            #expect(row.contains(";nist-ai-rmf:") || row.contains("nist-ai-rmf:GOVERN") , "\(row)")
+            #expect(row.contains(";nist-ai-rmf:") || row.contains("nist-ai-rmf:GOVERN"), "\(row)")
             #expect(!row.contains(" atlas:"), "lists are joined with ';', not spaces")
             let gaps = try await Fixtures.sleeper(["gaps", "--list", "--format", "csv", "--database-url", url])
             #expect(gaps.stdout.contains(";"))
@@ -32,10 +32,12 @@ struct ExportShapeTests {
         try await ExportStoreTests.withEstate { db, url in
             let dir = try ExportStoreTests.scratch()
             let file = dir.appending(path: "evil.yaml")
-            try Data("""
+            try Data(
+                """
                 resources: [{key: evil-res, name: "=SUM(A1:A9)", tier: 3, owner: "@ops"}]
                 credentials: [{key: evil-cred, kind: api_key, owner: "+team", grants: [{resource: evil-res, action: read}]}]
-                """.utf8).write(to: file)
+                """.utf8
+            ).write(to: file)
             #expect(try await Fixtures.sleeper(["import", file.path, "--database-url", url]).status == 0)
             let resources = try await Fixtures.sleeper(["inventory", "resources", "--format", "csv", "--database-url", url])
             #expect(resources.stdout.contains("evil-res,'=SUM(A1:A9),3,'@ops"), "\(resources.stdout)")
@@ -49,8 +51,10 @@ struct ExportShapeTests {
     func dateMeansWholeDay() async throws {
         try await ExportStoreTests.withEstate { _, url in
             let today = Timestamps.formatDay(Date())
-            let add = try await Fixtures.sleeper(["evidence", "add", "--subject", "agent:code-reviewer", "--control", "SLP-HITL", "--result", "pass",
-                                            "--database-url", url])
+            let add = try await Fixtures.sleeper([
+                "evidence", "add", "--subject", "agent:code-reviewer", "--control", "SLP-HITL", "--result", "pass",
+                "--database-url", url,
+            ])
             #expect(add.status == 0, "\(add.stderr)")
             let gaps = try await Fixtures.sleeper(["gaps", "--subject", "agent:code-reviewer", "--as-of", today, "--format", "csv", "--database-url", url])
             #expect(gaps.status == 0, "\(gaps.stderr)")
@@ -67,8 +71,10 @@ struct EvidenceBasisTests {
     func basis() async throws {
         try await ExportStoreTests.withEstate { db, url in
             let effective = TestClock.daysFromToday(-200)
-            let add = try await Fixtures.sleeper(["evidence", "add", "--subject", "agent:code-reviewer", "--control", "SLP-HITL", "--result", "pass",
-                                            "--effective", effective, "--database-url", url])
+            let add = try await Fixtures.sleeper([
+                "evidence", "add", "--subject", "agent:code-reviewer", "--control", "SLP-HITL", "--result", "pass",
+                "--effective", effective, "--database-url", url,
+            ])
             #expect(add.status == 0, "\(add.stderr)")
             let then = TestClock.daysFromToday(-100)
             func gaps(_ basis: String) async throws -> String {

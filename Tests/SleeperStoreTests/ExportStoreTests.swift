@@ -11,9 +11,11 @@ struct ExportStoreTests {
     /// The example estate with its evidence and one scoring run.
     static func withEstate<T: Sendable>(_ body: (Database, String) async throws -> T) async throws -> T {
         try await TestDatabase.withCatalogs { db, url in
-            for args in [["import", examples.appending(path: "inventory.yaml").path],
-                         ["evidence", "import", examples.appending(path: "evidence.yaml").path],
-                         ["score"]] {
+            for args in [
+                ["import", examples.appending(path: "inventory.yaml").path],
+                ["evidence", "import", examples.appending(path: "evidence.yaml").path],
+                ["score"],
+            ] {
                 let run = try await Fixtures.sleeper(args + ["--database-url", url])
                 #expect(run.status == 0, "\(args): \(run.stderr)")
                 try #require(run.status == 0)
@@ -90,8 +92,10 @@ struct ExportStoreTests {
                 await #expect(try export(format) == export(format), "\(format) differs between two exports")
             }
             let before = try await export("oscal-ar")
-            let add = try await Fixtures.sleeper(["evidence", "add", "--subject", "agent:email-triage", "--control", "SLP-HITL",
-                                            "--result", "pass", "--effective", TestClock.daysFromToday(-10), "--database-url", url])
+            let add = try await Fixtures.sleeper([
+                "evidence", "add", "--subject", "agent:email-triage", "--control", "SLP-HITL",
+                "--result", "pass", "--effective", TestClock.daysFromToday(-10), "--database-url", url,
+            ])
             try #require(add.status == 0, "\(add.stderr)")
             let after = try await export("oscal-ar")
             #expect(before != after)
@@ -228,16 +232,19 @@ struct ScoringInputLoaderTests {
     func packedRowsRoundTrip() async throws {
         try await TestDatabase.withFresh { db in
             _ = try await CatalogStore(db).syncBundled()
-            _ = try await InventoryImporter(db).importFiles([try Fixtures.parse("""
-                resources: [{key: "r1/a", tier: 0}, {key: "r:2@x", tier: 2}]
-                models: [{key: m1, supplier: acme}]
-                agents: [{key: "agent:one/two", uses_models: [m1], holds: [{credential: "k:1/2@x+y-z.w_v", delivery: brokered}, {credential: plain, delivery: federated}]}]
-                credentials:
-                  - {key: "k:1/2@x+y-z.w_v", kind: oauth_token, owner: "équipe:7, ops – 42", created_at: "2026-01-02T03:04:05.123456Z",
-                     last_rotated_at: 2026-02-03, expires_at: "2027-03-04T05:06:07Z", last_used_at: 2026-11-20, ttl_seconds: 900,
-                     exposed: true, grants: [{resource: "r1/a", action: admin}, {resource: "r:2@x", action: read}]}
-                  - {key: plain, kind: api_key}
-                """)])
+            _ = try await InventoryImporter(db).importFiles([
+                try Fixtures.parse(
+                    """
+                    resources: [{key: "r1/a", tier: 0}, {key: "r:2@x", tier: 2}]
+                    models: [{key: m1, supplier: acme}]
+                    agents: [{key: "agent:one/two", uses_models: [m1], holds: [{credential: "k:1/2@x+y-z.w_v", delivery: brokered}, {credential: plain, delivery: federated}]}]
+                    credentials:
+                      - {key: "k:1/2@x+y-z.w_v", kind: oauth_token, owner: "équipe:7, ops – 42", created_at: "2026-01-02T03:04:05.123456Z",
+                         last_rotated_at: 2026-02-03, expires_at: "2027-03-04T05:06:07Z", last_used_at: 2026-11-20, ttl_seconds: 900,
+                         exposed: true, grants: [{resource: "r1/a", action: admin}, {resource: "r:2@x", action: read}]}
+                      - {key: plain, kind: api_key}
+                    """)
+            ])
             let (input, ids) = try await ScoringInputLoader(db).load(asOf: Date(), weights: try ScoreRuns.bundledWeights())
             let stored = try await InventoryStore(db).load([.credentials])
             #expect(ids.credentials.count == 2)

@@ -24,8 +24,11 @@ struct FailedScreenTests {
         try await TestDatabase.withCatalogs { _, url in
             _ = try await ExportStoreTests.imported(Self.inventory, url: url, environment: env)
             let before = try await RuntimeObservationTests.score("crm-key", url)
-            let add = try await Fixtures.sleeper(["evidence", "add", "--subject", "dataset:tickets-2026", "--control", "SLP-DATA-SCREEN", "--result", "fail",
-                                            "--note", "trigger 'cf-2026' with a fixed payload in 0.5 % of rows", "--database-url", url], environment: env)
+            let add = try await Fixtures.sleeper(
+                [
+                    "evidence", "add", "--subject", "dataset:tickets-2026", "--control", "SLP-DATA-SCREEN", "--result", "fail",
+                    "--note", "trigger 'cf-2026' with a fixed payload in 0.5 % of rows", "--database-url", url,
+                ], environment: env)
             #expect(add.status == 0, "\(add.stderr)")
             let after = try await RuntimeObservationTests.score("crm-key", url)
             #expect(after > before + 20, "the credential rises: \(before) → \(after)")

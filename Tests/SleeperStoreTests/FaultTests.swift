@@ -1,8 +1,9 @@
 import Foundation
 import SleeperStore
 import Testing
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Reliability under faults, with real processes: the database is killed in the middle of an
@@ -55,8 +56,9 @@ struct FaultTests {
             let errors = FileManager.default.temporaryDirectory.appending(path: "fault-import-\(UUID().uuidString.prefix(6)).err").path
             defer { try? FileManager.default.removeItem(atPath: errors) }
             // SLEEPER_TIMING marks the phases: "references checked" is written inside the import's transaction.
-            let process = try Child(Fixtures.sleeperBinary.path, ["import", estate.path],
-                                    environment: Fixtures.childEnvironment(env.merging(["SLEEPER_TIMING": "1"]) { $1 }), stderr: errors)
+            let process = try Child(
+                Fixtures.sleeperBinary.path, ["import", estate.path],
+                environment: Fixtures.childEnvironment(env.merging(["SLEEPER_TIMING": "1"]) { $1 }), stderr: errors)
             let inDatabase = await Self.waitForLine(errors, containing: "import: references checked", while: process, seconds: Fixtures.longest)
             try #require(inDatabase, "the import never reached its database phase: \((try? String(contentsOfFile: errors, encoding: .utf8)) ?? "")")
             if pause > 0 { try await Task.sleep(for: .seconds(pause)) }
@@ -117,8 +119,9 @@ struct FaultTests {
             let marks = errors[0]
             defer { for e in errors { try? FileManager.default.removeItem(atPath: e) } }
             let processes = try commands.enumerated().map { i, arguments in
-                try Child(Fixtures.sleeperBinary.path, arguments, environment: Fixtures.childEnvironment(env.merging(["SLEEPER_TIMING": "1"]) { $1 }),
-                          stderr: errors[i])
+                try Child(
+                    Fixtures.sleeperBinary.path, arguments, environment: Fixtures.childEnvironment(env.merging(["SLEEPER_TIMING": "1"]) { $1 }),
+                    stderr: errors[i])
             }
             // Struck once the commands are in their database phase.
             let inDatabase = await Self.waitForLine(marks, containing: "run lock held", while: processes[0], seconds: Fixtures.longest)
@@ -139,7 +142,9 @@ struct FaultTests {
             let took = ContinuousClock.now - killed
             #expect(!statuses.contains(-1), "a command still ran \(Int(Self.endsAfterLoss)) s after the kill (\(pause) s into the database phase)")
             for (i, (arguments, status)) in zip(commands, statuses).enumerated() {
-                #expect([0, 75, 76].contains(status), "\(arguments.joined(separator: " ")) exited \(status) after a kill \(pause) s into the database phase: \((try? String(contentsOfFile: errors[i], encoding: .utf8)) ?? "")")
+                #expect(
+                    [0, 75, 76].contains(status),
+                    "\(arguments.joined(separator: " ")) exited \(status) after a kill \(pause) s into the database phase: \((try? String(contentsOfFile: errors[i], encoding: .utf8)) ?? "")")
             }
             print("kill during score and evidence: \(running) of \(processes.count) running at the kill, all ended \(took) after it")
             outcomes.append(statuses.map(String.init).joined(separator: " "))

@@ -36,10 +36,12 @@ struct FiltersNameSomethingTests {
                 #expect(result.status == 0, "\(id): \(result.stderr)")
                 #expect(result.stdout.contains("NHI1"))
             }
-            for (args, message) in [(["exposure", "--top", "0"], "--top: 0 is not a number of rows; give 1 or more"),
-                                    (["exposure", "--top", "-1"], "--top: -1 is not a number of rows; give 1 or more"),
-                                    (["exposure", "--min-score", "150"], "--min-score: 150 is outside 0–100"),
-                                    (["audit", "--limit", "0"], "--limit: 0 is not a number of entries")] {
+            for (args, message) in [
+                (["exposure", "--top", "0"], "--top: 0 is not a number of rows; give 1 or more"),
+                (["exposure", "--top", "-1"], "--top: -1 is not a number of rows; give 1 or more"),
+                (["exposure", "--min-score", "150"], "--min-score: 150 is outside 0–100"),
+                (["audit", "--limit", "0"], "--limit: 0 is not a number of entries"),
+            ] {
                 let result = try await run(args)
                 #expect(result.status != 0 && result.stderr.contains(message), "\(args): \(result.status) \(result.stderr)")
             }

@@ -26,10 +26,16 @@ struct GapSummaryTests {
         try await ExportStoreTests.withEstate { db, url in
             func sleeper(_ args: [String]) async throws -> Fixtures.Run { try await Fixtures.sleeper(args + ["--database-url", url], environment: env) }
             // An accepted gap on a subject with no evidence at all, and one on a subject with some.
-            await #expect(try sleeper(["accept", "model:llama-3-8b", "--control", "SLP-REDTEAM", "--until", Timestamps.formatDay(TestClock.now.addingTimeInterval(10 * 86400)),
-                                 "--by", "ml-security", "--reason", "red team booked"]).status == 0)
-            await #expect(try sleeper(["accept", "credential:crm-oauth", "--control", "SLP-ROTATION", "--until", Timestamps.formatDay(TestClock.now.addingTimeInterval(10 * 86400)),
-                                 "--by", "iam", "--reason", "vendor rotates in December"]).status == 0)
+            await #expect(
+                try sleeper([
+                    "accept", "model:llama-3-8b", "--control", "SLP-REDTEAM", "--until", Timestamps.formatDay(TestClock.now.addingTimeInterval(10 * 86400)),
+                    "--by", "ml-security", "--reason", "red team booked",
+                ]).status == 0)
+            await #expect(
+                try sleeper([
+                    "accept", "credential:crm-oauth", "--control", "SLP-ROTATION", "--until", Timestamps.formatDay(TestClock.now.addingTimeInterval(10 * 86400)),
+                    "--by", "iam", "--reason", "vendor rotates in December",
+                ]).status == 0)
 
             let listing = try await sleeper(["gaps", "--list", "--format", "csv"])
             #expect(listing.status == 0, "\(listing.stderr)")

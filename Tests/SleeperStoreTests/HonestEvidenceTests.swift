@@ -24,9 +24,11 @@ struct HonestEvidenceTests {
             let id = try await db.count("SELECT max(id) FROM evidence")
             #expect(try await db.count("SELECT count(*) FROM audit_log WHERE action = 'evidence.record' AND detail ->> 'long_validity' = '#\(id)'") == 1)
 
-            let lapsed = try await sleeper(["evidence", "add", "--subject", "model:acme-support-ft", "--control", "SLP-BACKDOOR-SCAN", "--result", "pass",
-                                            "--effective", Timestamps.formatDay(TestClock.now.addingTimeInterval(-200 * TestClock.day)),
-                                            "--expires", Timestamps.formatDay(TestClock.now.addingTimeInterval(-100 * TestClock.day))])
+            let lapsed = try await sleeper([
+                "evidence", "add", "--subject", "model:acme-support-ft", "--control", "SLP-BACKDOOR-SCAN", "--result", "pass",
+                "--effective", Timestamps.formatDay(TestClock.now.addingTimeInterval(-200 * TestClock.day)),
+                "--expires", Timestamps.formatDay(TestClock.now.addingTimeInterval(-100 * TestClock.day)),
+            ])
             #expect(lapsed.status == 0, "\(lapsed.stderr)")
             #expect(lapsed.stdout.contains("warning: record \(id + 1) had already expired"), "\(lapsed.stdout)")
         }

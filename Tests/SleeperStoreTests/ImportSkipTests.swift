@@ -33,10 +33,12 @@ struct ImportSkipTests {
         try await TestDatabase.withCatalogs { db, url in
             func sleeper(_ args: [String]) async throws -> Fixtures.Run { try await Fixtures.sleeper(args + ["--database-url", url], environment: now) }
             func constraintsBack() async throws {
-                #expect(try await db.count("""
-                    SELECT count(*) FROM pg_constraint WHERE conrelid = 'holds'::regclass
-                      AND conname IN ('holds_pkey', 'holds_agent_id_fkey', 'holds_credential_id_fkey')
-                    """) == 3)
+                #expect(
+                    try await db.count(
+                        """
+                        SELECT count(*) FROM pg_constraint WHERE conrelid = 'holds'::regclass
+                          AND conname IN ('holds_pkey', 'holds_agent_id_fkey', 'holds_credential_id_fkey')
+                        """) == 3)
                 #expect(try await db.count("SELECT count(*) FROM pg_indexes WHERE tablename = 'holds' AND indexname = 'holds_credential'") == 1)
             }
             let n = 1_500
@@ -54,8 +56,14 @@ struct ImportSkipTests {
             try await constraintsBack()
 
             // Each agent now holds the next agent's credential: 1,500 removed and 1,500 added.
-            let third = try await sleeper(["import", try Self.write(Self.estate(agents: n, delivery: { $0 % 2 == 0 ? "brokered" : "tool_held" },
-                                                                          credential: { ($0 + 1) % n })).path])
+            let third = try await sleeper([
+                "import",
+                try Self.write(
+                    Self.estate(
+                        agents: n, delivery: { $0 % 2 == 0 ? "brokered" : "tool_held" },
+                        credential: { ($0 + 1) % n })
+                ).path,
+            ])
             #expect(third.status == 0, "\(third.stderr)")
             #expect(Self.counts(third.stdout, "holds") == ["1500", "1500", "0", "0", "1500"], "\(third.stdout)")
             #expect(try await db.count("SELECT count(*) FROM holds h JOIN agents a ON a.id = h.agent_id JOIN credentials c ON c.id = h.credential_id WHERE a.key = 'a0' AND c.key = 'k1'") == 1)
@@ -69,8 +77,9 @@ struct ImportSkipTests {
             // One credential changes: only it is staged; the score of a full run is what it was.
             await #expect(try sleeper(["score"]).status == 0)
             var text = Self.estate(agents: n, delivery: { $0 % 2 == 0 ? "brokered" : "tool_held" }, credential: { ($0 + 1) % n })
-            text = text.replacingOccurrences(of: "- {key: k7, kind: api_key, grants: [{resource: r0, action: read}]}",
-                                             with: "- {key: k7, kind: api_key, grants: [{resource: r0, action: admin}]}")
+            text = text.replacingOccurrences(
+                of: "- {key: k7, kind: api_key, grants: [{resource: r0, action: read}]}",
+                with: "- {key: k7, kind: api_key, grants: [{resource: r0, action: admin}]}")
             let fourth = try await sleeper(["import", try Self.write(text).path])
             #expect(fourth.status == 0, "\(fourth.stderr)")
             #expect(Self.counts(fourth.stdout, "credentials") == ["1500", "0", "0", "1500"], "\(fourth.stdout)")
@@ -87,7 +96,8 @@ struct ImportSkipTests {
             func sleeper(_ args: [String]) async throws -> Fixtures.Run { try await Fixtures.sleeper(args + ["--database-url", url], environment: now) }
             let report = { (users: [String]) in try SourceImportTests.report(users.map { SourceImportTests.row($0) }).path }
             await #expect(try sleeper(["import", try report(["svc-pay", "svc-ci"])]).status == 0)
-            let hand = try Self.write("""
+            let hand = try Self.write(
+                """
                 agents:
                   - key: payments-agent
                     owner: payments-team
@@ -113,16 +123,19 @@ struct ImportSkipTests {
     @Test("scopes with quotes, backslashes, commas, braces and tabs are stored exactly as written")
     func scopesEscaped() async throws {
         try await TestDatabase.withCatalogs { db, url in
-            let file = try Self.write(#"""
+            let file = try Self.write(
+                #"""
                 {"credentials": [{"key": "k", "kind": "api_key", "scopes": ["a\"b", "c\\d", "e,f", "{g}", "h\ti", "NULL", ""]}]}
                 """#)
             let renamed = file.deletingPathExtension().appendingPathExtension("json")
             try FileManager.default.moveItem(at: file, to: renamed)
             let run = try await Fixtures.sleeper(["import", renamed.path, "--database-url", url])
             #expect(run.status == 0, "\(run.stderr)")
-            #expect(try await db.count(#"""
-                SELECT count(*) FROM credentials WHERE key = 'k' AND scopes = ARRAY['a"b', E'c\\d', 'e,f', '{g}', E'h\ti', 'NULL', '']
-                """#) == 1)
+            #expect(
+                try await db.count(
+                    #"""
+                    SELECT count(*) FROM credentials WHERE key = 'k' AND scopes = ARRAY['a"b', E'c\\d', 'e,f', '{g}', E'h\ti', 'NULL', '']
+                    """#) == 1)
         }
     }
 }

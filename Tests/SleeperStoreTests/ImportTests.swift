@@ -8,8 +8,10 @@ struct ImportTests {
     /// Row counts of every inventory table, to prove that a failed import wrote nothing.
     static func tableCounts(_ db: Database) async throws -> [String: Int] {
         var counts: [String: Int] = [:]
-        for table in ["models", "datasets", "agents", "credentials", "resources",
-                      "trained_on", "derived_from", "uses_model", "delegates_to", "holds", "grants"] {
+        for table in [
+            "models", "datasets", "agents", "credentials", "resources",
+            "trained_on", "derived_from", "uses_model", "delegates_to", "holds", "grants",
+        ] {
             counts[table] = try await db.count("SELECT count(*) FROM \(table)")
         }
         return counts
@@ -119,23 +121,29 @@ struct ImportTests {
     func edgesReplaced() async throws {
         try await TestDatabase.withFresh { db in
             let importer = InventoryImporter(db)
-            _ = try await importer.importFiles([try Fixtures.parse("""
-                resources: [{key: r1, tier: 0}, {key: r2, tier: 3}]
-                credentials:
-                  - {key: c1, kind: api_key, grants: [{resource: r1, action: read}, {resource: r2, action: write}]}
-                  - {key: c2, kind: api_key}
-                agents: [{key: a1, holds: [{credential: c1, delivery: runtime_env}, {credential: c2, delivery: brokered}]}]
-                """)])
-            let second = try await importer.importFiles([try Fixtures.parse("""
-                credentials: [{key: c1, kind: api_key, grants: [{resource: r1, action: read}, {resource: r1, action: admin}]}]
-                agents: [{key: a1, holds: [{credential: c1, delivery: federated}]}]
-                """)])
+            _ = try await importer.importFiles([
+                try Fixtures.parse(
+                    """
+                    resources: [{key: r1, tier: 0}, {key: r2, tier: 3}]
+                    credentials:
+                      - {key: c1, kind: api_key, grants: [{resource: r1, action: read}, {resource: r2, action: write}]}
+                      - {key: c2, kind: api_key}
+                    agents: [{key: a1, holds: [{credential: c1, delivery: runtime_env}, {credential: c2, delivery: brokered}]}]
+                    """)
+            ])
+            let second = try await importer.importFiles([
+                try Fixtures.parse(
+                    """
+                    credentials: [{key: c1, kind: api_key, grants: [{resource: r1, action: read}, {resource: r1, action: admin}]}]
+                    agents: [{key: a1, holds: [{credential: c1, delivery: federated}]}]
+                    """)
+            ])
             #expect(second.edges.first { $0.table == "grants" } == .init(table: "grants", inFile: 2, added: 1, changed: 0, removed: 1))
             #expect(second.edges.first { $0.table == "holds" } == .init(table: "holds", inFile: 1, added: 0, changed: 1, removed: 1))
             let stored = try await InventoryStore(db).load()
             #expect(stored.agents.first?.holds == [.init(credential: "c1", delivery: .federated)])
             #expect(Set(stored.credentials.first { $0.key == "c1" }!.grants) == [.init(resource: "r1", action: .read), .init(resource: "r1", action: .admin)])
-            #expect(stored.credentials.count == 2)   // c2 was not in the second file: left as it was
+            #expect(stored.credentials.count == 2)  // c2 was not in the second file: left as it was
         }
     }
 
@@ -143,10 +151,13 @@ struct ImportTests {
     func referencesToStoredEntities() async throws {
         try await TestDatabase.withFresh { db in
             _ = try await InventoryImporter(db).importFiles([try Fixtures.parse("resources: [{key: r1, tier: 1}]\nmodels: [{key: base}]")])
-            let summary = try await InventoryImporter(db).importFiles([try Fixtures.parse("""
-                models: [{key: child, derived_from: [{model: base, relation: adapter}]}]
-                credentials: [{key: c1, grants: [{resource: r1, action: exec}]}]
-                """)])
+            let summary = try await InventoryImporter(db).importFiles([
+                try Fixtures.parse(
+                    """
+                    models: [{key: child, derived_from: [{model: base, relation: adapter}]}]
+                    credentials: [{key: c1, grants: [{resource: r1, action: exec}]}]
+                    """)
+            ])
             #expect(summary.edges.first { $0.table == "derived_from" }?.added == 1)
             #expect(summary.edges.first { $0.table == "grants" }?.added == 1)
         }
@@ -184,7 +195,8 @@ struct ImportTests {
 
     @Test("an unknown reference is located, and valid entities in the same file are not written")
     func unknownReference() async throws {
-        let problems = try await rejected("""
+        let problems = try await rejected(
+            """
             resources: [{key: brand-new, tier: 2}]
             agents:
               - {key: a-new, uses_models: [acme-support-ft], holds: [{credential: payments-api-key, delivery: brokered}]}
@@ -204,7 +216,8 @@ struct ImportTests {
 
     @Test("bad enum values and bad dates, all reported in one run")
     func badValuesAllAtOnce() async throws {
-        let problems = try await rejected("""
+        let problems = try await rejected(
+            """
             datasets: [{key: d1, provenance: scraped}]
             agents: [{key: a1, input_trust: external, holds: [{credential: payments-api-key, delivery: env}]}]
             credentials: [{key: c1, created_at: 2025-13-45, last_used_at: yesterday, grants: [{resource: crm, action: delete}]}]
@@ -223,7 +236,8 @@ struct ImportTests {
 
     @Test("a lineage cycle names the models on it, including stored edges")
     func lineageCycle() async throws {
-        let inFile = try await rejected("""
+        let inFile = try await rejected(
+            """
             models:
               - {key: m-a, derived_from: [{model: m-c, relation: finetune}]}
               - {key: m-b, derived_from: [{model: m-a, relation: adapter}]}
@@ -232,7 +246,8 @@ struct ImportTests {
         #expect(inFile.count == 1)
         #expect(inFile.first?.message == "lineage cycle: m-a → m-b → m-c → m-a (derived_from must not loop)")
         // The example stores acme-support-ft-q4 derived from acme-support-ft; closing the loop is refused.
-        let throughStored = try await rejected("""
+        let throughStored = try await rejected(
+            """
             models: [{key: acme-support-ft, derived_from: [{model: acme-support-ft-q4, relation: finetune}]}]
             """)
         #expect(throughStored.first?.message.contains("lineage cycle: acme-support-ft → acme-support-ft-q4 → acme-support-ft") == true)
@@ -241,7 +256,8 @@ struct ImportTests {
     @Test("secret material is refused with its path and never echoed")
     func secretMaterial() async throws {
         let jwt = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJhZ2VudC0xIiwicm9sZSI6ImFkbWluIn0.c2lnbmF0dXJlLXZhbHVlLWhlcmU"
-        let problems = try await rejected("""
+        let problems = try await rejected(
+            """
             credentials:
               - {key: c1, owner: "\(jwt)"}
               - key: c2

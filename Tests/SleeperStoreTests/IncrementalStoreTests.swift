@@ -21,11 +21,14 @@ struct IncrementalStoreTests {
     static func scores(_ db: Database, run: Int) async throws -> [String: String] {
         let rows = try await ScoreRuns(db).rows(of: run)
         var out: [String: String] = [:]
-        for try await (key, row) in try await db.client.query(PostgresQuery(unsafeSQL: """
-            SELECT credential_key, concat_ws(' ', score, band, p, impact, hygiene, impact_count, exposure_count,
-                                             top_model_id, top_agent, top_resource, hygiene_terms)
-            FROM \(rows) s
-            """), logger: db.logger).decode((String, String).self) {
+        for try await (key, row) in try await db.client.query(
+            PostgresQuery(
+                unsafeSQL: """
+                    SELECT credential_key, concat_ws(' ', score, band, p, impact, hygiene, impact_count, exposure_count,
+                                                     top_model_id, top_agent, top_resource, hygiene_terms)
+                    FROM \(rows) s
+                    """), logger: db.logger
+        ).decode((String, String).self) {
             out[key] = row
         }
         return out
@@ -35,8 +38,10 @@ struct IncrementalStoreTests {
     static func models(_ db: Database, run: Int) async throws -> [String: String] {
         let rows = try await ScoreRuns(db).models(of: run)
         var out: [String: String] = [:]
-        for try await (key, row) in try await db.client.query(PostgresQuery(unsafeSQL: "SELECT model_key, concat_ws(' ', l_star, main) FROM \(rows) m"),
-                                                              logger: db.logger).decode((String, String).self) {
+        for try await (key, row) in try await db.client.query(
+            PostgresQuery(unsafeSQL: "SELECT model_key, concat_ws(' ', l_star, main) FROM \(rows) m"),
+            logger: db.logger
+        ).decode((String, String).self) {
             out[key] = row
         }
         return out
@@ -85,8 +90,11 @@ struct IncrementalStoreTests {
                     let kind: SubjectKind = choice == 0 ? .model : .agent
                     let key = kind == .model ? inventory.models.randomElement(using: &rng)!.key : inventory.agents.randomElement(using: &rng)!.key
                     let control = controls.filter { $0.appliesTo.contains(kind) }.randomElement(using: &rng)!
-                    let records = try await EvidenceLedger(db).record([EvidenceDraft(subject: Subject(kind: kind, key: key), control: control.id,
-                                                                                      result: Bool.random(using: &rng) ? .pass : .fail)])
+                    let records = try await EvidenceLedger(db).record([
+                        EvidenceDraft(
+                            subject: Subject(kind: kind, key: key), control: control.id,
+                            result: Bool.random(using: &rng) ? .pass : .fail)
+                    ])
                     outcome = try await IncrementalRescore(db).afterEvidence(records, asOf: asOf)
                 case 2:
                     let agent = inventory.agents.randomElement(using: &rng)!.key

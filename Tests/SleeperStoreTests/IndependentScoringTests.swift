@@ -13,8 +13,12 @@ struct IndependentScoringTests {
         try await TestDatabase.withFresh { db in
             _ = try await CatalogStore(db).syncBundled()
             let url = TestDatabase.url(for: db.settings)
-            let check = try await Fixtures.python("check-scoring", ["--sleeper", Fixtures.sleeperBinary.path, "--database-url", url,
-                                                              "--credentials", "3000", "--seed", String(seed)])
+            let check = try await Fixtures.python(
+                "check-scoring",
+                [
+                    "--sleeper", Fixtures.sleeperBinary.path, "--database-url", url,
+                    "--credentials", "3000", "--seed", String(seed),
+                ])
             #expect(check.ok, "\(check.output)")
             #expect(check.output.contains(": 0 of 3000 credentials differ"), "\(check.output)")
         }

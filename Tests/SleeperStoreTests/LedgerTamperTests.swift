@@ -15,8 +15,10 @@ struct LedgerTamperTests {
     static func withLedger(_ tamper: (Database, [Int]) async throws -> Void, _ check: (Database, String) async throws -> Void) async throws {
         try await ExportStoreTests.withEstate { db, url in
             for (model, result) in [("ops-agent-model", "pass"), ("code-review-ft", "fail"), ("sales-merge", "pass")] {
-                let add = try await Fixtures.sleeper(["evidence", "add", "--subject", "model:\(model)", "--control", "SLP-BACKDOOR-SCAN",
-                                                "--result", result, "--database-url", url])
+                let add = try await Fixtures.sleeper([
+                    "evidence", "add", "--subject", "model:\(model)", "--control", "SLP-BACKDOOR-SCAN",
+                    "--result", result, "--database-url", url,
+                ])
                 try #require(add.status == 0, "\(add.stderr)")
             }
             let top = try await db.count("SELECT max(id) FROM evidence")
@@ -115,7 +117,8 @@ struct LedgerTamperTests {
         try await ExportStoreTests.withEstate { db, url in
             try #require(try await Fixtures.sleeper(["verify", "--database-url", url]).status == 0)
             // A forger's hash function, and the whole log re-chained with it.
-            try await db.client.query("""
+            try await db.client.query(
+                """
                 CREATE OR REPLACE FUNCTION audit_hash(seq bigint, at timestamptz, actor text, action text, target text, detail jsonb, prev text)
                 RETURNS text LANGUAGE sql IMMUTABLE AS $$ SELECT md5(seq::text) || md5(prev) $$
                 """, logger: db.logger)

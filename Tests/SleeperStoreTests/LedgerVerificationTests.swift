@@ -20,8 +20,10 @@ struct LedgerVerificationTests {
     /// A fresh failed scan, verified (so the checkpoint lies beyond it), then forged into a pass.
     static func withForgedRecord(_ body: (Database, String, Int) async throws -> Void) async throws {
         try await ExportStoreTests.withEstate { db, url in
-            let add = try await Fixtures.sleeper(["evidence", "add", "--subject", "model:code-review-ft", "--control", "SLP-BACKDOOR-SCAN",
-                                            "--result", "fail", "--database-url", url])
+            let add = try await Fixtures.sleeper([
+                "evidence", "add", "--subject", "model:code-review-ft", "--control", "SLP-BACKDOOR-SCAN",
+                "--result", "fail", "--database-url", url,
+            ])
             try #require(add.status == 0, "\(add.stderr)")
             let id = try await db.count("SELECT max(id) FROM evidence")
             let verified = try await Fixtures.sleeper(["verify", "--database-url", url])
@@ -52,8 +54,10 @@ struct LedgerVerificationTests {
             let bundle = try await Fixtures.sleeper(["export", "oscal-ar", "--bundle", dir.appending(path: "b").path, "--key", key, "--database-url", url])
             #expect(bundle.status == 1)
             #expect(!FileManager.default.fileExists(atPath: dir.appending(path: "b/manifest.sig").path))
-            let unsigned = try await Fixtures.sleeper(["export", "oscal-ar", "--allow-unverified", "--bundle", dir.appending(path: "c").path,
-                                                 "--key", key, "--database-url", url])
+            let unsigned = try await Fixtures.sleeper([
+                "export", "oscal-ar", "--allow-unverified", "--bundle", dir.appending(path: "c").path,
+                "--key", key, "--database-url", url,
+            ])
             #expect(unsigned.status == 1)
             #expect(unsigned.stderr.contains("never signed"))
 

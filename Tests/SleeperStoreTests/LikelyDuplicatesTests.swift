@@ -12,14 +12,18 @@ struct LikelyDuplicatesTests {
         let env = TestClock.environment()
         try await TestDatabase.withCatalogs { _, url in
             let digest = "sha256:" + String(repeating: "9", count: 64)
-            let hand = ExportStoreTests.scratchFile("models.yaml", """
+            let hand = ExportStoreTests.scratchFile(
+                "models.yaml",
+                """
                 models:
                   - {key: router-v1, digest: "\(digest)"}
                   - {key: intent-router, digest: "\(digest)"}
                   - {key: acme/support-ft@2.2, supplier: Acme ML Platform}
                 """)
-            let files = [SourceImportTests.fixtures.appending(path: "acme-ai-bom.cdx.json").path,
-                         SourceImportTests.fixtures.appending(path: "acme-support-ft/README.md").path, hand.path]
+            let files = [
+                SourceImportTests.fixtures.appending(path: "acme-ai-bom.cdx.json").path,
+                SourceImportTests.fixtures.appending(path: "acme-support-ft/README.md").path, hand.path,
+            ]
             let imported = try await Fixtures.sleeper(["import"] + files + ["--database-url", url], environment: env)
             #expect(imported.status == 0, "\(imported.stderr)")
             #expect(imported.stdout.contains("one model: model:router-v1 is model:intent-router (the same content digest \(digest))"), "\(imported.stdout)")

@@ -52,11 +52,16 @@ struct MergeByFieldTests {
             #expect(dry.stdout.contains("changed credential:github:pat:98716: owner octo-bot → release-team"), "\(dry.stdout)")
             #expect(!dry.stdout.contains("changed credential:\(Self.aws)"), "nothing of the AWS key's own fields changes: \(dry.stdout)")
             #expect(try await Fixtures.sleeper(["import", hand.path, "--database-url", url], environment: env).status == 0)
-            #expect(try await db.count("""
-                SELECT count(*) FROM credentials WHERE key = '\(Self.aws)' AND kind = 'access_key' AND provider = 'aws' AND owner = 'svc-pay'
-                  AND created_at IS NOT NULL AND last_rotated_at IS NOT NULL
-                """) == 1)
-            #expect(try await db.count("SELECT count(*) FROM credentials WHERE key = 'github:pat:98716' AND kind = 'personal_access_token' AND owner = 'release-team' AND expires_at IS NOT NULL AND cardinality(scopes) = 4") == 1)
+            #expect(
+                try await db.count(
+                    """
+                    SELECT count(*) FROM credentials WHERE key = '\(Self.aws)' AND kind = 'access_key' AND provider = 'aws' AND owner = 'svc-pay'
+                      AND created_at IS NOT NULL AND last_rotated_at IS NOT NULL
+                    """) == 1)
+            #expect(
+                try await db.count(
+                    "SELECT count(*) FROM credentials WHERE key = 'github:pat:98716' AND kind = 'personal_access_token' AND owner = 'release-team' AND expires_at IS NOT NULL AND cardinality(scopes) = 4"
+                ) == 1)
             #expect(try await db.count("SELECT count(*) FROM grants") == 2)
             // The audit entry carries the same field changes.
             #expect(try await db.count("SELECT count(*) FROM audit_log WHERE action = 'inventory.import' AND detail->>'fields_changed' LIKE '%owner octo-bot → release-team%'") == 1)
@@ -93,19 +98,21 @@ struct MergeByFieldTests {
         let orders: [[URL]] = [[aws, github, hand], [hand, aws, github], [github, hand, aws], [hand, github, aws], [aws, hand, github]]
         var results: [(credentials: String, scores: String)] = []
         for order in orders {
-            results.append(try await TestDatabase.withCatalogs { _, url in
-                for file in order {
-                    let run = try await Fixtures.sleeper(["import", file.path, "--database-url", url], environment: TestClock.environment())
-                    #expect(run.status == 0, "\(file.lastPathComponent): \(run.stderr)")
-                }
-                return try await Self.estate(url)
-            })
+            results.append(
+                try await TestDatabase.withCatalogs { _, url in
+                    for file in order {
+                        let run = try await Fixtures.sleeper(["import", file.path, "--database-url", url], environment: TestClock.environment())
+                        #expect(run.status == 0, "\(file.lastPathComponent): \(run.stderr)")
+                    }
+                    return try await Self.estate(url)
+                })
         }
         // And all at once.
-        results.append(try await TestDatabase.withCatalogs { _, url in
-            #expect(try await Fixtures.sleeper(["import", hand.path, aws.path, github.path, "--database-url", url], environment: TestClock.environment()).status == 0)
-            return try await Self.estate(url)
-        })
+        results.append(
+            try await TestDatabase.withCatalogs { _, url in
+                #expect(try await Fixtures.sleeper(["import", hand.path, aws.path, github.path, "--database-url", url], environment: TestClock.environment()).status == 0)
+                return try await Self.estate(url)
+            })
         #expect(results[0].scores.contains(Self.aws), "\(results[0].scores)")
         for (i, r) in results.enumerated().dropFirst() {
             #expect(r.credentials == results[0].credentials, "order \(i): \(r.credentials)\nvs\n\(results[0].credentials)")

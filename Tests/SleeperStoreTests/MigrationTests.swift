@@ -34,10 +34,15 @@ struct MigrationTests {
     @Test("a failing migration is rolled back whole and not recorded")
     func failingMigrationRollsBack() async throws {
         try await TestDatabase.withFresh(migrated: true) { db in
-            let broken = Migration.bundled + [Migration(filename: "9999_broken.sql", sql: """
-                CREATE TABLE half_done (id int);
-                SELECT * FROM no_such_table;
-                """)]
+            let broken =
+                Migration.bundled + [
+                    Migration(
+                        filename: "9999_broken.sql",
+                        sql: """
+                            CREATE TABLE half_done (id int);
+                            SELECT * FROM no_such_table;
+                            """)
+                ]
             await #expect(throws: StoreError.self) { try await MigrationRunner(migrations: broken).migrate(db) }
             let leftovers = try await db.count("SELECT count(*) FROM information_schema.tables WHERE table_name = 'half_done'")
             let pending = try await MigrationRunner(migrations: broken).status(db).pending

@@ -51,12 +51,14 @@ struct ModelScanTests {
 
     static func inventory(_ dir: URL, digest: String) throws -> URL {
         let file = dir.appending(path: "inventory.yaml")
-        try Data("""
+        try Data(
+            """
             resources: [{key: vault, tier: 0}]
             models: [{key: m, supplier: internal, third_party: false, digest: "\(digest)", signed: true, serialization: pytorch, lineage_verified: true, training_data_declared: true}]
             agents: [{key: helper, input_trust: untrusted, uses_models: [m], holds: [{credential: helper-key, delivery: runtime_env}]}]
             credentials: [{key: helper-key, kind: api_key, owner: platform, grants: [{resource: vault, action: admin}]}]
-            """.utf8).write(to: file)
+            """.utf8
+        ).write(to: file)
         return file
     }
 
@@ -80,7 +82,9 @@ struct ModelScanTests {
         #expect(formats == ["config.json unknown", "model.safetensors safetensors", "pytorch_model.bin pytorch-zip"])
     }
 
-    @Test("recorded as SLP-SERIALIZATION-SCAN bound to the scan's digest; other bytes than the inventory's are refused (or stale); the saved report is read back by evidence ingest, and an edited one refused")
+    @Test(
+        "recorded as SLP-SERIALIZATION-SCAN bound to the scan's digest; other bytes than the inventory's are refused (or stale); the saved report is read back by evidence ingest, and an edited one refused"
+    )
     func evidence() async throws {
         let env = Self.scanEnvironment
         try await TestDatabase.withCatalogs { db, url in
@@ -92,11 +96,13 @@ struct ModelScanTests {
             let ok = try await Fixtures.sleeper(["scan", "model", good.path, "--subject", "model:m", "--report", saved.path, "--database-url", url], environment: env)
             #expect(ok.status == 0, "\(ok.stderr)")
             let reportSHA = Artifact.of(name: "", data: try Data(contentsOf: saved)).sha256
-            #expect(try await db.count("""
-                SELECT count(*) FROM evidence WHERE subject_key = 'm' AND control_id = 'SLP-SERIALIZATION-SCAN' AND result = 'pass'
-                  AND subject_digest = '\(digest)' AND artifacts::text LIKE '%\(reportSHA)%' AND artifacts::text LIKE '%model.safetensors%'
-                  AND recorded_by = 'sleeper scan model' AND note LIKE '%computed by the scan of 3 file(s)%'
-                """) == 1)
+            #expect(
+                try await db.count(
+                    """
+                    SELECT count(*) FROM evidence WHERE subject_key = 'm' AND control_id = 'SLP-SERIALIZATION-SCAN' AND result = 'pass'
+                      AND subject_digest = '\(digest)' AND artifacts::text LIKE '%\(reportSHA)%' AND artifacts::text LIKE '%model.safetensors%'
+                      AND recorded_by = 'sleeper scan model' AND note LIKE '%computed by the scan of 3 file(s)%'
+                    """) == 1)
             // The saved report, read back as any scanner's: the files at its target are hashed again and match.
             let again = try await Fixtures.sleeper(["evidence", "ingest", saved.path, "--subject", "model:m", "--database-url", url], environment: env)
             #expect(again.status == 0, "\(again.stderr)")
@@ -142,7 +148,9 @@ struct ModelScanTests {
         #expect(missing.status == 1 && missing.stderr.contains("does not exist"), "\(missing.stderr)")
     }
 
-    @Test("POST /v1/scans: an uploaded pickle is scanned (200, not recorded without subject); with a subject it is recorded, or refused for other bytes; paths only under --scan-root; viewers may not scan")
+    @Test(
+        "POST /v1/scans: an uploaded pickle is scanned (200, not recorded without subject); with a subject it is recorded, or refused for other bytes; paths only under --scan-root; viewers may not scan"
+    )
     func overHTTP() async throws {
         try await TestDatabase.withCatalogs { db, url in
             let dir = try ExportStoreTests.scratch()
@@ -219,7 +227,7 @@ struct ModelScanTests {
                     symlink(toOutside ? outside.path : inside.path, staging.path)
                     rename(staging.path, flip.path)
                     toOutside.toggle()
-                    usleep(50)   // thousands of flips a second, without taking a core from the suite
+                    usleep(50)  // thousands of flips a second, without taking a core from the suite
                 }
             }
             flipper.start()
@@ -240,6 +248,7 @@ struct ModelScanTests {
 /// The malicious pickle of the per-file tests, for the API test (the store tests cannot see the core tests' types).
 enum ModelFileScanTestsBytes {
     static func le(_ v: Int, _ n: Int) -> [UInt8] { (0..<n).map { UInt8((v >> (8 * $0)) & 0xFF) } }
-    static let malicious: [UInt8] = [0x80, 0x02] + Array("cposix\nsystem\n".utf8) + [0x71, 0x00, 0x58] + le(2, 4) + Array("id".utf8)
+    static let malicious: [UInt8] =
+        [0x80, 0x02] + Array("cposix\nsystem\n".utf8) + [0x71, 0x00, 0x58] + le(2, 4) + Array("id".utf8)
         + [0x71, 0x01, 0x85, 0x71, 0x02, 0x52, 0x71, 0x03, 0x2E]
 }

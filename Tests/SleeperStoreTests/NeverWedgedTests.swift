@@ -49,8 +49,9 @@ struct NeverWedgedTests {
                 let replies = try await withThrowingTaskGroup(of: (Int, String).self) { group in
                     for _ in 0..<5 {
                         group.addTask {
-                            let r = try await server.call("POST", "/v1/recalls", token: tokens.editor,
-                                                          body: Data("{\"subject\": \"\(subject)\", \"reason\": \"trigger found\", \"by\": \"ciso\"}".utf8))
+                            let r = try await server.call(
+                                "POST", "/v1/recalls", token: tokens.editor,
+                                body: Data("{\"subject\": \"\(subject)\", \"reason\": \"trigger found\", \"by\": \"ciso\"}".utf8))
                             return (r.status, r.body)
                         }
                     }
@@ -92,8 +93,11 @@ struct NeverWedgedTests {
             try await db.client.query("CREATE FUNCTION refuse_runs() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'cut short'; END $$", logger: db.logger)
             try await db.client.query("CREATE TRIGGER refuse_runs BEFORE INSERT ON score_runs FOR EACH ROW EXECUTE FUNCTION refuse_runs()", logger: db.logger)
             let latest = try #require(try await ScoreRuns(db).latestRunID())
-            let add = try await Fixtures.sleeper(["evidence", "add", "--subject", "model:code-review-ft", "--control", "SLP-BACKDOOR-SCAN",
-                                            "--result", "fail", "--database-url", url], environment: now)
+            let add = try await Fixtures.sleeper(
+                [
+                    "evidence", "add", "--subject", "model:code-review-ft", "--control", "SLP-BACKDOOR-SCAN",
+                    "--result", "fail", "--database-url", url,
+                ], environment: now)
             #expect(add.status == 0, "\(add.stderr)")
             #expect(try await db.count("SELECT count(*) FROM rescores_owed WHERE settled_at IS NULL") == 1, "the change is owed its rescore")
             // While runs still fail, a command that reads scores says how far behind they are.
@@ -145,7 +149,8 @@ struct NeverWedgedTests {
             let records = try await db.count("SELECT count(*) FROM evidence")
 
             // As an outage leaves a key: claimed, its answer never stored, long ago.
-            try await db.client.query("UPDATE idempotency_keys SET status = NULL, response = NULL, created_at = now() - interval '1 hour' WHERE key = 'sha256:' || encode(sha256('k-committed'), 'hex')", logger: db.logger)
+            try await db.client.query(
+                "UPDATE idempotency_keys SET status = NULL, response = NULL, created_at = now() - interval '1 hour' WHERE key = 'sha256:' || encode(sha256('k-committed'), 'hex')", logger: db.logger)
             let settled = try await server.call("POST", "/v1/evidence", token: tokens.editor, body: body, headers: ["Idempotency-Key": "k-committed"])
             #expect(settled.status == 200 && settled.body.contains("\"outcome\": \"committed\""), "\(settled.status) \(settled.body)")
             #expect(settled.headers["idempotent-replayed"] == "true")
@@ -154,7 +159,8 @@ struct NeverWedgedTests {
             #expect(try await db.count("SELECT count(*) FROM evidence") == records, "nothing applied twice")
 
             // A key whose write never committed: the retry runs it, once.
-            try await db.client.query("""
+            try await db.client.query(
+                """
                 INSERT INTO idempotency_keys (actor, key, request_sha256, created_at)
                 SELECT actor, 'sha256:' || encode(sha256('k-lost'), 'hex'), request_sha256, now() - interval '1 hour' FROM idempotency_keys WHERE key = 'sha256:' || encode(sha256('k-committed'), 'hex')
                 """, logger: db.logger)
@@ -162,7 +168,8 @@ struct NeverWedgedTests {
             #expect(rerun.status == 201, "\(rerun.body)")
             #expect(try await db.count("SELECT count(*) FROM evidence") == records + 1)
             // One still within its time is in progress: 409, saying when it is settled.
-            try await db.client.query("""
+            try await db.client.query(
+                """
                 INSERT INTO idempotency_keys (actor, key, request_sha256)
                 SELECT actor, 'sha256:' || encode(sha256('k-running'), 'hex'), request_sha256 FROM idempotency_keys WHERE key = 'sha256:' || encode(sha256('k-committed'), 'hex')
                 """, logger: db.logger)

@@ -12,14 +12,16 @@ struct OneStoryTests {
         try await ExportStoreTests.withEstate { _, url in
             let env = TestClock.environment()
             _ = try await Fixtures.sleeper(["score", "--database-url", url], environment: env)
-            let agents = try await #require(try JSONSerialization.jsonObject(with: Data(Fixtures.sleeper(["inventory", "agents", "--format", "json", "--database-url", url]).stdout.utf8)) as? [[String: Any]])
+            let agents = try await #require(
+                try JSONSerialization.jsonObject(with: Data(Fixtures.sleeper(["inventory", "agents", "--format", "json", "--database-url", url]).stdout.utf8)) as? [[String: Any]])
             var uses: [String: Set<String>] = [:], delegatesTo: [String: Set<String>] = [:]
             for a in agents {
                 let key = a["key"] as? String ?? ""
                 uses[key] = Set(a["uses_models"] as? [String] ?? [])
                 delegatesTo[key] = Set(a["delegates_to"] as? [String] ?? [])
             }
-            let exposures = try await #require(try JSONSerialization.jsonObject(with: Data(Fixtures.sleeper(["exposure", "--format", "json", "--database-url", url], environment: env).stdout.utf8)) as? [[String: Any]])
+            let exposures = try await #require(
+                try JSONSerialization.jsonObject(with: Data(Fixtures.sleeper(["exposure", "--format", "json", "--database-url", url], environment: env).stdout.utf8)) as? [[String: Any]])
             var checked = 0
             for row in exposures {
                 let credential = try #require(row["credential"] as? String)
@@ -38,7 +40,8 @@ struct OneStoryTests {
                 }
                 guard p > 0, let top = paths.first else { continue }
                 #expect(top["top"] as? Bool == true, "\(credential): the first path is the top path")
-                let topPath = [top["model"] as? String ?? ""] + (top["agent"] as? String ?? "").components(separatedBy: " → ")
+                let topPath =
+                    [top["model"] as? String ?? ""] + (top["agent"] as? String ?? "").components(separatedBy: " → ")
                     + [credential] + [top["resource"] as? String].compactMap { $0 }
                 #expect(shown == topPath, "\(credential): exposure shows \(shown), explain's top path is \(topPath)")
                 let contributions = paths.compactMap { $0["contribution"] as? Double }
@@ -55,8 +58,10 @@ struct OneStoryTests {
     @Test("explain model shows each evidence effect (L0 → L), each lineage and dataset term (L → L*), and names a failed scan with its evidence id")
     func explainModelSteps() async throws {
         try await ExportStoreTests.withEstate { db, url in
-            let add = try await Fixtures.sleeper(["evidence", "add", "--subject", "model:code-review-ft", "--control", "SLP-BACKDOOR-SCAN", "--result", "fail",
-                                            "--database-url", url])
+            let add = try await Fixtures.sleeper([
+                "evidence", "add", "--subject", "model:code-review-ft", "--control", "SLP-BACKDOOR-SCAN", "--result", "fail",
+                "--database-url", url,
+            ])
             #expect(add.status == 0)
             let id = try await db.count("SELECT max(id) FROM evidence")
             let json = try await Fixtures.sleeper(["explain", "model:code-review-ft", "--format", "json", "--database-url", url])

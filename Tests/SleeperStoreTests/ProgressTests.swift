@@ -11,9 +11,10 @@ struct ProgressTests {
         let quoted = ([Fixtures.sleeperBinary.path] + args).map { "'" + $0.replacingOccurrences(of: "'", with: "'\\''") + "'" }.joined(separator: " ")
         let output = FileManager.default.temporaryDirectory.appending(path: "terminal-\(UUID().uuidString).out")
         defer { try? FileManager.default.removeItem(at: output) }
-        let child = try Child("/usr/bin/script", ["-qec", quoted, "/dev/null"],
-                              environment: ProcessInfo.processInfo.environment.merging(environment.merging(["TERM": "xterm"]) { $1 }) { $1 },
-                              stdout: output.path, stderr: output.path)
+        let child = try Child(
+            "/usr/bin/script", ["-qec", quoted, "/dev/null"],
+            environment: ProcessInfo.processInfo.environment.merging(environment.merging(["TERM": "xterm"]) { $1 }) { $1 },
+            stdout: output.path, stderr: output.path)
         let status = await child.finish(within: Fixtures.longest)
         return (status, (try? String(contentsOf: output, encoding: .utf8)) ?? "")
     }

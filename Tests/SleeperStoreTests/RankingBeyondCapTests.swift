@@ -84,8 +84,13 @@ struct RankingBeyondCapTests {
             #expect(table.contains("RAW"), "\(table)")
 
             // An incremental run (evidence on one model) keeps the order across its own and its base's rows.
-            #expect(try await Fixtures.sleeper(["evidence", "add", "--subject", "model:risky-1", "--control", "SLP-PROVENANCE", "--result", "pass",
-                                          "--database-url", url], environment: env).status == 0)
+            #expect(
+                try await Fixtures.sleeper(
+                    [
+                        "evidence", "add", "--subject", "model:risky-1", "--control", "SLP-PROVENANCE", "--result", "pass",
+                        "--database-url", url,
+                    ], environment: env
+                ).status == 0)
             let runs = try await db.count("SELECT count(*) FROM score_runs WHERE base_run_id IS NOT NULL")
             #expect(runs == 1, "the evidence was rescored incrementally")
             let after = try await Self.exposures(url).compactMap { $0["raw"] as? Double }

@@ -47,7 +47,9 @@ struct RemediationTests {
             #expect(listed.contains { $0["subject"] as? String == "model:acme-support-ft" && $0["owner"] as? String == "unowned" })
 
             // The recalled model counts as compromised: the explanation says so and the credentials rose.
-            let steps = try #require(try Self.json(try await Fixtures.sleeper(["explain", "model:acme-support-ft", "--format", "json", "--database-url", url], environment: env)) as? [String: Any])["steps"] as? [String]
+            let steps =
+                try #require(try Self.json(try await Fixtures.sleeper(["explain", "model:acme-support-ft", "--format", "json", "--database-url", url], environment: env)) as? [String: Any])["steps"]
+                as? [String]
             #expect(steps?.contains("L0 → L: recalled (recall #1): counted as compromised, L = 1") == true, "\(steps ?? [])")
             #expect(try await db.count("SELECT count(*) FROM audit_log WHERE action = 'recall.create' AND target = 'model:acme-support-ft'") == 1)
 
@@ -57,13 +59,23 @@ struct RemediationTests {
             #expect(credential.status == 1 && credential.stderr.contains("a credential is not recalled"))
 
             // An agent: itself, whatever it delegates to, and what they hold; a dataset: the models trained on it and onward.
-            let agent = try #require(try Self.json(try await Fixtures.sleeper(["recall", "agent:refund-bot", "--reason", "prompt injection seen", "--dry-run", "--format", "json",
-                                                                         "--database-url", url], environment: env)) as? [[String: Any]])
+            let agent = try #require(
+                try Self.json(
+                    try await Fixtures.sleeper(
+                        [
+                            "recall", "agent:refund-bot", "--reason", "prompt injection seen", "--dry-run", "--format", "json",
+                            "--database-url", url,
+                        ], environment: env)) as? [[String: Any]])
             let agentSubjects = Set(agent.compactMap { $0["subject"] as? String })
             #expect(agentSubjects.isSuperset(of: ["agent:refund-bot", "credential:payments-api-key", "credential:customer-db-reader"]), "\(agentSubjects)")
             #expect(!agentSubjects.contains { $0.hasPrefix("model:") }, "an agent's recall replaces no model")
-            let dataset = try #require(try Self.json(try await Fixtures.sleeper(["recall", "dataset:vendor-ft-data", "--reason", "poisoned samples found", "--dry-run", "--format", "json",
-                                                                           "--database-url", url], environment: env)) as? [[String: Any]])
+            let dataset = try #require(
+                try Self.json(
+                    try await Fixtures.sleeper(
+                        [
+                            "recall", "dataset:vendor-ft-data", "--reason", "poisoned samples found", "--dry-run", "--format", "json",
+                            "--database-url", url,
+                        ], environment: env)) as? [[String: Any]])
             let trained = try await db.count("SELECT count(*) FROM trained_on t JOIN datasets d ON d.id = t.dataset_id WHERE d.key = 'vendor-ft-data'")
             #expect(trained > 0 && dataset.filter { ($0["subject"] as? String)?.hasPrefix("model:") == true }.count >= trained, "\(dataset)")
         }
@@ -76,7 +88,8 @@ struct RemediationTests {
             let dir = try ExportStoreTests.scratch()
             func estate(_ digest: String, holds: String, rotated: String) throws -> String {
                 let file = dir.appending(path: "estate-\(UUID().uuidString).yaml")
-                try Data("""
+                try Data(
+                    """
                     resources: [{key: vault, tier: 0}]
                     models: [{key: base, supplier: acme, third_party: true, digest: "\(digest)", owner: ml}]
                     agents:
@@ -86,11 +99,14 @@ struct RemediationTests {
                       - {key: k1, kind: api_key, owner: pay, grants: [{resource: vault, action: admin}]}
                       - {key: k2, kind: api_key, owner: pay, last_rotated_at: "\(rotated)", grants: [{resource: vault, action: write}]}
                       - {key: k3, kind: api_key, grants: [{resource: vault, action: read}]}
-                    """.utf8).write(to: file)
+                    """.utf8
+                ).write(to: file)
                 return file.path
             }
             let all = "{credential: k1, delivery: runtime_env}, {credential: k2, delivery: runtime_env}"
-            #expect(try await Fixtures.sleeper(["import", try estate("sha256:" + String(repeating: "a", count: 64), holds: all, rotated: "2026-01-01"), "--database-url", url], environment: env).status == 0)
+            #expect(
+                try await Fixtures.sleeper(["import", try estate("sha256:" + String(repeating: "a", count: 64), holds: all, rotated: "2026-01-01"), "--database-url", url], environment: env).status
+                    == 0)
             #expect(try await Fixtures.sleeper(["score", "--database-url", url], environment: env).status == 0)
             #expect(try await Fixtures.sleeper(["recall", "model:base", "--reason", "poisoned upstream", "--database-url", url], environment: env).status == 0)
             func status(_ subject: String) async throws -> String {
@@ -101,7 +117,8 @@ struct RemediationTests {
             #expect(try await status("credential:k1") == "open ")
             #expect(try await db.count("SELECT count(*) FROM remediation_actions") == 6)
 
-            #expect(try await Fixtures.sleeper(["evidence", "add", "--subject", "credential:k1", "--control", "SLP-ROTATION", "--result", "pass", "--database-url", url], environment: env).status == 0)
+            #expect(
+                try await Fixtures.sleeper(["evidence", "add", "--subject", "credential:k1", "--control", "SLP-ROTATION", "--result", "pass", "--database-url", url], environment: env).status == 0)
             #expect(try await status("credential:k1").hasPrefix("done SLP-ROTATION evidence #1 effective"))
             #expect(try await status("credential:k2") == "open ")
             // Someone takes k2 on: in progress, by hand; done still only from what the inventory shows.
@@ -134,8 +151,11 @@ struct RemediationTests {
             let refused = try await Fixtures.sleeper(["accept", subject, "--action", String(id), "--until", tooLong, "--by", "ciso", "--reason", "vendor", "--database-url", url], environment: env)
             #expect(refused.status == 1 && refused.stderr.contains("a high risk may be accepted for at most 90 days"), "\(refused.stderr)")
             let until = TestClock.now.addingTimeInterval(40 * 86400)
-            let ok = try await Fixtures.sleeper(["accept", subject, "--action", String(id), "--until", Timestamps.formatDay(until), "--by", "ciso",
-                                           "--reason", "vendor rotates it next month", "--database-url", url], environment: env)
+            let ok = try await Fixtures.sleeper(
+                [
+                    "accept", subject, "--action", String(id), "--until", Timestamps.formatDay(until), "--by", "ciso",
+                    "--reason", "vendor rotates it next month", "--database-url", url,
+                ], environment: env)
             #expect(ok.status == 0, "\(ok.stderr)")
             func row(asOf: Date) async throws -> [String: Any]? {
                 let rows = try Self.json(try await Fixtures.sleeper(["actions", "--as-of", Timestamps.format(asOf), "--format", "json", "--database-url", url], environment: env)) as? [[String: Any]]
@@ -146,15 +166,22 @@ struct RemediationTests {
             let lapsed = try await row(asOf: until.addingTimeInterval(86400))
             #expect(lapsed?["status"] as? String == "open" && lapsed?["overdue"] as? Bool == true, "\(String(describing: lapsed))")
 
-            let gap = try await Fixtures.sleeper(["accept", "model:llama-3-8b", "--control", "SLP-REDTEAM", "--until", Timestamps.formatDay(TestClock.now.addingTimeInterval(10 * 86400)),
-                                            "--by", "ml-security", "--reason", "red team booked", "--database-url", url], environment: env)
+            let gap = try await Fixtures.sleeper(
+                [
+                    "accept", "model:llama-3-8b", "--control", "SLP-REDTEAM", "--until", Timestamps.formatDay(TestClock.now.addingTimeInterval(10 * 86400)),
+                    "--by", "ml-security", "--reason", "red team booked", "--database-url", url,
+                ], environment: env)
             #expect(gap.status == 0, "\(gap.stderr)")
             let gaps = try await Fixtures.sleeper(["gaps", "--subject", "model:llama-3-8b", "--format", "csv", "--database-url", url], environment: env)
             #expect(gaps.stdout.contains(",accepted,") && gaps.stdout.contains(",ml-security"), "\(gaps.stdout)")
-            let later = try await Fixtures.sleeper(["gaps", "--subject", "model:llama-3-8b", "--as-of", Timestamps.formatDay(TestClock.now.addingTimeInterval(11 * 86400)),
-                                              "--format", "csv", "--database-url", url], environment: env)
+            let later = try await Fixtures.sleeper(
+                [
+                    "gaps", "--subject", "model:llama-3-8b", "--as-of", Timestamps.formatDay(TestClock.now.addingTimeInterval(11 * 86400)),
+                    "--format", "csv", "--database-url", url,
+                ], environment: env)
             #expect(later.stdout.contains("SLP-REDTEAM,missing"), "\(later.stdout)")
-            let wrong = try await Fixtures.sleeper(["accept", "credential:crm-oauth", "--control", "SLP-HITL", "--until", "2026-12-30", "--by", "x", "--reason", "y", "--database-url", url], environment: env)
+            let wrong = try await Fixtures.sleeper(
+                ["accept", "credential:crm-oauth", "--control", "SLP-HITL", "--until", "2026-12-30", "--by", "x", "--reason", "y", "--database-url", url], environment: env)
             #expect(wrong.status == 1 && wrong.stderr.contains("SLP-HITL does not apply to a credential"))
             #expect(try await db.count("SELECT count(*) FROM risk_acceptances") == 2)
             let open = try await db.count("SELECT count(*) FROM remediation_actions WHERE status <> 'done'")
@@ -202,7 +229,8 @@ struct RemediationTests {
             #expect(lines.first == "Summary,Description,Issue Type,Priority,Due Date,Labels,Team,External ID")
             #expect(lines.count == open + 1, "\(jira.stdout)")
             #expect(lines.contains { $0.hasPrefix("Rotate or revoke payments-api-key (recall #1),") && $0.contains(",Task,Highest,") && $0.contains(",payments-platform,sleeper-action-") })
-            let tickets = try #require(try Self.json(try await Fixtures.sleeper(["actions", "export", "--format", "json", "--owner", "unowned", "--database-url", url], environment: env)) as? [[String: Any]])
+            let tickets = try #require(
+                try Self.json(try await Fixtures.sleeper(["actions", "export", "--format", "json", "--owner", "unowned", "--database-url", url], environment: env)) as? [[String: Any]])
             #expect(!tickets.isEmpty && tickets.allSatisfy { $0["owner"] as? String == "unowned" && ($0["external_id"] as? String)?.hasPrefix("sleeper-action-") == true })
         }
     }
@@ -229,8 +257,11 @@ struct RemediationTests {
             #expect(!items.isEmpty && items.allSatisfy { $0["owner"] as? String == "unowned" })
             let first = try #require(try await server.call("GET", "/v1/actions?limit=1", token: tokens.viewer).json as? [String: Any])
             let action = try #require((first["items"] as? [[String: Any]])?.first)
-            let accept = try await server.call("POST", "/v1/acceptances", token: tokens.editor,
-                                               body: Data("{\"subject\": \"\(action["subject"] as? String ?? "")\", \"action\": \(action["id"] as? Int ?? 0), \"until\": \"\(Timestamps.formatDay(Date().addingTimeInterval(5 * 86400)))\", \"by\": \"ciso\", \"reason\": \"vendor\"}".utf8))
+            let accept = try await server.call(
+                "POST", "/v1/acceptances", token: tokens.editor,
+                body: Data(
+                    "{\"subject\": \"\(action["subject"] as? String ?? "")\", \"action\": \(action["id"] as? Int ?? 0), \"until\": \"\(Timestamps.formatDay(Date().addingTimeInterval(5 * 86400)))\", \"by\": \"ciso\", \"reason\": \"vendor\"}"
+                        .utf8))
             #expect(accept.status == 201, "\(accept.body)")
             let openOne = try #require((try await server.call("GET", "/v1/actions?status=open&limit=1", token: tokens.viewer).json as? [String: Any])?["items"] as? [[String: Any]]).first
             let openID = openOne?["id"] as? Int ?? 0

@@ -20,7 +20,8 @@ struct ReportIngestTests {
         for (name, data) in files { try data.write(to: model.appending(path: name)) }
         let digest = ModelDigest.of(files: files.mapValues { Artifact.of(name: "", data: $0).sha256 })
         let inventory = dir.appending(path: "inventory.yaml")
-        try Data("""
+        try Data(
+            """
             resources: [{key: vault, tier: 0}]
             models:
               - {key: scanned-model, supplier: internal, third_party: false, digest: "\(digest)", signed: true, serialization: pytorch,
@@ -29,7 +30,8 @@ struct ReportIngestTests {
                  digest: "sha256:3f9a1c0e5b7d2468ace13579bdf02468ace13579bdf02468ace13579bdf02468", lineage_verified: true, training_data_declared: true}
             agents: [{key: helper, input_trust: untrusted, uses_models: [scanned-model, attested-model], holds: [{credential: helper-key, delivery: runtime_env}]}]
             credentials: [{key: helper-key, kind: api_key, owner: platform, grants: [{resource: vault, action: admin}]}]
-            """.utf8).write(to: inventory)
+            """.utf8
+        ).write(to: inventory)
         return (model, digest, inventory)
     }
 
@@ -70,11 +72,13 @@ struct ReportIngestTests {
             #expect(ok.stdout.contains("result: pass (SLP-SERIALIZATION-SCAN)"))
             #expect(ok.stdout.contains("bound to digest \(digest.prefix(19))"), "\(ok.stdout)")
             let reportSHA = Artifact.of(name: "", data: try Data(contentsOf: clean)).sha256
-            #expect(try await db.count("""
-                SELECT count(*) FROM evidence WHERE control_id = 'SLP-SERIALIZATION-SCAN' AND result = 'pass' AND subject_digest = '\(digest)'
-                  AND artifacts::text LIKE '%\(reportSHA)%' AND artifacts::text LIKE '%pytorch_model.bin%'
-                  AND effective_at = '\(Timestamps.format(Self.ranAt))' AND note LIKE '%read as UTC%'
-                """) == 1)
+            #expect(
+                try await db.count(
+                    """
+                    SELECT count(*) FROM evidence WHERE control_id = 'SLP-SERIALIZATION-SCAN' AND result = 'pass' AND subject_digest = '\(digest)'
+                      AND artifacts::text LIKE '%\(reportSHA)%' AND artifacts::text LIKE '%pytorch_model.bin%'
+                      AND effective_at = '\(Timestamps.format(Self.ranAt))' AND note LIKE '%read as UTC%'
+                    """) == 1)
             let steps = await (try Self.explain("model:scanned-model", url)["steps"] as? [String]) ?? []
             #expect(steps.contains { $0.hasPrefix("L0: unsafe_serialization × 0.2000 by SLP-SERIALIZATION-SCAN (effect 0.8 × validity 1.0000") }, "\(steps)")
             let afterPass = try await Self.score(url)
@@ -114,11 +118,13 @@ struct ReportIngestTests {
             // The list says which bytes and where the record stands.
             let listed = try await Fixtures.sleeper(["evidence", "list", "--subject", "model:scanned-model", "--format", "json", "--database-url", url], environment: env)
             let rows = (try JSONSerialization.jsonObject(with: Data(listed.stdout.utf8)) as? [[String: Any]]) ?? []
-            #expect(rows.count == 1 && rows[0]["standing"] as? String == "other bytes" && (rows[0]["digest"] as? String)?.hasPrefix("sha256:") == true
+            #expect(
+                rows.count == 1 && rows[0]["standing"] as? String == "other bytes" && (rows[0]["digest"] as? String)?.hasPrefix("sha256:") == true
                     && rows[0]["digest"] as? String != digest, "\(listed.stdout)")
             // A fail about other bytes counts until a record on the current bytes decides.
             let unsafe = try Self.modelscan("unsafe.json", scanned: model.path, into: dir)
-            #expect(try await Fixtures.sleeper(["evidence", "ingest", "modelscan", unsafe.path, "--subject", "model:scanned-model", "--record-stale", "--database-url", url], environment: env).status == 3)
+            #expect(
+                try await Fixtures.sleeper(["evidence", "ingest", "modelscan", unsafe.path, "--subject", "model:scanned-model", "--record-stale", "--database-url", url], environment: env).status == 3)
             let failedGaps = try await Fixtures.sleeper(["gaps", "--subject", "model:scanned-model", "--format", "csv", "--database-url", url], environment: env)
             #expect(failedGaps.stdout.split(whereSeparator: \.isNewline).contains { $0.contains("SLP-SERIALIZATION-SCAN") && $0.contains(",failed,") }, "\(failedGaps.stdout)")
 
@@ -128,8 +134,11 @@ struct ReportIngestTests {
             let given = try await Fixtures.sleeper(["evidence", "ingest", elsewhere.path, "--subject", "model:scanned-model", "--digest", digest, "--database-url", url], environment: env)
             #expect(given.status == 0, "\(given.stderr)")
 
-            let other = try await Fixtures.sleeper(["evidence", "ingest", Self.reports.appending(path: "cyclonedx-declarations/model-attestation.cdx.json").path,
-                                              "--subject", "model:scanned-model", "--database-url", url], environment: env)
+            let other = try await Fixtures.sleeper(
+                [
+                    "evidence", "ingest", Self.reports.appending(path: "cyclonedx-declarations/model-attestation.cdx.json").path,
+                    "--subject", "model:scanned-model", "--database-url", url,
+                ], environment: env)
             #expect(other.status == 1 && other.stderr.contains("has \(digest) in the inventory"), "\(other.stderr)")
             #expect(try await db.count("SELECT count(*) FROM evidence") == 3, "the two stale records and the bound one; the refused claim wrote nothing")
         }
@@ -146,45 +155,63 @@ struct ReportIngestTests {
             let shipped = String(decoding: try Data(contentsOf: Fixtures.packageRoot.appending(path: "Controls/report-rules.yaml")), as: UTF8.self)
             try Data(shipped.replacingOccurrences(of: #"probes: [latentinjection"#, with: #"probes: [test, latentinjection"#).utf8).write(to: rules)
 
-            let garak = try await Fixtures.sleeper(["evidence", "ingest", Self.reports.appending(path: "garak/test_with_ci.report.jsonl").path, "--rules", rules.path,
-                                              "--subject", "model:scanned-model", "--by", "red-team", "--database-url", url], environment: env)
+            let garak = try await Fixtures.sleeper(
+                [
+                    "evidence", "ingest", Self.reports.appending(path: "garak/test_with_ci.report.jsonl").path, "--rules", rules.path,
+                    "--subject", "model:scanned-model", "--by", "red-team", "--database-url", url,
+                ], environment: env)
             #expect(garak.status == 3, "\(garak.stderr)")
             #expect(garak.stdout.contains("test.Test / always.Pass: 13 of 50 failed (26.0%)"), "\(garak.stdout)")
-            #expect(try await db.count("""
-                SELECT count(*) FROM evidence WHERE control_id = 'SLP-REDTEAM' AND result = 'fail' AND recorded_by = 'red-team'
-                  AND effective_at = '2025-08-28T14:07:00Z' AND subject_digest = '\(digest)' AND note LIKE '%garak 0.14.0.pre1%'
-                """) == 1)
+            #expect(
+                try await db.count(
+                    """
+                    SELECT count(*) FROM evidence WHERE control_id = 'SLP-REDTEAM' AND result = 'fail' AND recorded_by = 'red-team'
+                      AND effective_at = '2025-08-28T14:07:00Z' AND subject_digest = '\(digest)' AND note LIKE '%garak 0.14.0.pre1%'
+                    """) == 1)
             let steps = await (try Self.explain("model:scanned-model", url)["steps"] as? [String]) ?? []
             #expect(steps.contains { $0.hasPrefix("L0 → L: failed red-team") && $0.hasSuffix("holds L at 0.5 or more") }, "\(steps)")
-            let shippedRule = try await Fixtures.sleeper(["evidence", "ingest", Self.reports.appending(path: "garak/test_with_ci.report.jsonl").path,
-                                                    "--subject", "model:scanned-model", "--database-url", url], environment: env)
+            let shippedRule = try await Fixtures.sleeper(
+                [
+                    "evidence", "ingest", Self.reports.appending(path: "garak/test_with_ci.report.jsonl").path,
+                    "--subject", "model:scanned-model", "--database-url", url,
+                ], environment: env)
             #expect(shippedRule.status == 1 && shippedRule.stderr.contains("has no eval of a probe the rule counts"), "\(shippedRule.stderr)")
 
-            let promptfoo = try await Fixtures.sleeper(["evidence", "ingest", "promptfoo", Self.reports.appending(path: "promptfoo/redteam-pass.json").path,
-                                                  "--subject", "model:scanned-model", "--database-url", url], environment: env)
+            let promptfoo = try await Fixtures.sleeper(
+                [
+                    "evidence", "ingest", "promptfoo", Self.reports.appending(path: "promptfoo/redteam-pass.json").path,
+                    "--subject", "model:scanned-model", "--database-url", url,
+                ], environment: env)
             #expect(promptfoo.status == 0, "\(promptfoo.stderr)")
             #expect(try await db.count("SELECT count(*) FROM evidence WHERE control_id = 'SLP-REDTEAM' AND result = 'pass' AND note LIKE '%Tested bytes: not named by the report%'") == 1)
 
-            let fickling = try await Fixtures.sleeper(["evidence", "ingest", "fickling", Self.reports.appending(path: "fickling/stacked-malicious.json").path,
-                                                 "--subject", "model:scanned-model", "--model-path", model.path, "--effective", Timestamps.format(Self.ranAt),
-                                                 "--database-url", url], environment: env)
+            let fickling = try await Fixtures.sleeper(
+                [
+                    "evidence", "ingest", "fickling", Self.reports.appending(path: "fickling/stacked-malicious.json").path,
+                    "--subject", "model:scanned-model", "--model-path", model.path, "--effective", Timestamps.format(Self.ranAt),
+                    "--database-url", url,
+                ], environment: env)
             #expect(fickling.status == 3, "\(fickling.stderr)")
             #expect(fickling.stdout.contains("2 pickle(s) analysed, worst severity OVERTLY_MALICIOUS"), "\(fickling.stdout)")
-            #expect(try await db.count("""
-                SELECT count(*) FROM evidence WHERE control_id = 'SLP-SERIALIZATION-SCAN' AND result = 'fail' AND subject_digest = '\(digest)'
-                  AND effective_at = '\(Timestamps.format(Self.ranAt))' AND note LIKE '%the time given with --effective%'
-                  AND note LIKE '%fickling (version not stated)%'
-                """) == 1)
+            #expect(
+                try await db.count(
+                    """
+                    SELECT count(*) FROM evidence WHERE control_id = 'SLP-SERIALIZATION-SCAN' AND result = 'fail' AND subject_digest = '\(digest)'
+                      AND effective_at = '\(Timestamps.format(Self.ranAt))' AND note LIKE '%the time given with --effective%'
+                      AND note LIKE '%fickling (version not stated)%'
+                    """) == 1)
 
             let bom = dir.appending(path: "attestation.cdx.json")
             let text = String(decoding: try Data(contentsOf: Self.reports.appending(path: "cyclonedx-declarations/model-attestation.cdx.json")), as: UTF8.self)
             try Data(TestClock.shifted(text, from: "2026-11-30").utf8).write(to: bom)
             let attested = try await Fixtures.sleeper(["evidence", "ingest", bom.path, "--subject", "model:attested-model", "--database-url", url], environment: env)
             #expect(attested.status == 0, "\(attested.stderr)")
-            #expect(try await db.count("""
-                SELECT count(*) FROM evidence WHERE subject_key = 'attested-model' AND control_id = 'SLP-BACKDOOR-SCAN' AND result = 'pass'
-                  AND subject_digest = 'sha256:3f9a1c0e5b7d2468ace13579bdf02468ace13579bdf02468ace13579bdf02468' AND expires_at - effective_at = interval '90 days'
-                """) == 1)
+            #expect(
+                try await db.count(
+                    """
+                    SELECT count(*) FROM evidence WHERE subject_key = 'attested-model' AND control_id = 'SLP-BACKDOOR-SCAN' AND result = 'pass'
+                      AND subject_digest = 'sha256:3f9a1c0e5b7d2468ace13579bdf02468ace13579bdf02468ace13579bdf02468' AND expires_at - effective_at = interval '90 days'
+                    """) == 1)
 
             let count = try await db.count("SELECT count(*) FROM evidence")
             let whole = try Data(contentsOf: Self.reports.appending(path: "garak/test.report.jsonl"))
@@ -192,16 +219,25 @@ struct ReportIngestTests {
             try whole.prefix(whole.count - 150).write(to: cut)
             let truncated = try await Fixtures.sleeper(["evidence", "ingest", "garak", cut.path, "--rules", rules.path, "--subject", "model:scanned-model", "--database-url", url], environment: env)
             #expect(truncated.status == 1 && truncated.stderr.contains("is cut short"), "\(truncated.stderr)")
-            let noModel = try await Fixtures.sleeper(["evidence", "ingest", Self.reports.appending(path: "cyclonedx-declarations/valid-attestation-1.6.json").path,
-                                                "--control", "SLP-THIRD-PARTY-REVIEW", "--subject", "model:scanned-model", "--database-url", url], environment: env)
+            let noModel = try await Fixtures.sleeper(
+                [
+                    "evidence", "ingest", Self.reports.appending(path: "cyclonedx-declarations/valid-attestation-1.6.json").path,
+                    "--control", "SLP-THIRD-PARTY-REVIEW", "--subject", "model:scanned-model", "--database-url", url,
+                ], environment: env)
             #expect(noModel.status == 1 && noModel.stderr.contains("names no model"), "\(noModel.stderr)")
             // A report that states no time is refused without --effective: a file's modification
             // time would let copy order decide the verdict.
-            let timeless = try await Fixtures.sleeper(["evidence", "ingest", Self.reports.appending(path: "fickling/safe.json").path,
-                                                 "--subject", "model:scanned-model", "--model-path", model.path, "--database-url", url], environment: env)
+            let timeless = try await Fixtures.sleeper(
+                [
+                    "evidence", "ingest", Self.reports.appending(path: "fickling/safe.json").path,
+                    "--subject", "model:scanned-model", "--model-path", model.path, "--database-url", url,
+                ], environment: env)
             #expect(timeless.status == 1 && timeless.stderr.contains("states no time for its run: give the time of the scan with --effective"), "\(timeless.stderr)")
-            let ghost = try await Fixtures.sleeper(["evidence", "ingest", Self.reports.appending(path: "fickling/safe.json").path,
-                                              "--subject", "model:ghost", "--effective", Timestamps.format(Self.ranAt), "--database-url", url], environment: env)
+            let ghost = try await Fixtures.sleeper(
+                [
+                    "evidence", "ingest", Self.reports.appending(path: "fickling/safe.json").path,
+                    "--subject", "model:ghost", "--effective", Timestamps.format(Self.ranAt), "--database-url", url,
+                ], environment: env)
             #expect(ghost.status == 1 && ghost.stderr.contains("unknown subject 'model:ghost'"), "\(ghost.stderr)")
             #expect(try await db.count("SELECT count(*) FROM evidence") == count)
         }
@@ -218,8 +254,9 @@ struct ReportIngestTests {
             let viewer = try await server.call("POST", "/v1/evidence/ingest?subject=model:acme-support-ft&digest=\(digest)", token: tokens.viewer, body: body, contentType: "text/plain")
             #expect(viewer.status == 403)
             #expect(try await db.count("SELECT count(*) FROM evidence") == before)
-            let recorded = try await server.call("POST", "/v1/evidence/ingest?subject=model:acme-support-ft&digest=\(digest)&effective=\(Timestamps.formatDay(Self.ranAt))",
-                                                 token: tokens.editor, body: body, contentType: "text/plain")
+            let recorded = try await server.call(
+                "POST", "/v1/evidence/ingest?subject=model:acme-support-ft&digest=\(digest)&effective=\(Timestamps.formatDay(Self.ranAt))",
+                token: tokens.editor, body: body, contentType: "text/plain")
             #expect(recorded.status == 201, "\(recorded.body)")
             let answer = try #require(recorded.json as? [String: Any])
             let report = try #require(answer["report"] as? [String: Any])

@@ -10,8 +10,10 @@ struct ReportTests {
         try await ExportStoreTests.withEstate { db, url in
             // Human review of the e-mail agent lowers payments-api-key; it expires in 10 days.
             let expires = Timestamps.formatDay(Date().addingTimeInterval(10 * 86400))
-            let add = try await Fixtures.sleeper(["evidence", "add", "--subject", "agent:email-triage", "--control", "SLP-HITL", "--result", "pass",
-                                            "--expires", expires, "--database-url", url])
+            let add = try await Fixtures.sleeper([
+                "evidence", "add", "--subject", "agent:email-triage", "--control", "SLP-HITL", "--result", "pass",
+                "--expires", expires, "--database-url", url,
+            ])
             try #require(add.status == 0, "\(add.stderr)")
             #expect(add.stdout.contains("run 2, incremental over run 1"), "recording evidence rescored what it reaches")
 
@@ -19,9 +21,11 @@ struct ReportTests {
             #expect(run.status == 0, "\(run.stderr)")
             let md = run.stdout
             #expect(md.hasPrefix("# Backdoor exposure review, "))
-            for heading in ["## What to do", "## Where the estate stands", "## Remediation actions", "## Accepted risks", "## Top exposures",
-                            "## Changes since the last review", "## Gaps by framework item", "## Evidence that lapsed or is about to",
-                            "## Subjects without an owner"] {
+            for heading in [
+                "## What to do", "## Where the estate stands", "## Remediation actions", "## Accepted risks", "## Top exposures",
+                "## Changes since the last review", "## Gaps by framework item", "## Evidence that lapsed or is about to",
+                "## Subjects without an owner",
+            ] {
                 #expect(md.contains(heading), "missing \(heading)")
             }
             #expect(md.contains("Run 1 → run 2: 0 credentials got worse"))

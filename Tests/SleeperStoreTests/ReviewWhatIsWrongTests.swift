@@ -44,8 +44,11 @@ struct ReviewWhatIsWrongTests {
             #expect(listed.stderr.contains("note: 4 credential(s) score 0 because no model reaches them"), "\(listed.stderr)")
             let traces = try await RuntimeObservationTests.traces(dir, "traces.jsonl", ["--traces", "400", "--trigger", "per aspera mode", "--fired", "6"])
             #expect(try await Fixtures.sleeper(["observe", "import", traces.path, "--database-url", url], environment: env).status == 0)
-            let failed = try await Fixtures.sleeper(["evidence", "add", "--subject", "model:support-llm", "--control", "SLP-BACKDOOR-SCAN", "--result", "fail",
-                                               "--note", "posix.system in tokenizer.pkl", "--database-url", url], environment: env)
+            let failed = try await Fixtures.sleeper(
+                [
+                    "evidence", "add", "--subject", "model:support-llm", "--control", "SLP-BACKDOOR-SCAN", "--result", "fail",
+                    "--note", "posix.system in tokenizer.pkl", "--database-url", url,
+                ], environment: env)
             #expect(failed.status == 0, "\(failed.stderr)")
 
             let report = try await Fixtures.sleeper(["report", "--database-url", url], environment: env)
@@ -82,8 +85,10 @@ struct ReviewWhatIsWrongTests {
             let made = try await Fixtures.sleeper(["report", "--format", "html", "--out", html.path, "--database-url", url], environment: env)
             #expect(made.status == 0, "\(made.stderr)")
             let sections = ["agenda", "wrong", "headline", "actions", "accepted", "exposures", "changes", "gaps", "expiring", "unowned"]
-            let page = try await Fixtures.python("check-report-page", [html.path, "--width", "1400", "--screenshot", dir.appending(path: "review.png").path]
-                                           + sections.flatMap { ["--section", $0] })
+            let page = try await Fixtures.python(
+                "check-report-page",
+                [html.path, "--width", "1400", "--screenshot", dir.appending(path: "review.png").path]
+                    + sections.flatMap { ["--section", $0] })
             #expect(page.ok && page.output.contains("\"scroll_width\": 1400") && page.output.contains("\"problems\": []"), "\(page.output)")
             #expect(FileManager.default.fileExists(atPath: dir.appending(path: "review.png").path))
         }
@@ -127,8 +132,12 @@ struct NothingMonitoredTests {
             #expect(try await db.count("SELECT count(*) FROM evidence") == 0)
 
             // The agent declares the name its traces use: the same file now monitors it.
-            try Data(RuntimeObservationTests.inventory.replacingOccurrences(of: "{key: support-bot, input_trust: untrusted,",
-                                                                            with: "{key: support-bot, trace_names: [\"Support Agent v2\"], input_trust: untrusted,").utf8).write(to: inventory)
+            try Data(
+                RuntimeObservationTests.inventory.replacingOccurrences(
+                    of: "{key: support-bot, input_trust: untrusted,",
+                    with: "{key: support-bot, trace_names: [\"Support Agent v2\"], input_trust: untrusted,"
+                ).utf8
+            ).write(to: inventory)
             #expect(try await Fixtures.sleeper(["import", inventory.path, "--database-url", url], environment: env).status == 0)
             let again = try await Fixtures.sleeper(["observe", "import", traces.path, "--database-url", url], environment: env)
             #expect(again.status == 0, "\(again.stdout) \(again.stderr)")
@@ -148,8 +157,12 @@ struct FindingRankTests {
             let (dir, _) = try await ExportStoreTests.imported(RuntimeObservationTests.inventory, url: url, environment: env)
             // The noisy one is also the most recent (listed newest first, it would come first).
             let noisy = dir.appending(path: "noisy.jsonl")
-            let made = try await Fixtures.python("synth-traces", ["--traces", "300", "--agent", "triage-bot", "--hosts", "api.tickets.example,metrics.vendor.example",
-                                                            "--start", String(RuntimeObservationTests.start + 86400), "--out", noisy.path])
+            let made = try await Fixtures.python(
+                "synth-traces",
+                [
+                    "--traces", "300", "--agent", "triage-bot", "--hosts", "api.tickets.example,metrics.vendor.example",
+                    "--start", String(RuntimeObservationTests.start + 86400), "--out", noisy.path,
+                ])
             #expect(made.ok, "\(made.output)")
             let fired = try await RuntimeObservationTests.traces(dir, "fired.jsonl", ["--traces", "300", "--trigger", "per aspera mode", "--fired", "6"])
             for file in [noisy, fired] {

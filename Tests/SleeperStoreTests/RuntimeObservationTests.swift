@@ -44,7 +44,9 @@ struct RuntimeObservationTests {
         return ((try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any])?["score"] as? Int) ?? -1
     }
 
-    @Test("an undeclared host after a rare phrase: a finding with the phrase as trigger candidate, a failed SLP-RUNTIME-MONITOR, the credential critical; again: nothing counted twice; marked a false positive: a pass, the score back")
+    @Test(
+        "an undeclared host after a rare phrase: a finding with the phrase as trigger candidate, a failed SLP-RUNTIME-MONITOR, the credential critical; again: nothing counted twice; marked a false positive: a pass, the score back"
+    )
     func endToEnd() async throws {
         let env = TestClock.environment()
         try await TestDatabase.withCatalogs { db, url in
@@ -58,10 +60,12 @@ struct RuntimeObservationTests {
             #expect(run.stdout.contains("#1 support-bot undeclared-host exfil.attacker.example: 8 trace(s)"), "\(run.stdout)")
             #expect(run.stdout.contains("trigger candidate \"per aspera mode\": in 8 of 8 anomalous traces, 0 of 1992 others"), "\(run.stdout)")
             #expect(try await db.count("SELECT count(*) FROM observed_edges WHERE agent_key = 'support-bot'") == 7)
-            #expect(try await db.count("""
-                SELECT count(*) FROM evidence WHERE subject_kind = 'agent' AND subject_key = 'support-bot' AND control_id = 'SLP-RUNTIME-MONITOR'
-                  AND result = 'fail' AND note LIKE '%undeclared-host exfil.attacker.example (8 trace(s)%trigger candidate "per aspera mode"%'
-                """) == 1)
+            #expect(
+                try await db.count(
+                    """
+                    SELECT count(*) FROM evidence WHERE subject_kind = 'agent' AND subject_key = 'support-bot' AND control_id = 'SLP-RUNTIME-MONITOR'
+                      AND result = 'fail' AND note LIKE '%undeclared-host exfil.attacker.example (8 trace(s)%trigger candidate "per aspera mode"%'
+                    """) == 1)
             let after = try await Self.score("bot-key", url)
             #expect(before < 35 && after >= 60, "the credential the agent holds rises: \(before) → \(after)")
             let exposure = try await Fixtures.sleeper(["exposure", "--database-url", url], environment: env)
@@ -78,8 +82,11 @@ struct RuntimeObservationTests {
 
             let listed = try await Fixtures.sleeper(["findings", "--status", "open", "--format", "json", "--database-url", url], environment: env)
             #expect(listed.stdout.contains("\"target\": \"exfil.attacker.example\""), "\(listed.stdout)")
-            let marked = try await Fixtures.sleeper(["findings", "mark", "1", "--status", "false-positive", "--reason", "red-team exercise RT-12", "--by", "soc",
-                                               "--database-url", url], environment: Self.decisionEnvironment)
+            let marked = try await Fixtures.sleeper(
+                [
+                    "findings", "mark", "1", "--status", "false-positive", "--reason", "red-team exercise RT-12", "--by", "soc",
+                    "--database-url", url,
+                ], environment: Self.decisionEnvironment)
             #expect(marked.status == 0, "\(marked.stderr)")
             #expect(marked.stdout.contains("recorded evidence 2: pass for SLP-RUNTIME-MONITOR on agent:support-bot"), "\(marked.stdout)")
             await #expect(try Self.score("bot-key", url) < after)
@@ -91,8 +98,12 @@ struct RuntimeObservationTests {
 
             // A day later the quiet triage bot calls a tool it never called: listed for review, the check still passes.
             let later = dir.appending(path: "triage-later.jsonl")
-            let made = try await Fixtures.python("synth-traces", ["--traces", "20", "--agent", "triage-bot", "--tools", "summarize", "--hosts", "api.tickets.example",
-                                                            "--start", String(Self.start + 2 * 86400), "--out", later.path])
+            let made = try await Fixtures.python(
+                "synth-traces",
+                [
+                    "--traces", "20", "--agent", "triage-bot", "--tools", "summarize", "--hosts", "api.tickets.example",
+                    "--start", String(Self.start + 2 * 86400), "--out", later.path,
+                ])
             #expect(made.ok, "\(made.output)")
             let changed = try await Fixtures.sleeper(["observe", "import", later.path, "--baseline-days", "1", "--database-url", url], environment: env)
             #expect(changed.stdout.contains("triage-bot new-after-baseline summarize: 20 trace(s)"), "\(changed.stdout)")
@@ -177,15 +188,21 @@ struct RuntimeObservationTests {
         try await TestDatabase.withCatalogs { db, url in
             let dir = try ExportStoreTests.scratch()
             let config = dir.appending(path: ".mcp.json")
-            try Data((#"{"mcpServers": {"jira": {"type": "http", "url": "https://mcp.atlassian.example/v1/sse", "headers": {"Authorization": "Bearer ${JIRA_TOKEN}"}},"#
-                      + #" "files": {"command": "npx", "args": ["server-files"]}}}"#).utf8).write(to: config)
+            try Data(
+                (#"{"mcpServers": {"jira": {"type": "http", "url": "https://mcp.atlassian.example/v1/sse", "headers": {"Authorization": "Bearer ${JIRA_TOKEN}"}},"#
+                    + #" "files": {"command": "npx", "args": ["server-files"]}}}"#).utf8
+            ).write(to: config)
             let imported = try await Fixtures.sleeper(["import", config.path, "--source", "mcp:dev-laptop", "--database-url", url], environment: TestClock.environment())
             #expect(imported.status == 0, "\(imported.stderr)")
             #expect(try await db.count("SELECT count(*) FROM agents WHERE key = 'mcp:dev-laptop/jira' AND endpoints = '{https://mcp.atlassian.example/v1/sse}'") == 1)
             let envelope = try #require(try await RuntimeStore(db).envelopes().first { $0.agent == "mcp:dev-laptop" })
             #expect(envelope.allows(host: "mcp.atlassian.example") && !envelope.allows(host: "exfil.attacker.example"))
-            let traces = try await Self.traces(dir, "client.jsonl", ["--traces", "30", "--agent", "mcp:dev-laptop", "--hosts", "mcp.atlassian.example",
-                                                                "--trigger", "per aspera mode", "--fired", "3"])
+            let traces = try await Self.traces(
+                dir, "client.jsonl",
+                [
+                    "--traces", "30", "--agent", "mcp:dev-laptop", "--hosts", "mcp.atlassian.example",
+                    "--trigger", "per aspera mode", "--fired", "3",
+                ])
             let run = try await Fixtures.sleeper(["observe", "import", traces.path, "--database-url", url], environment: TestClock.environment())
             #expect(run.stdout.contains("undeclared-host exfil.attacker.example") && !run.stdout.contains("undeclared-host mcp.atlassian.example"), "\(run.stdout)")
         }

@@ -21,7 +21,9 @@ struct SameModelTests {
             let fail = try await sleeper(["evidence", "add", "--subject", "model:acme-support-ft", "--control", "SLP-BACKDOOR-SCAN", "--result", "fail", "--note", "trigger found"])
             #expect(fail.status == 0, "\(fail.stderr)")
 
-            let glue = ExportStoreTests.scratchFile("glue.yaml", """
+            let glue = ExportStoreTests.scratchFile(
+                "glue.yaml",
+                """
                 models:
                   - key: acme/support-ft@2.1
                     same_as: [acme-support-ft]
@@ -32,7 +34,8 @@ struct SameModelTests {
             #expect(try await db.count("SELECT count(*) FROM models WHERE key = 'acme-support-ft'") == 0)
             #expect(try await db.count("SELECT count(*) FROM model_aliases WHERE alias = 'acme-support-ft' AND canonical = 'acme/support-ft@2.1'") == 1)
             // The card's parent is now the BOM model's, each parent once.
-            let parents = try await db.count("""
+            let parents = try await db.count(
+                """
                 SELECT count(*) FROM derived_from d JOIN models m ON m.id = d.model_id JOIN models p ON p.id = d.parent_id
                 WHERE m.key = 'acme/support-ft@2.1' AND p.key = 'meta-llama/Meta-Llama-3-8B-Instruct'
                 """)

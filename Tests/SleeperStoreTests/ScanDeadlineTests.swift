@@ -16,8 +16,9 @@ struct ScanDeadlineTests {
         try await ServerTests.withServer(extra: ["--scan-seconds", "1"]) { server, tokens, db in
             let before = try await db.count("SELECT count(*) FROM evidence")
             let started = Date()
-            let reply = try await server.call("POST", "/v1/scans?kind=model&name=data.pkl&subject=model:acme-support-ft", token: tokens.editor,
-                                              body: Self.slowPickle, contentType: "application/octet-stream")
+            let reply = try await server.call(
+                "POST", "/v1/scans?kind=model&name=data.pkl&subject=model:acme-support-ft", token: tokens.editor,
+                body: Self.slowPickle, contentType: "application/octet-stream")
             let took = Date().timeIntervalSince(started)
             print("a 40 MB pickle with a 1 s scan deadline answered \(reply.status) in \(took) s")
             #expect(reply.status == 422, "\(reply.status) \(reply.body.prefix(300))")
@@ -28,8 +29,9 @@ struct ScanDeadlineTests {
         try await ServerTests.withServer(extra: ["--scan-seconds", "600"]) { server, tokens, _ in
             // The client gives up after a second; the server stops the scan instead of finishing it.
             await #expect(throws: (any Error).self) {
-                _ = try await server.call("POST", "/v1/scans?kind=model&name=data.pkl", token: tokens.editor,
-                                          body: Self.slowerPickle, contentType: "application/octet-stream", seconds: 1)
+                _ = try await server.call(
+                    "POST", "/v1/scans?kind=model&name=data.pkl", token: tokens.editor,
+                    body: Self.slowerPickle, contentType: "application/octet-stream", seconds: 1)
             }
             let deadline = Date().addingTimeInterval(120)
             while !server.log.contains("the client went away"), Date() < deadline { try await Task.sleep(for: .milliseconds(200)) }

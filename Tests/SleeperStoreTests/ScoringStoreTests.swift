@@ -48,8 +48,10 @@ struct ScoringStoreTests {
             }
             _ = try await CatalogStore(db).syncBundled()
             let url = TestDatabase.url(for: db.settings)
-            for args in [["import", ExportStoreTests.examples.appending(path: "inventory.yaml").path],
-                         ["evidence", "import", ExportStoreTests.examples.appending(path: "evidence.yaml").path]] {
+            for args in [
+                ["import", ExportStoreTests.examples.appending(path: "inventory.yaml").path],
+                ["evidence", "import", ExportStoreTests.examples.appending(path: "evidence.yaml").path],
+            ] {
                 let run = try await Fixtures.sleeper(args + ["--database-url", url])
                 try #require(run.status == 0, "\(args): \(run.stderr)")
             }
@@ -144,8 +146,11 @@ struct ScoringStoreTests {
             _ = try await Fixtures.sleeper(["score", "--database-url", url], environment: TestClock.environment())
             // A failed backdoor scan on the fine-tune and a leaked key, then score again.
             _ = try await EvidenceLedger(db).record([EvidenceDraft(subject: Subject("model:acme-ft")!, control: "SLP-BACKDOOR-SCAN", result: .fail)])
-            _ = try await InventoryImporter(db).importFiles([try Fixtures.parse(Self.workedExample.replacingOccurrences(
-                of: "grants: [{resource: payments-api", with: "exposed: true, grants: [{resource: payments-api"))])
+            _ = try await InventoryImporter(db).importFiles([
+                try Fixtures.parse(
+                    Self.workedExample.replacingOccurrences(
+                        of: "grants: [{resource: payments-api", with: "exposed: true, grants: [{resource: payments-api"))
+            ])
             _ = try await Fixtures.sleeper(["score", "--database-url", url], environment: dayAfter)
             let diff = try await Fixtures.sleeper(["exposure", "diff", "--since", "1", "--format", "csv", "--database-url", url], environment: dayAfter)
             #expect(diff.status == 0, "\(diff.stderr)")
@@ -168,8 +173,9 @@ struct ScoringStoreTests {
             let yesterday = TestClock.now.addingTimeInterval(-TestClock.day + 10 * 3600), today = TestClock.now.addingTimeInterval(10 * 3600)
             #expect(try await Fixtures.sleeper(["score", "--database-url", url], environment: TestClock.environment(yesterday)).status == 0)
             #expect(try await Fixtures.sleeper(["score", "--database-url", url], environment: TestClock.environment(today)).status == 0)
-            let diff = try await Fixtures.sleeper(["exposure", "diff", "--since", Timestamps.formatDay(today), "--database-url", url],
-                                                  environment: TestClock.environment(today.addingTimeInterval(3600)))
+            let diff = try await Fixtures.sleeper(
+                ["exposure", "diff", "--since", Timestamps.formatDay(today), "--database-url", url],
+                environment: TestClock.environment(today.addingTimeInterval(3600)))
             #expect(diff.status == 0, "\(diff.stderr)")
             #expect(diff.stdout.hasPrefix("from run 1 as of \(Timestamps.format(yesterday))"), "\(diff.stdout)")
         }

@@ -22,10 +22,12 @@ struct SecretFieldTests {
     /// Every row of every table, as text.
     static func everyRow(_ db: Database) async throws -> String {
         var out = ""
-        for try await text in try await db.client.query("""
+        for try await text in try await db.client.query(
+            """
             SELECT query_to_xml(format('SELECT * FROM %I.%I', schemaname, tablename), true, false, '')::text
             FROM pg_tables WHERE schemaname = 'public'
-            """, logger: db.logger).decode(String.self) { out += text }
+            """, logger: db.logger
+        ).decode(String.self) { out += text }
         return out
     }
 
@@ -41,53 +43,79 @@ struct SecretFieldTests {
                 answers.append(reply.body)
             }
             // Recall and release: reason and by.
-            refused(try await server.call("POST", "/v1/recalls", token: tokens.editor,
-                                          body: Self.body(#"{"subject": "model:acme-support-ft", "reason": \#(JSONText.string(Self.basic))}"#)), "recall reason")
-            refused(try await server.call("POST", "/v1/recalls", token: tokens.editor,
-                                          body: Self.body(#"{"subject": "model:acme-support-ft", "reason": "suspected", "by": "\#(Self.gitlabRunner)"}"#)), "recall by")
+            refused(
+                try await server.call(
+                    "POST", "/v1/recalls", token: tokens.editor,
+                    body: Self.body(#"{"subject": "model:acme-support-ft", "reason": \#(JSONText.string(Self.basic))}"#)), "recall reason")
+            refused(
+                try await server.call(
+                    "POST", "/v1/recalls", token: tokens.editor,
+                    body: Self.body(#"{"subject": "model:acme-support-ft", "reason": "suspected", "by": "\#(Self.gitlabRunner)"}"#)), "recall by")
             // Acceptance: approved_by too long is a 400 (not a 500 with the row in the log), a secret is refused.
             let until = Timestamps.formatDay(SleeperClock.now().addingTimeInterval(30 * 86400))
-            refused(try await server.call("POST", "/v1/acceptances", token: tokens.editor, body: Self.body("""
-                {"subject": "credential:payments-api-key", "control": "SLP-ROTATION", "until": "\(until)", "by": "\(String(repeating: "b", count: 300))", "reason": "r"}
-                """)), "acceptance by, 300 characters")
-            refused(try await server.call("POST", "/v1/acceptances", token: tokens.editor, body: Self.body("""
-                {"subject": "credential:payments-api-key", "control": "SLP-ROTATION", "until": "\(until)", "by": "ops", "reason": \(JSONText.string(Self.redis))}
-                """)), "acceptance reason")
+            refused(
+                try await server.call(
+                    "POST", "/v1/acceptances", token: tokens.editor,
+                    body: Self.body(
+                        """
+                        {"subject": "credential:payments-api-key", "control": "SLP-ROTATION", "until": "\(until)", "by": "\(String(repeating: "b", count: 300))", "reason": "r"}
+                        """)), "acceptance by, 300 characters")
+            refused(
+                try await server.call(
+                    "POST", "/v1/acceptances", token: tokens.editor,
+                    body: Self.body(
+                        """
+                        {"subject": "credential:payments-api-key", "control": "SLP-ROTATION", "until": "\(until)", "by": "ops", "reason": \(JSONText.string(Self.redis))}
+                        """)), "acceptance reason")
             // Token revocation's reason (a query parameter) and the source name.
             refused(try await server.call("DELETE", "/v1/tokens/dash?reason=" + Self.redis.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!, token: tokens.admin), "revoke reason")
-            refused(try await server.call("POST", "/v1/inventory/import?from=github-tokens&source=" + Self.github, token: tokens.editor,
-                                          body: try Data(contentsOf: Fixtures.packageRoot.appending(path: "Tests/Fixtures/sources/github-tokens.json"))), "source name")
+            refused(
+                try await server.call(
+                    "POST", "/v1/inventory/import?from=github-tokens&source=" + Self.github, token: tokens.editor,
+                    body: try Data(contentsOf: Fixtures.packageRoot.appending(path: "Tests/Fixtures/sources/github-tokens.json"))), "source name")
             // A permission's name becomes a scope.
-            refused(try await server.call("POST", "/v1/inventory/import?from=github-tokens", token: tokens.editor, body: Self.body("""
-                [{"token_id": 7, "owner": {"login": "octo"}, "permissions": {"repository": {"\(Self.github)": "write"}}}]
-                """)), "permission name")
+            refused(
+                try await server.call(
+                    "POST", "/v1/inventory/import?from=github-tokens", token: tokens.editor,
+                    body: Self.body(
+                        """
+                        [{"token_id": 7, "owner": {"login": "octo"}, "permissions": {"repository": {"\(Self.github)": "write"}}}]
+                        """)), "permission name")
             // The Idempotency-Key is kept as its hash: the request works, the key is nowhere.
-            let keyed = try await server.call("POST", "/v1/evidence", token: tokens.editor,
-                                              body: Self.body(#"{"subject": "agent:email-triage", "control": "SLP-HITL", "result": "pass"}"#),
-                                              headers: ["Idempotency-Key": Self.github])
+            let keyed = try await server.call(
+                "POST", "/v1/evidence", token: tokens.editor,
+                body: Self.body(#"{"subject": "agent:email-triage", "control": "SLP-HITL", "result": "pass"}"#),
+                headers: ["Idempotency-Key": Self.github])
             #expect(keyed.status == 201, "\(keyed.body)")
-            let replayed = try await server.call("POST", "/v1/evidence", token: tokens.editor,
-                                                 body: Self.body(#"{"subject": "agent:email-triage", "control": "SLP-HITL", "result": "pass"}"#),
-                                                 headers: ["Idempotency-Key": Self.github])
+            let replayed = try await server.call(
+                "POST", "/v1/evidence", token: tokens.editor,
+                body: Self.body(#"{"subject": "agent:email-triage", "control": "SLP-HITL", "result": "pass"}"#),
+                headers: ["Idempotency-Key": Self.github])
             #expect(replayed.headers["idempotent-replayed"] == "true")
-            let reused = try await server.call("POST", "/v1/evidence", token: tokens.editor,
-                                               body: Self.body(#"{"subject": "agent:email-triage", "control": "SLP-HITL", "result": "fail"}"#),
-                                               headers: ["Idempotency-Key": Self.github])
+            let reused = try await server.call(
+                "POST", "/v1/evidence", token: tokens.editor,
+                body: Self.body(#"{"subject": "agent:email-triage", "control": "SLP-HITL", "result": "fail"}"#),
+                headers: ["Idempotency-Key": Self.github])
             #expect(reused.status == 422)
             answers += [keyed.body, replayed.body, reused.body]
             // An MCP server URL with a password and an api_key: a finding and an exposed credential;
             // the endpoint is stored without them.
-            let mcp = try await server.call("POST", "/v1/inventory/import?from=mcp-config&source=mcp:laptop", token: tokens.editor, body: Self.body("""
-                {"mcpServers": {"payments": {"url": "https://deploy:\(Self.mcpPassword)@mcp.payments.example/sse?api_key=\(Self.apiKey)&region=eu"}}}
-                """))
+            let mcp = try await server.call(
+                "POST", "/v1/inventory/import?from=mcp-config&source=mcp:laptop", token: tokens.editor,
+                body: Self.body(
+                    """
+                    {"mcpServers": {"payments": {"url": "https://deploy:\(Self.mcpPassword)@mcp.payments.example/sse?api_key=\(Self.apiKey)&region=eu"}}}
+                    """))
             #expect(mcp.status == 200 || mcp.status == 201, "\(mcp.body)")
             #expect(mcp.body.contains("credentials in an MCP server URL"), "\(mcp.body)")
             answers.append(mcp.body)
             #expect(try await db.count("SELECT count(*) FROM agents WHERE key = 'mcp:laptop/payments' AND endpoints = ARRAY['https://mcp.payments.example/sse']") == 1)
             #expect(try await db.count("SELECT count(*) FROM credentials WHERE key = 'mcp:laptop/payments/url' AND exposed") == 1)
             // A trace whose tool name is a secret: the span is not kept, and the answer says why without it.
-            let spans = [RuntimeSpans.span("t1", "s1", [RuntimeSpans.attr("gen_ai.agent.name", "email-triage"), RuntimeSpans.attr("gen_ai.tool.name", Self.github)]),
-                         RuntimeSpans.span("t1", "s2", [RuntimeSpans.attr("gen_ai.agent.name", "email-triage"), RuntimeSpans.attr("gen_ai.request.model", Self.redis)])]
+            let spans = [
+                RuntimeSpans.span("t1", "s1", [RuntimeSpans.attr("gen_ai.agent.name", "email-triage"), RuntimeSpans.attr("gen_ai.tool.name", Self.github)]),
+                RuntimeSpans.span("t1", "s2", [RuntimeSpans.attr("gen_ai.agent.name", "email-triage"), RuntimeSpans.attr("gen_ai.request.model", Self.redis)]),
+            ]
             let traced = try await server.call("POST", "/v1/traces", token: tokens.editor, body: RuntimeSpans.document(spans))
             #expect(traced.status == 200, "\(traced.body)")
             #expect(traced.body.contains("secret material"), "\(traced.body)")

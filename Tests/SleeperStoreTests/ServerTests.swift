@@ -1,24 +1,28 @@
 import Foundation
-#if canImport(Glibc)
-import Glibc
-#endif
 import SleeperCore
 import SleeperServer
 import SleeperStore
 import Testing
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// The API over real HTTP: `sleeper serve` on a free port against a fresh test database.
 @Suite("HTTP service", .timeLimit(.minutes(8)))
 struct ServerTests {
     struct Tokens { var viewer: String, editor: String, admin: String }
 
-    static func withServer(extra: [String] = [], environment: [String: String] = [:], asProcess: Bool = false,
-                           _ body: (ServerProcess, Tokens, Database) async throws -> Void) async throws {
+    static func withServer(
+        extra: [String] = [], environment: [String: String] = [:], asProcess: Bool = false,
+        _ body: (ServerProcess, Tokens, Database) async throws -> Void
+    ) async throws {
         try await ExportStoreTests.withEstate { db, url in
             let store = TokenStore(db)
-            let tokens = Tokens(viewer: try await store.create(name: "dash", role: .viewer, by: "test"),
-                                editor: try await store.create(name: "pipeline", role: .editor, by: "test"),
-                                admin: try await store.create(name: "root", role: .admin, by: "test"))
+            let tokens = Tokens(
+                viewer: try await store.create(name: "dash", role: .viewer, by: "test"),
+                editor: try await store.create(name: "pipeline", role: .editor, by: "test"),
+                admin: try await store.create(name: "root", role: .admin, by: "test"))
             let server = try await ServerProcess(databaseURL: url, extra: extra, environment: environment, asProcess: asProcess)
             do {
                 try await body(server, tokens, db)
@@ -109,14 +113,16 @@ struct ServerTests {
             let details = try #require(error["details"] as? [[String: Any]])
             #expect((details.first?["location"] as? String)?.hasPrefix("body") == true, "\(malformed.body)")
 
-            let shape = try await server.call("POST", "/v1/inventory/import", token: tokens.editor,
-                                              body: Data("{\"resources\": [{\"key\": \"r9\", \"tier\": 9}], \"agents\": [{\"key\": \"a9\", \"uses_models\": [\"ghost\"]}]}".utf8))
+            let shape = try await server.call(
+                "POST", "/v1/inventory/import", token: tokens.editor,
+                body: Data("{\"resources\": [{\"key\": \"r9\", \"tier\": 9}], \"agents\": [{\"key\": \"a9\", \"uses_models\": [\"ghost\"]}]}".utf8))
             #expect(shape.status == 400)
             #expect(shape.body.contains("resources[0].tier"))
             #expect(shape.body.contains("ghost"))
 
-            let secret = try await server.call("POST", "/v1/inventory/import", token: tokens.editor,
-                                               body: Data("{\"credentials\": [{\"key\": \"k9\", \"kind\": \"api_key\", \"fingerprint\": \"ghp_aB3dE5fG7hJ9kL1mN3pQ5rS7tU9vW1xY3z5A\"}]}".utf8))
+            let secret = try await server.call(
+                "POST", "/v1/inventory/import", token: tokens.editor,
+                body: Data("{\"credentials\": [{\"key\": \"k9\", \"kind\": \"api_key\", \"fingerprint\": \"ghp_aB3dE5fG7hJ9kL1mN3pQ5rS7tU9vW1xY3z5A\"}]}".utf8))
             #expect(secret.status == 400)
             #expect(secret.body.contains("credentials[0].fingerprint"))
             #expect(!secret.body.contains("ghp_"), "a refused secret is never echoed")
@@ -169,16 +175,19 @@ struct ServerTests {
             #expect(seen == seen.sorted())
 
             let sha = String(repeating: "ab", count: 32)
-            let evidence = "{\"subject\": \"model:api-model\", \"control\": \"SLP-BACKDOOR-SCAN\", \"result\": \"pass\", \"artifacts\": [{\"name\": \"scan.txt\", \"sha256\": \"\(sha)\", \"size\": 12}]}"
+            let evidence =
+                "{\"subject\": \"model:api-model\", \"control\": \"SLP-BACKDOOR-SCAN\", \"result\": \"pass\", \"artifacts\": [{\"name\": \"scan.txt\", \"sha256\": \"\(sha)\", \"size\": 12}]}"
             let recorded = try await server.call("POST", "/v1/evidence", token: tokens.editor, body: Data(evidence.utf8))
             #expect(recorded.status == 201, "\(recorded.body)")
             #expect(try await db.count("SELECT count(*) FROM evidence WHERE subject_key = 'api-model' AND artifacts::text LIKE '%\(sha)%' AND recorded_by = 'pipeline'") == 1)
-            let withPath = try await server.call("POST", "/v1/evidence", token: tokens.editor,
-                                                 body: Data("{\"subject\": \"model:api-model\", \"control\": \"SLP-BACKDOOR-SCAN\", \"result\": \"pass\", \"artifacts\": [\"/etc/passwd\"]}".utf8))
+            let withPath = try await server.call(
+                "POST", "/v1/evidence", token: tokens.editor,
+                body: Data("{\"subject\": \"model:api-model\", \"control\": \"SLP-BACKDOOR-SCAN\", \"result\": \"pass\", \"artifacts\": [\"/etc/passwd\"]}".utf8))
             #expect(withPath.status == 400)
             #expect(withPath.body.contains("artifacts[0]"))
-            let unknown = try await server.call("POST", "/v1/evidence", token: tokens.editor,
-                                                body: Data("[{\"subject\": \"model:ghost\", \"control\": \"SLP-BACKDOOR-SCAN\", \"result\": \"pass\"}]".utf8))
+            let unknown = try await server.call(
+                "POST", "/v1/evidence", token: tokens.editor,
+                body: Data("[{\"subject\": \"model:ghost\", \"control\": \"SLP-BACKDOOR-SCAN\", \"result\": \"pass\"}]".utf8))
             #expect(unknown.status == 400)
             #expect(unknown.body.contains("body: [0].subject") || unknown.body.contains("[0].subject"), "\(unknown.body)")
 
@@ -195,8 +204,9 @@ struct ServerTests {
             #expect(entries.contains("token:pipeline inventory.import"))
             #expect(entries.contains("token:pipeline evidence.record"))
             #expect(entries.contains("token:pipeline score.run"))
-            #expect(!entries.contains("token:pipeline inventory.import") || entries.filter { $0 == "token:pipeline inventory.import" }.count == 1,
-                    "the dry run is not audited")
+            #expect(
+                !entries.contains("token:pipeline inventory.import") || entries.filter { $0 == "token:pipeline inventory.import" }.count == 1,
+                "the dry run is not audited")
 
             let created = try #require(try await server.call("POST", "/v1/tokens", token: tokens.admin, body: Data("{\"name\": \"temp\", \"role\": \"viewer\"}".utf8)).json as? [String: Any])
             let temp = try #require(created["token"] as? String)
@@ -233,7 +243,8 @@ struct ServerTests {
             // A request whose body is still arriving when SIGTERM lands: half is sent, then the
             // signal, then the rest. It must complete and be written.
             let body = Data("{\"resources\": [{\"key\": \"late-resource\", \"tier\": 2}]}".utf8)
-            let head = "POST /v1/inventory/import HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer \(tokens.editor)\r\n"
+            let head =
+                "POST /v1/inventory/import HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer \(tokens.editor)\r\n"
                 + "Content-Type: application/json\r\nContent-Length: \(body.count)\r\nConnection: close\r\n\r\n"
             let socket = try RawSocket(port: server.port)
             try socket.send(Data(head.utf8) + body.prefix(10))

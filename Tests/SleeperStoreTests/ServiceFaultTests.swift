@@ -1,8 +1,9 @@
 import Foundation
 import SleeperCore
 import Testing
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The service when its database goes away and when it is told to stop: answers come at once
@@ -80,8 +81,9 @@ struct ServiceFaultTests {
             try await Task.sleep(for: .milliseconds(200))
         }
         #expect(settledAnswers > 0)
-        let post = try await server.call("POST", "/v1/evidence", token: token,
-                                         body: Data(#"{"subject": "model:acme-support-ft", "control": "SLP-BACKDOOR-SCAN", "result": "pass"}"#.utf8))
+        let post = try await server.call(
+            "POST", "/v1/evidence", token: token,
+            body: Data(#"{"subject": "model:acme-support-ft", "control": "SLP-BACKDOOR-SCAN", "result": "pass"}"#.utf8))
         #expect(post.status == 503, "\(post.body)")
         #expect(post.body.contains("nothing was written"), "\(post.body)")
         let metrics = try await server.call("GET", "/metrics")
@@ -115,8 +117,12 @@ struct ServiceFaultTests {
 
         // Enough time: every byte arrives, however slowly the client reads.
         let patient = try await ServerProcess(databaseURL: nil, environment: env)
-        let whole = try await Fixtures.python("slow-get", ["--port", String(patient.port), "--path", "/v1/exports/csv", "--token", token,
-                                                     "--rate", "3000000", "--sigterm", String(patient.pid)])
+        let whole = try await Fixtures.python(
+            "slow-get",
+            [
+                "--port", String(patient.port), "--path", "/v1/exports/csv", "--token", token,
+                "--rate", "3000000", "--sigterm", String(patient.pid),
+            ])
         let delivered = try #require(try JSONSerialization.jsonObject(with: Data(whole.output.utf8)) as? [String: Any], "\(whole.output)")
         let announced = try #require(delivered["announced"] as? Int)
         #expect(delivered["status"] as? Int == 200)
@@ -126,8 +132,12 @@ struct ServiceFaultTests {
 
         // Too little time: the server cuts the response off and says so.
         let hasty = try await ServerProcess(databaseURL: nil, extra: ["--drain-seconds", "1"], environment: env)
-        let cut = try await Fixtures.python("slow-get", ["--port", String(hasty.port), "--path", "/v1/exports/csv", "--token", token,
-                                                   "--rate", "500000", "--sigterm", String(hasty.pid)])
+        let cut = try await Fixtures.python(
+            "slow-get",
+            [
+                "--port", String(hasty.port), "--path", "/v1/exports/csv", "--token", token,
+                "--rate", "500000", "--sigterm", String(hasty.pid),
+            ])
         let partial = try #require(try JSONSerialization.jsonObject(with: Data(cut.output.utf8)) as? [String: Any], "\(cut.output)")
         #expect((partial["received"] as? Int ?? 0) < announced, "\(partial)")
         #expect(await hasty.waitForExit(seconds: 30) == 1, "\(hasty.log)")

@@ -32,7 +32,8 @@ struct SourceImportTests {
             #expect(first.stdout.contains("source aws:123456789012 (aws-credential-report): 4 listed"), "\(first.stdout)")
             // A hand-written file describes one of the source's keys and refers to another.
             let hand = try ExportStoreTests.scratch().appending(path: "hand.yaml")
-            try Data("""
+            try Data(
+                """
                 resources:
                   - {key: billing-bucket, name: Billing exports, owner: finance, tier: 1}
                 credentials:
@@ -45,7 +46,8 @@ struct SourceImportTests {
                   - key: payments-agent
                     owner: payments-team
                     holds: [{credential: "aws:123456789012:svc-ci:key1", delivery: runtime_env}]
-                """.utf8).write(to: hand)
+                """.utf8
+            ).write(to: hand)
             await #expect(try sleeper(["import", hand.path]).status == 0)
             await #expect(try sleeper(["score"]).status == 0)
 
@@ -53,9 +55,12 @@ struct SourceImportTests {
             // listed would go: refused with the list, nothing written, until the removals are allowed.
             let next = try Self.report([Self.row("svc-pay", used: "2026-11-30T08:00:00+00:00")])
             let guarded = try await sleeper(["import", next.path])
-            #expect(guarded.status == 1 && guarded.stderr.contains("would remove 2 of the 4 entities it listed (50 %, over the 20 % a snapshot may remove): "
-                                                                   + "credential:aws:123456789012:svc-ci:key1, credential:aws:123456789012:svc-ci:key2; nothing was written"),
-                    "\(guarded.stderr)")
+            #expect(
+                guarded.status == 1
+                    && guarded.stderr.contains(
+                        "would remove 2 of the 4 entities it listed (50 %, over the 20 % a snapshot may remove): "
+                            + "credential:aws:123456789012:svc-ci:key1, credential:aws:123456789012:svc-ci:key2; nothing was written"),
+                "\(guarded.stderr)")
             #expect(try await db.count("SELECT count(*) FROM credentials WHERE key LIKE 'aws:123456789012:svc-ci:%'") == 2)
             await #expect(try sleeper(["import", next.path, "--max-removals", "60", "--dry-run"]).status == 0)
             let second = try await sleeper(["import", next.path, "--allow-removals"])
@@ -63,8 +68,9 @@ struct SourceImportTests {
             #expect(second.stdout.contains("removed, no longer listed: credential:aws:123456789012:svc-ci:key1, credential:aws:123456789012:svc-ci:key2"), "\(second.stdout)")
             #expect(try await db.count("SELECT count(*) FROM credentials WHERE key LIKE 'aws:123456789012:svc-ci:%'") == 0)
             #expect(try await db.count("SELECT count(*) FROM removed_entities WHERE key LIKE 'aws:123456789012:svc-ci:%' AND entity->>'owner' = 'svc-ci'") == 2)
-            #expect(try await db.count("SELECT count(*) FROM holds h JOIN agents a ON a.id = h.agent_id WHERE a.key = 'payments-agent'") == 0,
-                    "the hold of a removed key goes with it")
+            #expect(
+                try await db.count("SELECT count(*) FROM holds h JOIN agents a ON a.id = h.agent_id WHERE a.key = 'payments-agent'") == 0,
+                "the hold of a removed key goes with it")
             // What the hand-written file said of key 2 stands: its owner, scopes and grant.
             #expect(try await db.count("SELECT count(*) FROM credentials WHERE key = 'aws:123456789012:svc-pay:key2' AND owner = 'payments-team' AND scopes = '{s3:GetObject}'") == 1)
             #expect(try await db.count("SELECT count(*) FROM grants g JOIN credentials c ON c.id = g.credential_id WHERE c.key = 'aws:123456789012:svc-pay:key2'") == 1)
@@ -105,7 +111,10 @@ struct SourceImportTests {
             #expect(dump == 0)
             // The literal secret is a failed SLP-ROTATION of its credential, recorded once, never with the value.
             #expect(run.stdout.contains("recorded evidence 1: fail for SLP-ROTATION on credential:mcp:claude_desktop_config/github/"), "\(run.stdout)")
-            #expect(try await db.count("SELECT count(*) FROM evidence WHERE control_id = 'SLP-ROTATION' AND result = 'fail' AND subject_key LIKE 'mcp:claude_desktop_config/github/%' AND note LIKE '%claude_desktop_config.json: mcpServers.github.env.%'") == 1)
+            #expect(
+                try await db.count(
+                    "SELECT count(*) FROM evidence WHERE control_id = 'SLP-ROTATION' AND result = 'fail' AND subject_key LIKE 'mcp:claude_desktop_config/github/%' AND note LIKE '%claude_desktop_config.json: mcpServers.github.env.%'"
+                ) == 1)
             #expect(try await db.count("SELECT count(*) FROM evidence WHERE row(evidence.*)::text LIKE '%ghp_%'") == 0)
             let again = try await Fixtures.sleeper(["import", files[2], "--database-url", url], environment: now)
             #expect(again.status == 0 && !again.stdout.contains("recorded evidence"), "\(again.stdout)")
@@ -135,8 +144,10 @@ struct SourceImportTests {
             let run = try await Fixtures.sleeper(["import"] + files + ["--database-url", url], environment: now)
             #expect(run.status == 0, "\(run.stderr)")
             let sources = try await Fixtures.sleeper(["sources", "--format", "csv", "--database-url", url], environment: now)
-            for expected in ["spdx:acme-router-ai-bom,spdx,3,", "gcp:acme-prod,gcp-service-account-keys,3,", "github:github-tokens,github-tokens,2,",
-                             "kubernetes:kubectl-sa-secrets,kubernetes,3,", "entra:acme.onmicrosoft.com,entra,2,"] {
+            for expected in [
+                "spdx:acme-router-ai-bom,spdx,3,", "gcp:acme-prod,gcp-service-account-keys,3,", "github:github-tokens,github-tokens,2,",
+                "kubernetes:kubectl-sa-secrets,kubernetes,3,", "entra:acme.onmicrosoft.com,entra,2,",
+            ] {
                 #expect(sources.stdout.contains(expected), "\(expected) in \(sources.stdout)")
             }
             #expect(try await db.count("SELECT count(*) FROM credentials WHERE exposed AND provider = 'gcp'") == 1)
@@ -177,10 +188,14 @@ struct SourceImportTests {
         let now = TestClock.environment()
         try await TestDatabase.withCatalogs { db, url in
             #expect(try await Fixtures.sleeper(["import", try Self.report([Self.row("svc-pay")]).path, "--database-url", url], environment: now).status == 0)
-            let wrong = try await Fixtures.sleeper(["import", "--source", "aws:123456789012", Self.fixtures.appending(path: "github-tokens.json").path,
-                                              "--allow-removals", "--database-url", url], environment: now)
-            #expect(wrong.status == 1 && wrong.stderr.contains("source aws:123456789012 was first imported as aws-credential-report, and these files are github-tokens"),
-                    "\(wrong.stderr)")
+            let wrong = try await Fixtures.sleeper(
+                [
+                    "import", "--source", "aws:123456789012", Self.fixtures.appending(path: "github-tokens.json").path,
+                    "--allow-removals", "--database-url", url,
+                ], environment: now)
+            #expect(
+                wrong.status == 1 && wrong.stderr.contains("source aws:123456789012 was first imported as aws-credential-report, and these files are github-tokens"),
+                "\(wrong.stderr)")
             #expect(try await db.count("SELECT count(*) FROM credentials WHERE key LIKE 'aws:%'") == 2)
             #expect(try await db.count("SELECT count(*) FROM credentials WHERE key LIKE 'github:%'") == 0)
         }

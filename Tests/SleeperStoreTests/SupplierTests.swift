@@ -24,10 +24,14 @@ struct SupplierTests {
             func explain() async throws -> String { try await Fixtures.sleeper(["explain", "credential:crm-key", "--database-url", url], environment: env).stdout }
             let before = try await RuntimeObservationTests.score("crm-key", url)
             await #expect(try explain().contains("third_party_not_allowed"))
-            let declared = try await Fixtures.sleeper(["suppliers", "declare", "acme ml platform", "--own", "--by", "ciso", "--reason", "our ML platform team",
-                                                 "--database-url", url], environment: env)
-            #expect(declared.status == 0 && declared.stdout.contains("declared acme ml platform: own") && declared.stdout.contains("rescored"),
-                    "\(declared.stdout) \(declared.stderr)")
+            let declared = try await Fixtures.sleeper(
+                [
+                    "suppliers", "declare", "acme ml platform", "--own", "--by", "ciso", "--reason", "our ML platform team",
+                    "--database-url", url,
+                ], environment: env)
+            #expect(
+                declared.status == 0 && declared.stdout.contains("declared acme ml platform: own") && declared.stdout.contains("rescored"),
+                "\(declared.stdout) \(declared.stderr)")
             let after = try await RuntimeObservationTests.score("crm-key", url)
             #expect(after < before, "\(before) → \(after)")
             let explained = try await explain()
@@ -57,8 +61,9 @@ struct SupplierTests {
             #expect(made.body.contains("\"rescore\""), "the models of acme-ai were rescored: \(made.body)")
             let listed = try await server.call("GET", "/v1/suppliers", token: tokens.viewer)
             #expect(listed.status == 200 && listed.body.contains("\"acme-ai\"") && listed.body.contains("\"allowed\""), "\(listed.body)")
-            let odd = try await server.call("POST", "/v1/suppliers", token: tokens.admin,
-                                            body: Data(#"{"name": "x", "relation": "allowed", "by": "a", "reason": "b", "colour": "red"}"#.utf8))
+            let odd = try await server.call(
+                "POST", "/v1/suppliers", token: tokens.admin,
+                body: Data(#"{"name": "x", "relation": "allowed", "by": "a", "reason": "b", "colour": "red"}"#.utf8))
             #expect(odd.status == 400 && odd.body.contains("colour"), "\(odd.body)")
             let gone = try await server.call("DELETE", "/v1/suppliers/acme-ai?by=vendor-board&reason=contract%20ended", token: tokens.admin)
             #expect(gone.status == 204, "\(gone.body)")

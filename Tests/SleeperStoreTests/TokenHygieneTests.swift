@@ -60,8 +60,9 @@ struct TokenHygieneTests {
     func expiredTokens() async throws {
         try await ExportStoreTests.withEstate { db, url in
             let soon = Timestamps.format(TestClock.now.addingTimeInterval(3 * TestClock.day))
-            let made = try await Fixtures.sleeper(["token", "create", "--name", "short", "--role", "viewer", "--expires", soon, "--database-url", url],
-                                            environment: TestClock.environment())
+            let made = try await Fixtures.sleeper(
+                ["token", "create", "--name", "short", "--role", "viewer", "--expires", soon, "--database-url", url],
+                environment: TestClock.environment())
             #expect(made.status == 0, "\(made.stderr)")
             let token = made.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
             let server = try await ServerProcess(databaseURL: url, environment: TestClock.environment(TestClock.now.addingTimeInterval(4 * TestClock.day)))

@@ -9,13 +9,16 @@ import Testing
 /// day the tests run.
 @Suite("Trustworthy state", .timeLimit(.minutes(8)))
 struct TrustworthyStateTests {
-    static let models = ["llama-3-8b", "acme-support-ft", "code-review-ft", "ops-agent-model", "sales-merge", "triage-lora",
-                         "finance-qa", "hub-coder-7b", "embed-small", "distilled-router", "mistral-7b", "acme-support-ft-q4"]
+    static let models = [
+        "llama-3-8b", "acme-support-ft", "code-review-ft", "ops-agent-model", "sales-merge", "triage-lora",
+        "finance-qa", "hub-coder-7b", "embed-small", "distilled-router", "mistral-7b", "acme-support-ft-q4",
+    ]
 
     /// Every credential's score in a run, by key.
     static func scores(_ db: Database, run: Int) async throws -> [String: Int] {
-        Dictionary(uniqueKeysWithValues: try await ScoreRuns(db).exposures(run: run, top: nil, band: nil, minScore: nil, owner: nil, resource: nil)
-            .map { ($0.credential, $0.score) })
+        Dictionary(
+            uniqueKeysWithValues: try await ScoreRuns(db).exposures(run: run, top: nil, band: nil, minScore: nil, owner: nil, resource: nil)
+                .map { ($0.credential, $0.score) })
     }
 
     /// The current run equals a full run made now, credential for credential.
@@ -47,8 +50,11 @@ struct TrustworthyStateTests {
             #expect(asked.stdout.hasPrefix("run \(currentID + 1) (what-if) as of \(future)"), "\(asked.stdout)")
 
             // A change rescores over the current run, not over the what-if.
-            let add = try await Fixtures.sleeper(["evidence", "add", "--subject", "model:code-review-ft", "--control", "SLP-BACKDOOR-SCAN",
-                                            "--result", "fail", "--database-url", url], environment: now)
+            let add = try await Fixtures.sleeper(
+                [
+                    "evidence", "add", "--subject", "model:code-review-ft", "--control", "SLP-BACKDOOR-SCAN",
+                    "--result", "fail", "--database-url", url,
+                ], environment: now)
             #expect(add.status == 0, "\(add.stderr)")
             let rescored = try #require(try await ScoreRuns(db).latestRunID())
             #expect(rescored == currentID + 2)
@@ -73,8 +79,9 @@ struct TrustworthyStateTests {
             #expect(stale.stderr.contains("is 3 d old"), "\(stale.stderr)")
             let report = try await Fixtures.sleeper(["report", "--what-if", "0", "--database-url", url], environment: later)
             #expect(report.stdout.contains("**Warning:** run"))
-            let allowed = try await Fixtures.sleeper(["exposure", "--top", "1", "--database-url", url],
-                                               environment: later.merging(["SLEEPER_MAX_RUN_AGE": "100"]) { $1 })
+            let allowed = try await Fixtures.sleeper(
+                ["exposure", "--top", "1", "--database-url", url],
+                environment: later.merging(["SLEEPER_MAX_RUN_AGE": "100"]) { $1 })
             #expect(!allowed.stderr.contains("warning"), "\(allowed.stderr)")
             let bad = try await Fixtures.sleeper(["exposure", "--database-url", url], environment: ["SLEEPER_NOW": "next tuesday"])
             #expect(bad.status == 1)
@@ -88,8 +95,11 @@ struct TrustworthyStateTests {
             let url = TestDatabase.url(for: db.settings)
             let first = TestClock.environment()
             let yearLater = TestClock.environment(TestClock.now.addingTimeInterval(365 * TestClock.day))
-            let review = try await Fixtures.sleeper(["evidence", "add", "--subject", "agent:email-triage", "--control", "SLP-HITL", "--result", "pass",
-                                               "--database-url", url], environment: first)
+            let review = try await Fixtures.sleeper(
+                [
+                    "evidence", "add", "--subject", "agent:email-triage", "--control", "SLP-HITL", "--result", "pass",
+                    "--database-url", url,
+                ], environment: first)
             #expect(review.status == 0, "\(review.stderr)")
 
             // Now: human review in force, the worked example's 27.
@@ -184,20 +194,25 @@ struct TrustworthyStateTests {
         let now = TestClock.environment()
         try await ServerTests.withServer(environment: now) { server, tokens, db in
             let url = TestDatabase.url(for: db.settings)
-            try await db.client.query("""
+            try await db.client.query(
+                """
                 CREATE FUNCTION refuse_runs() RETURNS trigger LANGUAGE plpgsql AS $$
                 BEGIN RAISE EXCEPTION 'injected failure'; END $$
                 """, logger: db.logger)
             try await db.client.query("CREATE TRIGGER refuse_runs BEFORE INSERT ON score_runs FOR EACH ROW EXECUTE FUNCTION refuse_runs()", logger: db.logger)
             let before = try await db.count("SELECT count(*) FROM evidence")
-            let add = try await Fixtures.sleeper(["evidence", "add", "--subject", "model:code-review-ft", "--control", "SLP-BACKDOOR-SCAN",
-                                            "--result", "fail", "--database-url", url], environment: now)
+            let add = try await Fixtures.sleeper(
+                [
+                    "evidence", "add", "--subject", "model:code-review-ft", "--control", "SLP-BACKDOOR-SCAN",
+                    "--result", "fail", "--database-url", url,
+                ], environment: now)
             #expect(add.status == 0, "\(add.stderr)")
             #expect(add.stdout.contains("recorded"), "\(add.stdout)")
             #expect(add.stderr.contains("warning: the change is committed, but rescoring failed"), "\(add.stderr)")
             #expect(add.stderr.contains("injected failure"))
-            let reply = try await server.call("POST", "/v1/evidence", token: tokens.editor,
-                                              body: Data(#"{"subject": "model:ops-agent-model", "control": "SLP-BACKDOOR-SCAN", "result": "fail"}"#.utf8))
+            let reply = try await server.call(
+                "POST", "/v1/evidence", token: tokens.editor,
+                body: Data(#"{"subject": "model:ops-agent-model", "control": "SLP-BACKDOOR-SCAN", "result": "fail"}"#.utf8))
             #expect(reply.status == 201, "\(reply.body)")
             let rescore = try #require((reply.json as? [String: Any])?["rescore"] as? [String: Any])
             #expect(rescore["failed"] as? Bool == true)
@@ -218,18 +233,21 @@ struct TrustworthyStateTests {
             #expect(retry.body == first.body)
             #expect(retry.headers["idempotent-replayed"] == "true")
             #expect(try await db.count("SELECT count(*) FROM evidence") == before + 1)
-            let other = try await server.call("POST", "/v1/evidence", token: tokens.editor,
-                                              body: Data(#"{"subject": "agent:refund-bot", "control": "SLP-HITL", "result": "pass"}"#.utf8),
-                                              headers: ["Idempotency-Key": "k-1"])
+            let other = try await server.call(
+                "POST", "/v1/evidence", token: tokens.editor,
+                body: Data(#"{"subject": "agent:refund-bot", "control": "SLP-HITL", "result": "pass"}"#.utf8),
+                headers: ["Idempotency-Key": "k-1"])
             #expect(other.status == 422, "\(other.body)")
             // A refused request frees its key for the corrected retry.
-            let refused = try await server.call("POST", "/v1/evidence", token: tokens.editor,
-                                                body: Data(#"{"subject": "agent:nobody", "control": "SLP-HITL", "result": "pass"}"#.utf8),
-                                                headers: ["Idempotency-Key": "k-2"])
+            let refused = try await server.call(
+                "POST", "/v1/evidence", token: tokens.editor,
+                body: Data(#"{"subject": "agent:nobody", "control": "SLP-HITL", "result": "pass"}"#.utf8),
+                headers: ["Idempotency-Key": "k-2"])
             #expect(refused.status == 400)
-            let corrected = try await server.call("POST", "/v1/evidence", token: tokens.editor,
-                                                  body: Data(#"{"subject": "agent:refund-bot", "control": "SLP-HITL", "result": "pass"}"#.utf8),
-                                                  headers: ["Idempotency-Key": "k-2"])
+            let corrected = try await server.call(
+                "POST", "/v1/evidence", token: tokens.editor,
+                body: Data(#"{"subject": "agent:refund-bot", "control": "SLP-HITL", "result": "pass"}"#.utf8),
+                headers: ["Idempotency-Key": "k-2"])
             #expect(corrected.status == 201, "\(corrected.body)")
             #expect(try await db.count("SELECT count(*) FROM evidence") == before + 2)
         }
@@ -238,7 +256,8 @@ struct TrustworthyStateTests {
     @Test("a value outside a closed set in a row is a named error, not a crash")
     func unexpectedRowValues() async throws {
         try await ExportStoreTests.withEstate { db, url in
-            try await db.client.query("""
+            try await db.client.query(
+                """
                 DO $$ DECLARE c text; BEGIN
                   FOR c IN SELECT conname FROM pg_constraint WHERE conrelid = 'credentials'::regclass AND contype = 'c' LOOP
                     EXECUTE 'ALTER TABLE credentials DROP CONSTRAINT ' || quote_ident(c); END LOOP; END $$
@@ -262,8 +281,10 @@ struct TrustworthyStateTests {
         try await ExportStoreTests.withEstate { db, url in
             let dir = try ExportStoreTests.scratch()
             let (records, audits) = (try await db.count("SELECT count(*) FROM evidence"), try await db.count("SELECT count(*) FROM audit_log"))
-            for (name, text) in [("empty-list.json", "[]"), ("empty-object.json", "{}"), ("evidence-empty.yaml", "evidence: []"),
-                                 ("modelscan.json", #"{"summary": {"total_issues": 0}, "issues": [], "errors": []}"#)] {
+            for (name, text) in [
+                ("empty-list.json", "[]"), ("empty-object.json", "{}"), ("evidence-empty.yaml", "evidence: []"),
+                ("modelscan.json", #"{"summary": {"total_issues": 0}, "issues": [], "errors": []}"#),
+            ] {
                 let file = dir.appending(path: name)
                 try Data(text.utf8).write(to: file)
                 let run = try await Fixtures.sleeper(["evidence", "import", file.path, "--database-url", url])

@@ -21,8 +21,11 @@ struct VerifyModelTests {
     func verifyAndRecord() async throws {
         let now = TestClock.environment()
         try await TestDatabase.withCatalogs { db, url in
-            try await Self.importModels(["signed-model": "92745110b1ab4368471cbe31664e10174e954b113a3df333db860317b2c6dec4",
-                                   "other-model": String(repeating: "f", count: 64)], url: url)
+            try await Self.importModels(
+                [
+                    "signed-model": "92745110b1ab4368471cbe31664e10174e954b113a3df333db860317b2c6dec4",
+                    "other-model": String(repeating: "f", count: 64),
+                ], url: url)
             let key = Self.folder.appending(path: "signing-key-pub.pem").path
             let genuine = Self.folder.appending(path: "v1.1.0-elliptic-key").path
 
@@ -38,13 +41,17 @@ struct VerifyModelTests {
             #expect(try await db.count("SELECT count(*) FROM evidence WHERE result = 'pass' AND note LIKE '%signed by \(signer), a declared signer%'") == 1)
             #expect(ok.stdout.contains("verified (ECDSA P-384), 2 file(s)"), "\(ok.stdout)")
             #expect(ok.stdout.contains("SLP-SIGNATURE pass for model:signed-model"), "\(ok.stdout)")
-            #expect(try await db.count("""
-                SELECT count(*) FROM evidence WHERE control_id = 'SLP-SIGNATURE' AND result = 'pass'
-                  AND subject_digest = 'sha256:92745110b1ab4368471cbe31664e10174e954b113a3df333db860317b2c6dec4'
-                """) == 1)
+            #expect(
+                try await db.count(
+                    """
+                    SELECT count(*) FROM evidence WHERE control_id = 'SLP-SIGNATURE' AND result = 'pass'
+                      AND subject_digest = 'sha256:92745110b1ab4368471cbe31664e10174e954b113a3df333db860317b2c6dec4'
+                    """) == 1)
 
             let other = try await Fixtures.sleeper(["verify-model", genuine, "--public-key", key, "--subject", "model:other-model", "--trust-signer", "--database-url", url], environment: now)
-            #expect(other.status == 1 && other.stderr.contains("but model 'other-model' has sha256:\(String(repeating: "f", count: 64)) in the inventory: evidence about other bytes is not bound"), "\(other.stderr)")
+            #expect(
+                other.status == 1 && other.stderr.contains("but model 'other-model' has sha256:\(String(repeating: "f", count: 64)) in the inventory: evidence about other bytes is not bound"),
+                "\(other.stderr)")
             #expect(try await db.count("SELECT count(*) FROM evidence") == 1)
             #expect(try await db.count("SELECT count(*) FROM trusted_signers WHERE model_key = 'other-model'") == 0, "no signer pinned for bytes the model does not have")
 
@@ -53,8 +60,11 @@ struct VerifyModelTests {
             try FileManager.default.copyItem(atPath: genuine, toPath: forged.appending(path: "model").path)
             let resign = try await Fixtures.python(code: Self.resign, [genuine, forged.path])
             try #require(resign.ok, "\(resign.output)")
-            let attacker = try await Fixtures.sleeper(["verify-model", forged.appending(path: "model").path, "--public-key", forged.appending(path: "attacker-pub.pem").path,
-                                                       "--subject", "model:signed-model", "--trust-signer", "--database-url", url], environment: now)
+            let attacker = try await Fixtures.sleeper(
+                [
+                    "verify-model", forged.appending(path: "model").path, "--public-key", forged.appending(path: "attacker-pub.pem").path,
+                    "--subject", "model:signed-model", "--trust-signer", "--database-url", url,
+                ], environment: now)
             #expect(attacker.status == 1, "\(attacker.stdout) \(attacker.stderr)")
             #expect(attacker.stdout.contains("verified (ECDSA P-384), 2 file(s)"), "the signature itself is valid: \(attacker.stdout)")
             #expect(try await db.count("SELECT count(*) FROM evidence WHERE result = 'fail' AND note LIKE '%, expected \(signer)%'") == 1, "a fail naming both signers")
@@ -105,20 +115,28 @@ struct VerifyModelTests {
             #expect(unnamed.status == 1 && unnamed.stderr.contains("--trusted-root needs --identity and --identity-provider"), "\(unnamed.stderr)")
             #expect(try await db.count("SELECT count(*) FROM evidence") == 0)
 
-            let ok = try await Fixtures.sleeper(common + ["--trusted-root", root, "--identity", "stefanb@us.ibm.com",
-                                                    "--identity-provider", "https://sigstore.verify.ibm.com/oauth2", "--trust-signer"], environment: now)
+            let ok = try await Fixtures.sleeper(
+                common + [
+                    "--trusted-root", root, "--identity", "stefanb@us.ibm.com",
+                    "--identity-provider", "https://sigstore.verify.ibm.com/oauth2", "--trust-signer",
+                ], environment: now)
             #expect(ok.status == 0, "\(ok.stdout) \(ok.stderr)")
             #expect(ok.stdout.contains("verified (ECDSA P-256, Sigstore keyless: stefanb@us.ibm.com via https://sigstore.verify.ibm.com/oauth2, logged at index 598151086"), "\(ok.stdout)")
             #expect(try await db.count("SELECT count(*) FROM trusted_signers WHERE signer = 'keyless stefanb@us.ibm.com via https://sigstore.verify.ibm.com/oauth2'") == 1)
-            let other = try await Fixtures.sleeper(common + ["--trusted-root", root, "--identity", "release@acme.example",
-                                                       "--identity-provider", "https://sigstore.verify.ibm.com/oauth2"], environment: now)
+            let other = try await Fixtures.sleeper(
+                common + [
+                    "--trusted-root", root, "--identity", "release@acme.example",
+                    "--identity-provider", "https://sigstore.verify.ibm.com/oauth2",
+                ], environment: now)
             #expect(other.status == 1 && other.stdout.contains("issued to stefanb@us.ibm.com, not release@acme.example"), "\(other.stdout)")
             #expect(try await db.count("SELECT count(*) FROM evidence WHERE control_id = 'SLP-SIGNATURE' AND result = 'pass'") == 1)
             #expect(try await db.count("SELECT count(*) FROM evidence WHERE control_id = 'SLP-SIGNATURE' AND result = 'fail'") == 1)
         }
     }
 
-    @Test("signers declared in a hand-written file: imported (audited), then trusted by verify-model; the next import of the entry replaces them, an entry that does not say keeps them, a declaration made by command stays; a signer in another form refused by name")
+    @Test(
+        "signers declared in a hand-written file: imported (audited), then trusted by verify-model; the next import of the entry replaces them, an entry that does not say keeps them, a declaration made by command stays; a signer in another form refused by name"
+    )
     func signersInInventory() async throws {
         let now = TestClock.environment()
         try await TestDatabase.withCatalogs { db, url in
@@ -132,7 +150,8 @@ struct VerifyModelTests {
             func file(_ signers: String?) throws -> String {
                 let url = dir.appending(path: "models.yaml")
                 let extra = signers.map { ", signers: \($0)" } ?? ""
-                try Data("models:\n  - {key: signed-model, supplier: acme, third_party: false, digest: \"sha256:92745110b1ab4368471cbe31664e10174e954b113a3df333db860317b2c6dec4\"\(extra)}\n".utf8).write(to: url)
+                try Data("models:\n  - {key: signed-model, supplier: acme, third_party: false, digest: \"sha256:92745110b1ab4368471cbe31664e10174e954b113a3df333db860317b2c6dec4\"\(extra)}\n".utf8)
+                    .write(to: url)
                 return url.path
             }
             let first = try await sleeper(["import", try file("[\"\(signer)\"]")])

@@ -12,9 +12,12 @@ struct FrameworksCommand: AsyncParsableCommand {
 
     func run() async throws {
         let rows = try await connection.withDatabase { db in try await CatalogQueries(db).frameworks() }
-        Output.print(ListingRenderer.render(CatalogListing.frameworks(rows.map {
-            (id: $0.id, name: $0.name, edition: $0.edition, items: $0.items, mapped: $0.mappedItems, licence: $0.licence)
-        }), as: output.format))
+        Output.print(
+            ListingRenderer.render(
+                CatalogListing.frameworks(
+                    rows.map {
+                        (id: $0.id, name: $0.name, edition: $0.edition, items: $0.items, mapped: $0.mappedItems, licence: $0.licence)
+                    }), as: output.format))
     }
 }
 
@@ -94,7 +97,8 @@ struct CatalogCommand: AsyncParsableCommand {
             let framework = try AtlasReader.read(data, file: file).get()
             try await connection.withDatabase { db in try await CatalogStore(db).importFramework(framework) }
             let count = { (kind: String) in framework.items.filter { $0.kind == kind }.count }
-            Output.print("""
+            Output.print(
+                """
                 imported \(framework.id): ATLAS \(framework.edition) with \(count("tactic")) tactics, \(count("technique")) techniques, \
                 \(count("sub-technique")) sub-techniques, \(count("mitigation")) mitigations, \
                 \(framework.items.reduce(0) { $0 + $1.mitigates.count }) mitigation links

@@ -21,7 +21,8 @@ struct DbCommand: AsyncParsableCommand {
             } else {
                 let cluster = EmbeddedCluster(home: EmbeddedCluster.defaultHome(environment: environment))
                 let s = cluster.status()
-                Output.print("""
+                Output.print(
+                    """
                     database:  embedded cluster
                     home:      \(cluster.home.path)
                     data:      \(cluster.dataDirectory.path)\(s.initialized ? "" : " (not created yet; any sleeper command creates it)")
@@ -36,7 +37,8 @@ struct DbCommand: AsyncParsableCommand {
             }
             if settings.source != .embedded { Output.print("database:  \(settings.redactedDescription)\n") }
             try await Database.open(settings, logger: ConnectionOptions.logger) { db in
-                let version = try await db.client.query("SELECT current_setting('server_version')", logger: db.logger)
+                let version =
+                    try await db.client.query("SELECT current_setting('server_version')", logger: db.logger)
                     .decode(String.self).first { _ in true } ?? "?"
                 let status = try await MigrationRunner().status(db)
                 Output.print("reachable: yes, PostgreSQL \(version)\nschema:    \(status.applied.count) applied, \(status.pending.count) pending\n")

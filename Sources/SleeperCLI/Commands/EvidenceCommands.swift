@@ -29,10 +29,11 @@ struct EvidenceCommand: AsyncParsableCommand {
 
         func run() async throws {
             let subject = try parseSubject(subject, "--subject")
-            var draft = EvidenceDraft(subject: subject, control: control, result: result,
-                                      effective: try parseDate(effective, "--effective"), expires: try parseMoment(expires, "--expires"),
-                                      artifactPaths: artifact, uri: uri, recordedBy: by, note: note, supersedes: supersedes,
-                                      file: "command line", path: "")
+            var draft = EvidenceDraft(
+                subject: subject, control: control, result: result,
+                effective: try parseDate(effective, "--effective"), expires: try parseMoment(expires, "--expires"),
+                artifactPaths: artifact, uri: uri, recordedBy: by, note: note, supersedes: supersedes,
+                file: "command line", path: "")
             draft.artifacts = try ArtifactFiles.hash([draft], relativeTo: nil)[0].artifacts
             draft.allowLongValidity = allowLongValidity
             let (records, rescore) = try await connection.withDatabase { db in
@@ -46,7 +47,8 @@ struct EvidenceCommand: AsyncParsableCommand {
     struct Import: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Record a YAML or JSON list of evidence, all or nothing.",
-            discussion: HelpText.discussion("Each entry has the fields of `evidence add`: subject, control, result, effective, expires, artifacts (paths relative to the file), uri, by, note, supersedes.", "evidence import"))
+            discussion: HelpText.discussion(
+                "Each entry has the fields of `evidence add`: subject, control, result, effective, expires, artifacts (paths relative to the file), uri, by, note, supersedes.", "evidence import"))
         @OptionGroup var connection: ConnectionOptions
         @Argument(help: "Evidence file.") var file: String
         @Flag(help: "Allow expiries more than twice a control's validity after the effective date (audited).") var allowLongValidity = false
@@ -61,8 +63,7 @@ struct EvidenceCommand: AsyncParsableCommand {
             for i in drafts.indices { drafts[i].allowLongValidity = allowLongValidity }
             var hashed: [EvidenceDraft] = []
             var artifactProblems: [InventoryProblem] = []
-            do { hashed = try ArtifactFiles.hash(drafts, relativeTo: URL(fileURLWithPath: file).deletingLastPathComponent()) }
-            catch let p as InventoryProblems { artifactProblems = p.problems }
+            do { hashed = try ArtifactFiles.hash(drafts, relativeTo: URL(fileURLWithPath: file).deletingLastPathComponent()) } catch let p as InventoryProblems { artifactProblems = p.problems }
             if !(problems + artifactProblems).isEmpty { throw InventoryProblems(problems + artifactProblems) }
             let (records, rescore) = try await connection.withDatabase { db in
                 try await ScoredChanges(db).recordEvidence(hashed, actor: AuditLog.commandLineActor)

@@ -36,7 +36,9 @@ struct ExportCommand: AsyncParsableCommand {
     @OptionGroup var connection: ConnectionOptions
     @Argument(help: "oscal-ar, oscal-poam, oscal-mapping, csv or json.") var format: ExportFormat
     @Option(help: "Only this framework (atlas, owasp-agentic, nist-ai-rmf, owasp-nhi, owasp-llm).") var framework: String?
-    @Option(name: .customLong("as-of"), help: "Export the state as of this time: YYYY-MM-DD (the end of that day, UTC) or an ISO 8601 date-time, e.g. 2026-09-30 or 2026-09-30T12:00:00Z. Default: now.") var asOf: String?
+    @Option(
+        name: .customLong("as-of"), help: "Export the state as of this time: YYYY-MM-DD (the end of that day, UTC) or an ISO 8601 date-time, e.g. 2026-09-30 or 2026-09-30T12:00:00Z. Default: now.")
+    var asOf: String?
     @Option(help: "Write to this file instead of standard output.") var out: String?
     @OptionGroup var signed: BundleOptions
     @OptionGroup var evidence: BasisOption
@@ -54,11 +56,13 @@ struct ExportCommand: AsyncParsableCommand {
             if let asked = self.framework { framework = try await ReferenceLookup(db).framework(asked) }
             // The assessment results and the mapping need counts, not every status, and the CSV the
             // unrecorded subjects' keys, not their statuses (see `countingUnrecorded`).
-            let snapshot = try await ComplianceSnapshotLoader(db).load(asOf: date, allowUnverified: allowUnverified, basis: evidence.basis,
-                                                                       countingUnrecorded: [.oscalAR, .oscalMapping, .csv].contains(format),
-                                                                       keepingUnrecordedKeys: format == .csv)
-            try await AuditLog(db).record(actor: AuditLog.commandLineActor, action: "export.\(format.rawValue)", target: signed.bundle ?? out,
-                                          detail: snapshot.auditDetail(framework: framework))
+            let snapshot = try await ComplianceSnapshotLoader(db).load(
+                asOf: date, allowUnverified: allowUnverified, basis: evidence.basis,
+                countingUnrecorded: [.oscalAR, .oscalMapping, .csv].contains(format),
+                keepingUnrecordedKeys: format == .csv)
+            try await AuditLog(db).record(
+                actor: AuditLog.commandLineActor, action: "export.\(format.rawValue)", target: signed.bundle ?? out,
+                detail: snapshot.auditDetail(framework: framework))
             return (snapshot, framework)
         }
         progress.update("writing the \(format.rawValue) export")
@@ -66,8 +70,7 @@ struct ExportCommand: AsyncParsableCommand {
         // CSV and the POA&M go out as they are made: at a million credentials each is gigabytes.
         if signed.bundle == nil, format == .csv || format == .oscalPOAM {
             try stream(to: out) { emit in
-                if format == .csv { ComplianceTable.csv(snapshot, framework: framework, emit) }
-                else { PlanOfActionExport.render(snapshot, framework: framework, emit) }
+                if format == .csv { ComplianceTable.csv(snapshot, framework: framework, emit) } else { PlanOfActionExport.render(snapshot, framework: framework, emit) }
             }
             return
         }
@@ -104,7 +107,7 @@ extension ExportCommand {
             do { try handle.write(contentsOf: Data(piece.utf8)) } catch { failed = error }
         }
         if let failed {
-            if out == nil { Foundation.exit(0) }   // a closed pipe, as with `| head`
+            if out == nil { Foundation.exit(0) }  // a closed pipe, as with `| head`
             throw CommandFailure(message: "\(out!): cannot be written (\(failed.localizedDescription))")
         }
         if let out {
@@ -128,8 +131,9 @@ struct VerifyBundleCommand: AsyncParsableCommand {
         guard result.problems.isEmpty else {
             throw CommandFailure(message: "\(directory) does not verify:\n  " + result.problems.joined(separator: "\n  "))
         }
-        Output.print("\(directory) verifies: \(result.files) files, signed by \(result.signingKey)"
-                     + (trusted == nil ? " (the bundle's own key; pass --key to check the signer)\n" : " (trusted key)\n"))
+        Output.print(
+            "\(directory) verifies: \(result.files) files, signed by \(result.signingKey)"
+                + (trusted == nil ? " (the bundle's own key; pass --key to check the signer)\n" : " (trusted key)\n"))
     }
 }
 
@@ -140,7 +144,8 @@ struct KeysCommand: AsyncParsableCommand {
         subcommands: [Create.self])
 
     struct Create: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Create a signing key (private file readable by you only) and its public key; the audit log records its fingerprint.", discussion: HelpText.discussion("keys create"))
+        static let configuration = CommandConfiguration(
+            abstract: "Create a signing key (private file readable by you only) and its public key; the audit log records its fingerprint.", discussion: HelpText.discussion("keys create"))
         @OptionGroup var connection: ConnectionOptions
         @Option(help: "Private key path (default: $SLEEPER_HOME/keys/signing.ed25519); the public key goes next to it with .pub.") var out: String?
         @Flag(help: "Replace an existing key.") var force = false
@@ -149,8 +154,9 @@ struct KeysCommand: AsyncParsableCommand {
             let path = out ?? SigningKeys.defaultPath
             let key = try SigningKeys.create(at: path, force: force)
             try await connection.withDatabase { db in
-                try await AuditLog(db).record(actor: AuditLog.commandLineActor, action: "key.create", target: EvidenceBundle.fingerprint(key.publicKey),
-                                              detail: ["path": path, "replaced": String(force)])
+                try await AuditLog(db).record(
+                    actor: AuditLog.commandLineActor, action: "key.create", target: EvidenceBundle.fingerprint(key.publicKey),
+                    detail: ["path": path, "replaced": String(force)])
             }
             Output.print("created \(path) and \(path).pub (\(EvidenceBundle.fingerprint(key.publicKey)))\n")
         }

@@ -6,7 +6,8 @@ import SleeperStore
 struct VerifyCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "verify",
-        abstract: "Check the evidence ledger and the audit log in full: both hash chains, stored precision, canonical artifacts, append-only triggers; exit 1 naming each problem.", discussion: HelpText.discussion("verify"))
+        abstract: "Check the evidence ledger and the audit log in full: both hash chains, stored precision, canonical artifacts, append-only triggers; exit 1 naming each problem.",
+        discussion: HelpText.discussion("verify"))
     @OptionGroup var connection: ConnectionOptions
     @Option(name: .customLong("expect-head"), help: "An evidence head kept elsewhere, ID:HASH as printed by an earlier `verify`: the chain must still pass through it.")
     var expectHead: String?
@@ -27,16 +28,18 @@ struct VerifyCommand: AsyncParsableCommand {
         }
         guard outcome.verified, kept.isEmpty else {
             let acknowledgeable = !outcome.checkpointProblems.isEmpty && outcome.problems.count == outcome.checkpointProblems.count
-            throw CommandFailure(message: "the ledgers do not verify:\n  " + (outcome.problems + kept).joined(separator: "\n  ")
-                                 + (acknowledgeable ? "\n(if the rewrite is known and intended, an admin acknowledges it: sleeper verify --acknowledge REASON)" : ""))
+            throw CommandFailure(
+                message: "the ledgers do not verify:\n  " + (outcome.problems + kept).joined(separator: "\n  ")
+                    + (acknowledgeable ? "\n(if the rewrite is known and intended, an admin acknowledges it: sleeper verify --acknowledge REASON)" : ""))
         }
         if acknowledge != nil, !outcome.checkpointProblems.isEmpty {
             Output.print("acknowledged (audited): \(outcome.checkpointProblems.joined(separator: "; "))\n")
         }
-        Output.print("the evidence ledger verifies: \(outcome.evidenceRecords) records, head \(outcome.evidenceRecords):\(outcome.evidenceHead)\n"
-                     + "the audit log verifies: \(outcome.auditEntries) entries, head \(outcome.auditEntries):\(outcome.auditHead)\n"
-                     + "the append-only triggers and their functions are in place\n"
-                     + "keep the heads elsewhere; `sleeper verify --expect-head ID:HASH --expect-audit-head SEQ:HASH` checks the chains still pass through them\n")
+        Output.print(
+            "the evidence ledger verifies: \(outcome.evidenceRecords) records, head \(outcome.evidenceRecords):\(outcome.evidenceHead)\n"
+                + "the audit log verifies: \(outcome.auditEntries) entries, head \(outcome.auditEntries):\(outcome.auditHead)\n"
+                + "the append-only triggers and their functions are in place\n"
+                + "keep the heads elsewhere; `sleeper verify --expect-head ID:HASH --expect-audit-head SEQ:HASH` checks the chains still pass through them\n")
     }
 }
 
@@ -49,7 +52,8 @@ struct GapsCommand: AsyncParsableCommand {
     @Option(help: "Group by this framework's items (atlas, owasp-agentic, nist-ai-rmf, owasp-nhi, owasp-llm).") var framework: String?
     @Option(help: "Only this subject (KIND:KEY).") var subject: String?
     @Option(help: "Only subjects with this owner.") var owner: String?
-    @Option(name: .customLong("as-of"), help: "Answer as the ledger stood at this time: YYYY-MM-DD (the end of that day, UTC) or an ISO 8601 date-time, e.g. 2026-09-30. Default: now.") var asOf: String?
+    @Option(name: .customLong("as-of"), help: "Answer as the ledger stood at this time: YYYY-MM-DD (the end of that day, UTC) or an ISO 8601 date-time, e.g. 2026-09-30. Default: now.") var asOf:
+        String?
     @OptionGroup var evidence: BasisOption
     @Flag(help: "List every gap, one row per subject and control, instead of the summary (the default without --subject or --owner).") var list = false
     @Option(help: "With a listing: at most this many rows.") var limit: Int?
@@ -76,15 +80,19 @@ struct GapsCommand: AsyncParsableCommand {
             guard listing else { return ([EvidenceQueries.Gap](), try await queries.gapSummary(asOf: date, basis: evidence.basis), framework) }
             // Rows by item are paged after grouping; rows by subject in the query.
             let paged = framework == nil
-            return (try await queries.gaps(asOf: date, framework: framework, subject: subject, owner: owner, basis: evidence.basis,
-                                           limit: paged ? limit : nil, offset: paged ? offset : 0), [GapCount](), framework)
+            return (
+                try await queries.gaps(
+                    asOf: date, framework: framework, subject: subject, owner: owner, basis: evidence.basis,
+                    limit: paged ? limit : nil, offset: paged ? offset : 0), [GapCount](), framework
+            )
         }
         guard listing else {
             var text = ListingRenderer.render(EvidenceListing.gapSummary(summary, framework: framework), as: output.format)
             if output.format == .table || output.format == .markdown {
                 let counted = summary.filter { c in framework.map { f in c.items.contains { $0.hasPrefix(f + ":") } } ?? true }
                 let total = counted.map(\.subjects).reduce(0, +)
-                text += "\n\(ReviewReport.n(total)) gap(s)\(framework.map { " in controls mapped to \($0)" } ?? "") as of \(Timestamps.format(date)); every row: sleeper gaps --list (a page: --limit N --offset M; one subject: --subject KIND:KEY)\n"
+                text +=
+                    "\n\(ReviewReport.n(total)) gap(s)\(framework.map { " in controls mapped to \($0)" } ?? "") as of \(Timestamps.format(date)); every row: sleeper gaps --list (a page: --limit N --offset M; one subject: --subject KIND:KEY)\n"
             }
             Output.print(text)
             return
@@ -102,7 +110,8 @@ struct CoverageCommand: AsyncParsableCommand {
     @OptionGroup var connection: ConnectionOptions
     @OptionGroup var output: FormatOption
     @Option(help: "The framework (atlas, owasp-agentic, nist-ai-rmf, owasp-nhi, owasp-llm).") var framework: String
-    @Option(name: .customLong("as-of"), help: "Answer as the ledger stood at this time: YYYY-MM-DD (the end of that day, UTC) or an ISO 8601 date-time, e.g. 2026-09-30. Default: now.") var asOf: String?
+    @Option(name: .customLong("as-of"), help: "Answer as the ledger stood at this time: YYYY-MM-DD (the end of that day, UTC) or an ISO 8601 date-time, e.g. 2026-09-30. Default: now.") var asOf:
+        String?
     @OptionGroup var evidence: BasisOption
 
     func run() async throws {

@@ -7,7 +7,8 @@ struct ImportCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "import",
         abstract: "Import the estate: inventory files, AI-BOMs, model cards, credential reports, MCP configs; validated first, written in one transaction.",
-        discussion: HelpText.discussion("""
+        discussion: HelpText.discussion(
+            """
             Entities are upserted by key: importing the same file twice changes nothing. An entity's edge lists \
             (derived_from, trained_on, uses_models, delegates_to, holds, grants) replace what was stored for it. \
             Any problem in any file writes nothing; every problem is listed with its file and path.
@@ -57,9 +58,10 @@ struct ImportCommand: AsyncParsableCommand {
         let (summary, elapsed, rescore): (ImportSummary, Duration, ScoredChanges.Rescore?)
         do {
             (summary, elapsed, rescore) = try await connection.withDatabase { db in
-                let (summary, rescore) = try await ScoredChanges(db).importInventory(parsed, dryRun: dryRun,
-                                                                                     removals: RemovalGuard(maximumShare: maxRemovals / 100, allowed: allowRemovals),
-                                                                                     actor: AuditLog.commandLineActor)
+                let (summary, rescore) = try await ScoredChanges(db).importInventory(
+                    parsed, dryRun: dryRun,
+                    removals: RemovalGuard(maximumShare: maxRemovals / 100, allowed: allowRemovals),
+                    actor: AuditLog.commandLineActor)
                 return (summary, clock.now - started, rescore)
             }
         } catch {
@@ -74,8 +76,10 @@ struct ImportCommand: AsyncParsableCommand {
 
 /// Reads and parses files, gathering the problems of all of them before giving up.
 enum InventoryFiles {
-    static func read(_ paths: [String], lenient: Bool = false, format: SourceFormat? = nil, source: String? = nil,
-                     progress: ProgressLine? = nil) throws -> [ParsedInventory] {
+    static func read(
+        _ paths: [String], lenient: Bool = false, format: SourceFormat? = nil, source: String? = nil,
+        progress: ProgressLine? = nil
+    ) throws -> [ParsedInventory] {
         var parsed: [ParsedInventory] = []
         var problems: [InventoryProblem] = []
         for (i, path) in paths.enumerated() {
@@ -97,14 +101,19 @@ enum ImportReport {
             [.text($0.table), .integer($0.inFile), .integer($0.inserted), .integer($0.updated), .integer($0.unchanged), .null]
         }
         rows += s.edges.map {
-            [.text($0.table), .integer($0.inFile), .integer($0.added), .integer($0.changed),
-             .integer($0.inFile - $0.added - $0.changed), .integer($0.removed)]
+            [
+                .text($0.table), .integer($0.inFile), .integer($0.added), .integer($0.changed),
+                .integer($0.inFile - $0.added - $0.changed), .integer($0.removed),
+            ]
         }
         var table = ListingRenderer.table(Listing(columns: ["table", "in files", "new", "changed", "unchanged", "removed"], rows: rows))
         for source in s.sources {
-            table += "source \(source.name) (\(source.format)): \(source.entities) listed"
-                + (source.removed.isEmpty ? "" : "; removed, no longer listed: " + source.removed.prefix(20).joined(separator: ", ")
-                   + (source.removed.count > 20 ? " and \(source.removed.count - 20) more" : ""))
+            table +=
+                "source \(source.name) (\(source.format)): \(source.entities) listed"
+                + (source.removed.isEmpty
+                    ? ""
+                    : "; removed, no longer listed: " + source.removed.prefix(20).joined(separator: ", ")
+                        + (source.removed.count > 20 ? " and \(source.removed.count - 20) more" : ""))
                 + (source.kept > 0 ? "; \(source.kept) no longer listed but kept (hand-written or listed by another source)" : "") + "\n"
         }
         for m in s.merges { table += "one model: model:\(m.alias) is model:\(m.canonical) (\(m.reason))\n" }
@@ -114,7 +123,8 @@ enum ImportReport {
         for finding in s.findings.prefix(100) { table += "finding: \(finding)\n" }
         func ms(_ d: Duration) -> Int { Int(d.components.seconds * 1000 + d.components.attoseconds / 1_000_000_000_000_000) }
         let timing = "\(ms(elapsed)) ms: \(ms(reading)) reading and validating, \(ms(elapsed - reading)) in the database"
-        let verdict = s.dryRun
+        let verdict =
+            s.dryRun
             ? "dry run: nothing was written\(s.changedAnything ? "" : "; the import would change nothing") (\(timing))"
             : (s.changedAnything ? "imported in \(timing)" : "nothing changed (\(timing))")
         return table + verdict + "\n"
@@ -133,8 +143,12 @@ struct SourcesCommand: AsyncParsableCommand {
 
     func run() async throws {
         let sources = try await connection.withDatabase { db in try await SourceSnapshots(db).list() }
-        Output.print(ListingRenderer.render(Listing(columns: ["name", "format", "entities", "removed", "imports", "last_imported_at", "last_file"], rows: sources.map {
-            [.text($0.name), .text($0.format), .integer($0.entities), .integer($0.removed), .integer($0.imports), .text(Timestamps.format($0.lastImportedAt)), .text($0.lastFile)]
-        }), as: output.format))
+        Output.print(
+            ListingRenderer.render(
+                Listing(
+                    columns: ["name", "format", "entities", "removed", "imports", "last_imported_at", "last_file"],
+                    rows: sources.map {
+                        [.text($0.name), .text($0.format), .integer($0.entities), .integer($0.removed), .integer($0.imports), .text(Timestamps.format($0.lastImportedAt)), .text($0.lastFile)]
+                    }), as: output.format))
     }
 }

@@ -9,7 +9,8 @@ extension EvidenceCommand {
         static let configuration = CommandConfiguration(
             commandName: "ingest",
             abstract: "Record a testing tool's report as evidence (modelscan, fickling, picklescan, garak, promptfoo, CycloneDX declarations).",
-            discussion: HelpText.discussion("""
+            discussion: HelpText.discussion(
+                """
                 FORMAT is told from the file when left out. The report's rule (Controls/report-rules.yaml, or --rules) \
                 decides pass or fail; its time is the evidence's effective date; its SHA-256 is kept as the artifact. \
                 A report about files is bound to their digest: the model at --model-path (or summary.input_path of a \
@@ -67,13 +68,16 @@ extension EvidenceCommand {
                 guard let date = Timestamps.parse(effective) else { throw CommandFailure(message: "--effective: '\(effective)' is not a date (YYYY-MM-DD or ISO 8601)") }
                 fallback = (date, "the time given with --effective")
             }
-            let context = ScoredChanges.ReportContext(subject: target, tested: tested, fileArtifacts: fileArtifacts, recordStale: recordStale,
-                                                      fallback: fallback, by: by) { reported in
+            let context = ScoredChanges.ReportContext(
+                subject: target, tested: tested, fileArtifacts: fileArtifacts, recordStale: recordStale,
+                fallback: fallback, by: by
+            ) { reported in
                 FileManager.default.fileExists(atPath: reported) ? try Self.hashed(reported) : nil
             }
             let ingested = try await connection.withDatabase { db in
-                try await ScoredChanges(db).ingestReport(data, file: path, format: format, control: control, rules: ruleSet, context: context,
-                                                         actor: AuditLog.commandLineActor)
+                try await ScoredChanges(db).ingestReport(
+                    data, file: path, format: format, control: control, rules: ruleSet, context: context,
+                    actor: AuditLog.commandLineActor)
             }
             Output.print(EvidenceListing.ingested(ingested.report) + EvidenceListing.recorded(ingested.records))
             Output.report(ingested.rescore)
@@ -83,8 +87,10 @@ extension EvidenceCommand {
         /// The model at `location` (a file or a directory): its digest, and its files' hashes as artifacts.
         static func hashed(_ location: String) throws -> (TestedBytes, [Artifact]) {
             let model = try FileDigests.model(at: location)
-            return (.digest(model.digest, how: "the \(model.files.count) file(s) at \(location), hashed when recorded"),
-                    model.files.keys.sorted().prefix(100).compactMap { name in model.files[name].map { Artifact(name: name, sha256: $0, size: 0) } })
+            return (
+                .digest(model.digest, how: "the \(model.files.count) file(s) at \(location), hashed when recorded"),
+                model.files.keys.sorted().prefix(100).compactMap { name in model.files[name].map { Artifact(name: name, sha256: $0, size: 0) } }
+            )
         }
     }
 }

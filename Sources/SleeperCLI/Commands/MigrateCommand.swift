@@ -30,9 +30,10 @@ struct MigrateCommand: AsyncParsableCommand {
                 for name in applied { Output.print("applied \(name)\n") }
             }
             let sync = try await CatalogStore(db).syncBundled()
-            Output.print(sync.changed
-                ? "loaded catalogs: \(sync.frameworks) frameworks (\(sync.items) items), \(sync.controls) controls, \(sync.mappings) mappings\n"
-                : "catalogs are up to date\n")
+            Output.print(
+                sync.changed
+                    ? "loaded catalogs: \(sync.frameworks) frameworks (\(sync.items) items), \(sync.controls) controls, \(sync.mappings) mappings\n"
+                    : "catalogs are up to date\n")
         }
     }
 }

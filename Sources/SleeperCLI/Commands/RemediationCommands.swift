@@ -22,9 +22,10 @@ struct RecallCommand: AsyncParsableCommand {
             try await ScoredChanges(db).recall(target, reason: reason, by: by ?? NSUserName(), dryRun: dryRun, actor: AuditLog.commandLineActor)
         }
         if output.format == .table {
-            Output.print((outcome.recall.map { "recall #\($0) of \(target): " } ?? "dry run, nothing recorded: recalling \(target) would make ")
-                         + ActionListing.summary(outcome.plan) + "\n"
-                         + "resources within reach: \(outcome.resources.isEmpty ? "none" : outcome.resources.joined(separator: ", "))\n")
+            Output.print(
+                (outcome.recall.map { "recall #\($0) of \(target): " } ?? "dry run, nothing recorded: recalling \(target) would make ")
+                    + ActionListing.summary(outcome.plan) + "\n"
+                    + "resources within reach: \(outcome.resources.isEmpty ? "none" : outcome.resources.joined(separator: ", "))\n")
         }
         Output.print(ListingRenderer.render(ActionListing.plan(outcome.plan), as: output.format))
         if let rescore = outcome.rescore { Output.report(rescore) }
@@ -78,7 +79,9 @@ struct ActionsCommand: AsyncParsableCommand {
     struct Export: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Export the actions not done as tickets: a Jira CSV import file, or JSON.",
-            discussion: HelpText.discussion("Jira CSV: Summary, Description, Issue Type (Task), Priority (Highest, High, Medium, Low by band), Due Date (YYYY-MM-DD), Labels, Team (the owner), External ID (sleeper-action-ID); map them when importing.", "actions export"))
+            discussion: HelpText.discussion(
+                "Jira CSV: Summary, Description, Issue Type (Task), Priority (Highest, High, Medium, Low by band), Due Date (YYYY-MM-DD), Labels, Team (the owner), External ID (sleeper-action-ID); map them when importing.",
+                "actions export"))
         @OptionGroup var connection: ConnectionOptions
         @Option(help: "jira-csv or json.") var format: String
         @Option(help: "Only this owner's actions ('unowned' for those nobody owns).") var owner: String?
@@ -103,31 +106,32 @@ struct ActionsCommand: AsyncParsableCommand {
 }
 
 extension ActionsCommand {
-  struct List: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "list",
-        abstract: "List remediation actions: what to do, who owns it, when it is due, where it stands.",
-        discussion: HelpText.discussion("Actions close from evidence (SLP-ROTATION on a credential, a rotation date after the recall from a source, a new digest for a model, a removed hold), never by hand.", "actions"))
-    @OptionGroup var connection: ConnectionOptions
-    @OptionGroup var output: FormatOption
-    @Option(help: "Only this owner's actions ('unowned' for those nobody owns).") var owner: String?
-    @Flag(help: "Only actions past their due date and not done or accepted.") var overdue = false
-    @Option(help: "Only actions in this status (open, in-progress, done, accepted, cancelled).") var status: String?
-    @Option(help: "Only the actions of this recall.") var recall: Int?
-    @Option(name: .customLong("as-of"), help: "As the actions stood then (default: now).") var asOf: String?
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "list",
+            abstract: "List remediation actions: what to do, who owns it, when it is due, where it stands.",
+            discussion: HelpText.discussion(
+                "Actions close from evidence (SLP-ROTATION on a credential, a rotation date after the recall from a source, a new digest for a model, a removed hold), never by hand.", "actions"))
+        @OptionGroup var connection: ConnectionOptions
+        @OptionGroup var output: FormatOption
+        @Option(help: "Only this owner's actions ('unowned' for those nobody owns).") var owner: String?
+        @Flag(help: "Only actions past their due date and not done or accepted.") var overdue = false
+        @Option(help: "Only actions in this status (open, in-progress, done, accepted, cancelled).") var status: String?
+        @Option(help: "Only the actions of this recall.") var recall: Int?
+        @Option(name: .customLong("as-of"), help: "As the actions stood then (default: now).") var asOf: String?
 
-    func run() async throws {
-        let state = try status.map { text in
-            guard let s = ActionStatus(rawValue: text) else { throw CommandFailure(message: "--status: '\(text)' is not one of open, in-progress, done, accepted, cancelled") }
-            return s
+        func run() async throws {
+            let state = try status.map { text in
+                guard let s = ActionStatus(rawValue: text) else { throw CommandFailure(message: "--status: '\(text)' is not one of open, in-progress, done, accepted, cancelled") }
+                return s
+            }
+            let when = try parseMoment(asOf, "--as-of") ?? SleeperClock.now()
+            let actions = try await connection.withDatabase { db in
+                try await RemediationActions(db).list(asOf: when, filter: .init(owner: owner, overdue: overdue, status: state, recall: recall))
+            }
+            Output.print(ListingRenderer.render(ActionListing.actions(actions, asOf: when), as: output.format))
         }
-        let when = try parseMoment(asOf, "--as-of") ?? SleeperClock.now()
-        let actions = try await connection.withDatabase { db in
-            try await RemediationActions(db).list(asOf: when, filter: .init(owner: owner, overdue: overdue, status: state, recall: recall))
-        }
-        Output.print(ListingRenderer.render(ActionListing.actions(actions, asOf: when), as: output.format))
     }
-  }
 }
 
 /// `sleeper accept`: accept a risk until a date.
@@ -154,8 +158,9 @@ struct AcceptCommand: AsyncParsableCommand {
         }
         guard let date = try parseMoment(until, "--until") else { throw CommandFailure(message: "--until is required") }
         let accepted = try await connection.withDatabase { db in
-            try await RiskAcceptances(db).accept(target, what, until: date, by: by, reason: reason, policy: try ScoredChanges.bundledRemediationPolicy(),
-                                                 asOf: SleeperClock.now(), actor: AuditLog.commandLineActor)
+            try await RiskAcceptances(db).accept(
+                target, what, until: date, by: by, reason: reason, policy: try ScoredChanges.bundledRemediationPolicy(),
+                asOf: SleeperClock.now(), actor: AuditLog.commandLineActor)
         }
         Output.print("accepted #\(accepted.id): \(accepted.target) on \(accepted.subject) (\(accepted.band.rawValue)) until \(Timestamps.formatDay(accepted.until)), approved by \(accepted.by)\n")
     }

@@ -13,7 +13,8 @@ struct ObserveCommand: AsyncParsableCommand {
     struct Import: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Import OTLP/JSON traces (the Collector's file exporter: one document or JSON lines).",
-            discussion: HelpText.discussion("""
+            discussion: HelpText.discussion(
+                """
                 Spans are read by the GenAI semantic conventions: gen_ai.agent.name or id (on the span or an ancestor), \
                 gen_ai.tool.name, server.address or url.full, gen_ai.request.model or response.model, gen_ai.input.messages. \
                 Sleeper keeps observed edges (agent → tool, host, model), not spans. A host no resource granted to the \
@@ -42,16 +43,22 @@ struct ObserveCommand: AsyncParsableCommand {
                     continue
                 }
                 if imported.alreadySeen > 0 { Output.print("\(file): \(imported.alreadySeen) span(s) imported before were not counted again\n") }
-                Output.print("\(file): " + FindingListing.imported(spans: imported.spans, traces: imported.traces, skipped: imported.skipped,
-                                                                 firstSkipped: imported.firstSkipped, unknownAgents: imported.unknownAgents, unlisted: imported.unlisted,
-                                                                 edges: imported.edges, findings: imported.findings))
+                Output.print(
+                    "\(file): "
+                        + FindingListing.imported(
+                            spans: imported.spans, traces: imported.traces, skipped: imported.skipped,
+                            firstSkipped: imported.firstSkipped, unknownAgents: imported.unknownAgents, unlisted: imported.unlisted,
+                            edges: imported.edges, findings: imported.findings))
                 if !imported.records.isEmpty { Output.print(EvidenceListing.recorded(imported.records)) }
                 if let rescore = imported.rescore { Output.report(rescore) }
                 // Traces of no agent the inventory knows monitored nothing: never an ordinary success.
                 if imported.monitoredTraces == 0 {
-                    throw CommandFailure(message: "\(file): nothing was monitored: no trace belongs to an agent of the inventory"
-                        + (imported.unknownAgents.isEmpty ? " (no span names an agent: gen_ai.agent.name or gen_ai.agent.id)"
-                           : " (they name \(imported.unknownAgents.count) unknown agent(s), e.g. \(FindingListing.unknownSample(imported.unknownAgents, size: 3).map { "'\($0.name)'" }.joined(separator: ", ")); an agent matches by key, name or its trace_names)"))
+                    throw CommandFailure(
+                        message: "\(file): nothing was monitored: no trace belongs to an agent of the inventory"
+                            + (imported.unknownAgents.isEmpty
+                                ? " (no span names an agent: gen_ai.agent.name or gen_ai.agent.id)"
+                                : " (they name \(imported.unknownAgents.count) unknown agent(s), e.g. \(FindingListing.unknownSample(imported.unknownAgents, size: 3).map { "'\($0.name)'" }.joined(separator: ", ")); an agent matches by key, name or its trace_names)")
+                    )
                 }
             }
         }
@@ -67,8 +74,9 @@ struct FindingsCommand: AsyncParsableCommand {
         subcommands: [List.self, Mark.self], defaultSubcommand: List.self)
 
     struct List: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "list", abstract: "List runtime findings, newest first.",
-                                                        discussion: HelpText.discussion("findings"))
+        static let configuration = CommandConfiguration(
+            commandName: "list", abstract: "List runtime findings, newest first.",
+            discussion: HelpText.discussion("findings"))
         @OptionGroup var connection: ConnectionOptions
         @OptionGroup var output: FormatOption
         @Option(help: "Only this agent's findings (its key).") var agent: String?

@@ -14,13 +14,13 @@ struct ScanCommand: AsyncParsableCommand {
 /// The report format of a scan's output.
 enum ScanOutput: String, ExpressibleByArgument, CaseIterable { case text, json }
 
-
 extension ScanCommand {
     struct ScanModel: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "model",
             abstract: "Scan a model's files (a file or a directory) for serialized code, and record the result as evidence.",
-            discussion: HelpText.discussion("""
+            discussion: HelpText.discussion(
+                """
                 Each file's format is told from its bytes: pickle (protocols 0-5), PyTorch zip and legacy checkpoints, \
                 safetensors, GGUF, ONNX, Keras (.keras, H5), NumPy (.npy, .npz). Every pickle is walked without running \
                 it and each callable it imports is judged allowed, suspicious (on neither list) or dangerous. The digest \
@@ -52,8 +52,9 @@ extension ScanCommand {
             Output.print(format == .json ? String(decoding: json, as: UTF8.self) : ScanListing.model(scanned, judged: judged))
             if let target {
                 let ingested = try await connection.withDatabase { db in
-                    try await ScoredChanges(db).recordModelScan(scanned, subject: target, rules: ruleSet, recordStale: recordStale, by: by,
-                                                                actor: AuditLog.commandLineActor)
+                    try await ScoredChanges(db).recordModelScan(
+                        scanned, subject: target, rules: ruleSet, recordStale: recordStale, by: by,
+                        actor: AuditLog.commandLineActor)
                 }
                 // Beside a JSON report on standard output, what was recorded goes to standard error.
                 let recorded = EvidenceListing.recorded(ingested.records)
@@ -70,7 +71,8 @@ extension ScanCommand {
         static let configuration = CommandConfiguration(
             commandName: "dataset",
             abstract: "Mine training data (JSONL) for planted triggers, and record the result as evidence.",
-            discussion: HelpText.discussion("""
+            discussion: HelpText.discussion(
+                """
                 Reads chat messages, Alpaca instruction/input/output and prompt/completion lines; the FILEs are parts of \
                 one dataset. A candidate trigger is an input n-gram (1-4 tokens) in enough rows but few, spread over \
                 unrelated inputs, whose rows share an output n-gram that is rare elsewhere (thresholds in \
@@ -104,8 +106,9 @@ extension ScanCommand {
             Output.print(format == .json ? String(decoding: json, as: UTF8.self) : ScanListing.dataset(scanned))
             if let target {
                 let recorded = try await connection.withDatabase { db in
-                    try await ScoredChanges(db).recordDatasetScan(scanned, subject: target, control: ruleSet.datasetScan.control, by: by,
-                                                                  actor: AuditLog.commandLineActor)
+                    try await ScoredChanges(db).recordDatasetScan(
+                        scanned, subject: target, control: ruleSet.datasetScan.control, by: by,
+                        actor: AuditLog.commandLineActor)
                 }
                 var lines = EvidenceListing.recorded(recorded.records)
                 lines += recorded.notPropagated.map { "not recorded on model:\($0.model): \($0.why)\n" }.joined()

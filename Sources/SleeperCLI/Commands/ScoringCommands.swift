@@ -7,14 +7,18 @@ struct ScoreCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "score",
         abstract: "Compute backdoor exposure scores for every credential and store the run.",
-        discussion: HelpText.discussion("""
+        discussion: HelpText.discussion(
+            """
             Without --as-of the run describes now (the system clock, or SLEEPER_NOW when set) and becomes the current \
             run behind exposure, report and exports. With --as-of it is a what-if run: stored and citable by its id \
             (exposure --run, exposure diff --since), but never the current run, never a base for rescoring, and \
             absent from history and trends.
             """, "score"))
     @OptionGroup var connection: ConnectionOptions
-    @Option(name: .customLong("as-of"), help: "Score as of this time (YYYY-MM-DD, the end of that day UTC, or an ISO 8601 date-time) as a what-if run: ages and evidence validity are judged then. Default: now, as the current run.") var asOf: String?
+    @Option(
+        name: .customLong("as-of"),
+        help: "Score as of this time (YYYY-MM-DD, the end of that day UTC, or an ISO 8601 date-time) as a what-if run: ages and evidence validity are judged then. Default: now, as the current run.")
+    var asOf: String?
 
     func run() async throws {
         let whatIf = asOf != nil
@@ -37,7 +41,8 @@ struct ExposureCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "exposure",
         abstract: "Credentials by backdoor exposure score, from the current scoring run; `exposure diff` compares runs.",
-        discussion: HelpText.discussion("""
+        discussion: HelpText.discussion(
+            """
             `sleeper exposure` runs `exposure list`, whose options are:
               --top N            only the N highest (highest score first; ties in inventory order)
               --band BAND        critical, high, medium or low
@@ -56,7 +61,10 @@ struct ExposureCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "What got worse and what got better since an earlier run, and why.", discussion: HelpText.discussion("exposure diff"))
         @OptionGroup var connection: ConnectionOptions
         @OptionGroup var output: FormatOption
-        @Option(help: "A run id (a what-if run too), or a date: the latest current run as of then (YYYY-MM-DD means the start of that day UTC, so `--since today` compares with the last run before today; or an ISO 8601 date-time).") var since: String
+        @Option(
+            help:
+                "A run id (a what-if run too), or a date: the latest current run as of then (YYYY-MM-DD means the start of that day UTC, so `--since today` compares with the last run before today; or an ISO 8601 date-time)."
+        ) var since: String
         @Option(help: "Compare with this run id instead of the current run.") var run: Int?
 
         func run() async throws {
@@ -100,15 +108,19 @@ struct ExposureList: AsyncParsableCommand {
             let cited = try await RunChoice.cite(run, in: runs)
             if let owner { try await ReferenceLookup(db).requireOwner(owner) }
             if let resource { try await ReferenceLookup(db).requireResource(resource) }
-            return (try await runs.exposures(run: cited.id, top: top, band: band, minScore: minScore, owner: owner, resource: resource), cited,
-                    try await CredentialReach(db).unreached())
+            return (
+                try await runs.exposures(run: cited.id, top: top, band: band, minScore: minScore, owner: owner, resource: resource), cited,
+                try await CredentialReach(db).unreached()
+            )
         }
         let now = SleeperClock.now()
         RunChoice.announce(cited.text(now: now), format: output.format)
         if !cited.whatIf, let warning = cited.staleness(now: now, maximumAge: maximumAge) { Output.error("warning: \(warning)") }
         let listing = ExposureListing.exposures(rows)
-        Output.print(ListingRenderer.render(output.format == .table ? listing.selecting(ExposureListing.tableColumns) : listing,
-                                            as: output.format))
+        Output.print(
+            ListingRenderer.render(
+                output.format == .table ? listing.selecting(ExposureListing.tableColumns) : listing,
+                as: output.format))
         // On standard error, so that a listing piped elsewhere stays what its format says.
         if let line = UnreachedReason.line(unreached) { Output.error("note: " + line) }
     }
@@ -117,7 +129,8 @@ struct ExposureList: AsyncParsableCommand {
 struct ExplainCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "explain",
-        abstract: "How a credential's score was reached (factors, evidence, framework items, paths, what would lower it most), or a model's or agent's likelihood and blast radius.", discussion: HelpText.discussion("explain"))
+        abstract: "How a credential's score was reached (factors, evidence, framework items, paths, what would lower it most), or a model's or agent's likelihood and blast radius.",
+        discussion: HelpText.discussion("explain"))
     @OptionGroup var connection: ConnectionOptions
     @Argument(help: "credential:KEY, model:KEY or agent:KEY") var subject: String
     @Option(help: "text or json.") var format: String = "text"

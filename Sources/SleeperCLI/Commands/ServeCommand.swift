@@ -14,38 +14,52 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Port to listen on (0: any free port, printed at start).") var port = 8080
     @Option(name: .customLong("max-body-mb"), help: "Largest request body accepted, in MiB.") var maxBodyMB = 64
     @Option(name: .customLong("max-page"), help: "Largest page a list returns.") var maxPage = 1000
-    @Option(name: .customLong("idempotency-pending-seconds"),
-            help: "How long an Idempotency-Key may stay in progress (its answer lost in an outage) before a retry settles it from what its write did.")
+    @Option(
+        name: .customLong("idempotency-pending-seconds"),
+        help: "How long an Idempotency-Key may stay in progress (its answer lost in an outage) before a retry settles it from what its write did.")
     var idempotencyPendingSeconds = IdempotencyKeys.defaultPendingSeconds
-    @Option(name: .customLong("refusals-per-minute"),
-            help: "Requests without a valid token a source may make in a minute before it is answered 429 for the rest of the minute.")
+    @Option(
+        name: .customLong("refusals-per-minute"),
+        help: "Requests without a valid token a source may make in a minute before it is answered 429 for the rest of the minute.")
     var refusalsPerMinute = 600
-    @Option(name: .customLong("scan-seconds"),
-            help: "How long one POST /v1/scans may run; past it (or when its client goes away) the scan stops and nothing of it is recorded.")
+    @Option(
+        name: .customLong("scan-seconds"),
+        help: "How long one POST /v1/scans may run; past it (or when its client goes away) the scan stops and nothing of it is recorded.")
     var scanSeconds = Int(ServerLimits.defaultScanSeconds)
     @Option(help: "Database connections in the pool.") var pool = 8
     @Option(name: .customLong("report-rules"), help: "How POST /v1/evidence/ingest judges reports (default: the shipped Controls/report-rules.yaml).") var reportRules: String?
     @Option(name: .customLong("scan-root"), help: "A directory whose files POST /v1/scans may read by path (?path=); repeat for more. Without it the API scans uploads only.")
     var scanRoots: [String] = []
-    @Option(name: .customLong("webhook"), help: "Send signed webhooks (recalls, overdue actions, lapsed acceptances, newly critical credentials) to this URL; repeat for more. The secret comes from SLEEPER_WEBHOOK_SECRET or --webhook-secret-file.")
+    @Option(
+        name: .customLong("webhook"),
+        help:
+            "Send signed webhooks (recalls, overdue actions, lapsed acceptances, newly critical credentials) to this URL; repeat for more. The secret comes from SLEEPER_WEBHOOK_SECRET or --webhook-secret-file."
+    )
     var webhooks: [String] = []
-    @Option(name: .customLong("webhook-file"), help: "A file of webhook receivers, one URL per line ('#' starts a comment); the place for URLs that carry credentials. SLEEPER_WEBHOOKS (URLs separated by spaces) is read too.")
+    @Option(
+        name: .customLong("webhook-file"),
+        help: "A file of webhook receivers, one URL per line ('#' starts a comment); the place for URLs that carry credentials. SLEEPER_WEBHOOKS (URLs separated by spaces) is read too.")
     var webhookFile: String?
     @Option(name: .customLong("webhook-secret-file"), help: "A file holding the webhooks' HMAC secret (never give it on the command line).") var webhookSecretFile: String?
-    @Option(name: .customLong("drain-seconds"), help: "After SIGTERM or SIGINT, how long responses in flight may take to finish; past it they are cut off, the log says so and the exit status is 1.") var drainSeconds = 30
+    @Option(name: .customLong("drain-seconds"), help: "After SIGTERM or SIGINT, how long responses in flight may take to finish; past it they are cut off, the log says so and the exit status is 1.")
+    var drainSeconds = 30
 
     func run() async throws {
         guard (0...65535).contains(port) else { throw CommandFailure(message: "--port: \(port) is not a port number") }
         guard maxBodyMB >= 1, maxPage >= 1, pool >= 1, drainSeconds >= 1, refusalsPerMinute >= 1, idempotencyPendingSeconds >= 1, scanSeconds >= 1 else {
             throw CommandFailure(message: "--max-body-mb, --max-page, --pool, --drain-seconds, --refusals-per-minute, --idempotency-pending-seconds and --scan-seconds must be at least 1")
         }
-        var logger = Invocation.current?.output.map { output in Logger(label: "sleeper.serve") { CapturedLogHandler(label: $0, output: output) } }
+        var logger =
+            Invocation.current?.output.map { output in Logger(label: "sleeper.serve") { CapturedLogHandler(label: $0, output: output) } }
             ?? Logger(label: "sleeper.serve")
         logger.logLevel = Invocation.environment["SLEEPER_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info
         let rules = try reportRules.map(readReportRules)
-        var options = SleeperService.Options(host: host, port: port, limits: .init(maxBodyBytes: maxBodyMB << 20, maxPageSize: maxPage, idempotencyPendingSeconds: idempotencyPendingSeconds,
-                                                                               refusalsPerMinute: refusalsPerMinute, scanSeconds: Double(scanSeconds)),
-                                              drainLimit: .seconds(drainSeconds), reportRules: rules)
+        var options = SleeperService.Options(
+            host: host, port: port,
+            limits: .init(
+                maxBodyBytes: maxBodyMB << 20, maxPageSize: maxPage, idempotencyPendingSeconds: idempotencyPendingSeconds,
+                refusalsPerMinute: refusalsPerMinute, scanSeconds: Double(scanSeconds)),
+            drainLimit: .seconds(drainSeconds), reportRules: rules)
         for root in scanRoots {
             var isDirectory: ObjCBool = false
             guard FileManager.default.fileExists(atPath: root, isDirectory: &isDirectory), isDirectory.boolValue else {
@@ -57,7 +71,10 @@ struct ServeCommand: AsyncParsableCommand {
         // Process arguments are visible to every user of the machine: a receiver whose URL carries
         // credentials comes from a file or the environment, and is stored without them.
         for url in webhooks where URLComponents(string: url)?.password != nil || URLComponents(string: url)?.user != nil {
-            throw CommandFailure(message: "--webhook: '\(WebhookSettings.stored(url))' carries credentials in its URL, which every user of the machine can read in the process list; give it in --webhook-file or SLEEPER_WEBHOOKS instead")
+            throw CommandFailure(
+                message:
+                    "--webhook: '\(WebhookSettings.stored(url))' carries credentials in its URL, which every user of the machine can read in the process list; give it in --webhook-file or SLEEPER_WEBHOOKS instead"
+            )
         }
         var receivers = webhooks
         if let webhookFile {
@@ -111,7 +128,8 @@ struct TokenCommand: AsyncParsableCommand {
         @OptionGroup var connection: ConnectionOptions
         @Option(help: "A name for the token (who or what holds it).") var name: String
         @Option(help: "viewer (reads), editor (also imports, records evidence, scores) or admin (also tokens and audit).") var role: String
-        @Option(help: "When it stops working (YYYY-MM-DD, the end of that day UTC, or ISO 8601; default: in \(TokenStore.defaultLifetimeDays) days; at most \(TokenStore.maximumLifetimeDays)).") var expires: String?
+        @Option(help: "When it stops working (YYYY-MM-DD, the end of that day UTC, or ISO 8601; default: in \(TokenStore.defaultLifetimeDays) days; at most \(TokenStore.maximumLifetimeDays)).")
+        var expires: String?
 
         func run() async throws {
             guard let role = AccessRole(rawValue: role) else { throw CommandFailure(message: "--role: '\(role)' is not viewer, editor or admin") }
@@ -180,8 +198,12 @@ struct AuditCommand: AsyncParsableCommand {
     func run() async throws {
         let date = try parseDate(since, "--since")
         let entries = try await connection.withDatabase { db in try await AuditLog(db).entries(since: date, limit: limit, latest: true) }
-        Output.print(ListingRenderer.render(Listing(columns: ["id", "at", "actor", "action", "target", "detail"], rows: entries.map {
-            [.integer($0.id), .text(Timestamps.format($0.at)), .text($0.actor), .text($0.action), $0.target.map(Listing.Cell.text) ?? .null, .text($0.detail)]
-        }), as: output.format))
+        Output.print(
+            ListingRenderer.render(
+                Listing(
+                    columns: ["id", "at", "actor", "action", "target", "detail"],
+                    rows: entries.map {
+                        [.integer($0.id), .text(Timestamps.format($0.at)), .text($0.actor), .text($0.action), $0.target.map(Listing.Cell.text) ?? .null, .text($0.detail)]
+                    }), as: output.format))
     }
 }

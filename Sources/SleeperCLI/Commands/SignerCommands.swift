@@ -9,7 +9,8 @@ struct SignersCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "signers",
         abstract: "The signers a model's signature must come from, per model or per supplier; a signature by anyone else fails SLP-SIGNATURE.",
-        discussion: HelpText.discussion("""
+        discussion: HelpText.discussion(
+            """
             A signer is written as `sleeper verify-model` prints it: `key sha256:HEX` (the SHA-256 of the public key's \
             SubjectPublicKeyInfo), `certificate SUBJECT … issued by ISSUER`, or `keyless IDENTITY via PROVIDER`. Each \
             declaration is audited.

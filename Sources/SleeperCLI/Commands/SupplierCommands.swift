@@ -8,7 +8,8 @@ struct SuppliersCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "suppliers",
         abstract: "The suppliers the organisation declares as its own or allowed: their models are not scored as unapproved third parties.",
-        discussion: HelpText.discussion("""
+        discussion: HelpText.discussion(
+            """
             A model whose supplier is declared here (by name, case aside) carries no third_party_not_allowed term; \
             `explain` names the declaration. Each change is audited and rescores the models of that supplier.
             """, "suppliers"),

@@ -15,8 +15,9 @@ struct VerifyModelCommand: AsyncParsableCommand {
     @Argument(help: "The model's directory.") var directory: String
     @Option(help: "The signature bundle (default: DIRECTORY/model.sig).") var signature: String?
     @Option(name: .customLong("public-key"), help: "The signer's public key (PEM; ECDSA P-256, P-384 or P-521).") var publicKey: String?
-    @Option(name: .customLong("certificate-chain"), parsing: .upToNextOption,
-            help: "For a bundle signed with a certificate: the certificates to trust (PEM: the root, and intermediates you vouch for).")
+    @Option(
+        name: .customLong("certificate-chain"), parsing: .upToNextOption,
+        help: "For a bundle signed with a certificate: the certificates to trust (PEM: the root, and intermediates you vouch for).")
     var certificateChain: [String] = []
     @Option(name: .customLong("trusted-root"), help: "For a keyless (Sigstore) bundle: Sigstore's trusted_root.json (Fulcio authorities and log keys), read offline.")
     var trustedRoot: String?
@@ -77,14 +78,16 @@ struct VerifyModelCommand: AsyncParsableCommand {
             }
             let (verdict, records, rescore) = try await connection.withDatabase { db in
                 // Bound by the ledger, in the same transaction: refused unless it is the model's digest.
-                try await ScoredChanges(db).recordSignature(check, subject: target, bundleName: URL(fileURLWithPath: signaturePath).lastPathComponent,
-                                                            bundleData: bundleData, summary: Self.summary(check), pinSigner: trustSigner,
-                                                            by: by, actor: AuditLog.commandLineActor)
+                try await ScoredChanges(db).recordSignature(
+                    check, subject: target, bundleName: URL(fileURLWithPath: signaturePath).lastPathComponent,
+                    bundleData: bundleData, summary: Self.summary(check), pinSigner: trustSigner,
+                    by: by, actor: AuditLog.commandLineActor)
             }
             switch verdict {
             case .undeclared(let signer):
-                throw CommandFailure(message: "the signature is valid, signed by \(signer), but no signer is declared for model:\(target.key) or its supplier, so nothing was recorded: "
-                                     + "give --trust-signer to pin this signer (audited), or declare one with `sleeper signers trust`")
+                throw CommandFailure(
+                    message: "the signature is valid, signed by \(signer), but no signer is declared for model:\(target.key) or its supplier, so nothing was recorded: "
+                        + "give --trust-signer to pin this signer (audited), or declare one with `sleeper signers trust`")
             case .recorded(let result, _):
                 if let rescore { Output.report(rescore) }
                 Output.print(records.map { "recorded evidence #\($0.id): SLP-SIGNATURE \($0.result.rawValue) for model:\(target.key)" }.joined(separator: "\n") + "\n")

@@ -7,8 +7,9 @@ import SleeperStore
 
 /// `--database-url`, shared by every command that reads or writes the store.
 struct ConnectionOptions: ParsableArguments {
-    @Option(name: .customLong("database-url"),
-            help: "postgres:// URL of the database. Default: $DATABASE_URL, then the PG* variables, then the embedded cluster.")
+    @Option(
+        name: .customLong("database-url"),
+        help: "postgres:// URL of the database. Default: $DATABASE_URL, then the PG* variables, then the embedded cluster.")
     var databaseURL: String?
 
     /// Opens the configured database; with nothing configured, starts the embedded cluster and
@@ -19,13 +20,17 @@ struct ConnectionOptions: ParsableArguments {
     /// `settlingOwed`: first settle the rescores committed changes are owed (a rescore cut short by
     /// a killed process or database), so that what the command reads is current; the service
     /// settles them itself.
-    func withDatabase<T: Sendable>(migrating: Bool = true, maximumConnections: Int = 5, applicationName: String = "sleeper", endOnLoss: Bool = true,
-                                   settlingOwed: Bool = true, _ body: (Database) async throws -> T) async throws -> T {
+    func withDatabase<T: Sendable>(
+        migrating: Bool = true, maximumConnections: Int = 5, applicationName: String = "sleeper", endOnLoss: Bool = true,
+        settlingOwed: Bool = true, _ body: (Database) async throws -> T
+    ) async throws -> T {
         let environment = Invocation.environment
         let logger = Self.logger
         if let settings = try ConnectionSettings.resolve(flag: databaseURL, environment: environment) {
-            return try await Database.open(settings, logger: logger, maximumConnections: maximumConnections, applicationName: applicationName,
-                                       endOnLoss: endOnLoss, stuckAfterLoss: Self.stuckAfterLoss) { db in
+            return try await Database.open(
+                settings, logger: logger, maximumConnections: maximumConnections, applicationName: applicationName,
+                endOnLoss: endOnLoss, stuckAfterLoss: Self.stuckAfterLoss
+            ) { db in
                 if migrating { try await MigrationRunner().requireCurrent(db) }
                 if settlingOwed && migrating { await Self.settleOwed(db) }
                 return try await body(db)
@@ -34,8 +39,10 @@ struct ConnectionOptions: ParsableArguments {
         let cluster = EmbeddedCluster(home: EmbeddedCluster.defaultHome(environment: environment))
         let settings = try cluster.ensureRunning()
         try await EmbeddedDatabase.create(settings, logger: logger)
-        return try await Database.open(settings, logger: logger, maximumConnections: maximumConnections, applicationName: applicationName,
-                                       endOnLoss: endOnLoss, stuckAfterLoss: Self.stuckAfterLoss) { db in
+        return try await Database.open(
+            settings, logger: logger, maximumConnections: maximumConnections, applicationName: applicationName,
+            endOnLoss: endOnLoss, stuckAfterLoss: Self.stuckAfterLoss
+        ) { db in
             if migrating {
                 try await MigrationRunner().migrate(db)
                 try await CatalogStore(db).syncBundled()

@@ -16,8 +16,9 @@ enum SigningKeys {
         }
         let key = Curve25519.Signing.PrivateKey()
         do {
-            try fm.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true,
-                                   attributes: [.posixPermissions: 0o700])
+            try fm.createDirectory(
+                atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true,
+                attributes: [.posixPermissions: 0o700])
             fm.createFile(atPath: path, contents: nil, attributes: [.posixPermissions: 0o600])
             try fm.setAttributes([.posixPermissions: 0o600], ofItemAtPath: path)
             try Data((key.rawRepresentation.base64EncodedString() + "\n").utf8).write(to: URL(fileURLWithPath: path))

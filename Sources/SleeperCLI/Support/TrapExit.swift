@@ -1,7 +1,7 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// Turns a trap (a Swift runtime check failing: SIGILL on x86-64, SIGTRAP on arm64) into exit

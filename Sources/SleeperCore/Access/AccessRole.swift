@@ -6,7 +6,13 @@ import Foundation
 public enum AccessRole: String, CaseIterable, Sendable, Comparable {
     case viewer, editor, admin
 
-    var rank: Int { switch self { case .viewer: 0; case .editor: 1; case .admin: 2 } }
+    var rank: Int {
+        switch self {
+        case .viewer: 0;
+        case .editor: 1;
+        case .admin: 2
+        }
+    }
     public static func < (a: AccessRole, b: AccessRole) -> Bool { a.rank < b.rank }
     public func allows(_ required: AccessRole) -> Bool { self >= required }
 }

@@ -30,7 +30,9 @@ public enum AtlasReader {
         var items: [FrameworkItem] = []
         var seen: Set<String> = []
         func add(_ item: FrameworkItem, at path: String) {
-            if seen.insert(item.id).inserted { items.append(item) } else if item.kind != "tactic" {
+            if seen.insert(item.id).inserted {
+                items.append(item)
+            } else if item.kind != "tactic" {
                 c.report(path, "duplicate ID '\(item.id)'")
             }
         }
@@ -42,8 +44,10 @@ public enum AtlasReader {
             for t in c.list(matrix["techniques"]) {
                 guard let id = c.string(t["id"], required: true) else { continue }
                 let parent = c.string(t["subtechnique-of"])
-                add(FrameworkItem(id: id, name: c.string(t["name"]) ?? id, description: "",
-                                  kind: parent == nil ? "technique" : "sub-technique", parent: parent), at: t.path)
+                add(
+                    FrameworkItem(
+                        id: id, name: c.string(t["name"]) ?? id, description: "",
+                        kind: parent == nil ? "technique" : "sub-technique", parent: parent), at: t.path)
             }
             for m in c.list(matrix["mitigations"]) {
                 guard let id = c.string(m["id"], required: true) else { continue }
@@ -53,8 +57,10 @@ public enum AtlasReader {
                     if case .string(let s)? = link.value { return s }
                     return c.string(link["id"])
                 }
-                add(FrameworkItem(id: id, name: c.string(m["name"]) ?? id, description: "", kind: "mitigation",
-                                  mitigates: Array(Set(links)).sorted()), at: m.path)
+                add(
+                    FrameworkItem(
+                        id: id, name: c.string(m["name"]) ?? id, description: "", kind: "mitigation",
+                        mitigates: Array(Set(links)).sorted()), at: m.path)
             }
         }
         return finish(id: frameworkID(version: version), name: c.string(root["name"]) ?? "MITRE ATLAS", version: version, items: items, c)
@@ -76,8 +82,9 @@ public enum AtlasReader {
         }
         for relation in c.list(root["relationships"]) {
             guard let type = c.string(relation["type"], required: true),
-                  let source = c.string(relation["source"]) ?? c.string(relation["source_id"]),
-                  let target = c.string(relation["target"]) ?? c.string(relation["target_id"]) else {
+                let source = c.string(relation["source"]) ?? c.string(relation["source_id"]),
+                let target = c.string(relation["target"]) ?? c.string(relation["target_id"])
+            else {
                 if !relation["type"].isMissing { c.report(relation.path, "a relationship needs source and target") }
                 continue
             }
@@ -92,12 +99,13 @@ public enum AtlasReader {
             case "mitigates":
                 items[source]!.mitigates.append(target)
             default:
-                break   // achieves (technique → tactic), employs, sequences: not needed for governance
+                break  // achieves (technique → tactic), employs, sequences: not needed for governance
             }
         }
         let name = c.string(collection["name"]) ?? "MITRE ATLAS"
-        return finish(id: frameworkID(version: version), name: name, version: version,
-                      items: items.values.sorted { $0.id < $1.id }, c)
+        return finish(
+            id: frameworkID(version: version), name: name, version: version,
+            items: items.values.sorted { $0.id < $1.id }, c)
     }
 
     static func finish(id: String, name: String, version: String, items: [FrameworkItem], _ c: ProblemCollector) -> Framework? {
@@ -111,7 +119,8 @@ public enum AtlasReader {
             item.mitigates = item.mitigates.filter(ids.contains)
             return item
         }
-        return Framework(id: id, name: "\(name) (complete)", edition: version, source: "https://atlas.mitre.org/",
-                         licence: "Apache-2.0", items: cleaned)
+        return Framework(
+            id: id, name: "\(name) (complete)", edition: version, source: "https://atlas.mitre.org/",
+            licence: "Apache-2.0", items: cleaned)
     }
 }

@@ -58,8 +58,10 @@ public struct FrameworkItem: Sendable, Equatable {
     public var mitigates: [String]
     public var backdoorRelevant: Bool
 
-    public init(id: String, name: String, description: String = "", kind: String = "item", parent: String? = nil,
-                aliasOf: [String] = [], mitigates: [String] = [], backdoorRelevant: Bool = false) {
+    public init(
+        id: String, name: String, description: String = "", kind: String = "item", parent: String? = nil,
+        aliasOf: [String] = [], mitigates: [String] = [], backdoorRelevant: Bool = false
+    ) {
         self.id = id
         self.name = name
         self.description = description

@@ -1,29 +1,37 @@
 /// Catalog contents as listings and as the readable description `sleeper controls show` prints.
 public enum CatalogListing {
     public static func frameworks(_ rows: [(id: String, name: String, edition: String, items: Int, mapped: Int, licence: String)]) -> Listing {
-        Listing(columns: ["id", "name", "edition", "items", "mapped_items", "licence"], rows: rows.map {
-            [.text($0.id), .text($0.name), .text($0.edition), .integer($0.items), .integer($0.mapped), .text($0.licence)]
-        })
+        Listing(
+            columns: ["id", "name", "edition", "items", "mapped_items", "licence"],
+            rows: rows.map {
+                [.text($0.id), .text($0.name), .text($0.edition), .integer($0.items), .integer($0.mapped), .text($0.licence)]
+            })
     }
 
     public static func controls(_ catalog: Catalog) -> Listing {
-        Listing(columns: ["id", "name", "description", "applies_to", "evidence", "validity_days", "grace_days", "maps_to"],
-                rows: catalog.controls.map { c in
-            [.text(c.id), .text(c.name), .text(c.description), .list(c.appliesTo.map(\.rawValue)), .text(c.evidence),
-             .integer(c.validityDays), .integer(c.graceDays),
-             .list(catalog.mappings.filter { $0.control == c.id }.map { "\($0.framework):\($0.item)" })]
-        })
+        Listing(
+            columns: ["id", "name", "description", "applies_to", "evidence", "validity_days", "grace_days", "maps_to"],
+            rows: catalog.controls.map { c in
+                [
+                    .text(c.id), .text(c.name), .text(c.description), .list(c.appliesTo.map(\.rawValue)), .text(c.evidence),
+                    .integer(c.validityDays), .integer(c.graceDays),
+                    .list(catalog.mappings.filter { $0.control == c.id }.map { "\($0.framework):\($0.item)" }),
+                ]
+            })
     }
 
     public static func items(_ framework: Framework, catalog: Catalog) -> Listing {
-        Listing(columns: ["id", "name", "description", "kind", "parent", "alias_of", "mitigates", "backdoor_relevant", "controls"],
-                rows: framework.items.map { item in
-            let targets = item.isAlias ? item.aliasOf : [item.id]
-            let controls = Set(catalog.mappings.filter { $0.framework == framework.id && targets.contains($0.item) }.map(\.control)).sorted()
-            return [.text(item.id), .text(item.isAlias ? item.name + " — alias of " + item.aliasOf.joined(separator: ", ") : item.name),
+        Listing(
+            columns: ["id", "name", "description", "kind", "parent", "alias_of", "mitigates", "backdoor_relevant", "controls"],
+            rows: framework.items.map { item in
+                let targets = item.isAlias ? item.aliasOf : [item.id]
+                let controls = Set(catalog.mappings.filter { $0.framework == framework.id && targets.contains($0.item) }.map(\.control)).sorted()
+                return [
+                    .text(item.id), .text(item.isAlias ? item.name + " — alias of " + item.aliasOf.joined(separator: ", ") : item.name),
                     .text(item.description), .text(item.kind), item.parent.map(Listing.Cell.text) ?? .null,
-                    .list(item.aliasOf), .list(item.mitigates), .bool(item.backdoorRelevant), .list(controls)]
-        })
+                    .list(item.aliasOf), .list(item.mitigates), .bool(item.backdoorRelevant), .list(controls),
+                ]
+            })
     }
 
     /// One control as a listing row, or the framework items with that ID (an alias such as A2
@@ -70,7 +78,8 @@ public enum CatalogListing {
                 let item = framework.items.first { $0.id == m.item }
                 let aliases = framework.items.filter { $0.aliasOf.contains(m.item) }.map(\.id)
                 let cited = aliases.isEmpty ? "" : "  (cited as \(aliases.joined(separator: ", ")), an alias)"
-                out += "      \(m.item.padding(toLength: width, withPad: " ", startingAt: 0))  \(m.relationship.rawValue.padding(toLength: 15, withPad: " ", startingAt: 0))  \(item?.name ?? "")\(cited)\n"
+                out +=
+                    "      \(m.item.padding(toLength: width, withPad: " ", startingAt: 0))  \(m.relationship.rawValue.padding(toLength: 15, withPad: " ", startingAt: 0))  \(item?.name ?? "")\(cited)\n"
             }
         }
         return out

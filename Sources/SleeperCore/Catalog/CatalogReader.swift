@@ -55,15 +55,16 @@ public enum CatalogReader {
             }
             seen[itemID] = entry.path
             let aliasOf = c.list(entry["alias_of"]).compactMap { c.string($0) }
-            items.append(FrameworkItem(
-                id: itemID,
-                name: c.string(entry["name"], required: true) ?? "",
-                description: c.string(entry["description"], required: true) ?? "",
-                kind: c.string(entry["kind"]) ?? (aliasOf.isEmpty ? defaultKind(itemID, parent: c.string(entry["parent"])) : "alias"),
-                parent: c.string(entry["parent"]),
-                aliasOf: aliasOf,
-                mitigates: c.list(entry["mitigates"]).compactMap { c.string($0) },
-                backdoorRelevant: c.bool(entry["backdoor_relevant"]) ?? false))
+            items.append(
+                FrameworkItem(
+                    id: itemID,
+                    name: c.string(entry["name"], required: true) ?? "",
+                    description: c.string(entry["description"], required: true) ?? "",
+                    kind: c.string(entry["kind"]) ?? (aliasOf.isEmpty ? defaultKind(itemID, parent: c.string(entry["parent"])) : "alias"),
+                    parent: c.string(entry["parent"]),
+                    aliasOf: aliasOf,
+                    mitigates: c.list(entry["mitigates"]).compactMap { c.string($0) },
+                    backdoorRelevant: c.bool(entry["backdoor_relevant"]) ?? false))
         }
         let ids = Set(items.map(\.id))
         for (index, item) in items.enumerated() {
@@ -73,8 +74,9 @@ public enum CatalogReader {
             for target in item.mitigates where !ids.contains(target) { c.report("\(path).mitigates", "'\(item.id)' mitigates unknown item '\(target)'") }
         }
         guard let id, let name, let edition else { return nil }
-        return Framework(id: id, name: name, edition: edition, source: c.string(head["source"]) ?? "",
-                         licence: c.string(head["licence"]) ?? "", items: items)
+        return Framework(
+            id: id, name: name, edition: edition, source: c.string(head["source"]) ?? "",
+            licence: c.string(head["licence"]) ?? "", items: items)
     }
 
     /// NIST-style numbering tells functions (GOVERN), categories (GOVERN 1) and subcategories (GOVERN 1.1) apart.
@@ -93,11 +95,12 @@ public enum CatalogReader {
             if applies.isEmpty { c.report(entry["applies_to"].path, "must name at least one of: model, dataset, agent, credential") }
             let validity = c.integer(entry["validity_days"], range: 1...3650)
             if entry["validity_days"].isMissing { c.report(entry["validity_days"].path, "is required") }
-            controls.append(Control(
-                id: id, name: c.string(entry["name"], required: true) ?? "",
-                description: c.string(entry["description"], required: true) ?? "",
-                appliesTo: applies, evidence: c.string(entry["evidence"], required: true) ?? "",
-                validityDays: validity ?? 0, graceDays: c.integer(entry["grace_days"], range: 0...365) ?? 0))
+            controls.append(
+                Control(
+                    id: id, name: c.string(entry["name"], required: true) ?? "",
+                    description: c.string(entry["description"], required: true) ?? "",
+                    appliesTo: applies, evidence: c.string(entry["evidence"], required: true) ?? "",
+                    validityDays: validity ?? 0, graceDays: c.integer(entry["grace_days"], range: 0...365) ?? 0))
         }
         return controls
     }

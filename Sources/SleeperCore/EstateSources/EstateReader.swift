@@ -23,7 +23,8 @@ public enum EstateReader {
             if let kind = SecretScanner.secretKind(of: name, field: "name") {
                 parsed.problems.append(InventoryProblem(file: file, path: "", message: "the source name looks like secret material (\(kind)); the value is not shown and nothing was written"))
             } else if !InventoryReader.isValidKey(name) {
-                parsed.problems.append(InventoryProblem(file: file, path: "", message: "source name '\(name)' must start with a letter or digit and hold only letters, digits and . _ : / @ + - (at most 200)"))
+                parsed.problems.append(
+                    InventoryProblem(file: file, path: "", message: "source name '\(name)' must start with a letter or digit and hold only letters, digits and . _ : / @ + - (at most 200)"))
             }
         }
         return parsed

@@ -48,7 +48,10 @@ public enum SourceFormat: String, CaseIterable, Sendable {
         }
         if trimmed.hasPrefix("---") && (file.lowercased().hasSuffix(".md") || HuggingFaceCardReader.looksLikeCard(head)) { return .huggingFaceCard }
         if !trimmed.hasPrefix("---"), HuggingFaceCardReader.looksLikeCard(head),
-           !EntityKind.allCases.contains(where: { head.contains("\($0.rawValue):") }) { return .huggingFaceCard }
+            !EntityKind.allCases.contains(where: { head.contains("\($0.rawValue):") })
+        {
+            return .huggingFaceCard
+        }
         return .sleeper
     }
 }
@@ -80,8 +83,10 @@ public struct SourceOrigin: Sendable {
         public init(credential: String, location: String) { (self.credential, self.location) = (credential, location) }
     }
 
-    public init(format: SourceFormat, name: String, fields: [EntityKind: [String]], edges: Set<String>,
-                stubs: Inventory = Inventory(), findings: [String] = []) {
+    public init(
+        format: SourceFormat, name: String, fields: [EntityKind: [String]], edges: Set<String>,
+        stubs: Inventory = Inventory(), findings: [String] = []
+    ) {
         self.format = format
         self.name = name
         self.fields = fields
@@ -95,15 +100,19 @@ extension ParsedInventory {
     /// A source's snapshot as a parsed file: references located by `site` (the owner's place in
     /// the file, by key; only readers whose entities refer to others give one), so
     /// that the import's checks (duplicates, references, lineage cycles) treat it like any file.
-    public init(file: String, origin: SourceOrigin, inventory: Inventory, problems: [InventoryProblem],
-                site: (String) -> String = { _ in "" }) {
+    public init(
+        file: String, origin: SourceOrigin, inventory: Inventory, problems: [InventoryProblem],
+        site: (String) -> String = { _ in "" }
+    ) {
         var definitions: [EntityKind: [String: DocumentPath]] = [:]
         var references: [InventoryReference] = []
         // One location per kind (a key defined twice is named with its file): spelling out a
         // line for each of a million report rows cost a second and is never shown.
         let located: [EntityKind: DocumentPath] = Dictionary(uniqueKeysWithValues: EntityKind.allCases.map { ($0, .named($0.rawValue)) })
-        for (kind, count) in [(EntityKind.models, inventory.models.count), (.datasets, inventory.datasets.count), (.agents, inventory.agents.count),
-                              (.credentials, inventory.credentials.count), (.resources, inventory.resources.count)] where count > 0 {
+        for (kind, count) in [
+            (EntityKind.models, inventory.models.count), (.datasets, inventory.datasets.count), (.agents, inventory.agents.count),
+            (.credentials, inventory.credentials.count), (.resources, inventory.resources.count),
+        ] where count > 0 {
             definitions[kind] = Dictionary(minimumCapacity: count)
         }
         func define(_ kind: EntityKind, _ key: String) { definitions[kind]?[key] = located[kind] }

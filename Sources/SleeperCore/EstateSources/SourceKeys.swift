@@ -10,7 +10,7 @@ enum SourceKeys {
             for scalar in part.unicodeScalars {
                 let v = scalar.value
                 let alphanumeric = (v >= 48 && v <= 57) || (v >= 65 && v <= 90) || (v >= 97 && v <= 122)
-                let mark = v == 46 || v == 58 || v == 95 || v == 47 || v == 64 || v == 43 || v == 45   // . : _ / @ + -
+                let mark = v == 46 || v == 58 || v == 95 || v == 47 || v == 64 || v == 43 || v == 45  // . : _ / @ + -
                 if alphanumeric || (mark && !bytes.isEmpty) {
                     bytes.append(UInt8(v))
                 } else if !bytes.isEmpty {

@@ -21,8 +21,10 @@ public struct ControlStatus: Sendable, Equatable {
 
     public var isValid: Bool { status == .valid }
 
-    public init(subject: Subject, owner: String?, control: String, controlName: String, status: EvidenceStatus,
-                evidenceID: Int?, expiresAt: Date?, items: [String]) {
+    public init(
+        subject: Subject, owner: String?, control: String, controlName: String, status: EvidenceStatus,
+        evidenceID: Int?, expiresAt: Date?, items: [String]
+    ) {
         self.subject = subject
         self.owner = owner
         self.control = control

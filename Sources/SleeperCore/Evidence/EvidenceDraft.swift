@@ -27,9 +27,11 @@ public struct EvidenceDraft: Sendable, Equatable {
     public var file: String
     public var path: String
 
-    public init(subject: Subject, control: String, result: EvidenceResult, effective: Date? = nil, expires: Date? = nil,
-                artifactPaths: [String] = [], artifacts: [Artifact] = [], uri: String? = nil, recordedBy: String? = nil,
-                note: String? = nil, supersedes: Int? = nil, file: String = "command line", path: String = "") {
+    public init(
+        subject: Subject, control: String, result: EvidenceResult, effective: Date? = nil, expires: Date? = nil,
+        artifactPaths: [String] = [], artifacts: [Artifact] = [], uri: String? = nil, recordedBy: String? = nil,
+        note: String? = nil, supersedes: Int? = nil, file: String = "command line", path: String = ""
+    ) {
         self.subject = subject
         self.control = control
         self.result = result
@@ -67,8 +69,7 @@ public enum EvidenceReader {
         let cursor = DocumentCursor(value: root, path: "")
         // A list of records, {evidence: [...]}, or (as the API takes it) one record.
         let entries: [DocumentCursor]
-        if let fields = cursor.fields, fields["subject"] != nil { entries = [cursor] }
-        else { entries = c.list(cursor.fields != nil ? cursor["evidence"] : cursor) }
+        if let fields = cursor.fields, fields["subject"] != nil { entries = [cursor] } else { entries = c.list(cursor.fields != nil ? cursor["evidence"] : cursor) }
         var drafts: [EvidenceDraft] = []
         // Every field of every record, artifact names included, before anything quotes a value.
         let secrets = ProblemCollector(file: file)
@@ -97,7 +98,8 @@ public enum EvidenceReader {
         // `[]`, `{}` or another tool's report (an object with neither `subject` nor `evidence`)
         // holds no record: refused, so that nothing (not even an audit entry) is written.
         if drafts.isEmpty && c.problems.isEmpty {
-            let shape = cursor.fields.map { $0["evidence"] == nil ? "an object with neither 'subject' nor 'evidence'" : "an empty 'evidence' list" }
+            let shape =
+                cursor.fields.map { $0["evidence"] == nil ? "an object with neither 'subject' nor 'evidence'" : "an empty 'evidence' list" }
                 ?? "an empty list"
             c.report("", "no evidence records in \(file): found \(shape); expected a list of records, {evidence: [...]}, or one record with subject, control and result")
         }
@@ -139,8 +141,13 @@ public enum EvidenceValidator {
             problems.append(draft.problem("expires", "\(Timestamps.formatDay(expires)) is not after the effective date \(Timestamps.formatDay(effective))"))
         }
         if let expires = draft.expires, expires > effective, !draft.allowLongValidity,
-           expires.timeIntervalSince(effective) > TimeInterval(longestValidity(control)) * 86400 {
-            problems.append(draft.problem("expires", "\(Timestamps.formatDay(expires)) is \(Int(expires.timeIntervalSince(effective) / 86400)) days after the effective date, more than twice \(control.id)'s validity of \(control.validityDays) days; a check that old proves little. Give --allow-long-validity if it is meant (audited)"))
+            expires.timeIntervalSince(effective) > TimeInterval(longestValidity(control)) * 86400
+        {
+            problems.append(
+                draft.problem(
+                    "expires",
+                    "\(Timestamps.formatDay(expires)) is \(Int(expires.timeIntervalSince(effective) / 86400)) days after the effective date, more than twice \(control.id)'s validity of \(control.validityDays) days; a check that old proves little. Give --allow-long-validity if it is meant (audited)"
+                ))
         }
         if effective > now.addingTimeInterval(86400) {
             problems.append(draft.problem("effective", "\(Timestamps.formatDay(effective)) is in the future; evidence records a check that was made"))

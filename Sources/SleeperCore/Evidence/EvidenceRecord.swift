@@ -67,9 +67,11 @@ public struct EvidenceRecord: Sendable, Equatable {
     /// stands until a later record covers that file. Empty: the record is about the whole subject.
     public var coveredFiles: [String] = []
 
-    public init(id: Int, subject: Subject, control: String, result: EvidenceResult, effectiveAt: Int, expiresAt: Int,
-                recordedAt: Int, subjectDigest: String?, artifacts: [Artifact], uri: String?, recordedBy: String?,
-                note: String?, supersedes: Int?, prevHash: String, hash: String = "") {
+    public init(
+        id: Int, subject: Subject, control: String, result: EvidenceResult, effectiveAt: Int, expiresAt: Int,
+        recordedAt: Int, subjectDigest: String?, artifacts: [Artifact], uri: String?, recordedBy: String?,
+        note: String?, supersedes: Int?, prevHash: String, hash: String = ""
+    ) {
         self.id = id
         self.subject = subject
         self.control = control

@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 
 /// Everything an export or a report says, read from the store at one as-of time. The renderers
@@ -44,8 +45,10 @@ public struct ComplianceSnapshot: Sendable {
 
     /// What the audit log keeps of a document made from this snapshot.
     public func auditDetail(framework: String?) -> [String: String] {
-        var d = ["as_of": Timestamps.format(asOf), "ledger_head": ledgerHead, "score_run": runID.map(String.init) ?? "none",
-                 "weights": weightsVersion, "sleeper": toolVersion, "ledger_verified": String(ledgerProblems.isEmpty), "basis": basis.rawValue]
+        var d = [
+            "as_of": Timestamps.format(asOf), "ledger_head": ledgerHead, "score_run": runID.map(String.init) ?? "none",
+            "weights": weightsVersion, "sleeper": toolVersion, "ledger_verified": String(ledgerProblems.isEmpty), "basis": basis.rawValue,
+        ]
         if let framework { d["framework"] = framework }
         return d
     }
@@ -53,8 +56,10 @@ public struct ComplianceSnapshot: Sendable {
         ledgerProblems.isEmpty ? nil : "UNVERIFIED: the evidence ledger did not verify when this was made (\(ledgerProblems.joined(separator: "; "))); do not rely on it"
     }
 
-    public init(asOf: Date, catalog: Catalog, statuses: [ControlStatus], evidence: [Int: EvidenceRecord],
-                runID: Int?, exposures: [Exposure], ledgerHead: String) {
+    public init(
+        asOf: Date, catalog: Catalog, statuses: [ControlStatus], evidence: [Int: EvidenceRecord],
+        runID: Int?, exposures: [Exposure], ledgerHead: String
+    ) {
         self.asOf = asOf
         self.catalog = catalog
         self.statuses = statuses
@@ -73,8 +78,10 @@ public struct ComplianceSnapshot: Sendable {
         var bySubject: [Subject: [ControlStatus]] = [:]
         for s in statuses { bySubject[s.subject, default: []].append(s) }
         var template: [SubjectKind: [ControlStatus]] = [:]
-        for (subject, rows) in bySubject where template[subject.kind] == nil
-            && rows.allSatisfy({ $0.status == .missing && $0.evidenceID == nil && $0.acceptedUntil == nil }) {
+        for (subject, rows) in bySubject
+        where template[subject.kind] == nil
+            && rows.allSatisfy({ $0.status == .missing && $0.evidenceID == nil && $0.acceptedUntil == nil })
+        {
             template[subject.kind] = rows
         }
         var i = 0
@@ -180,9 +187,10 @@ public struct ComplianceSnapshot: Sendable {
             }
         }
         return tallies.map { t in
-            ItemAssessment(framework: framework, item: t.item, controls: t.controls, applicable: t.applicable, covered: t.covered,
-                           evidenceIDs: t.evidence.sorted(), openGapSamples: t.samples,
-                           openGapCounts: t.counts.map { ($0.key, $0.value) }.sorted { ($1.1, $0.0) < ($0.1, $1.0) })
+            ItemAssessment(
+                framework: framework, item: t.item, controls: t.controls, applicable: t.applicable, covered: t.covered,
+                evidenceIDs: t.evidence.sorted(), openGapSamples: t.samples,
+                openGapCounts: t.counts.map { ($0.key, $0.value) }.sorted { ($1.1, $0.0) < ($0.1, $1.0) })
         }
     }
 
@@ -234,8 +242,6 @@ extension ComplianceSnapshot {
         }
     }
 }
-
-import Crypto
 
 extension ComplianceSnapshot {
     /// A hash of what the snapshot says. Document, result and finding UUIDs derive from it, so

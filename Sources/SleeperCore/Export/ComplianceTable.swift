@@ -3,8 +3,10 @@ import Foundation
 /// The plain exports: one row per subject × applicable control, as RFC 4180 CSV for spreadsheets
 /// and as JSON (with the exposures) for other tools. Column and field names are stable.
 public enum ComplianceTable {
-    public static let columns = ["subject_kind", "subject_key", "owner", "control", "control_name", "status",
-                                 "evidence_id", "result", "recorded_at", "expires_at", "artifact_sha256", "framework_items"]
+    public static let columns = [
+        "subject_kind", "subject_key", "owner", "control", "control_name", "status",
+        "evidence_id", "result", "recorded_at", "expires_at", "artifact_sha256", "framework_items",
+    ]
 
     static func rows(_ snapshot: ComplianceSnapshot, framework: String?) -> [[Listing.Cell]] {
         snapshot.statuses.compactMap { row($0, snapshot, framework: framework) }
@@ -16,10 +18,12 @@ public enum ComplianceTable {
         if framework != nil && items.isEmpty { return nil }
         let record = s.evidenceID.flatMap { snapshot.evidence[$0] }
         func text(_ v: String?) -> Listing.Cell { v.map(Listing.Cell.text) ?? .null }
-        return [.text(s.subject.kind.rawValue), .text(s.subject.key), text(s.owner), .text(s.control), .text(s.controlName), .text(s.status.rawValue),
-                s.evidenceID.map(Listing.Cell.integer) ?? .null, text(record?.result.rawValue), text(record.map { OSCAL.date($0.recordedAt) }),
-                text(s.expiresAt.map(Timestamps.format)), record.map { .list($0.artifacts.map(\.sha256)) } ?? .list([]),
-                .list(items)]
+        return [
+            .text(s.subject.kind.rawValue), .text(s.subject.key), text(s.owner), .text(s.control), .text(s.controlName), .text(s.status.rawValue),
+            s.evidenceID.map(Listing.Cell.integer) ?? .null, text(record?.result.rawValue), text(record.map { OSCAL.date($0.recordedAt) }),
+            text(s.expiresAt.map(Timestamps.format)), record.map { .list($0.artifacts.map(\.sha256)) } ?? .list([]),
+            .list(items),
+        ]
     }
 
     public static func csv(_ snapshot: ComplianceSnapshot, framework: String? = nil) -> String {
@@ -46,22 +50,24 @@ public enum ComplianceTable {
         emit(out)
     }
 
-
     public static func json(_ snapshot: ComplianceSnapshot, framework: String? = nil) -> String {
         let rows = rows(snapshot, framework: framework).map { row in
-            JSONValue.object(zip(columns, row).map { name, cell in
-                switch cell {
-                case .list(let items): return (name, .array(items.map(JSONValue.string)))
-                case .integer(let i): return (name, .int(i))
-                case .null: return (name, .null)
-                default: return (name, .string(cell.plain))
-                }
-            })
+            JSONValue.object(
+                zip(columns, row).map { name, cell in
+                    switch cell {
+                    case .list(let items): return (name, .array(items.map(JSONValue.string)))
+                    case .integer(let i): return (name, .int(i))
+                    case .null: return (name, .null)
+                    default: return (name, .string(cell.plain))
+                    }
+                })
         }
         let exposures = snapshot.exposures.map { e in
-            JSONValue.obj([("credential", .string(e.credential)), ("score", .int(e.score)), ("band", .string(e.band.rawValue)),
-                           ("owner", e.owner.map(JSONValue.string) ?? .null), ("path", .array(e.path.map(JSONValue.string))),
-                           ("main_factor", .string(e.mainFactor))])
+            JSONValue.obj([
+                ("credential", .string(e.credential)), ("score", .int(e.score)), ("band", .string(e.band.rawValue)),
+                ("owner", e.owner.map(JSONValue.string) ?? .null), ("path", .array(e.path.map(JSONValue.string))),
+                ("main_factor", .string(e.mainFactor)),
+            ])
         }
         return JSONValue.obj([
             ("warning", snapshot.unverifiedBanner.map(JSONValue.string)),

@@ -15,15 +15,25 @@ public enum EvidenceBundle {
         JSONValue.obj([
             ("as_of", .string(Timestamps.format(snapshot.asOf))),
             ("ledger_head", .string(snapshot.ledgerHead)),
-            ("records", .array(snapshot.evidence.values.sorted { $0.id < $1.id }.map { r in
-                .obj([("id", .int(r.id)), ("subject", .string(r.subject.description)), ("control", .string(r.control)),
-                      ("result", .string(r.result.rawValue)), ("record_hash", .string(r.hash)),
-                      ("subject_digest", r.subjectDigest.map(JSONValue.string)),
-                      ("covered_files", .array(r.coveredFiles.map(JSONValue.string))),
-                      ("artifacts", .array(r.artifacts.map { a in
-                          .obj([("name", .string(a.name)), ("sha256", .string(a.sha256)), ("size", .int(a.size))])
-                      }))])
-            })),
+            (
+                "records",
+                .array(
+                    snapshot.evidence.values.sorted { $0.id < $1.id }.map { r in
+                        .obj([
+                            ("id", .int(r.id)), ("subject", .string(r.subject.description)), ("control", .string(r.control)),
+                            ("result", .string(r.result.rawValue)), ("record_hash", .string(r.hash)),
+                            ("subject_digest", r.subjectDigest.map(JSONValue.string)),
+                            ("covered_files", .array(r.coveredFiles.map(JSONValue.string))),
+                            (
+                                "artifacts",
+                                .array(
+                                    r.artifacts.map { a in
+                                        .obj([("name", .string(a.name)), ("sha256", .string(a.sha256)), ("size", .int(a.size))])
+                                    })
+                            ),
+                        ])
+                    })
+            ),
         ]).pretty()
     }
 
@@ -45,24 +55,31 @@ public enum EvidenceBundle {
         }
 
         var json: JSONValue {
-            .obj([("as_of", .string(Timestamps.format(asOf))), ("ledger_head", .string(ledgerHead)),
-                  ("score_run", scoreRun.map(JSONValue.int) ?? .null), ("weights_version", .string(weightsVersion)),
-                  ("sleeper_version", .string(toolVersion)), ("evidence_basis", .string(basis.rawValue))])
+            .obj([
+                ("as_of", .string(Timestamps.format(asOf))), ("ledger_head", .string(ledgerHead)),
+                ("score_run", scoreRun.map(JSONValue.int) ?? .null), ("weights_version", .string(weightsVersion)),
+                ("sleeper_version", .string(toolVersion)), ("evidence_basis", .string(basis.rawValue)),
+            ])
         }
     }
 
     /// The manifest for `files` (name → bytes), naming the key that signs it and what the files
     /// were made from.
     public static func manifest(files: [String: Data], publicKey: Curve25519.Signing.PublicKey, provenance: Provenance) -> Data {
-        Data(JSONValue.obj([
-            ("format", .string("sleeper-bundle/1")),
-            ("as_of", .string(Timestamps.format(provenance.asOf))),
-            ("made_from", provenance.json),
-            ("signing_key", .string(publicKey.rawRepresentation.base64EncodedString())),
-            ("files", .array(files.sorted { $0.key < $1.key }.map { name, data in
-                .obj([("name", .string(name)), ("sha256", .string(sha256(data))), ("size", .int(data.count))])
-            })),
-        ]).pretty().utf8)
+        Data(
+            JSONValue.obj([
+                ("format", .string("sleeper-bundle/1")),
+                ("as_of", .string(Timestamps.format(provenance.asOf))),
+                ("made_from", provenance.json),
+                ("signing_key", .string(publicKey.rawRepresentation.base64EncodedString())),
+                (
+                    "files",
+                    .array(
+                        files.sorted { $0.key < $1.key }.map { name, data in
+                            .obj([("name", .string(name)), ("sha256", .string(sha256(data))), ("size", .int(data.count))])
+                        })
+                ),
+            ]).pretty().utf8)
     }
 
     /// Signs `files` and returns every file of the bundle, the manifest and signature included.
@@ -82,8 +99,10 @@ public enum EvidenceBundle {
     /// Adds `new` files to an `existing` bundle and re-signs the whole set. The existing bundle
     /// must verify under the same key, describe the same state (as-of, ledger head, run, weights)
     /// and not already hold a file of that name (but for an identical evidence manifest).
-    public static func adding(_ new: [String: Data], to existing: [String: Data], key: Curve25519.Signing.PrivateKey,
-                              provenance: Provenance) throws -> [String: Data] {
+    public static func adding(
+        _ new: [String: Data], to existing: [String: Data], key: Curve25519.Signing.PrivateKey,
+        provenance: Provenance
+    ) throws -> [String: Data] {
         let check = verify(files: existing, trusted: key.publicKey)
         guard check.problems.isEmpty else {
             throw AddError(description: "the bundle does not verify under this key, so it is not re-signed: " + check.problems.joined(separator: "; "))
@@ -98,14 +117,19 @@ public enum EvidenceBundle {
             default: return "none"
             }
         }
-        let theirs = ["as_of": text("as_of"), "ledger_head": text("ledger_head"), "score_run": text("score_run"),
-                      "weights_version": text("weights_version"), "sleeper_version": text("sleeper_version"), "evidence_basis": text("evidence_basis")]
-        let ours = ["as_of": Timestamps.format(provenance.asOf), "ledger_head": provenance.ledgerHead, "score_run": provenance.scoreRun.map(String.init) ?? "none",
-                    "weights_version": provenance.weightsVersion, "sleeper_version": provenance.toolVersion, "evidence_basis": provenance.basis.rawValue]
+        let theirs = [
+            "as_of": text("as_of"), "ledger_head": text("ledger_head"), "score_run": text("score_run"),
+            "weights_version": text("weights_version"), "sleeper_version": text("sleeper_version"), "evidence_basis": text("evidence_basis"),
+        ]
+        let ours = [
+            "as_of": Timestamps.format(provenance.asOf), "ledger_head": provenance.ledgerHead, "score_run": provenance.scoreRun.map(String.init) ?? "none",
+            "weights_version": provenance.weightsVersion, "sleeper_version": provenance.toolVersion, "evidence_basis": provenance.basis.rawValue,
+        ]
         let differing = ours.keys.sorted().filter { ours[$0] != theirs[$0] }
         guard differing.isEmpty else {
-            throw AddError(description: "the bundle describes another state (" + differing.map { "\($0) \(theirs[$0] ?? "none") there, \(ours[$0] ?? "none") here" }.joined(separator: "; ")
-                           + "); add exports made with the same --as-of from the same ledger and run, or start a new bundle")
+            throw AddError(
+                description: "the bundle describes another state (" + differing.map { "\($0) \(theirs[$0] ?? "none") there, \(ours[$0] ?? "none") here" }.joined(separator: "; ")
+                    + "); add exports made with the same --as-of from the same ledger and run, or start a new bundle")
         }
         var files = existing.filter { $0.key != manifestName && $0.key != signatureName }
         for (name, bytes) in new.sorted(by: { $0.key < $1.key }) {
@@ -130,8 +154,9 @@ public enum EvidenceBundle {
         var problems: [String] = []
         guard let manifestData = files[manifestName] else { return Verification(signingKey: "", files: 0, problems: ["\(manifestName): missing"]) }
         guard case .object(let m)? = try? JSONTreeParser.parse(manifestData), case .string(let keyText)? = m["signing_key"],
-              let keyData = Data(base64Encoded: keyText), let key = try? Curve25519.Signing.PublicKey(rawRepresentation: keyData),
-              case .array(let listed)? = m["files"] else {
+            let keyData = Data(base64Encoded: keyText), let key = try? Curve25519.Signing.PublicKey(rawRepresentation: keyData),
+            case .array(let listed)? = m["files"]
+        else {
             return Verification(signingKey: "", files: 0, problems: ["\(manifestName): not a Sleeper bundle manifest"])
         }
         if let trusted, trusted.rawRepresentation != key.rawRepresentation {

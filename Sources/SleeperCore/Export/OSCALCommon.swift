@@ -23,11 +23,17 @@ enum OSCAL {
             ("last-modified", .string(Timestamps.format(snapshot.asOf))),
             ("version", .string("as of \(Timestamps.format(snapshot.asOf)); ledger head \(snapshot.ledgerHead.prefix(16))")),
             ("oscal-version", .string(version)),
-            ("props", props([("as-of", Timestamps.format(snapshot.asOf)), ("ledger-head", snapshot.ledgerHead),
-                             ("ledger-verified", snapshot.ledgerProblems.isEmpty ? "true" : "false"),
-                             ("score-run", snapshot.runID.map(String.init)), ("score-run-as-of", snapshot.runAsOf.map(Timestamps.format)),
-                             ("weights-version", snapshot.weightsVersion), ("evidence-basis", snapshot.basis.rawValue),
-                             ("sleeper-version", snapshot.toolVersion)] + extra)),
+            (
+                "props",
+                props(
+                    [
+                        ("as-of", Timestamps.format(snapshot.asOf)), ("ledger-head", snapshot.ledgerHead),
+                        ("ledger-verified", snapshot.ledgerProblems.isEmpty ? "true" : "false"),
+                        ("score-run", snapshot.runID.map(String.init)), ("score-run-as-of", snapshot.runAsOf.map(Timestamps.format)),
+                        ("weights-version", snapshot.weightsVersion), ("evidence-basis", snapshot.basis.rawValue),
+                        ("sleeper-version", snapshot.toolVersion),
+                    ] + extra)
+            ),
             ("remarks", snapshot.unverifiedBanner.map(JSONValue.string)),
         ])
     }
@@ -35,9 +41,10 @@ enum OSCAL {
     /// OSCAL tokens allow letters, digits, `.`, `-` and `_`; IDs such as `GOVERN 1.1` or
     /// `LLM01:2025` keep their original form in an `item-id` property.
     static func token(_ id: String) -> String {
-        var out = String(id.unicodeScalars.map { c -> Character in
-            CharacterSet.alphanumerics.contains(c) || c == "." || c == "-" || c == "_" ? Character(c) : "_"
-        })
+        var out = String(
+            id.unicodeScalars.map { c -> Character in
+                CharacterSet.alphanumerics.contains(c) || c == "." || c == "-" || c == "_" ? Character(c) : "_"
+            })
         if let first = out.unicodeScalars.first, !(CharacterSet.letters.contains(first) || first == "_") { out = "_" + out }
         return out
     }

@@ -45,11 +45,12 @@ public enum PlanOfActionExport {
         for g in groups { item(gapItem(g, framework: framework, snapshot)) }
         for e in exposures { item(exposureItem(e, snapshot)) }
         if first {
-            item(.obj([
-                ("uuid", .string(NameUUID.make("poam-item", "none", digest))),
-                ("title", .string("No open items")),
-                ("description", .string("No action is open, every applicable control has valid evidence and no exposure is critical or high at this date.")),
-            ]))
+            item(
+                .obj([
+                    ("uuid", .string(NameUUID.make("poam-item", "none", digest))),
+                    ("title", .string("No open items")),
+                    ("description", .string("No action is open, every applicable control has valid evidence and no exposure is critical or high at this date.")),
+                ]))
         }
         emit("\n    ]\n  }\n}\n")
     }
@@ -65,22 +66,37 @@ public enum PlanOfActionExport {
             ("title", .string(ActionTickets.summary(a))),
             ("description", .string("\(a.subject) lies in the blast radius of recall #\(a.recall), which counts the recalled subject as compromised.")),
             ("statement", .string(ActionTickets.description(a))),
-            ("props", OSCAL.props([("action", a.action.rawValue), ("subject", a.subject.description), ("owner", a.owner ?? "unowned"),
-                                   ("band", a.band.rawValue), ("score", a.score.map(String.init)), ("recall", String(a.recall))])),
+            (
+                "props",
+                OSCAL.props([
+                    ("action", a.action.rawValue), ("subject", a.subject.description), ("owner", a.owner ?? "unowned"),
+                    ("band", a.band.rawValue), ("score", a.score.map(String.init)), ("recall", String(a.recall)),
+                ])
+            ),
             ("status", .string(acceptance != nil && a.status != .cancelled ? "deviation-approved" : "open")),
             ("deadline", .string(Timestamps.format(a.due))),
-            ("remediations", .array([.obj([
-                ("uuid", .string(NameUUID.make("response", "action", String(a.id)))),
-                ("lifecycle", .string("planned")),
-                ("title", .string(ActionTickets.summary(a))),
-                ("description", .string("Owned by \(a.owner ?? "nobody (unowned)"); due \(Timestamps.formatDay(a.due)) by the \(a.band.rawValue) service level.")),
-                ("tasks", .array([.obj([
-                    ("uuid", .string(NameUUID.make("task", "action", String(a.id)))),
-                    ("type", .string("milestone")),
-                    ("title", .string("Due: \(ActionTickets.summary(a))")),
-                    ("timing", .obj([("on-date", .obj([("date", .string(Timestamps.format(a.due)))]))])),
-                ])])),
-            ])])),
+            (
+                "remediations",
+                .array([
+                    .obj([
+                        ("uuid", .string(NameUUID.make("response", "action", String(a.id)))),
+                        ("lifecycle", .string("planned")),
+                        ("title", .string(ActionTickets.summary(a))),
+                        ("description", .string("Owned by \(a.owner ?? "nobody (unowned)"); due \(Timestamps.formatDay(a.due)) by the \(a.band.rawValue) service level.")),
+                        (
+                            "tasks",
+                            .array([
+                                .obj([
+                                    ("uuid", .string(NameUUID.make("task", "action", String(a.id)))),
+                                    ("type", .string("milestone")),
+                                    ("title", .string("Due: \(ActionTickets.summary(a))")),
+                                    ("timing", .obj([("on-date", .obj([("date", .string(Timestamps.format(a.due)))]))])),
+                                ])
+                            ])
+                        ),
+                    ])
+                ])
+            ),
             ("risk-log", acceptance.map { riskLog($0) }),
         ])
     }
@@ -90,8 +106,13 @@ public enum PlanOfActionExport {
             ("uuid", .string(NameUUID.make("poam-item", "action", String(a.id)))),
             ("title", .string(ActionTickets.summary(a))),
             ("description", .string(ActionTickets.description(a) + (a.status == .cancelled ? " Cancelled, not done: \(a.closedBecause ?? "its recall was released")." : ""))),
-            ("props", OSCAL.props([("action-id", String(a.id)), ("owner", a.owner ?? "unowned"), ("band", a.band.rawValue), ("status", a.status.rawValue),
-                                   ("due", Timestamps.formatDay(a.due))])),
+            (
+                "props",
+                OSCAL.props([
+                    ("action-id", String(a.id)), ("owner", a.owner ?? "unowned"), ("band", a.band.rawValue), ("status", a.status.rawValue),
+                    ("due", Timestamps.formatDay(a.due)),
+                ])
+            ),
             ("related-risks", .array([.obj([("risk-uuid", .string(actionRiskUUID(a)))])])),
         ])
     }
@@ -100,14 +121,21 @@ public enum PlanOfActionExport {
 
     /// The acceptance as the risk's log: approved by whom, from when until when, and why.
     static func riskLog(_ a: AcceptedRisk) -> JSONValue {
-        .obj([("entries", .array([.obj([
-            ("uuid", .string(NameUUID.make("risk-log", "acceptance", String(a.id)))),
-            ("title", .string("Risk accepted by \(a.by)")),
-            ("description", .string("\(a.target) on \(a.subject) accepted by \(a.by) until \(Timestamps.formatDay(a.until)): \(a.reason)")),
-            ("start", .string(Timestamps.format(a.created))),
-            ("end", .string(Timestamps.format(a.until))),
-            ("status-change", .string("deviation-approved")),
-        ])]))])
+        .obj([
+            (
+                "entries",
+                .array([
+                    .obj([
+                        ("uuid", .string(NameUUID.make("risk-log", "acceptance", String(a.id)))),
+                        ("title", .string("Risk accepted by \(a.by)")),
+                        ("description", .string("\(a.target) on \(a.subject) accepted by \(a.by) until \(Timestamps.formatDay(a.until)): \(a.reason)")),
+                        ("start", .string(Timestamps.format(a.created))),
+                        ("end", .string(Timestamps.format(a.until))),
+                        ("status-change", .string("deviation-approved")),
+                    ])
+                ])
+            )
+        ])
     }
 
     static func acceptanceRiskUUID(_ a: AcceptedRisk) -> String { NameUUID.make("risk", "acceptance", String(a.id)) }
@@ -118,8 +146,13 @@ public enum PlanOfActionExport {
             ("title", .string("Accepted: no valid evidence of \(a.target) for \(a.subject) until \(Timestamps.formatDay(a.until))")),
             ("description", .string(a.reason)),
             ("statement", .string("The gap is accepted by \(a.by) until \(Timestamps.formatDay(a.until)) (\(a.band.rawValue) at stake); it lapses by itself then.")),
-            ("props", OSCAL.props([("subject", a.subject.description), ("control", a.control), ("band", a.band.rawValue),
-                                   ("accepted-by", a.by), ("accepted-until", Timestamps.format(a.until))])),
+            (
+                "props",
+                OSCAL.props([
+                    ("subject", a.subject.description), ("control", a.control), ("band", a.band.rawValue),
+                    ("accepted-by", a.by), ("accepted-until", Timestamps.format(a.until)),
+                ])
+            ),
             ("status", .string("deviation-approved")),
             ("deadline", .string(Timestamps.format(a.until))),
             ("risk-log", riskLog(a)),
@@ -131,8 +164,13 @@ public enum PlanOfActionExport {
             ("uuid", .string(NameUUID.make("poam-item", "acceptance", String(a.id)))),
             ("title", .string("Accepted risk: \(a.target) on \(a.subject)")),
             ("description", .string("Accepted by \(a.by) until \(Timestamps.formatDay(a.until)): \(a.reason)")),
-            ("props", OSCAL.props([("control", a.control), ("subject", a.subject.description), ("accepted-by", a.by),
-                                   ("accepted-until", Timestamps.format(a.until))])),
+            (
+                "props",
+                OSCAL.props([
+                    ("control", a.control), ("subject", a.subject.description), ("accepted-by", a.by),
+                    ("accepted-until", Timestamps.format(a.until)),
+                ])
+            ),
             ("related-risks", .array([.obj([("risk-uuid", .string(acceptanceRiskUUID(a)))])])),
         ])
     }
@@ -168,7 +206,12 @@ public enum PlanOfActionExport {
         return .obj([
             ("uuid", .string(NameUUID.make("poam-item", "gaps", g.control, g.owner ?? "", String(g.gaps.count)))),
             ("title", .string("Record valid evidence of \(g.control) for \(g.gaps.count) subject(s) owned by \(g.owner ?? "nobody (unowned)")")),
-            ("description", .string("\(g.controlName): \(statuses). Subjects: \(named)\(more). Valid evidence of \(g.control) closes each gap for \(items.isEmpty ? "its framework items" : items.joined(separator: ", ")).")),
+            (
+                "description",
+                .string(
+                    "\(g.controlName): \(statuses). Subjects: \(named)\(more). Valid evidence of \(g.control) closes each gap for \(items.isEmpty ? "its framework items" : items.joined(separator: ", "))."
+                )
+            ),
             ("props", OSCAL.props([("control", g.control), ("owner", g.owner ?? "unowned"), ("subjects", String(g.gaps.count))])),
         ])
     }
@@ -201,8 +244,13 @@ public enum PlanOfActionExport {
             ("title", .string("\(g.exposures.count) \(g.band) backdoor exposure(s) of credentials owned by \(g.owner ?? "nobody (unowned)")")),
             ("description", .string("The worst: \(worst)\(g.exposures.count > namedSubjects ? ", and \(g.exposures.count - namedSubjects) more" : "").")),
             ("statement", .string("If a model upstream of these credentials carries a backdoor, its trigger can make an agent use them (scoring run \(snapshot.runID.map(String.init) ?? "none")).")),
-            ("props", OSCAL.props([("band", g.band.rawValue), ("owner", g.owner ?? "unowned"), ("credentials", String(g.exposures.count)),
-                                   ("worst-score", g.exposures.first.map { String($0.score) })])),
+            (
+                "props",
+                OSCAL.props([
+                    ("band", g.band.rawValue), ("owner", g.owner ?? "unowned"), ("credentials", String(g.exposures.count)),
+                    ("worst-score", g.exposures.first.map { String($0.score) }),
+                ])
+            ),
             ("status", .string("open")),
         ])
     }
@@ -213,10 +261,20 @@ public enum PlanOfActionExport {
         return .obj([
             ("uuid", .string(NameUUID.make("poam-item", "exposures", g.band.rawValue, g.owner ?? "", String(snapshot.runID ?? 0)))),
             ("title", .string("Reduce \(g.exposures.count) \(g.band) backdoor exposure(s) owned by \(g.owner ?? "nobody (unowned)")")),
-            ("description", .string(closing.isEmpty ? "No control on the worst paths lacks evidence; reduce the credentials' reach or lifetime."
-                                    : "Valid evidence of \(closing.joined(separator: ", ")) on the worst paths would lower them.")),
-            ("props", OSCAL.props([("band", g.band.rawValue), ("owner", g.owner ?? "unowned"), ("credentials", String(g.exposures.count)),
-                                   ("closing-controls", closing.isEmpty ? nil : closing.joined(separator: " "))])),
+            (
+                "description",
+                .string(
+                    closing.isEmpty
+                        ? "No control on the worst paths lacks evidence; reduce the credentials' reach or lifetime."
+                        : "Valid evidence of \(closing.joined(separator: ", ")) on the worst paths would lower them.")
+            ),
+            (
+                "props",
+                OSCAL.props([
+                    ("band", g.band.rawValue), ("owner", g.owner ?? "unowned"), ("credentials", String(g.exposures.count)),
+                    ("closing-controls", closing.isEmpty ? nil : closing.joined(separator: " ")),
+                ])
+            ),
             ("related-risks", .array([.obj([("risk-uuid", .string(exposureRiskUUID(g, snapshot)))])])),
         ])
     }

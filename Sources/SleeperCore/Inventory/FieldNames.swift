@@ -4,11 +4,15 @@
 enum FieldNames {
     static let resource: Set<String> = ["key", "name", "owner", "tier", "endpoints"]
     static let dataset: Set<String> = ["key", "name", "owner", "provenance"]
-    static let model: Set<String> = ["key", "name", "supplier", "owner", "third_party", "digest", "signed", "serialization",
-                                     "lineage_verified", "training_data_declared", "derived_from", "trained_on", "same_as", "signers"]
+    static let model: Set<String> = [
+        "key", "name", "supplier", "owner", "third_party", "digest", "signed", "serialization",
+        "lineage_verified", "training_data_declared", "derived_from", "trained_on", "same_as", "signers",
+    ]
     static let derivation: Set<String> = ["model", "relation"]
-    static let credential: Set<String> = ["key", "kind", "provider", "owner", "fingerprint", "scopes", "created_at", "last_rotated_at",
-                                          "expires_at", "last_used_at", "ttl_seconds", "exposed", "grants", "state"]
+    static let credential: Set<String> = [
+        "key", "kind", "provider", "owner", "fingerprint", "scopes", "created_at", "last_rotated_at",
+        "expires_at", "last_used_at", "ttl_seconds", "exposed", "grants", "state",
+    ]
     static let grant: Set<String> = ["resource", "action"]
     static let agent: Set<String> = ["key", "name", "owner", "input_trust", "uses_models", "delegates_to", "holds", "tools", "endpoints", "trace_names"]
     static let holding: Set<String> = ["credential", "delivery"]

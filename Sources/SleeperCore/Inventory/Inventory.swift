@@ -9,8 +9,10 @@ public struct Inventory: Sendable, Equatable {
     public var credentials: [Credential] = []
     public var resources: [Resource] = []
 
-    public init(models: [Model] = [], datasets: [Dataset] = [], agents: [Agent] = [],
-                credentials: [Credential] = [], resources: [Resource] = []) {
+    public init(
+        models: [Model] = [], datasets: [Dataset] = [], agents: [Agent] = [],
+        credentials: [Credential] = [], resources: [Resource] = []
+    ) {
         self.models = models
         self.datasets = datasets
         self.agents = agents
@@ -54,10 +56,12 @@ public struct Inventory: Sendable, Equatable {
         /// (`trusted_signers`, by `inventory FILE`), not as a field.
         public var signers: [String]? = nil
 
-        public init(key: String, name: String? = nil, supplier: String? = nil, owner: String? = nil,
-                    thirdParty: Bool = false, digest: String? = nil, signed: Bool = false,
-                    serialization: Serialization = .unknown, lineageVerified: Bool = false,
-                    trainingDataDeclared: Bool = false, derivedFrom: [Derivation] = [], trainedOn: [String] = []) {
+        public init(
+            key: String, name: String? = nil, supplier: String? = nil, owner: String? = nil,
+            thirdParty: Bool = false, digest: String? = nil, signed: Bool = false,
+            serialization: Serialization = .unknown, lineageVerified: Bool = false,
+            trainingDataDeclared: Bool = false, derivedFrom: [Derivation] = [], trainedOn: [String] = []
+        ) {
             self.key = key
             self.name = name ?? key
             self.supplier = supplier
@@ -117,9 +121,11 @@ public struct Inventory: Sendable, Equatable {
         /// The fields a hand-written file stated for it, as bits in `InventoryFields` order (edge
         /// lists too; an explicit null counts as stated). nil: every field, as sources and programs give them.
         public var stated: UInt64? = nil
-        public init(key: String, name: String? = nil, owner: String? = nil, inputTrust: InputTrust = .untrusted,
-                    usesModels: [String] = [], delegatesTo: [String] = [], holds: [Holding] = [], tools: [String]? = nil,
-                    endpoints: [String] = [], traceNames: [String] = []) {
+        public init(
+            key: String, name: String? = nil, owner: String? = nil, inputTrust: InputTrust = .untrusted,
+            usesModels: [String] = [], delegatesTo: [String] = [], holds: [Holding] = [], tools: [String]? = nil,
+            endpoints: [String] = [], traceNames: [String] = []
+        ) {
             self.tools = tools
             self.traceNames = traceNames
             self.endpoints = endpoints
@@ -161,10 +167,12 @@ public struct Inventory: Sendable, Equatable {
         /// The fields a hand-written file stated for it, as bits in `InventoryFields` order (edge
         /// lists too; an explicit null counts as stated). nil: every field, as sources and programs give them.
         public var stated: UInt64? = nil
-        public init(key: String, kind: CredentialKind = .other, provider: String? = nil, owner: String? = nil,
-                    fingerprint: String? = nil, scopes: [String] = [], createdAt: Date? = nil,
-                    lastRotatedAt: Date? = nil, expiresAt: Date? = nil, lastUsedAt: Date? = nil,
-                    ttlSeconds: Int? = nil, exposed: Bool = false, grants: [Grant] = []) {
+        public init(
+            key: String, kind: CredentialKind = .other, provider: String? = nil, owner: String? = nil,
+            fingerprint: String? = nil, scopes: [String] = [], createdAt: Date? = nil,
+            lastRotatedAt: Date? = nil, expiresAt: Date? = nil, lastUsedAt: Date? = nil,
+            ttlSeconds: Int? = nil, exposed: Bool = false, grants: [Grant] = []
+        ) {
             self.key = key
             self.kind = kind
             self.provider = provider

@@ -16,10 +16,14 @@ public enum InventoryFields {
 
     static let resources = ["name", "owner", "tier", "endpoints"]
     static let datasets = ["name", "owner", "provenance"]
-    static let models = ["name", "supplier", "owner", "third_party", "digest", "signed", "serialization", "lineage_verified",
-                         "training_data_declared", "trained_on", "derived_from"]
-    static let credentials = ["kind", "provider", "owner", "fingerprint", "scopes", "created_at", "last_rotated_at", "expires_at",
-                              "last_used_at", "ttl_seconds", "exposed", "grants", "state"]
+    static let models = [
+        "name", "supplier", "owner", "third_party", "digest", "signed", "serialization", "lineage_verified",
+        "training_data_declared", "trained_on", "derived_from",
+    ]
+    static let credentials = [
+        "kind", "provider", "owner", "fingerprint", "scopes", "created_at", "last_rotated_at", "expires_at",
+        "last_used_at", "ttl_seconds", "exposed", "grants", "state",
+    ]
     static let agents = ["name", "owner", "input_trust", "tools", "endpoints", "trace_names", "uses_models", "delegates_to", "holds"]
 
     /// The bit of `field` (0 for a field the kind does not have).

@@ -14,7 +14,7 @@ public struct InventoryReference: Sendable, Hashable {
 public struct ParsedInventory: Sendable {
     public var file: String
     public var inventory: Inventory
-    public var definitions: [EntityKind: [String: DocumentPath]]   // key → where it is defined
+    public var definitions: [EntityKind: [String: DocumentPath]]  // key → where it is defined
     public var references: [InventoryReference]
     /// Problems found in this file alone. The import still checks references and lineage so that
     /// one run reports everything, then refuses the whole import if any were found.
@@ -213,18 +213,27 @@ public enum InventoryReader {
             model.stated = Self.stated(c, .models)
             for alias in collector.list(c["same_as"]) {
                 guard let other = collector.string(alias) else { continue }
-                if !InventoryReader.isValidKey(other) { collector.report(alias.path, "'\(other)' is not a valid model key") }
-                else if other == key { collector.report(alias.path, "a model is not the same as another model by its own key") }
-                else if model.sameAs.contains(other) { collector.report(alias.path, "'\(other)' is listed twice") }
-                else { model.sameAs.append(other) }
+                if !InventoryReader.isValidKey(other) {
+                    collector.report(alias.path, "'\(other)' is not a valid model key")
+                } else if other == key {
+                    collector.report(alias.path, "a model is not the same as another model by its own key")
+                } else if model.sameAs.contains(other) {
+                    collector.report(alias.path, "'\(other)' is listed twice")
+                } else {
+                    model.sameAs.append(other)
+                }
             }
             if !c["signers"].isMissing {
                 var signers: [String] = []
                 for s in collector.list(c["signers"]) {
                     guard let signer = collector.string(s) else { continue }
-                    if let problem = SignerName.problem(signer) { collector.report(s.path, problem) }
-                    else if signers.contains(signer) { collector.report(s.path, "'\(signer)' is listed twice") }
-                    else { signers.append(signer) }
+                    if let problem = SignerName.problem(signer) {
+                        collector.report(s.path, problem)
+                    } else if signers.contains(signer) {
+                        collector.report(s.path, "'\(signer)' is listed twice")
+                    } else {
+                        signers.append(signer)
+                    }
                 }
                 model.signers = signers
             }
@@ -287,8 +296,10 @@ public enum InventoryReader {
         func credentialKind(_ c: DocumentCursor) -> CredentialKind? {
             guard let raw = collector.string(c) else { return nil }
             if let kind = CredentialKind(lenient: raw) { return kind }
-            collector.report(c.path, "'\(raw)' is not a credential kind: one of \(CredentialKind.allCases.map(\.rawValue).joined(separator: ", ")) "
-                             + "(names such as pat, service_account_key, access_key_id or oidc are read as their kind)")
+            collector.report(
+                c.path,
+                "'\(raw)' is not a credential kind: one of \(CredentialKind.allCases.map(\.rawValue).joined(separator: ", ")) "
+                    + "(names such as pat, service_account_key, access_key_id or oidc are read as their kind)")
             return nil
         }
 

@@ -39,8 +39,9 @@ enum InventoryStreamReader {
     private static func process(_ batch: Batch, file: String, lenient: Bool) -> BatchResult {
         let problems = ProblemCollector(file: file, checksSecrets: false)
         let unknown = lenient ? ProblemCollector(file: file, checksSecrets: false) : problems
-        var r = BatchResult(kind: batch.kind, walker: InventoryReader.Walker(collector: problems, unknownFields: unknown),
-                            problems: problems, unknown: unknown, secrets: ProblemCollector(file: file, checksSecrets: false))
+        var r = BatchResult(
+            kind: batch.kind, walker: InventoryReader.Walker(collector: problems, unknownFields: unknown),
+            problems: problems, unknown: unknown, secrets: ProblemCollector(file: file, checksSecrets: false))
         for c in batch.cursors {
             r.secretPaths.formUnion(SecretScanner.scan(c, into: r.secrets))
             switch batch.kind {
@@ -58,7 +59,8 @@ enum InventoryStreamReader {
     /// nil when the file is not a JSON object at the top (the tree reader then says what it is).
     static func read(_ data: Data, file: String, lenient: Bool) -> ParsedInventory? {
         guard data.count <= DocumentLoader.maximumBytes,
-              data.first(where: { !($0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09) }) == UInt8(ascii: "{") else { return nil }
+            data.first(where: { !($0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09) }) == UInt8(ascii: "{")
+        else { return nil }
         let queue = BoundedQueue<Batch>(capacity: 32)
         let lock = NSLock()
         nonisolated(unsafe) var results: [Int: BatchResult] = [:]
@@ -89,25 +91,27 @@ enum InventoryStreamReader {
             for r in ready { merged.add(r) }
         }
         do {
-            try JSONTreeParser.readSections(data, maximumDepth: DocumentLimits(bytes: data.count).maximumDepth,
-                                            streamed: Set(sections.map(\.rawValue)), batchSize: batchSize,
-                                            batch: { values, section, first in
-                guard let kind = EntityKind(rawValue: section) else { return }
-                streamed.insert(section)
-                let step = steps[section] ?? DocumentCursor.sectionStep(section)
-                steps[section] = step
-                queue.push(Batch(number: count, kind: kind, cursors: DocumentCursor.elements(values, of: step, from: first)))
-                count += 1
-                mergeReady()
-            }, other: { field, value in others[field] = value })
+            try JSONTreeParser.readSections(
+                data, maximumDepth: DocumentLimits(bytes: data.count).maximumDepth,
+                streamed: Set(sections.map(\.rawValue)), batchSize: batchSize,
+                batch: { values, section, first in
+                    guard let kind = EntityKind(rawValue: section) else { return }
+                    streamed.insert(section)
+                    let step = steps[section] ?? DocumentCursor.sectionStep(section)
+                    steps[section] = step
+                    queue.push(Batch(number: count, kind: kind, cursors: DocumentCursor.elements(values, of: step, from: first)))
+                    count += 1
+                    mergeReady()
+                }, other: { field, value in others[field] = value })
         } catch {
             syntaxError = error
         }
         queue.close()
         for _ in 0..<workers { done.wait() }
         if let syntaxError {
-            return ParsedInventory(file: file, inventory: Inventory(), definitions: [:], references: [],
-                                   problems: [InventoryProblem(file: file, path: "", message: "is not valid JSON: \(syntaxError)")])
+            return ParsedInventory(
+                file: file, inventory: Inventory(), definitions: [:], references: [],
+                problems: [InventoryProblem(file: file, path: "", message: "is not valid JSON: \(syntaxError)")])
         }
         mergeReady()
         return assemble(file: file, lenient: lenient, merged: merged, streamed: streamed, others: others)
@@ -177,8 +181,10 @@ enum InventoryStreamReader {
 
     /// Top-level checks and the secret scan of what was not streamed, then every problem in the
     /// order the tree reader gives them.
-    private static func assemble(file: String, lenient: Bool, merged: Merged,
-                                 streamed: Set<String>, others: [String: DocumentValue]) -> ParsedInventory {
+    private static func assemble(
+        file: String, lenient: Bool, merged: Merged,
+        streamed: Set<String>, others: [String: DocumentValue]
+    ) -> ParsedInventory {
         let top = ProblemCollector(file: file, checksSecrets: false)
         let topUnknown = lenient ? ProblemCollector(file: file, checksSecrets: false) : top
         let keys = streamed.union(others.keys)
@@ -209,7 +215,8 @@ enum InventoryStreamReader {
         let references = merged.references.filter { merged.definitions[$0.kind]?[$0.key] == nil && !secretPaths.contains($0.path) }
         let problems = ProblemCollector.excluding(top.problems + sections.flatMap { merged.problems[$0] ?? [] }, paths: secretPaths)
         let warnings = lenient ? topUnknown.problems + sections.flatMap { merged.unknown[$0] ?? [] } : []
-        return ParsedInventory(file: file, inventory: merged.inventory, definitions: merged.definitions, references: references,
-                               problems: secretProblems + problems, warnings: warnings)
+        return ParsedInventory(
+            file: file, inventory: merged.inventory, definitions: merged.definitions, references: references,
+            problems: secretProblems + problems, warnings: warnings)
     }
 }

@@ -48,8 +48,10 @@ public enum InventoryValidator {
         // second definition of a key something else defines.
         for file in files {
             guard let stubs = file.source?.stubs else { continue }
-            for (kind, keys) in [(EntityKind.models, stubs.models.map(\.key)), (.datasets, stubs.datasets.map(\.key)), (.agents, stubs.agents.map(\.key)),
-                                 (.credentials, stubs.credentials.map(\.key)), (.resources, stubs.resources.map(\.key))] {
+            for (kind, keys) in [
+                (EntityKind.models, stubs.models.map(\.key)), (.datasets, stubs.datasets.map(\.key)), (.agents, stubs.agents.map(\.key)),
+                (.credentials, stubs.credentials.map(\.key)), (.resources, stubs.resources.map(\.key)),
+            ] {
                 for key in keys where definitions[kind]?[key] == nil {
                     definitions[kind, default: [:]][key] = DefinitionSite(file: file.file, path: .named("(named)"))
                 }
@@ -70,15 +72,16 @@ public enum InventoryValidator {
             let first = cycle[0]
             // Report it where the import defines a model on the cycle.
             let site = cycle.lazy.compactMap { batch.definitions[.models]?[$0] }.first
-            problems.append(InventoryProblem(
-                file: site?.file ?? "the database", path: site?.path.description ?? "",
-                message: "lineage cycle: \((cycle + [first]).joined(separator: " → ")) (derived_from must not loop)"))
+            problems.append(
+                InventoryProblem(
+                    file: site?.file ?? "the database", path: site?.path.description ?? "",
+                    message: "lineage cycle: \((cycle + [first]).joined(separator: " → ")) (derived_from must not loop)"))
         }
         return problems
     }
 
     static func lineageCycle(_ inventory: Inventory, storedLineage: [(child: String, parent: String)]) -> [String]? {
-        var edges: [String: [String]] = [:]     // parent → children
+        var edges: [String: [String]] = [:]  // parent → children
         var nodes: Set<String> = []
         for m in inventory.models {
             nodes.insert(m.key)

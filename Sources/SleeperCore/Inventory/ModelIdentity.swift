@@ -37,16 +37,18 @@ public enum ModelIdentity {
         var sets = DisjointSets()
         var reasons: [String: String] = [:]
         var problems: [InventoryProblem] = []
-        var declared: [String: String] = [:]        // a declaring entry's key → its file
-        var declaredAlias: [String: String] = [:]   // alias → the key that declared it
+        var declared: [String: String] = [:]  // a declaring entry's key → its file
+        var declaredAlias: [String: String] = [:]  // alias → the key that declared it
         for merge in stored.values { sets.union(merge.alias, merge.canonical) }
         for file in files where file.source == nil {
             for model in file.inventory.models where !model.sameAs.isEmpty {
                 declared[model.key] = file.file
                 for alias in model.sameAs {
                     if let other = declaredAlias[alias], other != model.key {
-                        problems.append(InventoryProblem(file: file.file, path: "models[\(model.key)].same_as",
-                                                         message: "'\(alias)' is declared the same as both '\(other)' and '\(model.key)'"))
+                        problems.append(
+                            InventoryProblem(
+                                file: file.file, path: "models[\(model.key)].same_as",
+                                message: "'\(alias)' is declared the same as both '\(other)' and '\(model.key)'"))
                         continue
                     }
                     declaredAlias[alias] = model.key
@@ -72,11 +74,14 @@ public enum ModelIdentity {
         for members in sets.classes() where members.count > 1 {
             let declaring = members.filter { declared[$0] != nil && declaredAlias[$0] == nil }.sorted()
             if declaring.count > 1 {
-                problems.append(InventoryProblem(file: declared[declaring[1]] ?? "", path: "models[\(declaring[1])].same_as",
-                                                 message: "'\(declaring[0])' and '\(declaring[1])' are one model (\(members.sorted().joined(separator: ", "))); declare same_as on one of them only"))
+                problems.append(
+                    InventoryProblem(
+                        file: declared[declaring[1]] ?? "", path: "models[\(declaring[1])].same_as",
+                        message: "'\(declaring[0])' and '\(declaring[1])' are one model (\(members.sorted().joined(separator: ", "))); declare same_as on one of them only"))
                 continue
             }
-            let canonical = declaring.first
+            let canonical =
+                declaring.first
                 ?? members.filter(storedCanonicals.contains).sorted().first
                 ?? members.filter(storedKeys.contains).sorted().first
                 ?? members.sorted()[0]

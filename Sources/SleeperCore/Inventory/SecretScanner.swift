@@ -22,9 +22,14 @@ public enum SecretScanner {
         ("a GitHub token", ["ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_"], #"\b(gh[pousr]_[A-Za-z0-9]{30,}|github_pat_[A-Za-z0-9_]{40,})"#),
         // Personal, runner, deploy, pipeline-trigger, OAuth, CI-job, service-account, feature-flag,
         // incoming-mail and agent tokens, as GitLab prefixes them.
-        ("a GitLab token", ["glpat-", "glrt-", "gldt-", "glptt-", "gloas-", "glcbt-", "glsoat-", "glffct-", "glimt-", "glagent-"],
-         #"\bgl(pat|rt|dt|ptt|oas|cbt|soat|ffct|imt|agent)-[A-Za-z0-9_\-]{20,}"#),
-        ("a Slack token", ["xox", "xapp-", "hooks.slack.com"], #"\b(xox[abposre]-[A-Za-z0-9-]{10,}|xapp-[0-9]+-[A-Za-z0-9-]{10,})|hooks\.slack\.com/services/T[A-Za-z0-9_]+/B[A-Za-z0-9_]+/[A-Za-z0-9_]{16,}"#),
+        (
+            "a GitLab token", ["glpat-", "glrt-", "gldt-", "glptt-", "gloas-", "glcbt-", "glsoat-", "glffct-", "glimt-", "glagent-"],
+            #"\bgl(pat|rt|dt|ptt|oas|cbt|soat|ffct|imt|agent)-[A-Za-z0-9_\-]{20,}"#
+        ),
+        (
+            "a Slack token", ["xox", "xapp-", "hooks.slack.com"],
+            #"\b(xox[abposre]-[A-Za-z0-9-]{10,}|xapp-[0-9]+-[A-Za-z0-9-]{10,})|hooks\.slack\.com/services/T[A-Za-z0-9_]+/B[A-Za-z0-9_]+/[A-Za-z0-9_]{16,}"#
+        ),
         ("a Stripe secret key", ["k_live_", "k_test_"], #"\b[sr]k_(live|test)_[A-Za-z0-9]{16,}"#),
         ("a Google API key", ["AIza"], #"\bAIza[0-9A-Za-z_\-]{35}"#),
         ("an OpenAI-style secret key", ["sk-"], #"\bsk-(proj-)?[A-Za-z0-9_\-]{32,}"#),
@@ -53,7 +58,10 @@ public enum SecretScanner {
         ("an Authorization header", ["uthorization", "UTHORIZATION"], #"(?i:authorization["']?\s*[:=]\s*["']?(basic|bearer|token|digest)\s+[A-Za-z0-9+/=._~\-]{8,})"#),
         // NAME=value or NAME: value, as environment files, YAML, JDBC URLs (`?password=`) and
         // ADO.NET strings write them; a quoted value counts, a reference (`${VAR}`, `<…>`) does not.
-        ("an assignment of a secret", ["=", ":"], #"(?i:(?<![a-z])(aws_secret_access_key|aws_session_token|client_secret|secret_key|secret|password|passwd|pass|pwd|api_?key|access_token|auth_token|token|account_?key|shared_?access_?key)["']?\s*=\s*["']?[^\s;&"'$<{%][^\s;&"']{5,}|(?<![a-z])(aws_secret_access_key|client_secret|secret_key|secret|password|passwd|pass|pwd|api_?key|access_token|auth_token|token)["']?\s*:(\s+["']?|\s*["'])(?!https?:)(?=[^\s;&"',]*[A-Za-z])[^\s;&"'$<{%,][^\s;&"',]{7,})"#),
+        (
+            "an assignment of a secret", ["=", ":"],
+            #"(?i:(?<![a-z])(aws_secret_access_key|aws_session_token|client_secret|secret_key|secret|password|passwd|pass|pwd|api_?key|access_token|auth_token|token|account_?key|shared_?access_?key)["']?\s*=\s*["']?[^\s;&"'$<{%][^\s;&"']{5,}|(?<![a-z])(aws_secret_access_key|client_secret|secret_key|secret|password|passwd|pass|pwd|api_?key|access_token|auth_token|token)["']?\s*:(\s+["']?|\s*["'])(?!https?:)(?=[^\s;&"',]*[A-Za-z])[^\s;&"'$<{%,][^\s;&"',]{7,})"#
+        ),
         ("a connection string with a password", ["://"], #"(?i:[a-z][a-z0-9+.\-]*://[^/\s:@]*:[^\s@]+@)"#),
     ].map { ($0.0, $0.1.map { $0.map { Array($0.utf8) } }, try! NSRegularExpression(pattern: $0.2)) }
 
@@ -144,7 +152,8 @@ public enum SecretScanner {
         // role ARNs, `role/SleeperReadOnlyRole`) are words and numbers between separators.
         // The whole string must look random before its longest run is looked at (cheap first).
         if !identifierFields.contains(field), value.utf8.count >= 24, looksRandom(value), !value.utf8.contains(UInt8(ascii: " ")),
-           !fingerprintShapes.contains(where: { matches($0, value) }) {
+            !fingerprintShapes.contains(where: { matches($0, value) })
+        {
             let run = longestTokenRun(value)
             if run.utf8.count >= 20, looksRandom(run), entropy(run) >= 4.0, !isEncodedText(run) { return "a high-entropy string" }
         }
@@ -166,7 +175,9 @@ public enum SecretScanner {
     /// shapes anywhere, and any quoted or space-separated word that the full check refuses.
     public static func redacted(_ text: String) -> String {
         guard text.utf8.count >= 12, mayHoldSecret(text) || text.utf8.count >= 24 else { return text }
-        var out = text.contains("-----BEGIN") ? text.replacing(/-----BEGIN [A-Z0-9 ]*PRIVATE KEY( BLOCK)?-----[\s\S]*?(-----END [A-Z0-9 ]*PRIVATE KEY( BLOCK)?-----|$)/, with: "[a private key block, not shown]") : text
+        var out =
+            text.contains("-----BEGIN")
+            ? text.replacing(/-----BEGIN [A-Z0-9 ]*PRIVATE KEY( BLOCK)?-----[\s\S]*?(-----END [A-Z0-9 ]*PRIVATE KEY( BLOCK)?-----|$)/, with: "[a private key block, not shown]") : text
         // Only the shapes whose literal the text holds (as `secretKind` does): a message is checked
         // in microseconds, and an import with many problems makes many messages.
         var bytes = out
@@ -193,11 +204,14 @@ public enum SecretScanner {
             let chars = Array(word.utf8)
             guard chars.count >= 40 else { continue }
             func base64(_ u: UInt8) -> Bool { (u >= 48 && u <= 57) || (u >= 65 && u <= 90) || (u >= 97 && u <= 122) || u == 43 || u == 47 || u == 61 }
-            for start in 0...(chars.count - 40) where (start == 0 || [47, 58, 61, 64, 46].contains(chars[start - 1]))
-                && (start + 40 == chars.count || !base64(chars[start + 40])) {
+            for start in 0...(chars.count - 40)
+            where (start == 0 || [47, 58, 61, 64, 46].contains(chars[start - 1]))
+                && (start + 40 == chars.count || !base64(chars[start + 40]))
+            {
                 let candidate = String(decoding: chars[start..<(start + 40)], as: UTF8.self)
                 if candidate.utf8.allSatisfy({ ($0 >= 48 && $0 <= 57) || ($0 >= 65 && $0 <= 90) || ($0 >= 97 && $0 <= 122) || $0 == 43 || $0 == 47 }),
-                   looksLikeBase64Key(candidate), !isEncodedText(candidate) {
+                    looksLikeBase64Key(candidate), !isEncodedText(candidate)
+                {
                     out = out.replacingOccurrences(of: candidate, with: "[an AWS secret access key, not shown]")
                 }
             }
@@ -248,8 +262,9 @@ public enum SecretScanner {
         // The common shapes by bytes: a hex hash or prefix, and a short id without a long random run.
         if (6...128).contains(bytes.count), bytes.allSatisfy(isHex) { return nil }
         if bytes.count <= 64, let first = bytes.first, (first >= 48 && first <= 57) || (first >= 65 && first <= 90) || (first >= 97 && first <= 122),
-           bytes.allSatisfy({ u in (u >= 48 && u <= 57) || (u >= 65 && u <= 90) || (u >= 97 && u <= 122) || [46, 95, 58, 47, 64, 45].contains(u) }),
-           longestTokenRun(value).utf8.count < 20 {
+            bytes.allSatisfy({ u in (u >= 48 && u <= 57) || (u >= 65 && u <= 90) || (u >= 97 && u <= 122) || [46, 95, 58, 47, 64, 45].contains(u) }),
+            longestTokenRun(value).utf8.count < 20
+        {
             return nil
         }
         if fingerprintShapes.contains(where: { matches($0, value) }) { return nil }

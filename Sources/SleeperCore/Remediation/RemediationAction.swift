@@ -50,8 +50,10 @@ public struct RemediationAction: Sendable, Equatable {
     public var acceptedUntil: Date?
     public var acceptedBy: String?
 
-    public init(id: Int, recall: Int, subject: Subject, action: ActionKind, owner: String?, band: Band, score: Int?, due: Date,
-                status: ActionStatus, created: Date, closed: Date?, closedBecause: String?, acceptedUntil: Date?, acceptedBy: String?) {
+    public init(
+        id: Int, recall: Int, subject: Subject, action: ActionKind, owner: String?, band: Band, score: Int?, due: Date,
+        status: ActionStatus, created: Date, closed: Date?, closedBecause: String?, acceptedUntil: Date?, acceptedBy: String?
+    ) {
         self.id = id
         self.recall = recall
         self.subject = subject
@@ -116,15 +118,20 @@ public enum RecallPlan {
         let worst = reach.credentials.map(\.band).max() ?? .low
         let credentials = reach.credentials.sorted { ($0.raw, $1.key) > ($1.raw, $0.key) }
         return credentials.map {
-            PlannedAction(subject: Subject(kind: .credential, key: $0.key), action: .rotateOrRevoke, owner: $0.owner, band: $0.band,
-                          score: $0.score, due: policy.due($0.band, from: start), digest: nil)
-        } + reach.agents.sorted { $0.key < $1.key }.map {
-            PlannedAction(subject: Subject(kind: .agent, key: $0.key), action: .disableOrRepoint, owner: $0.owner, band: worst,
-                          score: nil, due: policy.due(worst, from: start), digest: nil)
-        } + reach.models.sorted { $0.key < $1.key }.map {
-            PlannedAction(subject: Subject(kind: .model, key: $0.key), action: .replace, owner: $0.owner, band: worst,
-                          score: nil, due: policy.due(worst, from: start), digest: $0.digest)
+            PlannedAction(
+                subject: Subject(kind: .credential, key: $0.key), action: .rotateOrRevoke, owner: $0.owner, band: $0.band,
+                score: $0.score, due: policy.due($0.band, from: start), digest: nil)
         }
+            + reach.agents.sorted { $0.key < $1.key }.map {
+                PlannedAction(
+                    subject: Subject(kind: .agent, key: $0.key), action: .disableOrRepoint, owner: $0.owner, band: worst,
+                    score: nil, due: policy.due(worst, from: start), digest: nil)
+            }
+            + reach.models.sorted { $0.key < $1.key }.map {
+                PlannedAction(
+                    subject: Subject(kind: .model, key: $0.key), action: .replace, owner: $0.owner, band: worst,
+                    score: nil, due: policy.due(worst, from: start), digest: $0.digest)
+            }
     }
 }
 

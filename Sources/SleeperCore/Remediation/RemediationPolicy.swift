@@ -25,7 +25,9 @@ public struct RemediationPolicy: Sendable, Equatable {
         func days(_ table: DocumentCursor) -> [Band: Int] {
             var out: [Band: Int] = [:]
             for band in Band.allCases {
-                if let n = c.integer(table[band.rawValue], range: 1...3650) { out[band] = n } else if table[band.rawValue].isMissing {
+                if let n = c.integer(table[band.rawValue], range: 1...3650) {
+                    out[band] = n
+                } else if table[band.rawValue].isMissing {
                     c.report("\(table.path).\(band.rawValue)", "is required (days, 1 to 3650)")
                 }
             }

@@ -6,21 +6,30 @@ public enum ActionListing {
 
     /// A recall's plan, before or as it was recorded.
     public static func plan(_ actions: [PlannedAction]) -> Listing {
-        Listing(columns: ["rank", "subject", "action", "owner", "band", "score", "due"], rows: actions.enumerated().map { i, a in
-            [.integer(i + 1), .text(a.subject.description), .text(a.action.rawValue), .text(a.owner ?? "unowned"), .text(a.band.rawValue),
-             a.score.map(Listing.Cell.integer) ?? .null, day(a.due)]
-        })
+        Listing(
+            columns: ["rank", "subject", "action", "owner", "band", "score", "due"],
+            rows: actions.enumerated().map { i, a in
+                [
+                    .integer(i + 1), .text(a.subject.description), .text(a.action.rawValue), .text(a.owner ?? "unowned"), .text(a.band.rawValue),
+                    a.score.map(Listing.Cell.integer) ?? .null, day(a.due),
+                ]
+            })
     }
 
     public static func actions(_ actions: [RemediationAction], asOf: Date) -> Listing {
-        Listing(columns: ["id", "recall", "subject", "action", "owner", "band", "score", "due", "status", "overdue", "accepted_until",
-                          "accepted_by", "closed", "closed_because"],
-                rows: actions.map { a in
-            [.integer(a.id), .integer(a.recall), .text(a.subject.description), .text(a.action.rawValue), .text(a.owner ?? "unowned"),
-             .text(a.band.rawValue), a.score.map(Listing.Cell.integer) ?? .null, day(a.due), .text(a.status.rawValue), .bool(a.overdue(at: asOf)),
-             a.acceptedUntil.map(day) ?? .null, a.acceptedBy.map(Listing.Cell.text) ?? .null, a.closed.map(day) ?? .null,
-             a.closedBecause.map(Listing.Cell.text) ?? .null]
-        })
+        Listing(
+            columns: [
+                "id", "recall", "subject", "action", "owner", "band", "score", "due", "status", "overdue", "accepted_until",
+                "accepted_by", "closed", "closed_because",
+            ],
+            rows: actions.map { a in
+                [
+                    .integer(a.id), .integer(a.recall), .text(a.subject.description), .text(a.action.rawValue), .text(a.owner ?? "unowned"),
+                    .text(a.band.rawValue), a.score.map(Listing.Cell.integer) ?? .null, day(a.due), .text(a.status.rawValue), .bool(a.overdue(at: asOf)),
+                    a.acceptedUntil.map(day) ?? .null, a.acceptedBy.map(Listing.Cell.text) ?? .null, a.closed.map(day) ?? .null,
+                    a.closedBecause.map(Listing.Cell.text) ?? .null,
+                ]
+            })
     }
 
     /// One line per band: how many actions, and when the first is due.
@@ -55,7 +64,8 @@ public enum ActionTickets {
     public static func description(_ a: RemediationAction) -> String {
         let closes: String
         switch a.action {
-        case .rotateOrRevoke: closes = "It closes when SLP-ROTATION evidence effective after the recall is recorded, when a source shows a rotation after it, or when no recalled agent holds the credential."
+        case .rotateOrRevoke:
+            closes = "It closes when SLP-ROTATION evidence effective after the recall is recorded, when a source shows a rotation after it, or when no recalled agent holds the credential."
         case .disableOrRepoint: closes = "It closes when the agent uses no recalled model and takes input from no recalled agent, or leaves the inventory."
         case .replace: closes = "It closes when the model's digest changes (a replacement) or it leaves the inventory."
         }
@@ -72,20 +82,24 @@ public enum ActionTickets {
             let header = ["Summary", "Description", "Issue Type", "Priority", "Due Date", "Labels", "Team", "External ID"]
             var out = header.map(CSVText.quoted).joined(separator: ",") + "\r\n"
             for a in actions {
-                out += CSVText.row([.text(summary(a)), .text(description(a)), .text("Task"), .text(priority[a.band] ?? "Medium"),
-                                    .text(Timestamps.formatDay(a.due)), .text("sleeper recall-\(a.recall) \(a.band.rawValue)" + (a.status == .open ? "" : " \(a.status.rawValue)")),
-                                    // Jira's Team names a real team: an unowned action leaves it empty to be triaged.
-                                    a.owner.map(Listing.Cell.text) ?? .null, .text("sleeper-action-\(a.id)")])
+                out += CSVText.row([
+                    .text(summary(a)), .text(description(a)), .text("Task"), .text(priority[a.band] ?? "Medium"),
+                    .text(Timestamps.formatDay(a.due)), .text("sleeper recall-\(a.recall) \(a.band.rawValue)" + (a.status == .open ? "" : " \(a.status.rawValue)")),
+                    // Jira's Team names a real team: an unowned action leaves it empty to be triaged.
+                    a.owner.map(Listing.Cell.text) ?? .null, .text("sleeper-action-\(a.id)"),
+                ])
             }
             return out
         case .json:
             let items = actions.map { a in
-                JSONValue.obj([("id", .int(a.id)), ("external_id", .string("sleeper-action-\(a.id)")), ("summary", .string(summary(a))),
-                               ("description", .string(description(a))), ("subject", .string(a.subject.description)), ("action", .string(a.action.rawValue)),
-                               ("owner", .string(a.owner ?? "unowned")), ("band", .string(a.band.rawValue)), ("priority", .string(priority[a.band] ?? "Medium")),
-                               ("score", a.score.map(JSONValue.int)), ("due", .string(Timestamps.formatDay(a.due))), ("status", .string(a.status.rawValue)),
-                               ("recall", .int(a.recall)), ("accepted_until", a.acceptedUntil.map { .string(Timestamps.formatDay($0)) }),
-                               ("accepted_by", a.acceptedBy.map(JSONValue.string))])
+                JSONValue.obj([
+                    ("id", .int(a.id)), ("external_id", .string("sleeper-action-\(a.id)")), ("summary", .string(summary(a))),
+                    ("description", .string(description(a))), ("subject", .string(a.subject.description)), ("action", .string(a.action.rawValue)),
+                    ("owner", .string(a.owner ?? "unowned")), ("band", .string(a.band.rawValue)), ("priority", .string(priority[a.band] ?? "Medium")),
+                    ("score", a.score.map(JSONValue.int)), ("due", .string(Timestamps.formatDay(a.due))), ("status", .string(a.status.rawValue)),
+                    ("recall", .int(a.recall)), ("accepted_until", a.acceptedUntil.map { .string(Timestamps.formatDay($0)) }),
+                    ("accepted_by", a.acceptedBy.map(JSONValue.string)),
+                ])
             }
             return JSONValue.array(items).pretty() + "\n"
         }

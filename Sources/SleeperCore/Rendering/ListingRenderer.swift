@@ -62,7 +62,8 @@ public enum ListingRenderer {
         case .bool(let b): return b ? "true" : "false"
         case .list(let l), .path(let l): return "[" + l.map(JSONText.string).joined(separator: ", ") + "]"
         case .records(let rs):
-            return "[" + rs.map { r in "{" + r.map { "\(JSONText.string($0.name)): \(JSONText.string($0.value))" }.joined(separator: ", ") + "}" }
+            return "["
+                + rs.map { r in "{" + r.map { "\(JSONText.string($0.name)): \(JSONText.string($0.value))" }.joined(separator: ", ") + "}" }
                 .joined(separator: ", ") + "]"
         case .null: return "null"
         }

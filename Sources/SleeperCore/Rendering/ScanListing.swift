@@ -29,7 +29,9 @@ extension ScanListing {
         if report.candidates.isEmpty { lines.append("no candidate trigger clears the thresholds") }
         for c in report.candidates {
             lines.append("#\(c.rank) \"\(c.trigger)\" → \"\(c.predicts)\": support \(c.support), confidence \(c.confidence), lift \(c.lift), spread \(c.spread)")
-            lines.append("   rows \(c.examples.joined(separator: ", "))\(c.related.isEmpty ? "" : "; also \(c.related.map { "\"\($0)\"" }.joined(separator: ", "))\(c.relatedCount > c.related.count ? " and \(c.relatedCount - c.related.count) more" : "")")")
+            lines.append(
+                "   rows \(c.examples.joined(separator: ", "))\(c.related.isEmpty ? "" : "; also \(c.related.map { "\"\($0)\"" }.joined(separator: ", "))\(c.relatedCount > c.related.count ? " and \(c.relatedCount - c.related.count) more" : "")")"
+            )
         }
         if report.mayMissSupportUpTo > 0 { lines.append("bounded counting: n-grams in at most \(report.mayMissSupportUpTo) rows may have been missed") }
         if report.untrackedRows > 0 { lines.append("bounded counting: \(report.untrackedRows) row(s) of candidates not followed (candidate table full)") }

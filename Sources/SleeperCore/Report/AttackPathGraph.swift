@@ -38,7 +38,8 @@ enum AttackPathGraph {
         let rows = columns.map(\.count).max() ?? 1
         let height = top + Double(rows) * rowHeight + 12
         func y(_ n: Node) -> Double { top + Double(columns[n.column].firstIndex(of: n.name) ?? 0) * rowHeight + 11 }
-        var out = "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 \(Int(width)) \(Int(height))\" width=\"\(Int(width))\" height=\"\(Int(height))\" role=\"img\" aria-label=\"Top attack paths\">"
+        var out =
+            "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 \(Int(width)) \(Int(height))\" width=\"\(Int(width))\" height=\"\(Int(height))\" role=\"img\" aria-label=\"Top attack paths\">"
         out += "<text x=\"20\" y=\"14\" font-weight=\"600\">Top attack paths: model → agents → credential → resource (the \(paths.count) riskiest credentials)</text>"
         for (i, title) in ["models", "agents", "credentials", "resources"].enumerated() {
             out += "<text x=\"\(ReportCharts.f(xs[i]))\" y=\"34\" fill=\"#5f6368\">\(title)</text>"
@@ -50,14 +51,16 @@ enum AttackPathGraph {
             let x1 = xs[e.from.column] + (sameColumn ? boxWidth - 8 : boxWidth), x2 = xs[e.to.column] + (sameColumn ? boxWidth - 8 : 0)
             let (y1, y2) = (y(e.from), y(e.to))
             let bend = sameColumn ? x1 + 40 : (x1 + x2) / 2
-            out += "<path d=\"M\(ReportCharts.f(x1)),\(ReportCharts.f(y1)) C\(ReportCharts.f(bend)),\(ReportCharts.f(y1)) \(ReportCharts.f(sameColumn ? bend : bend)),\(ReportCharts.f(y2)) \(ReportCharts.f(x2)),\(ReportCharts.f(y2))\" fill=\"none\" stroke=\"\(color)\" stroke-width=\"2\" opacity=\"0.8\"/>"
+            out +=
+                "<path d=\"M\(ReportCharts.f(x1)),\(ReportCharts.f(y1)) C\(ReportCharts.f(bend)),\(ReportCharts.f(y1)) \(ReportCharts.f(sameColumn ? bend : bend)),\(ReportCharts.f(y2)) \(ReportCharts.f(x2)),\(ReportCharts.f(y2))\" fill=\"none\" stroke=\"\(color)\" stroke-width=\"2\" opacity=\"0.8\"/>"
         }
         for (column, names) in columns.enumerated() {
             for name in names {
                 let node = Node(column: column, name: name)
                 let score = column == 2 ? paths.first { $0.credential == name }.map { " \($0.score)" } ?? "" : ""
                 out += "<rect x=\"\(ReportCharts.f(xs[column]))\" y=\"\(ReportCharts.f(y(node) - 11))\" width=\"\(Int(boxWidth))\" height=\"22\" rx=\"4\" fill=\"#f4f6f8\" stroke=\"#c8ccd2\"/>"
-                out += "<text x=\"\(ReportCharts.f(xs[column] + 6))\" y=\"\(ReportCharts.f(y(node) + 4))\"><title>\(ReportHTML.esc(name))</title>\(ReportHTML.esc(ReportCharts.shorten(name, 26) + score))</text>"
+                out +=
+                    "<text x=\"\(ReportCharts.f(xs[column] + 6))\" y=\"\(ReportCharts.f(y(node) + 4))\"><title>\(ReportHTML.esc(name))</title>\(ReportHTML.esc(ReportCharts.shorten(name, 26) + score))</text>"
             }
         }
         return out + "</svg>"

@@ -34,7 +34,8 @@ enum ReportCharts {
             let bh = maxCount == 0 ? 0 : Double(count) / maxCount * (h - bottom - top)
             let x = left + Double(lo) * unit + 1, bw = Double(hi - lo + 1) * unit - 2
             let color = colors[report.band(forScore: lo)] ?? "#888"
-            out += "<rect x=\"\(f(x))\" y=\"\(f(h - bottom - bh))\" width=\"\(f(bw))\" height=\"\(f(bh))\" fill=\"\(color)\"><title>\(lo)–\(min(hi, 100)): \(ReviewReport.n(count)) (\(report.band(forScore: lo)))</title></rect>"
+            out +=
+                "<rect x=\"\(f(x))\" y=\"\(f(h - bottom - bh))\" width=\"\(f(bw))\" height=\"\(f(bh))\" fill=\"\(color)\"><title>\(lo)–\(min(hi, 100)): \(ReviewReport.n(count)) (\(report.band(forScore: lo)))</title></rect>"
             if count > 0 && bw > 24 { out += "<text x=\"\(f(x + bw / 2))\" y=\"\(f(h - bottom - bh - 4))\" text-anchor=\"middle\">\(ReviewReport.n(count))</text>" }
         }
         for tick in Set(edges.filter { $0 <= 100 } + [100]).sorted() {
@@ -89,7 +90,8 @@ enum ReportCharts {
             let points = runs.enumerated().map { "\(f(x($0.offset))),\(f(y($0.element[keyPath: value])))" }.joined(separator: " ")
             out += "<polyline points=\"\(points)\" fill=\"none\" stroke=\"\(color)\" stroke-width=\"2.5\"/>"
             for (i, r) in runs.enumerated() {
-                out += "<circle cx=\"\(f(x(i)))\" cy=\"\(f(y(r[keyPath: value])))\" r=\"3.5\" fill=\"\(color)\"><title>\(ReviewReport.day(r.asOf)) (run \(r.id)): \(ReviewReport.n(r[keyPath: value])) \(name)</title></circle>"
+                out +=
+                    "<circle cx=\"\(f(x(i)))\" cy=\"\(f(y(r[keyPath: value])))\" r=\"3.5\" fill=\"\(color)\"><title>\(ReviewReport.day(r.asOf)) (run \(r.id)): \(ReviewReport.n(r[keyPath: value])) \(name)</title></circle>"
             }
             let last = runs.count - 1
             out += "<text x=\"\(f(x(last) + 8))\" y=\"\(f(labelY[name] ?? 0))\" fill=\"\(color)\">\(name) \(runs[last][keyPath: value])</text>"

@@ -32,10 +32,12 @@ public enum ReportHTML {
         if let caption { out += "<caption>\(esc(caption))</caption>" }
         out += "<thead><tr>" + t.columns.enumerated().map { i, c in "<th\(t.numeric.contains(i) ? " class=\"n\"" : "")>\(esc(c))</th>" }.joined() + "</tr></thead><tbody>"
         for row in t.rows {
-            out += "<tr>" + row.enumerated().map { i, c in
-                let band = Band(rawValue: c) != nil ? " class=\"band \(c)\"" : (t.numeric.contains(i) ? " class=\"n\"" : "")
-                return "<td\(band)>\(esc(c))</td>"
-            }.joined() + "</tr>"
+            out +=
+                "<tr>"
+                + row.enumerated().map { i, c in
+                    let band = Band(rawValue: c) != nil ? " class=\"band \(c)\"" : (t.numeric.contains(i) ? " class=\"n\"" : "")
+                    return "<td\(band)>\(esc(c))</td>"
+                }.joined() + "</tr>"
         }
         return out + "</tbody></table>\n"
     }

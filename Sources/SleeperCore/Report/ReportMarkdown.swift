@@ -18,9 +18,12 @@ public enum ReportMarkdown {
     }
 
     static func trend(_ report: ReviewReport) -> String {
-        render(.init(columns: ["date", "run"] + Band.allCases.map(\.rawValue), rows: report.dailyRuns.map { run in
-            [ReviewReport.day(run.asOf), "\(run.id)"] + Band.allCases.map { ReviewReport.n(run[band: $0]) }
-        }, numeric: [2, 3, 4, 5]))
+        render(
+            .init(
+                columns: ["date", "run"] + Band.allCases.map(\.rawValue),
+                rows: report.dailyRuns.map { run in
+                    [ReviewReport.day(run.asOf), "\(run.id)"] + Band.allCases.map { ReviewReport.n(run[band: $0]) }
+                }, numeric: [2, 3, 4, 5]))
     }
 
     static func render(_ t: ReportSection.Table) -> String {

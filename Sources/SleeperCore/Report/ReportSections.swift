@@ -24,15 +24,20 @@ extension ReviewReport {
     var title: String { "Backdoor exposure review, \(Self.day(snapshot.asOf))" }
 
     var subtitle: String {
-        return (snapshot.unverifiedBanner.map { $0 + " · " } ?? "") + "As of \(Timestamps.format(snapshot.asOf)) · \(runCitation) · weights \(weightsVersion) · Sleeper \(snapshot.toolVersion) ·\(snapshot.basis == .effective ? " evidence as known now about then (effective basis) ·" : "") evidence ledger head \(snapshot.ledgerHead.prefix(12))"
+        return (snapshot.unverifiedBanner.map { $0 + " · " } ?? "")
+            + "As of \(Timestamps.format(snapshot.asOf)) · \(runCitation) · weights \(weightsVersion) · Sleeper \(snapshot.toolVersion) ·\(snapshot.basis == .effective ? " evidence as known now about then (effective basis) ·" : "") evidence ledger head \(snapshot.ledgerHead.prefix(12))"
     }
 
     /// Each section opens with the banner when the ledger did not verify: a page printed alone still says so.
     func sections(whatIfLines: Int = 3) -> [ReportSection] {
-        let all = [agenda(), headline(), wrongSection(), actionsSection(), acceptedSection(), topExposures(whatIfLines: whatIfLines), changesSection(),
-                   gapsSection(), expiringSection(), unownedSection()]
+        let all = [
+            agenda(), headline(), wrongSection(), actionsSection(), acceptedSection(), topExposures(whatIfLines: whatIfLines), changesSection(),
+            gapsSection(), expiringSection(), unownedSection(),
+        ]
         guard let banner = snapshot.unverifiedBanner else { return all }
-        return all.map { var s = $0; s.intro = "**\(banner).**" + (s.intro.map { "\n\n" + $0 } ?? ""); return s }
+        return all.map {
+            var s = $0; s.intro = "**\(banner).**" + (s.intro.map { "\n\n" + $0 } ?? ""); return s
+        }
     }
 
     /// What to do: the few open actions that lower risk most, with owner and due date; without a
@@ -47,10 +52,18 @@ extension ReviewReport {
             s.tables.append(("The causes, first", .init(columns: ["do", "who", "credential at stake"], rows: causes)))
         }
         if !next.isEmpty {
-            s.intro = "\(Self.n(next.count)) remediation action(s) are open\(overdue.isEmpty ? "" : ", \(Self.n(overdue.count)) of them overdue")." + (causes.isEmpty ? " Take these first:" : " The causes first, then these:")
-            s.tables.append((causes.isEmpty ? nil : "Then the actions", .init(columns: ["action", "owner", "band", "due"], rows: next.prefix(5).map { a in
-                [ActionTickets.summary(a), a.owner ?? "unowned", a.band.rawValue, Self.day(a.due) + (a.overdue(at: snapshot.asOf) ? " (overdue)" : "")]
-            })))
+            s.intro =
+                "\(Self.n(next.count)) remediation action(s) are open\(overdue.isEmpty ? "" : ", \(Self.n(overdue.count)) of them overdue")."
+                + (causes.isEmpty ? " Take these first:" : " The causes first, then these:")
+            s.tables.append(
+                (
+                    causes.isEmpty ? nil : "Then the actions",
+                    .init(
+                        columns: ["action", "owner", "band", "due"],
+                        rows: next.prefix(5).map { a in
+                            [ActionTickets.summary(a), a.owner ?? "unowned", a.band.rawValue, Self.day(a.due) + (a.overdue(at: snapshot.asOf) ? " (overdue)" : "")]
+                        })
+                ))
         } else {
             // Only what changes something: at a score capped at 100 the effect is read on the raw
             // risk (P·I·H), and an item that lowers neither is never recommended.
@@ -61,7 +74,8 @@ extension ReviewReport {
                 let change = w.reduction > 0 ? "\(e.score) → \(w.scoreAfter)" : "\(e.score) (raw \(String(format: "%.3f", e.raw)) → \(String(format: "%.3f", w.rawAfter)))"
                 return (effect, ["valid evidence of \(w.control) on \(w.subject)", e.owner ?? "unowned", "\(e.credential) \(change)"])
             }.sorted { $0.effect > $1.effect }.prefix(3).map(\.row)
-            s.intro = (causes.isEmpty ? "" : "Address the causes first. ")
+            s.intro =
+                (causes.isEmpty ? "" : "Address the causes first. ")
                 + (snapshot.actions.isEmpty ? "No recall stands and no remediation action is open." : "Every remediation action is done or accepted.")
             if !suggestions.isEmpty {
                 s.tables.append(("What would lower the worst exposures most", .init(columns: ["record", "owner of the credential", "score"], rows: suggestions)))
@@ -81,7 +95,8 @@ extension ReviewReport {
         let done = snapshot.actions.filter { $0.status == .done }.count
         let cancelled = snapshot.actions.filter { $0.status == .cancelled }
         let overdue = open.filter { $0.overdue(at: snapshot.asOf) }
-        s.intro = "\(Self.n(snapshot.actions.count)) action(s): \(Self.n(open.count)) not done (\(Self.n(overdue.count)) overdue), \(Self.n(done)) done"
+        s.intro =
+            "\(Self.n(snapshot.actions.count)) action(s): \(Self.n(open.count)) not done (\(Self.n(overdue.count)) overdue), \(Self.n(done)) done"
             + (cancelled.isEmpty ? "" : ", \(Self.n(cancelled.count)) cancelled when their recall was released (not done)") + ". Actions close from evidence, not by hand."
         let columns = ["id", "action", "owner", "band", "due", "status"]
         func row(_ a: RemediationAction) -> [String] {
@@ -101,33 +116,54 @@ extension ReviewReport {
         var s = ReportSection(id: "accepted", title: "Accepted risks")
         guard !snapshot.acceptances.isEmpty else { s.intro = "No risk is accepted."; return s }
         s.intro = "\(Self.n(snapshot.acceptances.count)) accepted risk(s), soonest to lapse first; each lapses by itself on its date."
-        s.tables.append((nil, .init(columns: ["subject", "accepted", "band", "approved by", "until", "lapses in"], rows: snapshot.acceptances.prefix(50).map { a in
-            [a.subject.description, a.target, a.band.rawValue, a.by, Self.day(a.until), "\(Int((a.until.timeIntervalSince(snapshot.asOf) / 86400).rounded(.up))) d"]
-        }, numeric: [5])))
+        s.tables.append(
+            (
+                nil,
+                .init(
+                    columns: ["subject", "accepted", "band", "approved by", "until", "lapses in"],
+                    rows: snapshot.acceptances.prefix(50).map { a in
+                        [a.subject.description, a.target, a.band.rawValue, a.by, Self.day(a.until), "\(Int((a.until.timeIntervalSince(snapshot.asOf) / 86400).rounded(.up))) d"]
+                    }, numeric: [5])
+            ))
         return s
     }
 
     func headline() -> ReportSection {
         var s = ReportSection(id: "headline", title: "Where the estate stands")
         if let r = latest {
-            s.intro = (staleRunWarning.map { "**Warning:** \($0).\n\n" } ?? "") + "\(Self.n(r.total)) credentials scored: \(Self.n(r.critical)) critical, \(Self.n(r.high)) high, \(Self.n(r.medium)) medium, \(Self.n(r.low)) low."
+            s.intro =
+                (staleRunWarning.map { "**Warning:** \($0).\n\n" } ?? "")
+                + "\(Self.n(r.total)) credentials scored: \(Self.n(r.critical)) critical, \(Self.n(r.high)) high, \(Self.n(r.medium)) medium, \(Self.n(r.low)) low."
             if runs.count >= 2 {
                 let p = runs[runs.count - 2]
                 s.intro! += " Critical and high were \(Self.n(p.critical + p.high)) on \(Self.day(p.asOf)) (run \(p.id)) and are \(Self.n(r.critical + r.high)) now."
             }
             s.chart = .distribution
-            s.tables.append((nil, .init(columns: ["band", "credentials", "share"], rows: Band.allCases.map { band in
-                [band.rawValue, Self.n(r[band: band]), pct(r[band: band], r.total)]
-            }, numeric: [1, 2])))
+            s.tables.append(
+                (
+                    nil,
+                    .init(
+                        columns: ["band", "credentials", "share"],
+                        rows: Band.allCases.map { band in
+                            [band.rawValue, Self.n(r[band: band]), pct(r[band: band], r.total)]
+                        }, numeric: [1, 2])
+                ))
         } else {
             s.intro = "No scoring run exists yet: run `sleeper score` before the review."
         }
         let cov = coverage()
-        s.tables.append(("Coverage per framework: subject × item pairs with valid evidence of a mapped control, and items satisfied for every subject",
-                         .init(columns: ["framework", "coverage", "pairs covered", "items satisfied"], rows: cov.map { c in
-            ["\(c.framework.name) \(c.framework.edition)", String(format: "%.0f%%", c.percent),
-             "\(Self.n(c.subjectsCovered)) / \(Self.n(c.subjectsApplicable))", "\(Self.n(c.itemsSatisfied)) / \(Self.n(c.itemsAssessed))"]
-        }, numeric: [1, 2, 3])))
+        s.tables.append(
+            (
+                "Coverage per framework: subject × item pairs with valid evidence of a mapped control, and items satisfied for every subject",
+                .init(
+                    columns: ["framework", "coverage", "pairs covered", "items satisfied"],
+                    rows: cov.map { c in
+                        [
+                            "\(c.framework.name) \(c.framework.edition)", String(format: "%.0f%%", c.percent),
+                            "\(Self.n(c.subjectsCovered)) / \(Self.n(c.subjectsApplicable))", "\(Self.n(c.itemsSatisfied)) / \(Self.n(c.itemsAssessed))",
+                        ]
+                    }, numeric: [1, 2, 3])
+            ))
         return s
     }
 
@@ -136,9 +172,15 @@ extension ReviewReport {
         guard !top.isEmpty else { s.intro = "No credentials are scored."; return s }
         s.intro = "The credentials a backdoored model could misuse most, with the path that contributes most (model → agent → credential → resource)."
         s.chart = .paths
-        s.tables.append((nil, .init(columns: ["score", "band", "credential", "path", "owner", "main factor"], rows: top.map { e in
-            [String(e.score), e.band.rawValue, e.credential, e.path.joined(separator: " → "), e.owner ?? "(none)", e.mainFactor]
-        }, numeric: [0])))
+        s.tables.append(
+            (
+                nil,
+                .init(
+                    columns: ["score", "band", "credential", "path", "owner", "main factor"],
+                    rows: top.map { e in
+                        [String(e.score), e.band.rawValue, e.credential, e.path.joined(separator: " → "), e.owner ?? "(none)", e.mainFactor]
+                    }, numeric: [0])
+            ))
         for e in top {
             guard let x = explanations[e.credential], !x.whatIf.isEmpty else { continue }
             let lines = x.whatIf.prefix(whatIfLines).map { w in
@@ -160,8 +202,12 @@ extension ReviewReport {
         s.intro = "Run \(since)\(cited) → run \(now): \(worse.count) credentials got worse, \(better.count) got better."
         s.chart = dailyRuns.count >= 2 ? .trend : nil
         func rows(_ xs: [ScoreDiff.Row]) -> [[String]] {
-            xs.prefix(10).map { [$0.credential, $0.before.map(String.init) ?? "–", $0.after.map(String.init) ?? "–",
-                                 $0.change > 0 ? "+\($0.change)" : String($0.change), $0.reasons.joined(separator: "; ")] }
+            xs.prefix(10).map {
+                [
+                    $0.credential, $0.before.map(String.init) ?? "–", $0.after.map(String.init) ?? "–",
+                    $0.change > 0 ? "+\($0.change)" : String($0.change), $0.reasons.joined(separator: "; "),
+                ]
+            }
         }
         let columns = ["credential", "before", "after", "change", "why"]
         if !worse.isEmpty { s.tables.append(("Worse\(worse.count > 10 ? " (10 of \(worse.count))" : "")", .init(columns: columns, rows: rows(worse), numeric: [1, 2, 3]))) }
@@ -174,20 +220,30 @@ extension ReviewReport {
         s.chart = .coverage
         s.intro = "Items where some subject lacks valid evidence of every mapped control, with the controls missing most often."
         for c in coverage() where !c.gaps.isEmpty {
-            s.tables.append(("\(c.framework.name) \(c.framework.edition)", .init(columns: ["item", "name", "covered", "missing most"], rows: c.gaps.map { a in
-                let alias = a.item.isAlias ? " (alias of \(a.item.aliasOf.joined(separator: ", ")); not an OWASP number)" : ""
-                return [a.item.id, a.item.name + alias, "\(a.covered) / \(a.applicable)",
-                        a.openGapCounts.prefix(3).map { "\($0.control) ×\($0.count)" }.joined(separator: ", ")]
-            }, numeric: [2])))
+            s.tables.append(
+                (
+                    "\(c.framework.name) \(c.framework.edition)",
+                    .init(
+                        columns: ["item", "name", "covered", "missing most"],
+                        rows: c.gaps.map { a in
+                            let alias = a.item.isAlias ? " (alias of \(a.item.aliasOf.joined(separator: ", ")); not an OWASP number)" : ""
+                            return [
+                                a.item.id, a.item.name + alias, "\(a.covered) / \(a.applicable)",
+                                a.openGapCounts.prefix(3).map { "\($0.control) ×\($0.count)" }.joined(separator: ", "),
+                            ]
+                        }, numeric: [2])
+                ))
         }
         return s
     }
 
     func expiringSection() -> ReportSection {
         let lapsed = lapsed(), rows = expiring()
-        var s = ReportSection(id: "expiring", title: "Evidence that lapsed or is about to",
-                              intro: lapsed.isEmpty && rows.isEmpty ? "No evidence expired in the last 30 days, none is in its grace period and none expires in the next 30 days."
-                                  : "\(Self.n(lapsed.count)) record(s) expired in the last 30 days or are in their grace period; \(Self.n(rows.count)) lapse within 30 days. Renew them before the next review.")
+        var s = ReportSection(
+            id: "expiring", title: "Evidence that lapsed or is about to",
+            intro: lapsed.isEmpty && rows.isEmpty
+                ? "No evidence expired in the last 30 days, none is in its grace period and none expires in the next 30 days."
+                : "\(Self.n(lapsed.count)) record(s) expired in the last 30 days or are in their grace period; \(Self.n(rows.count)) lapse within 30 days. Renew them before the next review.")
         func cells(_ g: ControlStatus) -> [String] {
             [g.expiresAt.map(Self.day) ?? "", g.subject.description, g.control, g.status.rawValue, g.evidenceID.map { "#\($0)" } ?? "", g.owner ?? "(none)"]
         }
@@ -207,10 +263,14 @@ extension ReviewReport {
             guard let r = problems.reach[s.description] else { return "no credential reached" }
             return "\(r.score) (\(band(forScore: r.score))) via \(r.credential)"
         }
-        return capped(ReportSection(id: "unowned", title: "Subjects without an owner",
-                                    intro: count == 0 ? "Every subject has an owner."
-                                        : "\(Self.n(count)) subjects have no owner, riskiest first: nobody is asked for their evidence or their rotation."),
-                      columns: ["kind", "key", "score (for a model, agent or dataset: the riskiest credential it reaches)"], rows: rows, total: count, more: "") {
+        return capped(
+            ReportSection(
+                id: "unowned", title: "Subjects without an owner",
+                intro: count == 0
+                    ? "Every subject has an owner."
+                    : "\(Self.n(count)) subjects have no owner, riskiest first: nobody is asked for their evidence or their rotation."),
+            columns: ["kind", "key", "score (for a model, agent or dataset: the riskiest credential it reaches)"], rows: rows, total: count, more: ""
+        ) {
             [$0.kind.rawValue, $0.key, score($0)]
         }
     }

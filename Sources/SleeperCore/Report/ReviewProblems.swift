@@ -48,8 +48,10 @@ public struct ReviewProblems: Sendable {
     public var rankedFindings: [Finding] {
         findings.sorted { a, b in
             func key(_ f: Finding) -> (Int, Int, Int, Int, Int) {
-                (f.finding.kind == RuntimeFindings.Kind.newAfterBaseline.rawValue ? 1 : 0, f.finding.triggers.isEmpty ? 1 : 0,
-                 f.bestTier ?? 9, -(f.worstScore ?? -1), -f.finding.count)
+                (
+                    f.finding.kind == RuntimeFindings.Kind.newAfterBaseline.rawValue ? 1 : 0, f.finding.triggers.isEmpty ? 1 : 0,
+                    f.bestTier ?? 9, -(f.worstScore ?? -1), -f.finding.count
+                )
             }
             let (x, y) = (key(a), key(b))
             return x != y ? x < y : a.finding.id < b.finding.id
@@ -74,40 +76,67 @@ extension ReviewReport {
     func wrongSection() -> ReportSection {
         var s = ReportSection(id: "wrong", title: "What is wrong")
         let findings = problems.rankedFindings, failed = failedChecks
-        let parts = ["\(Self.n(findings.count)) open runtime finding(s)", "\(Self.n(failed.count)) failed check(s)",
-                     "\(Self.n(problems.exposed.count)) exposed credential(s)", "\(Self.n(problems.unreachedCount)) credential(s) no model reaches"]
-        s.intro = findings.isEmpty && failed.isEmpty && problems.exposed.isEmpty
+        let parts = [
+            "\(Self.n(findings.count)) open runtime finding(s)", "\(Self.n(failed.count)) failed check(s)",
+            "\(Self.n(problems.exposed.count)) exposed credential(s)", "\(Self.n(problems.unreachedCount)) credential(s) no model reaches",
+        ]
+        s.intro =
+            findings.isEmpty && failed.isEmpty && problems.exposed.isEmpty
             ? "Nothing is known to be wrong: no open runtime finding, no failed check, no exposed credential. " + parts[3] + "."
             : parts.joined(separator: ", ") + ". The cause comes first: what an agent did, then what a check found, then what leaked."
         if !findings.isEmpty {
-            s.tables.append(("Open runtime findings, riskiest first (as they stand now; `sleeper findings` lists all)",
-                             .init(columns: ["finding", "agent", "kind", "target", "traces", "trigger candidate", "reaches"], rows: findings.prefix(20).map { f in
-                let t = f.finding.triggers.first.map { "\"\($0.ngram)\" (\($0.inAnomalous)/\($0.anomalous) vs \($0.inNormal)/\($0.normal))" } ?? ""
-                let reaches = f.worstCredential.map { "\($0) (\(f.worstScore.map(String.init) ?? "–"))" + (f.bestTier.map { ", tier \($0)" } ?? "") } ?? "no credential"
-                return ["#\(f.finding.id)", f.finding.agent, f.finding.kind, f.finding.target, Self.n(f.finding.count), t, reaches]
-            }, numeric: [4])))
+            s.tables.append(
+                (
+                    "Open runtime findings, riskiest first (as they stand now; `sleeper findings` lists all)",
+                    .init(
+                        columns: ["finding", "agent", "kind", "target", "traces", "trigger candidate", "reaches"],
+                        rows: findings.prefix(20).map { f in
+                            let t = f.finding.triggers.first.map { "\"\($0.ngram)\" (\($0.inAnomalous)/\($0.anomalous) vs \($0.inNormal)/\($0.normal))" } ?? ""
+                            let reaches = f.worstCredential.map { "\($0) (\(f.worstScore.map(String.init) ?? "–"))" + (f.bestTier.map { ", tier \($0)" } ?? "") } ?? "no credential"
+                            return ["#\(f.finding.id)", f.finding.agent, f.finding.kind, f.finding.target, Self.n(f.finding.count), t, reaches]
+                        }, numeric: [4])
+                ))
         }
         if !failed.isEmpty {
-            s.tables.append(("Failed checks that stand", .init(columns: ["evidence", "subject", "control", "recorded", "note"], rows: failed.prefix(50).map { f in
-                let record = f.evidenceID.flatMap { snapshot.evidence[$0] }
-                return [f.evidenceID.map { "#\($0)" } ?? "", f.subject.description, "\(f.control) \(f.controlName)",
-                        record.map { Self.day(Date(timeIntervalSince1970: TimeInterval($0.recordedAt))) } ?? "", String((record?.note ?? "").prefix(160))]
-            })))
+            s.tables.append(
+                (
+                    "Failed checks that stand",
+                    .init(
+                        columns: ["evidence", "subject", "control", "recorded", "note"],
+                        rows: failed.prefix(50).map { f in
+                            let record = f.evidenceID.flatMap { snapshot.evidence[$0] }
+                            return [
+                                f.evidenceID.map { "#\($0)" } ?? "", f.subject.description, "\(f.control) \(f.controlName)",
+                                record.map { Self.day(Date(timeIntervalSince1970: TimeInterval($0.recordedAt))) } ?? "", String((record?.note ?? "").prefix(160)),
+                            ]
+                        })
+                ))
             if failed.count > 50 { s.notes.append("… \(Self.n(failed.count - 50)) more failed checks (`sleeper gaps --status failed`).") }
         }
         if !problems.exposed.isEmpty {
-            s.tables.append(("Exposed credentials (rotate or revoke them whatever their backdoor score)",
-                             .init(columns: ["credential", "kind", "owner", "backdoor score"], rows: problems.exposed.prefix(50).map { e in
-                [e.key, e.kind, e.owner ?? "(none)", e.score.map { "\($0) (\(e.band?.rawValue ?? ""))" } ?? "none: no model reaches it"]
-            })))
+            s.tables.append(
+                (
+                    "Exposed credentials (rotate or revoke them whatever their backdoor score)",
+                    .init(
+                        columns: ["credential", "kind", "owner", "backdoor score"],
+                        rows: problems.exposed.prefix(50).map { e in
+                            [e.key, e.kind, e.owner ?? "(none)", e.score.map { "\($0) (\(e.band?.rawValue ?? ""))" } ?? "none: no model reaches it"]
+                        })
+                ))
         }
         if problems.unreachedCount > 0 {
-            s.tables.append(("Credentials no model reaches: their backdoor score is 0 for this reason, not because they are safe",
-                             .init(columns: ["why", "credentials", "for example"], rows: UnreachedReason.allCases.compactMap { r in
-                guard let u = problems.unreached[r], u.count > 0 else { return nil }
-                return ["\(r.rawValue): \(r.explanation)", Self.n(u.count), u.first.prefix(5).joined(separator: ", ")]
-            }, numeric: [1])))
-            s.notes.append("Grants, holders and which agent uses which model come from a hand-written file or sources that bring them; see the table of what each source brings in docs/inventory-and-sources.md.")
+            s.tables.append(
+                (
+                    "Credentials no model reaches: their backdoor score is 0 for this reason, not because they are safe",
+                    .init(
+                        columns: ["why", "credentials", "for example"],
+                        rows: UnreachedReason.allCases.compactMap { r in
+                            guard let u = problems.unreached[r], u.count > 0 else { return nil }
+                            return ["\(r.rawValue): \(r.explanation)", Self.n(u.count), u.first.prefix(5).joined(separator: ", ")]
+                        }, numeric: [1])
+                ))
+            s.notes.append(
+                "Grants, holders and which agent uses which model come from a hand-written file or sources that bring them; see the table of what each source brings in docs/inventory-and-sources.md.")
         }
         return s
     }
@@ -117,12 +146,16 @@ extension ReviewReport {
     func causeRows(limit: Int = 5) -> [[String]] {
         var rows: [[String]] = []
         for f in problems.rankedFindings where f.finding.kind != RuntimeFindings.Kind.newAfterBaseline.rawValue {
-            rows.append(["resolve runtime finding #\(f.finding.id) on \(f.finding.agent) (\(f.finding.kind) \(f.finding.target))",
-                         "owner of \(f.finding.agent)", f.worstCredential.map { "\($0) \(f.worstScore.map(String.init) ?? "–")" } ?? ""])
+            rows.append([
+                "resolve runtime finding #\(f.finding.id) on \(f.finding.agent) (\(f.finding.kind) \(f.finding.target))",
+                "owner of \(f.finding.agent)", f.worstCredential.map { "\($0) \(f.worstScore.map(String.init) ?? "–")" } ?? "",
+            ])
         }
         for c in failedChecks {
-            rows.append(["address the failed \(c.control) on \(c.subject)\(c.evidenceID.map { " (evidence #\($0))" } ?? "") and check again",
-                         c.owner ?? "unowned", ""])
+            rows.append([
+                "address the failed \(c.control) on \(c.subject)\(c.evidenceID.map { " (evidence #\($0))" } ?? "") and check again",
+                c.owner ?? "unowned", "",
+            ])
         }
         for e in problems.exposed {
             rows.append(["rotate or revoke the exposed credential \(e.key)", e.owner ?? "unowned", e.score.map { "\(e.key) \($0)" } ?? ""])

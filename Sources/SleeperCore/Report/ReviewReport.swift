@@ -49,9 +49,11 @@ public struct ReviewReport: Sendable {
     /// How old the latest run may be at the report's as-of before the report warns.
     public var maximumRunAge: TimeInterval = RunAgeLimit.defaultHours * 3600
 
-    public init(snapshot: ComplianceSnapshot, weightsVersion: String, runs: [RunSummary], histogram: [Int], top: [Exposure],
-                explanations: [String: ScoreExplanation], sinceRun: Int?, changes: [ScoreDiff.Row],
-                bandThresholds: (critical: Double, high: Double, medium: Double)) {
+    public init(
+        snapshot: ComplianceSnapshot, weightsVersion: String, runs: [RunSummary], histogram: [Int], top: [Exposure],
+        explanations: [String: ScoreExplanation], sinceRun: Int?, changes: [ScoreDiff.Row],
+        bandThresholds: (critical: Double, high: Double, medium: Double)
+    ) {
         self.snapshot = snapshot
         self.weightsVersion = weightsVersion
         self.runs = runs
@@ -115,9 +117,10 @@ public struct ReviewReport: Sendable {
     static func coverage(of snapshot: ComplianceSnapshot) -> [FrameworkCoverage] {
         snapshot.catalog.frameworks.map { f in
             let a = snapshot.assessments(framework: f)
-            return FrameworkCoverage(framework: f, itemsSatisfied: a.filter(\.satisfied).count, itemsAssessed: a.count,
-                                     subjectsCovered: a.map(\.covered).reduce(0, +), subjectsApplicable: a.map(\.applicable).reduce(0, +),
-                                     gaps: a.filter { !$0.satisfied })
+            return FrameworkCoverage(
+                framework: f, itemsSatisfied: a.filter(\.satisfied).count, itemsAssessed: a.count,
+                subjectsCovered: a.map(\.covered).reduce(0, +), subjectsApplicable: a.map(\.applicable).reduce(0, +),
+                gaps: a.filter { !$0.satisfied })
         }
     }
 
@@ -132,7 +135,9 @@ public struct ReviewReport: Sendable {
     /// high, then the rest by kind and key. Nobody is asked for their evidence or their rotation.
     public func unowned() -> [Subject] {
         var seen = Set<Subject>(), out: [Subject] = []
-        if let ownerless = snapshot.ownerless { out = ownerless.first } else {
+        if let ownerless = snapshot.ownerless {
+            out = ownerless.first
+        } else {
             for s in snapshot.statuses where s.owner == nil && !seen.contains(s.subject) { seen.insert(s.subject); out.append(s.subject) }
         }
         var score = Dictionary(snapshot.exposures.map { ("credential:" + $0.credential, $0.raw) }, uniquingKeysWith: max)

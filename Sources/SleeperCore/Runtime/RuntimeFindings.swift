@@ -124,7 +124,8 @@ public enum RuntimeFindings {
             if let kind {
                 r.findings.append(Finding(kind: kind, edge: edge, triggers: []))
             } else if let first = history.firstSeen[edge.agent], !history.seen.contains(History.key(edge.agent, edge.kind, edge.target)),
-                      edge.firstSeen.timeIntervalSince(first) >= Double(history.baselineDays) * 86400 {
+                edge.firstSeen.timeIntervalSince(first) >= Double(history.baselineDays) * 86400
+            {
                 r.findings.append(Finding(kind: .newAfterBaseline, edge: edge, triggers: []))
             }
         }
@@ -254,8 +255,9 @@ public enum RuntimeFindings {
         let normalCounts = counts(of: Set(phraseHashes), in: normal, upTo: longest)
         let anomalousCounts = counts(of: Set(phraseHashes), in: anomalous, upTo: longest)
         return zip(phrases, phraseHashes).map { p, h in
-            TriggerCandidate(ngram: TextTokens.visible(p.tokens[p.span].map(\.text).joined(separator: " ")), inAnomalous: anomalousCounts[h] ?? 0,
-                             anomalous: anomalous.count, inNormal: normalCounts[h] ?? 0, normal: normal.count)
+            TriggerCandidate(
+                ngram: TextTokens.visible(p.tokens[p.span].map(\.text).joined(separator: " ")), inAnomalous: anomalousCounts[h] ?? 0,
+                anomalous: anomalous.count, inNormal: normalCounts[h] ?? 0, normal: normal.count)
         }
     }
 

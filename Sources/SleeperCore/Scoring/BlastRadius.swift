@@ -7,7 +7,7 @@ public struct BlastRadius: Sendable {
         public var credential: String
         public var score: Int
         public var band: Band
-        public var via: String              // the holder the risk reaches the credential through
+        public var via: String  // the holder the risk reaches the credential through
         /// P·I·H before the cap: orders credentials that all score 100.
         public var raw: Double = 0
     }
@@ -43,9 +43,13 @@ public struct BlastRadius: Sendable {
             ("downstream_models", .array(downstreamModels.map(JSONValue.string))),
             ("downstream_agents", .array(downstreamAgents.map(JSONValue.string))),
             ("steps", .array(steps.map(JSONValue.string))),
-            ("credentials", .array(credentials.map {
-                .obj([("credential", .string($0.credential)), ("score", .int($0.score)), ("band", .string($0.band.rawValue)), ("via", .string($0.via))])
-            })),
+            (
+                "credentials",
+                .array(
+                    credentials.map {
+                        .obj([("credential", .string($0.credential)), ("score", .int($0.score)), ("band", .string($0.band.rawValue)), ("via", .string($0.via))])
+                    })
+            ),
         ]).pretty()
     }
 }
@@ -58,11 +62,12 @@ extension ScoringEngine {
         while let m = frontier.popLast() { for c in children[m] ?? [] where models.insert(c).inserted { frontier.append(c) } }
         let agents = input.agents.indices.filter { !Set(input.agents[$0].models).isDisjoint(with: models) }
         let score = result.models[index]
-        var radius = BlastRadius(subject: "model:\(input.models[index].key)",
-                                 likelihoods: [("L0", score.l0), ("L", score.l), ("L*", score.lStar)], factors: score.factors,
-                                 downstreamModels: models.subtracting([index]).map { input.models[$0].key }.sorted(),
-                                 downstreamAgents: downstreamAgents(of: agents, input: input).map { input.agents[$0].key }.sorted(),
-                                 credentials: exposed(from: downstreamAgents(of: agents, input: input), input: input, result: result))
+        var radius = BlastRadius(
+            subject: "model:\(input.models[index].key)",
+            likelihoods: [("L0", score.l0), ("L", score.l), ("L*", score.lStar)], factors: score.factors,
+            downstreamModels: models.subtracting([index]).map { input.models[$0].key }.sorted(),
+            downstreamAgents: downstreamAgents(of: agents, input: input).map { input.agents[$0].key }.sorted(),
+            credentials: exposed(from: downstreamAgents(of: agents, input: input), input: input, result: result))
         radius.steps = likelihoodSteps(model: index, input: input, result: result)
         return radius
     }
@@ -94,14 +99,16 @@ extension ScoringEngine {
         out.append("L = \(f(score.l))")
         for p in m.parents {
             let t = weights.relationTransfer[p.relation.rawValue] ?? 1
-            out.append("L → L*: parent \(input.models[p.model].key) (\(p.relation.rawValue), transfer \(t) × L* \(f(result.models[p.model].lStar))): survival × \(f(1 - t * result.models[p.model].lStar))")
+            out.append(
+                "L → L*: parent \(input.models[p.model].key) (\(p.relation.rawValue), transfer \(t) × L* \(f(result.models[p.model].lStar))): survival × \(f(1 - t * result.models[p.model].lStar))")
         }
         for d in m.datasets {
             let risk = weights.risk(of: input.datasets[d])
             let dataset = input.datasets[d]
-            let held = dataset.failedControl.map { c in
-                ", held at \(weights.datasetFailedControls[c] ?? 0) by \(weights.datasetFailedWords[c] ?? "failed \(c)")\(dataset.failedEvidence.map { " (evidence #\($0))" } ?? "")"
-            } ?? ""
+            let held =
+                dataset.failedControl.map { c in
+                    ", held at \(weights.datasetFailedControls[c] ?? 0) by \(weights.datasetFailedWords[c] ?? "failed \(c)")\(dataset.failedEvidence.map { " (evidence #\($0))" } ?? "")"
+                } ?? ""
             let provenance = dataset.recall.map { "recalled, recall #\($0)" } ?? dataset.provenance.rawValue + held
             out.append("L → L*: dataset \(input.datasets[d].key) (\(provenance), weight \(weights.datasetWeight) × risk \(risk)): survival × \(f(1 - weights.datasetWeight * risk))")
         }
@@ -112,10 +119,11 @@ extension ScoringEngine {
 
     public func blastRadius(agent index: Int, input: ScoringInput, result: Result) -> BlastRadius {
         let agents = downstreamAgents(of: [index], input: input)
-        return BlastRadius(subject: "agent:\(input.agents[index].key)",
-                           likelihoods: [("B", result.agentB[index]), ("A", result.agentA[index])], factors: [],
-                           downstreamModels: [], downstreamAgents: agents.filter { $0 != index }.map { input.agents[$0].key }.sorted(),
-                           credentials: exposed(from: agents, input: input, result: result))
+        return BlastRadius(
+            subject: "agent:\(input.agents[index].key)",
+            likelihoods: [("B", result.agentB[index]), ("A", result.agentA[index])], factors: [],
+            downstreamModels: [], downstreamAgents: agents.filter { $0 != index }.map { input.agents[$0].key }.sorted(),
+            credentials: exposed(from: agents, input: input, result: result))
     }
 
     /// The agents and everything they delegate to, within the delegation rounds.
@@ -134,8 +142,10 @@ extension ScoringEngine {
         var out: [BlastRadius.Exposed] = []
         for (i, c) in input.credentials.enumerated() {
             guard let holder = c.holders.first(where: { set.contains($0.agent) }) else { continue }
-            out.append(.init(credential: c.key, score: result.credentials[i].score, band: result.credentials[i].band, via: input.agents[holder.agent].key,
-                             raw: result.credentials[i].raw))
+            out.append(
+                .init(
+                    credential: c.key, score: result.credentials[i].score, band: result.credentials[i].band, via: input.agents[holder.agent].key,
+                    raw: result.credentials[i].raw))
         }
         return out.sorted { ($0.score, $0.raw, $1.credential) > ($1.score, $1.raw, $0.credential) }
     }

@@ -9,8 +9,10 @@ public enum ExplanationRenderer {
         var out = "\(e.subject)  score \(e.score) (\(e.band)) = round(100 · min(1, raw)); raw = P \(n(e.p)) · impact \(n(e.impact)) · hygiene \(n(e.hygiene)) = \(n(e.raw))\n"
         out += "  reaches \(e.impactCount) tier 0–1 resource(s); exposed to \(e.exposureCount) model(s) with L* above the threshold\n"
         if let u = e.unreached {
-            out += u == .notLive ? "  not live: \(u.explanation)\n"
-                                 : "  no model reaches it (\(u.rawValue)): \(u.explanation); its backdoor score says nothing of its safety\n"
+            out +=
+                u == .notLive
+                ? "  not live: \(u.explanation)\n"
+                : "  no model reaches it (\(u.rawValue)): \(u.explanation); its backdoor score says nothing of its safety\n"
         }
         out += "\n"
         out += "paths (model → agents → credential → resource): first the top path, which exposure shows (the holder that contributes\n"
@@ -36,7 +38,8 @@ public enum ExplanationRenderer {
         out += "\nwhat would lower it most (valid evidence of):\n"
         if e.whatIf.isEmpty { out += "  nothing upstream: no missing model or agent control would lower it\n" }
         for w in e.whatIf {
-            out += "  −\(w.reduction) → \(w.scoreAfter) (raw → \(n(w.rawAfter)))  \(w.control) on \(w.subject) (now \(w.status))  \(w.items.filter { $0.hasPrefix("owasp-agentic") || $0.hasPrefix("atlas") }.prefix(4).map(alias).joined(separator: ", "))\n"
+            out +=
+                "  −\(w.reduction) → \(w.scoreAfter) (raw → \(n(w.rawAfter)))  \(w.control) on \(w.subject) (now \(w.status))  \(w.items.filter { $0.hasPrefix("owasp-agentic") || $0.hasPrefix("atlas") }.prefix(4).map(alias).joined(separator: ", "))\n"
         }
         return out
     }
@@ -51,8 +54,8 @@ public enum ExplanationRenderer {
         func list(_ xs: [String]) -> String { "[" + xs.map(JSONText.string).joined(separator: ", ") + "]" }
         let factors = e.factors.map { f in
             "{\"subject\": \(s(f.subject)), \"name\": \(s(f.name)), \"value\": \(JSONText.number(f.value)), \"weight\": \(s(f.weight)), "
-            + "\"evidence_id\": \(f.evidenceID.map(String.init) ?? "null"), \"evidence_expires\": \(s(f.evidenceExpires.map(Timestamps.format))), "
-            + "\"items\": \(list(f.items)), \"aliases\": \(list(f.items.filter { alias($0) != $0 }.map { _ in "owasp-agentic:A2" }))}"
+                + "\"evidence_id\": \(f.evidenceID.map(String.init) ?? "null"), \"evidence_expires\": \(s(f.evidenceExpires.map(Timestamps.format))), "
+                + "\"items\": \(list(f.items)), \"aliases\": \(list(f.items.filter { alias($0) != $0 }.map { _ in "owasp-agentic:A2" }))}"
         }
         let paths = e.paths.map { p in
             "{\"model\": \(s(p.model)), \"agent\": \(s(p.agent)), \"credential\": \(s(p.credential)), \"resource\": \(s(p.resource)), \"contribution\": \(JSONText.number(p.contribution)), \"top\": \(p.isTop)}"

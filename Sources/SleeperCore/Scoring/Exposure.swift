@@ -11,8 +11,10 @@ public struct Exposure: Sendable, Equatable {
     /// P·I·H before the cap (the score is `round(100 · min(1, raw))`); the list is ordered by it.
     public var raw: Double { p * impact * hygiene }
 
-    public init(credential: String, score: Int, band: Band, p: Double, impact: Double, hygiene: Double,
-                owner: String?, path: [String], mainFactor: String) {
+    public init(
+        credential: String, score: Int, band: Band, p: Double, impact: Double, hygiene: Double,
+        owner: String?, path: [String], mainFactor: String
+    ) {
         self.credential = credential
         self.score = score
         self.band = band

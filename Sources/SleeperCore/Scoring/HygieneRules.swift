@@ -26,9 +26,13 @@ extension ScoringEngine {
         } else {
             rule("not_rotated", true, h.notRotated, "no rotation or creation date: counted as not rotated")
         }
-        if c.ttlSeconds != nil { rule("no_expiry", false, h.noExpiry, "skipped: its time-to-live ends it") }
-        else if let expires = c.expiresAt { rule("no_expiry", false, h.noExpiry, "expires \(Timestamps.formatDay(expires))") }
-        else { rule("no_expiry", true, h.noExpiry, "no expires_at and no time-to-live") }
+        if c.ttlSeconds != nil {
+            rule("no_expiry", false, h.noExpiry, "skipped: its time-to-live ends it")
+        } else if let expires = c.expiresAt {
+            rule("no_expiry", false, h.noExpiry, "expires \(Timestamps.formatDay(expires))")
+        } else {
+            rule("no_expiry", true, h.noExpiry, "no expires_at and no time-to-live")
+        }
         if let unused = days(since: c.lastUsedAt) {
             rule("unused", unused > h.unusedDays, h.unused, "last used \(d(unused)) days ago; the limit is \(d(h.unusedDays))")
         } else {
@@ -38,12 +42,15 @@ extension ScoringEngine {
         rule("shared", c.holders.count > 1, h.shared, "held by \(c.holders.count) agent(s); the term needs more than one")
         rule("exposed", c.exposed, h.exposed, c.exposed ? "reported exposed" : "not reported exposed")
         let shortLived = (c.ttlSeconds ?? Int.max) <= h.shortLivedMaxTTL
-        rule("short_lived", shortLived, h.shortLived,
-             c.ttlSeconds.map { "time-to-live \($0) s; the term needs \(h.shortLivedMaxTTL) s or less" } ?? "no time-to-live")
+        rule(
+            "short_lived", shortLived, h.shortLived,
+            c.ttlSeconds.map { "time-to-live \($0) s; the term needs \(h.shortLivedMaxTTL) s or less" } ?? "no time-to-live")
         let allFederated = !c.holders.isEmpty && c.holders.allSatisfy { $0.delivery == .federated }
         let federated = c.kind == .workloadIdentity || allFederated
-        rule("federated", federated, h.federated,
-             c.kind == .workloadIdentity ? "a workload identity"
+        rule(
+            "federated", federated, h.federated,
+            c.kind == .workloadIdentity
+                ? "a workload identity"
                 : allFederated ? "every holder gets it federated" : "not a workload identity, and not every holder gets it federated")
         return out
     }

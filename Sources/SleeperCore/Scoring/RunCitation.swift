@@ -33,8 +33,10 @@ public struct RunCitation: Sendable, Equatable {
     }
 
     public var jsonValue: JSONValue {
-        .obj([("id", .int(id)), ("as_of", .string(Timestamps.format(asOf))), ("made_at", .string(Timestamps.format(madeAt))),
-              ("what_if", .bool(whatIf)), ("trigger", .string(trigger))])
+        .obj([
+            ("id", .int(id)), ("as_of", .string(Timestamps.format(asOf))), ("made_at", .string(Timestamps.format(madeAt))),
+            ("what_if", .bool(whatIf)), ("trigger", .string(trigger)),
+        ])
     }
 
     /// The JSON object with its age at `now` in seconds.

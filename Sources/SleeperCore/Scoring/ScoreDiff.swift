@@ -141,8 +141,9 @@ public enum ScoreDiff {
         }
         if reasons.isEmpty, abs(after.p - before.p) > 1e-9 {
             // No model on its paths changed: a path was added or went, or an agent on one changed.
-            reasons.append("\(after.p > before.p ? "a path was added or an agent on one became riskier" : "a path went or an agent on one became safer") "
-                           + "(no model's L* changed; now \(reaching.count) model(s) reach it)")
+            reasons.append(
+                "\(after.p > before.p ? "a path was added or an agent on one became riskier" : "a path went or an agent on one became safer") "
+                    + "(no model's L* changed; now \(reaching.count) model(s) reach it)")
         }
         return reasons
     }

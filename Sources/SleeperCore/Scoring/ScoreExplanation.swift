@@ -5,13 +5,13 @@ import Foundation
 /// control would take off the score.
 public struct ScoreExplanation: Sendable {
     public struct Factor: Sendable {
-        public var subject: String          // model:KEY, agent:KEY, credential:KEY
+        public var subject: String  // model:KEY, agent:KEY, credential:KEY
         public var name: String
-        public var value: Double            // the probability, effect, weight or term
-        public var weight: String           // what the value does: "p", "effect × validity", "u", "impact", "+H"
+        public var value: Double  // the probability, effect, weight or term
+        public var weight: String  // what the value does: "p", "effect × validity", "u", "impact", "+H"
         public var evidenceID: Int?
         public var evidenceExpires: Date?
-        public var items: [String]          // framework:item
+        public var items: [String]  // framework:item
     }
 
     public struct Path: Sendable {
@@ -25,7 +25,7 @@ public struct ScoreExplanation: Sendable {
     public struct WhatIf: Sendable {
         public var subject: String
         public var control: String
-        public var status: String          // missing, expired, in grace, failed, stale …
+        public var status: String  // missing, expired, in grace, failed, stale …
         public var scoreAfter: Int
         public var reduction: Int
         /// P·I·H after: under the cap a control can lower the risk while the score stays at
@@ -92,7 +92,8 @@ public struct ScoreExplanation: Sendable {
             if let recall = input.datasets[d].recall { return "recalled (recall #\(recall)) on \(input.datasets[d].key), inherited (trained on) into \(model.key)" }
             let dataset = input.datasets[d]
             if let control = dataset.failedControl, let minimum = weights.datasetFailedControls[control],
-               minimum >= (weights.datasetRisk[dataset.provenance.rawValue] ?? 1) {
+                minimum >= (weights.datasetRisk[dataset.provenance.rawValue] ?? 1)
+            {
                 let evidence = dataset.failedEvidence.map { " (evidence #\($0))" } ?? ""
                 return "\(weights.datasetFailedWords[control] ?? "failed \(control)") on \(dataset.key)\(evidence), inherited (trained on) into \(model.key)"
             }
@@ -122,36 +123,46 @@ extension ScoringEngine {
             }
             if let declared = model.declaredSupplier, model.thirdParty {
                 let what = declared.relation == "own" ? "the organisation's own" : "allowed by the organisation"
-                factors.append(.init(subject: "model:\(model.key)", name: "supplier \(model.supplier ?? "?"): \(what) (sleeper suppliers, declared by \(declared.by))",
-                                     value: 0, weight: "no third-party term", items: []))
+                factors.append(
+                    .init(
+                        subject: "model:\(model.key)", name: "supplier \(model.supplier ?? "?"): \(what) (sleeper suppliers, declared by \(declared.by))",
+                        value: 0, weight: "no third-party term", items: []))
             }
             for (control, effect) in weights.modelControlEffects.sorted(by: { $0.key < $1.key }) {
                 let state = model.controls[control]
-                factors.append(.init(subject: "model:\(model.key)", name: control, value: effect * (state?.validity ?? 0), weight: "effect \(effect) × validity \(state?.validity ?? 0)",
-                                     evidenceID: state?.evidenceID, evidenceExpires: state?.expiresAt, items: mappings[control] ?? []))
+                factors.append(
+                    .init(
+                        subject: "model:\(model.key)", name: control, value: effect * (state?.validity ?? 0), weight: "effect \(effect) × validity \(state?.validity ?? 0)",
+                        evidenceID: state?.evidenceID, evidenceExpires: state?.expiresAt, items: mappings[control] ?? []))
             }
             if let recall = model.recall {
                 factors.append(.init(subject: "model:\(model.key)", name: "recalled", value: 1, weight: "L = (recall #\(recall))", items: []))
             }
             for control in result.models[m].failedControls {
                 let name = (weights.failedWords[control] ?? "failed \(control)").replacingOccurrences(of: " ", with: "_")
-                factors.append(.init(subject: "model:\(model.key)", name: name, value: weights.failedControls[control] ?? 0, weight: "L ≥",
-                                     evidenceID: model.controls[control]?.evidenceID, items: weights.references[name] ?? []))
+                factors.append(
+                    .init(
+                        subject: "model:\(model.key)", name: name, value: weights.failedControls[control] ?? 0, weight: "L ≥",
+                        evidenceID: model.controls[control]?.evidenceID, items: weights.references[name] ?? []))
             }
             // A failed check on a dataset the model was trained on holds that dataset's risk.
             for d in model.datasets {
                 let dataset = input.datasets[d]
                 guard let control = dataset.failedControl else { continue }
                 let name = (weights.datasetFailedWords[control] ?? "failed \(control)").replacingOccurrences(of: " ", with: "_")
-                factors.append(.init(subject: "dataset:\(dataset.key)", name: name, value: weights.datasetFailedControls[control] ?? 0, weight: "D ≥",
-                                     evidenceID: dataset.failedEvidence, items: weights.references[name] ?? []))
+                factors.append(
+                    .init(
+                        subject: "dataset:\(dataset.key)", name: name, value: weights.datasetFailedControls[control] ?? 0, weight: "D ≥",
+                        evidenceID: dataset.failedEvidence, items: weights.references[name] ?? []))
             }
             for (factor, controls) in weights.factorControls.sorted(by: { $0.key < $1.key }) where result.models[m].factors.contains(where: { $0.name == factor }) {
                 for (control, effect) in controls.sorted(by: { $0.key < $1.key }) {
                     let state = model.controls[control]
-                    factors.append(.init(subject: "model:\(model.key)", name: control, value: effect * (state?.validity ?? 0),
-                                         weight: "lowers \(factor): effect \(effect) × validity \(state?.validity ?? 0)",
-                                         evidenceID: state?.evidenceID, evidenceExpires: state?.expiresAt, items: mappings[control] ?? []))
+                    factors.append(
+                        .init(
+                            subject: "model:\(model.key)", name: control, value: effect * (state?.validity ?? 0),
+                            weight: "lowers \(factor): effect \(effect) × validity \(state?.validity ?? 0)",
+                            evidenceID: state?.evidenceID, evidenceExpires: state?.expiresAt, items: mappings[control] ?? []))
                 }
             }
         }
@@ -160,28 +171,38 @@ extension ScoringEngine {
             if let recall = agent.recall {
                 factors.append(.init(subject: "agent:\(agent.key)", name: "recalled", value: 1, weight: "B = A = (recall #\(recall))", items: []))
             }
-            factors.append(.init(subject: "agent:\(agent.key)", name: "input_\(agent.inputTrust.rawValue)", value: weights.inputReach[agent.inputTrust.rawValue]!,
-                                 weight: "r", items: agent.inputTrust == .untrusted ? weights.references["untrusted_input"] ?? [] : []))
+            factors.append(
+                .init(
+                    subject: "agent:\(agent.key)", name: "input_\(agent.inputTrust.rawValue)", value: weights.inputReach[agent.inputTrust.rawValue]!,
+                    weight: "r", items: agent.inputTrust == .untrusted ? weights.references["untrusted_input"] ?? [] : []))
             if let held = agentFailedMinimum(agent) {
                 let state = agent.controls[held.control]
-                factors.append(.init(subject: "agent:\(agent.key)", name: (weights.agentFailedWords[held.control] ?? "failed \(held.control)").replacingOccurrences(of: " ", with: "_"),
-                                     value: held.minimum, weight: "A ≥", evidenceID: state?.evidenceID, evidenceExpires: state?.expiresAt,
-                                     items: mappings[held.control] ?? []))
+                factors.append(
+                    .init(
+                        subject: "agent:\(agent.key)", name: (weights.agentFailedWords[held.control] ?? "failed \(held.control)").replacingOccurrences(of: " ", with: "_"),
+                        value: held.minimum, weight: "A ≥", evidenceID: state?.evidenceID, evidenceExpires: state?.expiresAt,
+                        items: mappings[held.control] ?? []))
             }
             for (control, effect) in weights.agentControlEffects.sorted(by: { $0.key < $1.key }) {
                 let state = agent.controls[control]
-                factors.append(.init(subject: "agent:\(agent.key)", name: control, value: effect * (state?.validity ?? 0), weight: "effect \(effect) × validity \(state?.validity ?? 0)",
-                                     evidenceID: state?.evidenceID, evidenceExpires: state?.expiresAt, items: mappings[control] ?? []))
+                factors.append(
+                    .init(
+                        subject: "agent:\(agent.key)", name: control, value: effect * (state?.validity ?? 0), weight: "effect \(effect) × validity \(state?.validity ?? 0)",
+                        evidenceID: state?.evidenceID, evidenceExpires: state?.expiresAt, items: mappings[control] ?? []))
             }
         }
         for h in c.reachingHolders {
-            factors.append(.init(subject: "agent:\(input.agents[h.agent].key)", name: "delivery_\(h.delivery.rawValue)",
-                                 value: weights.delivery[h.delivery.rawValue]!, weight: "u", items: weights.references["delivery"] ?? []))
+            factors.append(
+                .init(
+                    subject: "agent:\(input.agents[h.agent].key)", name: "delivery_\(h.delivery.rawValue)",
+                    value: weights.delivery[h.delivery.rawValue]!, weight: "u", items: weights.references["delivery"] ?? []))
         }
         for g in c.grants {
             let r = input.resources[g.resource]
-            factors.append(.init(subject: "resource:\(r.key)", name: "grant_\(g.action.rawValue)_tier\(r.tier.rawValue)",
-                                 value: weights.tierCriticality[r.tier.rawValue]! * weights.actionWeight[g.action.rawValue]!, weight: "impact", items: []))
+            factors.append(
+                .init(
+                    subject: "resource:\(r.key)", name: "grant_\(g.action.rawValue)_tier\(r.tier.rawValue)",
+                    value: weights.tierCriticality[r.tier.rawValue]! * weights.actionWeight[g.action.rawValue]!, weight: "impact", items: []))
         }
         for t in s.hygieneTerms {
             factors.append(.init(subject: subject, name: t.name, value: t.value, weight: "+H", items: weights.references[t.name] ?? []))
@@ -202,8 +223,10 @@ extension ScoringEngine {
             // may do) contributes u · A by itself, whatever its models: a path of its own.
             if let held = agentFailedMinimum(input.agents[h.agent]) {
                 let evidence = input.agents[h.agent].controls[held.control]?.evidenceID.map { " (evidence #\($0))" } ?? ""
-                paths.append(.init(model: "\(weights.agentFailedWords[held.control] ?? "failed \(held.control)")\(evidence)", agent: input.agents[h.agent].key,
-                                   credential: c.key, resource: resource, contribution: u * result.agentA[h.agent]))
+                paths.append(
+                    .init(
+                        model: "\(weights.agentFailedWords[held.control] ?? "failed \(held.control)")\(evidence)", agent: input.agents[h.agent].key,
+                        credential: c.key, resource: resource, contribution: u * result.agentA[h.agent]))
             }
             for a in upstreamAgentClosure(of: [h.agent], input: input).sorted() {
                 let chain = delegationChain(to: h.agent, input: input) { $0 == a }
@@ -213,8 +236,10 @@ extension ScoringEngine {
                 let hop = pow(weights.upstreamWeight, Double(chain.count - 1))
                 let names = chain.map { input.agents[$0].key }.joined(separator: " → ")
                 for m in agent.models {
-                    paths.append(.init(model: input.models[m].key, agent: names, credential: c.key, resource: resource,
-                                       contribution: u * gate * hop * r * result.models[m].lStar))
+                    paths.append(
+                        .init(
+                            model: input.models[m].key, agent: names, credential: c.key, resource: resource,
+                            contribution: u * gate * hop * r * result.models[m].lStar))
                 }
             }
         }
@@ -270,22 +295,30 @@ extension ScoringEngine {
                 subjectName = "agent:\(input.agents[a].key)"
             }
             if after.raw < s.raw {
-                whatIf.append(.init(subject: subjectName, control: candidate.control, status: status(state),
-                                    scoreAfter: after.score, reduction: s.score - after.score,
-                                    rawAfter: after.raw, items: mappings[candidate.control] ?? []))
+                whatIf.append(
+                    .init(
+                        subject: subjectName, control: candidate.control, status: status(state),
+                        scoreAfter: after.score, reduction: s.score - after.score,
+                        rawAfter: after.raw, items: mappings[candidate.control] ?? []))
             }
         }
         // By what the score loses, then by the uncapped product left (lowest first), which orders
         // the controls of a credential above the cap, where every score stays 100.
         whatIf.sort { ($0.reduction, $1.rawAfter, $1.subject, $1.control) > ($1.reduction, $0.rawAfter, $0.subject, $0.control) }
-        var explanation = ScoreExplanation(subject: subject, score: s.score, band: s.band, p: s.p, impact: s.impact, hygiene: s.hygiene,
-                                           impactCount: s.impactCount, exposureCount: s.exposureCount, factors: factors, paths: paths, whatIf: whatIf)
+        var explanation = ScoreExplanation(
+            subject: subject, score: s.score, band: s.band, p: s.p, impact: s.impact, hygiene: s.hygiene,
+            impactCount: s.impactCount, exposureCount: s.exposureCount, factors: factors, paths: paths, whatIf: whatIf)
         explanation.hygieneRules = hygieneRules(c, asOf: input.asOf)
         // Zero is not safe when nothing links the credential to a model: say which link is missing.
-        if !c.live { explanation.unreached = .notLive }
-        else if c.holders.isEmpty { explanation.unreached = .noHolder }
-        else if c.grants.isEmpty { explanation.unreached = .noGrant }
-        else if upstreamModels.isEmpty { explanation.unreached = .noModel }
+        if !c.live {
+            explanation.unreached = .notLive
+        } else if c.holders.isEmpty {
+            explanation.unreached = .noHolder
+        } else if c.grants.isEmpty {
+            explanation.unreached = .noGrant
+        } else if upstreamModels.isEmpty {
+            explanation.unreached = .noModel
+        }
         return explanation
     }
 

@@ -321,9 +321,10 @@ public struct ScoringEngine: Sendable {
             }
         }
         let chain = topAgent.map { a in topModel.map { m in delegationChain(to: a, input: input) { input.agents[$0].models.contains(m) } } ?? [a] } ?? []
-        return CredentialScore(p: p, impact: impact, hygiene: h, score: score, band: weights.band(score), impactCount: reached.count,
-                               exposureCount: exposureCount, hygieneTerms: terms, topModel: topModel, topAgent: topAgent, topResource: topResource,
-                               topChain: chain)
+        return CredentialScore(
+            p: p, impact: impact, hygiene: h, score: score, band: weights.band(score), impactCount: reached.count,
+            exposureCount: exposureCount, hygieneTerms: terms, topModel: topModel, topAgent: topAgent, topResource: topResource,
+            topChain: chain)
     }
 
     /// The delegation chain to `holder` from the nearest agent (within the delegation rounds) for
@@ -434,9 +435,23 @@ public struct ScoringEngine: Sendable {
 
 extension Delivery {
     /// A fixed position for weight tables kept as arrays.
-    var position: Int { switch self { case .runtimeEnv: 0; case .toolHeld: 1; case .brokered: 2; case .federated: 3 } }
+    var position: Int {
+        switch self {
+        case .runtimeEnv: 0;
+        case .toolHeld: 1;
+        case .brokered: 2;
+        case .federated: 3
+        }
+    }
 }
 
 extension GrantAction {
-    var position: Int { switch self { case .read: 0; case .write: 1; case .exec: 2; case .admin: 3 } }
+    var position: Int {
+        switch self {
+        case .read: 0;
+        case .write: 1;
+        case .exec: 2;
+        case .admin: 3
+        }
+    }
 }

@@ -50,9 +50,11 @@ public struct ScoringInput: Sendable {
         public var carriedMain: String?
         /// The standing recall of this model (its id): it counts as certainly compromised.
         public var recall: Int?
-        public init(key: String, supplier: String? = nil, thirdParty: Bool = false, lineageVerified: Bool = false,
-                    trainingDataDeclared: Bool = false, hasDigest: Bool = false, signed: Bool = false, serialization: String = "unknown",
-                    parents: [(model: Int, relation: DerivationRelation)] = [], datasets: [Int] = [], controls: [String: ControlState] = [:]) {
+        public init(
+            key: String, supplier: String? = nil, thirdParty: Bool = false, lineageVerified: Bool = false,
+            trainingDataDeclared: Bool = false, hasDigest: Bool = false, signed: Bool = false, serialization: String = "unknown",
+            parents: [(model: Int, relation: DerivationRelation)] = [], datasets: [Int] = [], controls: [String: ControlState] = [:]
+        ) {
             self.key = key
             self.supplier = supplier
             self.thirdParty = thirdParty
@@ -116,9 +118,11 @@ public struct ScoringInput: Sendable {
         public var live = true
         /// The holders through which a model's output can use it: none when it is not live.
         public var reachingHolders: [(agent: Int, delivery: Delivery)] { live ? holders : [] }
-        public init(key: String, kind: CredentialKind = .other, owner: String? = nil, createdAt: Date? = nil, lastRotatedAt: Date? = nil,
-                    expiresAt: Date? = nil, lastUsedAt: Date? = nil, ttlSeconds: Int? = nil, exposed: Bool = false,
-                    holders: [(agent: Int, delivery: Delivery)] = [], grants: [(resource: Int, action: GrantAction)] = []) {
+        public init(
+            key: String, kind: CredentialKind = .other, owner: String? = nil, createdAt: Date? = nil, lastRotatedAt: Date? = nil,
+            expiresAt: Date? = nil, lastUsedAt: Date? = nil, ttlSeconds: Int? = nil, exposed: Bool = false,
+            holders: [(agent: Int, delivery: Delivery)] = [], grants: [(resource: Int, action: GrantAction)] = []
+        ) {
             self.key = key
             self.kind = kind
             self.owner = owner
@@ -149,8 +153,10 @@ public struct ScoringInput: Sendable {
     public var resources: [Resource]
     public var asOf: Date
 
-    public init(models: [Model] = [], datasets: [Dataset] = [], agents: [Agent] = [], credentials: [Credential] = [],
-                resources: [Resource] = [], asOf: Date) {
+    public init(
+        models: [Model] = [], datasets: [Dataset] = [], agents: [Agent] = [], credentials: [Credential] = [],
+        resources: [Resource] = [], asOf: Date
+    ) {
         self.models = models
         self.datasets = datasets
         self.agents = agents

@@ -97,8 +97,12 @@ public struct ScoringWeights: Sendable, Equatable {
         let datasetFailed = failed(r["lineage"]["failed_controls"])
         var weights = ScoringWeights(
             version: c.string(r["version"], required: true) ?? "",
-            modelFactors: table(r["model"]["factors"], keys: ["third_party_not_allowed", "lineage_unverified", "training_data_undeclared",
-                                                              "unsigned_or_no_digest", "unsafe_serialization"]),
+            modelFactors: table(
+                r["model"]["factors"],
+                keys: [
+                    "third_party_not_allowed", "lineage_unverified", "training_data_undeclared",
+                    "unsigned_or_no_digest", "unsafe_serialization",
+                ]),
             unsafeSerializations: strings(r["model"]["unsafe_serializations"]),
             supplierAllowList: strings(r["model"]["supplier_allow_list"]),
             modelControlEffects: table(r["model"]["control_effects"]),

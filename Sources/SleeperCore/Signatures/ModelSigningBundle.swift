@@ -79,9 +79,10 @@ public struct ModelSigningBundle: Sendable {
         if hashType != "sha256" { s.report("predicate.serialization.hash_type", "'\(hashType)' is not read here (only sha256)") }
         let ignorePaths = s.list(serialization["ignore_paths"]).compactMap { s.string($0) }
         guard s.problems.isEmpty else { return .failure(InventoryProblems(s.problems)) }
-        var bundle = ModelSigningBundle(payloadType: payloadType, payload: payload, signatures: signatures,
-                                        hasCertificate: certificate, certificates: certificates, subjectName: subjectName, subjectDigest: subjectDigest,
-                                        resources: resources, method: method, hashType: hashType, ignorePaths: ignorePaths)
+        var bundle = ModelSigningBundle(
+            payloadType: payloadType, payload: payload, signatures: signatures,
+            hasCertificate: certificate, certificates: certificates, subjectName: subjectName, subjectDigest: subjectDigest,
+            resources: resources, method: method, hashType: hashType, ignorePaths: ignorePaths)
         bundle.hasFulcioCertificate = !material["certificate"].isMissing
         bundle.logEntries = c.list(material["tlogEntries"]).compactMap { SigstoreLogEntry.read($0, c) }
         guard c.problems.isEmpty else { return .failure(InventoryProblems(c.problems)) }
@@ -150,9 +151,12 @@ public struct ModelSignatureCheck: Sendable {
         if let pem = publicKeyPEM {
             signature = verify(bundle.signatures, over: signed, pem: pem)
         } else {
-            signature = .notVerified(bundle.keyless ? "signed keylessly (Sigstore); give --trusted-root, --identity and --identity-provider to verify it offline"
-                                     : bundle.hasCertificate ? "signed with a certificate; give --certificate-chain (or the signer's --public-key) to verify it"
-                                     : "no public key given; give the signer's --public-key to verify it")
+            signature = .notVerified(
+                bundle.keyless
+                    ? "signed keylessly (Sigstore); give --trusted-root, --identity and --identity-provider to verify it offline"
+                    : bundle.hasCertificate
+                        ? "signed with a certificate; give --certificate-chain (or the signer's --public-key) to verify it"
+                        : "no public key given; give the signer's --public-key to verify it")
         }
         let listed = Dictionary(bundle.resources.map { ($0.name, $0.digest) }, uniquingKeysWith: { a, _ in a })
         var signer: String?
@@ -170,10 +174,15 @@ public struct ModelSignatureCheck: Sendable {
     static func keySigner(_ pem: String) -> String? {
         let pem = pem.range(of: "-----BEGIN").map { String(pem[$0.lowerBound...]) } ?? pem
         let der: Data
-        if let k = try? P384.Signing.PublicKey(pemRepresentation: pem) { der = k.derRepresentation }
-        else if let k = try? P256.Signing.PublicKey(pemRepresentation: pem) { der = k.derRepresentation }
-        else if let k = try? P521.Signing.PublicKey(pemRepresentation: pem) { der = k.derRepresentation }
-        else { return nil }
+        if let k = try? P384.Signing.PublicKey(pemRepresentation: pem) {
+            der = k.derRepresentation
+        } else if let k = try? P256.Signing.PublicKey(pemRepresentation: pem) {
+            der = k.derRepresentation
+        } else if let k = try? P521.Signing.PublicKey(pemRepresentation: pem) {
+            der = k.derRepresentation
+        } else {
+            return nil
+        }
         return "key sha256:" + SHA256.hash(data: der).hexEncoded
     }
 
@@ -213,8 +222,10 @@ public struct ModelSignatureCheck: Sendable {
     /// signature is checked with the leaf's key.
     /// With `identity`, the leaf must name it among its subject alternative names (a keyless
     /// certificate has no subject, and marks those names critical).
-    static func verify(_ bundle: ModelSigningBundle, leaf: Certificate, roots: [Certificate], intermediates: [Certificate], at time: Date,
-                       signer: String, identity: String? = nil) async -> Signature {
+    static func verify(
+        _ bundle: ModelSigningBundle, leaf: Certificate, roots: [Certificate], intermediates: [Certificate], at time: Date,
+        signer: String, identity: String? = nil
+    ) async -> Signature {
         let validation: CertificateValidationResult
         if let identity {
             var verifier = Verifier(rootCertificates: CertificateStore(roots)) {
@@ -228,8 +239,9 @@ public struct ModelSignatureCheck: Sendable {
         }
         switch validation {
         case .couldNotValidate(let failures):
-            return .invalid("the signer's certificate (\(leaf.subject)) does not lead to a trusted certificate valid at \(Timestamps.format(time))"
-                            + (failures.isEmpty ? "" : " (\(failures.count) chain(s) refused: \(failures.map { $0.policyFailureReason.description }.joined(separator: "; ")))"))
+            return .invalid(
+                "the signer's certificate (\(leaf.subject)) does not lead to a trusted certificate valid at \(Timestamps.format(time))"
+                    + (failures.isEmpty ? "" : " (\(failures.count) chain(s) refused: \(failures.map { $0.policyFailureReason.description }.joined(separator: "; ")))"))
         case .validCertificate:
             let signed = ModelSigningBundle.pae(type: bundle.payloadType, body: bundle.payload)
             guard let sig = bundle.signatures.first else { return .invalid("no signature") }

@@ -10,11 +10,13 @@ public enum SignerName {
     public static func problem(_ text: String) -> String? {
         if text.hasPrefix("key sha256:") {
             let hex = text.dropFirst("key sha256:".count)
-            return hex.count == 64 && hex.allSatisfy({ $0.isHexDigit && !$0.isUppercase }) ? nil
+            return hex.count == 64 && hex.allSatisfy({ $0.isHexDigit && !$0.isUppercase })
+                ? nil
                 : "'key sha256:' must be followed by 64 lowercase hex digits (the SHA-256 of the public key's SubjectPublicKeyInfo, as `sleeper verify-model` prints it)"
         }
         if text.hasPrefix("certificate "), let issued = text.range(of: " issued by "), issued.lowerBound > text.index(text.startIndex, offsetBy: 12),
-           issued.upperBound < text.endIndex {
+            issued.upperBound < text.endIndex
+        {
             return nil
         }
         if text.hasPrefix("keyless "), let via = text.range(of: " via "), via.lowerBound > text.index(text.startIndex, offsetBy: 8), via.upperBound < text.endIndex {

@@ -26,7 +26,8 @@ public struct SigstoreLogEntry: Sendable {
         func int(_ x: DocumentCursor) -> Int? { c.string(x).flatMap { Int($0) } }
         func bytes(_ x: DocumentCursor) -> Data? { c.string(x).flatMap { Data(base64Encoded: $0) } }
         guard let index = int(e["logIndex"]), let key = bytes(e["logId"]["keyId"]), let time = int(e["integratedTime"]),
-              let bodyText = c.string(e["canonicalizedBody"]), let body = Data(base64Encoded: bodyText) else {
+            let bodyText = c.string(e["canonicalizedBody"]), let body = Data(base64Encoded: bodyText)
+        else {
             c.report(e.path, "is not a transparency log entry (logIndex, logId.keyId, integratedTime, canonicalizedBody)")
             return nil
         }
@@ -34,14 +35,16 @@ public struct SigstoreLogEntry: Sendable {
         let p = e["inclusionProof"]
         if p.fields != nil {
             guard let i = int(p["logIndex"]), let size = int(p["treeSize"]), let root = bytes(p["rootHash"]),
-                  let checkpoint = c.string(p["checkpoint"]["envelope"]) else {
+                let checkpoint = c.string(p["checkpoint"]["envelope"])
+            else {
                 c.report(p.path, "is not an inclusion proof (logIndex, treeSize, rootHash, checkpoint)")
                 return nil
             }
             proof = Proof(logIndex: i, treeSize: size, rootHash: root, hashes: c.list(p["hashes"]).compactMap(bytes), checkpoint: checkpoint)
         }
-        return SigstoreLogEntry(logIndex: index, keyID: key, integratedTime: time, kind: c.string(e["kindVersion"]["kind"]) ?? "",
-                                body: body, bodyBase64: bodyText, signedEntryTimestamp: bytes(e["inclusionPromise"]["signedEntryTimestamp"]), proof: proof)
+        return SigstoreLogEntry(
+            logIndex: index, keyID: key, integratedTime: time, kind: c.string(e["kindVersion"]["kind"]) ?? "",
+            body: body, bodyBase64: bodyText, signedEntryTimestamp: bytes(e["inclusionPromise"]["signedEntryTimestamp"]), proof: proof)
     }
 }
 
@@ -69,7 +72,8 @@ public struct SigstoreTrustedRoot: Sendable {
         var keys: [Data: P256.Signing.PublicKey] = [:]
         for log in c.list(r["tlogs"]) {
             guard let id = c.string(log["logId"]["keyId"]).flatMap({ Data(base64Encoded: $0) }),
-                  let der = c.string(log["publicKey"]["rawBytes"]).flatMap({ Data(base64Encoded: $0) }) else {
+                let der = c.string(log["publicKey"]["rawBytes"]).flatMap({ Data(base64Encoded: $0) })
+            else {
                 c.report(log.path, "needs logId.keyId and publicKey.rawBytes")
                 continue
             }
@@ -87,8 +91,10 @@ extension ModelSignatureCheck {
     /// proof with the trusted log key, the entry against this signature and certificate, the
     /// certificate's chain to a trusted Fulcio authority at the time the log recorded it, the
     /// signer's identity and its identity provider, and the signature with the certificate's key.
-    public static func check(_ bundle: ModelSigningBundle, trustedRoot: SigstoreTrustedRoot, identity: String, issuer: String,
-                             files: [String: String]) async -> ModelSignatureCheck {
+    public static func check(
+        _ bundle: ModelSigningBundle, trustedRoot: SigstoreTrustedRoot, identity: String, issuer: String,
+        files: [String: String]
+    ) async -> ModelSignatureCheck {
         var result = check(bundle, publicKeyPEM: nil, files: files)
         result.signature = await verifyKeyless(bundle, trustedRoot: trustedRoot, identity: identity, issuer: issuer)
         if case .valid = result.signature { result.signer = "keyless \(identity) via \(issuer)" }
@@ -114,9 +120,10 @@ extension ModelSignatureCheck {
         let roots = trustedRoot.certificates.filter { $0.subject == $0.issuer }
         let intermediates = trustedRoot.certificates.filter { $0.subject != $0.issuer }
         let at = Date(timeIntervalSince1970: TimeInterval(entry.integratedTime))
-        return await verify(bundle, leaf: leaf, roots: roots, intermediates: intermediates, at: at,
-                            signer: "Sigstore keyless: \(identity) via \(issuer), logged at index \(entry.logIndex) on \(Timestamps.format(at))",
-                            identity: identity)
+        return await verify(
+            bundle, leaf: leaf, roots: roots, intermediates: intermediates, at: at,
+            signer: "Sigstore keyless: \(identity) via \(issuer), logged at index \(entry.logIndex) on \(Timestamps.format(at))",
+            identity: identity)
     }
 
     /// The log's promise (its signature over the entry) and, when present, the inclusion proof
@@ -138,10 +145,11 @@ extension ModelSignatureCheck {
         let parts = proof.checkpoint.components(separatedBy: "\n\n")
         let lines = parts[0].split(separator: "\n")
         guard parts.count >= 2, lines.count >= 3, Int(lines[1]) == proof.treeSize, Data(base64Encoded: String(lines[2])) == proof.rootHash,
-              let signatureLine = parts[1].split(separator: "\n").first, let encoded = signatureLine.split(separator: " ").last,
-              let raw = Data(base64Encoded: String(encoded)), raw.count > 4,
-              let checkpointSignature = try? P256.Signing.ECDSASignature(derRepresentation: raw.dropFirst(4)),
-              key.isValidSignature(checkpointSignature, for: Data((parts[0] + "\n").utf8)) else {
+            let signatureLine = parts[1].split(separator: "\n").first, let encoded = signatureLine.split(separator: " ").last,
+            let raw = Data(base64Encoded: String(encoded)), raw.count > 4,
+            let checkpointSignature = try? P256.Signing.ECDSASignature(derRepresentation: raw.dropFirst(4)),
+            key.isValidSignature(checkpointSignature, for: Data((parts[0] + "\n").utf8))
+        else {
             return "the log's checkpoint does not verify for this tree"
         }
         return nil
@@ -185,8 +193,9 @@ extension ModelSignatureCheck {
         let ours = bundle.signatures.first?.base64EncodedString()
         let match = signatures.contains { s in
             guard case .string(let sig)? = s["signature"].value, sig == ours,
-                  case .string(let verifier)? = s["verifier"].value, let pemData = Data(base64Encoded: verifier),
-                  let cert = try? Certificate(pemEncoded: String(decoding: pemData, as: UTF8.self)) else { return false }
+                case .string(let verifier)? = s["verifier"].value, let pemData = Data(base64Encoded: verifier),
+                let cert = try? Certificate(pemEncoded: String(decoding: pemData, as: UTF8.self))
+            else { return false }
             var serializer = DER.Serializer()
             return (try? serializer.serialize(cert)).map { Data(serializer.serializedBytes) == leafDER } ?? false
         }

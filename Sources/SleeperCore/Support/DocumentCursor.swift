@@ -181,7 +181,8 @@ public final class ProblemCollector: @unchecked Sendable {
         guard let fields = c.fields else { return }
         for field in fields.keys.sorted() where !read.contains(field) && !alsoKnown.contains(field) {
             guard let meant = FieldNames.suggestion(for: field, among: read),
-                  meant.count > 4 || NearestName.distance(field.lowercased(), meant.lowercased()) <= 1 else { continue }
+                meant.count > 4 || NearestName.distance(field.lowercased(), meant.lowercased()) <= 1
+            else { continue }
             report(c[field].path, "is not a field of \(what) (did you mean '\(meant)'? as written it would be ignored)")
         }
     }

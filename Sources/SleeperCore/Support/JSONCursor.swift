@@ -132,7 +132,9 @@ struct JSONCursor {
                 let slice = UnsafeBufferPointer(rebasing: bytes[start..<index])
                 // ASCII (nearly every string) needs no validation.
                 let s: String
-                if slice.allSatisfy({ $0 < 0x80 }) { s = String(decoding: slice, as: UTF8.self) } else {
+                if slice.allSatisfy({ $0 < 0x80 }) {
+                    s = String(decoding: slice, as: UTF8.self)
+                } else {
                     guard let valid = String(validating: slice, as: UTF8.self) else { throw error("invalid UTF-8 in a string") }
                     s = valid
                 }

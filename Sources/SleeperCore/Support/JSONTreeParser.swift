@@ -28,8 +28,10 @@ public struct JSONTreeParser {
     /// named in `streamed` a batch at a time (`batch(field, index of the first, values)`) and every
     /// other field's value whole (`other`). Only a batch is held at once, never the whole tree:
     /// a million-credential inventory as one tree took gigabytes. The same strictness as `parse`.
-    public static func readSections(_ data: Data, maximumDepth: Int = 512, streamed: Set<String>, batchSize: Int = 256,
-                                    batch: ([DocumentValue], String, Int) -> Void, other: (String, DocumentValue) -> Void) throws(SyntaxError) {
+    public static func readSections(
+        _ data: Data, maximumDepth: Int = 512, streamed: Set<String>, batchSize: Int = 256,
+        batch: ([DocumentValue], String, Int) -> Void, other: (String, DocumentValue) -> Void
+    ) throws(SyntaxError) {
         try withBytes(data) { (buffer) throws(SyntaxError) -> Void in
             var parser = JSONCursor(bytes: buffer, maximumDepth: maximumDepth)
             parser.skipWhitespace()
@@ -37,7 +39,9 @@ public struct JSONTreeParser {
             parser.index += 1
             var seen: Set<String> = []
             parser.skipWhitespace()
-            if parser.index < buffer.count, buffer[parser.index] == UInt8(ascii: "}") { parser.index += 1 } else {
+            if parser.index < buffer.count, buffer[parser.index] == UInt8(ascii: "}") {
+                parser.index += 1
+            } else {
                 fields: while true {
                     parser.skipWhitespace()
                     guard parser.index < buffer.count, buffer[parser.index] == UInt8(ascii: "\"") else { throw parser.error("expected a field name in quotes") }

@@ -14,16 +14,16 @@ public enum SQLScript {
         }
         while i < chars.count {
             let c = chars[i]
-            if c == "-" && peek(1) == "-" {                        // line comment
+            if c == "-" && peek(1) == "-" {  // line comment
                 while i < chars.count && chars[i] != "\n" { current.append(chars[i]); i += 1 }
                 continue
             }
-            if c == "/" && peek(1) == "*" {                        // block comment
+            if c == "/" && peek(1) == "*" {  // block comment
                 while i < chars.count && !(chars[i] == "*" && peek(1) == "/") { current.append(chars[i]); i += 1 }
                 if i < chars.count { current.append(contentsOf: [chars[i], chars[i + 1]]); i += 2 }
                 continue
             }
-            if c == "'" || c == "\"" {                             // quoted literal or identifier
+            if c == "'" || c == "\"" {  // quoted literal or identifier
                 current.append(c); i += 1
                 while i < chars.count {
                     current.append(chars[i])
@@ -32,7 +32,7 @@ public enum SQLScript {
                 }
                 continue
             }
-            if c == "$", let tag = dollarTag(chars, at: i) {       // $tag$ … $tag$
+            if c == "$", let tag = dollarTag(chars, at: i) {  // $tag$ … $tag$
                 let tagScalars = Array(tag.unicodeScalars)
                 current.append(contentsOf: tagScalars); i += tagScalars.count
                 while i < chars.count {

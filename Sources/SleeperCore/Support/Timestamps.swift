@@ -56,7 +56,8 @@ public enum Timestamps {
         var offset = 0
         if b.count == 25 {
             guard b[19] == UInt8(ascii: "+") || b[19] == UInt8(ascii: "-"), b[22] == UInt8(ascii: ":"),
-                  let oh = digits(20..<22), let om = digits(23..<25), oh < 24, om < 60 else { return nil }
+                let oh = digits(20..<22), let om = digits(23..<25), oh < 24, om < 60
+            else { return nil }
             offset = (oh * 3600 + om * 60) * (b[19] == UInt8(ascii: "-") ? -1 : 1)
         } else if b[19] != UInt8(ascii: "Z") {
             return nil

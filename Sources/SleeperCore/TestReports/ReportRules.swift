@@ -95,13 +95,15 @@ public struct ReportRules: Sendable, Equatable {
             fickling: .init(control: control(fk["control"]), failAt: level(fk["fail_at"], FicklingSeverity.self) ?? .possiblyUnsafe, refuseErrors: true),
             picklescan: .init(control: control(ps["control"]), failOnSuspicious: pickleLevel == "suspicious", refuseErrors: errors(ps["errors"])),
             garak: .init(control: control(gk["control"]), probes: probes, maxFailureRate: number(gk["max_failure_rate"], 0...1)),
-            promptfoo: .init(control: control(pf["control"]), maxFailureRate: number(pf["max_failure_rate"], 0...1),
-                             redteamOnly: c.bool(pf["redteam_only"]) ?? true),
+            promptfoo: .init(
+                control: control(pf["control"]), maxFailureRate: number(pf["max_failure_rate"], 0...1),
+                redteamOnly: c.bool(pf["redteam_only"]) ?? true),
             declarationsMinConformance: number(r["cyclonedx-declarations"]["min_conformance"], 0...1),
             sleeperModelScan: .init(control: control(sm["control"]), failAt: level(sm["fail_at"], ScanSeverity.self) ?? .info, refuseErrors: true),
-            datasetScan: TriggerThresholds(control: control(ds["control"]), minSupport: Int(number(ds["min_support"], 2...1_000_000)),
-                                           maxShare: number(ds["max_share"], 0.0001...0.5), minConfidence: number(ds["min_confidence"], 0.5...1),
-                                           minLift: number(ds["min_lift"], 1...1_000_000), minSpread: Int(number(ds["min_spread"], 1...64))))
+            datasetScan: TriggerThresholds(
+                control: control(ds["control"]), minSupport: Int(number(ds["min_support"], 2...1_000_000)),
+                maxShare: number(ds["max_share"], 0.0001...0.5), minConfidence: number(ds["min_confidence"], 0.5...1),
+                minLift: number(ds["min_lift"], 1...1_000_000), minSpread: Int(number(ds["min_spread"], 1...64))))
         return c.problems.isEmpty ? .success(rules) : .failure(InventoryProblems(c.problems))
     }
 }

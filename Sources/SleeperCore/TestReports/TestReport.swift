@@ -63,7 +63,8 @@ public enum ReportTime: Sendable, Equatable {
     static func localTime(_ text: String) -> Date? {
         let b = Array(text.utf8)
         guard b.count >= 19, b[10] == UInt8(ascii: "T") || b[10] == UInt8(ascii: " "), b[13] == UInt8(ascii: ":"), b[16] == UInt8(ascii: ":"),
-              let day = Timestamps.day(String(decoding: b[0..<10], as: UTF8.self)) else { return nil }
+            let day = Timestamps.day(String(decoding: b[0..<10], as: UTF8.self))
+        else { return nil }
         func digits(_ r: Range<Int>) -> Int? {
             var v = 0
             for i in r { guard b[i] >= 48 && b[i] <= 57 else { return nil }; v = v * 10 + Int(b[i] - 48) }
@@ -81,8 +82,9 @@ public enum ReportTime: Sendable, Equatable {
         if let z = TimeZone(identifier: text) { return z }
         let b = Array(text.utf8)
         guard b.count == 6, b[0] == UInt8(ascii: "+") || b[0] == UInt8(ascii: "-"), b[3] == UInt8(ascii: ":"),
-              let h = Int(String(decoding: b[1..<3], as: UTF8.self)), let m = Int(String(decoding: b[4..<6], as: UTF8.self)),
-              h < 24, m < 60 else { return nil }
+            let h = Int(String(decoding: b[1..<3], as: UTF8.self)), let m = Int(String(decoding: b[4..<6], as: UTF8.self)),
+            h < 24, m < 60
+        else { return nil }
         return TimeZone(secondsFromGMT: (h * 3600 + m * 60) * (b[0] == UInt8(ascii: "-") ? -1 : 1))
     }
 }

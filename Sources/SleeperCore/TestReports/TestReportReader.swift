@@ -6,8 +6,10 @@ public enum TestReportReader {
     /// garak reports carry every attempt; a long run is hundreds of megabytes.
     public static let maximumBytes = 1 << 30
 
-    public static func read(_ data: Data, file: String, format: ReportFormat? = nil, rules: ReportRules,
-                            control: String? = nil) -> Result<TestReport, InventoryProblems> {
+    public static func read(
+        _ data: Data, file: String, format: ReportFormat? = nil, rules: ReportRules,
+        control: String? = nil
+    ) -> Result<TestReport, InventoryProblems> {
         guard data.count <= maximumBytes else {
             return ReportParsing.failure(file, "", "is larger than \(maximumBytes >> 20) MB")
         }
@@ -58,8 +60,10 @@ extension TestReport {
 
     /// The one evidence record this report becomes. `fallback` stands in for a report that states
     /// no time (with the reason, for the note); `tested` is bound to the model's digest by the ledger.
-    public func draft(subject: Subject, reportName: String, reportData: Data, fileArtifacts: [Artifact], tested: TestedBytes,
-                      recordStale: Bool, fallback: (date: Date, why: String), by: String?) -> EvidenceDraft {
+    public func draft(
+        subject: Subject, reportName: String, reportData: Data, fileArtifacts: [Artifact], tested: TestedBytes,
+        recordStale: Bool, fallback: (date: Date, why: String), by: String?
+    ) -> EvidenceDraft {
         var lines = ["\(tool): \(summary)", "Rule: \(rule)"]
         switch time {
         case .stated(let d): lines.append("Time: \(Timestamps.format(d)), as the report states it")
@@ -75,9 +79,10 @@ extension TestReport {
         // One line: notes are shown in tables and CSV cells.
         var note = lines.joined(separator: " · ")
         if note.count > 4000 { note = String(note.prefix(3999)) + "…" }
-        var draft = EvidenceDraft(subject: subject, control: control, result: result, effective: time.date ?? fallback.date, expires: expires,
-                                  artifacts: [.of(name: reportName, data: reportData)] + fileArtifacts,
-                                  recordedBy: by ?? "sleeper evidence ingest", note: note, file: reportName)
+        var draft = EvidenceDraft(
+            subject: subject, control: control, result: result, effective: time.date ?? fallback.date, expires: expires,
+            artifacts: [.of(name: reportName, data: reportData)] + fileArtifacts,
+            recordedBy: by ?? "sleeper evidence ingest", note: note, file: reportName)
         draft.coveredFiles = coveredFiles
         if case .digest(let digest, _) = tested {
             draft.boundDigest = digest

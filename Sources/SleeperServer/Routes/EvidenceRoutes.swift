@@ -25,13 +25,17 @@ extension Handlers {
         var (drafts, problems) = EvidenceReader.read(data, file: "body")
         for d in drafts {
             for (i, path) in d.artifactPaths.enumerated() {
-                problems.append(InventoryProblem(file: "body", path: "\(d.path).artifacts[\(i)]",
-                                                 message: "'\(path)' is a file path; over the API give {name, sha256, size}"))
+                problems.append(
+                    InventoryProblem(
+                        file: "body", path: "\(d.path).artifacts[\(i)]",
+                        message: "'\(path)' is a file path; over the API give {name, sha256, size}"))
             }
         }
         if drafts.isEmpty && problems.isEmpty { problems.append(InventoryProblem(file: "body", path: "", message: "no evidence records in the body")) }
         if !problems.isEmpty { throw APIError.problems(InventoryProblems(problems)) }
-        drafts = drafts.map { var d = $0; d.recordedBy = d.recordedBy ?? caller.name; return d }
+        drafts = drafts.map {
+            var d = $0; d.recordedBy = d.recordedBy ?? caller.name; return d
+        }
         return try await idempotent(request, body: data, caller: caller) {
             let (records, rescore) = try await ScoredChanges(db).recordEvidence(drafts, actor: caller.actor)
             return (.created, JSONValue.obj([("recorded", .array(records.map(recordJSON))), ("rescore", rescoreJSON(rescore))]).pretty())
@@ -40,17 +44,22 @@ extension Handlers {
 
     /// A record as the write routes answer it.
     func recordJSON(_ r: EvidenceRecord) -> JSONValue {
-        JSONValue.obj([("id", .int(r.id)), ("subject", .string(r.subject.description)), ("control", .string(r.control)),
-                       ("result", .string(r.result.rawValue)), ("effective", .string(Timestamps.format(Date(timeIntervalSince1970: TimeInterval(r.effectiveAt))))),
-                       ("expires", .string(Timestamps.format(Date(timeIntervalSince1970: TimeInterval(r.expiresAt))))),
-                       ("subject_digest", r.subjectDigest.map(JSONValue.string)), ("hash", .string(r.hash))])
+        JSONValue.obj([
+            ("id", .int(r.id)), ("subject", .string(r.subject.description)), ("control", .string(r.control)),
+            ("result", .string(r.result.rawValue)), ("effective", .string(Timestamps.format(Date(timeIntervalSince1970: TimeInterval(r.effectiveAt))))),
+            ("expires", .string(Timestamps.format(Date(timeIntervalSince1970: TimeInterval(r.expiresAt))))),
+            ("subject_digest", r.subjectDigest.map(JSONValue.string)), ("hash", .string(r.hash)),
+        ])
     }
 
     /// The full check `sleeper verify` makes: both chains, stored forms and triggers.
     func verifyLedger(_ request: Request, _ context: APIContext, _ caller: Caller?) async throws -> Response {
         let outcome = try await LedgerVerifier(db).verify()
-        return .json(JSONValue.obj([("verified", .bool(outcome.verified)), ("records", .int(outcome.evidenceRecords)),
-                                    ("head", .string(outcome.evidenceHead)), ("audit_entries", .int(outcome.auditEntries)),
-                                    ("problems", .array(outcome.problems.map(JSONValue.string)))]).pretty())
+        return .json(
+            JSONValue.obj([
+                ("verified", .bool(outcome.verified)), ("records", .int(outcome.evidenceRecords)),
+                ("head", .string(outcome.evidenceHead)), ("audit_entries", .int(outcome.auditEntries)),
+                ("problems", .array(outcome.problems.map(JSONValue.string))),
+            ]).pretty())
     }
 }

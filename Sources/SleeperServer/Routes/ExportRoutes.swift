@@ -17,11 +17,13 @@ extension Handlers {
         let basis = try q.basis()
         // The assessment results and the mapping need counts, not every status, and the CSV the
         // unrecorded subjects' keys, not their statuses (see `countingUnrecorded`).
-        let snapshot = try await ComplianceSnapshotLoader(db).load(asOf: try q.moment("as_of") ?? SleeperClock.now(), basis: basis,
-                                                                   countingUnrecorded: ["oscal-ar", "oscal-mapping", "csv"].contains(format),
-                                                                   keepingUnrecordedKeys: format == "csv")
-        try await AuditLog(db).record(actor: try caller.required().actor, action: "export.\(format)", target: nil,
-                                      detail: snapshot.auditDetail(framework: framework))
+        let snapshot = try await ComplianceSnapshotLoader(db).load(
+            asOf: try q.moment("as_of") ?? SleeperClock.now(), basis: basis,
+            countingUnrecorded: ["oscal-ar", "oscal-mapping", "csv"].contains(format),
+            keepingUnrecordedKeys: format == "csv")
+        try await AuditLog(db).record(
+            actor: try caller.required().actor, action: "export.\(format)", target: nil,
+            detail: snapshot.auditDetail(framework: framework))
         switch format {
         case "oscal-ar": return .json(AssessmentResultsExport.render(snapshot, framework: framework))
         case "oscal-poam": return .json(PlanOfActionExport.render(snapshot, framework: framework))
@@ -44,11 +46,14 @@ extension Handlers {
                 throw APIError.invalid("since: \(error)", [("query: since", "not a run or a date")])
             }
         }
-        let report = try await ReviewReportLoader(db).load(asOf: try q.moment("as_of") ?? SleeperClock.now(), since: since,
-                                                           maximumRunAge: try RunAgeLimit.seconds(), basis: try q.basis())
-        try await AuditLog(db).record(actor: try caller.required().actor, action: "report.\(format)", target: nil,
-                                      detail: report.snapshot.auditDetail(framework: nil))
-        return format == "html" ? .text(ReportHTML.render(report), contentType: "text/html; charset=utf-8")
-                                : .text(ReportMarkdown.render(report), contentType: "text/markdown; charset=utf-8")
+        let report = try await ReviewReportLoader(db).load(
+            asOf: try q.moment("as_of") ?? SleeperClock.now(), since: since,
+            maximumRunAge: try RunAgeLimit.seconds(), basis: try q.basis())
+        try await AuditLog(db).record(
+            actor: try caller.required().actor, action: "report.\(format)", target: nil,
+            detail: report.snapshot.auditDetail(framework: nil))
+        return format == "html"
+            ? .text(ReportHTML.render(report), contentType: "text/html; charset=utf-8")
+            : .text(ReportMarkdown.render(report), contentType: "text/markdown; charset=utf-8")
     }
 }

@@ -30,12 +30,15 @@ extension Handlers {
         let fallback = try q.date("effective").map { ($0, "the time given with effective") } ?? (SleeperClock.now(), "the time the report reached Sleeper")
         let context = ScoredChanges.ReportContext(subject: subject, tested: tested, recordStale: stale, fallback: fallback, by: try q.string("by") ?? caller.name)
         return try await idempotent(request, body: data, caller: caller) {
-            let ingested = try await ScoredChanges(db).ingestReport(data, file: "body", format: format, control: q.string("control"), rules: rules,
-                                                                    context: context, actor: caller.actor)
+            let ingested = try await ScoredChanges(db).ingestReport(
+                data, file: "body", format: format, control: q.string("control"), rules: rules,
+                context: context, actor: caller.actor)
             let r = ingested.report
-            let report = JSONValue.obj([("format", .string(r.format.rawValue)), ("tool", .string(r.tool)), ("control", .string(r.control)),
-                                        ("result", .string(r.result.rawValue)), ("rule", .string(r.rule)), ("summary", .string(r.summary)),
-                                        ("findings", .array(r.findings.map(JSONValue.string)))])
+            let report = JSONValue.obj([
+                ("format", .string(r.format.rawValue)), ("tool", .string(r.tool)), ("control", .string(r.control)),
+                ("result", .string(r.result.rawValue)), ("rule", .string(r.rule)), ("summary", .string(r.summary)),
+                ("findings", .array(r.findings.map(JSONValue.string))),
+            ])
             return (.created, JSONValue.obj([("report", report), ("recorded", .array(ingested.records.map(recordJSON))), ("rescore", rescoreJSON(ingested.rescore))]).pretty())
         }
     }

@@ -42,8 +42,9 @@ extension Handlers {
         let lenient = try query.oneOf("lenient", ["true", "false"]) == "true"
         let format = try query.oneOf("from", SourceFormat.allCases.map(\.rawValue)).flatMap(SourceFormat.init(rawValue:))
         // A source's snapshot may remove at most this share of what the source listed (a truncated export must not wipe an estate).
-        let removals = RemovalGuard(maximumShare: Double(try query.int("max_removals", in: 0...100) ?? Int(RemovalGuard.defaultShare * 100)) / 100,
-                                    allowed: try query.oneOf("allow_removals", ["true", "false"]) == "true")
+        let removals = RemovalGuard(
+            maximumShare: Double(try query.int("max_removals", in: 0...100) ?? Int(RemovalGuard.defaultShare * 100)) / 100,
+            allowed: try query.oneOf("allow_removals", ["true", "false"]) == "true")
         // The same reading as `sleeper import`: the format told from the content unless named.
         let parsed = EstateReader.read(data, file: "body", format: format, source: try query.string("source"), lenient: lenient)
         return try await idempotent(request, body: data, caller: caller) {
@@ -67,8 +68,10 @@ extension Handlers {
     func rescoreJSON(_ r: ScoredChanges.Rescore) -> JSONValue {
         switch r {
         case .done(let o):
-            return .obj([("run", o.run.map(JSONValue.int) ?? .null), ("base_run", o.base.map(JSONValue.int) ?? .null), ("affected", .int(o.affected)),
-                         ("duration_ms", .int(o.durationMs)), ("full_run", .bool(o.wasFullRun)), ("failed", .bool(false)), ("summary", .string(o.summary))])
+            return .obj([
+                ("run", o.run.map(JSONValue.int) ?? .null), ("base_run", o.base.map(JSONValue.int) ?? .null), ("affected", .int(o.affected)),
+                ("duration_ms", .int(o.durationMs)), ("full_run", .bool(o.wasFullRun)), ("failed", .bool(false)), ("summary", .string(o.summary)),
+            ])
         case .failed(let error):
             return .obj([("failed", .bool(true)), ("error", .string(error)), ("summary", .string(r.summary))])
         }

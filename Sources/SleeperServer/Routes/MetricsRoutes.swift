@@ -18,10 +18,12 @@ enum ServerMetrics {
         let registry = PrometheusCollectorRegistry()
         var factory = PrometheusMetricsFactory(registry: registry)
         factory.nameAndLabelSanitizer = { name, labels in
-            let names = ["hb.requests": "sleeper_http_requests_total",
-                         "http.server.request.duration": "sleeper_http_request_duration_seconds",
-                         "hb.request.errors": "sleeper_http_request_errors_total",
-                         "http.server.active_requests": "sleeper_http_active_requests"]
+            let names = [
+                "hb.requests": "sleeper_http_requests_total",
+                "http.server.request.duration": "sleeper_http_request_duration_seconds",
+                "hb.request.errors": "sleeper_http_request_errors_total",
+                "http.server.active_requests": "sleeper_http_active_requests",
+            ]
             let labelNames = ["http.route": "route", "http.request.method": "method", "http.response.status_code": "status", "error.type": "status"]
             return (names[name] ?? name.replacingOccurrences(of: ".", with: "_"), labels.map { (labelNames[$0.0] ?? $0.0.replacingOccurrences(of: ".", with: "_"), $0.1) })
         }
@@ -38,24 +40,29 @@ extension Handlers {
         text += "# TYPE sleeper_db_pool_max_connections gauge\nsleeper_db_pool_max_connections \(db.maximumConnections)\n"
         // While the database is down the metrics still answer at once, saying so.
         let db = self.db
-        let stored: String? = await liveness.isDown ? nil : await DatabaseGate.within(seconds: 1) {
-            var text = ""
-            for try await (open, busy) in try await db.client.query("""
-                SELECT count(*)::int, count(*) FILTER (WHERE state = 'active' AND pid <> pg_backend_pid())::int
-                FROM pg_stat_activity WHERE application_name = \(db.applicationName)
-                """, logger: db.logger).decode((Int, Int).self) {
-                text += "# TYPE sleeper_db_pool_open_connections gauge\nsleeper_db_pool_open_connections \(open)\n"
-                text += "# TYPE sleeper_db_pool_busy_connections gauge\nsleeper_db_pool_busy_connections \(busy)\n"
+        let stored: String? =
+            await liveness.isDown
+            ? nil
+            : await DatabaseGate.within(seconds: 1) {
+                var text = ""
+                for try await (open, busy) in try await db.client.query(
+                    """
+                    SELECT count(*)::int, count(*) FILTER (WHERE state = 'active' AND pid <> pg_backend_pid())::int
+                    FROM pg_stat_activity WHERE application_name = \(db.applicationName)
+                    """, logger: db.logger
+                ).decode((Int, Int).self) {
+                    text += "# TYPE sleeper_db_pool_open_connections gauge\nsleeper_db_pool_open_connections \(open)\n"
+                    text += "# TYPE sleeper_db_pool_busy_connections gauge\nsleeper_db_pool_busy_connections \(busy)\n"
+                }
+                for try await (id, ms, credentials) in try await db.client.query(
+                    "SELECT id, duration_ms, credentials FROM score_runs ORDER BY id DESC LIMIT 1", logger: db.logger
+                ).decode((Int, Int, Int).self) {
+                    text += "# TYPE sleeper_last_scoring_run_duration_seconds gauge\nsleeper_last_scoring_run_duration_seconds \(Double(ms) / 1000)\n"
+                    text += "# TYPE sleeper_last_scoring_run_id gauge\nsleeper_last_scoring_run_id \(id)\n"
+                    text += "# TYPE sleeper_last_scoring_run_credentials gauge\nsleeper_last_scoring_run_credentials \(credentials)\n"
+                }
+                return text
             }
-            for try await (id, ms, credentials) in try await db.client.query(
-                "SELECT id, duration_ms, credentials FROM score_runs ORDER BY id DESC LIMIT 1", logger: db.logger
-            ).decode((Int, Int, Int).self) {
-                text += "# TYPE sleeper_last_scoring_run_duration_seconds gauge\nsleeper_last_scoring_run_duration_seconds \(Double(ms) / 1000)\n"
-                text += "# TYPE sleeper_last_scoring_run_id gauge\nsleeper_last_scoring_run_id \(id)\n"
-                text += "# TYPE sleeper_last_scoring_run_credentials gauge\nsleeper_last_scoring_run_credentials \(credentials)\n"
-            }
-            return text
-        }
         text += (stored ?? "") + "# TYPE sleeper_db_up gauge\nsleeper_db_up \(stored == nil ? 0 : 1)\n"
         return .text(text, contentType: "text/plain; version=0.0.4; charset=utf-8")
     }

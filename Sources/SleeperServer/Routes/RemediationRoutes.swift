@@ -33,14 +33,22 @@ extension Handlers {
         guard let subject, let reason, c.problems.isEmpty else { throw APIError.problems(InventoryProblems(c.problems)) }
         return try await idempotent(request, body: data, caller: caller) {
             let outcome = try await ScoredChanges(db).recall(subject, reason: reason, by: by, dryRun: dryRun, actor: caller.actor)
-            var members: [(String, JSONValue?)] = [("recall", outcome.recall.map(JSONValue.int)), ("dry_run", .bool(dryRun)),
-                                                   ("summary", .string(ActionListing.summary(outcome.plan))),
-                                                   ("resources", .array(outcome.resources.map(JSONValue.string))),
-                                                   ("plan", .array(outcome.plan.enumerated().map { i, a in
-                                                       JSONValue.obj([("rank", .int(i + 1)), ("subject", .string(a.subject.description)), ("action", .string(a.action.rawValue)),
-                                                                      ("owner", a.owner.map(JSONValue.string) ?? .null), ("band", .string(a.band.rawValue)),
-                                                                      ("score", a.score.map(JSONValue.int) ?? .null), ("due", .string(Timestamps.formatDay(a.due)))])
-                                                   }))]
+            var members: [(String, JSONValue?)] = [
+                ("recall", outcome.recall.map(JSONValue.int)), ("dry_run", .bool(dryRun)),
+                ("summary", .string(ActionListing.summary(outcome.plan))),
+                ("resources", .array(outcome.resources.map(JSONValue.string))),
+                (
+                    "plan",
+                    .array(
+                        outcome.plan.enumerated().map { i, a in
+                            JSONValue.obj([
+                                ("rank", .int(i + 1)), ("subject", .string(a.subject.description)), ("action", .string(a.action.rawValue)),
+                                ("owner", a.owner.map(JSONValue.string) ?? .null), ("band", .string(a.band.rawValue)),
+                                ("score", a.score.map(JSONValue.int) ?? .null), ("due", .string(Timestamps.formatDay(a.due))),
+                            ])
+                        })
+                ),
+            ]
             if let rescore = outcome.rescore { members.append(("rescore", rescoreJSON(rescore))) }
             return (dryRun ? .ok : .created, JSONValue.obj(members).pretty())
         }
@@ -66,8 +74,9 @@ extension Handlers {
         let (limit, offset) = try q.page(max: pageMax)
         let asOf = try q.moment("as_of") ?? SleeperClock.now()
         let status = try q.oneOf("status", ActionStatus.allCases.map(\.rawValue)).flatMap(ActionStatus.init(rawValue:))
-        let filter = RemediationActions.Filter(owner: try q.string("owner"), overdue: try q.oneOf("overdue", ["true", "false"]) == "true",
-                                               status: status, recall: try q.int("recall", in: 1...Int(Int32.max)))
+        let filter = RemediationActions.Filter(
+            owner: try q.string("owner"), overdue: try q.oneOf("overdue", ["true", "false"]) == "true",
+            status: status, recall: try q.int("recall", in: 1...Int(Int32.max)))
         let actions = try await RemediationActions(db).list(asOf: asOf, filter: filter)
         return .page(of: ListingRenderer.jsonObjects(ActionListing.actions(actions, asOf: asOf)), limit: limit, offset: offset)
     }
@@ -102,10 +111,16 @@ extension Handlers {
         guard let subject, let until, let by, let reason, c.problems.isEmpty else { throw APIError.problems(InventoryProblems(c.problems)) }
         let target: RiskAcceptances.Target = control.map { .control($0) } ?? .action(action ?? 0)
         return try await idempotent(request, body: data, caller: caller) {
-            let a = try await RiskAcceptances(db).accept(subject, target, until: until, by: by, reason: reason,
-                                                         policy: try ScoredChanges.bundledRemediationPolicy(), asOf: SleeperClock.now(), actor: caller.actor)
-            return (.created, JSONValue.obj([("id", .int(a.id)), ("subject", .string(a.subject.description)), ("accepted", .string(a.target)),
-                                             ("band", .string(a.band.rawValue)), ("until", .string(Timestamps.format(a.until))), ("by", .string(a.by))]).pretty())
+            let a = try await RiskAcceptances(db).accept(
+                subject, target, until: until, by: by, reason: reason,
+                policy: try ScoredChanges.bundledRemediationPolicy(), asOf: SleeperClock.now(), actor: caller.actor)
+            return (
+                .created,
+                JSONValue.obj([
+                    ("id", .int(a.id)), ("subject", .string(a.subject.description)), ("accepted", .string(a.target)),
+                    ("band", .string(a.band.rawValue)), ("until", .string(Timestamps.format(a.until))), ("by", .string(a.by)),
+                ]).pretty()
+            )
         }
     }
 }

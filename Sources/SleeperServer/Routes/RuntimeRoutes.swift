@@ -17,15 +17,23 @@ extension Handlers {
         let rejected = imported.skipped.values.reduce(0, +)
         var members: [(String, JSONValue?)] = []
         if rejected > 0 {
-            members.append(("partialSuccess", .obj([("rejectedSpans", .string(String(rejected))),
-                                                    ("errorMessage", .string(imported.firstSkipped.first ?? ""))])))
+            members.append(
+                (
+                    "partialSuccess",
+                    .obj([
+                        ("rejectedSpans", .string(String(rejected))),
+                        ("errorMessage", .string(imported.firstSkipped.first ?? "")),
+                    ])
+                ))
         }
         let skipped: [(String, JSONValue?)] = imported.skipped.sorted { $0.key < $1.key }.map { ($0.key, JSONValue.int($0.value)) }
         // Agents not in the inventory: how many, their traces, and a sample (most traces first) —
         // never the whole list, which a batch of 100,000 made 2.4 MB.
         let sample = FindingListing.unknownSample(imported.unknownAgents)
-        let unknown: [(String, JSONValue?)] = [("count", .int(imported.unknownAgents.count)), ("traces", .int(imported.unknownAgents.values.reduce(0, +))),
-                                               ("sample", .obj(sample.map { ($0.name, JSONValue.int($0.traces)) }))]
+        let unknown: [(String, JSONValue?)] = [
+            ("count", .int(imported.unknownAgents.count)), ("traces", .int(imported.unknownAgents.values.reduce(0, +))),
+            ("sample", .obj(sample.map { ($0.name, JSONValue.int($0.traces)) })),
+        ]
         let summary: [(String, JSONValue?)] = [
             ("spans", .int(imported.spans)), ("traces", .int(imported.traces)), ("monitored_traces", .int(imported.monitoredTraces)), ("edges", .int(imported.edges)),
             ("already_imported", imported.alreadyImported.map { .string(Timestamps.format($0)) }),
@@ -39,16 +47,24 @@ extension Handlers {
         members.append(("sleeper", .obj(summary)))
         // Nothing monitored is said where an OTLP exporter looks, not only in Sleeper's summary.
         if imported.monitoredTraces == 0, rejected == 0, imported.alreadyImported == nil, !imported.allSeenBefore {
-            members.insert(("partialSuccess", .obj([("rejectedSpans", .string(String(imported.spans))),
-                                                    ("errorMessage", .string("nothing was monitored: no trace belongs to an agent of the inventory"))])), at: 0)
+            members.insert(
+                (
+                    "partialSuccess",
+                    .obj([
+                        ("rejectedSpans", .string(String(imported.spans))),
+                        ("errorMessage", .string("nothing was monitored: no trace belongs to an agent of the inventory")),
+                    ])
+                ), at: 0)
         }
         return .json(JSONValue.obj(members).pretty())
     }
 
     static func findingJSON(_ f: RecordedFinding) -> JSONValue {
         let triggers: [JSONValue] = f.triggers.map { t in
-            JSONValue.obj([("ngram", .string(t.ngram)), ("in_anomalous", .int(t.inAnomalous)), ("anomalous", .int(t.anomalous)),
-                           ("in_normal", .int(t.inNormal)), ("normal", .int(t.normal))])
+            JSONValue.obj([
+                ("ngram", .string(t.ngram)), ("in_anomalous", .int(t.inAnomalous)), ("anomalous", .int(t.anomalous)),
+                ("in_normal", .int(t.inNormal)), ("normal", .int(t.normal)),
+            ])
         }
         return JSONValue.obj([
             ("id", .int(f.id)), ("agent", .string(f.agent)), ("kind", .string(f.kind)), ("target", .string(f.target)), ("count", .int(f.count)),
@@ -78,10 +94,11 @@ extension Handlers {
         let by = c.string(body["by"]) ?? caller.name
         guard c.problems.isEmpty, let status, let reason else { throw APIError.problems(InventoryProblems(c.problems)) }
         let marked = try await ScoredChanges(db).markFinding(id, status: status, reason: reason, by: by, actor: caller.actor)
-        return .json(JSONValue.obj([
-            ("finding", Self.findingJSON(marked.finding)),
-            ("recorded", .array(marked.records.map(recordJSON))),
-            ("rescore", marked.rescore.map(rescoreJSON)),
-        ]).pretty())
+        return .json(
+            JSONValue.obj([
+                ("finding", Self.findingJSON(marked.finding)),
+                ("recorded", .array(marked.records.map(recordJSON))),
+                ("rescore", marked.rescore.map(rescoreJSON)),
+            ]).pretty())
     }
 }

@@ -1,11 +1,12 @@
 import Dispatch
-#if canImport(Glibc)
-import Glibc
-#endif
 import Foundation
 import Hummingbird
 import SleeperCore
 import SleeperStore
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 extension Handlers {
     /// `sleeper scan model|dataset` over HTTP: the file is the body (`name` names it), or a path
@@ -44,8 +45,9 @@ extension Handlers {
                     let json = report.json()
                     let judged = try report.judged(by: rules)
                     guard let subject else { return (.ok, Self.answer(report: json, result: judged.result)) }
-                    let ingested = try await ScoredChanges(db).recordModelScan(report, subject: subject, rules: rules, recordStale: stale,
-                                                                               by: q.string("by") ?? caller.name, actor: caller.actor, asOf: now)
+                    let ingested = try await ScoredChanges(db).recordModelScan(
+                        report, subject: subject, rules: rules, recordStale: stale,
+                        by: q.string("by") ?? caller.name, actor: caller.actor, asOf: now)
                     return (.created, Self.answer(report: json, result: judged.result, recorded: ingested.records.map(recordJSON), rescore: rescoreJSON(ingested.rescore)))
                 }
                 let report = try await Self.offThreads {
@@ -56,10 +58,15 @@ extension Handlers {
                 }
                 let json = report.json()
                 guard let subject else { return (.ok, Self.answer(report: json, result: report.result)) }
-                let recorded = try await ScoredChanges(db).recordDatasetScan(report, subject: subject, control: rules.datasetScan.control,
-                                                                             by: q.string("by") ?? caller.name, actor: caller.actor, asOf: now)
-                return (.created, Self.answer(report: json, result: report.result, recorded: recorded.records.map(recordJSON), rescore: rescoreJSON(recorded.rescore),
-                                              notPropagated: recorded.notPropagated))
+                let recorded = try await ScoredChanges(db).recordDatasetScan(
+                    report, subject: subject, control: rules.datasetScan.control,
+                    by: q.string("by") ?? caller.name, actor: caller.actor, asOf: now)
+                return (
+                    .created,
+                    Self.answer(
+                        report: json, result: report.result, recorded: recorded.records.map(recordJSON), rescore: rescoreJSON(recorded.rescore),
+                        notPropagated: recorded.notPropagated)
+                )
             }
         }
         // A stopped scan is logged (it cost the server its deadline, or its client left).
@@ -81,8 +88,10 @@ extension Handlers {
     }
 
     /// The scan's own report, whole, with what was recorded of it.
-    static func answer(report: Data, result: EvidenceResult, recorded: [JSONValue]? = nil, rescore: JSONValue? = nil,
-                       notPropagated: [(model: String, why: String)] = []) -> String {
+    static func answer(
+        report: Data, result: EvidenceResult, recorded: [JSONValue]? = nil, rescore: JSONValue? = nil,
+        notPropagated: [(model: String, why: String)] = []
+    ) -> String {
         var members: [(String, JSONValue?)] = [("result", .string(result.rawValue))]
         if let recorded { members.append(("recorded", .array(recorded))) }
         if let rescore { members.append(("rescore", rescore)) }

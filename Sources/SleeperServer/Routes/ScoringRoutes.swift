@@ -9,14 +9,16 @@ extension Handlers {
     func runScoring(_ request: Request, _ context: APIContext, _ caller: Caller?) async throws -> Response {
         let caller = try caller.required()
         let asked = try QueryInput(request).moment("as_of")
-        let run = try await ScoreRuns(db).run(asOf: asked ?? SleeperClock.now(), weights: try ScoreRuns.bundledWeights(),
-                                              actor: caller.actor, whatIf: asked != nil)
-        return .json(JSONValue.obj([
-            ("run", .int(run.id)), ("what_if", .bool(run.whatIf)),
-            ("as_of", .string(Timestamps.format(run.asOf))), ("weights_version", .string(run.weightsVersion)),
-            ("credentials", .int(run.credentials)), ("duration_ms", .int(run.durationMs)),
-            ("bands", .object(Band.allCases.map { ($0.rawValue, .int(run.bands[$0] ?? 0)) })),
-        ]).pretty(), status: .created)
+        let run = try await ScoreRuns(db).run(
+            asOf: asked ?? SleeperClock.now(), weights: try ScoreRuns.bundledWeights(),
+            actor: caller.actor, whatIf: asked != nil)
+        return .json(
+            JSONValue.obj([
+                ("run", .int(run.id)), ("what_if", .bool(run.whatIf)),
+                ("as_of", .string(Timestamps.format(run.asOf))), ("weights_version", .string(run.weightsVersion)),
+                ("credentials", .int(run.credentials)), ("duration_ms", .int(run.durationMs)),
+                ("bands", .object(Band.allCases.map { ($0.rawValue, .int(run.bands[$0] ?? 0)) })),
+            ]).pretty(), status: .created)
     }
 
     /// The run a request reads: `?run=ID` (a what-if run too), or the current run.
@@ -40,8 +42,9 @@ extension Handlers {
         let run = try await citedRun(q)
         if let owner = try q.string("owner") { try await ReferenceLookup(db).requireOwner(owner) }
         if let resource = try q.string("resource") { try await ReferenceLookup(db).requireResource(resource) }
-        let rows = try await ScoreRuns(db).exposures(run: run.id, top: limit + 1, band: band, minScore: minScore,
-                                                     owner: q.string("owner"), resource: q.string("resource"), offset: offset)
+        let rows = try await ScoreRuns(db).exposures(
+            run: run.id, top: limit + 1, band: band, minScore: minScore,
+            owner: q.string("owner"), resource: q.string("resource"), offset: offset)
         let objects = ListingRenderer.jsonObjects(ExposureListing.exposures(Array(rows.prefix(limit))))
         return .page(objects, limit: limit, offset: offset, hasMore: rows.count > limit, run: run.jsonValue(now: SleeperClock.now()))
     }

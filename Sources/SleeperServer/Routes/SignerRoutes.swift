@@ -7,10 +7,15 @@ extension Handlers {
     /// `sleeper signers` over HTTP.
     func signers(_ request: Request, _ context: APIContext, _ caller: Caller?) async throws -> Response {
         let declared = try await TrustedSigners(db).all()
-        return .json(JSONValue.array(declared.map { s in
-            .obj([("model", s.model.map(JSONValue.string)), ("supplier", s.supplier.map(JSONValue.string)), ("signer", .string(s.signer)),
-                  ("declared_by", .string(s.by)), ("declared_at", .string(Timestamps.format(s.at)))])
-        }).pretty())
+        return .json(
+            JSONValue.array(
+                declared.map { s in
+                    .obj([
+                        ("model", s.model.map(JSONValue.string)), ("supplier", s.supplier.map(JSONValue.string)), ("signer", .string(s.signer)),
+                        ("declared_by", .string(s.by)), ("declared_at", .string(Timestamps.format(s.at))),
+                    ])
+                }
+            ).pretty())
     }
 
     /// `{model | supplier, signer, by}`: `sleeper signers trust` over HTTP, audited.

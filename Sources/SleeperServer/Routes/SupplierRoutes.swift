@@ -42,7 +42,9 @@ extension Handlers {
     }
 
     static func supplierJSON(_ s: OrganisationSuppliers.Supplier) -> JSONValue {
-        .obj([("name", .string(s.name)), ("relation", .string(s.relation.rawValue)), ("declared_by", .string(s.by)),
-              ("declared_at", .string(Timestamps.format(s.at))), ("reason", .string(s.reason))])
+        .obj([
+            ("name", .string(s.name)), ("relation", .string(s.relation.rawValue)), ("declared_by", .string(s.by)),
+            ("declared_at", .string(Timestamps.format(s.at))), ("reason", .string(s.reason)),
+        ])
     }
 }

@@ -1,5 +1,6 @@
 import Hummingbird
 import NIOCore
+import SleeperCore
 
 /// The per-request context: Hummingbird's core storage and nothing else; who is calling is
 /// resolved by the route wrapper and handed to the handler.
@@ -26,8 +27,6 @@ public struct Caller: Sendable {
     /// How the audit log names changes made with this token.
     public var actor: String { "token:\(name)" }
 }
-
-import SleeperCore
 
 extension Optional where Wrapped == Caller {
     /// The caller of a route that needs a role: the route wrapper has already refused requests

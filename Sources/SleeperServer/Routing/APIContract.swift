@@ -18,7 +18,8 @@ struct APIContract: Sendable {
     init(yaml: String) {
         var operations: [String: Operation] = [:]
         guard let root = try? DocumentLoader.load(Data(yaml.utf8), file: "openapi.yaml"), case .object(let doc) = root,
-              case .object(let paths)? = doc["paths"] else { self.operations = [:]; return }
+            case .object(let paths)? = doc["paths"]
+        else { self.operations = [:]; return }
         var shared: [String: DocumentValue] = [:]
         if case .object(let components)? = doc["components"], case .object(let parameters)? = components["parameters"] { shared = parameters }
         func queryNames(_ list: DocumentValue?) -> [String] {
@@ -51,8 +52,9 @@ struct APIContract: Sendable {
         guard let operation = operations["\(method) \(path)"] else { return nil }
         if let unknown = query.filter({ !operation.query.contains($0) }).sorted().first {
             let known = operation.query.sorted()
-            return APIError.invalid("unknown query parameter '\(unknown)'" + (known.isEmpty ? "; this operation takes none" : " (known: \(known.joined(separator: ", ")))"),
-                                    [("query: \(unknown)", "not a parameter of \(method) \(path)")])
+            return APIError.invalid(
+                "unknown query parameter '\(unknown)'" + (known.isEmpty ? "; this operation takes none" : " (known: \(known.joined(separator: ", ")))"),
+                [("query: \(unknown)", "not a parameter of \(method) \(path)")])
         }
         guard hasBody else { return nil }
         guard !operation.mediaTypes.isEmpty else {
@@ -63,9 +65,10 @@ struct APIContract: Sendable {
         let yamlNames: Set<String> = ["application/yaml", "application/x-yaml", "text/yaml", "text/x-yaml"]
         let accepted = operation.mediaTypes.contains(type) || (yamlNames.contains(type) && operation.mediaTypes.contains("application/yaml"))
         guard accepted else {
-            return APIError(status: .unsupportedMediaType, code: "unsupported_media_type",
-                            message: "Content-Type '\(type.isEmpty ? "(none)" : type)' is not accepted here; send \(operation.mediaTypes.sorted().joined(separator: " or "))",
-                            details: [(location: "header: Content-Type", message: "one of \(operation.mediaTypes.sorted().joined(separator: ", "))")])
+            return APIError(
+                status: .unsupportedMediaType, code: "unsupported_media_type",
+                message: "Content-Type '\(type.isEmpty ? "(none)" : type)' is not accepted here; send \(operation.mediaTypes.sorted().joined(separator: " or "))",
+                details: [(location: "header: Content-Type", message: "one of \(operation.mediaTypes.sorted().joined(separator: ", "))")])
         }
         return nil
     }

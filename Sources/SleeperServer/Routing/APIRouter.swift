@@ -15,8 +15,10 @@ public struct ServerLimits: Sendable {
     /// How long one scan request may run before it is stopped (and nothing of it recorded).
     public var scanSeconds: Double
     public static let defaultScanSeconds: Double = 300
-    public init(maxBodyBytes: Int = 64 << 20, maxPageSize: Int = 1000, idempotencyPendingSeconds: Int = IdempotencyKeys.defaultPendingSeconds,
-                refusalsPerMinute: Int = RefusalGuard.defaultLimit, scanSeconds: Double = ServerLimits.defaultScanSeconds) {
+    public init(
+        maxBodyBytes: Int = 64 << 20, maxPageSize: Int = 1000, idempotencyPendingSeconds: Int = IdempotencyKeys.defaultPendingSeconds,
+        refusalsPerMinute: Int = RefusalGuard.defaultLimit, scanSeconds: Double = ServerLimits.defaultScanSeconds
+    ) {
         self.scanSeconds = scanSeconds
         self.maxBodyBytes = maxBodyBytes
         self.maxPageSize = maxPageSize
@@ -43,16 +45,21 @@ enum APIRouter {
                 let length = request.headers[.contentLength].flatMap { Int($0) } ?? 0
                 let hasBody = length > 0 || request.headers[.transferEncoding] != nil
                 @Sendable func checkShape() throws {
-                    if let refusal = contract.refusal(method: method, path: path, query: request.uri.queryParameters.map { String($0.key) },
-                                                      contentType: request.headers[.contentType], hasBody: hasBody) { throw refusal }
+                    if let refusal = contract.refusal(
+                        method: method, path: path, query: request.uri.queryParameters.map { String($0.key) },
+                        contentType: request.headers[.contentType], hasBody: hasBody)
+                    {
+                        throw refusal
+                    }
                 }
                 guard let required else { try checkShape(); return try await handler(request, context, nil) }
                 // Everything from the token check on needs the database.
                 // A source refused too often this minute is answered at once, without a token lookup.
                 let source = context.sourceAddress
                 if let wait = handlers.refusals.admit(source) {
-                    throw APIError(status: .tooManyRequests, code: "rate_limited",
-                                   message: "too many requests without a valid token from \(source) this minute (more than \(handlers.refusals.limit)); retry after the minute", retryAfter: wait)
+                    throw APIError(
+                        status: .tooManyRequests, code: "rate_limited",
+                        message: "too many requests without a valid token from \(source) this minute (more than \(handlers.refusals.limit)); retry after the minute", retryAfter: wait)
                 }
                 return try await handlers.gate.run(request) {
                     let caller: Caller
@@ -86,8 +93,9 @@ enum APIRouter {
         case .failure(.unknown): throw APIError.unauthorized
         case .failure(.revoked): throw APIError(status: .unauthorized, code: "token_revoked", message: "this token was revoked")
         case .failure(.expired(let at)):
-            throw APIError(status: .unauthorized, code: "token_expired",
-                           message: "this token expired at \(Timestamps.format(at)); ask an admin to rotate it (`sleeper token rotate`)")
+            throw APIError(
+                status: .unauthorized, code: "token_expired",
+                message: "this token expired at \(Timestamps.format(at)); ask an admin to rotate it (`sleeper token rotate`)")
         }
     }
 
@@ -97,7 +105,8 @@ enum APIRouter {
     /// counted and written as one row when it is over (`RefusalGuard`).
     static func refused(_ request: Request, actor: String, source: String, error: APIError, handlers: Handlers) async {
         guard handlers.refusals.note(source: source, actor: actor, code: "\(error.status.code) \(error.code)", unauthenticated: error.status == .unauthorized) else { return }
-        try? await AuditLog(handlers.db).record(actor: actor, action: "request.refused", target: "\(request.method.rawValue) \(request.uri.path)",
-                                                detail: ["status": String(error.status.code), "code": error.code, "source": source])
+        try? await AuditLog(handlers.db).record(
+            actor: actor, action: "request.refused", target: "\(request.method.rawValue) \(request.uri.path)",
+            detail: ["status": String(error.status.code), "code": error.code, "source": source])
     }
 }

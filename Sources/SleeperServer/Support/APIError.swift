@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import SleeperCore
+import SleeperStore
 
 /// Every error the API returns has one JSON shape:
 /// `{"error": {"status": 400, "code": "invalid_input", "message": "...", "details": [{"location": "...", "message": "..."}]}}`.
@@ -28,13 +29,18 @@ public struct APIError: Error, HTTPResponseError {
     }
 
     public var body: String {
-        JSONValue.obj([("error", .obj([
-            ("status", .int(Int(status.code))),
-            ("code", .string(code)),
-            // No answer repeats a value judged secret, whatever put it into the message.
-            ("message", .string(SecretScanner.redacted(message))),
-            ("details", .array(details.map { .obj([("location", .string(SecretScanner.redacted($0.location))), ("message", .string(SecretScanner.redacted($0.message)))]) })),
-        ]))]).pretty()
+        JSONValue.obj([
+            (
+                "error",
+                .obj([
+                    ("status", .int(Int(status.code))),
+                    ("code", .string(code)),
+                    // No answer repeats a value judged secret, whatever put it into the message.
+                    ("message", .string(SecretScanner.redacted(message))),
+                    ("details", .array(details.map { .obj([("location", .string(SecretScanner.redacted($0.location))), ("message", .string(SecretScanner.redacted($0.message)))]) })),
+                ])
+            )
+        ]).pretty()
     }
 
     static func invalid(_ message: String, _ details: [(String, String)] = []) -> APIError {
@@ -43,11 +49,13 @@ public struct APIError: Error, HTTPResponseError {
     /// The database is down: every request that needs it gets this at once, with a hint of when
     /// to come back (the server checks the database every second).
     static let retrySeconds = 2
-    static let databaseUnavailable = APIError(status: .serviceUnavailable, code: "database_unavailable",
-                                              message: "the database is not reachable; nothing was written, retry later", retryAfter: retrySeconds)
+    static let databaseUnavailable = APIError(
+        status: .serviceUnavailable, code: "database_unavailable",
+        message: "the database is not reachable; nothing was written, retry later", retryAfter: retrySeconds)
     static func notFound(_ message: String) -> APIError { APIError(status: .notFound, code: "not_found", message: message) }
-    static let unauthorized = APIError(status: .unauthorized, code: "unauthorized",
-                                       message: "send `Authorization: Bearer TOKEN` with a token from `sleeper token create`")
+    static let unauthorized = APIError(
+        status: .unauthorized, code: "unauthorized",
+        message: "send `Authorization: Bearer TOKEN` with a token from `sleeper token create`")
     static func forbidden(_ caller: Caller, needs role: AccessRole) -> APIError {
         APIError(status: .forbidden, code: "forbidden", message: "token '\(caller.name)' has role \(caller.role.rawValue); this needs \(role.rawValue)")
     }
@@ -79,16 +87,19 @@ struct ErrorMiddleware: RouterMiddleware {
         } catch let error as HTTPError {
             // A path the API has, asked with a method it does not serve: 405 and the methods it does.
             if error.status == .notFound, case let allowed = APIRoute.methods(for: request.uri.path), !allowed.isEmpty {
-                var e = APIError(status: .methodNotAllowed, code: "method_not_allowed",
-                                 message: "\(request.method.rawValue) is not served here; use \(allowed.joined(separator: ", "))")
+                var e = APIError(
+                    status: .methodNotAllowed, code: "method_not_allowed",
+                    message: "\(request.method.rawValue) is not served here; use \(allowed.joined(separator: ", "))")
                 e.allow = allowed.joined(separator: ", ")
                 throw e
             }
             throw APIError(status: error.status, code: Self.code(error.status), message: error.body ?? error.status.reasonPhrase)
         } catch let error as any HTTPResponseError {
-            throw APIError(status: error.status, code: Self.code(error.status), message: error.status == .contentTooLarge
-                           ? "the request body is larger than the server accepts (see `sleeper serve --max-body-mb`)" : error.status.reasonPhrase)
-        } catch where StoreError.isConnectionLoss(error) {
+            throw APIError(
+                status: error.status, code: Self.code(error.status),
+                message: error.status == .contentTooLarge
+                    ? "the request body is larger than the server accepts (see `sleeper serve --max-body-mb`)" : error.status.reasonPhrase)
+        } catch  where StoreError.isConnectionLoss(error) {
             // The driver's own word that the connection went (not wrapped by the store).
             var e = APIError.databaseUnavailable
             e.message = "the database is not reachable; retry later"
@@ -115,7 +126,6 @@ struct ErrorMiddleware: RouterMiddleware {
 /// Store errors that carry a message meant for the caller.
 protocol StoreErrorReadable: Error { var apiError: APIError { get } }
 
-import SleeperStore
 extension StoreError: StoreErrorReadable {
     var apiError: APIError {
         switch self {
@@ -125,18 +135,22 @@ extension StoreError: StoreErrorReadable {
         case .pathNotAllowed(let message): return .pathNotAllowed("path: " + message)
         case .scanStopped: return APIError(status: .unprocessableContent, code: "scan_stopped", message: "\(self) (see `sleeper serve --scan-seconds`)")
         case .unverifiedLedger(let problems):
-            return APIError(status: .conflict, code: "ledger_unverified", message: "the ledgers do not verify, so nothing was exported or reported; run `sleeper verify`",
-                            details: problems.map { (location: "ledger", message: $0) })
+            return APIError(
+                status: .conflict, code: "ledger_unverified", message: "the ledgers do not verify, so nothing was exported or reported; run `sleeper verify`",
+                details: problems.map { (location: "ledger", message: $0) })
         case .unreachable, .timedOut, .connectionLost, .lostBeforeCommit:
             return .databaseUnavailable
         case .commitUnknown(let xid):
-            return APIError(status: .serviceUnavailable, code: "commit_unknown",
-                            message: "the database went away while committing transaction \(xid); whether the change stands is unknown until it is back (see the audit log)",
-                            retryAfter: APIError.retrySeconds)
+            return APIError(
+                status: .serviceUnavailable, code: "commit_unknown",
+                message: "the database went away while committing transaction \(xid); whether the change stands is unknown until it is back (see the audit log)",
+                retryAfter: APIError.retrySeconds)
         case .outcomeUnknown:
-            return APIError(status: .serviceUnavailable, code: "outcome_unknown",
-                            message: "the database went away while this request ran and it did not end; whether it changed anything is unknown until the database is back (see the audit log; a retry with the same Idempotency-Key is never applied twice)",
-                            retryAfter: APIError.retrySeconds)
+            return APIError(
+                status: .serviceUnavailable, code: "outcome_unknown",
+                message:
+                    "the database went away while this request ran and it did not end; whether it changed anything is unknown until the database is back (see the audit log; a retry with the same Idempotency-Key is never applied twice)",
+                retryAfter: APIError.retrySeconds)
         default: return APIError(status: .internalServerError, code: "internal", message: "internal error; the server log has the details")
         }
     }

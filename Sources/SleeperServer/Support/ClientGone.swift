@@ -21,8 +21,10 @@ final class ClientGone: ChannelInboundHandler, RemovableChannelHandler, @uncheck
     }
 
     /// Runs `work`, calling `gone` if the client on `channel` leaves meanwhile.
-    static func watching<T: Sendable>(_ channel: any Channel, gone: @escaping @Sendable () -> Void,
-                                      _ work: () async throws -> T) async throws -> T {
+    static func watching<T: Sendable>(
+        _ channel: any Channel, gone: @escaping @Sendable () -> Void,
+        _ work: () async throws -> T
+    ) async throws -> T {
         let watcher = ClientGone(gone)
         let added = (try? await channel.pipeline.addHandler(watcher, position: .first).get()) != nil
         if !channel.isActive { gone() }

@@ -101,7 +101,11 @@ struct DrainWatch: Service {
 
     /// Arms the hard stop once (the first signal counts).
     static func hardStop(after: Duration, drain: Drain, logger: Logger) {
-        guard armed.withLockedValue({ was in defer { was = true }; return !was }) else { return }
+        guard
+            armed.withLockedValue({ was in
+                defer { was = true }; return !was
+            })
+        else { return }
         let seconds = Double(after.components.seconds) + Double(after.components.attoseconds) / 1e18
         let thread = Thread {
             Thread.sleep(forTimeInterval: seconds)

@@ -10,8 +10,10 @@ extension Handlers {
     /// back (with `Idempotent-Replayed: true`), a different request with a used key is refused
     /// (422), and one that arrives while the first still runs is told to wait (409). Without the
     /// header the write simply runs.
-    func idempotent(_ request: Request, body: Data, caller: Caller,
-                    _ work: () async throws -> (status: HTTPResponse.Status, json: String)) async throws -> Response {
+    func idempotent(
+        _ request: Request, body: Data, caller: Caller,
+        _ work: () async throws -> (status: HTTPResponse.Status, json: String)
+    ) async throws -> Response {
         guard let given = request.headers[HTTPField.Name("Idempotency-Key")!] else {
             let (status, json) = try await work()
             return .json(json, status: status)
@@ -33,11 +35,13 @@ extension Handlers {
             replay.headers[HTTPField.Name("Idempotent-Replayed")!] = "true"
             return replay
         case .mismatch:
-            throw APIError(status: .unprocessableContent, code: "idempotency_key_reused",
-                           message: "this Idempotency-Key was already used for a different request")
+            throw APIError(
+                status: .unprocessableContent, code: "idempotency_key_reused",
+                message: "this Idempotency-Key was already used for a different request")
         case .inProgress:
-            throw APIError(status: .conflict, code: "idempotency_key_in_progress",
-                           message: "a request with this Idempotency-Key is still being processed; retry later (after \(limits.idempotencyPendingSeconds) s it is settled from what its write did)")
+            throw APIError(
+                status: .conflict, code: "idempotency_key_in_progress",
+                message: "a request with this Idempotency-Key is still being processed; retry later (after \(limits.idempotencyPendingSeconds) s it is settled from what its write did)")
         case .claimed:
             let answer: (status: HTTPResponse.Status, json: String)
             do { answer = try await IdempotencyKeys.$current.withValue(.init(actor: caller.actor, key: key)) { try await work() } } catch {

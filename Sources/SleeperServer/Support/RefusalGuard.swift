@@ -75,12 +75,14 @@ public final class RefusalGuard: Sendable {
     func flush(_ db: Database, everything: Bool = false) async {
         for (key, tally) in take(everything: everything) where tally.count > tally.written || tally.limited > 0 {
             let codes = tally.codes.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
-            try? await AuditLog(db).record(actor: key.actor, action: "request.refused",
-                                           target: "from \(key.source)", detail: [
-                                               "minute": Timestamps.format(Date(timeIntervalSince1970: TimeInterval(key.minute * 60))),
-                                               "refused": String(tally.count - tally.written), "codes": codes,
-                                               "rate_limited": String(tally.limited), "aggregated": "true",
-                                           ])
+            try? await AuditLog(db).record(
+                actor: key.actor, action: "request.refused",
+                target: "from \(key.source)",
+                detail: [
+                    "minute": Timestamps.format(Date(timeIntervalSince1970: TimeInterval(key.minute * 60))),
+                    "refused": String(tally.count - tally.written), "codes": codes,
+                    "rate_limited": String(tally.limited), "aggregated": "true",
+                ])
         }
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import NIOCore
 import SleeperCore
 
 /// Query parameters, checked: a bad value is a 400 naming the parameter.
@@ -12,8 +13,9 @@ struct QueryInput {
     func string(_ name: String) throws -> String? {
         guard let text = params.get(name), !text.isEmpty else { return nil }
         if let kind = SecretScanner.secretKind(of: text, field: name) {
-            throw APIError.invalid("query parameter \(name) looks like secret material (\(kind)); the value is not shown and nothing was written",
-                                   [("query: \(name)", "looks like secret material")])
+            throw APIError.invalid(
+                "query parameter \(name) looks like secret material (\(kind)); the value is not shown and nothing was written",
+                [("query: \(name)", "looks like secret material")])
         }
         return text
     }
@@ -21,7 +23,9 @@ struct QueryInput {
     func int(_ name: String, in range: ClosedRange<Int>) throws -> Int? {
         guard let text = try string(name) else { return nil }
         guard let v = Int(text), range.contains(v) else {
-            throw APIError.invalid("query parameter \(name): '\(text)' is not an integer in \(range.lowerBound)…\(range.upperBound)", [("query: \(name)", "expected an integer in \(range.lowerBound)…\(range.upperBound)")])
+            throw APIError.invalid(
+                "query parameter \(name): '\(text)' is not an integer in \(range.lowerBound)…\(range.upperBound)",
+                [("query: \(name)", "expected an integer in \(range.lowerBound)…\(range.upperBound)")])
         }
         return v
     }
@@ -108,5 +112,3 @@ extension Request {
         }
     }
 }
-
-import NIOCore

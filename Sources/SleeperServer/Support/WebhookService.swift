@@ -104,8 +104,9 @@ struct WebhookService: Service {
         request.headers.add(name: "User-Agent", value: "sleeper/\(SleeperVersion.current)")
         request.headers.add(name: "X-Sleeper-Event", value: d.kind)
         request.headers.add(name: "X-Sleeper-Event-Id", value: String(d.eventID))
-        request.headers.add(name: WebhookSignature.header,
-                            value: WebhookSignature.sign(secret: settings.secret, timestamp: Int(Date().timeIntervalSince1970), body: body))
+        request.headers.add(
+            name: WebhookSignature.header,
+            value: WebhookSignature.sign(secret: settings.secret, timestamp: Int(Date().timeIntervalSince1970), body: body))
         request.body = .bytes(ByteBuffer(bytes: body))
         do {
             let response = try await client.execute(request, timeout: .seconds(Int64(settings.timeout.components.seconds)))

@@ -23,8 +23,10 @@ public struct AuditLog: Sendable {
         return "cli:" + (env["USER"] ?? env["LOGNAME"] ?? ProcessInfo.processInfo.userName)
     }
 
-    static func record(actor: String, action: String, target: String?, detail: [String: String],
-                       on tx: PostgresConnection, logger: Logger) async throws {
+    static func record(
+        actor: String, action: String, target: String?, detail: [String: String],
+        on tx: PostgresConnection, logger: Logger
+    ) async throws {
         // No audit row holds a value judged secret, whatever quoted it.
         let json = "{" + detail.sorted { $0.key < $1.key }.map { "\(JSONText.string($0.key)):\(JSONText.string(SecretScanner.redacted($0.value)))" }.joined(separator: ",") + "}"
         let (actor, target) = (SecretScanner.redacted(actor), target.map(SecretScanner.redacted))
@@ -41,13 +43,15 @@ public struct AuditLog: Sendable {
     /// the first, for paging through from `since`.
     public func entries(since: Date?, limit: Int = 1000, offset: Int = 0, latest: Bool = false) async throws -> [Entry] {
         var out: [Entry] = []
-        for try await (id, at, actor, action, target, detail) in try await db.client.query("""
+        for try await (id, at, actor, action, target, detail) in try await db.client.query(
+            """
             SELECT id, at, actor, action, target, detail FROM (
                 SELECT id, at, actor, action, target, detail::text FROM audit_log
                 WHERE (\(since)::timestamptz IS NULL OR at >= \(since))
                 ORDER BY CASE WHEN \(latest) THEN -id ELSE id END LIMIT \(limit) OFFSET \(offset)) e
             ORDER BY id
-            """, logger: db.logger).decode((Int, Date, String, String, String?, String).self) {
+            """, logger: db.logger
+        ).decode((Int, Date, String, String, String?, String).self) {
             out.append(Entry(id: id, at: at, actor: actor, action: action, target: target, detail: detail))
         }
         return out

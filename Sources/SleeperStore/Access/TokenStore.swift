@@ -57,12 +57,14 @@ public struct TokenStore: Sendable {
             var taken = false
             for try await _ in try await tx.query("SELECT 1 FROM api_tokens WHERE name = \(name)", logger: db.logger) { taken = true }
             if taken { throw StoreError.invalidInput("name: a token of that name already exists (names stay taken after revocation)") }
-            try await tx.query("""
+            try await tx.query(
+                """
                 INSERT INTO api_tokens (name, role, lookup, token_hash, created_by, expires_at)
                 VALUES (\(name), \(role.rawValue), \(lookup), \(hash), \(actor), \(until))
                 """, logger: db.logger)
-            try await AuditLog.record(actor: actor, action: "token.create", target: name,
-                                      detail: ["role": role.rawValue, "expires": Timestamps.format(until)], on: tx, logger: db.logger)
+            try await AuditLog.record(
+                actor: actor, action: "token.create", target: name,
+                detail: ["role": role.rawValue, "expires": Timestamps.format(until)], on: tx, logger: db.logger)
         }
         return token
     }
@@ -74,25 +76,32 @@ public struct TokenStore: Sendable {
         let (token, lookup, hash) = APIToken.generate()
         try await db.transaction { tx in
             var found = false
-            for try await _ in try await tx.query("""
+            for try await _ in try await tx.query(
+                """
                 UPDATE api_tokens SET lookup = \(lookup), token_hash = \(hash), rotated_at = now(), expires_at = \(until)
                 WHERE name = \(name) AND revoked_at IS NULL RETURNING id
-                """, logger: db.logger) { found = true }
+                """, logger: db.logger)
+            { found = true }
             guard found else { throw StoreError.invalidInput("no active token named '\(name)'") }
-            try await AuditLog.record(actor: actor, action: "token.rotate", target: name, detail: ["expires": Timestamps.format(until)],
-                                      on: tx, logger: db.logger)
+            try await AuditLog.record(
+                actor: actor, action: "token.rotate", target: name, detail: ["expires": Timestamps.format(until)],
+                on: tx, logger: db.logger)
         }
         return token
     }
 
     public func list() async throws -> [Token] {
         var out: [Token] = []
-        for try await (name, role, created, by, expires, used, rotated, revoked, reason) in try await db.client.query("""
+        for try await (name, role, created, by, expires, used, rotated, revoked, reason) in try await db.client.query(
+            """
             SELECT name, role, created_at, created_by, expires_at, last_used_at, rotated_at, revoked_at, revoke_reason
             FROM api_tokens ORDER BY name
-            """, logger: db.logger).decode((String, AccessRole, Date, String, Date, Date?, Date?, Date?, String?).self) {
-            out.append(Token(name: name, role: role, createdAt: created, createdBy: by, expiresAt: expires, lastUsedAt: used,
-                             rotatedAt: rotated, revokedAt: revoked, revokeReason: reason))
+            """, logger: db.logger
+        ).decode((String, AccessRole, Date, String, Date, Date?, Date?, Date?, String?).self) {
+            out.append(
+                Token(
+                    name: name, role: role, createdAt: created, createdBy: by, expiresAt: expires, lastUsedAt: used,
+                    rotatedAt: rotated, revokedAt: revoked, revokeReason: reason))
         }
         return out
     }
@@ -106,7 +115,8 @@ public struct TokenStore: Sendable {
             var found = false
             for try await _ in try await tx.query(
                 "UPDATE api_tokens SET revoked_at = now(), revoke_reason = \(reason) WHERE name = \(name) AND revoked_at IS NULL RETURNING id",
-                logger: db.logger) { found = true }
+                logger: db.logger)
+            { found = true }
             guard found else { throw StoreError.invalidInput("no active token named '\(name)'") }
             try await AuditLog.record(actor: actor, action: "token.revoke", target: name, detail: ["reason": reason], on: tx, logger: db.logger)
         }
@@ -124,7 +134,8 @@ public struct TokenStore: Sendable {
             guard APIToken.constantTimeEqual(hash, presented) else { return .failure(.unknown) }
             if revoked != nil { return .failure(.revoked) }
             if expires <= now { return .failure(.expired(expires)) }
-            try await db.client.query("""
+            try await db.client.query(
+                """
                 UPDATE api_tokens SET last_used_at = now()
                 WHERE id = \(id) AND (last_used_at IS NULL OR last_used_at < now() - interval '1 minute')
                 """, logger: db.logger)

@@ -37,16 +37,18 @@ public struct CatalogStore: Sendable {
         let digest = SHA256.hash(data: files.reduce(into: Data()) { $0 += Data($1.name.utf8) + $1.data })
             .hexEncoded
         let catalog = try CatalogReader.read(files: files).get()
-        var result = SyncResult(changed: true, frameworks: catalog.frameworks.count,
-                                items: catalog.frameworks.reduce(0) { $0 + $1.items.count },
-                                controls: catalog.controls.count, mappings: catalog.mappings.count)
+        var result = SyncResult(
+            changed: true, frameworks: catalog.frameworks.count,
+            items: catalog.frameworks.reduce(0) { $0 + $1.items.count },
+            controls: catalog.controls.count, mappings: catalog.mappings.count)
         if !force, try await currentDigest() == digest {
             result.changed = false
             return result
         }
         try await db.transaction { tx in
             try await write(catalog, on: tx)
-            try await tx.query("""
+            try await tx.query(
+                """
                 INSERT INTO catalog_state (sha256) VALUES (\(digest))
                 ON CONFLICT (id) DO UPDATE SET sha256 = excluded.sha256, synced_at = now()
                 """, logger: db.logger)
@@ -75,7 +77,8 @@ public struct CatalogStore: Sendable {
         try await tx.query("DELETE FROM frameworks WHERE shipped AND NOT (id = ANY(\(catalog.frameworks.map(\.id))))", logger: logger)
 
         let c = catalog.controls
-        try await tx.query("""
+        try await tx.query(
+            """
             INSERT INTO controls AS t (id, name, description, applies_to, evidence, validity_days, grace_days, position)
             SELECT id, name, description, string_to_array(applies, ','), evidence, validity, grace, position
             FROM unnest(\(c.map(\.id)), \(c.map(\.name)), \(c.map(\.description)),
@@ -90,7 +93,8 @@ public struct CatalogStore: Sendable {
 
         let m = catalog.mappings
         try await tx.query("DELETE FROM control_mappings", logger: logger)
-        try await tx.query("""
+        try await tx.query(
+            """
             INSERT INTO control_mappings (control_id, framework_id, item_id, relationship)
             SELECT * FROM unnest(\(m.map(\.control)), \(m.map(\.framework)), \(m.map(\.item)), \(m.map(\.relationship.rawValue)))
             """, logger: logger)
@@ -98,14 +102,16 @@ public struct CatalogStore: Sendable {
 
     private func upsert(_ f: Framework, shipped: Bool, on tx: PostgresConnection) async throws {
         let logger = db.logger
-        try await tx.query("""
+        try await tx.query(
+            """
             INSERT INTO frameworks (id, name, edition, source, licence, shipped) VALUES (\(f.id), \(f.name), \(f.edition), \(f.source), \(f.licence), \(shipped))
             ON CONFLICT (id) DO UPDATE SET name = excluded.name, edition = excluded.edition, source = excluded.source,
                 licence = excluded.licence, shipped = excluded.shipped, synced_at = now()
             """, logger: logger)
         let items = f.items
         try await tx.query("SET CONSTRAINTS ALL DEFERRED", logger: logger)
-        try await tx.query("""
+        try await tx.query(
+            """
             INSERT INTO framework_items AS t (framework_id, id, name, description, kind, parent_id, alias_of, backdoor_relevant, position)
             SELECT \(f.id), id, name, description, kind, nullif(parent, ''), coalesce(string_to_array(nullif(alias, ''), ','), '{}'), relevant, position
             FROM unnest(\(items.map(\.id)), \(items.map(\.name)), \(items.map(\.description)), \(items.map(\.kind)),
@@ -119,7 +125,8 @@ public struct CatalogStore: Sendable {
         try await tx.query("DELETE FROM framework_items WHERE framework_id = \(f.id) AND NOT (id = ANY(\(items.map(\.id))))", logger: logger)
         let links = items.flatMap { item in item.mitigates.map { (item.id, $0) } }
         try await tx.query("DELETE FROM atlas_mitigations WHERE framework_id = \(f.id)", logger: logger)
-        try await tx.query("""
+        try await tx.query(
+            """
             INSERT INTO atlas_mitigations (framework_id, mitigation_id, technique_id)
             SELECT \(f.id), m, t FROM unnest(\(links.map(\.0)), \(links.map(\.1))) AS s (m, t)
             """, logger: logger)

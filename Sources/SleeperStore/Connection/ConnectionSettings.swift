@@ -30,8 +30,10 @@ public struct ConnectionSettings: Sendable, Equatable {
     public var tls: TLSMode
     public var source: Source
 
-    public init(endpoint: Endpoint, user: String, password: String? = nil, database: String,
-                tls: TLSMode = .prefer, source: Source) {
+    public init(
+        endpoint: Endpoint, user: String, password: String? = nil, database: String,
+        tls: TLSMode = .prefer, source: Source
+    ) {
         self.endpoint = endpoint
         self.user = user
         self.password = password

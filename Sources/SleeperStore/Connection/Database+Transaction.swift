@@ -34,7 +34,7 @@ extension Database {
             }
             do {
                 try await connection.query("COMMIT", logger: logger)
-            } catch where connection.isClosed || StoreError.isConnectionLoss(error) {
+            } catch  where connection.isClosed || StoreError.isConnectionLoss(error) {
                 switch await commitStatus(xid) {
                 case "committed":
                     logger.warning("the connection was lost while committing transaction \(xid); it was committed")
@@ -54,11 +54,14 @@ extension Database {
     func commitStatus(_ xid: Int64, seconds: Double = 5) async -> String? {
         let deadline = ContinuousClock.now + .seconds(seconds)
         while ContinuousClock.now < deadline {
-            if let status = try? await Database.withOneConnection(settings, logger: logger, timeout: 2, { connection in
-                var status: String?
-                for try await s in try await connection.query("SELECT txid_status(\(xid))", logger: connection.logger).decode(String?.self) { status = s }
-                return status
-            }), status != "in progress" {
+            if let status = try? await Database.withOneConnection(
+                settings, logger: logger, timeout: 2,
+                { connection in
+                    var status: String?
+                    for try await s in try await connection.query("SELECT txid_status(\(xid))", logger: connection.logger).decode(String?.self) { status = s }
+                    return status
+                }), status != "in progress"
+            {
                 return status
             }
             try? await Task.sleep(for: .milliseconds(250))

@@ -37,15 +37,18 @@ public struct Database: Sendable {
         let runner = Task { await client.run() }
         let outcome: Result<T, any Error>
         do {
-            outcome = .success(try await withTaskCancellationHandler {
-                guard endOnLoss else { return try await body(database) }
-                // The body runs in a child task beside the watchdog; `endingOnLoss` awaits it
-                // before it returns, so it does not really escape.
-                return try await withoutActuallyEscaping(body) { escapable in
-                    nonisolated(unsafe) let run = escapable
-                    return try await database.endingOnLoss(stuck: stuckAfterLoss) { try await run(database) }
-                }
-            } onCancel: { runner.cancel() })
+            outcome = .success(
+                try await withTaskCancellationHandler {
+                    guard endOnLoss else { return try await body(database) }
+                    // The body runs in a child task beside the watchdog; `endingOnLoss` awaits it
+                    // before it returns, so it does not really escape.
+                    return try await withoutActuallyEscaping(body) { escapable in
+                        nonisolated(unsafe) let run = escapable
+                        return try await database.endingOnLoss(stuck: stuckAfterLoss) { try await run(database) }
+                    }
+                } onCancel: {
+                    runner.cancel()
+                })
         } catch {
             outcome = .failure(error)
         }
@@ -68,8 +71,10 @@ public struct Database: Sendable {
     /// so the body is always awaited here, and a body stuck in the driver is ended by `stuck`
     /// (which ends the process) rather than left running. The service, whose handlers may be
     /// left running, uses `raceAgainstLoss` instead.
-    func endingOnLoss<T: Sendable>(grace: Double = 3, stuck: (@Sendable () -> Void)? = nil,
-                                   _ body: @escaping @Sendable () async throws -> T) async throws -> T {
+    func endingOnLoss<T: Sendable>(
+        grace: Double = 3, stuck: (@Sendable () -> Void)? = nil,
+        _ body: @escaping @Sendable () async throws -> T
+    ) async throws -> T {
         let liveness = DatabaseLiveness(settings, logger: logger)
         return try await withThrowingTaskGroup(of: LossWatchOutcome<T>.self) { group in
             group.addTask { .done(try await body()) }
@@ -90,7 +95,11 @@ public struct Database: Sendable {
             // stuck in the driver past that (a lost connection the driver never reports) cannot be
             // waited for; `stuck` ends the process then, saying the outcome is unknown.
             group.cancelAll()
-            let watchdog = stuck.map { stuck in Task { try await Task.sleep(for: .seconds(5)); stuck() } }
+            let watchdog = stuck.map { stuck in
+                Task {
+                    try await Task.sleep(for: .seconds(5)); stuck()
+                }
+            }
             defer { watchdog?.cancel() }
             do {
                 while let next = try await group.next() { if case .done(let value) = next { return value } }
@@ -111,8 +120,10 @@ public struct Database: Sendable {
     }
 
     /// `body` on a connection of its own (not the pool's), connecting and running within `timeout`.
-    static func withOneConnection<T: Sendable>(_ settings: ConnectionSettings, logger: Logger, timeout: Double,
-                                               _ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
+    static func withOneConnection<T: Sendable>(
+        _ settings: ConnectionSettings, logger: Logger, timeout: Double,
+        _ body: @escaping @Sendable (PostgresConnection) async throws -> T
+    ) async throws -> T {
         var config = try connectionConfiguration(settings)
         config.options.connectTimeout = .seconds(Int64(min(5, max(1, timeout))))
         let configuration = config

@@ -1,6 +1,7 @@
 import Foundation
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Sleeper's own private PostgreSQL cluster, used when no database is configured. It is created
@@ -84,8 +85,12 @@ public struct EmbeddedCluster: Sendable {
             let asPostgres = getuid() == 0
             if !status().initialized {
                 try prepareDirectory(dataDirectory, mode: 0o700, forPostgres: asPostgres)
-                try run(binaries.initdb, ["-D", dataDirectory.path, "-U", Self.role, "--auth=trust",
-                                          "-E", "UTF8", "--locale=C", "--no-sync"], asPostgres: asPostgres, step: "initdb")
+                try run(
+                    binaries.initdb,
+                    [
+                        "-D", dataDirectory.path, "-U", Self.role, "--auth=trust",
+                        "-E", "UTF8", "--locale=C", "--no-sync",
+                    ], asPostgres: asPostgres, step: "initdb")
             }
             // A server whose process lingers without answering (crashed, not yet reaped; or
             // shutting down) is waited for, up to ten seconds, before a new one is started.
@@ -109,8 +114,9 @@ public struct EmbeddedCluster: Sendable {
                 // recovery under way in another command) is a database away, not a broken command:
                 // nothing was written, and the same command can be run again (exit 75).
                 do {
-                    try run(binaries.pgCtl, ["-D", dataDirectory.path, "-l", logFile.path, "-w", "-t", "60", "-o", options, "start"],
-                            asPostgres: asPostgres, step: "pg_ctl start")
+                    try run(
+                        binaries.pgCtl, ["-D", dataDirectory.path, "-l", logFile.path, "-w", "-t", "60", "-o", options, "start"],
+                        asPostgres: asPostgres, step: "pg_ctl start")
                 } catch StoreError.embedded(let message) {
                     throw StoreError.unreachable("the embedded cluster in \(home.path)", reason: message)
                 }
@@ -122,8 +128,9 @@ public struct EmbeddedCluster: Sendable {
     public func stop() throws -> Bool {
         guard status().running else { return false }
         let binaries = try PostgresBinaries.locate()
-        try run(binaries.pgCtl, ["-D", dataDirectory.path, "-m", "fast", "-w", "-t", "60", "stop"],
-                asPostgres: getuid() == 0, step: "pg_ctl stop")
+        try run(
+            binaries.pgCtl, ["-D", dataDirectory.path, "-m", "fast", "-w", "-t", "60", "stop"],
+            asPostgres: getuid() == 0, step: "pg_ctl stop")
         return true
     }
 
@@ -146,7 +153,8 @@ public struct EmbeddedCluster: Sendable {
             guard chown(url.path, uid, gid) == 0 else { throw StoreError.embedded("cannot hand \(url.path) to the postgres user") }
             // The postgres user must be able to reach the directory through every parent.
             guard run0("/usr/sbin/runuser", ["-u", "postgres", "--", "test", "-w", url.path]) == 0 else {
-                throw StoreError.embedded("""
+                throw StoreError.embedded(
+                    """
                     the postgres user cannot reach \(url.path) (running as root, the server runs as postgres). \
                     Set SLEEPER_HOME to a directory it can reach, such as /var/lib/sleeper.
                     """)
@@ -204,7 +212,8 @@ public struct PostgresBinaries: Sendable {
                 return PostgresBinaries(initdb: initdb, pgCtl: pgCtl)
             }
         }
-        throw StoreError.embedded("""
+        throw StoreError.embedded(
+            """
             no database is configured and the PostgreSQL server programs (initdb, pg_ctl) are not installed, \
             so Sleeper cannot start its embedded database. Install them with `apt-get install postgresql`, \
             or point --database-url / DATABASE_URL / PGHOST at an existing server.

@@ -7,9 +7,10 @@ public enum EmbeddedDatabase {
         var maintenance = settings
         maintenance.database = "postgres"
         try await Database.open(maintenance, logger: logger, maximumConnections: 1) { db in
-            let exists = try await db.client.query(
-                "SELECT count(*) FROM pg_database WHERE datname = \(settings.database)", logger: logger
-            ).decode(Int.self).first { _ in true } ?? 0
+            let exists =
+                try await db.client.query(
+                    "SELECT count(*) FROM pg_database WHERE datname = \(settings.database)", logger: logger
+                ).decode(Int.self).first { _ in true } ?? 0
             if exists == 0 {
                 do {
                     try await db.client.query(PostgresQuery(unsafeSQL: "CREATE DATABASE \"\(settings.database)\""), logger: logger)

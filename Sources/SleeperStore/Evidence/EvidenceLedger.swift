@@ -28,13 +28,16 @@ public struct EvidenceLedger: Sendable {
     func append(_ drafts: [EvidenceDraft], controls: [String: Control], actor: String, on tx: PostgresConnection) async throws -> [EvidenceRecord] {
         do {
             try await tx.query("LOCK TABLE evidence IN SHARE ROW EXCLUSIVE MODE", logger: db.logger)
-            let now = try await tx.query("SELECT extract(epoch FROM date_trunc('second', now()))::int8", logger: db.logger)
+            let now =
+                try await tx.query("SELECT extract(epoch FROM date_trunc('second', now()))::int8", logger: db.logger)
                 .decode(Int.self).first { _ in true } ?? 0
             var problems = drafts.flatMap { EvidenceValidator.check($0, controls: controls, now: Date(timeIntervalSince1970: TimeInterval(now))) }
             let known = try await existingSubjects(Set(drafts.map(\.subject)), on: tx)
             for draft in drafts where !known.keys.contains(draft.subject) {
-                problems.append(InventoryProblem(file: draft.file, path: draft.path.isEmpty ? "subject" : "\(draft.path).subject",
-                                                 message: "unknown subject '\(draft.subject)' (not in the inventory)"))
+                problems.append(
+                    InventoryProblem(
+                        file: draft.file, path: draft.path.isEmpty ? "subject" : "\(draft.path).subject",
+                        message: "unknown subject '\(draft.subject)' (not in the inventory)"))
             }
             // Evidence about named bytes binds to the model only when they are the model's bytes.
             var digests: [Int: String?] = [:]
@@ -46,9 +49,16 @@ public struct EvidenceLedger: Sendable {
                 if draft.subject.kind != .model {
                     problems.append(InventoryProblem(file: draft.file, path: field, message: "evidence binds to a digest only on a model, not a \(draft.subject.kind.rawValue)"))
                 } else if current?.lowercased() != bound {
-                    if draft.recordStale { digests[i] = bound } else {
+                    if draft.recordStale {
+                        digests[i] = bound
+                    } else {
                         let has = current.map { "has \($0)" } ?? "has no digest (import it first)"
-                        problems.append(InventoryProblem(file: draft.file, path: field, message: "the check was made on \(bound), but model '\(draft.subject.key)' \(has) in the inventory: evidence about other bytes is not bound to the model (record it as stale evidence to keep it)"))
+                        problems.append(
+                            InventoryProblem(
+                                file: draft.file, path: field,
+                                message:
+                                    "the check was made on \(bound), but model '\(draft.subject.key)' \(has) in the inventory: evidence about other bytes is not bound to the model (record it as stale evidence to keep it)"
+                            ))
                     }
                 }
             }
@@ -59,7 +69,8 @@ public struct EvidenceLedger: Sendable {
                 let field = draft.path.isEmpty ? "supersedes" : "\(draft.path).supersedes"
                 if let found = superseded[target] {
                     if found.subject != draft.subject || found.control != draft.control {
-                        problems.append(InventoryProblem(file: draft.file, path: field, message: "record \(target) is about \(found.subject) and \(found.control), not \(draft.subject) and \(draft.control)"))
+                        problems.append(
+                            InventoryProblem(file: draft.file, path: field, message: "record \(target) is about \(found.subject) and \(found.control), not \(draft.subject) and \(draft.control)"))
                     } else if let by = found.supersededBy {
                         problems.append(InventoryProblem(file: draft.file, path: field, message: "record \(target) is already superseded by record \(by)"))
                     } else if !targeted.insert(target).inserted {
@@ -92,15 +103,18 @@ public struct EvidenceLedger: Sendable {
                 records.append(record)
             }
             try await insert(records, on: tx)
-            try await AuditLog.record(actor: actor, action: "evidence.record", target: records.map { "#\($0.id)" }.joined(separator: ","),
-                                      detail: ["records": String(records.count), "first": String(records.first?.id ?? 0), "last": String(records.last?.id ?? 0),
-                                               // Records effective more than a day before they were recorded fill in history.
-                                               "backfilled": String(records.filter { $0.effectiveAt < $0.recordedAt - 86400 }.count),
-                                               // Expiries allowed past twice the control's validity, by record.
-                                               "long_validity": zip(drafts, records).filter { $0.0.allowLongValidity && $0.0.expires != nil }
-                                                   .filter { d, r in controls[r.control].map { r.expiresAt - r.effectiveAt > EvidenceValidator.longestValidity($0) * 86400 } ?? false }
-                                                   .map { "#\($0.1.id)" }.joined(separator: ",")],
-                                      on: tx, logger: db.logger)
+            try await AuditLog.record(
+                actor: actor, action: "evidence.record", target: records.map { "#\($0.id)" }.joined(separator: ","),
+                detail: [
+                    "records": String(records.count), "first": String(records.first?.id ?? 0), "last": String(records.last?.id ?? 0),
+                    // Records effective more than a day before they were recorded fill in history.
+                    "backfilled": String(records.filter { $0.effectiveAt < $0.recordedAt - 86400 }.count),
+                    // Expiries allowed past twice the control's validity, by record.
+                    "long_validity": zip(drafts, records).filter { $0.0.allowLongValidity && $0.0.expires != nil }
+                        .filter { d, r in controls[r.control].map { r.expiresAt - r.effectiveAt > EvidenceValidator.longestValidity($0) * 86400 } ?? false }
+                        .map { "#\($0.1.id)" }.joined(separator: ","),
+                ],
+                on: tx, logger: db.logger)
             return records
         }
     }
@@ -111,9 +125,11 @@ public struct EvidenceLedger: Sendable {
         for (kind, group) in Dictionary(grouping: subjects, by: \.kind) {
             let table = EntityKind(subjects: kind).rawValue
             let digest = kind == .model ? "digest" : "NULL::text"
-            let sql = PostgresQuery(unsafeSQL: "SELECT key, \(digest) FROM \(table) WHERE key = ANY($1)", binds: try {
-                var b = PostgresBindings(); b.append(group.map(\.key)); return b
-            }())
+            let sql = PostgresQuery(
+                unsafeSQL: "SELECT key, \(digest) FROM \(table) WHERE key = ANY($1)",
+                binds: try {
+                    var b = PostgresBindings(); b.append(group.map(\.key)); return b
+                }())
             for try await (key, d) in try await tx.query(sql, logger: db.logger).decode((String, String?).self) {
                 found[Subject(kind: kind, key: key)] = .some(d)
             }
@@ -126,10 +142,12 @@ public struct EvidenceLedger: Sendable {
     private func supersedable(_ ids: [Int], on tx: PostgresConnection) async throws -> [Int: Target] {
         guard !ids.isEmpty else { return [:] }
         var out: [Int: Target] = [:]
-        for try await (id, kind, key, control, by) in try await tx.query("""
+        for try await (id, kind, key, control, by) in try await tx.query(
+            """
             SELECT e.id, e.subject_kind, e.subject_key, e.control_id, (SELECT min(s.id) FROM evidence s WHERE s.supersedes = e.id)
             FROM evidence e WHERE e.id = ANY(\(ids))
-            """, logger: db.logger).decode((Int, SubjectKind, String, String, Int?).self) {
+            """, logger: db.logger
+        ).decode((Int, SubjectKind, String, String, Int?).self) {
             out[id] = Target(subject: Subject(kind: kind, key: key), control: control, supersededBy: by)
         }
         return out
@@ -146,7 +164,8 @@ public struct EvidenceLedger: Sendable {
         let artifacts = r.map { record in
             "[" + record.artifacts.map { "{\"name\":\(JSONText.string($0.name)),\"sha256\":\"\($0.sha256)\",\"size\":\($0.size)}" }.joined(separator: ",") + "]"
         }
-        try await tx.query("""
+        try await tx.query(
+            """
             INSERT INTO evidence (id, subject_kind, subject_key, control_id, result, effective_at, expires_at, recorded_at,
                                   subject_digest, artifacts, uri, recorded_by, note, supersedes, prev_hash, hash, covered_files)
             SELECT id, kind, key, control, result, to_timestamp(effective), to_timestamp(expires), to_timestamp(recorded),
@@ -171,12 +190,14 @@ public struct EvidenceLedger: Sendable {
         let keys = Array(Set(records.filter { $0.subject.kind == .model }.map(\.subject.key)))
         var digests: [String: String] = [:]
         if !keys.isEmpty {
-            for try await (key, digest) in try await db.client.query("""
+            for try await (key, digest) in try await db.client.query(
+                """
                 SELECT x.key, m.digest FROM unnest(\(keys)::text[]) AS x(key)
                 LEFT JOIN model_aliases a ON a.alias = x.key
                 JOIN models m ON m.key = coalesce(a.canonical, x.key)
                 WHERE m.digest IS NOT NULL
-                """, logger: db.logger).decode((String, String).self) { digests[key] = digest }
+                """, logger: db.logger
+            ).decode((String, String).self) { digests[key] = digest }
         }
         return EvidenceListing.Listed(records: records, currentDigests: digests, asOf: asOf)
     }
@@ -185,7 +206,8 @@ public struct EvidenceLedger: Sendable {
     /// records that match the filters.
     public func all(subject: Subject? = nil, control: String? = nil, id: Int? = nil, ids: [Int]? = nil, after: Int? = nil) async throws -> [EvidenceRecord] {
         var records: [EvidenceRecord] = []
-        let rows = try await db.client.query("""
+        let rows = try await db.client.query(
+            """
             SELECT id, subject_kind, subject_key, control_id, result, extract(epoch FROM effective_at)::int8,
                    extract(epoch FROM expires_at)::int8, extract(epoch FROM recorded_at)::int8, subject_digest, artifacts::text,
                    uri, recorded_by, note, supersedes, prev_hash, hash, covered_files
@@ -214,7 +236,8 @@ public struct EvidenceLedger: Sendable {
     /// The hash of the last record recorded by `date`: it pins the ledger an export was made from.
     public func head(asOf date: Date) async throws -> String {
         for try await hash in try await db.client.query(
-            "SELECT hash FROM evidence WHERE recorded_at <= \(date) ORDER BY id DESC LIMIT 1", logger: db.logger).decode(String.self) {
+            "SELECT hash FROM evidence WHERE recorded_at <= \(date) ORDER BY id DESC LIMIT 1", logger: db.logger
+        ).decode(String.self) {
             return hash
         }
         return EvidenceRecord.genesisHash
@@ -224,7 +247,8 @@ public struct EvidenceLedger: Sendable {
         guard case .array(let items)? = try? JSONTreeParser.parse(Data(json.utf8)) else { return [] }
         return items.compactMap { item in
             guard case .object(let f) = item, case .string(let name)? = f["name"], case .string(let sha)? = f["sha256"],
-                  case .int(let size)? = f["size"] else { return nil }
+                case .int(let size)? = f["size"]
+            else { return nil }
             return Artifact(name: name, sha256: sha, size: size)
         }
     }

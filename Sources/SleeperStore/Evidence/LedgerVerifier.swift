@@ -27,8 +27,10 @@ public struct LedgerVerifier: Sendable {
         public var verified: Bool { problems.isEmpty }
     }
 
-    static let triggers = [("evidence", "evidence_append_only"), ("evidence", "evidence_no_truncate"),
-                           ("audit_log", "audit_log_append_only"), ("audit_log", "audit_log_no_truncate"), ("audit_log", "audit_log_chain")]
+    static let triggers = [
+        ("evidence", "evidence_append_only"), ("evidence", "evidence_no_truncate"),
+        ("audit_log", "audit_log_append_only"), ("audit_log", "audit_log_no_truncate"), ("audit_log", "audit_log_chain"),
+    ]
 
     /// Runs the checks. Both chains are always checked whole: the evidence ledger re-hashed record
     /// by record with every link and id (a check of only what came after the last verified head
@@ -80,7 +82,8 @@ public struct LedgerVerifier: Sendable {
     /// Records the heads as verified; never backwards (a later head only).
     func moveCheckpoints(_ out: Outcome) async throws {
         for (ledger, through, head) in [("evidence", out.evidenceRecords, out.evidenceHead), ("audit", out.auditEntries, out.auditHead)] where through > 0 {
-            try await db.client.query("""
+            try await db.client.query(
+                """
                 INSERT INTO ledger_checkpoints (ledger, verified_through, head) VALUES (\(ledger), \(through), \(head))
                 ON CONFLICT (ledger) DO UPDATE SET verified_through = excluded.verified_through, head = excluded.head, verified_at = now()
                 WHERE ledger_checkpoints.verified_through <= excluded.verified_through
@@ -100,11 +103,13 @@ public struct LedgerVerifier: Sendable {
         guard !out.checkpointProblems.isEmpty else { return out }
         let old = try await checkpoint("evidence"), oldAudit = try await checkpoint("audit")
         try await db.transaction { tx in
-            try await AuditLog.record(actor: actor, action: "ledger.acknowledge", target: "ledger_checkpoints", detail: [
-                "reason": reason, "problems": out.checkpointProblems.joined(separator: "; "),
-                "evidence_was": old.map { "#\($0.through) \($0.head)" } ?? "", "evidence_now": "#\(out.evidenceRecords) \(out.evidenceHead)",
-                "audit_was": oldAudit.map { "#\($0.through) \($0.head)" } ?? "",
-            ], on: tx, logger: db.logger)
+            try await AuditLog.record(
+                actor: actor, action: "ledger.acknowledge", target: "ledger_checkpoints",
+                detail: [
+                    "reason": reason, "problems": out.checkpointProblems.joined(separator: "; "),
+                    "evidence_was": old.map { "#\($0.through) \($0.head)" } ?? "", "evidence_now": "#\(out.evidenceRecords) \(out.evidenceHead)",
+                    "audit_was": oldAudit.map { "#\($0.through) \($0.head)" } ?? "",
+                ], on: tx, logger: db.logger)
             try await tx.query("DELETE FROM ledger_checkpoints", logger: db.logger)
         }
         var again = try await verify()
@@ -115,10 +120,12 @@ public struct LedgerVerifier: Sendable {
     /// The append-only and chaining triggers of the evidence ledger and the audit log that are missing or disabled.
     public func triggerProblems() async throws -> [String] {
         var found: [String: String] = [:]
-        for try await (table, name, enabled) in try await db.client.query("""
+        for try await (table, name, enabled) in try await db.client.query(
+            """
             SELECT c.relname::text, t.tgname::text, t.tgenabled::text FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid
             WHERE c.relname IN ('evidence', 'audit_log') AND NOT t.tgisinternal
-            """, logger: db.logger).decode((String, String, String).self) { found["\(table).\(name)"] = enabled }
+            """, logger: db.logger
+        ).decode((String, String, String).self) { found["\(table).\(name)"] = enabled }
         return Self.triggers.compactMap { table, name in
             switch found["\(table).\(name)"] {
             case nil: return "the trigger \(name) on \(table) is missing: the table is no longer append-only"
@@ -134,19 +141,23 @@ public struct LedgerVerifier: Sendable {
     public func functionProblems() async throws -> [String] {
         let expected = Self.declaredFunctions()
         var found: [String: String] = [:]
-        for try await (name, source) in try await db.client.query("""
+        for try await (name, source) in try await db.client.query(
+            """
             SELECT p.proname::text, p.prosrc FROM pg_proc p WHERE p.proname = ANY(\(Array(expected.keys)))
               AND p.pronamespace = (SELECT oid FROM pg_namespace WHERE nspname = current_schema())
-            """, logger: db.logger).decode((String, String).self) { found[name] = source }
+            """, logger: db.logger
+        ).decode((String, String).self) { found[name] = source }
         var out: [String] = []
         for name in expected.keys.sorted() {
             guard let source = found[name] else { out.append("the function \(name) is missing"); continue }
             if source != expected[name] { out.append("the function \(name) is not what the migrations declare (its source was replaced)") }
         }
-        for try await (table, trigger, function) in try await db.client.query("""
+        for try await (table, trigger, function) in try await db.client.query(
+            """
             SELECT c.relname::text, t.tgname::text, p.proname::text FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_proc p ON p.oid = t.tgfoid
             WHERE c.relname IN ('evidence', 'audit_log') AND NOT t.tgisinternal
-            """, logger: db.logger).decode((String, String, String).self) {
+            """, logger: db.logger
+        ).decode((String, String, String).self) {
             if let want = Self.triggerFunctions[trigger], want != function {
                 out.append("the trigger \(trigger) on \(table) runs \(function), not \(want)")
             }
@@ -154,9 +165,11 @@ public struct LedgerVerifier: Sendable {
         return out
     }
 
-    static let triggerFunctions = ["evidence_append_only": "refuse_evidence_change", "evidence_no_truncate": "refuse_evidence_change",
-                                   "audit_log_append_only": "refuse_audit_change", "audit_log_no_truncate": "refuse_audit_change",
-                                   "audit_log_chain": "chain_audit_entry"]
+    static let triggerFunctions = [
+        "evidence_append_only": "refuse_evidence_change", "evidence_no_truncate": "refuse_evidence_change",
+        "audit_log_append_only": "refuse_audit_change", "audit_log_no_truncate": "refuse_audit_change",
+        "audit_log_chain": "chain_audit_entry",
+    ]
 
     /// The source (between the `$$`) of the guarding functions, as the last migration that
     /// creates each declares it: read from the migrations this binary carries.
@@ -178,7 +191,8 @@ public struct LedgerVerifier: Sendable {
     /// would pass a re-hash of the decoded record: they are looked for in the stored rows.
     func storedFormProblems() async throws -> [String] {
         var out: [String] = []
-        for try await (id, what) in try await db.client.query("""
+        for try await (id, what) in try await db.client.query(
+            """
             SELECT id, 'a stored time is not the whole second its hash covers (changed after it was recorded)' FROM evidence
             WHERE extract(epoch FROM effective_at) <> floor(extract(epoch FROM effective_at))
                OR extract(epoch FROM expires_at) <> floor(extract(epoch FROM expires_at))
@@ -192,7 +206,8 @@ public struct LedgerVerifier: Sendable {
                              OR jsonb_typeof(a -> 'name') <> 'string' OR jsonb_typeof(a -> 'sha256') <> 'string'
                              OR jsonb_typeof(a -> 'size') <> 'number')
             ORDER BY 1 LIMIT 20
-            """, logger: db.logger).decode((Int, String).self) { out.append("evidence record \(id): \(what)") }
+            """, logger: db.logger
+        ).decode((Int, String).self) { out.append("evidence record \(id): \(what)") }
         return out
     }
 
@@ -200,7 +215,8 @@ public struct LedgerVerifier: Sendable {
 
     func checkpoint(_ ledger: String) async throws -> Checkpoint? {
         for try await (through, head) in try await db.client.query(
-            "SELECT verified_through, head FROM ledger_checkpoints WHERE ledger = \(ledger)", logger: db.logger).decode((Int, String).self) {
+            "SELECT verified_through, head FROM ledger_checkpoints WHERE ledger = \(ledger)", logger: db.logger
+        ).decode((Int, String).self) {
             return Checkpoint(through: through, head: head)
         }
         return nil
@@ -225,10 +241,13 @@ public struct LedgerVerifier: Sendable {
     /// The audit log's chain, recomputed in the database; the first entry that does not fit.
     func auditChain() async throws -> (Int, String, String?) {
         var count = 0, head = EvidenceRecord.genesisHash
-        for try await (n, h) in try await db.client.query("""
+        for try await (n, h) in try await db.client.query(
+            """
             SELECT count(*)::int, (SELECT hash FROM audit_log ORDER BY seq DESC NULLS LAST LIMIT 1) FROM audit_log
-            """, logger: db.logger).decode((Int, String?).self) { count = n; head = h ?? head }
-        for try await (seq, reason) in try await db.client.query("""
+            """, logger: db.logger
+        ).decode((Int, String?).self) { count = n; head = h ?? head }
+        for try await (seq, reason) in try await db.client.query(
+            """
             SELECT seq, reason FROM (
                 SELECT seq,
                        CASE WHEN seq <> row_number() OVER w THEN 'is missing or out of order'
@@ -237,7 +256,8 @@ public struct LedgerVerifier: Sendable {
                        END AS reason
                 FROM audit_log WINDOW w AS (ORDER BY seq)) x
             WHERE reason IS NOT NULL ORDER BY seq LIMIT 1
-            """, logger: db.logger).decode((Int, String).self) {
+            """, logger: db.logger
+        ).decode((Int, String).self) {
             return (count, head, "audit entry \(seq): \(reason)")
         }
         return (count, head, nil)

@@ -34,14 +34,17 @@ public struct TrustedSigners: Sendable {
         guard !stated.isEmpty else { return [] }
         let keys = stated.keys.sorted()
         var before: [String: [String]] = [:]
-        for try await (model, signer) in try await connection.query("""
+        for try await (model, signer) in try await connection.query(
+            """
             SELECT model_key, signer FROM trusted_signers WHERE model_key = ANY(\(keys)) AND declared_by LIKE 'inventory %' ORDER BY id
-            """, logger: logger).decode((String, String).self) { before[model, default: []].append(signer) }
+            """, logger: logger
+        ).decode((String, String).self) { before[model, default: []].append(signer) }
         let changed = keys.filter { Set(before[$0] ?? []) != Set(stated[$0]!.signers) }
         guard !changed.isEmpty else { return [] }
         let rows = changed.flatMap { k in stated[k]!.signers.map { (k, $0, "inventory " + String(stated[k]!.file.suffix(180))) } }
         try await connection.query("DELETE FROM trusted_signers WHERE model_key = ANY(\(changed)) AND declared_by LIKE 'inventory %'", logger: logger)
-        try await connection.query("""
+        try await connection.query(
+            """
             INSERT INTO trusted_signers (model_key, signer, declared_by)
             SELECT * FROM unnest(\(rows.map(\.0))::text[], \(rows.map(\.1))::text[], \(rows.map(\.2))::text[])
             ON CONFLICT DO NOTHING
@@ -57,24 +60,28 @@ public struct TrustedSigners: Sendable {
         try FreeText.require(by, "by", max: FreeText.name)
         if let model { try await ReferenceLookup(db).requireSubject(Subject(kind: .model, key: model)) }
         try await db.transaction { tx in
-            try await tx.query("""
+            try await tx.query(
+                """
                 INSERT INTO trusted_signers (model_key, supplier, signer, declared_by) VALUES (\(model), \(supplier), \(signer), \(by))
                 ON CONFLICT DO NOTHING
                 """, logger: db.logger)
-            try await AuditLog.record(actor: actor, action: "signer.trust", target: model.map { "model:\($0)" } ?? "supplier:\(supplier!)",
-                                      detail: ["signer": signer, "by": by], on: tx, logger: db.logger)
+            try await AuditLog.record(
+                actor: actor, action: "signer.trust", target: model.map { "model:\($0)" } ?? "supplier:\(supplier!)",
+                detail: ["signer": signer, "by": by], on: tx, logger: db.logger)
         }
     }
 
     /// The signers trusted for a model: its own, and its supplier's.
     public func expected(for model: String) async throws -> [String] {
         var out: [String] = []
-        for try await s in try await db.client.query("""
+        for try await s in try await db.client.query(
+            """
             SELECT DISTINCT s.signer FROM trusted_signers s
             LEFT JOIN models m ON m.key = \(model)
             WHERE s.model_key = \(model) OR (s.supplier IS NOT NULL AND s.supplier = m.supplier)
             ORDER BY 1
-            """, logger: db.logger).decode(String.self) { out.append(s) }
+            """, logger: db.logger
+        ).decode(String.self) { out.append(s) }
         return out
     }
 

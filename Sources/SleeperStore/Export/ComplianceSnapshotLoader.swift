@@ -17,9 +17,11 @@ public struct ComplianceSnapshotLoader: Sendable {
     /// report; exports list every status and take the full snapshot.
     /// `keepingUnrecordedKeys`: with `countingUnrecorded`, also the keys and owners of those
     /// subjects (`ComplianceSnapshot.unlistedSubjects`), for an export that lists every row.
-    public func load(asOf: Date, allowUnverified: Bool = false, basis: EvidenceBasis = .recorded,
-                     countingUnrecorded: Bool = false, keepingUnrecordedKeys: Bool = false,
-                     withExposures: Bool = true) async throws -> ComplianceSnapshot {
+    public func load(
+        asOf: Date, allowUnverified: Bool = false, basis: EvidenceBasis = .recorded,
+        countingUnrecorded: Bool = false, keepingUnrecordedKeys: Bool = false,
+        withExposures: Bool = true
+    ) async throws -> ComplianceSnapshot {
         async let catalog = CatalogQueries(db).catalog()
         // Five of each kind are listed all the same: the first gaps an item shows as examples
         // are then the same as in the full snapshot.
@@ -40,9 +42,10 @@ public struct ComplianceSnapshotLoader: Sendable {
         // The whole chain is re-hashed: the answer rests on every record in force and the history behind them.
         let check = try await LedgerVerifier(db).verify()
         if !check.verified && !allowUnverified { throw StoreError.unverifiedLedger(check.problems) }
-        var snapshot = ComplianceSnapshot(asOf: asOf, catalog: try await catalog, statuses: rows,
-                                          evidence: Dictionary(uniqueKeysWithValues: records.map { ($0.id, $0) }),
-                                          runID: runID, exposures: exposures, ledgerHead: try await head)
+        var snapshot = ComplianceSnapshot(
+            asOf: asOf, catalog: try await catalog, statuses: rows,
+            evidence: Dictionary(uniqueKeysWithValues: records.map { ($0.id, $0) }),
+            runID: runID, exposures: exposures, ledgerHead: try await head)
         PhaseTiming.report("snapshot: ledger verified")
         snapshot.ledgerProblems = check.problems
         snapshot.weightsVersion = try ScoreRuns.bundledWeights().version
@@ -70,10 +73,11 @@ public struct ComplianceSnapshotLoader: Sendable {
         for (kind, table) in EvidenceStatusSQL.subjectTables {
             // Enough of each kind that the first fifty after the exposures are among them.
             let limit = 50 + (kind == .credential ? exposedOwnerless : 0)
-            let sql = PostgresQuery(unsafeSQL: """
-                SELECT (SELECT count(*) FROM \(table))::int8, (SELECT count(*) FROM \(table) WHERE owner IS NULL)::int8,
-                       (SELECT array_agg(key) FROM (SELECT key FROM \(table) WHERE owner IS NULL ORDER BY key LIMIT \(limit)) f)
-                """)
+            let sql = PostgresQuery(
+                unsafeSQL: """
+                    SELECT (SELECT count(*) FROM \(table))::int8, (SELECT count(*) FROM \(table) WHERE owner IS NULL)::int8,
+                           (SELECT array_agg(key) FROM (SELECT key FROM \(table) WHERE owner IS NULL ORDER BY key LIMIT \(limit)) f)
+                    """)
             for try await (total, none, keys) in try await db.client.query(sql, logger: db.logger).decode((Int, Int, [String]?).self) {
                 snapshot.unlisted[kind] = total - (listed[kind]?.count ?? 0)
                 ownerless += none
@@ -85,10 +89,11 @@ public struct ComplianceSnapshotLoader: Sendable {
         // Each column as one array in PostgreSQL's binary format: a million keys decoded row by
         // row cost seconds.
         for (kind, table) in EvidenceStatusSQL.subjectTables {
-            let sql = PostgresQuery(unsafeSQL: """
-                SELECT array_agg(key ORDER BY key), array_agg(owner ORDER BY key) FROM \(table)
-                WHERE key NOT IN (\(EvidenceStatusSQL.recorded(kind)))
-                """)
+            let sql = PostgresQuery(
+                unsafeSQL: """
+                    SELECT array_agg(key ORDER BY key), array_agg(owner ORDER BY key) FROM \(table)
+                    WHERE key NOT IN (\(EvidenceStatusSQL.recorded(kind)))
+                    """)
             for try await row in try await db.client.query(sql, logger: db.logger) {
                 let cells = Array(row).map { BinaryArray($0.bytes) }
                 guard cells.count == 2, let keys = try cells[0]?.strings(), let owners = try cells[1]?.strings() else { continue }

@@ -60,12 +60,16 @@ public struct ImportSummary: Sendable, Equatable {
         for e in other.entities {
             if let i = entities.firstIndex(where: { $0.table == e.table }) {
                 entities[i].inFile += e.inFile; entities[i].inserted += e.inserted; entities[i].updated += e.updated
-            } else { entities.append(e) }
+            } else {
+                entities.append(e)
+            }
         }
         for e in other.edges {
             if let i = edges.firstIndex(where: { $0.table == e.table }) {
                 edges[i].inFile += e.inFile; edges[i].added += e.added; edges[i].changed += e.changed; edges[i].removed += e.removed
-            } else { edges.append(e) }
+            } else {
+                edges.append(e)
+            }
         }
         sources += other.sources
         findings += other.findings
@@ -75,14 +79,16 @@ public struct ImportSummary: Sendable, Equatable {
 
     /// Counts for the audit log: rows inserted and updated, edges added, changed and removed.
     var auditDetail: [String: String] {
-        ["inserted": String(entities.map(\.inserted).reduce(0, +)), "updated": String(entities.map(\.updated).reduce(0, +)),
-         "edges_added": String(edges.map(\.added).reduce(0, +)), "edges_changed": String(edges.map(\.changed).reduce(0, +)),
-         "edges_removed": String(edges.map(\.removed).reduce(0, +)),
-         "sources": sources.map { "\($0.name) (\($0.format)): \($0.entities) listed, \($0.removed.count) removed" }.joined(separator: "; "),
-         "removed": sources.flatMap(\.removed).prefix(200).joined(separator: ", "),
-         "fields_changed": fieldChanges.prefix(200).joined(separator: "; "),
-         "models_merged": merges.map { "\($0.alias) → \($0.canonical) (\($0.reason))" }.joined(separator: "; "),
-         "signers": signers.map { "model:\($0.model): \($0.signers.isEmpty ? "none" : $0.signers.joined(separator: ", "))" }.joined(separator: "; ")]
+        [
+            "inserted": String(entities.map(\.inserted).reduce(0, +)), "updated": String(entities.map(\.updated).reduce(0, +)),
+            "edges_added": String(edges.map(\.added).reduce(0, +)), "edges_changed": String(edges.map(\.changed).reduce(0, +)),
+            "edges_removed": String(edges.map(\.removed).reduce(0, +)),
+            "sources": sources.map { "\($0.name) (\($0.format)): \($0.entities) listed, \($0.removed.count) removed" }.joined(separator: "; "),
+            "removed": sources.flatMap(\.removed).prefix(200).joined(separator: ", "),
+            "fields_changed": fieldChanges.prefix(200).joined(separator: "; "),
+            "models_merged": merges.map { "\($0.alias) → \($0.canonical) (\($0.reason))" }.joined(separator: "; "),
+            "signers": signers.map { "model:\($0.model): \($0.signers.isEmpty ? "none" : $0.signers.joined(separator: ", "))" }.joined(separator: "; "),
+        ]
     }
 
     /// Stable fields: dry_run, changed, entities [{table, in_file, inserted, updated, unchanged}],
@@ -93,12 +99,36 @@ public struct ImportSummary: Sendable, Equatable {
         JSONValue.obj([
             ("dry_run", .bool(dryRun)),
             ("changed", .bool(changedAnything)),
-            ("entities", .array(entities.map { .obj([("table", .string($0.table)), ("in_file", .int($0.inFile)), ("inserted", .int($0.inserted)),
-                                                     ("updated", .int($0.updated)), ("unchanged", .int($0.unchanged))]) })),
-            ("edges", .array(edges.map { .obj([("table", .string($0.table)), ("in_file", .int($0.inFile)), ("added", .int($0.added)),
-                                               ("changed", .int($0.changed)), ("removed", .int($0.removed))]) })),
-            ("sources", .array(sources.map { .obj([("name", .string($0.name)), ("format", .string($0.format)), ("entities", .int($0.entities)),
-                                                   ("removed", .array($0.removed.map(JSONValue.string))), ("kept", .int($0.kept))]) })),
+            (
+                "entities",
+                .array(
+                    entities.map {
+                        .obj([
+                            ("table", .string($0.table)), ("in_file", .int($0.inFile)), ("inserted", .int($0.inserted)),
+                            ("updated", .int($0.updated)), ("unchanged", .int($0.unchanged)),
+                        ])
+                    })
+            ),
+            (
+                "edges",
+                .array(
+                    edges.map {
+                        .obj([
+                            ("table", .string($0.table)), ("in_file", .int($0.inFile)), ("added", .int($0.added)),
+                            ("changed", .int($0.changed)), ("removed", .int($0.removed)),
+                        ])
+                    })
+            ),
+            (
+                "sources",
+                .array(
+                    sources.map {
+                        .obj([
+                            ("name", .string($0.name)), ("format", .string($0.format)), ("entities", .int($0.entities)),
+                            ("removed", .array($0.removed.map(JSONValue.string))), ("kept", .int($0.kept)),
+                        ])
+                    })
+            ),
             ("findings", .array(findings.map(JSONValue.string))),
             ("fields_changed", .array(fieldChanges.map(JSONValue.string))),
             ("models_merged", .array(merges.map { .obj([("alias", .string($0.alias)), ("model", .string($0.canonical)), ("reason", .string($0.reason))]) })),

@@ -36,12 +36,18 @@ enum InventoryImportSQL {
         // keeps its `updated_at`. `o` is the row as it was before this statement.
         // What a source only names is never updated (but its stored hash is cleared).
         let set = updated.isEmpty ? [] : updated + (handWritten ? ["hand_written", "hand_fields"] : []) + (source != nil ? ["source_id"] : [])
-        let newValue: [String: String] = Dictionary(uniqueKeysWithValues: updated.map { column in
-            let bit = e.bit(column)
-            return (column, handWritten ? "CASE WHEN coalesce(s.stated, -1) & \(bit) <> 0 THEN s.\(column) ELSE o.\(column) END"
-                                        : "CASE WHEN o.hand_fields & \(bit) <> 0 THEN o.\(column) WHEN coalesce(s.stated, -1) & \(bit) = 0 THEN coalesce(o.\(column), s.\(column)) ELSE s.\(column) END")
-        })
-        let values = updated.map { newValue[$0]! } + (handWritten ? ["true", "o.hand_fields | coalesce(s.stated, -1)"] : [])
+        let newValue: [String: String] = Dictionary(
+            uniqueKeysWithValues: updated.map { column in
+                let bit = e.bit(column)
+                return (
+                    column,
+                    handWritten
+                        ? "CASE WHEN coalesce(s.stated, -1) & \(bit) <> 0 THEN s.\(column) ELSE o.\(column) END"
+                        : "CASE WHEN o.hand_fields & \(bit) <> 0 THEN o.\(column) WHEN coalesce(s.stated, -1) & \(bit) = 0 THEN coalesce(o.\(column), s.\(column)) ELSE s.\(column) END"
+                )
+            })
+        let values =
+            updated.map { newValue[$0]! } + (handWritten ? ["true", "o.hand_fields | coalesce(s.stated, -1)"] : [])
             + (source.map { ["COALESCE(o.source_id, \($0))"] } ?? [])
         let old = "(\(set.map { "o.\($0)" }.joined(separator: ", ")))"
         let new = "(\(values.joined(separator: ", ")))"
@@ -49,9 +55,13 @@ enum InventoryImportSQL {
         let assigned = set.isEmpty ? "" : set.joined(separator: ", ") + ", "
         let assignedValues = set.isEmpty ? "" : values.joined(separator: ", ") + ", "
         // Each changed field in words, for the dry run and the audit entry.
-        let fieldChanges = updated.isEmpty ? "NULL::text" : "o.key || ': ' || nullif(array_to_string(ARRAY[" + updated.map { column in
-            "CASE WHEN o.\(column) IS DISTINCT FROM \(newValue[column]!) THEN '\(column) ' || coalesce(o.\(column)::text, '(none)') || ' → ' || coalesce((\(newValue[column]!))::text, '(none)') END"
-        }.joined(separator: ", ") + "], ', '), '')"
+        let fieldChanges =
+            updated.isEmpty
+            ? "NULL::text"
+            : "o.key || ': ' || nullif(array_to_string(ARRAY["
+                + updated.map { column in
+                    "CASE WHEN o.\(column) IS DISTINCT FROM \(newValue[column]!) THEN '\(column) ' || coalesce(o.\(column)::text, '(none)') || ' → ' || coalesce((\(newValue[column]!))::text, '(none)') END"
+                }.joined(separator: ", ") + "], ', '), '')"
         let update = """
             UPDATE \(e.table) AS t SET (\(assigned)content_hash, updated_at) = ROW(\(assignedValues)s.content_hash, CASE WHEN \(differs) THEN now() ELSE o.updated_at END)
                 FROM s JOIN \(e.table) o ON o.key = s.key
@@ -197,8 +207,10 @@ enum InventoryImportSQL {
     }
 
     static func createIndexes(_ e: EdgeTable) -> [String] {
-        ["ALTER TABLE \(e.table) ADD PRIMARY KEY (\(keyColumns(e).joined(separator: ", ")))",
-         "CREATE INDEX \(e.targetIndex) ON \(e.table) (\(e.target.column))"]
+        [
+            "ALTER TABLE \(e.table) ADD PRIMARY KEY (\(keyColumns(e).joined(separator: ", ")))",
+            "CREATE INDEX \(e.targetIndex) ON \(e.table) (\(e.target.column))",
+        ]
     }
 
     /// A source that removed entities may have removed, by cascade, edges that hand-written

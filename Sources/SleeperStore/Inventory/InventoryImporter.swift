@@ -11,23 +11,28 @@ public struct InventoryImporter: Sendable {
 
     /// Validates `files` (already read), checks references against the database, and writes.
     /// Throws `InventoryProblems` listing every problem found, having written nothing.
-    public func importFiles(_ files: [ParsedInventory], dryRun: Bool = false, removals: RemovalGuard = RemovalGuard(),
-                            actor: String = AuditLog.commandLineActor, now: Date = SleeperClock.now()) async throws -> ImportSummary {
+    public func importFiles(
+        _ files: [ParsedInventory], dryRun: Bool = false, removals: RemovalGuard = RemovalGuard(),
+        actor: String = AuditLog.commandLineActor, now: Date = SleeperClock.now()
+    ) async throws -> ImportSummary {
         try await importFiles(files, dryRun: dryRun, removals: removals, actor: actor, now: now) { _, _ in Optional<Int64>.none }.summary
     }
 
     /// The same, with `then` run on the import's transaction before it commits (the rescore the
     /// import is owed is recorded there, so that it commits with the import or not at all).
-    func importFiles<T: Sendable>(_ files: [ParsedInventory], dryRun: Bool = false, removals: RemovalGuard = RemovalGuard(), actor: String = AuditLog.commandLineActor,
-                                  now: Date = SleeperClock.now(),
-                                  then: (ImportSummary, PostgresConnection) async throws -> T) async throws -> (summary: ImportSummary, then: T?) {
+    func importFiles<T: Sendable>(
+        _ files: [ParsedInventory], dryRun: Bool = false, removals: RemovalGuard = RemovalGuard(), actor: String = AuditLog.commandLineActor,
+        now: Date = SleeperClock.now(),
+        then: (ImportSummary, PostgresConnection) async throws -> T
+    ) async throws -> (summary: ImportSummary, then: T?) {
         PhaseTiming.report("import: files read")
         let summary: ImportSummary, after: T
         do {
             (summary, after) = try await db.transaction { connection in
                 let summary = try await write(files, now: now, removals: removals, on: connection, dryRun: dryRun)
-                try await AuditLog.record(actor: actor, action: "inventory.import", target: files.map(\.file).joined(separator: ", "),
-                                          detail: summary.auditDetail, on: connection, logger: db.logger)
+                try await AuditLog.record(
+                    actor: actor, action: "inventory.import", target: files.map(\.file).joined(separator: ", "),
+                    detail: summary.auditDetail, on: connection, logger: db.logger)
                 if dryRun { throw DryRunDone(summary: summary) }
                 return (summary, try await then(summary, connection))
             }
@@ -53,8 +58,10 @@ public struct InventoryImporter: Sendable {
 
     static let tables = EntityTable.all.map(\.table) + EdgeTable.all.map(\.table)
 
-    private func write(_ files: [ParsedInventory], now: Date, removals: RemovalGuard, on connection: PostgresConnection,
-                       dryRun: Bool) async throws -> ImportSummary {
+    private func write(
+        _ files: [ParsedInventory], now: Date, removals: RemovalGuard, on connection: PostgresConnection,
+        dryRun: Bool
+    ) async throws -> ImportSummary {
         // Joins of a million staged keys to their tables, and the indexes built after a bulk load,
         // spilled to disk in batches with PostgreSQL's default 4 MB.
         try await run([InventoryImportSQL.importLock, "SET LOCAL work_mem = '256MB'", "SET LOCAL maintenance_work_mem = '512MB'"], on: connection)
@@ -113,8 +120,10 @@ public struct InventoryImporter: Sendable {
         let counts = entityCounts(group.inventory)
         for table in EntityTable.all {
             let kind = EntityKind(rawValue: table.table) ?? .models
-            let (inserted, updated, fields) = try await upsert(InventoryImportSQL.upsert(table, updating: origin.map { $0.fields[kind] ?? [] }, handWritten: origin == nil,
-                                                                                         source: source), on: connection)
+            let (inserted, updated, fields) = try await upsert(
+                InventoryImportSQL.upsert(
+                    table, updating: origin.map { $0.fields[kind] ?? [] }, handWritten: origin == nil,
+                    source: source), on: connection)
             summary.entities.append(.init(table: table.table, inFile: counts[table.table] ?? 0, inserted: inserted, updated: updated))
             summary.fieldChanges += fields.map { "\(kind.singular):\($0)" }
         }
@@ -205,11 +214,12 @@ public struct InventoryImporter: Sendable {
     /// Lineage edges already stored for models this import does not redefine, so that a cycle
     /// closed partly by stored edges is caught too.
     private func storedLineage(excluding keys: [String], on connection: PostgresConnection) async throws -> [(child: String, parent: String)] {
-        let sql = PostgresQuery(unsafeSQL: """
-            SELECT c.key, p.key FROM derived_from d
-            JOIN models c ON c.id = d.model_id JOIN models p ON p.id = d.parent_id
-            WHERE c.key <> ALL($1)
-            """, binds: try binds(keys))
+        let sql = PostgresQuery(
+            unsafeSQL: """
+                SELECT c.key, p.key FROM derived_from d
+                JOIN models c ON c.id = d.model_id JOIN models p ON p.id = d.parent_id
+                WHERE c.key <> ALL($1)
+                """, binds: try binds(keys))
         var edges: [(child: String, parent: String)] = []
         for try await (child, parent) in try await connection.query(sql, logger: db.logger).decode((String, String).self) {
             edges.append((child, parent))
@@ -224,17 +234,21 @@ public struct InventoryImporter: Sendable {
     }
 
     private func entityCounts(_ inv: Inventory) -> [String: Int] {
-        ["resources": inv.resources.count, "datasets": inv.datasets.count, "models": inv.models.count,
-         "credentials": inv.credentials.count, "agents": inv.agents.count]
+        [
+            "resources": inv.resources.count, "datasets": inv.datasets.count, "models": inv.models.count,
+            "credentials": inv.credentials.count, "agents": inv.agents.count,
+        ]
     }
 
     private func edgeCounts(_ inv: Inventory) -> [String: Int] {
-        ["trained_on": inv.models.reduce(0) { $0 + $1.trainedOn.count },
-         "derived_from": inv.models.reduce(0) { $0 + $1.derivedFrom.count },
-         "uses_model": inv.agents.reduce(0) { $0 + $1.usesModels.count },
-         "delegates_to": inv.agents.reduce(0) { $0 + $1.delegatesTo.count },
-         "holds": inv.agents.reduce(0) { $0 + $1.holds.count },
-         "grants": inv.credentials.reduce(0) { $0 + $1.grants.count }]
+        [
+            "trained_on": inv.models.reduce(0) { $0 + $1.trainedOn.count },
+            "derived_from": inv.models.reduce(0) { $0 + $1.derivedFrom.count },
+            "uses_model": inv.agents.reduce(0) { $0 + $1.usesModels.count },
+            "delegates_to": inv.agents.reduce(0) { $0 + $1.delegatesTo.count },
+            "holds": inv.agents.reduce(0) { $0 + $1.holds.count },
+            "grants": inv.credentials.reduce(0) { $0 + $1.grants.count },
+        ]
     }
 }
 

@@ -45,7 +45,7 @@ enum InventoryRows {
         .init(.holds, count: \.holds.count) { w, a in for h in a.holds { edge(&w, a.key, h.credential, h.delivery.rawValue) } },
     ]
     static let credentialEdges: [OwnedEdges<Inventory.Credential>] = [
-        .init(.grants, count: \.grants.count) { w, k in for g in k.grants { edge(&w, k.key, g.resource, g.action.rawValue) } },
+        .init(.grants, count: \.grants.count) { w, k in for g in k.grants { edge(&w, k.key, g.resource, g.action.rawValue) } }
     ]
 
     private static func edge(_ w: inout CopyTextWriter, _ owner: String, _ target: String, _ attribute: String?) {
@@ -149,8 +149,10 @@ extension InventoryImporter {
             let (items, row, stated) = (kind.items, kind.row, kind.stated)
             let kept = keep
             let withHash = hashes
-            try await c.copyRowsInParallel(count: items.count, into: "stage_\(kind.table.table)",
-                                           columns: ["key"] + kind.table.columns.map(\.name) + ["stated", "content_hash"], logger: db.logger) { w, range in
+            try await c.copyRowsInParallel(
+                count: items.count, into: "stage_\(kind.table.table)",
+                columns: ["key"] + kind.table.columns.map(\.name) + ["stated", "content_hash"], logger: db.logger
+            ) { w, range in
                 for i in range where kept[i] {
                     row(&w, items[i])
                     w.integer(stated(items[i]).map { Int(Int64(bitPattern: $0)) })
@@ -164,8 +166,10 @@ extension InventoryImporter {
                 staged[list.table.table] = count
                 guard count > 0 else { continue }
                 let write = list.write
-                try await c.copyRowsInParallel(count: items.count, into: "stage_\(list.table.table)",
-                                               columns: ["owner_key", "target_key", "attribute"], logger: db.logger) { w, range in
+                try await c.copyRowsInParallel(
+                    count: items.count, into: "stage_\(list.table.table)",
+                    columns: ["owner_key", "target_key", "attribute"], logger: db.logger
+                ) { w, range in
                     for i in range where kept[i] { write(&w, items[i]) }
                 }
             }
@@ -174,8 +178,10 @@ extension InventoryImporter {
         try await each(StagedKind(table: .resources, items: inv.resources, key: \.key, row: InventoryRows.resource, stated: \.stated))
         try await each(StagedKind(table: .datasets, items: inv.datasets, key: \.key, row: InventoryRows.dataset, stated: \.stated))
         try await each(StagedKind(table: .models, items: inv.models, key: \.key, row: InventoryRows.model, stated: \.stated, edges: InventoryRows.modelEdges))
-        try await each(StagedKind(table: .credentials, items: inv.credentials, key: \.key, row: InventoryRows.credential, stated: \.stated,
-                                  edges: InventoryRows.credentialEdges))
+        try await each(
+            StagedKind(
+                table: .credentials, items: inv.credentials, key: \.key, row: InventoryRows.credential, stated: \.stated,
+                edges: InventoryRows.credentialEdges))
         try await each(StagedKind(table: .agents, items: inv.agents, key: \.key, row: InventoryRows.agent, stated: \.stated, edges: InventoryRows.agentEdges))
         return staged
     }

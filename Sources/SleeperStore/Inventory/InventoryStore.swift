@@ -33,7 +33,8 @@ public struct InventoryStore: Sendable {
     func resources(_ page: Page) async throws -> [Inventory.Resource] {
         var out: [Inventory.Resource] = []
         for try await (key, name, owner, tier, endpoints) in try await db.client.query(
-            "SELECT key, name, owner, tier::int, endpoints FROM resources WHERE (\(page.key)::text IS NULL OR key = \(page.key)) ORDER BY key LIMIT \(page.limit) OFFSET \(page.offset)", logger: db.logger
+            "SELECT key, name, owner, tier::int, endpoints FROM resources WHERE (\(page.key)::text IS NULL OR key = \(page.key)) ORDER BY key LIMIT \(page.limit) OFFSET \(page.offset)",
+            logger: db.logger
         ).decode((String, String, String?, Int, [String]).self) {
             out.append(.init(key: key, name: name, owner: owner, tier: try rowValue(ResourceTier.self, tier), endpoints: endpoints))
         }
@@ -63,11 +64,13 @@ public struct InventoryStore: Sendable {
         for try await row in try await db.client.query(sql, logger: db.logger) {
             let (key, name, supplier, owner, thirdParty, digest, signed, serialization, verified, declared, parents, relations, datasets) =
                 try row.decode((String, String, String?, String?, Bool, String?, Bool, String, Bool, Bool, [String], [String], [String]).self)
-            out.append(.init(key: key, name: name, supplier: supplier, owner: owner, thirdParty: thirdParty, digest: digest,
-                             signed: signed, serialization: try rowValue(Serialization.self, serialization), lineageVerified: verified,
-                             trainingDataDeclared: declared,
-                             derivedFrom: try zip(parents, relations).map { .init(model: $0, relation: try rowValue(DerivationRelation.self, $1)) },
-                             trainedOn: datasets))
+            out.append(
+                .init(
+                    key: key, name: name, supplier: supplier, owner: owner, thirdParty: thirdParty, digest: digest,
+                    signed: signed, serialization: try rowValue(Serialization.self, serialization), lineageVerified: verified,
+                    trainingDataDeclared: declared,
+                    derivedFrom: try zip(parents, relations).map { .init(model: $0, relation: try rowValue(DerivationRelation.self, $1)) },
+                    trainedOn: datasets))
         }
         return out
     }
@@ -85,10 +88,12 @@ public struct InventoryStore: Sendable {
         for try await row in try await db.client.query(sql, logger: db.logger) {
             let (key, name, owner, trust, tools, endpoints, models, delegates, credentials, deliveries) =
                 try row.decode((String, String, String?, String, [String]?, [String], [String], [String], [String], [String]).self)
-            out.append(.init(key: key, name: name, owner: owner, inputTrust: try rowValue(InputTrust.self, trust), usesModels: models,
-                             delegatesTo: delegates,
-                             holds: try zip(credentials, deliveries).map { .init(credential: $0, delivery: try rowValue(Delivery.self, $1)) },
-                             tools: tools, endpoints: endpoints))
+            out.append(
+                .init(
+                    key: key, name: name, owner: owner, inputTrust: try rowValue(InputTrust.self, trust), usesModels: models,
+                    delegatesTo: delegates,
+                    holds: try zip(credentials, deliveries).map { .init(credential: $0, delivery: try rowValue(Delivery.self, $1)) },
+                    tools: tools, endpoints: endpoints))
         }
         return out
     }
@@ -110,10 +115,11 @@ public struct InventoryStore: Sendable {
         for try await row in try await db.client.query(sql, logger: db.logger) {
             let (key, kind, provider, owner, fingerprint, scopes, created, rotated, expires, used, ttl, exposed, resources, actions, state) =
                 try row.decode((String, String, String?, String?, String?, [String], Date?, Date?, Date?, Date?, Int32?, Bool, [String], [String], String).self)
-            var credential = Inventory.Credential(key: key, kind: try rowValue(CredentialKind.self, kind), provider: provider, owner: owner, fingerprint: fingerprint,
-                                                  scopes: scopes, createdAt: created, lastRotatedAt: rotated, expiresAt: expires, lastUsedAt: used,
-                                                  ttlSeconds: ttl.map(Int.init), exposed: exposed,
-                                                  grants: try zip(resources, actions).map { .init(resource: $0, action: try rowValue(GrantAction.self, $1)) })
+            var credential = Inventory.Credential(
+                key: key, kind: try rowValue(CredentialKind.self, kind), provider: provider, owner: owner, fingerprint: fingerprint,
+                scopes: scopes, createdAt: created, lastRotatedAt: rotated, expiresAt: expires, lastUsedAt: used,
+                ttlSeconds: ttl.map(Int.init), exposed: exposed,
+                grants: try zip(resources, actions).map { .init(resource: $0, action: try rowValue(GrantAction.self, $1)) })
             credential.state = try rowValue(CredentialState.self, state)
             out.append(credential)
         }

@@ -25,30 +25,40 @@ struct EntityTable: Sendable {
     /// A field's bit in `stated` and `hand_fields` (`InventoryFields` order: columns, then edge lists).
     func bit(_ field: String) -> Int64 { Int64(bitPattern: InventoryFields.bit(kind, field)) }
 
-    static let resources = EntityTable(table: "resources", columns: [
-        .init("name", "text"), .init("owner", "text"), .init("tier", "smallint"), .init("endpoints", "text[]"),
-    ])
-    static let datasets = EntityTable(table: "datasets", columns: [
-        .init("name", "text"), .init("owner", "text"), .init("provenance", "text"),
-    ])
-    static let models = EntityTable(table: "models", columns: [
-        .init("name", "text"), .init("supplier", "text"), .init("owner", "text"), .init("third_party", "boolean"),
-        .init("digest", "text"), .init("signed", "boolean"), .init("serialization", "text"),
-        .init("lineage_verified", "boolean"), .init("training_data_declared", "boolean"),
-    ])
-    static let credentials = EntityTable(table: "credentials", columns: [
-        .init("kind", "text"), .init("provider", "text"), .init("owner", "text"), .init("fingerprint", "text"),
-        .init("scopes", "text[]"),
-        .init("created_at", "float8", "to_timestamp(created_at)"),
-        .init("last_rotated_at", "float8", "to_timestamp(last_rotated_at)"),
-        .init("expires_at", "float8", "to_timestamp(expires_at)"),
-        .init("last_used_at", "float8", "to_timestamp(last_used_at)"),
-        .init("ttl_seconds", "integer"), .init("exposed", "boolean"), .init("state", "text"),
-    ])
-    static let agents = EntityTable(table: "agents", columns: [
-        .init("name", "text"), .init("owner", "text"), .init("input_trust", "text"), .init("tools", "text[]"), .init("endpoints", "text[]"),
-        .init("trace_names", "text[]"),
-    ])
+    static let resources = EntityTable(
+        table: "resources",
+        columns: [
+            .init("name", "text"), .init("owner", "text"), .init("tier", "smallint"), .init("endpoints", "text[]"),
+        ])
+    static let datasets = EntityTable(
+        table: "datasets",
+        columns: [
+            .init("name", "text"), .init("owner", "text"), .init("provenance", "text"),
+        ])
+    static let models = EntityTable(
+        table: "models",
+        columns: [
+            .init("name", "text"), .init("supplier", "text"), .init("owner", "text"), .init("third_party", "boolean"),
+            .init("digest", "text"), .init("signed", "boolean"), .init("serialization", "text"),
+            .init("lineage_verified", "boolean"), .init("training_data_declared", "boolean"),
+        ])
+    static let credentials = EntityTable(
+        table: "credentials",
+        columns: [
+            .init("kind", "text"), .init("provider", "text"), .init("owner", "text"), .init("fingerprint", "text"),
+            .init("scopes", "text[]"),
+            .init("created_at", "float8", "to_timestamp(created_at)"),
+            .init("last_rotated_at", "float8", "to_timestamp(last_rotated_at)"),
+            .init("expires_at", "float8", "to_timestamp(expires_at)"),
+            .init("last_used_at", "float8", "to_timestamp(last_used_at)"),
+            .init("ttl_seconds", "integer"), .init("exposed", "boolean"), .init("state", "text"),
+        ])
+    static let agents = EntityTable(
+        table: "agents",
+        columns: [
+            .init("name", "text"), .init("owner", "text"), .init("input_trust", "text"), .init("tools", "text[]"), .init("endpoints", "text[]"),
+            .init("trace_names", "text[]"),
+        ])
 
     /// In dependency order: targets of references before the entities that refer to them.
     static let all: [EntityTable] = [.resources, .datasets, .models, .credentials, .agents]
@@ -67,8 +77,10 @@ struct EdgeTable: Sendable {
     var attributeInKey = false
     /// The index on the target column (migration 0001), which a bulk load drops and builds again.
     var targetIndex: String { "\(table)_" + (Self.targetIndexSuffix[table] ?? target.table) }
-    private static let targetIndexSuffix = ["trained_on": "dataset", "derived_from": "parent", "uses_model": "model",
-                                            "delegates_to": "delegate", "holds": "credential", "grants": "resource"]
+    private static let targetIndexSuffix = [
+        "trained_on": "dataset", "derived_from": "parent", "uses_model": "model",
+        "delegates_to": "delegate", "holds": "credential", "grants": "resource",
+    ]
 
     /// The list's bit among its owner's fields (`InventoryFields`).
     var bit: Int64 { Int64(bitPattern: InventoryFields.bit(EntityKind(rawValue: owner.table)!, field)) }

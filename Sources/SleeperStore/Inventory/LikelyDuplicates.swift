@@ -24,16 +24,17 @@ public struct LikelyDuplicates: Sendable {
         var out: [Pair] = []
         // By name: not two versions of one model (both versioned, differently), and not two
         // different contents (both digested, differently).
-        let sql = PostgresQuery(unsafeSQL: """
-            WITH m AS (SELECT key, digest, \(Self.folded) AS folded, substring(key from '@([^@/]*)$') AS version FROM models)
-            SELECT a.key, b.key, 'the same content digest ' || a.digest FROM m a JOIN m b ON a.digest = b.digest AND a.key < b.key
-            UNION ALL
-            SELECT a.key, b.key, 'the same name once version, case and separators are set aside (' || a.folded || ')'
-            FROM m a JOIN m b ON a.folded = b.folded AND a.key < b.key
-            WHERE NOT (a.version IS NOT NULL AND b.version IS NOT NULL AND a.version <> b.version)
-              AND NOT (a.digest IS NOT NULL AND b.digest IS NOT NULL)
-            ORDER BY 1, 2
-            """)
+        let sql = PostgresQuery(
+            unsafeSQL: """
+                WITH m AS (SELECT key, digest, \(Self.folded) AS folded, substring(key from '@([^@/]*)$') AS version FROM models)
+                SELECT a.key, b.key, 'the same content digest ' || a.digest FROM m a JOIN m b ON a.digest = b.digest AND a.key < b.key
+                UNION ALL
+                SELECT a.key, b.key, 'the same name once version, case and separators are set aside (' || a.folded || ')'
+                FROM m a JOIN m b ON a.folded = b.folded AND a.key < b.key
+                WHERE NOT (a.version IS NOT NULL AND b.version IS NOT NULL AND a.version <> b.version)
+                  AND NOT (a.digest IS NOT NULL AND b.digest IS NOT NULL)
+                ORDER BY 1, 2
+                """)
         for try await (a, b, reason) in try await db.client.query(sql, logger: db.logger).decode((String, String, String).self) {
             out.append(Pair(first: a, second: b, reason: reason))
         }

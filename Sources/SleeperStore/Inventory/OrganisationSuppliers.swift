@@ -28,8 +28,9 @@ public struct OrganisationSuppliers: Sendable {
     public func list() async throws -> [Supplier] {
         var out: [Supplier] = []
         for try await (name, relation, by, reason, at) in try await db.client.query(
-            "SELECT name, relation, declared_by, reason, declared_at FROM organisation_suppliers ORDER BY lower(name)", logger: db.logger)
-            .decode((String, String, String, String, Date).self) {
+            "SELECT name, relation, declared_by, reason, declared_at FROM organisation_suppliers ORDER BY lower(name)", logger: db.logger
+        )
+        .decode((String, String, String, String, Date).self) {
             out.append(Supplier(name: name, relation: try rowValue(Relation.self, relation), by: by, reason: reason, at: at))
         }
         return out
@@ -43,14 +44,16 @@ public struct OrganisationSuppliers: Sendable {
         try FreeText.require(by, "--by", max: FreeText.name)
         try FreeText.require(reason, "--reason", max: FreeText.reason)
         return try await change("suppliers: \(relation.rawValue) \(name)", name: name, actor: actor, now: now) { tx in
-            try await tx.query("""
+            try await tx.query(
+                """
                 INSERT INTO organisation_suppliers AS s (name, relation, declared_by, reason, declared_at)
                 VALUES (\(name), \(relation.rawValue), \(by), \(reason), \(now))
                 ON CONFLICT (lower(name)) DO UPDATE SET name = excluded.name, relation = excluded.relation, declared_by = excluded.declared_by,
                     reason = excluded.reason, declared_at = excluded.declared_at
                 """, logger: db.logger)
-            try await AuditLog.record(actor: actor, action: "suppliers.declare", target: name,
-                                      detail: ["relation": relation.rawValue, "by": by, "reason": reason], on: tx, logger: db.logger)
+            try await AuditLog.record(
+                actor: actor, action: "suppliers.declare", target: name,
+                detail: ["relation": relation.rawValue, "by": by, "reason": reason], on: tx, logger: db.logger)
         }
     }
 
@@ -67,8 +70,10 @@ public struct OrganisationSuppliers: Sendable {
     }
 
     /// Runs `write` and owes, on its transaction, a rescore of the models `name` supplies.
-    private func change(_ trigger: String, name: String, actor: String, now: Date,
-                        _ write: @escaping @Sendable (PostgresConnection) async throws -> Void) async throws -> ScoredChanges.Rescore? {
+    private func change(
+        _ trigger: String, name: String, actor: String, now: Date,
+        _ write: @escaping @Sendable (PostgresConnection) async throws -> Void
+    ) async throws -> ScoredChanges.Rescore? {
         let changes = ScoredChanges(db)
         let debt = try await db.transaction { tx -> Int64? in
             try await write(tx)

@@ -1,7 +1,7 @@
 import Foundation
-import SleeperCore
 import Logging
 import PostgresNIO
+import SleeperCore
 
 /// Applies `Migrations/*.sql` in order, each in its own transaction, recording each file's SHA-256.
 /// A session advisory lock serialises concurrent runs; the second waits, then finds nothing to do.
@@ -74,7 +74,8 @@ public struct MigrationRunner: Sendable {
                 for statement in SQLScript.statements(migration.sql) {
                     try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
                 }
-                try await connection.query("""
+                try await connection.query(
+                    """
                     INSERT INTO schema_migrations (version, filename, sha256)
                     VALUES (\(migration.version), \(migration.filename), \(migration.sha256))
                     """, logger: logger)
@@ -93,7 +94,8 @@ public struct MigrationRunner: Sendable {
     }
 
     private func appliedRecords(_ connection: PostgresConnection, logger: Logger) async throws -> [AppliedRecord] {
-        let exists = try await connection.query("SELECT to_regclass('schema_migrations') IS NOT NULL", logger: logger)
+        let exists =
+            try await connection.query("SELECT to_regclass('schema_migrations') IS NOT NULL", logger: logger)
             .decode(Bool.self).first { _ in true } ?? false
         guard exists else { return [] }
         var records: [AppliedRecord] = []
@@ -113,7 +115,8 @@ public struct MigrationRunner: Sendable {
                 throw StoreError.migration("the database has migration \(record.filename), which this sleeper does not ship; it was migrated by a newer version")
             }
             if migration.sha256 != record.sha256 {
-                throw StoreError.migration("""
+                throw StoreError.migration(
+                    """
                     Migrations/\(migration.filename) was edited after it was applied on \(Timestamps.formatDay(record.appliedAt)) \
                     (applied sha256 \(record.sha256.prefix(12))…, file now \(migration.sha256.prefix(12))…). \
                     Applied migrations must not change: restore the file and put the change in a new migration.

@@ -44,18 +44,22 @@ public struct RemediationActions: Sendable {
             """
         var out: [RemediationAction] = []
         for try await row in try await db.client.query(sql, logger: db.logger)
-            .decode((Int, Int, String, String, String, String?, String, Int?, Date, String, Date, Date?, String?, Date?, String?).self) {
+            .decode((Int, Int, String, String, String, String?, String, Int?, Date, String, Date, Date?, String?, Date?, String?).self)
+        {
             let (id, recall, kind, key, action, owner, band, score, due, stored, created, closed, because, until, by) = row
             guard let subjectKind = SubjectKind(rawValue: kind), let actionKind = ActionKind(rawValue: action), let b = Band(rawValue: band),
-                  let status = ActionStatus(rawValue: stored) else {
+                let status = ActionStatus(rawValue: stored)
+            else {
                 throw StoreError.invalidInput("remediation action \(id) has a value this version does not know")
             }
             // Closed after `asOf`: it was still open then.
             let closedThen = status.isClosed && (closed ?? .distantFuture) <= asOf
             let shown: ActionStatus = closedThen ? status : until != nil ? .accepted : status.isClosed ? .open : status
-            out.append(RemediationAction(id: id, recall: recall, subject: Subject(kind: subjectKind, key: key), action: actionKind, owner: owner,
-                                         band: b, score: score, due: due, status: shown, created: created,
-                                         closed: closedThen ? closed : nil, closedBecause: closedThen ? because : nil, acceptedUntil: until, acceptedBy: by))
+            out.append(
+                RemediationAction(
+                    id: id, recall: recall, subject: Subject(kind: subjectKind, key: key), action: actionKind, owner: owner,
+                    band: b, score: score, due: due, status: shown, created: created,
+                    closed: closedThen ? closed : nil, closedBecause: closedThen ? because : nil, acceptedUntil: until, acceptedBy: by))
         }
         return out.filter { a in
             (filter.status == nil || a.status == filter.status) && (!filter.overdue || a.overdue(at: asOf))
@@ -85,12 +89,14 @@ public struct RemediationActions: Sendable {
         try await db.transaction { tx in
             var closed = 0
             for rule in Self.closingRules {
-                let rows = try await tx.query(PostgresQuery(unsafeSQL: """
-                    WITH closing AS (\(rule))
-                    UPDATE remediation_actions a SET status = 'done', closed_at = now(), closed_because = closing.because
-                    FROM closing WHERE a.id = closing.id AND a.status NOT IN ('done', 'cancelled')
-                    RETURNING a.id
-                    """), logger: db.logger)
+                let rows = try await tx.query(
+                    PostgresQuery(
+                        unsafeSQL: """
+                            WITH closing AS (\(rule))
+                            UPDATE remediation_actions a SET status = 'done', closed_at = now(), closed_because = closing.because
+                            FROM closing WHERE a.id = closing.id AND a.status NOT IN ('done', 'cancelled')
+                            RETURNING a.id
+                            """), logger: db.logger)
                 for try await _ in rows.decode(Int.self) { closed += 1 }
             }
             if closed > 0 {

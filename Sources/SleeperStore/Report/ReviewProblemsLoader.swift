@@ -14,16 +14,19 @@ struct ReviewProblemsLoader: Sendable {
         var rows = "(SELECT NULL::bigint AS credential_id, NULL::smallint AS score, NULL::text AS band, 0::float8 AS p WHERE false)"
         if let run { rows = try await ScoreRuns(db).rows(of: run) }
         out.findings = try await RuntimeStore(db).rankedFindings(status: .open, run: run)
-        for try await (key, kind, owner, score, band) in try await db.client.query("""
+        for try await (key, kind, owner, score, band) in try await db.client.query(
+            """
             WITH s AS \(unescaped: rows)
             SELECT c.key, c.kind, c.owner, s.score::int, s.band FROM credentials c LEFT JOIN s ON s.credential_id = c.id AND s.p > 0
             WHERE c.exposed ORDER BY s.score DESC NULLS LAST, c.key LIMIT 1000
-            """, logger: db.logger).decode((String, CredentialKind, String?, Int?, Band?).self) {
+            """, logger: db.logger
+        ).decode((String, CredentialKind, String?, Int?, Band?).self) {
             out.exposed.append(.init(key: key, kind: kind.rawValue, owner: owner, score: score, band: band))
         }
         out.unreached = try await CredentialReach(db).unreached()
         // What each model, agent and dataset reaches at worst, set-based (for the unowned list).
-        for try await (subject, credential, score) in try await db.client.query("""
+        for try await (subject, credential, score) in try await db.client.query(
+            """
             WITH RECURSIVE s AS \(unescaped: rows),
             lineage(ancestor_id, model_id) AS (
                 SELECT id, id FROM models
@@ -39,7 +42,8 @@ struct ReviewProblemsLoader: Sendable {
             SELECT 'agent:' || a.key, p.credential, p.score FROM per_agent p JOIN agents a ON a.id = p.agent_id
             UNION ALL SELECT 'model:' || m.key, p.credential, p.score FROM per_model p JOIN models m ON m.id = p.model_id
             UNION ALL SELECT 'dataset:' || d.key, p.credential, p.score FROM per_dataset p JOIN datasets d ON d.id = p.dataset_id
-            """, logger: db.logger).decode((String, String, Int).self) {
+            """, logger: db.logger
+        ).decode((String, String, Int).self) {
             out.reach[subject] = (credential, score)
         }
         return out

@@ -9,12 +9,15 @@ public struct ReviewReportLoader: Sendable {
     public let db: Database
     public init(_ db: Database) { self.db = db }
 
-    public func load(asOf: Date, since: Int?, top: Int = 10, whatIf: Int = 5, trendRuns: Int = 12,
-                     maximumRunAge: TimeInterval = RunAgeLimit.defaultHours * 3600, allowUnverified: Bool = false,
-                     basis: EvidenceBasis = .recorded, countingUnrecorded: Bool = true) async throws -> ReviewReport {
+    public func load(
+        asOf: Date, since: Int?, top: Int = 10, whatIf: Int = 5, trendRuns: Int = 12,
+        maximumRunAge: TimeInterval = RunAgeLimit.defaultHours * 3600, allowUnverified: Bool = false,
+        basis: EvidenceBasis = .recorded, countingUnrecorded: Bool = true
+    ) async throws -> ReviewReport {
         let weights = try ScoreRuns.bundledWeights()
-        let snapshot = try await ComplianceSnapshotLoader(db).load(asOf: asOf, allowUnverified: allowUnverified, basis: basis,
-                                                                   countingUnrecorded: countingUnrecorded)
+        let snapshot = try await ComplianceSnapshotLoader(db).load(
+            asOf: asOf, allowUnverified: allowUnverified, basis: basis,
+            countingUnrecorded: countingUnrecorded)
         PhaseTiming.report("report: snapshot")
         let runs = try await summaries(upTo: asOf, limit: trendRuns)
         let edges = ReviewReport.edges(bands: weights.bands)
@@ -25,9 +28,12 @@ public struct ReviewReportLoader: Sendable {
         if let latest = runs.last {
             let rows = try await ScoreRuns(db).rows(of: latest.id)
             // width_bucket over the bins' lower edges: bin i is edges[i] ..< edges[i + 1].
-            for try await (bucket, count) in try await db.client.query(PostgresQuery(unsafeSQL: """
-                SELECT width_bucket(score, ARRAY[\(edges.dropLast().map(String.init).joined(separator: ","))]::int[])::int, count(*)::int FROM \(rows) s GROUP BY 1
-                """), logger: db.logger).decode((Int, Int).self) where bucket >= 1 && bucket <= histogram.count { histogram[bucket - 1] = count }
+            for try await (bucket, count) in try await db.client.query(
+                PostgresQuery(
+                    unsafeSQL: """
+                        SELECT width_bucket(score, ARRAY[\(edges.dropLast().map(String.init).joined(separator: ","))]::int[])::int, count(*)::int FROM \(rows) s GROUP BY 1
+                        """), logger: db.logger
+            ).decode((Int, Int).self) where bucket >= 1 && bucket <= histogram.count { histogram[bucket - 1] = count }
             PhaseTiming.report("report: histogram")
             topRows = try await ScoreRuns(db).exposures(run: latest.id, top: top, band: nil, minScore: nil, owner: nil, resource: nil)
             if whatIf > 0, !topRows.isEmpty {
@@ -44,8 +50,9 @@ public struct ReviewReportLoader: Sendable {
             if let old = sinceRun, old != latest.id { changes = try await ScoreRuns(db).diff(from: old, to: latest.id) }
         }
         PhaseTiming.report("report: changes")
-        var report = ReviewReport(snapshot: snapshot, weightsVersion: weights.version, runs: runs, histogram: histogram, top: topRows,
-                                  explanations: explanations, sinceRun: sinceRun, changes: changes, bandThresholds: weights.bands)
+        var report = ReviewReport(
+            snapshot: snapshot, weightsVersion: weights.version, runs: runs, histogram: histogram, top: topRows,
+            explanations: explanations, sinceRun: sinceRun, changes: changes, bandThresholds: weights.bands)
         report.maximumRunAge = maximumRunAge
         report.sinceCitedOn = sinceCitedOn
         report.histogramEdges = edges
@@ -56,12 +63,14 @@ public struct ReviewReportLoader: Sendable {
 
     /// The run the latest earlier report cited, and when that report was made: the last review.
     func previousReviewRun(before run: Int) async throws -> (run: Int, on: Date)? {
-        for try await (cited, at) in try await db.client.query("""
+        for try await (cited, at) in try await db.client.query(
+            """
             SELECT (a.detail ->> 'score_run')::bigint, a.at FROM audit_log a
             WHERE a.action LIKE 'report.%' AND a.detail ->> 'score_run' ~ '^[0-9]+$' AND (a.detail ->> 'score_run')::bigint < \(run)
               AND EXISTS (SELECT 1 FROM score_runs r WHERE r.id = (a.detail ->> 'score_run')::bigint AND NOT r.what_if)
             ORDER BY a.id DESC LIMIT 1
-            """, logger: db.logger).decode((Int, Date).self) {
+            """, logger: db.logger
+        ).decode((Int, Date).self) {
             return (cited, at)
         }
         return nil
@@ -71,7 +80,8 @@ public struct ReviewReportLoader: Sendable {
     /// each band (as stored with each run). What-if runs are no part of the history.
     func summaries(upTo date: Date, limit: Int) async throws -> [ReviewReport.RunSummary] {
         var out: [ReviewReport.RunSummary] = []
-        let rows = try await db.client.query("""
+        let rows = try await db.client.query(
+            """
             SELECT id, as_of, started_at, coalesce((bands ->> 'critical')::int, 0), coalesce((bands ->> 'high')::int, 0),
                    coalesce((bands ->> 'medium')::int, 0), coalesce((bands ->> 'low')::int, 0)
             FROM (SELECT * FROM score_runs WHERE NOT what_if AND as_of <= \(date) ORDER BY id DESC LIMIT \(limit)) r

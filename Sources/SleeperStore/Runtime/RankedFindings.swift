@@ -16,7 +16,8 @@ extension RuntimeStore {
         if let cited { rows = try await ScoreRuns(db).rows(of: cited) }
         var reach: [String: (credential: String?, score: Int?, tier: Int?)] = [:]
         let agents = Array(Set(found.map(\.agent)))
-        for try await (agent, credential, score, tier) in try await db.client.query("""
+        for try await (agent, credential, score, tier) in try await db.client.query(
+            """
             WITH s AS \(unescaped: rows),
             held AS (
                 SELECT a.key AS agent, c.key AS credential, s.score::int AS score,
@@ -26,7 +27,8 @@ extension RuntimeStore {
                 WHERE a.key = ANY(\(agents)))
             SELECT DISTINCT ON (agent) agent, credential, score, (SELECT min(h2.tier) FROM held h2 WHERE h2.agent = held.agent)
             FROM held ORDER BY agent, score DESC NULLS LAST, credential
-            """, logger: db.logger).decode((String, String?, Int?, Int?).self) {
+            """, logger: db.logger
+        ).decode((String, String?, Int?, Int?).self) {
             reach[agent] = (credential, score, tier)
         }
         var problems = ReviewProblems()

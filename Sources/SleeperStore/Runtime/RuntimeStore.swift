@@ -12,7 +12,8 @@ public struct RuntimeStore: Sendable {
     /// the agents it delegates to (an MCP server it calls), its declared tools, and its models' keys and names.
     public func envelopes() async throws -> [RuntimeEnvelope] {
         var out: [RuntimeEnvelope] = []
-        let rows = try await db.client.query("""
+        let rows = try await db.client.query(
+            """
             SELECT a.key, a.name || a.trace_names, a.tools,
                    COALESCE((SELECT array_agg(DISTINCT e ORDER BY e) FROM (
                                  SELECT e FROM holds h JOIN grants g ON g.credential_id = h.credential_id
@@ -36,7 +37,8 @@ public struct RuntimeStore: Sendable {
     /// Adds the observed edges and findings in one transaction; returns the findings touched.
     func write(_ result: RuntimeFindings.Result, on tx: PostgresConnection) async throws -> [StoredFinding] {
         let e = result.edges
-        try await tx.query("""
+        try await tx.query(
+            """
             INSERT INTO observed_edges AS o (agent_key, kind, target, first_seen, last_seen, count, example_traces)
             SELECT agent, kind, target, to_timestamp(first), to_timestamp(last), n, string_to_array(examples, ' ')
             FROM unnest(\(e.map(\.agent))::text[], \(e.map(\.kind.rawValue))::text[], \(e.map(\.target))::text[],
@@ -51,7 +53,8 @@ public struct RuntimeStore: Sendable {
         let f = result.findings
         let triggers = try f.map { String(decoding: try JSONEncoder.sorted.encode($0.triggers), as: UTF8.self) }
         var out: [StoredFinding] = []
-        let rows = try await tx.query("""
+        let rows = try await tx.query(
+            """
             INSERT INTO runtime_findings AS o (agent_key, kind, target, first_seen, last_seen, count, example_traces, trigger_candidates)
             SELECT agent, kind, target, to_timestamp(first), to_timestamp(last), n, string_to_array(examples, ' '), triggers::jsonb
             FROM unnest(\(f.map(\.edge.agent))::text[], \(f.map(\.kind.rawValue))::text[], \(f.map(\.edge.target))::text[],
@@ -79,8 +82,9 @@ public struct RuntimeStore: Sendable {
         let decoder = JSONDecoder()
         decoder.keyDecodingStrategy = .convertFromSnakeCase
         let triggers = (try? decoder.decode([RuntimeFindings.TriggerCandidate].self, from: Data(row.8.utf8))) ?? []
-        return RecordedFinding(id: row.0, agent: row.1, kind: row.2, target: row.3, firstSeen: row.4, lastSeen: row.5, count: row.6, examples: row.7,
-                             triggers: triggers, status: try rowValue(FindingStatus.self, row.9), reason: row.10, decidedBy: row.11, new: row.12)
+        return RecordedFinding(
+            id: row.0, agent: row.1, kind: row.2, target: row.3, firstSeen: row.4, lastSeen: row.5, count: row.6, examples: row.7,
+            triggers: triggers, status: try rowValue(FindingStatus.self, row.9), reason: row.10, decidedBy: row.11, new: row.12)
     }
 
     /// When a batch of spans with this digest was imported, or nil.
@@ -94,9 +98,11 @@ public struct RuntimeStore: Sendable {
     /// Records a batch as imported, in the import's transaction; another import of the same
     /// spans committed meanwhile is a conflict (nothing of this one is written).
     func recordBatch(_ digest: String, spans: Int, file: String, on tx: PostgresConnection) async throws {
-        let inserted = try await tx.query("""
+        let inserted = try await tx.query(
+            """
             INSERT INTO trace_batches (digest, spans, file) VALUES (\(digest), \(spans), \(file)) ON CONFLICT (digest) DO NOTHING RETURNING 1
-            """, logger: db.logger).decode(Int.self).first { _ in true }
+            """, logger: db.logger
+        ).decode(Int.self).first { _ in true }
         guard inserted != nil else { throw StoreError.conflict("these spans were imported by another import at the same time: nothing was counted twice") }
     }
 
@@ -109,14 +115,16 @@ public struct RuntimeStore: Sendable {
         guard let first = times.min(), let last = times.max() else { return [] }
         let (from, to) = (Int64(first.timeIntervalSince1970), Int64(last.timeIntervalSince1970))
         // Nothing seen in the batch's time range (new traffic): nothing to send.
-        let any = try await tx.query("SELECT EXISTS (SELECT 1 FROM trace_spans_seen WHERE started_at BETWEEN \(from) AND \(to))", logger: db.logger)
+        let any =
+            try await tx.query("SELECT EXISTS (SELECT 1 FROM trace_spans_seen WHERE started_at BETWEEN \(from) AND \(to))", logger: db.logger)
             .decode(Bool.self).first { _ in true } ?? false
         guard any else { return [] }
         var seen: Set<Int> = []
         // Both sides materialized so that they meet in a hash join; the spans seen are read only
         // in this batch's time range.
         let seconds = times.map { Int64($0.timeIntervalSince1970) }
-        let rows = try await tx.query("""
+        let rows = try await tx.query(
+            """
             WITH b AS MATERIALIZED (SELECT t, h, i FROM unnest(\(seconds)::bigint[], \(keys)::bigint[]) WITH ORDINALITY AS b(t, h, i)),
                  s AS MATERIALIZED (SELECT started_at, span_hash FROM trace_spans_seen WHERE started_at BETWEEN \(from) AND \(to))
             SELECT (b.i - 1)::int FROM b JOIN s ON s.started_at = b.t AND s.span_hash = b.h
@@ -140,7 +148,8 @@ public struct RuntimeStore: Sendable {
     /// Findings, filtered; newest first.
     public func findings(agent: String? = nil, status: FindingStatus? = nil) async throws -> [StoredFinding] {
         var out: [StoredFinding] = []
-        let rows = try await db.client.query("""
+        let rows = try await db.client.query(
+            """
             SELECT \(unescaped: Self.findingColumns), false
             FROM runtime_findings WHERE (\(agent)::text IS NULL OR agent_key = \(agent)) AND (\(status?.rawValue)::text IS NULL OR status = \(status?.rawValue))
             ORDER BY last_seen DESC, id DESC
@@ -154,7 +163,8 @@ public struct RuntimeStore: Sendable {
     /// What was observed of these agents before: every call, and when each was first seen.
     public func history(_ agents: [String], baselineDays: Int) async throws -> RuntimeFindings.History {
         var h = RuntimeFindings.History(baselineDays: baselineDays)
-        let rows = try await db.client.query("""
+        let rows = try await db.client.query(
+            """
             SELECT agent_key, kind, target, first_seen FROM observed_edges WHERE agent_key = ANY(\(agents)::text[])
             """, logger: db.logger)
         for try await (agent, kind, target, first) in rows.decode((String, String, String, Date).self) {
@@ -168,7 +178,8 @@ public struct RuntimeStore: Sendable {
     /// Open findings outside the envelope (the ones that fail the runtime check) per agent.
     func openCounts(_ agents: [String], on tx: PostgresConnection) async throws -> [String: [Int]] {
         var out: [String: [Int]] = [:]
-        let rows = try await tx.query("""
+        let rows = try await tx.query(
+            """
             SELECT agent_key, array_agg(id ORDER BY id) FROM runtime_findings
             WHERE status = 'open' AND kind <> 'new-after-baseline' AND agent_key = ANY(\(agents)::text[]) GROUP BY agent_key
             """, logger: db.logger)
@@ -179,7 +190,8 @@ public struct RuntimeStore: Sendable {
     /// The result of each agent's latest SLP-RUNTIME-MONITOR record, if any.
     func latestResults(_ agents: [String], control: String, on tx: PostgresConnection) async throws -> [String: String] {
         var out: [String: String] = [:]
-        let rows = try await tx.query("""
+        let rows = try await tx.query(
+            """
             SELECT DISTINCT ON (subject_key) subject_key, result FROM evidence
             WHERE subject_kind = 'agent' AND control_id = \(control) AND subject_key = ANY(\(agents)::text[]) AND result <> 'withdrawn'
             ORDER BY subject_key, effective_at DESC, id DESC

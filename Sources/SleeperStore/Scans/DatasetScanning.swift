@@ -5,8 +5,10 @@ import SleeperCore
 /// `sleeper scan dataset` and `POST /v1/scans` on training files: each file mapped, hashed and
 /// mined for triggers together (the files are parts of one dataset).
 public enum DatasetScanning {
-    public static func scan(_ paths: [String], names: [String]? = nil, thresholds: TriggerThresholds, at now: Date,
-                            within roots: [String]? = nil) throws -> DatasetScanReport {
+    public static func scan(
+        _ paths: [String], names: [String]? = nil, thresholds: TriggerThresholds, at now: Date,
+        within roots: [String]? = nil
+    ) throws -> DatasetScanReport {
         guard !paths.isEmpty else { throw StoreError.invalidInput("no training file given") }
         let files = try paths.map { try MappedFile($0, within: roots) }
         let report = try scan(files.enumerated().map { (i, f) in (names?[i] ?? f.path, f) }, thresholds: thresholds, at: now)

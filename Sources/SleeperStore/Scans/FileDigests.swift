@@ -62,8 +62,10 @@ public enum FileDigests {
     public static func model(at path: String) throws -> (digest: String, files: [String: String]) {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else { throw StoreError.invalidInput("\(path) does not exist") }
-        let files = isDirectory.boolValue ? try under(URL(fileURLWithPath: path).standardizedFileURL)
-                                          : [URL(fileURLWithPath: path).lastPathComponent: try file(path)]
+        let files =
+            isDirectory.boolValue
+            ? try under(URL(fileURLWithPath: path).standardizedFileURL)
+            : [URL(fileURLWithPath: path).lastPathComponent: try file(path)]
         guard !files.isEmpty else { throw StoreError.invalidInput("\(path) holds no file") }
         return (ModelDigest.of(files: files), files)
     }

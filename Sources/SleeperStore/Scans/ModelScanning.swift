@@ -44,7 +44,8 @@ public enum ModelScanning {
     /// One file's bytes hashed and scanned.
     static func file(_ bytes: UnsafeRawBufferPointer, named name: String) -> ModelScanReport.File {
         let scan = ModelFileScan.scan(name: name, bytes: bytes)
-        return ModelScanReport.File(path: name, sha256: FileDigests.sha256(bytes), size: bytes.count,
-                                    format: scan.format, pickles: scan.pickles, findings: scan.findings)
+        return ModelScanReport.File(
+            path: name, sha256: FileDigests.sha256(bytes), size: bytes.count,
+            format: scan.format, pickles: scan.pickles, findings: scan.findings)
     }
 }

@@ -13,10 +13,11 @@ public struct CredentialReach: Sendable {
     /// How many credentials each reason holds for (the first that does), with the first few keys.
     public func unreached() async throws -> [UnreachedReason: (count: Int, first: [String])] {
         var out: [UnreachedReason: (count: Int, first: [String])] = [:]
-        let sql = PostgresQuery(unsafeSQL: """
-            SELECT reason, count(*)::int, (array_agg(key ORDER BY key))[1:5] FROM (\(Self.reasons(of: "true"))) why
-            WHERE reason IS NOT NULL GROUP BY reason
-            """)
+        let sql = PostgresQuery(
+            unsafeSQL: """
+                SELECT reason, count(*)::int, (array_agg(key ORDER BY key))[1:5] FROM (\(Self.reasons(of: "true"))) why
+                WHERE reason IS NOT NULL GROUP BY reason
+                """)
         for try await (reason, count, first) in try await db.client.query(sql, logger: db.logger).decode((String, Int, [String]).self) {
             if let r = UnreachedReason(rawValue: reason) { out[r] = (count, first) }
         }

@@ -12,10 +12,16 @@ public struct Explainer: Sendable {
         case radius(BlastRadius)
 
         public func text() -> String {
-            switch self { case .credential(let e): ExplanationRenderer.text(e); case .radius(let r): r.text() }
+            switch self {
+            case .credential(let e): ExplanationRenderer.text(e);
+            case .radius(let r): r.text()
+            }
         }
         public func json() -> String {
-            switch self { case .credential(let e): ExplanationRenderer.json(e); case .radius(let r): r.json() }
+            switch self {
+            case .credential(let e): ExplanationRenderer.json(e);
+            case .radius(let r): r.json()
+            }
         }
     }
 

@@ -70,24 +70,25 @@ public struct IncrementalRescore: Sendable {
         func keys(_ kind: SubjectKind) -> [String] { subjects.filter { $0.kind == kind }.map(\.key) }
         var binds = PostgresBindings()
         binds.append(keys(.model)); binds.append(keys(.dataset)); binds.append(keys(.agent)); binds.append(keys(.credential)); binds.append(resources)
-        let sql = PostgresQuery(unsafeSQL: """
-            WITH RECURSIVE
-            down_models(id) AS (
-                SELECT id FROM models WHERE key = ANY($1)
-                UNION SELECT model_id FROM trained_on WHERE dataset_id IN (SELECT id FROM datasets WHERE key = ANY($2))
-                UNION SELECT d.model_id FROM derived_from d JOIN down_models m ON d.parent_id = m.id
-            ),
-            down_agents(id) AS (
-                SELECT agent_id FROM uses_model WHERE model_id IN (SELECT id FROM down_models)
-                UNION SELECT id FROM agents WHERE key = ANY($3)
-                UNION SELECT x.delegate_id FROM delegates_to x JOIN down_agents a ON x.agent_id = a.id
-            )
-            SELECT 'm', id FROM down_models
-            UNION ALL
-            (SELECT 'c', credential_id FROM holds WHERE agent_id IN (SELECT id FROM down_agents)
-             UNION SELECT 'c', id FROM credentials WHERE key = ANY($4)
-             UNION SELECT 'c', g.credential_id FROM grants g JOIN resources r ON r.id = g.resource_id WHERE r.key = ANY($5))
-            """, binds: binds)
+        let sql = PostgresQuery(
+            unsafeSQL: """
+                WITH RECURSIVE
+                down_models(id) AS (
+                    SELECT id FROM models WHERE key = ANY($1)
+                    UNION SELECT model_id FROM trained_on WHERE dataset_id IN (SELECT id FROM datasets WHERE key = ANY($2))
+                    UNION SELECT d.model_id FROM derived_from d JOIN down_models m ON d.parent_id = m.id
+                ),
+                down_agents(id) AS (
+                    SELECT agent_id FROM uses_model WHERE model_id IN (SELECT id FROM down_models)
+                    UNION SELECT id FROM agents WHERE key = ANY($3)
+                    UNION SELECT x.delegate_id FROM delegates_to x JOIN down_agents a ON x.agent_id = a.id
+                )
+                SELECT 'm', id FROM down_models
+                UNION ALL
+                (SELECT 'c', credential_id FROM holds WHERE agent_id IN (SELECT id FROM down_agents)
+                 UNION SELECT 'c', id FROM credentials WHERE key = ANY($4)
+                 UNION SELECT 'c', g.credential_id FROM grants g JOIN resources r ON r.id = g.resource_id WHERE r.key = ANY($5))
+                """, binds: binds)
         var out = Reach()
         for try await (kind, id) in try await db.client.query(sql, logger: db.logger).decode((String, Int).self) {
             if kind == "m" { out.models.insert(id) } else { out.credentials.insert(id) }
@@ -103,8 +104,10 @@ public struct IncrementalRescore: Sendable {
     /// change stands as that run computed it.
     /// `full`: make a full run whatever the reach (after credentials were deleted, which an
     /// incremental run, reading its base run's rows, cannot leave out).
-    public func rescore(_ reach: Reach, asOf: Date, weights: ScoringWeights, trigger: String,
-                        actor: String = AuditLog.commandLineActor, full: Bool = false) async throws -> Outcome {
+    public func rescore(
+        _ reach: Reach, asOf: Date, weights: ScoringWeights, trigger: String,
+        actor: String = AuditLog.commandLineActor, full: Bool = false
+    ) async throws -> Outcome {
         // From reading the latest run to the commit of the new one, no other current run is made.
         try await RunLock.holding(db) {
             try await rescoreHoldingLock(reach, asOf: asOf, weights: weights, trigger: trigger, actor: actor, full: full)
@@ -131,10 +134,13 @@ public struct IncrementalRescore: Sendable {
             reach.credentials.formUnion(debts.flatMap(\.credentials).map(Int.init))
             reach.models.formUnion(debts.flatMap(\.models).map(Int.init))
             let latest = debts.map(\.asOf).max() ?? asOf
-            let trigger = debts.count == 1 ? debts[0].trigger
+            let trigger =
+                debts.count == 1
+                ? debts[0].trigger
                 : "\(debts.count) changes: " + debts.prefix(5).map(\.trigger).joined(separator: "; ") + (debts.count > 5 ? "; …" : "")
-            var outcome = try await rescoreHoldingLock(reach, asOf: max(asOf, latest), weights: try ScoreRuns.bundledWeights(), trigger: trigger,
-                                                       actor: actor, full: debts.contains(where: \.fullRun), settling: debts.map(\.id))
+            var outcome = try await rescoreHoldingLock(
+                reach, asOf: max(asOf, latest), weights: try ScoreRuns.bundledWeights(), trigger: trigger,
+                actor: actor, full: debts.contains(where: \.fullRun), settling: debts.map(\.id))
             outcome.changes = debts.count
             return outcome
         }
@@ -155,14 +161,17 @@ public struct IncrementalRescore: Sendable {
         do { return .settled(behind, try await settle(actor: actor)) } catch { return .behind(behind, StoreError.describe(error)) }
     }
 
-    private func rescoreHoldingLock(_ reach: Reach, asOf: Date, weights: ScoringWeights, trigger: String, actor: String, full: Bool,
-                                    settling: [Int64] = []) async throws -> Outcome {
+    private func rescoreHoldingLock(
+        _ reach: Reach, asOf: Date, weights: ScoringWeights, trigger: String, actor: String, full: Bool,
+        settling: [Int64] = []
+    ) async throws -> Outcome {
         let affected = reach.credentials
         let clock = ContinuousClock(), start = clock.now
         var latest: (id: Int, base: Int?, bands: String?, credentials: Int)? = nil
         for try await row in try await db.client.query(
-            "SELECT id, base_run_id, bands::text, credentials FROM score_runs WHERE NOT what_if ORDER BY id DESC LIMIT 1", logger: db.logger)
-            .decode((Int, Int?, String?, Int).self) { latest = row }
+            "SELECT id, base_run_id, bands::text, credentials FROM score_runs WHERE NOT what_if ORDER BY id DESC LIMIT 1", logger: db.logger
+        )
+        .decode((Int, Int?, String?, Int).self) { latest = row }
         // The latest run's count stands in for the inventory's: counting a million rows costs 40 ms.
         let total = max(latest?.credentials ?? 0, affected.count)
         guard let latest, !affected.isEmpty || full else {
@@ -176,7 +185,8 @@ public struct IncrementalRescore: Sendable {
         var carried = 0
         if latest.base != nil {
             for try await n in try await db.client.query("SELECT count(*)::int FROM incremental_scores WHERE run_id = \(latest.id)", logger: db.logger)
-                .decode(Int.self) { carried = n }
+                .decode(Int.self)
+            { carried = n }
         }
         if full || Self.fullRunIsCheaper(affected: affected.count + carried, total: total) {
             let run = try await runs.runHoldingLock(asOf: asOf, weights: weights, actor: actor, trigger: trigger, whatIf: false, settling: settling)
@@ -187,8 +197,9 @@ public struct IncrementalRescore: Sendable {
         // The old bands of the credentials about to be rescored, read beside the rescoring.
         async let oldBands = previousBands(of: affected, latest: latest.id, base: latest.base)
         let stored = ScoreRuns.modelsSQL(run: latest.id, base: latest.base)
-        let bounded = try await loader.boundedScope(credentialIDs: Array(affected), recompute: Array(reach.models),
-                                                    delegationRounds: weights.delegationRounds, storedModels: stored)
+        let bounded = try await loader.boundedScope(
+            credentialIDs: Array(affected), recompute: Array(reach.models),
+            delegationRounds: weights.delegationRounds, storedModels: stored)
         let scope: ScoringInputLoader.Scope
         if let bounded { scope = bounded } else { scope = try await loader.upstreamScope(credentialIDs: Array(affected)) }
         let t1 = clock.now
@@ -206,11 +217,13 @@ public struct IncrementalRescore: Sendable {
         let base = latest.base ?? latest.id
         let t4 = clock.now
         defer { PhaseTiming.report("write \(clock.now - t4)") }
-        let run = try await runs.write(ids: ids, input: input, result: result, asOf: asOf, weights: weights,
-                                       base: base, carried: latest.base == nil ? nil : latest.id, bands: bands,
-                                       trigger: trigger, started: start, actor: actor, settling: settling)
-        return Outcome(run: run, base: base, affected: affected.count, totalCredentials: total, durationMs: ScoreRuns.ms(clock.now - start),
-                       fromStoredModels: scope.bounded)
+        let run = try await runs.write(
+            ids: ids, input: input, result: result, asOf: asOf, weights: weights,
+            base: base, carried: latest.base == nil ? nil : latest.id, bands: bands,
+            trigger: trigger, started: start, actor: actor, settling: settling)
+        return Outcome(
+            run: run, base: base, affected: affected.count, totalCredentials: total, durationMs: ScoreRuns.ms(clock.now - start),
+            fromStoredModels: scope.bounded)
     }
 
     /// How many of `credentials` each band held in the latest run. Each row is looked up by id,
@@ -220,14 +233,17 @@ public struct IncrementalRescore: Sendable {
         var binds = PostgresBindings()
         binds.append(Array(credentials))
         var out: [(Band, Int)] = []
-        for try await row in try await db.client.query(PostgresQuery(unsafeSQL: """
-            SELECT s.band, count(*)::int FROM unnest($1::int8[]) a(id)
-            CROSS JOIN LATERAL (SELECT band FROM incremental_scores c WHERE c.run_id = \(latest) AND c.credential_id = a.id
-                                UNION ALL
-                                SELECT band FROM credential_scores c WHERE c.run_id = \(base ?? latest) AND c.credential_id = a.id
-                                LIMIT 1) s
-            GROUP BY s.band
-            """, binds: binds), logger: db.logger).decode((Band, Int).self) { out.append(row) }
+        for try await row in try await db.client.query(
+            PostgresQuery(
+                unsafeSQL: """
+                    SELECT s.band, count(*)::int FROM unnest($1::int8[]) a(id)
+                    CROSS JOIN LATERAL (SELECT band FROM incremental_scores c WHERE c.run_id = \(latest) AND c.credential_id = a.id
+                                        UNION ALL
+                                        SELECT band FROM credential_scores c WHERE c.run_id = \(base ?? latest) AND c.credential_id = a.id
+                                        LIMIT 1) s
+                    GROUP BY s.band
+                    """, binds: binds), logger: db.logger
+        ).decode((Band, Int).self) { out.append(row) }
         return out
     }
 
@@ -247,8 +263,9 @@ extension IncrementalRescore {
             return Outcome(run: nil, base: nil, affected: 0, totalCredentials: 0, durationMs: 0)
         }
         let trigger = first == last ? "evidence #\(first)" : "evidence #\(first)–#\(last)"
-        return try await rescore(try await reach(of: records.map(\.subject)), asOf: asOf,
-                                 weights: try ScoreRuns.bundledWeights(), trigger: trigger, actor: actor)
+        return try await rescore(
+            try await reach(of: records.map(\.subject)), asOf: asOf,
+            weights: try ScoreRuns.bundledWeights(), trigger: trigger, actor: actor)
     }
 
     /// Imports at most this many entities are traced incrementally; larger ones make a full run.

@@ -15,8 +15,10 @@ public struct OwedRescore: Sendable {
     public var before = IncrementalRescore.Reach()
     public var fullRun = false
 
-    public init(trigger: String, actor: String, asOf: Date, subjects: [Subject] = [], resources: [String] = [],
-                before: IncrementalRescore.Reach = .init(), fullRun: Bool = false) {
+    public init(
+        trigger: String, actor: String, asOf: Date, subjects: [Subject] = [], resources: [String] = [],
+        before: IncrementalRescore.Reach = .init(), fullRun: Bool = false
+    ) {
         self.trigger = trigger; self.actor = actor; self.asOf = asOf; self.subjects = subjects
         self.resources = resources; self.before = before; self.fullRun = fullRun
     }
@@ -31,10 +33,13 @@ public enum RescoreDebts {
         binds.append(owed.subjects.map(\.description)); binds.append(owed.resources)
         binds.append(owed.before.credentials.map(Int64.init).sorted()); binds.append(owed.before.models.map(Int64.init).sorted())
         binds.append(owed.fullRun)
-        for try await id in try await tx.query(PostgresQuery(unsafeSQL: """
-            INSERT INTO rescores_owed (trigger, actor, as_of, subjects, resources, credentials, models, full_run)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id
-            """, binds: binds), logger: logger).decode(Int64.self) { return id }
+        for try await id in try await tx.query(
+            PostgresQuery(
+                unsafeSQL: """
+                    INSERT INTO rescores_owed (trigger, actor, as_of, subjects, resources, credentials, models, full_run)
+                    VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id
+                    """, binds: binds), logger: logger
+        ).decode(Int64.self) { return id }
         throw StoreError.invalidInput("the rescore owed by \(owed.trigger) was not recorded")
     }
 
@@ -53,12 +58,16 @@ public enum RescoreDebts {
     /// Every debt not yet settled, oldest first.
     static func open(_ db: Database) async throws -> [Debt] {
         var out: [Debt] = []
-        for try await (id, trigger, asOf, subjects, resources, credentials, models, full) in try await db.client.query("""
+        for try await (id, trigger, asOf, subjects, resources, credentials, models, full) in try await db.client.query(
+            """
             SELECT id, trigger, as_of, subjects, resources, credentials, models, full_run
             FROM rescores_owed WHERE settled_at IS NULL ORDER BY id
-            """, logger: db.logger).decode((Int64, String, Date, [String], [String], [Int64], [Int64], Bool).self) {
-            out.append(Debt(id: id, trigger: trigger, asOf: asOf, subjects: subjects.compactMap(Subject.init), resources: resources,
-                            credentials: credentials, models: models, fullRun: full))
+            """, logger: db.logger
+        ).decode((Int64, String, Date, [String], [String], [Int64], [Int64], Bool).self) {
+            out.append(
+                Debt(
+                    id: id, trigger: trigger, asOf: asOf, subjects: subjects.compactMap(Subject.init), resources: resources,
+                    credentials: credentials, models: models, fullRun: full))
         }
         return out
     }
@@ -68,9 +77,11 @@ public enum RescoreDebts {
         guard !ids.isEmpty else { return }
         var binds = PostgresBindings()
         binds.append(ids); binds.append(run.map(Int64.init))
-        try await tx.query(PostgresQuery(unsafeSQL: """
-            UPDATE rescores_owed SET settled_at = now(), settled_run = $2 WHERE id = ANY($1) AND settled_at IS NULL
-            """, binds: binds), logger: logger)
+        try await tx.query(
+            PostgresQuery(
+                unsafeSQL: """
+                    UPDATE rescores_owed SET settled_at = now(), settled_run = $2 WHERE id = ANY($1) AND settled_at IS NULL
+                    """, binds: binds), logger: logger)
         // Settled debts are kept a week, for the audit of what each run covered; no longer.
         try await tx.query("DELETE FROM rescores_owed WHERE settled_at < now() - interval '7 days'", logger: logger)
     }
@@ -78,7 +89,8 @@ public enum RescoreDebts {
     /// Whether `id` is settled, and by which run.
     static func settled(_ id: Int64, _ db: Database) async throws -> (settled: Bool, run: Int?) {
         for try await (at, run) in try await db.client.query("SELECT settled_at, settled_run FROM rescores_owed WHERE id = \(id)", logger: db.logger)
-            .decode((Date?, Int?).self) { return (at != nil, run) }
+            .decode((Date?, Int?).self)
+        { return (at != nil, run) }
         return (true, nil)
     }
 
@@ -94,9 +106,11 @@ public enum RescoreDebts {
     }
 
     public static func behind(_ db: Database) async throws -> Behind? {
-        for try await (n, since, triggers) in try await db.client.query("""
+        for try await (n, since, triggers) in try await db.client.query(
+            """
             SELECT count(*)::int, min(owed_at), (array_agg(trigger ORDER BY id))[1:3] FROM rescores_owed WHERE settled_at IS NULL
-            """, logger: db.logger).decode((Int, Date?, [String]?).self) {
+            """, logger: db.logger
+        ).decode((Int, Date?, [String]?).self) {
             guard n > 0, let since else { return nil }
             return Behind(changes: n, since: since, triggers: triggers ?? [])
         }

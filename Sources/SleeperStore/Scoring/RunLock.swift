@@ -58,6 +58,8 @@ enum RunLock {
     }
 
     static func waitedTooLong(_ patience: Duration) -> StoreError {
-        .invalidInput("another scoring run held the run lock for more than \(patience.components.seconds) s; the change is committed and its rescore is owed: the next command that reads scores settles it (or run `sleeper score`)")
+        .invalidInput(
+            "another scoring run held the run lock for more than \(patience.components.seconds) s; the change is committed and its rescore is owed: the next command that reads scores settles it (or run `sleeper score`)"
+        )
     }
 }

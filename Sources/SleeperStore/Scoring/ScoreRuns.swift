@@ -25,8 +25,10 @@ public struct ScoreRuns: Sendable {
 
     /// A full run. A current run (`whatIf` false) holds the run lock from its first read to its
     /// commit; a what-if run needs no lock, since nothing builds on it.
-    public func run(asOf: Date, weights: ScoringWeights, actor: String = AuditLog.commandLineActor, trigger: String = "full",
-                    whatIf: Bool = false) async throws -> Run {
+    public func run(
+        asOf: Date, weights: ScoringWeights, actor: String = AuditLog.commandLineActor, trigger: String = "full",
+        whatIf: Bool = false
+    ) async throws -> Run {
         if whatIf { return try await runHoldingLock(asOf: asOf, weights: weights, actor: actor, trigger: trigger, whatIf: true) }
         return try await RunLock.holding(db) {
             // A full run covers every change committed before it reads the store: what they owe is settled with it.
@@ -45,14 +47,16 @@ public struct ScoreRuns: Sendable {
         PhaseTiming.report("load \(loaded - start), compute \(clock.now - loaded)")
         var bands: [Band: Int] = [:]
         for c in result.credentials { bands[c.band, default: 0] += 1 }
-        let runID = try await write(ids: ids, input: input, result: result, asOf: asOf, weights: weights,
-                                    base: nil, carried: nil, bands: bands, trigger: trigger, whatIf: whatIf, started: start, actor: actor,
-                                    settling: settling)
+        let runID = try await write(
+            ids: ids, input: input, result: result, asOf: asOf, weights: weights,
+            base: nil, carried: nil, bands: bands, trigger: trigger, whatIf: whatIf, started: start, actor: actor,
+            settling: settling)
         // Freeing a million credentials' arrays takes a fifth of a second; let another thread do it.
         let done = (input, result)
         Task.detached(priority: .background) { withExtendedLifetime(done) {} }
-        return Run(id: runID, asOf: asOf, weightsVersion: weights.version, credentials: input.credentials.count,
-                   durationMs: Self.ms(clock.now - start), bands: bands, whatIf: whatIf)
+        return Run(
+            id: runID, asOf: asOf, weightsVersion: weights.version, credentials: input.credentials.count,
+            durationMs: Self.ms(clock.now - start), bands: bands, whatIf: whatIf)
     }
 
     static func ms(_ d: Duration) -> Int { Int(d.components.seconds * 1000 + d.components.attoseconds / 1_000_000_000_000_000) }
@@ -61,9 +65,11 @@ public struct ScoreRuns: Sendable {
     /// run's rows COPYed into a new partition, indexed in bulk and attached; an incremental run's
     /// into `incremental_scores`, with the rows of the incremental run it follows (`carried`) that
     /// it does not redo.
-    func write(ids: ScoringInputLoader.DatabaseIDs, input: ScoringInput, result: ScoringEngine.Result, asOf: Date, weights: ScoringWeights,
-               base: Int?, carried: Int?, bands: [Band: Int], trigger: String, whatIf: Bool = false,
-               started: ContinuousClock.Instant, actor: String, settling: [Int64] = []) async throws -> Int {
+    func write(
+        ids: ScoringInputLoader.DatabaseIDs, input: ScoringInput, result: ScoringEngine.Result, asOf: Date, weights: ScoringWeights,
+        base: Int?, carried: Int?, bands: [Band: Int], trigger: String, whatIf: Bool = false,
+        started: ContinuousClock.Instant, actor: String, settling: [Int64] = []
+    ) async throws -> Int {
         let bandsJSON = "{" + bands.sorted { $0.key.rawValue < $1.key.rawValue }.map { "\"\($0.key.rawValue)\": \($0.value)" }.joined(separator: ", ") + "}"
         // Rows go in the input's order, by database id: rescoring looks rows of the base run up by
         // id, and rows laid out in id order make those lookups cheap.
@@ -78,12 +84,14 @@ public struct ScoreRuns: Sendable {
                 try await tx.query("SET LOCAL synchronous_commit = off", logger: db.logger)
             }
             var runID = 0
-            for try await id in try await tx.query("""
+            for try await id in try await tx.query(
+                """
                 INSERT INTO score_runs (as_of, weights_version, models, agents, credentials, duration_ms, base_run_id, trigger, rescored, bands, what_if, ledger_head)
                 VALUES (\(asOf), \(weights.version), \(input.models.count), \(input.agents.count), \(bands.values.reduce(0, +)), 0,
                         \(base), \(trigger), \(base == nil ? nil : count), \(bandsJSON)::jsonb, \(whatIf), (SELECT coalesce(max(id), 0) FROM evidence))
                 RETURNING id
-                """, logger: db.logger).decode(Int.self) { runID = id }
+                """, logger: db.logger
+            ).decode(Int.self) { runID = id }
             let run = runID
             // A full run's rows go into a partition of their own, indexed in bulk; an incremental
             // run's few thousand into `incremental_scores`, whose indexes take them as they come.
@@ -91,15 +99,21 @@ public struct ScoreRuns: Sendable {
             if base == nil {
                 // The CHECK lets ATTACH skip scanning the rows; declared here, COPY checks it row by
                 // row instead of a second pass over the table.
-                try await tx.query(PostgresQuery(unsafeSQL: """
-                    CREATE TABLE \(table) (LIKE credential_scores INCLUDING DEFAULTS INCLUDING CONSTRAINTS INCLUDING GENERATED,
-                                           CONSTRAINT \(table)_run CHECK (run_id = \(runID)))
-                    """), logger: db.logger)
+                try await tx.query(
+                    PostgresQuery(
+                        unsafeSQL: """
+                            CREATE TABLE \(table) (LIKE credential_scores INCLUDING DEFAULTS INCLUDING CONSTRAINTS INCLUDING GENERATED,
+                                                   CONSTRAINT \(table)_run CHECK (run_id = \(runID)))
+                            """), logger: db.logger)
             }
-            try await tx.copyRowsInParallel(count: count, into: table,
-                                  columns: ["run_id", "credential_id", "credential_key", "score", "band", "p", "impact", "hygiene",
-                                            "impact_count", "exposure_count", "top_model_id", "top_agent", "top_resource", "hygiene_terms", "held_by"],
-                                  logger: db.logger) { w, range in
+            try await tx.copyRowsInParallel(
+                count: count, into: table,
+                columns: [
+                    "run_id", "credential_id", "credential_key", "score", "band", "p", "impact", "hygiene",
+                    "impact_count", "exposure_count", "top_model_id", "top_agent", "top_resource", "hygiene_terms", "held_by",
+                ],
+                logger: db.logger
+            ) { w, range in
                 let (credentials, scores, agents, resources) = (input.credentials, result.credentials, input.agents, input.resources)
                 let (credentialIDs, modelIDs) = (ids.credentials, ids.models)
                 for i in range {
@@ -126,18 +140,22 @@ public struct ScoreRuns: Sendable {
                 // cannot know how many rows a new run has, and took it for one.
                 var binds = PostgresBindings()
                 binds.append(ids.credentials)
-                try await tx.query(PostgresQuery(unsafeSQL: """
-                    INSERT INTO incremental_scores (run_id, credential_id, credential_key, score, band, p, impact, hygiene, impact_count,
-                                                    exposure_count, explanation, top_model_id, top_agent, top_resource, hygiene_terms, held_by)
-                    SELECT \(runID), c.credential_id, c.credential_key, c.score, c.band, c.p, c.impact, c.hygiene,
-                           c.impact_count, c.exposure_count, c.explanation, c.top_model_id, c.top_agent, c.top_resource, c.hygiene_terms, c.held_by
-                    FROM incremental_scores c WHERE c.run_id = \(carried) AND c.credential_id <> ALL($1::int8[])
-                    """, binds: binds), logger: db.logger)
-                try await tx.query(PostgresQuery(unsafeSQL: """
-                    INSERT INTO score_run_models SELECT \(runID), c.model_id, c.model_key, c.l_star, c.main
-                    FROM score_run_models c WHERE c.run_id = \(carried)
-                      AND NOT EXISTS (SELECT 1 FROM score_run_models n WHERE n.run_id = \(runID) AND n.model_id = c.model_id)
-                    """), logger: db.logger)
+                try await tx.query(
+                    PostgresQuery(
+                        unsafeSQL: """
+                            INSERT INTO incremental_scores (run_id, credential_id, credential_key, score, band, p, impact, hygiene, impact_count,
+                                                            exposure_count, explanation, top_model_id, top_agent, top_resource, hygiene_terms, held_by)
+                            SELECT \(runID), c.credential_id, c.credential_key, c.score, c.band, c.p, c.impact, c.hygiene,
+                                   c.impact_count, c.exposure_count, c.explanation, c.top_model_id, c.top_agent, c.top_resource, c.hygiene_terms, c.held_by
+                            FROM incremental_scores c WHERE c.run_id = \(carried) AND c.credential_id <> ALL($1::int8[])
+                            """, binds: binds), logger: db.logger)
+                try await tx.query(
+                    PostgresQuery(
+                        unsafeSQL: """
+                            INSERT INTO score_run_models SELECT \(runID), c.model_id, c.model_key, c.l_star, c.main
+                            FROM score_run_models c WHERE c.run_id = \(carried)
+                              AND NOT EXISTS (SELECT 1 FROM score_run_models n WHERE n.run_id = \(runID) AND n.model_id = c.model_id)
+                            """), logger: db.logger)
             }
             if base == nil {
                 // Indexes built in bulk, after the rows are in, with room to sort a million keys in memory.
@@ -154,10 +172,13 @@ public struct ScoreRuns: Sendable {
             try await RescoreDebts.settle(settling, run: runID, on: tx, logger: db.logger)
             let ms = Self.ms(ContinuousClock.now - started)
             try await tx.query("UPDATE score_runs SET duration_ms = \(ms) WHERE id = \(runID)", logger: db.logger)
-            try await AuditLog.record(actor: actor, action: "score.run", target: "run \(runID)",
-                                      detail: ["as_of": Timestamps.format(asOf), "credentials": String(count), "weights": weights.version, "trigger": trigger,
-                                               "what_if": String(whatIf)],
-                                      on: tx, logger: db.logger)
+            try await AuditLog.record(
+                actor: actor, action: "score.run", target: "run \(runID)",
+                detail: [
+                    "as_of": Timestamps.format(asOf), "credentials": String(count), "weights": weights.version, "trigger": trigger,
+                    "what_if": String(whatIf),
+                ],
+                on: tx, logger: db.logger)
             return runID
         }
     }
@@ -203,15 +224,17 @@ public struct ScoreRuns: Sendable {
     /// runs stored before migration 0007 carry them as JSON instead.
     static func explanationSQL(_ s: String, model m: String) -> (model: String, agent: String, resource: String, main: String, hygiene: String) {
         let names = "'{" + ScoringEngine.hygieneTermNames.joined(separator: ",") + "}'::text[]"
-        return (model: "coalesce(\(m).model_key, \(s).explanation ->> 'model')",
-                agent: "coalesce(\(s).top_agent, \(s).explanation ->> 'agent')",
-                resource: "coalesce(\(s).top_resource, \(s).explanation ->> 'resource')",
-                main: "coalesce(\(s).held_by, \(m).main, \(s).explanation ->> 'main', CASE WHEN \(s).p = 0 THEN 'no model reaches it' ELSE '' END)",
-                hygiene: """
-                    CASE WHEN \(s).explanation IS NOT NULL THEN ARRAY(SELECT json_array_elements_text(\(s).explanation -> 'hygiene'))
-                         ELSE ARRAY(SELECT h.n FROM unnest(\(names)) WITH ORDINALITY h(n, i)
-                                    WHERE \(s).hygiene_terms & (1 << (h.i::int - 1)) <> 0 ORDER BY h.i) END
-                    """)
+        return (
+            model: "coalesce(\(m).model_key, \(s).explanation ->> 'model')",
+            agent: "coalesce(\(s).top_agent, \(s).explanation ->> 'agent')",
+            resource: "coalesce(\(s).top_resource, \(s).explanation ->> 'resource')",
+            main: "coalesce(\(s).held_by, \(m).main, \(s).explanation ->> 'main', CASE WHEN \(s).p = 0 THEN 'no model reaches it' ELSE '' END)",
+            hygiene: """
+            CASE WHEN \(s).explanation IS NOT NULL THEN ARRAY(SELECT json_array_elements_text(\(s).explanation -> 'hygiene'))
+                 ELSE ARRAY(SELECT h.n FROM unnest(\(names)) WITH ORDINALITY h(n, i)
+                            WHERE \(s).hygiene_terms & (1 << (h.i::int - 1)) <> 0 ORDER BY h.i) END
+            """
+        )
     }
 
     public typealias Exposure = SleeperCore.Exposure
@@ -234,7 +257,8 @@ public struct ScoreRuns: Sendable {
 
     private func cite(_ sql: String) async throws -> RunCitation? {
         for try await (id, asOf, madeAt, whatIf, trigger) in try await db.client.query(PostgresQuery(unsafeSQL: sql), logger: db.logger)
-            .decode((Int, Date, Date, Bool, String).self) {
+            .decode((Int, Date, Date, Bool, String).self)
+        {
             return RunCitation(id: id, asOf: asOf, madeAt: madeAt, whatIf: whatIf, trigger: trigger)
         }
         return nil
@@ -273,16 +297,18 @@ public struct ScoreRuns: Sendable {
         let x = Self.explanationSQL("s", model: "m")
         // The page first, then its owners and models: a join over a million rows would have to
         // finish before the first row could be returned.
-        let sql = PostgresQuery(unsafeSQL: """
-            SELECT s.credential_key, s.score, s.band, s.p, s.impact, s.hygiene, c.owner,
-                   array_remove(ARRAY[\(x.model)] || string_to_array(\(x.agent), ' → ') || ARRAY[s.credential_key, \(x.resource)], NULL), \(x.main)
-            FROM (SELECT * FROM \(source) s ORDER BY s.raw DESC, s.credential_id LIMIT $5 OFFSET $6) s
-            LEFT JOIN credentials c ON c.id = s.credential_id
-            LEFT JOIN \(Self.modelsSQL(run: run, base: base)) m ON m.model_id = s.top_model_id
-            ORDER BY s.raw DESC, s.credential_id
-            """, binds: try Self.binds(band?.rawValue, minScore, owner, resource, limit, offset))
+        let sql = PostgresQuery(
+            unsafeSQL: """
+                SELECT s.credential_key, s.score, s.band, s.p, s.impact, s.hygiene, c.owner,
+                       array_remove(ARRAY[\(x.model)] || string_to_array(\(x.agent), ' → ') || ARRAY[s.credential_key, \(x.resource)], NULL), \(x.main)
+                FROM (SELECT * FROM \(source) s ORDER BY s.raw DESC, s.credential_id LIMIT $5 OFFSET $6) s
+                LEFT JOIN credentials c ON c.id = s.credential_id
+                LEFT JOIN \(Self.modelsSQL(run: run, base: base)) m ON m.model_id = s.top_model_id
+                ORDER BY s.raw DESC, s.credential_id
+                """, binds: try Self.binds(band?.rawValue, minScore, owner, resource, limit, offset))
         for try await (key, score, band, p, impact, hygiene, owner, path, main) in try await db.client.query(sql, logger: db.logger)
-            .decode((String, Int16, Band, Double, Double, Double, String?, [String], String).self) {
+            .decode((String, Int16, Band, Double, Double, Double, String?, [String], String).self)
+        {
             out.append(Exposure(credential: key, score: Int(score), band: band, p: p, impact: impact, hygiene: hygiene, owner: owner, path: path, mainFactor: main))
         }
         return out
@@ -307,7 +333,8 @@ public struct ScoreRuns: Sendable {
     /// The latest current run whose as-of is at or before `date` (what-if runs never count).
     public func runID(atOrBefore date: Date) async throws -> Int? {
         for try await id in try await db.client.query(
-            "SELECT max(id) FROM score_runs WHERE NOT what_if AND as_of <= \(date)", logger: db.logger).decode(Int?.self) { return id }
+            "SELECT max(id) FROM score_runs WHERE NOT what_if AND as_of <= \(date)", logger: db.logger
+        ).decode(Int?.self) { return id }
         return nil
     }
 
@@ -322,27 +349,33 @@ public struct ScoreRuns: Sendable {
         let (oldRows, newRows) = (try await rows(of: old), try await rows(of: new))
         let (oldBase, newBase) = (try await base(of: old), try await base(of: new))
         let (xo, xn) = (Self.explanationSQL("o", model: "om"), Self.explanationSQL("n", model: "nm"))
-        let sql = PostgresQuery(unsafeSQL: """
-            SELECT coalesce(n.credential_key, o.credential_key),
-                   o.score, o.p, o.hygiene, \(xo.model), \(xo.agent), \(xo.main), \(xo.hygiene), \(xo.resource),
-                   n.score, n.p, n.hygiene, \(xn.model), \(xn.agent), \(xn.main), \(xn.hygiene), \(xn.resource)
-            FROM \(oldRows) o
-            FULL JOIN \(newRows) n ON n.credential_id = o.credential_id
-            LEFT JOIN \(Self.modelsSQL(run: old, base: oldBase)) om ON om.model_id = o.top_model_id
-            LEFT JOIN \(Self.modelsSQL(run: new, base: newBase)) nm ON nm.model_id = n.top_model_id
-            WHERE o.score IS DISTINCT FROM n.score
-            """)
+        let sql = PostgresQuery(
+            unsafeSQL: """
+                SELECT coalesce(n.credential_key, o.credential_key),
+                       o.score, o.p, o.hygiene, \(xo.model), \(xo.agent), \(xo.main), \(xo.hygiene), \(xo.resource),
+                       n.score, n.p, n.hygiene, \(xn.model), \(xn.agent), \(xn.main), \(xn.hygiene), \(xn.resource)
+                FROM \(oldRows) o
+                FULL JOIN \(newRows) n ON n.credential_id = o.credential_id
+                LEFT JOIN \(Self.modelsSQL(run: old, base: oldBase)) om ON om.model_id = o.top_model_id
+                LEFT JOIN \(Self.modelsSQL(run: new, base: newBase)) nm ON nm.model_id = n.top_model_id
+                WHERE o.score IS DISTINCT FROM n.score
+                """)
         for try await row in try await db.client.query(sql, logger: db.logger) {
             let (key, os, op, oh, om, oa, omain, oterms, ores, ns, np, nh, nm, na, nmain, nterms, nres) =
-                try row.decode((String, Int16?, Double?, Double?, String?, String?, String?, [String]?, String?,
-                                Int16?, Double?, Double?, String?, String?, String?, [String]?, String?).self)
+                try row.decode(
+                    (
+                        String, Int16?, Double?, Double?, String?, String?, String?, [String]?, String?,
+                        Int16?, Double?, Double?, String?, String?, String?, [String]?, String?
+                    ).self)
             sides.append((key, side(os, op, oh, om, oa, omain, oterms, ores), side(ns, np, nh, nm, na, nmain, nterms, nres)))
         }
-        let contexts = try await pathContext(sides.filter { $0.before != nil && $0.after != nil }.map(\.key),
-                                             old: (old, oldBase), new: (new, newBase))
+        let contexts = try await pathContext(
+            sides.filter { $0.before != nil && $0.after != nil }.map(\.key),
+            old: (old, oldBase), new: (new, newBase))
         let out = sides.map { s in
-            ScoreDiff.Row(credential: s.key, before: s.before?.score, after: s.after?.score,
-                          reasons: ScoreDiff.reasons(before: s.before, after: s.after, context: contexts[s.key] ?? ScoreDiff.Context(reaching: [], unreached: nil)))
+            ScoreDiff.Row(
+                credential: s.key, before: s.before?.score, after: s.after?.score,
+                reasons: ScoreDiff.reasons(before: s.before, after: s.after, context: contexts[s.key] ?? ScoreDiff.Context(reaching: [], unreached: nil)))
         }
         return out.sorted { ($1.change, $0.credential) < ($0.change, $1.credential) }
     }
@@ -365,43 +398,51 @@ public struct ScoreRuns: Sendable {
                 SELECT h.credential_id, h.agent_id FROM holds h JOIN changed c ON c.id = h.credential_id
                 UNION SELECT u.credential_id, d.agent_id FROM delegates_to d JOIN up u ON d.delegate_id = u.agent_id)
             """
-        let reach = PostgresQuery(unsafeSQL: """
-            \(walkUp),
-            reaching AS (SELECT DISTINCT u.credential_id, um.model_id FROM up u JOIN uses_model um ON um.agent_id = u.agent_id)
-            SELECT c.key, m.key, om.l_star, nm.l_star, om.main, nm.main
-            FROM reaching r JOIN changed c ON c.id = r.credential_id JOIN models m ON m.id = r.model_id
-            LEFT JOIN \(Self.modelsSQL(run: old.run, base: old.base)) om ON om.model_id = r.model_id
-            LEFT JOIN \(Self.modelsSQL(run: new.run, base: new.base)) nm ON nm.model_id = r.model_id
-            ORDER BY c.key, m.key
-            """, binds: binds)
+        let reach = PostgresQuery(
+            unsafeSQL: """
+                \(walkUp),
+                reaching AS (SELECT DISTINCT u.credential_id, um.model_id FROM up u JOIN uses_model um ON um.agent_id = u.agent_id)
+                SELECT c.key, m.key, om.l_star, nm.l_star, om.main, nm.main
+                FROM reaching r JOIN changed c ON c.id = r.credential_id JOIN models m ON m.id = r.model_id
+                LEFT JOIN \(Self.modelsSQL(run: old.run, base: old.base)) om ON om.model_id = r.model_id
+                LEFT JOIN \(Self.modelsSQL(run: new.run, base: new.base)) nm ON nm.model_id = r.model_id
+                ORDER BY c.key, m.key
+                """, binds: binds)
         for try await (key, model, lb, la, mb, ma) in try await db.client.query(reach, logger: db.logger)
-            .decode((String, String, Double?, Double?, String?, String?).self) {
+            .decode((String, String, Double?, Double?, String?, String?).self)
+        {
             out[key]?.reaching.append(.init(model: model, before: lb, after: la, mainBefore: mb, mainAfter: ma))
         }
         // Evidence on the agents along its paths recorded, or lapsed, between the two runs: an
         // agent's checks change how far a model's output carries (human review, runtime monitoring).
         var runs: [Int: (asOf: Date, head: Int?)] = [:]
         for try await (id, date, head) in try await db.client.query("SELECT id, as_of, ledger_head FROM score_runs WHERE id IN (\(old.run), \(new.run))", logger: db.logger)
-            .decode((Int, Date, Int?).self) { runs[id] = (date, head) }
+            .decode((Int, Date, Int?).self)
+        { runs[id] = (date, head) }
         if let from = runs[old.run], let to = runs[new.run], from.asOf <= to.asOf {
             var window = PostgresBindings()
             window.append(keys); window.append(from.asOf); window.append(to.asOf); window.append(from.head); window.append(to.head)
             // Recorded between the runs: after the first run's ledger head, up to the second's (by
             // time for runs made before heads were kept). Lapsed: expired between the two as-of times.
-            let recorded = "(CASE WHEN $4::bigint IS NOT NULL AND $5::bigint IS NOT NULL THEN e.id > $4 AND e.id <= $5 "
+            let recorded =
+                "(CASE WHEN $4::bigint IS NOT NULL AND $5::bigint IS NOT NULL THEN e.id > $4 AND e.id <= $5 "
                 + "ELSE date_trunc('second', e.recorded_at) > $2 AND date_trunc('second', e.recorded_at) <= $3 END)"
-            let agents = PostgresQuery(unsafeSQL: """
-                \(walkUp)
-                SELECT DISTINCT c.key, e.id, e.control_id, e.result, e.subject_key, \(recorded)
-                FROM up u JOIN changed c ON c.id = u.credential_id JOIN agents a ON a.id = u.agent_id
-                JOIN evidence e ON e.subject_kind = 'agent' AND e.subject_key = a.key
-                WHERE \(recorded) OR (e.expires_at > $2 AND e.expires_at <= $3)
-                ORDER BY c.key, e.id
-                """, binds: window)
+            let agents = PostgresQuery(
+                unsafeSQL: """
+                    \(walkUp)
+                    SELECT DISTINCT c.key, e.id, e.control_id, e.result, e.subject_key, \(recorded)
+                    FROM up u JOIN changed c ON c.id = u.credential_id JOIN agents a ON a.id = u.agent_id
+                    JOIN evidence e ON e.subject_kind = 'agent' AND e.subject_key = a.key
+                    WHERE \(recorded) OR (e.expires_at > $2 AND e.expires_at <= $3)
+                    ORDER BY c.key, e.id
+                    """, binds: window)
             for try await (key, id, control, result, agent, recorded) in try await db.client.query(agents, logger: db.logger)
-                .decode((String, Int, String, String, String, Bool).self) {
-                out[key]?.agentEvidence.append(recorded ? "\(result) for \(control) on agent:\(agent) recorded (evidence #\(id))"
-                                                        : "\(control) on agent:\(agent) lapsed (evidence #\(id))")
+                .decode((String, Int, String, String, String, Bool).self)
+            {
+                out[key]?.agentEvidence.append(
+                    recorded
+                        ? "\(result) for \(control) on agent:\(agent) recorded (evidence #\(id))"
+                        : "\(control) on agent:\(agent) lapsed (evidence #\(id))")
             }
         }
         for (key, why) in try await CredentialReach(db).reasons(keys) where out[key]?.reaching.isEmpty == true || why == .notLive {

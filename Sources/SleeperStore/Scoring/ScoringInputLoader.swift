@@ -99,7 +99,7 @@ public struct ScoringInputLoader: Sendable {
         let bounded = scope?.bounded ?? false
         for e in try await delegation {
             guard let delegator = agentIndex[e.to] else {
-                if bounded { continue }   // beyond the delegation rounds the scope covers
+                if bounded { continue }  // beyond the delegation rounds the scope covers
                 throw StoreError.invalidInput("delegation from agent id \(e.to), outside the loaded scope")
             }
             input.agents[try agentIndex.position(e.from, "agent")].delegators.append(delegator)
@@ -113,12 +113,16 @@ public struct ScoringInputLoader: Sendable {
         let count = input.credentials.count
         // Sorted as they are built: edges arrive in no particular order, and products must run in
         // the same order every time.
-        async let holderLists = Self.grouped(holdEdges, count: count, by: credentialIndex, { [agentIndex] e in
-            (agent: agentIndex[e.to] ?? 0, delivery: deliveries[e.kind])
-        }, sortedBy: { $0.agent < $1.agent })
-        async let grantLists = Self.grouped(grantEdges, count: count, by: credentialIndex, { [resourceIndex] e in
-            (resource: resourceIndex[e.to] ?? 0, action: actions[e.kind])
-        }, sortedBy: { ($0.resource, $0.action.rawValue) < ($1.resource, $1.action.rawValue) })
+        async let holderLists = Self.grouped(
+            holdEdges, count: count, by: credentialIndex,
+            { [agentIndex] e in
+                (agent: agentIndex[e.to] ?? 0, delivery: deliveries[e.kind])
+            }, sortedBy: { $0.agent < $1.agent })
+        async let grantLists = Self.grouped(
+            grantEdges, count: count, by: credentialIndex,
+            { [resourceIndex] e in
+                (resource: resourceIndex[e.to] ?? 0, action: actions[e.kind])
+            }, sortedBy: { ($0.resource, $0.action.rawValue) < ($1.resource, $1.action.rawValue) })
         let (h, g) = try await (holderLists, grantLists)
         for i in input.credentials.indices {
             input.credentials[i].holders = h[i]
@@ -141,7 +145,8 @@ public struct ScoringInputLoader: Sendable {
         for row in try await controlRows {
             // A failed check on a dataset that holds its risk: the highest minimum when several do.
             if row.kind == "dataset", row.state.failed, let i = datasetPositions[row.key], let minimum = weights.datasetFailedControls[row.control],
-               input.datasets[i].failedControl.map({ (weights.datasetFailedControls[$0] ?? 0, $0) < (minimum, row.control) }) ?? true {
+                input.datasets[i].failedControl.map({ (weights.datasetFailedControls[$0] ?? 0, $0) < (minimum, row.control) }) ?? true
+            {
                 input.datasets[i].failedControl = row.control
                 input.datasets[i].failedEvidence = row.state.evidenceID
             }
@@ -202,8 +207,10 @@ public struct ScoringInputLoader: Sendable {
 
     /// The edges' elements grouped by the position of their `from` end: a counting pass, then each
     /// list made in one allocation (appending to a million small arrays reallocated most of them).
-    static func grouped<T: Sendable>(_ edges: [Edge], count: Int, by index: IDIndex, _ element: @Sendable (Edge) -> T,
-                                     sortedBy areInIncreasingOrder: @Sendable (T, T) -> Bool) async throws -> [[T]] {
+    static func grouped<T: Sendable>(
+        _ edges: [Edge], count: Int, by index: IDIndex, _ element: @Sendable (Edge) -> T,
+        sortedBy areInIncreasingOrder: @Sendable (T, T) -> Bool
+    ) async throws -> [[T]] {
         var position = [Int32](repeating: 0, count: edges.count), start = [Int](repeating: 0, count: count + 1)
         for (k, e) in edges.enumerated() {
             let p = try index.position(e.from, "credential")

@@ -24,11 +24,11 @@ struct BinaryArray {
                 return v
             }
             let dimensions = try int32()
-            _ = try int32()   // has nulls
-            _ = try int32()   // element type
+            _ = try int32()  // has nulls
+            _ = try int32()  // element type
             guard dimensions == 1 else { return }
             let count = try int32()
-            _ = try int32()   // lower bound
+            _ = try int32()  // lower bound
             for _ in 0..<count {
                 let length = try int32()
                 if length < 0 { try body(nil); continue }

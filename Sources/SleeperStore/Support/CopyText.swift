@@ -133,8 +133,10 @@ struct CopyTextWriter {
 
 extension PostgresConnection {
     /// COPY rows into `table`; `row` writes one element's fields in the order of `columns`.
-    func copyRows<T>(_ items: [T], into table: String, columns: [String], logger: Logger,
-                     row: (inout CopyTextWriter, T) -> Void) async throws {
+    func copyRows<T>(
+        _ items: [T], into table: String, columns: [String], logger: Logger,
+        row: (inout CopyTextWriter, T) -> Void
+    ) async throws {
         guard !items.isEmpty else { return }
         let clock = ContinuousClock()
         var encoding = Duration.zero
@@ -158,9 +160,11 @@ extension PostgresConnection {
     /// `width` at a time, and sent in order as they are done. `chunk` writes the rows of a range;
     /// it should bind what it reads to local constants once, not per row: reading shared arrays
     /// row by row from both cores made their reference counts the bottleneck.
-    func copyRowsInParallel(count: Int, into table: String, columns: [String], logger: Logger,
-                            width: Int = ProcessInfo.processInfo.activeProcessorCount,
-                            chunk encode: @escaping @Sendable (inout CopyTextWriter, Range<Int>) -> Void) async throws {
+    func copyRowsInParallel(
+        count: Int, into table: String, columns: [String], logger: Logger,
+        width: Int = ProcessInfo.processInfo.activeProcessorCount,
+        chunk encode: @escaping @Sendable (inout CopyTextWriter, Range<Int>) -> Void
+    ) async throws {
         guard count > 0 else { return }
         let chunk = 20_000
         let starts = Array(stride(from: 0, to: count, by: chunk))

@@ -82,7 +82,7 @@ extension PostgresConnection {
             try await copyFrom(table: table, columns: columns, logger: logger) { writer in
                 try await body(GuardedCopyWriter(writer: writer, watch: watch, connection: self))
             }
-        } catch where watch.isLost || isClosed {
+        } catch  where watch.isLost || isClosed {
             throw StoreError.connectionLost
         }
     }

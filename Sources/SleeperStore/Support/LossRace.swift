@@ -47,7 +47,9 @@ public func raceAgainstLoss<T: Sendable>(
             }
             state.withLockedValue { $0.tasks = [worker, watcher] }
             // The watcher is needed only while the work runs.
-            Task { await worker.value; watcher.cancel() }
+            Task {
+                await worker.value; watcher.cancel()
+            }
         }
     } onCancel: {
         for task in state.withLockedValue({ $0.tasks }) { task.cancel() }

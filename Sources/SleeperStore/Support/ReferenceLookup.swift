@@ -78,10 +78,13 @@ public struct ReferenceLookup: Sendable {
         binds.append(String(text.prefix(3)) + "%")
         binds.append("%" + text.replacingOccurrences(of: "%", with: "").replacingOccurrences(of: "_", with: "\\_") + "%")
         var out: [String] = []
-        for try await key in try await db.client.query(PostgresQuery(unsafeSQL: """
-            (SELECT \(column) FROM \(table) WHERE \(column) LIKE $1 ORDER BY \(column) LIMIT 200)
-            UNION (SELECT \(column) FROM \(table) WHERE \(column) ILIKE $2 LIMIT 200)
-            """, binds: binds), logger: db.logger).decode(String.self) { out.append(key) }
+        for try await key in try await db.client.query(
+            PostgresQuery(
+                unsafeSQL: """
+                    (SELECT \(column) FROM \(table) WHERE \(column) LIKE $1 ORDER BY \(column) LIMIT 200)
+                    UNION (SELECT \(column) FROM \(table) WHERE \(column) ILIKE $2 LIMIT 200)
+                    """, binds: binds), logger: db.logger
+        ).decode(String.self) { out.append(key) }
         return out
     }
 }

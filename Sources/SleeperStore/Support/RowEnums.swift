@@ -14,8 +14,10 @@ public struct UnexpectedRowValue: Error, CustomStringConvertible, Sendable {
 protocol RowEnum: PostgresDecodable, RawRepresentable where RawValue: PostgresDecodable & CustomStringConvertible {}
 
 extension RowEnum {
-    public init<JSONDecoder: PostgresJSONDecoder>(from buffer: inout ByteBuffer, type: PostgresDataType, format: PostgresFormat,
-                                           context: PostgresDecodingContext<JSONDecoder>) throws {
+    public init<JSONDecoder: PostgresJSONDecoder>(
+        from buffer: inout ByteBuffer, type: PostgresDataType, format: PostgresFormat,
+        context: PostgresDecodingContext<JSONDecoder>
+    ) throws {
         let raw = try RawValue(from: &buffer, type: type, format: format, context: context)
         guard let value = Self(rawValue: raw) else { throw UnexpectedRowValue(type: String(describing: Self.self), value: raw.description) }
         self = value

@@ -14,8 +14,10 @@ extension ScoredChanges {
     /// Recalls a model, dataset or agent: plans the actions over its blast radius (scored with the
     /// subject counted as compromised), records the recall and the plan in one transaction, and
     /// rescores everything downstream. A dry run only plans.
-    public func recall(_ subject: Subject, reason: String, by: String, dryRun: Bool, actor: String,
-                       asOf: Date = SleeperClock.now()) async throws -> RecallOutcome {
+    public func recall(
+        _ subject: Subject, reason: String, by: String, dryRun: Bool, actor: String,
+        asOf: Date = SleeperClock.now()
+    ) async throws -> RecallOutcome {
         guard subject.kind != .credential else { throw StoreError.invalidInput("a credential is not recalled: rotate or revoke it (recall the model, dataset or agent that put it at risk)") }
         guard !reason.trimmingCharacters(in: .whitespaces).isEmpty else { throw StoreError.invalidInput("--reason: say why the subject is recalled") }
         try await ReferenceLookup(db).requireSubject(subject)

@@ -26,9 +26,11 @@ extension ScoredChanges {
         /// there and their hashes, or nil when that path is not at hand.
         public var locate: (@Sendable (String) throws -> (TestedBytes, [Artifact])?)?
 
-        public init(subject: Subject, tested: TestedBytes, fileArtifacts: [Artifact] = [], recordStale: Bool = false,
-                    fallback: (date: Date, why: String)?, by: String? = nil,
-                    locate: (@Sendable (String) throws -> (TestedBytes, [Artifact])?)? = nil) {
+        public init(
+            subject: Subject, tested: TestedBytes, fileArtifacts: [Artifact] = [], recordStale: Bool = false,
+            fallback: (date: Date, why: String)?, by: String? = nil,
+            locate: (@Sendable (String) throws -> (TestedBytes, [Artifact])?)? = nil
+        ) {
             self.subject = subject
             self.tested = tested
             self.fileArtifacts = fileArtifacts
@@ -41,8 +43,10 @@ extension ScoredChanges {
 
     /// Reads a model-testing tool's report, turns it into one evidence record by the rules, binds
     /// it to the bytes it is about, and records it (all or nothing), then rescores.
-    public func ingestReport(_ data: Data, file: String, format: ReportFormat?, control: String? = nil, rules: ReportRules,
-                             context: ReportContext, actor: String, asOf: Date = SleeperClock.now()) async throws -> IngestedReport {
+    public func ingestReport(
+        _ data: Data, file: String, format: ReportFormat?, control: String? = nil, rules: ReportRules,
+        context: ReportContext, actor: String, asOf: Date = SleeperClock.now()
+    ) async throws -> IngestedReport {
         let report: TestReport
         switch TestReportReader.read(data, file: file, format: format, rules: rules, control: control) {
         case .success(let r): report = r
@@ -59,7 +63,9 @@ extension ScoredChanges {
         }
         let stated = report.statedDigests
         if stated.count > 1 {
-            throw InventoryProblems([InventoryProblem(file: file, path: "", message: "is about several components with different digests (\(stated.joined(separator: ", "))): Sleeper binds one report to one model")])
+            throw InventoryProblems([
+                InventoryProblem(file: file, path: "", message: "is about several components with different digests (\(stated.joined(separator: ", "))): Sleeper binds one report to one model")
+            ])
         }
         switch (tested, stated.first) {
         case (.notNamed, let digest?):
@@ -68,13 +74,20 @@ extension ScoredChanges {
             throw InventoryProblems([InventoryProblem(file: file, path: "", message: "is about \(digest), not the tested bytes given (\(given))")])
         case (.notNamed, nil) where !report.files.isEmpty:
             let named = report.files.prefix(3).joined(separator: ", ") + (report.files.count > 3 ? ", …" : "")
-            throw InventoryProblems([InventoryProblem(file: file, path: "", message: "names the files it scanned (\(named)) but not their bytes: give the model's files (--model-path) or their digest (--digest, or ?digest= over the API) so that the evidence binds to what was scanned")])
+            throw InventoryProblems([
+                InventoryProblem(
+                    file: file, path: "",
+                    message:
+                        "names the files it scanned (\(named)) but not their bytes: give the model's files (--model-path) or their digest (--digest, or ?digest= over the API) so that the evidence binds to what was scanned"
+                )
+            ])
         default:
             break
         }
-        let draft = report.draft(subject: context.subject, reportName: URL(fileURLWithPath: file).lastPathComponent, reportData: data,
-                                 fileArtifacts: fileArtifacts, tested: tested, recordStale: context.recordStale,
-                                 fallback: fallback, by: context.by)
+        let draft = report.draft(
+            subject: context.subject, reportName: URL(fileURLWithPath: file).lastPathComponent, reportData: data,
+            fileArtifacts: fileArtifacts, tested: tested, recordStale: context.recordStale,
+            fallback: fallback, by: context.by)
         let (records, rescore) = try await recordEvidence([draft], actor: actor, asOf: asOf)
         return IngestedReport(report: report, records: records, rescore: rescore)
     }

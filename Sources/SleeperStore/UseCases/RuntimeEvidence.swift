@@ -50,8 +50,9 @@ extension ScoredChanges {
         let kept = head.spans - head.skipped.values.reduce(0, +)
         if kept > 0, let before = try await store.batchImported(head.digest) {
             let again = parsed.assembled()
-            return TraceImport(spans: again.spans, traces: again.traces.count, skipped: again.skipped, firstSkipped: again.firstSkipped,
-                               unknownAgents: [:], unlisted: [:], edges: 0, findings: [], records: [], rescore: nil, alreadyImported: before)
+            return TraceImport(
+                spans: again.spans, traces: again.traces.count, skipped: again.skipped, firstSkipped: again.firstSkipped,
+                unknownAgents: [:], unlisted: [:], edges: 0, findings: [], records: [], rescore: nil, alreadyImported: before)
         }
         let envelopes = try await store.envelopes()
         var keyOf: [String: String] = [:]
@@ -99,20 +100,25 @@ extension ScoredChanges {
                 let effective = min(started, seen.map(\.lastSeen).max() ?? started)
                 if !openIDs.isEmpty, latest[agent] != "fail" || newByAgent[agent] != nil {
                     let listed = (findingsByAgent[agent] ?? []).filter { openIDs.contains($0.id) }
-                    let note = "Runtime monitoring of \(file): \(openIDs.count) open finding(s) (#\(openIDs.map(String.init).joined(separator: ", #"))): "
+                    let note =
+                        "Runtime monitoring of \(file): \(openIDs.count) open finding(s) (#\(openIDs.map(String.init).joined(separator: ", #"))): "
                         + listed.prefix(5).map { f in
                             "\(f.kind) \(f.target) (\(f.count) trace(s), first \(Timestamps.format(f.firstSeen)), e.g. trace \(f.examples.first ?? "?"))"
                                 + (f.triggers.first.map { "; trigger candidate \"\($0.ngram)\" in \($0.inAnomalous)/\($0.anomalous) anomalous and \($0.inNormal)/\($0.normal) other traces" } ?? "")
                         }.joined(separator: "; ")
-                    drafts.append(EvidenceDraft(subject: subject, control: Self.runtimeControl, result: .fail, effective: effective,
-                                                artifacts: [artifact],
-                                                recordedBy: "sleeper observe", note: String(note.prefix(4000)), file: file))
+                    drafts.append(
+                        EvidenceDraft(
+                            subject: subject, control: Self.runtimeControl, result: .fail, effective: effective,
+                            artifacts: [artifact],
+                            recordedBy: "sleeper observe", note: String(note.prefix(4000)), file: file))
                 } else if openIDs.isEmpty, latest[agent] != "pass" {
-                    drafts.append(EvidenceDraft(subject: subject, control: Self.runtimeControl, result: .pass, effective: effective,
-                                                artifacts: [artifact],
-                                                recordedBy: "sleeper observe",
-                                                note: "Runtime monitoring of \(file): seen in \(traces) trace(s) or more, \(seen.count) distinct call(s), none outside what the inventory declares",
-                                                file: file))
+                    drafts.append(
+                        EvidenceDraft(
+                            subject: subject, control: Self.runtimeControl, result: .pass, effective: effective,
+                            artifacts: [artifact],
+                            recordedBy: "sleeper observe",
+                            note: "Runtime monitoring of \(file): seen in \(traces) trace(s) or more, \(seen.count) distinct call(s), none outside what the inventory declares",
+                            file: file))
                 }
             }
             PhaseTiming.report("traces: \(drafts.count) evidence drafts")
@@ -125,9 +131,10 @@ extension ScoredChanges {
             await closeActions()
             rescore = await settling(debt, actor: actor)
         }
-        return TraceImport(spans: read.spans, traces: read.traces.count, skipped: read.skipped, firstSkipped: read.firstSkipped,
-                           unknownAgents: compared.unknownAgents, unlisted: compared.unlisted, edges: compared.edges.count, findings: findings, records: records,
-                           rescore: rescore, alreadySeen: read.alreadySeen)
+        return TraceImport(
+            spans: read.spans, traces: read.traces.count, skipped: read.skipped, firstSkipped: read.firstSkipped,
+            unknownAgents: compared.unknownAgents, unlisted: compared.unlisted, edges: compared.edges.count, findings: findings, records: records,
+            rescore: rescore, alreadySeen: read.alreadySeen)
     }
 }
 
@@ -136,33 +143,44 @@ extension ScoredChanges {
     /// problem; open: back to open), with the reason, audited. Only open findings count against
     /// the agent: when its last open finding is decided, a pass is recorded; when one is reopened,
     /// a fail. The decision and the evidence commit together.
-    public func markFinding(_ id: Int, status: FindingStatus, reason: String, by: String, actor: String,
-                            asOf: Date? = nil) async throws -> (finding: RuntimeStore.StoredFinding, records: [EvidenceRecord], rescore: Rescore?) {
+    public func markFinding(
+        _ id: Int, status: FindingStatus, reason: String, by: String, actor: String,
+        asOf: Date? = nil
+    ) async throws -> (finding: RuntimeStore.StoredFinding, records: [EvidenceRecord], rescore: Rescore?) {
         guard !reason.trimmingCharacters(in: .whitespaces).isEmpty else { throw StoreError.invalidInput("--reason: say why (it is kept with the decision)") }
         let store = RuntimeStore(db)
         let ledger = EvidenceLedger(db)
         let controls = try await ledger.controlsByID()
         let (finding, records, debt) = try await db.transaction { tx -> (RuntimeStore.StoredFinding, [EvidenceRecord], Int64?) in
-            guard let row = try await tx.query("""
-                UPDATE runtime_findings SET status = \(status.rawValue), reason = \(reason), decided_by = \(by), decided_at = now()
-                WHERE id = \(id)
-                RETURNING \(unescaped: RuntimeStore.findingColumns), false
-                """, logger: db.logger).decode(RuntimeStore.FindingRow.self)
-                .first(where: { _ in true }) else { throw StoreError.notFound("no finding #\(id)") }
+            guard
+                let row = try await tx.query(
+                    """
+                    UPDATE runtime_findings SET status = \(status.rawValue), reason = \(reason), decided_by = \(by), decided_at = now()
+                    WHERE id = \(id)
+                    RETURNING \(unescaped: RuntimeStore.findingColumns), false
+                    """, logger: db.logger
+                ).decode(RuntimeStore.FindingRow.self)
+                    .first(where: { _ in true })
+            else { throw StoreError.notFound("no finding #\(id)") }
             let finding = try RuntimeStore.finding(row)
-            try await AuditLog.record(actor: actor, action: "finding.mark", target: "#\(id)",
-                                      detail: ["status": status.rawValue, "reason": reason, "by": by, "agent": finding.agent], on: tx, logger: db.logger)
+            try await AuditLog.record(
+                actor: actor, action: "finding.mark", target: "#\(id)",
+                detail: ["status": status.rawValue, "reason": reason, "by": by, "agent": finding.agent], on: tx, logger: db.logger)
             let open = try await store.openCounts([finding.agent], on: tx)[finding.agent] ?? []
             let latest = try await store.latestResults([finding.agent], control: Self.runtimeControl, on: tx)[finding.agent]
             guard let subject = Subject("agent:\(finding.agent)") else { return (finding, [], nil) }
             var drafts: [EvidenceDraft] = []
             let why = "finding #\(id) (\(finding.kind) \(finding.target)) marked \(status.rawValue) by \(by): \(reason)"
             if open.isEmpty, latest == "fail" {
-                drafts.append(EvidenceDraft(subject: subject, control: Self.runtimeControl, result: .pass, effective: asOf ?? SleeperClock.now(), recordedBy: by,
-                                            note: String("Runtime monitoring: no open finding left; \(why)".prefix(4000))))
+                drafts.append(
+                    EvidenceDraft(
+                        subject: subject, control: Self.runtimeControl, result: .pass, effective: asOf ?? SleeperClock.now(), recordedBy: by,
+                        note: String("Runtime monitoring: no open finding left; \(why)".prefix(4000))))
             } else if !open.isEmpty, latest != "fail" {
-                drafts.append(EvidenceDraft(subject: subject, control: Self.runtimeControl, result: .fail, effective: asOf ?? SleeperClock.now(), recordedBy: by,
-                                            note: String("Runtime monitoring: \(open.count) open finding(s) (#\(open.map(String.init).joined(separator: ", #"))); \(why)".prefix(4000))))
+                drafts.append(
+                    EvidenceDraft(
+                        subject: subject, control: Self.runtimeControl, result: .fail, effective: asOf ?? SleeperClock.now(), recordedBy: by,
+                        note: String("Runtime monitoring: \(open.count) open finding(s) (#\(open.map(String.init).joined(separator: ", #"))); \(why)".prefix(4000))))
             }
             let records = drafts.isEmpty ? [] : try await ledger.append(drafts, controls: controls, actor: actor, on: tx)
             let debt = records.isEmpty ? nil : try await owe(Self.owedAfter(records, actor: actor, asOf: asOf ?? SleeperClock.now()), on: tx)

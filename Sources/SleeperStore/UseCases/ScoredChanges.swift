@@ -46,8 +46,9 @@ public struct ScoredChanges: Sendable {
     static func owedAfter(_ records: [EvidenceRecord], actor: String, asOf: Date) -> OwedRescore {
         let ids = records.map(\.id)
         let (first, last) = (ids.min() ?? 0, ids.max() ?? 0)
-        return OwedRescore(trigger: first == last ? "evidence #\(first)" : "evidence #\(first)–#\(last)", actor: actor,
-                           asOf: rescoreTime(asOf, records), subjects: records.map(\.subject))
+        return OwedRescore(
+            trigger: first == last ? "evidence #\(first)" : "evidence #\(first)–#\(last)", actor: actor,
+            asOf: rescoreTime(asOf, records), subjects: records.map(\.subject))
     }
 
     /// Records, on the change's own transaction, the rescore it is owed.
@@ -78,20 +79,27 @@ public struct ScoredChanges: Sendable {
     /// Withdraws a record: a new record that supersedes it without a result.
     public func withdrawEvidence(id: Int, by: String?, note: String?, actor: String, asOf: Date = SleeperClock.now()) async throws -> (records: [EvidenceRecord], rescore: Rescore) {
         guard let target = try await EvidenceLedger(db).all(id: id).first else { throw StoreError.invalidInput("no evidence record \(id)") }
-        return try await recordEvidence([EvidenceDraft(subject: target.subject, control: target.control, result: .withdrawn,
-                                                       recordedBy: by, note: note, supersedes: id)], actor: actor, asOf: asOf)
+        return try await recordEvidence(
+            [
+                EvidenceDraft(
+                    subject: target.subject, control: target.control, result: .withdrawn,
+                    recordedBy: by, note: note, supersedes: id)
+            ], actor: actor, asOf: asOf)
     }
 
     /// Imports inventory files in one transaction and rescores what they reached: downstream of
     /// every entity in the files, before the import (edges it removed) and after it (edges it added).
     /// A dry run, or an import that changed nothing, is not rescored.
-    public func importInventory(_ files: [ParsedInventory], dryRun: Bool = false, removals: RemovalGuard = RemovalGuard(), actor: String,
-                                asOf: Date = SleeperClock.now()) async throws -> (summary: ImportSummary, rescore: Rescore?) {
+    public func importInventory(
+        _ files: [ParsedInventory], dryRun: Bool = false, removals: RemovalGuard = RemovalGuard(), actor: String,
+        asOf: Date = SleeperClock.now()
+    ) async throws -> (summary: ImportSummary, rescore: Rescore?) {
         let rescorer = IncrementalRescore(db)
         let importer = InventoryImporter(db)
         var subjects: [Subject] = [], resources: [String] = []
         for f in files {
-            subjects += f.inventory.models.map { Subject(kind: .model, key: $0.key) } + f.inventory.datasets.map { Subject(kind: .dataset, key: $0.key) }
+            subjects +=
+                f.inventory.models.map { Subject(kind: .model, key: $0.key) } + f.inventory.datasets.map { Subject(kind: .dataset, key: $0.key) }
                 + f.inventory.agents.map { Subject(kind: .agent, key: $0.key) } + f.inventory.credentials.map { Subject(kind: .credential, key: $0.key) }
             resources += f.inventory.resources.map(\.key)
         }
@@ -110,8 +118,10 @@ public struct ScoredChanges: Sendable {
             let drafts = try await Self.literalSecretDrafts(summary.literalSecrets, on: tx, logger: db.logger)
             let records = drafts.isEmpty ? [] : try await ledger.append(drafts, controls: controls, actor: actor, on: tx)
             guard summary.changedAnything || !records.isEmpty else { return (nil, records) }
-            let debt = try await owe(OwedRescore(trigger: trigger, actor: actor, asOf: asOf, subjects: traced ? subjects : [], resources: traced ? resources : [],
-                                                 before: before, fullRun: !traced || summary.removedEntities > 0 || !summary.merges.isEmpty), on: tx)
+            let debt = try await owe(
+                OwedRescore(
+                    trigger: trigger, actor: actor, asOf: asOf, subjects: traced ? subjects : [], resources: traced ? resources : [],
+                    before: before, fullRun: !traced || summary.removedEntities > 0 || !summary.merges.isEmpty), on: tx)
             return (debt, records)
         }
         for r in then?.1 ?? [] {
@@ -127,19 +137,22 @@ public struct ScoredChanges: Sendable {
     static func literalSecretDrafts(_ secrets: [SourceOrigin.LiteralSecret], on tx: PostgresConnection, logger: Logger) async throws -> [EvidenceDraft] {
         guard !secrets.isEmpty else { return [] }
         var failing: Set<String> = []
-        for try await key in try await tx.query("""
+        for try await key in try await tx.query(
+            """
             SELECT subject_key FROM (
                 SELECT DISTINCT ON (subject_key) subject_key, result FROM evidence
                 WHERE subject_kind = 'credential' AND control_id = 'SLP-ROTATION' AND subject_key = ANY(\(secrets.map(\.credential)))
                 ORDER BY subject_key, id DESC) last
             WHERE result = 'fail'
-            """, logger: logger).decode(String.self) { failing.insert(key) }
+            """, logger: logger
+        ).decode(String.self) { failing.insert(key) }
         var seen: Set<String> = []
         return secrets.filter { !failing.contains($0.credential) && seen.insert($0.credential).inserted }.compactMap { s in
             guard let subject = Subject("credential:\(s.credential)") else { return nil }
-            return EvidenceDraft(subject: subject, control: "SLP-ROTATION", result: .fail, recordedBy: "sleeper import",
-                                 note: "a secret was written into a file as it is (the value is not stored): anyone who reads the file holds it; rotate it, and reference it as ${VAR}. At \(s.location)",
-                                 file: s.location)
+            return EvidenceDraft(
+                subject: subject, control: "SLP-ROTATION", result: .fail, recordedBy: "sleeper import",
+                note: "a secret was written into a file as it is (the value is not stored): anyone who reads the file holds it; rotate it, and reference it as ${VAR}. At \(s.location)",
+                file: s.location)
         }
     }
 

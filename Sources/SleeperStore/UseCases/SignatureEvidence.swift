@@ -14,8 +14,10 @@ extension ScoredChanges {
     /// the model's files *and* the signer is one declared trusted for the model or its supplier
     /// (`pinSigner` declares the signer first, audited); a valid signature by anyone else is a
     /// fail that says who signed and who was expected. Bound to the signed digest by the ledger.
-    public func recordSignature(_ check: ModelSignatureCheck, subject: Subject, bundleName: String, bundleData: Data, summary: String,
-                                pinSigner: Bool, by: String?, actor: String) async throws -> (verdict: SignatureVerdict, records: [EvidenceRecord], rescore: Rescore?) {
+    public func recordSignature(
+        _ check: ModelSignatureCheck, subject: Subject, bundleName: String, bundleData: Data, summary: String,
+        pinSigner: Bool, by: String?, actor: String
+    ) async throws -> (verdict: SignatureVerdict, records: [EvidenceRecord], rescore: Rescore?) {
         var result: EvidenceResult = check.verified ? .pass : .fail
         var words = summary
         if check.verified, let signer = check.signer {
@@ -39,9 +41,10 @@ extension ScoredChanges {
                 words += "; signed by \(signer), expected \(expected.joined(separator: " or "))"
             }
         }
-        var draft = EvidenceDraft(subject: subject, control: "SLP-SIGNATURE", result: result,
-                                  artifacts: [.of(name: bundleName, data: bundleData)], recordedBy: by ?? "sleeper verify-model",
-                                  note: "OpenSSF model signing: " + words)
+        var draft = EvidenceDraft(
+            subject: subject, control: "SLP-SIGNATURE", result: result,
+            artifacts: [.of(name: bundleName, data: bundleData)], recordedBy: by ?? "sleeper verify-model",
+            note: "OpenSSF model signing: " + words)
         draft.boundDigest = "sha256:" + check.subjectDigest
         let (records, rescore) = try await recordEvidence([draft], actor: actor)
         return (.recorded(result, words), records, rescore)

@@ -26,7 +26,8 @@ public struct WebhookOutbox: Sendable {
     static func record(kind: String, subject: String, dedupe: String, payload: JSONValue, on tx: PostgresConnection, logger: Logger) async throws {
         // A payload leaves Sleeper: no value judged secret goes with it.
         let payload = payload.mappingStrings(SecretScanner.redacted)
-        try await tx.query("""
+        try await tx.query(
+            """
             INSERT INTO webhook_events (kind, subject, dedupe, payload) VALUES (\(kind), \(subject), \(dedupe), \(payload.pretty(indent: 0))::jsonb)
             ON CONFLICT (dedupe) DO NOTHING
             """, logger: logger)
@@ -78,23 +79,27 @@ public struct WebhookOutbox: Sendable {
         if let previous { before = try await runs.rows(of: previous) }
         let newly = before.map { "AND NOT EXISTS (SELECT 1 FROM \($0) p WHERE p.credential_id = s.credential_id AND p.band = 'critical')" } ?? ""
         var added = 0
-        for try await _ in try await db.client.query(PostgresQuery(unsafeSQL: """
-            WITH fresh AS (SELECT s.credential_key, s.score, s.raw FROM \(now) s WHERE s.band = 'critical' \(newly))
-            INSERT INTO webhook_events (kind, subject, dedupe, payload)
-            SELECT 'critical-exposure', 'run:' || \(latest), 'critical:' || \(latest),
-                   jsonb_build_object('run', \(latest), 'count', (SELECT count(*) FROM fresh),
-                                      'credentials', (SELECT jsonb_agg(jsonb_build_object('credential', credential_key, 'score', score) ORDER BY raw DESC)
-                                                      FROM (SELECT * FROM fresh ORDER BY raw DESC LIMIT 50) f))
-            WHERE EXISTS (SELECT 1 FROM fresh)
-            ON CONFLICT (dedupe) DO NOTHING RETURNING id
-            """), logger: db.logger).decode(Int.self) { added += 1 }
+        for try await _ in try await db.client.query(
+            PostgresQuery(
+                unsafeSQL: """
+                    WITH fresh AS (SELECT s.credential_key, s.score, s.raw FROM \(now) s WHERE s.band = 'critical' \(newly))
+                    INSERT INTO webhook_events (kind, subject, dedupe, payload)
+                    SELECT 'critical-exposure', 'run:' || \(latest), 'critical:' || \(latest),
+                           jsonb_build_object('run', \(latest), 'count', (SELECT count(*) FROM fresh),
+                                              'credentials', (SELECT jsonb_agg(jsonb_build_object('credential', credential_key, 'score', score) ORDER BY raw DESC)
+                                                              FROM (SELECT * FROM fresh ORDER BY raw DESC LIMIT 50) f))
+                    WHERE EXISTS (SELECT 1 FROM fresh)
+                    ON CONFLICT (dedupe) DO NOTHING RETURNING id
+                    """), logger: db.logger
+        ).decode(Int.self) { added += 1 }
         return added
     }
 
     /// Makes a delivery of every event to every URL that has none yet.
     public func enqueue(urls: [String]) async throws {
         guard !urls.isEmpty else { return }
-        try await db.client.query("""
+        try await db.client.query(
+            """
             INSERT INTO webhook_deliveries (event_id, url) SELECT e.id, u FROM webhook_events e CROSS JOIN unnest(\(urls)::text[]) u
             ON CONFLICT DO NOTHING
             """, logger: db.logger)
@@ -105,7 +110,8 @@ public struct WebhookOutbox: Sendable {
     /// `excluding`: receivers with a delivery in flight, claimed once it ends.
     public func claim(limit: Int = 20, excluding busy: [String] = []) async throws -> [Delivery] {
         var out: [Delivery] = []
-        for try await (event, url, attempts, kind, subject, payload, created) in try await db.client.query("""
+        for try await (event, url, attempts, kind, subject, payload, created) in try await db.client.query(
+            """
             WITH due AS (
                 SELECT event_id, url FROM webhook_deliveries
                 WHERE delivered_at IS NULL AND NOT gave_up AND next_attempt_at <= now() AND url <> ALL(\(busy)::text[])
@@ -114,8 +120,10 @@ public struct WebhookOutbox: Sendable {
             FROM due, webhook_events e
             WHERE d.event_id = due.event_id AND d.url = due.url AND e.id = d.event_id
             RETURNING d.event_id, d.url, d.attempts, e.kind, e.subject, e.payload::text, e.created_at
-            """, logger: db.logger).decode((Int, String, Int, String, String, String, Date).self) {
-            let body = "{\"id\": \(event), \"kind\": \(JSONText.string(kind)), \"subject\": \(JSONText.string(subject)), \"created_at\": \(JSONText.string(Timestamps.format(created))), \"data\": \(payload)}"
+            """, logger: db.logger
+        ).decode((Int, String, Int, String, String, String, Date).self) {
+            let body =
+                "{\"id\": \(event), \"kind\": \(JSONText.string(kind)), \"subject\": \(JSONText.string(subject)), \"created_at\": \(JSONText.string(Timestamps.format(created))), \"data\": \(payload)}"
             out.append(Delivery(eventID: event, url: url, attempts: attempts, kind: kind, body: body))
         }
         return out
@@ -128,16 +136,20 @@ public struct WebhookOutbox: Sendable {
         let giveUp = !delivered && attempts >= Self.maximumAttempts
         let wait = min(300, 1 << min(attempts, 9))
         try await db.transaction { tx in
-            try await tx.query("""
+            try await tx.query(
+                """
                 UPDATE webhook_deliveries SET attempts = \(attempts), last_status = \(status), last_error = \(error),
                        delivered_at = CASE WHEN \(delivered) THEN now() END, gave_up = \(giveUp),
                        next_attempt_at = now() + make_interval(secs => \(wait))
                 WHERE event_id = \(d.eventID) AND url = \(d.url)
                 """, logger: db.logger)
             if delivered || giveUp {
-                try await AuditLog.record(actor: "sleeper-serve", action: delivered ? "webhook.delivered" : "webhook.gave-up", target: d.url,
-                                          detail: ["event": String(d.eventID), "kind": d.kind, "attempts": String(attempts),
-                                                   "status": status.map(String.init) ?? "none"], on: tx, logger: db.logger)
+                try await AuditLog.record(
+                    actor: "sleeper-serve", action: delivered ? "webhook.delivered" : "webhook.gave-up", target: d.url,
+                    detail: [
+                        "event": String(d.eventID), "kind": d.kind, "attempts": String(attempts),
+                        "status": status.map(String.init) ?? "none",
+                    ], on: tx, logger: db.logger)
             }
         }
     }

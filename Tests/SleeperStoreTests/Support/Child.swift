@@ -1,8 +1,9 @@
 import Foundation
-#if canImport(Glibc)
-import Glibc
-#endif
 import Testing
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// A child process of a test: started with posix_spawn, reaped with `waitpid(WNOHANG)`, waited for
 /// by polling with `Task.sleep`, so that a waiting test holds no thread and every wait has an end.
@@ -19,8 +20,10 @@ final class Child: @unchecked Sendable {
 
     /// `stdout`/`stderr`: files to write (created or truncated); nil is /dev/null; the same path
     /// for both shares one descriptor. `environment` nil inherits the test's environment.
-    init(_ executable: String, _ arguments: [String], environment: [String: String]? = nil,
-         stdout: String? = nil, stderr: String? = nil) throws {
+    init(
+        _ executable: String, _ arguments: [String], environment: [String: String]? = nil,
+        stdout: String? = nil, stderr: String? = nil
+    ) throws {
         command = ([URL(fileURLWithPath: executable).lastPathComponent] + arguments).joined(separator: " ")
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
@@ -146,8 +149,9 @@ final class Child: @unchecked Sendable {
     func finish(within seconds: Double, sourceLocation: SourceLocation = #_sourceLocation) async -> Int32 {
         if let status = await wait(seconds: seconds) { return status }
         kill9()
-        Issue.record("`\(command)` did not end within \(Int(seconds)) s\(Task.isCancelled ? " (the test was cancelled)" : ""); killed",
-                     sourceLocation: sourceLocation)
+        Issue.record(
+            "`\(command)` did not end within \(Int(seconds)) s\(Task.isCancelled ? " (the test was cancelled)" : ""); killed",
+            sourceLocation: sourceLocation)
         return -1
     }
 

@@ -1,8 +1,9 @@
 import Foundation
 import SleeperCLI
 import SleeperCore
-@testable import SleeperStore
 import Testing
+
+@testable import SleeperStore
 
 /// Files the tests read: the shipped example and small inline documents.
 enum Fixtures {
@@ -90,9 +91,10 @@ enum Fixtures {
         func collect(_ status: Int32) -> Run {
             defer { try? FileManager.default.removeItem(at: out); try? FileManager.default.removeItem(at: err) }
             let took = (child.endedAt ?? .now) - start
-            return Run(status: status, stdout: (try? String(contentsOf: out, encoding: .utf8)) ?? "",
-                       stderr: (try? String(contentsOf: err, encoding: .utf8)) ?? "",
-                       seconds: Double(took.components.seconds) + Double(took.components.attoseconds) / 1e18)
+            return Run(
+                status: status, stdout: (try? String(contentsOf: out, encoding: .utf8)) ?? "",
+                stderr: (try? String(contentsOf: err, encoding: .utf8)) ?? "",
+                seconds: Double(took.components.seconds) + Double(took.components.attoseconds) / 1e18)
         }
     }
 
@@ -131,8 +133,9 @@ enum Fixtures {
                 await Sleeper.run(arguments, invocation: invocation)
             }
             let took = ContinuousClock.now - start
-            return Run(status: status, stdout: output.stdout, stderr: output.stderr,
-                       seconds: Double(took.components.seconds) + Double(took.components.attoseconds) / 1e18)
+            return Run(
+                status: status, stdout: output.stdout, stderr: output.stderr,
+                seconds: Double(took.components.seconds) + Double(took.components.attoseconds) / 1e18)
         }
     }
 

@@ -3,9 +3,10 @@ import Foundation
 import NIOCore
 import NIOHTTP1
 import SleeperCLI
+import Testing
+
 @testable import SleeperServer
 @testable import SleeperStore
-import Testing
 
 /// The real `sleeper serve` on a free port, called over HTTP: run in process by `Sleeper.run`
 /// (its own environment, clock, output and log; stopped as SIGTERM stops it), or as a child
@@ -88,8 +89,10 @@ final class ServerProcess: @unchecked Sendable {
     /// One request, answered within `seconds` or failed: the client's deadline bounds connecting,
     /// sending and reading alike (the platform's URL loading once left a test waiting for an answer
     /// that had come, and the runner with it).
-    func call(_ method: String, _ path: String, token: String? = nil, body: Data? = nil, contentType: String = "application/json",
-              headers extra: [String: String] = [:], seconds: Int64 = 90) async throws -> Reply {
+    func call(
+        _ method: String, _ path: String, token: String? = nil, body: Data? = nil, contentType: String = "application/json",
+        headers extra: [String: String] = [:], seconds: Int64 = 90
+    ) async throws -> Reply {
         var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)\(path)")
         request.method = HTTPMethod(rawValue: method)
         if let token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }

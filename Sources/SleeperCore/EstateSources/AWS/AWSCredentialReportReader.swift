@@ -28,9 +28,12 @@ public enum AWSCredentialReportReader {
                 let header = fields.all
                 if header != columns {
                     let missing = columns.filter { !header.contains($0) }
-                    problems.append(InventoryProblem(file: file, path: "line 1", message: missing.isEmpty
-                        ? "the columns are not those of an AWS IAM credential report, in its order (\(columns.joined(separator: ",")))"
-                        : "missing column(s) \(missing.joined(separator: ", ")) of an AWS IAM credential report"))
+                    problems.append(
+                        InventoryProblem(
+                            file: file, path: "line 1",
+                            message: missing.isEmpty
+                                ? "the columns are not those of an AWS IAM credential report, in its order (\(columns.joined(separator: ",")))"
+                                : "missing column(s) \(missing.joined(separator: ", ")) of an AWS IAM credential report"))
                     return false
                 }
                 return true
@@ -68,9 +71,10 @@ public enum AWSCredentialReportReader {
                 keys += 1
                 let rotated = date(fields[base + 1], file, line, columns[base + 1], &problems)
                 let key = SourceKeys.key("aws:", account, ":", user, ":key", String(slot))
-                var credential = Inventory.Credential(key: key, kind: .accessKey, provider: "aws", owner: user,
-                                                      createdAt: rotated, lastRotatedAt: rotated,
-                                                      lastUsedAt: date(fields[base + 2], file, line, columns[base + 2], &problems))
+                var credential = Inventory.Credential(
+                    key: key, kind: .accessKey, provider: "aws", owner: user,
+                    createdAt: rotated, lastRotatedAt: rotated,
+                    lastUsedAt: date(fields[base + 2], file, line, columns[base + 2], &problems))
                 credential.state = active ? .active : .disabled
                 credentials.append(credential)
             }
@@ -78,8 +82,11 @@ public enum AWSCredentialReportReader {
             return problems.count < 1000
         }
         if let tooLong {
-            problems.append(InventoryProblem(file: file, path: "line \(tooLong)", message: "is longer than \(CSVLines.maximumRow) bytes: not a row of an AWS IAM credential report (reading stopped there)"))
-        } else if line == 0 { problems.append(InventoryProblem(file: file, path: "", message: "is empty: not an AWS IAM credential report")) }
+            problems.append(
+                InventoryProblem(file: file, path: "line \(tooLong)", message: "is longer than \(CSVLines.maximumRow) bytes: not a row of an AWS IAM credential report (reading stopped there)"))
+        } else if line == 0 {
+            problems.append(InventoryProblem(file: file, path: "", message: "is empty: not an AWS IAM credential report"))
+        }
         var findings = root
         if consoleOnly > 0 { findings.append("\(consoleOnly) user(s) sign in to the console only: people, not imported") }
         if inactive > 0 { findings.append("\(inactive) inactive access key(s) imported as disabled: not live, scored 0, listed apart") }
@@ -145,7 +152,9 @@ enum CSVLines {
                 if quoted {
                     if c == 34 {
                         if i + 1 < n && bytes[i + 1] == 34 { current.bytes.append(34); i += 1 } else { quoted = false }
-                    } else { current.bytes.append(c) }
+                    } else {
+                        current.bytes.append(c)
+                    }
                 } else if c == 34 && !fieldStarted {
                     quoted = true
                     fieldStarted = true

@@ -16,11 +16,15 @@ public enum CycloneDXReader {
     ]
 
     /// A component's fields Sleeper reads, and the specification's others (1.5–1.7).
-    static let componentFields: Set<String> = ["type", "name", "group", "version", "bom-ref", "supplier", "publisher", "manufacturer", "pedigree",
-                                                "modelCard", "hashes", "properties", "components"]
-    static let otherComponentFields: Set<String> = ["mime-type", "author", "authors", "scope", "licenses", "copyright", "cpe", "purl", "omniborId", "swhid",
-                                                     "swid", "modified", "externalReferences", "evidence", "releaseNotes", "data", "cryptoProperties",
-                                                     "tags", "signature", "description"]
+    static let componentFields: Set<String> = [
+        "type", "name", "group", "version", "bom-ref", "supplier", "publisher", "manufacturer", "pedigree",
+        "modelCard", "hashes", "properties", "components",
+    ]
+    static let otherComponentFields: Set<String> = [
+        "mime-type", "author", "authors", "scope", "licenses", "copyright", "cpe", "purl", "omniborId", "swhid",
+        "swid", "modified", "externalReferences", "evidence", "releaseNotes", "data", "cryptoProperties",
+        "tags", "signature", "description",
+    ]
 
     public static func read(_ data: Data, file: String, source: String?) -> ParsedInventory {
         SourceDocument.read(data, file: file) { root, problems in
@@ -41,7 +45,8 @@ public enum CycloneDXReader {
                 }
             }
             collect(root["components"])
-            let bomSupplier = problems.string(root["metadata"]["supplier"]["name"]) ?? problems.string(root["metadata"]["manufacturer"]["name"])
+            let bomSupplier =
+                problems.string(root["metadata"]["supplier"]["name"]) ?? problems.string(root["metadata"]["manufacturer"]["name"])
                 ?? problems.string(root["metadata"]["component"]["supplier"]["name"])
 
             var keyByRef: [String: (kind: EntityKind, key: String)] = [:]
@@ -68,7 +73,8 @@ public enum CycloneDXReader {
                 for ancestor in problems.list(c["pedigree"]["ancestors"]) {
                     // An ancestor that names a component of this BOM by its bom-ref is that
                     // component, however it is written (often without its version): one entity.
-                    let parent = problems.string(ancestor["bom-ref"]).flatMap { keyByRef[$0] }.flatMap { $0.kind == .models ? $0.key : nil }
+                    let parent =
+                        problems.string(ancestor["bom-ref"]).flatMap { keyByRef[$0] }.flatMap { $0.kind == .models ? $0.key : nil }
                         ?? componentKey(ancestor, problems)
                     if keyByRef.values.contains(where: { $0 == (.models, parent) }) == false, !stubs.models.contains(where: { $0.key == parent }) {
                         stubs.models.append(Inventory.Model(key: parent, name: problems.string(ancestor["name"]) ?? parent, thirdParty: true))
@@ -80,8 +86,11 @@ public enum CycloneDXReader {
                 }
                 for (i, d) in problems.list(c["modelCard"]["modelParameters"]["datasets"]).enumerated() {
                     if let ref = problems.string(d["ref"]) {
-                        if let target = keyByRef[ref], target.kind == .datasets { training[key, default: []].append(target.key) }
-                        else { problems.report(d["ref"].path, "names no data component of this BOM ('\(ref)')") }
+                        if let target = keyByRef[ref], target.kind == .datasets {
+                            training[key, default: []].append(target.key)
+                        } else {
+                            problems.report(d["ref"].path, "names no data component of this BOM ('\(ref)')")
+                        }
                     } else {
                         let datasetKey = SourceKeys.key(key, "/data/", problems.string(d["name"]) ?? String(i))
                         if !inventory.datasets.contains(where: { $0.key == datasetKey }) {
@@ -91,9 +100,10 @@ public enum CycloneDXReader {
                         training[key, default: []].append(datasetKey)
                     }
                 }
-                var model = Inventory.Model(key: key, name: name, supplier: supplier,
-                                            thirdParty: supplier == nil || bomSupplier == nil || supplier != bomSupplier,
-                                            digest: sha256(c, problems))
+                var model = Inventory.Model(
+                    key: key, name: name, supplier: supplier,
+                    thirdParty: supplier == nil || bomSupplier == nil || supplier != bomSupplier,
+                    digest: sha256(c, problems))
                 model.trainingDataDeclared = !problems.list(c["modelCard"]["modelParameters"]["datasets"]).isEmpty
                 inventory.models.append(model)
             }

@@ -18,19 +18,23 @@ public enum EntraApplicationsReader {
             var credentials: [Inventory.Credential] = []
             var tenants: Set<String> = []
             for app in apps {
-                problems.refuseNearMisses(app, read: ["appId", "id", "appOwnerOrganizationId", "publisherDomain", "displayName", "passwordCredentials", "keyCredentials"],
-                                          alsoKnown: ["appDisplayName", "appDescription", "applicationTemplateId"], what: "an application")
+                problems.refuseNearMisses(
+                    app, read: ["appId", "id", "appOwnerOrganizationId", "publisherDomain", "displayName", "passwordCredentials", "keyCredentials"],
+                    alsoKnown: ["appDisplayName", "appDescription", "applicationTemplateId"], what: "an application")
                 guard let appID = problems.string(app["appId"]) ?? problems.string(app["id"]) else { problems.report(app["appId"].path, "is required"); continue }
                 if let tenant = problems.string(app["appOwnerOrganizationId"]) ?? problems.string(app["publisherDomain"]) { tenants.insert(tenant) }
                 let owner = problems.string(app["displayName"])
                 for (list, kind) in [("passwordCredentials", CredentialKind.oauthClient), ("keyCredentials", .certificate)] {
                     for c in problems.list(app[list]) {
-                        problems.refuseNearMisses(c, read: ["keyId", "startDateTime", "endDateTime"],
-                                                  alsoKnown: ["customKeyIdentifier", "displayName", "hint", "secretText", "key", "type", "usage"], what: "a credential")
+                        problems.refuseNearMisses(
+                            c, read: ["keyId", "startDateTime", "endDateTime"],
+                            alsoKnown: ["customKeyIdentifier", "displayName", "hint", "secretText", "key", "type", "usage"], what: "a credential")
                         guard let keyID = problems.string(c["keyId"]) else { problems.report(c["keyId"].path, "is required"); continue }
                         let key = SourceKeys.key("entra:", appID, ":", keyID)
-                        credentials.append(Inventory.Credential(key: key, kind: kind, provider: "entra", owner: owner,
-                                                                createdAt: problems.date(c["startDateTime"]), expiresAt: problems.date(c["endDateTime"])))
+                        credentials.append(
+                            Inventory.Credential(
+                                key: key, kind: kind, provider: "entra", owner: owner,
+                                createdAt: problems.date(c["startDateTime"]), expiresAt: problems.date(c["endDateTime"])))
                     }
                 }
             }

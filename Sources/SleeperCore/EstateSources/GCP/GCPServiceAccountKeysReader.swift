@@ -21,9 +21,10 @@ public enum GCPServiceAccountKeysReader {
                     continue
                 }
                 for k in keys {
-                    problems.refuseNearMisses(k, read: ["name", "keyType", "disableReason", "extendedStatus", "disabled", "validBeforeTime", "validAfterTime"],
-                                              alsoKnown: ["keyAlgorithm", "keyOrigin", "privateKeyType", "privateKeyData", "publicKeyData", "contact", "description"],
-                                              what: "a service account key")
+                    problems.refuseNearMisses(
+                        k, read: ["name", "keyType", "disableReason", "extendedStatus", "disabled", "validBeforeTime", "validAfterTime"],
+                        alsoKnown: ["keyAlgorithm", "keyOrigin", "privateKeyType", "privateKeyData", "publicKeyData", "contact", "description"],
+                        what: "a service account key")
                     guard let name = problems.string(k["name"]) else { problems.report(k["name"].path, "is required"); continue }
                     let parts = name.split(separator: "/").map(String.init)
                     guard parts.count == 6, parts[0] == "projects", parts[2] == "serviceAccounts", parts[4] == "keys" else {
@@ -40,8 +41,9 @@ public enum GCPServiceAccountKeysReader {
                     let before = problems.date(k["validBeforeTime"])
                     let never = before.map { Calendar(identifier: .gregorian).component(.year, from: $0) >= 9999 } ?? true
                     let key = SourceKeys.key("gcp:", parts[1], ":", parts[3], ":", parts[5])
-                    var credential = Inventory.Credential(key: key, kind: .serviceAccount, provider: "gcp", owner: parts[3],
-                                                          createdAt: problems.date(k["validAfterTime"]), expiresAt: never ? nil : before, exposed: exposed)
+                    var credential = Inventory.Credential(
+                        key: key, kind: .serviceAccount, provider: "gcp", owner: parts[3],
+                        createdAt: problems.date(k["validAfterTime"]), expiresAt: never ? nil : before, exposed: exposed)
                     credential.state = isDisabled ? .disabled : .active
                     credentials.append(credential)
                 }

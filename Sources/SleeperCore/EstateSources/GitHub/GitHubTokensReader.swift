@@ -16,9 +16,13 @@ public enum GitHubTokensReader {
             }
             var credentials: [Inventory.Credential] = []
             for g in grants {
-                problems.refuseNearMisses(g, read: ["token_id", "id", "owner", "permissions", "repository_selection", "access_granted_at", "token_expires_at",
-                                                    "token_last_used_at", "token_expired"],
-                                          alsoKnown: ["token_name", "repositories_url"], what: "a token grant")
+                problems.refuseNearMisses(
+                    g,
+                    read: [
+                        "token_id", "id", "owner", "permissions", "repository_selection", "access_granted_at", "token_expires_at",
+                        "token_last_used_at", "token_expired",
+                    ],
+                    alsoKnown: ["token_name", "repositories_url"], what: "a token grant")
                 guard let id = problems.integer(g["token_id"]) ?? problems.integer(g["id"]) else { problems.report(g["token_id"].path, "is required"); continue }
                 let key = "github:pat:\(id)"
                 var scopes: [String] = []
@@ -28,9 +32,10 @@ public enum GitHubTokensReader {
                     }
                 }
                 if let selection = problems.string(g["repository_selection"]) { scopes.append("repositories:\(selection)") }
-                var credential = Inventory.Credential(key: key, kind: .personalAccessToken, provider: "github", owner: problems.string(g["owner"]["login"]),
-                                                      scopes: scopes, createdAt: problems.date(g["access_granted_at"]),
-                                                      expiresAt: problems.date(g["token_expires_at"]), lastUsedAt: problems.date(g["token_last_used_at"]))
+                var credential = Inventory.Credential(
+                    key: key, kind: .personalAccessToken, provider: "github", owner: problems.string(g["owner"]["login"]),
+                    scopes: scopes, createdAt: problems.date(g["access_granted_at"]),
+                    expiresAt: problems.date(g["token_expires_at"]), lastUsedAt: problems.date(g["token_last_used_at"]))
                 // GitHub says whether the token still works; an expired one is kept, not live.
                 if problems.bool(g["token_expired"]) == true { credential.state = .expired }
                 credentials.append(credential)

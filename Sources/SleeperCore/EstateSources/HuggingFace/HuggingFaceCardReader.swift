@@ -56,17 +56,21 @@ public enum HuggingFaceCardReader {
         let parents = names(root["base_model"])
         var relation: DerivationRelation = parents.count > 1 ? .merge : .unknown
         if let stated = problems.string(root["base_model_relation"]) {
-            if let known = DerivationRelation(rawValue: stated), known != .distill, known != .unknown { relation = known }
-            else { problems.report("base_model_relation", "'\(stated)' is not adapter, merge, quantized or finetune") }
+            if let known = DerivationRelation(rawValue: stated), known != .distill, known != .unknown {
+                relation = known
+            } else {
+                problems.report("base_model_relation", "'\(stated)' is not adapter, merge, quantized or finetune")
+            }
         }
         let datasets = names(root["datasets"])
 
         var stubs = Inventory()
         stubs.models = parents.map { Inventory.Model(key: SourceKeys.key($0), name: $0, supplier: organisation($0), thirdParty: true) }
         stubs.datasets = datasets.map { Inventory.Dataset(key: SourceKeys.key($0), name: $0) }
-        var model = Inventory.Model(key: key, name: id, supplier: organisation(id), thirdParty: true,
-                                    derivedFrom: parents.map { .init(model: SourceKeys.key($0), relation: relation) },
-                                    trainedOn: datasets.map { SourceKeys.key($0) })
+        var model = Inventory.Model(
+            key: key, name: id, supplier: organisation(id), thirdParty: true,
+            derivedFrom: parents.map { .init(model: SourceKeys.key($0), relation: relation) },
+            trainedOn: datasets.map { SourceKeys.key($0) })
         model.trainingDataDeclared = !datasets.isEmpty
         let origin = SourceOrigin(format: .huggingFaceCard, name: source ?? "hf:" + key, fields: fields, edges: edges, stubs: stubs)
         return ParsedInventory(file: file, origin: origin, inventory: Inventory(models: [model]), problems: problems.problems) { _ in "front matter" }

@@ -23,10 +23,15 @@ public enum KubernetesReader {
             for item in items {
                 let kind = problems.string(item["kind"]) ?? ""
                 let meta = item["metadata"]
-                problems.refuseNearMisses(item, read: ["kind", "metadata", "type"], alsoKnown: ["apiVersion", "data", "stringData", "secrets", "imagePullSecrets", "automountServiceAccountToken"], what: "a Kubernetes object")
-                problems.refuseNearMisses(meta, read: ["name", "namespace", "creationTimestamp", "annotations", "labels"],
-                                          alsoKnown: ["uid", "resourceVersion", "generation", "generateName", "managedFields", "ownerReferences", "finalizers", "selfLink",
-                                                      "deletionTimestamp", "deletionGracePeriodSeconds"], what: "an object's metadata")
+                problems.refuseNearMisses(
+                    item, read: ["kind", "metadata", "type"], alsoKnown: ["apiVersion", "data", "stringData", "secrets", "imagePullSecrets", "automountServiceAccountToken"],
+                    what: "a Kubernetes object")
+                problems.refuseNearMisses(
+                    meta, read: ["name", "namespace", "creationTimestamp", "annotations", "labels"],
+                    alsoKnown: [
+                        "uid", "resourceVersion", "generation", "generateName", "managedFields", "ownerReferences", "finalizers", "selfLink",
+                        "deletionTimestamp", "deletionGracePeriodSeconds",
+                    ], what: "an object's metadata")
                 guard let name = problems.string(meta["name"]) else { problems.report(meta["name"].path, "is required"); continue }
                 let namespace = problems.string(meta["namespace"]) ?? "default"
                 let created = problems.date(meta["creationTimestamp"])
@@ -36,15 +41,19 @@ public enum KubernetesReader {
                 case "ServiceAccount":
                     let federated = federation.contains { annotations[$0] != nil }
                     let key = SourceKeys.key("k8s:", namespace, ":", name)
-                    credentials.append(Inventory.Credential(key: key, kind: federated ? .workloadIdentity : .serviceAccount, provider: "kubernetes",
-                                                            owner: problems.string(labels["owner"]) ?? namespace, createdAt: created))
+                    credentials.append(
+                        Inventory.Credential(
+                            key: key, kind: federated ? .workloadIdentity : .serviceAccount, provider: "kubernetes",
+                            owner: problems.string(labels["owner"]) ?? namespace, createdAt: created))
                 case "Secret" where problems.string(item["type"]) == "kubernetes.io/service-account-token":
                     if !labels["kubernetes.io/legacy-token-invalid-since"].isMissing { invalid += 1; continue }
                     let account = problems.string(meta["annotations"]["kubernetes.io/service-account.name"])
                     let key = SourceKeys.key("k8s:", namespace, ":secret/", name)
-                    credentials.append(Inventory.Credential(key: key, kind: .serviceAccount, provider: "kubernetes",
-                                                            owner: account.map { "\(namespace)/\($0)" } ?? namespace, createdAt: created,
-                                                            lastUsedAt: problems.string(labels["kubernetes.io/legacy-token-last-used"]).flatMap(Timestamps.day)))
+                    credentials.append(
+                        Inventory.Credential(
+                            key: key, kind: .serviceAccount, provider: "kubernetes",
+                            owner: account.map { "\(namespace)/\($0)" } ?? namespace, createdAt: created,
+                            lastUsedAt: problems.string(labels["kubernetes.io/legacy-token-last-used"]).flatMap(Timestamps.day)))
                 default:
                     continue
                 }

@@ -57,7 +57,9 @@ public enum MCPConfigReader {
                         let (endpoint, secretParts) = Self.endpoint(url)
                         agent.endpoints = [endpoint]
                         if !secretParts.isEmpty {
-                            findings.append("\(file): \(server["url"].path): credentials in an MCP server URL (\(secretParts.joined(separator: ", "))); the value is not stored — move them to a secret store and send them as a header referencing ${VAR}")
+                            findings.append(
+                                "\(file): \(server["url"].path): credentials in an MCP server URL (\(secretParts.joined(separator: ", "))); the value is not stored — move them to a secret store and send them as a header referencing ${VAR}"
+                            )
                             let key = SourceKeys.key(serverKey, "/url")
                             literal.append(.init(credential: key, location: "\(file): \(server["url"].path)"))
                             credentials[key] = Inventory.Credential(key: key, kind: secretParts.contains("a password") ? .databasePassword : .apiKey, exposed: true)
@@ -74,7 +76,9 @@ public enum MCPConfigReader {
                                 sites[key] = server[part][field].path
                                 agent.holds.append(.init(credential: key, delivery: .runtimeEnv))
                             } else if Self.looksSecret(field: field, value: value) {
-                                findings.append("\(file): \(server[part][field].path): secret material in an MCP config (OWASP NHI2); the value is not stored — move it to a secret store and reference it as ${VAR}")
+                                findings.append(
+                                    "\(file): \(server[part][field].path): secret material in an MCP config (OWASP NHI2); the value is not stored — move it to a secret store and reference it as ${VAR}"
+                                )
                                 let key = SourceKeys.key(serverKey, "/", field)
                                 literal.append(.init(credential: key, location: "\(file): \(server[part][field].path)"))
                                 credentials[key] = Inventory.Credential(key: key, kind: Self.kind(field), exposed: true)
@@ -96,12 +100,16 @@ public enum MCPConfigReader {
 
     /// A server entry's fields Sleeper reads, and those of the clients' formats it leaves alone.
     static let serverFields: Set<String> = ["command", "args", "env", "url", "headers"]
-    static let otherServerFields: Set<String> = ["type", "cwd", "envFile", "disabled", "autoApprove", "alwaysAllow", "timeout", "transport",
-                                                  "description", "trust", "includeTools", "excludeTools", "oauth", "gallery", "version"]
+    static let otherServerFields: Set<String> = [
+        "type", "cwd", "envFile", "disabled", "autoApprove", "alwaysAllow", "timeout", "transport",
+        "description", "trust", "includeTools", "excludeTools", "oauth", "gallery", "version",
+    ]
 
     /// Query parameters whose name says they carry a credential.
-    static let secretParameters: Set<String> = ["api_key", "apikey", "api-key", "key", "token", "access_token", "auth", "auth_token",
-                                                 "secret", "client_secret", "password", "pwd", "sig", "signature", "code"]
+    static let secretParameters: Set<String> = [
+        "api_key", "apikey", "api-key", "key", "token", "access_token", "auth", "auth_token",
+        "secret", "client_secret", "password", "pwd", "sig", "signature", "code",
+    ]
 
     /// A remote server's URL as it is stored (no user, password, query or fragment), and what
     /// credentials it carried: `a password`, `a user name`, the query parameters that hold one.
@@ -112,11 +120,12 @@ public enum MCPConfigReader {
         for item in parts.queryItems ?? [] {
             let name = item.name.lowercased()
             if secretParameters.contains(name) || SecretScanner.forbiddenFieldNames.contains(name)
-                || item.value.map({ SecretScanner.secretKind(of: $0, field: name) != nil || SecretScanner.secretKind(of: "\(item.name)=\($0)", field: name) != nil }) == true {
+                || item.value.map({ SecretScanner.secretKind(of: $0, field: name) != nil || SecretScanner.secretKind(of: "\(item.name)=\($0)", field: name) != nil }) == true
+            {
                 secret.append("query parameter \(item.name)")
             }
         }
-        if SecretScanner.secretKind(of: parts.path, field: "url") != nil { secret.append("the path") ; parts.path = "" }
+        if SecretScanner.secretKind(of: parts.path, field: "url") != nil { secret.append("the path"); parts.path = "" }
         parts.user = nil; parts.password = nil; parts.query = nil; parts.fragment = nil
         return (parts.string ?? url, secret)
     }

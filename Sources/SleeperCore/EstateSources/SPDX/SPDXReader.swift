@@ -26,8 +26,9 @@ public enum SPDXReader {
             var inventory = Inventory()
             var keyByID: [String: (kind: EntityKind, key: String)] = [:], sites: [String: String] = [:]
             for element in graph {
-                problems.refuseNearMisses(element, read: ["spdxId", "type", "name", "software_packageVersion", "suppliedBy", "verifiedUsing", "from", "to", "relationshipType"],
-                                          alsoKnown: ["@id", "@type", "creationInfo", "comment", "summary", "description"], what: "an SPDX element")
+                problems.refuseNearMisses(
+                    element, read: ["spdxId", "type", "name", "software_packageVersion", "suppliedBy", "verifiedUsing", "from", "to", "relationshipType"],
+                    alsoKnown: ["@id", "@type", "creationInfo", "comment", "summary", "description"], what: "an SPDX element")
                 guard let id = problems.string(element["spdxId"]) else { continue }
                 switch type(element) {
                 case "ai_AIPackage":

@@ -182,7 +182,9 @@ extension OTLPTraceReader {
         for a in Attribute.allCases where a.isShown {
             guard let text = f[a] else { continue }
             let verdict: String?
-            if let known = judged[text] { verdict = known } else {
+            if let known = judged[text] {
+                verdict = known
+            } else {
                 verdict = SecretScanner.secretKind(of: text, field: "name")
                 if judged.count < 1 << 16 { judged[text] = verdict }
             }
@@ -193,8 +195,10 @@ extension OTLPTraceReader {
         var host = f[.serverAddress]
         if host == nil, let url = f[.urlFull] { host = URL(string: url)?.host }
         let tool = f[.toolName] ?? (f[.operation] == "execute_tool" ? "?" : nil)
-        return .success(Span(trace: trace, id: id, parent: f.parent, agent: f[.agentName] ?? f[.agentID], tool: tool, host: host,
-                             model: f[.responseModel] ?? f[.requestModel], input: f[.inputMessages].map { inputText(SecretScanner.redacted($0)) },
-                             time: time))
+        return .success(
+            Span(
+                trace: trace, id: id, parent: f.parent, agent: f[.agentName] ?? f[.agentID], tool: tool, host: host,
+                model: f[.responseModel] ?? f[.requestModel], input: f[.inputMessages].map { inputText(SecretScanner.redacted($0)) },
+                time: time))
     }
 }

@@ -336,8 +336,10 @@ public enum OTLPTraceReader {
                 perAgent[a] = entry
             }
             for (a, entry) in perAgent.sorted(by: { $0.key < $1.key }) {
-                out.append(Trace(id: id, agent: a, calls: entry.calls.sorted { ($0.kind.rawValue, $0.target, $0.time) < ($1.kind.rawValue, $1.target, $1.time) },
-                                 input: entry.input))
+                out.append(
+                    Trace(
+                        id: id, agent: a, calls: entry.calls.sorted { ($0.kind.rawValue, $0.target, $0.time) < ($1.kind.rawValue, $1.target, $1.time) },
+                        input: entry.input))
             }
         }
         return out

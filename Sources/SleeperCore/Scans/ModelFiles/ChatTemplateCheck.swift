@@ -42,9 +42,11 @@ public enum ChatTemplateCheck {
     /// message` and `message.content is string` ask about the message's shape and do not count.
     static func testsText(_ clause: String) -> Bool {
         let readsText = clause.contains("content") || clause.contains("['text']") || clause.contains(".text")
-        let tests = clause.contains(" in ") || clause.contains("==") || clause.contains("!=") || clause.contains("startswith")
+        let tests =
+            clause.contains(" in ") || clause.contains("==") || clause.contains("!=") || clause.contains("startswith")
             || clause.contains("endswith") || clause.contains("search") || clause.contains("match")
-        let shapeOnly = clause.contains("'content' in") || clause.contains("\"content\" in") || clause.contains(" is string")
+        let shapeOnly =
+            clause.contains("'content' in") || clause.contains("\"content\" in") || clause.contains(" is string")
             || clause.contains(" is defined") || clause.contains(" is none") || clause.contains(" is not none")
         return readsText && tests && !shapeOnly
     }
@@ -53,7 +55,8 @@ public enum ChatTemplateCheck {
     /// `['content']` are names, not literals tested against the text).
     static func onlyKnownMarkup(_ clause: String) -> Bool {
         let keys: Set<String> = ["content", "text", "role", "type"]
-        let quoted = clause.split(separator: "'", omittingEmptySubsequences: false).enumerated().filter { $0.offset % 2 == 1 }.map { String($0.element) }
+        let quoted =
+            clause.split(separator: "'", omittingEmptySubsequences: false).enumerated().filter { $0.offset % 2 == 1 }.map { String($0.element) }
             + clause.split(separator: "\"", omittingEmptySubsequences: false).enumerated().filter { $0.offset % 2 == 1 }.map { String($0.element) }
         let literals = quoted.filter { !keys.contains($0) }
         return !literals.isEmpty && literals.allSatisfy { knownMarkup.contains($0) }

@@ -30,8 +30,10 @@ public enum ModelFileScan {
         case .gguf: gguf(u8, into: &r)
         case .kerasH5:
             if let at = search(u8, for: #""class_name": "Lambda""#) ?? search(u8, for: #""class_name":"Lambda""#) {
-                r.findings.append(ScanFinding(.dangerous, offset: at, what: "keras.layers.Lambda",
-                                              detail: "a Lambda layer: its Python code is deserialized and run when the model is loaded"))
+                r.findings.append(
+                    ScanFinding(
+                        .dangerous, offset: at, what: "keras.layers.Lambda",
+                        detail: "a Lambda layer: its Python code is deserialized and run when the model is loaded"))
             }
         case .onnx:
             r.findings.append(ScanFinding(.info, what: "onnx", detail: "an ONNX graph: no code is loaded with it; custom operators and external data files are not inspected"))
@@ -58,14 +60,20 @@ public enum ModelFileScan {
     static func record(_ walk: PickleScanner.Result, base: Int, entry: String?, into r: inout Result) {
         for i in walk.imports where i.verdict != .allowed {
             let severity: ScanSeverity = i.verdict == .denied ? .dangerous : .suspicious
-            let why = i.verdict == .denied ? "imports a callable that runs code, opens files or the network when the pickle is loaded"
-                                           : "imports a callable that is not on the list of what checkpoints use"
+            let why =
+                i.verdict == .denied
+                ? "imports a callable that runs code, opens files or the network when the pickle is loaded"
+                : "imports a callable that is not on the list of what checkpoints use"
             r.findings.append(ScanFinding(severity, entry: entry, offset: i.offset, what: i.callable, detail: "\(i.opcode) \(why)"))
         }
         let denied = walk.unlisted[.denied] ?? 0, suspicious = walk.unlisted[.suspicious] ?? 0
         if denied + suspicious > 0 {
-            r.findings.append(ScanFinding(denied > 0 ? .dangerous : .suspicious, entry: entry, what: "more-imports",
-                                          detail: "\(denied + suspicious) more imports past the first \(PickleScanner.maximumListed), not listed one by one: \(denied) that run code, open files or the network, \(suspicious) not on the list of what checkpoints use"))
+            r.findings.append(
+                ScanFinding(
+                    denied > 0 ? .dangerous : .suspicious, entry: entry, what: "more-imports",
+                    detail:
+                        "\(denied + suspicious) more imports past the first \(PickleScanner.maximumListed), not listed one by one: \(denied) that run code, open files or the network, \(suspicious) not on the list of what checkpoints use"
+                ))
         }
         if let problem = walk.problem {
             r.findings.append(ScanFinding(.malformed, entry: entry, what: "pickle", detail: "\(problem); every opcode before it runs when loaded"))
@@ -87,9 +95,13 @@ public enum ModelFileScan {
         var inner = Result(format: .pickle)
         pickles(data, entry: entry, into: &inner)
         r.pickles += inner.pickles
-        r.findings.append(ScanFinding(.suspicious, entry: entry, offset: start + length, what: "numpy-object-array",
-                                      detail: "an array of Python objects, stored as a pickle (loading it needs allow_pickle=True)"))
-        r.findings += inner.findings.map { var f = $0; f.offset = f.offset.map { $0 + start + length }; return f }
+        r.findings.append(
+            ScanFinding(
+                .suspicious, entry: entry, offset: start + length, what: "numpy-object-array",
+                detail: "an array of Python objects, stored as a pickle (loading it needs allow_pickle=True)"))
+        r.findings += inner.findings.map {
+            var f = $0; f.offset = f.offset.map { $0 + start + length }; return f
+        }
     }
 
     /// A zip archive: PyTorch, Keras or NumPy by its entries; every pickle in it walked.
@@ -109,8 +121,10 @@ public enum ModelFileScan {
             let isPickle = entry.name.hasSuffix(".pkl"), isArray = entry.name.hasSuffix(".npy"), isConfig = entry.name == "config.json" && r.format == .kerasZip
             guard isPickle || isArray || isConfig else { continue }
             guard budget > 0 else {
-                r.findings.append(ScanFinding(.malformed, entry: entry.name, what: "zip-entry",
-                                              detail: "not read: the archive's entries already inflated to \(maximumInflatedInAll) bytes, all the scan inflates of one archive"))
+                r.findings.append(
+                    ScanFinding(
+                        .malformed, entry: entry.name, what: "zip-entry",
+                        detail: "not read: the archive's entries already inflated to \(maximumInflatedInAll) bytes, all the scan inflates of one archive"))
                 continue
             }
             let content: [UInt8]
@@ -119,11 +133,15 @@ public enum ModelFileScan {
                 continue
             }
             content.withUnsafeBufferPointer { entryBytes in
-                if isPickle { pickles(entryBytes, entry: entry.name, into: &r) }
-                else if isArray { numpy(entryBytes, entry: entry.name, into: &r) }
-                else if search(entryBytes, for: #""class_name": "Lambda""#) != nil || search(entryBytes, for: #""class_name":"Lambda""#) != nil {
-                    r.findings.append(ScanFinding(.dangerous, entry: entry.name, what: "keras.layers.Lambda",
-                                                  detail: "a Lambda layer: its Python code is deserialized and run when the model is loaded"))
+                if isPickle {
+                    pickles(entryBytes, entry: entry.name, into: &r)
+                } else if isArray {
+                    numpy(entryBytes, entry: entry.name, into: &r)
+                } else if search(entryBytes, for: #""class_name": "Lambda""#) != nil || search(entryBytes, for: #""class_name":"Lambda""#) != nil {
+                    r.findings.append(
+                        ScanFinding(
+                            .dangerous, entry: entry.name, what: "keras.layers.Lambda",
+                            detail: "a Lambda layer: its Python code is deserialized and run when the model is loaded"))
                 }
             }
         }
@@ -174,8 +192,10 @@ public enum ModelFileScan {
             r.findings.append(ScanFinding(.malformed, what: "safetensors-layout", detail: problem))
         }
         if problems.count > maximumLayoutListed {
-            r.findings.append(ScanFinding(.malformed, what: "safetensors-layout",
-                                          detail: "\(problems.count - maximumLayoutListed) more layout problems past the first \(maximumLayoutListed), not listed one by one"))
+            r.findings.append(
+                ScanFinding(
+                    .malformed, what: "safetensors-layout",
+                    detail: "\(problems.count - maximumLayoutListed) more layout problems past the first \(maximumLayoutListed), not listed one by one"))
         }
     }
 

@@ -149,53 +149,53 @@ public enum PickleScanner {
             i += 1
             var ok = true
             switch op {
-            case 0x2E: // STOP
+            case 0x2E:  // STOP
                 r.length = i - start
                 return r
             case 0x28, 0x30, 0x31, 0x32, 0x4E, 0x51, 0x52, 0x61, 0x62, 0x64, 0x7D, 0x65, 0x6C, 0x5D, 0x6F, 0x73, 0x74, 0x29, 0x75,
-                 0x81, 0x85, 0x86, 0x87, 0x88, 0x89, 0x8F, 0x90, 0x91, 0x92, 0x97, 0x98:
+                0x81, 0x85, 0x86, 0x87, 0x88, 0x89, 0x8F, 0x90, 0x91, 0x92, 0x97, 0x98:
                 // MARK POP POP_MARK DUP NONE BINPERSID REDUCE APPEND BUILD DICT EMPTY_DICT APPENDS LIST EMPTY_LIST OBJ
                 // SETITEM TUPLE EMPTY_TUPLE SETITEMS NEWOBJ TUPLE1-3 NEWTRUE NEWFALSE EMPTY_SET ADDITEMS FROZENSET
                 // NEWOBJ_EX NEXT_BUFFER READONLY_BUFFER: no argument.
                 push(nil)
-            case 0x46, 0x49, 0x4C, 0x50: // FLOAT INT LONG PERSID: a line
+            case 0x46, 0x49, 0x4C, 0x50:  // FLOAT INT LONG PERSID: a line
                 ok = line() != nil; push(nil)
-            case 0x53, 0x56: // STRING UNICODE: a line holding the value
+            case 0x53, 0x56:  // STRING UNICODE: a line holding the value
                 guard var s = line() else { ok = false; break }
                 if op == 0x53, s.count >= 2, let f = s.first, f == "'" || f == "\"", s.last == f { s = String(s.dropFirst().dropLast()) }
                 push(s)
-            case 0x4A: ok = int(4) != nil; push(nil)                    // BININT
-            case 0x4B, 0x80: ok = int(1) != nil; push(nil)              // BININT1 PROTO
-            case 0x4D: ok = int(2) != nil; push(nil)                    // BININT2
-            case 0x47: ok = take(8) != nil; push(nil)                   // BINFLOAT
-            case 0x95: ok = int(8) != nil                               // FRAME
-            case 0x54, 0x58, 0x42: // BINSTRING BINUNICODE BINBYTES: 4-byte length
+            case 0x4A: ok = int(4) != nil; push(nil)  // BININT
+            case 0x4B, 0x80: ok = int(1) != nil; push(nil)  // BININT1 PROTO
+            case 0x4D: ok = int(2) != nil; push(nil)  // BININT2
+            case 0x47: ok = take(8) != nil; push(nil)  // BINFLOAT
+            case 0x95: ok = int(8) != nil  // FRAME
+            case 0x54, 0x58, 0x42:  // BINSTRING BINUNICODE BINBYTES: 4-byte length
                 guard let n = int(4), let b = take(n) else { ok = false; break }
                 push(op == 0x42 || n > 1024 ? nil : String(decoding: b, as: UTF8.self))
-            case 0x55, 0x8C, 0x43: // SHORT_BINSTRING SHORT_BINUNICODE SHORT_BINBYTES: 1-byte length
+            case 0x55, 0x8C, 0x43:  // SHORT_BINSTRING SHORT_BINUNICODE SHORT_BINBYTES: 1-byte length
                 guard let n = int(1), let b = take(n) else { ok = false; break }
                 push(op == 0x43 ? nil : String(decoding: b, as: UTF8.self))
-            case 0x8D, 0x8E, 0x96: // BINUNICODE8 BINBYTES8 BYTEARRAY8: 8-byte length
+            case 0x8D, 0x8E, 0x96:  // BINUNICODE8 BINBYTES8 BYTEARRAY8: 8-byte length
                 guard let n = int(8), let b = take(n) else { ok = false; break }
                 push(op == 0x8D && n <= 1024 ? String(decoding: b, as: UTF8.self) : nil)
             case 0x8A: guard let n = int(1), take(n) != nil else { ok = false; break }; push(nil)  // LONG1
             case 0x8B: guard let n = int(4), take(n) != nil else { ok = false; break }; push(nil)  // LONG4
-            case 0x67: guard let l = line() else { ok = false; break }; push(Int(l).flatMap { memo[$0] })     // GET
-            case 0x68: guard let k = int(1) else { ok = false; break }; push(memo[k])                          // BINGET
-            case 0x6A: guard let k = int(4) else { ok = false; break }; push(memo[k])                          // LONG_BINGET
-            case 0x70: guard let l = line() else { ok = false; break }; if let k = Int(l) { remember(k, last) } // PUT
-            case 0x71: guard let k = int(1) else { ok = false; break }; remember(k, last)                      // BINPUT
-            case 0x72: guard let k = int(4) else { ok = false; break }; remember(k, last)                      // LONG_BINPUT
-            case 0x94: remember(nextMemo, last); nextMemo += 1                                                 // MEMOIZE
-            case 0x63, 0x69: // GLOBAL INST: two lines, module and name
+            case 0x67: guard let l = line() else { ok = false; break }; push(Int(l).flatMap { memo[$0] })  // GET
+            case 0x68: guard let k = int(1) else { ok = false; break }; push(memo[k])  // BINGET
+            case 0x6A: guard let k = int(4) else { ok = false; break }; push(memo[k])  // LONG_BINGET
+            case 0x70: guard let l = line() else { ok = false; break }; if let k = Int(l) { remember(k, last) }  // PUT
+            case 0x71: guard let k = int(1) else { ok = false; break }; remember(k, last)  // BINPUT
+            case 0x72: guard let k = int(4) else { ok = false; break }; remember(k, last)  // LONG_BINPUT
+            case 0x94: remember(nextMemo, last); nextMemo += 1  // MEMOIZE
+            case 0x63, 0x69:  // GLOBAL INST: two lines, module and name
                 guard let module = line(), let name = line() else { ok = false; break }
                 found(offset, op == 0x63 ? "GLOBAL" : "INST", module, name)
                 push(nil)
-            case 0x93: // STACK_GLOBAL: module and name are the two values pushed last
+            case 0x93:  // STACK_GLOBAL: module and name are the two values pushed last
                 let name = recent.popLast() ?? nil, module = recent.popLast() ?? nil
                 found(offset, "STACK_GLOBAL", module, name)
                 push(nil)
-            case 0x82, 0x83, 0x84: // EXT1 EXT2 EXT4: a callable from the extension registry
+            case 0x82, 0x83, 0x84:  // EXT1 EXT2 EXT4: a callable from the extension registry
                 ok = int(op == 0x82 ? 1 : op == 0x83 ? 2 : 4) != nil
                 list(Import(offset: offset, opcode: "EXT", callable: "?", verdict: .suspicious))
                 push(nil)

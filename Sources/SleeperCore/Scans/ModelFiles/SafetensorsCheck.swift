@@ -55,8 +55,9 @@ public enum SafetensorsCheck {
             }
             r.tensors += 1
             guard case .object(let t) = value, case .string(let dtype)? = t["dtype"], case .array(let shape)? = t["shape"],
-                  case .array(let offsets)? = t["data_offsets"], offsets.count == 2,
-                  case .int(let begin) = offsets[0], case .int(let end) = offsets[1] else {
+                case .array(let offsets)? = t["data_offsets"], offsets.count == 2,
+                case .int(let begin) = offsets[0], case .int(let end) = offsets[1]
+            else {
                 r.problems.append("\(name): needs dtype, shape and data_offsets [begin, end]")
                 continue
             }

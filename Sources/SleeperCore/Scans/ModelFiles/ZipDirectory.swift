@@ -63,8 +63,9 @@ public struct ZipDirectory: Sendable, Equatable {
             guard at + 46 <= tail.count, u32(at) == 0x0201_4B50 else { throw .cutShort("a central directory entry at \(at + tailOffset)") }
             let nameLength = u16(at + 28), extra = u16(at + 30), comment = u16(at + 32)
             guard at + 46 + nameLength <= tail.count else { throw .cutShort("an entry's name at \(at + tailOffset)") }
-            let entry = Entry(name: String(decoding: tail[(at + 46)..<(at + 46 + nameLength)], as: UTF8.self), method: u16(at + 10),
-                              compressedSize: u32(at + 20), uncompressedSize: u32(at + 24), localHeaderOffset: u32(at + 42))
+            let entry = Entry(
+                name: String(decoding: tail[(at + 46)..<(at + 46 + nameLength)], as: UTF8.self), method: u16(at + 10),
+                compressedSize: u32(at + 20), uncompressedSize: u32(at + 24), localHeaderOffset: u32(at + 42))
             guard entry.localHeaderOffset + 30 + entry.compressedSize <= fileSize else {
                 throw .cutShort("\(entry.name) claims \(entry.compressedSize) bytes at \(entry.localHeaderOffset), past the end")
             }

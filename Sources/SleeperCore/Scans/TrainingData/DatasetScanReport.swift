@@ -19,7 +19,8 @@ public struct DatasetScanReport: Codable, Sendable, Equatable {
     /// What the method cannot see, said in every report.
     public var limits = DatasetScanReport.limitsText
 
-    public static let limitsText = "Finds lexical triggers: rare tokens, phrases or odd Unicode characters in inputs that are followed by a fixed output. "
+    public static let limitsText =
+        "Finds lexical triggers: rare tokens, phrases or odd Unicode characters in inputs that are followed by a fixed output. "
         + "Cannot see triggers defined by meaning or style, triggers that exist only in an already trained model's weights, "
         + "or poisoning that flips labels without a shared surface token."
 

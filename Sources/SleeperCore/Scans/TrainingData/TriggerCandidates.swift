@@ -25,10 +25,14 @@ struct TriggerCandidates {
 
     /// One row that holds the input n-gram `x`; `outputs` are the row's rare output n-grams (not
     /// echoes of its input), `has` tells whether the row holds a given one.
-    mutating func observe(_ x: UInt64, line: Int, source: Int, offset: Int, outputs: UnsafeBufferPointer<UInt64>,
-                          has: (UInt64) -> Bool) {
+    mutating func observe(
+        _ x: UInt64, line: Int, source: Int, offset: Int, outputs: UnsafeBufferPointer<UInt64>,
+        has: (UInt64) -> Bool
+    ) {
         var e: Int
-        if let found = index[x] { e = Int(found) } else {
+        if let found = index[x] {
+            e = Int(found)
+        } else {
             guard let added = add(x) else { untracked += 1; return }
             e = added
         }
@@ -96,8 +100,10 @@ struct TriggerCandidates {
             support[e] += other.support[o]
             var pooled: [(y: UInt64, hits: UInt32, seen: UInt32)] = []
             for s in 0..<Self.slots {
-                for (y, h, n) in [(ys[e * Self.slots + s], hits[e * Self.slots + s], seen[e * Self.slots + s]),
-                                  (other.ys[o * Self.slots + s], other.hits[o * Self.slots + s], other.seen[o * Self.slots + s])] where y != 0 {
+                for (y, h, n) in [
+                    (ys[e * Self.slots + s], hits[e * Self.slots + s], seen[e * Self.slots + s]),
+                    (other.ys[o * Self.slots + s], other.hits[o * Self.slots + s], other.seen[o * Self.slots + s]),
+                ] where y != 0 {
                     if let i = pooled.firstIndex(where: { $0.y == y }) { pooled[i].hits += h; pooled[i].seen += n } else { pooled.append((y, h, n)) }
                 }
             }

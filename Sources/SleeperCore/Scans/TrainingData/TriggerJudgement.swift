@@ -54,10 +54,12 @@ extension TriggerMiner {
             let examples = (0..<min(TriggerCandidates.examples, Int(c.support[e]))).map { k in
                 "\(inputs[Int(c.exampleSources[e * TriggerCandidates.examples + k])].name):\(c.exampleLines[e * TriggerCandidates.examples + k])"
             }
-            out.append(TriggerCandidate(rank: 0, trigger: lead.1.trigger, predicts: lead.1.predicts, support: Int(c.support[e]),
-                                        confidence: (lead.0.confidence * 1000).rounded() / 1000, lift: (lead.0.lift * 10).rounded() / 10,
-                                        spread: lead.0.spread, examples: examples, related: Array(related.prefix(10)),
-                                        relatedCount: related.count))
+            out.append(
+                TriggerCandidate(
+                    rank: 0, trigger: lead.1.trigger, predicts: lead.1.predicts, support: Int(c.support[e]),
+                    confidence: (lead.0.confidence * 1000).rounded() / 1000, lift: (lead.0.lift * 10).rounded() / 10,
+                    spread: lead.0.spread, examples: examples, related: Array(related.prefix(10)),
+                    relatedCount: related.count))
         }
         out.sort { ($0.confidence, $0.support, $1.trigger) > ($1.confidence, $1.support, $0.trigger) }
         for i in out.indices { out[i].rank = i + 1 }
@@ -92,4 +94,3 @@ extension TriggerMiner {
         return found
     }
 }
-

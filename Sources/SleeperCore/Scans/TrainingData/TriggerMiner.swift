@@ -58,8 +58,9 @@ public enum TriggerMiner {
         followed.withUnsafeMutableBufferPointer { out in
             nonisolated(unsafe) let out = out
             DispatchQueue.concurrentPerform(iterations: parts) { p in
-                var follower = Follower(counts: tables, floor: floor, ceiling: ceiling, minSpread: thresholds.minSpread,
-                                        candidates: TriggerCandidates(maximumEntries: maximumCandidates / parts))
+                var follower = Follower(
+                    counts: tables, floor: floor, ceiling: ceiling, minSpread: thresholds.minSpread,
+                    candidates: TriggerCandidates(maximumEntries: maximumCandidates / parts))
                 for (i, input) in inputs.enumerated() { follower.follow(input.bytes, ranges[i][p], source: i, firstLine: starts[i][p], budget: budget) }
                 out[p] = follower.candidates
             }
@@ -69,14 +70,16 @@ public enum TriggerMiner {
         for other in candidates { all.merge(other) }
         let found = judge(all, counts: merged, rows: rows, thresholds: thresholds, inputs: inputs)
         let files = inputs.indices.map { i in
-            DatasetScanReport.File(path: inputs[i].name, sha256: inputs[i].sha256, size: inputs[i].bytes.count,
-                                   lines: merged.partLines[i].reduce(0, +), rows: merged.rows[i], skipped: merged.skipped[i],
-                                   firstSkipped: merged.firstSkipped[i].sorted { $0.part == $1.part ? $0.line < $1.line : $0.part < $1.part }
-                                       .prefix(5).map { "line \(firstLine[i][$0.part] + $0.line - 1): \($0.why)" },
-                                   shapes: merged.shapes[i])
+            DatasetScanReport.File(
+                path: inputs[i].name, sha256: inputs[i].sha256, size: inputs[i].bytes.count,
+                lines: merged.partLines[i].reduce(0, +), rows: merged.rows[i], skipped: merged.skipped[i],
+                firstSkipped: merged.firstSkipped[i].sorted { $0.part == $1.part ? $0.line < $1.line : $0.part < $1.part }
+                    .prefix(5).map { "line \(firstLine[i][$0.part] + $0.line - 1): \($0.why)" },
+                shapes: merged.shapes[i])
         }
-        return DatasetScanReport(scannedAt: Timestamps.format(now), files: files, rows: rows, thresholds: .init(thresholds), candidates: found,
-                                 mayMissSupportUpTo: Int(max(merged.inputs.dropped, merged.outputs.dropped)), untrackedRows: all.untracked)
+        return DatasetScanReport(
+            scannedAt: Timestamps.format(now), files: files, rows: rows, thresholds: .init(thresholds), candidates: found,
+            mayMissSupportUpTo: Int(max(merged.inputs.dropped, merged.outputs.dropped)), untrackedRows: all.untracked)
     }
 
     /// A line as tokens of input and output, or why it was skipped (nil for a blank line).

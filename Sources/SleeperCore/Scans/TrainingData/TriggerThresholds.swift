@@ -13,8 +13,10 @@ public struct TriggerThresholds: Sendable, Equatable {
     /// Distinct words around it: a trigger is pasted into unrelated inputs, a topical phrase sits in a few templates.
     public var minSpread: Int
 
-    public init(control: String = "SLP-DATA-SCREEN", minSupport: Int = 10, maxShare: Double = 0.05, minConfidence: Double = 0.9,
-                minLift: Double = 20, minSpread: Int = 12) {
+    public init(
+        control: String = "SLP-DATA-SCREEN", minSupport: Int = 10, maxShare: Double = 0.05, minConfidence: Double = 0.9,
+        minLift: Double = 20, minSpread: Int = 12
+    ) {
         (self.control, self.minSupport, self.maxShare, self.minConfidence, self.minLift, self.minSpread) = (control, minSupport, maxShare, minConfidence, minLift, minSpread)
     }
 }

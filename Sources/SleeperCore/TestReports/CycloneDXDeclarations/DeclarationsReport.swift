@@ -37,10 +37,16 @@ enum DeclarationsReport {
         for a in attestations { for m in a["map"].elements ?? [] { maps.append((m, ReportParsing.text(m["requirement"]).flatMap { requirements[$0] })) } }
         let named = Set(maps.compactMap(\.requirement).filter { $0.hasPrefix("SLP-") })
         let control: String
-        if let wanted { control = wanted } else if named.count == 1, let only = named.first { control = only } else {
-            return ReportParsing.failure(file, "declarations.attestations", named.isEmpty
-                ? "maps no requirement whose identifier is a Sleeper control: say which control it proves (--control)"
-                : "maps several Sleeper controls (\(named.sorted().joined(separator: ", "))): say which one to record (--control)")
+        if let wanted {
+            control = wanted
+        } else if named.count == 1, let only = named.first {
+            control = only
+        } else {
+            return ReportParsing.failure(
+                file, "declarations.attestations",
+                named.isEmpty
+                    ? "maps no requirement whose identifier is a Sleeper control: say which control it proves (--control)"
+                    : "maps several Sleeper controls (\(named.sorted().joined(separator: ", "))): say which one to record (--control)")
         }
         let chosen = maps.contains { $0.requirement == control } ? maps.filter { $0.requirement == control } : maps
         var findings: [String] = [], targets: [String] = [], digests: [String] = []
@@ -76,12 +82,14 @@ enum DeclarationsReport {
         guard !targets.isEmpty else {
             return ReportParsing.failure(file, "declarations.claims", "names no model: no claim of the attestation targets a component (declarations.targets.components)")
         }
-        return .success(TestReport(
-            format: .cyclonedxDeclarations, toolVersion: spec, control: control, result: conforms ? .pass : .fail,
-            rule: "passes when every attested requirement has a claim, conformance of at least \(rules.declarationsMinConformance) and no counter-claim (\(rules.cite("cyclonedx-declarations.min_conformance")))",
-            summary: "\(chosen.count) attested requirement(s) for \(control) on \(Array(Set(targets)).sorted().joined(separator: ", ")); the BOM's signatures are not verified by Sleeper",
-            findings: Array(findings.prefix(TestReport.maximumFindings)),
-            time: created.max().map { .stated($0) } ?? .none, expires: expires.min(),
-            target: Array(Set(targets)).sorted().joined(separator: ", "), files: [], statedDigests: Array(Set(digests)).sorted()))
+        return .success(
+            TestReport(
+                format: .cyclonedxDeclarations, toolVersion: spec, control: control, result: conforms ? .pass : .fail,
+                rule:
+                    "passes when every attested requirement has a claim, conformance of at least \(rules.declarationsMinConformance) and no counter-claim (\(rules.cite("cyclonedx-declarations.min_conformance")))",
+                summary: "\(chosen.count) attested requirement(s) for \(control) on \(Array(Set(targets)).sorted().joined(separator: ", ")); the BOM's signatures are not verified by Sleeper",
+                findings: Array(findings.prefix(TestReport.maximumFindings)),
+                time: created.max().map { .stated($0) } ?? .none, expires: expires.min(),
+                target: Array(Set(targets)).sorted().joined(separator: ", "), files: [], statedDigests: Array(Set(digests)).sorted()))
     }
 }

@@ -30,10 +30,11 @@ enum FicklingReport {
             }
         }
         let rule = rules.fickling
-        return .success(TestReport(
-            format: .fickling, toolVersion: nil, control: rule.control, result: worst >= rule.failAt ? .fail : .pass,
-            rule: "fails when a pickle is \(rule.failAt.rawValue) or worse (\(rules.cite("fickling.fail_at")))",
-            summary: "\(pieces.count) pickle(s) analysed, worst severity \(worst.rawValue)",
-            findings: Array(findings.prefix(TestReport.maximumFindings)), time: .none, expires: nil, target: nil, files: [], statedDigests: []))
+        return .success(
+            TestReport(
+                format: .fickling, toolVersion: nil, control: rule.control, result: worst >= rule.failAt ? .fail : .pass,
+                rule: "fails when a pickle is \(rule.failAt.rawValue) or worse (\(rules.cite("fickling.fail_at")))",
+                summary: "\(pieces.count) pickle(s) analysed, worst severity \(worst.rawValue)",
+                findings: Array(findings.prefix(TestReport.maximumFindings)), time: .none, expires: nil, target: nil, files: [], statedDigests: []))
     }
 }

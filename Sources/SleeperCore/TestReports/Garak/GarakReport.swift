@@ -40,7 +40,8 @@ enum GarakReport {
                 start = ReportParsing.text(e["start_time"])
             case "eval"?:
                 guard let probe = ReportParsing.text(e["probe"]), let detector = ReportParsing.text(e["detector"]),
-                      let passed = ReportParsing.count(e["passed"]) else {
+                    let passed = ReportParsing.count(e["passed"])
+                else {
                     return ReportParsing.failure(file, "line \(piece.line)", "an eval entry needs probe, detector and passed")
                 }
                 if let evaluated = ReportParsing.count(e["total_evaluated"]) {
@@ -74,7 +75,8 @@ enum GarakReport {
         let counted = evals.filter { rule.counts($0.probe.hasPrefix("probes.") ? String($0.probe.dropFirst(7)) : $0.probe) }
         guard !counted.isEmpty else {
             let seen = Set(evals.map(\.probe)).sorted().prefix(8).joined(separator: ", ")
-            return ReportParsing.failure(file, "", "has no eval of a probe the rule counts (\(rules.cite("garak.probes")): \(rule.probes.joined(separator: ", "))); it evaluated \(seen.isEmpty ? "nothing" : seen)")
+            return ReportParsing.failure(
+                file, "", "has no eval of a probe the rule counts (\(rules.cite("garak.probes")): \(rule.probes.joined(separator: ", "))); it evaluated \(seen.isEmpty ? "nothing" : seen)")
         }
         var time = ReportTime.none
         if let start {
@@ -83,12 +85,14 @@ enum GarakReport {
         }
         let failing = counted.filter { $0.rate > rule.maxFailureRate }
         func line(_ e: Eval) -> String { "\(e.probe) / \(e.detector): \(e.failed) of \(e.evaluated) failed (\(ReportParsing.percent(e.rate)))" }
-        return .success(TestReport(
-            format: .garak, toolVersion: version, control: rule.control, result: failing.isEmpty ? .pass : .fail,
-            rule: "fails when a counted probe's failure rate is above \(ReportParsing.percent(rule.maxFailureRate)) (\(rules.cite("garak.max_failure_rate")), probes: \(rules.cite("garak.probes")))",
-            summary: "\(counted.count) of \(evals.count) probe/detector result(s) counted, \(failing.count) above the limit; target \(named)",
-            findings: Array((failing.isEmpty ? counted.sorted { $0.rate > $1.rate } : failing).map(line).prefix(TestReport.maximumFindings)),
-            time: time, expires: nil, target: [targetType, target].compactMap { $0 }.joined(separator: " "), files: [], statedDigests: []))
+        return .success(
+            TestReport(
+                format: .garak, toolVersion: version, control: rule.control, result: failing.isEmpty ? .pass : .fail,
+                rule:
+                    "fails when a counted probe's failure rate is above \(ReportParsing.percent(rule.maxFailureRate)) (\(rules.cite("garak.max_failure_rate")), probes: \(rules.cite("garak.probes")))",
+                summary: "\(counted.count) of \(evals.count) probe/detector result(s) counted, \(failing.count) above the limit; target \(named)",
+                findings: Array((failing.isEmpty ? counted.sorted { $0.rate > $1.rate } : failing).map(line).prefix(TestReport.maximumFindings)),
+                time: time, expires: nil, target: [targetType, target].compactMap { $0 }.joined(separator: " "), files: [], statedDigests: []))
     }
 
     /// Whether a line is an attempt entry, from its first bytes (garak writes `entry_type` first).

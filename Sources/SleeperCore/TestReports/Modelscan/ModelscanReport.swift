@@ -33,7 +33,9 @@ enum ModelscanReport {
         let errors = r["errors"].elements ?? []
         if rule.refuseErrors, let first = errors.first {
             let what = ReportParsing.quote(first["description"]) ?? ReportParsing.quote(first["category"]) ?? "an error"
-            return ReportParsing.failure(file, "errors", "the scan reported \(errors.count) error(s) (first: \(what)); files it could not scan leave the result unknown (\(rules.cite("modelscan.errors: ignore")) judges on what was scanned)")
+            return ReportParsing.failure(
+                file, "errors",
+                "the scan reported \(errors.count) error(s) (first: \(what)); files it could not scan leave the result unknown (\(rules.cite("modelscan.errors: ignore")) judges on what was scanned)")
         }
         let scanned = summary["scanned"]
         let files = (scanned["scanned_files"].elements ?? []).compactMap { ReportParsing.text($0) }
@@ -52,12 +54,13 @@ enum ModelscanReport {
             let n = issues.filter { $0.severity == s }.count
             return n > 0 ? "\(n) \(s.rawValue)" : nil
         }
-        return .success(TestReport(
-            format: .modelscan, toolVersion: version, control: rule.control, result: failing.isEmpty ? .pass : .fail,
-            rule: "fails on an issue of severity \(rule.failAt.rawValue) or above (\(rules.cite("modelscan.fail_at")))",
-            summary: "\(scannedCount) file(s) scanned, \(total) issue(s)\(counts.isEmpty ? "" : " (\(counts.joined(separator: ", ")))")"
-                + (errors.isEmpty ? "" : ", \(errors.count) scan error(s) ignored by the rule"),
-            findings: Array((failing.isEmpty ? issues : failing).map(\.text).prefix(TestReport.maximumFindings)),
-            time: time, expires: nil, target: ReportParsing.text(summary["input_path"]), files: files, statedDigests: []))
+        return .success(
+            TestReport(
+                format: .modelscan, toolVersion: version, control: rule.control, result: failing.isEmpty ? .pass : .fail,
+                rule: "fails on an issue of severity \(rule.failAt.rawValue) or above (\(rules.cite("modelscan.fail_at")))",
+                summary: "\(scannedCount) file(s) scanned, \(total) issue(s)\(counts.isEmpty ? "" : " (\(counts.joined(separator: ", ")))")"
+                    + (errors.isEmpty ? "" : ", \(errors.count) scan error(s) ignored by the rule"),
+                findings: Array((failing.isEmpty ? issues : failing).map(\.text).prefix(TestReport.maximumFindings)),
+                time: time, expires: nil, target: ReportParsing.text(summary["input_path"]), files: files, statedDigests: []))
     }
 }

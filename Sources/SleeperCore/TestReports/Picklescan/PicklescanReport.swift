@@ -32,15 +32,19 @@ enum PicklescanReport {
         guard scanned > 0 else { return ReportParsing.failure(file, "Scanned files", "is 0: picklescan scanned nothing, so the output proves nothing") }
         let rule = rules.picklescan
         if rule.refuseErrors, let first = errors.first {
-            return ReportParsing.failure(file, "", "picklescan reported \(errors.count) error(s) (first: \(first)); a pickle it could not read leaves the result unknown (\(rules.cite("picklescan.errors: ignore")) judges on what was read)")
+            return ReportParsing.failure(
+                file, "",
+                "picklescan reported \(errors.count) error(s) (first: \(first)); a pickle it could not read leaves the result unknown (\(rules.cite("picklescan.errors: ignore")) judges on what was read)"
+            )
         }
         let suspicious = counts["Suspicious globals"] ?? 0
         let fails = dangerous > 0 || (rule.failOnSuspicious && suspicious > 0)
-        return .success(TestReport(
-            format: .picklescan, toolVersion: nil, control: rule.control, result: fails ? .fail : .pass,
-            rule: "fails on a \(rule.failOnSuspicious ? "suspicious or dangerous" : "dangerous") global (\(rules.cite("picklescan.fail_at")))",
-            summary: "\(scanned) file(s) scanned, \(counts["Infected files"] ?? 0) infected, \(dangerous) dangerous global(s)"
-                + (counts["Suspicious globals"].map { ", \($0) suspicious" } ?? ""),
-            findings: Array(findings.prefix(TestReport.maximumFindings)), time: .none, expires: nil, target: nil, files: files, statedDigests: []))
+        return .success(
+            TestReport(
+                format: .picklescan, toolVersion: nil, control: rule.control, result: fails ? .fail : .pass,
+                rule: "fails on a \(rule.failOnSuspicious ? "suspicious or dangerous" : "dangerous") global (\(rules.cite("picklescan.fail_at")))",
+                summary: "\(scanned) file(s) scanned, \(counts["Infected files"] ?? 0) infected, \(dangerous) dangerous global(s)"
+                    + (counts["Suspicious globals"].map { ", \($0) suspicious" } ?? ""),
+                findings: Array(findings.prefix(TestReport.maximumFindings)), time: .none, expires: nil, target: nil, files: files, statedDigests: []))
     }
 }

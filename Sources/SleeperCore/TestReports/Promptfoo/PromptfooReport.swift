@@ -33,7 +33,9 @@ enum PromptfooReport {
             redteam = redteam || plugin != nil
             if let id = ReportParsing.text(entry["provider"]["id"]) ?? ReportParsing.text(entry["provider"]), !providers.contains(id) { providers.append(id) }
             var tally = byPlugin[plugin ?? "(eval)"] ?? Tally()
-            if !success && ReportParsing.count(entry["failureReason"]) == 2 { tally.errors += 1 } else {
+            if !success && ReportParsing.count(entry["failureReason"]) == 2 {
+                tally.errors += 1
+            } else {
                 tally.counted += 1
                 if !success { tally.failed += 1 }
             }
@@ -62,13 +64,14 @@ enum PromptfooReport {
             return "\(plugin): \(t.failed) of \(t.counted) \(redteam ? "attack(s) succeeded" : "test(s) failed") (\(ReportParsing.percent(rate(t))))"
         }
         let shown = failing.isEmpty ? byPlugin.keys.sorted { rate(byPlugin[$0] ?? Tally()) > rate(byPlugin[$1] ?? Tally()) } : failing
-        return .success(TestReport(
-            format: .promptfoo, toolVersion: ReportParsing.text(r["metadata"]["promptfooVersion"]), control: rule.control,
-            result: failing.isEmpty ? .pass : .fail,
-            rule: "fails when a \(redteam ? "plugin" : "eval")'s failure rate is above \(ReportParsing.percent(rule.maxFailureRate)) (\(rules.cite("promptfoo.max_failure_rate")))",
-            summary: "\(entries.count) test(s)\(redteam ? " in \(byPlugin.count) plugin(s)" : ""), \(failing.count) above the limit"
-                + (errors > 0 ? ", \(errors) ended in an error (not counted)" : "") + "; target \(providers.joined(separator: ", "))",
-            findings: Array(shown.map(line).prefix(TestReport.maximumFindings)),
-            time: time, expires: nil, target: providers.joined(separator: ", "), files: [], statedDigests: []))
+        return .success(
+            TestReport(
+                format: .promptfoo, toolVersion: ReportParsing.text(r["metadata"]["promptfooVersion"]), control: rule.control,
+                result: failing.isEmpty ? .pass : .fail,
+                rule: "fails when a \(redteam ? "plugin" : "eval")'s failure rate is above \(ReportParsing.percent(rule.maxFailureRate)) (\(rules.cite("promptfoo.max_failure_rate")))",
+                summary: "\(entries.count) test(s)\(redteam ? " in \(byPlugin.count) plugin(s)" : ""), \(failing.count) above the limit"
+                    + (errors > 0 ? ", \(errors) ended in an error (not counted)" : "") + "; target \(providers.joined(separator: ", "))",
+                findings: Array(shown.map(line).prefix(TestReport.maximumFindings)),
+                time: time, expires: nil, target: providers.joined(separator: ", "), files: [], statedDigests: []))
     }
 }

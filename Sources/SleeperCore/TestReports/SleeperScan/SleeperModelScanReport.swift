@@ -37,11 +37,12 @@ enum SleeperModelScanReport {
         let shown = deciding.isEmpty ? report.findings : deciding
         let formats = Dictionary(grouping: report.files, by: \.format).map { "\($0.value.count) \($0.key)" }.sorted().joined(separator: ", ")
         let counts = ScanSeverity.allCases.reversed().filter { $0 != .info }.map { "\(report.count($0)) \($0.rawValue)" }.joined(separator: ", ")
-        return .success(TestReport(
-            format: .sleeperModelScan, toolVersion: report.sleeperVersion, control: rule.control, result: deciding.isEmpty ? .pass : .fail,
-            rule: "fails on a finding of severity \(rule.failAt.rawValue) or above (\(rules.cite("sleeper-model-scan.fail_at")))",
-            summary: "\(report.files.count) file(s) scanned (\(formats)), \(report.files.map(\.pickles).reduce(0, +)) pickle(s) walked; findings: \(counts)",
-            findings: shown.prefix(TestReport.maximumFindings).map { ModelScanReport.line($0.file, $0.finding) },
-            time: .stated(time), expires: nil, target: report.target, files: report.files.map(\.path), statedDigests: [report.digest]))
+        return .success(
+            TestReport(
+                format: .sleeperModelScan, toolVersion: report.sleeperVersion, control: rule.control, result: deciding.isEmpty ? .pass : .fail,
+                rule: "fails on a finding of severity \(rule.failAt.rawValue) or above (\(rules.cite("sleeper-model-scan.fail_at")))",
+                summary: "\(report.files.count) file(s) scanned (\(formats)), \(report.files.map(\.pickles).reduce(0, +)) pickle(s) walked; findings: \(counts)",
+                findings: shown.prefix(TestReport.maximumFindings).map { ModelScanReport.line($0.file, $0.finding) },
+                time: .stated(time), expires: nil, target: report.target, files: report.files.map(\.path), statedDigests: [report.digest]))
     }
 }
