@@ -27,28 +27,28 @@ public struct EvidenceQueries: Sendable {
     ) async throws -> [ControlStatus] {
         // `sampled`: only subjects something is recorded of, and that many more of each kind.
         let subjects = sampled.map { EvidenceStatusSQL.recordedSubjects(sampled: $0) } ?? EvidenceStatusSQL.allSubjects
-        let sql = PostgresQuery(
-            unsafeSQL: """
-                WITH \(EvidenceStatusSQL.statusCTE(subjects: subjects, basis: basis))
-                SELECT st.kind, st.key, st.owner, st.control_id, st.status, st.evidence_id, st.expires_at, acc.accepted_until, acc.approved_by,
-                       CASE WHEN st.status = 'failed' THEN (SELECT e.covered_files FROM evidence e WHERE e.id = st.evidence_id) ELSE '{}' END
-                FROM status st
-                LEFT JOIN LATERAL (SELECT r.accepted_until, r.approved_by FROM risk_acceptances r
-                                   WHERE r.subject_kind = st.kind AND r.subject_key = st.key AND r.control_id = st.control_id
-                                     AND r.created_at <= $1 AND r.accepted_until > $1
-                                   ORDER BY r.accepted_until DESC LIMIT 1) acc ON st.status <> 'valid'
-                WHERE (st.status <> 'valid' OR $6)
-                  AND ($2::text IS NULL OR EXISTS (SELECT 1 FROM control_mappings m WHERE m.control_id = st.control_id AND m.framework_id = $2))
-                  AND ($3::text IS NULL OR (st.kind = $3 AND st.key = $4))
-                  AND ($5::text IS NULL OR st.owner = $5)
-                ORDER BY st.kind, st.key, st.position
-                \(limit.map { "LIMIT \(max(0, $0))" } ?? "") OFFSET \(max(0, offset))
-                """, binds: try binds(asOf, framework, subject?.kind.rawValue, subject?.key, owner, flag: includeValid))
+        let kind = subject?.kind.rawValue, key = subject?.key
+        let sql: SQLFragment = """
+            WITH \(EvidenceStatusSQL.statusCTE(subjects: subjects, asOf: asOf, basis: basis))
+            SELECT st.kind, st.key, st.owner, st.control_id, st.status, st.evidence_id, st.expires_at, acc.accepted_until, acc.approved_by,
+                   CASE WHEN st.status = 'failed' THEN (SELECT e.covered_files FROM evidence e WHERE e.id = st.evidence_id) ELSE '{}' END
+            FROM status st
+            LEFT JOIN LATERAL (SELECT r.accepted_until, r.approved_by FROM risk_acceptances r
+                               WHERE r.subject_kind = st.kind AND r.subject_key = st.key AND r.control_id = st.control_id
+                                 AND r.created_at <= \(asOf) AND r.accepted_until > \(asOf)
+                               ORDER BY r.accepted_until DESC LIMIT 1) acc ON st.status <> 'valid'
+            WHERE (st.status <> 'valid' OR \(includeValid))
+              AND (\(framework)::text IS NULL OR EXISTS (SELECT 1 FROM control_mappings m WHERE m.control_id = st.control_id AND m.framework_id = \(framework)))
+              AND (\(kind)::text IS NULL OR (st.kind = \(kind) AND st.key = \(key)))
+              AND (\(owner)::text IS NULL OR st.owner = \(owner))
+            ORDER BY st.kind, st.key, st.position
+            LIMIT \(limit.map { Int64(max(0, $0)) }) OFFSET \(Int64(max(0, offset)))
+            """
         // Names and framework items are per control: read once, shared by every row (at 1M
         // credentials a per-row array of items cost gigabytes).
         let controls = try await controlItems(framework: framework)
         var out: [ControlStatus] = []
-        for try await (kind, key, owner, control, status, evidence, expires, acceptedUntil, acceptedBy, files) in try await db.client.query(sql, logger: db.logger)
+        for try await (kind, key, owner, control, status, evidence, expires, acceptedUntil, acceptedBy, files) in try await db.client.query(sql.query, logger: db.logger)
             .decode((SubjectKind, String, String?, String, EvidenceStatus, Int?, Date?, Date?, String?, [String]).self)
         {
             let c = controls[control]
@@ -90,13 +90,5 @@ public struct EvidenceQueries: Sendable {
         let snapshot = try await ComplianceSnapshotLoader(db).load(asOf: asOf, basis: basis, countingUnrecorded: true, withExposures: false)
         guard let f = snapshot.catalog.frameworks.first(where: { $0.id == framework }) else { return [] }
         return snapshot.coverage(framework: f)
-    }
-
-    func binds(_ asOf: Date, _ rest: String?..., flag: Bool? = nil) throws -> PostgresBindings {
-        var b = PostgresBindings()
-        b.append(asOf)
-        for value in rest { b.append(value) }
-        if let flag { b.append(flag) }
-        return b
     }
 }

@@ -1,8 +1,9 @@
+import Foundation
 import SleeperCore
 
 /// The one query that decides, for every subject and every control that applies to it, whether
 /// valid evidence stood at a given time. Gaps, coverage and (later) scoring all read from it, so
-/// they cannot disagree. $1 is the as-of time.
+/// they cannot disagree. It binds the as-of time itself (`SQLFragment`).
 ///
 /// A record counts at time T when it had been recorded by T, was effective by T, had not been
 /// superseded by a record recorded by T, and is not itself a withdrawal. Of those, the latest
@@ -15,14 +16,12 @@ import SleeperCore
 ///   stale-digest  a model's evidence names a digest other than the one the model had at T
 ///   valid         otherwise (pass or not-applicable)
 enum EvidenceStatusSQL {
-    static let allSubjects = """
+    static let allSubjects: SQLFragment = """
         SELECT 'model'::text AS kind, key, owner FROM models
         UNION ALL SELECT 'dataset', key, owner FROM datasets
         UNION ALL SELECT 'agent', key, owner FROM agents
         UNION ALL SELECT 'credential', key, owner FROM credentials
         """
-
-    static let statusCTE = statusCTE(subjects: allSubjects)
 
     /// The table each kind of subject lives in.
     static let subjectTables: [(kind: SubjectKind, table: String)] = [(.model, "models"), (.dataset, "datasets"), (.agent, "agents"), (.credential, "credentials")]
@@ -38,7 +37,11 @@ enum EvidenceStatusSQL {
 
     /// Subjects something is recorded of (evidence, an accepted risk), and `sampled` more of
     /// each kind in key order: everything a summary cannot count without looking.
-    static func recordedSubjects(sampled: Int = 0) -> String {
+    static func recordedSubjects(sampled: Int = 0) -> SQLFragment {
+        "\(constant: recordedSubjectsText(sampled: sampled))"
+    }
+
+    private static func recordedSubjectsText(sampled: Int) -> String {
         subjectTables.map { kind, table in
             let recorded = recorded(kind)
             var sql = "SELECT '\(kind.rawValue)'::text AS kind, t.key, t.owner FROM \(table) t WHERE t.key IN (\(recorded))"
@@ -49,21 +52,17 @@ enum EvidenceStatusSQL {
         }.joined(separator: "\nUNION ALL ")
     }
 
-    static func statusCTE(basis: EvidenceBasis) -> String { statusCTE(subjects: allSubjects, basis: basis) }
-
     /// The same rules over fewer subjects (`subjects` yields kind, key, owner): scoring asks only
     /// about models and agents, and a rescore about a few thousand of them. With the `effective`
     /// basis a record counts whenever it was recorded, corrections recorded since apply, and a
     /// model with no digest observed by T is judged by the first digest Sleeper saw.
-    static func statusCTE(subjects: String, basis: EvidenceBasis = .recorded) -> String {
+    static func statusCTE(subjects: SQLFragment, asOf: Date, basis: EvidenceBasis = .recorded) -> SQLFragment {
         let recordedBy = basis == .recorded ? "e.recorded_at <= $1 AND " : ""
         let supersededBy = basis == .recorded ? " AND s.recorded_at <= $1" : ""
         let digestWindow = basis == .recorded ? "WHERE observed_at <= $1" : ""
         let digestOrder = basis == .recorded ? "observed_at DESC" : "(observed_at <= $1) DESC, CASE WHEN observed_at <= $1 THEN observed_at END DESC, observed_at"
-        return """
-            subjects AS (
-                \(subjects)
-            ),
+        // The rules below are written whole, with $1 the as-of time.
+        let rules = """
             digest_at AS (
                 SELECT DISTINCT ON (model_key) model_key, digest
                 FROM model_digests \(digestWindow)
@@ -148,6 +147,12 @@ enum EvidenceStatusSQL {
                            CASE WHEN x.id IS NOT NULL THEN x.subject_digest ELSE e0.subject_digest END AS subject_digest) e
                 LEFT JOIN digest_at d ON s.kind = 'model' AND d.model_key = s.key
             )
+            """
+        return """
+            subjects AS (
+                \(subjects)
+            ),
+            \(SQLFragment(numbered: rules, binding: asOf))
             """
     }
 }

@@ -13,43 +13,42 @@ extension EvidenceQueries {
 
     public func gapSummary(asOf: Date, basis: EvidenceBasis = .recorded) async throws -> [GapCount] {
         let touchedSubjects = EvidenceStatusSQL.recordedSubjects()
-        let sql = PostgresQuery(
-            unsafeSQL: """
-                WITH \(EvidenceStatusSQL.statusCTE(subjects: touchedSubjects, basis: basis)),
-                judged AS (
-                    SELECT st.control_id, CASE WHEN acc.accepted THEN 'accepted' ELSE st.status END AS status
-                    FROM status st
-                    LEFT JOIN LATERAL (SELECT true AS accepted FROM risk_acceptances r
-                                       WHERE r.subject_kind = st.kind AND r.subject_key = st.key AND r.control_id = st.control_id
-                                         AND r.created_at <= $1 AND r.accepted_until > $1
-                                       LIMIT 1) acc ON st.status <> 'valid'
-                    WHERE st.status <> 'valid'
-                ),
-                totals AS (
-                    SELECT 'model'::text AS kind, count(*) AS n FROM models
-                    UNION ALL SELECT 'dataset', count(*) FROM datasets
-                    UNION ALL SELECT 'agent', count(*) FROM agents
-                    UNION ALL SELECT 'credential', count(*) FROM credentials
-                ),
-                touched AS (SELECT kind, count(*) AS n FROM subjects GROUP BY kind),
-                untouched AS (
-                    SELECT c.id AS control_id, 'missing'::text AS status, sum(t.n - coalesce(u.n, 0)) AS n
-                    FROM controls c
-                    JOIN totals t ON t.kind = ANY (c.applies_to)
-                    LEFT JOIN touched u ON u.kind = t.kind
-                    GROUP BY c.id
-                )
-                SELECT c.id, c.name, x.status, sum(x.n)::int8
-                FROM (SELECT control_id, status, count(*) AS n FROM judged GROUP BY 1, 2
-                      UNION ALL SELECT control_id, status, n FROM untouched) x
-                JOIN controls c ON c.id = x.control_id
-                GROUP BY c.id, c.name, c.position, x.status
-                HAVING sum(x.n) > 0
-                ORDER BY c.position, array_position(\(Self.gapOrder), x.status)
-                """, binds: try binds(asOf))
+        let sql: SQLFragment = """
+            WITH \(EvidenceStatusSQL.statusCTE(subjects: touchedSubjects, asOf: asOf, basis: basis)),
+            judged AS (
+                SELECT st.control_id, CASE WHEN acc.accepted THEN 'accepted' ELSE st.status END AS status
+                FROM status st
+                LEFT JOIN LATERAL (SELECT true AS accepted FROM risk_acceptances r
+                                   WHERE r.subject_kind = st.kind AND r.subject_key = st.key AND r.control_id = st.control_id
+                                     AND r.created_at <= \(asOf) AND r.accepted_until > \(asOf)
+                                   LIMIT 1) acc ON st.status <> 'valid'
+                WHERE st.status <> 'valid'
+            ),
+            totals AS (
+                SELECT 'model'::text AS kind, count(*) AS n FROM models
+                UNION ALL SELECT 'dataset', count(*) FROM datasets
+                UNION ALL SELECT 'agent', count(*) FROM agents
+                UNION ALL SELECT 'credential', count(*) FROM credentials
+            ),
+            touched AS (SELECT kind, count(*) AS n FROM subjects GROUP BY kind),
+            untouched AS (
+                SELECT c.id AS control_id, 'missing'::text AS status, sum(t.n - coalesce(u.n, 0)) AS n
+                FROM controls c
+                JOIN totals t ON t.kind = ANY (c.applies_to)
+                LEFT JOIN touched u ON u.kind = t.kind
+                GROUP BY c.id
+            )
+            SELECT c.id, c.name, x.status, sum(x.n)::int8
+            FROM (SELECT control_id, status, count(*) AS n FROM judged GROUP BY 1, 2
+                  UNION ALL SELECT control_id, status, n FROM untouched) x
+            JOIN controls c ON c.id = x.control_id
+            GROUP BY c.id, c.name, c.position, x.status
+            HAVING sum(x.n) > 0
+            ORDER BY c.position, array_position(\(constant: Self.gapOrder), x.status)
+            """
         var out: [GapCount] = []
         let items = try await controlItems(framework: nil)
-        for try await (control, name, status, count) in try await db.client.query(sql, logger: db.logger).decode((String, String, EvidenceStatus, Int).self) {
+        for try await (control, name, status, count) in try await db.client.query(sql.query, logger: db.logger).decode((String, String, EvidenceStatus, Int).self) {
             out.append(GapCount(control: control, name: name, status: status, subjects: count, items: items[control]?.items ?? []))
         }
         return out

@@ -225,37 +225,28 @@ extension ScoringInputLoader {
     {
         let controls = weights.scoringControls
         let scoped = models != nil || agents != nil
-        var binds = PostgresBindings()
-        binds.append(asOf)
-        binds.append(controls)
-        if scoped {
-            binds.append(models ?? [])
-            binds.append(agents ?? [])
-            binds.append(datasets ?? [])
-        }
         // `= ANY` here: joined with `unnest`, the planner hashed all 100,000 agents for 2,600 of them.
-        let subjects =
+        let subjects: SQLFragment =
             scoped
             ? """
-            SELECT 'model'::text AS kind, m.key, m.owner FROM models m WHERE m.id = ANY($3::int8[])
-            UNION ALL SELECT 'agent', a.key, a.owner FROM agents a WHERE a.id = ANY($4::int8[])
-            UNION ALL SELECT 'dataset', d.key, d.owner FROM datasets d WHERE d.id = ANY($5::int8[])
+            SELECT 'model'::text AS kind, m.key, m.owner FROM models m WHERE m.id = ANY(\(models ?? [])::int8[])
+            UNION ALL SELECT 'agent', a.key, a.owner FROM agents a WHERE a.id = ANY(\(agents ?? [])::int8[])
+            UNION ALL SELECT 'dataset', d.key, d.owner FROM datasets d WHERE d.id = ANY(\(datasets ?? [])::int8[])
             """ : "SELECT 'model'::text AS kind, key, owner FROM models UNION ALL SELECT 'agent', key, owner FROM agents UNION ALL SELECT 'dataset', key, owner FROM datasets"
-        let sql = PostgresQuery(
-            unsafeSQL: """
-                WITH \(EvidenceStatusSQL.statusCTE(subjects: subjects))
-                SELECT st.kind, st.key, st.control_id, st.status, st.evidence_id, st.expires_at,
-                       CASE st.status
-                           WHEN 'valid' THEN 1.0
-                           WHEN 'expired-in-grace' THEN greatest(0, 1 - extract(epoch FROM ($1 - st.expires_at)) / (c.grace_days * 86400.0))
-                           ELSE 0.0
-                       END::float8,
-                       CASE WHEN st.status = 'failed' THEN (SELECT e.covered_files FROM evidence e WHERE e.id = st.evidence_id) ELSE '{}' END
-                FROM status st JOIN controls c ON c.id = st.control_id
-                WHERE st.evidence_id IS NOT NULL AND st.control_id = ANY($2)
-                """, binds: binds)
+        let sql: SQLFragment = """
+            WITH \(EvidenceStatusSQL.statusCTE(subjects: subjects, asOf: asOf))
+            SELECT st.kind, st.key, st.control_id, st.status, st.evidence_id, st.expires_at,
+                   CASE st.status
+                       WHEN 'valid' THEN 1.0
+                       WHEN 'expired-in-grace' THEN greatest(0, 1 - extract(epoch FROM (\(asOf) - st.expires_at)) / (c.grace_days * 86400.0))
+                       ELSE 0.0
+                   END::float8,
+                   CASE WHEN st.status = 'failed' THEN (SELECT e.covered_files FROM evidence e WHERE e.id = st.evidence_id) ELSE '{}' END
+            FROM status st JOIN controls c ON c.id = st.control_id
+            WHERE st.evidence_id IS NOT NULL AND st.control_id = ANY(\(controls))
+            """
         var out: [(kind: String, key: String, control: String, state: ScoringInput.ControlState)] = []
-        for try await (kind, key, control, status, evidence, expires, validity, files) in try await db.client.query(sql, logger: db.logger)
+        for try await (kind, key, control, status, evidence, expires, validity, files) in try await db.client.query(sql.query, logger: db.logger)
             .decode((String, String, String, EvidenceStatus, Int?, Date?, Double, [String]).self)
         {
             out.append(

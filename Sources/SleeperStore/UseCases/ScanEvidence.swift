@@ -79,28 +79,23 @@ extension ScoredChanges {
     /// The models trained on dataset `key`, each with whether every other dataset it was trained
     /// on has evidence of `control` in force at `asOf` (by its effective dates, as scores read it).
     func modelsTrained(on key: String, control: String, asOf: Date) async throws -> [(String, Bool)] {
-        let others = """
+        let others: SQLFragment = """
             SELECT 'dataset'::text AS kind, d.key, d.owner FROM datasets d
-            WHERE d.key <> $2 AND d.id IN (SELECT t2.dataset_id FROM trained_on t2 JOIN trained_on t1 ON t1.model_id = t2.model_id
-                                          JOIN datasets x ON x.id = t1.dataset_id WHERE x.key = $2)
+            WHERE d.key <> \(key) AND d.id IN (SELECT t2.dataset_id FROM trained_on t2 JOIN trained_on t1 ON t1.model_id = t2.model_id
+                                          JOIN datasets x ON x.id = t1.dataset_id WHERE x.key = \(key))
             """
-        var binds = PostgresBindings()
-        binds.append(asOf)
-        binds.append(key)
-        binds.append(control)
-        let sql = PostgresQuery(
-            unsafeSQL: """
-                WITH \(EvidenceStatusSQL.statusCTE(subjects: others, basis: .effective))
-                SELECT m.key, NOT EXISTS (
-                    SELECT 1 FROM trained_on t2 JOIN datasets d2 ON d2.id = t2.dataset_id
-                    WHERE t2.model_id = m.id AND d2.key <> $2
-                      AND NOT EXISTS (SELECT 1 FROM status s WHERE s.kind = 'dataset' AND s.key = d2.key AND s.control_id = $3 AND s.status = 'valid'))
-                FROM trained_on t JOIN datasets d ON d.id = t.dataset_id JOIN models m ON m.id = t.model_id
-                WHERE d.key = $2
-                ORDER BY m.key
-                """, binds: binds)
+        let sql: SQLFragment = """
+            WITH \(EvidenceStatusSQL.statusCTE(subjects: others, asOf: asOf, basis: .effective))
+            SELECT m.key, NOT EXISTS (
+                SELECT 1 FROM trained_on t2 JOIN datasets d2 ON d2.id = t2.dataset_id
+                WHERE t2.model_id = m.id AND d2.key <> \(key)
+                  AND NOT EXISTS (SELECT 1 FROM status s WHERE s.kind = 'dataset' AND s.key = d2.key AND s.control_id = \(control) AND s.status = 'valid'))
+            FROM trained_on t JOIN datasets d ON d.id = t.dataset_id JOIN models m ON m.id = t.model_id
+            WHERE d.key = \(key)
+            ORDER BY m.key
+            """
         var out: [(String, Bool)] = []
-        for try await (model, valid) in try await db.client.query(sql, logger: db.logger).decode((String, Bool).self) { out.append((model, valid)) }
+        for try await (model, valid) in try await db.client.query(sql.query, logger: db.logger).decode((String, Bool).self) { out.append((model, valid)) }
         return out
     }
 }
