@@ -62,7 +62,7 @@ public struct Sleeper: AsyncParsableCommand {
             var message = sleeperMessage(error) ?? ""
             // 75 promises the command can simply be run again: say so, whichever way the
             // database went away (unreachable before connecting, or lost before the commit).
-            if status == 75 && !message.contains("nothing was written") {
+            if status == 75 && (error as? StoreError)?.saysNothingWritten != true {
                 message += "; nothing was written. Run the command again once the database is back"
             }
             Output.error("sleeper: \(message)")
@@ -72,7 +72,7 @@ public struct Sleeper: AsyncParsableCommand {
                 Output.error("sleeper: the connection to PostgreSQL was lost (\(StoreError.describe(error))); nothing was written. Run the command again once the database is back")
                 return 75
             }
-            if String(describing: type(of: error)).hasPrefix("PSQLError") {
+            if StoreError.isDatabaseError(error) {
                 Output.error("sleeper: database error: \(StoreError.describe(error))")
                 return 1
             }

@@ -35,20 +35,20 @@ public enum InventoryListing {
                 })
         case .agents:
             return Listing(
-                columns: ["key", "name", "owner", "input_trust", "uses_models", "delegates_to", "holds", "tools", "endpoints"],
+                columns: ["key", "name", "owner", "input_trust", "uses_models", "delegates_to", "holds", "tools", "endpoints", "trace_names"],
                 rows: inv.agents.map { a in
                     [
                         .text(a.key), .text(a.name), text(a.owner), .text(a.inputTrust.rawValue), .list(a.usesModels),
                         .list(a.delegatesTo),
                         .records(a.holds.map { [.init("credential", $0.credential), .init("delivery", $0.delivery.rawValue)] }),
-                        a.tools.map(Cell.list) ?? .null, .list(a.endpoints),
+                        a.tools.map(Cell.list) ?? .null, .list(a.endpoints), .list(a.traceNames),
                     ]
                 })
         case .credentials:
             return Listing(
                 columns: [
                     "key", "kind", "provider", "owner", "fingerprint", "scopes", "created_at",
-                    "last_rotated_at", "expires_at", "last_used_at", "ttl_seconds", "exposed", "grants",
+                    "last_rotated_at", "expires_at", "last_used_at", "ttl_seconds", "exposed", "grants", "state",
                 ],
                 rows: inv.credentials.map { c in
                     [
@@ -56,6 +56,7 @@ public enum InventoryListing {
                         date(c.createdAt), date(c.lastRotatedAt), date(c.expiresAt), date(c.lastUsedAt),
                         c.ttlSeconds.map(Cell.integer) ?? .null, .bool(c.exposed),
                         .records(c.grants.map { [.init("resource", $0.resource), .init("action", $0.action.rawValue)] }),
+                        .text(c.state.rawValue),
                     ]
                 })
         }

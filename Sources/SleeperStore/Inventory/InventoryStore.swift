@@ -77,7 +77,7 @@ public struct InventoryStore: Sendable {
 
     func agents(_ page: Page) async throws -> [Inventory.Agent] {
         let sql: PostgresQuery = """
-            SELECT a.key, a.name, a.owner, a.input_trust, a.tools, a.endpoints,
+            SELECT a.key, a.name, a.owner, a.input_trust, a.tools, a.endpoints, a.trace_names,
                    coalesce((SELECT array_agg(m.key ORDER BY m.key) FROM uses_model u JOIN models m ON m.id = u.model_id WHERE u.agent_id = a.id), '{}'),
                    coalesce((SELECT array_agg(d.key ORDER BY d.key) FROM delegates_to x JOIN agents d ON d.id = x.delegate_id WHERE x.agent_id = a.id), '{}'),
                    coalesce((SELECT array_agg(c.key ORDER BY c.key) FROM holds h JOIN credentials c ON c.id = h.credential_id WHERE h.agent_id = a.id), '{}'),
@@ -86,14 +86,14 @@ public struct InventoryStore: Sendable {
             """
         var out: [Inventory.Agent] = []
         for try await row in try await db.client.query(sql, logger: db.logger) {
-            let (key, name, owner, trust, tools, endpoints, models, delegates, credentials, deliveries) =
-                try row.decode((String, String, String?, String, [String]?, [String], [String], [String], [String], [String]).self)
+            let (key, name, owner, trust, tools, endpoints, traceNames, models, delegates, credentials, deliveries) =
+                try row.decode((String, String, String?, String, [String]?, [String], [String], [String], [String], [String], [String]).self)
             out.append(
                 .init(
                     key: key, name: name, owner: owner, inputTrust: try rowValue(InputTrust.self, trust), usesModels: models,
                     delegatesTo: delegates,
                     holds: try zip(credentials, deliveries).map { .init(credential: $0, delivery: try rowValue(Delivery.self, $1)) },
-                    tools: tools, endpoints: endpoints))
+                    tools: tools, endpoints: endpoints, traceNames: traceNames))
         }
         return out
     }

@@ -32,6 +32,19 @@ public enum StoreError: Error, CustomStringConvertible {
     /// The database went away and the operation did not end in time to say what it did.
     case outcomeUnknown
 
+    /// Whether the message already tells the user that nothing was written (so that the exit
+    /// for "run it again" does not say it twice).
+    public var saysNothingWritten: Bool {
+        switch self {
+        case .lostBeforeCommit: return true
+        default: return false
+        }
+    }
+
+    /// Whether `error` is the database refusing a statement (any driver error that is not a lost
+    /// connection): reported as a database error, exit 1.
+    public static func isDatabaseError(_ error: any Error) -> Bool { error is PSQLError || error is PostgresError }
+
     public var description: String {
         switch self {
         case .unreachable(let target, let reason):
