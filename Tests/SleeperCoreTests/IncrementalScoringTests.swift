@@ -29,7 +29,7 @@ struct IncrementalScoringTests {
                 key: "m\(i)", supplier: ["internal", "acme"].randomElement(using: &rng), thirdParty: Bool.random(using: &rng),
                 lineageVerified: Bool.random(using: &rng), trainingDataDeclared: Bool.random(using: &rng),
                 hasDigest: Bool.random(using: &rng), signed: Bool.random(using: &rng),
-                serialization: ["safetensors", "pickle", "gguf"].randomElement(using: &rng)!)
+                serialization: [Serialization.safetensors, .pickle, .gguf].randomElement(using: &rng)!)
             if i > 0 && Bool.random(using: &rng) { m.parents = [(Int.random(in: 0..<i, using: &rng), DerivationRelation.allCases.randomElement(using: &rng)!)] }
             if Bool.random(using: &rng) { m.datasets = [Int.random(in: 0..<5, using: &rng)] }
             input.models.append(m)

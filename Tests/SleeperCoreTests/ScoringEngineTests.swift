@@ -19,10 +19,10 @@ struct ScoringEngineTests {
         ScoringInput(
             models: [
                 // vendor parent with L* = 0.10: only its missing signature counts
-                .init(key: "vendor-base", lineageVerified: true, trainingDataDeclared: true, hasDigest: true, signed: false, serialization: "safetensors"),
+                .init(key: "vendor-base", lineageVerified: true, trainingDataDeclared: true, hasDigest: true, signed: false, serialization: .safetensors),
                 .init(
                     key: "acme-ft", supplier: "acme-ai", thirdParty: true, lineageVerified: false, trainingDataDeclared: false,
-                    hasDigest: true, signed: true, serialization: "safetensors", parents: [(0, .finetune)]),
+                    hasDigest: true, signed: true, serialization: .safetensors, parents: [(0, .finetune)]),
             ],
             agents: [.init(key: "email-triage", inputTrust: .untrusted, models: [1])],
             credentials: [
@@ -76,10 +76,10 @@ struct ScoringEngineTests {
     func lineageRelations() throws {
         let clean = ScoringInput.Model(
             key: "", thirdParty: false, lineageVerified: true, trainingDataDeclared: true, hasDigest: true,
-            signed: true, serialization: "safetensors")
+            signed: true, serialization: .safetensors)
         var risky = clean
         risky.key = "root"
-        risky.serialization = "pickle"  // 0.15
+        risky.serialization = .pickle  // 0.15
         risky.signed = false  // 0.10 → L0 = 1 − 0.85 · 0.9 = 0.235
         var models = [risky]
         for (i, relation) in DerivationRelation.allCases.enumerated() {
@@ -109,7 +109,7 @@ struct ScoringEngineTests {
     func datasets() throws {
         let model = ScoringInput.Model(
             key: "m", lineageVerified: true, trainingDataDeclared: true, hasDigest: true, signed: true,
-            serialization: "safetensors", datasets: [0, 1])
+            serialization: .safetensors, datasets: [0, 1])
         let result = try Self.engine.score(ScoringInput(models: [model], datasets: [.init(key: "a", provenance: .unknown), .init(key: "b", provenance: .curatedScreened)], asOf: Self.asOf))
         #expect(abs(result.models[0].lStar - (1 - (1 - 0.9 * 0.3) * (1 - 0.9 * 0.05))) < 1e-12)
     }
@@ -140,7 +140,7 @@ struct ScoringEngineTests {
     func delegationCycle() throws {
         let model = ScoringInput.Model(
             key: "m", thirdParty: false, lineageVerified: true, trainingDataDeclared: true, hasDigest: true,
-            signed: true, serialization: "safetensors")
+            signed: true, serialization: .safetensors)
         var input = ScoringInput(
             models: [model],
             agents: [
@@ -148,7 +148,7 @@ struct ScoringEngineTests {
                 .init(key: "y", inputTrust: .internal, models: [], delegators: [0]),
             ], asOf: Self.asOf)
         // Give the model L* = 0.5 through a dataset-free path: override with a failed-scan-free factor mix.
-        input.models[0].serialization = "pickle"; input.models[0].signed = false; input.models[0].trainingDataDeclared = false
+        input.models[0].serialization = .pickle; input.models[0].signed = false; input.models[0].trainingDataDeclared = false
         input.models[0].lineageVerified = false; input.models[0].thirdParty = true
         let lStar = try Self.engine.scoreModels(input)[0].lStar
         let (b, _) = Self.engine.scoreAgents(input, lStar: [0.5])

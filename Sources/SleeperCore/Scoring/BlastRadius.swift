@@ -98,7 +98,7 @@ extension ScoringEngine {
         if let recall = m.recall { out.append("L0 → L: recalled (recall #\(recall)): counted as compromised, L = 1") }
         out.append("L = \(f(score.l))")
         for p in m.parents {
-            let t = weights.relationTransfer[p.relation.rawValue] ?? 1
+            let t = weights.relationTransfer[p.relation]
             out.append(
                 "L → L*: parent \(input.models[p.model].key) (\(p.relation.rawValue), transfer \(t) × L* \(f(result.models[p.model].lStar))): survival × \(f(1 - t * result.models[p.model].lStar))")
         }

@@ -65,7 +65,7 @@ public struct ScoreExplanation: Sendable {
         enum Term { case own, parent(Int, DerivationRelation), dataset(Int) }
         var best: (Term, Double) = (.own, share(1 - score.l))
         for p in model.parents {
-            let s = share(1 - (weights.relationTransfer[p.relation.rawValue] ?? 1) * result.models[p.model].lStar)
+            let s = share(1 - weights.relationTransfer[p.relation] * result.models[p.model].lStar)
             if s > best.1 + 1e-12 { best = (.parent(p.model, p.relation), s) }
         }
         for d in model.datasets {
@@ -92,7 +92,7 @@ public struct ScoreExplanation: Sendable {
             if let recall = input.datasets[d].recall { return "recalled (recall #\(recall)) on \(input.datasets[d].key), inherited (trained on) into \(model.key)" }
             let dataset = input.datasets[d]
             if let control = dataset.failedControl, let minimum = weights.datasetFailedControls[control],
-                minimum >= (weights.datasetRisk[dataset.provenance.rawValue] ?? 1)
+                minimum >= weights.datasetRisk[dataset.provenance]
             {
                 let evidence = dataset.failedEvidence.map { " (evidence #\($0))" } ?? ""
                 return "\(weights.datasetFailedWords[control] ?? "failed \(control)") on \(dataset.key)\(evidence), inherited (trained on) into \(model.key)"
@@ -173,7 +173,7 @@ extension ScoringEngine {
             }
             factors.append(
                 .init(
-                    subject: "agent:\(agent.key)", name: "input_\(agent.inputTrust.rawValue)", value: weights.inputReach[agent.inputTrust.rawValue]!,
+                    subject: "agent:\(agent.key)", name: "input_\(agent.inputTrust.rawValue)", value: weights.inputReach[agent.inputTrust],
                     weight: "r", items: agent.inputTrust == .untrusted ? weights.references["untrusted_input"] ?? [] : []))
             if let held = agentFailedMinimum(agent) {
                 let state = agent.controls[held.control]
@@ -195,14 +195,14 @@ extension ScoringEngine {
             factors.append(
                 .init(
                     subject: "agent:\(input.agents[h.agent].key)", name: "delivery_\(h.delivery.rawValue)",
-                    value: weights.delivery[h.delivery.rawValue]!, weight: "u", items: weights.references["delivery"] ?? []))
+                    value: weights.delivery[h.delivery], weight: "u", items: weights.references["delivery"] ?? []))
         }
         for g in c.grants {
             let r = input.resources[g.resource]
             factors.append(
                 .init(
                     subject: "resource:\(r.key)", name: "grant_\(g.action.rawValue)_tier\(r.tier.rawValue)",
-                    value: weights.tierCriticality[r.tier.rawValue]! * weights.actionWeight[g.action.rawValue]!, weight: "impact", items: []))
+                    value: weights.tierCriticality[r.tier] * weights.actionWeight[g.action], weight: "impact", items: []))
         }
         for t in s.hygieneTerms {
             factors.append(.init(subject: subject, name: t.name, value: t.value, weight: "+H", items: weights.references[t.name] ?? []))
@@ -216,7 +216,7 @@ extension ScoringEngine {
         var paths: [ScoreExplanation.Path] = []
         let resource = s.topResource.map { input.resources[$0].key }
         for h in c.reachingHolders {
-            let u = weights.delivery[h.delivery.rawValue] ?? 1
+            let u = weights.delivery[h.delivery]
             let b = result.agentB[h.agent]
             let gate = b > 0 ? result.agentA[h.agent] / b : 0
             // A holder whose A a failed check holds (runtime monitoring saw it act outside what it
@@ -232,7 +232,7 @@ extension ScoringEngine {
                 let chain = delegationChain(to: h.agent, input: input) { $0 == a }
                 guard chain.first == a else { continue }
                 let agent = input.agents[a]
-                let r = weights.inputReach[agent.inputTrust.rawValue] ?? 1
+                let r = weights.inputReach[agent.inputTrust]
                 let hop = pow(weights.upstreamWeight, Double(chain.count - 1))
                 let names = chain.map { input.agents[$0].key }.joined(separator: " → ")
                 for m in agent.models {

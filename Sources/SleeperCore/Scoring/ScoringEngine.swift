@@ -12,10 +12,10 @@ public struct ScoringEngine: Sendable {
         self.weights = weights
         var delivery = [Double](repeating: 0, count: 4), action = [Double](repeating: 0, count: 4)
         var tier = [Double](repeating: 0, count: 4), impact = [Bool](repeating: false, count: 4)
-        for d in Delivery.allCases { delivery[d.position] = weights.delivery[d.rawValue] ?? 0 }
-        for a in GrantAction.allCases { action[a.position] = weights.actionWeight[a.rawValue] ?? 0 }
+        for d in Delivery.allCases { delivery[d.position] = weights.delivery[d] }
+        for a in GrantAction.allCases { action[a.position] = weights.actionWeight[a] }
         for t in ResourceTier.allCases {
-            tier[t.rawValue] = weights.tierCriticality[t.rawValue] ?? 0
+            tier[t.rawValue] = weights.tierCriticality[t]
             impact[t.rawValue] = weights.impactTiers.contains(t.rawValue)
         }
         (deliveryWeight, actionWeight, tierWeight, impactTier) = (delivery, action, tier, impact)
@@ -143,11 +143,12 @@ public struct ScoringEngine: Sendable {
     func modelFactors(_ m: ScoringInput.Model) -> [Factor] {
         let f = weights.modelFactors
         var out: [Factor] = []
-        if m.thirdParty && m.declaredSupplier == nil && !weights.supplierAllowList.contains(m.supplier ?? "") { out.append(Factor("third_party_not_allowed", f["third_party_not_allowed"]!)) }
-        if !m.lineageVerified { out.append(Factor("lineage_unverified", f["lineage_unverified"]!)) }
-        if !m.trainingDataDeclared { out.append(Factor("training_data_undeclared", f["training_data_undeclared"]!)) }
-        if !m.hasDigest || !m.signed { out.append(Factor("unsigned_or_no_digest", f["unsigned_or_no_digest"]!)) }
-        if weights.unsafeSerializations.contains(m.serialization) { out.append(Factor("unsafe_serialization", f["unsafe_serialization"]!)) }
+        func factor(_ which: ModelFactor) -> Factor { Factor(which.rawValue, f[which]) }
+        if m.thirdParty && m.declaredSupplier == nil && !weights.supplierAllowList.contains(m.supplier ?? "") { out.append(factor(.thirdPartyNotAllowed)) }
+        if !m.lineageVerified { out.append(factor(.lineageUnverified)) }
+        if !m.trainingDataDeclared { out.append(factor(.trainingDataUndeclared)) }
+        if !m.hasDigest || !m.signed { out.append(factor(.unsignedOrNoDigest)) }
+        if weights.unsafeSerializations.contains(m.serialization) { out.append(factor(.unsafeSerialization)) }
         // A factor's own controls lower it: p · Π (1 − e·v), in a fixed order.
         return out.map { factor in
             guard let controls = weights.factorControls[factor.name] else { return factor }
@@ -176,8 +177,8 @@ public struct ScoringEngine: Sendable {
             let l0 = 1 - factors.reduce(1.0) { $0 * (1 - $1.value) }
             var reduction = 1.0
             // Sorted so that the floating-point product is the same on every run.
-            for control in weights.modelControlEffects.keys.sorted() {
-                reduction *= 1 - weights.modelControlEffects[control]! * (m.controls[control]?.validity ?? 0)
+            for (control, effect) in weights.modelControlEffects.sorted(by: { $0.key < $1.key }) {
+                reduction *= 1 - effect * (m.controls[control]?.validity ?? 0)
             }
             var l = max(l0 * reduction, weights.modelFloor * l0)
             let failed = weights.failedControls.keys.sorted().filter { m.controls[$0]?.failed ?? false }
@@ -187,7 +188,7 @@ public struct ScoringEngine: Sendable {
             // A recalled model is taken as compromised: certainty, whatever its evidence says.
             if m.recall != nil { l = 1 }
             var survive = 1 - l
-            for p in m.parents { survive *= 1 - weights.relationTransfer[p.relation.rawValue]! * scores[p.model].lStar }
+            for p in m.parents { survive *= 1 - weights.relationTransfer[p.relation] * scores[p.model].lStar }
             for d in m.datasets { survive *= 1 - weights.datasetWeight * weights.risk(of: input.datasets[d]) }
             scores[i] = ModelScore(l0: l0, l: l, lStar: 1 - survive, factors: factors, failedControls: failed, failedMinimum: minimum, heldByFailure: held)
         }
@@ -208,7 +209,7 @@ public struct ScoringEngine: Sendable {
         var own = [Double](repeating: 1, count: input.agents.count)
         for i in indices {
             let agent = input.agents[i]
-            let r = weights.inputReach[agent.inputTrust.rawValue]!
+            let r = weights.inputReach[agent.inputTrust]
             // A recalled agent is taken as compromised: nothing of its own survives.
             own[i] = agent.recall != nil ? 0 : agent.models.reduce(1.0) { $0 * (1 - r * lStar[$1]) }
         }
@@ -234,8 +235,8 @@ public struct ScoringEngine: Sendable {
             let agent = input.agents[i]
             // Its gates were part of what is suspected: a recalled agent is not gated.
             if agent.recall != nil { a[i] = 1; continue }
-            a[i] = weights.agentControlEffects.keys.sorted().reduce(b[i]) { acc, control in
-                acc * (1 - weights.agentControlEffects[control]! * (agent.controls[control]?.validity ?? 0))
+            a[i] = weights.agentControlEffects.sorted(by: { $0.key < $1.key }).reduce(b[i]) { acc, entry in
+                acc * (1 - entry.value * (agent.controls[entry.key]?.validity ?? 0))
             }
             if let held = agentFailedMinimum(agent) { a[i] = max(a[i], held.minimum) }
         }

@@ -39,7 +39,7 @@ public struct ScoringInput: Sendable {
         public var trainingDataDeclared: Bool
         public var hasDigest: Bool
         public var signed: Bool
-        public var serialization: String
+        public var serialization: Serialization
         public var parents: [(model: Int, relation: DerivationRelation)]
         public var datasets: [Int]
         public var controls: [String: ControlState]
@@ -52,7 +52,7 @@ public struct ScoringInput: Sendable {
         public var recall: Int?
         public init(
             key: String, supplier: String? = nil, thirdParty: Bool = false, lineageVerified: Bool = false,
-            trainingDataDeclared: Bool = false, hasDigest: Bool = false, signed: Bool = false, serialization: String = "unknown",
+            trainingDataDeclared: Bool = false, hasDigest: Bool = false, signed: Bool = false, serialization: Serialization = .unknown,
             parents: [(model: Int, relation: DerivationRelation)] = [], datasets: [Int] = [], controls: [String: ControlState] = [:]
         ) {
             self.key = key

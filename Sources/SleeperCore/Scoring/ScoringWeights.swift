@@ -4,8 +4,8 @@ import Foundation
 /// constant in code.
 public struct ScoringWeights: Sendable, Equatable {
     public var version: String
-    public var modelFactors: [String: Double]
-    public var unsafeSerializations: Set<String>
+    public var modelFactors: EnumWeights<ModelFactor>
+    public var unsafeSerializations: Set<Serialization>
     public var supplierAllowList: Set<String>
     public var modelControlEffects: [String: Double]
     /// Controls whose valid evidence lowers one factor: factor → control → effect.
@@ -15,10 +15,10 @@ public struct ScoringWeights: Sendable, Equatable {
     public var failedControls: [String: Double]
     /// How explanations name each failed check ("failed backdoor scan").
     public var failedWords: [String: String]
-    public var relationTransfer: [String: Double]
+    public var relationTransfer: EnumWeights<DerivationRelation>
     public var datasetWeight: Double
-    public var datasetRisk: [String: Double]
-    public var inputReach: [String: Double]
+    public var datasetRisk: EnumWeights<DatasetProvenance>
+    public var inputReach: EnumWeights<InputTrust>
     public var upstreamWeight: Double
     public var delegationRounds: Int
     public var agentControlEffects: [String: Double]
@@ -30,9 +30,9 @@ public struct ScoringWeights: Sendable, Equatable {
     /// training-data screen is direct evidence of poisoning); `datasetFailedWords` names it.
     public var datasetFailedControls: [String: Double] = [:]
     public var datasetFailedWords: [String: String] = [:]
-    public var delivery: [String: Double]
-    public var tierCriticality: [Int: Double]
-    public var actionWeight: [String: Double]
+    public var delivery: EnumWeights<Delivery>
+    public var tierCriticality: EnumWeights<ResourceTier>
+    public var actionWeight: EnumWeights<GrantAction>
     public var hygiene: Hygiene
     public var bands: (critical: Double, high: Double, medium: Double)
     public var exposureThreshold: Double
@@ -97,13 +97,8 @@ public struct ScoringWeights: Sendable, Equatable {
         let datasetFailed = failed(r["lineage"]["failed_controls"])
         var weights = ScoringWeights(
             version: c.string(r["version"], required: true) ?? "",
-            modelFactors: table(
-                r["model"]["factors"],
-                keys: [
-                    "third_party_not_allowed", "lineage_unverified", "training_data_undeclared",
-                    "unsigned_or_no_digest", "unsafe_serialization",
-                ]),
-            unsafeSerializations: strings(r["model"]["unsafe_serializations"]),
+            modelFactors: .read(r["model"]["factors"], c, number: number),
+            unsafeSerializations: Set(c.list(r["model"]["unsafe_serializations"]).compactMap { c.enumeration($0, Serialization.self) }),
             supplierAllowList: strings(r["model"]["supplier_allow_list"]),
             modelControlEffects: table(r["model"]["control_effects"]),
             factorControls: (r["model"]["factor_controls"].fields ?? [:]).keys.reduce(into: [:]) { out, factor in
@@ -112,18 +107,18 @@ public struct ScoringWeights: Sendable, Equatable {
             modelFloor: number(r["model"]["floor"]),
             failedControls: modelFailed.minimums,
             failedWords: modelFailed.words,
-            relationTransfer: table(r["lineage"]["relation_transfer"], keys: DerivationRelation.allCases.map(\.rawValue)),
+            relationTransfer: .read(r["lineage"]["relation_transfer"], c, number: number),
             datasetWeight: number(r["lineage"]["dataset_weight"]),
-            datasetRisk: table(r["lineage"]["dataset_risk"], keys: DatasetProvenance.allCases.map(\.rawValue)),
-            inputReach: table(r["agent"]["input_reach"], keys: InputTrust.allCases.map(\.rawValue)),
+            datasetRisk: .read(r["lineage"]["dataset_risk"], c, number: number),
+            inputReach: .read(r["agent"]["input_reach"], c, number: number),
             upstreamWeight: number(r["agent"]["upstream_weight"]),
             delegationRounds: Int(number(r["agent"]["delegation_rounds"])),
             agentControlEffects: table(r["agent"]["control_effects"]),
             agentFailedControls: agentFailed.minimums,
             agentFailedWords: agentFailed.words,
-            delivery: table(r["credential"]["delivery"], keys: Delivery.allCases.map(\.rawValue)),
-            tierCriticality: Dictionary(uniqueKeysWithValues: table(r["credential"]["tier_criticality"], keys: ["0", "1", "2", "3"]).compactMap { k, v in Int(k).map { ($0, v) } }),
-            actionWeight: table(r["credential"]["action_weight"], keys: GrantAction.allCases.map(\.rawValue)),
+            delivery: .read(r["credential"]["delivery"], c, number: number),
+            tierCriticality: .read(r["credential"]["tier_criticality"], c, name: { String($0.rawValue) }, number: number),
+            actionWeight: .read(r["credential"]["action_weight"], c, number: number),
             hygiene: Hygiene(
                 notRotatedDays: number(h["not_rotated"]["days"]), notRotated: number(h["not_rotated"]["add"]),
                 noExpiry: number(h["no_expiry"]["add"]),
@@ -140,8 +135,8 @@ public struct ScoringWeights: Sendable, Equatable {
             })
         weights.datasetFailedControls = datasetFailed.minimums
         weights.datasetFailedWords = datasetFailed.words
-        for factor in weights.factorControls.keys where weights.modelFactors[factor] == nil {
-            c.report(r["model"]["factor_controls"][factor].path, "'\(factor)' is not a model factor (\(weights.modelFactors.keys.sorted().joined(separator: ", ")))")
+        for factor in weights.factorControls.keys where ModelFactor(rawValue: factor) == nil {
+            c.report(r["model"]["factor_controls"][factor].path, "'\(factor)' is not a model factor (\(ModelFactor.allCases.map(\.rawValue).joined(separator: ", ")))")
         }
         if weights.failedControls.isEmpty { c.report(r["model"]["failed_controls"].path, "is required (control: minimum L)") }
         if clamp.count != 2 { c.report(h["clamp"].path, "must be [low, high]") }
@@ -151,7 +146,7 @@ public struct ScoringWeights: Sendable, Equatable {
     /// A dataset's risk by its provenance, held at a failed check's minimum; a recalled dataset's is 1.
     public func risk(of d: ScoringInput.Dataset) -> Double {
         if d.recall != nil { return 1 }
-        let provenance = datasetRisk[d.provenance.rawValue] ?? 1
+        let provenance = datasetRisk[d.provenance]
         return max(provenance, d.failedControl.flatMap { datasetFailedControls[$0] } ?? 0)
     }
 

@@ -100,13 +100,14 @@ extension ScoringInputLoader {
         guard c.count == 10 else { return ([], []) }
         let declared = try c[9].strings()
         let (key, supplier, thirdParty, verified) = (try c[1].strings(), try c[2].strings(), try c[3].bools(), try c[4].bools())
-        let (dataDeclared, hasDigest, signed, serialization) = (try c[5].bools(), try c[6].bools(), try c[7].bools(), try c[8].strings())
+        let (dataDeclared, hasDigest, signed) = (try c[5].bools(), try c[6].bools(), try c[7].bools())
+        let serialization = try c[8].strings().map { try rowValue(Serialization.self, $0 ?? "") }
         return Self.byID(
             try c[0].nonNullIntegers(),
             key.indices.map { i in
                 var m = ScoringInput.Model(
                     key: key[i] ?? "", supplier: supplier[i], thirdParty: thirdParty[i], lineageVerified: verified[i],
-                    trainingDataDeclared: dataDeclared[i], hasDigest: hasDigest[i], signed: signed[i], serialization: serialization[i] ?? "")
+                    trainingDataDeclared: dataDeclared[i], hasDigest: hasDigest[i], signed: signed[i], serialization: serialization[i])
                 if let d = declared[i], let space = d.firstIndex(of: " ") {
                     m.declaredSupplier = (String(d[..<space]), String(d[d.index(after: space)...]))
                 }
