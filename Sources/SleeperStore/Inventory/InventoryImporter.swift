@@ -119,7 +119,7 @@ public struct InventoryImporter: Sendable {
         var summary = ImportSummary()
         let counts = entityCounts(group.inventory)
         for table in EntityTable.all {
-            let kind = EntityKind(rawValue: table.table) ?? .models
+            let kind = table.kind
             let (inserted, updated, fields) = try await upsert(
                 InventoryImportSQL.upsert(
                     table, updating: origin.map { $0.fields[kind] ?? [] }, handWritten: origin == nil,
