@@ -13,7 +13,8 @@ struct ScanDeadlineTests {
 
     @Test("past --scan-seconds the scan stops with 422 scan_stopped and nothing is recorded; a client that leaves stops its scan")
     func stops() async throws {
-        try await ServerTests.withServer(extra: ["--scan-seconds", "1"]) { server, tokens, db in
+        // As processes: a scan that holds a core for minutes is timed by its own process, not by the runner's shared threads.
+        try await ServerTests.withServer(extra: ["--scan-seconds", "1"], asProcess: true) { server, tokens, db in
             let before = try await db.count("SELECT count(*) FROM evidence")
             let started = Date()
             let reply = try await server.call(
@@ -26,7 +27,7 @@ struct ScanDeadlineTests {
             #expect(try await db.count("SELECT count(*) FROM evidence") == before)
             #expect(server.log.contains("the scan stopped before it ended"), "\(server.log)")
         }
-        try await ServerTests.withServer(extra: ["--scan-seconds", "600"]) { server, tokens, _ in
+        try await ServerTests.withServer(extra: ["--scan-seconds", "600"], asProcess: true) { server, tokens, _ in
             // The client gives up after a second; the server stops the scan instead of finishing it.
             await #expect(throws: (any Error).self) {
                 _ = try await server.call(

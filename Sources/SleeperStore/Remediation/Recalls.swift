@@ -123,6 +123,7 @@ public struct Recalls: Sendable {
     ) async throws -> (id: Int, at: Date, debt: Int64?) {
         try FreeText.require(reason, "reason", max: FreeText.reason)
         try FreeText.require(by, "by", max: FreeText.name)
+        let now = SleeperClock.now()
         return try await db.transaction { tx in
             guard
                 let (id, at) = try await tx.query(
@@ -144,8 +145,8 @@ public struct Recalls: Sendable {
                            closed_because = 'cancelled: recall released by ' || \(by) || ': ' || \(reason)
                     WHERE recall_id = \(id) AND status NOT IN ('done', 'cancelled')
                     RETURNING id)
-                UPDATE risk_acceptances r SET accepted_until = greatest(now(), r.created_at + interval '1 microsecond')
-                FROM cancelled c WHERE r.action_id = c.id AND r.accepted_until > now()
+                UPDATE risk_acceptances r SET accepted_until = greatest(\(now), r.created_at + interval '1 microsecond')
+                FROM cancelled c WHERE r.action_id = c.id AND r.accepted_until > \(now)
                 """, logger: db.logger)
             try await AuditLog.record(
                 actor: actor, action: "recall.release", target: subject.description,

@@ -85,18 +85,19 @@ public struct RemediationActions: Sendable {
     /// A model: a digest other than the one recalled, or gone. An agent: gone, or neither using a
     /// model of the recall nor taking input from an agent of it. Returns how many closed.
     @discardableResult
-    public func closeSatisfied() async throws -> Int {
+    /// Evidence is judged in force at `now` (the command's clock, which a pinned `SLEEPER_NOW`
+    /// sets); the database's clock only stamps when each action closed.
+    public func closeSatisfied(now: Date = SleeperClock.now()) async throws -> Int {
         try await db.transaction { tx in
             var closed = 0
-            for rule in Self.closingRules {
-                let rows = try await tx.query(
-                    PostgresQuery(
-                        unsafeSQL: """
-                            WITH closing AS (\(rule))
-                            UPDATE remediation_actions a SET status = 'done', closed_at = now(), closed_because = closing.because
-                            FROM closing WHERE a.id = closing.id AND a.status NOT IN ('done', 'cancelled')
-                            RETURNING a.id
-                            """), logger: db.logger)
+            for rule in Self.closingRules(now: now) {
+                let sql: SQLFragment = """
+                    WITH closing AS (\(rule))
+                    UPDATE remediation_actions a SET status = 'done', closed_at = now(), closed_because = closing.because
+                    FROM closing WHERE a.id = closing.id AND a.status NOT IN ('done', 'cancelled')
+                    RETURNING a.id
+                    """
+                let rows = try await tx.query(sql.query, logger: db.logger)
                 for try await _ in rows.decode(Int.self) { closed += 1 }
             }
             if closed > 0 {
@@ -107,57 +108,59 @@ public struct RemediationActions: Sendable {
     }
 
     /// Each rule: the open actions it closes (`id`) and why (`because`).
-    static let closingRules: [String] = [
-        """
-        SELECT a.id, 'SLP-ROTATION evidence #' || e.id || ' effective ' || to_char(e.effective_at AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS because
-        FROM remediation_actions a JOIN recalls r ON r.id = a.recall_id
-        JOIN LATERAL (SELECT max(e.id) AS id, max(e.effective_at) AS effective_at FROM evidence e
-                      WHERE e.subject_kind = 'credential' AND e.subject_key = a.subject_key AND e.control_id = 'SLP-ROTATION'
-                        AND e.result = 'pass' AND e.effective_at >= date_trunc('second', r.recalled_at) AND e.expires_at > now()
-                        AND NOT EXISTS (SELECT 1 FROM evidence s WHERE s.supersedes = e.id)) e ON e.id IS NOT NULL
-        WHERE a.status NOT IN ('done', 'cancelled') AND a.subject_kind = 'credential'
-        """,
-        """
-        SELECT a.id, 'rotated on ' || to_char(c.last_rotated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD') || ', after the recall (inventory)' AS because
-        FROM remediation_actions a JOIN recalls r ON r.id = a.recall_id JOIN credentials c ON c.key = a.subject_key
-        WHERE a.status NOT IN ('done', 'cancelled') AND a.subject_kind = 'credential' AND c.last_rotated_at >= date_trunc('second', r.recalled_at)
-        """,
-        """
-        SELECT a.id, 'not live: ' || c.state || ' at its source (inventory)' AS because
-        FROM remediation_actions a JOIN credentials c ON c.key = a.subject_key
-        WHERE a.status NOT IN ('done', 'cancelled') AND a.subject_kind = 'credential' AND c.state <> 'active'
-        """,
-        """
-        SELECT a.id, 'no longer in the inventory' AS because
-        FROM remediation_actions a
-        WHERE a.status NOT IN ('done', 'cancelled') AND NOT EXISTS (
-            SELECT 1 FROM credentials c WHERE a.subject_kind = 'credential' AND c.key = a.subject_key
-            UNION ALL SELECT 1 FROM agents g WHERE a.subject_kind = 'agent' AND g.key = a.subject_key
-            UNION ALL SELECT 1 FROM models m WHERE a.subject_kind = 'model' AND m.key = a.subject_key)
-        """,
-        """
-        SELECT a.id, 'no agent of the recall holds it any more' AS because
-        FROM remediation_actions a JOIN credentials c ON c.key = a.subject_key
-        WHERE a.status NOT IN ('done', 'cancelled') AND a.subject_kind = 'credential' AND NOT EXISTS (
-            SELECT 1 FROM holds h JOIN agents g ON g.id = h.agent_id
-            JOIN remediation_actions x ON x.recall_id = a.recall_id AND x.subject_kind = 'agent' AND x.subject_key = g.key
-            WHERE h.credential_id = c.id)
-        """,
-        """
-        SELECT a.id, 'replaced: digest ' || coalesce(m.digest, 'none') || ' since the recall' AS because
-        FROM remediation_actions a JOIN models m ON m.key = a.subject_key
-        WHERE a.status NOT IN ('done', 'cancelled') AND a.subject_kind = 'model' AND m.digest IS DISTINCT FROM a.digest_at_recall
-        """,
-        """
-        SELECT a.id, 'uses no model and takes input from no agent of the recall' AS because
-        FROM remediation_actions a JOIN agents g ON g.key = a.subject_key JOIN recalls r ON r.id = a.recall_id
-        WHERE a.status NOT IN ('done', 'cancelled') AND a.subject_kind = 'agent' AND NOT (r.subject_kind = 'agent' AND r.subject_key = a.subject_key)
-          AND NOT EXISTS (SELECT 1 FROM uses_model u JOIN models m ON m.id = u.model_id
-                          WHERE u.agent_id = g.id AND ((r.subject_kind = 'model' AND m.key = r.subject_key)
-                                OR EXISTS (SELECT 1 FROM remediation_actions x WHERE x.recall_id = a.recall_id AND x.subject_kind = 'model' AND x.subject_key = m.key)))
-          AND NOT EXISTS (SELECT 1 FROM delegates_to d JOIN agents f ON f.id = d.agent_id
-                          JOIN remediation_actions x ON x.recall_id = a.recall_id AND x.subject_kind = 'agent' AND x.subject_key = f.key AND x.status NOT IN ('done', 'cancelled')
-                          WHERE d.delegate_id = g.id)
-        """,
-    ]
+    static func closingRules(now: Date) -> [SQLFragment] {
+        [
+            """
+            SELECT a.id, 'SLP-ROTATION evidence #' || e.id || ' effective ' || to_char(e.effective_at AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS because
+            FROM remediation_actions a JOIN recalls r ON r.id = a.recall_id
+            JOIN LATERAL (SELECT max(e.id) AS id, max(e.effective_at) AS effective_at FROM evidence e
+                          WHERE e.subject_kind = 'credential' AND e.subject_key = a.subject_key AND e.control_id = 'SLP-ROTATION'
+                            AND e.result = 'pass' AND e.effective_at >= date_trunc('second', r.recalled_at) AND e.expires_at > \(now)
+                            AND NOT EXISTS (SELECT 1 FROM evidence s WHERE s.supersedes = e.id)) e ON e.id IS NOT NULL
+            WHERE a.status NOT IN ('done', 'cancelled') AND a.subject_kind = 'credential'
+            """,
+            """
+            SELECT a.id, 'rotated on ' || to_char(c.last_rotated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD') || ', after the recall (inventory)' AS because
+            FROM remediation_actions a JOIN recalls r ON r.id = a.recall_id JOIN credentials c ON c.key = a.subject_key
+            WHERE a.status NOT IN ('done', 'cancelled') AND a.subject_kind = 'credential' AND c.last_rotated_at >= date_trunc('second', r.recalled_at)
+            """,
+            """
+            SELECT a.id, 'not live: ' || c.state || ' at its source (inventory)' AS because
+            FROM remediation_actions a JOIN credentials c ON c.key = a.subject_key
+            WHERE a.status NOT IN ('done', 'cancelled') AND a.subject_kind = 'credential' AND c.state <> 'active'
+            """,
+            """
+            SELECT a.id, 'no longer in the inventory' AS because
+            FROM remediation_actions a
+            WHERE a.status NOT IN ('done', 'cancelled') AND NOT EXISTS (
+                SELECT 1 FROM credentials c WHERE a.subject_kind = 'credential' AND c.key = a.subject_key
+                UNION ALL SELECT 1 FROM agents g WHERE a.subject_kind = 'agent' AND g.key = a.subject_key
+                UNION ALL SELECT 1 FROM models m WHERE a.subject_kind = 'model' AND m.key = a.subject_key)
+            """,
+            """
+            SELECT a.id, 'no agent of the recall holds it any more' AS because
+            FROM remediation_actions a JOIN credentials c ON c.key = a.subject_key
+            WHERE a.status NOT IN ('done', 'cancelled') AND a.subject_kind = 'credential' AND NOT EXISTS (
+                SELECT 1 FROM holds h JOIN agents g ON g.id = h.agent_id
+                JOIN remediation_actions x ON x.recall_id = a.recall_id AND x.subject_kind = 'agent' AND x.subject_key = g.key
+                WHERE h.credential_id = c.id)
+            """,
+            """
+            SELECT a.id, 'replaced: digest ' || coalesce(m.digest, 'none') || ' since the recall' AS because
+            FROM remediation_actions a JOIN models m ON m.key = a.subject_key
+            WHERE a.status NOT IN ('done', 'cancelled') AND a.subject_kind = 'model' AND m.digest IS DISTINCT FROM a.digest_at_recall
+            """,
+            """
+            SELECT a.id, 'uses no model and takes input from no agent of the recall' AS because
+            FROM remediation_actions a JOIN agents g ON g.key = a.subject_key JOIN recalls r ON r.id = a.recall_id
+            WHERE a.status NOT IN ('done', 'cancelled') AND a.subject_kind = 'agent' AND NOT (r.subject_kind = 'agent' AND r.subject_key = a.subject_key)
+              AND NOT EXISTS (SELECT 1 FROM uses_model u JOIN models m ON m.id = u.model_id
+                              WHERE u.agent_id = g.id AND ((r.subject_kind = 'model' AND m.key = r.subject_key)
+                                    OR EXISTS (SELECT 1 FROM remediation_actions x WHERE x.recall_id = a.recall_id AND x.subject_kind = 'model' AND x.subject_key = m.key)))
+              AND NOT EXISTS (SELECT 1 FROM delegates_to d JOIN agents f ON f.id = d.agent_id
+                              JOIN remediation_actions x ON x.recall_id = a.recall_id AND x.subject_kind = 'agent' AND x.subject_key = f.key AND x.status NOT IN ('done', 'cancelled')
+                              WHERE d.delegate_id = g.id)
+            """,
+        ]
+    }
 }
