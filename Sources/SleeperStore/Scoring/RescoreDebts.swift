@@ -66,7 +66,11 @@ public enum RescoreDebts {
         ).decode((Int64, String, Date, [String], [String], [Int64], [Int64], Bool).self) {
             out.append(
                 Debt(
-                    id: id, trigger: trigger, asOf: asOf, subjects: subjects.compactMap(Subject.init), resources: resources,
+                    id: id, trigger: trigger, asOf: asOf,
+                    subjects: try subjects.map { text in
+                        guard let subject = Subject(text) else { throw UnexpectedRowValue(type: "Subject", value: text) }
+                        return subject
+                    }, resources: resources,
                     credentials: credentials, models: models, fullRun: full))
         }
         return out

@@ -92,7 +92,7 @@ extension ScoredChanges {
             let edgesByAgent = Dictionary(grouping: compared.edges, by: \.agent)
             let findingsByAgent = Dictionary(grouping: findings, by: \.agent)
             for agent in agents {
-                guard let subject = Subject("agent:\(agent)") else { continue }
+                let subject = Subject(kind: .agent, key: agent)
                 let openIDs = open[agent] ?? []
                 let seen = edgesByAgent[agent] ?? []
                 let traces = seen.map(\.count).max() ?? 0
@@ -168,7 +168,7 @@ extension ScoredChanges {
                 detail: ["status": status.rawValue, "reason": reason, "by": by, "agent": finding.agent], on: tx, logger: db.logger)
             let open = try await store.openCounts([finding.agent], on: tx)[finding.agent] ?? []
             let latest = try await store.latestResults([finding.agent], control: Self.runtimeControl, on: tx)[finding.agent]
-            guard let subject = Subject("agent:\(finding.agent)") else { return (finding, [], nil) }
+            let subject = Subject(kind: .agent, key: finding.agent)
             var drafts: [EvidenceDraft] = []
             let why = "finding #\(id) (\(finding.kind) \(finding.target)) marked \(status.rawValue) by \(by): \(reason)"
             if open.isEmpty, latest == "fail" {

@@ -65,7 +65,7 @@ extension ScoredChanges {
         var drafts = [draft(subject, note: summary)]
         var skipped: [(String, String)] = []
         for (model, othersValid) in try await modelsTrained(on: subject.key, control: control, asOf: asOf) {
-            guard let m = Subject("model:\(model)") else { continue }
+            let m = Subject(kind: .model, key: model)
             if report.result == .fail || othersValid {
                 drafts.append(draft(m, note: "Through trained_on: dataset \(subject.key). " + summary))
             } else {

@@ -148,7 +148,7 @@ public struct ScoredChanges: Sendable {
         ).decode(String.self) { failing.insert(key) }
         var seen: Set<String> = []
         return secrets.filter { !failing.contains($0.credential) && seen.insert($0.credential).inserted }.compactMap { s in
-            guard let subject = Subject("credential:\(s.credential)") else { return nil }
+            let subject = Subject(kind: .credential, key: s.credential)
             return EvidenceDraft(
                 subject: subject, control: "SLP-ROTATION", result: .fail, recordedBy: "sleeper import",
                 note: "a secret was written into a file as it is (the value is not stored): anyone who reads the file holds it; rotate it, and reference it as ${VAR}. At \(s.location)",
