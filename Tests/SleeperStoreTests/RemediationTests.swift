@@ -117,9 +117,27 @@ struct RemediationTests {
             #expect(try await status("credential:k1") == "open ")
             #expect(try await db.count("SELECT count(*) FROM remediation_actions") == 6)
 
+            // Evidence in force is what the status query says: a rotation pass followed by a later
+            // fail on k3 (one file, one transaction) leaves its action open, as gaps show the fail.
+            let k3File = dir.appending(path: "k3.yaml")
+            // Both after the recall (stamped by the database's clock) and neither in its future.
+            let recalledAt =
+                try await db.client.query("SELECT extract(epoch FROM date_trunc('second', recalled_at))::float8 FROM recalls", logger: db.logger)
+                .decode(Double.self).first { _ in true } ?? 0
+            try await Task.sleep(for: .seconds(2.5))
+            let passAt = Timestamps.format(Date(timeIntervalSince1970: recalledAt + 1)), failAt = Timestamps.format(Date(timeIntervalSince1970: recalledAt + 2))
+            try Data(
+                """
+                - {subject: "credential:k3", control: SLP-ROTATION, result: pass, effective: "\(passAt)"}
+                - {subject: "credential:k3", control: SLP-ROTATION, result: fail, effective: "\(failAt)"}
+                """.utf8
+            ).write(to: k3File)
+            #expect(try await Fixtures.sleeper(["evidence", "import", k3File.path, "--database-url", url], environment: env).status == 0)
+            #expect(try await status("credential:k3") == "open ", "the latest rotation record is a fail")
+
             #expect(
                 try await Fixtures.sleeper(["evidence", "add", "--subject", "credential:k1", "--control", "SLP-ROTATION", "--result", "pass", "--database-url", url], environment: env).status == 0)
-            #expect(try await status("credential:k1").hasPrefix("done SLP-ROTATION evidence #1 effective"))
+            #expect(try await status("credential:k1").hasPrefix("done SLP-ROTATION evidence #3 effective"))
             #expect(try await status("credential:k2") == "open ")
             // Someone takes k2 on: in progress, by hand; done still only from what the inventory shows.
             let k2 = try await db.count("SELECT id FROM remediation_actions WHERE subject_key = 'k2'")

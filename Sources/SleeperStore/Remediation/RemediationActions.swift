@@ -107,17 +107,25 @@ public struct RemediationActions: Sendable {
         }
     }
 
-    /// Each rule: the open actions it closes (`id`) and why (`because`).
+    /// The credentials of open actions, for the status query.
+    static let openCredentials: SQLFragment = """
+        SELECT 'credential'::text AS kind, c.key, c.owner FROM credentials c
+        WHERE c.key IN (SELECT subject_key FROM remediation_actions WHERE subject_kind = 'credential' AND status NOT IN ('done', 'cancelled'))
+        """
+
+    /// Each rule: the open actions it closes (`id`) and why (`because`). A rotation is shown by
+    /// SLP-ROTATION evidence in force now by the one status query gaps and scores read (valid:
+    /// the deciding record passes, is not expired, withdrawn or superseded), effective after the
+    /// recall.
     static func closingRules(now: Date) -> [SQLFragment] {
         [
             """
-            SELECT a.id, 'SLP-ROTATION evidence #' || e.id || ' effective ' || to_char(e.effective_at AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS because
+            WITH \(EvidenceStatusSQL.statusCTE(subjects: openCredentials, asOf: now))
+            SELECT a.id, 'SLP-ROTATION evidence #' || st.evidence_id || ' effective ' || to_char(st.effective_at AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS because
             FROM remediation_actions a JOIN recalls r ON r.id = a.recall_id
-            JOIN LATERAL (SELECT max(e.id) AS id, max(e.effective_at) AS effective_at FROM evidence e
-                          WHERE e.subject_kind = 'credential' AND e.subject_key = a.subject_key AND e.control_id = 'SLP-ROTATION'
-                            AND e.result = 'pass' AND e.effective_at >= date_trunc('second', r.recalled_at) AND e.expires_at > \(now)
-                            AND NOT EXISTS (SELECT 1 FROM evidence s WHERE s.supersedes = e.id)) e ON e.id IS NOT NULL
+            JOIN status st ON st.kind = 'credential' AND st.key = a.subject_key AND st.control_id = 'SLP-ROTATION'
             WHERE a.status NOT IN ('done', 'cancelled') AND a.subject_kind = 'credential'
+              AND st.status = 'valid' AND st.effective_at >= date_trunc('second', r.recalled_at)
             """,
             """
             SELECT a.id, 'rotated on ' || to_char(c.last_rotated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD') || ', after the recall (inventory)' AS because
