@@ -7,7 +7,8 @@ import Testing
 struct CommandLineTests {
     @Test("an unreachable database fails within seconds with a clear message")
     func unreachableIsQuick() async throws {
-        let run = try await Fixtures.sleeper(["inventory", "models", "--database-url", "postgres://nobody@127.0.0.1:1/none?sslmode=disable"])
+        // A process of its own: the bound is the command's, not the shared runner's.
+        let run = try await Fixtures.sleeperProcess(["inventory", "models", "--database-url", "postgres://nobody@127.0.0.1:1/none?sslmode=disable"])
         #expect(run.status == 75)
         #expect(run.stderr.contains("cannot reach PostgreSQL at postgres://nobody@127.0.0.1:1/none"))
         #expect(run.stderr.contains("connection refused"))
