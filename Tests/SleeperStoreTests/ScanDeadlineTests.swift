@@ -28,11 +28,13 @@ struct ScanDeadlineTests {
             #expect(server.log.contains("the scan stopped before it ended"), "\(server.log)")
         }
         try await ServerTests.withServer(extra: ["--scan-seconds", "600"], asProcess: true) { server, tokens, _ in
-            // The client gives up after a second; the server stops the scan instead of finishing it.
+            // The client gives up after three seconds: time to send the 49 MB on a busy machine (with one
+            // second it was still sending, so no scan had begun), well before the scan's end (6.5 s in a
+            // debug build on an idle machine); the server stops the scan instead of finishing it.
             await #expect(throws: (any Error).self) {
                 _ = try await server.call(
                     "POST", "/v1/scans?kind=model&name=data.pkl", token: tokens.editor,
-                    body: Self.slowerPickle, contentType: "application/octet-stream", seconds: 1)
+                    body: Self.slowerPickle, contentType: "application/octet-stream", seconds: 3)
             }
             let deadline = Date().addingTimeInterval(120)
             while !server.log.contains("the client went away"), Date() < deadline { try await Task.sleep(for: .milliseconds(200)) }
