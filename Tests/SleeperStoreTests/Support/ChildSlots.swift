@@ -23,15 +23,18 @@ actor ChildSlots {
         if waiting.isEmpty { inUse -= 1 } else { waiting.removeFirst().resume() }
     }
 
-    /// `body` in a slot.
-    static func run<T>(_ body: () async throws -> T) async rethrows -> T {
-        await shared.acquire()
+    /// `body` in a slot of the shared bound on child processes.
+    static func run<T>(_ body: () async throws -> T) async rethrows -> T { try await shared.slot(body) }
+
+    /// `body` in one of these slots.
+    nonisolated func slot<T>(_ body: () async throws -> T) async rethrows -> T {
+        await acquire()
         do {
             let value = try await body()
-            await shared.release()
+            await release()
             return value
         } catch {
-            await shared.release()
+            await release()
             throw error
         }
     }
@@ -42,15 +45,5 @@ actor ChildSlots {
 enum CommandSlots {
     static let shared = ChildSlots(limit: 6)
 
-    static func run<T>(_ body: () async throws -> T) async rethrows -> T {
-        await shared.acquire()
-        do {
-            let value = try await body()
-            await shared.release()
-            return value
-        } catch {
-            await shared.release()
-            throw error
-        }
-    }
+    static func run<T>(_ body: () async throws -> T) async rethrows -> T { try await shared.slot(body) }
 }
