@@ -49,9 +49,7 @@ struct ServeCommand: AsyncParsableCommand {
         guard maxBodyMB >= 1, maxPage >= 1, pool >= 1, drainSeconds >= 1, refusalsPerMinute >= 1, idempotencyPendingSeconds >= 1, scanSeconds >= 1 else {
             throw CommandFailure(message: "--max-body-mb, --max-page, --pool, --drain-seconds, --refusals-per-minute, --idempotency-pending-seconds and --scan-seconds must be at least 1")
         }
-        var logger =
-            Invocation.current?.output.map { output in Logger(label: "sleeper.serve") { CapturedLogHandler(label: $0, output: output) } }
-            ?? Logger(label: "sleeper.serve")
+        var logger = Invocation.logger(label: "sleeper.serve")
         logger.logLevel = Invocation.environment["SLEEPER_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info
         let rules = try reportRules.map(readReportRules)
         var options = SleeperService.Options(

@@ -75,7 +75,7 @@ extension ConnectionOptions {
     /// Quiet unless asked: `SLEEPER_LOG_LEVEL=debug` shows the driver's messages.
     static var logger: Logger {
         // Run in process, the log belongs to the run's output like everything else it writes.
-        var logger = Invocation.current?.output.map { output in Logger(label: "sleeper") { CapturedLogHandler(label: $0, output: output) } } ?? Logger(label: "sleeper")
+        var logger = Invocation.logger(label: "sleeper")
         logger.logLevel = Invocation.environment["SLEEPER_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .error
         return logger
     }

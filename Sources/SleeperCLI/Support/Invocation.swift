@@ -24,6 +24,12 @@ public struct Invocation: Sendable {
 
     /// The run's environment: its own, else the process's.
     static var environment: [String: String] { current?.environment ?? ProcessInfo.processInfo.environment }
+
+    /// A logger writing where the run writes: its captured output in process, else swift-log's default.
+    static func logger(label: String) -> Logger {
+        guard let output = current?.output else { return Logger(label: label) }
+        return Logger(label: label) { CapturedLogHandler(label: $0, output: output) }
+    }
 }
 
 /// Standard output and error of a run in process, kept as they are written.

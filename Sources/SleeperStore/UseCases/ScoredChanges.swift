@@ -147,7 +147,7 @@ public struct ScoredChanges: Sendable {
             """, logger: logger
         ).decode(String.self) { failing.insert(key) }
         var seen: Set<String> = []
-        return secrets.filter { !failing.contains($0.credential) && seen.insert($0.credential).inserted }.compactMap { s in
+        return secrets.filter { !failing.contains($0.credential) && seen.insert($0.credential).inserted }.map { s in
             let subject = Subject(kind: .credential, key: s.credential)
             return EvidenceDraft(
                 subject: subject, control: "SLP-ROTATION", result: .fail, recordedBy: "sleeper import",
